@@ -1,0 +1,1 @@
+"""Runtime of the reporting bot: configuration, channels, wiring and the command line."""

@@ -1,0 +1,185 @@
+"""The `hoibot` command line: database, demo, imports, invitations, reports, chat and run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from bot.config import get_settings
+from bot.context import AppContext
+
+app = typer.Typer(
+    help="Reporting bot of the Vietnam Women's Union (Hội LHPN Việt Nam).", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.")
+units_app = typer.Typer(help="Organisation units.")
+people_app = typer.Typer(help="People and their roles.")
+report_app = typer.Typer(help="Totals, progress and completeness, as the staff see them.")
+app.add_typer(db_app, name="db")
+app.add_typer(units_app, name="units")
+app.add_typer(people_app, name="people")
+app.add_typer(report_app, name="report")
+console = Console()
+T = TypeVar("T")
+
+
+def run_with_context(work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def main() -> T:
+        ctx = AppContext.create(get_settings())
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.close()
+
+    return asyncio.run(main())
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    from storage.migrate import upgrade
+
+    run_with_context(lambda ctx: upgrade(ctx.engine))
+    console.print("Database is up to date.")
+
+
+@app.command()
+def demo(
+    small: bool = typer.Option(False, help="A smaller tree and 6 months (for quick tries)."),
+) -> None:
+    """Build the Khánh Hòa demo province into an empty database."""
+    from storage.db import transaction
+    from storage.demo import build_demo
+    from storage.migrate import upgrade
+
+    async def work(ctx: AppContext) -> Any:
+        await upgrade(ctx.engine)
+        async with transaction(ctx.sessions) as session:
+            return await build_demo(
+                session,
+                ctx.catalog,
+                ctx.settings.hoibot_config_dir,
+                ctx.clock.today(),
+                **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
+            )
+
+    try:
+        summary = run_with_context(work)
+    except RuntimeError as exc:
+        fail(str(exc))
+        return
+    console.print(
+        f"Demo province built: {summary.units} units, {summary.people} people, "
+        f"{summary.submissions} reports, {summary.values} values."
+    )
+    for role, person in summary.sample_people.items():
+        console.print(f"  {role:17} id {person.id:<5} {person.full_name} ({person.phone})")
+
+
+def _import(kind: str, file: Path, dry_run: bool) -> None:
+    from storage.db import transaction
+    from storage.importing import ImportFailed, import_people, import_units, read_rows
+
+    async def work(ctx: AppContext) -> Any:
+        total = len(read_rows(file, {}))
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"Importing {file.name}", total=total)
+
+            def step(n: int) -> None:
+                bar.update(task, completed=n)
+
+            async with transaction(ctx.sessions) as session:
+                if kind == "units":
+                    return await import_units(
+                        session, ctx.catalog, file, dry_run=dry_run, progress=step
+                    )
+                return await import_people(
+                    session, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
+                )
+
+    try:
+        result = run_with_context(work)
+    except ImportFailed as exc:
+        for line in exc.errors:
+            console.print(f"[red]{line}[/red]")
+        fail(f"Nothing was imported: {len(exc.errors)} error(s).")
+        return
+    verb = "Would import" if dry_run else "Imported"
+    console.print(
+        f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
+        + (f", {result.moved} moved" if result.moved else "")
+        + "."
+    )
+
+
+@units_app.command("import")
+def units_import(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="CSV or XLSX: code, name, level, parent_code [, valid_from, member_count]",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check only; write nothing."),
+) -> None:
+    """Import or update units; a changed parent moves the unit (history is kept)."""
+    _import("units", file, dry_run)
+
+
+@people_app.command("import")
+def people_import(
+    file: Path = typer.Argument(
+        ..., exists=True, help="CSV or XLSX: full_name, phone, role, unit_code"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check only; write nothing."),
+) -> None:
+    """Import people with their role and unit."""
+    _import("people", file, dry_run)
+
+
+@report_app.command("progress")
+def report_progress(
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+) -> None:
+    """Progress against every target that applies to a unit."""
+    from handlers import staff
+
+    typer.echo(run_with_context(lambda ctx: staff.cli_progress(ctx, unit)))
+
+
+@report_app.command("total")
+def report_total(
+    indicator: str = typer.Argument(..., help="Indicator code or words of its label"),
+    period: str = typer.Option("năm nay", help='e.g. "tháng 11", "quý 3/2026", "nhiệm kỳ"'),
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+) -> None:
+    """Total of an indicator with the breakdown by the next level down."""
+    from handlers import staff
+
+    typer.echo(run_with_context(lambda ctx: staff.cli_total(ctx, indicator, period, unit)))
+
+
+@report_app.command("missing")
+def report_missing(
+    period: str = typer.Option(None, help="Period (default: the latest one due)"),
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+    form: str = typer.Option(None, help="Form code (default: the branch monthly form)"),
+) -> None:
+    """Who has and has not reported."""
+    from handlers import staff
+
+    typer.echo(run_with_context(lambda ctx: staff.cli_missing(ctx, period, unit, form)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,45 @@
+"""Settings from the environment and `.env`; names are fixed so operators can rely on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG_DIR = PROJECT_ROOT / "demo" / "khanh_hoa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./hoibot.db"
+    # Folder of the operator's YAML files (indicators, forms, targets, terms).
+    hoibot_config_dir: Path = DEMO_CONFIG_DIR
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+
+    public_base_url: str | None = None
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+
+    # Pretend the time is this (ISO 8601, with offset): for demos and tests, never production.
+    hoibot_now: datetime | None = None
+
+    invitation_days: int = Field(default=30, description="How long an invitation code is valid")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Conversations and commands, written once for every channel."""

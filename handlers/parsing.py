@@ -1,0 +1,96 @@
+"""Reading what people type: Vietnamese text folding and forgiving number parsing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ→d, single spaces: the form used to match words."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", bare).strip()
+
+
+def tidy(text: str) -> str:
+    """NFC with single spaces, for storing short text answers."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+@dataclass(frozen=True)
+class NumberResult:
+    value: float | None = None
+    error: str | None = None  # key into texts_vi.NUMBER_ERRORS
+
+
+_ZERO_WORDS = {"khong", "0", "ko", "k", "khong co", "chua co", "khong ai"}
+# A number, then an optional unit word or two ("12 hộ", "1.500 người").
+_NUMBER_TEXT = re.compile(r"^([+-]?)\s*(\d[\d .,]*)\s*([a-z ]{0,20})$")
+_GROUPED_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+_GROUPED_COMMAS = re.compile(r"^\d{1,3}(,\d{3})+$")
+_GROUPED_SPACES = re.compile(r"^\d{1,3}( \d{3})+$")
+MAX_INPUT = 40
+
+
+def parse_number(text: str, *, allow_decimal: bool = False) -> NumberResult:
+    """Reads "12", "12 hộ", "1.500", "1,500", "1 500", "１２", "không"; explains refusals.
+
+    In Vietnamese "." groups thousands and "," marks decimals, but people copying from
+    spreadsheets also type "1,500"; a comma followed by exactly three digits is read as a
+    thousands separator, any other comma as the decimal mark.
+    """
+    raw = fold(text)
+    if not raw:
+        return NumberResult(error="empty")
+    if len(raw) > MAX_INPUT:
+        return NumberResult(error="not_number")
+    if raw in _ZERO_WORDS:
+        return NumberResult(value=0.0)
+    match = _NUMBER_TEXT.match(raw)
+    if not match:
+        return NumberResult(error="not_number")
+    sign, digits, _unit = match.group(1), match.group(2).strip(), match.group(3)
+    value = _read_digits(digits)
+    if value is None:
+        return NumberResult(error="not_number")
+    if sign == "-" and value != 0:
+        return NumberResult(error="negative")
+    if value != int(value) and not allow_decimal:
+        return NumberResult(error="decimal")
+    return NumberResult(value=value)
+
+
+def _read_digits(digits: str) -> float | None:
+    if digits.isdigit():
+        return float(digits)
+    if _GROUPED_DOTS.match(digits):
+        return float(digits.replace(".", ""))
+    if _GROUPED_COMMAS.match(digits):
+        return float(digits.replace(",", ""))
+    if _GROUPED_SPACES.match(digits):
+        return float(digits.replace(" ", ""))
+    if re.fullmatch(r"\d+,\d+", digits):
+        return float(digits.replace(",", "."))
+    if re.fullmatch(r"\d+\.\d{1,2}", digits):
+        return float(digits)
+    if re.fullmatch(r"(\d{1,3}(\.\d{3})+),\d+", digits):
+        return float(digits.replace(".", "").replace(",", "."))
+    return None
+
+
+_YES = {"co", "c", "yes", "y", "dung", "u", "uh", "vang", "da co", "co a", "roi", "co roi"}
+_NO = {"khong", "ko", "k", "no", "n", "chua", "khong co", "chua co"}
+
+
+def parse_yes_no(text: str) -> bool | None:
+    folded = fold(text).rstrip(".!")
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    return None

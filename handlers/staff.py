@@ -1,0 +1,200 @@
+"""Staff questions answered from the rollup service: totals, progress, completeness.
+
+Each function takes the asker's scope (a unit) and returns what to show; the chat commands and
+the CLI both call them, so the same question gets the same answer everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import AppContext
+from handlers import texts_vi as vi
+from handlers.views import breakdown_lines, completeness_text, progress_text
+from schedules.calendar import window
+from schedules.periods import (
+    Period,
+    PeriodError,
+    parse_period,
+    period_of,
+    previous_period,
+    year_period,
+)
+from storage import progress as progress_service
+from storage import rollup
+from storage.catalog import Catalog, Form, Indicator
+from storage.models import OrgUnit
+from storage.units import find_units, unit_by_code
+
+
+class StaffError(Exception):
+    """A question that cannot be answered as asked; the message is for the user."""
+
+
+@dataclass
+class Answer:
+    text: str
+    options: list[tuple[str, str]] = field(default_factory=list)  # (label, command to run)
+
+
+def period_or_error(text: str | None, today: date, catalog: Catalog, default: Period) -> Period:
+    if not text:
+        return default
+    try:
+        return parse_period(text, today, catalog.terms)
+    except PeriodError as exc:
+        raise StaffError(vi.PERIOD_ERRORS[exc.key].format(text=exc.text or text)) from exc
+
+
+async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit) -> OrgUnit:
+    """A unit named by code or name inside the scope; outside it looks exactly like unknown."""
+    if not words:
+        return scope
+    found = await find_units(session, words, scope)
+    if not found:
+        raise StaffError(vi.UNKNOWN_UNIT.format(text=words))
+    if len(found) > 1:
+        raise StaffError(
+            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(u.name for u in found[:5]))
+        )
+    return found[0]
+
+
+def indicator_or_choices(catalog: Catalog, words: str) -> Indicator | Answer:
+    found = catalog.find_indicators(words)
+    if not found:
+        raise StaffError(vi.UNKNOWN_INDICATOR.format(text=words))
+    if len(found) == 1:
+        return found[0]
+    return Answer(
+        vi.AMBIGUOUS_INDICATOR.format(text=words),
+        [(ind.label, ind.code) for ind in found[:8]],
+    )
+
+
+async def total_answer(
+    session: AsyncSession,
+    catalog: Catalog,
+    indicator: Indicator,
+    unit: OrgUnit,
+    period: Period,
+) -> str:
+    value = await rollup.total(session, catalog, indicator.code, [unit], period)
+    rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
+    if (
+        not value
+        and not any(r.value for r in rows)
+        and not await _any_report(session, catalog, indicator, unit, period)
+    ):
+        return vi.TOTAL_EMPTY.format(period=period.label)
+    lines = [
+        vi.TOTAL_TITLE.format(
+            label=indicator.label,
+            unit=unit.name,
+            period=period.label,
+            value=vi.format_number(value),
+            unit_word=indicator.unit,
+        )
+    ]
+    previous = previous_period(period)
+    before = await rollup.total(session, catalog, indicator.code, [unit], previous)
+    if before:
+        delta = value - before
+        lines.append(
+            vi.TOTAL_CHANGE.format(
+                previous=previous.label,
+                sign="+" if delta >= 0 else "−",
+                delta=vi.format_number(abs(delta)),
+                pct=vi.format_percent(abs(delta) / before * 100),
+            )
+        )
+    else:
+        lines.append(vi.TOTAL_CHANGE_NO_BASE.format(previous=previous.label))
+    lines.extend(breakdown_lines(rows))
+    return "\n".join(lines)
+
+
+async def _any_report(
+    session: AsyncSession, catalog: Catalog, indicator: Indicator, unit: OrgUnit, period: Period
+) -> bool:
+    code = catalog.components(indicator.code)[0]
+    form = catalog.forms[catalog.form_of_indicator[code]]
+    done = await rollup.completeness(session, form, period_of(form.periodicity, period.end), unit)
+    return done.submitted > 0
+
+
+def latest_due_period(form: Form, today: date) -> Period:
+    """The most recent period of the form whose due date has passed."""
+    period = period_of(form.periodicity, today)
+    while window(form, period).due >= today:
+        period = previous_period(period)
+    return period
+
+
+def default_form(catalog: Catalog) -> Form:
+    leaf = [f for f in catalog.forms.values() if f.level == catalog.leaf_level]
+    return min(
+        leaf or list(catalog.forms.values()),
+        key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),
+    )
+
+
+# ---- CLI wrappers -------------------------------------------------------------------------
+
+
+async def _cli_unit(session: AsyncSession, ctx: AppContext, code: str | None) -> OrgUnit:
+    unit = await unit_by_code(session, code or ctx.catalog.province or "")
+    if unit is None:
+        raise StaffError(vi.UNKNOWN_UNIT.format(text=code or ctx.catalog.province))
+    return unit
+
+
+async def cli_progress(ctx: AppContext, code: str | None) -> str:
+    async with ctx.sessions() as session:
+        try:
+            unit = await _cli_unit(session, ctx, code)
+        except StaffError as exc:
+            return str(exc)
+        today = ctx.clock.today()
+        items = await progress_service.progress(session, ctx.catalog, unit, today)
+        return progress_text(ctx.catalog, unit.name, items, today)
+
+
+async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | None) -> str:
+    async with ctx.sessions() as session:
+        today = ctx.clock.today()
+        try:
+            unit = await _cli_unit(session, ctx, code)
+            found = indicator_or_choices(ctx.catalog, words)
+            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        except StaffError as exc:
+            return str(exc)
+        if isinstance(found, Answer):
+            return (
+                found.text + "\n" + "\n".join(f"- {code}: {label}" for label, code in found.options)
+            )
+        return await total_answer(session, ctx.catalog, found, unit, period)
+
+
+async def cli_missing(
+    ctx: AppContext, period_text: str | None, code: str | None, form_code: str | None
+) -> str:
+    async with ctx.sessions() as session:
+        today = ctx.clock.today()
+        try:
+            unit = await _cli_unit(session, ctx, code)
+            if form_code and form_code not in ctx.catalog.forms:
+                raise StaffError(vi.UNKNOWN_FORM.format(text=form_code))
+            form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
+            period = period_or_error(
+                period_text, today, ctx.catalog, latest_due_period(form, today)
+            )
+        except StaffError as exc:
+            return str(exc)
+        done = await rollup.completeness(
+            session, form, period_of(form.periodicity, period.end), unit
+        )
+        return completeness_text(done, unit.name)

@@ -1,0 +1,1 @@
+"""Reporting calendar: periods, when they open and close, reminders."""

@@ -1,0 +1,38 @@
+"""Time, injectable: business dates are in Asia/Ho_Chi_Minh; tests set the clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    """The real clock. Tests use `FixedClock`, so schedules are checked without waiting."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def local_now(self) -> datetime:
+        return self.now().astimezone(VN)
+
+    def today(self) -> date:
+        return self.local_now().date()
+
+
+class FixedClock(Clock):
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+
+def vn_datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN)

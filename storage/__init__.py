@@ -1,0 +1,1 @@
+"""Data model, migrations, configuration catalog and the rollup queries."""

@@ -1,0 +1,439 @@
+"""The operator's configuration files: hierarchy levels, indicators, forms, targets, terms.
+
+Files are YAML in one folder. They are validated on load; every error names the file, the line
+and the field, so an operator can fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from schedules.periods import Periodicity, Term
+
+CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+
+
+class ConfigError(Exception):
+    """One or more problems in the operator's configuration files."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class IndicatorType(StrEnum):
+    COUNT = "count"
+    YES_NO = "yes_no"
+    AMOUNT = "amount"
+    TEXT = "text"
+    DERIVED = "derived"
+
+
+class Aggregation(StrEnum):
+    SUM = "sum"  # flows: new members in the month; summed over time and units
+    LAST = "last"  # stocks: member count; latest value in the range per unit, summed over units
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Level(_Strict):
+    code: CODE
+    name: str
+    optional: bool = False  # e.g. district: absent in two-tier provinces
+
+
+class Indicator(_Strict):
+    code: CODE
+    label: str
+    question: str | None = None
+    unit: str = ""
+    type: IndicatorType = IndicatorType.COUNT
+    min: float = 0
+    max: float | None = None
+    aggregation: Aggregation | None = None
+    formula: str | None = None
+    # Plausibility: compare the answer with the branch's member count (for counts of people or
+    # households among members); far above history and members asks for a confirmation.
+    per_member: bool = False
+    hint_last_value: bool = True
+
+    @field_validator("formula")
+    @classmethod
+    def _formula(cls, value: str | None) -> str | None:
+        if value is not None:
+            formula_names(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Indicator:
+        if self.type == IndicatorType.DERIVED:
+            if not self.formula:
+                raise ValueError("a derived indicator needs a formula")
+        elif not self.question:
+            raise ValueError("a reported indicator needs a question")
+        if self.max is not None and self.max < self.min:
+            raise ValueError("max is below min")
+        return self
+
+    @property
+    def agg(self) -> Aggregation:
+        if self.aggregation:
+            return self.aggregation
+        return Aggregation.LAST if self.type == IndicatorType.YES_NO else Aggregation.SUM
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type != IndicatorType.TEXT
+
+
+class Question(_Strict):
+    indicator: CODE
+    optional: bool = False
+
+
+class Reminder(_Strict):
+    # Days relative to the due date: -2 is two days before it, 0 on it, 2 two days late.
+    # "open" (the day the period opens) is written as the string "open".
+    at: int | Literal["open"]
+    tone: Literal["gentle", "firm", "late"] = "gentle"
+
+
+class Schedule(_Strict):
+    opens_days_before_end: int = 5
+    due_days_after_end: int = 5
+    closes_days_after_end: int = 20
+    send_at: time = time(8, 0)
+    quiet_from: time = time(21, 0)
+    quiet_until: time = time(7, 0)
+    reminders: list[Reminder] = Field(
+        default_factory=lambda: [
+            Reminder(at="open"),
+            Reminder(at=-2),
+            Reminder(at=0, tone="firm"),
+            Reminder(at=2, tone="late"),
+        ]
+    )
+
+
+class Form(_Strict):
+    code: CODE
+    name: str
+    level: CODE
+    periodicity: Periodicity
+    questions: list[Question]
+    schedule: Schedule = Field(default_factory=Schedule)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_questions(cls, data: Any) -> Any:
+        # `questions: [a, b]` is short for `[{indicator: a}, {indicator: b}]`.
+        if isinstance(data, dict) and isinstance(data.get("questions"), list):
+            data = dict(data)
+            data["questions"] = [
+                {"indicator": q} if isinstance(q, str) else q for q in data["questions"]
+            ]
+        return data
+
+
+class TermConfig(_Strict):
+    code: str = Field(pattern=r"^\d{4}-\d{4}$")
+    start: date
+    end: date
+
+
+class Target(_Strict):
+    code: CODE
+    label: str
+    kind: Literal["sum", "coverage", "rate"]
+    source: str
+    units: list[CODE] = Field(default_factory=list)  # empty: the whole province
+    period: str = "term"  # "term", "yearly", or a period key ("2025", "2021..2025")
+    target: float = Field(gt=0)
+    indicator: CODE | None = None  # sum, coverage
+    level: CODE | None = None  # coverage: the level whose units are counted
+    threshold: float = 1  # coverage: value a unit must reach
+    numerator: CODE | None = None  # rate
+    denominator: CODE | None = None  # rate
+
+    @model_validator(mode="after")
+    def _check(self) -> Target:
+        if self.kind in ("sum", "coverage") and not self.indicator:
+            raise ValueError(f"a {self.kind} target needs an indicator")
+        if self.kind == "coverage" and not self.level:
+            raise ValueError("a coverage target needs a level")
+        if self.kind == "rate" and not (self.numerator and self.denominator):
+            raise ValueError("a rate target needs a numerator and a denominator")
+        if self.kind in ("coverage", "rate") and self.target > 100:
+            raise ValueError("a coverage or rate target is a percentage (at most 100)")
+        return self
+
+    @property
+    def is_percent(self) -> bool:
+        return self.kind != "sum"
+
+
+# ---- derived formulas ---------------------------------------------------------------------
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+
+def formula_names(formula: str) -> list[str]:
+    """Names used by a formula of +, -, * and numbers; raises ValueError on anything else."""
+    try:
+        tree = ast.parse(formula, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"formula cannot be read: {formula}") from exc
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif (
+            not isinstance(
+                node, ast.Expression | ast.BinOp | ast.Constant | ast.Load | ast.UnaryOp | ast.USub
+            )
+            and type(node) not in _OPS
+        ):
+            raise ValueError(f"only + - * and numbers are allowed in formulas: {formula}")
+    return names
+
+
+def evaluate_formula(formula: str, values: dict[str, float]) -> float:
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return values.get(node.id, 0.0)
+        if isinstance(node, ast.UnaryOp):
+            return -ev(node.operand)
+        if isinstance(node, ast.BinOp):
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        raise ValueError(formula)
+
+    return ev(ast.parse(formula, mode="eval"))
+
+
+# ---- the catalog --------------------------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    levels: list[Level]
+    indicators: dict[str, Indicator]
+    forms: dict[str, Form]
+    targets: list[Target]
+    terms: list[Term]
+    province: str | None = None  # code of the province this configuration describes
+    form_of_indicator: dict[str, str] = field(default_factory=dict)
+
+    def level_index(self, code: str) -> int:
+        return [lv.code for lv in self.levels].index(code)
+
+    def level_name(self, code: str) -> str:
+        return next((lv.name for lv in self.levels if lv.code == code), code)
+
+    @property
+    def leaf_level(self) -> str:
+        return self.levels[-1].code
+
+    def components(self, code: str) -> list[str]:
+        """The reported indicators behind `code` (itself when it is reported)."""
+        ind = self.indicators[code]
+        if ind.type != IndicatorType.DERIVED:
+            return [code]
+        out: list[str] = []
+        for name in formula_names(ind.formula or ""):
+            out.extend(c for c in self.components(name) if c not in out)
+        return out
+
+    def forms_for_level(self, level: str) -> list[Form]:
+        return [f for f in self.forms.values() if f.level == level]
+
+    def find_indicators(self, words: str) -> list[Indicator]:
+        """By exact code, else every indicator whose label holds all the words (no diacritics)."""
+        from handlers.parsing import fold
+
+        text = fold(words)
+        if text.replace(" ", "_") in self.indicators:
+            return [self.indicators[text.replace(" ", "_")]]
+        wanted = text.split()
+        return [
+            ind
+            for ind in self.indicators.values()
+            if wanted and all(w in fold(ind.label).split() for w in wanted)
+        ]
+
+
+FILES = ("hierarchy.yaml", "indicators.yaml", "forms.yaml", "targets.yaml")
+
+
+def load_catalog(folder: Path) -> Catalog:
+    problems: list[str] = []
+    docs: dict[str, tuple[Any, dict[tuple, int]]] = {}
+    for name in FILES:
+        path = folder / name
+        if not path.exists():
+            problems.append(f"{path}: file missing")
+            continue
+        try:
+            docs[name] = _load_yaml_with_lines(path)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            problems.append(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
+    if problems:
+        raise ConfigError(problems)
+
+    def parse_list(name: str, key: str, model: type[BaseModel]) -> list[Any]:
+        data, lines = docs[name]
+        items = (data or {}).get(key, []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            problems.append(f"{folder / name}: expected a list under '{key}'")
+            return []
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(model.model_validate(item))
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = (key, i, *err["loc"])
+                    line = _nearest_line(lines, loc)
+                    fld = ".".join(str(p) for p in err["loc"]) or "(item)"
+                    problems.append(
+                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': {err['msg']}"
+                    )
+        return out
+
+    levels: list[Level] = parse_list("hierarchy.yaml", "levels", Level)
+    indicators: list[Indicator] = parse_list("indicators.yaml", "indicators", Indicator)
+    forms: list[Form] = parse_list("forms.yaml", "forms", Form)
+    targets: list[Target] = parse_list("targets.yaml", "targets", Target)
+    terms: list[TermConfig] = parse_list("targets.yaml", "terms", TermConfig)
+    if problems:
+        raise ConfigError(problems)
+
+    hierarchy_doc = docs["hierarchy.yaml"][0] or {}
+    catalog = Catalog(
+        levels=levels,
+        indicators={i.code: i for i in indicators},
+        forms={f.code: f for f in forms},
+        targets=targets,
+        terms=[Term(t.code, t.start, t.end) for t in terms],
+        province=hierarchy_doc.get("province") if isinstance(hierarchy_doc, dict) else None,
+    )
+    _cross_check(catalog, folder, docs, problems)
+    if problems:
+        raise ConfigError(problems)
+    return catalog
+
+
+def _cross_check(
+    catalog: Catalog, folder: Path, docs: dict[str, tuple[Any, dict]], problems: list[str]
+) -> None:
+    def where(name: str, loc: tuple) -> str:
+        return f"{folder / name}:{_nearest_line(docs[name][1], loc)}"
+
+    level_codes = [lv.code for lv in catalog.levels]
+    if not level_codes:
+        problems.append(f"{folder / 'hierarchy.yaml'}: at least one level is needed")
+    for i, ind in enumerate(catalog.indicators.values()):
+        if ind.type == IndicatorType.DERIVED:
+            for name in formula_names(ind.formula or ""):
+                if name not in catalog.indicators:
+                    problems.append(
+                        f"{where('indicators.yaml', ('indicators', i, 'formula'))}: "
+                        f"indicators[{i}] field 'formula': unknown indicator '{name}'"
+                    )
+    for i, form in enumerate(catalog.forms.values()):
+        if form.level not in level_codes:
+            problems.append(
+                f"{where('forms.yaml', ('forms', i, 'level'))}: forms[{i}] field 'level': "
+                f"unknown level '{form.level}' (levels: {', '.join(level_codes)})"
+            )
+        for j, q in enumerate(form.questions):
+            loc = ("forms", i, "questions", j)
+            ind = catalog.indicators.get(q.indicator)
+            if ind is None or ind.type == IndicatorType.DERIVED:
+                why = "unknown indicator" if ind is None else "a derived indicator is not asked"
+                problems.append(
+                    f"{where('forms.yaml', loc)}: forms[{i}] field 'questions.{j}': "
+                    f"{why} '{q.indicator}'"
+                )
+                continue
+            other = catalog.form_of_indicator.get(q.indicator)
+            if other:
+                problems.append(
+                    f"{where('forms.yaml', loc)}: forms[{i}] field 'questions.{j}': "
+                    f"'{q.indicator}' is already asked in form '{other}' (it would count twice)"
+                )
+            catalog.form_of_indicator[q.indicator] = form.code
+    for i, target in enumerate(catalog.targets):
+        for fld in ("indicator", "numerator", "denominator"):
+            code = getattr(target, fld)
+            if code and code not in catalog.indicators:
+                problems.append(
+                    f"{where('targets.yaml', ('targets', i, fld))}: targets[{i}] field "
+                    f"'{fld}': unknown indicator '{code}'"
+                )
+        if target.level and target.level not in level_codes:
+            problems.append(
+                f"{where('targets.yaml', ('targets', i, 'level'))}: targets[{i}] field "
+                f"'level': unknown level '{target.level}'"
+            )
+        if target.period == "term" and not catalog.terms:
+            problems.append(
+                f"{where('targets.yaml', ('targets', i, 'period'))}: targets[{i}] field "
+                "'period': 'term' needs a term under 'terms'"
+            )
+
+
+# ---- YAML with line numbers ---------------------------------------------------------------
+
+
+def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
+    text = path.read_text(encoding="utf-8")
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[tuple, int] = {}
+    if node is None:
+        return None, lines
+
+    def walk(n: yaml.Node, loc: tuple) -> None:
+        lines[loc] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key_node, value_node in n.value:
+                child = (*loc, key_node.value)
+                walk(value_node, child)
+                lines[child] = key_node.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*loc, i))
+
+    walk(node, ())
+    return yaml.safe_load(text), lines
+
+
+def _nearest_line(lines: dict[tuple, int], loc: tuple) -> int:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get((), 1)

@@ -1,0 +1,226 @@
+"""SQLAlchemy models: the hierarchy, people and their channels, submissions, conversation state.
+
+Portable column types only, so the same models run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Materialised paths ("/1/17/342/") are compared as byte strings so that a subtree is a range
+# [prefix, prefix-with-last-"/"-bumped-to-"0"), which a plain B-tree index serves on both
+# databases. PostgreSQL's default collation would ignore the slashes, hence "C" there.
+PathString = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role:
+    BRANCH_LEADER = "branch_leader"
+    COMMUNE_OFFICER = "commune_officer"
+    DISTRICT_OFFICER = "district_officer"
+    PROVINCIAL_STAFF = "provincial_staff"
+    ADMIN = "admin"
+    ALL = (BRANCH_LEADER, COMMUNE_OFFICER, DISTRICT_OFFICER, PROVINCIAL_STAFF, ADMIN)
+
+
+class SubmissionStatus:
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class OrgUnit(Base):
+    """A province, district, commune-level union or branch. Closed units keep their history."""
+
+    __tablename__ = "org_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    path: Mapped[str] = mapped_column(PathString)
+    depth: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date, default=date(2000, 1, 1))
+    valid_to: Mapped[date | None] = mapped_column(Date)  # last day it existed; None: still open
+    member_count: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_org_units_path", "path"),
+        Index("ix_org_units_level_path", "level", "path"),
+    )
+
+
+class UnitParentHistory(Base):
+    """Who a unit's parent was and when: re-parenting and merging keep the past readable."""
+
+    __tablename__ = "unit_parent_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    role: Mapped[str] = mapped_column(String(30))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where unsolicited messages go when she is linked on several channels.
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    last_channel: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelIdentity(Base):
+    """One person's account on one channel (a Telegram user, a Zalo user, the terminal)."""
+
+    __tablename__ = "channel_identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CodeAttempt(Base):
+    """A wrong invitation code typed in a chat: counted to slow down guessing."""
+
+    __tablename__ = "code_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_code_attempts_chat", "channel", "chat_id", "at"),)
+
+
+class Submission(Base):
+    """One unit's report for one form and period; a draft until she sends it."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    form_code: Mapped[str] = mapped_column(String(40))
+    period_key: Mapped[str] = mapped_column(String(30))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=SubmissionStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "form_code", "period_key"),
+        Index("ix_submissions_form_period", "form_code", "period_key", "status"),
+        Index("ix_submissions_period", "status", "period_start", "period_end"),
+    )
+
+
+class SubmissionValue(Base):
+    __tablename__ = "submission_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    value_num: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "indicator_code"),
+        Index("ix_submission_values_indicator", "indicator_code", "submission_id"),
+    )
+
+
+class AuditEntry(Base):
+    """A change to a submitted report: who, when, what it was and what it became."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # submit | edit | reopen
+    indicator_code: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conversation(Base):
+    """Where a person is in a conversation; held here so a restart loses nothing."""
+
+    __tablename__ = "conversations"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(30))
+    step: Mapped[str | None] = mapped_column(String(30))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedUpdate(Base):
+    """Inbound updates already handled: a retried webhook or a repeated poll changes nothing."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,0 +1,185 @@
+"""Submissions: drafts saved answer by answer, sending, corrections with an audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schedules.calendar import Window
+from schedules.periods import Period, year_period
+from storage import rollup
+from storage.catalog import Catalog, Form
+from storage.models import (
+    AuditEntry,
+    OrgUnit,
+    Person,
+    Submission,
+    SubmissionStatus,
+    SubmissionValue,
+)
+
+Answer = float | str | None
+
+
+async def find_submission(
+    session: AsyncSession, unit_id: int, form_code: str, period_key: str
+) -> Submission | None:
+    return await session.scalar(
+        select(Submission).where(
+            Submission.unit_id == unit_id,
+            Submission.form_code == form_code,
+            Submission.period_key == period_key,
+        )
+    )
+
+
+async def get_or_create(
+    session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
+) -> Submission:
+    found = await find_submission(session, unit_id, form.code, period.key)
+    if found:
+        return found
+    sub = Submission(
+        unit_id=unit_id,
+        form_code=form.code,
+        period_key=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        status=SubmissionStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(sub)
+    await session.flush()
+    return sub
+
+
+async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer]:
+    rows = await session.execute(
+        select(
+            SubmissionValue.indicator_code, SubmissionValue.value_num, SubmissionValue.value_text
+        ).where(SubmissionValue.submission_id == submission_id)
+    )
+    return {code: (num if text is None else text) for code, num, text in rows.all()}
+
+
+def _as_text(value: Answer) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def save_answer(
+    session: AsyncSession,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    person: Person,
+    now: datetime,
+) -> None:
+    """Stores one answer at once; a change to a sent report goes to the audit trail."""
+    row = await session.scalar(
+        select(SubmissionValue).where(
+            SubmissionValue.submission_id == submission.id,
+            SubmissionValue.indicator_code == indicator_code,
+        )
+    )
+    old: Answer = None
+    if row is None:
+        row = SubmissionValue(submission_id=submission.id, indicator_code=indicator_code)
+        session.add(row)
+    else:
+        old = row.value_num if row.value_text is None else row.value_text
+    row.value_num = value if isinstance(value, float) else None
+    row.value_text = value if isinstance(value, str) else None
+    submission.updated_at = now
+    if submission.status == SubmissionStatus.SUBMITTED and _as_text(old) != _as_text(value):
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="edit",
+                indicator_code=indicator_code,
+                old_value=_as_text(old),
+                new_value=_as_text(value),
+                changed_by_id=person.id,
+                changed_at=now,
+            )
+        )
+    await session.flush()
+
+
+async def submit(
+    session: AsyncSession,
+    submission: Submission,
+    window: Window,
+    person: Person,
+    now: datetime,
+    today: date,
+) -> None:
+    """Sends the report; after the due date it is accepted and marked late."""
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by_id = person.id
+    submission.late = window.is_late(today)
+    submission.updated_at = now
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="submit", changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+
+
+async def reopen(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> None:
+    """A higher-level officer lets a branch correct a report after its period closed."""
+    submission.reopened = True
+    submission.updated_at = now
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="reopen", changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+
+
+async def last_values(
+    session: AsyncSession, unit_id: int, form_code: str, before: date
+) -> dict[str, Answer]:
+    """Answers of the unit's latest sent report of this form before a date (for hints)."""
+    previous = await session.scalar(
+        select(Submission)
+        .where(
+            Submission.unit_id == unit_id,
+            Submission.form_code == form_code,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.period_end < before,
+        )
+        .order_by(Submission.period_end.desc())
+        .limit(1)
+    )
+    return await answers(session, previous.id) if previous else {}
+
+
+async def year_to_date(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
+) -> dict[str, float]:
+    year = year_period(today.year)
+    return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
+
+
+async def audit_trail(session: AsyncSession, submission_id: int) -> list[AuditEntry]:
+    return list(
+        (
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.submission_id == submission_id)
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    )

@@ -1,0 +1,329 @@
+"""Rollup queries: totals over subtrees and periods, breakdowns, coverage, rates, completeness.
+
+Plain async functions that handlers and the CLI call. Only submitted reports count. A period
+range takes every report whose own period lies inside it. Stocks (aggregation `last`) take each
+unit's latest report in the range; derived indicators are computed from their components'
+totals, so "net growth" over a province is (Σ new) − (Σ left), never a sum of differences.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, String, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from schedules.periods import Period
+from storage.catalog import (
+    Aggregation,
+    Catalog,
+    Form,
+    IndicatorType,
+    evaluate_formula,
+    formula_names,
+)
+from storage.models import OrgUnit, Submission, SubmissionStatus, SubmissionValue
+from storage.units import active_on, subtree_filter
+
+
+@dataclass(frozen=True)
+class Roots:
+    """Which subtrees to total: by ids, or every unit of a level inside a path."""
+
+    ids: tuple[int, ...] = ()
+    level: str | None = None
+    within: str | None = None  # a path
+    active_from: date | None = None
+    active_to: date | None = None
+
+
+def _root_filter(root: type[OrgUnit], roots: Roots) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if roots.ids:
+        conditions.append(root.id.in_(roots.ids))
+    if roots.level:
+        conditions.append(root.level == roots.level)
+    if roots.within:
+        conditions.append(subtree_filter(roots.within, root.path))
+    if roots.active_from:
+        day_to = roots.active_to or roots.active_from
+        conditions.append(
+            and_(
+                root.valid_from <= day_to,
+                root.valid_to.is_(None) | (root.valid_to >= roots.active_from),
+            )
+        )
+    return and_(*conditions)
+
+
+def _under_root(unit: type[OrgUnit], root: type[OrgUnit]) -> ColumnElement[bool]:
+    upper = func.substr(root.path, 1, func.length(root.path) - 1, type_=String).concat("0")
+    return and_(unit.path >= root.path, unit.path < upper)
+
+
+def _reported_rows(code: str, period: Period) -> Select:
+    """(unit_id, period_end, value) of submitted values of one indicator inside the period."""
+    return (
+        select(
+            Submission.unit_id.label("unit_id"),
+            Submission.period_end.label("period_end"),
+            SubmissionValue.value_num.label("value"),
+        )
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .where(
+            SubmissionValue.indicator_code == code,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.period_start >= period.start,
+            Submission.period_end <= period.end,
+        )
+    )
+
+
+async def _reported_totals(
+    session: AsyncSession, catalog: Catalog, code: str, roots: Roots, period: Period
+) -> dict[int, float]:
+    rows = _reported_rows(code, period)
+    if catalog.indicators[code].agg == Aggregation.LAST:
+        ranked = rows.add_columns(
+            func.row_number()
+            .over(partition_by=Submission.unit_id, order_by=Submission.period_end.desc())
+            .label("rank")
+        ).subquery()
+        source = select(ranked.c.unit_id, ranked.c.value).where(ranked.c.rank == 1).subquery()
+    else:
+        source = rows.subquery()
+    unit = aliased(OrgUnit)
+    root = aliased(OrgUnit)
+    query = (
+        select(root.id, func.sum(source.c.value))
+        .select_from(source)
+        .join(unit, unit.id == source.c.unit_id)
+        .join(root, _under_root(unit, root))
+        .where(_root_filter(root, roots))
+        .group_by(root.id)
+    )
+    return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+async def totals_by_root(
+    session: AsyncSession, catalog: Catalog, code: str, roots: Roots, period: Period
+) -> dict[int, float]:
+    """Total of an indicator under each root unit; roots with nothing reported are absent."""
+    indicator = catalog.indicators[code]
+    if indicator.type != IndicatorType.DERIVED:
+        return await _reported_totals(session, catalog, code, roots, period)
+    parts = {
+        c: await _reported_totals(session, catalog, c, roots, period)
+        for c in formula_names(indicator.formula or "")
+    }
+    ids = {rid for values in parts.values() for rid in values}
+    return {
+        rid: evaluate_formula(
+            indicator.formula or "", {c: values.get(rid, 0.0) for c, values in parts.items()}
+        )
+        for rid in ids
+    }
+
+
+async def total(
+    session: AsyncSession, catalog: Catalog, code: str, units: list[OrgUnit], period: Period
+) -> float:
+    """Total over the union of the units' subtrees (a province, or a group of districts)."""
+    indicator = catalog.indicators[code]
+    if indicator.type == IndicatorType.DERIVED:
+        parts = {
+            c: await total(session, catalog, c, units, period)
+            for c in formula_names(indicator.formula or "")
+        }
+        return evaluate_formula(indicator.formula or "", parts)
+    by_root = await _reported_totals(
+        session, catalog, code, Roots(ids=tuple(u.id for u in units)), period
+    )
+    return sum(by_root.values())
+
+
+@dataclass
+class Share:
+    unit: OrgUnit
+    value: float
+    share: float | None  # percent of the parent's total
+
+
+async def breakdown(
+    session: AsyncSession, catalog: Catalog, code: str, parent: OrgUnit, period: Period
+) -> list[Share]:
+    """The parent's children with their totals, largest first; children with no report show 0."""
+    kids = list(
+        (
+            await session.scalars(
+                select(OrgUnit)
+                .where(OrgUnit.parent_id == parent.id, active_on(period.start, period.end))
+                .order_by(OrgUnit.name)
+            )
+        ).all()
+    )
+    if not kids:
+        return []
+    values = await totals_by_root(
+        session, catalog, code, Roots(ids=tuple(k.id for k in kids)), period
+    )
+    grand = sum(values.values())
+    rows = [
+        Share(k, values.get(k.id, 0.0), (values.get(k.id, 0.0) / grand * 100) if grand else None)
+        for k in kids
+    ]
+    return sorted(rows, key=lambda r: (-r.value, r.unit.name))
+
+
+@dataclass
+class Coverage:
+    reached: int
+    units: int
+
+    @property
+    def percent(self) -> float | None:
+        return self.reached / self.units * 100 if self.units else None
+
+
+async def coverage(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    level: str,
+    threshold: float,
+    scopes: list[OrgUnit],
+    period: Period,
+) -> Coverage:
+    """How many units of `level` inside the scopes reached `threshold` in the period."""
+    reached = 0
+    units = 0
+    for scope in scopes:
+        roots = Roots(
+            level=level, within=scope.path, active_from=period.start, active_to=period.end
+        )
+        values = await totals_by_root(session, catalog, code, roots, period)
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OrgUnit)
+            .where(
+                _root_filter(OrgUnit, roots)  # type: ignore[arg-type]
+            )
+        )
+        units += int(count or 0)
+        reached += sum(1 for v in values.values() if v >= threshold)
+    return Coverage(reached, units)
+
+
+@dataclass
+class Rate:
+    numerator: float
+    denominator: float
+
+    @property
+    def percent(self) -> float | None:
+        return self.numerator / self.denominator * 100 if self.denominator else None
+
+
+async def rate(
+    session: AsyncSession,
+    catalog: Catalog,
+    numerator: str,
+    denominator: str,
+    units: list[OrgUnit],
+    period: Period,
+) -> Rate:
+    """Ratio of sums over the scope, never the mean of the units' ratios."""
+    return Rate(
+        await total(session, catalog, numerator, units, period),
+        await total(session, catalog, denominator, units, period),
+    )
+
+
+# ---- completeness -------------------------------------------------------------------------
+
+
+@dataclass
+class Completeness:
+    form: Form
+    period: Period
+    expected: int = 0
+    on_time: int = 0
+    late: int = 0
+    in_progress: int = 0  # drafts started but not sent
+    missing: list[tuple[OrgUnit, OrgUnit | None]] = field(default_factory=list)
+
+    @property
+    def submitted(self) -> int:
+        return self.on_time + self.late
+
+    def missing_by_parent(self) -> dict[str, list[OrgUnit]]:
+        grouped: dict[str, list[OrgUnit]] = defaultdict(list)
+        for unit, parent in self.missing:
+            grouped[parent.name if parent else "–"].append(unit)
+        return dict(sorted(grouped.items()))
+
+
+async def completeness(
+    session: AsyncSession, form: Form, period: Period, scope: OrgUnit
+) -> Completeness:
+    """Who of the units that should report this form and period did, on time or late."""
+    parent = aliased(OrgUnit)
+    query = (
+        select(OrgUnit, parent, Submission.status, Submission.late)
+        .outerjoin(parent, parent.id == OrgUnit.parent_id)
+        .outerjoin(
+            Submission,
+            and_(
+                Submission.unit_id == OrgUnit.id,
+                Submission.form_code == form.code,
+                Submission.period_key == period.key,
+            ),
+        )
+        .where(
+            OrgUnit.level == form.level,
+            subtree_filter(scope.path),
+            active_on(period.start, period.end),
+        )
+        .order_by(parent.name, OrgUnit.name)
+    )
+    result = Completeness(form, period)
+    for unit, par, status, late in (await session.execute(query)).all():
+        result.expected += 1
+        if status == SubmissionStatus.SUBMITTED:
+            if late:
+                result.late += 1
+            else:
+                result.on_time += 1
+        else:
+            if status == SubmissionStatus.DRAFT:
+                result.in_progress += 1
+            result.missing.append((unit, par))
+    return result
+
+
+async def unit_values(
+    session: AsyncSession, unit_ids: list[int], form_code: str, period: Period
+) -> dict[int, dict[str, float | str | None]]:
+    """Submitted values of one form per unit, for units that report it themselves."""
+    query = (
+        select(
+            Submission.unit_id,
+            SubmissionValue.indicator_code,
+            SubmissionValue.value_num,
+            SubmissionValue.value_text,
+        )
+        .join(SubmissionValue, SubmissionValue.submission_id == Submission.id)
+        .where(
+            Submission.form_code == form_code,
+            Submission.period_key == period.key,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.unit_id.in_(unit_ids),
+        )
+    )
+    out: dict[int, dict[str, float | str | None]] = defaultdict(dict)
+    for unit_id, code, num, text in (await session.execute(query)).all():
+        out[unit_id][code] = num if text is None else text
+    return dict(out)
