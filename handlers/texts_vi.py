@@ -91,3 +91,100 @@ UNKNOWN_INDICATOR = (
 )
 AMBIGUOUS_INDICATOR = "«{text}» khớp với nhiều mục, chị chọn một:"
 UNKNOWN_FORM = "Không có mẫu báo cáo «{text}»."
+
+# ---- onboarding ---------------------------------------------------------------------------
+WELCOME_UNKNOWN = (
+    "Chào chị! Đây là bot báo cáo của Hội Liên hiệp Phụ nữ.\n"
+    "Để bắt đầu, chị cần mã mời do cán bộ Hội cấp trên gửi. Chị bấm vào đường link trong "
+    "thư mời, hoặc gõ mã mời vào đây (ví dụ: K7PM-2XQD-9R)."
+)
+CODE_WRONG = "Mã mời «{code}» không đúng. Chị kiểm tra lại, hoặc nhờ cán bộ Hội gửi mã mới."
+CODE_EXPIRED = "Mã mời này đã hết hạn. Chị nhờ cán bộ Hội cấp trên gửi mã mới nhé."
+CODE_USED = "Mã mời này đã được dùng rồi. Nếu không phải chị dùng, chị báo ngay cán bộ Hội nhé."
+CODE_TOO_MANY = (
+    "Chị đã nhập sai mã nhiều lần. Để bảo mật, chị vui lòng chờ {minutes} phút rồi thử lại."
+)
+CODE_OTHER_PERSON = (
+    "Tài khoản này đã gắn với {name}. Mỗi tài khoản chỉ dùng cho một người; chị liên hệ "
+    "cán bộ Hội nếu cần đổi."
+)
+LINKED = "Chào chị {name}! Chị đã kết nối với bot báo cáo của {unit}."
+LINKED_AGAIN = "Chào chị {name}! Tài khoản này đã được kết nối rồi ({unit})."
+GREETING = "Chào chị {name} ({unit})."
+HINT_REPORT = "Gõ /baocao (hoặc «báo cáo») để báo cáo số liệu của đơn vị."
+HINT_STAFF = "Gõ /trogiup để xem các câu hỏi chị có thể hỏi: tổng số, tiến độ, đơn vị chưa nộp."
+NOT_UNDERSTOOD = "Em chưa hiểu ý chị. " + HINT_REPORT
+HELP_TITLE = "Chị có thể dùng:"
+HELP_LINES = {
+    "baocao": "/baocao – báo cáo hoặc sửa báo cáo kỳ này",
+    "huy": "/huy – dừng lại giữa chừng (những gì đã trả lời vẫn được lưu)",
+    "tong": "/tong <chỉ tiêu> [kỳ] [đơn vị] – tổng số, ví dụ: /tong thoát nghèo quý 3",
+    "tiendo": "/tiendo [đơn vị] – tiến độ các chỉ tiêu",
+    "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
+    "trogiup": "/trogiup – xem hướng dẫn này",
+}
+BUTTON_EXPIRED = "Nút này không còn dùng được. " + HINT_REPORT
+INTERNAL_ERROR = (
+    "Xin lỗi chị, hệ thống đang trục trặc nên chưa ghi được tin vừa rồi. Những câu đã trả lời "
+    "trước đó vẫn được lưu. Chị gửi lại sau ít phút giúp em."
+)
+STALE_BUTTON = "Nút này thuộc câu hỏi trước. Chị trả lời câu hỏi dưới đây giúp em nhé."
+
+# ---- the reporting conversation -----------------------------------------------------------
+NO_FORM_FOR_UNIT = "Đơn vị của chị không có mẫu báo cáo nào qua bot."
+NO_OPEN_PERIOD = "Hiện chưa đến kỳ báo cáo. Kỳ tới: {form}, {period}, mở từ ngày {opens}."
+PICK_FORM = "Đang mở nhiều kỳ báo cáo. Chị chọn một:"
+FORM_CHOICE = "{form} – {period}"
+REPORT_START = "{form} – {period} (hạn nộp {due}). Có {n} câu, chị trả lời lần lượt nhé."
+REPORT_RESUME = "Chị làm tiếp {form} – {period}. Đã trả lời {done}/{n} câu."
+QUESTION = "Câu {i}/{n}: {question}"
+HINT_LAST = "(Kỳ trước: {value})"
+HINT_CURRENT = "(Đã ghi: {value})"
+HINT_OPTIONAL = "(Không bắt buộc)"
+HINT_TYPE_NUMBER = "Chị gõ số {unit}."
+BUTTON_ZERO = "0"
+BUTTON_SAME = "Như kỳ trước ({value})"
+BUTTON_YES = "Có"
+BUTTON_NO = "Không"
+BUTTON_BACK = "Quay lại"
+BUTTON_SKIP = "Bỏ qua"
+BUTTON_SUBMIT = "Gửi"
+BUTTON_EDIT = "Sửa mục {n}"
+BUTTON_DONE = "Xong"
+BUTTON_CONFIRM = "Đúng"
+BUTTON_RETYPE = "Nhập lại"
+CONFIRM_VALUE = "Chị xác nhận {value} là đúng?"
+CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của chi hội ({members})."
+CONFIRM_WHY_HISTORY = "Số này gấp nhiều lần kỳ trước ({last})."
+SKIPPED = "bỏ qua"
+NOT_ANSWERED = "chưa trả lời"
+SUMMARY_TITLE = "Tóm tắt {form} – {period}:"
+SUMMARY_LINE = "{n}. {label}: {value}"
+SUMMARY_ASK = "Nếu đúng, chị trả lời «Gửi». Cần sửa mục nào, chị gõ «sửa» và số mục, ví dụ «sửa 3»."
+SUBMITTED_SUMMARY_ASK = (
+    "Báo cáo này đã gửi ngày {when}. Chị có thể sửa đến hết ngày {closes}: gõ «sửa» và số mục, "
+    "ví dụ «sửa 3»; xong thì trả lời «Xong»."
+)
+SUBMITTED_LOCKED = (
+    "Báo cáo {form} – {period} đã khóa sổ từ ngày {closes}. Nếu cần sửa, chị nhờ cán bộ Hội "
+    "cấp trên mở lại."
+)
+EDIT_BAD_NUMBER = "Không có mục {n}. Chị chọn từ 1 đến {total}."
+THANKS_ON_TIME = "Em đã nhận báo cáo {form} – {period}. Cảm ơn chị, báo cáo đúng hạn! 🌸"
+THANKS_LATE = (
+    "Em đã nhận báo cáo {form} – {period}. Cảm ơn chị! Báo cáo này trễ hạn ({due}), "
+    "kỳ sau chị gửi sớm hơn giúp em nhé."
+)
+YEAR_TO_DATE = "Từ đầu năm {year}, chi hội đã có: {items}."
+YEAR_TO_DATE_ITEM = "{value} {unit} {label}"
+CORRECTION_SAVED = "Đã sửa mục {n}: {old} → {new}."
+EDITS_DONE = "Đã lưu. Cảm ơn chị!"
+CANCELLED = (
+    "Em đã dừng. Những gì chị đã trả lời vẫn được lưu; khi nào tiện chị gõ /baocao để làm tiếp."
+)
+NOTHING_TO_CANCEL = "Không có việc gì đang làm dở."
+MISSING_REQUIRED = "Còn mục {n} chưa trả lời. Chị trả lời giúp em rồi gửi nhé."
+TEXT_ANSWER_HINT = "Chị gõ câu trả lời ngắn."
+NUMBERED_REPLY = "Trả lời {numbers}."
+NUMBERED_OR = "hoặc"
+WORD_REPLY = "Hoặc gõ: {words}."

@@ -5,7 +5,7 @@ Portable column types only, so the same models run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -37,6 +38,26 @@ NAMING = {
 # [prefix, prefix-with-last-"/"-bumped-to-"0"), which a plain B-tree index serves on both
 # databases. PostgreSQL's default collation would ignore the slashes, hence "C" there.
 PathString = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in and out on both databases (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -104,7 +125,7 @@ class Person(Base):
     # Where unsolicited messages go when she is linked on several channels.
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     last_channel: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class ChannelIdentity(Base):
@@ -117,8 +138,8 @@ class ChannelIdentity(Base):
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(String(64))
-    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    linked_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
@@ -130,9 +151,9 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class CodeAttempt(Base):
@@ -143,7 +164,7 @@ class CodeAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (Index("ix_code_attempts_chat", "channel", "chat_id", "at"),)
 
@@ -160,9 +181,9 @@ class Submission(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default=SubmissionStatus.DRAFT)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -201,7 +222,7 @@ class AuditEntry(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class Conversation(Base):
@@ -213,7 +234,7 @@ class Conversation(Base):
     flow: Mapped[str | None] = mapped_column(String(30))
     step: Mapped[str | None] = mapped_column(String(30))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class ProcessedUpdate(Base):
@@ -223,4 +244,4 @@ class ProcessedUpdate(Base):
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.clock import vn_datetime
 from schedules.periods import Period
-from storage.models import OrgUnit, Submission, SubmissionStatus, SubmissionValue
+from storage.invitations import create_invitation
+from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
 from storage.units import create_unit
 
 
@@ -96,3 +97,37 @@ async def report(
         )
     await session.commit()
     return sub
+
+
+@dataclass
+class People:
+    tree: Tree
+    leader: Person  # of B1, 100 members
+    commune_officer: Person  # of C1
+    district_officer: Person  # of KH-KS
+    provincial: Person
+
+
+async def small_tree_with_people(session: AsyncSession, now: datetime) -> People:
+    tree = await small_tree(session)
+
+    def person(name: str, role: str, unit: OrgUnit) -> Person:
+        p = Person(full_name=name, role=role, unit_id=unit.id, created_at=now)
+        session.add(p)
+        return p
+
+    people = People(
+        tree,
+        person("Nguyễn Thị Lan", Role.BRANCH_LEADER, tree.b1),
+        person("Trần Thị Mai", Role.COMMUNE_OFFICER, tree.c1),
+        person("Lê Thị Hoa", Role.DISTRICT_OFFICER, tree.d1),
+        person("Phạm Thị Hương", Role.PROVINCIAL_STAFF, tree.province),
+    )
+    await session.commit()
+    return people
+
+
+async def invite(session: AsyncSession, person: Person, now: datetime, days: int = 30) -> str:
+    invitation = await create_invitation(session, person, now, days)
+    await session.commit()
+    return invitation.code

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from storage.models import AwareDateTime
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -23,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("chat_id", sa.String(length=64), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", AwareDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_code_attempts")),
     )
     with op.batch_alter_table("code_attempts", schema=None) as batch_op:
@@ -62,7 +64,7 @@ def upgrade() -> None:
         "processed_updates",
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("key", sa.String(length=80), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", AwareDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("channel", "key", name=op.f("pk_processed_updates")),
     )
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
@@ -78,7 +80,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("preferred_channel", sa.String(length=20), nullable=True),
         sa.Column("last_channel", sa.String(length=20), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", AwareDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["org_units.id"], name=op.f("fk_people_unit_id_org_units")
         ),
@@ -114,8 +116,8 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=False),
         sa.Column("chat_id", sa.String(length=64), nullable=False),
-        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("linked_at", AwareDateTime(), nullable=False),
+        sa.Column("last_seen_at", AwareDateTime(), nullable=True),
         sa.Column("unreachable", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_channel_identities_person_id_people")
@@ -134,7 +136,7 @@ def upgrade() -> None:
         sa.Column("flow", sa.String(length=30), nullable=True),
         sa.Column("step", sa.String(length=30), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", AwareDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_conversations_person_id_people")
         ),
@@ -145,9 +147,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", AwareDateTime(), nullable=False),
+        sa.Column("expires_at", AwareDateTime(), nullable=False),
+        sa.Column("used_at", AwareDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_invitations_person_id_people")
         ),
@@ -166,9 +168,9 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", AwareDateTime(), nullable=False),
+        sa.Column("updated_at", AwareDateTime(), nullable=False),
+        sa.Column("submitted_at", AwareDateTime(), nullable=True),
         sa.Column("submitted_by_id", sa.Integer(), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("reopened", sa.Boolean(), nullable=False),
@@ -200,7 +202,7 @@ def upgrade() -> None:
         sa.Column("old_value", sa.Text(), nullable=True),
         sa.Column("new_value", sa.Text(), nullable=True),
         sa.Column("changed_by_id", sa.Integer(), nullable=True),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", AwareDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["changed_by_id"], ["people.id"], name=op.f("fk_audit_entries_changed_by_id_people")
         ),

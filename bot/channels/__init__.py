@@ -1,0 +1,1 @@
+"""Channels: how the same conversations reach Telegram, Zalo and the terminal."""

@@ -1,0 +1,111 @@
+"""The channel-neutral shapes of messages in and out, and what each channel can do.
+
+The conversation engine speaks only these; adapters translate them to a platform's API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    data: str  # what comes back when it is chosen; short (Telegram allows 64 bytes)
+
+
+@dataclass
+class Outbound:
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    # The question expects typed text (a number); choices are shortcuts. A text-only channel
+    # must then not number them, or "1" would be ambiguous.
+    free_text: bool = False
+    # Shortcuts only worth showing as buttons (e.g. "Sửa mục 3"); a text-only channel leaves
+    # them out, since the text already says what to type.
+    button_only: list[Choice] = field(default_factory=list)
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str | None = None
+    choice: str | None = None  # data of a pressed button
+    update_key: str | None = None  # for deduplication of redelivered updates
+    display_name: str = ""
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """("baocao", "args") for "/baocao args" or "/baocao@SomeBot args"."""
+        if not self.text:
+            return None
+        m = re.match(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", self.text.strip(), re.S)
+        if not m:
+            return None
+        return m.group(1).lower(), (m.group(2) or "").strip()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    buttons: bool
+    max_text: int
+    files: bool  # can upload a document; otherwise files go as links
+
+
+class Channel(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, chat_id: str, message: Outbound) -> None: ...
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line breaks where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single line longer than the limit: cut at a space
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def render_text_only(message: Outbound) -> str:
+    """A message for a channel without buttons: choices as numbered lines or reply words."""
+    from handlers import texts_vi as vi
+
+    if not message.choices:
+        return message.text
+    if message.free_text:
+        words = ", ".join(f"«{c.label}»" for c in message.choices)
+        return f"{message.text}\n{vi.WORD_REPLY.format(words=words)}"
+    lines = [message.text, ""]
+    lines += [f"{i}. {c.label}" for i, c in enumerate(message.choices, start=1)]
+    numbers = [str(i) for i in range(1, len(message.choices) + 1)]
+    joined = (
+        numbers[0]
+        if len(numbers) == 1
+        else f"{', '.join(numbers[:-1])} {vi.NUMBERED_OR} {numbers[-1]}"
+    )
+    lines.append(vi.NUMBERED_REPLY.format(numbers=joined))
+    return "\n".join(lines)

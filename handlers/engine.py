@@ -1,0 +1,158 @@
+"""The conversation engine: one inbound message in, replies out, for any channel.
+
+Each message is handled in one database transaction: the update is claimed (so a redelivered
+update changes nothing and sends nothing), the person and her conversation are loaded (and
+locked on PostgreSQL, so two workers never interleave one person's steps), the flow runs, and
+the replies are returned for the channel to send after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.base import Inbound, Outbound
+from bot.context import AppContext
+from handlers import commands, onboarding, report_flow
+from handlers import texts_vi as vi
+from handlers.parsing import fold
+from handlers.turn import Turn
+from storage.db import transaction
+from storage.invitations import identity
+from storage.models import Conversation, OrgUnit, Person, ProcessedUpdate
+
+logger = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        lock = self._lock((inbound.channel, inbound.chat_id))
+        async with lock:
+            try:
+                return await self._handle(inbound)
+            except IntegrityError:
+                # Another worker claimed the same update first: it answers, we stay silent.
+                logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
+                return []
+            except Exception:
+                logger.exception("failed to handle an update from %s", inbound.channel)
+                return [Outbound(vi.INTERNAL_ERROR)]
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+        now = self.ctx.clock.now()
+        async with transaction(self.ctx.sessions) as session:
+            if inbound.update_key:
+                if await session.get(ProcessedUpdate, (inbound.channel, inbound.update_key)):
+                    return []
+                session.add(
+                    ProcessedUpdate(channel=inbound.channel, key=inbound.update_key, at=now)
+                )
+                await session.flush()
+            turn = Turn(self.ctx, session, inbound, now, self.ctx.clock.today())
+            account = await identity(session, inbound.channel, inbound.user_id)
+            if account is not None:
+                account.last_seen_at = now
+                account.chat_id = inbound.chat_id
+                turn.person = await session.get(Person, account.person_id)
+            if turn.person is None or not turn.person.active:
+                await onboarding.unknown_sender(turn)
+                return turn.replies
+            turn.person.last_channel = inbound.channel
+            turn.unit = await session.get(OrgUnit, turn.person.unit_id)
+            turn.conversation = await _conversation(session, turn.person.id, now)
+            await route(turn)
+            return turn.replies
+
+
+async def _conversation(session, person_id: int, now) -> Conversation:  # type: ignore[no-untyped-def]
+    query = select(Conversation).where(Conversation.person_id == person_id).with_for_update()
+    found = await session.scalar(query)
+    if found is None:
+        found = Conversation(person_id=person_id, data={}, updated_at=now)
+        session.add(found)
+        await session.flush()
+    return found
+
+
+# Words that work as commands without the slash, matched on the whole message (folded).
+PLAIN_COMMANDS = {
+    "bao cao": "baocao",
+    "baocao": "baocao",
+    "bc": "baocao",
+    "huy": "huy",
+    "dung lai": "huy",
+    "thoi": "huy",
+    "tro giup": "trogiup",
+    "trogiup": "trogiup",
+    "huong dan": "trogiup",
+    "help": "trogiup",
+}
+
+
+async def route(turn: Turn) -> None:
+    """Commands first, then a pressed button or a typed reply to what was last asked."""
+    inbound = turn.inbound
+    conversation = turn.conversation
+    assert conversation is not None
+    command = inbound.command
+    text = (inbound.text or "").strip()
+    # What was just offered wins over plain-word commands ("đúng" is not "dừng").
+    action = None if command else _chosen_action(turn)
+    in_text_question = conversation.step == "question" and turn.data.get("free")
+    if command is None and action is None and text and not in_text_question:
+        word = PLAIN_COMMANDS.get(fold(text))
+        command = (word, "") if word else commands.plain_staff_command(text)
+    if command is not None:
+        await commands.run(turn, *command)
+        return
+    if action == "stale" and conversation.flow == report_flow.FLOW:
+        turn.say(vi.STALE_BUTTON)
+        await report_flow.reprompt(turn)
+    elif action == "stale":
+        turn.say(vi.BUTTON_EXPIRED)
+    elif action is not None and conversation.flow == report_flow.FLOW:
+        await report_flow.on_action(turn, action)
+    elif action is not None:
+        await commands.on_action(turn, action)
+    elif conversation.flow == report_flow.FLOW and text:
+        await report_flow.on_text(turn, text)
+    elif text:
+        turn.say(vi.NOT_UNDERSTOOD)
+
+
+def _chosen_action(turn: Turn) -> str | None:
+    """The action of a pressed button, or of typed text that names an offered choice."""
+    data = turn.data
+    inbound = turn.inbound
+    if inbound.choice:
+        number, _, action = inbound.choice.partition(":")
+        if not number.isdigit() or int(number) != int(data.get("turn", -1)):
+            return "stale"
+        return action
+    text = fold(inbound.text or "")
+    if not text:
+        return None
+    offered = [tuple(c) for c in data.get("offered", [])]
+    if not data.get("free") and text.isdigit() and 1 <= int(text) <= len(offered):
+        return offered[int(text) - 1][1]
+    for label, action in offered + [tuple(c) for c in data.get("extra", [])]:
+        if fold(label) == text and not (data.get("free") and text.isdigit()):
+            return action
+    return None

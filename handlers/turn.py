@@ -1,0 +1,79 @@
+"""One inbound message being handled: who sent it, the conversation state, and the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Choice, Inbound, Outbound
+from bot.context import AppContext
+from storage.models import Conversation, OrgUnit, Person
+
+
+@dataclass
+class Turn:
+    ctx: AppContext
+    session: AsyncSession
+    inbound: Inbound
+    now: datetime
+    today: date
+    person: Person | None = None
+    unit: OrgUnit | None = None
+    conversation: Conversation | None = None
+    replies: list[Outbound] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert self.conversation is not None
+        return dict(self.conversation.data or {})
+
+    def save(self, **changes: Any) -> None:
+        """Merges changes into the conversation data (a new dict, so the JSON is saved)."""
+        assert self.conversation is not None
+        self.conversation.data = {**(self.conversation.data or {}), **changes}
+        self.conversation.updated_at = self.now
+
+    def enter(self, flow: str | None, step: str | None, **data: Any) -> None:
+        assert self.conversation is not None
+        self.conversation.flow, self.conversation.step = flow, step
+        keep = {"turn": (self.conversation.data or {}).get("turn", 0)}
+        self.conversation.data = keep | data
+        self.conversation.updated_at = self.now
+
+    def goto(self, step: str, **changes: Any) -> None:
+        assert self.conversation is not None
+        self.conversation.step = step
+        self.save(**changes)
+
+    def say(self, text: str) -> None:
+        self.replies.append(Outbound(text))
+
+    def ask(
+        self,
+        text: str,
+        choices: Sequence[tuple[str, str]] = (),
+        *,
+        free_text: bool = False,
+        button_only: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Asks something; button data carry a turn number so an old button is recognised."""
+        turn = int(self.data.get("turn", 0)) + 1
+        self.save(
+            turn=turn,
+            offered=[[label, action] for label, action in choices],
+            extra=[[label, action] for label, action in button_only],
+            free=free_text,
+            prompt=text,
+        )
+        self.replies.append(
+            Outbound(
+                text,
+                [Choice(label, f"{turn}:{action}") for label, action in choices],
+                free_text=free_text,
+                button_only=[Choice(label, f"{turn}:{action}") for label, action in button_only],
+            )
+        )

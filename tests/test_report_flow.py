@@ -1,0 +1,288 @@
+"""The reporting conversation through the engine, as a branch leader lives it."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.engine import Engine
+from schedules.clock import vn_datetime
+from schedules.periods import month
+from storage import reporting
+from storage.models import AuditEntry, CodeAttempt, Submission, SubmissionStatus
+from tests.builders import invite, report, small_tree_with_people
+from tests.chat import ChatUser
+
+ANSWERS = ["3", "1", "2 hộ", "10", "4", "5", "1", "2", "101"]  # the 9 required questions
+
+
+@pytest.fixture
+async def world(ctx):
+    async with ctx.sessions() as session:
+        people = await small_tree_with_people(session, ctx.clock.now())
+        code = await invite(session, people.leader, ctx.clock.now())
+    return people, code
+
+
+async def linked_leader(ctx, world, user_id: str = "501") -> ChatUser:
+    _people, code = world
+    user = ChatUser(Engine(ctx), user_id)
+    await user.send(f"/start {code}")
+    assert "Chào chị Nguyễn Thị Lan" in user.text
+    return user
+
+
+async def stored(ctx, unit_id: int, period_key: str = "2026-11"):
+    async with ctx.sessions() as session:
+        sub = await reporting.find_submission(session, unit_id, "thang_chi_hoi", period_key)
+        return sub, (await reporting.answers(session, sub.id) if sub else {})
+
+
+async def test_full_report_from_start_to_thanks(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    assert "Báo cáo tháng của chi hội – tháng 11/2026 (hạn nộp 05/12/2026)" in user.text
+    assert "Câu 1/10" in user.text and "0" in user.buttons
+    for answer in ANSWERS:
+        await user.send(answer)
+    assert "Câu 10/10" in user.text and "(Không bắt buộc)" in user.text
+    await user.click("Bỏ qua")
+    assert "Tóm tắt" in user.text and "10. Phụ nữ khuyết tật" in user.text
+    assert "bỏ qua" in user.text
+    assert user.buttons[0] == "Gửi" and "Sửa mục 10" in user.buttons
+    await user.click("Gửi")
+    assert "Cảm ơn chị, báo cáo đúng hạn" in user.text
+    assert "Từ đầu năm 2026, chi hội đã có: 3 người hội viên mới kết nạp" in user.text
+    sub, values = await stored(ctx, people.tree.b1.id)
+    assert sub.status == SubmissionStatus.SUBMITTED and not sub.late
+    assert values["ho_thoat_ngheo"] == 2 and values["tong_hoi_vien"] == 101
+    assert values["pn_kt_ho_tro"] is None
+
+
+async def test_resume_after_restart_back_and_edit(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("báo cáo")
+    await user.send("3")
+    await user.send("1")
+    # A new engine is a restarted bot: everything it knows is in the database.
+    user.engine = Engine(ctx)
+    await user.send("/baocao")
+    assert "Đã trả lời 2/10 câu" in user.text and "Câu 3/10" in user.text
+    await user.click("Quay lại")
+    assert "Câu 2/10" in user.text and "(Đã ghi: 1 người)" in user.text
+    await user.send("2")
+    assert "Câu 3/10" in user.text
+    for answer in ANSWERS[2:]:
+        await user.send(answer)
+    await user.click("Bỏ qua")
+    await user.send("sửa 1")
+    assert "Câu 1/10" in user.text and "(Đã ghi: 3 người)" in user.text
+    await user.send("4")
+    assert "Tóm tắt" in user.text and "1. Hội viên mới kết nạp: 4 người" in user.text
+    await user.click("Sửa mục 3")
+    await user.click("Quay lại")  # back from an edit returns to the summary, unchanged
+    assert "3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 2 hộ" in user.text
+    await user.send("gửi")
+    assert "đúng hạn" in user.text
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values["hv_moi"] == 4 and values["hv_ra"] == 2
+
+
+async def test_cancel_keeps_the_draft(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    await user.send("7")
+    await user.send("/huy")
+    assert "vẫn được lưu" in user.text
+    await user.send("5")
+    assert "Em chưa hiểu" in user.text
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values == {"hv_moi": 7}
+    await user.send("/huy")
+    assert "Không có việc gì đang làm dở" in user.text
+
+
+async def test_refusals_explain_and_ask_again(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    await user.send("ba người")
+    assert "Chưa hiểu «ba người»" in user.text and "Câu 1/10" in user.text
+    await user.send("-2")
+    assert "không được âm" in user.text
+    await user.send("2,5")
+    assert "số nguyên" in user.text
+    for answer in ANSWERS[:7]:
+        await user.send(answer)
+    await user.send("150")  # hd_vhvn has max 100
+    assert "Số lớn nhất cho mục này là 100" in user.text
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert "hd_vhvn" not in values
+
+
+async def test_implausible_value_is_confirmed_not_refused(ctx, world) -> None:
+    people, _ = world
+    async with ctx.sessions() as session:
+        await report(
+            session, people.tree.b1, "thang_chi_hoi", month(2026, 10), {"ho_thoat_ngheo": 2}
+        )
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    await user.send("3")
+    await user.send("1")
+    assert "(Kỳ trước: 2 hộ)" in user.text
+    await user.send("300 hộ")
+    assert "lớn hơn số hội viên của chi hội (100)" in user.text
+    assert "Chị xác nhận 300 hộ là đúng?" in user.text
+    await user.click("Nhập lại")
+    assert "Câu 3/10" in user.text
+    await user.send("300")
+    await user.send("đúng")
+    assert "Câu 4/10" in user.text
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 300
+
+
+async def test_late_submission_is_accepted_and_marked(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    ctx.clock.set(vn_datetime(2026, 12, 8, 10))  # due 5/12, closes 20/12
+    await user.send("/baocao")
+    for answer in ANSWERS:
+        await user.send(answer)
+    await user.click("Bỏ qua")
+    await user.click("Gửi")
+    assert "trễ hạn (05/12/2026)" in user.text
+    sub, _ = await stored(ctx, people.tree.b1.id)
+    assert sub.late
+
+
+async def test_correction_after_submission_goes_to_the_audit_trail(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    for answer in ANSWERS:
+        await user.send(answer)
+    await user.click("Bỏ qua")
+    await user.click("Gửi")
+    ctx.clock.set(ctx.clock.now() + timedelta(days=2))
+    await user.send("/baocao")
+    assert "đã gửi ngày 27/11/2026" in user.text and user.buttons[0] == "Xong"
+    await user.click("Sửa mục 3")
+    await user.send("5")
+    assert "Đã sửa mục 3: 2 hộ → 5 hộ" in user.text
+    await user.click("Xong")
+    sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 5 and sub.status == SubmissionStatus.SUBMITTED
+    async with ctx.sessions() as session:
+        trail = await reporting.audit_trail(session, sub.id)
+    assert [(a.action, a.indicator_code, a.old_value, a.new_value) for a in trail] == [
+        ("submit", None, None, None),
+        ("edit", "ho_thoat_ngheo", "2", "5"),
+    ]
+    assert trail[1].changed_by_id == people.leader.id
+    # After the period closes (20/12), the report is locked.
+    ctx.clock.set(vn_datetime(2026, 12, 21, 9))
+    await user.send("/baocao")
+    assert "Kỳ tới: Báo cáo quý của chi hội, quý IV/2026, mở từ ngày 24/12/2026" in user.text
+
+
+async def test_several_open_forms_she_picks_one(ctx, world) -> None:
+    ctx.clock.set(vn_datetime(2026, 10, 2, 9))  # September's month and Q3 are both open
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    assert "Đang mở nhiều kỳ báo cáo" in user.text
+    assert user.buttons == [
+        "Báo cáo tháng của chi hội – tháng 9/2026",
+        "Báo cáo quý của chi hội – quý III/2026",
+    ]
+    await user.click("Báo cáo quý của chi hội – quý III/2026")
+    assert "Câu 1/5" in user.text
+
+
+async def test_no_open_period_says_when_the_next_opens(ctx, world) -> None:
+    ctx.clock.set(vn_datetime(2026, 11, 22, 9))  # October closed on 20/11; November opens 25/11
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    assert "Kỳ tới: Báo cáo tháng của chi hội, tháng 11/2026, mở từ ngày 25/11/2026" in user.text
+
+
+async def test_duplicate_update_changes_nothing_and_sends_nothing(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao", update_key="u-1")
+    await user.send("3", update_key="u-2")
+    assert "Câu 2/10" in user.text
+    assert await user.send("3", update_key="u-2") == []
+    assert await user.send("/baocao", update_key="u-1") == []
+    await user.send("1", update_key="u-3")
+    assert "Câu 3/10" in user.text
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values == {"hv_moi": 3, "hv_ra": 1}
+
+
+async def test_old_button_is_recognised(ctx, world) -> None:
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    first = user.last[-1].choices[0].data  # "0" on question 1
+    await user.send("3")
+    await user.press(first)
+    assert "Nút này thuộc câu hỏi trước" in user.text and "Câu 2/10" in user.text
+
+
+async def test_wrong_codes_are_rate_limited(ctx, world) -> None:
+    _, code = world
+    user = ChatUser(Engine(ctx), "666")
+    await user.send("/baocao")
+    assert "cần mã mời" in user.text
+    for _ in range(5):
+        await user.send("/start ABCD2345XY")
+        assert "không đúng" in user.text
+    await user.send(f"/start {code}")  # even the right code waits now
+    assert "chờ 15 phút" in user.text
+    async with ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CodeAttempt)) == 5
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=16))
+    await user.send(code.lower()[:4] + "-" + code.lower()[4:])  # typed, with a dash
+    assert "Chào chị Nguyễn Thị Lan" in user.text
+
+
+async def test_one_person_on_two_channels_and_used_codes(ctx, world) -> None:
+    people, code = world
+    await linked_leader(ctx, world)
+    other = ChatUser(Engine(ctx), "777")
+    await other.send(f"/start {code}")
+    assert "đã được dùng" in other.text
+    async with ctx.sessions() as session:
+        second = await invite(session, people.leader, ctx.clock.now())
+    zalo = ChatUser(Engine(ctx), "a1b2c3", channel="zalo")
+    await zalo.send(second)
+    assert "Chào chị Nguyễn Thị Lan" in zalo.text
+    await zalo.send("báo cáo")
+    await zalo.send("9")
+    tg = ChatUser(Engine(ctx), "501")
+    await tg.send("/baocao")  # she continues on Telegram where she left off on Zalo
+    assert "Đã trả lời 1/10" in tg.text
+    async with ctx.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Submission))
+    assert count == 1
+
+
+async def test_expired_code_and_person_without_forms(ctx, world) -> None:
+    people, _ = world
+    async with ctx.sessions() as session:
+        code = await invite(session, people.provincial, ctx.clock.now(), days=1)
+    ctx.clock.set(ctx.clock.now() + timedelta(days=2))
+    staff = ChatUser(Engine(ctx), "900")
+    await staff.send(f"/start {code}")
+    assert "hết hạn" in staff.text
+    ctx.clock.set(ctx.clock.now() - timedelta(days=2))
+    await staff.send(f"/start {code}")
+    assert "Chào chị Phạm Thị Hương" in staff.text and "/trogiup" in staff.text
+    await staff.send("/baocao")
+    assert "không có mẫu báo cáo" in staff.text
+    async with ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
