@@ -115,10 +115,15 @@ async def route(turn: Turn) -> None:
     text = (inbound.text or "").strip()
     # What was just offered wins over plain-word commands ("đúng" is not "dừng").
     action = None if command else _chosen_action(turn)
+    # Command words work mid-report too; staff questions with arguments do not, since a
+    # typed answer could start with the same word.
     in_text_question = conversation.step == "question" and turn.data.get("free")
-    if command is None and action is None and text and not in_text_question:
+    if command is None and action is None and text:
         word = PLAIN_COMMANDS.get(fold(text))
-        command = (word, "") if word else commands.plain_staff_command(text)
+        if word:
+            command = (word, "")
+        elif not in_text_question:
+            command = commands.plain_staff_command(text)
     if command is not None:
         await commands.run(turn, *command)
         return
@@ -131,8 +136,8 @@ async def route(turn: Turn) -> None:
         await report_flow.on_action(turn, action)
     elif action is not None:
         await commands.on_action(turn, action)
-    elif conversation.flow == report_flow.FLOW and text:
-        await report_flow.on_text(turn, text)
+    elif conversation.flow == report_flow.FLOW:
+        await report_flow.on_text(turn, text)  # a sticker or photo reads as an empty answer
     elif text:
         turn.say(vi.NOT_UNDERSTOOD)
 

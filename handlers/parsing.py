@@ -28,13 +28,15 @@ class NumberResult:
     error: str | None = None  # key into texts_vi.NUMBER_ERRORS
 
 
-_ZERO_WORDS = {"khong", "0", "ko", "k", "khong co", "chua co", "khong ai"}
-# A number, then an optional unit word or two ("12 hộ", "1.500 người").
-_NUMBER_TEXT = re.compile(r"^([+-]?)\s*(\d[\d .,]*)\s*([a-z ]{0,20})$")
-_GROUPED_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
-_GROUPED_COMMAS = re.compile(r"^\d{1,3}(,\d{3})+$")
-_GROUPED_SPACES = re.compile(r"^\d{1,3}( \d{3})+$")
+_ZERO_WORDS = {"khong", "0", "ko", "k", "khong co", "chua co", "khong ai", "chua"}
+# A number, then an optional unit word or two ("12 hộ", "1.500 người"). ASCII digits only:
+# full-width digits become ASCII by NFKC; other scripts' digits are refused.
+_NUMBER_TEXT = re.compile(r"^([+-]?)\s*([0-9][0-9 .,]*)\s*([a-z ]{0,20})$", re.ASCII)
+_GROUPED_DOTS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
+_GROUPED_COMMAS = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+$")
+_GROUPED_SPACES = re.compile(r"^[0-9]{1,3}( [0-9]{3})+$")
 MAX_INPUT = 40
+MAX_VALUE = 999_999_999
 
 
 def parse_number(text: str, *, allow_decimal: bool = False) -> NumberResult:
@@ -44,7 +46,7 @@ def parse_number(text: str, *, allow_decimal: bool = False) -> NumberResult:
     spreadsheets also type "1,500"; a comma followed by exactly three digits is read as a
     thousands separator, any other comma as the decimal mark.
     """
-    raw = fold(text)
+    raw = fold(text).rstrip(".!")
     if not raw:
         return NumberResult(error="empty")
     if len(raw) > MAX_INPUT:
@@ -60,13 +62,15 @@ def parse_number(text: str, *, allow_decimal: bool = False) -> NumberResult:
         return NumberResult(error="not_number")
     if sign == "-" and value != 0:
         return NumberResult(error="negative")
+    if value > MAX_VALUE:
+        return NumberResult(error="too_big")
     if value != int(value) and not allow_decimal:
         return NumberResult(error="decimal")
     return NumberResult(value=value)
 
 
 def _read_digits(digits: str) -> float | None:
-    if digits.isdigit():
+    if re.fullmatch(r"[0-9]+", digits):
         return float(digits)
     if _GROUPED_DOTS.match(digits):
         return float(digits.replace(".", ""))
@@ -74,11 +78,11 @@ def _read_digits(digits: str) -> float | None:
         return float(digits.replace(",", ""))
     if _GROUPED_SPACES.match(digits):
         return float(digits.replace(" ", ""))
-    if re.fullmatch(r"\d+,\d+", digits):
+    if re.fullmatch(r"[0-9]+,[0-9]+", digits):
         return float(digits.replace(",", "."))
-    if re.fullmatch(r"\d+\.\d{1,2}", digits):
+    if re.fullmatch(r"[0-9]+\.[0-9]{1,2}", digits):
         return float(digits)
-    if re.fullmatch(r"(\d{1,3}(\.\d{3})+),\d+", digits):
+    if re.fullmatch(r"([0-9]{1,3}(\.[0-9]{3})+),[0-9]+", digits):
         return float(digits.replace(".", "").replace(",", "."))
     return None
 

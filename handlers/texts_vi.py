@@ -32,6 +32,7 @@ NUMBER_ERRORS = {
     "not_number": "Chưa hiểu «{text}». Chị gõ một con số, ví dụ: 12 hoặc 1.500.",
     "negative": "Số không được âm. Chị gõ lại giúp em.",
     "decimal": "Mục này là số nguyên (đếm {unit}), không có phần lẻ. Chị gõ lại giúp em.",
+    "too_big": "Số này lớn quá. Chị kiểm tra lại giúp em.",
     "below_min": "Số nhỏ nhất cho mục này là {min}. Chị gõ lại giúp em.",
     "above_max": "Số lớn nhất cho mục này là {max}. Chị kiểm tra lại giúp em.",
     "yes_no": "Chị trả lời «Có» hoặc «Không» nhé.",

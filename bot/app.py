@@ -1,0 +1,107 @@
+"""Wiring: which channels run (by the tokens present), polling or webhook, and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+
+from bot.channels.telegram import TelegramChannel, build_dispatcher, make_bot, set_menu
+from bot.context import AppContext
+from handlers.engine import Engine
+
+logger = logging.getLogger(__name__)
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass
+class TelegramRuntime:
+    bot: Bot
+    dispatcher: Dispatcher
+    channel: TelegramChannel
+
+
+def telegram_runtime(ctx: AppContext, engine: Engine) -> TelegramRuntime:
+    bot = make_bot(ctx.settings)
+    channel = TelegramChannel(bot)
+    return TelegramRuntime(bot, build_dispatcher(engine, channel), channel)
+
+
+async def start_telegram_polling(rt: TelegramRuntime, polling_timeout: int = 10) -> asyncio.Task:
+    await rt.bot.delete_webhook(drop_pending_updates=False)
+    await set_menu(rt.bot)
+    return asyncio.create_task(
+        rt.dispatcher.start_polling(
+            rt.bot,
+            handle_signals=False,
+            polling_timeout=polling_timeout,
+            close_bot_session=False,
+        )
+    )
+
+
+def add_telegram_webhook(app: web.Application, rt: TelegramRuntime, secret: str | None) -> None:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+    SimpleRequestHandler(dispatcher=rt.dispatcher, bot=rt.bot, secret_token=secret).register(
+        app, path=TELEGRAM_WEBHOOK_PATH
+    )
+
+
+@dataclass
+class WebServer:
+    app: web.Application = field(default_factory=web.Application)
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    async def start(self, host: str, port: int) -> int:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        server = site._server  # noqa: SLF001 - the only way to learn an ephemeral port
+        self.port = server.sockets[0].getsockname()[1] if server else port  # type: ignore[union-attr]
+        return self.port
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+
+async def run_bot(ctx: AppContext) -> None:
+    """Runs every channel whose token is configured until cancelled."""
+    settings = ctx.settings
+    engine = Engine(ctx)
+    tasks: list[asyncio.Task] = []
+    web_server: WebServer | None = None
+    telegram: TelegramRuntime | None = None
+    try:
+        if settings.telegram_bot_token:
+            telegram = telegram_runtime(ctx, engine)
+            if settings.telegram_webhook_url:
+                web_server = web_server or WebServer()
+                secret = (
+                    settings.telegram_webhook_secret.get_secret_value()
+                    if settings.telegram_webhook_secret
+                    else None
+                )
+                add_telegram_webhook(web_server.app, telegram, secret)
+                await set_menu(telegram.bot)
+                await telegram.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
+                logger.info("Telegram: webhook at %s", settings.telegram_webhook_url)
+            else:
+                tasks.append(await start_telegram_polling(telegram))
+                logger.info("Telegram: long polling")
+        if web_server:
+            await web_server.start(settings.web_host, settings.web_port)
+        await asyncio.gather(*tasks) if tasks else await asyncio.Event().wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        if web_server:
+            await web_server.stop()
+        if telegram:
+            await telegram.bot.session.close()

@@ -1,0 +1,235 @@
+"""A local fake of the Telegram Bot API over real HTTP, for aiogram to talk to in tests.
+
+It queues updates for getUpdates (or posts them to a webhook), logs what the bot sends, and
+can answer the next call of a method with an injected error (429, 403, 5xx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+TOKEN = "123456:TEST-token"
+
+
+class FakeTelegram:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self.update_ids = itertools.count(1)
+        self.message_ids = itertools.count(1000)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[dict[str, Any]] = []  # sendMessage / sendPhoto / sendDocument
+        self.errors: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
+        self._new_update = asyncio.Event()
+        self._new_sent = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self.base
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def fail_next(
+        self, method: str, status: int, description: str = "", retry_after: int | None = None
+    ) -> None:
+        payload: dict[str, Any] = {
+            "ok": False,
+            "error_code": status,
+            "description": description or f"Error {status}",
+        }
+        if retry_after is not None:
+            payload["parameters"] = {"retry_after": retry_after}
+        self.errors[method].append((status, payload))
+
+    # ---- the API -----------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append((method, params))
+        if self.errors[method]:
+            status, payload = self.errors[method].popleft()
+            return web.json_response(payload, status=status)
+        result = await self._result(method, params)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return await request.json()
+        form = await request.post()
+        out: dict[str, Any] = {}
+        for key, value in form.items():
+            out[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
+        if "reply_markup" in out and isinstance(out["reply_markup"], str):
+            out["reply_markup"] = json.loads(out["reply_markup"])
+        return out
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {"id": 42, "is_bot": True, "first_name": "Hội LHPN", "username": "hoi_test_bot"}
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        if method in ("sendMessage", "sendPhoto", "sendDocument"):
+            chat_id = int(params["chat_id"])
+            message = {
+                "message_id": next(self.message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "method": method,
+            }
+            message.update({k: v for k, v in params.items() if k != "chat_id"})
+            self.sent.append(message)
+            self._new_sent.set()
+            reply = {k: v for k, v in message.items() if k in ("message_id", "date", "chat")}
+            if method == "sendMessage":
+                reply["text"] = params.get("text", "")
+            return reply
+        if method == "setWebhook":
+            return True
+        return True  # deleteWebhook, setMyCommands, answerCallbackQuery, sendChatAction, close
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 1.0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            except TimeoutError:
+                pass
+        return self.updates[:100]
+
+    # ---- what a user does --------------------------------------------------------------
+
+    def message_update(self, user_id: int, text: str, update_id: int | None = None) -> dict:
+        return {
+            "update_id": update_id or next(self.update_ids),
+            "message": {
+                "message_id": next(self.message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": {"id": user_id, "is_bot": False, "first_name": "Lan"},
+                "text": text,
+            },
+        }
+
+    def callback_update(self, user_id: int, data: str, message_id: int) -> dict:
+        return {
+            "update_id": next(self.update_ids),
+            "callback_query": {
+                "id": f"cb{message_id}-{time.monotonic_ns()}",
+                "from": {"id": user_id, "is_bot": False, "first_name": "Lan"},
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private"},
+                    "text": "…",
+                },
+            },
+        }
+
+    def queue(self, update: dict) -> None:
+        self.updates.append(update)
+        self._new_update.set()
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.sent if m["chat"]["id"] == chat_id]
+
+    async def wait_for_replies(
+        self, chat_id: int, already: int, quiet: float = 0.1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Messages sent to the chat after the first `already`, once the bot has gone quiet."""
+        deadline = time.monotonic() + timeout
+        while len(self.sent_to(chat_id)) <= already:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no reply to chat {chat_id}")
+            self._new_sent.clear()
+            try:
+                await asyncio.wait_for(self._new_sent.wait(), 0.2)
+            except TimeoutError:
+                pass
+        count = -1
+        while count != len(self.sent_to(chat_id)):
+            count = len(self.sent_to(chat_id))
+            await asyncio.sleep(quiet)
+        return self.sent_to(chat_id)[already:]
+
+
+class TelegramUser:
+    """A person in Telegram: sends text, presses buttons, reads the bot's replies."""
+
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        user_id: int,
+        webhook: str | None = None,
+        secret: str | None = None,
+    ) -> None:
+        self.fake = fake
+        self.user_id = user_id
+        self.webhook = webhook
+        self.secret = secret
+        self.replies: list[dict[str, Any]] = []
+
+    async def deliver(self, update: dict) -> list[dict[str, Any]]:
+        before = len(self.fake.sent_to(self.user_id))
+        if self.webhook:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret or ""}
+            async with (
+                ClientSession() as http,
+                http.post(self.webhook, json=update, headers=headers) as response,
+            ):
+                assert response.status == 200, response.status
+        else:
+            self.fake.queue(update)
+        self.replies = await self.fake.wait_for_replies(self.user_id, before)
+        return self.replies
+
+    async def send(self, text: str) -> list[dict[str, Any]]:
+        return await self.deliver(self.fake.message_update(self.user_id, text))
+
+    async def click(self, label: str) -> list[dict[str, Any]]:
+        for message in reversed(self.fake.sent_to(self.user_id)):
+            markup = message.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        update = self.fake.callback_update(
+                            self.user_id, button["callback_data"], message["message_id"]
+                        )
+                        return await self.deliver(update)
+        raise AssertionError(f"no button {label!r}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(str(m.get("text", "")) for m in self.replies)
+
+    @property
+    def buttons(self) -> list[str]:
+        markup = (self.replies[-1].get("reply_markup") if self.replies else None) or {}
+        return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]

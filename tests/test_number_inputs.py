@@ -1,0 +1,209 @@
+"""More than a hundred realistic and hostile answers to a number question, through the engine:
+each one is either stored with the right value or refused with the right explanation."""
+
+import pytest
+from sqlalchemy import update
+
+from handlers.engine import Engine
+from handlers.parsing import fold, parse_number
+from storage import reporting
+from storage.models import OrgUnit
+from tests.builders import invite, small_tree_with_people
+from tests.chat import ChatUser
+
+OK = {
+    "12": 12,
+    "12 hộ": 12,
+    "12 người": 12,
+    "12 ho": 12,
+    "12hộ": 12,
+    " 12 ": 12,
+    "12.": 12,
+    "12 hộ.": 12,
+    "12!": 12,
+    "１２": 12,
+    "１２ hộ": 12,
+    "１２３": 123,
+    "0": 0,
+    "00": 0,
+    "007": 7,
+    "0012": 12,
+    "không": 0,
+    "Không": 0,
+    "KHÔNG": 0,
+    "ko": 0,
+    "k": 0,
+    "khong": 0,
+    "không có": 0,
+    "chưa có": 0,
+    "chưa": 0,
+    "kho\u0302ng": 0,
+    "khô\u0301ng": None,
+    "1.500": 1500,
+    "1,500": 1500,
+    "1 500": 1500,
+    "1.500 hộ": 1500,
+    "1\u00a0500": 1500,
+    "12 000": 12000,
+    "12  000": 12000,
+    "10.000": 10000,
+    "2.000.000": 2_000_000,
+    "1,000,000": 1_000_000,
+    "+5": 5,
+    "5 ": 5,
+    "\t7\n": 7,
+    "3 hoat dong": 3,
+    "5 hộ nghèo": 5,
+    "99999": 99999,
+    "-0": 0,
+    "Ｋhông": 0,
+    "1 hộ": 1,
+    "2 chị": 2,
+    "45 Người": 45,
+    "8 HỘ": 8,
+    "6 hoạt động": 6,
+    "999999999": 999_999_999,
+    "1.234.567": 1_234_567,
+    "300": 300,
+    "4 ": 4,
+    "0 hộ": 0,
+    "3 chi hoi": 3,
+}
+REFUSED = {
+    "2,5": "decimal",
+    "2.5": "decimal",
+    "1,5 hộ": "decimal",
+    "0,5": "decimal",
+    "12.50": "decimal",
+    "1.5": "decimal",
+    "1,50": "decimal",
+    "12.345,67": "decimal",
+    "-2": "negative",
+    "- 3": "negative",
+    "-1.500": "negative",
+    "-0,5": "negative",
+    "ba": "not_number",
+    "ba người": "not_number",
+    "mười": "not_number",
+    "mười hai": "not_number",
+    "một": "not_number",
+    "hai hộ": "not_number",
+    "abc": "not_number",
+    "12 13 14 15": "not_number",
+    "12-13": "not_number",
+    "1/2": "not_number",
+    "12abc456": "not_number",
+    "1e5": "not_number",
+    "0x10": "not_number",
+    "12%": "not_number",
+    "$12": "not_number",
+    "12$": "not_number",
+    "12 hộ 3": "not_number",
+    "😊": "not_number",
+    "12 😊": "not_number",
+    "👍": "not_number",
+    "💯": "not_number",
+    "NaN": "not_number",
+    "nan": "not_number",
+    "inf": "not_number",
+    "Infinity": "not_number",
+    "None": "not_number",
+    "null": "not_number",
+    "true": "not_number",
+    "'; DROP TABLE submission_values; --": "not_number",
+    "1; DELETE FROM people": "not_number",
+    "1 OR 1=1": "not_number",
+    "<script>alert(1)</script>": "not_number",
+    "{{7*7}}": "not_number",
+    "${7*7}": "not_number",
+    "%s%s%s": "not_number",
+    "1\x002": "not_number",
+    "a" * 5000: "not_number",
+    "1" * 50: "not_number",
+    "9" * 20: "too_big",
+    "1000000000": "too_big",
+    "١٢": "not_number",
+    "12 ٣": "not_number",
+    "一": "not_number",
+    "Ⅻ": "not_number",
+    "1.5.0": "not_number",
+    "1.5000": "not_number",
+    "12,345.67": "not_number",
+    "−3": "not_number",
+    "5 hộ, 2 người": "not_number",
+    "bỏ qua": "not_number",
+    "xyz 12": "not_number",
+    "mươi": "not_number",
+    "?": "not_number",
+    "12?": "not_number",
+    "#12": "not_number",
+    "12#": "not_number",
+    "١": "not_number",
+    "Mười lăm hộ": "not_number",
+    "không biết": "not_number",
+    "hỏi chị tổ trưởng": "not_number",
+    "12 hộ nghèo và cận nghèo ở thôn": "not_number",
+    "": "empty",
+    "   ": "empty",
+}
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(OK) + len(REFUSED) >= 100
+
+
+@pytest.mark.parametrize(("text", "value"), [(k, v) for k, v in OK.items() if v is not None])
+def test_parser_reads(text: str, value: float) -> None:
+    assert parse_number(text).value == value
+
+
+@pytest.mark.parametrize(("text", "error"), list(REFUSED.items()))
+def test_parser_refuses(text: str, error: str) -> None:
+    assert parse_number(text).error == error
+
+
+MESSAGE_FRAGMENT = {
+    "decimal": "số nguyên",
+    "negative": "không được âm",
+    "not_number": "Chưa hiểu",
+    "too_big": "lớn quá",
+    "empty": "gõ một con số",
+}
+
+
+async def test_every_input_through_the_engine(ctx) -> None:
+    async with ctx.sessions() as session:
+        people = await small_tree_with_people(session, ctx.clock.now())
+        # No member count: nothing is "implausible", so every accepted value is stored at once.
+        await session.execute(update(OrgUnit).values(member_count=None))
+        await session.commit()
+        code = await invite(session, people.leader, ctx.clock.now())
+    user = ChatUser(Engine(ctx), "42")
+    await user.send(f"/start {code}")
+    await user.send("/baocao")
+    assert "Câu 1/10" in user.text
+    async with ctx.sessions() as session:
+        sub = await reporting.find_submission(
+            session, people.tree.b1.id, "thang_chi_hoi", "2026-11"
+        )
+    checked = 0
+    previous = None  # a refusal must leave what was stored before untouched
+    for text, expected in [*OK.items(), *REFUSED.items()]:
+        if expected is None:
+            continue
+        await user.send(text)
+        async with ctx.sessions() as session:
+            stored = (await reporting.answers(session, sub.id)).get("hv_moi")
+        if isinstance(expected, str):
+            assert MESSAGE_FRAGMENT[expected] in user.text, (text, user.text)
+            assert "Câu 1/10" in user.text
+            assert stored == previous, text
+        else:
+            assert stored == expected, (text, stored)
+            assert "Câu 2/10" in user.text
+            await user.click("Quay lại")
+            assert "Câu 1/10" in user.text
+            previous = stored
+        checked += 1
+    assert checked >= 100
+    assert fold("Ｋhông") == "khong"
