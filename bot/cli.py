@@ -181,5 +181,175 @@ def report_missing(
     typer.echo(run_with_context(lambda ctx: staff.cli_missing(ctx, period, unit, form)))
 
 
+@app.command()
+def invite(
+    person: str = typer.Option(None, "--person", help="Person id, phone or name"),
+    unit: str = typer.Option(None, "--unit", help="Every person of this unit and below"),
+    out: Path = typer.Option(None, "--out", help="Write the invitations to .xlsx or .csv"),
+    days: int = typer.Option(None, help="Days the codes stay valid (default from settings)"),
+) -> None:
+    """Create invitation codes and Telegram links (single use, expiring)."""
+    from storage.db import transaction
+    from storage.invitations import create_invitation, pretty
+    from storage.people import find_person, people_under
+    from storage.units import unit_by_code
+
+    if not person and not unit:
+        fail("Give --person or --unit.")
+
+    async def work(ctx: AppContext) -> list[list[str]]:
+        async with transaction(ctx.sessions) as session:
+            if person:
+                found = await find_person(session, person)
+                if len(found) != 1:
+                    raise LookupError(f"{len(found)} people match {person!r}")
+                people = found
+            else:
+                root = await unit_by_code(session, unit)
+                if root is None:
+                    raise LookupError(f"no unit {unit!r}")
+                people = await people_under(session, root)
+            rows = []
+            from storage.models import OrgUnit
+
+            for p in people:
+                inv = await create_invitation(
+                    session, p, ctx.clock.now(), days or ctx.settings.invitation_days
+                )
+                where = await session.get(OrgUnit, p.unit_id)
+                link = f"https://t.me/{ctx.settings.telegram_bot_username}?start={inv.code}"
+                rows.append(
+                    [
+                        p.full_name,
+                        vi.ROLE_NAMES.get(p.role, p.role),
+                        where.name if where else "",
+                        pretty(inv.code),
+                        link,
+                        inv.expires_at.astimezone(VN).strftime("%d/%m/%Y"),
+                    ]
+                )
+            return rows
+
+    from handlers import texts_vi as vi
+    from schedules.clock import VN
+
+    try:
+        rows = run_with_context(work)
+    except LookupError as exc:
+        fail(str(exc))
+        return
+    if out:
+        _write_table(out, vi.INVITE_HEADERS, rows)
+        console.print(f"{len(rows)} invitations written to {out}.")
+    else:
+        for row in rows:
+            typer.echo("  ".join(row))
+
+
+def _write_table(path: Path, headers: list[str], rows: list[list[str]]) -> None:
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(headers)
+            writer.writerows(rows)
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    for column, width in zip("ABCDEF", (28, 18, 28, 16, 52, 12), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+@app.command()
+def chat(
+    as_: str = typer.Option(
+        None,
+        "--as",
+        help="Person id, phone or name (default: a demo branch leader who has not reported yet)",
+    ),
+) -> None:
+    """Talk to the bot in the terminal, as one person; no token needed."""
+    run_with_context(lambda ctx: _terminal_chat(ctx, as_))
+
+
+async def _terminal_chat(ctx: AppContext, ref: str | None) -> None:
+    from bot.channels.terminal import TerminalChannel, chat_loop
+    from handlers import texts_vi as vi
+    from handlers.engine import Engine
+    from schedules.periods import Periodicity, period_of
+    from storage.db import transaction
+    from storage.invitations import link_directly
+    from storage.models import OrgUnit
+    from storage.people import find_person, leader_yet_to_report
+
+    async with transaction(ctx.sessions) as session:
+        if ref:
+            found = await find_person(session, ref)
+        else:
+            key = period_of(Periodicity.MONTH, ctx.clock.today()).key
+            leader = await leader_yet_to_report(session, key)
+            found = [leader] if leader else []
+        if len(found) != 1:
+            typer.echo(f"{len(found)} people match {ref!r}; give an id (see `hoibot demo`).")
+            raise typer.Exit(1)
+        person = found[0]
+        user_id = f"person-{person.id}"
+        await link_directly(session, person, "terminal", user_id, ctx.clock.now())
+        unit = await session.get(OrgUnit, person.unit_id)
+        typer.echo(
+            vi.TERMINAL_WELCOME.format(
+                name=person.full_name,
+                role=vi.ROLE_NAMES.get(person.role, person.role),
+                unit=unit.name if unit else "",
+            )
+        )
+    await chat_loop(Engine(ctx), TerminalChannel(typer.echo), user_id)
+
+
+@app.command()
+def run() -> None:
+    """Migrate, seed the demo if the database is empty, then run the configured channels
+    (Telegram and/or Zalo by their tokens), or a terminal chat when no token is set."""
+    from sqlalchemy import func, select
+
+    from bot.app import run_bot
+    from storage.db import transaction
+    from storage.demo import build_demo
+    from storage.migrate import upgrade
+    from storage.models import OrgUnit
+
+    async def prepare(ctx: AppContext) -> None:
+        await upgrade(ctx.engine)
+        async with transaction(ctx.sessions) as session:
+            if not await session.scalar(select(func.count()).select_from(OrgUnit)):
+                console.print("Empty database: building the Khánh Hòa demo province…")
+                await build_demo(
+                    session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
+                )
+
+    run_with_context(prepare)
+    settings = get_settings()
+    if settings.telegram_bot_token or settings.zalo_bot_token:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+        try:
+            run_with_context(run_bot)
+        except KeyboardInterrupt:
+            pass
+    else:
+        console.print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting a terminal chat.")
+        run_with_context(lambda ctx: _terminal_chat(ctx, None))
+
+
 if __name__ == "__main__":
     app()

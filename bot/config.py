@@ -23,6 +23,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
+    telegram_bot_username: str = "HoiLHPN_BaoCao_bot"  # for invitation deep links
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
 

@@ -354,7 +354,7 @@ async def _send(turn: Turn) -> None:
     await reporting.submit(turn.session, sub, win, turn.person, turn.now, turn.today)
     turn.enter(None, None)
     template = vi.THANKS_LATE if sub.late else vi.THANKS_ON_TIME
-    text = template.format(form=form.name, period=period.label, due=_day(win.due))
+    text = template.format(form=_lower_first(form.name), period=period.label, due=_day(win.due))
     line = await _year_to_date_line(turn, form)
     turn.say(f"{text}\n{line}" if line else text)
 

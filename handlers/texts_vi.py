@@ -171,13 +171,13 @@ SUBMITTED_LOCKED = (
     "cấp trên mở lại."
 )
 EDIT_BAD_NUMBER = "Không có mục {n}. Chị chọn từ 1 đến {total}."
-THANKS_ON_TIME = "Em đã nhận báo cáo {form} – {period}. Cảm ơn chị, báo cáo đúng hạn! 🌸"
+THANKS_ON_TIME = "Em đã nhận {form} – {period}. Cảm ơn chị, báo cáo đúng hạn! 🌸"
 THANKS_LATE = (
-    "Em đã nhận báo cáo {form} – {period}. Cảm ơn chị! Báo cáo này trễ hạn ({due}), "
+    "Em đã nhận {form} – {period}. Cảm ơn chị! Báo cáo này trễ hạn ({due}), "
     "kỳ sau chị gửi sớm hơn giúp em nhé."
 )
 YEAR_TO_DATE = "Từ đầu năm {year}, chi hội đã có: {items}."
-YEAR_TO_DATE_ITEM = "{value} {unit} {label}"
+YEAR_TO_DATE_ITEM = "{label} {value} {unit}"
 CORRECTION_SAVED = "Đã sửa mục {n}: {old} → {new}."
 EDITS_DONE = "Đã lưu. Cảm ơn chị!"
 CANCELLED = (
@@ -189,3 +189,17 @@ TEXT_ANSWER_HINT = "Chị gõ câu trả lời ngắn."
 NUMBERED_REPLY = "Trả lời {numbers}."
 NUMBERED_OR = "hoặc"
 WORD_REPLY = "Hoặc gõ: {words}."
+
+# ---- operator tools (terminal) ------------------------------------------------------------
+TERMINAL_WELCOME = (
+    "Trò chuyện với bot trong cửa sổ dòng lệnh, với tư cách {name} ({role}, {unit}).\n"
+    "Gõ /baocao để báo cáo, /trogiup để xem hướng dẫn, /thoat để thoát."
+)
+ROLE_NAMES = {
+    "branch_leader": "chi hội trưởng",
+    "commune_officer": "cán bộ Hội cơ sở",
+    "district_officer": "cán bộ Hội huyện",
+    "provincial_staff": "cán bộ Hội tỉnh",
+    "admin": "quản trị",
+}
+INVITE_HEADERS = ["Họ tên", "Vai trò", "Đơn vị", "Mã mời", "Link Telegram", "Hạn dùng"]

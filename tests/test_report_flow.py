@@ -53,7 +53,8 @@ async def test_full_report_from_start_to_thanks(ctx, world) -> None:
     assert user.buttons[0] == "Gửi" and "Sửa mục 10" in user.buttons
     await user.click("Gửi")
     assert "Cảm ơn chị, báo cáo đúng hạn" in user.text
-    assert "Từ đầu năm 2026, chi hội đã có: 3 người hội viên mới kết nạp" in user.text
+    assert "Từ đầu năm 2026, chi hội đã có: hội viên mới kết nạp 3 người; " in user.text
+    assert "Em đã nhận báo cáo tháng của chi hội – tháng 11/2026" in user.text
     sub, values = await stored(ctx, people.tree.b1.id)
     assert sub.status == SubmissionStatus.SUBMITTED and not sub.late
     assert values["ho_thoat_ngheo"] == 2 and values["tong_hoi_vien"] == 101

@@ -70,7 +70,8 @@ def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, cut at line breaks where possible."""
     pieces: list[str] = []
     current = ""
-    for line in text.split("\n"):
+    for whole_line in text.split("\n"):
+        line = whole_line
         while len(line) > limit:  # a single line longer than the limit: cut at a space
             cut = line.rfind(" ", 0, limit)
             cut = cut if cut > limit // 2 else limit
@@ -97,7 +98,11 @@ def render_text_only(message: Outbound) -> str:
     if not message.choices:
         return message.text
     if message.free_text:
-        words = ", ".join(f"«{c.label}»" for c in message.choices)
+        # Words the text already quotes ("chị trả lời «Gửi»") are not listed again.
+        new = [c for c in message.choices if f"«{c.label}»" not in message.text]
+        if not new:
+            return message.text
+        words = ", ".join(f"«{c.label}»" for c in new)
         return f"{message.text}\n{vi.WORD_REPLY.format(words=words)}"
     lines = [message.text, ""]
     lines += [f"{i}. {c.label}" for i, c in enumerate(message.choices, start=1)]

@@ -7,6 +7,7 @@ can answer the next call of a method with an injected error (429, 403, 5xx).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -116,10 +117,8 @@ class FakeTelegram:
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates and timeout:
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
-            except TimeoutError:
-                pass
         return self.updates[:100]
 
     # ---- what a user does --------------------------------------------------------------
@@ -169,10 +168,8 @@ class FakeTelegram:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no reply to chat {chat_id}")
             self._new_sent.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_sent.wait(), 0.2)
-            except TimeoutError:
-                pass
         count = -1
         while count != len(self.sent_to(chat_id)):
             count = len(self.sent_to(chat_id))

@@ -1,0 +1,50 @@
+"""A terminal chat with the same engine: try every flow without a token."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.channels.base import Capabilities, Inbound, Outbound, render_text_only
+from handlers.engine import Engine
+
+EXIT_WORDS = {"/thoat", "/exit", "/quit"}
+
+
+class TerminalChannel:
+    name = "terminal"
+    capabilities = Capabilities(buttons=False, max_text=100_000, files=False)
+
+    def __init__(self, write: Callable[[str], None] = print, files_dir: Path = Path("exports")):
+        self.write = write
+        self.files_dir = files_dir
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        if message.text:
+            self.write(render_text_only(message))
+        for blob, default in ((message.photo, "chart.png"), (message.document, "file.xlsx")):
+            if blob:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / (message.filename or default)
+                path.write_bytes(blob)
+                self.write(f"[tệp đã lưu: {path}]")
+        self.write("")
+
+
+async def chat_loop(
+    engine: Engine,
+    channel: TerminalChannel,
+    user_id: str,
+    read: Callable[[], str] = lambda: input("> "),
+) -> None:
+    """Reads lines until end of input or /thoat; each line goes through the engine."""
+    while True:
+        try:
+            line = await asyncio.to_thread(read)
+        except EOFError:
+            return
+        if line.strip().lower() in EXIT_WORDS:
+            return
+        for out in await engine.handle(Inbound(channel.name, user_id, user_id, text=line)):
+            await channel.send(user_id, out)
