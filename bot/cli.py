@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -342,10 +343,8 @@ def run() -> None:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             run_with_context(run_bot)
-        except KeyboardInterrupt:
-            pass
     else:
         console.print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting a terminal chat.")
         run_with_context(lambda ctx: _terminal_chat(ctx, None))

@@ -1,5 +1,7 @@
 """The terminal chat through the real command line, and the text-only rendering rules."""
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from bot.channels.base import Choice, Inbound, Outbound, render_text_only, split_text
@@ -35,7 +37,7 @@ def test_terminal_chat_completes_a_report(cli_env) -> None:  # noqa: F811
 
     invites = runner.invoke(app, ["invite", "--unit", "KH-KS", "--out", "inv.csv"])
     assert invites.exit_code == 0 and "invitations written" in invites.output
-    lines = open("inv.csv", encoding="utf-8-sig").read().splitlines()
+    lines = Path("inv.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("Họ tên,Vai trò") and "t.me/" in lines[1]
     nobody = runner.invoke(app, ["chat", "--as", "Không Có Ai"])
     assert nobody.exit_code == 1
