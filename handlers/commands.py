@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import onboarding, report_flow
+from handlers import onboarding, report_flow, staff_chat
 from handlers import texts_vi as vi
+from handlers.parsing import fold
 from handlers.turn import Turn
 from storage.models import Role
 
@@ -45,11 +46,17 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "huy": _cancel,
     "trogiup": _help,
     "help": _help,
+    "tong": staff_chat.tong,
+    "tiendo": staff_chat.tiendo,
+    "chuanop": staff_chat.chuanop,
 }
 
 # The Telegram command menu, in the order shown.
 MENU = [
     ("baocao", "Báo cáo số liệu kỳ này"),
+    ("tong", "Tổng số một chỉ tiêu"),
+    ("tiendo", "Tiến độ các chỉ tiêu"),
+    ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("huy", "Dừng lại giữa chừng"),
     ("trogiup", "Hướng dẫn"),
 ]
@@ -63,11 +70,28 @@ async def run(turn: Turn, name: str, args: str) -> None:
     await handler(turn, args)
 
 
+# Staff questions typed without the slash: the folded words that start them.
+PLAIN_STAFF = [
+    ("tien do", "tiendo"),
+    ("tiendo", "tiendo"),
+    ("chua nop", "chuanop"),
+    ("chuanop", "chuanop"),
+    ("tong", "tong"),
+]
+
+
 def plain_staff_command(text: str) -> tuple[str, str] | None:
-    """Staff questions typed without a slash ("tong thoat ngheo quy 3"); none yet."""
+    """("tong", "thoat ngheo quy 3") for "Tổng thoát nghèo quý 3", or None."""
+    folded = fold(text)
+    for words, name in PLAIN_STAFF:
+        if folded == words or folded.startswith(words + " "):
+            return name, folded[len(words) :].strip()
     return None
 
 
 async def on_action(turn: Turn, action: str) -> None:
-    """A pressed button outside the reporting flow; none yet."""
-    turn.say(vi.BUTTON_EXPIRED)
+    """A pressed button (or a chosen number) outside the reporting flow."""
+    if turn.conversation and turn.conversation.flow == staff_chat.FLOW:
+        await staff_chat.on_action(turn, action)
+    else:
+        turn.say(vi.BUTTON_EXPIRED)

@@ -26,6 +26,7 @@ from schedules.periods import (
 from storage import progress as progress_service
 from storage import rollup
 from storage.catalog import Catalog, Form, Indicator
+from storage.rollup import Share
 from storage.models import OrgUnit
 from storage.units import find_units, unit_by_code
 
@@ -82,6 +83,18 @@ async def total_answer(
     unit: OrgUnit,
     period: Period,
 ) -> str:
+    head, rows = await total_parts(session, catalog, indicator, unit, period)
+    return "\n".join(head + breakdown_lines(rows))
+
+
+async def total_parts(
+    session: AsyncSession,
+    catalog: Catalog,
+    indicator: Indicator,
+    unit: OrgUnit,
+    period: Period,
+) -> tuple[list[str], list[Share]]:
+    """The headline (total, change from the previous period) and the breakdown rows."""
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (
@@ -89,7 +102,7 @@ async def total_answer(
         and not any(r.value for r in rows)
         and not await _any_report(session, catalog, indicator, unit, period)
     ):
-        return vi.TOTAL_EMPTY.format(period=period.label)
+        return [vi.TOTAL_EMPTY.format(period=period.label)], []
     lines = [
         vi.TOTAL_TITLE.format(
             label=indicator.label,
@@ -113,8 +126,7 @@ async def total_answer(
         )
     else:
         lines.append(vi.TOTAL_CHANGE_NO_BASE.format(previous=previous.label))
-    lines.extend(breakdown_lines(rows))
-    return "\n".join(lines)
+    return lines, rows
 
 
 async def _any_report(
@@ -132,6 +144,16 @@ def latest_due_period(form: Form, today: date) -> Period:
     while window(form, period).due >= today:
         period = previous_period(period)
     return period
+
+
+def form_for_period(catalog: Catalog, period: Period) -> Form | None:
+    """The leaf-level form reported at the period's own periodicity (a quarter: the quarterly)."""
+    matches = [
+        f
+        for f in catalog.forms.values()
+        if f.periodicity == period.kind and f.level == catalog.leaf_level
+    ]
+    return matches[0] if matches else None
 
 
 def default_form(catalog: Catalog) -> Form:

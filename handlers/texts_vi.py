@@ -203,3 +203,35 @@ ROLE_NAMES = {
     "admin": "quản trị",
 }
 INVITE_HEADERS = ["Họ tên", "Vai trò", "Đơn vị", "Mã mời", "Link Telegram", "Hạn dùng"]
+
+# ---- staff commands in chat ---------------------------------------------------------------
+TONG_USAGE = (
+    "Chị ghi tên chỉ tiêu, có thể thêm kỳ và đơn vị. Ví dụ:\n"
+    "/tong thoát nghèo quý 3\n/tong hội viên mới năm 2026 huyện Khánh Sơn"
+)
+STAFF_ONLY = "Chức năng này dành cho cán bộ Hội các cấp. Chị dùng /tong hoặc /tiendo nhé."
+BUTTON_MORE = "Xem thêm"
+BUTTON_DOWN = "⬇ {name}"
+BUTTON_UP = "⬆ {name}"
+PAGE_OF = "(trang {page}/{pages})"
+PICK_INDICATOR = "Chị chọn một chỉ tiêu:"
+EXPORT_TITLE = "{form} – {period} – {unit}"
+EXPORT_CODE = "Mã đơn vị"
+EXPORT_SUBTOTAL = "Cộng {name}"
+EXPORT_GRAND_TOTAL = "Tổng cộng"
+EXPORT_TARGETS_SHEET = "Chỉ tiêu"
+EXPORT_TARGET_HEADERS = [
+    "Chỉ tiêu",
+    "Loại",
+    "Kỳ",
+    "Phạm vi",
+    "Chỉ tiêu (số)",
+    "Đạt",
+    "% chỉ tiêu",
+    "Cần theo thời gian",
+    "Đánh giá",
+    "Nguồn",
+]
+EXPORT_KINDS = {"sum": "Tổng số", "coverage": "Tỷ lệ đơn vị", "rate": "Tỷ lệ"}
+EXPORT_FILENAME = "bao-cao-{unit}-{period}.xlsx"
+EXPORT_CAPTION = "Bảng tổng hợp {period} – {unit}."

@@ -101,6 +101,23 @@ class OrgUnit(Base):
     )
 
 
+class UnitAncestor(Base):
+    """Closure of the tree: one row for every (unit, ancestor) pair, the unit itself included,
+    with the ancestor's level.
+
+    Rollups start from the reports and walk up to the ancestors they are grouped by, with
+    equality lookups only, so their cost follows the number of reports, not of roots.
+    """
+
+    __tablename__ = "unit_ancestors"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    ancestor_level: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_unit_ancestors_ancestor", "ancestor_id"),)
+
+
 class UnitParentHistory(Base):
     """Who a unit's parent was and when: re-parenting and merging keep the past readable."""
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, String, and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,43 +25,23 @@ from storage.catalog import (
     evaluate_formula,
     formula_names,
 )
-from storage.models import OrgUnit, Submission, SubmissionStatus, SubmissionValue
+from storage.models import (
+    OrgUnit,
+    Submission,
+    SubmissionStatus,
+    SubmissionValue,
+    UnitAncestor,
+)
 from storage.units import active_on, subtree_filter
 
 
 @dataclass(frozen=True)
 class Roots:
-    """Which subtrees to total: by ids, or every unit of a level inside a path."""
+    """Which subtrees to total: the units `ids`, or every unit of `level` inside `within`."""
 
     ids: tuple[int, ...] = ()
     level: str | None = None
-    within: str | None = None  # a path
-    active_from: date | None = None
-    active_to: date | None = None
-
-
-def _root_filter(root: type[OrgUnit], roots: Roots) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
-    if roots.ids:
-        conditions.append(root.id.in_(roots.ids))
-    if roots.level:
-        conditions.append(root.level == roots.level)
-    if roots.within:
-        conditions.append(subtree_filter(roots.within, root.path))
-    if roots.active_from:
-        day_to = roots.active_to or roots.active_from
-        conditions.append(
-            and_(
-                root.valid_from <= day_to,
-                root.valid_to.is_(None) | (root.valid_to >= roots.active_from),
-            )
-        )
-    return and_(*conditions)
-
-
-def _under_root(unit: type[OrgUnit], root: type[OrgUnit]) -> ColumnElement[bool]:
-    upper = func.substr(root.path, 1, func.length(root.path) - 1, type_=String).concat("0")
-    return and_(unit.path >= root.path, unit.path < upper)
+    within: int | None = None  # a unit id
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -95,16 +75,23 @@ async def _reported_totals(
         source = select(ranked.c.unit_id, ranked.c.value).where(ranked.c.rank == 1).subquery()
     else:
         source = rows.subquery()
-    unit = aliased(OrgUnit)
-    root = aliased(OrgUnit)
+    # From each report up to the ancestors it is grouped by: equality lookups only.
+    up = aliased(UnitAncestor)
     query = (
-        select(root.id, func.sum(source.c.value))
+        select(up.ancestor_id, func.sum(source.c.value))
         .select_from(source)
-        .join(unit, unit.id == source.c.unit_id)
-        .join(root, _under_root(unit, root))
-        .where(_root_filter(root, roots))
-        .group_by(root.id)
+        .join(up, up.unit_id == source.c.unit_id)
+        .group_by(up.ancestor_id)
     )
+    if roots.ids:
+        query = query.where(up.ancestor_id.in_(roots.ids))
+    if roots.level:
+        query = query.where(up.ancestor_level == roots.level)
+    if roots.within is not None:
+        scope = aliased(UnitAncestor)
+        query = query.join(
+            scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
+        )
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
 
 
@@ -201,19 +188,22 @@ async def coverage(
     reached = 0
     units = 0
     for scope in scopes:
-        roots = Roots(
-            level=level, within=scope.path, active_from=period.start, active_to=period.end
+        expected = set(
+            (
+                await session.scalars(
+                    select(OrgUnit.id).where(
+                        OrgUnit.level == level,
+                        subtree_filter(scope.path),
+                        active_on(period.start, period.end),
+                    )
+                )
+            ).all()
         )
-        values = await totals_by_root(session, catalog, code, roots, period)
-        count = await session.scalar(
-            select(func.count())
-            .select_from(OrgUnit)
-            .where(
-                _root_filter(OrgUnit, roots)  # type: ignore[arg-type]
-            )
+        values = await totals_by_root(
+            session, catalog, code, Roots(level=level, within=scope.id), period
         )
-        units += int(count or 0)
-        reached += sum(1 for v in values.values() if v >= threshold)
+        units += len(expected)
+        reached += sum(1 for uid, v in values.items() if uid in expected and v >= threshold)
     return Coverage(reached, units)
 
 

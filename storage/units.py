@@ -1,9 +1,10 @@
 """The organisation tree: creating, moving, merging and finding units.
 
-Each unit stores its materialised path of ids ("/1/17/342/"). A subtree is every unit whose
-path starts with the root's path, which is a range scan on one index on both databases; moving
-a unit rewrites the paths below it in one UPDATE and records the old parent in
-`unit_parent_history`. Reports stay attached to their unit, so after a move they roll up into
+Each unit stores its materialised path of ids ("/1/17/342/"): a subtree is every unit whose
+path starts with the root's path, a range scan on one index on both databases, and "is X inside
+Y" is a string prefix test. The closure table `unit_ancestors` holds every (ancestor, unit)
+pair, so rollups group reports by many subtree roots at once with an equality join. Moving a
+unit rewrites both for its subtree and records the old parent in `unit_parent_history`. Reports stay attached to their unit, so after a move they roll up into
 the new parent, and after a merge (old units closed and placed under the new one) the merged
 unit's subtree still counts everything its predecessors reported.
 """
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.parsing import fold
-from storage.models import OrgUnit, UnitParentHistory
+from sqlalchemy.orm import aliased
+
+from storage.models import OrgUnit, UnitAncestor, UnitParentHistory
 
 
 def subtree_filter(path: str, column: ColumnElement[str] | None = None) -> ColumnElement[bool]:
@@ -57,6 +60,15 @@ async def create_unit(
     session.add(unit)
     await session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    await session.execute(
+        insert(UnitAncestor).from_select(
+            ["unit_id", "ancestor_id", "ancestor_level"],
+            select(literal(unit.id), UnitAncestor.ancestor_id, UnitAncestor.ancestor_level).where(
+                UnitAncestor.unit_id == (parent.id if parent else -1)
+            ),
+        )
+    )
+    session.add(UnitAncestor(unit_id=unit.id, ancestor_id=unit.id, ancestor_level=level))
     session.add(UnitParentHistory(unit_id=unit.id, parent_id=unit.parent_id, valid_from=valid_from))
     await session.flush()
     return unit
@@ -86,6 +98,23 @@ async def move_unit(session: AsyncSession, unit: OrgUnit, new_parent: OrgUnit, o
     )
     await session.execute(
         update(OrgUnit).where(OrgUnit.id == unit.id).values(parent_id=new_parent.id)
+    )
+    # Closure: the subtree forgets its old outside ancestors and gains the new parent's.
+    subtree = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == unit.id)
+    await session.execute(
+        delete(UnitAncestor).where(
+            UnitAncestor.unit_id.in_(subtree), UnitAncestor.ancestor_id.not_in(subtree)
+        )
+    )
+    above = aliased(UnitAncestor)
+    below = aliased(UnitAncestor)
+    await session.execute(
+        insert(UnitAncestor).from_select(
+            ["unit_id", "ancestor_id", "ancestor_level"],
+            select(below.unit_id, above.ancestor_id, above.ancestor_level).where(
+                above.unit_id == new_parent.id, below.ancestor_id == unit.id
+            ),
+        )
     )
     await session.flush()
     await session.refresh(unit)

@@ -1,0 +1,203 @@
+"""Staff questions by chat: /tong, /tiendo, /chuanop, with pages and drill-down.
+
+Every answer is scoped to the asker's unit; a unit outside it is answered exactly like an
+unknown one. The last view is kept in the conversation, so "Xem thêm" and the drill-down
+buttons work after a restart too.
+"""
+
+from __future__ import annotations
+
+from handlers import staff
+from handlers import texts_vi as vi
+from handlers.query import parse_query
+from handlers.turn import Turn
+from handlers.views import breakdown_lines, completeness_text, progress_text
+from schedules.periods import Period, from_key, period_of, year_period
+from storage import progress as progress_service
+from storage import rollup
+from storage.models import OrgUnit, Role
+from storage.units import children, is_within
+
+FLOW = "staff"
+PAGE_LINES = 10
+PAGE_TARGETS = 5
+MAX_DRILL_BUTTONS = 12
+
+
+def is_staff(turn: Turn) -> bool:
+    return bool(turn.person) and turn.person.role != Role.BRANCH_LEADER  # type: ignore[union-attr]
+
+
+async def tong(turn: Turn, args: str) -> None:
+    query = parse_query(args)
+    if not query.words:
+        turn.say(vi.TONG_USAGE)
+        return
+    assert turn.unit is not None
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+        found = staff.indicator_or_choices(turn.ctx.catalog, query.words)
+        period = staff.period_or_error(
+            query.period, turn.today, turn.ctx.catalog, year_period(turn.today.year)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    if isinstance(found, staff.Answer):
+        turn.enter(
+            FLOW, "pick_indicator", view={"cmd": "tong", "period": period.key, "unit": unit.id}
+        )
+        turn.ask(found.text, [(label, f"ind:{code}") for label, code in found.options])
+        return
+    await _show_total(turn, found.code, period.key, unit.id, 0)
+
+
+async def tiendo(turn: Turn, args: str) -> None:
+    assert turn.unit is not None
+    query = parse_query(args)
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit or query.words or None, turn.unit)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    await _show_progress(turn, unit.id, 0)
+
+
+async def chuanop(turn: Turn, args: str) -> None:
+    if not is_staff(turn):
+        turn.say(vi.STAFF_ONLY)
+        return
+    assert turn.unit is not None
+    query = parse_query(args)
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+        form = staff.default_form(turn.ctx.catalog)
+        period = staff.period_or_error(
+            query.period, turn.today, turn.ctx.catalog, staff.latest_due_period(form, turn.today)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    form = staff.form_for_period(turn.ctx.catalog, period) or form
+    await _show_missing(turn, form.code, period_of(form.periodicity, period.end).key, unit.id, 0)
+
+
+async def on_action(turn: Turn, action: str) -> None:
+    view = dict(turn.data.get("view") or {})
+    kind, _, value = action.partition(":")
+    if kind == "ind" and value in turn.ctx.catalog.indicators:
+        await _show_total(turn, value, view["period"], int(view["unit"]), 0)
+        return
+    if not view.get("cmd"):
+        turn.say(vi.BUTTON_EXPIRED)
+        return
+    page = int(value) if kind == "page" and value.isdigit() else 0
+    unit_id = int(value) if kind == "unit" and value.isdigit() else int(view["unit"])
+    if kind == "unit":
+        target = await turn.session.get(OrgUnit, unit_id)
+        if target is None or turn.unit is None or not is_within(target, turn.unit):
+            turn.say(vi.UNKNOWN_UNIT.format(text=value))
+            return
+    if view["cmd"] == "tong":
+        await _show_total(turn, view["ind"], view["period"], unit_id, page)
+    elif view["cmd"] == "tiendo":
+        await _show_progress(turn, unit_id, page)
+    elif view["cmd"] == "chuanop":
+        await _show_missing(turn, view["form"], view["period"], unit_id, page)
+
+
+# ---- views --------------------------------------------------------------------------------
+
+
+def _page(lines: list[str], page: int, size: int) -> tuple[list[str], int, bool]:
+    pages = max(1, -(-len(lines) // size))
+    page = min(page, pages - 1)
+    chunk = lines[page * size : (page + 1) * size]
+    if pages > 1:
+        chunk = [*chunk, vi.PAGE_OF.format(page=page + 1, pages=pages)]
+    return chunk, page, page + 1 < pages
+
+
+async def _navigation(
+    turn: Turn, unit: OrgUnit, page: int, has_more: bool, kids: list[OrgUnit]
+) -> list[tuple[str, str]]:
+    choices: list[tuple[str, str]] = []
+    if has_more:
+        choices.append((vi.BUTTON_MORE, f"page:{page + 1}"))
+    if kids and len(kids) <= MAX_DRILL_BUTTONS:
+        choices += [(vi.BUTTON_DOWN.format(name=k.name), f"unit:{k.id}") for k in kids]
+    assert turn.unit is not None
+    if unit.id != turn.unit.id and unit.parent_id:
+        parent = await turn.session.get(OrgUnit, unit.parent_id)
+        if parent and is_within(parent, turn.unit):
+            choices.append((vi.BUTTON_UP.format(name=parent.name), f"unit:{parent.id}"))
+    return choices
+
+
+async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page: int) -> None:
+    catalog = turn.ctx.catalog
+    unit = await turn.session.get(OrgUnit, unit_id)
+    assert unit is not None
+    period = from_key(period_key, catalog.terms)
+    head, rows = await staff.total_parts(
+        turn.session, catalog, catalog.indicators[code], unit, period
+    )
+    lines, page, more = _page(breakdown_lines(rows), page, PAGE_LINES)
+    kids = [
+        r.unit
+        for r in rows[page * PAGE_LINES : (page + 1) * PAGE_LINES]
+        if r.unit.level != catalog.leaf_level
+    ]
+    turn.enter(
+        FLOW,
+        "view",
+        view={"cmd": "tong", "ind": code, "period": period_key, "unit": unit_id, "page": page},
+    )
+    turn.ask("\n".join(head + lines), await _navigation(turn, unit, page, more, kids))
+
+
+async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
+    catalog = turn.ctx.catalog
+    unit = await turn.session.get(OrgUnit, unit_id)
+    assert unit is not None
+    items = await progress_service.progress(turn.session, catalog, unit, turn.today)
+    pages = max(1, -(-len(items) // PAGE_TARGETS))
+    page = min(page, pages - 1)
+    text = progress_text(
+        catalog, unit.name, items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS], turn.today
+    )
+    if pages > 1:
+        text += "\n" + vi.PAGE_OF.format(page=page + 1, pages=pages)
+    kids = [
+        k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
+    ]
+    turn.enter(FLOW, "view", view={"cmd": "tiendo", "unit": unit_id, "page": page})
+    turn.ask(text, await _navigation(turn, unit, page, page + 1 < pages, kids))
+
+
+async def _show_missing(
+    turn: Turn, form_code: str, period_key: str, unit_id: int, page: int
+) -> None:
+    catalog = turn.ctx.catalog
+    unit = await turn.session.get(OrgUnit, unit_id)
+    assert unit is not None
+    period: Period = from_key(period_key, catalog.terms)
+    done = await rollup.completeness(turn.session, catalog.forms[form_code], period, unit)
+    head, *detail = completeness_text(done, unit.name).split("\n")
+    summary = detail[:1]
+    lines, page, more = _page(detail[1:], page, PAGE_LINES)
+    kids = [
+        k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
+    ]
+    turn.enter(
+        FLOW,
+        "view",
+        view={
+            "cmd": "chuanop",
+            "form": form_code,
+            "period": period_key,
+            "unit": unit_id,
+            "page": page,
+        },
+    )
+    turn.ask("\n".join([head, *summary, *lines]), await _navigation(turn, unit, page, more, kids))
