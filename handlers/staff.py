@@ -26,8 +26,8 @@ from schedules.periods import (
 from storage import progress as progress_service
 from storage import rollup
 from storage.catalog import Catalog, Form, Indicator
-from storage.rollup import Share
 from storage.models import OrgUnit
+from storage.rollup import Share
 from storage.units import find_units, unit_by_code
 
 

@@ -4,21 +4,31 @@ Each unit stores its materialised path of ids ("/1/17/342/"): a subtree is every
 path starts with the root's path, a range scan on one index on both databases, and "is X inside
 Y" is a string prefix test. The closure table `unit_ancestors` holds every (ancestor, unit)
 pair, so rollups group reports by many subtree roots at once with an equality join. Moving a
-unit rewrites both for its subtree and records the old parent in `unit_parent_history`. Reports stay attached to their unit, so after a move they roll up into
-the new parent, and after a merge (old units closed and placed under the new one) the merged
-unit's subtree still counts everything its predecessors reported.
+unit rewrites both for its subtree and records the old parent in `unit_parent_history`.
+Reports stay attached to their unit, so after a move they roll up into the new parent, and
+after a merge (old units closed and placed under the new one) the merged unit's subtree still
+counts everything its predecessors reported.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from handlers.parsing import fold
 from sqlalchemy.orm import aliased
 
+from handlers.parsing import fold
 from storage.models import OrgUnit, UnitAncestor, UnitParentHistory
 
 
@@ -111,9 +121,11 @@ async def move_unit(session: AsyncSession, unit: OrgUnit, new_parent: OrgUnit, o
     await session.execute(
         insert(UnitAncestor).from_select(
             ["unit_id", "ancestor_id", "ancestor_level"],
-            select(below.unit_id, above.ancestor_id, above.ancestor_level).where(
-                above.unit_id == new_parent.id, below.ancestor_id == unit.id
-            ),
+            # Every new outside ancestor paired with every unit of the subtree.
+            select(below.unit_id, above.ancestor_id, above.ancestor_level)
+            .select_from(above)
+            .join(below, true())
+            .where(above.unit_id == new_parent.id, below.ancestor_id == unit.id),
         )
     )
     await session.flush()

@@ -12,7 +12,6 @@ from alembic import op
 
 from storage.models import AwareDateTime
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
