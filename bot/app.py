@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.channels.telegram import TelegramChannel, build_dispatcher, make_bot, set_menu
 from bot.context import AppContext
 from handlers.engine import Engine
+from schedules.runner import ReminderService
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
@@ -78,6 +79,7 @@ async def run_bot(ctx: AppContext) -> None:
     tasks: list[asyncio.Task] = []
     web_server: WebServer | None = None
     telegram: TelegramRuntime | None = None
+    reminders: ReminderService | None = None
     try:
         if settings.telegram_bot_token:
             telegram = telegram_runtime(ctx, engine)
@@ -95,10 +97,16 @@ async def run_bot(ctx: AppContext) -> None:
             else:
                 tasks.append(await start_telegram_polling(telegram))
                 logger.info("Telegram: long polling")
+        channels = {"telegram": telegram.channel} if telegram else {}
+        if settings.reminders_enabled and channels:
+            reminders = ReminderService(ctx, channels)
+            reminders.start()
         if web_server:
             await web_server.start(settings.web_host, settings.web_port)
         await asyncio.gather(*tasks) if tasks else await asyncio.Event().wait()
     finally:
+        if reminders:
+            await reminders.stop()
         for task in tasks:
             task.cancel()
         if web_server:

@@ -22,10 +22,14 @@ db_app = typer.Typer(help="Database schema.")
 units_app = typer.Typer(help="Organisation units.")
 people_app = typer.Typer(help="People and their roles.")
 report_app = typer.Typer(help="Totals, progress and completeness, as the staff see them.")
+reminders_app = typer.Typer(help="Reminders and digests on the reporting schedule.")
+outbox_app = typer.Typer(help="The queue of messages the bot sends unasked.")
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(people_app, name="people")
 app.add_typer(report_app, name="report")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 T = TypeVar("T")
 
@@ -180,6 +184,108 @@ def report_missing(
     from handlers import staff
 
     typer.echo(run_with_context(lambda ctx: staff.cli_missing(ctx, period, unit, form)))
+
+
+@report_app.command("export")
+def report_export(
+    out: Path = typer.Argument(..., help="The .xlsx file to write"),
+    period: str = typer.Option("năm nay", help='e.g. "quý 3/2026", "năm 2026"'),
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+) -> None:
+    """The Excel workbook: a sheet per form with subtotals, and the targets."""
+    from handlers import staff
+
+    message = run_with_context(lambda ctx: staff.cli_export(ctx, out, period, unit))
+    typer.echo(message)
+
+
+@report_app.command("chart")
+def report_chart(
+    indicator: str = typer.Argument(..., help="Indicator code or words of its label"),
+    out: Path = typer.Argument(..., help="The .png file to write"),
+    period: str = typer.Option("năm nay", help='e.g. "nhiệm kỳ", "tháng 10"'),
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+) -> None:
+    """A PNG chart: the trend over periods, or the breakdown by child units."""
+    from handlers import staff
+
+    typer.echo(run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit)))
+
+
+def _moment(text: str | None) -> Any:
+    from datetime import datetime
+
+    from schedules.clock import VN
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"Cannot read {text!r}: write it like 2026-11-23 08:00")
+        raise
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
+
+
+@reminders_app.command("preview")
+def reminders_preview(
+    at: str = typer.Option(None, help='Local time, e.g. "2026-11-23 08:00" (default: now)'),
+    show: int = typer.Option(3, help="How many message texts to print"),
+) -> None:
+    """What would be queued at that moment, without queueing or sending anything."""
+    from collections import Counter
+
+    from schedules.reminders import plan
+
+    async def work(ctx: AppContext) -> Any:
+        async with ctx.sessions() as session:
+            return await plan(session, ctx.catalog, _moment(at) or ctx.clock.now())
+
+    planned = run_with_context(work)
+    counts = Counter(
+        (
+            m.kind,
+            ":".join(m.key.split(":")[2:4])
+            if m.kind != "digest" or m.key.startswith("dig")
+            else "weekly",
+            m.key.split(":")[4] if m.key.startswith("rem") else "",
+        )
+        for m in planned.messages
+    )
+    if not counts:
+        typer.echo("Nothing is due at that moment.")
+    for (kind, what, step), n in sorted(counts.items()):
+        typer.echo(f"{n:6d}  {kind:8} {what} {step}")
+    for message in planned.messages[:show]:
+        typer.echo("\n--- " + message.key + "\n" + message.payload["text"])
+
+
+@reminders_app.command("queue")
+def reminders_queue() -> None:
+    """Plan and queue what is due now (the running bot does this every few minutes)."""
+    from schedules.runner import plan_and_queue
+
+    result = run_with_context(plan_and_queue)
+    typer.echo(
+        f"Queued {result.queued}; {result.already} were already queued; "
+        f"{result.unreachable} people have no reachable account."
+    )
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """Queued, sent, failed, blocked and capped counts per channel."""
+    from schedules.outbox import status_counts
+
+    async def work(ctx: AppContext) -> Any:
+        async with ctx.sessions() as session:
+            return await status_counts(session)
+
+    counts = run_with_context(work)
+    if not counts:
+        typer.echo("The outbox is empty.")
+    for channel, by_status in sorted(counts.items()):
+        typer.echo(channel + ": " + ", ".join(f"{s} {n}" for s, n in by_status.items()))
 
 
 @app.command()

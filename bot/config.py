@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_secret: SecretStr | None = None
 
+    # Pace of unasked messages (reminders, digests) per channel; Telegram allows ~30/s overall
+    # and ~1/s per chat. A Zalo free plan may cap the messages of a month.
+    telegram_rate_per_second: float | None = 30.0
+    telegram_rate_per_chat_seconds: float = 1.0
+    zalo_rate_per_second: float | None = 10.0
+    zalo_rate_per_chat_seconds: float = 1.0
+    zalo_monthly_cap: int | None = None
+    reminder_check_minutes: int = 5
+    reminders_enabled: bool = True
+
     public_base_url: str | None = None
     web_host: str = "0.0.0.0"
     web_port: int = 8080

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import onboarding, report_flow, staff_chat
+from handlers import onboarding, reminder_replies, report_flow, staff_chat
 from handlers import texts_vi as vi
 from handlers.parsing import fold
 from handlers.turn import Turn
@@ -33,11 +33,14 @@ async def _cancel(turn: Turn, _args: str) -> None:
 
 async def _help(turn: Turn, _args: str) -> None:
     assert turn.person
-    names = ["baocao", "huy"]
-    if turn.person.role != Role.BRANCH_LEADER:
-        names += ["tong", "tiendo", "chuanop"]
-    names.append("trogiup")
-    turn.say("\n".join([vi.HELP_TITLE] + [vi.HELP_LINES[n] for n in names]))
+    if turn.person.role == Role.BRANCH_LEADER:
+        names = ["baocao", "tong", "tiendo", "huy", "trogiup"]
+        examples = vi.HELP_EXAMPLES_LEADER
+    else:
+        names = ["baocao", "tong", "tiendo", "chuanop", "xuat", "bieudo", "huy", "trogiup"]
+        examples = vi.HELP_EXAMPLES_STAFF
+    lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n] for n in names]
+    turn.say("\n".join([*lines, "", vi.HELP_EXAMPLES_TITLE, *examples]))
 
 
 COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
@@ -49,6 +52,10 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "tong": staff_chat.tong,
     "tiendo": staff_chat.tiendo,
     "chuanop": staff_chat.chuanop,
+    "xuat": staff_chat.xuat,
+    "bieudo": staff_chat.bieudo,
+    "later": reminder_replies.later,
+    "nudge": reminder_replies.nudge,
 }
 
 # The Telegram command menu, in the order shown.
@@ -57,6 +64,8 @@ MENU = [
     ("tong", "Tổng số một chỉ tiêu"),
     ("tiendo", "Tiến độ các chỉ tiêu"),
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
+    ("xuat", "Xuất bảng Excel"),
+    ("bieudo", "Biểu đồ một chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
     ("trogiup", "Hướng dẫn"),
 ]
@@ -76,6 +85,10 @@ PLAIN_STAFF = [
     ("tiendo", "tiendo"),
     ("chua nop", "chuanop"),
     ("chuanop", "chuanop"),
+    ("xuat excel", "xuat"),
+    ("xuat", "xuat"),
+    ("bieu do", "bieudo"),
+    ("bieudo", "bieudo"),
     ("tong", "tong"),
 ]
 

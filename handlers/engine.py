@@ -96,14 +96,19 @@ PLAIN_COMMANDS = {
     "bao cao": "baocao",
     "baocao": "baocao",
     "bc": "baocao",
+    "bao cao ngay": "baocao",
     "huy": "huy",
     "dung lai": "huy",
-    "thoi": "huy",
     "tro giup": "trogiup",
     "trogiup": "trogiup",
     "huong dan": "trogiup",
     "help": "trogiup",
+    "nhac lai sau": "later",
+    "nhac sau": "later",
+    "de sau": "later",
+    "nhac ngay": "nudge",
 }
+GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 
 async def route(turn: Turn) -> None:
@@ -124,6 +129,9 @@ async def route(turn: Turn) -> None:
             command = (word, "")
         elif not in_text_question:
             command = commands.plain_staff_command(text)
+    if action and action.startswith(GLOBAL_ACTION):
+        name, _, args = action[len(GLOBAL_ACTION) :].partition(":")
+        command = (name, args)
     if command is not None:
         await commands.run(turn, *command)
         return
@@ -146,6 +154,8 @@ def _chosen_action(turn: Turn) -> str | None:
     """The action of a pressed button, or of typed text that names an offered choice."""
     data = turn.data
     inbound = turn.inbound
+    if inbound.choice and inbound.choice.startswith(GLOBAL_ACTION):
+        return inbound.choice
     if inbound.choice:
         number, _, action = inbound.choice.partition(":")
         if not number.isdigit() or int(number) != int(data.get("turn", -1)):

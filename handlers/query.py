@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from handlers.parsing import fold
@@ -40,15 +41,24 @@ class Query:
     unit: str | None
 
 
+def _aligned(text: str) -> tuple[str, str]:
+    """The text (NFC, single spaces) and its folded form, character for character, so a match
+    found in the folded form can be cut from the original with the same positions."""
+    original = " ".join(unicodedata.normalize("NFC", text).split())
+    folded = "".join((fold(ch) or " ")[:1] if not ch.isspace() else " " for ch in original)
+    return original, folded
+
+
 def parse_query(text: str) -> Query:
     code = CODE.search(text)
     unit: str | None = code.group(1) if code else None
-    rest = fold(CODE.sub(" ", text)) if code else fold(text)
+    original, rest = _aligned(CODE.sub(" ", text) if code else text)
     period = None
     if m := PERIOD.search(rest):
         period = m.group(1)
-        rest = (rest[: m.start()] + " " + rest[m.end() :]).strip()
+        original = original[: m.start()] + " " + original[m.end() :]
+        rest = rest[: m.start()] + " " + rest[m.end() :]
     if unit is None and (m := UNIT.search(rest)):
-        unit = m.group(1).strip()
-        rest = rest[: m.start()].strip()
+        unit = original[m.start(1) :].strip()
+        original, rest = original[: m.start()], rest[: m.start()]
     return Query(" ".join(rest.split()), period, unit)

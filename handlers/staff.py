@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,6 +147,25 @@ def latest_due_period(form: Form, today: date) -> Period:
     return period
 
 
+async def sum_target_for(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    unit: OrgUnit,
+    period: Period,
+    today: date,
+) -> float | None:
+    """The figure of a sum target on this indicator, unit and period, for a chart's target line."""
+    for target in catalog.targets:
+        if target.kind != "sum" or target.indicator != code:
+            continue
+        scope = await progress_service.target_scope(session, catalog, target, unit)
+        same_period = progress_service.target_period(target, catalog, today) == period
+        if scope and [u.id for u in scope] == [unit.id] and same_period:
+            return target.target
+    return None
+
+
 def form_for_period(catalog: Catalog, period: Period) -> Form | None:
     """The leaf-level form reported at the period's own periodicity (a quarter: the quarterly)."""
     matches = [
@@ -220,3 +240,38 @@ async def cli_missing(
             session, form, period_of(form.periodicity, period.end), unit
         )
         return completeness_text(done, unit.name)
+
+
+async def cli_export(ctx: AppContext, out: Path, period_text: str, code: str | None) -> str:
+    from handlers.export_xlsx import build_workbook
+
+    async with ctx.sessions() as session:
+        today = ctx.clock.today()
+        try:
+            unit = await _cli_unit(session, ctx, code)
+            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        except StaffError as exc:
+            return str(exc)
+        out.write_bytes(await build_workbook(session, ctx.catalog, unit, period, today))
+        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name) + f" → {out}"
+
+
+async def cli_chart(
+    ctx: AppContext, words: str, out: Path, period_text: str, code: str | None
+) -> str:
+    from handlers import charts
+
+    async with ctx.sessions() as session:
+        today = ctx.clock.today()
+        try:
+            unit = await _cli_unit(session, ctx, code)
+            found = indicator_or_choices(ctx.catalog, words)
+            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        except StaffError as exc:
+            return str(exc)
+        if isinstance(found, Answer):
+            return found.text + "\n" + "\n".join(f"- {c}: {label}" for label, c in found.options)
+        target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
+        png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
+        out.write_bytes(png)
+        return f"{title.replace(chr(10), ' – ')} → {out}"

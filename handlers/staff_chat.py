@@ -7,8 +7,10 @@ buttons work after a restart too.
 
 from __future__ import annotations
 
-from handlers import staff
+from bot.channels.base import Outbound
+from handlers import charts, staff
 from handlers import texts_vi as vi
+from handlers.export_xlsx import build_workbook
 from handlers.query import parse_query
 from handlers.turn import Turn
 from handlers.views import breakdown_lines, completeness_text, progress_text
@@ -80,6 +82,64 @@ async def chuanop(turn: Turn, args: str) -> None:
         return
     form = staff.form_for_period(turn.ctx.catalog, period) or form
     await _show_missing(turn, form.code, period_of(form.periodicity, period.end).key, unit.id, 0)
+
+
+async def xuat(turn: Turn, args: str) -> None:
+    if not is_staff(turn):
+        turn.say(vi.STAFF_ONLY)
+        return
+    assert turn.unit is not None
+    query = parse_query(args)
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+        period = staff.period_or_error(
+            query.period or (query.words or None),
+            turn.today,
+            turn.ctx.catalog,
+            year_period(turn.today.year),
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    data = await build_workbook(turn.session, turn.ctx.catalog, unit, period, turn.today)
+    turn.replies.append(
+        Outbound(
+            vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name),
+            document=data,
+            filename=vi.EXPORT_FILENAME.format(unit=unit.code, period=period.key),
+        )
+    )
+
+
+async def bieudo(turn: Turn, args: str) -> None:
+    if not is_staff(turn):
+        turn.say(vi.STAFF_ONLY)
+        return
+    assert turn.unit is not None
+    query = parse_query(args)
+    if not query.words:
+        turn.say(vi.BIEUDO_USAGE)
+        return
+    catalog = turn.ctx.catalog
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+        found = staff.indicator_or_choices(catalog, query.words)
+        period = staff.period_or_error(
+            query.period, turn.today, catalog, year_period(turn.today.year)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    if isinstance(found, staff.Answer):
+        turn.say(found.text + "\n" + "\n".join(f"• {label}" for label, _ in found.options))
+        return
+    target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
+    png, title = await charts.chart(turn.session, catalog, found, unit, period, target)
+    turn.replies.append(
+        Outbound(
+            title.replace("\n", " – "), photo=png, filename=f"bieu-do-{found.code}-{period.key}.png"
+        )
+    )
 
 
 async def on_action(turn: Turn, action: str) -> None:

@@ -122,6 +122,8 @@ HELP_LINES = {
     "tong": "/tong <chỉ tiêu> [kỳ] [đơn vị] – tổng số, ví dụ: /tong thoát nghèo quý 3",
     "tiendo": "/tiendo [đơn vị] – tiến độ các chỉ tiêu",
     "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
+    "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
+    "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
     "trogiup": "/trogiup – xem hướng dẫn này",
 }
 BUTTON_EXPIRED = "Nút này không còn dùng được. " + HINT_REPORT
@@ -129,6 +131,20 @@ INTERNAL_ERROR = (
     "Xin lỗi chị, hệ thống đang trục trặc nên chưa ghi được tin vừa rồi. Những câu đã trả lời "
     "trước đó vẫn được lưu. Chị gửi lại sau ít phút giúp em."
 )
+HELP_EXAMPLES_TITLE = "Ví dụ (gõ có dấu hay không dấu đều được):"
+HELP_EXAMPLES_LEADER = [
+    "• báo cáo",
+    "• tong thoat ngheo nam nay",
+    "• tiến độ",
+]
+HELP_EXAMPLES_STAFF = [
+    "• tổng thoát nghèo quý 3",
+    "• tong hoi vien moi thang 10 xa Son Binh",
+    "• tiến độ huyện Khánh Sơn",
+    "• chưa nộp tháng 10",
+    "• xuất excel năm 2026",
+    "• biểu đồ thoát nghèo nhiệm kỳ",
+]
 STALE_BUTTON = "Nút này thuộc câu hỏi trước. Chị trả lời câu hỏi dưới đây giúp em nhé."
 
 # ---- the reporting conversation -----------------------------------------------------------
@@ -235,3 +251,47 @@ EXPORT_TARGET_HEADERS = [
 EXPORT_KINDS = {"sum": "Tổng số", "coverage": "Tỷ lệ đơn vị", "rate": "Tỷ lệ"}
 EXPORT_FILENAME = "bao-cao-{unit}-{period}.xlsx"
 EXPORT_CAPTION = "Bảng tổng hợp {period} – {unit}."
+CHART_TREND_TITLE = "{label}\n{unit}, {period}"
+CHART_BREAKDOWN_TITLE = "{label}\n{unit}, {period}, theo đơn vị"
+CHART_PER_PERIOD = "Theo kỳ"
+CHART_CUMULATIVE = "Lũy kế"
+CHART_TARGET = "Chỉ tiêu {target}"
+BIEUDO_USAGE = "Chị ghi tên chỉ tiêu, có thể thêm kỳ. Ví dụ: /bieudo thoát nghèo nhiệm kỳ"
+
+# ---- reminders and digests ----------------------------------------------------------------
+REMINDER_OPEN = (
+    "Chào chị {name}! {form} {period} đã mở, hạn nộp ngày {due}. Chỉ mất khoảng một phút, "
+    "chị báo cáo giúp em nhé."
+)
+REMINDER_SOON = (
+    "Chị {name} ơi, còn {days} ngày nữa là đến hạn nộp {form_lower} {period} ({due}). "
+    "Chị báo cáo sớm giúp em nhé."
+)
+REMINDER_TODAY = (
+    "Chị {name} ơi, hôm nay ({due}) là hạn cuối nộp {form_lower} {period}. "
+    "Chị dành một phút báo cáo ngay giúp em nhé."
+)
+REMINDER_LATE = (
+    "Chị {name} ơi, {form_lower} {period} đã quá hạn {days} ngày (hạn {due}) mà chi hội mình "
+    "chưa gửi. Chị báo cáo ngay hôm nay giúp em, Hội cấp trên đang chờ số liệu ạ."
+)
+REMINDER_SNOOZED = "Chị {name} ơi, em nhắc lại: {form_lower} {period} hạn nộp ngày {due}."
+NUDGE = (
+    "Chị {name} ơi, cán bộ Hội cơ sở nhắc: {form_lower} {period} (hạn {due}) chi hội mình "
+    "chưa gửi. Chị báo cáo giúp em nhé."
+)
+BUTTON_REPORT_NOW = "Báo cáo ngay"
+BUTTON_LATER = "Nhắc lại sau"
+BUTTON_NUDGE = "Nhắc ngay"
+SNOOZED = "Dạ, em sẽ nhắc chị lại vào {when}."
+NOTHING_TO_SNOOZE = "Hiện không có lời nhắc nào để hẹn lại."
+DIGEST_COMMUNE = (
+    "{form} {period} đã quá hạn ({due}). Còn {missing}/{total} chi hội của {unit} chưa nộp:\n"
+    "{names}"
+)
+DIGEST_UNREACHABLE = "Không nhắn được cho: {names} (đã chặn bot hoặc rời Telegram/Zalo)."
+DIGEST_CAPPED = "Chưa gửi được lời nhắc cho: {names} (kênh Zalo đã hết lượt tin trong tháng)."
+DIGEST_ALL_DONE = "{form} {period}: tất cả {total} chi hội của {unit} đã nộp. Cảm ơn chị!"
+DIGEST_WEEKLY = "Tin tuần – {unit}\n{summary}\nXem chi tiết: /chuanop"
+NUDGED = "Đã gửi lời nhắc tới {n} chi hội chưa nộp."
+NUDGE_NONE = "Không còn chi hội nào cần nhắc."

@@ -58,6 +58,9 @@ class Level(_Strict):
     code: CODE
     name: str
     optional: bool = False  # e.g. district: absent in two-tier provinces
+    # The role of the person who leads a unit of this level: she is the one reminded to
+    # report the level's forms, and gets the digests of the units below.
+    role: str | None = None
 
 
 class Indicator(_Strict):
@@ -247,6 +250,9 @@ class Catalog:
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
+
+    def role_of_level(self, code: str) -> str | None:
+        return next((lv.role for lv in self.levels if lv.code == code), None)
 
     def level_name(self, code: str) -> str:
         return next((lv.name for lv in self.levels if lv.code == code), code)

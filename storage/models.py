@@ -262,3 +262,51 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+
+
+class OutboxStatus:
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries; the reason is kept
+    BLOCKED = "blocked"  # the person blocked the bot
+    CAPPED = "capped"  # the channel's monthly cap was reached
+    ALL = (QUEUED, SENDING, SENT, FAILED, BLOCKED, CAPPED)
+
+
+class OutboxMessage(Base):
+    """A message the bot sends unasked (reminder, digest, nudge), queued durably.
+
+    `key` names its purpose ("rem:<person>:<form>:<period>:<step>"), so the same message is
+    never queued twice, however many processes plan reminders at once.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reminder | digest | nudge
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),)
+
+
+class ReminderSnooze(Base):
+    """ "Nhắc lại sau": no reminder for this form and period until the given time."""
+
+    __tablename__ = "reminder_snoozes"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    form_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    until: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -131,6 +131,34 @@ async def total(
     return sum(by_root.values())
 
 
+async def totals_by_period(
+    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, period: Period
+) -> dict[str, float]:
+    """The subtree's total for each reporting period inside `period` (key → value)."""
+    indicator = catalog.indicators[code]
+    if indicator.type == IndicatorType.DERIVED:
+        parts = {
+            c: await totals_by_period(session, catalog, c, unit, period)
+            for c in formula_names(indicator.formula or "")
+        }
+        keys = {k for values in parts.values() for k in values}
+        return {
+            k: evaluate_formula(
+                indicator.formula or "", {c: v.get(k, 0.0) for c, v in parts.items()}
+            )
+            for k in keys
+        }
+    # Within one reporting period each unit has one report, so `last` and `sum` agree here.
+    rows = _reported_rows(code, period).add_columns(Submission.period_key.label("key")).subquery()
+    up = aliased(UnitAncestor)
+    query = (
+        select(rows.c.key, func.sum(rows.c.value))
+        .join(up, and_(up.unit_id == rows.c.unit_id, up.ancestor_id == unit.id))
+        .group_by(rows.c.key)
+    )
+    return {key: float(v or 0) for key, v in (await session.execute(query)).all()}
+
+
 @dataclass
 class Share:
     unit: OrgUnit

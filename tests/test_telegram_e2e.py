@@ -246,3 +246,75 @@ async def test_long_messages_are_split_and_callback_data_is_small(fake, ctx, wor
             keyboard(Outbound("x", [Choice("x", "9" * 65)]))
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def demo(ctx):
+    from bot.config import DEMO_CONFIG_DIR
+    from storage.demo import build_demo
+    from storage.invitations import link_directly
+
+    async with ctx.sessions() as session:
+        summary = await build_demo(
+            session, ctx.catalog, DEMO_CONFIG_DIR, ctx.clock.today(), months=3
+        )
+        ids = {}
+        for n, (role, person) in enumerate(summary.sample_people.items(), start=1):
+            await link_directly(session, person, "telegram", str(9000 + n), ctx.clock.now())
+            ids[role] = 9000 + n
+        await session.commit()
+    return ids
+
+
+@pytest.mark.parametrize(
+    "role", ["provincial_staff", "district_officer", "commune_officer", "branch_leader"]
+)
+async def test_staff_commands_for_each_role(fake, ctx, demo, role) -> None:
+    running = await start_bot(fake, ctx, "polling")
+    try:
+        user = user_of(running, demo[role])
+        await user.send("/tong thoát nghèo năm nay")
+        assert "Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo – " in user.text
+        assert "năm 2026:" in user.text
+        await user.send("/tiendo")
+        assert "Tiến độ chỉ tiêu – " in user.text
+        await user.send("/chuanop tháng 10")
+        if role == "branch_leader":
+            assert "dành cho cán bộ Hội" in user.text
+        else:
+            assert "Báo cáo tháng của chi hội – tháng 10/2026" in user.text
+        await user.send("/tong thoát nghèo năm nay huyện Khánh Vĩnh")
+        if role == "provincial_staff":
+            assert "Huyện Khánh Vĩnh, năm 2026" in user.text
+        else:  # KS officer, a commune officer of Cam Lâm, a branch leader: all outside
+            assert "Không tìm thấy đơn vị «huyện Khánh Vĩnh»" in user.text
+        await user.send("/xuat tháng 10")
+        kinds = [m["method"] for m in user.replies]
+        if role == "branch_leader":
+            assert kinds == ["sendMessage"]
+        else:
+            assert "sendDocument" in kinds
+        await user.send("/bieudo thoát nghèo tháng 10")
+        if role != "branch_leader":
+            assert "sendPhoto" in [m["method"] for m in user.replies]
+    finally:
+        await running.stop()
+
+
+async def test_pagination_and_drill_down_on_telegram(fake, ctx, demo) -> None:
+    running = await start_bot(fake, ctx, "webhook")
+    try:
+        staff = user_of(running, demo["provincial_staff"])
+        await staff.send("/chuanop tháng 11")  # the open month: most have not reported yet
+        first = staff.text
+        assert "(trang 1/" in first and "Xem thêm" in staff.buttons
+        await staff.click("Xem thêm")
+        assert "(trang 2/" in staff.text and staff.text != first
+        await staff.click("⬇ Huyện Khánh Sơn")
+        assert "Báo cáo tháng của chi hội – tháng 11/2026 – Huyện Khánh Sơn" in staff.text
+        assert "⬆ Tỉnh Khánh Hòa" in staff.buttons
+        await staff.send("/tong hội viên mới tháng 10")
+        await staff.click("⬇ Huyện Khánh Sơn")
+        assert "Hội viên mới kết nạp – Huyện Khánh Sơn, tháng 10/2026" in staff.text
+    finally:
+        await running.stop()

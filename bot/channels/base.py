@@ -52,6 +52,28 @@ class Inbound:
         return m.group(1).lower(), (m.group(2) or "").strip()
 
 
+class ChannelError(Exception):
+    """A send that did not go through; the subclass says what to do about it."""
+
+
+class RetryLater(ChannelError):
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Unreachable(ChannelError):
+    """The person blocked the bot or left: stop writing to this account."""
+
+
+class TemporaryFailure(ChannelError):
+    """Server error, timeout or network: try again later."""
+
+
+class PermanentFailure(ChannelError):
+    """The platform refused the message itself: retrying will not help."""
+
+
 @dataclass(frozen=True)
 class Capabilities:
     buttons: bool

@@ -10,6 +10,13 @@ import logging
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -20,7 +27,18 @@ from aiogram.types import (
     Update,
 )
 
-from bot.channels.base import Capabilities, Choice, Inbound, Outbound, split_text
+from bot.channels.base import (
+    Capabilities,
+    ChannelError,
+    Choice,
+    Inbound,
+    Outbound,
+    PermanentFailure,
+    RetryLater,
+    TemporaryFailure,
+    Unreachable,
+    split_text,
+)
 from bot.config import Settings
 from handlers.commands import MENU
 from handlers.engine import Engine
@@ -73,6 +91,19 @@ class TelegramChannel:
         self.bot = bot
 
     async def send(self, chat_id: str, message: Outbound) -> None:
+        """Sends, translating aiogram's errors into the channel-neutral ones."""
+        try:
+            await self._send(chat_id, message)
+        except TelegramRetryAfter as exc:
+            raise RetryLater(exc.retry_after, str(exc)) from exc
+        except TelegramForbiddenError as exc:
+            raise Unreachable(str(exc)) from exc
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            raise TemporaryFailure(str(exc)) from exc
+        except TelegramAPIError as exc:
+            raise PermanentFailure(str(exc)) from exc
+
+    async def _send(self, chat_id: str, message: Outbound) -> None:
         pieces = split_text(message.text, self.capabilities.max_text) if message.text else []
         markup = keyboard(message)
         for i, piece in enumerate(pieces):
@@ -93,7 +124,10 @@ def build_dispatcher(engine: Engine, channel: TelegramChannel) -> Dispatcher:
 
     async def answer(inbound: Inbound) -> None:
         for out in await engine.handle(inbound):
-            await channel.send(inbound.chat_id, out)
+            try:
+                await channel.send(inbound.chat_id, out)
+            except ChannelError as exc:  # a direct reply is not retried: she can ask again
+                logger.warning("reply to a %s chat failed: %s", channel.name, exc)
 
     @router.message(F.chat.type == "private")
     async def on_message(message: Message, event_update: Update) -> None:

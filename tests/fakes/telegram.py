@@ -28,6 +28,10 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[dict[str, Any]] = []  # sendMessage / sendPhoto / sendDocument
         self.errors: dict[str, deque[tuple[int, dict[str, Any]]]] = defaultdict(deque)
+        self.delays: dict[str, deque[float]] = defaultdict(deque)
+        self.random_429: float = 0.0  # share of sendMessage calls answered 429 at random
+        self.rng = __import__("random").Random(7)
+        self.sent_times: list[float] = []
         self._new_update = asyncio.Event()
         self._new_sent = asyncio.Event()
         self.runner: web.AppRunner | None = None
@@ -70,6 +74,18 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        if self.delays[method]:
+            await asyncio.sleep(self.delays[method].popleft())
+        if method == "sendMessage" and self.random_429 and self.rng.random() < self.random_429:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
         if self.errors[method]:
             status, payload = self.errors[method].popleft()
             return web.json_response(payload, status=status)
@@ -102,6 +118,7 @@ class FakeTelegram:
             }
             message.update({k: v for k, v in params.items() if k != "chat_id"})
             self.sent.append(message)
+            self.sent_times.append(time.monotonic())
             self._new_sent.set()
             reply = {k: v for k, v in message.items() if k in ("message_id", "date", "chat")}
             if method == "sendMessage":

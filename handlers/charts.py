@@ -1,0 +1,112 @@
+"""PNG charts with Vietnamese labels: a trend over periods, or a breakdown by child units.
+
+DejaVu Sans, which matplotlib ships, has every Vietnamese glyph; it is named explicitly so a
+system font without them is never picked.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import texts_vi as vi
+from schedules.periods import Period, from_key
+from storage import rollup
+from storage.catalog import Catalog, Indicator
+from storage.models import OrgUnit
+
+FONT = "DejaVu Sans"
+PINK = "#c2185b"
+GREY = "#9e9e9e"
+
+
+def _figure(width: float = 8, height: float = 4.5):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    plt.rcParams["font.family"] = FONT
+    return plt, plt.subplots(figsize=(width, height), dpi=110)
+
+
+def _png(plt, fig) -> bytes:  # type: ignore[no-untyped-def]
+    buffer = BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def breakdown_png(title: str, names: list[str], values: list[float], unit_word: str) -> bytes:
+    plt, (fig, ax) = _figure(8, max(3.0, 0.4 * len(names) + 1.5))
+    order = list(range(len(names)))[::-1]
+    ax.barh([names[i] for i in order], [values[i] for i in order], color=PINK)
+    for y, i in enumerate(order):
+        ax.text(values[i], y, " " + vi.format_number(values[i]), va="center", fontsize=9)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(unit_word)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(plt, fig)
+
+
+def trend_png(
+    title: str, labels: list[str], values: list[float], unit_word: str, target: float | None
+) -> bytes:
+    plt, (fig, ax) = _figure()
+    ax.bar(labels, values, color=PINK, label=vi.CHART_PER_PERIOD)
+    ax.set_ylabel(unit_word)
+    ax.set_title(title, fontsize=11)
+    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    if target is not None:
+        running, cumulative = 0.0, []
+        for v in values:
+            running += v
+            cumulative.append(running)
+        ax2 = ax.twinx()
+        ax2.plot(
+            labels, cumulative, color="#37474f", marker="o", markersize=3, label=vi.CHART_CUMULATIVE
+        )
+        ax2.axhline(
+            target,
+            color=GREY,
+            linestyle="--",
+            label=vi.CHART_TARGET.format(target=vi.format_number(target)),
+        )
+        ax2.set_ylim(0, max(target, running) * 1.1)
+        ax2.legend(loc="upper left", fontsize=8)
+    ax.spines[["top"]].set_visible(False)
+    return _png(plt, fig)
+
+
+async def chart(
+    session: AsyncSession,
+    catalog: Catalog,
+    indicator: Indicator,
+    unit: OrgUnit,
+    period: Period,
+    target: float | None = None,
+) -> tuple[bytes, str]:
+    """A trend when the period spans several reporting periods, else a breakdown."""
+    by_period = await rollup.totals_by_period(session, catalog, indicator.code, unit, period)
+    if len(by_period) > 1:
+        keys = sorted(by_period, key=lambda k: from_key(k, catalog.terms).start)
+        labels = [_short_label(from_key(k, catalog.terms)) for k in keys]
+        title = vi.CHART_TREND_TITLE.format(
+            label=indicator.label, unit=unit.name, period=period.label
+        )
+        png = trend_png(title, labels, [by_period[k] for k in keys], indicator.unit, target)
+        return png, title
+    rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
+    title = vi.CHART_BREAKDOWN_TITLE.format(
+        label=indicator.label, unit=unit.name, period=period.label
+    )
+    png = breakdown_png(title, [r.unit.name for r in rows], [r.value for r in rows], indicator.unit)
+    return png, title
+
+
+def _short_label(p: Period) -> str:
+    if p.kind == "month":
+        return f"{p.start.month}/{p.start.year % 100:02d}"
+    return p.label

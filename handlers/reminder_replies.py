@@ -1,0 +1,91 @@
+"""Replies to reminders and digests: "Nhắc lại sau" (snooze) and "Nhắc ngay" (nudge now)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers import texts_vi as vi
+from handlers.turn import Turn
+from schedules.calendar import window
+from schedules.clock import VN
+from schedules.outbox import QueueResult, enqueue_in
+from schedules.periods import PeriodError, from_key
+from schedules.reminders import Planned, next_morning, nudge_message, to_payload, unreported_leaders
+from storage.models import OutboxMessage, ReminderSnooze
+
+
+async def _latest(turn: Turn, prefix: str) -> tuple[str, str] | None:
+    """(form, period) of the latest reminder or digest sent to her."""
+    assert turn.person is not None
+    key = await turn.session.scalar(
+        select(OutboxMessage.key)
+        .where(OutboxMessage.person_id == turn.person.id, OutboxMessage.key.like(f"{prefix}:%"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    if not key:
+        return None
+    parts = key.split(":")
+    return parts[2], parts[3]
+
+
+def _target(turn: Turn, args: str) -> tuple[str, str] | None:
+    form_code, _, period_key = args.partition(":")
+    if form_code in turn.ctx.catalog.forms and period_key:
+        return form_code, period_key
+    return None
+
+
+async def later(turn: Turn, args: str) -> None:
+    """Snoozes the reminder of a form and period until the next morning's sending hour."""
+    assert turn.person is not None
+    found = _target(turn, args) or await _latest(turn, "rem")
+    if found is None:
+        turn.say(vi.NOTHING_TO_SNOOZE)
+        return
+    form = turn.ctx.catalog.forms[found[0]]
+    until = next_morning(turn.now.astimezone(VN), form.schedule)
+    snooze = await turn.session.get(ReminderSnooze, (turn.person.id, found[0], found[1]))
+    if snooze is None:
+        turn.session.add(
+            ReminderSnooze(
+                person_id=turn.person.id, form_code=found[0], period_key=found[1], until=until
+            )
+        )
+    else:
+        snooze.until = until
+    turn.say(vi.SNOOZED.format(when=until.strftime("%H:%M sáng %d/%m")))
+
+
+async def nudge(turn: Turn, args: str) -> None:
+    """An officer asks to remind, now, the leaders of her units that have not reported."""
+    assert turn.person is not None and turn.unit is not None
+    found = _target(turn, args) or await _latest(turn, "dig")
+    if found is None:
+        turn.say(vi.NUDGE_NONE)
+        return
+    catalog = turn.ctx.catalog
+    form = catalog.forms[found[0]]
+    role = catalog.role_of_level(form.level)
+    try:
+        win = window(form, from_key(found[1], catalog.terms))
+    except PeriodError:
+        turn.say(vi.NUDGE_NONE)
+        return
+    if role is None:
+        turn.say(vi.NUDGE_NONE)
+        return
+    leaders = await unreported_leaders(turn.session, form, win, role, within=turn.unit)
+    today = turn.today.isoformat()
+    planned = [
+        Planned(
+            f"nudge:{person.id}:{form.code}:{win.period.key}:{today}",
+            "nudge",
+            person.id,
+            to_payload(nudge_message(person, form, win)),
+        )
+        for person, _unit in leaders
+    ]
+    result = QueueResult()
+    await enqueue_in(turn.session, planned, turn.now, result)
+    turn.say(vi.NUDGED.format(n=len(leaders)) if leaders else vi.NUDGE_NONE)

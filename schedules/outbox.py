@@ -1,0 +1,305 @@
+"""The durable outbox: the one path for every message the bot sends unasked.
+
+Queueing inserts rows keyed by purpose and ignores keys already there, so planning twice (or
+in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LOCKED on
+PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
+each row only after the channel accepted it. After a crash, rows left "sending" for longer than
+`stale_after` go back to the queue: at most the messages in flight at that instant (the
+dispatcher's concurrency) can be sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import (
+    Channel,
+    ChannelError,
+    PermanentFailure,
+    RetryLater,
+    TemporaryFailure,
+    Unreachable,
+)
+from schedules.clock import VN, Clock
+from schedules.ratelimit import RateLimiter
+from schedules.reminders import (
+    Plan,
+    Planned,
+    choose_account,
+    from_payload,
+    reachable_accounts,
+)
+from storage.db import is_postgres, transaction
+from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
+
+logger = logging.getLogger(__name__)
+INSERT_BATCH = 1000
+
+
+@dataclass
+class ChannelPace:
+    per_second: float | None = 30.0  # None: as fast as the channel answers
+    per_chat_seconds: float = 1.0
+    monthly_cap: int | None = None  # e.g. a Zalo free plan's messages a month
+
+
+@dataclass
+class QueueResult:
+    queued: int = 0
+    already: int = 0
+    unreachable: int = 0
+
+
+async def enqueue(
+    sessions: async_sessionmaker[AsyncSession], plan: Plan, now: datetime
+) -> QueueResult:
+    """Queues the planned messages to each person's channel; keys already queued are skipped.
+
+    Commits in batches, so a crash part-way keeps what was queued and a rerun adds the rest.
+    """
+    result = QueueResult()
+    for start in range(0, len(plan.messages), INSERT_BATCH):
+        async with transaction(sessions) as session:
+            await enqueue_in(session, plan.messages[start : start + INSERT_BATCH], now, result)
+    return result
+
+
+async def enqueue_in(
+    session: AsyncSession, messages: list[Planned], now: datetime, result: QueueResult
+) -> None:
+    """Queues within the caller's transaction (a nudge is queued with the reply about it)."""
+    ids = list({m.person_id for m in messages})
+    people = {
+        p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
+    }
+    accounts = await reachable_accounts(session, ids)
+    rows = []
+    for message in messages:
+        account = choose_account(people[message.person_id], accounts.get(message.person_id, []))
+        if account is None:
+            result.unreachable += 1
+            continue
+        rows.append(
+            {
+                "key": message.key,
+                "kind": message.kind,
+                "person_id": message.person_id,
+                "channel": account.channel,
+                "chat_id": account.chat_id,
+                "payload": message.payload,
+                "status": OutboxStatus.QUEUED,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    inserted = await _insert_ignoring_duplicates(session, rows)
+    result.queued += inserted
+    result.already += len(rows) - inserted
+
+
+async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    return len((await session.execute(statement, rows)).all())
+
+
+async def status_counts(session: AsyncSession) -> dict[str, dict[str, int]]:
+    rows = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+            OutboxMessage.channel, OutboxMessage.status
+        )
+    )
+    out: dict[str, dict[str, int]] = {}
+    for channel, status, count in rows.all():
+        out.setdefault(channel, {s: 0 for s in OutboxStatus.ALL})[status] = count
+    return out
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        *,
+        paces: Mapping[str, ChannelPace] | None = None,
+        batch: int = 200,
+        concurrency: int = 20,
+        max_attempts: int = 5,
+        stale_after: timedelta = timedelta(minutes=5),
+        quiet: tuple[time, time] = (time(21, 0), time(7, 0)),
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.clock = clock
+        self.paces = {name: (paces or {}).get(name, ChannelPace()) for name in channels}
+        self.limiters = {
+            name: RateLimiter(p.per_second, p.per_chat_seconds) for name, p in self.paces.items()
+        }
+        self.batch = batch
+        self.concurrency = asyncio.Semaphore(concurrency)
+        self.max_attempts = max_attempts
+        self.stale_after = stale_after
+        self.quiet = quiet
+
+    def quiet_now(self) -> bool:
+        moment = self.clock.now().astimezone(VN).time()
+        start, end = self.quiet
+        return (start <= moment or moment < end) if start > end else start <= moment < end
+
+    async def recover_stale(self) -> int:
+        """Rows left "sending" by a dispatcher that died go back to the queue."""
+        cutoff = self.clock.now() - self.stale_after
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < cutoff
+                )
+                .values(status=OutboxStatus.QUEUED)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def run_once(self) -> int:
+        """Claims and sends one batch per channel; returns how many messages it handled."""
+        if self.quiet_now():
+            return 0
+        handled = 0
+        for name, channel in self.channels.items():
+            rows = await self._claim(name)
+            handled += len(rows)
+            await asyncio.gather(*(self._deliver(channel, row) for row in rows))
+        return handled
+
+    async def run_forever(self, idle_seconds: float = 1.0) -> None:
+        await self.recover_stale()
+        while True:
+            try:
+                if not await self.run_once():
+                    await asyncio.sleep(idle_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not stop reminders for good
+                logger.exception("outbox dispatch failed; retrying")
+                await asyncio.sleep(idle_seconds * 5)
+
+    async def _claim(self, channel: str) -> list[OutboxMessage]:
+        now = self.clock.now()
+        async with transaction(self.sessions) as session:
+            if await self._apply_cap(session, channel, now):
+                return []
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.QUEUED,
+                    OutboxMessage.channel == channel,
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            )
+            if is_postgres(session):
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await session.scalars(query)).all())
+            for row in rows:
+                row.status = OutboxStatus.SENDING
+                row.claimed_at = now
+                row.attempts += 1
+            return rows
+
+    async def _apply_cap(self, session: AsyncSession, channel: str, now: datetime) -> bool:
+        """With the month's cap reached, queued reminders are marked capped (the officer's
+        digest says so) and nothing more is sent on this channel this month."""
+        cap = self.paces[channel].monthly_cap
+        if cap is None:
+            return False
+        local = now.astimezone(VN)
+        month_start = datetime(local.year, local.month, 1, tzinfo=VN)
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.SENDING]),
+                OutboxMessage.sent_at >= month_start,
+            )
+        )
+        if int(sent or 0) < cap:
+            return False
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.CAPPED, error="monthly cap reached")
+        )
+        return True
+
+    async def _deliver(self, channel: Channel, row: OutboxMessage) -> None:
+        async with self.concurrency:
+            limiter = self.limiters[channel.name]
+            await limiter.acquire(row.chat_id)
+            error: ChannelError | None = None
+            try:
+                await channel.send(row.chat_id, from_payload(row.payload))
+            except ChannelError as exc:
+                error = exc
+            except Exception as exc:  # an unexpected failure is retried like a timeout
+                error = TemporaryFailure(repr(exc))
+            await self._record(row, error, limiter)
+
+    async def _record(
+        self, row: OutboxMessage, error: ChannelError | None, limiter: RateLimiter
+    ) -> None:
+        now = self.clock.now()
+        values: dict[str, object]
+        if error is None:
+            values = {"status": OutboxStatus.SENT, "sent_at": now, "error": None}
+        elif isinstance(error, RetryLater):
+            limiter.pause(error.seconds)
+            # A 429 is the channel's pace, not the message's fault: it does not use up a try.
+            values = {
+                "status": OutboxStatus.QUEUED,
+                "attempts": row.attempts - 1,
+                "next_attempt_at": now + timedelta(seconds=error.seconds),
+                "error": str(error),
+            }
+        elif isinstance(error, Unreachable):
+            values = {"status": OutboxStatus.BLOCKED, "error": str(error)}
+        elif isinstance(error, PermanentFailure) or row.attempts >= self.max_attempts:
+            values = {"status": OutboxStatus.FAILED, "error": str(error)}
+        else:
+            backoff = min(2**row.attempts, 300)
+            values = {
+                "status": OutboxStatus.QUEUED,
+                "error": str(error),
+                "next_attempt_at": now + timedelta(seconds=backoff),
+            }
+        async with transaction(self.sessions) as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+            )
+            if isinstance(error, Unreachable):
+                await session.execute(
+                    update(ChannelIdentity)
+                    .where(
+                        ChannelIdentity.channel == row.channel,
+                        ChannelIdentity.chat_id == row.chat_id,
+                    )
+                    .values(unreachable=True)
+                )

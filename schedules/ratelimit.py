@@ -1,0 +1,34 @@
+"""Pacing sends to a channel: a global rate and a minimum gap per chat, paused on a 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class RateLimiter:
+    def __init__(self, per_second: float | None, per_chat_seconds: float = 0.0) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.per_chat = per_chat_seconds
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chat_next: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, chat_id: str) -> None:
+        """Waits for this message's turn: slots are handed out in order, evenly spaced."""
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_slot, self._paused_until, self._chat_next.get(chat_id, 0.0))
+            self._next_slot = start + self.interval
+            if self.per_chat:
+                self._chat_next[chat_id] = start + self.per_chat
+                if len(self._chat_next) > 50_000:  # forget chats whose gap has passed
+                    self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody on this channel sends until the wait is over."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._next_slot = max(self._next_slot, self._paused_until)

@@ -1,0 +1,417 @@
+"""What the bot should send unasked at a given moment, computed from the database alone.
+
+Reminders follow each form's schedule (days relative to the period's opening and due date, an
+hour to send, quiet hours); digests go to the officer above units that have not reported, and
+a weekly summary to district and provincial staff. Nothing here depends on jobs held in memory:
+run it at any moment, as often as you like, and the outbox keys make it queue each message
+once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.channels.base import Choice, Outbound
+from handlers import texts_vi as vi
+from schedules.calendar import Window, window
+from schedules.clock import VN
+from schedules.periods import next_period, period_of, previous_period
+from storage.catalog import Catalog, Form, Reminder, Schedule
+from storage.models import (
+    ChannelIdentity,
+    OrgUnit,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    ReminderSnooze,
+    Role,
+    Submission,
+    SubmissionStatus,
+)
+from storage.units import active_on, subtree_filter
+
+WEEKLY_ROLES = (Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
+
+
+@dataclass
+class Planned:
+    key: str
+    kind: str  # reminder | digest | nudge
+    person_id: int
+    payload: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    messages: list[Planned] = field(default_factory=list)
+    unreachable: list[int] = field(default_factory=list)  # people with no account to write to
+
+
+# ---- payloads -----------------------------------------------------------------------------
+
+
+def to_payload(message: Outbound) -> dict[str, Any]:
+    return {
+        "text": message.text,
+        "choices": [[c.label, c.data] for c in message.choices],
+        "free": message.free_text,
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> Outbound:
+    return Outbound(
+        payload["text"],
+        [Choice(label, data) for label, data in payload.get("choices", [])],
+        free_text=bool(payload.get("free")),
+    )
+
+
+# ---- time rules ---------------------------------------------------------------------------
+
+
+def in_quiet_hours(moment: time, schedule: Schedule) -> bool:
+    start, end = schedule.quiet_from, schedule.quiet_until
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end  # the quiet night spans midnight
+
+
+def may_send(local: datetime, schedule: Schedule) -> bool:
+    return local.time() >= schedule.send_at and not in_quiet_hours(local.time(), schedule)
+
+
+def step_date(win: Window, step: Reminder) -> date:
+    return win.opens if step.at == "open" else win.due + timedelta(days=int(step.at))
+
+
+def step_name(step: Reminder) -> str:
+    return "open" if step.at == "open" else f"d{int(step.at):+d}"
+
+
+def windows_around(form: Form, today: date) -> list[Window]:
+    current = period_of(form.periodicity, today)
+    periods = [
+        previous_period(previous_period(current)),
+        previous_period(current),
+        current,
+        next_period(current),
+    ]
+    return [window(form, p) for p in periods]
+
+
+def next_morning(local: datetime, schedule: Schedule) -> datetime:
+    day = local.date() + timedelta(days=1)
+    return datetime.combine(day, schedule.send_at, tzinfo=VN)
+
+
+# ---- texts --------------------------------------------------------------------------------
+
+
+def reminder_message(
+    person: Person, form: Form, win: Window, step: Reminder | None, today: date
+) -> Outbound:
+    fields = {
+        "name": person.full_name.split()[-1],
+        "form": form.name,
+        "form_lower": form.name[:1].lower() + form.name[1:],
+        "period": win.period.label,
+        "due": win.due.strftime("%d/%m/%Y"),
+    }
+    if step is None:
+        text = vi.REMINDER_SNOOZED.format(**fields)
+    elif step.at == "open":
+        text = vi.REMINDER_OPEN.format(**fields)
+    elif int(step.at) < 0:
+        text = vi.REMINDER_SOON.format(days=-int(step.at), **fields)
+    elif int(step.at) == 0:
+        text = vi.REMINDER_TODAY.format(**fields)
+    else:
+        text = vi.REMINDER_LATE.format(days=(today - win.due).days, **fields)
+    return Outbound(
+        text,
+        [
+            Choice(vi.BUTTON_REPORT_NOW, "g:baocao"),
+            Choice(vi.BUTTON_LATER, f"g:later:{form.code}:{win.period.key}"),
+        ],
+        free_text=True,
+    )
+
+
+def nudge_message(person: Person, form: Form, win: Window) -> Outbound:
+    return Outbound(
+        vi.NUDGE.format(
+            name=person.full_name.split()[-1],
+            form_lower=form.name[:1].lower() + form.name[1:],
+            period=win.period.label,
+            due=win.due.strftime("%d/%m/%Y"),
+        ),
+        [Choice(vi.BUTTON_REPORT_NOW, "g:baocao")],
+        free_text=True,
+    )
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+async def unreported_leaders(
+    session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
+) -> list[tuple[Person, OrgUnit]]:
+    """Leaders of units that should report this form and period and have not sent it."""
+    sent = exists().where(
+        Submission.unit_id == OrgUnit.id,
+        Submission.form_code == form.code,
+        Submission.period_key == win.period.key,
+        Submission.status == SubmissionStatus.SUBMITTED,
+    )
+    query = (
+        select(Person, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Person.unit_id)
+        .where(
+            Person.role == role,
+            Person.active.is_(True),
+            OrgUnit.level == form.level,
+            active_on(win.period.start, win.period.end),
+            ~sent,
+        )
+        .order_by(Person.id)
+    )
+    if within is not None:
+        query = query.where(subtree_filter(within.path))
+    return [(p, u) for p, u in (await session.execute(query)).all()]
+
+
+async def reachable_accounts(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, list[ChannelIdentity]]:
+    accounts: dict[int, list[ChannelIdentity]] = defaultdict(list)
+    for start in range(0, len(person_ids), 5000):
+        chunk = person_ids[start : start + 5000]
+        rows = await session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.person_id.in_(chunk), ChannelIdentity.unreachable.is_(False)
+            )
+        )
+        for account in rows.all():
+            accounts[account.person_id].append(account)
+    return accounts
+
+
+def choose_account(person: Person, accounts: list[ChannelIdentity]) -> ChannelIdentity | None:
+    """Her preferred channel if set, else the one she used last, else any."""
+    for wanted in (person.preferred_channel, person.last_channel):
+        for account in accounts:
+            if wanted and account.channel == wanted:
+                return account
+    return accounts[0] if accounts else None
+
+
+async def _snoozes(session: AsyncSession, form: Form, period_key: str) -> dict[int, datetime]:
+    rows = await session.scalars(
+        select(ReminderSnooze).where(
+            ReminderSnooze.form_code == form.code, ReminderSnooze.period_key == period_key
+        )
+    )
+    return {s.person_id: s.until for s in rows.all()}
+
+
+# ---- planning -----------------------------------------------------------------------------
+
+
+async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
+    """Everything due at `at` (reminders, snoozed reminders, digests, weekly summaries)."""
+    local = at.astimezone(VN)
+    today = local.date()
+    result = Plan()
+    for form in catalog.forms.values():
+        if not may_send(local, form.schedule):
+            continue
+        role = catalog.role_of_level(form.level)
+        if role is None:
+            continue
+        for win in windows_around(form, today):
+            if not win.opens <= today <= win.closes:
+                continue
+            steps = [s for s in form.schedule.reminders if step_date(win, s) == today]
+            snoozes = await _snoozes(session, form, win.period.key)
+            due_snoozes = {
+                pid
+                for pid, until in snoozes.items()
+                if until <= at and until.astimezone(VN).date() == today
+            }
+            if steps or due_snoozes:
+                leaders = await unreported_leaders(session, form, win, role)
+                for person, _unit in leaders:
+                    snoozed_until = snoozes.get(person.id)
+                    for step in steps:
+                        if snoozed_until and snoozed_until > at:
+                            continue
+                        result.messages.append(
+                            Planned(
+                                f"rem:{person.id}:{form.code}:{win.period.key}:{step_name(step)}",
+                                "reminder",
+                                person.id,
+                                to_payload(reminder_message(person, form, win, step, today)),
+                            )
+                        )
+                    if person.id in due_snoozes:
+                        result.messages.append(
+                            Planned(
+                                f"rem:{person.id}:{form.code}:{win.period.key}:snooze:{today}",
+                                "reminder",
+                                person.id,
+                                to_payload(reminder_message(person, form, win, None, today)),
+                            )
+                        )
+            if today == win.due + timedelta(days=1):
+                result.messages.extend(await _officer_digests(session, catalog, form, win))
+    if local.weekday() == 0 and may_send(local, Schedule()):
+        result.messages.extend(await _weekly(session, catalog, local))
+    return result
+
+
+async def _officer_digests(
+    session: AsyncSession, catalog: Catalog, form: Form, win: Window
+) -> list[Planned]:
+    """One digest per officer of the level above: her units that have not reported."""
+    index = catalog.level_index(form.level)
+    if index == 0:
+        return []
+    parent_level = catalog.levels[index - 1].code
+    officer_role = catalog.role_of_level(parent_level)
+    role = catalog.role_of_level(form.level)
+    if officer_role is None or role is None:
+        return []
+    parent = aliased(OrgUnit)
+    expected_rows = await session.execute(
+        select(OrgUnit, parent)
+        .join(parent, parent.id == OrgUnit.parent_id)
+        .where(OrgUnit.level == form.level, active_on(win.period.start, win.period.end))
+    )
+    expected: dict[int, list[OrgUnit]] = defaultdict(list)
+    parents: dict[int, OrgUnit] = {}
+    for unit, par in expected_rows.all():
+        expected[par.id].append(unit)
+        parents[par.id] = par
+    leaders = await unreported_leaders(session, form, win, role)
+    missing_units = {u.id for _, u in leaders}
+    missing_units |= await _units_without_report(session, form, win)
+    accounts = await reachable_accounts(session, [p.id for p, _ in leaders])
+    unreachable = {u.id for p, u in leaders if not accounts.get(p.id)}
+    capped = await _capped_units(session, form, win)
+    officers = await session.execute(
+        select(Person).where(
+            Person.role == officer_role, Person.active.is_(True), Person.unit_id.in_(list(parents))
+        )
+    )
+    out = []
+    for officer in officers.scalars().all():
+        units = expected.get(officer.unit_id, [])
+        missing = [u for u in units if u.id in missing_units]
+        par = parents[officer.unit_id]
+        fields = {
+            "form": form.name,
+            "period": win.period.label,
+            "due": win.due.strftime("%d/%m/%Y"),
+            "unit": par.name,
+            "total": len(units),
+        }
+        if not missing:
+            text = vi.DIGEST_ALL_DONE.format(**fields)
+            choices: list[Choice] = []
+        else:
+            lines = [
+                vi.DIGEST_COMMUNE.format(
+                    missing=len(missing), names=", ".join(u.name for u in missing), **fields
+                )
+            ]
+            blocked = [u.name for u in missing if u.id in unreachable]
+            if blocked:
+                lines.append(vi.DIGEST_UNREACHABLE.format(names=", ".join(blocked)))
+            stopped = [u.name for u in missing if u.id in capped]
+            if stopped:
+                lines.append(vi.DIGEST_CAPPED.format(names=", ".join(stopped)))
+            text = "\n".join(lines)
+            choices = [Choice(vi.BUTTON_NUDGE, f"g:nudge:{form.code}:{win.period.key}")]
+        out.append(
+            Planned(
+                f"dig:{officer.id}:{form.code}:{win.period.key}",
+                "digest",
+                officer.id,
+                to_payload(Outbound(text, choices, free_text=True)),
+            )
+        )
+    return out
+
+
+async def _units_without_report(session: AsyncSession, form: Form, win: Window) -> set[int]:
+    sent = exists().where(
+        Submission.unit_id == OrgUnit.id,
+        Submission.form_code == form.code,
+        Submission.period_key == win.period.key,
+        Submission.status == SubmissionStatus.SUBMITTED,
+    )
+    rows = await session.scalars(
+        select(OrgUnit.id).where(
+            OrgUnit.level == form.level, active_on(win.period.start, win.period.end), ~sent
+        )
+    )
+    return set(rows.all())
+
+
+async def _capped_units(session: AsyncSession, form: Form, win: Window) -> set[int]:
+    """Units whose leader's reminder for this period was stopped by a channel's monthly cap."""
+    rows = await session.scalars(
+        select(Person.unit_id)
+        .join(OutboxMessage, OutboxMessage.person_id == Person.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.CAPPED,
+            OutboxMessage.key.like(f"rem:%:{form.code}:{win.period.key}:%"),
+        )
+    )
+    return set(rows.all())
+
+
+async def _weekly(session: AsyncSession, catalog: Catalog, local: datetime) -> list[Planned]:
+    from handlers.staff import default_form, latest_due_period
+    from storage.rollup import completeness
+
+    form = default_form(catalog)
+    period = latest_due_period(form, local.date())
+    iso = local.isocalendar()
+    people = await session.execute(
+        select(Person, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Person.unit_id)
+        .where(Person.role.in_(WEEKLY_ROLES), Person.active.is_(True))
+    )
+    out = []
+    for person, unit in people.all():
+        done = await completeness(session, form, period, unit)
+        percent = done.submitted / done.expected * 100 if done.expected else None
+        summary = vi.MISSING_SUMMARY.format(
+            submitted=done.submitted,
+            expected=done.expected,
+            percent=vi.format_percent(percent),
+            on_time=done.on_time,
+            late=done.late,
+            missing=len(done.missing),
+        )
+        text = vi.DIGEST_WEEKLY.format(
+            unit=unit.name,
+            summary=f"{form.name} – {period.label}: {summary}",
+        )
+        out.append(
+            Planned(
+                f"week:{person.id}:{iso.year}-W{iso.week:02d}",
+                "digest",
+                person.id,
+                to_payload(Outbound(text)),
+            )
+        )
+    return out

@@ -1,0 +1,450 @@
+"""Reminders, digests and the outbox on a fake clock, against a fake Telegram over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import func, select
+
+from bot.channels.telegram import TelegramChannel
+from handlers.engine import Engine
+from schedules.clock import VN, vn_datetime
+from schedules.outbox import ChannelPace, Dispatcher, enqueue, status_counts
+from schedules.reminders import Plan, Planned, to_payload
+from schedules.runner import plan_and_queue
+from storage.invitations import link_directly
+from storage.models import (
+    ChannelIdentity,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Role,
+)
+from tests.builders import report, small_tree_with_people
+from tests.chat import ChatUser
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+OCT = "2026-10"
+
+
+@pytest.fixture
+async def world(ctx):
+    """The small tree with a leader for every branch and officers for C1 and C3, all linked."""
+    from schedules.periods import month
+
+    ctx.clock.set(vn_datetime(2026, 11, 1, 0))
+    async with ctx.sessions() as session:
+        people = await small_tree_with_people(session, ctx.clock.now())
+        t = people.tree
+        extra = [
+            Person(
+                full_name=f"Lê Thị Chi {i}",
+                role=Role.BRANCH_LEADER,
+                unit_id=u.id,
+                created_at=ctx.clock.now(),
+            )
+            for i, u in enumerate(t.branches[1:], 2)
+        ]
+        extra.append(
+            Person(
+                full_name="Võ Thị Ba",
+                role=Role.COMMUNE_OFFICER,
+                unit_id=t.c3.id,
+                created_at=ctx.clock.now(),
+            )
+        )
+        session.add_all(extra)
+        await session.flush()
+        everyone = [
+            people.leader,
+            people.commune_officer,
+            people.district_officer,
+            people.provincial,
+            *extra,
+        ]
+        for person in everyone:
+            await link_directly(session, person, "telegram", str(7000 + person.id), ctx.clock.now())
+        await session.commit()
+        # B2 reported October before the month starts.
+        await report(
+            session,
+            t.b2,
+            "thang_chi_hoi",
+            month(2026, 10),
+            {"hv_moi": 1},
+            at=vn_datetime(2026, 10, 30, 10),
+        )
+    return people, everyone
+
+
+async def count_keys(ctx) -> Counter:
+    async with ctx.sessions() as session:
+        keys = (await session.scalars(select(OutboxMessage.key))).all()
+    out: Counter = Counter()
+    for key in keys:
+        parts = key.split(":")
+        out[parts[0] if parts[0] != "rem" else f"rem:{parts[3]}:{parts[4]}"] += 1
+    return out
+
+
+async def test_a_month_of_schedule(ctx, world) -> None:
+    people, _ = world
+    t = people.tree
+    engine = Engine(ctx)
+    day = vn_datetime(2026, 11, 1, 0)
+    while day < vn_datetime(2026, 12, 1, 0):
+        for hour in (0, 8, 12, 22):
+            ctx.clock.set(day + timedelta(hours=hour))
+            if day.day == 4 and hour == 12:
+                # B3 reports October on 4/11: no reminder on 5/11 or 7/11 for her.
+                async with ctx.sessions() as session:
+                    from schedules.periods import month
+
+                    await report(session, t.b3, "thang_chi_hoi", month(2026, 10), {"hv_moi": 2})
+            await plan_and_queue(ctx)
+            if day.day == 3 and hour == 8:
+                # Lan answers the reminder with "Nhắc lại sau": once more tomorrow morning.
+                lan = ChatUser(engine, str(7000 + people.leader.id))
+                await lan.press(f"g:later:thang_chi_hoi:{OCT}")
+                assert "nhắc chị lại vào 08:00 sáng 04/11" in lan.text
+        day += timedelta(days=1)
+    keys = await count_keys(ctx)
+    assert keys == Counter(
+        {
+            f"rem:{OCT}:d-2": 4,  # 3/11: B1, B3, B4, B5 (B2 had reported)
+            f"rem:{OCT}:snooze": 1,  # 4/11: Lan, who asked to be reminded later
+            f"rem:{OCT}:d+0": 3,  # 5/11: B1, B4, B5 (B3 reported on 4/11)
+            f"rem:{OCT}:d+2": 3,  # 7/11
+            "rem:2026-11:open": 5,  # 25/11: every branch
+            "dig": 2,  # 6/11: the officers of C1 (B1 missing) and C3 (B4 missing)
+            "week": 10,  # Mondays 2, 9, 16, 23, 30/11: district officer and provincial staff
+        }
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    for row in rows:  # quiet hours hold: everything was queued in the daytime
+        local = row.created_at.astimezone(VN).time()
+        assert local.hour >= 8 and local.hour < 21, (row.key, local)
+    digest = next(r for r in rows if r.key.startswith(f"dig:{people.commune_officer.id}"))
+    assert "Còn 1/2 chi hội của Xã Sơn Bình chưa nộp:\nChi hội thôn 1" in digest.payload["text"]
+    assert digest.payload["choices"][0] == ["Nhắc ngay", f"g:nudge:thang_chi_hoi:{OCT}"]
+    late = next(r for r in rows if r.key.endswith(":d+2"))
+    assert "đã quá hạn 2 ngày" in late.payload["text"]
+    # Planning again at any moment queues nothing twice.
+    ctx.clock.set(vn_datetime(2026, 11, 7, 9))
+    again = await plan_and_queue(ctx)
+    assert again.queued == 0 and again.already == 3
+
+
+async def test_nudge_from_the_digest(ctx, world) -> None:
+    people, _ = world
+    ctx.clock.set(vn_datetime(2026, 11, 6, 9))
+    await plan_and_queue(ctx)
+    officer = ChatUser(Engine(ctx), str(7000 + people.commune_officer.id))
+    await officer.press(f"g:nudge:thang_chi_hoi:{OCT}")
+    assert "Đã gửi lời nhắc tới 1 chi hội" in officer.text
+    await officer.send("nhắc ngay")  # the same words typed: queued once only
+    async with ctx.sessions() as session:
+        nudges = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "nudge"))
+        ).all()
+    assert [n.person_id for n in nudges] == [people.leader.id]
+
+
+async def start_fake() -> tuple[FakeTelegram, Bot, TelegramChannel]:
+    fake = FakeTelegram()
+    await fake.start()
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base), timeout=1))
+    return fake, bot, TelegramChannel(bot)
+
+
+async def queue_plain(ctx, people: list[Person], prefix: str = "t") -> None:
+    from bot.channels.base import Outbound
+
+    planned = Plan(
+        [
+            Planned(
+                f"{prefix}:{p.id}", "reminder", p.id, to_payload(Outbound(f"Nhắc {p.full_name}"))
+            )
+            for p in people
+        ]
+    )
+    await enqueue(ctx.sessions, planned, ctx.clock.now())
+
+
+async def rows_by_key(ctx) -> dict[str, OutboxMessage]:
+    async with ctx.sessions() as session:
+        return {r.key: r for r in (await session.scalars(select(OutboxMessage))).all()}
+
+
+async def test_dispatcher_handles_429_5xx_timeouts_and_403(ctx, world) -> None:
+    people, everyone = world
+    ctx.clock.set(vn_datetime(2026, 11, 3, 9))
+    fake, bot, channel = await start_fake()
+    try:
+        await queue_plain(ctx, everyone[:4])
+        chats = [7000 + p.id for p in everyone[:4]]
+        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        fake.fail_next("sendMessage", 502, "Bad Gateway")
+        fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+        # The fourth call takes longer than the 1 s client timeout.
+        fake.delays["sendMessage"].extend([0, 0, 0, 2.0])
+        dispatcher = Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            paces={"telegram": ChannelPace(None, 0)},
+            concurrency=1,
+        )
+        await dispatcher.run_once()
+        rows = await rows_by_key(ctx)
+        statuses = Counter(r.status for r in rows.values())
+        assert statuses == Counter({OutboxStatus.QUEUED: 3, OutboxStatus.BLOCKED: 1})
+        retry = [r for r in rows.values() if r.error and "retry after" in r.error]
+        assert len(retry) == 1 and retry[0].attempts == 0  # a 429 does not use up a try
+        assert retry[0].next_attempt_at == ctx.clock.now() + timedelta(seconds=1)
+        blocked = next(r for r in rows.values() if r.status == OutboxStatus.BLOCKED)
+        async with ctx.sessions() as session:
+            account = await session.scalar(
+                select(ChannelIdentity).where(ChannelIdentity.chat_id == blocked.chat_id)
+            )
+            assert account.unreachable
+        # Later, everything but the blocked one goes through.
+        ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
+        await dispatcher.run_once()
+        rows = await rows_by_key(ctx)
+        assert Counter(r.status for r in rows.values()) == Counter(
+            {OutboxStatus.SENT: 3, OutboxStatus.BLOCKED: 1}
+        )
+        delivered = {m["chat"]["id"] for m in fake.sent}
+        assert delivered == set(chats) - {int(blocked.chat_id)}
+        # The blocked leader is named in her officer's next digest.
+        ctx.clock.set(vn_datetime(2026, 11, 6, 9))
+        await plan_and_queue(ctx)
+        rows = await rows_by_key(ctx)
+        if int(blocked.chat_id) == 7000 + people.leader.id:
+            digest = rows[f"dig:{people.commune_officer.id}:thang_chi_hoi:{OCT}"]
+            assert "Không nhắn được cho: Chi hội thôn 1" in digest.payload["text"]
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+async def test_dispatcher_gives_up_after_the_limit(ctx, world) -> None:
+    _, everyone = world
+    ctx.clock.set(vn_datetime(2026, 11, 3, 9))
+    fake, bot, channel = await start_fake()
+    try:
+        await queue_plain(ctx, everyone[:1])
+        dispatcher = Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            paces={"telegram": ChannelPace(None, 0)},
+            max_attempts=3,
+        )
+        for _ in range(3):
+            fake.fail_next("sendMessage", 500, "Internal Server Error")
+            await dispatcher.run_once()
+            ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
+        [row] = (await rows_by_key(ctx)).values()
+        assert row.status == OutboxStatus.FAILED and "Internal Server Error" in row.error
+        assert row.attempts == 3 and not fake.sent
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+async def test_quiet_hours_hold_at_dispatch(ctx, world) -> None:
+    _, everyone = world
+    fake, bot, channel = await start_fake()
+    try:
+        ctx.clock.set(vn_datetime(2026, 11, 3, 20, 59))
+        await queue_plain(ctx, everyone[:2])
+        ctx.clock.set(vn_datetime(2026, 11, 3, 21, 30))
+        dispatcher = Dispatcher(ctx.sessions, {"telegram": channel}, ctx.clock)
+        assert await dispatcher.run_once() == 0 and not fake.sent
+        ctx.clock.set(vn_datetime(2026, 11, 4, 7, 0))
+        assert await dispatcher.run_once() == 2
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world) -> None:
+    _, everyone = world
+    ctx.clock.set(vn_datetime(2026, 11, 3, 9))
+    async with ctx.sessions() as session:
+        many = [
+            Person(
+                full_name=f"Người {i}",
+                role=Role.BRANCH_LEADER,
+                unit_id=everyone[0].unit_id,
+                created_at=ctx.clock.now(),
+            )
+            for i in range(60)
+        ]
+        session.add_all(many)
+        await session.flush()
+        for p in many:
+            await link_directly(session, p, "telegram", str(80_000 + p.id), ctx.clock.now())
+        await session.commit()
+    # Planning itself crashes half-way: a rerun queues the rest, nothing twice.
+    await queue_plain(ctx, many[:25])
+    await queue_plain(ctx, many)
+    assert len(await rows_by_key(ctx)) == 60
+    fake, bot, channel = await start_fake()
+    in_flight = 4
+    try:
+        for _ in range(200):
+            fake.delays["sendMessage"].append(0.05)
+        dispatcher = Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            batch=20,
+            paces={"telegram": ChannelPace(None, 0)},
+            concurrency=in_flight,
+        )
+        task = asyncio.create_task(dispatcher.run_forever(idle_seconds=0.05))
+        while len(fake.sent) < 25:
+            await asyncio.sleep(0.01)
+        task.cancel()  # the process dies with messages in flight
+        await asyncio.gather(task, return_exceptions=True)
+        ctx.clock.set(ctx.clock.now() + timedelta(minutes=6))
+        restarted = Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            batch=20,
+            paces={"telegram": ChannelPace(None, 0)},
+            concurrency=in_flight,
+        )
+        assert await restarted.recover_stale() > 0
+        while await restarted.run_once():
+            pass
+        received = Counter(m["chat"]["id"] for m in fake.sent)
+        assert set(received) == {80_000 + p.id for p in many}  # nobody missed
+        duplicates = sum(n - 1 for n in received.values())
+        assert duplicates <= in_flight
+        async with ctx.sessions() as session:
+            counts = await status_counts(session)
+        assert counts["telegram"][OutboxStatus.SENT] == 60
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+async def test_rate_is_held_while_the_server_answers_429(ctx, world) -> None:
+    _, everyone = world
+    ctx.clock.set(vn_datetime(2026, 11, 3, 9))
+    async with ctx.sessions() as session:
+        many = [
+            Person(
+                full_name=f"Người {i}",
+                role=Role.BRANCH_LEADER,
+                unit_id=everyone[0].unit_id,
+                created_at=ctx.clock.now(),
+            )
+            for i in range(120)
+        ]
+        session.add_all(many)
+        await session.flush()
+        for p in many:
+            await link_directly(session, p, "telegram", str(90_000 + p.id), ctx.clock.now())
+        await session.commit()
+    await queue_plain(ctx, many)
+    fake, bot, channel = await start_fake()
+    try:
+        fake.random_429 = 0.02
+        rate = 30.0
+        dispatcher = Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            batch=200,
+            paces={"telegram": ChannelPace(rate, 1.0)},
+            concurrency=10,
+        )
+        started = asyncio.get_running_loop().time()
+        while len(fake.sent) < 120:
+            if not await dispatcher.run_once():
+                await asyncio.sleep(0.05)
+                ctx.clock.set(ctx.clock.now() + timedelta(seconds=1))
+            assert asyncio.get_running_loop().time() - started < 30
+        times = sorted(fake.sent_times)
+        # Never faster than the pace: any 30 consecutive sends span at least ~1 second.
+        spans = [times[i + 29] - times[i] for i in range(len(times) - 29)]
+        assert min(spans) >= 29 / rate * 0.95
+        # And at the pace between the pauses the 429s imposed: gaps over 0.5 s are pauses.
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        working = sum(g for g in gaps if g < 0.5)
+        achieved = sum(1 for g in gaps if g < 0.5) / working
+        assert achieved == pytest.approx(rate, rel=0.05)
+        answered_429 = len([m for m, _ in fake.calls if m == "sendMessage"]) - len(fake.sent)
+        assert answered_429 >= 1  # the server did push back, and the pace held anyway
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+async def test_two_dispatchers_never_send_twice(ctx, world, db_url) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several dispatchers need PostgreSQL (SKIP LOCKED); SQLite runs one")
+    _, everyone = world
+    ctx.clock.set(vn_datetime(2026, 11, 3, 9))
+    async with ctx.sessions() as session:
+        many = [
+            Person(
+                full_name=f"Người {i}",
+                role=Role.BRANCH_LEADER,
+                unit_id=everyone[0].unit_id,
+                created_at=ctx.clock.now(),
+            )
+            for i in range(200)
+        ]
+        session.add_all(many)
+        await session.flush()
+        for p in many:
+            await link_directly(session, p, "telegram", str(60_000 + p.id), ctx.clock.now())
+        await session.commit()
+    await queue_plain(ctx, many)
+    fake, bot, channel = await start_fake()
+    try:
+        for _ in range(400):
+            fake.delays["sendMessage"].append(0.005)
+        dispatchers = [
+            Dispatcher(
+                ctx.sessions,
+                {"telegram": channel},
+                ctx.clock,
+                batch=15,
+                paces={"telegram": ChannelPace(None, 0)},
+                concurrency=5,
+            )
+            for _ in range(3)
+        ]
+
+        async def drain(d: Dispatcher) -> None:
+            while await d.run_once():
+                pass
+
+        await asyncio.gather(*(drain(d) for d in dispatchers))
+        received = Counter(m["chat"]["id"] for m in fake.sent)
+        assert len(received) == 200 and max(received.values()) == 1
+        async with ctx.sessions() as session:
+            sent = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENT)
+            )
+        assert sent == 200
+    finally:
+        await bot.session.close()
+        await fake.stop()

@@ -1,0 +1,246 @@
+"""Staff questions by chat on a small tree whose answers are worked out by hand."""
+
+import warnings
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+from handlers import charts
+from handlers.engine import Engine
+from handlers.export_xlsx import build_workbook
+from schedules.periods import month, quarter, year_period
+from storage import rollup
+from storage.invitations import link_directly
+from tests.builders import report, small_tree_with_people
+from tests.chat import ChatUser
+
+OCT, SEP = month(2026, 10), month(2026, 9)
+FORM = "thang_chi_hoi"
+
+
+@pytest.fixture
+async def world(ctx):
+    async with ctx.sessions() as session:
+        people = await small_tree_with_people(session, ctx.clock.now())
+        t = people.tree
+        await report(session, t.b1, FORM, SEP, {"ho_thoat_ngheo": 2, "hv_moi": 1})
+        await report(
+            session,
+            t.b1,
+            FORM,
+            OCT,
+            {"ho_thoat_ngheo": 3, "hv_moi": 2, "hv_ra": 1, "tong_hoi_vien": 40},
+        )
+        await report(
+            session, t.b2, FORM, OCT, {"ho_thoat_ngheo": 4, "tong_hoi_vien": 60}, late=True
+        )
+        await report(session, t.b3, FORM, OCT, {"ho_thoat_ngheo": 1})
+        await report(session, t.b4, FORM, OCT, {"ho_thoat_ngheo": 5, "hv_moi": 3})
+        # B5 has not reported October.
+        users = {}
+        for key, person in [
+            ("leader", people.leader),
+            ("commune", people.commune_officer),
+            ("district", people.district_officer),
+            ("province", people.provincial),
+        ]:
+            await link_directly(session, person, "telegram", f"u-{key}", ctx.clock.now())
+            users[key] = f"u-{key}"
+        await session.commit()
+    engine = Engine(ctx)
+    return people, {k: ChatUser(engine, v) for k, v in users.items()}
+
+
+async def test_total_breakdown_share_and_change(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/tong thoát nghèo tháng 10")
+    assert (
+        "Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo – Tỉnh Khánh Hòa, tháng 10/2026: 13 hộ"
+        in staff.text
+    )
+    assert "So với tháng 9/2026: +11 (+550%)" in staff.text
+    assert "1. Huyện Khánh Sơn: 8 (61,5%)" in staff.text
+    assert "2. Huyện Khánh Vĩnh: 5 (38,5%)" in staff.text
+    assert "3. Huyện Ba: 0 (0%)" in staff.text
+    # Plain words without diacritics, with a unit inside the scope.
+    await staff.send("tong ho thoat ngheo thang 10 huyen khanh son")
+    assert "Huyện Khánh Sơn, tháng 10/2026: 8 hộ" in staff.text
+    assert "1. Xã Sơn Bình: 7 (87,5%)" in staff.text and "2. Xã Sơn Hiệp: 1 (12,5%)" in staff.text
+
+
+async def test_drill_down_and_up(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/tong thoát nghèo tháng 10")
+    await staff.click("⬇ Huyện Khánh Sơn")
+    assert "Huyện Khánh Sơn, tháng 10/2026: 8 hộ" in staff.text
+    await staff.click("⬇ Xã Sơn Bình")
+    assert "Xã Sơn Bình, tháng 10/2026: 7 hộ" in staff.text
+    assert "1. Chi hội thôn 2: 4 (57,1%)" in staff.text
+    assert not [b for b in staff.buttons if b.startswith("⬇")]  # branches are the bottom
+    await staff.click("⬆ Huyện Khánh Sơn")
+    assert "Huyện Khánh Sơn, tháng 10/2026: 8 hộ" in staff.text
+
+
+async def test_scope_refusals_reveal_nothing(world) -> None:
+    _, users = world
+    district = users["district"]
+    await district.send("/tong thoát nghèo tháng 10")
+    assert "Huyện Khánh Sơn, tháng 10/2026: 8 hộ" in district.text
+    await district.send("/tong thoát nghèo tháng 10 huyện Khánh Vĩnh")
+    outside = district.text
+    await district.send("/tong thoát nghèo tháng 10 huyện Không Có")
+    unknown = district.text
+    assert outside.replace("huyện Khánh Vĩnh", "X") == unknown.replace("huyện Không Có", "X")
+    assert "Không tìm thấy đơn vị" in outside
+    await district.send("/tiendo KH-KV")
+    assert "Không tìm thấy đơn vị «KH-KV»" in district.text
+    # A drill-down button forged for a unit outside the scope is refused too.
+    await district.send("/tong thoát nghèo tháng 10")
+    turn = district.last[-1].choices[0].data.split(":")[0]
+    await district.press(f"{turn}:unit:{world[0].tree.d2.id}")
+    assert "Không tìm thấy đơn vị" in district.text
+
+
+async def test_branch_leader_sees_her_branch_only(world) -> None:
+    _, users = world
+    leader = users["leader"]
+    await leader.send("/tong thoát nghèo tháng 10")
+    assert "Chi hội thôn 1, tháng 10/2026: 3 hộ" in leader.text
+    await leader.send("/chuanop")
+    assert "dành cho cán bộ Hội" in leader.text
+    await leader.send("/xuat")
+    assert "dành cho cán bộ Hội" in leader.text
+    await leader.send("/tong thoát nghèo tháng 10 xã Sơn Bình")
+    assert "Không tìm thấy đơn vị" in leader.text
+    await leader.send("/trogiup")
+    assert "/chuanop" not in leader.text and "/tong" in leader.text
+
+
+async def test_ambiguous_indicator_and_empty_period(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/tong hội viên tháng 10")
+    assert "khớp với nhiều mục" in staff.text
+    assert staff.buttons[:2] == ["Hội viên mới kết nạp", "Hội viên ra khỏi tổ chức"]
+    await staff.click("Hội viên mới kết nạp")
+    assert "Hội viên mới kết nạp – Tỉnh Khánh Hòa, tháng 10/2026: 5 người" in staff.text
+    await staff.send("/tong tăng thực hội viên tháng 10")
+    assert "Tăng thực hội viên (mới trừ ra) – Tỉnh Khánh Hòa, tháng 10/2026: 4 người" in staff.text
+    await staff.send("/tong tổng số hội viên tháng 10")
+    assert "Tổng số hội viên hiện có – Tỉnh Khánh Hòa, tháng 10/2026: 100 người" in staff.text
+    await staff.send("/tong thoát nghèo tháng 1/2020")
+    assert "Chưa có báo cáo nào đã gửi cho tháng 1/2020" in staff.text
+    await staff.send("/tong thoát nghèo quý 9")
+    assert "Quý phải từ 1 đến 4" in staff.text
+    await staff.send("/tong")
+    assert "Chị ghi tên chỉ tiêu" in staff.text
+
+
+async def test_missing_units_grouped_by_parent(world) -> None:
+    people, users = world
+    staff = users["province"]
+    await staff.send("/chuanop tháng 10")
+    assert "Báo cáo tháng của chi hội – tháng 10/2026 – Tỉnh Khánh Hòa" in staff.text
+    assert "Đã nộp 4/5 (80%): đúng hạn 3, trễ hạn 1. Chưa nộp: 1." in staff.text
+    assert "• Xã Bốn: Chi hội thôn 5" in staff.text
+    commune = users["commune"]
+    await commune.send("chưa nộp tháng 10")
+    assert "Đã nộp 2/2 (100%)" in commune.text and "Tất cả đã nộp" in commune.text
+
+
+async def test_progress_by_chat_for_each_role(world) -> None:
+    _, users = world
+    await users["province"].send("/tiendo")
+    text = users["province"].text
+    assert "Tiến độ chỉ tiêu – Tỉnh Khánh Hòa" in text and "(trang 1/" in text
+    assert users["province"].buttons[0] == "Xem thêm"
+    await users["province"].click("Xem thêm")
+    assert "(trang 2/" in users["province"].text
+    district = users["district"]
+    await district.send("tiến độ")
+    seen = district.text
+    assert "Tiến độ chỉ tiêu – Huyện Khánh Sơn" in seen and "(trang 1/2)" in seen
+    await district.click("Xem thêm")
+    seen += district.text
+    # The group target, the percent targets on her own district, no province-only sums.
+    assert "Khánh Sơn và Khánh Vĩnh giúp ít nhất 1.000 hộ thoát nghèo" in seen
+    assert "Tính chung: Huyện Khánh Sơn, Huyện Khánh Vĩnh" in seen
+    assert "80% phụ nữ khuyết tật" in seen
+    assert "5.000 hộ phụ nữ nghèo" not in seen
+    await users["leader"].send("/tiendo")
+    assert "Tiến độ chỉ tiêu – Chi hội thôn 1" in users["leader"].text
+
+
+async def test_workbook_matches_the_rollup_cell_by_cell(world, ctx) -> None:
+    people, _ = world
+    t = people.tree
+    async with ctx.sessions() as session:
+        data = await build_workbook(
+            session, ctx.catalog, t.province, quarter(2026, 4), ctx.clock.today()
+        )
+        data_oct = await build_workbook(
+            session, ctx.catalog, t.province, year_period(2026), ctx.clock.today()
+        )
+        wb = load_workbook(BytesIO(data_oct))
+        ws = wb["Báo cáo tháng của chi hội"]
+        header = [c.value for c in ws[2]]
+        assert header[:5] == ["Tỉnh", "Huyện", "Cơ sở Hội", "Chi hội", "Mã đơn vị"]
+        assert ws.freeze_panes == "F3"
+        codes = [q.indicator for q in ctx.catalog.forms[FORM].questions]
+        checked = 0
+        from sqlalchemy import select
+
+        from storage.models import OrgUnit
+
+        by_code = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
+        for row in ws.iter_rows(min_row=3, values_only=True):
+            unit = by_code[row[4]]
+            for i, code in enumerate(codes):
+                expected = await rollup.total(session, ctx.catalog, code, [unit], year_period(2026))
+                assert row[5 + i] == expected, (row[4], code)
+                assert isinstance(row[5 + i], int | float)
+                checked += 1
+        assert ws.cell(ws.max_row, 1).value == "Tổng cộng"
+        assert checked == len(codes) * (5 + 4 + 3 + 1)  # branches, communes, districts, total
+        labels = [r[2] for r in ws.iter_rows(min_row=3, values_only=True) if r[2]]
+        assert "Cộng Xã Sơn Bình" in labels
+        targets = wb["Chỉ tiêu"]
+        assert targets.cell(1, 1).value == "Chỉ tiêu"
+        assert targets.max_row == 1 + len(ctx.catalog.targets)
+        assert load_workbook(BytesIO(data)).sheetnames[-1] == "Chỉ tiêu"
+
+
+async def test_chart_is_a_png_with_real_vietnamese_glyphs(world, ctx) -> None:
+    from matplotlib import ft2font
+    from matplotlib.font_manager import FontProperties, findfont
+
+    people, _ = world
+    async with ctx.sessions() as session:
+        indicator = ctx.catalog.indicators["ho_thoat_ngheo"]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            png, title = await charts.chart(
+                session, ctx.catalog, indicator, people.tree.province, year_period(2026), 100
+            )
+            bar, _ = await charts.chart(session, ctx.catalog, indicator, people.tree.province, OCT)
+    assert not [w for w in caught if "missing from" in str(w.message)]
+    for image in (png, bar):
+        assert image[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < len(image) < 1_000_000
+    font = ft2font.FT2Font(findfont(FontProperties(family=charts.FONT), fallback_to_default=False))
+    charmap = font.get_charmap()
+    text = title + "Huyện Khánh Sơn Xã Sơn Bình đạt Lũy kế Chỉ tiêu ỹ ự ằ ẵ ỡ"
+    assert all(ord(ch) in charmap for ch in text if not ch.isspace())
+
+
+async def test_files_by_chat(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/xuat năm 2026")
+    [message] = staff.last
+    assert message.filename == "bao-cao-KH-2026.xlsx" and message.document[:2] == b"PK"
+    await staff.send("biểu đồ thoát nghèo năm 2026")
+    [picture] = staff.last
+    assert picture.photo and picture.photo[:4] == b"\x89PNG"
