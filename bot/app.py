@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
+from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, build_dispatcher, make_bot, set_menu
+from bot.channels.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
+from bot.channels.zalo import ZaloChannel, ZaloRuntime
+from bot.channels.zalo_client import ZaloClient
+from bot.config import file_secret
 from bot.context import AppContext
+from bot.files import FileLinks
 from handlers.engine import Engine
 from schedules.runner import ReminderService
 
@@ -72,6 +79,25 @@ class WebServer:
             await self.runner.cleanup()
 
 
+def zalo_runtime(ctx: AppContext, engine: Engine) -> ZaloRuntime:
+    settings = ctx.settings
+    assert settings.zalo_bot_token is not None
+    client = ZaloClient(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
+    files = None
+    if settings.public_base_url:
+        files = FileLinks(
+            settings.files_dir,
+            settings.public_base_url,
+            file_secret(settings),
+            ctx.clock,
+            timedelta(hours=settings.file_link_hours),
+        )
+    secret = (
+        settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
+    )
+    return ZaloRuntime(engine, ZaloChannel(client, files), secret)
+
+
 async def run_bot(ctx: AppContext) -> None:
     """Runs every channel whose token is configured until cancelled."""
     settings = ctx.settings
@@ -80,6 +106,7 @@ async def run_bot(ctx: AppContext) -> None:
     web_server: WebServer | None = None
     telegram: TelegramRuntime | None = None
     reminders: ReminderService | None = None
+    zalo: ZaloRuntime | None = None
     try:
         if settings.telegram_bot_token:
             telegram = telegram_runtime(ctx, engine)
@@ -97,7 +124,25 @@ async def run_bot(ctx: AppContext) -> None:
             else:
                 tasks.append(await start_telegram_polling(telegram))
                 logger.info("Telegram: long polling")
-        channels = {"telegram": telegram.channel} if telegram else {}
+        if settings.zalo_bot_token:
+            zalo = zalo_runtime(ctx, engine)
+            if zalo.channel.files:
+                web_server = web_server or WebServer()
+                zalo.channel.files.register(web_server.app)
+            if settings.public_base_url and zalo.secret:
+                web_server = web_server or WebServer()
+                zalo.register(web_server.app)
+                url = settings.public_base_url.rstrip("/") + ZALO_WEBHOOK_PATH
+                await zalo.channel.client.set_webhook(url, zalo.secret)
+                logger.info("Zalo: webhook at %s", url)
+            else:
+                tasks.append(asyncio.create_task(zalo.poll_forever()))
+                logger.info("Zalo: long polling")
+        channels: dict[str, Channel] = {}
+        if telegram:
+            channels["telegram"] = telegram.channel
+        if zalo:
+            channels["zalo"] = zalo.channel
         if settings.reminders_enabled and channels:
             reminders = ReminderService(ctx, channels)
             reminders.start()
@@ -113,3 +158,5 @@ async def run_bot(ctx: AppContext) -> None:
             await web_server.stop()
         if telegram:
             await telegram.bot.session.close()
+        if zalo:
+            await zalo.channel.client.close()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     reminders_enabled: bool = True
 
     public_base_url: str | None = None
+    files_dir: Path = Path("exports")  # generated charts and workbooks behind signed links
+    file_link_hours: int = 24
+    file_link_secret: SecretStr | None = None  # default: derived from the bot tokens
     web_host: str = "0.0.0.0"
     web_port: int = 8080
 
@@ -49,6 +52,24 @@ class Settings(BaseSettings):
     hoibot_now: datetime | None = None
 
     invitation_days: int = Field(default=30, description="How long an invitation code is valid")
+
+
+def file_secret(settings: Settings) -> bytes:
+    """The key that signs file links: set it, or it is derived from the tokens (so links
+    survive a restart); with neither, a random one (links die with the process)."""
+    import hashlib
+    import secrets
+
+    if settings.file_link_secret:
+        return settings.file_link_secret.get_secret_value().encode()
+    tokens = [
+        t.get_secret_value()
+        for t in (settings.zalo_bot_token, settings.telegram_bot_token)
+        if t is not None
+    ]
+    if tokens:
+        return hashlib.sha256(("hoibot-files|" + "|".join(tokens)).encode()).digest()
+    return secrets.token_bytes(32)
 
 
 @lru_cache

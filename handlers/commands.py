@@ -34,13 +34,32 @@ async def _cancel(turn: Turn, _args: str) -> None:
 async def _help(turn: Turn, _args: str) -> None:
     assert turn.person
     if turn.person.role == Role.BRANCH_LEADER:
-        names = ["baocao", "tong", "tiendo", "huy", "trogiup"]
+        names = ["baocao", "tong", "tiendo", "huy", "lienket", "trogiup"]
         examples = vi.HELP_EXAMPLES_LEADER
     else:
-        names = ["baocao", "tong", "tiendo", "chuanop", "xuat", "bieudo", "huy", "trogiup"]
+        names = [
+            "baocao",
+            "tong",
+            "tiendo",
+            "chuanop",
+            "xuat",
+            "bieudo",
+            "huy",
+            "lienket",
+            "trogiup",
+        ]
         examples = vi.HELP_EXAMPLES_STAFF
     lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n] for n in names]
     turn.say("\n".join([*lines, "", vi.HELP_EXAMPLES_TITLE, *examples]))
+
+
+async def _link_code(turn: Turn, _args: str) -> None:
+    """A fresh code so she can use the bot on her other channel too, as the same person."""
+    from storage.invitations import create_invitation, pretty
+
+    assert turn.person is not None
+    invitation = await create_invitation(turn.session, turn.person, turn.now, days=1)
+    turn.say(vi.LINK_CODE.format(code=pretty(invitation.code), hours=24))
 
 
 COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
@@ -54,6 +73,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "chuanop": staff_chat.chuanop,
     "xuat": staff_chat.xuat,
     "bieudo": staff_chat.bieudo,
+    "lienket": _link_code,
     "later": reminder_replies.later,
     "nudge": reminder_replies.nudge,
 }
@@ -67,6 +87,7 @@ MENU = [
     ("xuat", "Xuất bảng Excel"),
     ("bieudo", "Biểu đồ một chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
+    ("lienket", "Dùng bot trên cả Zalo"),
     ("trogiup", "Hướng dẫn"),
 ]
 

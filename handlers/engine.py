@@ -19,7 +19,7 @@ from bot.channels.base import Inbound, Outbound
 from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
 from handlers import texts_vi as vi
-from handlers.parsing import fold
+from handlers.parsing import fold, parse_number
 from handlers.turn import Turn
 from storage.db import transaction
 from storage.invitations import identity
@@ -107,6 +107,8 @@ PLAIN_COMMANDS = {
     "nhac sau": "later",
     "de sau": "later",
     "nhac ngay": "nudge",
+    "lien ket": "lienket",
+    "lienket": "lienket",
 }
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
@@ -120,14 +122,15 @@ async def route(turn: Turn) -> None:
     text = (inbound.text or "").strip()
     # What was just offered wins over plain-word commands ("đúng" is not "dừng").
     action = None if command else _chosen_action(turn)
-    # Command words work mid-report too; staff questions with arguments do not, since a
-    # typed answer could start with the same word.
-    in_text_question = conversation.step == "question" and turn.data.get("free")
+    # Command words work mid-report too. Staff questions with arguments ("tiến độ …") do
+    # while a number is asked only if the text is not a number; a free-text answer may start
+    # with any word, so there they do not.
+    answering = conversation.step == "question" and turn.data.get("free")
     if command is None and action is None and text:
         word = PLAIN_COMMANDS.get(fold(text))
         if word:
             command = (word, "")
-        elif not in_text_question:
+        elif not answering or (turn.data.get("numeric") and parse_number(text).error):
             command = commands.plain_staff_command(text)
     if action and action.startswith(GLOBAL_ACTION):
         name, _, args = action[len(GLOBAL_ACTION) :].partition(":")

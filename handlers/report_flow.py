@@ -194,6 +194,7 @@ async def _ask(turn: Turn) -> None:
     if i > 0 or turn.data.get("editing"):
         choices.append((vi.BUTTON_BACK, "back"))
     turn.ask("\n".join(lines), choices, free_text=free_text)
+    turn.save(numeric=indicator.is_numeric and indicator.type != IndicatorType.YES_NO)
 
 
 async def _question_action(turn: Turn, action: str) -> None:

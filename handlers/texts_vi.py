@@ -125,6 +125,7 @@ HELP_LINES = {
     "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
     "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
     "trogiup": "/trogiup – xem hướng dẫn này",
+    "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
 BUTTON_EXPIRED = "Nút này không còn dùng được. " + HINT_REPORT
 INTERNAL_ERROR = (
@@ -295,3 +296,9 @@ DIGEST_ALL_DONE = "{form} {period}: tất cả {total} chi hội của {unit} đ
 DIGEST_WEEKLY = "Tin tuần – {unit}\n{summary}\nXem chi tiết: /chuanop"
 NUDGED = "Đã gửi lời nhắc tới {n} chi hội chưa nộp."
 NUDGE_NONE = "Không còn chi hội nào cần nhắc."
+FILE_LINK = "{caption}\nTải về (link dùng trong {hours} giờ): {url}"
+FILE_UNAVAILABLE = "Xin lỗi chị, kênh này chưa gửi được tệp. Chị dùng Telegram để nhận tệp nhé."
+LINK_CODE = (
+    "Mã để kết nối thêm một kênh (Zalo hoặc Telegram): {code}\n"
+    "Chị mở bot ở kênh kia và gõ mã này. Mã dùng một lần, trong {hours} giờ."
+)

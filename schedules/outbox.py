@@ -203,7 +203,8 @@ class Dispatcher:
     async def _claim(self, channel: str) -> list[OutboxMessage]:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            if await self._apply_cap(session, channel, now):
+            allowance = await self._apply_cap(session, channel, now)
+            if allowance == 0:
                 return []
             query = (
                 select(OutboxMessage)
@@ -213,7 +214,7 @@ class Dispatcher:
                     OutboxMessage.next_attempt_at <= now,
                 )
                 .order_by(OutboxMessage.id)
-                .limit(self.batch)
+                .limit(min(self.batch, allowance))
             )
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
@@ -224,12 +225,14 @@ class Dispatcher:
                 row.attempts += 1
             return rows
 
-    async def _apply_cap(self, session: AsyncSession, channel: str, now: datetime) -> bool:
-        """With the month's cap reached, queued reminders are marked capped (the officer's
-        digest says so) and nothing more is sent on this channel this month."""
+    async def _apply_cap(self, session: AsyncSession, channel: str, now: datetime) -> int:
+        """How many more messages the channel's monthly cap allows (a large number if none).
+
+        With the cap reached, queued messages are marked capped (the officer's digest says so)
+        and nothing more is sent on this channel this month."""
         cap = self.paces[channel].monthly_cap
         if cap is None:
-            return False
+            return self.batch
         local = now.astimezone(VN)
         month_start = datetime(local.year, local.month, 1, tzinfo=VN)
         sent = await session.scalar(
@@ -241,14 +244,20 @@ class Dispatcher:
                 OutboxMessage.sent_at >= month_start,
             )
         )
-        if int(sent or 0) < cap:
-            return False
+        in_flight = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING)
+        )
+        allowance = cap - int(sent or 0) - int(in_flight or 0)
+        if allowance > 0:
+            return allowance
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.QUEUED)
             .values(status=OutboxStatus.CAPPED, error="monthly cap reached")
         )
-        return True
+        return 0
 
     async def _deliver(self, channel: Channel, row: OutboxMessage) -> None:
         async with self.concurrency:

@@ -41,8 +41,12 @@ class Running:
 
     async def stop(self) -> None:
         if self.task:
-            await self.runtime.dispatcher.stop_polling()
-            await asyncio.wait_for(self.task, 5)
+            try:
+                await self.runtime.dispatcher.stop_polling()
+                await asyncio.wait_for(self.task, 5)
+            except RuntimeError:  # stopped before polling had begun
+                self.task.cancel()
+                await asyncio.gather(self.task, return_exceptions=True)
         if self.server:
             await self.server.stop()
         await self.runtime.bot.session.close()
