@@ -261,7 +261,9 @@ async def _store(turn: Turn, value: float | str | None) -> None:
     code = form.questions[i].indicator
     indicator = turn.ctx.catalog.indicators[code]
     old = answers.get(code)
-    await reporting.save_answer(turn.session, sub, code, value, turn.person, turn.now)
+    await reporting.save_answer(
+        turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
+    )
     if sub.status == SubmissionStatus.SUBMITTED and old != value:
         turn.say(
             vi.CORRECTION_SAVED.format(
@@ -352,7 +354,9 @@ async def _send(turn: Turn) -> None:
         return
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
     win = window(form, period)
-    await reporting.submit(turn.session, sub, win, turn.person, turn.now, turn.today)
+    await reporting.submit(
+        turn.session, turn.ctx.catalog, sub, win, turn.person, turn.now, turn.today
+    )
     turn.enter(None, None)
     template = vi.THANKS_LATE if sub.late else vi.THANKS_ON_TIME
     text = template.format(form=_lower_first(form.name), period=period.label, due=_day(win.due))

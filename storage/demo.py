@@ -18,6 +18,7 @@ from handlers.parsing import fold
 from schedules.calendar import window
 from schedules.clock import VN
 from schedules.periods import Period, next_period, period_of
+from storage import aggregates
 from storage.catalog import Catalog, Form, IndicatorType
 from storage.importing import import_units
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
@@ -219,6 +220,7 @@ async def build_demo(
                 summary.submissions += n_sub
                 summary.values += n_val
             period = next_period(period)
+    await aggregates.rebuild(session, catalog)
     return summary
 
 

@@ -181,7 +181,7 @@ async def import_units(
             if members is not None:
                 unit.member_count = members
             if parent is not None and unit.parent_id != parent.id:
-                await move_unit(session, unit, parent, since)
+                await move_unit(session, catalog, unit, parent, since)
                 result.moved += 1
             result.updated += 1
         if progress:

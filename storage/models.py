@@ -310,3 +310,24 @@ class ReminderSnooze(Base):
     form_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     period_key: Mapped[str] = mapped_column(String(30), primary_key=True)
     until: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class UnitPeriodTotal(Base):
+    """Sum of one flow indicator over a unit's subtree for one reporting period, kept up to
+    date as reports are sent and corrected, so totals stay fast at national scale. Stocks
+    (aggregation `last`) are always read from the reports themselves."""
+
+    __tablename__ = "unit_period_totals"
+
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    ancestor_level: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+    __table_args__ = (
+        Index("ix_unit_period_totals_lookup", "indicator_code", "ancestor_id", "period_start"),
+        Index("ix_unit_period_totals_level", "indicator_code", "ancestor_level", "period_start"),
+    )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import Window
 from schedules.periods import Period, year_period
-from storage import rollup
+from storage import aggregates, rollup
 from storage.catalog import Catalog, Form
 from storage.models import (
     AuditEntry,
@@ -75,6 +75,7 @@ def _as_text(value: Answer) -> str | None:
 
 async def save_answer(
     session: AsyncSession,
+    catalog: Catalog,
     submission: Submission,
     indicator_code: str,
     value: Answer,
@@ -98,6 +99,10 @@ async def save_answer(
     row.value_text = value if isinstance(value, str) else None
     submission.updated_at = now
     if submission.status == SubmissionStatus.SUBMITTED and _as_text(old) != _as_text(value):
+        if isinstance(value, float | None) and isinstance(old, float | None):
+            await aggregates.add(
+                session, catalog, submission, {indicator_code: (value or 0.0) - (old or 0.0)}
+            )
         session.add(
             AuditEntry(
                 submission_id=submission.id,
@@ -114,6 +119,7 @@ async def save_answer(
 
 async def submit(
     session: AsyncSession,
+    catalog: Catalog,
     submission: Submission,
     window: Window,
     person: Person,
@@ -132,6 +138,7 @@ async def submit(
         )
     )
     await session.flush()
+    await aggregates.add(session, catalog, submission, await answers(session, submission.id))
 
 
 async def reopen(

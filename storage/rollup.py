@@ -30,6 +30,7 @@ from storage.models import (
     SubmissionStatus,
     SubmissionValue,
     UnitAncestor,
+    UnitPeriodTotal,
 )
 from storage.units import active_on, subtree_filter
 
@@ -62,8 +63,16 @@ def _reported_rows(code: str, period: Period) -> Select:
 
 
 async def _reported_totals(
-    session: AsyncSession, catalog: Catalog, code: str, roots: Roots, period: Period
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    roots: Roots,
+    period: Period,
+    *,
+    raw: bool = False,
 ) -> dict[int, float]:
+    if not raw and catalog.indicators[code].agg == Aggregation.SUM:
+        return await _kept_totals(session, code, roots, period)
     rows = _reported_rows(code, period)
     if catalog.indicators[code].agg == Aggregation.LAST:
         ranked = rows.add_columns(
@@ -90,6 +99,32 @@ async def _reported_totals(
         scope = aliased(UnitAncestor)
         query = query.join(
             scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
+        )
+    return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+async def _kept_totals(
+    session: AsyncSession, code: str, roots: Roots, period: Period
+) -> dict[int, float]:
+    """The same as the raw query for flow indicators, read from the incremental totals."""
+    kept = UnitPeriodTotal
+    query = (
+        select(kept.ancestor_id, func.sum(kept.total))
+        .where(
+            kept.indicator_code == code,
+            kept.period_start >= period.start,
+            kept.period_end <= period.end,
+        )
+        .group_by(kept.ancestor_id)
+    )
+    if roots.ids:
+        query = query.where(kept.ancestor_id.in_(roots.ids))
+    if roots.level:
+        query = query.where(kept.ancestor_level == roots.level)
+    if roots.within is not None:
+        scope = aliased(UnitAncestor)
+        query = query.join(
+            scope, and_(scope.unit_id == kept.ancestor_id, scope.ancestor_id == roots.within)
         )
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
 
@@ -148,6 +183,17 @@ async def totals_by_period(
             )
             for k in keys
         }
+    if indicator.agg == Aggregation.SUM:
+        kept = UnitPeriodTotal
+        found = await session.execute(
+            select(kept.period_key, kept.total).where(
+                kept.indicator_code == code,
+                kept.ancestor_id == unit.id,
+                kept.period_start >= period.start,
+                kept.period_end <= period.end,
+            )
+        )
+        return {key: float(v or 0) for key, v in found.all()}
     # Within one reporting period each unit has one report, so `last` and `sum` agree here.
     rows = _reported_rows(code, period).add_columns(Submission.period_key.label("key")).subquery()
     up = aliased(UnitAncestor)

@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from handlers.parsing import fold
+from storage import aggregates
+from storage.catalog import Catalog
 from storage.models import OrgUnit, UnitAncestor, UnitParentHistory
 
 
@@ -84,10 +86,14 @@ async def create_unit(
     return unit
 
 
-async def move_unit(session: AsyncSession, unit: OrgUnit, new_parent: OrgUnit, on: date) -> None:
-    """Re-parent `unit` (and its subtree) from day `on`; the old parent stays in the history."""
+async def move_unit(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, new_parent: OrgUnit, on: date
+) -> None:
+    """Re-parent `unit` (and its subtree) from day `on`; the old parent stays in the history.
+    The kept totals of the ancestors it leaves and joins are recomputed."""
     if new_parent.path.startswith(unit.path):
         raise ValueError("a unit cannot be moved under itself")
+    old_chain = [int(i) for i in unit.path.strip("/").split("/")[:-1]]
     old_path = unit.path
     new_path = f"{new_parent.path}{unit.id}/"
     depth_change = new_parent.depth + 1 - unit.depth
@@ -130,15 +136,17 @@ async def move_unit(session: AsyncSession, unit: OrgUnit, new_parent: OrgUnit, o
     )
     await session.flush()
     await session.refresh(unit)
+    new_chain = [int(i) for i in new_parent.path.strip("/").split("/")]
+    await aggregates.rebuild(session, catalog, set(old_chain) | set(new_chain))
 
 
 async def merge_units(
-    session: AsyncSession, merged: list[OrgUnit], into: OrgUnit, on: date
+    session: AsyncSession, catalog: Catalog, merged: list[OrgUnit], into: OrgUnit, on: date
 ) -> None:
     """Close `merged` units on the day before `on` and keep them under `into`, so their
     history rolls up into the unit that replaced them."""
     for unit in merged:
-        await move_unit(session, unit, into, on)
+        await move_unit(session, catalog, unit, into, on)
         unit.valid_to = on - timedelta(days=1)
     await session.flush()
 

@@ -7,11 +7,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import DEMO_CONFIG_DIR
 from schedules.clock import vn_datetime
 from schedules.periods import Period
+from storage import aggregates
+from storage.catalog import load_catalog
 from storage.invitations import create_invitation
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
 from storage.units import create_unit
+
+CATALOG = load_catalog(DEMO_CONFIG_DIR)
 
 
 @dataclass
@@ -95,6 +100,9 @@ async def report(
                 value_text=value if isinstance(value, str) else None,
             )
         )
+    if status == SubmissionStatus.SUBMITTED:  # as reporting.submit does
+        numbers = {k: float(v) for k, v in values.items() if not isinstance(v, str)}
+        await aggregates.add(session, CATALOG, sub, numbers)
     await session.commit()
     return sub
 

@@ -76,7 +76,7 @@ async def test_reparented_unit_rolls_up_into_its_new_parent(session, catalog) ->
     await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 1})
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [t.d1], JAN) == 7
 
-    await move_unit(session, t.c2, t.d2, date(2026, 2, 1))
+    await move_unit(session, catalog, t.c2, t.d2, date(2026, 2, 1))
     await session.commit()
     b3 = await session.get(type(t.b3), t.b3.id)
     await session.refresh(b3)
@@ -97,7 +97,7 @@ async def test_reparented_unit_rolls_up_into_its_new_parent(session, catalog) ->
         (t.d2.id, None),
     ]
     with pytest.raises(ValueError):
-        await move_unit(session, t.d2, t.c2, date(2026, 3, 1))
+        await move_unit(session, catalog, t.d2, t.c2, date(2026, 3, 1))
 
 
 async def test_merged_units_keep_their_history_under_the_new_unit(session, catalog) -> None:
@@ -107,7 +107,7 @@ async def test_merged_units_keep_their_history_under_the_new_unit(session, catal
     merged = await create_unit(
         session, code="C9", name="Xã Mới", level="commune", parent=t.d2, valid_from=date(2025, 7, 1)
     )
-    await merge_units(session, [t.c3, t.c4], merged, date(2025, 7, 1))
+    await merge_units(session, catalog, [t.c3, t.c4], merged, date(2025, 7, 1))
     await session.commit()
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [merged], JAN) == 7
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [t.d3], JAN) == 0
