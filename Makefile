@@ -9,7 +9,7 @@ $(BIN)/hoibot: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/hoibot
 
-.PHONY: install run test lint
+.PHONY: install run test lint bench-quick
 install: $(BIN)/hoibot
 
 # Migrates the database, seeds the demo province if it is empty, then runs every channel that
@@ -24,3 +24,12 @@ test: install
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# The benchmarks' quick modes, so they keep working (figures: bench/README.md). Needs the
+# local PostgreSQL and Redis, like the PostgreSQL half of the tests.
+bench-quick: install
+	$(BIN)/python -m bench.rollups --quick
+	$(BIN)/python -m bench.rollups --quick --db sqlite
+	$(BIN)/python -m bench.fanout --quick
+	$(BIN)/python -m bench.inbound --quick
+	$(BIN)/python -m bench.memory --quick

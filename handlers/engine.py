@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +23,10 @@ from handlers import texts_vi as vi
 from handlers.parsing import fold, parse_number
 from handlers.turn import Turn
 from storage.db import transaction
-from storage.invitations import identity
-from storage.models import Conversation, OrgUnit, Person, ProcessedUpdate
+from storage.models import ChannelIdentity, Conversation, OrgUnit, Person, ProcessedUpdate
 
 logger = logging.getLogger(__name__)
+LAST_SEEN_EVERY = timedelta(hours=1)
 
 
 class Engine:
@@ -59,23 +60,34 @@ class Engine:
         now = self.ctx.clock.now()
         async with transaction(self.ctx.sessions) as session:
             if inbound.update_key:
-                if await session.get(ProcessedUpdate, (inbound.channel, inbound.update_key)):
-                    return []
+                # A repeated key fails here (unique), which rolls everything back: see handle().
                 session.add(
                     ProcessedUpdate(channel=inbound.channel, key=inbound.update_key, at=now)
                 )
                 await session.flush()
             turn = Turn(self.ctx, session, inbound, now, self.ctx.clock.today())
-            account = await identity(session, inbound.channel, inbound.user_id)
-            if account is not None:
-                account.last_seen_at = now
-                account.chat_id = inbound.chat_id
-                turn.person = await session.get(Person, account.person_id)
-            if turn.person is None or not turn.person.active:
+            found = (
+                await session.execute(
+                    select(ChannelIdentity, Person, OrgUnit)
+                    .join(Person, Person.id == ChannelIdentity.person_id)
+                    .join(OrgUnit, OrgUnit.id == Person.unit_id)
+                    .where(
+                        ChannelIdentity.channel == inbound.channel,
+                        ChannelIdentity.external_id == inbound.user_id,
+                    )
+                )
+            ).first()
+            if found is None or not found[1].active:
                 await onboarding.unknown_sender(turn)
                 return turn.replies
-            turn.person.last_channel = inbound.channel
-            turn.unit = await session.get(OrgUnit, turn.person.unit_id)
+            account, turn.person, turn.unit = found
+            # Written only when they change (or hourly), so a plain answer costs no update.
+            if account.chat_id != inbound.chat_id:
+                account.chat_id = inbound.chat_id
+            if account.last_seen_at is None or now - account.last_seen_at > LAST_SEEN_EVERY:
+                account.last_seen_at = now
+            if turn.person.last_channel != inbound.channel:
+                turn.person.last_channel = inbound.channel
             turn.conversation = await _conversation(session, turn.person.id, now)
             await route(turn)
             return turn.replies

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,15 +22,16 @@ from storage.models import OrgUnit
 from storage.rollup import Roots, totals_by_root
 from storage.units import active_on, subtree_filter
 
-BOLD = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F8D7E3")
-SUBTOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 NUMBER_FORMAT = "#,##0.##"
+PINK = "F8D7E3"
+GREY = "F2F2F2"
 
 
 async def build_workbook(
     session: AsyncSession, catalog: Catalog, scope: OrgUnit, period: Period, today: date
 ) -> bytes:
+    from openpyxl import Workbook  # imported here: it is large and only exports need it
+
     wb = Workbook()
     wb.remove(wb.active)
     scope_level = catalog.level_index(scope.level)
@@ -65,7 +63,7 @@ def _chain(unit: OrgUnit, by_id: dict[int, OrgUnit], top: OrgUnit) -> list[OrgUn
 
 
 async def _form_sheet(
-    wb: Workbook,
+    wb: Any,
     session: AsyncSession,
     catalog: Catalog,
     form: Form,
@@ -74,7 +72,12 @@ async def _form_sheet(
     units: list[OrgUnit],
     by_id: dict[int, OrgUnit],
 ) -> None:
-    ws: Worksheet = wb.create_sheet(form.name[:31])
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold, header_fill = Font(bold=True), PatternFill("solid", fgColor=PINK)
+    subtotal_fill = PatternFill("solid", fgColor=GREY)
+    ws = wb.create_sheet(form.name[:31])
     codes = [
         q.indicator
         for q in form.questions
@@ -101,7 +104,7 @@ async def _form_sheet(
     )
     ws.append(header)
     for cell in ws[2]:
-        cell.font, cell.fill = BOLD, HEADER_FILL
+        cell.font, cell.fill = bold, header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     # One rollup per indicator gives the total of every unit in scope, at every level.
     totals = {
@@ -125,7 +128,7 @@ async def _form_sheet(
         cells[min(depth, width - 1)] = label
         ws.append(cells)
         for cell in ws[ws.max_row]:
-            cell.font, cell.fill = BOLD, SUBTOTAL_FILL
+            cell.font, cell.fill = bold, subtotal_fill
 
     open_groups: list[OrgUnit] = []  # ancestors of the previous row, top first (scope excluded)
     for unit in rows:
@@ -156,12 +159,15 @@ async def _form_sheet(
 
 
 async def _targets_sheet(
-    wb: Workbook, session: AsyncSession, catalog: Catalog, scope: OrgUnit, today: date
+    wb: Any, session: AsyncSession, catalog: Catalog, scope: OrgUnit, today: date
 ) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(vi.EXPORT_TARGETS_SHEET)
     ws.append(vi.EXPORT_TARGET_HEADERS)
     for cell in ws[1]:
-        cell.font, cell.fill = BOLD, HEADER_FILL
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=PINK)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for p in await progress_service.progress(session, catalog, scope, today):
         t = p.target

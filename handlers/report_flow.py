@@ -264,6 +264,7 @@ async def _store(turn: Turn, value: float | str | None) -> None:
     await reporting.save_answer(
         turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
     )
+    turn.cache[("context", sub.id)][2][code] = value
     if sub.status == SubmissionStatus.SUBMITTED and old != value:
         turn.say(
             vi.CORRECTION_SAVED.format(
@@ -392,15 +393,27 @@ _MISSING = object()
 
 
 async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str | None]]:
+    """The form, the submission and its answers; read once a turn, kept current by _store."""
     data = turn.data
-    form = turn.ctx.catalog.forms[data["form"]]
-    sub = await turn.session.get(Submission, int(data["sid"]))
-    assert sub is not None
-    return form, sub, await reporting.answers(turn.session, sub.id)
+    key = ("context", data["sid"])
+    if key not in turn.cache:
+        form = turn.ctx.catalog.forms[data["form"]]
+        sub = await turn.session.get(Submission, int(data["sid"]))
+        assert sub is not None
+        turn.cache[key] = (form, sub, await reporting.answers(turn.session, sub.id))
+    form, sub, answers = turn.cache[key]
+    return form, sub, dict(answers)
 
 
 async def _last_values(turn: Turn, form: Form, sub: Submission) -> dict:
-    return await reporting.last_values(turn.session, sub.unit_id, form.code, sub.period_start)
+    """Last period's answers (hints, plausibility): read when the report is opened and kept
+    in the conversation, so each answer does not read them again."""
+    data = turn.data
+    if data.get("last_sid") != sub.id:
+        last = await reporting.last_values(turn.session, sub.unit_id, form.code, sub.period_start)
+        turn.save(last_sid=sub.id, last=last)
+        return last
+    return dict(data.get("last") or {})
 
 
 def _summary_step(sub: Submission) -> str:

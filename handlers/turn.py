@@ -25,6 +25,8 @@ class Turn:
     unit: OrgUnit | None = None
     conversation: Conversation | None = None
     replies: list[Outbound] = field(default_factory=list)
+    # What a flow read from the database during this turn, so it is read once.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> dict[str, Any]:

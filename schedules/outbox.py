@@ -5,7 +5,7 @@ in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LO
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
 each row only after the channel accepted it. After a crash, rows left "sending" for longer than
 `stale_after` go back to the queue: at most the messages in flight at that instant (the
-dispatcher's concurrency) can be sent twice.
+dispatcher's concurrency, the width of the chunk it was sending) can be sent twice.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class Dispatcher:
             name: RateLimiter(p.per_second, p.per_chat_seconds) for name, p in self.paces.items()
         }
         self.batch = batch
-        self.concurrency = asyncio.Semaphore(concurrency)
+        self.width = concurrency
         self.max_attempts = max_attempts
         self.stale_after = stale_after
         self.quiet = quiet
@@ -185,7 +185,12 @@ class Dispatcher:
         for name, channel in self.channels.items():
             rows = await self._claim(name)
             handled += len(rows)
-            await asyncio.gather(*(self._deliver(channel, row) for row in rows))
+            # Sent in chunks as wide as the concurrency, each chunk recorded in one
+            # transaction: after a crash at most one chunk can go out twice.
+            for start in range(0, len(rows), self.width):
+                chunk = rows[start : start + self.width]
+                outcomes = await asyncio.gather(*(self._deliver(channel, row) for row in chunk))
+                await self._record(list(zip(chunk, outcomes, strict=True)), self.limiters[name])
         return handled
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
@@ -259,28 +264,43 @@ class Dispatcher:
         )
         return 0
 
-    async def _deliver(self, channel: Channel, row: OutboxMessage) -> None:
-        async with self.concurrency:
-            limiter = self.limiters[channel.name]
-            await limiter.acquire(row.chat_id)
-            error: ChannelError | None = None
-            try:
-                await channel.send(row.chat_id, from_payload(row.payload))
-            except ChannelError as exc:
-                error = exc
-            except Exception as exc:  # an unexpected failure is retried like a timeout
-                error = TemporaryFailure(repr(exc))
-            await self._record(row, error, limiter)
+    async def _deliver(self, channel: Channel, row: OutboxMessage) -> ChannelError | None:
+        await self.limiters[channel.name].acquire(row.chat_id)
+        try:
+            await channel.send(row.chat_id, from_payload(row.payload))
+        except ChannelError as exc:
+            return exc
+        except Exception as exc:  # an unexpected failure is retried like a timeout
+            return TemporaryFailure(repr(exc))
+        return None
 
     async def _record(
-        self, row: OutboxMessage, error: ChannelError | None, limiter: RateLimiter
+        self, outcomes: list[tuple[OutboxMessage, ChannelError | None]], limiter: RateLimiter
     ) -> None:
         now = self.clock.now()
+        sent = [row.id for row, error in outcomes if error is None]
+        async with transaction(self.sessions) as session:
+            if sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(status=OutboxStatus.SENT, sent_at=now, error=None)
+                )
+            for row, error in outcomes:
+                if error is not None:
+                    await self._record_failure(session, row, error, limiter, now)
+
+    async def _record_failure(
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        error: ChannelError,
+        limiter: RateLimiter,
+        now: datetime,
+    ) -> None:
         values: dict[str, object]
-        if error is None:
-            values = {"status": OutboxStatus.SENT, "sent_at": now, "error": None}
-        elif isinstance(error, RetryLater):
-            limiter.pause(error.seconds)
+        if isinstance(error, RetryLater):
+            limiter.back_off(row.chat_id, error.seconds)
             # A 429 is the channel's pace, not the message's fault: it does not use up a try.
             values = {
                 "status": OutboxStatus.QUEUED,
@@ -299,16 +319,15 @@ class Dispatcher:
                 "error": str(error),
                 "next_attempt_at": now + timedelta(seconds=backoff),
             }
-        async with transaction(self.sessions) as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+        )
+        if isinstance(error, Unreachable):
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
-            )
-            if isinstance(error, Unreachable):
-                await session.execute(
-                    update(ChannelIdentity)
-                    .where(
-                        ChannelIdentity.channel == row.channel,
-                        ChannelIdentity.chat_id == row.chat_id,
-                    )
-                    .values(unreachable=True)
+                update(ChannelIdentity)
+                .where(
+                    ChannelIdentity.channel == row.channel,
+                    ChannelIdentity.chat_id == row.chat_id,
                 )
+                .values(unreachable=True)
+            )

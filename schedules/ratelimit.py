@@ -1,4 +1,8 @@
-"""Pacing sends to a channel: a global rate and a minimum gap per chat, paused on a 429."""
+"""Pacing sends to a channel: a global rate and a minimum gap per chat.
+
+A 429 holds back that chat for the time Telegram asks; several within a short time mean the
+channel as a whole is over its limit, and then everyone waits.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ class RateLimiter:
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._chat_next: dict[str, float] = {}
+        self._recent_429: list[float] = []
         self._lock = asyncio.Lock()
 
     async def acquire(self, chat_id: str) -> None:
@@ -27,6 +32,17 @@ class RateLimiter:
                     self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         if start > now:
             await asyncio.sleep(start - now)
+
+    BURST = 3  # 429s within BURST_WINDOW seconds that pause the whole channel
+    BURST_WINDOW = 2.0
+
+    def back_off(self, chat_id: str, seconds: float) -> None:
+        now = time.monotonic()
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + seconds)
+        self._recent_429 = [t for t in self._recent_429 if t > now - self.BURST_WINDOW] + [now]
+        if len(self._recent_429) >= self.BURST:
+            self.pause(seconds)
+            self._recent_429 = []
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody on this channel sends until the wait is over."""

@@ -11,6 +11,7 @@ from schedules.calendar import Window
 from schedules.periods import Period, year_period
 from storage import aggregates, rollup
 from storage.catalog import Catalog, Form
+from storage.db import is_postgres
 from storage.models import (
     AuditEntry,
     OrgUnit,
@@ -83,6 +84,9 @@ async def save_answer(
     now: datetime,
 ) -> None:
     """Stores one answer at once; a change to a sent report goes to the audit trail."""
+    if submission.status != SubmissionStatus.SUBMITTED:
+        await _upsert_value(session, submission.id, indicator_code, value)
+        return
     row = await session.scalar(
         select(SubmissionValue).where(
             SubmissionValue.submission_id == submission.id,
@@ -115,6 +119,28 @@ async def save_answer(
             )
         )
     await session.flush()
+
+
+async def _upsert_value(
+    session: AsyncSession, submission_id: int, indicator_code: str, value: Answer
+) -> None:
+    """One statement for a draft's answer, new or changed."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    numbers = {
+        "value_num": value if isinstance(value, float) else None,
+        "value_text": value if isinstance(value, str) else None,
+    }
+    statement = insert(SubmissionValue).values(
+        submission_id=submission_id, indicator_code=indicator_code, **numbers
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["submission_id", "indicator_code"], set_=numbers
+        )
+    )
 
 
 async def submit(

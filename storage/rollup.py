@@ -74,6 +74,12 @@ async def _reported_totals(
     if not raw and catalog.indicators[code].agg == Aggregation.SUM:
         return await _kept_totals(session, code, roots, period)
     rows = _reported_rows(code, period)
+    # Only reports from inside the asked subtrees, before any ranking: a province's stock is
+    # then read from its own few thousand reports, not the country's million.
+    scope_ids = roots.ids or ((roots.within,) if roots.within is not None else ())
+    if scope_ids:
+        inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(scope_ids))
+        rows = rows.where(Submission.unit_id.in_(inside))
     if catalog.indicators[code].agg == Aggregation.LAST:
         ranked = rows.add_columns(
             func.row_number()

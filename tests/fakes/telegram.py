@@ -247,3 +247,33 @@ class TelegramUser:
     def buttons(self) -> list[str]:
         markup = (self.replies[-1].get("reply_markup") if self.replies else None) or {}
         return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def _serve(port: int, random_429: float) -> None:
+    fake = FakeTelegram()
+    fake.random_429 = random_429
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", fake._handle)
+
+    async def counts(_request: web.Request) -> web.Response:
+        return web.json_response({"sent": len(fake.sent), "calls": len(fake.calls)})
+
+    app.router.add_get("/_counts", counts)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    # Keep the logs small in a long benchmark: only counts are read from outside.
+    while True:
+        await asyncio.sleep(5)
+        del fake.calls[:-1000]
+        fake.sent_times.clear()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A fake Telegram Bot API for benchmarks.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--random-429", type=float, default=0.0)
+    args = parser.parse_args()
+    asyncio.run(_serve(args.port, args.random_429))
