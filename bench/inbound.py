@@ -222,7 +222,7 @@ async def run_case(
 
 
 async def main(db: str, quick: bool) -> None:
-    users = 40 if quick else 3000
+    users = 40 if quick else 1500
     with tempfile.TemporaryDirectory() as tmp:
         url = await database(db, Path(tmp))
         engine = engine_for(url)

@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.common import (
     Shape,
@@ -36,22 +36,36 @@ from storage.models import OrgUnit
 TODAY = date(2025, 12, 31)
 
 
+async def has_nation(engine) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        async with make_sessionmaker(engine)() as session:
+            count = await session.scalar(select(func.count()).select_from(OrgUnit))
+            return bool(count and count > 100_000)
+    except DBAPIError:
+        return False
+
+
 def shape_for(db: str, quick: bool) -> Shape:
     if quick:
         return Shape(2, 20, 10, 3) if db == "postgres" else Shape(1, 10, 10, 6)
     return Shape(34, 97, 30, 12) if db == "postgres" else Shape(1, 100, 30, 60)
 
 
-async def main(db: str, quick: bool, repeat: int) -> None:
+async def main(db: str, quick: bool, repeat: int, reuse: bool) -> None:
     shape = shape_for(db, quick)
     catalog = national_catalog()
     with tempfile.TemporaryDirectory() as tmp:
         url = await database(db, Path(tmp))
         engine = engine_for(url)
-        started = time.perf_counter()
-        counts = await build_nation(engine, shape)
-        built = time.perf_counter() - started
-        print(f"dataset on {db}: {counts} built in {built:.0f} s")
+        if reuse and db == "postgres" and await has_nation(engine):
+            print("reusing the dataset already in the database")
+        else:
+            started = time.perf_counter()
+            counts = await build_nation(engine, shape)
+            built = time.perf_counter() - started
+            print(f"dataset on {db}: {counts} built in {built:.0f} s")
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             country = await session.scalar(select(OrgUnit).where(OrgUnit.code == "VN"))
@@ -131,5 +145,10 @@ if __name__ == "__main__":
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the PostgreSQL dataset of an earlier run (it takes minutes)",
+    )
     args = parser.parse_args()
-    run(lambda: main(args.db, args.quick, args.repeat or (5 if args.quick else 40)))
+    run(lambda: main(args.db, args.quick, args.repeat or (5 if args.quick else 40), args.reuse))

@@ -7,6 +7,9 @@ buttons work after a restart too.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from bot.channels.base import Outbound
 from handlers import charts, staff
 from handlers import texts_vi as vi
@@ -28,6 +31,21 @@ MAX_DRILL_BUTTONS = 12
 
 def is_staff(turn: Turn) -> bool:
     return bool(turn.person) and turn.person.role != Role.BRANCH_LEADER  # type: ignore[union-attr]
+
+
+def staff_only(
+    command: Callable[[Turn, str], Awaitable[None]],
+) -> Callable[[Turn, str], Awaitable[None]]:
+    """Officers' commands: a branch leader is told they are not for her."""
+
+    @functools.wraps(command)
+    async def guarded(turn: Turn, args: str) -> None:
+        if not is_staff(turn):
+            turn.say(vi.STAFF_ONLY)
+            return
+        await command(turn, args)
+
+    return guarded
 
 
 async def tong(turn: Turn, args: str) -> None:
@@ -65,10 +83,8 @@ async def tiendo(turn: Turn, args: str) -> None:
     await _show_progress(turn, unit.id, 0)
 
 
+@staff_only
 async def chuanop(turn: Turn, args: str) -> None:
-    if not is_staff(turn):
-        turn.say(vi.STAFF_ONLY)
-        return
     assert turn.unit is not None
     query = parse_query(args)
     try:
@@ -84,10 +100,8 @@ async def chuanop(turn: Turn, args: str) -> None:
     await _show_missing(turn, form.code, period_of(form.periodicity, period.end).key, unit.id, 0)
 
 
+@staff_only
 async def xuat(turn: Turn, args: str) -> None:
-    if not is_staff(turn):
-        turn.say(vi.STAFF_ONLY)
-        return
     assert turn.unit is not None
     query = parse_query(args)
     try:
@@ -111,10 +125,8 @@ async def xuat(turn: Turn, args: str) -> None:
     )
 
 
+@staff_only
 async def bieudo(turn: Turn, args: str) -> None:
-    if not is_staff(turn):
-        turn.say(vi.STAFF_ONLY)
-        return
     assert turn.unit is not None
     query = parse_query(args)
     if not query.words:

@@ -22,6 +22,16 @@ from storage.models import (
     UnitPeriodTotal,
 )
 
+COLUMNS = [
+    "ancestor_id",
+    "indicator_code",
+    "period_key",
+    "ancestor_level",
+    "period_start",
+    "period_end",
+    "total",
+]
+
 
 def flow_codes(catalog: Catalog) -> list[str]:
     """Indicators kept here: reported numbers added up over time."""
@@ -59,15 +69,7 @@ async def add(
             literal(float(value)),
         ).where(UnitAncestor.unit_id == submission.unit_id)
         statement = _insert(session).from_select(
-            [
-                "ancestor_id",
-                "indicator_code",
-                "period_key",
-                "ancestor_level",
-                "period_start",
-                "period_end",
-                "total",
-            ],
+            COLUMNS,
             source,
         )
         statement = statement.on_conflict_do_update(
@@ -114,15 +116,7 @@ async def rebuild(
         source = source.where(UnitAncestor.ancestor_id.in_(ids))
     await session.execute(
         _insert(session).from_select(
-            [
-                "ancestor_id",
-                "indicator_code",
-                "period_key",
-                "ancestor_level",
-                "period_start",
-                "period_end",
-                "total",
-            ],
+            COLUMNS,
             source,
         )
     )

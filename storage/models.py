@@ -209,6 +209,8 @@ class Submission(Base):
         UniqueConstraint("unit_id", "form_code", "period_key"),
         Index("ix_submissions_form_period", "form_code", "period_key", "status"),
         Index("ix_submissions_period", "status", "period_start", "period_end"),
+        # A subtree's reports over a period, from its units: stocks and completeness.
+        Index("ix_submissions_unit_period", "unit_id", "period_start", "period_end"),
     )
 
 

@@ -314,6 +314,15 @@ async def rate(
 # ---- completeness -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UnitRef:
+    """Just enough of a unit to name it (cheaper than loading thousands of ORM objects)."""
+
+    id: int
+    code: str
+    name: str
+
+
 @dataclass
 class Completeness:
     form: Form
@@ -322,16 +331,16 @@ class Completeness:
     on_time: int = 0
     late: int = 0
     in_progress: int = 0  # drafts started but not sent
-    missing: list[tuple[OrgUnit, OrgUnit | None]] = field(default_factory=list)
+    missing: list[tuple[UnitRef, str]] = field(default_factory=list)  # (unit, parent's name)
 
     @property
     def submitted(self) -> int:
         return self.on_time + self.late
 
-    def missing_by_parent(self) -> dict[str, list[OrgUnit]]:
-        grouped: dict[str, list[OrgUnit]] = defaultdict(list)
+    def missing_by_parent(self) -> dict[str, list[UnitRef]]:
+        grouped: dict[str, list[UnitRef]] = defaultdict(list)
         for unit, parent in self.missing:
-            grouped[parent.name if parent else "–"].append(unit)
+            grouped[parent].append(unit)
         return dict(sorted(grouped.items()))
 
 
@@ -341,7 +350,9 @@ async def completeness(
     """Who of the units that should report this form and period did, on time or late."""
     parent = aliased(OrgUnit)
     query = (
-        select(OrgUnit, parent, Submission.status, Submission.late)
+        select(
+            OrgUnit.id, OrgUnit.code, OrgUnit.name, parent.name, Submission.status, Submission.late
+        )
         .outerjoin(parent, parent.id == OrgUnit.parent_id)
         .outerjoin(
             Submission,
@@ -359,7 +370,7 @@ async def completeness(
         .order_by(parent.name, OrgUnit.name)
     )
     result = Completeness(form, period)
-    for unit, par, status, late in (await session.execute(query)).all():
+    for unit_id, code, name, parent_name, status, late in (await session.execute(query)).all():
         result.expected += 1
         if status == SubmissionStatus.SUBMITTED:
             if late:
@@ -369,7 +380,7 @@ async def completeness(
         else:
             if status == SubmissionStatus.DRAFT:
                 result.in_progress += 1
-            result.missing.append((unit, par))
+            result.missing.append((UnitRef(unit_id, code, name), parent_name or "–"))
     return result
 
 

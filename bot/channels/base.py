@@ -5,9 +5,13 @@ The conversation engine speaks only these; adapters translate them to a platform
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,20 @@ class Channel(Protocol):
     capabilities: Capabilities
 
     async def send(self, chat_id: str, message: Outbound) -> None: ...
+
+
+async def answer(
+    handle: Callable[[Inbound], Awaitable[list[Outbound]]], channel: Channel, inbound: Inbound
+) -> None:
+    """Runs one inbound message through the engine and sends the replies on its channel.
+
+    A direct reply that fails is logged, not retried: she can ask again, and unasked
+    messages have the outbox for that."""
+    for out in await handle(inbound):
+        try:
+            await channel.send(inbound.chat_id, out)
+        except ChannelError as exc:
+            logger.warning("reply on %s failed: %s", channel.name, exc)
 
 
 def split_text(text: str, limit: int) -> list[str]:

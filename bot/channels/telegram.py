@@ -5,8 +5,6 @@ Only this module imports aiogram; the conversation engine sees `Inbound` and `Ou
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -29,7 +27,6 @@ from aiogram.types import (
 
 from bot.channels.base import (
     Capabilities,
-    ChannelError,
     Choice,
     Inbound,
     Outbound,
@@ -37,13 +34,13 @@ from bot.channels.base import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
+    answer,
     split_text,
 )
 from bot.config import Settings
 from handlers.commands import MENU
 from handlers.engine import Engine
 
-logger = logging.getLogger(__name__)
 CALLBACK_LIMIT = 64  # bytes
 
 
@@ -122,19 +119,15 @@ class TelegramChannel:
 def build_dispatcher(engine: Engine, channel: TelegramChannel) -> Dispatcher:
     router = Router(name="conversation")
 
-    async def answer(inbound: Inbound) -> None:
-        for out in await engine.handle(inbound):
-            try:
-                await channel.send(inbound.chat_id, out)
-            except ChannelError as exc:  # a direct reply is not retried: she can ask again
-                logger.warning("reply to a %s chat failed: %s", channel.name, exc)
+    async def reply(inbound: Inbound) -> None:
+        await answer(engine.handle, channel, inbound)
 
     @router.message(F.chat.type == "private")
     async def on_message(message: Message, event_update: Update) -> None:
         user = message.from_user
         if user is None:
             return
-        await answer(
+        await reply(
             Inbound(
                 channel.name,
                 str(user.id),
@@ -150,7 +143,7 @@ def build_dispatcher(engine: Engine, channel: TelegramChannel) -> Dispatcher:
         await query.answer()  # stops the spinner on her button at once
         if query.message is None:
             return
-        await answer(
+        await reply(
             Inbound(
                 channel.name,
                 str(query.from_user.id),

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.channels.base import Capabilities, Inbound, Outbound, render_text_only
+from bot.channels.base import Capabilities, Inbound, Outbound, answer, render_text_only
 from handlers.engine import Engine
 
 EXIT_WORDS = {"/thoat", "/exit", "/quit"}
@@ -46,5 +46,4 @@ async def chat_loop(
             return
         if line.strip().lower() in EXIT_WORDS:
             return
-        for out in await engine.handle(Inbound(channel.name, user_id, user_id, text=line)):
-            await channel.send(user_id, out)
+        await answer(engine.handle, channel, Inbound(channel.name, user_id, user_id, text=line))

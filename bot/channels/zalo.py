@@ -17,13 +17,13 @@ from aiohttp import web
 
 from bot.channels.base import (
     Capabilities,
-    ChannelError,
     Inbound,
     Outbound,
     PermanentFailure,
     RetryLater,
     TemporaryFailure,
     Unreachable,
+    answer,
     render_text_only,
     split_text,
 )
@@ -126,11 +126,7 @@ class ZaloRuntime:
         self.poll_pause = poll_pause
 
     async def answer(self, inbound: Inbound) -> None:
-        for out in await self.engine.handle(inbound):
-            try:
-                await self.channel.send(inbound.chat_id, out)
-            except ChannelError as exc:
-                logger.warning("reply on Zalo failed: %s", exc)
+        await answer(self.engine.handle, self.channel, inbound)
 
     async def poll_forever(self, timeout: int = 30) -> None:
         """Long polling; each update is answered once even if the platform repeats it."""

@@ -1,0 +1,34 @@
+"""Fake Telegram and Zalo servers for the tests, speaking real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+
+class ReplyLog:
+    """What a fake server has sent, and waiting for the bot to answer a chat."""
+
+    _new_sent: asyncio.Event
+
+    def sent_to(self, chat_id: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def wait_for_replies(
+        self, chat_id: Any, already: int, quiet: float = 0.1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Messages sent to the chat after the first `already`, once the bot has gone quiet."""
+        deadline = time.monotonic() + timeout
+        while len(self.sent_to(chat_id)) <= already:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no reply to chat {chat_id}")
+            self._new_sent.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_sent.wait(), 0.2)
+        count = -1
+        while count != len(self.sent_to(chat_id)):
+            count = len(self.sent_to(chat_id))
+            await asyncio.sleep(quiet)
+        return self.sent_to(chat_id)[already:]

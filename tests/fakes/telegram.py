@@ -16,10 +16,12 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from tests.fakes import ReplyLog
+
 TOKEN = "123456:TEST-token"
 
 
-class FakeTelegram:
+class FakeTelegram(ReplyLog):
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.updates: list[dict[str, Any]] = []
@@ -175,23 +177,6 @@ class FakeTelegram:
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]
-
-    async def wait_for_replies(
-        self, chat_id: int, already: int, quiet: float = 0.1, timeout: float = 10.0
-    ) -> list[dict[str, Any]]:
-        """Messages sent to the chat after the first `already`, once the bot has gone quiet."""
-        deadline = time.monotonic() + timeout
-        while len(self.sent_to(chat_id)) <= already:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no reply to chat {chat_id}")
-            self._new_sent.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_sent.wait(), 0.2)
-        count = -1
-        while count != len(self.sent_to(chat_id)):
-            count = len(self.sent_to(chat_id))
-            await asyncio.sleep(quiet)
-        return self.sent_to(chat_id)[already:]
 
 
 class TelegramUser:

@@ -12,10 +12,12 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from tests.fakes import ReplyLog
+
 TOKEN = "1234567890:zalo-test-secret"
 
 
-class FakeZalo:
+class FakeZalo(ReplyLog):
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.updates: deque[dict[str, Any]] = deque()
@@ -138,22 +140,6 @@ class FakeZalo:
 
     def sent_to(self, chat_id: str) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat_id"] == chat_id]
-
-    async def wait_for_replies(
-        self, chat_id: str, already: int, quiet: float = 0.1, timeout: float = 10.0
-    ) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.sent_to(chat_id)) <= already:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no reply to {chat_id}")
-            self._new_sent.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_sent.wait(), 0.2)
-        count = -1
-        while count != len(self.sent_to(chat_id)):
-            count = len(self.sent_to(chat_id))
-            await asyncio.sleep(quiet)
-        return self.sent_to(chat_id)[already:]
 
 
 class ZaloUser:
