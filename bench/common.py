@@ -295,6 +295,10 @@ async def _reports(
                     dict(
                         submission_id=sub_id,
                         indicator_code=code,
+                        unit_id=bid,
+                        period_start=period.start,
+                        period_end=period.end,
+                        submitted=True,
                         value_num=float(
                             rng.randint(0, 4) if code != "tong_hoi_vien" else rng.randint(30, 300)
                         ),

@@ -281,10 +281,14 @@ async def _fill_period(
         dict(
             submission_id=sid,
             indicator_code=code,
+            unit_id=row["unit_id"],
+            period_start=period.start,
+            period_end=period.end,
+            submitted=True,
             value_num=v if not isinstance(v, str) else None,
             value_text=v if isinstance(v, str) else None,
         )
-        for sid, ans in zip(ids, answers, strict=True)
+        for sid, ans, row in zip(ids, answers, rows, strict=True)
         for code, v in ans.items()
     ]
     await session.execute(insert(SubmissionValue), values)

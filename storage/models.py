@@ -215,6 +215,9 @@ class Submission(Base):
 
 
 class SubmissionValue(Base):
+    """One answer. The submission's unit, period and sent flag are repeated here so that a
+    stock (the latest value of each unit in a range) is read from this table's index alone."""
+
     __tablename__ = "submission_values"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,10 +225,21 @@ class SubmissionValue(Base):
     indicator_code: Mapped[str] = mapped_column(String(40))
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    submitted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         UniqueConstraint("submission_id", "indicator_code"),
         Index("ix_submission_values_indicator", "indicator_code", "submission_id"),
+        Index(
+            "ix_submission_values_latest",
+            "indicator_code",
+            "unit_id",
+            "period_end",
+            postgresql_include=["value_num", "period_start", "submitted"],
+        ),
     )
 
 

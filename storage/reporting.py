@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import Window
@@ -85,7 +85,7 @@ async def save_answer(
 ) -> None:
     """Stores one answer at once; a change to a sent report goes to the audit trail."""
     if submission.status != SubmissionStatus.SUBMITTED:
-        await _upsert_value(session, submission.id, indicator_code, value)
+        await _upsert_value(session, submission, indicator_code, value)
         return
     row = await session.scalar(
         select(SubmissionValue).where(
@@ -95,7 +95,14 @@ async def save_answer(
     )
     old: Answer = None
     if row is None:
-        row = SubmissionValue(submission_id=submission.id, indicator_code=indicator_code)
+        row = SubmissionValue(
+            submission_id=submission.id,
+            indicator_code=indicator_code,
+            unit_id=submission.unit_id,
+            period_start=submission.period_start,
+            period_end=submission.period_end,
+            submitted=True,
+        )
         session.add(row)
     else:
         old = row.value_num if row.value_text is None else row.value_text
@@ -122,7 +129,7 @@ async def save_answer(
 
 
 async def _upsert_value(
-    session: AsyncSession, submission_id: int, indicator_code: str, value: Answer
+    session: AsyncSession, submission: Submission, indicator_code: str, value: Answer
 ) -> None:
     """One statement for a draft's answer, new or changed."""
     if is_postgres(session):
@@ -134,7 +141,13 @@ async def _upsert_value(
         "value_text": value if isinstance(value, str) else None,
     }
     statement = insert(SubmissionValue).values(
-        submission_id=submission_id, indicator_code=indicator_code, **numbers
+        submission_id=submission.id,
+        indicator_code=indicator_code,
+        unit_id=submission.unit_id,
+        period_start=submission.period_start,
+        period_end=submission.period_end,
+        submitted=False,
+        **numbers,
     )
     await session.execute(
         statement.on_conflict_do_update(
@@ -162,6 +175,11 @@ async def submit(
         AuditEntry(
             submission_id=submission.id, action="submit", changed_by_id=person.id, changed_at=now
         )
+    )
+    await session.execute(
+        update(SubmissionValue)
+        .where(SubmissionValue.submission_id == submission.id)
+        .values(submitted=True)
     )
     await session.flush()
     await aggregates.add(session, catalog, submission, await answers(session, submission.id))

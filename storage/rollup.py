@@ -46,19 +46,15 @@ class Roots:
 
 def _reported_rows(code: str, period: Period) -> Select:
     """(unit_id, period_end, value) of submitted values of one indicator inside the period."""
-    return (
-        select(
-            Submission.unit_id.label("unit_id"),
-            Submission.period_end.label("period_end"),
-            SubmissionValue.value_num.label("value"),
-        )
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .where(
-            SubmissionValue.indicator_code == code,
-            Submission.status == SubmissionStatus.SUBMITTED,
-            Submission.period_start >= period.start,
-            Submission.period_end <= period.end,
-        )
+    return select(
+        SubmissionValue.unit_id.label("unit_id"),
+        SubmissionValue.period_end.label("period_end"),
+        SubmissionValue.value_num.label("value"),
+    ).where(
+        SubmissionValue.indicator_code == code,
+        SubmissionValue.submitted.is_(True),
+        SubmissionValue.period_start >= period.start,
+        SubmissionValue.period_end <= period.end,
     )
 
 
@@ -79,11 +75,11 @@ async def _reported_totals(
     scope_ids = roots.ids or ((roots.within,) if roots.within is not None else ())
     if scope_ids:
         inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(scope_ids))
-        rows = rows.where(Submission.unit_id.in_(inside))
+        rows = rows.where(SubmissionValue.unit_id.in_(inside))
     if catalog.indicators[code].agg == Aggregation.LAST:
         ranked = rows.add_columns(
             func.row_number()
-            .over(partition_by=Submission.unit_id, order_by=Submission.period_end.desc())
+            .over(partition_by=SubmissionValue.unit_id, order_by=SubmissionValue.period_end.desc())
             .label("rank")
         ).subquery()
         source = select(ranked.c.unit_id, ranked.c.value).where(ranked.c.rank == 1).subquery()
@@ -201,7 +197,12 @@ async def totals_by_period(
         )
         return {key: float(v or 0) for key, v in found.all()}
     # Within one reporting period each unit has one report, so `last` and `sum` agree here.
-    rows = _reported_rows(code, period).add_columns(Submission.period_key.label("key")).subquery()
+    rows = (
+        _reported_rows(code, period)
+        .add_columns(Submission.period_key.label("key"))
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .subquery()
+    )
     up = aliased(UnitAncestor)
     query = (
         select(rows.c.key, func.sum(rows.c.value))

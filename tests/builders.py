@@ -96,6 +96,10 @@ async def report(
             SubmissionValue(
                 submission_id=sub.id,
                 indicator_code=code,
+                unit_id=unit.id,
+                period_start=period.start,
+                period_end=period.end,
+                submitted=status == SubmissionStatus.SUBMITTED,
                 value_num=None if isinstance(value, str) else float(value),
                 value_text=value if isinstance(value, str) else None,
             )
