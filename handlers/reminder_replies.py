@@ -79,12 +79,12 @@ async def nudge(turn: Turn, args: str) -> None:
     today = turn.today.isoformat()
     planned = [
         Planned(
-            f"nudge:{person.id}:{form.code}:{win.period.key}:{today}",
+            f"nudge:{leader.person_id}:{form.code}:{win.period.key}:{today}",
             "nudge",
-            person.id,
-            to_payload(nudge_message(person, form, win)),
+            leader.person_id,
+            to_payload(nudge_message(leader.name, form, win)),
         )
-        for person, _unit in leaders
+        for leader in leaders
     ]
     result = QueueResult()
     await enqueue_in(turn.session, planned, turn.now, result)

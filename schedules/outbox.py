@@ -40,7 +40,7 @@ from storage.db import is_postgres, transaction
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
-INSERT_BATCH = 1000
+INSERT_BATCH = 5000
 
 
 @dataclass
@@ -76,13 +76,20 @@ async def enqueue_in(
 ) -> None:
     """Queues within the caller's transaction (a nudge is queued with the reply about it)."""
     ids = list({m.person_id for m in messages})
-    people = {
-        p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
+    channels = {
+        pid: (preferred, last)
+        for pid, preferred, last in (
+            await session.execute(
+                select(Person.id, Person.preferred_channel, Person.last_channel).where(
+                    Person.id.in_(ids)
+                )
+            )
+        ).all()
     }
     accounts = await reachable_accounts(session, ids)
     rows = []
     for message in messages:
-        account = choose_account(people[message.person_id], accounts.get(message.person_id, []))
+        account = choose_account(*channels[message.person_id], accounts.get(message.person_id, []))
         if account is None:
             result.unreachable += 1
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,21 @@ from storage.models import (
 from storage.units import active_on, subtree_filter
 
 WEEKLY_ROLES = (Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
+
+
+class Leader(NamedTuple):
+    """The person to remind for a unit (columns, not ORM objects: there may be 100,000)."""
+
+    person_id: int
+    name: str
+    unit_id: int
+    unit_name: str
+
+
+class Account(NamedTuple):
+    person_id: int
+    channel: str
+    chat_id: str
 
 
 @dataclass
@@ -115,10 +130,10 @@ def next_morning(local: datetime, schedule: Schedule) -> datetime:
 
 
 def reminder_message(
-    person: Person, form: Form, win: Window, step: Reminder | None, today: date
+    name: str, form: Form, win: Window, step: Reminder | None, today: date
 ) -> Outbound:
     fields = {
-        "name": person.full_name.split()[-1],
+        "name": name.rsplit(maxsplit=1)[-1],
         "form": form.name,
         "form_lower": form.name[:1].lower() + form.name[1:],
         "period": win.period.label,
@@ -144,10 +159,10 @@ def reminder_message(
     )
 
 
-def nudge_message(person: Person, form: Form, win: Window) -> Outbound:
+def nudge_message(name: str, form: Form, win: Window) -> Outbound:
     return Outbound(
         vi.NUDGE.format(
-            name=person.full_name.split()[-1],
+            name=name.rsplit(maxsplit=1)[-1],
             form_lower=form.name[:1].lower() + form.name[1:],
             period=win.period.label,
             due=win.due.strftime("%d/%m/%Y"),
@@ -162,7 +177,7 @@ def nudge_message(person: Person, form: Form, win: Window) -> Outbound:
 
 async def unreported_leaders(
     session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
-) -> list[tuple[Person, OrgUnit]]:
+) -> list[Leader]:
     """Leaders of units that should report this form and period and have not sent it."""
     sent = exists().where(
         Submission.unit_id == OrgUnit.id,
@@ -171,7 +186,7 @@ async def unreported_leaders(
         Submission.status == SubmissionStatus.SUBMITTED,
     )
     query = (
-        select(Person, OrgUnit)
+        select(Person.id, Person.full_name, OrgUnit.id, OrgUnit.name)
         .join(OrgUnit, OrgUnit.id == Person.unit_id)
         .where(
             Person.role == role,
@@ -184,28 +199,30 @@ async def unreported_leaders(
     )
     if within is not None:
         query = query.where(subtree_filter(within.path))
-    return [(p, u) for p, u in (await session.execute(query)).all()]
+    return [Leader(*row) for row in (await session.execute(query)).all()]
 
 
 async def reachable_accounts(
     session: AsyncSession, person_ids: list[int]
-) -> dict[int, list[ChannelIdentity]]:
-    accounts: dict[int, list[ChannelIdentity]] = defaultdict(list)
+) -> dict[int, list[Account]]:
+    accounts: dict[int, list[Account]] = defaultdict(list)
     for start in range(0, len(person_ids), 5000):
         chunk = person_ids[start : start + 5000]
-        rows = await session.scalars(
-            select(ChannelIdentity).where(
-                ChannelIdentity.person_id.in_(chunk), ChannelIdentity.unreachable.is_(False)
-            )
+        rows = await session.execute(
+            select(ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.chat_id)
+            .where(ChannelIdentity.person_id.in_(chunk), ChannelIdentity.unreachable.is_(False))
+            .order_by(ChannelIdentity.id)
         )
-        for account in rows.all():
-            accounts[account.person_id].append(account)
+        for row in rows.all():
+            accounts[row[0]].append(Account(*row))
     return accounts
 
 
-def choose_account(person: Person, accounts: list[ChannelIdentity]) -> ChannelIdentity | None:
+def choose_account(
+    preferred: str | None, last: str | None, accounts: list[Account]
+) -> Account | None:
     """Her preferred channel if set, else the one she used last, else any."""
-    for wanted in (person.preferred_channel, person.last_channel):
+    for wanted in (preferred, last):
         for account in accounts:
             if wanted and account.channel == wanted:
                 return account
@@ -247,26 +264,28 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
             }
             if steps or due_snoozes:
                 leaders = await unreported_leaders(session, form, win, role)
-                for person, _unit in leaders:
-                    snoozed_until = snoozes.get(person.id)
+                for leader in leaders:
+                    snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
                             continue
                         result.messages.append(
                             Planned(
-                                f"rem:{person.id}:{form.code}:{win.period.key}:{step_name(step)}",
+                                f"rem:{leader.person_id}:{form.code}:{win.period.key}:"
+                                f"{step_name(step)}",
                                 "reminder",
-                                person.id,
-                                to_payload(reminder_message(person, form, win, step, today)),
+                                leader.person_id,
+                                to_payload(reminder_message(leader.name, form, win, step, today)),
                             )
                         )
-                    if person.id in due_snoozes:
+                    if leader.person_id in due_snoozes:
                         result.messages.append(
                             Planned(
-                                f"rem:{person.id}:{form.code}:{win.period.key}:snooze:{today}",
+                                f"rem:{leader.person_id}:{form.code}:{win.period.key}:snooze:"
+                                f"{today}",
                                 "reminder",
-                                person.id,
-                                to_payload(reminder_message(person, form, win, None, today)),
+                                leader.person_id,
+                                to_payload(reminder_message(leader.name, form, win, None, today)),
                             )
                         )
             if today == win.due + timedelta(days=1):
@@ -300,10 +319,10 @@ async def _officer_digests(
         expected[par.id].append(unit)
         parents[par.id] = par
     leaders = await unreported_leaders(session, form, win, role)
-    missing_units = {u.id for _, u in leaders}
+    missing_units = {leader.unit_id for leader in leaders}
     missing_units |= await _units_without_report(session, form, win)
-    accounts = await reachable_accounts(session, [p.id for p, _ in leaders])
-    unreachable = {u.id for p, u in leaders if not accounts.get(p.id)}
+    accounts = await reachable_accounts(session, [leader.person_id for leader in leaders])
+    unreachable = {leader.unit_id for leader in leaders if not accounts.get(leader.person_id)}
     capped = await _capped_units(session, form, win)
     officers = await session.execute(
         select(Person).where(
