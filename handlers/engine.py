@@ -14,7 +14,7 @@ import weakref
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.channels.base import Inbound, Outbound
 from bot.context import AppContext
@@ -26,6 +26,14 @@ from storage.db import transaction
 from storage.models import ChannelIdentity, Conversation, OrgUnit, Person, ProcessedUpdate
 
 logger = logging.getLogger(__name__)
+RETRIES = 3
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "deadlock" in text or "could not serialize" in text or "database is locked" in text
+
+
 LAST_SEEN_EVERY = timedelta(hours=1)
 
 
@@ -46,15 +54,25 @@ class Engine:
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         lock = self._lock((inbound.channel, inbound.chat_id))
         async with lock:
-            try:
-                return await self._handle(inbound)
-            except IntegrityError:
-                # Another worker claimed the same update first: it answers, we stay silent.
-                logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
-                return []
-            except Exception:
-                logger.exception("failed to handle an update from %s", inbound.channel)
-                return [Outbound(vi.INTERNAL_ERROR)]
+            for attempt in range(1, RETRIES + 1):
+                try:
+                    return await self._handle(inbound)
+                except IntegrityError:
+                    # Another worker claimed the same update first: it answers, we stay silent.
+                    logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
+                    return []
+                except DBAPIError as exc:
+                    # A deadlock or serialisation failure rolled the whole turn back, the
+                    # claim on the update included: doing it again is safe.
+                    if attempt < RETRIES and _retryable(exc):
+                        await asyncio.sleep(0.01 * attempt)
+                        continue
+                    logger.exception("failed to handle an update from %s", inbound.channel)
+                    return [Outbound(vi.INTERNAL_ERROR)]
+                except Exception:
+                    logger.exception("failed to handle an update from %s", inbound.channel)
+                    return [Outbound(vi.INTERNAL_ERROR)]
+            return [Outbound(vi.INTERNAL_ERROR)]
 
     async def _handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.ctx.clock.now()

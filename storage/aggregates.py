@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, literal, select
+from sqlalchemy import delete, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalog import Aggregation, Catalog, IndicatorType
@@ -54,29 +54,47 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
 async def add(
     session: AsyncSession, catalog: Catalog, submission: Submission, values: dict[str, object]
 ) -> None:
-    """Adds these values (or differences) of a sent report to all its unit's ancestors."""
+    """Adds these values (or differences) of a sent report to all its unit's ancestors.
+
+    One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
+    the same province then lock the shared rows in the same order and wait, not deadlock."""
     kept = set(flow_codes(catalog))
-    for code, value in values.items():
-        if code not in kept or not isinstance(value, int | float) or value == 0:
-            continue
-        source = select(
+    changes = sorted(
+        (code, float(value))
+        for code, value in values.items()
+        if code in kept and isinstance(value, int | float) and value != 0
+    )
+    if not changes:
+        return
+    # A small table of (indicator, change), written as a UNION ALL: SQLite has no
+    # "(VALUES ...) AS t (a, b)".
+    deltas = union_all(
+        *(
+            select(literal(code).label("code"), literal(delta).label("delta"))
+            for code, delta in changes
+        )
+    ).subquery("deltas")
+    source = (
+        select(
             UnitAncestor.ancestor_id,
-            literal(code),
+            deltas.c.code,
             literal(submission.period_key),
             UnitAncestor.ancestor_level,
             literal(submission.period_start),
             literal(submission.period_end),
-            literal(float(value)),
-        ).where(UnitAncestor.unit_id == submission.unit_id)
-        statement = _insert(session).from_select(
-            COLUMNS,
-            source,
+            deltas.c.delta,
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["ancestor_id", "indicator_code", "period_key"],
-            set_={"total": UnitPeriodTotal.total + statement.excluded.total},
-        )
-        await session.execute(statement)
+        .select_from(UnitAncestor)
+        .join(deltas, true())
+        .where(UnitAncestor.unit_id == submission.unit_id)
+        .order_by(UnitAncestor.ancestor_id, deltas.c.code)
+    )
+    statement = _insert(session).from_select(COLUMNS, source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["ancestor_id", "indicator_code", "period_key"],
+        set_={"total": UnitPeriodTotal.total + statement.excluded.total},
+    )
+    await session.execute(statement)
 
 
 async def rebuild(
