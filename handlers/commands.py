@@ -73,6 +73,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "chuanop": staff_chat.chuanop,
     "xuat": staff_chat.xuat,
     "bieudo": staff_chat.bieudo,
+    "mobaocao": staff_chat.mobaocao,
     "lienket": _link_code,
     "later": reminder_replies.later,
     "nudge": reminder_replies.nudge,
@@ -110,6 +111,8 @@ PLAIN_STAFF = [
     ("xuat", "xuat"),
     ("bieu do", "bieudo"),
     ("bieudo", "bieudo"),
+    ("mo bao cao", "mobaocao"),
+    ("mobaocao", "mobaocao"),
     ("tong", "tong"),
 ]
 

@@ -42,6 +42,11 @@ async def start(turn: Turn) -> None:
         turn.say(vi.NO_FORM_FOR_UNIT)
         return
     windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
+    # Reports an officer reopened after their period closed can be corrected too.
+    for sub in await reporting.reopened(turn.session, turn.unit.id):
+        form = turn.ctx.catalog.forms.get(sub.form_code)
+        if form is not None and all(w.period.key != sub.period_key for _, w in windows):
+            windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
     if not windows:
         upcoming = min(
             ((next_window(f, turn.today), f.name) for f in forms), key=lambda pair: pair[0].opens
@@ -324,6 +329,8 @@ async def _summary_action(turn: Turn, action: str) -> None:
     elif action == "send" and turn.conversation and turn.conversation.step == "summary":
         await _send(turn)
     elif action == "done":
+        _form, sub, _ = await _context(turn)
+        sub.reopened = False  # a reopened report closes again when she is done
         turn.enter(None, None)
         turn.say(vi.EDITS_DONE)
     else:

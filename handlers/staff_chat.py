@@ -19,7 +19,7 @@ from handlers.turn import Turn
 from handlers.views import breakdown_lines, completeness_text, progress_text
 from schedules.periods import Period, from_key, period_of, year_period
 from storage import progress as progress_service
-from storage import rollup
+from storage import reporting, rollup
 from storage.models import OrgUnit, Role
 from storage.units import children, is_within
 
@@ -154,6 +154,39 @@ async def bieudo(turn: Turn, args: str) -> None:
     )
 
 
+@staff_only
+async def mobaocao(turn: Turn, args: str) -> None:
+    """An officer reopens a unit's sent report after its period closed, for a correction."""
+    assert turn.unit is not None and turn.person is not None
+    query = parse_query(args)
+    target = query.unit or query.words
+    if not target:
+        turn.say(vi.MOBAOCAO_USAGE)
+        return
+    catalog = turn.ctx.catalog
+    try:
+        unit = await staff.unit_in_scope(turn.session, target, turn.unit)
+        forms = catalog.forms_for_level(unit.level)
+        if unit.id == turn.unit.id or not forms:
+            raise staff.StaffError(vi.UNKNOWN_UNIT.format(text=target))
+        form = forms[0]
+        period = staff.period_or_error(
+            query.period, turn.today, catalog, staff.latest_due_period(form, turn.today)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    form = next((f for f in forms if f.periodicity == period.kind), form)
+    key = period_of(form.periodicity, period.end)
+    sub = await reporting.find_submission(turn.session, unit.id, form.code, key.key)
+    fields = {"unit": unit.name, "form": form.name[:1].lower() + form.name[1:], "period": key.label}
+    if sub is None or sub.status != "submitted":
+        turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
+        return
+    await reporting.reopen(turn.session, sub, turn.person, turn.now)
+    turn.say(vi.REOPENED.format(**fields))
+
+
 async def on_action(turn: Turn, action: str) -> None:
     view = dict(turn.data.get("view") or {})
     kind, _, value = action.partition(":")
@@ -261,6 +294,9 @@ async def _show_missing(
     kids = [
         k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
     ]
+    choices = await _navigation(turn, unit, page, more, kids)
+    if done.missing:
+        choices.insert(0, (vi.BUTTON_NUDGE, f"g:nudge:{form_code}:{period_key}"))
     turn.enter(
         FLOW,
         "view",
@@ -272,4 +308,4 @@ async def _show_missing(
             "page": page,
         },
     )
-    turn.ask("\n".join([head, *summary, *lines]), await _navigation(turn, unit, page, more, kids))
+    turn.ask("\n".join([head, *summary, *lines]), choices)

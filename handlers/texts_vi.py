@@ -124,6 +124,7 @@ HELP_LINES = {
     "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
     "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
     "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
+    "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ để chi hội sửa",
     "trogiup": "/trogiup – xem hướng dẫn này",
     "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
@@ -301,4 +302,12 @@ FILE_UNAVAILABLE = "Xin lỗi chị, kênh này chưa gửi được tệp. Ch�
 LINK_CODE = (
     "Mã để kết nối thêm một kênh (Zalo hoặc Telegram): {code}\n"
     "Chị mở bot ở kênh kia và gõ mã này. Mã dùng một lần, trong {hours} giờ."
+)
+MOBAOCAO_USAGE = (
+    "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao chi hội thôn 3 xã Sơn Bình tháng 10"
+)
+REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
+REOPENED = (
+    "Đã mở lại {form} {period} của {unit}. Chi hội trưởng gõ /baocao để sửa; "
+    "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
 )

@@ -199,6 +199,21 @@ async def reopen(
     await session.flush()
 
 
+async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
+    """The unit's sent reports that an officer has reopened for correction."""
+    return list(
+        (
+            await session.scalars(
+                select(Submission).where(
+                    Submission.unit_id == unit_id,
+                    Submission.reopened.is_(True),
+                    Submission.status == SubmissionStatus.SUBMITTED,
+                )
+            )
+        ).all()
+    )
+
+
 async def last_values(
     session: AsyncSession, unit_id: int, form_code: str, before: date
 ) -> dict[str, Answer]:

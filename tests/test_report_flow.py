@@ -287,3 +287,42 @@ async def test_expired_code_and_person_without_forms(ctx, world) -> None:
     assert "không có mẫu báo cáo" in staff.text
     async with ctx.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    for answer in ANSWERS:
+        await user.send(answer)
+    await user.click("Bỏ qua")
+    await user.click("Gửi")
+    ctx.clock.set(vn_datetime(2026, 12, 22, 9))  # November closed on 20/12
+    await user.send("/baocao")
+    assert "Kỳ tới" in user.text  # nothing open for her
+    async with ctx.sessions() as session:
+        from storage.invitations import link_directly
+
+        await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
+        await session.commit()
+    officer = ChatUser(user.engine, "officer")
+    await officer.send("/mobaocao Chi hội thôn 2 tháng 11")  # not yet sent by B2
+    assert "chưa gửi" in officer.text
+    await officer.send("/mobaocao KH-D3 tháng 11")  # outside her commune: unknown
+    assert "Không tìm thấy đơn vị" in officer.text
+    await officer.send("/mobaocao chi hội thôn 1 tháng 11")
+    assert "Đã mở lại báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in officer.text
+    await user.send("/baocao")
+    assert "Tóm tắt" in user.text
+    await user.send("sửa 3")
+    await user.send("6")
+    assert "Đã sửa mục 3: 2 hộ → 6 hộ" in user.text
+    await user.click("Xong")
+    await user.send("/baocao")
+    assert "Kỳ tới" in user.text  # locked again
+    sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 6 and not sub.reopened
+    async with ctx.sessions() as session:
+        trail = await reporting.audit_trail(session, sub.id)
+    assert [a.action for a in trail] == ["submit", "reopen", "edit"]
+    assert trail[1].changed_by_id == people.commune_officer.id
