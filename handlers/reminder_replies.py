@@ -88,4 +88,8 @@ async def nudge(turn: Turn, args: str) -> None:
     ]
     result = QueueResult()
     await enqueue_in(turn.session, planned, turn.now, result)
-    turn.say(vi.NUDGED.format(n=len(leaders)) if leaders else vi.NUDGE_NONE)
+    reached = result.queued + result.already
+    lines = [vi.NUDGED.format(n=reached) if reached else vi.NUDGE_NONE]
+    if result.unreachable:
+        lines.append(vi.NUDGE_UNREACHABLE.format(n=result.unreachable))
+    turn.say("\n".join(lines))

@@ -296,7 +296,11 @@ DIGEST_CAPPED = "Chưa gửi được lời nhắc cho: {names} (kênh Zalo đã
 DIGEST_ALL_DONE = "{form} {period}: tất cả {total} chi hội của {unit} đã nộp. Cảm ơn chị!"
 DIGEST_WEEKLY = "Tin tuần – {unit}\n{summary}\nXem chi tiết: /chuanop"
 NUDGED = "Đã gửi lời nhắc tới {n} chi hội chưa nộp."
-NUDGE_NONE = "Không còn chi hội nào cần nhắc."
+NUDGE_NONE = (
+    "Không có ai cần nhắc: các chi hội đã nộp đủ, hoặc chi hội chưa nộp chưa có chi hội trưởng "
+    "dùng bot."
+)
+NUDGE_UNREACHABLE = "{n} chi hội trưởng chưa kết nối với bot nên chưa nhắc được."
 FILE_LINK = "{caption}\nTải về (link dùng trong {hours} giờ): {url}"
 FILE_UNAVAILABLE = "Xin lỗi chị, kênh này chưa gửi được tệp. Chị dùng Telegram để nhận tệp nhé."
 LINK_CODE = (
