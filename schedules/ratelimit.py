@@ -33,7 +33,7 @@ class RateLimiter:
         if start > now:
             await asyncio.sleep(start - now)
 
-    BURST = 3  # 429s within BURST_WINDOW seconds that pause the whole channel
+    BURST = 5  # 429s within BURST_WINDOW seconds that pause the whole channel
     BURST_WINDOW = 2.0
 
     def back_off(self, chat_id: str, seconds: float) -> None:
