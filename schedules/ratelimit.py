@@ -11,6 +11,10 @@ import time
 
 
 class RateLimiter:
+    CATCH_UP = 0.2  # seconds of slots a late sender may still use, in a short burst
+
+    CATCH_UP = 0.2  # seconds of slots a late sender may still use, in a short burst
+
     def __init__(self, per_second: float | None, per_chat_seconds: float = 0.0) -> None:
         self.interval = 1.0 / per_second if per_second else 0.0
         self.per_chat = per_chat_seconds
@@ -24,8 +28,12 @@ class RateLimiter:
         """Waits for this message's turn: slots are handed out in order, evenly spaced."""
         async with self._lock:
             now = time.monotonic()
-            start = max(now, self._next_slot, self._paused_until, self._chat_next.get(chat_id, 0.0))
-            self._next_slot = start + self.interval
+            # Slots left unused while the sender was busy (a database write between chunks)
+            # can still be taken, up to CATCH_UP seconds' worth, so the average holds.
+            base = max(self._next_slot, now - self.CATCH_UP, self._paused_until)
+            chat_ready = self._chat_next.get(chat_id, 0.0)
+            start = max(now, base, chat_ready)
+            self._next_slot = max(base, chat_ready) + self.interval
             if self.per_chat:
                 self._chat_next[chat_id] = start + self.per_chat
                 if len(self._chat_next) > 50_000:  # forget chats whose gap has passed

@@ -379,14 +379,15 @@ async def test_rate_is_held_while_the_server_answers_429(ctx, world) -> None:
                 ctx.clock.set(ctx.clock.now() + timedelta(seconds=1))
             assert asyncio.get_running_loop().time() - started < 30
         times = sorted(fake.sent_times)
-        # Never faster than the pace: any 30 consecutive sends span at least ~1 second.
+        # Never faster than the pace, but for a catch-up of at most 0.2 s of slots: any 30
+        # consecutive sends span at least 29/30 s less that.
         spans = [times[i + 29] - times[i] for i in range(len(times) - 29)]
-        assert min(spans) >= 29 / rate * 0.95
+        assert min(spans) >= 29 / rate - 0.2 - 0.05
         # And at the pace between the pauses the 429s imposed: gaps over 0.5 s are pauses.
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         working = sum(g for g in gaps if g < 0.5)
         achieved = sum(1 for g in gaps if g < 0.5) / working
-        assert achieved == pytest.approx(rate, rel=0.05)
+        assert achieved == pytest.approx(rate, rel=0.1)
         answered_429 = len([m for m, _ in fake.calls if m == "sendMessage"]) - len(fake.sent)
         assert answered_429 >= 1  # the server did push back, and the pace held anyway
     finally:
