@@ -57,10 +57,15 @@ class Engine:
             for attempt in range(1, RETRIES + 1):
                 try:
                     return await self._handle(inbound)
-                except IntegrityError:
-                    # Another worker claimed the same update first: it answers, we stay silent.
-                    logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
-                    return []
+                except IntegrityError as exc:
+                    if "processed_updates" in str(exc.orig):
+                        # Another worker claimed this update first: it answers, we stay silent.
+                        logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
+                        return []
+                    if attempt < RETRIES:  # a race on another row (two channels at once): redo
+                        continue
+                    logger.exception("failed to handle an update from %s", inbound.channel)
+                    return [Outbound(vi.INTERNAL_ERROR)]
                 except DBAPIError as exc:
                     # A deadlock or serialisation failure rolled the whole turn back, the
                     # claim on the update included: doing it again is safe.
