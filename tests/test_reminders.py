@@ -157,6 +157,26 @@ async def test_nudge_from_the_digest(ctx, world) -> None:
     assert [n.person_id for n in nudges] == [people.leader.id]
 
 
+async def linked_leaders(ctx, unit_id: int, count: int, first_chat: int) -> list[Person]:
+    """`count` more leaders of one unit, each linked on Telegram as chat first_chat + id."""
+    async with ctx.sessions() as session:
+        many = [
+            Person(
+                full_name=f"Người {i}",
+                role=Role.BRANCH_LEADER,
+                unit_id=unit_id,
+                created_at=ctx.clock.now(),
+            )
+            for i in range(count)
+        ]
+        session.add_all(many)
+        await session.flush()
+        for p in many:
+            await link_directly(session, p, "telegram", str(first_chat + p.id), ctx.clock.now())
+        await session.commit()
+    return many
+
+
 async def start_fake() -> tuple[FakeTelegram, Bot, TelegramChannel]:
     fake = FakeTelegram()
     await fake.start()
@@ -280,21 +300,7 @@ async def test_quiet_hours_hold_at_dispatch(ctx, world) -> None:
 async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world) -> None:
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
-    async with ctx.sessions() as session:
-        many = [
-            Person(
-                full_name=f"Người {i}",
-                role=Role.BRANCH_LEADER,
-                unit_id=everyone[0].unit_id,
-                created_at=ctx.clock.now(),
-            )
-            for i in range(60)
-        ]
-        session.add_all(many)
-        await session.flush()
-        for p in many:
-            await link_directly(session, p, "telegram", str(80_000 + p.id), ctx.clock.now())
-        await session.commit()
+    many = await linked_leaders(ctx, everyone[0].unit_id, 60, 80_000)
     # Planning itself crashes half-way: a rerun queues the rest, nothing twice.
     await queue_plain(ctx, many[:25])
     await queue_plain(ctx, many)
@@ -344,21 +350,7 @@ async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world) -> No
 async def test_rate_is_held_while_the_server_answers_429(ctx, world) -> None:
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
-    async with ctx.sessions() as session:
-        many = [
-            Person(
-                full_name=f"Người {i}",
-                role=Role.BRANCH_LEADER,
-                unit_id=everyone[0].unit_id,
-                created_at=ctx.clock.now(),
-            )
-            for i in range(120)
-        ]
-        session.add_all(many)
-        await session.flush()
-        for p in many:
-            await link_directly(session, p, "telegram", str(90_000 + p.id), ctx.clock.now())
-        await session.commit()
+    many = await linked_leaders(ctx, everyone[0].unit_id, 120, 90_000)
     await queue_plain(ctx, many)
     fake, bot, channel = await start_fake()
     try:
@@ -400,21 +392,7 @@ async def test_two_dispatchers_never_send_twice(ctx, world, db_url) -> None:
         pytest.skip("several dispatchers need PostgreSQL (SKIP LOCKED); SQLite runs one")
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
-    async with ctx.sessions() as session:
-        many = [
-            Person(
-                full_name=f"Người {i}",
-                role=Role.BRANCH_LEADER,
-                unit_id=everyone[0].unit_id,
-                created_at=ctx.clock.now(),
-            )
-            for i in range(200)
-        ]
-        session.add_all(many)
-        await session.flush()
-        for p in many:
-            await link_directly(session, p, "telegram", str(60_000 + p.id), ctx.clock.now())
-        await session.commit()
+    many = await linked_leaders(ctx, everyone[0].unit_id, 200, 60_000)
     await queue_plain(ctx, many)
     fake, bot, channel = await start_fake()
     try:

@@ -32,6 +32,14 @@ async def linked_leader(ctx, world, user_id: str = "501") -> ChatUser:
     return user
 
 
+async def send_full_report(user: ChatUser) -> None:
+    await user.send("/baocao")
+    for answer in ANSWERS:
+        await user.send(answer)
+    await user.click("Bỏ qua")
+    await user.click("Gửi")
+
+
 async def stored(ctx, unit_id: int, period_key: str = "2026-11"):
     async with ctx.sessions() as session:
         sub = await reporting.find_submission(session, unit_id, "thang_chi_hoi", period_key)
@@ -151,11 +159,7 @@ async def test_late_submission_is_accepted_and_marked(ctx, world) -> None:
     people, _ = world
     user = await linked_leader(ctx, world)
     ctx.clock.set(vn_datetime(2026, 12, 8, 10))  # due 5/12, closes 20/12
-    await user.send("/baocao")
-    for answer in ANSWERS:
-        await user.send(answer)
-    await user.click("Bỏ qua")
-    await user.click("Gửi")
+    await send_full_report(user)
     assert "trễ hạn (05/12/2026)" in user.text
     sub, _ = await stored(ctx, people.tree.b1.id)
     assert sub.late
@@ -164,11 +168,7 @@ async def test_late_submission_is_accepted_and_marked(ctx, world) -> None:
 async def test_correction_after_submission_goes_to_the_audit_trail(ctx, world) -> None:
     people, _ = world
     user = await linked_leader(ctx, world)
-    await user.send("/baocao")
-    for answer in ANSWERS:
-        await user.send(answer)
-    await user.click("Bỏ qua")
-    await user.click("Gửi")
+    await send_full_report(user)
     ctx.clock.set(ctx.clock.now() + timedelta(days=2))
     await user.send("/baocao")
     assert "đã gửi ngày 27/11/2026" in user.text and user.buttons[0] == "Xong"
@@ -292,11 +292,7 @@ async def test_expired_code_and_person_without_forms(ctx, world) -> None:
 async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> None:
     people, _ = world
     user = await linked_leader(ctx, world)
-    await user.send("/baocao")
-    for answer in ANSWERS:
-        await user.send(answer)
-    await user.click("Bỏ qua")
-    await user.click("Gửi")
+    await send_full_report(user)
     ctx.clock.set(vn_datetime(2026, 12, 22, 9))  # November closed on 20/12
     await user.send("/baocao")
     assert "Kỳ tới" in user.text  # nothing open for her
