@@ -35,7 +35,10 @@ PEOPLE_COLUMNS = {
     "phone": ("phone", "so dien thoai", "dien thoai"),
     "role": ("role", "vai tro", "chuc vu"),
     "unit_code": ("unit_code", "unit", "ma don vi", "don vi"),
+    # Where reminders go when she uses both: telegram or zalo; empty = the one used last.
+    "channel": ("channel", "preferred_channel", "kenh", "kenh nhac"),
 }
+CHANNELS = ("telegram", "zalo")
 ROLE_WORDS = {
     Role.BRANCH_LEADER: ("branch_leader", "chi hoi truong"),
     Role.COMMUNE_OFFICER: ("commune_officer", "can bo co so", "can bo hoi co so", "can bo xa"),
@@ -213,6 +216,8 @@ async def import_people(
             errors.append(f"{where}: unknown role '{row.get('role', '')}'")
         elif row.get("unit_code") not in units:
             errors.append(f"{where}: unknown unit code '{row.get('unit_code', '')}'")
+        elif fold(row.get("channel", "")) not in ("", *CHANNELS):
+            errors.append(f"{where}: channel must be empty, telegram or zalo")
         else:
             valid.append((row, role))
     if errors:
@@ -223,6 +228,7 @@ async def import_people(
         person = await session.scalar(
             select(Person).where(Person.full_name == row["full_name"], Person.unit_id == unit.id)
         )
+        channel = fold(row.get("channel", "")) or None
         if person is None:
             session.add(
                 Person(
@@ -231,11 +237,13 @@ async def import_people(
                     role=role,
                     unit_id=unit.id,
                     created_at=now,
+                    preferred_channel=channel,
                 )
             )
             result.created += 1
         else:
             person.role, person.phone = role, row.get("phone") or person.phone
+            person.preferred_channel = channel
             result.updated += 1
         if progress:
             progress(done)

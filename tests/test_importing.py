@@ -88,19 +88,27 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
     await import_units(session, catalog, units)
     people = tmp_path / "people.csv"
     people.write_text(
-        "Họ tên,Số điện thoại,Vai trò,Mã đơn vị\n"
-        "Nguyễn Thị Lan,0901234567,Chi hội trưởng,KH-KS-01-01\n"
-        "Trần Thị Mai,,cán bộ cơ sở,KH-KS-01\n",
+        "Họ tên,Số điện thoại,Vai trò,Mã đơn vị,Kênh\n"
+        "Nguyễn Thị Lan,0901234567,Chi hội trưởng,KH-KS-01-01,Zalo\n"
+        "Trần Thị Mai,,cán bộ cơ sở,KH-KS-01,\n",
         encoding="utf-8",
     )
     result = await import_people(session, people, now=NOW)
     assert result.created == 2
     lan = await session.scalar(select(Person).where(Person.full_name == "Nguyễn Thị Lan"))
     assert lan.role == Role.BRANCH_LEADER and lan.phone == "0901234567"
+    assert lan.preferred_channel == "zalo"
     bad = tmp_path / "bad.csv"
-    bad.write_text("full_name,role,unit_code\nAi Đó,thủ quỹ,KH\n", encoding="utf-8")
-    with pytest.raises(ImportFailed, match="row 2: unknown role"):
+    bad.write_text(
+        "full_name,role,unit_code,channel\nAi Đó,thủ quỹ,KH,\nBà Ba,cán bộ tỉnh,KH,Viber\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as caught:
         await import_people(session, bad, now=NOW)
+    assert caught.value.errors == [
+        "bad.csv row 2: unknown role 'thủ quỹ'",
+        "bad.csv row 3: channel must be empty, telegram or zalo",
+    ]
 
 
 async def test_unsupported_file(session, catalog, tmp_path: Path):

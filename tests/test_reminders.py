@@ -210,9 +210,10 @@ async def test_dispatcher_handles_429_5xx_timeouts_and_403(ctx, world) -> None:
     try:
         await queue_plain(ctx, everyone[:4])
         chats = [7000 + p.id for p in everyone[:4]]
+        # In queue order (Lan first): 403 for Lan, then 429, 502 and a timeout.
+        fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
         fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
         fake.fail_next("sendMessage", 502, "Bad Gateway")
-        fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
         # The fourth call takes longer than the 1 s client timeout.
         fake.delays["sendMessage"].extend([0, 0, 0, 2.0])
         dispatcher = Dispatcher(
@@ -248,9 +249,9 @@ async def test_dispatcher_handles_429_5xx_timeouts_and_403(ctx, world) -> None:
         ctx.clock.set(vn_datetime(2026, 11, 6, 9))
         await plan_and_queue(ctx)
         rows = await rows_by_key(ctx)
-        if int(blocked.chat_id) == 7000 + people.leader.id:
-            digest = rows[f"dig:{people.commune_officer.id}:thang_chi_hoi:{OCT}"]
-            assert "Không nhắn được cho: Chi hội thôn 1" in digest.payload["text"]
+        assert int(blocked.chat_id) == 7000 + people.leader.id
+        digest = rows[f"dig:{people.commune_officer.id}:thang_chi_hoi:{OCT}"]
+        assert "Không nhắn được cho: Chi hội thôn 1" in digest.payload["text"]
     finally:
         await bot.session.close()
         await fake.stop()
