@@ -144,7 +144,7 @@ def units_import(
 @people_app.command("import")
 def people_import(
     file: Path = typer.Argument(
-        ..., exists=True, help="CSV or XLSX: full_name, phone, role, unit_code"
+        ..., exists=True, help="CSV or XLSX: full_name, phone, role, unit_code [, channel]"
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check only; write nothing."),
 ) -> None:
