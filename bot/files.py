@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import mimetypes
 import secrets
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -36,13 +37,31 @@ class FileLinks:
         self.secret = secret
         self.clock = clock
         self.lifetime = lifetime
+        self._swept = 0.0
 
     def _signature(self, file_id: str, name: str, expires: int) -> str:
         message = f"{file_id}|{name}|{expires}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
 
+    def sweep(self) -> int:
+        """Deletes files whose links have all expired; returns how many folders went."""
+        cutoff = (self.clock.now() - self.lifetime).timestamp()
+        removed = 0
+        if not self.folder.is_dir():
+            return 0
+        for entry in self.folder.iterdir():
+            if entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        return removed
+
     def publish(self, data: bytes, name: str) -> str:
-        """Stores the file and returns a link valid for `lifetime`."""
+        """Stores the file and returns a link valid for `lifetime` (and sweeps old ones,
+        at most once an hour)."""
+        now = self.clock.now().timestamp()
+        if now - self._swept > 3600:
+            self._swept = now
+            self.sweep()
         file_id = secrets.token_urlsafe(12)
         target = self.folder / file_id
         target.mkdir(parents=True, exist_ok=True)

@@ -252,6 +252,12 @@ def test_signed_links_valid_expired_tampered(tmp_path, clock) -> None:
     assert links.check(file_id, "../x", params["exp"], params["sig"]) is None
     clock.set(clock.now() + timedelta(hours=3))
     assert links.check(file_id, name, params["exp"], params["sig"]) is None  # expired
+    # Expired files are removed from disk (the folder's time is the real clock's: age it).
+    import os
+
+    folder = tmp_path / file_id
+    os.utime(folder, (0, 0))
+    assert links.sweep() == 1 and not folder.exists()
 
 
 async def test_one_person_on_both_channels_reminded_where_she_was_last(
