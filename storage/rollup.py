@@ -142,12 +142,15 @@ async def totals_by_root(
         c: await _reported_totals(session, catalog, c, roots, period)
         for c in formula_names(indicator.formula or "")
     }
-    ids = {rid for values in parts.values() for rid in values}
+    return _derive(indicator.formula or "", parts)
+
+
+def _derive(formula: str, parts: dict[str, dict]) -> dict:
+    """A derived indicator per key (unit or period) from its components' values per key."""
+    keys = {k for values in parts.values() for k in values}
     return {
-        rid: evaluate_formula(
-            indicator.formula or "", {c: values.get(rid, 0.0) for c, values in parts.items()}
-        )
-        for rid in ids
+        k: evaluate_formula(formula, {c: values.get(k, 0.0) for c, values in parts.items()})
+        for k in keys
     }
 
 
@@ -178,13 +181,7 @@ async def totals_by_period(
             c: await totals_by_period(session, catalog, c, unit, period)
             for c in formula_names(indicator.formula or "")
         }
-        keys = {k for values in parts.values() for k in values}
-        return {
-            k: evaluate_formula(
-                indicator.formula or "", {c: v.get(k, 0.0) for c, v in parts.items()}
-            )
-            for k in keys
-        }
+        return _derive(indicator.formula or "", parts)
     if indicator.agg == Aggregation.SUM:
         kept = UnitPeriodTotal
         found = await session.execute(
