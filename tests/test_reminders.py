@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -177,11 +178,15 @@ async def linked_leaders(ctx, unit_id: int, count: int, first_chat: int) -> list
     return many
 
 
-async def start_fake() -> tuple[FakeTelegram, Bot, TelegramChannel]:
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
+    """A fake Telegram API and the real channel talking to it (1 s client timeout)."""
     fake = FakeTelegram()
     await fake.start()
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base), timeout=1))
-    return fake, bot, TelegramChannel(bot)
+    yield fake, TelegramChannel(bot)
+    await bot.session.close()
+    await fake.stop()
 
 
 async def queue_plain(ctx, people: list[Person], prefix: str = "t") -> None:
@@ -203,102 +208,90 @@ async def rows_by_key(ctx) -> dict[str, OutboxMessage]:
         return {r.key: r for r in (await session.scalars(select(OutboxMessage))).all()}
 
 
-async def test_dispatcher_handles_429_5xx_timeouts_and_403(ctx, world) -> None:
+async def test_dispatcher_handles_429_5xx_timeouts_and_403(ctx, world, telegram) -> None:
     people, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
-    fake, bot, channel = await start_fake()
-    try:
-        await queue_plain(ctx, everyone[:4])
-        chats = [7000 + p.id for p in everyone[:4]]
-        # In queue order (Lan first): 403 for Lan, then 429, 502 and a timeout.
-        fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
-        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-        fake.fail_next("sendMessage", 502, "Bad Gateway")
-        # The fourth call takes longer than the 1 s client timeout.
-        fake.delays["sendMessage"].extend([0, 0, 0, 2.0])
-        dispatcher = Dispatcher(
-            ctx.sessions,
-            {"telegram": channel},
-            ctx.clock,
-            paces={"telegram": ChannelPace(None, 0)},
-            concurrency=1,
+    fake, channel = telegram
+    await queue_plain(ctx, everyone[:4])
+    chats = [7000 + p.id for p in everyone[:4]]
+    # In queue order (Lan first): 403 for Lan, then 429, 502 and a timeout.
+    fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    fake.fail_next("sendMessage", 502, "Bad Gateway")
+    # The fourth call takes longer than the 1 s client timeout.
+    fake.delays["sendMessage"].extend([0, 0, 0, 2.0])
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        paces={"telegram": ChannelPace(None, 0)},
+        concurrency=1,
+    )
+    await dispatcher.run_once()
+    rows = await rows_by_key(ctx)
+    statuses = Counter(r.status for r in rows.values())
+    assert statuses == Counter({OutboxStatus.QUEUED: 3, OutboxStatus.BLOCKED: 1})
+    retry = [r for r in rows.values() if r.error and "retry after" in r.error]
+    assert len(retry) == 1 and retry[0].attempts == 0  # a 429 does not use up a try
+    assert retry[0].next_attempt_at == ctx.clock.now() + timedelta(seconds=1)
+    blocked = next(r for r in rows.values() if r.status == OutboxStatus.BLOCKED)
+    async with ctx.sessions() as session:
+        account = await session.scalar(
+            select(ChannelIdentity).where(ChannelIdentity.chat_id == blocked.chat_id)
         )
-        await dispatcher.run_once()
-        rows = await rows_by_key(ctx)
-        statuses = Counter(r.status for r in rows.values())
-        assert statuses == Counter({OutboxStatus.QUEUED: 3, OutboxStatus.BLOCKED: 1})
-        retry = [r for r in rows.values() if r.error and "retry after" in r.error]
-        assert len(retry) == 1 and retry[0].attempts == 0  # a 429 does not use up a try
-        assert retry[0].next_attempt_at == ctx.clock.now() + timedelta(seconds=1)
-        blocked = next(r for r in rows.values() if r.status == OutboxStatus.BLOCKED)
-        async with ctx.sessions() as session:
-            account = await session.scalar(
-                select(ChannelIdentity).where(ChannelIdentity.chat_id == blocked.chat_id)
-            )
-            assert account.unreachable
-        # Later, everything but the blocked one goes through.
-        ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
-        await dispatcher.run_once()
-        rows = await rows_by_key(ctx)
-        assert Counter(r.status for r in rows.values()) == Counter(
-            {OutboxStatus.SENT: 3, OutboxStatus.BLOCKED: 1}
-        )
-        delivered = {m["chat"]["id"] for m in fake.sent}
-        assert delivered == set(chats) - {int(blocked.chat_id)}
-        # The blocked leader is named in her officer's next digest.
-        ctx.clock.set(vn_datetime(2026, 11, 6, 9))
-        await plan_and_queue(ctx)
-        rows = await rows_by_key(ctx)
-        assert int(blocked.chat_id) == 7000 + people.leader.id
-        digest = rows[f"dig:{people.commune_officer.id}:thang_chi_hoi:{OCT}"]
-        assert "Không nhắn được cho: Chi hội thôn 1" in digest.payload["text"]
-    finally:
-        await bot.session.close()
-        await fake.stop()
+        assert account.unreachable
+    # Later, everything but the blocked one goes through.
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
+    await dispatcher.run_once()
+    rows = await rows_by_key(ctx)
+    assert Counter(r.status for r in rows.values()) == Counter(
+        {OutboxStatus.SENT: 3, OutboxStatus.BLOCKED: 1}
+    )
+    delivered = {m["chat"]["id"] for m in fake.sent}
+    assert delivered == set(chats) - {int(blocked.chat_id)}
+    # The blocked leader is named in her officer's next digest.
+    ctx.clock.set(vn_datetime(2026, 11, 6, 9))
+    await plan_and_queue(ctx)
+    rows = await rows_by_key(ctx)
+    assert int(blocked.chat_id) == 7000 + people.leader.id
+    digest = rows[f"dig:{people.commune_officer.id}:thang_chi_hoi:{OCT}"]
+    assert "Không nhắn được cho: Chi hội thôn 1" in digest.payload["text"]
 
 
-async def test_dispatcher_gives_up_after_the_limit(ctx, world) -> None:
+async def test_dispatcher_gives_up_after_the_limit(ctx, world, telegram) -> None:
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
-    fake, bot, channel = await start_fake()
-    try:
-        await queue_plain(ctx, everyone[:1])
-        dispatcher = Dispatcher(
-            ctx.sessions,
-            {"telegram": channel},
-            ctx.clock,
-            paces={"telegram": ChannelPace(None, 0)},
-            max_attempts=3,
-        )
-        for _ in range(3):
-            fake.fail_next("sendMessage", 500, "Internal Server Error")
-            await dispatcher.run_once()
-            ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
-        [row] = (await rows_by_key(ctx)).values()
-        assert row.status == OutboxStatus.FAILED and "Internal Server Error" in row.error
-        assert row.attempts == 3 and not fake.sent
-    finally:
-        await bot.session.close()
-        await fake.stop()
+    fake, channel = telegram
+    await queue_plain(ctx, everyone[:1])
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        paces={"telegram": ChannelPace(None, 0)},
+        max_attempts=3,
+    )
+    for _ in range(3):
+        fake.fail_next("sendMessage", 500, "Internal Server Error")
+        await dispatcher.run_once()
+        ctx.clock.set(ctx.clock.now() + timedelta(minutes=10))
+    [row] = (await rows_by_key(ctx)).values()
+    assert row.status == OutboxStatus.FAILED and "Internal Server Error" in row.error
+    assert row.attempts == 3 and not fake.sent
 
 
-async def test_quiet_hours_hold_at_dispatch(ctx, world) -> None:
+async def test_quiet_hours_hold_at_dispatch(ctx, world, telegram) -> None:
     _, everyone = world
-    fake, bot, channel = await start_fake()
-    try:
-        ctx.clock.set(vn_datetime(2026, 11, 3, 20, 59))
-        await queue_plain(ctx, everyone[:2])
-        ctx.clock.set(vn_datetime(2026, 11, 3, 21, 30))
-        dispatcher = Dispatcher(ctx.sessions, {"telegram": channel}, ctx.clock)
-        assert await dispatcher.run_once() == 0 and not fake.sent
-        ctx.clock.set(vn_datetime(2026, 11, 4, 7, 0))
-        assert await dispatcher.run_once() == 2
-    finally:
-        await bot.session.close()
-        await fake.stop()
+    fake, channel = telegram
+    ctx.clock.set(vn_datetime(2026, 11, 3, 20, 59))
+    await queue_plain(ctx, everyone[:2])
+    ctx.clock.set(vn_datetime(2026, 11, 3, 21, 30))
+    dispatcher = Dispatcher(ctx.sessions, {"telegram": channel}, ctx.clock)
+    assert await dispatcher.run_once() == 0 and not fake.sent
+    ctx.clock.set(vn_datetime(2026, 11, 4, 7, 0))
+    assert await dispatcher.run_once() == 2
 
 
-async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world) -> None:
+async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world, telegram) -> None:
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
     many = await linked_leaders(ctx, everyone[0].unit_id, 60, 80_000)
@@ -306,125 +299,113 @@ async def test_crash_mid_fan_out_resends_at_most_the_in_flight(ctx, world) -> No
     await queue_plain(ctx, many[:25])
     await queue_plain(ctx, many)
     assert len(await rows_by_key(ctx)) == 60
-    fake, bot, channel = await start_fake()
+    fake, channel = telegram
     in_flight = 4
-    try:
-        for _ in range(200):
-            fake.delays["sendMessage"].append(0.05)
-        dispatcher = Dispatcher(
-            ctx.sessions,
-            {"telegram": channel},
-            ctx.clock,
-            batch=20,
-            paces={"telegram": ChannelPace(None, 0)},
-            concurrency=in_flight,
-        )
-        task = asyncio.create_task(dispatcher.run_forever(idle_seconds=0.05))
-        while len(fake.sent) < 25:
-            await asyncio.sleep(0.01)
-        task.cancel()  # the process dies with messages in flight
-        await asyncio.gather(task, return_exceptions=True)
-        ctx.clock.set(ctx.clock.now() + timedelta(minutes=6))
-        restarted = Dispatcher(
-            ctx.sessions,
-            {"telegram": channel},
-            ctx.clock,
-            batch=20,
-            paces={"telegram": ChannelPace(None, 0)},
-            concurrency=in_flight,
-        )
-        assert await restarted.recover_stale() > 0
-        while await restarted.run_once():
-            pass
-        received = Counter(m["chat"]["id"] for m in fake.sent)
-        assert set(received) == {80_000 + p.id for p in many}  # nobody missed
-        duplicates = sum(n - 1 for n in received.values())
-        assert duplicates <= in_flight
-        async with ctx.sessions() as session:
-            counts = await status_counts(session)
-        assert counts["telegram"][OutboxStatus.SENT] == 60
-    finally:
-        await bot.session.close()
-        await fake.stop()
+    for _ in range(200):
+        fake.delays["sendMessage"].append(0.05)
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        batch=20,
+        paces={"telegram": ChannelPace(None, 0)},
+        concurrency=in_flight,
+    )
+    task = asyncio.create_task(dispatcher.run_forever(idle_seconds=0.05))
+    while len(fake.sent) < 25:
+        await asyncio.sleep(0.01)
+    task.cancel()  # the process dies with messages in flight
+    await asyncio.gather(task, return_exceptions=True)
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=6))
+    restarted = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        batch=20,
+        paces={"telegram": ChannelPace(None, 0)},
+        concurrency=in_flight,
+    )
+    assert await restarted.recover_stale() > 0
+    while await restarted.run_once():
+        pass
+    received = Counter(m["chat"]["id"] for m in fake.sent)
+    assert set(received) == {80_000 + p.id for p in many}  # nobody missed
+    duplicates = sum(n - 1 for n in received.values())
+    assert duplicates <= in_flight
+    async with ctx.sessions() as session:
+        counts = await status_counts(session)
+    assert counts["telegram"][OutboxStatus.SENT] == 60
 
 
-async def test_rate_is_held_while_the_server_answers_429(ctx, world) -> None:
+async def test_rate_is_held_while_the_server_answers_429(ctx, world, telegram) -> None:
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
     many = await linked_leaders(ctx, everyone[0].unit_id, 120, 90_000)
     await queue_plain(ctx, many)
-    fake, bot, channel = await start_fake()
-    try:
-        fake.random_429 = 0.02
-        rate = 30.0
-        dispatcher = Dispatcher(
-            ctx.sessions,
-            {"telegram": channel},
-            ctx.clock,
-            batch=200,
-            paces={"telegram": ChannelPace(rate, 1.0)},
-            concurrency=10,
-        )
-        started = asyncio.get_running_loop().time()
-        while len(fake.sent) < 120:
-            if not await dispatcher.run_once():
-                await asyncio.sleep(0.05)
-                ctx.clock.set(ctx.clock.now() + timedelta(seconds=1))
-            assert asyncio.get_running_loop().time() - started < 30
-        times = sorted(fake.sent_times)
-        # Never faster than the pace, but for a catch-up of at most 0.2 s of slots: any 30
-        # consecutive sends span at least 29/30 s less that.
-        spans = [times[i + 29] - times[i] for i in range(len(times) - 29)]
-        assert min(spans) >= 29 / rate - 0.2 - 0.05
-        # And at the pace between the pauses the 429s imposed: gaps over 0.5 s are pauses.
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        working = sum(g for g in gaps if g < 0.5)
-        achieved = sum(1 for g in gaps if g < 0.5) / working
-        assert achieved == pytest.approx(rate, rel=0.1)
-        answered_429 = len([m for m, _ in fake.calls if m == "sendMessage"]) - len(fake.sent)
-        assert answered_429 >= 1  # the server did push back, and the pace held anyway
-    finally:
-        await bot.session.close()
-        await fake.stop()
+    fake, channel = telegram
+    fake.random_429 = 0.02
+    rate = 30.0
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        batch=200,
+        paces={"telegram": ChannelPace(rate, 1.0)},
+        concurrency=10,
+    )
+    started = asyncio.get_running_loop().time()
+    while len(fake.sent) < 120:
+        if not await dispatcher.run_once():
+            await asyncio.sleep(0.05)
+            ctx.clock.set(ctx.clock.now() + timedelta(seconds=1))
+        assert asyncio.get_running_loop().time() - started < 30
+    times = sorted(fake.sent_times)
+    # Never faster than the pace, but for a catch-up of at most 0.2 s of slots: any 30
+    # consecutive sends span at least 29/30 s less that.
+    spans = [times[i + 29] - times[i] for i in range(len(times) - 29)]
+    assert min(spans) >= 29 / rate - 0.2 - 0.05
+    # And at the pace between the pauses the 429s imposed: gaps over 0.5 s are pauses.
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    working = sum(g for g in gaps if g < 0.5)
+    achieved = sum(1 for g in gaps if g < 0.5) / working
+    assert achieved == pytest.approx(rate, rel=0.1)
+    answered_429 = len([m for m, _ in fake.calls if m == "sendMessage"]) - len(fake.sent)
+    assert answered_429 >= 1  # the server did push back, and the pace held anyway
 
 
-async def test_two_dispatchers_never_send_twice(ctx, world, db_url) -> None:
+async def test_two_dispatchers_never_send_twice(ctx, world, db_url, telegram) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("several dispatchers need PostgreSQL (SKIP LOCKED); SQLite runs one")
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))
     many = await linked_leaders(ctx, everyone[0].unit_id, 200, 60_000)
     await queue_plain(ctx, many)
-    fake, bot, channel = await start_fake()
-    try:
-        for _ in range(400):
-            fake.delays["sendMessage"].append(0.005)
-        dispatchers = [
-            Dispatcher(
-                ctx.sessions,
-                {"telegram": channel},
-                ctx.clock,
-                batch=15,
-                paces={"telegram": ChannelPace(None, 0)},
-                concurrency=5,
-            )
-            for _ in range(3)
-        ]
+    fake, channel = telegram
+    for _ in range(400):
+        fake.delays["sendMessage"].append(0.005)
+    dispatchers = [
+        Dispatcher(
+            ctx.sessions,
+            {"telegram": channel},
+            ctx.clock,
+            batch=15,
+            paces={"telegram": ChannelPace(None, 0)},
+            concurrency=5,
+        )
+        for _ in range(3)
+    ]
 
-        async def drain(d: Dispatcher) -> None:
-            while await d.run_once():
-                pass
+    async def drain(d: Dispatcher) -> None:
+        while await d.run_once():
+            pass
 
-        await asyncio.gather(*(drain(d) for d in dispatchers))
-        received = Counter(m["chat"]["id"] for m in fake.sent)
-        assert len(received) == 200 and max(received.values()) == 1
-        async with ctx.sessions() as session:
-            sent = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.SENT)
-            )
-        assert sent == 200
-    finally:
-        await bot.session.close()
-        await fake.stop()
+    await asyncio.gather(*(drain(d) for d in dispatchers))
+    received = Counter(m["chat"]["id"] for m in fake.sent)
+    assert len(received) == 200 and max(received.values()) == 1
+    async with ctx.sessions() as session:
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENT)
+        )
+    assert sent == 200

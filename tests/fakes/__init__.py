@@ -32,3 +32,27 @@ class ReplyLog:
             count = len(self.sent_to(chat_id))
             await asyncio.sleep(quiet)
         return self.sent_to(chat_id)[already:]
+
+
+async def post_or_queue(
+    fake: Any,
+    user_id: Any,
+    update: dict[str, Any],
+    webhook: str | None,
+    body: dict[str, Any],
+    headers: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Delivers an update by webhook (POST `body`) or by the fake's polling queue, then waits
+    for the bot's replies to that user."""
+    from aiohttp import ClientSession
+
+    before = len(fake.sent_to(user_id))
+    if webhook:
+        async with (
+            ClientSession() as http,
+            http.post(webhook, json=body, headers=headers) as response,
+        ):
+            assert response.status == 200, response.status
+    else:
+        fake.queue(update)
+    return await fake.wait_for_replies(user_id, before)

@@ -14,9 +14,9 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import web
 
-from tests.fakes import ReplyLog
+from tests.fakes import ReplyLog, post_or_queue
 
 TOKEN = "123456:TEST-token"
 
@@ -196,17 +196,10 @@ class TelegramUser:
         self.replies: list[dict[str, Any]] = []
 
     async def deliver(self, update: dict) -> list[dict[str, Any]]:
-        before = len(self.fake.sent_to(self.user_id))
-        if self.webhook:
-            headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret or ""}
-            async with (
-                ClientSession() as http,
-                http.post(self.webhook, json=update, headers=headers) as response,
-            ):
-                assert response.status == 200, response.status
-        else:
-            self.fake.queue(update)
-        self.replies = await self.fake.wait_for_replies(self.user_id, before)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret or ""}
+        self.replies = await post_or_queue(
+            self.fake, self.user_id, update, self.webhook, update, headers
+        )
         return self.replies
 
     async def send(self, text: str) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import web
 
-from tests.fakes import ReplyLog
+from tests.fakes import ReplyLog, post_or_queue
 
 TOKEN = "1234567890:zalo-test-secret"
 
@@ -161,19 +161,11 @@ class ZaloUser:
         self.replies: list[dict[str, Any]] = []
 
     async def deliver(self, update: dict[str, Any]) -> list[dict[str, Any]]:
-        before = len(self.fake.sent_to(self.user_id))
-        if self.webhook:
-            body = {"ok": True, "result": update} if self.wrapped else update
-            async with (
-                ClientSession() as http,
-                http.post(
-                    self.webhook, json=body, headers={"X-Bot-Api-Secret-Token": self.secret or ""}
-                ) as response,
-            ):
-                assert response.status == 200, response.status
-        else:
-            self.fake.queue(update)
-        self.replies = await self.fake.wait_for_replies(self.user_id, before)
+        body = {"ok": True, "result": update} if self.wrapped else update
+        headers = {"X-Bot-Api-Secret-Token": self.secret or ""}
+        self.replies = await post_or_queue(
+            self.fake, self.user_id, update, self.webhook, body, headers
+        )
         return self.replies
 
     async def send(self, text: str) -> list[dict[str, Any]]:
