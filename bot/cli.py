@@ -156,18 +156,21 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
     from storage.migrate import revisions
     from storage.models import OrgUnit
 
+    url = ctx.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    where = "its folder exists" if sqlite else "the database server is running"
+    cannot = f"Cannot open the database {_masked(ctx.settings.database_url)}"
+    folder = Path(url.database or "").parent
+    if sqlite and url.database not in (None, "", ":memory:") and not folder.is_dir():
+        raise CliError(
+            f"{cannot} (the folder {folder} does not exist): check DATABASE_URL and that {where}."
+        )
     try:
         current, head = await revisions(ctx.engine)
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        where = (
-            "its folder exists"
-            if ctx.engine.url.get_backend_name() == "sqlite"
-            else ("the database server is running")
-        )
         raise CliError(
-            f"Cannot open the database {_masked(ctx.settings.database_url)} "
-            f"({reason[0] if reason else type(exc).__name__}): check DATABASE_URL "
+            f"{cannot} ({reason[0] if reason else type(exc).__name__}): check DATABASE_URL "
             f"and that {where}."
         ) from exc
     if not schema:
@@ -604,7 +607,7 @@ def invite(
     else:
         for row in rows:
             typer.echo("  ".join(row))
-    console.print(
+    typer.echo(
         f"{len(rows)} invitations"
         + (f" written to {out}" if out else "")
         + f": {len(rows) - kept} new, {kept} unused from before"
@@ -702,7 +705,6 @@ def run() -> None:
     gets the demo province; with your own configuration, an empty one gets the first steps."""
     from sqlalchemy import func, select
 
-    from bot.app import run_bot
     from storage.db import transaction
     from storage.demo import build_demo
     from storage.migrate import upgrade
@@ -731,6 +733,8 @@ def run() -> None:
     settings = get_settings()
     if settings.telegram_bot_token or settings.zalo_bot_token:
         import logging
+
+        from bot.app import run_bot  # slow to import: only once the checks have passed
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

@@ -320,6 +320,9 @@ def load_catalog(folder: Path) -> Catalog:
     if problems:
         raise ConfigError(problems)
     problems.extend(catalog_checks.check_documents(folder, docs))
+    # Items that fail to parse, or share a code, would shift what the later checks point at.
+    unsound = catalog_checks.duplicate_codes(folder, docs)
+    shape_problems = len(problems)
 
     def parse_list(name: str, key: str, model: type[BaseModel]) -> list[Any]:
         data, lines = docs[name]
@@ -346,8 +349,8 @@ def load_catalog(folder: Path) -> Catalog:
     forms: list[Form] = parse_list("forms.yaml", "forms", Form)
     targets: list[Target] = parse_list("targets.yaml", "targets", Target)
     terms: list[TermConfig] = parse_list("targets.yaml", "terms", TermConfig)
-    if problems:
-        raise ConfigError(problems)
+    if unsound or len(problems) > shape_problems:
+        raise ConfigError(problems + unsound)
 
     hierarchy_doc = docs["hierarchy.yaml"][0] or {}
     catalog = Catalog(

@@ -60,7 +60,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def check_documents(folder: Path, docs: Docs) -> list[str]:
-    """Unknown top-level keys and duplicate codes, found in the YAML before it is parsed."""
+    """Unknown top-level keys and a missing province code, found before the YAML is parsed."""
     problems: list[str] = []
     where = _Where(folder, docs)
     for name, known in KNOWN_KEYS.items():
@@ -86,6 +86,13 @@ def check_documents(folder: Path, docs: Docs) -> list[str]:
             f"{folder / 'hierarchy.yaml'}:1: province: missing; write the code of the "
             "province's own unit (as in the units file), e.g. province: KH"
         )
+    return problems
+
+
+def duplicate_codes(folder: Path, docs: Docs) -> list[str]:
+    """Codes used twice in one list: the second item would silently replace the first."""
+    problems: list[str] = []
+    where = _Where(folder, docs)
     for name, key, noun in CODED_LISTS:
         data = docs.get(name, (None, {}))[0]
         items = data.get(key) if isinstance(data, dict) else None
