@@ -446,8 +446,8 @@ def report_export(
     from handlers import staff
 
     output_path(out, (".xlsx",))
-    message = run_with_context(lambda ctx: staff.cli_export(ctx, out, period, unit))
-    typer.echo(message)
+    caption = run_with_context(lambda ctx: staff.cli_export(ctx, out, period, unit))
+    typer.echo(f"Wrote {out}: {caption}")
 
 
 @report_app.command("chart")
@@ -461,7 +461,8 @@ def report_chart(
     from handlers import staff
 
     output_path(out, (".png",))
-    typer.echo(run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit)))
+    title = run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit))
+    typer.echo(f"Wrote {out}: {title}")
 
 
 def _moment(text: str | None) -> Any:

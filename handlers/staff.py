@@ -265,7 +265,7 @@ async def cli_export(ctx: AppContext, out: Path, period_text: str, code: str | N
         unit = await _cli_unit(session, ctx, code)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         out.write_bytes(await build_workbook(session, ctx.catalog, unit, period, today))
-        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name) + f" → {out}"
+        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name)
 
 
 async def cli_chart(
@@ -281,4 +281,4 @@ async def cli_chart(
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
         png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
         out.write_bytes(png)
-        return f"{title.replace(chr(10), ' – ')} → {out}"
+        return title.replace("\n", " – ")

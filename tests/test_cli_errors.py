@@ -326,6 +326,12 @@ def test_unknown_indicator_period_unit_form(cli: Cli, args: list[str], line: str
     fails(cli, args, [line])
 
 
+def test_files_written_are_named_in_english_like_every_cli_message(cli: Cli) -> None:
+    result = cli("report", "export", "kh.xlsx", "--period", "năm 2026")
+    assert (result.exit_code, result.output.split(":")[0]) == (0, "Wrote kh.xlsx")
+    assert Path("kh.xlsx").stat().st_size > 0
+
+
 def test_debug_shows_the_traceback(cli: Cli) -> None:
     result = cli("--debug", "report", "total", "khong co gi")
     assert result.exit_code == 1
