@@ -110,14 +110,14 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
                         session, ctx.catalog, file, dry_run=dry_run, progress=step
                     )
                 return await import_people(
-                    session, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
+                    session, ctx.catalog, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
                 )
 
     try:
         result = run_with_context(work)
     except ImportFailed as exc:
         for line in exc.errors:
-            console.print(f"[red]{line}[/red]")
+            typer.echo(line, err=True)  # one line each, unwrapped: the operator may grep them
         fail(f"Nothing was imported: {len(exc.errors)} error(s).")
         return
     verb = "Would import" if dry_run else "Imported"
