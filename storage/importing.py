@@ -83,14 +83,20 @@ NOT_A_TABLE = (
 )
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """Every row of the first sheet of a workbook, or of a CSV / tab-separated text file."""
+def read_table(path: Path, sheet: str | None = None) -> list[list[str]]:
+    """Every row of a CSV / tab-separated text file, or of a workbook's sheet (the one named
+    `sheet`, diacritics and case ignored, else the first), as text."""
+    return [[_cell_text(c) for c in row] for row in read_cells(path, sheet)]
+
+
+def read_cells(path: Path, sheet: str | None = None) -> list[list[object]]:
+    """Like `read_table`, but a workbook's numbers stay numbers (12.345 is not 12345)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed([f"{path.name}: cannot be read ({exc.strerror})"]) from exc
     if data.startswith(b"PK\x03\x04"):
-        return _read_workbook(path, data)
+        return _read_workbook(path, data, sheet)
     if data.startswith(_XLS_OLD):
         raise ImportFailed(
             [
@@ -98,10 +104,10 @@ def read_table(path: Path) -> list[list[str]]:
                 "save it as .xlsx or as CSV UTF-8"
             ]
         )
-    return _read_text(path, _decode(path, data))
+    return list(_read_text(path, _decode(path, data)))
 
 
-def _read_workbook(path: Path, data: bytes) -> list[list[str]]:
+def _read_workbook(path: Path, data: bytes, sheet: str | None) -> list[list[object]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -109,8 +115,9 @@ def _read_workbook(path: Path, data: bytes) -> list[list[str]]:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"]) from exc
-    sheet = book.worksheets[0]
-    return [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    named = [ws for ws in book.worksheets if sheet and fold(ws.title) == fold(sheet[:31])]
+    chosen = (named or book.worksheets)[0]
+    return [list(row) for row in chosen.iter_rows(values_only=True)]
 
 
 def _cell_text(value: object) -> str:
@@ -152,26 +159,20 @@ def _looks_like_text(text: str) -> bool:
     return controls <= len(text[:4096]) // 100
 
 
-def _read_text(path: Path, text: str) -> list[list[str]]:
+def _read_text(path: Path, text: str) -> list[list[object]]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Excel writes ";" where the decimal mark is a comma (Vietnamese Windows) and tabs in
     # "Unicode text": the header line says which one this file uses.
     delimiter = max(("\t", ";", ","), key=first.count) if first else ","
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise ImportFailed([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
 
 
-@dataclass
-class Header:
-    index: dict[str, int]  # column name -> position
-    line: int  # row number of the header, as the operator sees it
-
-
 def find_columns(
-    name: str, header: list[str], columns: Columns, required: tuple[str, ...], line: int = 1
-) -> Header:
+    name: str, header: list[str], columns: Columns, required: tuple[str, ...]
+) -> dict[str, int]:
     """Matches a header row to the known columns (any alias, diacritics and case ignored).
 
     A misspelt column is named with the one it probably means, and a missing one with what
@@ -206,7 +207,7 @@ def find_columns(
         errors.append(f"{name}: {what} (the header row has: {found})")
     if errors:
         raise ImportFailed(errors)
-    return Header(index, line)
+    return index
 
 
 def read_rows(
@@ -217,7 +218,7 @@ def read_rows(
     start = next((i for i, r in enumerate(raw) if any(v.strip() for v in r)), None)
     if start is None:
         raise ImportFailed([f"{path.name}: the file is empty"])
-    header = find_columns(path.name, raw[start], columns, required, start + 1)
+    index = find_columns(path.name, raw[start], columns, required)
     out = []
     for number, values in enumerate(raw[start + 1 :], start=start + 2):
         if not any(v.strip() for v in values):
@@ -225,10 +226,7 @@ def read_rows(
         out.append(
             (
                 number,
-                {
-                    k: (values[i].strip() if i < len(values) else "")
-                    for k, i in header.index.items()
-                },
+                {k: (values[i].strip() if i < len(values) else "") for k, i in index.items()},
             )
         )
     return out
