@@ -341,3 +341,53 @@ def test_dry_run_writes_nothing(db: Path, tmp_path: Path) -> None:
     code, out = invoke("units", "import", "--dry-run", str(file))
     assert (code, out.strip()) == (0, "Would import 2 rows: 2 new, 0 updated.")
     assert snapshot(db) == before
+
+
+# ---- past reports -------------------------------------------------------------------------
+
+
+def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Mã đơn vị", "Kỳ", "hv_moi", "Hội viên ra khỏi tổ chức", "Tổng số hội viên hiện có"])
+    ws.append(["KH-KS-01-01", "tháng 10/2026", 3, "1.500", 120])
+    ws.append(["KH-KS-01-01", "tháng 13/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-09", "tháng 9/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-01", "quý 3/2026", 1, 0, 120])
+    path = tmp_path / "cu.xlsx"
+    wb.save(path)
+    before = snapshot(db)
+    for extra in ([], ["--dry-run"]):
+        code, out = invoke("reports", "import", *extra, "--form", "thang_chi_hoi", str(path))
+        assert code == 1
+        assert out.splitlines() == [
+            "cu.xlsx row 3 column B: cannot read the period 'tháng 13/2026' (write it like "
+            '"quý 3/2026" or "tháng 10/2026")',
+            "cu.xlsx row 4: no unit has the code 'KH-KS-01-09'",
+            "cu.xlsx row 5 column B: form thang_chi_hoi is reported by month; 'quý 3/2026' is a "
+            "quarter",
+            "Nothing was imported: 3 error(s).",
+        ]
+    code, out = invoke(
+        "reports", "import", "--form", "thang", "--period", "tháng 10/2026", str(path)
+    )
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so)",
+            "Nothing was imported: 1 error(s).",
+        ],
+    )
+    assert snapshot(db) == before
+    ws.delete_rows(3, 3)
+    wb.save(path)
+    code, out = invoke("reports", "import", "--form", "thang_chi_hoi", str(path))
+    assert (code, out) == (0, "Imported 1 reports, 3 values new or changed.")
+    with sqlite3.connect(db) as conn:
+        audit = conn.execute("SELECT action, indicator_code, new_value FROM audit_entries")
+        assert sorted(audit.fetchall(), key=repr) == [
+            ("import", "hv_moi", "3"),
+            ("import", "hv_ra", "1500"),
+            ("import", "tong_hoi_vien", "120"),
+            ("submit", None, None),
+        ]
