@@ -354,6 +354,7 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
     ws.append(["KH-KS-01-01", "tháng 13/2026", 1, 0, 120])
     ws.append(["KH-KS-01-09", "tháng 9/2026", 1, 0, 120])
     ws.append(["KH-KS-01-01", "quý 3/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-01", "Tháng 10 / 2026", 1, 0, 120])
     path = tmp_path / "cu.xlsx"
     wb.save(path)
     before = snapshot(db)
@@ -366,7 +367,8 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
             "cu.xlsx row 4: no unit has the code 'KH-KS-01-09'",
             "cu.xlsx row 5 column B: form thang_chi_hoi is reported by month; 'quý 3/2026' is a "
             "quarter",
-            "Nothing was imported: 3 error(s).",
+            "cu.xlsx row 6: KH-KS-01-01, tháng 10/2026 is already on row 2",
+            "Nothing was imported: 4 error(s).",
         ]
     code, out = invoke(
         "reports", "import", "--form", "thang", "--period", "tháng 10/2026", str(path)
@@ -379,7 +381,7 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
         ],
     )
     assert snapshot(db) == before
-    ws.delete_rows(3, 3)
+    ws.delete_rows(3, 4)
     wb.save(path)
     code, out = invoke("reports", "import", "--form", "thang_chi_hoi", str(path))
     assert (code, out) == (0, "Imported 1 reports, 3 values new or changed.")
