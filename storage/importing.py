@@ -173,7 +173,7 @@ def _read_text(path: Path, text: str) -> list[list[object]]:
 def find_columns(
     name: str, header: list[str], columns: Columns, required: tuple[str, ...]
 ) -> dict[str, int]:
-    """Matches a header row to the known columns (any alias, diacritics and case ignored).
+    """Where each known column is in a header row (any alias; diacritics and case ignored).
 
     A misspelt column is named with the one it probably means, and a missing one with what
     the header row has, all at once."""
@@ -183,9 +183,10 @@ def find_columns(
         for i, h in enumerate(folded):
             if h in aliases and column not in index:
                 index[column] = i
-    known = {i for i in index.values()}
+    known = set(index.values())
     aliases = {alias: column for column, names in columns.items() for alias in names}
     errors: list[str] = []
+    guessed: set[str] = set()  # misspelt: already named, not reported missing as well
     for i, h in enumerate(folded):
         if i in known or not h:
             continue
@@ -195,8 +196,8 @@ def find_columns(
                 f"{name}: column '{header[i].strip()}' is not known; "
                 f"did you mean '{aliases[close[0]]}'?"
             )
-            index.setdefault(f"?{aliases[close[0]]}", i)
-    missing = [c for c in required if c not in index and f"?{c}" not in index]
+            guessed.add(aliases[close[0]])
+    missing = [c for c in required if c not in index and c not in guessed]
     if missing:
         found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
         what = (
@@ -403,7 +404,8 @@ async def import_people(
     levels_present = {u.level for u in units.values()}
     unit_codes = {u.id: c for c, u in units.items()}
     people = list((await session.scalars(select(Person))).all())
-    by_phone = {p.phone: p for p in people if p.phone}
+    # Phones stored before they were normalised are compared as they would be now.
+    by_phone = {normalize_phone(p.phone) or p.phone: p for p in people if p.phone}
     role_of = {w: role for role, words in ROLE_WORDS.items() for w in words}
     errors: list[str] = []
     phones: dict[str, int] = {}
