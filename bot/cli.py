@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
+from storage.importing import ImportFailed, UnreadableFile
 
 
 class CliError(Exception):
@@ -59,6 +60,7 @@ db_app = typer.Typer(help="Database schema.")
 config_app = typer.Typer(help="The operator's configuration files.")
 units_app = typer.Typer(help="Organisation units.")
 people_app = typer.Typer(help="People and their roles.")
+reports_app = typer.Typer(help="Past reports brought in from Excel.")
 report_app = typer.Typer(help="Totals, progress and completeness, as the staff see them.")
 reminders_app = typer.Typer(help="Reminders and digests on the reporting schedule.")
 outbox_app = typer.Typer(help="The queue of messages the bot sends unasked.")
@@ -66,6 +68,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(units_app, name="units")
 app.add_typer(people_app, name="people")
+app.add_typer(reports_app, name="reports")
 app.add_typer(report_app, name="report")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(outbox_app, name="outbox")
@@ -343,7 +346,7 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     from openpyxl.utils.exceptions import InvalidFileException
 
     from storage.db import transaction
-    from storage.importing import ImportFailed, import_people, import_units, read_rows
+    from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
         try:
@@ -365,19 +368,25 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
                         session, ctx.catalog, file, dry_run=dry_run, progress=step
                     )
                 return await import_people(
-                    session, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
+                    session, ctx.catalog, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
                 )
 
     try:
         result = run_with_context(work, units=False)
     except ImportFailed as exc:
-        raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).") from exc
+        _refused(exc)
     verb = "Would import" if dry_run else "Imported"
     console.print(
         f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
         + (f", {result.moved} moved" if result.moved else "")
         + "."
     )
+
+
+def _refused(exc: ImportFailed) -> NoReturn:
+    if isinstance(exc, UnreadableFile):
+        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
 @units_app.command("import")
@@ -402,6 +411,51 @@ def people_import(
 ) -> None:
     """Import people with their role and unit."""
     _import("people", file, dry_run)
+
+
+@reports_app.command("import")
+def reports_import(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="XLSX or CSV: one row per unit (code, or its names by level), one column per "
+        "question (indicator code or label); a workbook from `hoibot report export` works",
+    ),
+    form: str = typer.Option(..., "--form", help="Form code (forms.yaml)"),
+    period: str = typer.Option(
+        None, help='e.g. "quý 3/2026", "tháng 10/2026"; or a "kỳ" column in the file'
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check only; write nothing."),
+) -> None:
+    """Import past reports; each one counts as sent, with an audit entry per value."""
+    from handlers.reports_import import import_reports
+    from storage.db import transaction
+
+    async def work(ctx: AppContext) -> Any:
+        async with transaction(ctx.sessions) as session:
+            return await import_reports(
+                session,
+                ctx.catalog,
+                file,
+                form,
+                period,
+                today=ctx.clock.today(),
+                now=ctx.clock.now(),
+                dry_run=dry_run,
+            )
+
+    try:
+        result = run_with_context(work)
+    except ImportFailed as exc:
+        _refused(exc)
+    for line in result.warnings:
+        typer.echo(line, err=True)
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(
+        f"{verb} {result.reports} reports, {result.values} values new or changed"
+        + (f"; {result.skipped} subtotal rows passed over" if result.skipped else "")
+        + "."
+    )
 
 
 @report_app.command("progress")
