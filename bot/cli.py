@@ -340,22 +340,11 @@ def _is_demo_config() -> bool:
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
-    import csv
-    from zipfile import BadZipFile
-
-    from openpyxl.utils.exceptions import InvalidFileException
-
     from storage.db import transaction
     from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        try:
-            total = len(read_rows(file, {}))
-        except (UnicodeError, BadZipFile, InvalidFileException, csv.Error) as exc:
-            raise CliError(
-                f"{file}: cannot be read as a CSV text file or an Excel workbook ({exc}); "
-                "save it from Excel as .xlsx or as CSV UTF-8."
-            ) from exc
+        total = len(read_rows(file, {}))
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
