@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
+
+if TYPE_CHECKING:
+    from storage.importing import ImportFailed
 
 
 class CliError(Exception):
@@ -337,22 +340,11 @@ def _is_demo_config() -> bool:
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
-    import csv
-    from zipfile import BadZipFile
-
-    from openpyxl.utils.exceptions import InvalidFileException
-
     from storage.db import transaction
     from storage.importing import ImportFailed, import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        try:
-            total = len(read_rows(file, {}))
-        except (UnicodeError, BadZipFile, InvalidFileException, csv.Error) as exc:
-            raise CliError(
-                f"{file}: cannot be read as a CSV text file or an Excel workbook ({exc}); "
-                "save it from Excel as .xlsx or as CSV UTF-8."
-            ) from exc
+        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -371,7 +363,7 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     try:
         result = run_with_context(work, units=False)
     except ImportFailed as exc:
-        _refused(exc.errors)
+        _refused(exc)
     verb = "Would import" if dry_run else "Imported"
     console.print(
         f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
@@ -380,8 +372,10 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     )
 
 
-def _refused(errors: list[str]) -> NoReturn:
-    raise CliError(*errors, f"Nothing was imported: {len(errors)} error(s).")
+def _refused(exc: ImportFailed) -> NoReturn:
+    if exc.unreadable:
+        raise CliError(*exc.errors)
+    raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
 @units_app.command("import")
@@ -443,7 +437,7 @@ def reports_import(
     try:
         result = run_with_context(work)
     except ImportFailed as exc:
-        _refused(exc.errors)
+        _refused(exc)
     for line in result.warnings:
         typer.echo(line, err=True)
     verb = "Would import" if dry_run else "Imported"
