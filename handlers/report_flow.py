@@ -391,7 +391,10 @@ async def _year_to_date_line(turn: Turn, form: Form) -> str:
         for c, v in totals.items()
         if v
     ][:3]
-    return vi.YEAR_TO_DATE.format(year=turn.today.year, items="; ".join(items)) if items else ""
+    if not items:
+        return ""
+    level = catalog.level_word(turn.unit.level)
+    return vi.YEAR_TO_DATE.format(year=turn.today.year, level=level, items="; ".join(items))
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -463,7 +466,9 @@ async def _implausible(
     assert turn.unit is not None
     members = turn.unit.member_count
     if indicator.per_member and members and value > members:
-        return vi.CONFIRM_WHY_MEMBERS.format(members=vi.format_number(members))
+        return vi.CONFIRM_WHY_MEMBERS.format(
+            level=turn.ctx.catalog.level_word(turn.unit.level), members=vi.format_number(members)
+        )
     last = (await _last_values(turn, form, sub)).get(indicator.code)
     if isinstance(last, float) and value >= 50 and value > 5 * max(last, 2):
         return vi.CONFIRM_WHY_HISTORY.format(last=_show(indicator, last))

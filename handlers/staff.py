@@ -26,7 +26,7 @@ from schedules.periods import (
 )
 from storage import progress as progress_service
 from storage import rollup
-from storage.catalog import Catalog, Form, Indicator
+from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import OrgUnit
 from storage.rollup import Share
 from storage.units import find_units, unit_by_code
@@ -96,6 +96,8 @@ async def total_parts(
     period: Period,
 ) -> tuple[list[str], list[Share]]:
     """The headline (total, change from the previous period) and the breakdown rows."""
+    if indicator.type == IndicatorType.TEXT:
+        return [vi.TOTAL_TEXT.format(label=indicator.label)], []
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (

@@ -179,7 +179,12 @@ async def mobaocao(turn: Turn, args: str) -> None:
     form = next((f for f in forms if f.periodicity == period.kind), form)
     key = period_of(form.periodicity, period.end)
     sub = await reporting.find_submission(turn.session, unit.id, form.code, key.key)
-    fields = {"unit": unit.name, "form": form.name[:1].lower() + form.name[1:], "period": key.label}
+    fields = {
+        **vi.level_words(catalog, form.level),
+        "unit": unit.name,
+        "form": form.name[:1].lower() + form.name[1:],
+        "period": key.label,
+    }
     if sub is None or sub.status != "submitted":
         turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
         return

@@ -5,6 +5,11 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.catalog import Catalog
+
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
 PERIOD_QUARTER = "quý {q}/{y}"
@@ -91,6 +96,7 @@ TOTAL_TITLE = "{label} – {unit}, {period}: {value} {unit_word}"
 TOTAL_CHANGE = "So với {previous}: {sign}{delta} ({sign}{pct})"
 TOTAL_CHANGE_NO_BASE = "Kỳ trước ({previous}) chưa có số liệu."
 TOTAL_LINE = "{i}. {name}: {value} ({share})"
+TOTAL_TEXT = "«{label}» là câu trả lời bằng chữ nên không có tổng số."
 TOTAL_EMPTY = "Chưa có báo cáo nào đã gửi cho {period}."
 MISSING_TITLE = "{form} – {period} – {unit}"
 MISSING_SUMMARY = (
@@ -189,7 +195,7 @@ BUTTON_DONE = "Xong"
 BUTTON_CONFIRM = "Đúng"
 BUTTON_RETYPE = "Nhập lại"
 CONFIRM_VALUE = "Chị xác nhận {value} là đúng?"
-CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của chi hội ({members})."
+CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({members})."
 CONFIRM_WHY_HISTORY = "Số này gấp nhiều lần kỳ trước ({last})."
 SKIPPED = "bỏ qua"
 NOT_ANSWERED = "chưa trả lời"
@@ -210,7 +216,7 @@ THANKS_LATE = (
     "Em đã nhận {form} – {period}. Cảm ơn chị! Báo cáo này trễ hạn ({due}), "
     "kỳ sau chị gửi sớm hơn giúp em nhé."
 )
-YEAR_TO_DATE = "Từ đầu năm {year}, chi hội đã có: {items}."
+YEAR_TO_DATE = "Từ đầu năm {year}, {level} đã có: {items}."
 YEAR_TO_DATE_ITEM = "{label} {value} {unit}"
 CORRECTION_SAVED = "Đã sửa mục {n}: {old} → {new}."
 EDITS_DONE = "Đã lưu. Cảm ơn chị!"
@@ -236,6 +242,26 @@ ROLE_NAMES = {
     "provincial_staff": "cán bộ Hội tỉnh",
     "admin": "quản trị",
 }
+
+
+def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+    """How texts name units of a level, their leader and the officer above, from
+    hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
+    word = catalog.level_word(level)
+    role = catalog.role_of_level(level)
+    leader = ROLE_NAMES.get(role or "", f"người phụ trách {word}")
+    index = catalog.level_index(level)
+    above = catalog.levels[index - 1].code if index > 0 else level
+    officer_role = catalog.role_of_level(above)
+    officer = ROLE_NAMES.get(officer_role or "", f"Hội {catalog.level_word(above)}")
+    return {
+        "level": word,
+        "leader": leader,
+        "leader_cap": leader[:1].upper() + leader[1:],
+        "officer": officer,
+    }
+
+
 INVITE_HEADERS = ["Họ tên", "Vai trò", "Đơn vị", "Mã mời", "Link Telegram", "Hạn dùng"]
 
 # ---- staff commands in chat ---------------------------------------------------------------
@@ -295,12 +321,12 @@ REMINDER_TODAY = (
     "Chị dành một phút báo cáo ngay giúp em nhé."
 )
 REMINDER_LATE = (
-    "Chị {name} ơi, {form_lower} {period} đã quá hạn {days} ngày (hạn {due}) mà chi hội mình "
+    "Chị {name} ơi, {form_lower} {period} đã quá hạn {days} ngày (hạn {due}) mà {level} mình "
     "chưa gửi. Chị báo cáo ngay hôm nay giúp em, Hội cấp trên đang chờ số liệu ạ."
 )
 REMINDER_SNOOZED = "Chị {name} ơi, em nhắc lại: {form_lower} {period} hạn nộp ngày {due}."
 NUDGE = (
-    "Chị {name} ơi, cán bộ Hội cơ sở nhắc: {form_lower} {period} (hạn {due}) chi hội mình "
+    "Chị {name} ơi, {officer} nhắc: {form_lower} {period} (hạn {due}) {level} mình "
     "chưa gửi. Chị báo cáo giúp em nhé."
 )
 BUTTON_REPORT_NOW = "Báo cáo ngay"
@@ -309,19 +335,18 @@ BUTTON_NUDGE = "Nhắc ngay"
 SNOOZED = "Dạ, em sẽ nhắc chị lại vào {when}."
 NOTHING_TO_SNOOZE = "Hiện không có lời nhắc nào để hẹn lại."
 DIGEST_COMMUNE = (
-    "{form} {period} đã quá hạn ({due}). Còn {missing}/{total} chi hội của {unit} chưa nộp:\n"
+    "{form} {period} đã quá hạn ({due}). Còn {missing}/{total} {level} của {unit} chưa nộp:\n"
     "{names}"
 )
 DIGEST_UNREACHABLE = "Không nhắn được cho: {names} (đã chặn bot hoặc rời Telegram/Zalo)."
 DIGEST_CAPPED = "Chưa gửi được lời nhắc cho: {names} (kênh Zalo đã hết lượt tin trong tháng)."
-DIGEST_ALL_DONE = "{form} {period}: tất cả {total} chi hội của {unit} đã nộp. Cảm ơn chị!"
+DIGEST_ALL_DONE = "{form} {period}: tất cả {total} {level} của {unit} đã nộp. Cảm ơn chị!"
 DIGEST_WEEKLY = "Tin tuần – {unit}\n{summary}\nXem chi tiết: /chuanop"
-NUDGED = "Đã gửi lời nhắc tới {n} chi hội chưa nộp."
+NUDGED = "Đã gửi lời nhắc tới {n} {level} chưa nộp."
 NUDGE_NONE = (
-    "Không có ai cần nhắc: các chi hội đã nộp đủ, hoặc chi hội chưa nộp chưa có chi hội trưởng "
-    "dùng bot."
+    "Không có ai cần nhắc: các {level} đã nộp đủ, hoặc {level} chưa nộp chưa có {leader} dùng bot."
 )
-NUDGE_UNREACHABLE = "{n} chi hội trưởng chưa kết nối với bot nên chưa nhắc được."
+NUDGE_UNREACHABLE = "{n} {leader} chưa kết nối với bot nên chưa nhắc được."
 FILE_LINK = "{caption}\nTải về (link dùng trong {hours} giờ): {url}"
 FILE_UNAVAILABLE = "Xin lỗi chị, kênh này chưa gửi được tệp. Chị dùng Telegram để nhận tệp nhé."
 LINK_CODE = (
@@ -333,6 +358,6 @@ MOBAOCAO_USAGE = (
 )
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
 REOPENED = (
-    "Đã mở lại {form} {period} của {unit}. Chi hội trưởng gõ /baocao để sửa; "
+    "Đã mở lại {form} {period} của {unit}. {leader_cap} gõ /baocao để sửa; "
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
 )

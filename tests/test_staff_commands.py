@@ -247,3 +247,11 @@ async def test_files_by_chat(world) -> None:
     await staff.send("biểu đồ thoát nghèo năm 2026")
     [picture] = staff.last
     assert picture.photo and picture.photo[:4] == b"\x89PNG"
+
+
+async def test_a_text_indicator_has_no_total(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/tong ghi_chu năm 2026")
+    assert "«Ghi chú của chi hội» là câu trả lời bằng chữ nên không có tổng số." in staff.text
+    assert "Chưa có báo cáo" not in staff.text

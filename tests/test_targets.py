@@ -378,3 +378,56 @@ def test_target_errors_name_file_line_and_field(tmp_path) -> None:
     assert "field 'level': unknown level 'village'" in first
     assert "'ghi_chu' is a text indicator: it has no total" in second
     assert first.split(":")[1].isdigit()
+
+
+def test_words_follow_the_level(catalog) -> None:
+    from handlers import texts_vi as vi
+    from schedules.calendar import window
+    from schedules.periods import half
+    from schedules.reminders import nudge_message, reminder_message
+    from storage.catalog import Level, Reminder
+
+    branch_form = catalog.forms[FORM]
+    commune_form = catalog.forms["sau_thang_co_so"]
+    late = Reminder(at=2, tone="late")
+    text = reminder_message(
+        "Nguyễn Thị Hoa",
+        commune_form,
+        window(commune_form, half(2026, 1)),
+        late,
+        date(2026, 7, 20),
+        catalog,
+    ).text
+    assert "mà cơ sở Hội mình chưa gửi" in text and "chi hội" not in text
+    text = nudge_message("Lê Thị Lan", commune_form, window(commune_form, half(2026, 1)), catalog)
+    assert "cán bộ Hội huyện nhắc" in text.text and "cơ sở Hội mình" in text.text
+    text = reminder_message(
+        "Lê Thị Lan", branch_form, window(branch_form, OCT_2026), late, date(2026, 11, 7), catalog
+    ).text
+    assert "mà chi hội mình chưa gửi" in text
+    # A province with no district level, whose branches are called "tổ phụ nữ".
+    two_tier = replace(
+        catalog,
+        levels=[
+            catalog.levels[0],
+            catalog.levels[2],
+            Level(code="branch", name="Tổ phụ nữ", role="branch_leader"),
+        ],
+    )
+    words = vi.level_words(two_tier, "commune")
+    assert words["officer"] == "cán bộ Hội tỉnh" and words["level"] == "cơ sở Hội"
+    assert vi.level_words(two_tier, "branch")["level"] == "tổ phụ nữ"
+    digest = vi.DIGEST_COMMUNE.format(
+        form="Báo cáo",
+        period="tháng 10/2026",
+        due="05/11/2026",
+        unit="Xã A",
+        missing=1,
+        total=3,
+        names="Tổ 1",
+        **vi.level_words(two_tier, "branch"),
+    )
+    assert "Còn 1/3 tổ phụ nữ của Xã A chưa nộp" in digest
+
+
+OCT_2026 = month(2026, 10)
