@@ -44,6 +44,8 @@ async def _help(turn: Turn, _args: str) -> None:
             "chuanop",
             "xuat",
             "bieudo",
+            "mobaocao",
+            "duyet",
             "huy",
             "lienket",
             "trogiup",
@@ -74,6 +76,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "xuat": staff_chat.xuat,
     "bieudo": staff_chat.bieudo,
     "mobaocao": staff_chat.mobaocao,
+    "duyet": staff_chat.duyet,
     "lienket": _link_code,
     "later": reminder_replies.later,
     "nudge": reminder_replies.nudge,
@@ -113,6 +116,8 @@ PLAIN_STAFF = [
     ("bieudo", "bieudo"),
     ("mo bao cao", "mobaocao"),
     ("mobaocao", "mobaocao"),
+    ("duyet bao cao", "duyet"),
+    ("duyet", "duyet"),
     ("tong", "tong"),
 ]
 

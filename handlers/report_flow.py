@@ -139,6 +139,9 @@ async def _open(turn: Turn, form: Form, win: Window) -> None:
     sub = await reporting.get_or_create(turn.session, turn.unit.id, form, win.period, turn.now)
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
+        if sub.approved_at is not None:
+            _say_approved(turn, form, sub)
+            return
         if not win.is_open(turn.today) and not sub.reopened:
             turn.enter(None, None)
             turn.say(
@@ -266,6 +269,9 @@ async def _store(turn: Turn, value: float | str | None) -> None:
     code = form.questions[i].indicator
     indicator = turn.ctx.catalog.indicators[code]
     old = answers.get(code)
+    if sub.approved_at is not None:  # approved while she was editing: nothing changes
+        _say_approved(turn, form, sub)
+        return
     await reporting.save_answer(
         turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
     )
@@ -400,6 +406,18 @@ async def _year_to_date_line(turn: Turn, form: Form) -> str:
 # ---- helpers ------------------------------------------------------------------------------
 
 _MISSING = object()
+
+
+def _say_approved(turn: Turn, form: Form, sub: Submission) -> None:
+    turn.enter(None, None)
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    turn.say(
+        vi.APPROVED_LOCKED.format(
+            form=form.name,
+            period=period.label,
+            **vi.level_words(turn.ctx.catalog, form.level),
+        )
+    )
 
 
 async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str | None]]:

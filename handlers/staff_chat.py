@@ -20,7 +20,7 @@ from handlers.views import breakdown_lines, completeness_text, progress_text
 from schedules.periods import Period, from_key, period_of, year_period
 from storage import progress as progress_service
 from storage import reporting, rollup
-from storage.models import OrgUnit, Role
+from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.units import children, is_within
 
 FLOW = "staff"
@@ -154,15 +154,17 @@ async def bieudo(turn: Turn, args: str) -> None:
     )
 
 
-@staff_only
-async def mobaocao(turn: Turn, args: str) -> None:
-    """An officer reopens a unit's sent report after its period closed, for a correction."""
-    assert turn.unit is not None and turn.person is not None
+async def _sent_report(
+    turn: Turn, args: str, usage: str
+) -> tuple[Submission, dict[str, str]] | None:
+    """The sent report of a unit below the asker named in `args` (unit and optional period),
+    with the fields its replies name; None after saying why there is none."""
+    assert turn.unit is not None
     query = parse_query(args)
     target = query.unit or query.words
     if not target:
-        turn.say(vi.MOBAOCAO_USAGE)
-        return
+        turn.say(usage)
+        return None
     catalog = turn.ctx.catalog
     try:
         unit = await staff.unit_in_scope(turn.session, target, turn.unit)
@@ -175,7 +177,7 @@ async def mobaocao(turn: Turn, args: str) -> None:
         )
     except staff.StaffError as exc:
         turn.say(str(exc))
-        return
+        return None
     form = next((f for f in forms if f.periodicity == period.kind), form)
     key = period_of(form.periodicity, period.end)
     sub = await reporting.find_submission(turn.session, unit.id, form.code, key.key)
@@ -185,11 +187,37 @@ async def mobaocao(turn: Turn, args: str) -> None:
         "form": form.name[:1].lower() + form.name[1:],
         "period": key.label,
     }
-    if sub is None or sub.status != "submitted":
+    if sub is None or sub.status != SubmissionStatus.SUBMITTED:
         turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
+        return None
+    return sub, fields
+
+
+@staff_only
+async def mobaocao(turn: Turn, args: str) -> None:
+    """An officer reopens a unit's sent report (closed or approved), for a correction."""
+    assert turn.person is not None
+    found = await _sent_report(turn, args, vi.MOBAOCAO_USAGE)
+    if found is None:
         return
+    sub, fields = found
     await reporting.reopen(turn.session, sub, turn.person, turn.now)
     turn.say(vi.REOPENED.format(**fields))
+
+
+@staff_only
+async def duyet(turn: Turn, args: str) -> None:
+    """An officer of the level above approves a unit's sent report, which locks it."""
+    assert turn.person is not None
+    found = await _sent_report(turn, args, vi.DUYET_USAGE)
+    if found is None:
+        return
+    sub, fields = found
+    if sub.approved_at is not None:
+        turn.say(vi.ALREADY_APPROVED.format(**fields))
+        return
+    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    turn.say(vi.APPROVED.format(**fields))
 
 
 async def on_action(turn: Turn, action: str) -> None:

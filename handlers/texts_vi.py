@@ -146,7 +146,8 @@ HELP_LINES = {
     "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
     "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
     "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
-    "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ để chi hội sửa",
+    "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ hoặc đã duyệt để sửa",
+    "duyet": "/duyet <đơn vị> [kỳ] – duyệt báo cáo của đơn vị cấp dưới (khóa lại, không sửa được)",
     "trogiup": "/trogiup – xem hướng dẫn này",
     "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
@@ -355,6 +356,16 @@ LINK_CODE = (
 )
 MOBAOCAO_USAGE = (
     "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao chi hội thôn 3 xã Sơn Bình tháng 10"
+)
+DUYET_USAGE = "Chị ghi đơn vị và kỳ cần duyệt, ví dụ: /duyet xã Sơn Bình 6 tháng đầu năm"
+APPROVED = (
+    "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "
+    "/mobaocao {unit}."
+)
+ALREADY_APPROVED = "{form} {period} của {unit} đã được duyệt từ trước."
+APPROVED_LOCKED = (
+    "{form} {period} đã được Hội cấp trên duyệt nên không sửa được nữa. Cần sửa, chị nhờ "
+    "{officer} mở lại báo cáo."
 )
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
 REOPENED = (

@@ -233,6 +233,7 @@ class Target(_Strict):
     stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
     reported_at: CODE | None = None  # sum, rate: only this level's own answers
     deadline: date | None = None  # task
+    approved_only: bool = False  # count only reports approved by the level above
 
     @field_validator("by_year", mode="before")
     @classmethod

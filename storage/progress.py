@@ -210,11 +210,24 @@ async def measure(
     out.due_year = due_year
     if target.kind == "sum":
         assert target.indicator
+        reported_at, approved_only = target.reported_at, target.approved_only
         if await rollup.has_data(
-            session, catalog, target.indicator, scope, period, reported_at=target.reported_at
+            session,
+            catalog,
+            target.indicator,
+            scope,
+            period,
+            reported_at=reported_at,
+            approved_only=approved_only,
         ):
             out.achieved = await rollup.total_or_none(
-                session, catalog, target.indicator, scope, period, reported_at=target.reported_at
+                session,
+                catalog,
+                target.indicator,
+                scope,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
             )
     elif target.kind == "coverage":
         assert target.indicator
@@ -228,6 +241,7 @@ async def measure(
             period,
             compare=target.threshold_compare,
             where=target.where,
+            approved_only=target.approved_only,
         )
         out.counted = (cov.reached, cov.units)
         out.basis_level = target.levels[-1]
@@ -244,6 +258,7 @@ async def measure(
             period,
             stocks=target.stocks,
             level=target.reported_at,
+            approved_only=target.approved_only,
         )
         out.basis = (r.units, r.expected)
         out.basis_level = r.level

@@ -48,6 +48,7 @@ class Roots:
     # Only answers given by units of this level (an indicator asked at several levels); with
     # `level` the same, each unit's own answer.
     reported_at: str | None = None
+    approved_only: bool = False  # only reports approved by the level above
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -73,9 +74,12 @@ async def _reported_totals(
     *,
     raw: bool = False,
 ) -> dict[int, float]:
-    if not raw and roots.reported_at is None and catalog.indicators[code].agg == Aggregation.SUM:
+    kept = roots.reported_at is None and not roots.approved_only
+    if not raw and kept and catalog.indicators[code].agg == Aggregation.SUM:
         return await _kept_totals(session, code, roots, period)
     rows = _reported_rows(code, period)
+    if roots.approved_only:
+        rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
     if roots.reported_at is not None:
         rows = rows.where(SubmissionValue.unit_id.in_(_units_of_level(roots.reported_at)))
     # Only reports from inside the asked subtrees, before any ranking: a province's stock is
@@ -111,6 +115,10 @@ async def _reported_totals(
             scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
         )
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+def _approved() -> Select:
+    return select(Submission.id).where(Submission.approved_at.is_not(None))
 
 
 def _units_of_level(level: str) -> Select:
@@ -189,13 +197,22 @@ async def total_or_none(
     period: Period,
     *,
     reported_at: str | None = None,
+    approved_only: bool = False,
 ) -> float | None:
     """The total, or None when it has no value (a ratio over a zero divisor)."""
     indicator = catalog.indicators[code]
     if indicator.type == IndicatorType.DERIVED:
         parts: dict[str, float] = {}
         for c in formula_names(indicator.formula or ""):
-            part = await total_or_none(session, catalog, c, units, period, reported_at=reported_at)
+            part = await total_or_none(
+                session,
+                catalog,
+                c,
+                units,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
+            )
             if part is None:
                 return None
             parts[c] = part
@@ -204,7 +221,7 @@ async def total_or_none(
         session,
         catalog,
         code,
-        Roots(ids=tuple(u.id for u in units), reported_at=reported_at),
+        Roots(ids=tuple(u.id for u in units), reported_at=reported_at, approved_only=approved_only),
         period,
     )
     return sum(by_root.values())
@@ -218,6 +235,7 @@ async def has_data(
     period: Period,
     *,
     reported_at: str | None = None,
+    approved_only: bool = False,
 ) -> bool:
     """Whether anything was reported for the indicator (or its components) in the scope."""
     query = (
@@ -238,6 +256,8 @@ async def has_data(
     )
     if reported_at is not None:
         query = query.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
+    if approved_only:
+        query = query.where(SubmissionValue.submission_id.in_(_approved()))
     return (await session.scalar(query)) is not None
 
 
@@ -333,11 +353,23 @@ def own_level(catalog: Catalog, code: str, level: str) -> str | None:
 
 
 async def values_by_unit(
-    session: AsyncSession, catalog: Catalog, code: str, level: str, scope: OrgUnit, period: Period
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    level: str,
+    scope: OrgUnit,
+    period: Period,
+    *,
+    approved_only: bool = False,
 ) -> dict[int, float]:
     """Each unit of `level` inside the scope with its value: its own answer when that level is
     asked the indicator, else its subtree's total. Units with nothing reported are absent."""
-    roots = Roots(level=level, within=scope.id, reported_at=own_level(catalog, code, level))
+    roots = Roots(
+        level=level,
+        within=scope.id,
+        reported_at=own_level(catalog, code, level),
+        approved_only=approved_only,
+    )
     indicator = catalog.indicators[code]
     if indicator.type != IndicatorType.DERIVED:
         return await _reported_totals(session, catalog, code, roots, period)
@@ -359,6 +391,7 @@ async def coverage(
     *,
     compare: Compare = Compare.AT_LEAST,
     where: Condition | None = None,
+    approved_only: bool = False,
 ) -> Coverage:
     """How many units of the level(s) inside the scopes reached `threshold` in the period.
 
@@ -380,14 +413,22 @@ async def coverage(
             )
             if where is not None:
                 condition = await values_by_unit(
-                    session, catalog, where.indicator, lv, scope, period
+                    session,
+                    catalog,
+                    where.indicator,
+                    lv,
+                    scope,
+                    period,
+                    approved_only=approved_only,
                 )
                 expected = {
                     uid
                     for uid in expected
                     if uid in condition and where.compare.holds(condition[uid], where.value)
                 }
-            values = await values_by_unit(session, catalog, code, lv, scope, period)
+            values = await values_by_unit(
+                session, catalog, code, lv, scope, period, approved_only=approved_only
+            )
             result.units += len(expected)
             result.reported += sum(1 for uid in values if uid in expected)
             result.reached += sum(
@@ -427,6 +468,7 @@ async def rate(
     *,
     stocks: str = "same_period",
     level: str | None = None,
+    approved_only: bool = False,
 ) -> Rate:
     """Ratio of sums over the units that gave both figures, never the mean of their ratios.
 
@@ -453,6 +495,8 @@ async def rate(
         SubmissionValue.unit_id.in_(inside),
         SubmissionValue.unit_id.in_(_units_of_level(level)),
     )
+    if approved_only:
+        query = query.where(SubmissionValue.submission_id.in_(_approved()))
     per_unit: dict[int, dict[str, dict]] = defaultdict(lambda: {numerator: {}, denominator: {}})
     for unit_id, code, end, value in (await session.execute(query)).all():
         per_unit[unit_id][code][end] = float(value)

@@ -322,3 +322,36 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
         trail = await reporting.audit_trail(session, sub.id)
     assert [a.action for a in trail] == ["submit", "reopen", "edit"]
     assert trail[1].changed_by_id == people.commune_officer.id
+
+
+async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await send_full_report(user)  # November, still open until 20/12
+    async with ctx.sessions() as session:
+        from storage.invitations import link_directly
+
+        await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
+        await session.commit()
+    officer = ChatUser(user.engine, "officer")
+    await officer.send("duyet chi hoi thon 1 thang 11")
+    assert "Đã duyệt báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in officer.text
+    await officer.send("/duyet chi hội thôn 1 tháng 11")
+    assert "đã được duyệt từ trước" in officer.text
+    # The period is open, yet the approved report cannot be changed.
+    await user.send("/baocao")
+    assert "đã được Hội cấp trên duyệt nên không sửa được nữa" in user.text
+    assert "cán bộ Hội cơ sở" in user.text
+    sub, _values = await stored(ctx, people.tree.b1.id)
+    assert sub.approved_by_id == people.commune_officer.id
+    # Reopening lifts the approval; she corrects; the trail keeps every step.
+    await officer.send("/mobaocao chi hội thôn 1 tháng 11")
+    await user.send("/baocao")
+    await user.send("sửa 3")
+    await user.send("7")
+    assert "Đã sửa mục 3: 2 hộ → 7 hộ" in user.text
+    sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 7 and sub.approved_at is None
+    async with ctx.sessions() as session:
+        trail = await reporting.audit_trail(session, sub.id)
+    assert [a.action for a in trail] == ["submit", "approve", "unapprove", "reopen", "edit"]

@@ -431,3 +431,33 @@ def test_words_follow_the_level(catalog) -> None:
 
 
 OCT_2026 = month(2026, 10)
+
+
+async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
+    from schedules.clock import vn_datetime
+    from storage import reporting
+    from storage.models import Person
+
+    t = await small_tree(session)
+    at = vn_datetime(2026, 2, 10, 9)
+    officer = Person(
+        full_name="Cán bộ",
+        phone="0900000001",
+        role="commune_officer",
+        unit_id=t.c1.id,
+        created_at=at,
+    )
+    session.add(officer)
+    await session.flush()
+    first = await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 30})
+    await report(session, t.b2, FORM, JAN, {"ho_thoat_ngheo": 20})
+    await reporting.approve(session, first, officer, at)
+    await session.commit()
+    today = date(2026, 7, 2)
+    p = await _one(session, catalog, _target(), today, t.province)
+    assert p.achieved == 50
+    p = await _one(session, catalog, _target(approved_only=True), today, t.province)
+    assert p.achieved == 30
+    cov = _target(kind="coverage", level="branch", threshold=1, approved_only=True)
+    p = await _one(session, catalog, cov, today, t.province)
+    assert p.counted == (1, 5)
