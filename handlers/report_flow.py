@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from handlers import texts_vi as vi
-from handlers.parsing import fold, parse_number, parse_yes_no, tidy
+from handlers.parsing import fold, match_choice, parse_number, parse_yes_no, tidy
 from handlers.turn import Turn
 from schedules.calendar import Window, next_window, open_windows, window
 from schedules.periods import from_key
@@ -187,9 +187,11 @@ async def _ask(turn: Turn) -> None:
     if question.optional:
         lines.append(vi.HINT_OPTIONAL)
     choices: list[tuple[str, str]] = []
-    free_text = indicator.type != IndicatorType.YES_NO
+    free_text = indicator.type not in (IndicatorType.YES_NO, IndicatorType.CHOICE)
     if indicator.type == IndicatorType.YES_NO:
         choices += [(vi.BUTTON_YES, "v:1"), (vi.BUTTON_NO, "v:0")]
+    elif indicator.type == IndicatorType.CHOICE:
+        choices += [(c.label, f"v:{c.value:g}") for c in indicator.choices]
     elif indicator.is_numeric:
         lines.append(vi.HINT_TYPE_NUMBER.format(unit=indicator.unit).replace("  ", " "))
         choices.append((vi.BUTTON_ZERO, "v:0"))
@@ -202,7 +204,7 @@ async def _ask(turn: Turn) -> None:
     if i > 0 or turn.data.get("editing"):
         choices.append((vi.BUTTON_BACK, "back"))
     turn.ask("\n".join(lines), choices, free_text=free_text)
-    turn.save(numeric=indicator.is_numeric and indicator.type != IndicatorType.YES_NO)
+    turn.save(numeric=indicator.is_numeric and free_text)
 
 
 async def _question_action(turn: Turn, action: str) -> None:
@@ -460,6 +462,12 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
         if yes is None and text.strip() in ("0", "1"):
             yes = text.strip() == "1"
         return (None, vi.NUMBER_ERRORS["yes_no"]) if yes is None else (1.0 if yes else 0.0, None)
+    if indicator.type == IndicatorType.CHOICE:
+        chosen = match_choice([(c.value, c.label) for c in indicator.choices], text)
+        if chosen is None:
+            labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
+            return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
+        return chosen, None
     result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
     if result.error:
         shown = text.strip()
@@ -498,6 +506,8 @@ def _show(indicator: Indicator, value: object) -> str:
         return vi.SKIPPED
     if indicator.type == IndicatorType.YES_NO:
         return vi.BUTTON_YES if value else vi.BUTTON_NO
+    if indicator.type == IndicatorType.CHOICE and isinstance(value, float):
+        return indicator.choice_label(value) or vi.format_number(value)
     if isinstance(value, float):
         return f"{vi.format_number(value, 2)} {indicator.unit}".strip()
     return str(value)

@@ -98,6 +98,8 @@ async def total_parts(
     """The headline (total, change from the previous period) and the breakdown rows."""
     if indicator.type == IndicatorType.TEXT:
         return [vi.TOTAL_TEXT.format(label=indicator.label)], []
+    if indicator.type == IndicatorType.CHOICE:
+        return [vi.TOTAL_CHOICE.format(label=indicator.label)], []
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (
@@ -171,15 +173,13 @@ async def sum_target_for(
 def form_for_period(catalog: Catalog, period: Period) -> Form | None:
     """The leaf-level form reported at the period's own periodicity (a quarter: the quarterly)."""
     matches = [
-        f
-        for f in catalog.forms.values()
-        if f.periodicity == period.kind and f.level == catalog.leaf_level
+        f for f in catalog.forms_for_level(catalog.leaf_level) if f.periodicity == period.kind
     ]
     return matches[0] if matches else None
 
 
 def default_form(catalog: Catalog) -> Form:
-    leaf = [f for f in catalog.forms.values() if f.level == catalog.leaf_level]
+    leaf = catalog.forms_for_level(catalog.leaf_level)
     return min(
         leaf or list(catalog.forms.values()),
         key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),

@@ -14,12 +14,15 @@ from bot.channels.base import Outbound
 from handlers import charts, staff
 from handlers import texts_vi as vi
 from handlers.export_xlsx import build_workbook
+from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
 from handlers.views import breakdown_lines, completeness_text, progress_text
+from schedules.calendar import window
 from schedules.periods import Period, from_key, period_of, year_period
 from storage import progress as progress_service
 from storage import reporting, rollup
+from storage.catalog import IndicatorType
 from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.units import children, is_within
 
@@ -203,6 +206,73 @@ async def mobaocao(turn: Turn, args: str) -> None:
     sub, fields = found
     await reporting.reopen(turn.session, sub, turn.person, turn.now)
     turn.say(vi.REOPENED.format(**fields))
+
+
+@staff_only
+async def xeploai(turn: Turn, args: str) -> None:
+    """An officer rates a unit below her (a form her level fills about it): /xeploai khá xã A."""
+    assert turn.unit is not None and turn.person is not None
+    catalog = turn.ctx.catalog
+    query = parse_query(args)
+    if not query.unit:
+        turn.say(vi.XEPLOAI_USAGE)
+        return
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    mine = catalog.level_index(turn.unit.level)
+    forms = [
+        f
+        for f in catalog.forms.values()
+        if f.filled_by and f.level == unit.level and mine <= catalog.level_index(f.filled_by)
+    ]
+    found = [
+        (f, catalog.indicators[q.indicator])
+        for f in forms
+        for q in f.questions
+        if catalog.indicators[q.indicator].type == IndicatorType.CHOICE
+    ]
+    if unit.id == turn.unit.id or not found:
+        turn.say(vi.XEPLOAI_NONE.format(unit=unit.name))
+        return
+    form, indicator = found[0]
+    labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
+    value = match_choice([(c.value, c.label) for c in indicator.choices], query.words)
+    if value is None:
+        turn.say(vi.XEPLOAI_UNKNOWN.format(choices=labels))
+        return
+    try:
+        period = staff.period_or_error(
+            query.period, turn.today, catalog, staff.latest_due_period(form, turn.today)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    win = window(form, period_of(form.periodicity, period.end))
+    before = await reporting.record_about(
+        turn.session,
+        catalog,
+        unit.id,
+        form,
+        win,
+        {indicator.code: value},
+        turn.person,
+        turn.now,
+        turn.today,
+    )
+    fields = {
+        "label": indicator.label,
+        "period": win.period.label,
+        "unit": unit.name,
+        "value": indicator.choice_label(value) or "",
+    }
+    if isinstance(before, float) and before != value:
+        fields["old"] = indicator.choice_label(before) or ""
+        turn.say(vi.XEPLOAI_CHANGED.format(**fields))
+    else:
+        turn.say(vi.XEPLOAI_DONE.format(**fields))
 
 
 @staff_only

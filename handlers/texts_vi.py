@@ -41,6 +41,7 @@ NUMBER_ERRORS = {
     "below_min": "Số nhỏ nhất cho mục này là {min}. Chị gõ lại giúp em.",
     "above_max": "Số lớn nhất cho mục này là {max}. Chị kiểm tra lại giúp em.",
     "yes_no": "Chị trả lời «Có» hoặc «Không» nhé.",
+    "choice": "Chị chọn một trong: {choices}.",
     "text_too_long": "Câu trả lời dài quá ({n} ký tự). Chị viết gọn dưới {max} ký tự nhé.",
 }
 
@@ -97,6 +98,9 @@ TOTAL_CHANGE = "So với {previous}: {sign}{delta} ({sign}{pct})"
 TOTAL_CHANGE_NO_BASE = "Kỳ trước ({previous}) chưa có số liệu."
 TOTAL_LINE = "{i}. {name}: {value} ({share})"
 TOTAL_TEXT = "«{label}» là câu trả lời bằng chữ nên không có tổng số."
+TOTAL_CHOICE = (
+    "«{label}» là mức đánh giá nên không cộng thành tổng số; tỷ lệ đạt mức xem ở /tiendo."
+)
 TOTAL_EMPTY = "Chưa có báo cáo nào đã gửi cho {period}."
 MISSING_TITLE = "{form} – {period} – {unit}"
 MISSING_SUMMARY = (
@@ -148,6 +152,7 @@ HELP_LINES = {
     "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
     "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ hoặc đã duyệt để sửa",
     "duyet": "/duyet <đơn vị> [kỳ] – duyệt báo cáo của đơn vị cấp dưới (khóa lại, không sửa được)",
+    "xeploai": "/xeploai <mức> <đơn vị> [kỳ] – xếp loại đơn vị cấp dưới, ví dụ: /xeploai tốt xã A",
     "trogiup": "/trogiup – xem hướng dẫn này",
     "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
@@ -357,6 +362,11 @@ LINK_CODE = (
 MOBAOCAO_USAGE = (
     "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao chi hội thôn 3 xã Sơn Bình tháng 10"
 )
+XEPLOAI_USAGE = "Chị ghi mức, đơn vị và kỳ, ví dụ: /xeploai hoàn thành tốt xã Sơn Bình năm 2026"
+XEPLOAI_NONE = "Chưa có biểu xếp loại nào mà cấp của chị đánh giá {unit}."
+XEPLOAI_UNKNOWN = "Em chưa rõ chị chọn mức nào. Chị ghi một trong: {choices}."
+XEPLOAI_DONE = "Đã ghi {label} {period} của {unit}: {value}."
+XEPLOAI_CHANGED = "Đã sửa {label} {period} của {unit}: {old} → {value}."
 DUYET_USAGE = "Chị ghi đơn vị và kỳ cần duyệt, ví dụ: /duyet xã Sơn Bình 6 tháng đầu năm"
 APPROVED = (
     "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "

@@ -249,8 +249,8 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
     today = local.date()
     result = Plan()
     for form in catalog.forms.values():
-        if not may_send(local, form.schedule):
-            continue
+        if form.filled_by is not None or not may_send(local, form.schedule):
+            continue  # a form about a unit, filled by the level above: nobody to remind
         role = catalog.role_of_level(form.level)
         if role is None:
             continue

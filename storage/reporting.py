@@ -185,6 +185,30 @@ async def submit(
     await aggregates.add(session, catalog, submission, await answers(session, submission.id))
 
 
+async def record_about(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit_id: int,
+    form: Form,
+    window: Window,
+    values: dict[str, Answer],
+    person: Person,
+    now: datetime,
+    today: date,
+) -> Answer:
+    """An officer of the level above fills a form about one unit below (a yearly rating):
+    sent at once; a later change is a correction in the audit trail. Returns the old answer
+    of the first indicator given (None if there was none)."""
+    sub = await get_or_create(session, unit_id, form, window.period, now)
+    before = await answers(session, sub.id)
+    for code, value in values.items():
+        await save_answer(session, catalog, sub, code, value, person, now)
+    if sub.status != SubmissionStatus.SUBMITTED:
+        await submit(session, catalog, sub, window, person, now, today)
+    first = next(iter(values), None)
+    return before.get(first) if first else None
+
+
 async def reopen(
     session: AsyncSession, submission: Submission, person: Person, now: datetime
 ) -> None:
