@@ -74,6 +74,7 @@ STATUS = {
     "overdue": "🔴 quá hạn",
 }
 COMPARE_WORDS = {"at_least": "", "above": "trên ", "below": "dưới ", "at_most": "không quá "}
+UNITS_WORD = "đơn vị"  # units of several levels together
 PROGRESS_TITLE = "Tiến độ chỉ tiêu – {unit} (đến {today})"
 PROGRESS_SUMMARY = "{behind} chỉ tiêu chậm tiến độ, {no_data} chỉ tiêu chưa có số liệu."
 PROGRESS_HEAD = "{status} {label}"

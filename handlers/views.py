@@ -30,7 +30,7 @@ def progress_text(
 def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     """One target's verdict, what it rests on, and its source."""
     t = p.target
-    level = catalog.level_word(p.basis_level) if p.basis_level else ""
+    level = catalog.level_word(p.basis_level) if p.basis_level else vi.UNITS_WORD
     lines = [vi.PROGRESS_HEAD.format(status=vi.STATUS[p.status], label=t.label)]
     unit_word = catalog.indicators[t.indicator].unit if t.kind == "sum" and t.indicator else ""
     compare = vi.COMPARE_WORDS[t.compare.value]

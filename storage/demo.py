@@ -198,7 +198,7 @@ async def build_demo(
     for _ in range(months):
         first = period_of("month", first.start - timedelta(days=1))
     for form in catalog.forms.values():
-        reporters = branches if form.level == "branch" else communes
+        reporters = [u for u in [*units, *branches] if u.level == form.level]
         period = period_of(form.periodicity, first.start)
         while period.start <= today:
             w = window(form, period)

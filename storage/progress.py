@@ -47,7 +47,7 @@ class TargetProgress:
     status: Status
     counted: tuple[int, int] | None = None  # coverage: reached/units; task: done/units
     basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
-    basis_level: str | None = None  # the level of the units in `counted` / `basis`
+    basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
     ratio: tuple[float, float] | None = None  # rate: numerator, denominator
     previous_year: bool = False  # last year's result, shown in January until its forms close
     due_year: int | None = None  # by_year: measured now against the value due in this year
@@ -244,7 +244,7 @@ async def measure(
             approved_only=target.approved_only,
         )
         out.counted = (cov.reached, cov.units)
-        out.basis_level = target.levels[-1]
+        out.basis_level = target.levels[0] if len(target.levels) == 1 else None
         if cov.reported:
             out.achieved = cov.percent
     else:
@@ -297,7 +297,7 @@ async def _task(
         status = Status.NOT_YET
     out = TargetProgress(target, period, scope, 100.0, None, None, status)
     out.counted = (done, units)
-    out.basis_level = target.levels[-1] if target.levels else None
+    out.basis_level = target.levels[0] if len(target.levels) == 1 else None
     out.achieved = done / units * 100 if units else None
     return out
 
