@@ -372,7 +372,11 @@ async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
     pages = max(1, -(-len(items) // PAGE_TARGETS))
     page = min(page, pages - 1)
     text = progress_text(
-        catalog, unit.name, items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS], turn.today
+        catalog,
+        unit.name,
+        items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS],
+        turn.today,
+        counted=items,
     )
     if pages > 1:
         text += "\n" + vi.PAGE_OF.format(page=page + 1, pages=pages)

@@ -160,8 +160,11 @@ async def test_progress_by_chat_for_each_role(world) -> None:
     text = users["province"].text
     assert "Tiến độ chỉ tiêu – Tỉnh Khánh Hòa" in text and "(trang 1/" in text
     assert users["province"].buttons[0] == "Xem thêm"
+    summary = text.splitlines()[1]  # counts over every target, on every page
+    assert "chỉ tiêu chậm tiến độ" in summary
     await users["province"].click("Xem thêm")
     assert "(trang 2/" in users["province"].text
+    assert users["province"].text.splitlines()[1] == summary
     district = users["district"]
     await district.send("tiến độ")
     seen = district.text
