@@ -280,14 +280,29 @@ async def _task(
     assert target.indicator and target.deadline
     if target.levels:
         cov = await rollup.coverage(
-            session, catalog, target.indicator, target.levels, 1, scope, period
+            session,
+            catalog,
+            target.indicator,
+            target.levels,
+            1,
+            scope,
+            period,
+            approved_only=target.approved_only,
         )
         done, units = cov.reached, cov.units
     else:
         units = len(scope)
         done = 0
         for unit in scope:
-            value = await rollup.total_or_none(session, catalog, target.indicator, [unit], period)
+            value = await rollup.total_or_none(
+                session,
+                catalog,
+                target.indicator,
+                [unit],
+                period,
+                reported_at=rollup.own_level(catalog, target.indicator, unit.level),
+                approved_only=target.approved_only,
+            )
             done += bool(value)
     if units and done == units:
         status = Status.DONE
