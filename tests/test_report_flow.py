@@ -1,5 +1,6 @@
 """The reporting conversation through the engine, as a branch leader lives it."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -283,6 +284,11 @@ async def test_expired_code_and_person_without_forms(ctx, world) -> None:
     ctx.clock.set(ctx.clock.now() - timedelta(days=2))
     await staff.send(f"/start {code}")
     assert "Chào chị Phạm Thị Hương" in staff.text and "/trogiup" in staff.text
+    await staff.send("/baocao")  # the province's own yearly form opens on 16/12
+    assert "Kỳ tới: Báo cáo năm của Hội LHPN tỉnh, năm 2026" in staff.text
+    # In a configuration with no form at the province's level:
+    forms = {k: f for k, f in ctx.catalog.forms.items() if f.level != "province"}
+    ctx.catalog = replace(ctx.catalog, forms=forms)
     await staff.send("/baocao")
     assert "không có mẫu báo cáo" in staff.text
     async with ctx.sessions() as session:
