@@ -361,3 +361,39 @@ async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> N
     async with ctx.sessions() as session:
         trail = await reporting.audit_trail(session, sub.id)
     assert [a.action for a in trail] == ["submit", "approve", "unapprove", "reopen", "edit"]
+
+
+async def test_a_choice_question_gets_a_button_per_choice(ctx, world) -> None:
+    from storage.catalog import Indicator, Question
+
+    people, _ = world
+    rating = Indicator.model_validate(
+        {
+            "code": "muc_do",
+            "label": "Mức độ sinh hoạt",
+            "question": "Chi hội sinh hoạt đều đặn ở mức nào?",
+            "type": "choice",
+            "choices": [
+                {"value": 3, "label": "Hằng tháng"},
+                {"value": 2, "label": "Hằng quý"},
+                {"value": 1, "label": "Chưa đều"},
+            ],
+        }
+    )
+    form = ctx.catalog.forms["thang_chi_hoi"]
+    only = form.model_copy(update={"questions": [Question(indicator="muc_do")]})
+    ctx.catalog = replace(
+        ctx.catalog,
+        indicators={**ctx.catalog.indicators, "muc_do": rating},
+        forms={**ctx.catalog.forms, "thang_chi_hoi": only},
+    )
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    assert user.buttons[:3] == ["Hằng tháng", "Hằng quý", "Chưa đều"]
+    await user.send("giỏi lắm")
+    assert "Chị chọn một trong: «Hằng tháng», «Hằng quý», «Chưa đều»." in user.text
+    await user.send("hang quy")
+    assert "1. Mức độ sinh hoạt: Hằng quý" in user.text
+    await user.click("Gửi")
+    _sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["muc_do"] == 2
