@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -479,44 +479,59 @@ async def rate(
     result = Rate(0.0, 0.0, level=level)
     if level is None:
         return result
-    ids = [u.id for u in units]
-    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(ids))
-    query = select(
-        SubmissionValue.unit_id,
-        SubmissionValue.indicator_code,
-        SubmissionValue.period_end,
-        SubmissionValue.value_num,
-    ).where(
-        SubmissionValue.indicator_code.in_([numerator, denominator]),
-        SubmissionValue.submitted.is_(True),
-        SubmissionValue.value_num.is_not(None),
-        SubmissionValue.period_start >= period.start,
-        SubmissionValue.period_end <= period.end,
-        SubmissionValue.unit_id.in_(inside),
-        SubmissionValue.unit_id.in_(_units_of_level(level)),
-    )
-    if approved_only:
-        query = query.where(SubmissionValue.submission_id.in_(_approved()))
-    per_unit: dict[int, dict[str, dict]] = defaultdict(lambda: {numerator: {}, denominator: {}})
-    for unit_id, code, end, value in (await session.execute(query)).all():
-        per_unit[unit_id][code][end] = float(value)
+    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_([u.id for u in units]))
 
-    def combine(code: str, by_end: dict) -> float:
-        if catalog.indicators[code].agg == Aggregation.LAST:
-            return by_end[max(by_end)]
-        return sum(by_end.values())
+    def values(code: str) -> Select:
+        query = select(
+            SubmissionValue.unit_id.label("unit_id"),
+            SubmissionValue.period_end.label("end"),
+            SubmissionValue.value_num.label("v"),
+        ).where(
+            SubmissionValue.indicator_code == code,
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(inside),
+            SubmissionValue.unit_id.in_(_units_of_level(level)),
+        )
+        if approved_only:
+            query = query.where(SubmissionValue.submission_id.in_(_approved()))
+        return query
 
-    for figures in per_unit.values():
-        num, den = figures[numerator], figures[denominator]
-        if stocks == "same_period":
-            common = num.keys() & den.keys()
-            num = {k: v for k, v in num.items() if k in common}
-            den = {k: v for k, v in den.items() if k in common}
-        if not num or not den:
-            continue
+    def per_unit(rows: Select, *columns: str) -> Select:
+        """Per unit: the sum of each column over its rows, and its value in the latest row."""
+        unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
+        ranked = rows.add_columns(
+            func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
+        ).subquery()
+        sums = [func.sum(ranked.c[c]) for c in columns]
+        lasts = [func.max(case((ranked.c.r == 1, ranked.c[c]))) for c in columns]
+        return select(ranked.c.unit_id, *sums, *lasts).group_by(ranked.c.unit_id)
+
+    # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
+    # stock the latest. The database does the grouping: a province has thousands of units.
+    is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+    pairs: list[tuple[float, float]] = []
+    if stocks == "same_period":
+        n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
+        joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
+            d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+        )
+        for _uid, n_sum, d_sum, n_last, d_last in await session.execute(
+            per_unit(joined, "nv", "dv")
+        ):
+            pairs.append((n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum))
+    else:
+        found = []
+        for code, last in zip((numerator, denominator), is_last, strict=True):
+            rows = await session.execute(per_unit(values(code), "v"))
+            found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+        pairs = [(found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()]
+    for num, den in pairs:
         result.units += 1
-        result.numerator += combine(numerator, num)
-        result.denominator += combine(denominator, den)
+        result.numerator += float(num)
+        result.denominator += float(den)
     for scope in units:
         result.expected += (
             await session.scalar(
