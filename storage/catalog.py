@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from schedules.periods import PeriodError, Periodicity, Term, from_key
+from schedules.periods import Periodicity, Term
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 
@@ -470,6 +470,15 @@ FILES = ("hierarchy.yaml", "indicators.yaml", "forms.yaml", "targets.yaml")
 
 
 def load_catalog(folder: Path) -> Catalog:
+    from storage import catalog_checks
+
+    if not folder.is_dir():
+        raise ConfigError(
+            [
+                f"{folder}: the configuration folder does not exist; set HOIBOT_CONFIG_DIR to "
+                "the folder that holds " + ", ".join(FILES)
+            ]
+        )
     problems: list[str] = []
     docs: dict[str, tuple[Any, dict[tuple, int]]] = {}
     for name in FILES:
@@ -483,8 +492,14 @@ def load_catalog(folder: Path) -> Catalog:
             mark = getattr(exc, "problem_mark", None)
             line = f":{mark.line + 1}" if mark else ""
             problems.append(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        except UnicodeDecodeError:
+            problems.append(f"{path}:1: not UTF-8 text; save the file as UTF-8")
     if problems:
         raise ConfigError(problems)
+    problems.extend(catalog_checks.check_documents(folder, docs))
+    # Items that fail to parse, or share a code, would shift what the later checks point at.
+    unsound = catalog_checks.duplicate_codes(folder, docs)
+    shape_problems = len(problems)
 
     def parse_list(name: str, key: str, model: type[BaseModel]) -> list[Any]:
         data, lines = docs[name]
@@ -511,8 +526,8 @@ def load_catalog(folder: Path) -> Catalog:
     forms: list[Form] = parse_list("forms.yaml", "forms", Form)
     targets: list[Target] = parse_list("targets.yaml", "targets", Target)
     terms: list[TermConfig] = parse_list("targets.yaml", "terms", TermConfig)
-    if problems:
-        raise ConfigError(problems)
+    if unsound or len(problems) > shape_problems:
+        raise ConfigError(problems + unsound)
 
     hierarchy_doc = docs["hierarchy.yaml"][0] or {}
     catalog = Catalog(
@@ -524,6 +539,7 @@ def load_catalog(folder: Path) -> Catalog:
         province=hierarchy_doc.get("province") if isinstance(hierarchy_doc, dict) else None,
     )
     _cross_check(catalog, folder, docs, problems)
+    problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
     if problems:
         raise ConfigError(problems)
     return catalog
@@ -603,16 +619,15 @@ def _check_target(
         if not code:
             continue
         ind = catalog.indicators.get(code)
+        # Text indicators, and whether an indicator is asked at all: catalog_checks.
         if ind is None:
             problem(fld, f"unknown indicator '{code}'")
-        elif ind.type == IndicatorType.TEXT:
-            problem(fld, f"'{code}' is a text indicator: it has no total")
         elif target.kind == "rate" and ind.type == IndicatorType.DERIVED:
             problem(fld, f"a rate pairs reported figures; '{code}' is derived")
         elif target.kind == "task" and ind.type != IndicatorType.YES_NO:
             problem(fld, f"a task is a yes/no indicator; '{code}' is {ind.type.value}")
-        elif ind.type != IndicatorType.DERIVED and code not in catalog.forms_of_indicator:
-            problem(fld, f"'{code}' is asked in no form, so it can never have data")
+        elif target.kind in ("sum", "rate") and ind.type == IndicatorType.CHOICE:
+            problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
     for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
@@ -626,11 +641,6 @@ def _check_target(
             problem("denominator", "numerator and denominator are asked at different levels")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
-    elif target.period not in ("term", "yearly"):
-        try:
-            from_key(target.period, catalog.terms)
-        except PeriodError:
-            problem("period", f"'{target.period}' is not term, yearly, a year or 'YYYY..YYYY'")
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------
