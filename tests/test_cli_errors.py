@@ -320,6 +320,14 @@ def test_output_of_another_format_is_refused(cli: Cli, args: list[str], line: st
             "nam_tinh.",
         ),
         (
+            ["report", "total", "ghi_chu"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
+        ),
+        (
+            ["report", "chart", "ghi_chu", "c.png"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
+        ),
+        (
             ["reminders", "preview", "--at", "25/11/2026"],
             "Cannot read the time '25/11/2026': write it like 2026-11-23 08:00.",
         ),
