@@ -447,10 +447,6 @@ class Catalog:
         """The forms units of this level fill about themselves."""
         return [f for f in self.forms.values() if f.level == level and f.filled_by is None]
 
-    def forms_filled_by(self, level: str, about: str) -> list[Form]:
-        """Forms units of `level` fill about each unit of `about` below them."""
-        return [f for f in self.forms.values() if f.filled_by == level and f.level == about]
-
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
         from handlers.parsing import fold
