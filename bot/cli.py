@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -41,12 +42,14 @@ class _Commands(TyperGroup):
         except Exception as exc:
             if _state["debug"]:
                 raise
+            if logging.getLogger().handlers:  # the running bot keeps the traceback in its log
+                logging.getLogger("hoibot").error("the command stopped", exc_info=exc)
             for line in _explain(exc):
                 typer.echo(line, err=True)
             raise typer.Exit(1) from None
 
 
-_state = {"debug": False}
+_state: dict[str, bool] = {"debug": False}
 app = typer.Typer(
     cls=_Commands,
     help="Reporting bot of the Vietnam Women's Union (Hội LHPN Việt Nam).",
@@ -135,10 +138,9 @@ def _staff_error(exc: Any) -> str:
     )
 
 
-def _bad_url(reason: str) -> str:
-    url = _masked(get_settings().database_url)
+def _bad_url(url: str, reason: str) -> str:
     return (
-        f"DATABASE_URL {url} cannot be used ({reason.splitlines()[0]}): write "
+        f"DATABASE_URL {_masked(url)} cannot be used ({reason.splitlines()[0]}): write "
         "sqlite+aiosqlite:///path/to/hoibot.db or postgresql://user@host:5432/name."
     )
 
@@ -223,7 +225,7 @@ def _with_settings(
         try:
             engine = make_engine(settings.database_url)
         except Exception as exc:  # an unknown scheme or a driver that is not installed
-            raise CliError(_bad_url(str(exc))) from exc
+            raise CliError(_bad_url(settings.database_url, str(exc))) from exc
         try:
             ctx = AppContext.create(settings, engine=engine)
         except BaseException:
@@ -341,22 +343,11 @@ def _is_demo_config() -> bool:
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
-    import csv
-    from zipfile import BadZipFile
-
-    from openpyxl.utils.exceptions import InvalidFileException
-
     from storage.db import transaction
     from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        try:
-            total = len(read_rows(file, {}))
-        except (UnicodeError, BadZipFile, InvalidFileException, csv.Error) as exc:
-            raise CliError(
-                f"{file}: cannot be read as a CSV text file or an Excel workbook ({exc}); "
-                "save it from Excel as .xlsx or as CSV UTF-8."
-            ) from exc
+        total = len(read_rows(file, {}))
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -607,8 +598,10 @@ def invite(
         False, "--renew", help="Replace unused codes with new ones (the old ones stop working)"
     ),
 ) -> None:
-    """Invitation codes and Telegram links (single use, expiring). A person who has an unused
-    code keeps it: running this again prints the same codes, unless --renew."""
+    """Invitation codes and Telegram links (single use, expiring).
+
+    A person who has an unused code keeps it: running this again gives the same codes, unless
+    --renew."""
     from handlers import texts_vi as vi
     from schedules.clock import VN
     from storage.db import transaction
@@ -758,9 +751,10 @@ then run `hoibot run` again. (The Khánh Hòa demo is built only with the demo c
 
 @app.command()
 def run() -> None:
-    """Migrate, then run the configured channels (Telegram and/or Zalo by their tokens), or a
-    terminal chat when no token is set. With the demo configuration, an empty database first
-    gets the demo province; with your own configuration, an empty one gets the first steps."""
+    """Migrate, check, then run the channels that have a token (or a terminal chat).
+
+    With the demo configuration, an empty database first gets the demo province; with your
+    own configuration, an empty database gets the list of first steps instead."""
     from sqlalchemy import func, select
 
     from storage.db import transaction
@@ -768,25 +762,26 @@ def run() -> None:
     from storage.migrate import upgrade
     from storage.models import OrgUnit
 
-    async def prepare(ctx: AppContext) -> bool:
+    async def prepare(ctx: AppContext) -> str | None:
+        """None when there is something to run, else the first steps to take."""
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
             if await session.scalar(select(func.count()).select_from(OrgUnit)):
-                return True
+                return None
             if not _is_demo_config():
-                return False
+                return FIRST_STEPS.format(
+                    folder=ctx.settings.hoibot_config_dir,
+                    province=ctx.catalog.province or "<province code>",
+                )
             console.print("Empty database: building the Khánh Hòa demo province…")
             await build_demo(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
             )
-            return True
+            return None
 
-    if not run_with_context(prepare, schema=False, units=False):
-        settings = get_settings()
-        from storage.catalog import load_catalog
-
-        province = load_catalog(settings.hoibot_config_dir).province or "<province code>"
-        typer.echo(FIRST_STEPS.format(folder=settings.hoibot_config_dir, province=province))
+    first_steps = run_with_context(prepare, schema=False, units=False)
+    if first_steps:
+        typer.echo(first_steps)
         return
     settings = get_settings()
     if settings.telegram_bot_token or settings.zalo_bot_token:
