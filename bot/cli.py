@@ -131,6 +131,9 @@ def _staff_error(exc: Any) -> str:
         ),
         "ambiguous_indicator": f"{s!r} matches several indicators: give one of {choices}.",
         "unknown_form": f"No form {s!r}: give one of {choices}.",
+        "text": f"{s!r} is a text indicator: it has no total and no chart.",
+        "choice": f"{s!r} is a choice (a rating): it is counted by threshold in a coverage "
+        "target, not totalled.",
     }.get(
         exc.reason,
         f"Cannot read the period {s!r}{PERIOD_DETAIL.get(exc.reason, '')}: {PERIOD_HINT}.",

@@ -316,7 +316,16 @@ def test_output_of_another_format_is_refused(cli: Cli, args: list[str], line: st
         ),
         (
             ["report", "missing", "--form", "thang"],
-            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so.",
+            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, nam_huyen, "
+            "nam_tinh.",
+        ),
+        (
+            ["report", "total", "ghi_chu"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
+        ),
+        (
+            ["report", "chart", "ghi_chu", "c.png"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
         ),
         (
             ["reminders", "preview", "--at", "25/11/2026"],
