@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,7 +18,9 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
-from storage.importing import ImportFailed, UnreadableFile
+
+if TYPE_CHECKING:
+    from storage.importing import ImportFailed
 
 
 class CliError(Exception):
@@ -129,6 +131,9 @@ def _staff_error(exc: Any) -> str:
         ),
         "ambiguous_indicator": f"{s!r} matches several indicators: give one of {choices}.",
         "unknown_form": f"No form {s!r}: give one of {choices}.",
+        "text": f"{s!r} is a text indicator: it has no total and no chart.",
+        "choice": f"{s!r} is a choice (a rating): it is counted by threshold in a coverage "
+        "target, not totalled.",
     }.get(
         exc.reason,
         f"Cannot read the period {s!r}{PERIOD_DETAIL.get(exc.reason, '')}: {PERIOD_HINT}.",
@@ -341,10 +346,10 @@ def _is_demo_config() -> bool:
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
     from storage.db import transaction
-    from storage.importing import import_people, import_units, read_rows
+    from storage.importing import ImportFailed, import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        total = len(read_rows(file, {}))
+        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -373,8 +378,8 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
 
 
 def _refused(exc: ImportFailed) -> NoReturn:
-    if isinstance(exc, UnreadableFile):
-        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    if exc.unreadable:
+        raise CliError(*exc.errors)
     raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
@@ -419,6 +424,7 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
+    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
