@@ -59,37 +59,83 @@ def db_upgrade() -> None:
     console.print("Database is up to date.")
 
 
+def _shipped_provinces() -> dict[str, Path]:
+    """The provinces shipped under demo/, by the name `hoibot demo --province` takes."""
+    from bot.config import DEMO_CONFIG_DIR
+
+    return {
+        p.name.replace("_", "-"): p
+        for p in sorted(DEMO_CONFIG_DIR.parent.iterdir())
+        if (p / "units.csv").exists()
+    }
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
+
+
 @app.command()
 def demo(
+    province: str | None = typer.Option(
+        None,
+        help="A shipped province: khanh-hoa, lao-cai or soc-trang "
+        "(default: the one in HOIBOT_CONFIG_DIR, Khánh Hòa unless set).",
+    ),
     small: bool = typer.Option(False, help="A smaller tree and 6 months (for quick tries)."),
 ) -> None:
-    """Build the Khánh Hòa demo province into an empty database."""
+    """Build a demo province (its units, people and synthetic reports) into an empty database."""
+    from handlers.parsing import fold
+    from storage.catalog import ConfigError, load_catalog
     from storage.db import transaction
     from storage.demo import build_demo
     from storage.migrate import upgrade
 
+    configured = get_settings().hoibot_config_dir
+    folder = configured
+    if province is not None:
+        shipped = _shipped_provinces()
+        name = fold(province).replace("_", "-").replace(" ", "-")
+        if name not in shipped:
+            fail(f"Unknown province {province!r}; shipped: {', '.join(shipped)}.")
+        folder = shipped[name]
+
     async def work(ctx: AppContext) -> Any:
+        catalog = ctx.catalog if folder == configured else load_catalog(folder)
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
             return await build_demo(
                 session,
-                ctx.catalog,
-                ctx.settings.hoibot_config_dir,
+                catalog,
+                folder,
                 ctx.clock.today(),
                 **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
             )
 
     try:
         summary = run_with_context(work)
+    except ConfigError as exc:
+        fail("\n".join(exc.problems))
+        return
     except RuntimeError as exc:
         fail(str(exc))
         return
     console.print(
-        f"Demo province built: {summary.units} units, {summary.people} people, "
-        f"{summary.submissions} reports, {summary.values} values."
+        f"Demo province built from {_shown(folder)}: {summary.units} units, "
+        f"{summary.people} people, {summary.submissions} reports, {summary.values} values."
     )
     for role, person in summary.sample_people.items():
         console.print(f"  {role:17} id {person.id:<5} {person.full_name} ({person.phone})")
+    if folder.resolve() == configured.resolve():
+        console.print(f"Configuration in use: {_shown(folder)} (HOIBOT_CONFIG_DIR).")
+    else:
+        console.print(
+            f"The other commands and the bot read HOIBOT_CONFIG_DIR, now {_shown(configured)}: "
+            f"set HOIBOT_CONFIG_DIR={_shown(folder)} (in .env or the environment) to use "
+            "this province, e.g.\n"
+            f"  HOIBOT_CONFIG_DIR={_shown(folder)} hoibot report progress"
+        )
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
@@ -437,7 +483,10 @@ def run() -> None:
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
             if not await session.scalar(select(func.count()).select_from(OrgUnit)):
-                console.print("Empty database: building the Khánh Hòa demo province…")
+                console.print(
+                    "Empty database: building the demo province of "
+                    f"{_shown(ctx.settings.hoibot_config_dir)}…"
+                )
                 await build_demo(
                     session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
                 )

@@ -229,7 +229,22 @@ class _History:
     rng: random.Random
     factor: dict[int, float]  # weaker areas
     quiet: dict[int, float]  # communes doing little of some indicators
-    stocks: dict[str, dict[int, float]]
+    stocks: dict[str, dict[int, float]]  # each unit's latest figure
+    # Member counts: where each unit started and its moves (end of period, change), so a
+    # count asked in another form than the moves (quarterly after monthly) is the count at
+    # the end of its own period.
+    starts: dict[str, dict[int, float]] = field(default_factory=dict)
+    moves: dict[str, dict[int, list[tuple[date, float]]]] = field(default_factory=dict)
+
+    def move(self, code: str, way: Synthetic, unit_id: int, end: date, out: dict) -> None:
+        assert way.members is not None
+        delta = out.get(way.members.plus or "", 0.0) - out.get(way.members.minus or "", 0.0)
+        self.moves.setdefault(code, {}).setdefault(unit_id, []).append((end, delta))
+        self.stocks[code][unit_id] = self.stocks[code].get(unit_id, 0.0) + delta
+
+    def count_at(self, code: str, unit_id: int, end: date) -> float:
+        moved = sum(d for day, d in self.moves.get(code, {}).get(unit_id, []) if day <= end)
+        return self.starts[code].get(unit_id, 0.0) + moved
 
 
 async def build_demo(
@@ -326,7 +341,8 @@ async def build_demo(
             way = demo.way(q.indicator)
             if way.members is not None:
                 start = {u.id: float(u.member_count or 0) for u in reporters[form.level]}
-                history.stocks[q.indicator] = start
+                history.stocks[q.indicator] = dict(start)
+                history.starts[q.indicator] = start
             elif way.fixed is not None:
                 low, high = way.fixed
                 history.stocks[q.indicator] = {
@@ -431,6 +447,8 @@ def _answers(
     out: dict[str, float] = {}
     f = history.factor.get(unit.id, 1.0)
     months_in_year = period.end.month
+    asked = {q.indicator for q in form.questions}
+    moved: set[str] = set()
     for q in form.questions:
         code = q.indicator
         ind = catalog.indicators[code]
@@ -443,10 +461,10 @@ def _answers(
             chance = 0.8 if way.yes_share is None else way.yes_share
             out[code] = 1.0 if rng.random() < chance else 0.0
         elif way.members is not None:
-            stock = history.stocks[code]
-            moved = out.get(way.members.plus or "", 0.0) - out.get(way.members.minus or "", 0.0)
-            stock[unit.id] = stock.get(unit.id, 0.0) + moved
-            out[code] = max(stock[unit.id], 0)
+            if {way.members.plus, way.members.minus} & asked:
+                history.move(code, way, unit.id, period.end, out)
+                moved.add(code)
+            out[code] = max(history.count_at(code, unit.id, period.end), 0)
         elif way.fixed is not None or way.scaled is not None:
             out[code] = history.stocks[code].get(unit.id, 0.0)
         elif way.running_share_of is not None:
@@ -460,4 +478,9 @@ def _answers(
             if demo.quiet_communes and code in demo.quiet_communes.indicators:
                 mean *= history.quiet.get(unit.id, history.quiet.get(unit.parent_id or 0, 1.0))
             out[code] = float(_poisson(rng, mean))
+    # Moves asked without the count (monthly moves, quarterly count: list that form first).
+    for code in sorted(history.starts.keys() - moved):
+        way = demo.way(code)
+        if way.members and {way.members.plus, way.members.minus} & asked:
+            history.move(code, way, unit.id, period.end, out)
     return out
