@@ -58,16 +58,32 @@ def format_percent(value: float | None) -> str:
 
 
 # ---- staff views --------------------------------------------------------------------------
-STATUS = {"achieved": "✅ đạt", "on_track": "🟢 đúng tiến độ", "behind": "🔴 chậm tiến độ"}
+STATUS = {
+    "achieved": "✅ đạt",
+    "on_track": "🟢 đúng tiến độ",
+    "behind": "🔴 chậm tiến độ",
+    "no_data": "⚪ chưa có số liệu",
+    "done": "✅ đã hoàn thành",
+    "not_yet": "🕓 chưa thực hiện",
+    "overdue": "🔴 quá hạn",
+}
+COMPARE_WORDS = {"at_least": "", "above": "trên ", "below": "dưới ", "at_most": "không quá "}
 PROGRESS_TITLE = "Tiến độ chỉ tiêu – {unit} (đến {today})"
-PROGRESS_SUM_LINE = (
-    "{status} {label}\n   Đạt {achieved}/{target} {unit} = {percent} (cần {expected} theo thời "
-    "gian, {period})"
-)
-PROGRESS_PCT_LINE = (
-    "{status} {label}\n   Đạt {achieved} ({detail}), chỉ tiêu {target}%; bằng {percent} chỉ tiêu "
-    "(cần {expected}, {period})"
-)
+PROGRESS_SUMMARY = "{behind} chỉ tiêu chậm tiến độ, {no_data} chỉ tiêu chưa có số liệu."
+PROGRESS_HEAD = "{status} {label}"
+PROGRESS_SUM = "   Đạt {achieved}/{compare}{target} {unit} = {percent} chỉ tiêu"
+PROGRESS_PCT = "   Đạt {achieved}, chỉ tiêu {compare}{target}%"
+PROGRESS_COVERAGE = " ({reached}/{units} {level} đạt)"
+PROGRESS_RATE = " ({numerator}/{denominator}), tính trên {n}/{m} {level} đã báo cáo đủ"
+PROGRESS_NO_DATA = "   Chưa có số liệu trong {period}; chỉ tiêu {compare}{target}{unit}."
+PROGRESS_EXPECT_LINEAR = "   Cần {expected} theo thời gian ({period})."
+PROGRESS_EXPECT_MILESTONE = "   Mốc đến nay: {expected}{unit} ({period})."
+PROGRESS_EXPECT_NOT_DUE = "   Tính ở cuối kỳ ({period})."
+PROGRESS_EXPECT_HOLD = "   Kỳ tính: {period}."
+PROGRESS_DUE_YEAR = "   Chỉ tiêu phải đạt đến năm {year}; đang tính {period}."
+PROGRESS_PREVIOUS_YEAR = "   Kết quả {period} (báo cáo năm {year} chưa khóa sổ)."
+PROGRESS_TASK = "   Hạn {deadline}: {done}/{units} {level} đã thực hiện."
+PROGRESS_TASK_SELF = "   Hạn {deadline}."
 PROGRESS_GROUP = "   Tính chung: {units}"
 PROGRESS_SOURCE = "   Nguồn: {source}"
 PROGRESS_NONE = "Chưa có chỉ tiêu nào áp dụng cho {unit}."
@@ -250,7 +266,12 @@ EXPORT_TARGET_HEADERS = [
     "Đánh giá",
     "Nguồn",
 ]
-EXPORT_KINDS = {"sum": "Tổng số", "coverage": "Tỷ lệ đơn vị", "rate": "Tỷ lệ"}
+EXPORT_KINDS = {
+    "sum": "Tổng số",
+    "coverage": "Tỷ lệ đơn vị",
+    "rate": "Tỷ lệ",
+    "task": "Nhiệm vụ có hạn",
+}
 EXPORT_FILENAME = "bao-cao-{unit}-{period}.xlsx"
 EXPORT_CAPTION = "Bảng tổng hợp {period} – {unit}."
 CHART_TREND_TITLE = "{label}\n{unit}, {period}"
