@@ -336,27 +336,29 @@ async def build_demo(
     if demo.quiet_communes:
         choices = [1.0] * (demo.quiet_communes.one_in - 1) + [demo.quiet_communes.factor]
         history.quiet = {c.id: rng.choice(choices) for c in communes}
-    for form in catalog.forms.values():  # stocks start before the first report
-        for q in form.questions:
-            way = demo.way(q.indicator)
-            if way.members is not None:
-                start = {u.id: float(u.member_count or 0) for u in reporters[form.level]}
-                history.stocks[q.indicator] = dict(start)
-                history.starts[q.indicator] = start
-            elif way.fixed is not None:
-                low, high = way.fixed
-                history.stocks[q.indicator] = {
-                    u.id: float(rng.randint(low, high)) for u in reporters[form.level]
-                }
+    # Stocks start before the first report; an indicator asked at several levels (each unit
+    # about itself) has one stock per unit of each.
     for form in catalog.forms.values():
         for q in form.questions:
-            way = demo.way(q.indicator)
+            way, stock = demo.way(q.indicator), history.stocks.setdefault(q.indicator, {})
+            if way.members is not None:
+                start = {u.id: float(u.member_count or 0) for u in reporters[form.level]}
+                stock.update(start)
+                history.starts.setdefault(q.indicator, {}).update(start)
+            elif way.fixed is not None:
+                low, high = way.fixed
+                stock.update({u.id: float(rng.randint(low, high)) for u in reporters[form.level]})
+    for form in catalog.forms.values():
+        for q in form.questions:
+            way, stock = demo.way(q.indicator), history.stocks[q.indicator]
             if way.scaled is not None and way.by is not None:
                 base = history.stocks.get(way.scaled, {})
-                history.stocks[q.indicator] = {
-                    u.id: float(round(base.get(u.id, 0.0) * rng.uniform(*way.by)))
-                    for u in reporters[form.level]
-                }
+                stock.update(
+                    {
+                        u.id: float(round(base.get(u.id, 0.0) * rng.uniform(*way.by)))
+                        for u in reporters[form.level]
+                    }
+                )
 
     first = period_of("month", today)
     for _ in range(months or demo.months):
