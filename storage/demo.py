@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,10 +129,6 @@ class Synthetic(_Strict):
             raise ValueError("'part_of' and 'share' go together")
         return self
 
-    @property
-    def is_stock(self) -> bool:
-        return self.members is not None or self.fixed is not None or self.scaled is not None
-
 
 class QuietCommunes(_Strict):
     """One commune in `one_in` does little of `indicators` (their means times `factor`)."""
@@ -170,7 +167,7 @@ def load_demo_settings(folder: Path, catalog: Catalog) -> DemoSettings:
         return DemoSettings()
     try:
         data, lines = _load_yaml_with_lines(path)
-    except Exception as exc:  # yaml.YAMLError and its marks
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError([f"{path}{line}: not valid YAML ({exc})"]) from exc

@@ -136,3 +136,22 @@ def test_demo_settings_errors_name_file_line_and_field(tmp_path: Path) -> None:
         code = wrong.strip().split(":")[0]
         assert problem.startswith(f"{folder / 'demo.yaml'}:{line}: field 'indicators.{code}'")
         assert says in problem
+
+
+async def test_a_province_without_demo_settings_builds_with_defaults(session, tmp_path) -> None:
+    """No province-specific code: a folder without demo.yaml still gets a demo."""
+    folder = tmp_path / "lao_cai"
+    shutil.copytree(DEMO_CONFIG_DIR.parent / "lao_cai", folder)
+    (folder / "demo.yaml").unlink()
+    catalog = load_catalog(folder)
+    summary = await build_demo(
+        session, catalog, folder, date(2026, 11, 27), branches_per_commune=(1, 1), months=6
+    )
+    assert summary.units == 1 + 8 + 8 and "district_officer" not in summary.sample_people
+    values = (await session.scalars(select(SubmissionValue))).all()
+    assert summary.values == len(values) > 0
+    for v in values:
+        ind = catalog.indicators[v.indicator_code]
+        assert v.value_num is not None and v.value_num >= 0
+        if ind.type == "yes_no":
+            assert v.value_num in (0.0, 1.0)
