@@ -26,7 +26,7 @@ from schedules.periods import (
 )
 from storage import progress as progress_service
 from storage import rollup
-from storage.catalog import Catalog, Form, Indicator
+from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import OrgUnit
 from storage.rollup import Share
 from storage.units import find_units, unit_by_code
@@ -111,6 +111,10 @@ async def total_parts(
     period: Period,
 ) -> tuple[list[str], list[Share]]:
     """The headline (total, change from the previous period) and the breakdown rows."""
+    if indicator.type == IndicatorType.TEXT:
+        return [vi.TOTAL_TEXT.format(label=indicator.label)], []
+    if indicator.type == IndicatorType.CHOICE:
+        return [vi.TOTAL_CHOICE.format(label=indicator.label)], []
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (
@@ -184,15 +188,13 @@ async def sum_target_for(
 def form_for_period(catalog: Catalog, period: Period) -> Form | None:
     """The leaf-level form reported at the period's own periodicity (a quarter: the quarterly)."""
     matches = [
-        f
-        for f in catalog.forms.values()
-        if f.periodicity == period.kind and f.level == catalog.leaf_level
+        f for f in catalog.forms_for_level(catalog.leaf_level) if f.periodicity == period.kind
     ]
     return matches[0] if matches else None
 
 
 def default_form(catalog: Catalog) -> Form:
-    leaf = [f for f in catalog.forms.values() if f.level == catalog.leaf_level]
+    leaf = catalog.forms_for_level(catalog.leaf_level)
     return min(
         leaf or list(catalog.forms.values()),
         key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),

@@ -11,15 +11,22 @@ from storage.rollup import Completeness, Share
 
 
 def progress_text(
-    catalog: Catalog, unit_name: str, items: list[TargetProgress], today: date
+    catalog: Catalog,
+    unit_name: str,
+    items: list[TargetProgress],
+    today: date,
+    *,
+    counted: list[TargetProgress] | None = None,
 ) -> str:
+    """The verdicts of `items` (one page of them), under counts over `counted` (all)."""
     if not items:
         return vi.PROGRESS_NONE.format(unit=unit_name)
+    every = items if counted is None else counted
     lines = [
         vi.PROGRESS_TITLE.format(unit=unit_name, today=today.strftime("%d/%m/%Y")),
         vi.PROGRESS_SUMMARY.format(
-            behind=behind_count(items),
-            no_data=sum(1 for p in items if p.status == Status.NO_DATA),
+            behind=behind_count(every),
+            no_data=sum(1 for p in every if p.status == Status.NO_DATA),
         ),
     ]
     for p in items:
@@ -30,7 +37,7 @@ def progress_text(
 def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     """One target's verdict, what it rests on, and its source."""
     t = p.target
-    level = catalog.level_word(p.basis_level) if p.basis_level else ""
+    level = catalog.level_word(p.basis_level) if p.basis_level else vi.UNITS_WORD
     lines = [vi.PROGRESS_HEAD.format(status=vi.STATUS[p.status], label=t.label)]
     unit_word = catalog.indicators[t.indicator].unit if t.kind == "sum" and t.indicator else ""
     compare = vi.COMPARE_WORDS[t.compare.value]

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from schedules.periods import PeriodError, Periodicity, Term, from_key
+from schedules.periods import Periodicity, Term
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 
@@ -43,6 +43,7 @@ class IndicatorType(StrEnum):
     AMOUNT = "amount"
     TEXT = "text"
     DERIVED = "derived"
+    CHOICE = "choice"  # one of a list of labelled values (a rating: xuất sắc = 4 … yếu = 1)
 
 
 class Aggregation(StrEnum):
@@ -63,6 +64,11 @@ class Level(_Strict):
     role: str | None = None
 
 
+class Choice(_Strict):
+    value: float
+    label: str
+
+
 class Indicator(_Strict):
     code: CODE
     label: str
@@ -77,6 +83,7 @@ class Indicator(_Strict):
     # households among members); far above history and members asks for a confirmation.
     per_member: bool = False
     hint_last_value: bool = True
+    choices: list[Choice] = Field(default_factory=list)  # type: choice
 
     @field_validator("formula")
     @classmethod
@@ -94,13 +101,25 @@ class Indicator(_Strict):
             raise ValueError("a reported indicator needs a question")
         if self.max is not None and self.max < self.min:
             raise ValueError("max is below min")
+        if self.type == IndicatorType.CHOICE:
+            if len(self.choices) < 2:
+                raise ValueError("a choice indicator needs at least two choices")
+            if len({c.value for c in self.choices}) < len(self.choices):
+                raise ValueError("two choices have the same value")
+        elif self.choices:
+            raise ValueError("choices are only read with type: choice")
         return self
+
+    def choice_label(self, value: float) -> str | None:
+        return next((c.label for c in self.choices if c.value == value), None)
 
     @property
     def agg(self) -> Aggregation:
         if self.aggregation:
             return self.aggregation
-        return Aggregation.LAST if self.type == IndicatorType.YES_NO else Aggregation.SUM
+        if self.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+            return Aggregation.LAST  # a state (the latest answer), not a flow
+        return Aggregation.SUM
 
     @property
     def is_numeric(self) -> bool:
@@ -143,6 +162,9 @@ class Form(_Strict):
     periodicity: Periodicity
     questions: list[Question]
     schedule: Schedule = Field(default_factory=Schedule)
+    # A form the level above fills about each unit of `level` (a yearly rating): the unit
+    # itself is not asked it nor reminded of it.
+    filled_by: CODE | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +255,7 @@ class Target(_Strict):
     stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
     reported_at: CODE | None = None  # sum, rate: only this level's own answers
     deadline: date | None = None  # task
+    approved_only: bool = False  # count only reports approved by the level above
 
     @field_validator("by_year", mode="before")
     @classmethod
@@ -421,7 +444,12 @@ class Catalog:
         return out
 
     def forms_for_level(self, level: str) -> list[Form]:
-        return [f for f in self.forms.values() if f.level == level]
+        """The forms units of this level fill about themselves."""
+        return [f for f in self.forms.values() if f.level == level and f.filled_by is None]
+
+    def forms_filled_by(self, level: str, about: str) -> list[Form]:
+        """Forms units of `level` fill about each unit of `about` below them."""
+        return [f for f in self.forms.values() if f.filled_by == level and f.level == about]
 
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
@@ -535,6 +563,15 @@ def _cross_check(
                         f"indicators[{i}] field 'formula': unknown indicator '{name}'"
                     )
     for i, form in enumerate(catalog.forms.values()):
+        if form.filled_by is not None and (
+            form.filled_by not in level_codes
+            or form.level not in level_codes
+            or catalog.level_index(form.filled_by) >= catalog.level_index(form.level)
+        ):
+            problems.append(
+                f"{where('forms.yaml', ('forms', i, 'filled_by'))}: forms[{i}] field "
+                f"'filled_by': '{form.filled_by}' is not a level above '{form.level}'"
+            )
         if form.level not in level_codes:
             problems.append(
                 f"{where('forms.yaml', ('forms', i, 'level'))}: forms[{i}] field 'level': "
@@ -590,8 +627,7 @@ def _check_target(
             problem(fld, f"a rate pairs reported figures; '{code}' is derived")
         elif target.kind == "task" and ind.type != IndicatorType.YES_NO:
             problem(fld, f"a task is a yes/no indicator; '{code}' is {ind.type.value}")
-        elif ind.type != IndicatorType.DERIVED and code not in catalog.forms_of_indicator:
-            problem(fld, f"'{code}' is asked in no form, so it can never have data")
+        # An indicator asked in no form is reported once, at the indicator (catalog_checks).
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
     for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
@@ -605,11 +641,7 @@ def _check_target(
             problem("denominator", "numerator and denominator are asked at different levels")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
-    elif target.period not in ("term", "yearly"):
-        try:
-            from_key(target.period, catalog.terms)
-        except PeriodError:
-            problem("period", f"'{target.period}' is not term, yearly, a year or 'YYYY..YYYY'")
+    # Any other unreadable period is said by catalog_checks, with a suggestion.
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------

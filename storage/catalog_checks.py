@@ -254,8 +254,8 @@ def _check_targets(catalog: Catalog, where: _Where) -> list[str]:
             ind = catalog.indicators.get(getattr(target, fld) or "")
             if ind is None:
                 continue
-            text_in_rate = target.kind == "rate" and ind.type in UNCOUNTABLE
-            if ind.type == IndicatorType.TEXT or text_in_rate:
+            # A text indicator in any target is refused when the catalog loads (no total).
+            if ind.type != IndicatorType.TEXT and target.kind == "rate" and ind.type in UNCOUNTABLE:
                 problems.append(
                     f"{where('targets.yaml', ('targets', i, fld), fld)} '{ind.code}' is a "
                     f"{ind.type} indicator and cannot be added up for a {target.kind} target; "

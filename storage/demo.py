@@ -459,6 +459,9 @@ def _answers(
         if ind.type == IndicatorType.YES_NO:
             chance = 0.8 if way.yes_share is None else way.yes_share
             out[code] = 1.0 if rng.random() < chance else 0.0
+        elif ind.type == IndicatorType.CHOICE:  # mostly the upper ratings
+            ranked = sorted(c.value for c in ind.choices)
+            out[code] = ranked[-1 - min(int(rng.expovariate(1.2)), len(ranked) - 1)]
         elif way.members is not None:
             if {way.members.plus, way.members.minus} & asked:
                 history.move(code, way, unit.id, period.end, out)

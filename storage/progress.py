@@ -47,7 +47,7 @@ class TargetProgress:
     status: Status
     counted: tuple[int, int] | None = None  # coverage: reached/units; task: done/units
     basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
-    basis_level: str | None = None  # the level of the units in `counted` / `basis`
+    basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
     ratio: tuple[float, float] | None = None  # rate: numerator, denominator
     previous_year: bool = False  # last year's result, shown in January until its forms close
     due_year: int | None = None  # by_year: measured now against the value due in this year
@@ -210,11 +210,24 @@ async def measure(
     out.due_year = due_year
     if target.kind == "sum":
         assert target.indicator
+        reported_at, approved_only = target.reported_at, target.approved_only
         if await rollup.has_data(
-            session, catalog, target.indicator, scope, period, reported_at=target.reported_at
+            session,
+            catalog,
+            target.indicator,
+            scope,
+            period,
+            reported_at=reported_at,
+            approved_only=approved_only,
         ):
             out.achieved = await rollup.total_or_none(
-                session, catalog, target.indicator, scope, period, reported_at=target.reported_at
+                session,
+                catalog,
+                target.indicator,
+                scope,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
             )
     elif target.kind == "coverage":
         assert target.indicator
@@ -228,9 +241,10 @@ async def measure(
             period,
             compare=target.threshold_compare,
             where=target.where,
+            approved_only=target.approved_only,
         )
         out.counted = (cov.reached, cov.units)
-        out.basis_level = target.levels[-1]
+        out.basis_level = target.levels[0] if len(target.levels) == 1 else None
         if cov.reported:
             out.achieved = cov.percent
     else:
@@ -244,6 +258,7 @@ async def measure(
             period,
             stocks=target.stocks,
             level=target.reported_at,
+            approved_only=target.approved_only,
         )
         out.basis = (r.units, r.expected)
         out.basis_level = r.level
@@ -265,14 +280,29 @@ async def _task(
     assert target.indicator and target.deadline
     if target.levels:
         cov = await rollup.coverage(
-            session, catalog, target.indicator, target.levels, 1, scope, period
+            session,
+            catalog,
+            target.indicator,
+            target.levels,
+            1,
+            scope,
+            period,
+            approved_only=target.approved_only,
         )
         done, units = cov.reached, cov.units
     else:
         units = len(scope)
         done = 0
         for unit in scope:
-            value = await rollup.total_or_none(session, catalog, target.indicator, [unit], period)
+            value = await rollup.total_or_none(
+                session,
+                catalog,
+                target.indicator,
+                [unit],
+                period,
+                reported_at=rollup.own_level(catalog, target.indicator, unit.level),
+                approved_only=target.approved_only,
+            )
             done += bool(value)
     if units and done == units:
         status = Status.DONE
@@ -282,7 +312,7 @@ async def _task(
         status = Status.NOT_YET
     out = TargetProgress(target, period, scope, 100.0, None, None, status)
     out.counted = (done, units)
-    out.basis_level = target.levels[-1] if target.levels else None
+    out.basis_level = target.levels[0] if len(target.levels) == 1 else None
     out.achieved = done / units * 100 if units else None
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,6 +49,7 @@ class Roots:
     # Only answers given by units of this level (an indicator asked at several levels); with
     # `level` the same, each unit's own answer.
     reported_at: str | None = None
+    approved_only: bool = False  # only reports approved by the level above
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -95,9 +96,12 @@ async def _reported_totals(
     *,
     raw: bool = False,
 ) -> dict[int, float]:
-    if not raw and roots.reported_at is None and catalog.indicators[code].agg == Aggregation.SUM:
+    kept = roots.reported_at is None and not roots.approved_only
+    if not raw and kept and catalog.indicators[code].agg == Aggregation.SUM:
         return await _kept_totals(session, code, roots, period)
     rows = _reported_rows(code, period)
+    if roots.approved_only:
+        rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
     if roots.reported_at is not None:
         rows = rows.where(SubmissionValue.unit_id.in_(_units_of_level(roots.reported_at)))
     # Only reports from inside the asked subtrees, before any ranking: a province's stock is
@@ -133,6 +137,10 @@ async def _reported_totals(
             scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
         )
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+def _approved() -> Select:
+    return select(Submission.id).where(Submission.approved_at.is_not(None))
 
 
 def _units_of_level(level: str) -> Select:
@@ -211,13 +219,22 @@ async def total_or_none(
     period: Period,
     *,
     reported_at: str | None = None,
+    approved_only: bool = False,
 ) -> float | None:
     """The total, or None when it has no value (a ratio over a zero divisor)."""
     indicator = catalog.indicators[code]
     if indicator.type == IndicatorType.DERIVED:
         parts: dict[str, float] = {}
         for c in formula_names(indicator.formula or ""):
-            part = await total_or_none(session, catalog, c, units, period, reported_at=reported_at)
+            part = await total_or_none(
+                session,
+                catalog,
+                c,
+                units,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
+            )
             if part is None:
                 return None
             parts[c] = part
@@ -226,7 +243,7 @@ async def total_or_none(
         session,
         catalog,
         code,
-        Roots(ids=tuple(u.id for u in units), reported_at=reported_at),
+        Roots(ids=tuple(u.id for u in units), reported_at=reported_at, approved_only=approved_only),
         period,
     )
     return sum(by_root.values())
@@ -240,6 +257,7 @@ async def has_data(
     period: Period,
     *,
     reported_at: str | None = None,
+    approved_only: bool = False,
 ) -> bool:
     """Whether anything was reported for the indicator (or its components) in the scope."""
     query = (
@@ -260,6 +278,8 @@ async def has_data(
     )
     if reported_at is not None:
         query = query.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
+    if approved_only:
+        query = query.where(SubmissionValue.submission_id.in_(_approved()))
     return (await session.scalar(query)) is not None
 
 
@@ -355,11 +375,23 @@ def own_level(catalog: Catalog, code: str, level: str) -> str | None:
 
 
 async def values_by_unit(
-    session: AsyncSession, catalog: Catalog, code: str, level: str, scope: OrgUnit, period: Period
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    level: str,
+    scope: OrgUnit,
+    period: Period,
+    *,
+    approved_only: bool = False,
 ) -> dict[int, float]:
     """Each unit of `level` inside the scope with its value: its own answer when that level is
     asked the indicator, else its subtree's total. Units with nothing reported are absent."""
-    roots = Roots(level=level, within=scope.id, reported_at=own_level(catalog, code, level))
+    roots = Roots(
+        level=level,
+        within=scope.id,
+        reported_at=own_level(catalog, code, level),
+        approved_only=approved_only,
+    )
     indicator = catalog.indicators[code]
     if indicator.type != IndicatorType.DERIVED:
         return await _reported_totals(session, catalog, code, roots, period)
@@ -381,6 +413,7 @@ async def coverage(
     *,
     compare: Compare = Compare.AT_LEAST,
     where: Condition | None = None,
+    approved_only: bool = False,
 ) -> Coverage:
     """How many units of the level(s) inside the scopes reached `threshold` in the period.
 
@@ -402,14 +435,22 @@ async def coverage(
             )
             if where is not None:
                 condition = await values_by_unit(
-                    session, catalog, where.indicator, lv, scope, period
+                    session,
+                    catalog,
+                    where.indicator,
+                    lv,
+                    scope,
+                    period,
+                    approved_only=approved_only,
                 )
                 expected = {
                     uid
                     for uid in expected
                     if uid in condition and where.compare.holds(condition[uid], where.value)
                 }
-            values = await values_by_unit(session, catalog, code, lv, scope, period)
+            values = await values_by_unit(
+                session, catalog, code, lv, scope, period, approved_only=approved_only
+            )
             result.units += len(expected)
             result.reported += sum(1 for uid in values if uid in expected)
             result.reached += sum(
@@ -449,6 +490,7 @@ async def rate(
     *,
     stocks: str = "same_period",
     level: str | None = None,
+    approved_only: bool = False,
 ) -> Rate:
     """Ratio of sums over the units that gave both figures, never the mean of their ratios.
 
@@ -459,42 +501,59 @@ async def rate(
     result = Rate(0.0, 0.0, level=level)
     if level is None:
         return result
-    ids = [u.id for u in units]
-    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(ids))
-    query = select(
-        SubmissionValue.unit_id,
-        SubmissionValue.indicator_code,
-        SubmissionValue.period_end,
-        SubmissionValue.value_num,
-    ).where(
-        SubmissionValue.indicator_code.in_([numerator, denominator]),
-        SubmissionValue.submitted.is_(True),
-        SubmissionValue.value_num.is_not(None),
-        SubmissionValue.period_start >= period.start,
-        SubmissionValue.period_end <= period.end,
-        SubmissionValue.unit_id.in_(inside),
-        SubmissionValue.unit_id.in_(_units_of_level(level)),
-    )
-    per_unit: dict[int, dict[str, dict]] = defaultdict(lambda: {numerator: {}, denominator: {}})
-    for unit_id, code, end, value in (await session.execute(query)).all():
-        per_unit[unit_id][code][end] = float(value)
+    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_([u.id for u in units]))
 
-    def combine(code: str, by_end: dict) -> float:
-        if catalog.indicators[code].agg == Aggregation.LAST:
-            return by_end[max(by_end)]
-        return sum(by_end.values())
+    def values(code: str) -> Select:
+        query = select(
+            SubmissionValue.unit_id.label("unit_id"),
+            SubmissionValue.period_end.label("end"),
+            SubmissionValue.value_num.label("v"),
+        ).where(
+            SubmissionValue.indicator_code == code,
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(inside),
+            SubmissionValue.unit_id.in_(_units_of_level(level)),
+        )
+        if approved_only:
+            query = query.where(SubmissionValue.submission_id.in_(_approved()))
+        return query
 
-    for figures in per_unit.values():
-        num, den = figures[numerator], figures[denominator]
-        if stocks == "same_period":
-            common = num.keys() & den.keys()
-            num = {k: v for k, v in num.items() if k in common}
-            den = {k: v for k, v in den.items() if k in common}
-        if not num or not den:
-            continue
+    def per_unit(rows: Select, *columns: str) -> Select:
+        """Per unit: the sum of each column over its rows, and its value in the latest row."""
+        unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
+        ranked = rows.add_columns(
+            func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
+        ).subquery()
+        sums = [func.sum(ranked.c[c]) for c in columns]
+        lasts = [func.max(case((ranked.c.r == 1, ranked.c[c]))) for c in columns]
+        return select(ranked.c.unit_id, *sums, *lasts).group_by(ranked.c.unit_id)
+
+    # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
+    # stock the latest. The database does the grouping: a province has thousands of units.
+    is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+    pairs: list[tuple[float, float]] = []
+    if stocks == "same_period":
+        n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
+        joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
+            d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+        )
+        for _uid, n_sum, d_sum, n_last, d_last in await session.execute(
+            per_unit(joined, "nv", "dv")
+        ):
+            pairs.append((n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum))
+    else:
+        found = []
+        for code, last in zip((numerator, denominator), is_last, strict=True):
+            rows = await session.execute(per_unit(values(code), "v"))
+            found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+        pairs = [(found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()]
+    for num, den in pairs:
         result.units += 1
-        result.numerator += combine(numerator, num)
-        result.denominator += combine(denominator, den)
+        result.numerator += float(num)
+        result.denominator += float(den)
     for scope in units:
         result.expected += (
             await session.scalar(

@@ -314,7 +314,8 @@ def test_output_of_another_format_is_refused(cli: Cli, args: list[str], line: st
         ),
         (
             ["report", "missing", "--form", "thang"],
-            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so.",
+            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, "
+            "nam_huyen, nam_tinh.",
         ),
         (
             ["reminders", "preview", "--at", "25/11/2026"],
@@ -418,8 +419,8 @@ def test_run_with_own_configuration_and_empty_database_says_what_to_do(cli: Cli)
         cli,
         ["demo", "--small"],
         [
-            f"The demo needs the demo configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
-            "it (and use a database of its own)."
+            f"The demo needs a shipped configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
+            "it or name one with --province (and use a database of its own)."
         ],
     )
 

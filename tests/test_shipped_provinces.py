@@ -35,6 +35,14 @@ def test_shipped_configuration_loads(name: str) -> None:
             assert all(c in catalog.form_of_indicator for c in catalog.components(code)), code
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_configuration_passes_config_check(name: str) -> None:
+    folder = DEMO_CONFIG_DIR.parent / name
+    result = CliRunner().invoke(app, ["config", "check", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"Configuration in {folder} is OK" in result.output
+
+
 @pytest.mark.parametrize("name", PLANS)
 def test_targets_table_lists_every_target(name: str) -> None:
     folder = DEMO_CONFIG_DIR.parent / name
@@ -71,6 +79,10 @@ def test_demo_builds_and_progress_shows_every_target(cli_env, name: str) -> None
 
     cli_env.setenv("HOIBOT_CONFIG_DIR", str(folder))
     get_settings.cache_clear()
+    checked = runner.invoke(
+        app, ["config", "check", str(folder), "--database", get_settings().database_url]
+    )
+    assert checked.exit_code == 0 and "every unit named by a target" in checked.output
     shown = runner.invoke(app, ["report", "progress"])
     assert shown.exit_code == 0, shown.output
     out = shown.output

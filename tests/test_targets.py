@@ -378,3 +378,129 @@ def test_target_errors_name_file_line_and_field(tmp_path) -> None:
     assert "field 'level': unknown level 'village'" in first
     assert "'ghi_chu' is a text indicator: it has no total" in second
     assert first.split(":")[1].isdigit()
+
+
+def test_words_follow_the_level(catalog) -> None:
+    from handlers import texts_vi as vi
+    from schedules.calendar import window
+    from schedules.periods import half
+    from schedules.reminders import nudge_message, reminder_message
+    from storage.catalog import Level, Reminder
+
+    branch_form = catalog.forms[FORM]
+    commune_form = catalog.forms["sau_thang_co_so"]
+    late = Reminder(at=2, tone="late")
+    text = reminder_message(
+        "Nguyễn Thị Hoa",
+        commune_form,
+        window(commune_form, half(2026, 1)),
+        late,
+        date(2026, 7, 20),
+        catalog,
+    ).text
+    assert "mà cơ sở Hội mình chưa gửi" in text and "chi hội" not in text
+    text = nudge_message("Lê Thị Lan", commune_form, window(commune_form, half(2026, 1)), catalog)
+    assert "cán bộ Hội huyện nhắc" in text.text and "cơ sở Hội mình" in text.text
+    text = reminder_message(
+        "Lê Thị Lan", branch_form, window(branch_form, OCT_2026), late, date(2026, 11, 7), catalog
+    ).text
+    assert "mà chi hội mình chưa gửi" in text
+    # A province with no district level, whose branches are called "tổ phụ nữ".
+    two_tier = replace(
+        catalog,
+        levels=[
+            catalog.levels[0],
+            catalog.levels[2],
+            Level(code="branch", name="Tổ phụ nữ", role="branch_leader"),
+        ],
+    )
+    words = vi.level_words(two_tier, "commune")
+    assert words["officer"] == "cán bộ Hội tỉnh" and words["level"] == "cơ sở Hội"
+    assert vi.level_words(two_tier, "branch")["level"] == "tổ phụ nữ"
+    digest = vi.DIGEST_COMMUNE.format(
+        form="Báo cáo",
+        period="tháng 10/2026",
+        due="05/11/2026",
+        unit="Xã A",
+        missing=1,
+        total=3,
+        names="Tổ 1",
+        **vi.level_words(two_tier, "branch"),
+    )
+    assert "Còn 1/3 tổ phụ nữ của Xã A chưa nộp" in digest
+
+
+OCT_2026 = month(2026, 10)
+
+
+async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
+    from schedules.clock import vn_datetime
+    from storage import reporting
+    from storage.models import Person
+
+    t = await small_tree(session)
+    at = vn_datetime(2026, 2, 10, 9)
+    officer = Person(
+        full_name="Cán bộ",
+        phone="0900000001",
+        role="commune_officer",
+        unit_id=t.c1.id,
+        created_at=at,
+    )
+    session.add(officer)
+    await session.flush()
+    first = await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 30})
+    await report(session, t.b2, FORM, JAN, {"ho_thoat_ngheo": 20})
+    await reporting.approve(session, first, officer, at)
+    await session.commit()
+    today = date(2026, 7, 2)
+    p = await _one(session, catalog, _target(), today, t.province)
+    assert p.achieved == 50
+    p = await _one(session, catalog, _target(approved_only=True), today, t.province)
+    assert p.achieved == 30
+    cov = _target(kind="coverage", level="branch", threshold=1, approved_only=True)
+    p = await _one(session, catalog, cov, today, t.province)
+    assert p.counted == (1, 5)
+
+
+async def test_a_plan_the_project_does_not_ship(session) -> None:
+    """Nam Định's 2024 plan, written from CONFIG.md alone, loads and gets a verdict each."""
+    from storage.units import create_unit
+
+    cat = load_catalog(Path(__file__).parent / "configs" / "nam_dinh")
+
+    async def unit(code: str, level: str, parent):
+        return await create_unit(session, code=code, name=code, level=level, parent=parent)
+
+    nd = await unit("ND", "province", None)
+    h1 = await unit("ND-H1", "district", nd)
+    x1, x2 = await unit("X1", "commune", h1), await unit("X2", "commune", h1)
+    b1, _b2 = await unit("B1", "branch", x1), await unit("B2", "branch", x2)
+    await session.commit()
+    q1 = quarter(2024, 1)
+    feb = month(2024, 2)
+    await report(session, nd, "thang_tinh", feb, {"co_website": 1, "mo_hinh_mang": 1})
+    await report(session, nd, "thang_tinh", month(2024, 3), {"cuoc_thi_ntm": 1})
+    await report(session, h1, "quy_huyen", q1, {"co_website": 0})
+    x1_values = {"co_website": 1, "co_may_tinh": 1, "hd_cntt": 2, "ho_3sach": 96, "tong_ho": 100}
+    await report(session, x1, "quy_co_so", q1, x1_values)
+    x2_values = {"co_website": 1, "co_may_tinh": 0, "ho_3sach": 50, "tong_ho": 100}
+    await report(session, x2, "quy_co_so", q1, x2_values)
+    await report(session, b1, "quy_chi_hoi", q1, {"cht_tap_huan": 1})
+    today = date(2024, 4, 15)
+    items = await progress(session, cat, nd, today)
+    by_code = {p.target.code: p for p in items}
+    assert len(items) == len(cat.targets)
+    # Website: the province's and both communes' own yes, the district's no: 3 of 4 units.
+    assert by_code["website"].counted == (3, 4)
+    assert by_code["website"].status == Status.ON_TRACK
+    for code in ("may_tinh", "hd_cntt", "tap_huan"):
+        assert by_code[code].counted == (1, 2) and by_code[code].status == Status.ON_TRACK
+    assert by_code["mo_hinh_mang"].status == Status.ACHIEVED
+    assert by_code["xa_3sach"].status == Status.NO_DATA  # 2025's window has nothing yet
+    assert by_code["de_xuat"].status == Status.NO_DATA
+    assert by_code["cuoc_thi_ntm"].status == Status.DONE  # in March, after February's deadline
+    assert by_code["hoi_thi_cntt"].status == Status.OVERDUE
+    text = progress_text(cat, "Tỉnh Nam Định", items, today)
+    assert "1 chỉ tiêu chậm tiến độ, 2 chỉ tiêu chưa có số liệu" in text
+    assert "(3/4 đơn vị đạt)" in text and "(1/2 chi hội đạt)" in text
