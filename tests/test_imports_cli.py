@@ -386,7 +386,8 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
     assert (code, out.splitlines()) == (
         1,
         [
-            "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so)",
+            "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, "
+            "nam_huyen, nam_tinh)",
             "Nothing was imported: 1 error(s).",
         ],
     )
