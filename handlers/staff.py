@@ -36,8 +36,8 @@ class StaffError(Exception):
     """A question that cannot be answered as asked; the message is for the user in chat.
 
     `reason` (unknown_unit, ambiguous_unit, unknown_indicator, ambiguous_indicator,
-    unknown_form, or a PeriodError key), `subject` (what was asked) and `choices` let the
-    command line say the same in its own words.
+    unknown_form, text, choice, or a PeriodError key), `subject` (what was asked) and
+    `choices` let the command line say the same in its own words.
     """
 
     def __init__(
@@ -111,10 +111,10 @@ async def total_parts(
     period: Period,
 ) -> tuple[list[str], list[Share]]:
     """The headline (total, change from the previous period) and the breakdown rows."""
-    if indicator.type == IndicatorType.TEXT:
-        return [vi.TOTAL_TEXT.format(label=indicator.label)], []
-    if indicator.type == IndicatorType.CHOICE:
-        return [vi.TOTAL_CHOICE.format(label=indicator.label)], []
+    try:
+        countable_or_error(indicator)
+    except StaffError as exc:
+        return [str(exc)], []
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (
@@ -156,6 +156,14 @@ async def _any_report(
     form = catalog.forms[catalog.form_of_indicator[code]]
     done = await rollup.completeness(session, form, period_of(form.periodicity, period.end), unit)
     return done.submitted > 0
+
+
+def countable_or_error(indicator: Indicator) -> None:
+    """A text answer or a rating has no total (nor a chart of totals): say so."""
+    if indicator.type == IndicatorType.TEXT:
+        raise StaffError(vi.TOTAL_TEXT.format(label=indicator.label), "text", indicator.code)
+    if indicator.type == IndicatorType.CHOICE:
+        raise StaffError(vi.TOTAL_CHOICE.format(label=indicator.label), "choice", indicator.code)
 
 
 def latest_due_period(form: Form, today: date) -> Period:
@@ -234,6 +242,7 @@ async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | N
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
+        countable_or_error(found)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         return await total_answer(session, ctx.catalog, found, unit, period)
 
@@ -279,6 +288,7 @@ async def cli_chart(
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
+        countable_or_error(found)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
         png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)

@@ -148,6 +148,11 @@ async def bieudo(turn: Turn, args: str) -> None:
     if isinstance(found, staff.Answer):
         turn.say(found.text + "\n" + "\n".join(f"• {label}" for label, _ in found.options))
         return
+    try:
+        staff.countable_or_error(found)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
     target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
     png, title = await charts.chart(turn.session, catalog, found, unit, period, target)
     turn.replies.append(

@@ -447,10 +447,6 @@ class Catalog:
         """The forms units of this level fill about themselves."""
         return [f for f in self.forms.values() if f.level == level and f.filled_by is None]
 
-    def forms_filled_by(self, level: str, about: str) -> list[Form]:
-        """Forms units of `level` fill about each unit of `about` below them."""
-        return [f for f in self.forms.values() if f.filled_by == level and f.level == about]
-
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
         from handlers.parsing import fold
@@ -619,15 +615,15 @@ def _check_target(
         if not code:
             continue
         ind = catalog.indicators.get(code)
+        # Text indicators, and whether an indicator is asked at all: catalog_checks.
         if ind is None:
             problem(fld, f"unknown indicator '{code}'")
-        elif ind.type == IndicatorType.TEXT:
-            problem(fld, f"'{code}' is a text indicator: it has no total")
         elif target.kind == "rate" and ind.type == IndicatorType.DERIVED:
             problem(fld, f"a rate pairs reported figures; '{code}' is derived")
         elif target.kind == "task" and ind.type != IndicatorType.YES_NO:
             problem(fld, f"a task is a yes/no indicator; '{code}' is {ind.type.value}")
-        # An indicator asked in no form is reported once, at the indicator (catalog_checks).
+        elif target.kind in ("sum", "rate") and ind.type == IndicatorType.CHOICE:
+            problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
     for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
@@ -641,7 +637,6 @@ def _check_target(
             problem("denominator", "numerator and denominator are asked at different levels")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
-    # Any other unreadable period is said by catalog_checks, with a suggestion.
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------

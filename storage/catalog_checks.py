@@ -213,7 +213,12 @@ def _check_asked(catalog: Catalog, where: _Where) -> list[str]:
 
 
 def _check_forms(catalog: Catalog, where: _Where) -> list[str]:
-    problems = []
+    problems: list[str] = []
+    if not catalog.forms:
+        problems.append(
+            f"{where.folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be "
+            "asked; list at least one form under forms"
+        )
     roles = {level.code: level.role for level in catalog.levels}
     for i, form in enumerate(catalog.forms.values()):
         s = form.schedule
@@ -254,8 +259,8 @@ def _check_targets(catalog: Catalog, where: _Where) -> list[str]:
             ind = catalog.indicators.get(getattr(target, fld) or "")
             if ind is None:
                 continue
-            # A text indicator in any target is refused when the catalog loads (no total).
-            if ind.type != IndicatorType.TEXT and target.kind == "rate" and ind.type in UNCOUNTABLE:
+            text_in_rate = target.kind == "rate" and ind.type in UNCOUNTABLE
+            if ind.type == IndicatorType.TEXT or text_in_rate:
                 problems.append(
                     f"{where('targets.yaml', ('targets', i, fld), fld)} '{ind.code}' is a "
                     f"{ind.type} indicator and cannot be added up for a {target.kind} target; "

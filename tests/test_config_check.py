@@ -247,3 +247,15 @@ def test_missing_folder(tmp_path: Path) -> None:
             "1 problem(s) in the configuration.",
         ],
     )
+
+
+def test_no_form_at_all(folder: Path) -> None:
+    (folder / "forms.yaml").write_text("forms: []\n", encoding="utf-8")
+    code, lines = check(folder)
+    assert code == 1
+    assert (
+        f"{folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be asked; "
+        "list at least one form under forms"
+    ) in lines
+    unasked = [line for line in lines if "is asked in no form" in line]
+    assert len(unasked) == 21 and lines[-1] == "22 problem(s) in the configuration."

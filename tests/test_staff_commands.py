@@ -274,6 +274,8 @@ async def test_a_text_indicator_has_no_total(world) -> None:
     await staff.send("/tong ghi_chu năm 2026")
     assert "«Ghi chú của chi hội» là câu trả lời bằng chữ nên không có tổng số." in staff.text
     assert "Chưa có báo cáo" not in staff.text
+    await staff.send("/bieudo ghi_chu")
+    assert "không có tổng số" in staff.text and not staff.last[-1].photo
 
 
 RATING_FORM = """

@@ -376,7 +376,7 @@ def test_target_errors_name_file_line_and_field(tmp_path) -> None:
         load_catalog(_config(tmp_path / "b", targets=CROSS_FILE))
     first, second = err.value.problems
     assert "field 'level': unknown level 'village'" in first
-    assert "'ghi_chu' is a text indicator: it has no total" in second
+    assert "'ghi_chu' is a text indicator and cannot be added up for a sum target" in second
     assert first.split(":")[1].isdigit()
 
 
