@@ -456,8 +456,8 @@ def test_run_with_own_configuration_and_empty_database_says_what_to_do(cli: Cli)
         cli,
         ["demo", "--small"],
         [
-            f"The demo needs the demo configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
-            "it (and use a database of its own)."
+            f"The demo needs a shipped configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
+            "it or name one with --province (and use a database of its own)."
         ],
     )
 
