@@ -234,18 +234,26 @@ def test_target_naming_a_unit_not_in_the_database(cli: Cli) -> None:
     )
 
 
-def test_units_at_a_level_the_hierarchy_does_not_list(cli: Cli) -> None:
-    with sqlite3.connect(cli.db) as con:  # as if hierarchy.yaml had renamed the level
-        con.execute("update org_units set level = 'huyen' where level = 'district'")
-    text = (DEMO_CONFIG_DIR / "hierarchy.yaml").read_text(encoding="utf-8")
-    line = text.splitlines().index("levels:") + 1
+def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
+    folder = cli.folder / "config"
+    shutil.copytree(DEMO_CONFIG_DIR, folder)
+    # The level is renamed in every file, so the configuration is sound on its own; only the
+    # units already in the database are at a level it no longer lists.
+    for name in ("hierarchy.yaml", "forms.yaml", "targets.yaml"):
+        file = folder / name
+        text = file.read_text(encoding="utf-8")
+        text = text.replace("code: district\n", "code: huyen\n")
+        text = text.replace("level: district", "level: huyen").replace(", district", ", huyen")
+        file.write_text(text, encoding="utf-8")
+    path = folder / "hierarchy.yaml"
+    line = path.read_text(encoding="utf-8").splitlines().index("levels:") + 1
+    cli.set("HOIBOT_CONFIG_DIR", str(folder))
     fails(
         cli,
         ["report", "export", "kh.xlsx"],
         [
-            f"{DEMO_CONFIG_DIR / 'hierarchy.yaml'}:{line}: levels: the database has 2 units at "
-            "level 'huyen', which is not listed; add the level back (optional: true if some "
-            "places have none)",
+            f"{path}:{line}: levels: the database has 2 units at level 'district', which is not "
+            "listed; add the level back (optional: true if some places have none)",
             "1 problem(s) in the configuration.",
         ],
     )
@@ -260,8 +268,8 @@ def test_import_file_that_is_not_text(cli: Cli) -> None:
     assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line == (
-        "units.csv: cannot be read as a CSV text file or an Excel workbook; "
-        "save it from Excel as .xlsx or as CSV UTF-8."
+        "units.csv: neither a CSV file nor an Excel workbook (.xlsx); "
+        "save it from Excel as .xlsx or as CSV UTF-8"
     )
 
 
@@ -271,7 +279,7 @@ def test_import_file_that_is_not_a_workbook(cli: Cli) -> None:
     result = cli("people", "import", "people.xlsx")
     assert result.exit_code == 1
     [line] = result.output.splitlines()
-    assert line.startswith("people.xlsx: cannot be read as a CSV text file or an Excel workbook")
+    assert line.startswith("people.xlsx: neither a CSV file nor an Excel workbook")
     assert cli.fingerprint() == before
 
 
@@ -448,8 +456,8 @@ def test_run_with_own_configuration_and_empty_database_says_what_to_do(cli: Cli)
         cli,
         ["demo", "--small"],
         [
-            f"The demo needs the demo configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
-            "it (and use a database of its own)."
+            f"The demo needs a shipped configuration, and HOIBOT_CONFIG_DIR is {folder}: unset "
+            "it or name one with --province (and use a database of its own)."
         ],
     )
 
