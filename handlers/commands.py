@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import onboarding, reminder_replies, report_flow, staff_chat
+from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
 from handlers import texts_vi as vi
 from handlers.parsing import fold
 from handlers.turn import Turn
@@ -34,7 +34,7 @@ async def _cancel(turn: Turn, _args: str) -> None:
 async def _help(turn: Turn, _args: str) -> None:
     assert turn.person
     if turn.person.role == Role.BRANCH_LEADER:
-        names = ["baocao", "tong", "tiendo", "huy", "lienket", "trogiup"]
+        names = ["baocao", "tong", "tiendo", "xephang", "web", "huy", "lienket", "trogiup"]
         examples = vi.HELP_EXAMPLES_LEADER
     else:
         names = [
@@ -44,6 +44,8 @@ async def _help(turn: Turn, _args: str) -> None:
             "chuanop",
             "xuat",
             "bieudo",
+            "xephang",
+            "web",
             "huy",
             "lienket",
             "trogiup",
@@ -74,6 +76,8 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "xuat": staff_chat.xuat,
     "bieudo": staff_chat.bieudo,
     "mobaocao": staff_chat.mobaocao,
+    "web": web_chat.web,
+    "xephang": web_chat.xephang,
     "lienket": _link_code,
     "later": reminder_replies.later,
     "nudge": reminder_replies.nudge,
@@ -87,6 +91,8 @@ MENU = [
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("xuat", "Xuất bảng Excel"),
     ("bieudo", "Biểu đồ một chỉ tiêu"),
+    ("xephang", "Xếp hạng thi đua"),
+    ("web", "Trang theo dõi chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
     ("lienket", "Dùng bot trên cả Zalo"),
     ("trogiup", "Hướng dẫn"),
@@ -113,6 +119,8 @@ PLAIN_STAFF = [
     ("bieudo", "bieudo"),
     ("mo bao cao", "mobaocao"),
     ("mobaocao", "mobaocao"),
+    ("xep hang", "xephang"),
+    ("xephang", "xephang"),
     ("tong", "tong"),
 ]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic import (
 )
 
 from schedules.periods import Periodicity, Term
+
+if TYPE_CHECKING:
+    from storage.thi_dua import Rule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 
@@ -247,6 +250,7 @@ class Catalog:
     terms: list[Term]
     province: str | None = None  # code of the province this configuration describes
     form_of_indicator: dict[str, str] = field(default_factory=dict)
+    thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -349,6 +353,9 @@ def load_catalog(folder: Path) -> Catalog:
     _cross_check(catalog, folder, docs, problems)
     if problems:
         raise ConfigError(problems)
+    from storage.thi_dua import load_rule  # it builds on this module
+
+    catalog.thi_dua = load_rule(folder, catalog)
     return catalog
 
 
