@@ -226,7 +226,7 @@ async def test_target_breakdown_by_unit_behind_first(site: Site) -> None:
         assert name in text
         assert vi.format_percent(p.achieved) in text
     # Sorted by name when asked; behind (lower percent) first by default.
-    by_default = sorted(expected, key=lambda n: (expected[n].percent or 0))
+    by_default = sorted(expected, key=lambda n: expected[n].percent or 0)
     assert text.index(by_default[0]) < text.index(by_default[1])
     status, html = await site.get(f"{link}chi-tieu/tuyen_truyen?sap_xep=ten")
     text = site.text(html)
