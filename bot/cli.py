@@ -422,6 +422,39 @@ async def _terminal_chat(ctx: AppContext, ref: str | None) -> None:
 
 
 @app.command()
+def web(
+    as_: str = typer.Option(..., "--as", help="Person id, phone or name: whose link to print"),
+) -> None:
+    """Serve the tracker pages only and print a person's link (PUBLIC_BASE_URL, or
+    http://localhost:WEB_PORT when it is not set); Ctrl-C stops."""
+    from bot.app import WebServer
+    from bot.web.routes import register
+    from storage.people import find_person
+
+    settings = get_settings()
+    if not settings.public_base_url:
+        settings.public_base_url = f"http://localhost:{settings.web_port}"
+
+    async def work(ctx: AppContext) -> None:
+        assert ctx.web_links is not None
+        async with ctx.sessions() as session:
+            found = await find_person(session, as_)
+        if len(found) != 1:
+            fail(f"{len(found)} people match {as_!r}; give an id (see `hoibot demo`).")
+        server = WebServer()
+        register(server.app, ctx)
+        await server.start(settings.web_host, settings.web_port)
+        console.print(f"{found[0].full_name}: {ctx.web_links.url(found[0])}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_with_context(work)
+
+
+@app.command()
 def run() -> None:
     """Migrate, seed the demo if the database is empty, then run the configured channels
     (Telegram and/or Zalo by their tokens), or a terminal chat when no token is set."""

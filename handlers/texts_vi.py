@@ -335,6 +335,7 @@ WEB_NO = "Không"
 WEB_STRIP_NONE = "không phải báo cáo"
 WEB_STRIP_STATE = {"on_time": "đúng hạn", "late": "nộp muộn", "missing": "chưa nộp"}
 WEB_STRIP_COUNTS = "{on_time} đúng hạn, {late} muộn, {missing} chưa nộp"
+WEB_STRIP_SHORT = "{submitted}/{expected} nộp"
 THIDUA_RULE_TIMELINESS = (
     "{points} điểm: nộp {form} đúng hạn trong {periods} kỳ gần nhất (nộp muộn được {late} số điểm)"
 )

@@ -42,6 +42,7 @@ class TargetRow:
     label: str
     source: str
     period: str
+    period_key: str
     achieved: str
     target: str
     expected: str
@@ -54,13 +55,20 @@ class TargetRow:
     bar: float = 0.0  # 0..100, the bar's width
 
 
+def verdict(status: str) -> str:
+    """The chat's verdict words; the page shows the colour instead of the emoji (a phone or
+    an intranet PC may have no emoji font)."""
+    words = vi.STATUS.get(status, str(status))
+    return words.split(" ", 1)[1] if not words[:1].isalnum() and " " in words else words
+
+
 def target_row(catalog: Catalog, p: TargetProgress) -> TargetRow:
     t = p.target
     if t.kind == "sum":
         word = catalog.indicators[t.indicator or ""].unit
         achieved = f"{vi.format_number(p.achieved)} {word}"
         target = vi.format_number(t.target)
-        expected = vi.format_number(t.target * p.expected_percent / 100)
+        expected = vi.format_number(round(t.target * p.expected_percent / 100))
     else:
         achieved = vi.format_percent(p.achieved)
         target = f"{vi.format_number(t.target)}%"
@@ -70,11 +78,12 @@ def target_row(catalog: Catalog, p: TargetProgress) -> TargetRow:
         label=t.label,
         source=t.source,
         period=p.period.label,
+        period_key=p.period.key,
         achieved=achieved,
         target=target,
         expected=expected,
         percent=vi.format_percent(p.percent),
-        verdict=vi.STATUS.get(p.status, str(p.status)),
+        verdict=verdict(p.status),
         status=str(p.status),
         detail=p.detail,
         group=", ".join(u.name for u in p.scope) if p.group else "",
@@ -199,7 +208,7 @@ async def target_breakdown(
                     Crumb(k.id, k.name),
                     p.percent,
                     vi.format_percent(p.achieved),
-                    verdict=vi.STATUS.get(p.status, str(p.status)),
+                    verdict=verdict(p.status),
                     status=str(p.status),
                     detail=p.detail,
                     drill=k.level != catalog.leaf_level,
@@ -243,6 +252,7 @@ class StripCell:
     period: str
     state: str  # on_time | late | missing | partial | none
     text: str
+    short: str  # what fits in the cell; `text` is its tooltip
 
 
 @dataclass
@@ -298,10 +308,10 @@ async def unit_page(
 def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
     label = short_label(period)
     if t is None or not t.expected:
-        return StripCell(label, "none", vi.WEB_STRIP_NONE)
+        return StripCell(label, "none", vi.WEB_STRIP_NONE, "–")
     if t.expected == 1:
         state = "on_time" if t.on_time else "late" if t.late else "missing"
-        return StripCell(label, state, vi.WEB_STRIP_STATE[state])
+        return StripCell(label, state, vi.WEB_STRIP_STATE[state], vi.WEB_STRIP_STATE[state])
     state = (
         "on_time"
         if t.on_time == t.expected
@@ -310,7 +320,8 @@ def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
         else "partial"
     )
     text = vi.WEB_STRIP_COUNTS.format(on_time=t.on_time, late=t.late, missing=t.missing)
-    return StripCell(label, state, text)
+    short = vi.WEB_STRIP_SHORT.format(submitted=t.on_time + t.late, expected=t.expected)
+    return StripCell(label, state, text, short)
 
 
 def _answer_text(catalog: Catalog, code: str, value: float | str | None) -> str:
@@ -403,7 +414,7 @@ def rule_lines(rule: Rule, form_name: str) -> list[str]:
         lines.append(
             vi.THIDUA_RULE_TIMELINESS.format(
                 points=vi.format_number(w.timeliness),
-                form=form_name,
+                form=form_name[:1].lower() + form_name[1:],
                 periods=rule.periods,
                 late=vi.format_percent(rule.late_credit * 100),
             )

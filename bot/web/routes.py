@@ -52,7 +52,6 @@ def environment() -> Environment:
     )
     env.filters["num"] = vi.format_number
     env.filters["pct"] = vi.format_percent
-    env.globals["status_names"] = vi.STATUS
     return env
 
 
