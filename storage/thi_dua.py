@@ -45,8 +45,9 @@ class _Strict(BaseModel):
 
 
 class Weights(_Strict):
-    timeliness: float = Field(default=50, ge=0, le=100)
-    targets: float = Field(default=50, ge=0, le=100)
+    # A part left out weighs nothing; without `weights:` at all, half and half.
+    timeliness: float = Field(default=0, ge=0, le=100)
+    targets: float = Field(default=0, ge=0, le=100)
     growth: float = Field(default=0, ge=0, le=100)
 
     @model_validator(mode="after")
@@ -64,7 +65,7 @@ class Growth(_Strict):
 
 class Rule(_Strict):
     name: str = "Thi đua báo cáo và thực hiện chỉ tiêu"
-    weights: Weights = Field(default_factory=Weights)
+    weights: Weights = Field(default_factory=lambda: Weights(timeliness=50, targets=50))
     form: CODE | None = None  # default: the leaf level's most frequent form
     periods: int = Field(default=6, ge=1, le=24)  # due periods that timeliness looks at
     late_credit: float = Field(default=0.5, ge=0, le=1)
@@ -101,7 +102,8 @@ def load_rule(folder: Path, catalog: Catalog) -> Rule:
         for err in exc.errors():
             loc = ("thi_dua", *err["loc"])
             fld = ".".join(str(p) for p in err["loc"]) or "thi_dua"
-            problems.append(f"{path}:{_nearest_line(lines, loc)}: {fld}: {err['msg']}")
+            why = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}:{_nearest_line(lines, loc)}: {fld}: {why}")
         raise ConfigError(problems) from exc
     problems = []
     if rule.form and rule.form not in catalog.forms:
