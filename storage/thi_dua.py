@@ -139,45 +139,42 @@ async def timeliness_by_root(
     session: AsyncSession, form: Form, periods: list[Period], root_ids: list[int]
 ) -> dict[tuple[int, str], Timeliness]:
     """(root id, period key) → how many units of the form's level under the root should have
-    reported, and did on time or late. Two grouped queries a period, whatever the roots."""
+    reported, and did on time or late. Two grouped queries, whatever the roots and periods."""
     out: dict[tuple[int, str], Timeliness] = {}
-    if not root_ids:
+    if not root_ids or not periods:
         return out
     up = aliased(UnitAncestor)
-    for period in periods:
-        expected = await session.execute(
-            select(up.ancestor_id, func.count())
-            .select_from(OrgUnit)
-            .join(up, up.unit_id == OrgUnit.id)
-            .where(
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    # Units that should report, grouped by their dates of existence (nearly all share them).
+    expected = await session.execute(
+        select(up.ancestor_id, OrgUnit.valid_from, OrgUnit.valid_to, func.count())
+        .select_from(OrgUnit)
+        .join(up, up.unit_id == OrgUnit.id)
+        .where(up.ancestor_id.in_(root_ids), OrgUnit.level == form.level, active_on(first, last))
+        .group_by(up.ancestor_id, OrgUnit.valid_from, OrgUnit.valid_to)
+    )
+    for root, since, until, n in expected.all():
+        for p in periods:
+            if since <= p.end and (until is None or until >= p.start):
+                out.setdefault((root, p.key), Timeliness()).expected += n
+    sent = await session.execute(
+        select(up.ancestor_id, Submission.period_key, Submission.late, func.count())
+        .select_from(Submission)
+        .join(up, up.unit_id == Submission.unit_id)
+        .where(
+            and_(
                 up.ancestor_id.in_(root_ids),
-                OrgUnit.level == form.level,
-                active_on(period.start, period.end),
+                Submission.form_code == form.code,
+                Submission.period_key.in_([p.key for p in periods]),
+                Submission.status == SubmissionStatus.SUBMITTED,
             )
-            .group_by(up.ancestor_id)
         )
-        for root, n in expected.all():
-            out[(root, period.key)] = Timeliness(expected=n)
-        sent = await session.execute(
-            select(up.ancestor_id, Submission.late, func.count())
-            .select_from(Submission)
-            .join(up, up.unit_id == Submission.unit_id)
-            .join(OrgUnit, OrgUnit.id == Submission.unit_id)
-            .where(
-                and_(
-                    up.ancestor_id.in_(root_ids),
-                    Submission.form_code == form.code,
-                    Submission.period_key == period.key,
-                    Submission.status == SubmissionStatus.SUBMITTED,
-                    active_on(period.start, period.end),
-                )
-            )
-            .group_by(up.ancestor_id, Submission.late)
-        )
-        for root, late, n in sent.all():
-            t = out.setdefault((root, period.key), Timeliness())
-            if late:
-                t.late += n
-            else:
-                t.on_time += n
+        .group_by(up.ancestor_id, Submission.period_key, Submission.late)
+    )
+    for root, key, late, n in sent.all():
+        t = out.setdefault((root, key), Timeliness())
+        if late:
+            t.late += n
+        else:
+            t.on_time += n
     return out

@@ -17,7 +17,6 @@ from bot.config import PROJECT_ROOT
 if TYPE_CHECKING:
     from tests.web_site import Site
 
-pytest_plugins = ["tests.web_site"]  # the `site` fixture
 
 SCREENSHOTS = PROJECT_ROOT / "screenshots" / "web"
 CHROMIUM = next(

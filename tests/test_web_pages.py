@@ -26,7 +26,6 @@ from tests.chat import ChatUser
 if TYPE_CHECKING:
     from tests.web_site import Site
 
-pytest_plugins = ["tests.web_site"]  # the `site` fixture
 
 ROLES = ["provincial", "district_officer", "commune_officer", "leader"]
 
