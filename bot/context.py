@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
 from schedules.clock import Clock, FixedClock
+from schedules.thi_dua import RankingCache
 from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine, make_sessionmaker
 
@@ -44,6 +45,11 @@ class AppContext:
             return None
         lifetime = timedelta(hours=s.web_link_hours)
         return WebLinks(s.public_base_url, file_secret(s), self.clock, lifetime)
+
+    @cached_property
+    def rankings(self) -> RankingCache:
+        """Thi đua rankings, kept a few minutes (schedules/thi_dua.py)."""
+        return RankingCache()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -40,7 +40,9 @@ async def xephang(turn: Turn, _args: str) -> None:
     unit = turn.unit
     lines: list[str] = []
     if turn.person.role != Role.BRANCH_LEADER:
-        ranked = await thi_dua.ranking(turn.session, catalog, rule, unit, turn.today)
+        ranked = await turn.ctx.rankings.get(
+            turn.session, catalog, rule, unit, turn.today, turn.now
+        )
         scored = [s for s in ranked.scores if s.points(rule) is not None]
         if ranked.scores:
             level = catalog.level_name(ranked.scores[0].unit.level).lower()
@@ -57,7 +59,9 @@ async def xephang(turn: Turn, _args: str) -> None:
     if unit.parent_id is not None:
         parent = await turn.session.get(OrgUnit, unit.parent_id)
         assert parent is not None
-        peers = await thi_dua.ranking(turn.session, catalog, rule, parent, turn.today)
+        peers = await turn.ctx.rankings.get(
+            turn.session, catalog, rule, parent, turn.today, turn.now
+        )
         own = peers.place_of(unit.id)
         points = own.points(rule) if own else None
         if own is None or points is None:

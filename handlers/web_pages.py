@@ -7,7 +7,7 @@ only, and returns plain data with the numbers formatted the way the chat formats
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from handlers import texts_vi as vi
 from handlers.charts import short_label
 from schedules import thi_dua
 from schedules.calendar import default_form
+from schedules.clock import VN
 from schedules.periods import Period
 from storage import progress as progress_service
 from storage import rollup
@@ -404,6 +405,7 @@ class RankingPage:
     periods: str
     rows: list[RankRow]
     level_below: str
+    computed_at: str
 
 
 def rule_lines(rule: Rule, form_name: str) -> list[str]:
@@ -448,10 +450,16 @@ def rank_row(catalog: Catalog, rule: Rule, s: thi_dua.Score) -> RankRow:
 
 
 async def ranking_page(
-    session: AsyncSession, catalog: Catalog, unit: OrgUnit, scope: OrgUnit, today: date
+    session: AsyncSession,
+    rankings: thi_dua.RankingCache,
+    catalog: Catalog,
+    unit: OrgUnit,
+    scope: OrgUnit,
+    now: datetime,
 ) -> RankingPage:
     rule = catalog.thi_dua or Rule()
-    ranked = await thi_dua.ranking(session, catalog, rule, unit, today)
+    today = now.astimezone(VN).date()
+    ranked = await rankings.get(session, catalog, rule, unit, today, now)
     form = thi_dua.rule_form(rule, catalog)
     first, last = ranked.periods[0], ranked.periods[-1]
     return RankingPage(
@@ -462,4 +470,5 @@ async def ranking_page(
         f"{first.label} – {last.label}" if first != last else first.label,
         [rank_row(catalog, rule, s) for s in ranked.scores],
         catalog.level_name(ranked.scores[0].unit.level) if ranked.scores else "",
+        (ranked.computed_at or now).astimezone(VN).strftime("%H:%M %d/%m/%Y"),
     )

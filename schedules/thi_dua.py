@@ -6,8 +6,9 @@ scaled to 100, so "no data" never counts as a bad result.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,9 +59,10 @@ class Score:
 @dataclass
 class Ranking:
     rule: Rule
-    parent: OrgUnit
+    parent_id: int
     periods: list[Period]
     scores: list[Score]  # best first; units with no score at all last
+    computed_at: datetime | None = None
 
     def place_of(self, unit_id: int) -> Score | None:
         return next((s for s in self.scores if s.unit.id == unit_id), None)
@@ -133,7 +135,55 @@ async def ranking(
             place = i
         s.rank, previous = place, points
     form = rule_form(rule, catalog)
-    return Ranking(rule, parent, due_periods(form, today, rule.periods), found)
+    return Ranking(rule, parent.id, due_periods(form, today, rule.periods), found)
+
+
+def _detached(unit: OrgUnit) -> OrgUnit:
+    """A copy that outlives the session (only what a ranking shows is kept)."""
+    return OrgUnit(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        parent_id=unit.parent_id,
+        path=unit.path,
+        depth=unit.depth,
+    )
+
+
+class RankingCache:
+    """Rankings by unit and day, kept a few minutes: a ranking reads every unit's progress,
+    which is too slow to repeat on every page view at national scale, and a leaderboard a
+    few minutes old is fine (the page says when it was computed). Derived data only: losing
+    it (a restart, another worker) costs a recomputation."""
+
+    def __init__(self, seconds: float = 600, size: int = 512) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._kept: OrderedDict[tuple[int, date, str], Ranking] = OrderedDict()
+
+    async def get(
+        self,
+        session: AsyncSession,
+        catalog: Catalog,
+        rule: Rule,
+        parent: OrgUnit,
+        today: date,
+        now: datetime,
+    ) -> Ranking:
+        key = (parent.id, today, rule.model_dump_json())
+        found = self._kept.get(key)
+        if found and found.computed_at and (now - found.computed_at).total_seconds() < self.seconds:
+            self._kept.move_to_end(key)
+            return found
+        found = await ranking(session, catalog, rule, parent, today)
+        for s in found.scores:
+            s.unit = _detached(s.unit)
+        found.computed_at = now
+        self._kept[key] = found
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return found
 
 
 @dataclass

@@ -117,3 +117,24 @@ async def test_weekly_summary_names_the_most_improved_unit(ctx) -> None:
     message = weekly[people.district_officer.id]
     assert f"Tiến bộ nhất: {best.unit.name}" in message.text
     assert [c.data for c in message.choices] == ["g:web"]
+
+
+async def test_rankings_are_kept_a_few_minutes(ctx) -> None:
+    from datetime import timedelta
+
+    people = await build_world(ctx)
+    cache = thi_dua.RankingCache(seconds=600)
+    rule = ctx.catalog.thi_dua
+    now, today = ctx.clock.now(), ctx.clock.today()
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, people.tree.d1.id)
+        assert d1 is not None and rule is not None
+        first = await cache.get(session, ctx.catalog, rule, d1, today, now)
+        again = await cache.get(session, ctx.catalog, rule, d1, today, now + timedelta(minutes=9))
+        later = await cache.get(session, ctx.catalog, rule, d1, today, now + timedelta(minutes=11))
+        fresh = await thi_dua.ranking(session, ctx.catalog, rule, d1, today)
+    assert again is first and later is not first
+    assert later.computed_at == now + timedelta(minutes=11)
+    assert [(s.unit.name, s.points(rule)) for s in later.scores] == [
+        (s.unit.name, s.points(rule)) for s in fresh.scores
+    ]

@@ -211,7 +211,7 @@ class Pages:
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
         page = await web_pages.ranking_page(
-            session, self.ctx.catalog, unit, access.unit, self.today()
+            session, self.ctx.rankings, self.ctx.catalog, unit, access.unit, self.ctx.clock.now()
         )
         return self.render("ranking.html", page=page, **self._common(request, access))
 
