@@ -770,7 +770,9 @@ def web(
         async with ctx.sessions() as session:
             found = await find_person(session, as_)
         if len(found) != 1:
-            fail(f"{len(found)} people match {as_!r}; give an id (see `hoibot demo`).")
+            raise CliError(
+                f"{len(found)} people match {as_!r}: give an id, a phone or a fuller name."
+            )
         server = WebServer()
         register(server.app, ctx)
         await server.start(settings.web_host, settings.web_port)
