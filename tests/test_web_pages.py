@@ -272,3 +272,42 @@ async def test_web_and_xephang_in_chat(site: Site) -> None:
     assert "Chi hội thôn 1 đứng thứ" in leader.text
     assert "dẫn đầu" not in leader.text  # no list of others for a branch leader
     ctx.web_links.lifetime  # noqa: B018 - configured
+
+
+async def test_without_public_base_url_there_is_no_link(ctx) -> None:
+    from tests.web_site import build_world
+
+    people = await build_world(ctx)
+    async with ctx.sessions() as session:
+        person = await session.get(Person, people.commune_officer.id)
+        assert person is not None
+        await link_directly(session, person, "telegram", "w-off", ctx.clock.now())
+        await session.commit()
+    officer = ChatUser(Engine(ctx), "w-off")
+    await officer.send("/web")
+    assert officer.text == vi.WEB_DISABLED
+    await officer.send("/tiendo")
+    assert vi.BUTTON_WEB not in officer.buttons
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_page_for_every_role_stays_in_scope(site: Site, role: str) -> None:
+    person: Person = getattr(site.people, role)
+    link = site.link(person)
+    ctx, t = site.ctx, site.people.tree
+    everyone = [t.c1, t.c2, t.c3, t.c4, *t.branches]
+    async with ctx.sessions() as session:
+        unit = await session.get(OrgUnit, person.unit_id)
+        assert unit is not None
+        items = await progress.progress(session, ctx.catalog, unit, ctx.clock.today())
+    outside = [u.name for u in everyone if not u.path.startswith(unit.path)]
+    pages = [link, f"{link}don-vi/{unit.id}", f"{link}thi-dua"]
+    pages += [f"{link}chi-tieu/{p.target.code}" for p in items]
+    pages += [f"{link}chi-so/{code}" for code in ("ho_thoat_ngheo", "tong_hoi_vien", "ghi_chu")]
+    for url in pages:
+        status, html = await site.get(url)
+        assert status == 200, url
+        assert "<h1>" in html and "Traceback" not in html
+        for name in outside:
+            assert name not in html, (url, name)
+    assert not site.writes
