@@ -17,6 +17,7 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
+from storage.importing import ImportFailed, UnreadableFile
 
 
 class CliError(Exception):
@@ -343,7 +344,7 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     from openpyxl.utils.exceptions import InvalidFileException
 
     from storage.db import transaction
-    from storage.importing import ImportFailed, import_people, import_units, read_rows
+    from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
         try:
@@ -371,7 +372,7 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     try:
         result = run_with_context(work, units=False)
     except ImportFailed as exc:
-        _refused(exc.errors)
+        _refused(exc)
     verb = "Would import" if dry_run else "Imported"
     console.print(
         f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
@@ -380,8 +381,10 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     )
 
 
-def _refused(errors: list[str]) -> NoReturn:
-    raise CliError(*errors, f"Nothing was imported: {len(errors)} error(s).")
+def _refused(exc: ImportFailed) -> NoReturn:
+    if isinstance(exc, UnreadableFile):
+        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
 @units_app.command("import")
@@ -425,7 +428,6 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
-    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
@@ -443,7 +445,7 @@ def reports_import(
     try:
         result = run_with_context(work)
     except ImportFailed as exc:
-        _refused(exc.errors)
+        _refused(exc)
     for line in result.warnings:
         typer.echo(line, err=True)
     verb = "Would import" if dry_run else "Imported"

@@ -88,6 +88,16 @@ def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
     assert snapshot(db) == before
 
 
+def unreadable(db: Path, kind: str, file: Path, line: str) -> None:
+    """A file that cannot be read as a whole: its one line, exit code 1, nothing written."""
+    before = snapshot(db)
+    for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
+        code, out = invoke(*args)
+        assert code == 1, out
+        assert out.splitlines() == [line]
+    assert snapshot(db) == before
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_text(text, encoding=encoding, newline="")
     return path
@@ -319,10 +329,10 @@ def test_a_file_that_is_neither_text_nor_a_workbook(db: Path, tmp_path: Path) ->
         "neither a CSV file nor an Excel workbook (.xlsx); save it from Excel as .xlsx or as "
         "CSV UTF-8"
     )
-    refused(db, "units", png, f"chart.png: {message}")
+    unreadable(db, "units", png, f"chart.png: {message}")
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
-    refused(
+    unreadable(
         db,
         "people",
         xls,
@@ -332,7 +342,7 @@ def test_a_file_that_is_neither_text_nor_a_workbook(db: Path, tmp_path: Path) ->
     zipped = tmp_path / "units.xlsx"
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("hello.txt", "not a workbook")
-    refused(db, "units", zipped, f"units.xlsx: {message}")
+    unreadable(db, "units", zipped, f"units.xlsx: {message}")
 
 
 def test_dry_run_writes_nothing(db: Path, tmp_path: Path) -> None:
