@@ -176,8 +176,10 @@ async def target_breakdown(
     rows: list[ChildRow] = []
     if target.kind == "sum":
         assert target.indicator
-        # The group's own units when the target names some, else the units below.
-        parts = where if where != [unit] else kids
+        # The named units of a group target, when the viewer sees them all; else the units
+        # below (from inside one named unit, the others' figures are not hers to see).
+        named = where != [unit] and all(is_within(u, scope) for u in where)
+        parts = where if named else kids
         values = await rollup.totals_by_root(
             session,
             catalog,

@@ -65,11 +65,16 @@ async def test_a_commune_officer_never_sees_another_commune(site: Site) -> None:
     others = [t.c2, t.c3, t.c4, t.b3, t.b4, t.b5]
     pages = [link, f"{link}don-vi/{t.c1.id}", f"{link}thi-dua", f"{link}chi-so/ho_thoat_ngheo"]
     pages += [f"{link}chi-tieu/{c}" for c in ("tuyen_truyen", "cong_trinh_ntm")]
+    # A group target (Khánh Sơn and Khánh Vĩnh): broken down by her own branches only.
+    pages += [f"{link}chi-tieu/thoat_ngheo_ks_kv"]
     for url in pages:
         status, html = await site.get(url)
         assert status == 200, url
         for other in others:
             assert other.name not in html, (url, other.name)
+    status, html = await site.get(f"{link}chi-tieu/thoat_ngheo_ks_kv")
+    rows = re.findall(r"<tr[^>]*>\s*<td><a [^>]*>([^<]+)</a>", html)
+    assert rows and sorted(rows) == sorted([t.b1.name, t.b2.name])
     for other in [*others, t.d1, t.province]:
         for url in (
             f"{link}don-vi/{other.id}",
