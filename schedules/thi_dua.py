@@ -162,6 +162,9 @@ class RankingCache:
         self.size = size
         self._kept: OrderedDict[tuple[int, date, str], Ranking] = OrderedDict()
 
+    def clear(self) -> None:
+        self._kept.clear()
+
     async def get(
         self,
         session: AsyncSession,
