@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import staff
 from handlers import texts_vi as vi
 from handlers.charts import short_label
+from handlers.views import progress_lines
 from schedules import thi_dua
 from schedules.calendar import default_form
 from schedules.clock import VN
@@ -22,7 +23,7 @@ from storage import progress as progress_service
 from storage import rollup
 from storage.catalog import Catalog, IndicatorType, Target
 from storage.models import OrgUnit
-from storage.progress import Status, TargetProgress
+from storage.progress import BEHIND, Status, TargetProgress
 from storage.thi_dua import Rule, timeliness_by_root
 from storage.units import ancestors, children, is_within
 
@@ -37,21 +38,15 @@ class Crumb:
 
 @dataclass
 class TargetRow:
-    """One target as the page shows it: achieved / target / expected by now / verdict."""
+    """One target as the page shows it: the chat's own lines for it (achieved / target /
+    expected by now / source), its verdict as a coloured badge, and a bar."""
 
     code: str
     label: str
-    source: str
-    period: str
-    period_key: str
-    achieved: str
-    target: str
-    expected: str
-    percent: str
+    lines: list[str]
     verdict: str
     status: str  # a Status value, for the colour
-    detail: str = ""
-    group: str = ""  # "Tính chung: …" for a target on a group of units
+    period_key: str
     indicator: str | None = None  # the indicator page to open
     bar: float = 0.0  # 0..100, the bar's width
 
@@ -65,32 +60,25 @@ def verdict(status: str) -> str:
 
 def target_row(catalog: Catalog, p: TargetProgress) -> TargetRow:
     t = p.target
-    if t.kind == "sum":
-        word = catalog.indicators[t.indicator or ""].unit
-        achieved = f"{vi.format_number(p.achieved)} {word}"
-        target = vi.format_number(t.target)
-        expected = vi.format_number(round(t.target * p.expected_percent / 100))
-    else:
-        achieved = vi.format_percent(p.achieved)
-        target = f"{vi.format_number(t.target)}%"
-        expected = vi.format_percent(t.target * p.expected_percent / 100)
     return TargetRow(
         code=t.code,
         label=t.label,
-        source=t.source,
-        period=p.period.label,
-        period_key=p.period.key,
-        achieved=achieved,
-        target=target,
-        expected=expected,
-        percent=vi.format_percent(p.percent),
+        lines=[line.strip() for line in progress_lines(catalog, p)[1:]],  # [0]: verdict, label
         verdict=verdict(p.status),
         status=str(p.status),
-        detail=p.detail,
-        group=", ".join(u.name for u in p.scope) if p.group else "",
+        period_key=p.period.key,
         indicator=t.indicator or t.numerator,
         bar=max(0.0, min(100.0, p.percent or 0.0)),
     )
+
+
+def _basis(p: TargetProgress) -> str:
+    """What a unit's percentage rests on: units reached, or the two figures of a rate."""
+    if p.counted:
+        return f"{p.counted[0]}/{p.counted[1]}"
+    if p.ratio:
+        return f"{vi.format_number(p.ratio[0])}/{vi.format_number(p.ratio[1])}"
+    return ""
 
 
 async def crumbs(session: AsyncSession, unit: OrgUnit, scope: OrgUnit) -> list[Crumb]:
@@ -145,6 +133,13 @@ class ChildRow:
 
 
 SORTS = ("tien_do", "ten", "so")
+STATUS_ORDER = {str(s): 0 for s in BEHIND} | {
+    Status.ON_TRACK: 1,
+    Status.NOT_YET: 1,
+    Status.ACHIEVED: 2,
+    Status.DONE: 2,
+    Status.NO_DATA: 3,
+}
 
 
 @dataclass
@@ -213,7 +208,7 @@ async def target_breakdown(
                     vi.format_percent(p.achieved),
                     verdict=verdict(p.status),
                     status=str(p.status),
-                    detail=p.detail,
+                    detail=_basis(p),
                     drill=k.level != catalog.leaf_level,
                 )
             )
@@ -236,11 +231,10 @@ def _sort_rows(rows: list[ChildRow], sort: str) -> None:
         rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.unit.name))
     else:
         # Behind first, the furthest behind at the top; no data last (it is not "behind").
-        order = {Status.BEHIND: 0, Status.ON_TRACK: 1, Status.ACHIEVED: 2}
         rows.sort(
             key=lambda r: (
-                r.value is None,
-                order.get(r.status, 0),  # type: ignore[call-overload]
+                r.status == Status.NO_DATA or (r.value is None and not r.status),
+                STATUS_ORDER.get(r.status, 0),
                 r.value or 0,
                 r.unit.name,
             )

@@ -60,7 +60,7 @@ def latest_due_period(form: Form, today: date) -> Period:
 
 def default_form(catalog: Catalog) -> Form:
     """The leaf level's most frequent form: the one whose calendar "on time" refers to."""
-    leaf = [f for f in catalog.forms.values() if f.level == catalog.leaf_level]
+    leaf = catalog.forms_for_level(catalog.leaf_level)
     return min(
         leaf or list(catalog.forms.values()),
         key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),

@@ -131,9 +131,10 @@ def next_morning(local: datetime, schedule: Schedule) -> datetime:
 
 
 def reminder_message(
-    name: str, form: Form, win: Window, step: Reminder | None, today: date
+    name: str, form: Form, win: Window, step: Reminder | None, today: date, catalog: Catalog
 ) -> Outbound:
     fields = {
+        **vi.level_words(catalog, form.level),
         "name": name.rsplit(maxsplit=1)[-1],
         "form": form.name,
         "form_lower": form.name[:1].lower() + form.name[1:],
@@ -160,9 +161,10 @@ def reminder_message(
     )
 
 
-def nudge_message(name: str, form: Form, win: Window) -> Outbound:
+def nudge_message(name: str, form: Form, win: Window, catalog: Catalog) -> Outbound:
     return Outbound(
         vi.NUDGE.format(
+            **vi.level_words(catalog, form.level),
             name=name.rsplit(maxsplit=1)[-1],
             form_lower=form.name[:1].lower() + form.name[1:],
             period=win.period.label,
@@ -249,8 +251,8 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
     today = local.date()
     result = Plan()
     for form in catalog.forms.values():
-        if not may_send(local, form.schedule):
-            continue
+        if form.filled_by is not None or not may_send(local, form.schedule):
+            continue  # a form about a unit, filled by the level above: nobody to remind
         role = catalog.role_of_level(form.level)
         if role is None:
             continue
@@ -277,7 +279,9 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                                 f"{step_name(step)}",
                                 "reminder",
                                 leader.person_id,
-                                to_payload(reminder_message(leader.name, form, win, step, today)),
+                                to_payload(
+                                    reminder_message(leader.name, form, win, step, today, catalog)
+                                ),
                             )
                         )
                     if leader.person_id in due_snoozes:
@@ -287,7 +291,9 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                                 f"{today}",
                                 "reminder",
                                 leader.person_id,
-                                to_payload(reminder_message(leader.name, form, win, None, today)),
+                                to_payload(
+                                    reminder_message(leader.name, form, win, None, today, catalog)
+                                ),
                             )
                         )
             if today == win.due + timedelta(days=1):
@@ -339,6 +345,7 @@ async def _officer_digests(
         )
         par = parents[officer.unit_id]
         fields = {
+            **vi.level_words(catalog, form.level),
             "form": form.name,
             "period": win.period.label,
             "due": win.due.strftime("%d/%m/%Y"),

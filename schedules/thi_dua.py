@@ -98,8 +98,8 @@ async def scores(
                 detail["timeliness"] = f"{on_time}/{late}/{expected - on_time - late}"
         if weights.targets:
             items = await progress_service.progress(session, catalog, unit, today)
-            known = [p for p in items if p.achieved is not None]
-            good = [p for p in known if p.status != progress_service.Status.BEHIND]
+            known = [p for p in items if p.status != progress_service.Status.NO_DATA]
+            good = [p for p in known if p.status not in progress_service.BEHIND]
             if known:
                 parts["targets"] = len(good) / len(known)
                 detail["targets"] = f"{len(good)}/{len(known)}"

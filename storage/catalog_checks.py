@@ -213,7 +213,12 @@ def _check_asked(catalog: Catalog, where: _Where) -> list[str]:
 
 
 def _check_forms(catalog: Catalog, where: _Where) -> list[str]:
-    problems = []
+    problems: list[str] = []
+    if not catalog.forms:
+        problems.append(
+            f"{where.folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be "
+            "asked; list at least one form under forms"
+        )
     roles = {level.code: level.role for level in catalog.levels}
     for i, form in enumerate(catalog.forms.values()):
         s = form.schedule

@@ -241,8 +241,8 @@ def test_import_file_that_is_not_text(cli: Cli) -> None:
     assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line == (
-        "units.csv: neither a CSV file nor an Excel workbook (.xlsx); "
-        "save it from Excel as .xlsx or as CSV UTF-8"
+        "units.csv: cannot be read as a CSV text file or an Excel workbook; "
+        "save it from Excel as .xlsx or as CSV UTF-8."
     )
 
 
@@ -252,7 +252,7 @@ def test_import_file_that_is_not_a_workbook(cli: Cli) -> None:
     result = cli("people", "import", "people.xlsx")
     assert result.exit_code == 1
     [line] = result.output.splitlines()
-    assert line.startswith("people.xlsx: neither a CSV file nor an Excel workbook")
+    assert line.startswith("people.xlsx: cannot be read as a CSV text file or an Excel workbook")
     assert cli.fingerprint() == before
 
 
@@ -316,7 +316,16 @@ def test_output_of_another_format_is_refused(cli: Cli, args: list[str], line: st
         ),
         (
             ["report", "missing", "--form", "thang"],
-            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so.",
+            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, nam_huyen, "
+            "nam_tinh.",
+        ),
+        (
+            ["report", "total", "ghi_chu"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
+        ),
+        (
+            ["report", "chart", "ghi_chu", "c.png"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
         ),
         (
             ["reminders", "preview", "--at", "25/11/2026"],
