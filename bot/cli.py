@@ -162,7 +162,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
     from sqlalchemy import func, select
 
     from storage.catalog import ConfigError
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
     from storage.migrate import revisions
     from storage.models import OrgUnit
 
@@ -199,7 +199,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
                     "The database has no units yet: import them first with "
                     "`hoibot units import FILE` (README: Installing for your province)."
                 )
-            problems = await check_target_units(
+            problems = await check_against_database(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir
             )
             if problems:
@@ -269,12 +269,12 @@ def config_check(
         None, help="The folder of YAML files (default: HOIBOT_CONFIG_DIR)"
     ),
     database: str = typer.Option(
-        None, "--database", help="Also check that targets name units of this database (a URL)"
+        None, "--database", help="Also check the units of this database (a URL) against it"
     ),
 ) -> None:
     """Check the configuration files and report every problem, one line each."""
     from storage.catalog import ConfigError, load_catalog
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
 
     folder = folder or get_settings().hoibot_config_dir
     catalog = load_catalog(folder)  # its ConfigError is printed by _Commands, exit 1
@@ -283,7 +283,7 @@ def config_check(
 
         async def units(ctx: AppContext) -> list[str]:
             async with ctx.sessions() as session:
-                return await check_target_units(session, catalog, folder)
+                return await check_against_database(session, catalog, folder)
 
         settings = get_settings().model_copy(
             update={"database_url": database, "hoibot_config_dir": folder}
@@ -291,7 +291,7 @@ def config_check(
         problems = _with_settings(settings, units)
         if problems:
             raise ConfigError(problems)
-        note = "every unit named by a target is in the database"
+        note = "the units in the database fit it (levels, and units named by targets)"
     console.print(
         f"Configuration in {folder} is OK: {len(catalog.levels)} levels, "
         f"{len(catalog.indicators)} indicators, {len(catalog.forms)} forms, "

@@ -229,7 +229,31 @@ def test_target_naming_a_unit_not_in_the_database(cli: Cli) -> None:
     cli.monkeypatch.delenv("HOIBOT_CONFIG_DIR")
     good = cli("config", "check", "--database", url)
     assert good.exit_code == 0
-    assert good.output.rstrip().endswith("every unit named by a target is in the database.")
+    assert good.output.rstrip().endswith(
+        "the units in the database fit it (levels, and units named by targets)."
+    )
+
+
+def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
+    folder = cli.folder / "config"
+    shutil.copytree(DEMO_CONFIG_DIR, folder)
+    path = folder / "hierarchy.yaml"
+    text = path.read_text(encoding="utf-8")
+    district = (
+        "  - code: district\n    name: Huyện\n    optional: true\n    role: district_officer\n"
+    )
+    path.write_text(text.replace(district, ""), encoding="utf-8")
+    line = text.splitlines().index("levels:") + 1
+    cli.set("HOIBOT_CONFIG_DIR", str(folder))
+    fails(
+        cli,
+        ["report", "export", "kh.xlsx"],
+        [
+            f"{path}:{line}: levels: the database has 2 units at level 'district', which is not "
+            "listed; add the level back (optional: true if some places have none)",
+            "1 problem(s) in the configuration.",
+        ],
+    )
 
 
 # ---- files -----------------------------------------------------------------------------------

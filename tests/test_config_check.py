@@ -258,4 +258,4 @@ def test_no_form_at_all(folder: Path) -> None:
         "list at least one form under forms"
     ) in lines
     unasked = [line for line in lines if "is asked in no form" in line]
-    assert len(unasked) == 21 and lines[-1] == "22 problem(s) in the configuration."
+    assert len(unasked) == 23 and lines[-1] == "24 problem(s) in the configuration."
