@@ -18,6 +18,7 @@ from bot.channels.zalo_client import ZaloClient
 from bot.config import file_secret
 from bot.context import AppContext
 from bot.files import FileLinks
+from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.runner import ReminderService
 
@@ -146,6 +147,9 @@ async def run_bot(ctx: AppContext) -> None:
         if settings.reminders_enabled and channels:
             reminders = ReminderService(ctx, channels)
             reminders.start()
+        if settings.public_base_url:
+            web_server = web_server or WebServer()
+            register_pages(web_server.app, ctx)
         if web_server:
             await web_server.start(settings.web_host, settings.web_port)
         await asyncio.gather(*tasks) if tasks else await asyncio.Event().wait()
