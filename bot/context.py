@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from schedules.clock import Clock, FixedClock
+from schedules.clock import Clock, ShiftedClock
 from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine, make_sessionmaker
 
@@ -24,7 +24,7 @@ class AppContext:
     def create(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
         engine = make_engine(settings.database_url)
         if clock is None and settings.hoibot_now is not None:
-            clock = FixedClock(settings.hoibot_now)
+            clock = ShiftedClock(settings.hoibot_now)
         return cls(
             settings=settings,
             engine=engine,

@@ -5,11 +5,12 @@ The conversation engine speaks only these; adapters translate them to a platform
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ class Inbound:
     choice: str | None = None  # data of a pressed button
     update_key: str | None = None  # for deduplication of redelivered updates
     display_name: str = ""
+    message_id: str | None = None  # her message, so an edit of it is recognised
+    edited: bool = False  # an edit of message_id, not a new message
+    callback_id: str | None = None  # a pressed button, to stop its spinner
+
+    def to_payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Inbound:
+        return cls(**payload)
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -97,8 +108,8 @@ async def answer(
 ) -> None:
     """Runs one inbound message through the engine and sends the replies on its channel.
 
-    A direct reply that fails is logged, not retried: she can ask again, and unasked
-    messages have the outbox for that."""
+    For the terminal chat only: the platforms' replies are owed through the outbox
+    (bot.channels.intake)."""
     for out in await handle(inbound):
         try:
             await channel.send(inbound.chat_id, out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import itertools
 import logging
 from typing import Any
 
@@ -23,10 +24,10 @@ from bot.channels.base import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
-    answer,
     render_text_only,
     split_text,
 )
+from bot.channels.intake import Intake
 from bot.channels.zalo_client import (
     ZaloClient,
     ZaloError,
@@ -35,7 +36,6 @@ from bot.channels.zalo_client import (
 )
 from bot.files import FileLinks
 from handlers import texts_vi as vi
-from handlers.engine import Engine
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/webhook"
@@ -109,27 +109,30 @@ def parse_update(body: Any) -> Inbound | None:
         text=str(message.get("text") or message.get("caption") or ""),
         update_key=str(message["message_id"]),
         display_name=str(sender.get("display_name", "")),
+        message_id=str(message["message_id"]),
     )
 
 
 class ZaloRuntime:
+    """Zalo's receivers; both store an update (bot.channels.intake) before confirming it."""
+
     def __init__(
         self,
-        engine: Engine,
+        intake: Intake,
         channel: ZaloChannel,
         secret: str | None = None,
         poll_pause: float = 1.0,
     ) -> None:
-        self.engine = engine
+        self.intake = intake
         self.channel = channel
         self.secret = secret
         self.poll_pause = poll_pause
 
-    async def answer(self, inbound: Inbound) -> None:
-        await answer(self.engine.handle, self.channel, inbound)
-
     async def poll_forever(self, timeout: int = 30) -> None:
-        """Long polling; each update is answered once even if the platform repeats it."""
+        """Long polling; each update is answered once even if the platform repeats it.
+
+        Zalo has no offset: an update is the platform's to forget once getUpdates returned
+        it, so it is stored before anything else (a failing database is retried)."""
         with contextlib.suppress(ZaloError):
             await self.channel.client.delete_webhook()
         while True:
@@ -141,12 +144,22 @@ class ZaloRuntime:
                 logger.warning("Zalo getUpdates failed: %s", exc)
                 await asyncio.sleep(5)
                 continue
-            if update is not None:
-                inbound = parse_update(update)
-                if inbound is not None:
-                    await self.answer(inbound)
+            inbound = parse_update(update) if update is not None else None
+            if inbound is not None:
+                await self._store(inbound)
             # The platform has been seen to repeat itself when polled fast: pace the polls.
             await asyncio.sleep(self.poll_pause)
+
+    async def _store(self, inbound: Inbound) -> None:
+        for attempt in itertools.count(1):
+            try:
+                await self.intake.receive([inbound])
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("storing a Zalo update failed (try %d): %s", attempt, exc)
+                await asyncio.sleep(min(2**attempt, 30))
 
     async def webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -158,7 +171,7 @@ class ZaloRuntime:
             return web.json_response({"ok": False, "description": "Bad JSON"}, status=400)
         inbound = parse_update(body)
         if inbound is not None:
-            await self.answer(inbound)
+            await self.intake.receive([inbound])  # an error is a 500: the platform retries
         return web.json_response({"ok": True})
 
     def register(self, app: web.Application) -> None:
