@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Inbound, Outbound
+from bot.channels.base import Capabilities, Inbound, Outbound, one_call_parts
 from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
 from handlers import texts_vi as vi
@@ -58,6 +58,8 @@ class Engine:
     def __init__(self, ctx: AppContext, worker: str | None = None) -> None:
         self.ctx = ctx
         self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
+        # What each channel can do, so owed replies are recorded one API call each.
+        self.capabilities: dict[str, Capabilities] = {}
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -115,20 +117,22 @@ class Engine:
                     await drop_pending(session, inbound.channel, inbound.update_key)
             turn = await self._turn(session, inbound, now)
             taken = Taken(turn.replies)
-            if self.worker and turn.replies:
+            caps = self.capabilities.get(inbound.channel)
+            parts = [p for r in turn.replies for p in one_call_parts(r, caps)] if caps else []
+            if self.worker and parts:
                 ids, send_now = await owe_replies(
                     session,
                     channel=inbound.channel,
                     chat_id=inbound.chat_id,
                     person_id=turn.person.id if turn.person else None,
                     key=f"reply:{inbound.channel}:{inbound.update_key or _fresh_key()}",
-                    payloads=[to_payload(reply) for reply in turn.replies],
+                    payloads=[to_payload(part) for part in parts],
                     now=now,
                     worker=self.worker,
                 )
                 taken.recorded = True
                 if send_now:
-                    taken.owed = list(zip(ids, turn.replies, strict=True))
+                    taken.owed = list(zip(ids, parts, strict=True))
             return taken
 
     async def _turn(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Turn:
@@ -198,7 +202,46 @@ PLAIN_COMMANDS = {
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 
+# Commands that only answer (or hand out a code): asked mid-report, the report goes on after.
+ANSWER_ONLY = {"tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket"}
+
+
 async def route(turn: Turn) -> None:
+    """Handles one message, remembering which of her messages moved the conversation (so an
+    edit of it can be told apart from an edit of an older one)."""
+    conversation = turn.conversation
+    assert conversation is not None
+    inbound = turn.inbound
+    if inbound.edited and not _edit_answers(turn):
+        turn.say(vi.EDIT_OLD if conversation.flow == report_flow.FLOW else vi.EDIT_OUTSIDE)
+        if conversation.flow == report_flow.FLOW:
+            await report_flow.reprompt(turn)
+        return
+    before = _position(turn)
+    await _route(turn)
+    if inbound.message_id and not inbound.edited:
+        turn.save(last_in={"id": inbound.message_id, "stayed": _position(turn) == before})
+
+
+def _position(turn: Turn) -> list:
+    assert turn.conversation is not None
+    return [turn.conversation.flow, turn.conversation.step, turn.data.get("i")]
+
+
+def _edit_answers(turn: Turn) -> bool:
+    """An edit is taken as her answer when it edits her last message and that one did not
+    move the report on (it was refused, so the same question is still open)."""
+    last = turn.data.get("last_in") or {}
+    return (
+        turn.conversation is not None
+        and turn.conversation.flow == report_flow.FLOW
+        and turn.conversation.step == "question"
+        and last.get("id") == turn.inbound.message_id
+        and bool(last.get("stayed"))
+    )
+
+
+async def _route(turn: Turn) -> None:
     """Commands first, then a pressed button or a typed reply to what was last asked."""
     inbound = turn.inbound
     conversation = turn.conversation
@@ -221,6 +264,13 @@ async def route(turn: Turn) -> None:
         name, _, args = action[len(GLOBAL_ACTION) :].partition(":")
         command = (name, args)
     if command is not None:
+        if conversation.flow == report_flow.FLOW and command[0] in ANSWER_ONLY:
+            # A question asked mid-report is answered, then the report takes up again.
+            saved = (conversation.flow, conversation.step, dict(conversation.data or {}))
+            await commands.run(turn, *command)
+            conversation.flow, conversation.step, conversation.data = saved
+            await report_flow.reprompt(turn)
+            return
         await commands.run(turn, *command)
         return
     if action == "stale" and conversation.flow == report_flow.FLOW:

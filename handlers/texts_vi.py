@@ -315,3 +315,13 @@ REOPENED = (
     "Đã mở lại {form} {period} của {unit}. Chi hội trưởng gõ /baocao để sửa; "
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
 )
+
+# Edited messages (an edit on Telegram arrives as its own update).
+EDIT_OLD = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi số liệu theo tin đã sửa. Muốn sửa câu đã trả "
+    "lời, chị trả lời hết các câu rồi gõ «sửa» và số mục ở bảng tóm tắt, ví dụ «sửa 3»."
+)
+EDIT_OUTSIDE = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi gì theo tin đã sửa. Muốn sửa báo cáo, chị gõ "
+    "/baocao rồi gõ «sửa» và số mục ở bảng tóm tắt."
+)

@@ -8,9 +8,9 @@ to the quiet hours and the channel's monthly cap.
 Queueing inserts rows keyed by purpose and ignores keys already there, so planning twice (or
 in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
-each row only after the channel accepted it. After a crash, rows left "sending" for longer than
-`stale_after` go back to the queue: at most the messages in flight at that instant (the
-dispatcher's concurrency, the width of the chunk it was sending) can be sent twice.
+each row as soon as the channel accepted it. After a crash, rows left "sending" go back to the
+queue once their worker is seen dead (storage.delivery): only a message the channel accepted
+in the instant before the crash, not yet recorded, can be sent twice.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 INSERT_BATCH = 5000
 MAX_ATTEMPTS = 5
 REPLY_ATTEMPTS = 12  # a reply is owed longer: about twenty minutes of backoff
+RECORD_EVERY = 0.05  # seconds between records of what was sent, during a chunk
 
 
 @dataclass
@@ -209,13 +210,33 @@ class Dispatcher:
             if not quiet:
                 rows += await self._claim(name, replies=False)
             handled += len(rows)
-            # Sent in chunks as wide as the concurrency, each chunk recorded in one
-            # transaction: after a crash at most one chunk can go out twice.
             for start in range(0, len(rows), self.width):
-                chunk = rows[start : start + self.width]
-                outcomes = await asyncio.gather(*(self._deliver(channel, row) for row in chunk))
-                await self._record(list(zip(chunk, outcomes, strict=True)), self.limiters[name])
+                await self._send_chunk(channel, rows[start : start + self.width])
         return handled
+
+    async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
+        """Sends a chunk as wide as the concurrency, recording what the channel took every
+        RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
+        loop = asyncio.get_running_loop()
+        tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
+        done: list[tuple[OutboxMessage, ChannelError | None]] = []
+        recorded_at = loop.time()
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                done.append(await next_done)
+                if loop.time() - recorded_at >= RECORD_EVERY:
+                    await self._record(done, self.limiters[channel.name])
+                    done, recorded_at = [], loop.time()
+            if done:
+                await self._record(done, self.limiters[channel.name])
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _deliver_row(
+        self, channel: Channel, row: OutboxMessage
+    ) -> tuple[OutboxMessage, ChannelError | None]:
+        return row, await self._deliver(channel, row)
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         """Until `stopping` is set; a batch being sent is finished first."""

@@ -117,6 +117,26 @@ async def answer(
             logger.warning("reply on %s failed: %s", channel.name, exc)
 
 
+def one_call_parts(message: Outbound, capabilities: Capabilities) -> list[Outbound]:
+    """The message as parts the channel sends in one API call each, so a retry after a
+    failure resends only the part that failed (never the first half of a long text again)."""
+    if capabilities.buttons:
+        pieces = split_text(message.text, capabilities.max_text) if message.text else []
+        parts = [Outbound(piece) for piece in pieces[:-1]]
+        if pieces:  # the buttons go with the last piece, as the channel shows them
+            parts.append(dataclasses.replace(message, text=pieces[-1], photo=None, document=None))
+        for name in ("photo", "document"):
+            if getattr(message, name) is not None:
+                parts.append(
+                    Outbound("", filename=message.filename, **{name: getattr(message, name)})
+                )
+        return parts
+    if message.photo is not None or message.document is not None:
+        return [message]  # a photo with its caption, or a file's link: one message
+    text = render_text_only(message)
+    return [Outbound(piece) for piece in split_text(text, capabilities.max_text)]
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, cut at line breaks where possible."""
     pieces: list[str] = []

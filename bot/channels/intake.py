@@ -41,9 +41,11 @@ class Intake:
 
     def add_channels(self, channels: Mapping[str, Channel]) -> None:
         self.channels.update(channels)
+        self.engine.capabilities.update({n: c.capabilities for n, c in channels.items()})
 
-    async def receive(self, inbounds: list[Inbound]) -> None:
-        """Stores the updates durably, then handles the new ones in the background."""
+    async def receive(self, inbounds: list[Inbound]) -> int:
+        """Stores the updates durably, then handles the new ones in the background; returns
+        how many were new (a repeat of one already stored or handled is not)."""
         keyed = [i for i in inbounds if i.update_key]
         fresh: set[tuple[str, str]] = set()
         if keyed:
@@ -55,9 +57,10 @@ class Intake:
                     ]
                     keys = await store_pending(session, name, items, self.worker, now)
                     fresh |= {(name, key) for key in keys}
-        for inbound in inbounds:
-            if not inbound.update_key or (inbound.channel, inbound.update_key) in fresh:
-                self.spawn(inbound)
+        new = [i for i in inbounds if not i.update_key or (i.channel, i.update_key) in fresh]
+        for inbound in new:
+            self.spawn(inbound)
+        return len(new)
 
     def spawn(self, inbound: Inbound) -> None:
         # asyncio.Lock wakes its waiters in order: a person's updates keep theirs.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import itertools
 import logging
 from typing import Any
 
@@ -129,7 +128,8 @@ class ZaloRuntime:
         self.poll_pause = poll_pause
 
     async def poll_forever(self, timeout: int = 30) -> None:
-        """Long polling; each update is answered once even if the platform repeats it.
+        """Long polling, at once again after a new update; each update is answered once even
+        if the platform repeats it.
 
         Zalo has no offset: an update is the platform's to forget once getUpdates returned
         it, so it is stored before anything else (a failing database is retried)."""
@@ -145,19 +145,22 @@ class ZaloRuntime:
                 await asyncio.sleep(5)
                 continue
             inbound = parse_update(update) if update is not None else None
-            if inbound is not None:
-                await self._store(inbound)
-            # The platform has been seen to repeat itself when polled fast: pace the polls.
+            if inbound is not None and await self._store(inbound):
+                continue  # a new update: more may be waiting, ask again at once
+            # Nothing came, or a repeat: the platform has been seen to repeat itself when
+            # polled fast, so pause (a repeat is harmless, it is handled once).
             await asyncio.sleep(self.poll_pause)
 
-    async def _store(self, inbound: Inbound) -> None:
-        for attempt in itertools.count(1):
+    async def _store(self, inbound: Inbound) -> bool:
+        """Stores the update (a failing database is retried); True when it was new."""
+        attempt = 0
+        while True:
             try:
-                await self.intake.receive([inbound])
-                return
+                return bool(await self.intake.receive([inbound]))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                attempt += 1
                 logger.warning("storing a Zalo update failed (try %d): %s", attempt, exc)
                 await asyncio.sleep(min(2**attempt, 30))
 

@@ -105,6 +105,10 @@ class FakeTelegram(ReplyLog):
                     body["parameters"] = {"retry_after": retry_after}
                 return web.json_response(body, status=status)
         result = await self._result(method, params)
+        if method in ("sendMessage", "sendPhoto", "sendDocument") and _gone(request):
+            # Delivered, but the bot gave up waiting (its timeout): it cannot know, and will
+            # send it again. Marked, so a test can tell this from a real duplicate.
+            self.sent[-1]["unconfirmed"] = True
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -190,6 +194,11 @@ class FakeTelegram(ReplyLog):
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 class TelegramUser:

@@ -109,6 +109,8 @@ class FakeZalo(ReplyLog):
                 "photo": params.get("photo"),
                 "at": time.monotonic(),
             }
+            # Delivered, but the bot gave up waiting: it will send it again (see the Telegram fake).
+            entry["unconfirmed"] = request.transport is None or request.transport.is_closing()
             self.sent.append(entry)
             self._new_sent.set()
             result = {"message_id": f"m{next(self.message_ids)}", "date": int(time.time() * 1000)}
