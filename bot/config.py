@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # Zalo's 429 ("quota exceeded") gives no retry-after: wait this long.
     zalo_quota_retry_seconds: float = 600.0
 
-    invitation_days: int = Field(default=30, description="How long an invitation code is valid")
+    invitation_days: int = Field(default=30, ge=1, description="How long an invitation is valid")
 
 
 def file_secret(settings: Settings) -> bytes:

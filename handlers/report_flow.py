@@ -461,13 +461,13 @@ async def _implausible(
     many times its last report and large in itself.
     """
     assert turn.unit is not None
-    members = turn.unit.member_count
-    if indicator.per_member and members and value > members:
-        return vi.CONFIRM_WHY_MEMBERS.format(members=vi.format_number(members))
     last = (await _last_values(turn, form, sub)).get(indicator.code)
-    if isinstance(last, float) and value >= 50 and value > 5 * max(last, 2):
-        return vi.CONFIRM_WHY_HISTORY.format(last=_show(indicator, last))
-    return None
+    found = reporting.doubt(indicator, value, turn.unit.member_count, last)
+    if found is None:
+        return None
+    if found.reason == "members":
+        return vi.CONFIRM_WHY_MEMBERS.format(members=vi.format_number(found.limit))
+    return vi.CONFIRM_WHY_HISTORY.format(last=_show(indicator, found.limit))
 
 
 def _show(indicator: Indicator, value: object) -> str:

@@ -32,6 +32,7 @@ from storage.models import (
     UnitAncestor,
     UnitPeriodTotal,
 )
+from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
 
@@ -56,6 +57,27 @@ def _reported_rows(code: str, period: Period) -> Select:
         SubmissionValue.period_start >= period.start,
         SubmissionValue.period_end <= period.end,
     )
+
+
+async def reported_pairs(
+    session: AsyncSession, codes: list[str], period: Period, within: int
+) -> set[tuple[int, str]]:
+    """(unit id, indicator) of every sent value inside the period under a unit: a unit that
+    is not here has no data, which is shown as such, never as 0."""
+    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == within)
+    query = (
+        select(SubmissionValue.unit_id, SubmissionValue.indicator_code)
+        .distinct()
+        .where(
+            SubmissionValue.indicator_code.in_(codes),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(inside),
+        )
+    )
+    return {(unit_id, code) for unit_id, code in (await session.execute(query)).all()}
 
 
 async def _reported_totals(
@@ -223,9 +245,9 @@ async def breakdown(
     kids = list(
         (
             await session.scalars(
-                select(OrgUnit)
-                .where(OrgUnit.parent_id == parent.id, active_on(period.start, period.end))
-                .order_by(OrgUnit.name)
+                select(OrgUnit).where(
+                    OrgUnit.parent_id == parent.id, active_on(period.start, period.end)
+                )
             )
         ).all()
     )
@@ -239,7 +261,7 @@ async def breakdown(
         Share(k, values.get(k.id, 0.0), (values.get(k.id, 0.0) / grand * 100) if grand else None)
         for k in kids
     ]
-    return sorted(rows, key=lambda r: (-r.value, r.unit.name))
+    return sorted(rows, key=lambda r: (-r.value, vi_sort_key(r.unit.name)))
 
 
 @dataclass
@@ -339,7 +361,7 @@ class Completeness:
         grouped: dict[str, list[UnitRef]] = defaultdict(list)
         for unit, parent in self.missing:
             grouped[parent].append(unit)
-        return dict(sorted(grouped.items()))
+        return dict(sorted(grouped.items(), key=lambda item: vi_sort_key(item[0])))
 
 
 async def completeness(
@@ -365,7 +387,6 @@ async def completeness(
             subtree_filter(scope.path),
             active_on(period.start, period.end),
         )
-        .order_by(parent.name, OrgUnit.name)
     )
     result = Completeness(form, period)
     for unit_id, code, name, parent_name, status, late in (await session.execute(query)).all():
@@ -379,6 +400,7 @@ async def completeness(
             if status == SubmissionStatus.DRAFT:
                 result.in_progress += 1
             result.missing.append((UnitRef(unit_id, code, name), parent_name or "–"))
+    result.missing.sort(key=lambda m: (vi_sort_key(m[1]), vi_sort_key(m[0].name)))
     return result
 
 
