@@ -93,12 +93,16 @@ async def test_a_failed_reply_is_retried_in_order(ctx, fake, world) -> None:
     assert statuses == {OutboxStatus.SENT}
 
 
-async def test_blocked_then_writes_again(ctx, fake, world) -> None:
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [(403, "Forbidden: bot was blocked by the user"), (400, "Bad Request: chat not found")],
+)
+async def test_blocked_then_writes_again(ctx, fake, world, status, why) -> None:
     _, code, _ = world
     async with Bot(ctx, fake):
         lan = TelegramUser(fake, LEADER)
         await lan.send(f"/start {code}")
-        fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+        fake.fail_next("sendMessage", status, why)
         fake.queue(fake.message_update(LEADER, "/baocao"))
         for _ in range(100):
             async with ctx.sessions() as session:

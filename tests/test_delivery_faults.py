@@ -227,7 +227,7 @@ async def build(ctx: AppContext, tmp_path: Path) -> World:
         "WEB_PORT": str(port),
         "FILES_DIR": str(tmp_path / "files"),
         "WORKER_TIMEOUT_SECONDS": "1",
-        "SEND_TIMEOUT_SECONDS": "3",
+        "SEND_TIMEOUT_SECONDS": "10",
         "ZALO_QUOTA_RETRY_SECONDS": "1",
         "TELEGRAM_RATE_PER_CHAT_SECONDS": "0.2",
         "ZALO_RATE_PER_CHAT_SECONDS": "0.2",
@@ -335,7 +335,7 @@ async def staff_asks(world: World) -> None:
 
 async def run_round(ctx: AppContext, world: World, rng: random.Random, kills: int) -> Counter:
     world.telegram.chaos.share = world.zalo.chaos.share = 0.15
-    world.telegram.chaos.hold = world.zalo.chaos.hold = 3.5  # past the bot's send timeout
+    world.telegram.chaos.hold = world.zalo.chaos.hold = 10.5  # past the send timeout
     await world.start()
     conversation = asyncio.gather(
         *(world.report(leader) for leader in world.leaders), staff_asks(world)

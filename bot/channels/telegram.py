@@ -17,6 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -107,6 +108,10 @@ class TelegramChannel:
             raise RetryLater(exc.retry_after, str(exc)) from exc
         except TelegramForbiddenError as exc:
             raise Unreachable(str(exc)) from exc
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():  # her account is gone
+                raise Unreachable(str(exc)) from exc
+            raise PermanentFailure(str(exc)) from exc
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             raise TemporaryFailure(str(exc)) from exc
         except TelegramAPIError as exc:
