@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,7 +18,9 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
-from storage.importing import ImportFailed, UnreadableFile
+
+if TYPE_CHECKING:
+    from storage.importing import ImportFailed
 
 
 class CliError(Exception):
@@ -129,6 +131,9 @@ def _staff_error(exc: Any) -> str:
         ),
         "ambiguous_indicator": f"{s!r} matches several indicators: give one of {choices}.",
         "unknown_form": f"No form {s!r}: give one of {choices}.",
+        "text": f"{s!r} is a text indicator: it has no total and no chart.",
+        "choice": f"{s!r} is a choice (a rating): it is counted by threshold in a coverage "
+        "target, not totalled.",
     }.get(
         exc.reason,
         f"Cannot read the period {s!r}{PERIOD_DETAIL.get(exc.reason, '')}: {PERIOD_HINT}.",
@@ -157,7 +162,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
     from sqlalchemy import func, select
 
     from storage.catalog import ConfigError
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
     from storage.migrate import revisions
     from storage.models import OrgUnit
 
@@ -194,7 +199,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
                     "The database has no units yet: import them first with "
                     "`hoibot units import FILE` (README: Installing for your province)."
                 )
-            problems = await check_target_units(
+            problems = await check_against_database(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir
             )
             if problems:
@@ -264,12 +269,12 @@ def config_check(
         None, help="The folder of YAML files (default: HOIBOT_CONFIG_DIR)"
     ),
     database: str = typer.Option(
-        None, "--database", help="Also check that targets name units of this database (a URL)"
+        None, "--database", help="Also check the units of this database (a URL) against it"
     ),
 ) -> None:
     """Check the configuration files and report every problem, one line each."""
     from storage.catalog import ConfigError, load_catalog
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
 
     folder = folder or get_settings().hoibot_config_dir
     catalog = load_catalog(folder)  # its ConfigError is printed by _Commands, exit 1
@@ -278,7 +283,7 @@ def config_check(
 
         async def units(ctx: AppContext) -> list[str]:
             async with ctx.sessions() as session:
-                return await check_target_units(session, catalog, folder)
+                return await check_against_database(session, catalog, folder)
 
         settings = get_settings().model_copy(
             update={"database_url": database, "hoibot_config_dir": folder}
@@ -286,7 +291,7 @@ def config_check(
         problems = _with_settings(settings, units)
         if problems:
             raise ConfigError(problems)
-        note = "every unit named by a target is in the database"
+        note = "the units in the database fit it (levels, and units named by targets)"
     console.print(
         f"Configuration in {folder} is OK: {len(catalog.levels)} levels, "
         f"{len(catalog.indicators)} indicators, {len(catalog.forms)} forms, "
@@ -341,10 +346,10 @@ def _is_demo_config() -> bool:
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
     from storage.db import transaction
-    from storage.importing import import_people, import_units, read_rows
+    from storage.importing import ImportFailed, import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        total = len(read_rows(file, {}))
+        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -373,8 +378,8 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
 
 
 def _refused(exc: ImportFailed) -> NoReturn:
-    if isinstance(exc, UnreadableFile):
-        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    if exc.unreadable:
+        raise CliError(*exc.errors)
     raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
@@ -419,6 +424,7 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
+    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:

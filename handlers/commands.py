@@ -44,6 +44,9 @@ async def _help(turn: Turn, _args: str) -> None:
             "chuanop",
             "xuat",
             "bieudo",
+            "mobaocao",
+            "duyet",
+            "xeploai",
             "huy",
             "lienket",
             "trogiup",
@@ -74,6 +77,8 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "xuat": staff_chat.xuat,
     "bieudo": staff_chat.bieudo,
     "mobaocao": staff_chat.mobaocao,
+    "duyet": staff_chat.duyet,
+    "xeploai": staff_chat.xeploai,
     "lienket": _link_code,
     "later": reminder_replies.later,
     # A digest's "Nhắc ngay" button: an officer's, whoever presses it (or forges it).
@@ -114,6 +119,10 @@ PLAIN_STAFF = [
     ("bieudo", "bieudo"),
     ("mo bao cao", "mobaocao"),
     ("mobaocao", "mobaocao"),
+    ("duyet bao cao", "duyet"),
+    ("xep loai", "xeploai"),
+    ("xeploai", "xeploai"),
+    ("duyet", "duyet"),
     ("tong", "tong"),
 ]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from handlers import texts_vi as vi
-from handlers.parsing import fold, parse_number, parse_yes_no, tidy
+from handlers.parsing import fold, match_choice, parse_number, parse_yes_no, tidy
 from handlers.turn import Turn
 from schedules.calendar import Window, next_window, open_windows, window
 from schedules.periods import from_key
@@ -139,6 +139,9 @@ async def _open(turn: Turn, form: Form, win: Window) -> None:
     sub = await reporting.get_or_create(turn.session, turn.unit.id, form, win.period, turn.now)
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
+        if sub.approved_at is not None:
+            _say_approved(turn, form, sub)
+            return
         if not win.is_open(turn.today) and not sub.reopened:
             turn.enter(None, None)
             turn.say(
@@ -184,9 +187,11 @@ async def _ask(turn: Turn) -> None:
     if question.optional:
         lines.append(vi.HINT_OPTIONAL)
     choices: list[tuple[str, str]] = []
-    free_text = indicator.type != IndicatorType.YES_NO
+    free_text = indicator.type not in (IndicatorType.YES_NO, IndicatorType.CHOICE)
     if indicator.type == IndicatorType.YES_NO:
         choices += [(vi.BUTTON_YES, "v:1"), (vi.BUTTON_NO, "v:0")]
+    elif indicator.type == IndicatorType.CHOICE:
+        choices += [(c.label, f"v:{c.value:g}") for c in indicator.choices]
     elif indicator.is_numeric:
         lines.append(vi.HINT_TYPE_NUMBER.format(unit=indicator.unit).replace("  ", " "))
         choices.append((vi.BUTTON_ZERO, "v:0"))
@@ -199,7 +204,7 @@ async def _ask(turn: Turn) -> None:
     if i > 0 or turn.data.get("editing"):
         choices.append((vi.BUTTON_BACK, "back"))
     turn.ask("\n".join(lines), choices, free_text=free_text)
-    turn.save(numeric=indicator.is_numeric and indicator.type != IndicatorType.YES_NO)
+    turn.save(numeric=indicator.is_numeric and free_text)
 
 
 async def _question_action(turn: Turn, action: str) -> None:
@@ -266,6 +271,9 @@ async def _store(turn: Turn, value: float | str | None) -> None:
     code = form.questions[i].indicator
     indicator = turn.ctx.catalog.indicators[code]
     old = answers.get(code)
+    if sub.approved_at is not None:  # approved while she was editing: nothing changes
+        _say_approved(turn, form, sub)
+        return
     await reporting.save_answer(
         turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
     )
@@ -391,12 +399,27 @@ async def _year_to_date_line(turn: Turn, form: Form) -> str:
         for c, v in totals.items()
         if v
     ][:3]
-    return vi.YEAR_TO_DATE.format(year=turn.today.year, items="; ".join(items)) if items else ""
+    if not items:
+        return ""
+    level = catalog.level_word(turn.unit.level)
+    return vi.YEAR_TO_DATE.format(year=turn.today.year, level=level, items="; ".join(items))
 
 
 # ---- helpers ------------------------------------------------------------------------------
 
 _MISSING = object()
+
+
+def _say_approved(turn: Turn, form: Form, sub: Submission) -> None:
+    turn.enter(None, None)
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    turn.say(
+        vi.APPROVED_LOCKED.format(
+            form=form.name,
+            period=period.label,
+            **vi.level_words(turn.ctx.catalog, form.level),
+        )
+    )
 
 
 async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str | None]]:
@@ -439,6 +462,12 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
         if yes is None and text.strip() in ("0", "1"):
             yes = text.strip() == "1"
         return (None, vi.NUMBER_ERRORS["yes_no"]) if yes is None else (1.0 if yes else 0.0, None)
+    if indicator.type == IndicatorType.CHOICE:
+        chosen = match_choice([(c.value, c.label) for c in indicator.choices], text)
+        if chosen is None:
+            labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
+            return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
+        return chosen, None
     result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
     if result.error:
         shown = text.strip()
@@ -466,7 +495,10 @@ async def _implausible(
     if found is None:
         return None
     if found.reason == "members":
-        return vi.CONFIRM_WHY_MEMBERS.format(members=vi.format_number(found.limit))
+        return vi.CONFIRM_WHY_MEMBERS.format(
+            level=turn.ctx.catalog.level_word(turn.unit.level),
+            members=vi.format_number(found.limit),
+        )
     return vi.CONFIRM_WHY_HISTORY.format(last=_show(indicator, found.limit))
 
 
@@ -475,6 +507,8 @@ def _show(indicator: Indicator, value: object) -> str:
         return vi.SKIPPED
     if indicator.type == IndicatorType.YES_NO:
         return vi.BUTTON_YES if value else vi.BUTTON_NO
+    if indicator.type == IndicatorType.CHOICE and isinstance(value, float):
+        return indicator.choice_label(value) or vi.format_number(value)
     if isinstance(value, float):
         return f"{vi.format_number(value, 2)} {indicator.unit}".strip()
     return str(value)

@@ -48,7 +48,7 @@ def test_the_demo_configuration_is_ok(folder: Path) -> None:
     code, lines = check(folder)
     assert code == 0
     assert lines == [
-        f"Configuration in {folder} is OK: 4 levels, 22 indicators, 3 forms, 16 targets, "
+        f"Configuration in {folder} is OK: 4 levels, 24 indicators, 5 forms, 20 targets, "
         "1 terms; target units not checked against a database (--database URL to check them)."
     ]
 
@@ -154,7 +154,7 @@ def test_derived_indicators_in_a_cycle(folder: Path) -> None:
             f"{folder / 'indicators.yaml'}:{line}: indicators[2] field 'formula': "
             "'tang_hv_thuan' depends on itself (tang_hv_thuan → vong → tang_hv_thuan); a "
             "derived indicator must end in reported ones",
-            f"{folder / 'indicators.yaml'}:{last}: indicators[22] field 'formula': 'vong' "
+            f"{folder / 'indicators.yaml'}:{last}: indicators[24] field 'formula': 'vong' "
             "depends on itself (vong → tang_hv_thuan → vong); a derived indicator must end in "
             "reported ones",
             "2 problem(s) in the configuration.",
@@ -258,4 +258,4 @@ def test_no_form_at_all(folder: Path) -> None:
         "list at least one form under forms"
     ) in lines
     unasked = [line for line in lines if "is asked in no form" in line]
-    assert len(unasked) == 21 and lines[-1] == "22 problem(s) in the configuration."
+    assert len(unasked) == 23 and lines[-1] == "24 problem(s) in the configuration."
