@@ -875,7 +875,7 @@ def run() -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
         with contextlib.suppress(KeyboardInterrupt):
-            run_with_context(run_bot)
+            run_with_context(lambda ctx: run_bot(ctx, handle_signals=True))
     else:
         console.print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting a terminal chat.")
         run_with_context(lambda ctx: _terminal_chat(ctx, None))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
-from schedules.clock import Clock, FixedClock
+from schedules.clock import Clock, ShiftedClock
 from schedules.thi_dua import RankingCache
 from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine, make_sessionmaker
@@ -30,7 +30,7 @@ class AppContext:
     ) -> AppContext:
         engine = engine or make_engine(settings.database_url)
         if clock is None and settings.hoibot_now is not None:
-            clock = FixedClock(settings.hoibot_now)
+            clock = ShiftedClock(settings.hoibot_now)
         return cls(
             settings=settings,
             engine=engine,

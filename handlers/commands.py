@@ -85,7 +85,8 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "xephang": web_chat.xephang,
     "lienket": _link_code,
     "later": reminder_replies.later,
-    "nudge": reminder_replies.nudge,
+    # A digest's "Nhắc ngay" button: an officer's, whoever presses it (or forges it).
+    "nudge": staff_chat.staff_only(reminder_replies.nudge),
 }
 
 # The Telegram command menu, in the order shown.
@@ -139,7 +140,9 @@ def plain_staff_command(text: str) -> tuple[str, str] | None:
     folded = fold(text)
     for words, name in PLAIN_STAFF:
         if folded == words or folded.startswith(words + " "):
-            return name, folded[len(words) :].strip()
+            # The rest as typed, as /tong gets it: a unit code ("KH-KS") keeps its case.
+            rest = text.split(None, len(words.split()))
+            return name, rest[-1].strip() if len(rest) > len(words.split()) else ""
     return None
 
 

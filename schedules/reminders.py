@@ -9,6 +9,7 @@ once.
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -74,18 +75,36 @@ class Plan:
 
 
 def to_payload(message: Outbound) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "text": message.text,
         "choices": [[c.label, c.data] for c in message.choices],
         "free": message.free_text,
     }
+    if message.button_only:
+        payload["extra"] = [[c.label, c.data] for c in message.button_only]
+    # Charts and workbooks are owed like any reply: kept in the row until sent.
+    for name in ("photo", "document"):
+        blob = getattr(message, name)
+        if blob is not None:
+            payload[name] = base64.b64encode(blob).decode()
+    if message.filename:
+        payload["filename"] = message.filename
+    return payload
 
 
 def from_payload(payload: dict[str, Any]) -> Outbound:
+    photo, document = (
+        base64.b64decode(payload[name]) if payload.get(name) is not None else None
+        for name in ("photo", "document")
+    )
     return Outbound(
         payload["text"],
         [Choice(label, data) for label, data in payload.get("choices", [])],
         free_text=bool(payload.get("free")),
+        button_only=[Choice(label, data) for label, data in payload.get("extra", [])],
+        photo=photo,
+        document=document,
+        filename=payload.get("filename"),
     )
 
 
