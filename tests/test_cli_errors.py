@@ -243,6 +243,14 @@ def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
         "  - code: district\n    name: Huyện\n    optional: true\n    role: district_officer\n"
     )
     path.write_text(text.replace(district, ""), encoding="utf-8")
+    # The district's own form and targets go too: the configuration is sound without them.
+    forms = (folder / "forms.yaml").read_text(encoding="utf-8")
+    start, end = forms.index("  - code: nam_huyen\n"), forms.index("  - code: nam_tinh\n")
+    (folder / "forms.yaml").write_text(forms[:start] + forms[end:], encoding="utf-8")
+    targets = (folder / "targets.yaml").read_text(encoding="utf-8")
+    targets = targets.replace("[province, district, commune]", "[province, commune]")
+    targets = targets.replace("[province, district]", "[province, commune]")
+    (folder / "targets.yaml").write_text(targets, encoding="utf-8")
     line = text.splitlines().index("levels:") + 1
     cli.set("HOIBOT_CONFIG_DIR", str(folder))
     fails(
