@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,9 +18,7 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
-
-if TYPE_CHECKING:
-    from storage.importing import ImportFailed
+from storage.importing import ImportFailed, UnreadableFile
 
 
 class CliError(Exception):
@@ -389,10 +387,12 @@ def _is_demo_config() -> bool:
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
     from storage.db import transaction
-    from storage.importing import ImportFailed, import_people, import_units, read_rows
+    from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
+        # A file that cannot be read (binary, damaged workbook, .xls) is refused here, as
+        # UnreadableFile: the reader catches what the libraries raise.
+        total = len(read_rows(file, {}))
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -421,8 +421,8 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
 
 
 def _refused(exc: ImportFailed) -> NoReturn:
-    if exc.unreadable:
-        raise CliError(*exc.errors)
+    if isinstance(exc, UnreadableFile):
+        raise CliError(*exc.errors)  # the file as a whole: its one line says all
     raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
@@ -467,7 +467,6 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
-    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
