@@ -36,6 +36,7 @@ from bot.channels.zalo_client import ZaloClient
 from bot.config import file_secret, webhook_secret
 from bot.context import AppContext
 from bot.files import FileLinks
+from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.outbox import IN_FLIGHT
 from schedules.runner import ReminderService
@@ -242,6 +243,9 @@ async def run_bot(ctx: AppContext, *, handle_signals: bool = False) -> None:
             else:
                 receivers.append(asyncio.create_task(zalo.poll_forever()))
                 logger.info("Zalo: long polling")
+        if settings.public_base_url:
+            web_server = web_server or WebServer()
+            register_pages(web_server.app, ctx)
         if web_server:
             await web_server.start(settings.web_host, settings.web_port)
         waiter = asyncio.create_task(stop.wait())

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     files_dir: Path = Path("exports")  # generated charts and workbooks behind signed links
     file_link_hours: int = 24
     file_link_secret: SecretStr | None = None  # default: derived from the bot tokens
+    web_link_hours: int = 72  # links to the tracker pages (/web)
     web_host: str = "0.0.0.0"
     web_port: int = 8080
 

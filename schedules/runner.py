@@ -46,7 +46,7 @@ def quiet_hours(catalog: Catalog) -> tuple:
 async def plan_and_queue(ctx: AppContext) -> QueueResult:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        planned = await plan(session, ctx.catalog, now)
+        planned = await plan(session, ctx.catalog, now, web=ctx.web_links is not None)
     result = await enqueue(ctx.sessions, planned, now)
     if result.queued:
         logger.info(
