@@ -386,16 +386,6 @@ REOPENED = (
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
 )
 
-# Edited messages (an edit on Telegram arrives as its own update).
-EDIT_OLD = (
-    "Chị vừa sửa một tin nhắn cũ, em không đổi số liệu theo tin đã sửa. Muốn sửa câu đã trả "
-    "lời, chị trả lời hết các câu rồi gõ «sửa» và số mục ở bảng tóm tắt, ví dụ «sửa 3»."
-)
-EDIT_OUTSIDE = (
-    "Chị vừa sửa một tin nhắn cũ, em không đổi gì theo tin đã sửa. Muốn sửa báo cáo, chị gõ "
-    "/baocao rồi gõ «sửa» và số mục ở bảng tóm tắt."
-)
-
 # ---- the tracker pages (/web) and thi đua (/xephang) ---------------------------------------
 BUTTON_WEB = "Mở trang theo dõi"
 WEB_LINK = (
@@ -437,3 +427,13 @@ XEPHANG_NOTHING = "Chưa có đơn vị nào đủ số liệu để xếp hạn
 XEPHANG_RULE = "Cách tính:"
 DIGEST_MOST_IMPROVED = "Tiến bộ nhất: {name} ({before} → {now} điểm thi đua)."
 WEB_NOT_FOUND = "Không tìm thấy trang này"
+
+# Edited messages (an edit on Telegram arrives as its own update).
+EDIT_OLD = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi số liệu theo tin đã sửa. Muốn sửa câu đã trả "
+    "lời, chị trả lời hết các câu rồi gõ «sửa» và số mục ở bảng tóm tắt, ví dụ «sửa 3»."
+)
+EDIT_OUTSIDE = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi gì theo tin đã sửa. Muốn sửa báo cáo, chị gõ "
+    "/baocao rồi gõ «sửa» và số mục ở bảng tóm tắt."
+)
