@@ -99,6 +99,7 @@ async def start(mode: str, ctx, tmp_path: Path) -> Running:
     running.link = lambda user, code: user.send(code)
     running.fake = fake
     running.runtime = runtime
+    running.service = service
     return running
 
 
@@ -334,6 +335,8 @@ async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
             await session.flush()
             await link_directly(session, officer_c3, "zalo", "officer3", ctx.clock.now())
             await session.commit()
+        # This test's own dispatcher, with a cap, sends them: the bot's stands aside.
+        await running.service.reminders.stop()
         ctx.clock.set(vn_datetime(2026, 11, 3, 8))  # October's d-2 reminders: 5 leaders
         await plan_and_queue(ctx)
         fake.fail_next("sendMessage", 429, "quota exceeded")
