@@ -251,3 +251,35 @@ async def test_several_forms_open_labels_choose_the_form(ctx, world) -> None:
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=1))
     _, values = await stored(ctx, people.tree.b1.id, "2026-09")
     assert values["tong_hoi_vien"] == 97
+
+
+@pytest.mark.parametrize("mode", ["telegram-webhook", "zalo-webhook"])
+async def test_one_message_report_on_telegram_and_zalo(ctx, world, tmp_path, mode) -> None:
+    from tests.test_channels_e2e import start
+
+    people, code = world
+    await history(ctx, people.tree.b1, {m: {"hv_moi": m % 2} for m in range(1, 11)})
+    running = await start(mode, ctx, tmp_path)
+    try:
+        lan = running.user("5001" if mode.startswith("telegram") else "51a7e")
+        await running.link(lan, code)
+        await lan.send("hvm 40 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0")
+        assert "1. Hội viên mới kết nạp: 40 người" in lan.text
+        assert "Số này khác xa các kỳ trước của chi hội (thường khoảng 0,5 người)." in lan.text
+        assert "Chị xác nhận 40 người là đúng?" in lan.text
+        await lan.click("Đúng")
+        assert "Lần sau chị có thể gửi một tin: hvm 40 hvr 0 tn 1" in lan.text
+        await lan.click("Gửi")
+        assert "báo cáo đúng hạn" in lan.text
+        sub, values = await stored(ctx, people.tree.b1.id)
+        assert sub.status == "submitted" and values["hv_moi"] == 40
+        async with ctx.sessions() as session:
+            trail = await reporting.audit_trail(session, sub.id)
+        assert [(a.action, a.indicator_code, a.new_value) for a in trail] == [
+            ("confirm", "hv_moi", "40"),
+            ("submit", None, None),
+        ]
+        if mode.startswith("zalo"):
+            assert all(len(m["text"]) <= 2000 for m in running.fake.sent)
+    finally:
+        await running.stop()
