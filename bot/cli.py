@@ -21,12 +21,14 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.")
 units_app = typer.Typer(help="Organisation units.")
 people_app = typer.Typer(help="People and their roles.")
+reports_app = typer.Typer(help="Past reports brought in from Excel.")
 report_app = typer.Typer(help="Totals, progress and completeness, as the staff see them.")
 reminders_app = typer.Typer(help="Reminders and digests on the reporting schedule.")
 outbox_app = typer.Typer(help="The queue of messages the bot sends unasked.")
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(people_app, name="people")
+app.add_typer(reports_app, name="reports")
 app.add_typer(report_app, name="report")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(outbox_app, name="outbox")
@@ -110,15 +112,13 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
                         session, ctx.catalog, file, dry_run=dry_run, progress=step
                     )
                 return await import_people(
-                    session, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
+                    session, ctx.catalog, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
                 )
 
     try:
         result = run_with_context(work)
     except ImportFailed as exc:
-        for line in exc.errors:
-            console.print(f"[red]{line}[/red]")
-        fail(f"Nothing was imported: {len(exc.errors)} error(s).")
+        _refused(exc.errors)
         return
     verb = "Would import" if dry_run else "Imported"
     console.print(
@@ -126,6 +126,12 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
         + (f", {result.moved} moved" if result.moved else "")
         + "."
     )
+
+
+def _refused(errors: list[str]) -> None:
+    for line in errors:
+        typer.echo(line, err=True)  # one line each, unwrapped: the operator may grep them
+    fail(f"Nothing was imported: {len(errors)} error(s).")
 
 
 @units_app.command("import")
@@ -150,6 +156,53 @@ def people_import(
 ) -> None:
     """Import people with their role and unit."""
     _import("people", file, dry_run)
+
+
+@reports_app.command("import")
+def reports_import(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="XLSX or CSV: one row per unit (code, or its names by level), one column per "
+        "question (indicator code or label); a workbook from `hoibot report export` works",
+    ),
+    form: str = typer.Option(..., "--form", help="Form code (forms.yaml)"),
+    period: str = typer.Option(
+        None, help='e.g. "quý 3/2026", "tháng 10/2026"; or a "kỳ" column in the file'
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check only; write nothing."),
+) -> None:
+    """Import past reports; each one counts as sent, with an audit entry per value."""
+    from handlers.reports_import import import_reports
+    from storage.db import transaction
+    from storage.importing import ImportFailed
+
+    async def work(ctx: AppContext) -> Any:
+        async with transaction(ctx.sessions) as session:
+            return await import_reports(
+                session,
+                ctx.catalog,
+                file,
+                form,
+                period,
+                today=ctx.clock.today(),
+                now=ctx.clock.now(),
+                dry_run=dry_run,
+            )
+
+    try:
+        result = run_with_context(work)
+    except ImportFailed as exc:
+        _refused(exc.errors)
+        return
+    for line in result.warnings:
+        typer.echo(line, err=True)
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(
+        f"{verb} {result.reports} reports, {result.values} values new or changed"
+        + (f"; {result.skipped} subtotal rows passed over" if result.skipped else "")
+        + "."
+    )
 
 
 @report_app.command("progress")

@@ -19,10 +19,13 @@ from schedules.periods import Period
 from storage import progress as progress_service
 from storage.catalog import Catalog, Form, IndicatorType
 from storage.models import OrgUnit
-from storage.rollup import Roots, totals_by_root
+from storage.rollup import Roots, reported_pairs, totals_by_root
+from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
-NUMBER_FORMAT = "#,##0.##"
+# Whole numbers without a decimal mark: "#,##0.##" would show "12." for 12.
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.##"
 PINK = "F8D7E3"
 GREY = "F2F2F2"
 
@@ -62,6 +65,12 @@ def _chain(unit: OrgUnit, by_id: dict[int, OrgUnit], top: OrgUnit) -> list[OrgUn
     return chain
 
 
+def number_format(value: object) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return DECIMAL_FORMAT
+    return INTEGER_FORMAT
+
+
 def _row(
     ws: Any,
     values: list[object],
@@ -85,7 +94,7 @@ def _row(
         if wrap:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         if numbers_from is not None and i >= numbers_from:
-            cell.number_format = NUMBER_FORMAT
+            cell.number_format = number_format(value)
         cells.append(cell)
     return cells
 
@@ -139,11 +148,16 @@ async def _form_sheet(
         code: await totals_by_root(session, catalog, code, Roots(within=scope.id), period)
         for code in codes
     }
+    # A unit (or a subtotal) with no report of a question shows an empty cell, never 0.
+    reported: set[tuple[int, str]] = set()
+    for unit_id, code in await reported_pairs(session, codes, period, scope.id):
+        if unit_id in by_id:
+            reported.update((u.id, code) for u in _chain(by_id[unit_id], by_id, scope))
     rows = [u for u in units if u.level == form.level]
-    rows.sort(key=lambda u: [a.name for a in _chain(u, by_id, scope)])
+    rows.sort(key=lambda u: [vi_sort_key(a.name) for a in _chain(u, by_id, scope)])
 
-    def values(unit_id: int) -> list[float]:
-        return [totals[c].get(unit_id, 0.0) for c in codes]
+    def values(unit_id: int) -> list[float | None]:
+        return [totals[c].get(unit_id, 0.0) if (unit_id, c) in reported else None for c in codes]
 
     def subtotal(unit: OrgUnit, depth: int) -> None:
         label = (
@@ -207,6 +221,7 @@ async def _targets_sheet(
                 t.source,
             ],
         )
-        cells[4].number_format = cells[5].number_format = NUMBER_FORMAT
+        cells[4].number_format = number_format(t.target)
+        cells[5].number_format = number_format(p.achieved)
         cells[6].number_format = cells[7].number_format = "0.0%"
         ws.append(cells)

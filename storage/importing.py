@@ -2,11 +2,19 @@
 
 Every row is checked before anything is written; errors name the row. The whole file is
 written in one transaction, so nothing is half-imported.
+
+Files come from Excel in many shapes: comma- or semicolon-separated CSV, UTF-8 with or without
+a byte-order mark, Windows-1258 ("CSV" in a Vietnamese Windows), UTF-16 ("Unicode text", tab
+separated), or a workbook. The content decides how it is read, not the file name.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
+import io
+import unicodedata
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.parsing import fold
 from storage.catalog import Catalog
 from storage.models import OrgUnit, Person, Role
+from storage.people import normalize_phone
 from storage.units import create_unit, move_unit
 
 Progress = Callable[[int], None]
+Columns = dict[str, tuple[str, ...]]
 
-UNIT_COLUMNS = {
+UNIT_COLUMNS: Columns = {
     "code": ("code", "ma", "ma don vi"),
     "name": ("name", "ten", "ten don vi"),
     "level": ("level", "cap"),
@@ -30,7 +40,8 @@ UNIT_COLUMNS = {
     "valid_from": ("valid_from", "tu ngay"),
     "member_count": ("member_count", "so hoi vien"),
 }
-PEOPLE_COLUMNS = {
+UNIT_REQUIRED = ("code", "name", "level", "parent_code")
+PEOPLE_COLUMNS: Columns = {
     "full_name": ("full_name", "name", "ho ten", "ho va ten"),
     "phone": ("phone", "so dien thoai", "dien thoai"),
     "role": ("role", "vai tro", "chuc vu"),
@@ -38,6 +49,7 @@ PEOPLE_COLUMNS = {
     # Where reminders go when she uses both: telegram or zalo; empty = the one used last.
     "channel": ("channel", "preferred_channel", "kenh", "kenh nhac"),
 }
+PEOPLE_REQUIRED = ("full_name", "role", "unit_code")
 CHANNELS = ("telegram", "zalo")
 ROLE_WORDS = {
     Role.BRANCH_LEADER: ("branch_leader", "chi hoi truong"),
@@ -63,35 +75,159 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def read_rows(path: Path, columns: dict[str, tuple[str, ...]]) -> list[tuple[int, dict[str, str]]]:
-    """(row number as the operator sees it, row) for a CSV or XLSX file with a header row."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+# ---- reading files ------------------------------------------------------------------------
 
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        raw = [
-            [("" if c is None else str(c)) for c in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-    elif path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            raw = list(csv.reader(fh))
+_XLS_OLD = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls) and other OLE files
+NOT_A_TABLE = (
+    "neither a CSV file nor an Excel workbook (.xlsx); save it from Excel as .xlsx or as CSV UTF-8"
+)
+
+
+def read_table(path: Path, sheet: str | None = None) -> list[list[str]]:
+    """Every row of a CSV / tab-separated text file, or of a workbook's sheet (the one named
+    `sheet`, diacritics and case ignored, else the first), as text."""
+    return [[_cell_text(c) for c in row] for row in read_cells(path, sheet)]
+
+
+def read_cells(path: Path, sheet: str | None = None) -> list[list[object]]:
+    """Like `read_table`, but a workbook's numbers stay numbers (12.345 is not 12345)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed([f"{path.name}: cannot be read ({exc.strerror})"]) from exc
+    if data.startswith(b"PK\x03\x04"):
+        return _read_workbook(path, data, sheet)
+    if data.startswith(_XLS_OLD):
+        raise ImportFailed(
+            [
+                f"{path.name}: an old Excel 97-2003 workbook (.xls) cannot be read; "
+                "save it as .xlsx or as CSV UTF-8"
+            ]
+        )
+    return list(_read_text(path, _decode(path, data)))
+
+
+def _read_workbook(path: Path, data: bytes, sheet: str | None) -> list[list[object]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"]) from exc
+    named = [ws for ws in book.worksheets if sheet and fold(ws.title) == fold(sheet[:31])]
+    chosen = (named or book.worksheets)[0]
+    return [list(row) for row in chosen.iter_rows(values_only=True)]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encodings = ["utf-8-sig"]
+    elif b"\x00" in data[:4096]:
+        # UTF-16 without its byte-order mark: every other byte of Latin text is zero.
+        zeros_odd = data[1:4096:2].count(0) > len(data[1:4096:2]) * 0.3
+        zeros_even = data[0:4096:2].count(0) > len(data[0:4096:2]) * 0.3
+        encodings = ["utf-16-le"] if zeros_odd else ["utf-16-be"] if zeros_even else []
     else:
-        raise ImportFailed([f"{path}: only .csv and .xlsx files can be imported"])
-    if not raw:
-        raise ImportFailed([f"{path}: the file is empty"])
-    header = [fold(h) for h in raw[0]]
+        # Vietnamese Windows writes "CSV" in Windows-1258, whose tones are combining marks.
+        encodings = ["utf-8", "cp1258"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not _looks_like_text(text):
+            break
+        return unicodedata.normalize("NFC", text)
+    raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"])
+
+
+def _looks_like_text(text: str) -> bool:
+    controls = sum(1 for ch in text[:4096] if ch < " " and ch not in "\t\r\n")
+    return controls <= len(text[:4096]) // 100
+
+
+def _read_text(path: Path, text: str) -> list[list[object]]:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    # Excel writes ";" where the decimal mark is a comma (Vietnamese Windows) and tabs in
+    # "Unicode text": the header line says which one this file uses.
+    delimiter = max(("\t", ";", ","), key=first.count) if first else ","
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise ImportFailed([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
+
+
+def find_columns(
+    name: str, header: list[str], columns: Columns, required: tuple[str, ...]
+) -> dict[str, int]:
+    """Matches a header row to the known columns (any alias, diacritics and case ignored).
+
+    A misspelt column is named with the one it probably means, and a missing one with what
+    the header row has, all at once."""
+    folded = [fold(h) for h in header]
     index: dict[str, int] = {}
-    for name, aliases in columns.items():
-        for i, h in enumerate(header):
-            if h in aliases:
-                index[name] = i
+    for column, aliases in columns.items():
+        for i, h in enumerate(folded):
+            if h in aliases and column not in index:
+                index[column] = i
+    known = {i for i in index.values()}
+    aliases = {alias: column for column, names in columns.items() for alias in names}
+    errors: list[str] = []
+    for i, h in enumerate(folded):
+        if i in known or not h:
+            continue
+        close = difflib.get_close_matches(h, list(aliases), n=1, cutoff=0.75)
+        if close and aliases[close[0]] not in index:
+            errors.append(
+                f"{name}: column '{header[i].strip()}' is not known; "
+                f"did you mean '{aliases[close[0]]}'?"
+            )
+            index.setdefault(f"?{aliases[close[0]]}", i)
+    missing = [c for c in required if c not in index and f"?{c}" not in index]
+    if missing:
+        found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+        what = (
+            f"column '{missing[0]}' is missing"
+            if len(missing) == 1
+            else f"columns {', '.join(missing)} are missing"
+        )
+        errors.append(f"{name}: {what} (the header row has: {found})")
+    if errors:
+        raise ImportFailed(errors)
+    return index
+
+
+def read_rows(
+    path: Path, columns: Columns, required: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
+    """(row number as the operator sees it, row) for a file whose first row is the header."""
+    raw = read_table(path)
+    start = next((i for i, r in enumerate(raw) if any(v.strip() for v in r)), None)
+    if start is None:
+        raise ImportFailed([f"{path.name}: the file is empty"])
+    index = find_columns(path.name, raw[start], columns, required)
     out = []
-    for number, values in enumerate(raw[1:], start=2):
+    for number, values in enumerate(raw[start + 1 :], start=start + 2):
         if not any(v.strip() for v in values):
             continue
         out.append(
-            (number, {k: (values[i].strip() if i < len(values) else "") for k, i in index.items()})
+            (
+                number,
+                {k: (values[i].strip() if i < len(values) else "") for k, i in index.items()},
+            )
         )
     return out
 
@@ -105,6 +241,9 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
+# ---- units --------------------------------------------------------------------------------
+
+
 async def import_units(
     session: AsyncSession,
     catalog: Catalog,
@@ -113,7 +252,7 @@ async def import_units(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    rows = read_rows(path, UNIT_COLUMNS)
+    rows = read_rows(path, UNIT_COLUMNS, UNIT_REQUIRED)
     levels = [lv.code for lv in catalog.levels]
     level_words = {fold(lv.name): lv.code for lv in catalog.levels} | {c: c for c in levels}
     existing = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
@@ -133,6 +272,12 @@ async def import_units(
         if level is None:
             errors.append(f"{where}: unknown level '{row.get('level', '')}' ({', '.join(levels)})")
             continue
+        if code in existing and existing[code].level != level:
+            errors.append(
+                f"{where}: {code} is a {existing[code].level}; a unit's level cannot change "
+                f"to {level} (a new unit needs a new code)"
+            )
+            continue
         if row.get("valid_from") and _parse_date(row["valid_from"]) is None:
             errors.append(f"{where}: valid_from must be a date (YYYY-MM-DD or DD/MM/YYYY)")
             continue
@@ -141,21 +286,7 @@ async def import_units(
             continue
         seen[code] = number
         parsed.append((number, row | {"level": level}))
-    level_of = {c: u.level for c, u in existing.items()} | {
-        r["code"]: r["level"] for _, r in parsed
-    }
-    for number, row in parsed:
-        parent = row.get("parent_code", "")
-        where = f"{path.name} row {number}"
-        if not parent:
-            if levels.index(row["level"]) != 0:
-                errors.append(f"{where}: only a {levels[0]} has no parent")
-            continue
-        if parent not in level_of:
-            errors.append(f"{where}: parent {parent} is neither in the file nor in the database")
-            continue
-        if levels.index(level_of[parent]) >= levels.index(row["level"]):
-            errors.append(f"{where}: a {row['level']} cannot be under a {level_of[parent]}")
+    errors += _tree_errors(catalog, path.name, existing, parsed)
     if errors:
         raise ImportFailed(errors)
 
@@ -194,46 +325,133 @@ async def import_units(
     return result
 
 
+def _tree_errors(
+    catalog: Catalog,
+    name: str,
+    existing: dict[str, OrgUnit],
+    parsed: list[tuple[int, dict[str, str]]],
+) -> list[str]:
+    """The tree the file would make: no cycle, and every parent the level directly above
+    (an optional level, such as the district, skipped only where the province has none)."""
+    levels = [lv.code for lv in catalog.levels]
+    code_of = {u.id: c for c, u in existing.items()}
+    parent_of: dict[str, str | None] = {
+        c: code_of.get(u.parent_id) if u.parent_id else None for c, u in existing.items()
+    }
+    level_of = {c: u.level for c, u in existing.items()}
+    for _, row in parsed:
+        parent_of[row["code"]] = row.get("parent_code") or None
+        level_of[row["code"]] = row["level"]
+
+    def chain(code: str) -> list[str]:
+        """`code` and its ancestors; ends on a repeated code when there is a cycle."""
+        out = [code]
+        while (up := parent_of.get(out[-1])) is not None and up in level_of:
+            out.append(up)
+            if up in out[:-1]:
+                break
+        return out
+
+    present: dict[str, set[str]] = {}  # top unit -> levels that exist under it
+    for code, level in level_of.items():
+        path = chain(code)
+        if path[-1] not in path[:-1]:
+            present.setdefault(path[-1], set()).add(level)
+    errors: list[str] = []
+    for number, row in parsed:
+        where, code, level = f"{name} row {number}", row["code"], row["level"]
+        parent = row.get("parent_code", "")
+        path = chain(code)
+        if path[-1] in path[:-1]:
+            loop = path[path.index(path[-1]) :]
+            errors.append(f"{where}: {code} would be under itself, a cycle: {' under '.join(loop)}")
+            continue
+        if not parent:
+            if levels.index(level) != 0:
+                errors.append(f"{where}: only a {levels[0]} has no parent")
+            continue
+        if parent not in level_of:
+            errors.append(f"{where}: parent {parent} is neither in the file nor in the database")
+            continue
+        allowed: list[str] = []
+        for above in reversed(catalog.levels[: levels.index(level)]):
+            allowed.append(above.code)
+            if not (above.optional and above.code not in present.get(path[-1], set())):
+                break
+        if level_of[parent] not in allowed:
+            errors.append(
+                f"{where}: a {level} must be under a {' or a '.join(allowed)}; "
+                f"{parent} is a {level_of[parent]}"
+            )
+    return errors
+
+
+# ---- people -------------------------------------------------------------------------------
+
+
 async def import_people(
     session: AsyncSession,
+    catalog: Catalog,
     path: Path,
     *,
     now: datetime,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    rows = read_rows(path, PEOPLE_COLUMNS)
+    rows = read_rows(path, PEOPLE_COLUMNS, PEOPLE_REQUIRED)
     units = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
+    levels_present = {u.level for u in units.values()}
+    unit_codes = {u.id: c for c, u in units.items()}
+    people = list((await session.scalars(select(Person))).all())
+    by_phone = {p.phone: p for p in people if p.phone}
     role_of = {w: role for role, words in ROLE_WORDS.items() for w in words}
     errors: list[str] = []
-    valid: list[tuple[dict[str, str], str]] = []
+    phones: dict[str, int] = {}
+    valid: list[tuple[dict[str, str], str, Person | None]] = []
     for number, row in rows:
         where = f"{path.name} row {number}"
         role = role_of.get(fold(row.get("role", "")))
+        unit = units.get(row.get("unit_code", ""))
+        phone = normalize_phone(row["phone"]) if row.get("phone") else None
         if not row.get("full_name"):
             errors.append(f"{where}: full_name is required")
         elif role is None:
             errors.append(f"{where}: unknown role '{row.get('role', '')}'")
-        elif row.get("unit_code") not in units:
+        elif unit is None:
             errors.append(f"{where}: unknown unit code '{row.get('unit_code', '')}'")
         elif fold(row.get("channel", "")) not in ("", *CHANNELS):
             errors.append(f"{where}: channel must be empty, telegram or zalo")
+        elif row.get("phone") and phone is None:
+            errors.append(f"{where}: '{row['phone']}' is not a phone number")
+        elif misfit := _role_misfit(catalog, role, unit, levels_present):
+            errors.append(f"{where}: {misfit}")
+        elif phone and phone in phones:
+            errors.append(f"{where}: phone {phone} is already on row {phones[phone]}")
         else:
-            valid.append((row, role))
+            owner = by_phone.get(phone) if phone else None
+            if owner is not None and fold(owner.full_name) != fold(row["full_name"]):
+                errors.append(
+                    f"{where}: phone {phone} is already used by {owner.full_name} "
+                    f"({unit_codes.get(owner.unit_id, '?')})"
+                )
+                continue
+            if phone:
+                phones[phone] = number
+            valid.append((row | {"phone": phone or ""}, role, owner))
     if errors:
         raise ImportFailed(errors)
     result = ImportResult(rows=len(valid))
-    for done, (row, role) in enumerate(valid, start=1):
+    for done, (row, role, owner) in enumerate(valid, start=1):
         unit = units[row["unit_code"]]
-        person = await session.scalar(
-            select(Person).where(Person.full_name == row["full_name"], Person.unit_id == unit.id)
+        person = owner or next(
+            (p for p in people if p.full_name == row["full_name"] and p.unit_id == unit.id), None
         )
         channel = fold(row.get("channel", "")) or None
         if person is None:
             session.add(
                 Person(
                     full_name=row["full_name"],
-                    phone=row.get("phone") or None,
+                    phone=row["phone"] or None,
                     role=role,
                     unit_id=unit.id,
                     created_at=now,
@@ -242,7 +460,8 @@ async def import_people(
             )
             result.created += 1
         else:
-            person.role, person.phone = role, row.get("phone") or person.phone
+            person.role, person.phone = role, row["phone"] or person.phone
+            person.unit_id = unit.id
             person.preferred_channel = channel
             result.updated += 1
         if progress:
@@ -251,3 +470,19 @@ async def import_people(
     if dry_run:
         await session.rollback()
     return result
+
+
+def _role_misfit(
+    catalog: Catalog, role: str, unit: OrgUnit, levels_present: set[str]
+) -> str | None:
+    """Why a role does not fit its unit's level (the level whose `role` it is), or None."""
+    if role == Role.ADMIN:
+        return None
+    level = next((lv.code for lv in catalog.levels if lv.role == role), None)
+    if level is None:
+        return f"no level of hierarchy.yaml has the role {role}"
+    if unit.level == level:
+        return None
+    if level not in levels_present:
+        return f"a {role} belongs to a {level}, and this province has no {level} units"
+    return f"a {role} belongs to a {level}; {unit.code} is a {unit.level}"

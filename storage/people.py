@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,13 +11,31 @@ from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus
 from storage.units import subtree_filter
 
 
+def normalize_phone(text: str) -> str | None:
+    """A Vietnamese phone number as it is written at home ("0912345678"), whether typed
+    "0912 345 678", "+84 912 345 678" or "84912345678"; None when it is not a phone number."""
+    try:
+        number = phonenumbers.parse(text, "VN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if number.country_code != 84:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
 async def find_person(session: AsyncSession, ref: str) -> list[Person]:
     """People matching an id, a phone number, or every word of a name."""
     ref = ref.strip()
     if ref.isdigit() and len(ref) < 9:
         person = await session.get(Person, int(ref))
         return [person] if person else []
-    by_phone = (await session.scalars(select(Person).where(Person.phone == ref))).all()
+    phone = normalize_phone(ref) if any(ch.isdigit() for ch in ref) else None
+    by_phone = (
+        await session.scalars(select(Person).where(Person.phone.in_({ref, phone or ref})))
+    ).all()
     if by_phone:
         return list(by_phone)
     words = fold(ref).split()

@@ -130,7 +130,12 @@ async def save_answer(
 
 
 async def _upsert_value(
-    session: AsyncSession, submission: Submission, indicator_code: str, value: Answer
+    session: AsyncSession,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    *,
+    submitted: bool = False,
 ) -> None:
     """One statement for a draft's answer, new or changed."""
     if is_postgres(session):
@@ -147,7 +152,7 @@ async def _upsert_value(
         unit_id=submission.unit_id,
         period_start=submission.period_start,
         period_end=submission.period_end,
-        submitted=False,
+        submitted=submitted,
         **numbers,
     )
     await session.execute(
@@ -167,14 +172,27 @@ async def submit(
     today: date,
 ) -> None:
     """Sends the report; after the due date it is accepted and marked late."""
+    await _mark_sent(session, catalog, submission, person.id, now, late=window.is_late(today))
+
+
+async def _mark_sent(
+    session: AsyncSession,
+    catalog: Catalog,
+    submission: Submission,
+    person_id: int | None,
+    now: datetime,
+    *,
+    late: bool,
+) -> None:
+    """The report counts from now on: its values are marked sent and added to the totals."""
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
-    submission.submitted_by_id = person.id
-    submission.late = window.is_late(today)
+    submission.submitted_by_id = person_id
+    submission.late = late
     submission.updated_at = now
     session.add(
         AuditEntry(
-            submission_id=submission.id, action="submit", changed_by_id=person.id, changed_at=now
+            submission_id=submission.id, action="submit", changed_by_id=person_id, changed_at=now
         )
     )
     await session.execute(
@@ -184,6 +202,53 @@ async def submit(
     )
     await session.flush()
     await aggregates.add(session, catalog, submission, await answers(session, submission.id))
+
+
+async def import_report(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit_id: int,
+    form: Form,
+    period: Period,
+    values: dict[str, Answer],
+    now: datetime,
+) -> int:
+    """A past report brought in from a workbook, sent as it is: each value that differs from
+    what is stored gets an audit entry marked "import", and the kept totals follow, through
+    the same paths as a report sent in chat. Returns how many values changed."""
+    submission = await get_or_create(session, unit_id, form, period, now)
+    old = await answers(session, submission.id)
+    changed = {c: v for c, v in values.items() if c not in old or as_text(old[c]) != as_text(v)}
+    sent = submission.status == SubmissionStatus.SUBMITTED
+    for code, value in changed.items():
+        await _upsert_value(session, submission, code, value, submitted=sent)
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="import",
+                indicator_code=code,
+                old_value=as_text(old.get(code)),
+                new_value=as_text(value),
+                changed_at=now,
+            )
+        )
+    if not sent:
+        # Whether a past report was late is not known: it is not counted as late.
+        await _mark_sent(session, catalog, submission, None, now, late=False)
+    elif changed:
+        submission.updated_at = now
+        deltas = {
+            c: (v or 0.0) - (_number(old.get(c)) or 0.0)
+            for c, v in changed.items()
+            if isinstance(v, float | None)
+        }
+        await aggregates.add(session, catalog, submission, deltas)
+    await session.flush()
+    return len(changed)
+
+
+def _number(value: Answer) -> float | None:
+    return value if isinstance(value, float) else None
 
 
 async def reopen(

@@ -58,6 +58,27 @@ def _reported_rows(code: str, period: Period) -> Select:
     )
 
 
+async def reported_pairs(
+    session: AsyncSession, codes: list[str], period: Period, within: int
+) -> set[tuple[int, str]]:
+    """(unit id, indicator) of every sent value inside the period under a unit: a unit that
+    is not here has no data, which is shown as such, never as 0."""
+    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == within)
+    query = (
+        select(SubmissionValue.unit_id, SubmissionValue.indicator_code)
+        .distinct()
+        .where(
+            SubmissionValue.indicator_code.in_(codes),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(inside),
+        )
+    )
+    return {(unit_id, code) for unit_id, code in (await session.execute(query)).all()}
+
+
 async def _reported_totals(
     session: AsyncSession,
     catalog: Catalog,

@@ -151,6 +151,10 @@ async def merge_units(
     await session.flush()
 
 
+async def all_units(session: AsyncSession) -> list[OrgUnit]:
+    return list((await session.scalars(select(OrgUnit))).all())
+
+
 async def unit_by_code(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 

@@ -1,5 +1,4 @@
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -93,7 +92,7 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
         "Trần Thị Mai,,cán bộ cơ sở,KH-KS-01,\n",
         encoding="utf-8",
     )
-    result = await import_people(session, people, now=NOW)
+    result = await import_people(session, catalog, people, now=NOW)
     assert result.created == 2
     lan = await session.scalar(select(Person).where(Person.full_name == "Nguyễn Thị Lan"))
     assert lan.role == Role.BRANCH_LEADER and lan.phone == "0901234567"
@@ -104,15 +103,8 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(ImportFailed) as caught:
-        await import_people(session, bad, now=NOW)
+        await import_people(session, catalog, bad, now=NOW)
     assert caught.value.errors == [
         "bad.csv row 2: unknown role 'thủ quỹ'",
         "bad.csv row 3: channel must be empty, telegram or zalo",
     ]
-
-
-async def test_unsupported_file(session, catalog, tmp_path: Path):
-    path = tmp_path / "units.txt"
-    path.write_text("x", encoding="utf-8")
-    with pytest.raises(ImportFailed, match="only .csv and .xlsx"):
-        await import_units(session, catalog, path)

@@ -174,3 +174,66 @@ def test_rules_name_questions_of_their_form_and_labels_are_unique(tmp_path: Path
         f"{path}:{_line(lines, 'short: hvm}') + 2}: forms[0] field 'questions.2.short': 'hvm' "
         "is already used for 'hv_moi'"
     ) in problems
+
+
+async def test_the_reports_import_applies_the_same_rules(sessions, catalog, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    from handlers.reports_import import import_reports
+    from schedules.periods import month
+    from storage.importing import ImportFailed
+    from storage.units import unit_by_code
+    from tests.builders import report
+    from tests.test_reports_import import NOW, TODAY, units
+
+    async with sessions() as session:
+        await units(session, catalog, tmp_path)
+        other = await unit_by_code(session, "KH-VN-02-02")
+        assert other is not None
+        await report(session, other, "thang_chi_hoi", month(2026, 9), {"tong_hoi_vien": 80})
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "period", "hv_ra", "ld_tu_van_nghe", "ld_chung_chi", "tong_hoi_vien",
+               "pn_kt_ho_tro"])  # fmt: skip
+    ws.append(["KH-VN-02-01", "tháng 10/2026", 0, 2, 3, 90, 2])
+    ws.append(["KH-VN-02-01", "tháng 9/2026", 0, 5, 1, 120, 4])
+    ws.append(["KH-VN-02-02", "tháng 10/2026", 81, 0, 0, 0, ""])
+    path = tmp_path / "rules.xlsx"
+    wb.save(path)
+    async with sessions() as session:
+        with pytest.raises(ImportFailed) as caught:
+            await import_reports(
+                session, catalog, path, "thang_chi_hoi", None, today=TODAY, now=NOW
+            )
+    errors = caught.value.errors
+    assert len(errors) == 3, errors
+    # Between answers of a row; against the unit's earlier row in the same file (a running
+    # total since January); against the unit's report already in the database.
+    assert errors[0].startswith(
+        "rules.xlsx row 2 column E: rule ld_chung_chi <= ld_tu_van_nghe is not met: "
+        "ld_chung_chi (question 5) = 3, ld_tu_van_nghe (question 4) = 2 (Số chị em"
+    )
+    assert errors[1].startswith(
+        "rules.xlsx row 2 column G: rule pn_kt_ho_tro >= previous(pn_kt_ho_tro) is not met: "
+        "pn_kt_ho_tro (question 10) = 2, previous pn_kt_ho_tro (question 10) = 4"
+    )
+    assert errors[2].startswith(
+        "rules.xlsx row 4 column C: rule hv_ra <= previous(tong_hoi_vien) is not met: "
+        "hv_ra (question 2) = 81, previous tong_hoi_vien (question 9) = 80"
+    )
+    ws.cell(2, 5).value = 1
+    ws.cell(2, 7).value = 5
+    ws.cell(4, 3).value = 1
+    ws.cell(4, 6).value = 79
+    wb.save(path)
+    async with sessions() as session, session.begin():
+        done = await import_reports(
+            session, catalog, path, "thang_chi_hoi", None, today=TODAY, now=NOW
+        )
+    assert done.reports == 3
+    # What chat asks to confirm is a warning: members down from 120 to 90.
+    assert done.warnings == [
+        "warning: rules.xlsx row 2 column F: rule change of tong_hoi_vien within 20% is not "
+        "met: tong_hoi_vien (question 9) = 90, previous tong_hoi_vien (question 9) = 120 "
+        "(Tổng số hội viên thay đổi hơn 20% so với kỳ trước.)"
+    ]
