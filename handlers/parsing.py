@@ -135,9 +135,10 @@ def _is_value(token: str, kind: str) -> bool:
 
 def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> WholeForm | None:
     """Every answer of a form in one message, in order ("3 0 1 2", or one a line) or by short
-    labels ("hvm 3 hvr 0"); None when the message is not that (fewer than two answers and no
-    label). Unit words after a number are allowed ("12 hộ"): words that are not answers are
-    skipped."""
+    labels ("hvm 3 hvr 0"); None when the message is not that: no label, and fewer answers in
+    order than half the required questions (two at least), so "12 hộ 3" stays a muddled
+    answer rather than a report. Unit words after a number are allowed ("12 hộ"): words that
+    are not answers are skipped."""
     lines = [line.strip() for line in unicodedata.normalize("NFC", text).splitlines()]
     lines = [line for line in lines if line]
     if not lines or len(text) > 4000:
@@ -159,7 +160,8 @@ def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> Who
             kind = slots[len(values)].kind if len(values) < len(slots) else "number"
             if _is_value(token, kind):
                 values.append(token)
-    if len(values) < 2:
+    required = sum(not slot.optional for slot in slots)
+    if len(values) < max(2, -(-required // 2)):
         return None
     answers = {slot.code: raw for slot, raw in zip(slots, values, strict=False)}
     return WholeForm(answers, False, count=len(values), extra=values[len(slots) :])

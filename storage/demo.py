@@ -193,6 +193,7 @@ async def build_demo(
     activity = {c.id: rng.choice([1.0, 1.0, 1.0, 0.05]) for c in communes}
     members = {b.id: float(b.member_count or 0) for b in branches}
     disabled = {b.id: float(rng.randint(0, 6)) for b in branches}
+    running: dict[tuple[int, str, int], float] = {}  # a running total so far in the year
 
     first = period_of("month", today)
     for _ in range(months):
@@ -216,6 +217,7 @@ async def build_demo(
                     activity,
                     members,
                     disabled,
+                    running,
                 )
                 summary.submissions += n_sub
                 summary.values += n_val
@@ -237,6 +239,7 @@ async def _fill_period(
     activity: dict[int, float],
     members: dict[int, float],
     disabled: dict[int, float],
+    running: dict[tuple[int, str, int], float],
 ) -> tuple[int, int]:
     w = window(form, period)
     share = 0.95 if today > w.due else 0.3
@@ -268,7 +271,7 @@ async def _fill_period(
             )
         )
         answers.append(
-            _answers(catalog, form, period, unit, rng, factor, activity, members, disabled)
+            _answers(catalog, form, period, unit, rng, factor, activity, members, disabled, running)
         )
     if not rows:
         return 0, 0
@@ -305,6 +308,7 @@ def _answers(
     activity: dict[int, float],
     members: dict[int, float],
     disabled: dict[int, float],
+    running: dict[tuple[int, str, int], float],
 ) -> dict[str, float | str]:
     out: dict[str, float | str] = {}
     f = factor.get(unit.id, 1.0)
@@ -341,4 +345,11 @@ def _answers(
             if code == "hd_vhvn":
                 mean *= activity.get(unit.parent_id or 0, 1.0)
             out[code] = float(_poisson(rng, mean))
+        # The demo keeps its forms' rules: "of those" within the whole, and running totals
+        # since January never below the month before.
+        if code == "ld_chung_chi":
+            out[code] = min(out[code], float(out.get("ld_tu_van_nghe", 0.0)))
+        if code in ("pn_kt_ho_tro", "hv_tuyen_truyen"):
+            key = (unit.id, code, period.end.year)
+            out[code] = running[key] = max(float(out[code]), running.get(key, 0.0))
     return out
