@@ -6,19 +6,55 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from bot.config import get_settings
+from bot.config import Settings, get_settings
 from bot.context import AppContext
+from storage.db import make_engine
+from storage.importing import ImportFailed, UnreadableFile
 
+
+class CliError(Exception):
+    """A mistake the operator can fix: its lines are printed without a traceback and the
+    command exits with 1. Any command may raise it; `_Commands` catches it for all of them."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+
+class _Commands(TyperGroup):
+    """Runs every command (of this app and its sub-apps) under one error handler, so an
+    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            for line in _explain(exc):
+                typer.echo(line, err=True)
+            raise typer.Exit(1) from None
+
+
+_state = {"debug": False}
 app = typer.Typer(
-    help="Reporting bot of the Vietnam Women's Union (Hội LHPN Việt Nam).", no_args_is_help=True
+    cls=_Commands,
+    help="Reporting bot of the Vietnam Women's Union (Hội LHPN Việt Nam).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.")
+config_app = typer.Typer(help="The operator's configuration files.")
 units_app = typer.Typer(help="Organisation units.")
 people_app = typer.Typer(help="People and their roles.")
 reports_app = typer.Typer(help="Past reports brought in from Excel.")
@@ -26,6 +62,7 @@ report_app = typer.Typer(help="Totals, progress and completeness, as the staff s
 reminders_app = typer.Typer(help="Reminders and digests on the reporting schedule.")
 outbox_app = typer.Typer(help="The queue of messages the bot sends unasked.")
 app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 app.add_typer(units_app, name="units")
 app.add_typer(people_app, name="people")
 app.add_typer(reports_app, name="reports")
@@ -36,10 +73,161 @@ console = Console()
 T = TypeVar("T")
 
 
-def run_with_context(work: Callable[[AppContext], Awaitable[T]]) -> T:
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+) -> None:
+    _state["debug"] = debug
+
+
+def _explain(exc: Exception) -> list[str]:
+    """The lines an operator reads for an error; unknown ones still get one line."""
+    from pydantic import ValidationError
+
+    from handlers.staff import StaffError
+    from storage.catalog import ConfigError
+
+    if isinstance(exc, CliError):
+        return exc.lines
+    if isinstance(exc, ConfigError):
+        return [*exc.problems, f"{len(exc.problems)} problem(s) in the configuration."]
+    if isinstance(exc, StaffError):
+        return [_staff_error(exc)]
+    if isinstance(exc, ValidationError):  # the settings, from the environment or .env
+        return [
+            f"Setting {'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return [
+        f"Unexpected error: {type(exc).__name__}"
+        + (f": {first}" if first else "")
+        + " (run again with --debug for the details)."
+    ]
+
+
+PERIOD_HINT = 'write e.g. "tháng 11", "quý 3/2026", "6 tháng đầu năm", "năm 2026", "nhiệm kỳ"'
+PERIOD_DETAIL = {
+    "bad_month": " (a month is 1 to 12)",
+    "bad_quarter": " (a quarter is 1 to 4, or I to IV)",
+    "bad_range": " (it ends before it starts)",
+    "unknown_term": " (no such term under terms in targets.yaml)",
+}
+
+
+def _staff_error(exc: Any) -> str:
+    s, choices = exc.subject, ", ".join(exc.choices)
+    return {
+        "unknown_unit": f"No unit {s!r}: give the code of a unit in the database.",
+        "ambiguous_unit": f"{s!r} matches several units ({choices}): give one code.",
+        "unknown_indicator": (
+            f"No indicator matches {s!r}: give its code or words of its label "
+            "(see indicators.yaml)."
+        ),
+        "ambiguous_indicator": f"{s!r} matches several indicators: give one of {choices}.",
+        "unknown_form": f"No form {s!r}: give one of {choices}.",
+    }.get(
+        exc.reason,
+        f"Cannot read the period {s!r}{PERIOD_DETAIL.get(exc.reason, '')}: {PERIOD_HINT}.",
+    )
+
+
+def _bad_url(reason: str) -> str:
+    url = _masked(get_settings().database_url)
+    return (
+        f"DATABASE_URL {url} cannot be used ({reason.splitlines()[0]}): write "
+        "sqlite+aiosqlite:///path/to/hoibot.db or postgresql://user@host:5432/name."
+    )
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return repr(url)
+
+
+async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
+    """Stops with one line when the database cannot be reached or is not migrated, and with
+    the configuration's problems when its targets name units the database lacks."""
+    from sqlalchemy import func, select
+
+    from storage.catalog import ConfigError
+    from storage.catalog_checks import check_target_units
+    from storage.migrate import revisions
+    from storage.models import OrgUnit
+
+    url = ctx.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    where = "its folder exists" if sqlite else "the database server is running"
+    cannot = f"Cannot open the database {_masked(ctx.settings.database_url)}"
+    folder = Path(url.database or "").parent
+    if sqlite and url.database not in (None, "", ":memory:") and not folder.is_dir():
+        raise CliError(
+            f"{cannot} (the folder {folder} does not exist): check DATABASE_URL and that {where}."
+        )
+    try:
+        current, head = await revisions(ctx.engine)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise CliError(
+            f"{cannot} ({reason[0] if reason else type(exc).__name__}): check DATABASE_URL "
+            f"and that {where}."
+        ) from exc
+    if not schema:
+        return
+    if current is None:
+        raise CliError("The database has no tables yet: run `hoibot db upgrade` first.")
+    if current != head:
+        raise CliError(
+            f"The database is at version {current}, this hoibot needs {head}: "
+            "run `hoibot db upgrade` first."
+        )
+    if units:
+        async with ctx.sessions() as session:
+            if not await session.scalar(select(func.count()).select_from(OrgUnit)):
+                raise CliError(
+                    "The database has no units yet: import them first with "
+                    "`hoibot units import FILE` (README: Installing for your province)."
+                )
+            problems = await check_target_units(
+                session, ctx.catalog, ctx.settings.hoibot_config_dir
+            )
+            if problems:
+                raise ConfigError(problems)
+
+
+def run_with_context(
+    work: Callable[[AppContext], Awaitable[T]], *, schema: bool = True, units: bool = True
+) -> T:
+    """Runs `work` with the settings, database and checked configuration. `schema=False` for
+    the commands that migrate the database themselves; `units=False` for those that work
+    without units (or bring them in, so targets may name units not imported yet)."""
+
+    return _with_settings(get_settings(), work, schema=schema, units=units)
+
+
+def _with_settings(
+    settings: Settings,
+    work: Callable[[AppContext], Awaitable[T]],
+    *,
+    schema: bool = True,
+    units: bool = False,
+) -> T:
     async def main() -> T:
-        ctx = AppContext.create(get_settings())
         try:
+            engine = make_engine(settings.database_url)
+        except Exception as exc:  # an unknown scheme or a driver that is not installed
+            raise CliError(_bad_url(str(exc))) from exc
+        try:
+            ctx = AppContext.create(settings, engine=engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        try:
+            await _open(ctx, schema, units)
             return await work(ctx)
         finally:
             await ctx.close()
@@ -47,9 +235,16 @@ def run_with_context(work: Callable[[AppContext], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def fail(message: str) -> None:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
+def output_path(path: Path, suffixes: tuple[str, ...]) -> Path:
+    """A file a command will write: refused before any work when it could not be."""
+    if path.suffix.lower() not in suffixes:
+        raise CliError(
+            f"{path}: cannot write a {path.suffix or 'suffix-less'} file; "
+            f"name it with {' or '.join(suffixes)}."
+        )
+    if not path.parent.is_dir():
+        raise CliError(f"{path}: the folder {path.parent} does not exist; create it first.")
+    return path
 
 
 @db_app.command("upgrade")
@@ -57,8 +252,45 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
     from storage.migrate import upgrade
 
-    run_with_context(lambda ctx: upgrade(ctx.engine))
+    run_with_context(lambda ctx: upgrade(ctx.engine), schema=False)
     console.print("Database is up to date.")
+
+
+@config_app.command("check")
+def config_check(
+    folder: Path = typer.Argument(
+        None, help="The folder of YAML files (default: HOIBOT_CONFIG_DIR)"
+    ),
+    database: str = typer.Option(
+        None, "--database", help="Also check that targets name units of this database (a URL)"
+    ),
+) -> None:
+    """Check the configuration files and report every problem, one line each."""
+    from storage.catalog import ConfigError, load_catalog
+    from storage.catalog_checks import check_target_units
+
+    folder = folder or get_settings().hoibot_config_dir
+    catalog = load_catalog(folder)  # its ConfigError is printed by _Commands, exit 1
+    note = "target units not checked against a database (--database URL to check them)"
+    if database:
+
+        async def units(ctx: AppContext) -> list[str]:
+            async with ctx.sessions() as session:
+                return await check_target_units(session, catalog, folder)
+
+        settings = get_settings().model_copy(
+            update={"database_url": database, "hoibot_config_dir": folder}
+        )
+        problems = _with_settings(settings, units)
+        if problems:
+            raise ConfigError(problems)
+        note = "every unit named by a target is in the database"
+    console.print(
+        f"Configuration in {folder} is OK: {len(catalog.levels)} levels, "
+        f"{len(catalog.indicators)} indicators, {len(catalog.forms)} forms, "
+        f"{len(catalog.targets)} targets, {len(catalog.terms)} terms; {note}.",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -70,22 +302,27 @@ def demo(
     from storage.demo import build_demo
     from storage.migrate import upgrade
 
+    if not _is_demo_config():
+        raise CliError(
+            f"The demo needs the demo configuration, and HOIBOT_CONFIG_DIR is "
+            f"{get_settings().hoibot_config_dir}: unset it (and use a database of its own)."
+        )
+
     async def work(ctx: AppContext) -> Any:
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
-            return await build_demo(
-                session,
-                ctx.catalog,
-                ctx.settings.hoibot_config_dir,
-                ctx.clock.today(),
-                **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
-            )
+            try:
+                return await build_demo(
+                    session,
+                    ctx.catalog,
+                    ctx.settings.hoibot_config_dir,
+                    ctx.clock.today(),
+                    **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
+                )
+            except RuntimeError as exc:
+                raise CliError(f"No demo built: {exc}.") from exc
 
-    try:
-        summary = run_with_context(work)
-    except RuntimeError as exc:
-        fail(str(exc))
-        return
+    summary = run_with_context(work, schema=False, units=False)
     console.print(
         f"Demo province built: {summary.units} units, {summary.people} people, "
         f"{summary.submissions} reports, {summary.values} values."
@@ -94,12 +331,29 @@ def demo(
         console.print(f"  {role:17} id {person.id:<5} {person.full_name} ({person.phone})")
 
 
+def _is_demo_config() -> bool:
+    from bot.config import DEMO_CONFIG_DIR
+
+    return get_settings().hoibot_config_dir.resolve() == DEMO_CONFIG_DIR.resolve()
+
+
 def _import(kind: str, file: Path, dry_run: bool) -> None:
+    import csv
+    from zipfile import BadZipFile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
     from storage.db import transaction
-    from storage.importing import ImportFailed, import_people, import_units, read_rows
+    from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        total = len(read_rows(file, {}))
+        try:
+            total = len(read_rows(file, {}))
+        except (UnicodeError, BadZipFile, InvalidFileException, csv.Error) as exc:
+            raise CliError(
+                f"{file}: cannot be read as a CSV text file or an Excel workbook ({exc}); "
+                "save it from Excel as .xlsx or as CSV UTF-8."
+            ) from exc
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -116,10 +370,9 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
                 )
 
     try:
-        result = run_with_context(work)
+        result = run_with_context(work, units=False)
     except ImportFailed as exc:
-        _refused(exc.errors)
-        return
+        _refused(exc)
     verb = "Would import" if dry_run else "Imported"
     console.print(
         f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
@@ -128,10 +381,10 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     )
 
 
-def _refused(errors: list[str]) -> None:
-    for line in errors:
-        typer.echo(line, err=True)  # one line each, unwrapped: the operator may grep them
-    fail(f"Nothing was imported: {len(errors)} error(s).")
+def _refused(exc: ImportFailed) -> NoReturn:
+    if isinstance(exc, UnreadableFile):
+        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
 @units_app.command("import")
@@ -175,7 +428,6 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
-    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
@@ -193,8 +445,7 @@ def reports_import(
     try:
         result = run_with_context(work)
     except ImportFailed as exc:
-        _refused(exc.errors)
-        return
+        _refused(exc)
     for line in result.warnings:
         typer.echo(line, err=True)
     verb = "Would import" if dry_run else "Imported"
@@ -248,8 +499,9 @@ def report_export(
     """The Excel workbook: a sheet per form with subtotals, and the targets."""
     from handlers import staff
 
-    message = run_with_context(lambda ctx: staff.cli_export(ctx, out, period, unit))
-    typer.echo(message)
+    output_path(out, (".xlsx",))
+    caption = run_with_context(lambda ctx: staff.cli_export(ctx, out, period, unit))
+    typer.echo(f"Wrote {out}: {caption}")
 
 
 @report_app.command("chart")
@@ -262,7 +514,9 @@ def report_chart(
     """A PNG chart: the trend over periods, or the breakdown by child units."""
     from handlers import staff
 
-    typer.echo(run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit)))
+    output_path(out, (".png",))
+    title = run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit))
+    typer.echo(f"Wrote {out}: {title}")
 
 
 def _moment(text: str | None) -> Any:
@@ -275,8 +529,7 @@ def _moment(text: str | None) -> Any:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"Cannot read {text!r}: write it like 2026-11-23 08:00")
-        raise
+        raise CliError(f"Cannot read the time {text!r}: write it like 2026-11-23 08:00.") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
@@ -334,7 +587,7 @@ def outbox_status() -> None:
         async with ctx.sessions() as session:
             return await status_counts(session)
 
-    counts = run_with_context(work)
+    counts = run_with_context(work, units=False)
     if not counts:
         typer.echo("The outbox is empty.")
     for channel, by_status in sorted(counts.items()):
@@ -346,36 +599,49 @@ def invite(
     person: str = typer.Option(None, "--person", help="Person id, phone or name"),
     unit: str = typer.Option(None, "--unit", help="Every person of this unit and below"),
     out: Path = typer.Option(None, "--out", help="Write the invitations to .xlsx or .csv"),
-    days: int = typer.Option(None, help="Days the codes stay valid (default from settings)"),
+    days: int = typer.Option(None, help="Days new codes stay valid (default from settings)"),
+    renew: bool = typer.Option(
+        False, "--renew", help="Replace unused codes with new ones (the old ones stop working)"
+    ),
 ) -> None:
-    """Create invitation codes and Telegram links (single use, expiring)."""
+    """Invitation codes and Telegram links (single use, expiring). A person who has an unused
+    code keeps it: running this again prints the same codes, unless --renew."""
+    from handlers import texts_vi as vi
+    from schedules.clock import VN
     from storage.db import transaction
-    from storage.invitations import create_invitation, pretty
+    from storage.invitations import invitation_for, pretty
+    from storage.models import OrgUnit
     from storage.people import find_person, people_under
     from storage.units import unit_by_code
 
     if not person and not unit:
-        fail("Give --person or --unit.")
+        raise CliError("Give --person or --unit.")
+    valid_days = days if days is not None else get_settings().invitation_days
+    if valid_days < 1:
+        raise CliError(f"--days {valid_days}: a code must stay valid at least 1 day.")
+    if out:
+        output_path(out, (".xlsx", ".csv"))
 
-    async def work(ctx: AppContext) -> list[list[str]]:
+    async def work(ctx: AppContext) -> tuple[list[list[str]], int]:
         async with transaction(ctx.sessions) as session:
             if person:
-                found = await find_person(session, person)
-                if len(found) != 1:
-                    raise LookupError(f"{len(found)} people match {person!r}")
-                people = found
+                people = await find_person(session, person)
+                if len(people) != 1:
+                    raise CliError(
+                        f"{len(people)} people match {person!r}: give an id, a phone or a "
+                        "fuller name."
+                    )
             else:
                 root = await unit_by_code(session, unit)
                 if root is None:
-                    raise LookupError(f"no unit {unit!r}")
+                    raise CliError(f"No unit {unit!r}: give the code of an imported unit.")
                 people = await people_under(session, root)
-            rows = []
-            from storage.models import OrgUnit
-
+            rows, kept = [], 0
             for p in people:
-                inv = await create_invitation(
-                    session, p, ctx.clock.now(), days or ctx.settings.invitation_days
+                inv, new = await invitation_for(
+                    session, p, ctx.clock.now(), valid_days, renew=renew
                 )
+                kept += not new
                 where = await session.get(OrgUnit, p.unit_id)
                 link = f"https://t.me/{ctx.settings.telegram_bot_username}?start={inv.code}"
                 rows.append(
@@ -388,22 +654,20 @@ def invite(
                         inv.expires_at.astimezone(VN).strftime("%d/%m/%Y"),
                     ]
                 )
-            return rows
+            return rows, kept
 
-    from handlers import texts_vi as vi
-    from schedules.clock import VN
-
-    try:
-        rows = run_with_context(work)
-    except LookupError as exc:
-        fail(str(exc))
-        return
+    rows, kept = run_with_context(work)
     if out:
         _write_table(out, vi.INVITE_HEADERS, rows)
-        console.print(f"{len(rows)} invitations written to {out}.")
     else:
         for row in rows:
             typer.echo("  ".join(row))
+    typer.echo(
+        f"{len(rows)} invitations"
+        + (f" written to {out}" if out else "")
+        + f": {len(rows) - kept} new, {kept} unused from before"
+        + (" (--renew replaces them)." if kept else ".")
+    )
 
 
 def _write_table(path: Path, headers: list[str], rows: list[list[str]]) -> None:
@@ -458,8 +722,11 @@ async def _terminal_chat(ctx: AppContext, ref: str | None) -> None:
             leader = await leader_yet_to_report(session, key)
             found = [leader] if leader else []
         if len(found) != 1:
-            typer.echo(f"{len(found)} people match {ref!r}; give an id (see `hoibot demo`).")
-            raise typer.Exit(1)
+            raise CliError(
+                f"{len(found)} people match {ref!r}: give an id, a phone or a fuller name."
+                if ref
+                else "Nobody to chat as: give --as with a person's id, phone or name."
+            )
         person = found[0]
         user_id = f"person-{person.id}"
         await link_directly(session, person, "terminal", user_id, ctx.clock.now())
@@ -474,31 +741,55 @@ async def _terminal_chat(ctx: AppContext, ref: str | None) -> None:
     await chat_loop(Engine(ctx), TerminalChannel(typer.echo), user_id)
 
 
+FIRST_STEPS = """The database is empty and the configuration in {folder} is your own, so there
+is nothing to run yet. Bring your province in, in this order:
+  1. hoibot config check                  fix what it reports in the YAML files
+  2. hoibot units import units.xlsx       the province, districts, communes and branches
+  3. hoibot people import people.xlsx     the people, their roles and units
+  4. hoibot reports import FILE --form CODE --period "quý 3/2026"
+                                          past reports, if you have them (optional)
+  5. hoibot invite --unit {province} --out invitations.xlsx
+                                          the codes people use to join the bot
+then run `hoibot run` again. (The Khánh Hòa demo is built only with the demo configuration.)"""
+
+
 @app.command()
 def run() -> None:
-    """Migrate, seed the demo if the database is empty, then run the configured channels
-    (Telegram and/or Zalo by their tokens), or a terminal chat when no token is set."""
+    """Migrate, then run the configured channels (Telegram and/or Zalo by their tokens), or a
+    terminal chat when no token is set. With the demo configuration, an empty database first
+    gets the demo province; with your own configuration, an empty one gets the first steps."""
     from sqlalchemy import func, select
 
-    from bot.app import run_bot
     from storage.db import transaction
     from storage.demo import build_demo
     from storage.migrate import upgrade
     from storage.models import OrgUnit
 
-    async def prepare(ctx: AppContext) -> None:
+    async def prepare(ctx: AppContext) -> bool:
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
-            if not await session.scalar(select(func.count()).select_from(OrgUnit)):
-                console.print("Empty database: building the Khánh Hòa demo province…")
-                await build_demo(
-                    session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
-                )
+            if await session.scalar(select(func.count()).select_from(OrgUnit)):
+                return True
+            if not _is_demo_config():
+                return False
+            console.print("Empty database: building the Khánh Hòa demo province…")
+            await build_demo(
+                session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
+            )
+            return True
 
-    run_with_context(prepare)
+    if not run_with_context(prepare, schema=False, units=False):
+        settings = get_settings()
+        from storage.catalog import load_catalog
+
+        province = load_catalog(settings.hoibot_config_dir).province or "<province code>"
+        typer.echo(FIRST_STEPS.format(folder=settings.hoibot_config_dir, province=province))
+        return
     settings = get_settings()
     if settings.telegram_bot_token or settings.zalo_bot_token:
         import logging
+
+        from bot.app import run_bot  # slow to import: only once the checks have passed
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

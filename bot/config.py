@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # Pretend the time is this (ISO 8601, with offset): for demos and tests, never production.
     hoibot_now: datetime | None = None
 
-    invitation_days: int = Field(default=30, description="How long an invitation code is valid")
+    invitation_days: int = Field(default=30, ge=1, description="How long an invitation is valid")
 
 
 def file_secret(settings: Settings) -> bytes:

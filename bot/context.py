@@ -21,8 +21,10 @@ class AppContext:
     clock: Clock = field(default_factory=Clock)
 
     @classmethod
-    def create(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
-        engine = make_engine(settings.database_url)
+    def create(
+        cls, settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
+    ) -> AppContext:
+        engine = engine or make_engine(settings.database_url)
         if clock is None and settings.hoibot_now is not None:
             clock = FixedClock(settings.hoibot_now)
         return cls(

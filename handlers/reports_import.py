@@ -160,12 +160,10 @@ async def import_reports(
                 )
                 continue
         if unit.valid_from > period.end or (unit.valid_to and unit.valid_to < period.start):
-            errors.append(f"{where}: {unit.code} did not exist in {period.key}")
+            errors.append(f"{where}: {unit.code} did not exist in {period.label}")
             continue
-        if (unit.id, period.key) in seen:
-            errors.append(
-                f"{where}: {unit.code} {period.key} is already on row {seen[unit.id, period.key]}"
-            )
+        if (earlier := seen.get((unit.id, period.key))) is not None:
+            errors.append(f"{where}: {unit.code}, {period.label} is already on row {earlier}")
             continue
         seen[unit.id, period.key] = number
         values: dict[str, Answer] = {}

@@ -33,7 +33,18 @@ from storage.units import find_units, unit_by_code
 
 
 class StaffError(Exception):
-    """A question that cannot be answered as asked; the message is for the user."""
+    """A question that cannot be answered as asked; the message is for the user in chat.
+
+    `reason` (unknown_unit, ambiguous_unit, unknown_indicator, ambiguous_indicator,
+    unknown_form, or a PeriodError key), `subject` (what was asked) and `choices` let the
+    command line say the same in its own words.
+    """
+
+    def __init__(
+        self, message: str, reason: str = "", subject: str = "", choices: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason, self.subject, self.choices = reason, subject, choices or []
 
 
 @dataclass
@@ -48,7 +59,8 @@ def period_or_error(text: str | None, today: date, catalog: Catalog, default: Pe
     try:
         return parse_period(text, today, catalog.terms)
     except PeriodError as exc:
-        raise StaffError(vi.PERIOD_ERRORS[exc.key].format(text=exc.text or text)) from exc
+        message = vi.PERIOD_ERRORS[exc.key].format(text=exc.text or text)
+        raise StaffError(message, exc.key, text) from exc
 
 
 async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit) -> OrgUnit:
@@ -57,10 +69,13 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
         return scope
     found = await find_units(session, words, scope)
     if not found:
-        raise StaffError(vi.UNKNOWN_UNIT.format(text=words))
+        raise StaffError(vi.UNKNOWN_UNIT.format(text=words), "unknown_unit", words)
     if len(found) > 1:
         raise StaffError(
-            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(u.name for u in found[:5]))
+            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(u.name for u in found[:5])),
+            "ambiguous_unit",
+            words,
+            [u.code for u in found[:5]],
         )
     return found[0]
 
@@ -68,7 +83,7 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
 def indicator_or_choices(catalog: Catalog, words: str) -> Indicator | Answer:
     found = catalog.find_indicators(words)
     if not found:
-        raise StaffError(vi.UNKNOWN_INDICATOR.format(text=words))
+        raise StaffError(vi.UNKNOWN_INDICATOR.format(text=words), "unknown_indicator", words)
     if len(found) == 1:
         return found[0]
     return Answer(
@@ -190,16 +205,23 @@ def default_form(catalog: Catalog) -> Form:
 async def _cli_unit(session: AsyncSession, ctx: AppContext, code: str | None) -> OrgUnit:
     unit = await unit_by_code(session, code or ctx.catalog.province or "")
     if unit is None:
-        raise StaffError(vi.UNKNOWN_UNIT.format(text=code or ctx.catalog.province))
+        text = code or ctx.catalog.province or ""
+        raise StaffError(vi.UNKNOWN_UNIT.format(text=text), "unknown_unit", text)
     return unit
 
 
+def _cli_indicator(catalog: Catalog, words: str) -> Indicator:
+    found = indicator_or_choices(catalog, words)
+    if isinstance(found, Answer):
+        codes = [code for _, code in found.options]
+        raise StaffError(found.text, "ambiguous_indicator", words, codes)
+    return found
+
+
 async def cli_progress(ctx: AppContext, code: str | None) -> str:
+    """The CLI wrappers raise StaffError for what cannot be answered; the CLI words it."""
     async with ctx.sessions() as session:
-        try:
-            unit = await _cli_unit(session, ctx, code)
-        except StaffError as exc:
-            return str(exc)
+        unit = await _cli_unit(session, ctx, code)
         today = ctx.clock.today()
         items = await progress_service.progress(session, ctx.catalog, unit, today)
         return progress_text(ctx.catalog, unit.name, items, today)
@@ -208,16 +230,9 @@ async def cli_progress(ctx: AppContext, code: str | None) -> str:
 async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | None) -> str:
     async with ctx.sessions() as session:
         today = ctx.clock.today()
-        try:
-            unit = await _cli_unit(session, ctx, code)
-            found = indicator_or_choices(ctx.catalog, words)
-            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
-        except StaffError as exc:
-            return str(exc)
-        if isinstance(found, Answer):
-            return (
-                found.text + "\n" + "\n".join(f"- {code}: {label}" for label, code in found.options)
-            )
+        unit = await _cli_unit(session, ctx, code)
+        found = _cli_indicator(ctx.catalog, words)
+        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         return await total_answer(session, ctx.catalog, found, unit, period)
 
 
@@ -226,16 +241,16 @@ async def cli_missing(
 ) -> str:
     async with ctx.sessions() as session:
         today = ctx.clock.today()
-        try:
-            unit = await _cli_unit(session, ctx, code)
-            if form_code and form_code not in ctx.catalog.forms:
-                raise StaffError(vi.UNKNOWN_FORM.format(text=form_code))
-            form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
-            period = period_or_error(
-                period_text, today, ctx.catalog, latest_due_period(form, today)
+        unit = await _cli_unit(session, ctx, code)
+        if form_code and form_code not in ctx.catalog.forms:
+            raise StaffError(
+                vi.UNKNOWN_FORM.format(text=form_code),
+                "unknown_form",
+                form_code,
+                list(ctx.catalog.forms),
             )
-        except StaffError as exc:
-            return str(exc)
+        form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
+        period = period_or_error(period_text, today, ctx.catalog, latest_due_period(form, today))
         done = await rollup.completeness(
             session, form, period_of(form.periodicity, period.end), unit
         )
@@ -247,13 +262,10 @@ async def cli_export(ctx: AppContext, out: Path, period_text: str, code: str | N
 
     async with ctx.sessions() as session:
         today = ctx.clock.today()
-        try:
-            unit = await _cli_unit(session, ctx, code)
-            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
-        except StaffError as exc:
-            return str(exc)
+        unit = await _cli_unit(session, ctx, code)
+        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         out.write_bytes(await build_workbook(session, ctx.catalog, unit, period, today))
-        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name) + f" → {out}"
+        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name)
 
 
 async def cli_chart(
@@ -263,15 +275,10 @@ async def cli_chart(
 
     async with ctx.sessions() as session:
         today = ctx.clock.today()
-        try:
-            unit = await _cli_unit(session, ctx, code)
-            found = indicator_or_choices(ctx.catalog, words)
-            period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
-        except StaffError as exc:
-            return str(exc)
-        if isinstance(found, Answer):
-            return found.text + "\n" + "\n".join(f"- {c}: {label}" for label, c in found.options)
+        unit = await _cli_unit(session, ctx, code)
+        found = _cli_indicator(ctx.catalog, words)
+        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
         png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
         out.write_bytes(png)
-        return f"{title.replace(chr(10), ' – ')} → {out}"
+        return title.replace("\n", " – ")

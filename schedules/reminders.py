@@ -37,6 +37,7 @@ from storage.models import (
     SubmissionStatus,
 )
 from storage.reporting import ConfirmedDoubt
+from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
 WEEKLY_ROLES = (Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
@@ -337,7 +338,9 @@ async def _officer_digests(
     out = []
     for officer in officers.scalars().all():
         units = expected.get(officer.unit_id, [])
-        missing = [u for u in units if u.id in missing_units]
+        missing = sorted(
+            (u for u in units if u.id in missing_units), key=lambda u: vi_sort_key(u.name)
+        )
         par = parents[officer.unit_id]
         fields = {
             "form": form.name,

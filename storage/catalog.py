@@ -408,6 +408,15 @@ FILES = ("hierarchy.yaml", "indicators.yaml", "forms.yaml", "targets.yaml")
 
 
 def load_catalog(folder: Path) -> Catalog:
+    from storage import catalog_checks
+
+    if not folder.is_dir():
+        raise ConfigError(
+            [
+                f"{folder}: the configuration folder does not exist; set HOIBOT_CONFIG_DIR to "
+                "the folder that holds " + ", ".join(FILES)
+            ]
+        )
     problems: list[str] = []
     docs: dict[str, tuple[Any, dict[tuple, int]]] = {}
     for name in FILES:
@@ -421,8 +430,14 @@ def load_catalog(folder: Path) -> Catalog:
             mark = getattr(exc, "problem_mark", None)
             line = f":{mark.line + 1}" if mark else ""
             problems.append(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        except UnicodeDecodeError:
+            problems.append(f"{path}:1: not UTF-8 text; save the file as UTF-8")
     if problems:
         raise ConfigError(problems)
+    problems.extend(catalog_checks.check_documents(folder, docs))
+    # Items that fail to parse, or share a code, would shift what the later checks point at.
+    unsound = catalog_checks.duplicate_codes(folder, docs)
+    shape_problems = len(problems)
 
     def parse_list(name: str, key: str, model: type[BaseModel]) -> list[Any]:
         data, lines = docs[name]
@@ -449,8 +464,8 @@ def load_catalog(folder: Path) -> Catalog:
     forms: list[Form] = parse_list("forms.yaml", "forms", Form)
     targets: list[Target] = parse_list("targets.yaml", "targets", Target)
     terms: list[TermConfig] = parse_list("targets.yaml", "terms", TermConfig)
-    if problems:
-        raise ConfigError(problems)
+    if unsound or len(problems) > shape_problems:
+        raise ConfigError(problems + unsound)
 
     hierarchy_doc = docs["hierarchy.yaml"][0] or {}
     catalog = Catalog(
@@ -463,6 +478,7 @@ def load_catalog(folder: Path) -> Catalog:
     )
     _cross_check(catalog, folder, docs, problems)
     _check_form_rules(catalog, folder, docs, problems)
+    problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
     if problems:
         raise ConfigError(problems)
     return catalog

@@ -66,6 +66,10 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
+class UnreadableFile(ImportFailed):
+    """The file as a whole cannot be read: one line says why, there is no row to name."""
+
+
 @dataclass
 class ImportResult:
     created: int = 0
@@ -94,11 +98,11 @@ def read_cells(path: Path, sheet: str | None = None) -> list[list[object]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFailed([f"{path.name}: cannot be read ({exc.strerror})"]) from exc
+        raise UnreadableFile([f"{path.name}: cannot be read ({exc.strerror})"]) from exc
     if data.startswith(b"PK\x03\x04"):
         return _read_workbook(path, data, sheet)
     if data.startswith(_XLS_OLD):
-        raise ImportFailed(
+        raise UnreadableFile(
             [
                 f"{path.name}: an old Excel 97-2003 workbook (.xls) cannot be read; "
                 "save it as .xlsx or as CSV UTF-8"
@@ -114,7 +118,7 @@ def _read_workbook(path: Path, data: bytes, sheet: str | None) -> list[list[obje
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"]) from exc
+        raise UnreadableFile([f"{path.name}: {NOT_A_TABLE}"]) from exc
     named = [ws for ws in book.worksheets if sheet and fold(ws.title) == fold(sheet[:31])]
     chosen = (named or book.worksheets)[0]
     return [list(row) for row in chosen.iter_rows(values_only=True)]
@@ -151,7 +155,7 @@ def _decode(path: Path, data: bytes) -> str:
         if not _looks_like_text(text):
             break
         return unicodedata.normalize("NFC", text)
-    raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"])
+    raise UnreadableFile([f"{path.name}: {NOT_A_TABLE}"])
 
 
 def _looks_like_text(text: str) -> bool:
@@ -167,13 +171,13 @@ def _read_text(path: Path, text: str) -> list[list[object]]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise ImportFailed([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
+        raise UnreadableFile([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
 
 
 def find_columns(
     name: str, header: list[str], columns: Columns, required: tuple[str, ...]
 ) -> dict[str, int]:
-    """Matches a header row to the known columns (any alias, diacritics and case ignored).
+    """Where each known column is in a header row (any alias; diacritics and case ignored).
 
     A misspelt column is named with the one it probably means, and a missing one with what
     the header row has, all at once."""
@@ -183,9 +187,10 @@ def find_columns(
         for i, h in enumerate(folded):
             if h in aliases and column not in index:
                 index[column] = i
-    known = {i for i in index.values()}
+    known = set(index.values())
     aliases = {alias: column for column, names in columns.items() for alias in names}
     errors: list[str] = []
+    guessed: set[str] = set()  # misspelt: already named, not reported missing as well
     for i, h in enumerate(folded):
         if i in known or not h:
             continue
@@ -195,8 +200,8 @@ def find_columns(
                 f"{name}: column '{header[i].strip()}' is not known; "
                 f"did you mean '{aliases[close[0]]}'?"
             )
-            index.setdefault(f"?{aliases[close[0]]}", i)
-    missing = [c for c in required if c not in index and f"?{c}" not in index]
+            guessed.add(aliases[close[0]])
+    missing = [c for c in required if c not in index and c not in guessed]
     if missing:
         found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
         what = (
@@ -217,7 +222,7 @@ def read_rows(
     raw = read_table(path)
     start = next((i for i, r in enumerate(raw) if any(v.strip() for v in r)), None)
     if start is None:
-        raise ImportFailed([f"{path.name}: the file is empty"])
+        raise UnreadableFile([f"{path.name}: the file is empty"])
     index = find_columns(path.name, raw[start], columns, required)
     out = []
     for number, values in enumerate(raw[start + 1 :], start=start + 2):
@@ -403,7 +408,8 @@ async def import_people(
     levels_present = {u.level for u in units.values()}
     unit_codes = {u.id: c for c, u in units.items()}
     people = list((await session.scalars(select(Person))).all())
-    by_phone = {p.phone: p for p in people if p.phone}
+    # Phones stored before they were normalised are compared as they would be now.
+    by_phone = {normalize_phone(p.phone) or p.phone: p for p in people if p.phone}
     role_of = {w: role for role, words in ROLE_WORDS.items() for w in words}
     errors: list[str] = []
     phones: dict[str, int] = {}

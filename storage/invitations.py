@@ -48,6 +48,32 @@ async def create_invitation(
     return invitation
 
 
+async def invitation_for(
+    session: AsyncSession, person: Person, now: datetime, days: int, *, renew: bool = False
+) -> tuple[Invitation, bool]:
+    """The person's invitation: her unused, unexpired one if she has it (so a second run hands
+    out the same code), else a new one; `renew` ends the unused ones and issues a new code.
+    Returns (invitation, whether it is new)."""
+    if days < 1:
+        raise ValueError("an invitation must stay valid at least one day")
+    unused = (
+        await session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.person_id == person.id,
+                Invitation.used_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.expires_at.desc())
+        )
+    ).all()
+    if unused and not renew:
+        return unused[0], False
+    for old in unused:
+        old.expires_at = now  # redeem refuses a code whose expiry is past
+    return await create_invitation(session, person, now, days), True
+
+
 class Redeem(StrEnum):
     LINKED = "linked"
     ALREADY = "already"  # this account is linked to this person already

@@ -32,6 +32,7 @@ from storage.models import (
     UnitAncestor,
     UnitPeriodTotal,
 )
+from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
 
@@ -244,9 +245,9 @@ async def breakdown(
     kids = list(
         (
             await session.scalars(
-                select(OrgUnit)
-                .where(OrgUnit.parent_id == parent.id, active_on(period.start, period.end))
-                .order_by(OrgUnit.name)
+                select(OrgUnit).where(
+                    OrgUnit.parent_id == parent.id, active_on(period.start, period.end)
+                )
             )
         ).all()
     )
@@ -260,7 +261,7 @@ async def breakdown(
         Share(k, values.get(k.id, 0.0), (values.get(k.id, 0.0) / grand * 100) if grand else None)
         for k in kids
     ]
-    return sorted(rows, key=lambda r: (-r.value, r.unit.name))
+    return sorted(rows, key=lambda r: (-r.value, vi_sort_key(r.unit.name)))
 
 
 @dataclass
@@ -360,7 +361,7 @@ class Completeness:
         grouped: dict[str, list[UnitRef]] = defaultdict(list)
         for unit, parent in self.missing:
             grouped[parent].append(unit)
-        return dict(sorted(grouped.items()))
+        return dict(sorted(grouped.items(), key=lambda item: vi_sort_key(item[0])))
 
 
 async def completeness(
@@ -386,7 +387,6 @@ async def completeness(
             subtree_filter(scope.path),
             active_on(period.start, period.end),
         )
-        .order_by(parent.name, OrgUnit.name)
     )
     result = Completeness(form, period)
     for unit_id, code, name, parent_name, status, late in (await session.execute(query)).all():
@@ -400,6 +400,7 @@ async def completeness(
             if status == SubmissionStatus.DRAFT:
                 result.in_progress += 1
             result.missing.append((UnitRef(unit_id, code, name), parent_name or "–"))
+    result.missing.sort(key=lambda m: (vi_sort_key(m[1]), vi_sort_key(m[0].name)))
     return result
 
 

@@ -47,7 +47,3 @@ def vi_sort_key(text: str) -> Key:
         else:
             primary.append((3, ord(token.lower())))
     return tuple(primary), tuple(tones), tuple(cases), text
-
-
-def vi_sorted(names: list[str]) -> list[str]:
-    return sorted(names, key=vi_sort_key)

@@ -32,6 +32,7 @@ from handlers.parsing import fold
 from storage import aggregates
 from storage.catalog import Catalog
 from storage.models import OrgUnit, UnitAncestor, UnitParentHistory
+from storage.text import vi_sort_key
 
 
 def subtree_filter(path: str, column: ColumnElement[str] | None = None) -> ColumnElement[bool]:
@@ -163,7 +164,7 @@ async def children(session: AsyncSession, unit: OrgUnit, on: date | None = None)
     query = select(OrgUnit).where(OrgUnit.parent_id == unit.id)
     if on:
         query = query.where(active_on(on))
-    return list((await session.scalars(query.order_by(OrgUnit.name))).all())
+    return sorted((await session.scalars(query)).all(), key=lambda u: vi_sort_key(u.name))
 
 
 async def ancestors(session: AsyncSession, unit: OrgUnit) -> list[OrgUnit]:

@@ -52,5 +52,6 @@ def test_demo_then_progress_total_and_missing(cli_env) -> None:
     missing = runner.invoke(app, ["report", "missing"])
     assert missing.exit_code == 0 and "tháng 10/2026" in missing.output
     unknown = runner.invoke(app, ["report", "progress", "--unit", "NOPE"])
-    assert "Không tìm thấy đơn vị" in unknown.output
+    assert unknown.exit_code == 1
+    assert unknown.output == "No unit 'NOPE': give the code of a unit in the database.\n"
     assert os.environ["DATABASE_URL"] == cli_env

@@ -108,3 +108,13 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
         "bad.csv row 2: unknown role 'thủ quỹ'",
         "bad.csv row 3: channel must be empty, telegram or zalo",
     ]
+
+
+def test_vietnamese_phone_numbers_are_one_number_however_written() -> None:
+    from storage.people import normalize_phone
+
+    written = ["0912 345 678", "+84 912 345 678", "84912345678", "0912.345.678", "(+84) 912345678"]
+    assert {normalize_phone(w) for w in written} == {"0912345678"}
+    assert normalize_phone("0258 3822 123") == "02583822123"  # a Khánh Hòa landline
+    for wrong in ("12345", "0912 345", "số điện thoại", "0000000000"):
+        assert normalize_phone(wrong) is None, wrong

@@ -88,6 +88,16 @@ def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
     assert snapshot(db) == before
 
 
+def unreadable(db: Path, kind: str, file: Path, line: str) -> None:
+    """A file that cannot be read as a whole: its one line, exit code 1, nothing written."""
+    before = snapshot(db)
+    for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
+        code, out = invoke(*args)
+        assert code == 1, out
+        assert out.splitlines() == [line]
+    assert snapshot(db) == before
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_text(text, encoding=encoding, newline="")
     return path
@@ -319,10 +329,10 @@ def test_a_file_that_is_neither_text_nor_a_workbook(db: Path, tmp_path: Path) ->
         "neither a CSV file nor an Excel workbook (.xlsx); save it from Excel as .xlsx or as "
         "CSV UTF-8"
     )
-    refused(db, "units", png, f"chart.png: {message}")
+    unreadable(db, "units", png, f"chart.png: {message}")
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
-    refused(
+    unreadable(
         db,
         "people",
         xls,
@@ -332,7 +342,7 @@ def test_a_file_that_is_neither_text_nor_a_workbook(db: Path, tmp_path: Path) ->
     zipped = tmp_path / "units.xlsx"
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("hello.txt", "not a workbook")
-    refused(db, "units", zipped, f"units.xlsx: {message}")
+    unreadable(db, "units", zipped, f"units.xlsx: {message}")
 
 
 def test_dry_run_writes_nothing(db: Path, tmp_path: Path) -> None:
@@ -341,3 +351,55 @@ def test_dry_run_writes_nothing(db: Path, tmp_path: Path) -> None:
     code, out = invoke("units", "import", "--dry-run", str(file))
     assert (code, out.strip()) == (0, "Would import 2 rows: 2 new, 0 updated.")
     assert snapshot(db) == before
+
+
+# ---- past reports -------------------------------------------------------------------------
+
+
+def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Mã đơn vị", "Kỳ", "hv_moi", "Hội viên ra khỏi tổ chức", "Tổng số hội viên hiện có"])
+    ws.append(["KH-KS-01-01", "tháng 10/2026", 3, "1.500", 120])
+    ws.append(["KH-KS-01-01", "tháng 13/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-09", "tháng 9/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-01", "quý 3/2026", 1, 0, 120])
+    ws.append(["KH-KS-01-01", "Tháng 10 / 2026", 1, 0, 120])
+    path = tmp_path / "cu.xlsx"
+    wb.save(path)
+    before = snapshot(db)
+    for extra in ([], ["--dry-run"]):
+        code, out = invoke("reports", "import", *extra, "--form", "thang_chi_hoi", str(path))
+        assert code == 1
+        assert out.splitlines() == [
+            "cu.xlsx row 3 column B: cannot read the period 'tháng 13/2026' (write it like "
+            '"quý 3/2026" or "tháng 10/2026")',
+            "cu.xlsx row 4: no unit has the code 'KH-KS-01-09'",
+            "cu.xlsx row 5 column B: form thang_chi_hoi is reported by month; 'quý 3/2026' is a "
+            "quarter",
+            "cu.xlsx row 6: KH-KS-01-01, tháng 10/2026 is already on row 2",
+            "Nothing was imported: 4 error(s).",
+        ]
+    code, out = invoke(
+        "reports", "import", "--form", "thang", "--period", "tháng 10/2026", str(path)
+    )
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so)",
+            "Nothing was imported: 1 error(s).",
+        ],
+    )
+    assert snapshot(db) == before
+    ws.delete_rows(3, 4)
+    wb.save(path)
+    code, out = invoke("reports", "import", "--form", "thang_chi_hoi", str(path))
+    assert (code, out) == (0, "Imported 1 reports, 3 values new or changed.")
+    with sqlite3.connect(db) as conn:
+        audit = conn.execute("SELECT action, indicator_code, new_value FROM audit_entries")
+        assert sorted(audit.fetchall(), key=repr) == [
+            ("import", "hv_moi", "3"),
+            ("import", "hv_ra", "1500"),
+            ("import", "tong_hoi_vien", "120"),
+            ("submit", None, None),
+        ]

@@ -48,3 +48,35 @@ def test_decomposed_input_sorts_like_composed() -> None:
     assert vi_sort_key(typed)[:3] == vi_sort_key("Đông Hải")[:3]
     # Đ after D, whether typed composed or not.
     assert sorted([typed, "Dục Mỹ"], key=vi_sort_key) == ["Dục Mỹ", typed]
+
+
+async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
+    from schedules.periods import month
+    from storage.rollup import breakdown, completeness
+    from storage.units import children, create_unit
+
+    province = await create_unit(session, code="P", name="Tỉnh", level="province", parent=None)
+    communes = {}
+    for code, name in [
+        ("C1", "Vĩnh Phước"),
+        ("C2", "Đông Hải"),
+        ("C3", "Vạn Thạnh"),
+        ("C4", "Diên An"),
+    ]:
+        communes[code] = await create_unit(
+            session, code=code, name=name, level="commune", parent=province
+        )
+        for i, branch in enumerate(["Thôn 10", "Thôn 2"]):
+            await create_unit(
+                session, code=f"{code}-{i}", name=branch, level="branch", parent=communes[code]
+            )
+    await session.commit()
+    expected = ["Diên An", "Đông Hải", "Vạn Thạnh", "Vĩnh Phước"]
+    assert [u.name for u in await children(session, province)] == expected
+    period = month(2026, 10)
+    # No data anywhere: every value is 0, so the order is the names'.
+    rows = await breakdown(session, catalog, "hv_moi", province, period)
+    assert [r.unit.name for r in rows] == expected
+    done = await completeness(session, catalog.forms["thang_chi_hoi"], period, province)
+    assert list(done.missing_by_parent()) == expected
+    assert [u.name for u, _ in done.missing][:2] == ["Thôn 2", "Thôn 10"]
