@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,7 +18,9 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
-from storage.importing import ImportFailed, UnreadableFile
+
+if TYPE_CHECKING:
+    from storage.importing import ImportFailed
 
 
 class CliError(Exception):
@@ -41,12 +44,14 @@ class _Commands(TyperGroup):
         except Exception as exc:
             if _state["debug"]:
                 raise
+            if logging.getLogger().handlers:  # the running bot keeps the traceback in its log
+                logging.getLogger("hoibot").error("the command stopped", exc_info=exc)
             for line in _explain(exc):
                 typer.echo(line, err=True)
             raise typer.Exit(1) from None
 
 
-_state = {"debug": False}
+_state: dict[str, bool] = {"debug": False}
 app = typer.Typer(
     cls=_Commands,
     help="Reporting bot of the Vietnam Women's Union (Hội LHPN Việt Nam).",
@@ -126,16 +131,18 @@ def _staff_error(exc: Any) -> str:
         ),
         "ambiguous_indicator": f"{s!r} matches several indicators: give one of {choices}.",
         "unknown_form": f"No form {s!r}: give one of {choices}.",
+        "text": f"{s!r} is a text indicator: it has no total and no chart.",
+        "choice": f"{s!r} is a choice (a rating): it is counted by threshold in a coverage "
+        "target, not totalled.",
     }.get(
         exc.reason,
         f"Cannot read the period {s!r}{PERIOD_DETAIL.get(exc.reason, '')}: {PERIOD_HINT}.",
     )
 
 
-def _bad_url(reason: str) -> str:
-    url = _masked(get_settings().database_url)
+def _bad_url(url: str, reason: str) -> str:
     return (
-        f"DATABASE_URL {url} cannot be used ({reason.splitlines()[0]}): write "
+        f"DATABASE_URL {_masked(url)} cannot be used ({reason.splitlines()[0]}): write "
         "sqlite+aiosqlite:///path/to/hoibot.db or postgresql://user@host:5432/name."
     )
 
@@ -155,7 +162,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
     from sqlalchemy import func, select
 
     from storage.catalog import ConfigError
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
     from storage.migrate import revisions
     from storage.models import OrgUnit
 
@@ -192,7 +199,7 @@ async def _open(ctx: AppContext, schema: bool, units: bool) -> None:
                     "The database has no units yet: import them first with "
                     "`hoibot units import FILE` (README: Installing for your province)."
                 )
-            problems = await check_target_units(
+            problems = await check_against_database(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir
             )
             if problems:
@@ -220,7 +227,7 @@ def _with_settings(
         try:
             engine = make_engine(settings.database_url)
         except Exception as exc:  # an unknown scheme or a driver that is not installed
-            raise CliError(_bad_url(str(exc))) from exc
+            raise CliError(_bad_url(settings.database_url, str(exc))) from exc
         try:
             ctx = AppContext.create(settings, engine=engine)
         except BaseException:
@@ -262,12 +269,12 @@ def config_check(
         None, help="The folder of YAML files (default: HOIBOT_CONFIG_DIR)"
     ),
     database: str = typer.Option(
-        None, "--database", help="Also check that targets name units of this database (a URL)"
+        None, "--database", help="Also check the units of this database (a URL) against it"
     ),
 ) -> None:
     """Check the configuration files and report every problem, one line each."""
     from storage.catalog import ConfigError, load_catalog
-    from storage.catalog_checks import check_target_units
+    from storage.catalog_checks import check_against_database
 
     folder = folder or get_settings().hoibot_config_dir
     catalog = load_catalog(folder)  # its ConfigError is printed by _Commands, exit 1
@@ -276,7 +283,7 @@ def config_check(
 
         async def units(ctx: AppContext) -> list[str]:
             async with ctx.sessions() as session:
-                return await check_target_units(session, catalog, folder)
+                return await check_against_database(session, catalog, folder)
 
         settings = get_settings().model_copy(
             update={"database_url": database, "hoibot_config_dir": folder}
@@ -284,7 +291,7 @@ def config_check(
         problems = _with_settings(settings, units)
         if problems:
             raise ConfigError(problems)
-        note = "every unit named by a target is in the database"
+        note = "the units in the database fit it (levels, and units named by targets)"
     console.print(
         f"Configuration in {folder} is OK: {len(catalog.levels)} levels, "
         f"{len(catalog.indicators)} indicators, {len(catalog.forms)} forms, "
@@ -338,22 +345,11 @@ def _is_demo_config() -> bool:
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
-    import csv
-    from zipfile import BadZipFile
-
-    from openpyxl.utils.exceptions import InvalidFileException
-
     from storage.db import transaction
-    from storage.importing import import_people, import_units, read_rows
+    from storage.importing import ImportFailed, import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        try:
-            total = len(read_rows(file, {}))
-        except (UnicodeError, BadZipFile, InvalidFileException, csv.Error) as exc:
-            raise CliError(
-                f"{file}: cannot be read as a CSV text file or an Excel workbook ({exc}); "
-                "save it from Excel as .xlsx or as CSV UTF-8."
-            ) from exc
+        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -382,8 +378,8 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
 
 
 def _refused(exc: ImportFailed) -> NoReturn:
-    if isinstance(exc, UnreadableFile):
-        raise CliError(*exc.errors)  # the file as a whole: its one line says all
+    if exc.unreadable:
+        raise CliError(*exc.errors)
     raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
@@ -428,6 +424,7 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
+    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
@@ -604,8 +601,10 @@ def invite(
         False, "--renew", help="Replace unused codes with new ones (the old ones stop working)"
     ),
 ) -> None:
-    """Invitation codes and Telegram links (single use, expiring). A person who has an unused
-    code keeps it: running this again prints the same codes, unless --renew."""
+    """Invitation codes and Telegram links (single use, expiring).
+
+    A person who has an unused code keeps it: running this again gives the same codes, unless
+    --renew."""
     from handlers import texts_vi as vi
     from schedules.clock import VN
     from storage.db import transaction
@@ -755,9 +754,10 @@ then run `hoibot run` again. (The Khánh Hòa demo is built only with the demo c
 
 @app.command()
 def run() -> None:
-    """Migrate, then run the configured channels (Telegram and/or Zalo by their tokens), or a
-    terminal chat when no token is set. With the demo configuration, an empty database first
-    gets the demo province; with your own configuration, an empty one gets the first steps."""
+    """Migrate, check, then run the channels that have a token (or a terminal chat).
+
+    With the demo configuration, an empty database first gets the demo province; with your
+    own configuration, an empty database gets the list of first steps instead."""
     from sqlalchemy import func, select
 
     from storage.db import transaction
@@ -765,25 +765,26 @@ def run() -> None:
     from storage.migrate import upgrade
     from storage.models import OrgUnit
 
-    async def prepare(ctx: AppContext) -> bool:
+    async def prepare(ctx: AppContext) -> str | None:
+        """None when there is something to run, else the first steps to take."""
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
             if await session.scalar(select(func.count()).select_from(OrgUnit)):
-                return True
+                return None
             if not _is_demo_config():
-                return False
+                return FIRST_STEPS.format(
+                    folder=ctx.settings.hoibot_config_dir,
+                    province=ctx.catalog.province or "<province code>",
+                )
             console.print("Empty database: building the Khánh Hòa demo province…")
             await build_demo(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
             )
-            return True
+            return None
 
-    if not run_with_context(prepare, schema=False, units=False):
-        settings = get_settings()
-        from storage.catalog import load_catalog
-
-        province = load_catalog(settings.hoibot_config_dir).province or "<province code>"
-        typer.echo(FIRST_STEPS.format(folder=settings.hoibot_config_dir, province=province))
+    first_steps = run_with_context(prepare, schema=False, units=False)
+    if first_steps:
+        typer.echo(first_steps)
         return
     settings = get_settings()
     if settings.telegram_bot_token or settings.zalo_bot_token:

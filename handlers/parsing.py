@@ -208,3 +208,24 @@ def _by_label(
         elif pending:
             no_value.append(pending)
     return WholeForm(answers, True, unplaced=unplaced, no_value=no_value)
+
+
+def match_choice(choices: list[tuple[float, str]], text: str) -> float | None:
+    """The value of the one choice the text names: its label (or the distinctive words of it,
+    "xuất sắc" for "Hoàn thành xuất sắc nhiệm vụ") or its value; None if none or several."""
+    folded = fold(text).rstrip(".!")
+    if not folded:
+        return None
+    exact = [v for v, label in choices if fold(label) == folded]
+    if len(exact) == 1:
+        return exact[0]
+    if re.fullmatch(r"\d+", folded) and any(v == int(folded) for v, _ in choices):
+        return float(folded)
+    words = folded.split()
+    found = [v for v, label in choices if _has_run(fold(label).split(), words)]
+    return found[0] if len(found) == 1 else None
+
+
+def _has_run(haystack: list[str], words: list[str]) -> bool:
+    n = len(words)
+    return any(haystack[i : i + n] == words for i in range(len(haystack) - n + 1))

@@ -61,19 +61,20 @@ async def nudge(turn: Turn, args: str) -> None:
     """An officer asks to remind, now, the leaders of her units that have not reported."""
     assert turn.person is not None and turn.unit is not None
     found = _target(turn, args) or await _latest(turn, "dig")
-    if found is None:
-        turn.say(vi.NUDGE_NONE)
-        return
     catalog = turn.ctx.catalog
+    if found is None:
+        turn.say(vi.NUDGE_NONE.format(**vi.level_words(catalog, catalog.leaf_level)))
+        return
     form = catalog.forms[found[0]]
+    words = vi.level_words(catalog, form.level)
     role = catalog.role_of_level(form.level)
     try:
         win = window(form, from_key(found[1], catalog.terms))
     except PeriodError:
-        turn.say(vi.NUDGE_NONE)
+        turn.say(vi.NUDGE_NONE.format(**words))
         return
     if role is None:
-        turn.say(vi.NUDGE_NONE)
+        turn.say(vi.NUDGE_NONE.format(**words))
         return
     leaders = await unreported_leaders(turn.session, form, win, role, within=turn.unit)
     today = turn.today.isoformat()
@@ -82,14 +83,14 @@ async def nudge(turn: Turn, args: str) -> None:
             f"nudge:{leader.person_id}:{form.code}:{win.period.key}:{today}",
             "nudge",
             leader.person_id,
-            to_payload(nudge_message(leader.name, form, win)),
+            to_payload(nudge_message(leader.name, form, win, catalog)),
         )
         for leader in leaders
     ]
     result = QueueResult()
     await enqueue_in(turn.session, planned, turn.now, result)
     reached = result.queued + result.already
-    lines = [vi.NUDGED.format(n=reached) if reached else vi.NUDGE_NONE]
+    lines = [vi.NUDGED.format(n=reached, **words) if reached else vi.NUDGE_NONE.format(**words)]
     if result.unreachable:
-        lines.append(vi.NUDGE_UNREACHABLE.format(n=result.unreachable))
+        lines.append(vi.NUDGE_UNREACHABLE.format(n=result.unreachable, **words))
     turn.say("\n".join(lines))

@@ -27,6 +27,7 @@ from handlers.parsing import (
     Slot,
     WholeForm,
     fold,
+    match_choice,
     parse_number,
     parse_yes_no,
     read_whole_form,
@@ -229,6 +230,9 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "") -> None:
     sub = await reporting.get_or_create(turn.session, turn.unit.id, form, win.period, turn.now)
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
+        if sub.approved_at is not None:
+            _say_approved(turn, form, sub)
+            return
         if not win.is_open(turn.today) and not sub.reopened:
             turn.enter(None, None)
             turn.say(
@@ -277,9 +281,11 @@ async def _ask(turn: Turn) -> None:
     if question.optional:
         lines.append(vi.HINT_OPTIONAL)
     choices: list[tuple[str, str]] = []
-    free_text = indicator.type != IndicatorType.YES_NO
+    free_text = indicator.type not in (IndicatorType.YES_NO, IndicatorType.CHOICE)
     if indicator.type == IndicatorType.YES_NO:
         choices += [(vi.BUTTON_YES, "v:1"), (vi.BUTTON_NO, "v:0")]
+    elif indicator.type == IndicatorType.CHOICE:
+        choices += [(c.label, f"v:{c.value:g}") for c in indicator.choices]
     elif indicator.is_numeric:
         lines.append(vi.HINT_TYPE_NUMBER.format(unit=indicator.unit).replace("  ", " "))
         choices.append((vi.BUTTON_ZERO, "v:0"))
@@ -292,7 +298,7 @@ async def _ask(turn: Turn) -> None:
     if i > 0 or turn.data.get("editing"):
         choices.append((vi.BUTTON_BACK, "back"))
     turn.ask("\n".join(lines), choices, free_text=free_text)
-    turn.save(numeric=indicator.is_numeric and indicator.type != IndicatorType.YES_NO)
+    turn.save(numeric=indicator.is_numeric and free_text)
 
 
 async def _question_action(turn: Turn, action: str) -> None:
@@ -367,6 +373,9 @@ async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None
     code = form.questions[i].indicator
     indicator = turn.ctx.catalog.indicators[code]
     old = answers.get(code)
+    if sub.approved_at is not None:  # approved while she was editing: nothing changes
+        _say_approved(turn, form, sub)
+        return
     await _save(turn, sub, code, value)
     if confirmed is not None:
         await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
@@ -442,6 +451,9 @@ async def _try_whole_form(turn: Turn, text: str) -> bool:
     found = whole_form(turn.ctx.catalog, form, text)
     if found is None:
         return False
+    if sub.approved_at is not None:  # approved meanwhile: nothing changes
+        _say_approved(turn, form, sub)
+        return True
     catalog = turn.ctx.catalog
     notes: list[str] = []
     n = len(form.questions)
@@ -594,12 +606,27 @@ async def _year_to_date_line(turn: Turn, form: Form) -> str:
         for c, v in totals.items()
         if v
     ][:3]
-    return vi.YEAR_TO_DATE.format(year=turn.today.year, items="; ".join(items)) if items else ""
+    if not items:
+        return ""
+    level = catalog.level_word(turn.unit.level)
+    return vi.YEAR_TO_DATE.format(year=turn.today.year, level=level, items="; ".join(items))
 
 
 # ---- helpers ------------------------------------------------------------------------------
 
 _MISSING = object()
+
+
+def _say_approved(turn: Turn, form: Form, sub: Submission) -> None:
+    turn.enter(None, None)
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    turn.say(
+        vi.APPROVED_LOCKED.format(
+            form=form.name,
+            period=period.label,
+            **vi.level_words(turn.ctx.catalog, form.level),
+        )
+    )
 
 
 async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str | None]]:
@@ -672,17 +699,19 @@ async def _issues(
 def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
     """The issues about one answer, in Vietnamese, one a line."""
     catalog = turn.ctx.catalog
-    unit = catalog.level_name(form.level).lower()
+    level = catalog.level_word(form.level)
     number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
     lines: list[str] = []
     for issue in issues:
         indicator = catalog.indicators[issue.indicator]
         if issue.kind == "members":
             line = vi.CONFIRM_WHY_MEMBERS.format(
-                unit=unit, members=vi.format_number(issue.reference)
+                level=level, members=vi.format_number(issue.reference)
             )
         elif issue.kind == "outlier":
-            line = vi.CONFIRM_WHY_OUTLIER.format(unit=unit, usual=_show(indicator, issue.reference))
+            line = vi.CONFIRM_WHY_OUTLIER.format(
+                level=level, usual=_show(indicator, issue.reference)
+            )
         else:
             figures = "; ".join(
                 (vi.RULE_FIGURE_BEFORE if f.previous else vi.RULE_FIGURE_NOW).format(
@@ -726,6 +755,12 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
         if yes is None and text.strip() in ("0", "1"):
             yes = text.strip() == "1"
         return (None, vi.NUMBER_ERRORS["yes_no"]) if yes is None else (1.0 if yes else 0.0, None)
+    if indicator.type == IndicatorType.CHOICE:
+        chosen = match_choice([(c.value, c.label) for c in indicator.choices], text)
+        if chosen is None:
+            labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
+            return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
+        return chosen, None
     result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
     if result.error:
         shown = text.strip()
@@ -744,6 +779,8 @@ def _show(indicator: Indicator, value: object) -> str:
         return vi.SKIPPED
     if indicator.type == IndicatorType.YES_NO:
         return vi.BUTTON_YES if value else vi.BUTTON_NO
+    if indicator.type == IndicatorType.CHOICE and isinstance(value, float):
+        return indicator.choice_label(value) or vi.format_number(value)
     if isinstance(value, float):
         return f"{vi.format_number(value, 2)} {indicator.unit}".strip()
     return str(value)

@@ -26,7 +26,7 @@ from schedules.periods import (
 )
 from storage import progress as progress_service
 from storage import rollup
-from storage.catalog import Catalog, Form, Indicator
+from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import OrgUnit
 from storage.rollup import Share
 from storage.units import find_units, unit_by_code
@@ -36,8 +36,8 @@ class StaffError(Exception):
     """A question that cannot be answered as asked; the message is for the user in chat.
 
     `reason` (unknown_unit, ambiguous_unit, unknown_indicator, ambiguous_indicator,
-    unknown_form, or a PeriodError key), `subject` (what was asked) and `choices` let the
-    command line say the same in its own words.
+    unknown_form, text, choice, or a PeriodError key), `subject` (what was asked) and
+    `choices` let the command line say the same in its own words.
     """
 
     def __init__(
@@ -111,6 +111,10 @@ async def total_parts(
     period: Period,
 ) -> tuple[list[str], list[Share]]:
     """The headline (total, change from the previous period) and the breakdown rows."""
+    try:
+        countable_or_error(indicator)
+    except StaffError as exc:
+        return [str(exc)], []
     value = await rollup.total(session, catalog, indicator.code, [unit], period)
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     if (
@@ -154,6 +158,14 @@ async def _any_report(
     return done.submitted > 0
 
 
+def countable_or_error(indicator: Indicator) -> None:
+    """A text answer or a rating has no total (nor a chart of totals): say so."""
+    if indicator.type == IndicatorType.TEXT:
+        raise StaffError(vi.TOTAL_TEXT.format(label=indicator.label), "text", indicator.code)
+    if indicator.type == IndicatorType.CHOICE:
+        raise StaffError(vi.TOTAL_CHOICE.format(label=indicator.label), "choice", indicator.code)
+
+
 def latest_due_period(form: Form, today: date) -> Period:
     """The most recent period of the form whose due date has passed."""
     period = period_of(form.periodicity, today)
@@ -184,15 +196,13 @@ async def sum_target_for(
 def form_for_period(catalog: Catalog, period: Period) -> Form | None:
     """The leaf-level form reported at the period's own periodicity (a quarter: the quarterly)."""
     matches = [
-        f
-        for f in catalog.forms.values()
-        if f.periodicity == period.kind and f.level == catalog.leaf_level
+        f for f in catalog.forms_for_level(catalog.leaf_level) if f.periodicity == period.kind
     ]
     return matches[0] if matches else None
 
 
 def default_form(catalog: Catalog) -> Form:
-    leaf = [f for f in catalog.forms.values() if f.level == catalog.leaf_level]
+    leaf = catalog.forms_for_level(catalog.leaf_level)
     return min(
         leaf or list(catalog.forms.values()),
         key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),
@@ -232,6 +242,7 @@ async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | N
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
+        countable_or_error(found)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         return await total_answer(session, ctx.catalog, found, unit, period)
 
@@ -277,6 +288,7 @@ async def cli_chart(
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
+        countable_or_error(found)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
         png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)

@@ -14,13 +14,16 @@ from bot.channels.base import Outbound
 from handlers import charts, staff
 from handlers import texts_vi as vi
 from handlers.export_xlsx import build_workbook
+from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
 from handlers.views import breakdown_lines, completeness_text, progress_text
+from schedules.calendar import window
 from schedules.periods import Period, from_key, period_of, year_period
 from storage import progress as progress_service
 from storage import reporting, rollup
-from storage.models import OrgUnit, Role
+from storage.catalog import IndicatorType
+from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.units import children, is_within
 
 FLOW = "staff"
@@ -145,6 +148,11 @@ async def bieudo(turn: Turn, args: str) -> None:
     if isinstance(found, staff.Answer):
         turn.say(found.text + "\n" + "\n".join(f"• {label}" for label, _ in found.options))
         return
+    try:
+        staff.countable_or_error(found)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
     target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
     png, title = await charts.chart(turn.session, catalog, found, unit, period, target)
     turn.replies.append(
@@ -154,15 +162,17 @@ async def bieudo(turn: Turn, args: str) -> None:
     )
 
 
-@staff_only
-async def mobaocao(turn: Turn, args: str) -> None:
-    """An officer reopens a unit's sent report after its period closed, for a correction."""
-    assert turn.unit is not None and turn.person is not None
+async def _sent_report(
+    turn: Turn, args: str, usage: str
+) -> tuple[Submission, dict[str, str]] | None:
+    """The sent report of a unit below the asker named in `args` (unit and optional period),
+    with the fields its replies name; None after saying why there is none."""
+    assert turn.unit is not None
     query = parse_query(args)
     target = query.unit or query.words
     if not target:
-        turn.say(vi.MOBAOCAO_USAGE)
-        return
+        turn.say(usage)
+        return None
     catalog = turn.ctx.catalog
     try:
         unit = await staff.unit_in_scope(turn.session, target, turn.unit)
@@ -175,16 +185,114 @@ async def mobaocao(turn: Turn, args: str) -> None:
         )
     except staff.StaffError as exc:
         turn.say(str(exc))
-        return
+        return None
     form = next((f for f in forms if f.periodicity == period.kind), form)
     key = period_of(form.periodicity, period.end)
     sub = await reporting.find_submission(turn.session, unit.id, form.code, key.key)
-    fields = {"unit": unit.name, "form": form.name[:1].lower() + form.name[1:], "period": key.label}
-    if sub is None or sub.status != "submitted":
+    fields = {
+        **vi.level_words(catalog, form.level),
+        "unit": unit.name,
+        "form": form.name[:1].lower() + form.name[1:],
+        "period": key.label,
+    }
+    if sub is None or sub.status != SubmissionStatus.SUBMITTED:
         turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
+        return None
+    return sub, fields
+
+
+@staff_only
+async def mobaocao(turn: Turn, args: str) -> None:
+    """An officer reopens a unit's sent report (closed or approved), for a correction."""
+    assert turn.person is not None
+    found = await _sent_report(turn, args, vi.MOBAOCAO_USAGE)
+    if found is None:
         return
+    sub, fields = found
     await reporting.reopen(turn.session, sub, turn.person, turn.now)
     turn.say(vi.REOPENED.format(**fields))
+
+
+@staff_only
+async def xeploai(turn: Turn, args: str) -> None:
+    """An officer rates a unit below her (a form her level fills about it): /xeploai khá xã A."""
+    assert turn.unit is not None and turn.person is not None
+    catalog = turn.ctx.catalog
+    query = parse_query(args)
+    if not query.unit:
+        turn.say(vi.XEPLOAI_USAGE)
+        return
+    try:
+        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    mine = catalog.level_index(turn.unit.level)
+    forms = [
+        f
+        for f in catalog.forms.values()
+        if f.filled_by and f.level == unit.level and mine <= catalog.level_index(f.filled_by)
+    ]
+    found = [
+        (f, catalog.indicators[q.indicator])
+        for f in forms
+        for q in f.questions
+        if catalog.indicators[q.indicator].type == IndicatorType.CHOICE
+    ]
+    if unit.id == turn.unit.id or not found:
+        turn.say(vi.XEPLOAI_NONE.format(unit=unit.name))
+        return
+    form, indicator = found[0]
+    labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
+    value = match_choice([(c.value, c.label) for c in indicator.choices], query.words)
+    if value is None:
+        turn.say(vi.XEPLOAI_UNKNOWN.format(choices=labels))
+        return
+    try:
+        period = staff.period_or_error(
+            query.period, turn.today, catalog, staff.latest_due_period(form, turn.today)
+        )
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    win = window(form, period_of(form.periodicity, period.end))
+    before = await reporting.record_about(
+        turn.session,
+        catalog,
+        unit.id,
+        form,
+        win,
+        {indicator.code: value},
+        turn.person,
+        turn.now,
+        turn.today,
+    )
+    fields = {
+        "label": indicator.label,
+        "period": win.period.label,
+        "unit": unit.name,
+        "value": indicator.choice_label(value) or "",
+    }
+    if isinstance(before, float) and before != value:
+        fields["old"] = indicator.choice_label(before) or ""
+        turn.say(vi.XEPLOAI_CHANGED.format(**fields))
+    else:
+        turn.say(vi.XEPLOAI_DONE.format(**fields))
+
+
+@staff_only
+async def duyet(turn: Turn, args: str) -> None:
+    """An officer of the level above approves a unit's sent report, which locks it."""
+    assert turn.person is not None
+    found = await _sent_report(turn, args, vi.DUYET_USAGE)
+    if found is None:
+        return
+    sub, fields = found
+    if sub.approved_at is not None:
+        turn.say(vi.ALREADY_APPROVED.format(**fields))
+        return
+    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    turn.say(vi.APPROVED.format(**fields))
 
 
 async def on_action(turn: Turn, action: str) -> None:
@@ -269,7 +377,11 @@ async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
     pages = max(1, -(-len(items) // PAGE_TARGETS))
     page = min(page, pages - 1)
     text = progress_text(
-        catalog, unit.name, items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS], turn.today
+        catalog,
+        unit.name,
+        items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS],
+        turn.today,
+        counted=items,
     )
     if pages > 1:
         text += "\n" + vi.PAGE_OF.format(page=page + 1, pages=pages)

@@ -5,6 +5,11 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.catalog import Catalog
+
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
 PERIOD_QUARTER = "quý {q}/{y}"
@@ -36,6 +41,7 @@ NUMBER_ERRORS = {
     "below_min": "Số nhỏ nhất cho mục này là {min}. Chị gõ lại giúp em.",
     "above_max": "Số lớn nhất cho mục này là {max}. Chị kiểm tra lại giúp em.",
     "yes_no": "Chị trả lời «Có» hoặc «Không» nhé.",
+    "choice": "Chị chọn một trong: {choices}.",
     "text_too_long": "Câu trả lời dài quá ({n} ký tự). Chị viết gọn dưới {max} ký tự nhé.",
 }
 
@@ -58,16 +64,33 @@ def format_percent(value: float | None) -> str:
 
 
 # ---- staff views --------------------------------------------------------------------------
-STATUS = {"achieved": "✅ đạt", "on_track": "🟢 đúng tiến độ", "behind": "🔴 chậm tiến độ"}
+STATUS = {
+    "achieved": "✅ đạt",
+    "on_track": "🟢 đúng tiến độ",
+    "behind": "🔴 chậm tiến độ",
+    "no_data": "⚪ chưa có số liệu",
+    "done": "✅ đã hoàn thành",
+    "not_yet": "🕓 chưa thực hiện",
+    "overdue": "🔴 quá hạn",
+}
+COMPARE_WORDS = {"at_least": "", "above": "trên ", "below": "dưới ", "at_most": "không quá "}
+UNITS_WORD = "đơn vị"  # units of several levels together
 PROGRESS_TITLE = "Tiến độ chỉ tiêu – {unit} (đến {today})"
-PROGRESS_SUM_LINE = (
-    "{status} {label}\n   Đạt {achieved}/{target} {unit} = {percent} (cần {expected} theo thời "
-    "gian, {period})"
-)
-PROGRESS_PCT_LINE = (
-    "{status} {label}\n   Đạt {achieved} ({detail}), chỉ tiêu {target}%; bằng {percent} chỉ tiêu "
-    "(cần {expected}, {period})"
-)
+PROGRESS_SUMMARY = "{behind} chỉ tiêu chậm tiến độ, {no_data} chỉ tiêu chưa có số liệu."
+PROGRESS_HEAD = "{status} {label}"
+PROGRESS_SUM = "   Đạt {achieved}/{compare}{target} {unit} = {percent} chỉ tiêu"
+PROGRESS_PCT = "   Đạt {achieved}, chỉ tiêu {compare}{target}%"
+PROGRESS_COVERAGE = " ({reached}/{units} {level} đạt)"
+PROGRESS_RATE = " ({numerator}/{denominator}), tính trên {n}/{m} {level} đã báo cáo đủ"
+PROGRESS_NO_DATA = "   Chưa có số liệu trong {period}; chỉ tiêu {compare}{target}{unit}."
+PROGRESS_EXPECT_LINEAR = "   Cần {expected} theo thời gian ({period})."
+PROGRESS_EXPECT_MILESTONE = "   Mốc đến nay: {expected}{unit} ({period})."
+PROGRESS_EXPECT_NOT_DUE = "   Tính ở cuối kỳ ({period})."
+PROGRESS_EXPECT_HOLD = "   Kỳ tính: {period}."
+PROGRESS_DUE_YEAR = "   Chỉ tiêu phải đạt đến năm {year}; đang tính {period}."
+PROGRESS_PREVIOUS_YEAR = "   Kết quả {period} (báo cáo năm {year} chưa khóa sổ)."
+PROGRESS_TASK = "   Hạn {deadline}: {done}/{units} {level} đã thực hiện."
+PROGRESS_TASK_SELF = "   Hạn {deadline}."
 PROGRESS_GROUP = "   Tính chung: {units}"
 PROGRESS_SOURCE = "   Nguồn: {source}"
 PROGRESS_NONE = "Chưa có chỉ tiêu nào áp dụng cho {unit}."
@@ -75,6 +98,10 @@ TOTAL_TITLE = "{label} – {unit}, {period}: {value} {unit_word}"
 TOTAL_CHANGE = "So với {previous}: {sign}{delta} ({sign}{pct})"
 TOTAL_CHANGE_NO_BASE = "Kỳ trước ({previous}) chưa có số liệu."
 TOTAL_LINE = "{i}. {name}: {value} ({share})"
+TOTAL_TEXT = "«{label}» là câu trả lời bằng chữ nên không có tổng số."
+TOTAL_CHOICE = (
+    "«{label}» là mức đánh giá nên không cộng thành tổng số; tỷ lệ đạt mức xem ở /tiendo."
+)
 TOTAL_EMPTY = "Chưa có báo cáo nào đã gửi cho {period}."
 MISSING_TITLE = "{form} – {period} – {unit}"
 MISSING_SUMMARY = (
@@ -124,7 +151,9 @@ HELP_LINES = {
     "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
     "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
     "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
-    "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ để chi hội sửa",
+    "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ hoặc đã duyệt để sửa",
+    "duyet": "/duyet <đơn vị> [kỳ] – duyệt báo cáo của đơn vị cấp dưới (khóa lại, không sửa được)",
+    "xeploai": "/xeploai <mức> <đơn vị> [kỳ] – xếp loại đơn vị cấp dưới, ví dụ: /xeploai tốt xã A",
     "trogiup": "/trogiup – xem hướng dẫn này",
     "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
@@ -173,8 +202,8 @@ BUTTON_DONE = "Xong"
 BUTTON_CONFIRM = "Đúng"
 BUTTON_RETYPE = "Nhập lại"
 CONFIRM_VALUE = "Chị xác nhận {value} là đúng?"
-CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {unit} ({members})."
-CONFIRM_WHY_OUTLIER = "Số này khác xa các kỳ trước của {unit} (thường khoảng {usual})."
+CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({members})."
+CONFIRM_WHY_OUTLIER = "Số này khác xa các kỳ trước của {level} (thường khoảng {usual})."
 RULE_DETAILS = "{message} ({figures})"
 RULE_FIGURE_NOW = "câu {n}: {value}"
 RULE_FIGURE_BEFORE = "câu {n} kỳ trước: {value}"
@@ -212,7 +241,7 @@ THANKS_LATE = (
     "Em đã nhận {form} – {period}. Cảm ơn chị! Báo cáo này trễ hạn ({due}), "
     "kỳ sau chị gửi sớm hơn giúp em nhé."
 )
-YEAR_TO_DATE = "Từ đầu năm {year}, chi hội đã có: {items}."
+YEAR_TO_DATE = "Từ đầu năm {year}, {level} đã có: {items}."
 YEAR_TO_DATE_ITEM = "{label} {value} {unit}"
 CORRECTION_SAVED = "Đã sửa mục {n}: {old} → {new}."
 EDITS_DONE = "Đã lưu. Cảm ơn chị!"
@@ -238,6 +267,26 @@ ROLE_NAMES = {
     "provincial_staff": "cán bộ Hội tỉnh",
     "admin": "quản trị",
 }
+
+
+def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+    """How texts name units of a level, their leader and the officer above, from
+    hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
+    word = catalog.level_word(level)
+    role = catalog.role_of_level(level)
+    leader = ROLE_NAMES.get(role or "", f"người phụ trách {word}")
+    index = catalog.level_index(level)
+    above = catalog.levels[index - 1].code if index > 0 else level
+    officer_role = catalog.role_of_level(above)
+    officer = ROLE_NAMES.get(officer_role or "", f"Hội {catalog.level_word(above)}")
+    return {
+        "level": word,
+        "leader": leader,
+        "leader_cap": leader[:1].upper() + leader[1:],
+        "officer": officer,
+    }
+
+
 INVITE_HEADERS = ["Họ tên", "Vai trò", "Đơn vị", "Mã mời", "Link Telegram", "Hạn dùng"]
 
 # ---- staff commands in chat ---------------------------------------------------------------
@@ -268,7 +317,12 @@ EXPORT_TARGET_HEADERS = [
     "Đánh giá",
     "Nguồn",
 ]
-EXPORT_KINDS = {"sum": "Tổng số", "coverage": "Tỷ lệ đơn vị", "rate": "Tỷ lệ"}
+EXPORT_KINDS = {
+    "sum": "Tổng số",
+    "coverage": "Tỷ lệ đơn vị",
+    "rate": "Tỷ lệ",
+    "task": "Nhiệm vụ có hạn",
+}
 EXPORT_FILENAME = "bao-cao-{unit}-{period}.xlsx"
 EXPORT_CAPTION = "Bảng tổng hợp {period} – {unit}."
 CHART_TREND_TITLE = "{label}\n{unit}, {period}"
@@ -292,12 +346,12 @@ REMINDER_TODAY = (
     "Chị dành một phút báo cáo ngay giúp em nhé."
 )
 REMINDER_LATE = (
-    "Chị {name} ơi, {form_lower} {period} đã quá hạn {days} ngày (hạn {due}) mà chi hội mình "
+    "Chị {name} ơi, {form_lower} {period} đã quá hạn {days} ngày (hạn {due}) mà {level} mình "
     "chưa gửi. Chị báo cáo ngay hôm nay giúp em, Hội cấp trên đang chờ số liệu ạ."
 )
 REMINDER_SNOOZED = "Chị {name} ơi, em nhắc lại: {form_lower} {period} hạn nộp ngày {due}."
 NUDGE = (
-    "Chị {name} ơi, cán bộ Hội cơ sở nhắc: {form_lower} {period} (hạn {due}) chi hội mình "
+    "Chị {name} ơi, {officer} nhắc: {form_lower} {period} (hạn {due}) {level} mình "
     "chưa gửi. Chị báo cáo giúp em nhé."
 )
 BUTTON_REPORT_NOW = "Báo cáo ngay"
@@ -306,21 +360,20 @@ BUTTON_NUDGE = "Nhắc ngay"
 SNOOZED = "Dạ, em sẽ nhắc chị lại vào {when}."
 NOTHING_TO_SNOOZE = "Hiện không có lời nhắc nào để hẹn lại."
 DIGEST_COMMUNE = (
-    "{form} {period} đã quá hạn ({due}). Còn {missing}/{total} chi hội của {unit} chưa nộp:\n"
+    "{form} {period} đã quá hạn ({due}). Còn {missing}/{total} {level} của {unit} chưa nộp:\n"
     "{names}"
 )
 DIGEST_UNREACHABLE = "Không nhắn được cho: {names} (đã chặn bot hoặc rời Telegram/Zalo)."
 DIGEST_CAPPED = "Chưa gửi được lời nhắc cho: {names} (kênh Zalo đã hết lượt tin trong tháng)."
-DIGEST_ALL_DONE = "{form} {period}: tất cả {total} chi hội của {unit} đã nộp. Cảm ơn chị!"
-DIGEST_DOUBTS = "Số liệu khác thường đã được chi hội trưởng xác nhận, chị xem giúp:"
+DIGEST_ALL_DONE = "{form} {period}: tất cả {total} {level} của {unit} đã nộp. Cảm ơn chị!"
+DIGEST_DOUBTS = "Số liệu khác thường {leader} đã xác nhận, chị xem giúp:"
 DIGEST_DOUBT_ITEM = "• {unit} – {label}: {value} ({note})"
 DIGEST_WEEKLY = "Tin tuần – {unit}\n{summary}\nXem chi tiết: /chuanop"
-NUDGED = "Đã gửi lời nhắc tới {n} chi hội chưa nộp."
+NUDGED = "Đã gửi lời nhắc tới {n} {level} chưa nộp."
 NUDGE_NONE = (
-    "Không có ai cần nhắc: các chi hội đã nộp đủ, hoặc chi hội chưa nộp chưa có chi hội trưởng "
-    "dùng bot."
+    "Không có ai cần nhắc: các {level} đã nộp đủ, hoặc {level} chưa nộp chưa có {leader} dùng bot."
 )
-NUDGE_UNREACHABLE = "{n} chi hội trưởng chưa kết nối với bot nên chưa nhắc được."
+NUDGE_UNREACHABLE = "{n} {leader} chưa kết nối với bot nên chưa nhắc được."
 FILE_LINK = "{caption}\nTải về (link dùng trong {hours} giờ): {url}"
 FILE_UNAVAILABLE = "Xin lỗi chị, kênh này chưa gửi được tệp. Chị dùng Telegram để nhận tệp nhé."
 LINK_CODE = (
@@ -330,8 +383,23 @@ LINK_CODE = (
 MOBAOCAO_USAGE = (
     "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao chi hội thôn 3 xã Sơn Bình tháng 10"
 )
+XEPLOAI_USAGE = "Chị ghi mức, đơn vị và kỳ, ví dụ: /xeploai hoàn thành tốt xã Sơn Bình năm 2026"
+XEPLOAI_NONE = "Chưa có biểu xếp loại nào mà cấp của chị đánh giá {unit}."
+XEPLOAI_UNKNOWN = "Em chưa rõ chị chọn mức nào. Chị ghi một trong: {choices}."
+XEPLOAI_DONE = "Đã ghi {label} {period} của {unit}: {value}."
+XEPLOAI_CHANGED = "Đã sửa {label} {period} của {unit}: {old} → {value}."
+DUYET_USAGE = "Chị ghi đơn vị và kỳ cần duyệt, ví dụ: /duyet xã Sơn Bình 6 tháng đầu năm"
+APPROVED = (
+    "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "
+    "/mobaocao {unit}."
+)
+ALREADY_APPROVED = "{form} {period} của {unit} đã được duyệt từ trước."
+APPROVED_LOCKED = (
+    "{form} {period} đã được Hội cấp trên duyệt nên không sửa được nữa. Cần sửa, chị nhờ "
+    "{officer} mở lại báo cáo."
+)
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
 REOPENED = (
-    "Đã mở lại {form} {period} của {unit}. Chi hội trưởng gõ /baocao để sửa; "
+    "Đã mở lại {form} {period} của {unit}. {leader_cap} gõ /baocao để sửa; "
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
 )

@@ -5,56 +5,114 @@ from __future__ import annotations
 from datetime import date
 
 from handlers import texts_vi as vi
-from storage.catalog import Catalog
-from storage.progress import TargetProgress
+from storage.catalog import Catalog, Expect
+from storage.progress import Status, TargetProgress, behind_count
 from storage.rollup import Completeness, Share
 
 
 def progress_text(
-    catalog: Catalog, unit_name: str, items: list[TargetProgress], today: date
+    catalog: Catalog,
+    unit_name: str,
+    items: list[TargetProgress],
+    today: date,
+    *,
+    counted: list[TargetProgress] | None = None,
 ) -> str:
+    """The verdicts of `items` (one page of them), under counts over `counted` (all)."""
     if not items:
         return vi.PROGRESS_NONE.format(unit=unit_name)
-    lines = [vi.PROGRESS_TITLE.format(unit=unit_name, today=today.strftime("%d/%m/%Y"))]
+    every = items if counted is None else counted
+    lines = [
+        vi.PROGRESS_TITLE.format(unit=unit_name, today=today.strftime("%d/%m/%Y")),
+        vi.PROGRESS_SUMMARY.format(
+            behind=behind_count(every),
+            no_data=sum(1 for p in every if p.status == Status.NO_DATA),
+        ),
+    ]
     for p in items:
-        t = p.target
-        common = dict(
-            status=vi.STATUS[p.status],
-            label=t.label,
-            percent=vi.format_percent(p.percent),
-            expected=vi.format_percent(p.expected_percent),
-            period=p.period.label,
-        )
-        if t.kind == "sum":
-            indicator = catalog.indicators[t.indicator or ""]
-            lines.append(
-                vi.PROGRESS_SUM_LINE.format(
-                    achieved=vi.format_number(p.achieved),
-                    target=vi.format_number(t.target),
-                    unit=indicator.unit,
-                    **common,
-                )
-            )
-        else:
-            lines.append(
-                vi.PROGRESS_PCT_LINE.format(
-                    achieved=vi.format_percent(p.achieved),
-                    detail=_detail(p.detail),
-                    target=vi.format_number(t.target),
-                    **common,
-                )
-            )
-        if p.group:
-            lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))
-        lines.append(vi.PROGRESS_SOURCE.format(source=t.source))
+        lines.extend(progress_lines(catalog, p))
     return "\n".join(lines)
 
 
-def _detail(detail: str) -> str:
-    if "/" not in detail:
-        return detail
-    a, b = detail.split("/", 1)
-    return f"{vi.format_number(float(a))}/{vi.format_number(float(b))}"
+def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
+    """One target's verdict, what it rests on, and its source."""
+    t = p.target
+    level = catalog.level_word(p.basis_level) if p.basis_level else vi.UNITS_WORD
+    lines = [vi.PROGRESS_HEAD.format(status=vi.STATUS[p.status], label=t.label)]
+    unit_word = catalog.indicators[t.indicator].unit if t.kind == "sum" and t.indicator else ""
+    compare = vi.COMPARE_WORDS[t.compare.value]
+    goal = vi.format_number(p.goal)
+    if t.kind == "task":
+        deadline = t.deadline.strftime("%d/%m/%Y") if t.deadline else ""
+        if t.levels and p.counted:
+            done, units = p.counted
+            lines.append(
+                vi.PROGRESS_TASK.format(deadline=deadline, done=done, units=units, level=level)
+            )
+        else:
+            lines.append(vi.PROGRESS_TASK_SELF.format(deadline=deadline))
+    elif p.status == Status.NO_DATA:
+        lines.append(
+            vi.PROGRESS_NO_DATA.format(
+                period=p.period.label,
+                compare=compare,
+                target=goal,
+                unit=f" {unit_word}" if unit_word else "%",
+            )
+        )
+    else:
+        if t.kind == "sum":
+            line = vi.PROGRESS_SUM.format(
+                achieved=vi.format_number(p.achieved),
+                compare=compare,
+                target=goal,
+                unit=unit_word,
+                percent=vi.format_percent(p.percent),
+            )
+        else:
+            line = vi.PROGRESS_PCT.format(
+                achieved=vi.format_percent(p.achieved), compare=compare, target=goal
+            )
+            if t.kind == "coverage" and p.counted:
+                line += vi.PROGRESS_COVERAGE.format(
+                    reached=p.counted[0], units=p.counted[1], level=level
+                )
+            if t.kind == "rate" and p.basis and p.ratio:
+                line += vi.PROGRESS_RATE.format(
+                    numerator=vi.format_number(p.ratio[0]),
+                    denominator=vi.format_number(p.ratio[1]),
+                    n=p.basis[0],
+                    m=p.basis[1],
+                    level=level,
+                )
+        lines.append(line)
+        lines.append(_expectation(p, unit_word))
+    if p.due_year:
+        lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))
+    if p.previous_year:
+        lines.append(
+            vi.PROGRESS_PREVIOUS_YEAR.format(period=p.period.label, year=p.period.start.year)
+        )
+    if p.group:
+        lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))
+    lines.append(vi.PROGRESS_SOURCE.format(source=t.source))
+    return lines
+
+
+def _expectation(p: TargetProgress, unit_word: str) -> str:
+    how = p.target.expectation
+    if how == Expect.HOLD or not p.target.compare.upward:
+        return vi.PROGRESS_EXPECT_HOLD.format(period=p.period.label)
+    if p.expected is None:
+        return vi.PROGRESS_EXPECT_NOT_DUE.format(period=p.period.label)
+    if how == Expect.MILESTONES:
+        suffix = f" {unit_word}" if unit_word else ("%" if p.target.is_percent else "")
+        return vi.PROGRESS_EXPECT_MILESTONE.format(
+            expected=vi.format_number(p.expected), unit=suffix, period=p.period.label
+        )
+    return vi.PROGRESS_EXPECT_LINEAR.format(
+        expected=vi.format_percent(p.expected_percent), period=p.period.label
+    )
 
 
 def breakdown_lines(rows: list[Share]) -> list[str]:

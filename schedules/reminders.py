@@ -133,9 +133,10 @@ def next_morning(local: datetime, schedule: Schedule) -> datetime:
 
 
 def reminder_message(
-    name: str, form: Form, win: Window, step: Reminder | None, today: date
+    name: str, form: Form, win: Window, step: Reminder | None, today: date, catalog: Catalog
 ) -> Outbound:
     fields = {
+        **vi.level_words(catalog, form.level),
         "name": name.rsplit(maxsplit=1)[-1],
         "form": form.name,
         "form_lower": form.name[:1].lower() + form.name[1:],
@@ -162,9 +163,10 @@ def reminder_message(
     )
 
 
-def nudge_message(name: str, form: Form, win: Window) -> Outbound:
+def nudge_message(name: str, form: Form, win: Window, catalog: Catalog) -> Outbound:
     return Outbound(
         vi.NUDGE.format(
+            **vi.level_words(catalog, form.level),
             name=name.rsplit(maxsplit=1)[-1],
             form_lower=form.name[:1].lower() + form.name[1:],
             period=win.period.label,
@@ -250,8 +252,8 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
     today = local.date()
     result = Plan()
     for form in catalog.forms.values():
-        if not may_send(local, form.schedule):
-            continue
+        if form.filled_by is not None or not may_send(local, form.schedule):
+            continue  # a form about a unit, filled by the level above: nobody to remind
         role = catalog.role_of_level(form.level)
         if role is None:
             continue
@@ -278,7 +280,9 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
                                 f"{step_name(step)}",
                                 "reminder",
                                 leader.person_id,
-                                to_payload(reminder_message(leader.name, form, win, step, today)),
+                                to_payload(
+                                    reminder_message(leader.name, form, win, step, today, catalog)
+                                ),
                             )
                         )
                     if leader.person_id in due_snoozes:
@@ -288,7 +292,9 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
                                 f"{today}",
                                 "reminder",
                                 leader.person_id,
-                                to_payload(reminder_message(leader.name, form, win, None, today)),
+                                to_payload(
+                                    reminder_message(leader.name, form, win, None, today, catalog)
+                                ),
                             )
                         )
             if today == win.due + timedelta(days=1):
@@ -343,6 +349,7 @@ async def _officer_digests(
         )
         par = parents[officer.unit_id]
         fields = {
+            **vi.level_words(catalog, form.level),
             "form": form.name,
             "period": win.period.label,
             "due": win.due.strftime("%d/%m/%Y"),
@@ -377,7 +384,7 @@ async def _officer_digests(
             for d in doubts.get(u.id, [])
         ]
         if confirmed:
-            text = "\n".join([text, vi.DIGEST_DOUBTS, *confirmed])
+            text = "\n".join([text, vi.DIGEST_DOUBTS.format(**fields), *confirmed])
         out.append(
             Planned(
                 f"dig:{officer.id}:{form.code}:{win.period.key}",

@@ -44,6 +44,7 @@ class IndicatorType(StrEnum):
     AMOUNT = "amount"
     TEXT = "text"
     DERIVED = "derived"
+    CHOICE = "choice"  # one of a list of labelled values (a rating: xuất sắc = 4 … yếu = 1)
 
 
 class Aggregation(StrEnum):
@@ -64,6 +65,11 @@ class Level(_Strict):
     role: str | None = None
 
 
+class Choice(_Strict):
+    value: float
+    label: str
+
+
 class Indicator(_Strict):
     code: CODE
     label: str
@@ -78,6 +84,7 @@ class Indicator(_Strict):
     # households among members); far above history and members asks for a confirmation.
     per_member: bool = False
     hint_last_value: bool = True
+    choices: list[Choice] = Field(default_factory=list)  # type: choice
 
     @field_validator("formula")
     @classmethod
@@ -95,13 +102,25 @@ class Indicator(_Strict):
             raise ValueError("a reported indicator needs a question")
         if self.max is not None and self.max < self.min:
             raise ValueError("max is below min")
+        if self.type == IndicatorType.CHOICE:
+            if len(self.choices) < 2:
+                raise ValueError("a choice indicator needs at least two choices")
+            if len({c.value for c in self.choices}) < len(self.choices):
+                raise ValueError("two choices have the same value")
+        elif self.choices:
+            raise ValueError("choices are only read with type: choice")
         return self
+
+    def choice_label(self, value: float) -> str | None:
+        return next((c.label for c in self.choices if c.value == value), None)
 
     @property
     def agg(self) -> Aggregation:
         if self.aggregation:
             return self.aggregation
-        return Aggregation.LAST if self.type == IndicatorType.YES_NO else Aggregation.SUM
+        if self.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+            return Aggregation.LAST  # a state (the latest answer), not a flow
+        return Aggregation.SUM
 
     @property
     def is_numeric(self) -> bool:
@@ -209,6 +228,9 @@ class Form(_Strict):
     periodicity: Periodicity
     questions: list[Question]
     schedule: Schedule = Field(default_factory=Schedule)
+    # A form the level above fills about each unit of `level` (a yearly rating): the unit
+    # itself is not asked it nor reminded of it.
+    filled_by: CODE | None = None
     rules: list[Rule] = Field(default_factory=list)
     outliers: OutlierCheck = Field(default_factory=OutlierCheck)
 
@@ -236,35 +258,152 @@ class TermConfig(_Strict):
     end: date
 
 
+class Compare(StrEnum):
+    """How a value is compared with a bound: "đạt … trở lên", "trên", "dưới", "không quá"."""
+
+    AT_LEAST = "at_least"
+    ABOVE = "above"
+    BELOW = "below"
+    AT_MOST = "at_most"
+
+    def holds(self, value: float, bound: float) -> bool:
+        if self == Compare.AT_LEAST:
+            return value >= bound
+        if self == Compare.ABOVE:
+            return value > bound
+        if self == Compare.BELOW:
+            return value < bound
+        return value <= bound
+
+    @property
+    def upward(self) -> bool:
+        """A value to reach (grows towards the bound), not a ceiling to stay under."""
+        return self in (Compare.AT_LEAST, Compare.ABOVE)
+
+
+class Expect(StrEnum):
+    LINEAR = "linear"  # the share of the window gone by
+    END = "end"  # due only at the window's end (a figure from a year-end form)
+    MILESTONES = "milestones"  # the latest milestone passed
+    HOLD = "hold"  # the whole target all along: a level to keep
+
+
+class Milestone(_Strict):
+    date: date
+    value: float
+
+
+class Condition(_Strict):
+    """A condition on a unit's value of an indicator (coverage over a filtered set)."""
+
+    indicator: CODE
+    compare: Compare = Compare.AT_LEAST
+    value: float
+
+
+_YEARS = r"^\d{4}(\.\.\d{4})?$"
+
+
 class Target(_Strict):
     code: CODE
     label: str
-    kind: Literal["sum", "coverage", "rate"]
+    kind: Literal["sum", "coverage", "rate", "task"]
     source: str
     units: list[CODE] = Field(default_factory=list)  # empty: the whole province
     period: str = "term"  # "term", "yearly", or a period key ("2025", "2021..2025")
-    target: float = Field(gt=0)
-    indicator: CODE | None = None  # sum, coverage
-    level: CODE | None = None  # coverage: the level whose units are counted
+    target: float | None = Field(default=None, ge=0)
+    # A value per year or range of years ("2026..2030"): each year is its own window.
+    by_year: dict[Annotated[str, Field(pattern=_YEARS)], Annotated[float, Field(ge=0)]] | None = (
+        None
+    )
+    compare: Compare = Compare.AT_LEAST
+    expect: Expect | None = None
+    milestones: list[Milestone] = Field(default_factory=list)
+    indicator: CODE | None = None  # sum, coverage, task
+    level: CODE | list[CODE] | None = None  # coverage, task: the level(s) whose units count
     threshold: float = 1  # coverage: value a unit must reach
+    threshold_compare: Compare = Compare.AT_LEAST
+    where: Condition | None = None  # coverage: only units meeting this are counted
     numerator: CODE | None = None  # rate
     denominator: CODE | None = None  # rate
+    stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
+    reported_at: CODE | None = None  # sum, rate: only this level's own answers
+    deadline: date | None = None  # task
+    approved_only: bool = False  # count only reports approved by the level above
+
+    @field_validator("by_year", mode="before")
+    @classmethod
+    def _year_keys(cls, value: Any) -> Any:
+        # YAML reads `2025:` as a number; the ranges are strings.
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Target:
-        if self.kind in ("sum", "coverage") and not self.indicator:
+        if self.kind in ("sum", "coverage", "task") and not self.indicator:
             raise ValueError(f"a {self.kind} target needs an indicator")
         if self.kind == "coverage" and not self.level:
             raise ValueError("a coverage target needs a level")
         if self.kind == "rate" and not (self.numerator and self.denominator):
             raise ValueError("a rate target needs a numerator and a denominator")
-        if self.kind in ("coverage", "rate") and self.target > 100:
+        if self.kind == "task":
+            if self.deadline is None:
+                raise ValueError("a task needs a deadline")
+        elif self.target is None and not self.by_year:
+            raise ValueError("a target needs a value: 'target' or 'by_year'")
+        if self.target is not None and self.by_year:
+            raise ValueError("give either 'target' or 'by_year', not both")
+        if self.by_year and self.period != "term":
+            raise ValueError("'by_year' sets its own windows (one per year): leave out 'period'")
+        values = [self.target] if self.target is not None else list((self.by_year or {}).values())
+        if self.kind in ("coverage", "rate") and any(v > 100 for v in values):
             raise ValueError("a coverage or rate target is a percentage (at most 100)")
+        if self.by_year:
+            for key in self.by_year:
+                first, _, last = key.partition("..")
+                if last and int(last) < int(first):
+                    raise ValueError(f"by_year: the range {key} ends before it starts")
+        if self.expect == Expect.MILESTONES and not self.milestones:
+            raise ValueError("expect: milestones needs a list of milestones")
+        if self.milestones and self.expect != Expect.MILESTONES:
+            raise ValueError("milestones are only read with expect: milestones")
+        if self.where and self.kind != "coverage":
+            raise ValueError("'where' filters the units of a coverage target")
         return self
 
     @property
     def is_percent(self) -> bool:
-        return self.kind != "sum"
+        return self.kind in ("coverage", "rate")
+
+    @property
+    def levels(self) -> list[str]:
+        if self.level is None:
+            return []
+        return [self.level] if isinstance(self.level, str) else list(self.level)
+
+    @property
+    def expectation(self) -> Expect:
+        if self.expect:
+            return self.expect
+        if self.kind == "rate" or not self.compare.upward:
+            return Expect.HOLD
+        return Expect.LINEAR
+
+    def year_values(self) -> dict[int, float]:
+        """by_year spelled out: year → value."""
+        out: dict[int, float] = {}
+        for key, value in (self.by_year or {}).items():
+            first, _, last = key.partition("..")
+            for year in range(int(first), int(last or first) + 1):
+                out[year] = value
+        return out
+
+    def indicators(self) -> list[str]:
+        codes = [self.indicator, self.numerator, self.denominator]
+        if self.where:
+            codes.append(self.where.indicator)
+        return [c for c in codes if c]
 
 
 # ---- derived formulas ---------------------------------------------------------------------
@@ -273,7 +412,7 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
 
 def formula_names(formula: str) -> list[str]:
-    """Names used by a formula of +, -, * and numbers; raises ValueError on anything else."""
+    """Names used by a formula of + - * /, parentheses and numbers; ValueError on anything else."""
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError as exc:
@@ -282,18 +421,33 @@ def formula_names(formula: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.append(node.id)
+        elif isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
+            raise ValueError(f"only numbers and indicator codes are allowed: {formula}")
         elif (
             not isinstance(
-                node, ast.Expression | ast.BinOp | ast.Constant | ast.Load | ast.UnaryOp | ast.USub
+                node,
+                ast.Expression
+                | ast.BinOp
+                | ast.Constant
+                | ast.Load
+                | ast.UnaryOp
+                | ast.USub
+                | ast.Div,
             )
             and type(node) not in _OPS
         ):
-            raise ValueError(f"only + - * and numbers are allowed in formulas: {formula}")
+            raise ValueError(f"only + - * / and numbers are allowed in formulas: {formula}")
     return names
 
 
-def evaluate_formula(formula: str, values: dict[str, float]) -> float:
-    def ev(node: ast.AST) -> float:
+def has_division(formula: str) -> bool:
+    return any(isinstance(n, ast.Div) for n in ast.walk(ast.parse(formula, mode="eval")))
+
+
+def evaluate_formula(formula: str, values: dict[str, float]) -> float | None:
+    """The formula's value; None (no value) when it divides by zero. Missing names are 0."""
+
+    def ev(node: ast.AST) -> float | None:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant):
@@ -301,9 +455,15 @@ def evaluate_formula(formula: str, values: dict[str, float]) -> float:
         if isinstance(node, ast.Name):
             return values.get(node.id, 0.0)
         if isinstance(node, ast.UnaryOp):
-            return -ev(node.operand)
+            inner = ev(node.operand)
+            return None if inner is None else -inner
         if isinstance(node, ast.BinOp):
-            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+            left, right = ev(node.left), ev(node.right)
+            if left is None or right is None:
+                return None
+            if isinstance(node.op, ast.Div):
+                return left / right if right else None
+            return _OPS[type(node.op)](left, right)
         raise ValueError(formula)
 
     return ev(ast.parse(formula, mode="eval"))
@@ -361,7 +521,9 @@ class Catalog:
     targets: list[Target]
     terms: list[Term]
     province: str | None = None  # code of the province this configuration describes
+    # The first form asking each indicator; an indicator may be asked at several levels.
     form_of_indicator: dict[str, str] = field(default_factory=dict)
+    forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -371,6 +533,16 @@ class Catalog:
 
     def level_name(self, code: str) -> str:
         return next((lv.name for lv in self.levels if lv.code == code), code)
+
+    def level_word(self, code: str) -> str:
+        """The level's name as a word inside a sentence: "Chi hội" → "chi hội"."""
+        name = self.level_name(code)
+        return name[:1].lower() + name[1:]
+
+    def levels_of_indicator(self, code: str) -> list[str]:
+        """The levels whose own forms ask this indicator (top first)."""
+        found = {self.forms[f].level for f in self.forms_of_indicator.get(code, [])}
+        return [lv.code for lv in self.levels if lv.code in found]
 
     @property
     def leaf_level(self) -> str:
@@ -387,7 +559,8 @@ class Catalog:
         return out
 
     def forms_for_level(self, level: str) -> list[Form]:
-        return [f for f in self.forms.values() if f.level == level]
+        """The forms units of this level fill about themselves."""
+        return [f for f in self.forms.values() if f.level == level and f.filled_by is None]
 
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
@@ -502,6 +675,15 @@ def _cross_check(
                         f"indicators[{i}] field 'formula': unknown indicator '{name}'"
                     )
     for i, form in enumerate(catalog.forms.values()):
+        if form.filled_by is not None and (
+            form.filled_by not in level_codes
+            or form.level not in level_codes
+            or catalog.level_index(form.filled_by) >= catalog.level_index(form.level)
+        ):
+            problems.append(
+                f"{where('forms.yaml', ('forms', i, 'filled_by'))}: forms[{i}] field "
+                f"'filled_by': '{form.filled_by}' is not a level above '{form.level}'"
+            )
         if form.level not in level_codes:
             problems.append(
                 f"{where('forms.yaml', ('forms', i, 'level'))}: forms[{i}] field 'level': "
@@ -517,31 +699,60 @@ def _cross_check(
                     f"{why} '{q.indicator}'"
                 )
                 continue
-            other = catalog.form_of_indicator.get(q.indicator)
-            if other:
+            # One indicator may be asked at several levels (each unit answers about itself),
+            # but twice at one level it would count twice.
+            same_level = [
+                f
+                for f in catalog.forms_of_indicator.get(q.indicator, [])
+                if catalog.forms[f].level == form.level
+            ]
+            if same_level:
                 problems.append(
                     f"{where('forms.yaml', loc)}: forms[{i}] field 'questions.{j}': "
-                    f"'{q.indicator}' is already asked in form '{other}' (it would count twice)"
+                    f"'{q.indicator}' is already asked in form '{same_level[0]}' at the same "
+                    "level (it would count twice)"
                 )
-            catalog.form_of_indicator[q.indicator] = form.code
+                continue
+            catalog.form_of_indicator.setdefault(q.indicator, form.code)
+            catalog.forms_of_indicator.setdefault(q.indicator, []).append(form.code)
     for i, target in enumerate(catalog.targets):
-        for fld in ("indicator", "numerator", "denominator"):
-            code = getattr(target, fld)
-            if code and code not in catalog.indicators:
-                problems.append(
-                    f"{where('targets.yaml', ('targets', i, fld))}: targets[{i}] field "
-                    f"'{fld}': unknown indicator '{code}'"
-                )
-        if target.level and target.level not in level_codes:
-            problems.append(
-                f"{where('targets.yaml', ('targets', i, 'level'))}: targets[{i}] field "
-                f"'level': unknown level '{target.level}'"
-            )
-        if target.period == "term" and not catalog.terms:
-            problems.append(
-                f"{where('targets.yaml', ('targets', i, 'period'))}: targets[{i}] field "
-                "'period': 'term' needs a term under 'terms'"
-            )
+        _check_target(catalog, i, target, lambda loc: where("targets.yaml", loc), problems)
+
+
+def _check_target(
+    catalog: Catalog, i: int, target: Target, where: Any, problems: list[str]
+) -> None:
+    def problem(fld: str, what: str) -> None:
+        problems.append(f"{where(('targets', i, fld))}: targets[{i}] field '{fld}': {what}")
+
+    level_codes = [lv.code for lv in catalog.levels]
+    for fld in ("indicator", "numerator", "denominator"):
+        code = getattr(target, fld)
+        if not code:
+            continue
+        ind = catalog.indicators.get(code)
+        # Text indicators, and whether an indicator is asked at all: catalog_checks.
+        if ind is None:
+            problem(fld, f"unknown indicator '{code}'")
+        elif target.kind == "rate" and ind.type == IndicatorType.DERIVED:
+            problem(fld, f"a rate pairs reported figures; '{code}' is derived")
+        elif target.kind == "task" and ind.type != IndicatorType.YES_NO:
+            problem(fld, f"a task is a yes/no indicator; '{code}' is {ind.type.value}")
+        elif target.kind in ("sum", "rate") and ind.type == IndicatorType.CHOICE:
+            problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
+    if target.where and target.where.indicator not in catalog.indicators:
+        problem("where", f"unknown indicator '{target.where.indicator}'")
+    for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
+        if code not in level_codes:
+            fld = "reported_at" if code == target.reported_at else "level"
+            problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
+    if target.kind == "rate" and target.numerator and target.denominator:
+        num = set(catalog.levels_of_indicator(target.numerator))
+        den = set(catalog.levels_of_indicator(target.denominator))
+        if num and den and not num & den:
+            problem("denominator", "numerator and denominator are asked at different levels")
+    if target.period == "term" and not catalog.terms and not target.by_year:
+        problem("period", "'term' needs a term under 'terms'")
 
 
 def _check_form_rules(

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.periods import PeriodError, from_key
@@ -213,7 +213,12 @@ def _check_asked(catalog: Catalog, where: _Where) -> list[str]:
 
 
 def _check_forms(catalog: Catalog, where: _Where) -> list[str]:
-    problems = []
+    problems: list[str] = []
+    if not catalog.forms:
+        problems.append(
+            f"{where.folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be "
+            "asked; list at least one form under forms"
+        )
     roles = {level.code: level.role for level in catalog.levels}
     for i, form in enumerate(catalog.forms.values()):
         s = form.schedule
@@ -282,8 +287,29 @@ def _period_problem(key: str, catalog: Catalog) -> str | None:
     return None
 
 
-async def check_target_units(session: AsyncSession, catalog: Catalog, folder: Path) -> list[str]:
-    """Targets naming a unit that is not in the database (and the province itself)."""
+async def check_against_database(
+    session: AsyncSession, catalog: Catalog, folder: Path
+) -> list[str]:
+    """What the configuration says about the units in the database: every level of a unit is
+    in hierarchy.yaml, and every unit a target (or `province`) names exists."""
+    docs: Docs = {n: _load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
+    where = _Where(folder, docs)
+    problems = []
+    known = {level.code for level in catalog.levels}
+    counts = await session.execute(select(OrgUnit.level, func.count()).group_by(OrgUnit.level))
+    for level, n in sorted((row[0], row[1]) for row in counts):
+        if level not in known:
+            problems.append(
+                f"{folder / 'hierarchy.yaml'}:{where.line('hierarchy.yaml', ('levels',))}: "
+                f"levels: the database has {n} units at level '{level}', which is not listed; "
+                "add the level back (optional: true if some places have none)"
+            )
+    return problems + await _check_target_units(session, catalog, folder, where)
+
+
+async def _check_target_units(
+    session: AsyncSession, catalog: Catalog, folder: Path, where: _Where
+) -> list[str]:
     wanted = {code for t in catalog.targets for code in t.units}
     if catalog.province:
         wanted.add(catalog.province)
@@ -293,8 +319,6 @@ async def check_target_units(session: AsyncSession, catalog: Catalog, folder: Pa
     if wanted <= found:
         return []
     name = "targets.yaml"
-    docs: Docs = {n: _load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
-    where = _Where(folder, docs)
     problems = []
     if catalog.province and catalog.province not in found:
         problems.append(

@@ -199,7 +199,7 @@ async def build_demo(
     for _ in range(months):
         first = period_of("month", first.start - timedelta(days=1))
     for form in catalog.forms.values():
-        reporters = branches if form.level == "branch" else communes
+        reporters = [u for u in [*units, *branches] if u.level == form.level]
         period = period_of(form.periodicity, first.start)
         while period.start <= today:
             w = window(form, period)
@@ -322,6 +322,9 @@ def _answers(
             continue
         if ind.type == IndicatorType.YES_NO:
             out[code] = 1.0 if rng.random() < 0.8 else 0.0
+        elif ind.type == IndicatorType.CHOICE:  # mostly the upper ratings
+            ranked = sorted(c.value for c in ind.choices)
+            out[code] = ranked[-1 - min(int(rng.expovariate(1.2)), len(ranked) - 1)]
         elif code == "tong_hoi_vien":
             members[unit.id] += out.get("hv_moi", 0) - out.get("hv_ra", 0)  # type: ignore[operator]
             out[code] = max(members[unit.id], 0)

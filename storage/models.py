@@ -204,6 +204,9 @@ class Submission(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Approved by the level above: locked for the reporter until an officer reopens it.
+    approved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     __table_args__ = (
         UniqueConstraint("unit_id", "form_code", "period_key"),
@@ -251,7 +254,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # submit | edit | reopen | confirm
+    action: Mapped[str] = mapped_column(String(20))  # submit | edit | reopen | approve | confirm
     indicator_code: Mapped[str | None] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)

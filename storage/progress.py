@@ -1,22 +1,24 @@
 """Progress against the plan's targets, read against the time elapsed.
 
-Sum and coverage targets accumulate over their period, so by a given day the expected share is
-the share of the period gone by: at mid-term, 2,100 of 5,000 is behind; 2,600 is on track.
-A rate is a level to hold, so its expected share is the whole target all along.
+One function, `progress`, returns data; the chat, the CLI and the workbook render it.
+How much is expected by today is set per target (`expect`): the share of the window gone by
+(at mid-term, 2,100 of 5,000 is behind; 2,600 is on track), only at the window's end (a
+year-end figure), by milestones, or the whole target all along (a rate to hold). A target
+with nothing reported in its window has no verdict but "no data", never "behind".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.periods import Period, from_key, term_period, year_period
+from schedules.periods import Period, from_key, period_of, term_period, year_period
 from storage import rollup
-from storage.catalog import Catalog, Target
+from storage.catalog import Catalog, Expect, Target
 from storage.models import OrgUnit
 from storage.units import is_within
 
@@ -25,41 +27,137 @@ class Status(StrEnum):
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     BEHIND = "behind"
+    NO_DATA = "no_data"
+    DONE = "done"  # a task
+    NOT_YET = "not_yet"  # a task before its deadline
+    OVERDUE = "overdue"  # a task past its deadline
+
+
+BEHIND = frozenset({Status.BEHIND, Status.OVERDUE})
 
 
 @dataclass
 class TargetProgress:
     target: Target
-    period: Period
+    period: Period  # the window measured
     scope: list[OrgUnit]
-    achieved: float | None  # the sum, or the percentage for coverage and rate
-    percent: float | None  # achieved / target × 100
-    expected_percent: float
+    goal: float | None  # the value to reach in this window (by_year: that year's)
+    achieved: float | None  # the sum, or the percentage for coverage and rate; None: no data
+    expected: float | None  # the value expected by today (None: nothing is due yet)
     status: Status
-    detail: str = ""  # "12/15 cơ sở", "1.234/1.500 người"
+    counted: tuple[int, int] | None = None  # coverage: reached/units; task: done/units
+    basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
+    basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
+    ratio: tuple[float, float] | None = None  # rate: numerator, denominator
+    previous_year: bool = False  # last year's result, shown in January until its forms close
+    due_year: int | None = None  # by_year: measured now against the value due in this year
 
     @property
     def group(self) -> bool:
         return len(self.scope) > 1
 
+    @property
+    def percent(self) -> float | None:
+        """Share of the goal reached (a ceiling to stay under has none)."""
+        if self.achieved is None or not self.goal or not self.target.compare.upward:
+            return None
+        return self.achieved / self.goal * 100
+
+    @property
+    def expected_percent(self) -> float | None:
+        if self.expected is None or not self.goal or not self.target.compare.upward:
+            return None
+        return self.expected / self.goal * 100
+
+
+def _current_term(catalog: Catalog, today: date) -> Period:
+    for term in catalog.terms:
+        if term.start <= today <= term.end:
+            return term_period(term)
+    return term_period(max(catalog.terms, key=lambda t: t.end))
+
+
+# (window, goal, due year)
+Window = tuple[Period, float, int | None]
+
+
+def windows(target: Target, catalog: Catalog, today: date) -> list[Window]:
+    """(window, goal, due year) to measure today: one, or in January also last year's.
+
+    A by_year target measures the current year; in a year before a listed one it is held
+    against the next listed value ("đến năm 2025"), and after the last listed year it shows
+    that year's result."""
+    if target.by_year:
+        values = target.year_values()
+        due: int | None = None
+        if today.year in values:
+            year = today.year
+            goal = values[year]
+        elif today.year < max(values):
+            year = today.year
+            due = min(y for y in values if y > today.year)
+            goal = values[due]
+        else:
+            year = max(values)
+            goal = values[year]
+        found = [(year_period(year), goal, due)]
+        if year == today.year and today.year - 1 in values:
+            found.append((year_period(today.year - 1), values[today.year - 1], None))
+        return found
+    goal = target.target or 0.0
+    if target.period == "term":
+        return [(_current_term(catalog, today), goal, None)]
+    if target.period == "yearly":
+        return [(year_period(today.year), goal, None), (year_period(today.year - 1), goal, None)]
+    return [(from_key(target.period, catalog.terms), goal, None)]
+
+
+def previous_year_open(catalog: Catalog, target: Target, today: date) -> bool:
+    """Whether a form feeding the target can still take last year's reports today."""
+    year_end = date(today.year - 1, 12, 31)
+    for code in target.indicators():
+        for component in catalog.components(code):
+            for form_code in catalog.forms_of_indicator.get(component, []):
+                form = catalog.forms[form_code]
+                last = period_of(form.periodicity, year_end)
+                if today <= last.end + timedelta(days=form.schedule.closes_days_after_end):
+                    return True
+    return False
+
 
 def target_period(target: Target, catalog: Catalog, today: date) -> Period:
-    if target.period == "term":
-        for term in catalog.terms:
-            if term.start <= today <= term.end:
-                return term_period(term)
-        return term_period(max(catalog.terms, key=lambda t: t.end))
-    if target.period == "yearly":
-        return year_period(today.year)
-    return from_key(target.period, catalog.terms)
+    """The window measured today (for a yearly target, this year's)."""
+    return windows(target, catalog, today)[0][0]
 
 
-def status_of(percent: float | None, expected: float) -> Status:
-    if percent is not None and percent >= 100:
+def expected_value(target: Target, period: Period, goal: float, today: date) -> float | None:
+    """What should have been reached by the end of `today`; None when nothing is due yet."""
+    how = target.expectation
+    if how == Expect.HOLD:
+        return goal
+    if how == Expect.END:
+        return goal if today >= period.end else None
+    if how == Expect.MILESTONES:
+        passed = [m.value for m in target.milestones if m.date <= today]
+        return max(passed) if passed else None
+    fraction = period.elapsed_fraction(today)
+    return goal * fraction if fraction > 0 else None
+
+
+def verdict(
+    target: Target, achieved: float | None, goal: float, expected: float | None, today: date
+) -> Status:
+    if achieved is None:
+        return Status.NO_DATA
+    if target.compare.holds(achieved, goal):
         return Status.ACHIEVED
-    if percent is not None and percent >= expected:
+    if not target.compare.upward:
+        return Status.BEHIND  # a ceiling crossed
+    if expected is None:  # nothing is due yet
         return Status.ON_TRACK
-    return Status.BEHIND
+    if expected >= goal:  # the whole goal is due and not met
+        return Status.BEHIND
+    return Status.ON_TRACK if achieved >= expected else Status.BEHIND
 
 
 async def target_scope(
@@ -68,8 +166,8 @@ async def target_scope(
     """The units a target is measured on when asked from `unit`, or None if it does not apply.
 
     A target naming units applies to those units and to anyone above them; one naming none is
-    the province's. Percent targets (coverage, rate) apply at every level inside it, measured
-    on the asker's own subtree; a coverage target only down to its level.
+    the province's. Percent targets (coverage, rate) and tasks of a level apply at every level
+    inside it, measured on the asker's own subtree; a coverage target only down to its level.
     """
     if target.units:
         named = list(
@@ -84,14 +182,10 @@ async def target_scope(
         # Asked from inside one of the named units: the group's own figure for a sum,
         # the asker's subtree for a percentage.
         return named if target.kind == "sum" else [unit]
-    if target.kind == "sum":
+    if target.kind == "sum" or (target.kind == "task" and not target.levels):
         return [unit] if unit.depth == 0 else None
-    below_level = (
-        target.kind == "coverage"
-        and target.level
-        and (catalog.level_index(unit.level) > catalog.level_index(target.level))
-    )
-    if below_level:
+    lowest = max((catalog.level_index(lv) for lv in target.levels), default=None)
+    if lowest is not None and catalog.level_index(unit.level) > lowest:
         return None
     return [unit]
 
@@ -102,46 +196,156 @@ async def measure(
     target: Target,
     scope: list[OrgUnit],
     today: date,
+    *,
+    window: Window | None = None,
 ) -> TargetProgress:
-    period = target_period(target, catalog, today)
-    detail = ""
+    period, goal, due_year = window or windows(target, catalog, today)[0]
+    if target.kind == "task":
+        return await _task(session, catalog, target, scope, period, today)
+    expected = expected_value(target, period, goal, today)
+    if due_year is not None:
+        # Measured now against a value due at the end of a later year: nothing is due yet.
+        expected = None
+    out = TargetProgress(target, period, scope, goal, None, expected, Status.NO_DATA)
+    out.due_year = due_year
     if target.kind == "sum":
         assert target.indicator
-        achieved: float | None = await rollup.total(
-            session, catalog, target.indicator, scope, period
-        )
-        percent = (achieved or 0) / target.target * 100
-        expected = period.elapsed_fraction(today) * 100
+        reported_at, approved_only = target.reported_at, target.approved_only
+        if await rollup.has_data(
+            session,
+            catalog,
+            target.indicator,
+            scope,
+            period,
+            reported_at=reported_at,
+            approved_only=approved_only,
+        ):
+            out.achieved = await rollup.total_or_none(
+                session,
+                catalog,
+                target.indicator,
+                scope,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
+            )
     elif target.kind == "coverage":
-        assert target.indicator and target.level
+        assert target.indicator
         cov = await rollup.coverage(
-            session, catalog, target.indicator, target.level, target.threshold, scope, period
+            session,
+            catalog,
+            target.indicator,
+            target.levels,
+            target.threshold,
+            scope,
+            period,
+            compare=target.threshold_compare,
+            where=target.where,
+            approved_only=target.approved_only,
         )
-        achieved = cov.percent
-        percent = None if achieved is None else achieved / target.target * 100
-        expected = period.elapsed_fraction(today) * 100
-        detail = f"{cov.reached}/{cov.units}"
+        out.counted = (cov.reached, cov.units)
+        out.basis_level = target.levels[0] if len(target.levels) == 1 else None
+        if cov.reported:
+            out.achieved = cov.percent
     else:
         assert target.numerator and target.denominator
-        r = await rollup.rate(session, catalog, target.numerator, target.denominator, scope, period)
-        achieved = r.percent
-        percent = None if achieved is None else achieved / target.target * 100
-        expected = 100.0
-        detail = f"{r.numerator:.0f}/{r.denominator:.0f}"
-    return TargetProgress(
-        target, period, scope, achieved, percent, expected, status_of(percent, expected), detail
-    )
+        r = await rollup.rate(
+            session,
+            catalog,
+            target.numerator,
+            target.denominator,
+            scope,
+            period,
+            stocks=target.stocks,
+            level=target.reported_at,
+            approved_only=target.approved_only,
+        )
+        out.basis = (r.units, r.expected)
+        out.basis_level = r.level
+        out.ratio = (r.numerator, r.denominator)
+        out.achieved = r.percent if r.units else None
+    out.status = verdict(target, out.achieved, goal, expected, today)
+    return out
+
+
+async def _task(
+    session: AsyncSession,
+    catalog: Catalog,
+    target: Target,
+    scope: list[OrgUnit],
+    period: Period,
+    today: date,
+) -> TargetProgress:
+    """A dated one-off yes/no: done by the units (or the scope itself), not yet, or overdue."""
+    assert target.indicator and target.deadline
+    if target.levels:
+        cov = await rollup.coverage(
+            session,
+            catalog,
+            target.indicator,
+            target.levels,
+            1,
+            scope,
+            period,
+            approved_only=target.approved_only,
+        )
+        done, units = cov.reached, cov.units
+    else:
+        units = len(scope)
+        done = 0
+        for unit in scope:
+            value = await rollup.total_or_none(
+                session,
+                catalog,
+                target.indicator,
+                [unit],
+                period,
+                reported_at=rollup.own_level(catalog, target.indicator, unit.level),
+                approved_only=target.approved_only,
+            )
+            done += bool(value)
+    if units and done == units:
+        status = Status.DONE
+    elif today > target.deadline:
+        status = Status.OVERDUE
+    else:
+        status = Status.NOT_YET
+    out = TargetProgress(target, period, scope, 100.0, None, None, status)
+    out.counted = (done, units)
+    out.basis_level = target.levels[0] if len(target.levels) == 1 else None
+    out.achieved = done / units * 100 if units else None
+    return out
 
 
 async def progress(
     session: AsyncSession, catalog: Catalog, unit: OrgUnit, today: date
 ) -> list[TargetProgress]:
-    """Every target that applies to `unit`, behind-schedule ones first."""
+    """Every target that applies to `unit`, behind-schedule ones first, no data last.
+
+    In January a yearly target also shows last year's result while last year's forms are
+    still open."""
     out = []
     for target in catalog.targets:
         scope = await target_scope(session, catalog, target, unit)
         if scope is None:
             continue
-        out.append(await measure(session, catalog, target, scope, today))
-    order = {Status.BEHIND: 0, Status.ON_TRACK: 1, Status.ACHIEVED: 2}
+        found = windows(target, catalog, today)
+        out.append(await measure(session, catalog, target, scope, today, window=found[0]))
+        if len(found) > 1 and previous_year_open(catalog, target, today):
+            last = await measure(session, catalog, target, scope, found[1][0].end, window=found[1])
+            last.previous_year = True
+            out.append(last)
+    order = {
+        Status.OVERDUE: 0,
+        Status.BEHIND: 0,
+        Status.NOT_YET: 1,
+        Status.ON_TRACK: 1,
+        Status.ACHIEVED: 2,
+        Status.DONE: 2,
+        Status.NO_DATA: 3,
+    }
     return sorted(out, key=lambda p: (order[p.status], p.percent or 0))
+
+
+def behind_count(items: list[TargetProgress]) -> int:
+    return sum(1 for p in items if p.status in BEHIND)

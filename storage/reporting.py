@@ -204,6 +204,30 @@ async def _mark_sent(
     await aggregates.add(session, catalog, submission, await answers(session, submission.id))
 
 
+async def record_about(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit_id: int,
+    form: Form,
+    window: Window,
+    values: dict[str, Answer],
+    person: Person,
+    now: datetime,
+    today: date,
+) -> Answer:
+    """An officer of the level above fills a form about one unit below (a yearly rating):
+    sent at once; a later change is a correction in the audit trail. Returns the old answer
+    of the first indicator given (None if there was none)."""
+    sub = await get_or_create(session, unit_id, form, window.period, now)
+    before = await answers(session, sub.id)
+    for code, value in values.items():
+        await save_answer(session, catalog, sub, code, value, person, now)
+    if sub.status != SubmissionStatus.SUBMITTED:
+        await submit(session, catalog, sub, window, person, now, today)
+    first = next(iter(values), None)
+    return before.get(first) if first else None
+
+
 async def import_report(
     session: AsyncSession,
     catalog: Catalog,
@@ -254,12 +278,41 @@ def _number(value: Answer) -> float | None:
 async def reopen(
     session: AsyncSession, submission: Submission, person: Person, now: datetime
 ) -> None:
-    """A higher-level officer lets a branch correct a report after its period closed."""
+    """A higher-level officer lets a unit correct a sent report: after its period closed, or
+    after it was approved (the approval is lifted)."""
     submission.reopened = True
     submission.updated_at = now
+    if submission.approved_at is not None:
+        submission.approved_at = None
+        submission.approved_by_id = None
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="unapprove",
+                changed_by_id=person.id,
+                changed_at=now,
+            )
+        )
     session.add(
         AuditEntry(
             submission_id=submission.id, action="reopen", changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+
+
+async def approve(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> None:
+    """The level above approves a sent report: it counts for targets that count only approved
+    reports, and the unit can no longer change it until an officer reopens it."""
+    submission.approved_at = now
+    submission.approved_by_id = person.id
+    submission.reopened = False
+    submission.updated_at = now
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="approve", changed_by_id=person.id, changed_at=now
         )
     )
     await session.flush()

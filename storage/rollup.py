@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,10 +19,13 @@ from schedules.periods import Period
 from storage.catalog import (
     Aggregation,
     Catalog,
+    Compare,
+    Condition,
     Form,
     IndicatorType,
     evaluate_formula,
     formula_names,
+    has_division,
 )
 from storage.models import (
     OrgUnit,
@@ -43,6 +46,10 @@ class Roots:
     ids: tuple[int, ...] = ()
     level: str | None = None
     within: int | None = None  # a unit id
+    # Only answers given by units of this level (an indicator asked at several levels); with
+    # `level` the same, each unit's own answer.
+    reported_at: str | None = None
+    approved_only: bool = False  # only reports approved by the level above
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -89,9 +96,14 @@ async def _reported_totals(
     *,
     raw: bool = False,
 ) -> dict[int, float]:
-    if not raw and catalog.indicators[code].agg == Aggregation.SUM:
+    kept = roots.reported_at is None and not roots.approved_only
+    if not raw and kept and catalog.indicators[code].agg == Aggregation.SUM:
         return await _kept_totals(session, code, roots, period)
     rows = _reported_rows(code, period)
+    if roots.approved_only:
+        rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
+    if roots.reported_at is not None:
+        rows = rows.where(SubmissionValue.unit_id.in_(_units_of_level(roots.reported_at)))
     # Only reports from inside the asked subtrees, before any ranking: a province's stock is
     # then read from its own few thousand reports, not the country's million.
     scope_ids = roots.ids or ((roots.within,) if roots.within is not None else ())
@@ -125,6 +137,14 @@ async def _reported_totals(
             scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
         )
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+def _approved() -> Select:
+    return select(Submission.id).where(Submission.approved_at.is_not(None))
+
+
+def _units_of_level(level: str) -> Select:
+    return select(OrgUnit.id).where(OrgUnit.level == level)
 
 
 async def _kept_totals(
@@ -168,29 +188,99 @@ async def totals_by_root(
 
 
 def _derive(formula: str, parts: dict[str, dict]) -> dict:
-    """A derived indicator per key (unit or period) from its components' values per key."""
+    """A derived indicator per key (unit or period) from its components' values per key.
+
+    A missing component counts as 0 in a sum or difference; a ratio needs every component
+    (a unit that gave no divisor has no ratio), and a zero divisor gives no value."""
     keys = {k for values in parts.values() for k in values}
-    return {
-        k: evaluate_formula(formula, {c: values.get(k, 0.0) for c, values in parts.items()})
-        for k in keys
-    }
+    if has_division(formula):
+        keys = {k for k in keys if all(k in values for values in parts.values())}
+    out = {}
+    for k in keys:
+        value = evaluate_formula(formula, {c: values.get(k, 0.0) for c, values in parts.items()})
+        if value is not None:
+            out[k] = value
+    return out
 
 
 async def total(
     session: AsyncSession, catalog: Catalog, code: str, units: list[OrgUnit], period: Period
 ) -> float:
     """Total over the union of the units' subtrees (a province, or a group of districts)."""
+    value = await total_or_none(session, catalog, code, units, period)
+    return value or 0.0
+
+
+async def total_or_none(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    units: list[OrgUnit],
+    period: Period,
+    *,
+    reported_at: str | None = None,
+    approved_only: bool = False,
+) -> float | None:
+    """The total, or None when it has no value (a ratio over a zero divisor)."""
     indicator = catalog.indicators[code]
     if indicator.type == IndicatorType.DERIVED:
-        parts = {
-            c: await total(session, catalog, c, units, period)
-            for c in formula_names(indicator.formula or "")
-        }
+        parts: dict[str, float] = {}
+        for c in formula_names(indicator.formula or ""):
+            part = await total_or_none(
+                session,
+                catalog,
+                c,
+                units,
+                period,
+                reported_at=reported_at,
+                approved_only=approved_only,
+            )
+            if part is None:
+                return None
+            parts[c] = part
         return evaluate_formula(indicator.formula or "", parts)
     by_root = await _reported_totals(
-        session, catalog, code, Roots(ids=tuple(u.id for u in units)), period
+        session,
+        catalog,
+        code,
+        Roots(ids=tuple(u.id for u in units), reported_at=reported_at, approved_only=approved_only),
+        period,
     )
     return sum(by_root.values())
+
+
+async def has_data(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    units: list[OrgUnit],
+    period: Period,
+    *,
+    reported_at: str | None = None,
+    approved_only: bool = False,
+) -> bool:
+    """Whether anything was reported for the indicator (or its components) in the scope."""
+    query = (
+        select(SubmissionValue.id)
+        .where(
+            SubmissionValue.indicator_code.in_(catalog.components(code)),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(
+                select(UnitAncestor.unit_id).where(
+                    UnitAncestor.ancestor_id.in_([u.id for u in units])
+                )
+            ),
+        )
+        .limit(1)
+    )
+    if reported_at is not None:
+        query = query.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
+    if approved_only:
+        query = query.where(SubmissionValue.submission_id.in_(_approved()))
+    return (await session.scalar(query)) is not None
 
 
 async def totals_by_period(
@@ -268,52 +358,126 @@ async def breakdown(
 class Coverage:
     reached: int
     units: int
+    reported: int = 0  # units that gave a value at all
 
     @property
     def percent(self) -> float | None:
         return self.reached / self.units * 100 if self.units else None
 
 
-async def coverage(
+def own_level(catalog: Catalog, code: str, level: str) -> str | None:
+    """`level` when units of that level answer the indicator themselves (then their own
+    answer is theirs, not their subtree's total), else None."""
+    components = catalog.components(code)
+    if all(level in catalog.levels_of_indicator(c) for c in components):
+        return level
+    return None
+
+
+async def values_by_unit(
     session: AsyncSession,
     catalog: Catalog,
     code: str,
     level: str,
+    scope: OrgUnit,
+    period: Period,
+    *,
+    approved_only: bool = False,
+) -> dict[int, float]:
+    """Each unit of `level` inside the scope with its value: its own answer when that level is
+    asked the indicator, else its subtree's total. Units with nothing reported are absent."""
+    roots = Roots(
+        level=level,
+        within=scope.id,
+        reported_at=own_level(catalog, code, level),
+        approved_only=approved_only,
+    )
+    indicator = catalog.indicators[code]
+    if indicator.type != IndicatorType.DERIVED:
+        return await _reported_totals(session, catalog, code, roots, period)
+    parts = {
+        c: await _reported_totals(session, catalog, c, roots, period)
+        for c in formula_names(indicator.formula or "")
+    }
+    return _derive(indicator.formula or "", parts)
+
+
+async def coverage(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    level: str | list[str],
     threshold: float,
     scopes: list[OrgUnit],
     period: Period,
+    *,
+    compare: Compare = Compare.AT_LEAST,
+    where: Condition | None = None,
+    approved_only: bool = False,
 ) -> Coverage:
-    """How many units of `level` inside the scopes reached `threshold` in the period."""
-    reached = 0
-    units = 0
-    for scope in scopes:
-        expected = set(
-            (
-                await session.scalars(
-                    select(OrgUnit.id).where(
-                        OrgUnit.level == level,
-                        subtree_filter(scope.path),
-                        active_on(period.start, period.end),
+    """How many units of the level(s) inside the scopes reached `threshold` in the period.
+
+    With `where`, only the units whose value of another indicator meets the condition are
+    counted (a unit that gave no value for it is left out)."""
+    result = Coverage(0, 0)
+    for lv in [level] if isinstance(level, str) else level:
+        for scope in scopes:
+            expected = set(
+                (
+                    await session.scalars(
+                        select(OrgUnit.id).where(
+                            OrgUnit.level == lv,
+                            subtree_filter(scope.path),
+                            active_on(period.start, period.end),
+                        )
                     )
+                ).all()
+            )
+            if where is not None:
+                condition = await values_by_unit(
+                    session,
+                    catalog,
+                    where.indicator,
+                    lv,
+                    scope,
+                    period,
+                    approved_only=approved_only,
                 )
-            ).all()
-        )
-        values = await totals_by_root(
-            session, catalog, code, Roots(level=level, within=scope.id), period
-        )
-        units += len(expected)
-        reached += sum(1 for uid, v in values.items() if uid in expected and v >= threshold)
-    return Coverage(reached, units)
+                expected = {
+                    uid
+                    for uid in expected
+                    if uid in condition and where.compare.holds(condition[uid], where.value)
+                }
+            values = await values_by_unit(
+                session, catalog, code, lv, scope, period, approved_only=approved_only
+            )
+            result.units += len(expected)
+            result.reported += sum(1 for uid in values if uid in expected)
+            result.reached += sum(
+                1 for uid, v in values.items() if uid in expected and compare.holds(v, threshold)
+            )
+    return result
 
 
 @dataclass
 class Rate:
     numerator: float
     denominator: float
+    units: int = 0  # units the figure rests on: they gave both figures
+    expected: int = 0  # units that should give them
+    level: str | None = None  # the level of those units
 
     @property
     def percent(self) -> float | None:
         return self.numerator / self.denominator * 100 if self.denominator else None
+
+
+def rate_level(catalog: Catalog, numerator: str, denominator: str) -> str | None:
+    """The level that answers both figures (the lowest, if several do)."""
+    both = set(catalog.levels_of_indicator(numerator)) & set(
+        catalog.levels_of_indicator(denominator)
+    )
+    return next((lv.code for lv in reversed(catalog.levels) if lv.code in both), None)
 
 
 async def rate(
@@ -323,12 +487,85 @@ async def rate(
     denominator: str,
     units: list[OrgUnit],
     period: Period,
+    *,
+    stocks: str = "same_period",
+    level: str | None = None,
+    approved_only: bool = False,
 ) -> Rate:
-    """Ratio of sums over the scope, never the mean of the units' ratios."""
-    return Rate(
-        await total(session, catalog, numerator, units, period),
-        await total(session, catalog, denominator, units, period),
-    )
+    """Ratio of sums over the units that gave both figures, never the mean of their ratios.
+
+    `same_period`: a unit counts with the periods in which it gave both (a stock takes the
+    latest such period, a flow their sum). `latest`: each figure independently over the
+    window (a stock its latest value, a flow its sum), when the unit gave both at all."""
+    level = level or rate_level(catalog, numerator, denominator)
+    result = Rate(0.0, 0.0, level=level)
+    if level is None:
+        return result
+    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_([u.id for u in units]))
+
+    def values(code: str) -> Select:
+        query = select(
+            SubmissionValue.unit_id.label("unit_id"),
+            SubmissionValue.period_end.label("end"),
+            SubmissionValue.value_num.label("v"),
+        ).where(
+            SubmissionValue.indicator_code == code,
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+            SubmissionValue.period_start >= period.start,
+            SubmissionValue.period_end <= period.end,
+            SubmissionValue.unit_id.in_(inside),
+            SubmissionValue.unit_id.in_(_units_of_level(level)),
+        )
+        if approved_only:
+            query = query.where(SubmissionValue.submission_id.in_(_approved()))
+        return query
+
+    def per_unit(rows: Select, *columns: str) -> Select:
+        """Per unit: the sum of each column over its rows, and its value in the latest row."""
+        unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
+        ranked = rows.add_columns(
+            func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
+        ).subquery()
+        sums = [func.sum(ranked.c[c]) for c in columns]
+        lasts = [func.max(case((ranked.c.r == 1, ranked.c[c]))) for c in columns]
+        return select(ranked.c.unit_id, *sums, *lasts).group_by(ranked.c.unit_id)
+
+    # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
+    # stock the latest. The database does the grouping: a province has thousands of units.
+    is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+    pairs: list[tuple[float, float]] = []
+    if stocks == "same_period":
+        n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
+        joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
+            d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+        )
+        for _uid, n_sum, d_sum, n_last, d_last in await session.execute(
+            per_unit(joined, "nv", "dv")
+        ):
+            pairs.append((n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum))
+    else:
+        found = []
+        for code, last in zip((numerator, denominator), is_last, strict=True):
+            rows = await session.execute(per_unit(values(code), "v"))
+            found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+        pairs = [(found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()]
+    for num, den in pairs:
+        result.units += 1
+        result.numerator += float(num)
+        result.denominator += float(den)
+    for scope in units:
+        result.expected += (
+            await session.scalar(
+                select(func.count(OrgUnit.id)).where(
+                    OrgUnit.level == level,
+                    subtree_filter(scope.path),
+                    active_on(period.start, period.end),
+                )
+            )
+            or 0
+        )
+    return result
 
 
 # ---- completeness -------------------------------------------------------------------------

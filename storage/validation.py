@@ -130,6 +130,7 @@ def check(
         if not isinstance(value, float) or indicator.type in (
             IndicatorType.YES_NO,
             IndicatorType.TEXT,
+            IndicatorType.CHOICE,  # a rating is not a count: no history spread to read
         ):
             continue
         if indicator.per_member and members and value > members:

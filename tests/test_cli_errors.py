@@ -229,7 +229,31 @@ def test_target_naming_a_unit_not_in_the_database(cli: Cli) -> None:
     cli.monkeypatch.delenv("HOIBOT_CONFIG_DIR")
     good = cli("config", "check", "--database", url)
     assert good.exit_code == 0
-    assert good.output.rstrip().endswith("every unit named by a target is in the database.")
+    assert good.output.rstrip().endswith(
+        "the units in the database fit it (levels, and units named by targets)."
+    )
+
+
+def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
+    folder = cli.folder / "config"
+    shutil.copytree(DEMO_CONFIG_DIR, folder)
+    path = folder / "hierarchy.yaml"
+    text = path.read_text(encoding="utf-8")
+    district = (
+        "  - code: district\n    name: Huyện\n    optional: true\n    role: district_officer\n"
+    )
+    path.write_text(text.replace(district, ""), encoding="utf-8")
+    line = text.splitlines().index("levels:") + 1
+    cli.set("HOIBOT_CONFIG_DIR", str(folder))
+    fails(
+        cli,
+        ["report", "export", "kh.xlsx"],
+        [
+            f"{path}:{line}: levels: the database has 2 units at level 'district', which is not "
+            "listed; add the level back (optional: true if some places have none)",
+            "1 problem(s) in the configuration.",
+        ],
+    )
 
 
 # ---- files -----------------------------------------------------------------------------------
@@ -241,8 +265,8 @@ def test_import_file_that_is_not_text(cli: Cli) -> None:
     assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line == (
-        "units.csv: neither a CSV file nor an Excel workbook (.xlsx); "
-        "save it from Excel as .xlsx or as CSV UTF-8"
+        "units.csv: cannot be read as a CSV text file or an Excel workbook; "
+        "save it from Excel as .xlsx or as CSV UTF-8."
     )
 
 
@@ -252,7 +276,7 @@ def test_import_file_that_is_not_a_workbook(cli: Cli) -> None:
     result = cli("people", "import", "people.xlsx")
     assert result.exit_code == 1
     [line] = result.output.splitlines()
-    assert line.startswith("people.xlsx: neither a CSV file nor an Excel workbook")
+    assert line.startswith("people.xlsx: cannot be read as a CSV text file or an Excel workbook")
     assert cli.fingerprint() == before
 
 
@@ -316,7 +340,16 @@ def test_output_of_another_format_is_refused(cli: Cli, args: list[str], line: st
         ),
         (
             ["report", "missing", "--form", "thang"],
-            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so.",
+            "No form 'thang': give one of thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, nam_huyen, "
+            "nam_tinh.",
+        ),
+        (
+            ["report", "total", "ghi_chu"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
+        ),
+        (
+            ["report", "chart", "ghi_chu", "c.png"],
+            "'ghi_chu' is a text indicator: it has no total and no chart.",
         ),
         (
             ["reminders", "preview", "--at", "25/11/2026"],

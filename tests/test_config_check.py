@@ -48,7 +48,7 @@ def test_the_demo_configuration_is_ok(folder: Path) -> None:
     code, lines = check(folder)
     assert code == 0
     assert lines == [
-        f"Configuration in {folder} is OK: 4 levels, 22 indicators, 3 forms, 16 targets, "
+        f"Configuration in {folder} is OK: 4 levels, 24 indicators, 5 forms, 20 targets, "
         "1 terms; target units not checked against a database (--database URL to check them)."
     ]
 
@@ -154,7 +154,7 @@ def test_derived_indicators_in_a_cycle(folder: Path) -> None:
             f"{folder / 'indicators.yaml'}:{line}: indicators[2] field 'formula': "
             "'tang_hv_thuan' depends on itself (tang_hv_thuan → vong → tang_hv_thuan); a "
             "derived indicator must end in reported ones",
-            f"{folder / 'indicators.yaml'}:{last}: indicators[22] field 'formula': 'vong' "
+            f"{folder / 'indicators.yaml'}:{last}: indicators[24] field 'formula': 'vong' "
             "depends on itself (vong → tang_hv_thuan → vong); a derived indicator must end in "
             "reported ones",
             "2 problem(s) in the configuration.",
@@ -247,3 +247,15 @@ def test_missing_folder(tmp_path: Path) -> None:
             "1 problem(s) in the configuration.",
         ],
     )
+
+
+def test_no_form_at_all(folder: Path) -> None:
+    (folder / "forms.yaml").write_text("forms: []\n", encoding="utf-8")
+    code, lines = check(folder)
+    assert code == 1
+    assert (
+        f"{folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be asked; "
+        "list at least one form under forms"
+    ) in lines
+    unasked = [line for line in lines if "is asked in no form" in line]
+    assert len(unasked) == 23 and lines[-1] == "24 problem(s) in the configuration."

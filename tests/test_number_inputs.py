@@ -207,3 +207,21 @@ async def test_every_input_through_the_engine(ctx) -> None:
         checked += 1
     assert checked >= 100
     assert fold("Ｋhông") == "khong"
+
+
+def test_choices_are_matched_by_label_words_or_value() -> None:
+    from handlers.parsing import match_choice
+
+    choices = [
+        (4.0, "Hoàn thành xuất sắc nhiệm vụ"),
+        (3.0, "Hoàn thành tốt nhiệm vụ"),
+        (2.0, "Hoàn thành nhiệm vụ"),
+        (1.0, "Không hoàn thành nhiệm vụ"),
+    ]
+    assert match_choice(choices, "xuat sac") == 4
+    assert match_choice(choices, "Tốt") == 3
+    assert match_choice(choices, "hoàn thành nhiệm vụ") == 2  # the whole label
+    assert match_choice(choices, "1") == 1
+    assert match_choice(choices, "hoàn thành") is None  # several
+    assert match_choice(choices, "5") is None
+    assert match_choice(choices, "") is None

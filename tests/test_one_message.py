@@ -157,7 +157,7 @@ async def test_a_doubtful_value_among_them_is_confirmed_and_audited(ctx, world) 
     async with ctx.sessions() as session:
         rows = (await session.scalars(select(OutboxMessage))).all()
     digest = next(r for r in rows if r.key.startswith(f"dig:{people.commune_officer.id}:"))
-    assert "đã được chi hội trưởng xác nhận" in digest.payload["text"]
+    assert "Số liệu khác thường chi hội trưởng đã xác nhận" in digest.payload["text"]
     assert "• Chi hội thôn 1 – Tổng số hội viên hiện có: 120 (" in digest.payload["text"]
 
 

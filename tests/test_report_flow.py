@@ -1,5 +1,6 @@
 """The reporting conversation through the engine, as a branch leader lives it."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -283,6 +284,11 @@ async def test_expired_code_and_person_without_forms(ctx, world) -> None:
     ctx.clock.set(ctx.clock.now() - timedelta(days=2))
     await staff.send(f"/start {code}")
     assert "Chào chị Phạm Thị Hương" in staff.text and "/trogiup" in staff.text
+    await staff.send("/baocao")  # the province's own yearly form opens on 16/12
+    assert "Kỳ tới: Báo cáo năm của Hội LHPN tỉnh, năm 2026" in staff.text
+    # In a configuration with no form at the province's level:
+    forms = {k: f for k, f in ctx.catalog.forms.items() if f.level != "province"}
+    ctx.catalog = replace(ctx.catalog, forms=forms)
     await staff.send("/baocao")
     assert "không có mẫu báo cáo" in staff.text
     async with ctx.sessions() as session:
@@ -322,3 +328,72 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
         trail = await reporting.audit_trail(session, sub.id)
     assert [a.action for a in trail] == ["submit", "reopen", "edit"]
     assert trail[1].changed_by_id == people.commune_officer.id
+
+
+async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> None:
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    await send_full_report(user)  # November, still open until 20/12
+    async with ctx.sessions() as session:
+        from storage.invitations import link_directly
+
+        await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
+        await session.commit()
+    officer = ChatUser(user.engine, "officer")
+    await officer.send("duyet chi hoi thon 1 thang 11")
+    assert "Đã duyệt báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in officer.text
+    await officer.send("/duyet chi hội thôn 1 tháng 11")
+    assert "đã được duyệt từ trước" in officer.text
+    # The period is open, yet the approved report cannot be changed.
+    await user.send("/baocao")
+    assert "đã được Hội cấp trên duyệt nên không sửa được nữa" in user.text
+    assert "cán bộ Hội cơ sở" in user.text
+    sub, _values = await stored(ctx, people.tree.b1.id)
+    assert sub.approved_by_id == people.commune_officer.id
+    # Reopening lifts the approval; she corrects; the trail keeps every step.
+    await officer.send("/mobaocao chi hội thôn 1 tháng 11")
+    await user.send("/baocao")
+    await user.send("sửa 3")
+    await user.send("7")
+    assert "Đã sửa mục 3: 2 hộ → 7 hộ" in user.text
+    sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 7 and sub.approved_at is None
+    async with ctx.sessions() as session:
+        trail = await reporting.audit_trail(session, sub.id)
+    assert [a.action for a in trail] == ["submit", "approve", "unapprove", "reopen", "edit"]
+
+
+async def test_a_choice_question_gets_a_button_per_choice(ctx, world) -> None:
+    from storage.catalog import Indicator, Question
+
+    people, _ = world
+    rating = Indicator.model_validate(
+        {
+            "code": "muc_do",
+            "label": "Mức độ sinh hoạt",
+            "question": "Chi hội sinh hoạt đều đặn ở mức nào?",
+            "type": "choice",
+            "choices": [
+                {"value": 3, "label": "Hằng tháng"},
+                {"value": 2, "label": "Hằng quý"},
+                {"value": 1, "label": "Chưa đều"},
+            ],
+        }
+    )
+    form = ctx.catalog.forms["thang_chi_hoi"]
+    only = form.model_copy(update={"questions": [Question(indicator="muc_do")]})
+    ctx.catalog = replace(
+        ctx.catalog,
+        indicators={**ctx.catalog.indicators, "muc_do": rating},
+        forms={**ctx.catalog.forms, "thang_chi_hoi": only},
+    )
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    assert user.buttons[:3] == ["Hằng tháng", "Hằng quý", "Chưa đều"]
+    await user.send("giỏi lắm")
+    assert "Chị chọn một trong: «Hằng tháng», «Hằng quý», «Chưa đều»." in user.text
+    await user.send("hang quy")
+    assert "1. Mức độ sinh hoạt: Hằng quý" in user.text
+    await user.click("Gửi")
+    _sub, values = await stored(ctx, people.tree.b1.id)
+    assert values["muc_do"] == 2

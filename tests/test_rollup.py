@@ -227,14 +227,14 @@ async def test_progress_kinds_scopes_and_group_targets(session, catalog) -> None
     assert by_code["group"].status == Status.ON_TRACK  # 55% of target, 50.1% expected
     assert by_code["net"].achieved == 7  # (10 + 1) − 4
     assert by_code["rate"].achieved == 80 and by_code["rate"].status == Status.ACHIEVED
-    assert by_code["cov"].achieved == 25 and by_code["cov"].detail == "1/4"
+    assert by_code["cov"].achieved == 25 and by_code["cov"].counted == (1, 4)
 
     # From inside the group: a district sees the group's own figure; the unrelated district
     # does not see the group target; percent targets apply to the asker's own subtree.
     ks = {p.target.code: p for p in await progress(session, cat, t.d1, today)}
     assert ks["group"].achieved == 550
     assert "net" not in ks  # a province sum is not a district's target
-    assert ks["cov"].detail == "1/2"
+    assert ks["cov"].counted == (1, 2)
     d3 = {p.target.code for p in await progress(session, cat, t.d3, today)}
     assert d3 == {"rate", "cov"}
     branch = {p.target.code for p in await progress(session, cat, t.b1, today)}

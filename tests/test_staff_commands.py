@@ -161,8 +161,11 @@ async def test_progress_by_chat_for_each_role(world) -> None:
     text = users["province"].text
     assert "Tiến độ chỉ tiêu – Tỉnh Khánh Hòa" in text and "(trang 1/" in text
     assert users["province"].buttons[0] == "Xem thêm"
+    summary = text.splitlines()[1]  # counts over every target, on every page
+    assert "chỉ tiêu chậm tiến độ" in summary
     await users["province"].click("Xem thêm")
     assert "(trang 2/" in users["province"].text
+    assert users["province"].text.splitlines()[1] == summary
     district = users["district"]
     await district.send("tiến độ")
     seen = district.text
@@ -263,3 +266,92 @@ async def test_files_by_chat(world) -> None:
     await staff.send("biểu đồ thoát nghèo năm 2026")
     [picture] = staff.last
     assert picture.photo and picture.photo[:4] == b"\x89PNG"
+
+
+async def test_a_text_indicator_has_no_total(world) -> None:
+    _, users = world
+    staff = users["province"]
+    await staff.send("/tong ghi_chu năm 2026")
+    assert "«Ghi chú của chi hội» là câu trả lời bằng chữ nên không có tổng số." in staff.text
+    assert "Chưa có báo cáo" not in staff.text
+    await staff.send("/bieudo ghi_chu")
+    assert "không có tổng số" in staff.text and not staff.last[-1].photo
+
+
+RATING_FORM = """
+  - code: xep_loai_co_so
+    name: Xếp loại cơ sở Hội
+    level: commune
+    filled_by: district
+    periodicity: year
+    questions: [xep_loai]
+"""
+RATING_INDICATOR = """
+  - code: xep_loai
+    label: Xếp loại cơ sở Hội
+    question: Cơ sở Hội được xếp loại mức nào?
+    type: choice
+    choices:
+      - {value: 4, label: Hoàn thành xuất sắc nhiệm vụ}
+      - {value: 3, label: Hoàn thành tốt nhiệm vụ}
+      - {value: 2, label: Hoàn thành nhiệm vụ}
+      - {value: 1, label: Không hoàn thành nhiệm vụ}
+"""
+RATING_TARGET = """
+  - code: xep_loai_tot
+    label: 95% cơ sở Hội xếp loại hoàn thành tốt nhiệm vụ trở lên
+    kind: coverage
+    indicator: xep_loai
+    level: commune
+    threshold: 3
+    period: yearly
+    expect: end
+    target: 95
+    source: CTr 11/CTr-BTV, mục II.1.(4)
+"""
+
+
+async def test_the_level_above_rates_each_commune(ctx, world, tmp_path) -> None:
+    import shutil
+
+    from bot.config import DEMO_CONFIG_DIR
+    from storage.catalog import load_catalog
+
+    folder = tmp_path / "cfg"
+    shutil.copytree(DEMO_CONFIG_DIR, folder)
+    for name, extra in (
+        ("forms.yaml", RATING_FORM),
+        ("indicators.yaml", RATING_INDICATOR),
+        ("targets.yaml", RATING_TARGET),
+    ):
+        with (folder / name).open("a", encoding="utf-8") as f:
+            f.write(extra)
+    ctx.catalog = load_catalog(folder)
+    assert [f.code for f in ctx.catalog.forms_for_level("commune")] == ["sau_thang_co_so"]
+    _, users = world
+    district = users["district"]  # Khánh Sơn: communes C1 (Sơn Bình), C2 (Sơn Hiệp)
+    await district.send("/xeploai tốt xã Sơn Bình năm 2026")
+    assert (
+        "Đã ghi Xếp loại cơ sở Hội năm 2026 của Xã Sơn Bình: Hoàn thành tốt nhiệm vụ."
+        in district.text
+    )
+    await district.send("xep loai hoan thanh nhiem vu xa son hiep nam 2026")
+    assert "Xã Sơn Hiệp: Hoàn thành nhiệm vụ." in district.text
+    await district.send("/xeploai giỏi xã Sơn Hiệp năm 2026")
+    assert (
+        "Em chưa rõ chị chọn mức nào" in district.text
+        and "«Hoàn thành tốt nhiệm vụ»" in district.text
+    )
+    await district.send("/xeploai xuất sắc xã Sơn Hiệp năm 2026")
+    assert "Hoàn thành nhiệm vụ → Hoàn thành xuất sắc nhiệm vụ" in district.text
+    # A commune officer cannot rate (her level does not fill the form), nor a branch.
+    await users["commune"].send("/xeploai tốt chi hội thôn 1 năm 2026")
+    assert "Chưa có biểu xếp loại nào" in users["commune"].text
+    # Both Khánh Sơn communes rated good or better: 2/2 from the district, 2/4 province-wide.
+    await district.send("/tiendo")
+    assert "95% cơ sở Hội xếp loại hoàn thành tốt nhiệm vụ trở lên" in district.text
+    assert "(2/2 cơ sở Hội đạt)" in district.text
+    await users["province"].send("/tiendo")
+    assert "(2/4 cơ sở Hội đạt)" in users["province"].text
+    await district.send("/tong xếp loại năm 2026")
+    assert "là mức đánh giá nên không cộng thành tổng số" in district.text

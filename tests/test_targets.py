@@ -1,0 +1,506 @@
+"""Verdicts of the target tracker on a hand-made tree; every expected figure is worked out.
+
+Tree (tests.builders.small_tree): KH ─ KH-KS ─ C1 (B1, B2), C2 (B3); KH-KV ─ C3 (B4);
+KH-D3 ─ C4 (B5). Five branches, four communes."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from handlers.views import progress_text
+from schedules.periods import month, quarter, year_period
+from storage.catalog import (
+    Catalog,
+    ConfigError,
+    Target,
+    evaluate_formula,
+    formula_names,
+    load_catalog,
+)
+from storage.progress import Status, behind_count, progress
+from tests.builders import DEMO_CONFIG_DIR, report, small_tree
+
+JAN, FEB, MAR = month(2026, 1), month(2026, 2), month(2026, 3)
+Q1 = quarter(2026, 1)
+FORM = "thang_chi_hoi"
+
+
+def _target(**kw: object) -> Target:
+    base: dict[str, object] = dict(
+        code="t",
+        label="Chỉ tiêu thử",
+        kind="sum",
+        source="KH thử, mục 1",
+        indicator="ho_thoat_ngheo",
+        target=100,
+        period="2026",
+    )
+    return Target.model_validate(base | kw)
+
+
+def _rate(**kw: object) -> Target:
+    base: dict[str, object] = dict(
+        kind="rate", indicator=None, numerator="pn_kt_ho_tro", denominator="pn_khuyet_tat"
+    )
+    return _target(**(base | {"target": 80} | kw))
+
+
+async def _one(session, catalog: Catalog, target: Target, today: date, unit=None):
+    t = unit
+    items = await progress(session, replace(catalog, targets=[target]), t, today)
+    assert len(items) == 1
+    return items[0]
+
+
+async def test_rate_counts_only_units_that_gave_both(session, catalog) -> None:
+    t = await small_tree(session)
+    # B1 gives both for March (8 of 10); B2 only the numerator (5); B3 the numerator in
+    # February (3) and the denominator for Q1 (6, period ending 31 March); B4, B5 nothing.
+    await report(session, t.b1, FORM, MAR, {"pn_kt_ho_tro": 8})
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 10})
+    await report(session, t.b2, FORM, MAR, {"pn_kt_ho_tro": 5})
+    await report(session, t.b3, FORM, FEB, {"pn_kt_ho_tro": 3})
+    await report(session, t.b3, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 6})
+    today = date(2026, 7, 2)
+    # Same period: only B1 pairs (March): 8/10 = 80%, on 1 of 5 branches. Summing everything
+    # would have said (8 + 5 + 3) / (10 + 6) = 100%.
+    p = await _one(session, catalog, _rate(), today, t.province)
+    assert p.achieved == pytest.approx(80.0)
+    assert p.basis == (1, 5) and p.basis_level == "branch"
+    assert p.status == Status.ACHIEVED
+    text = progress_text(catalog, "Tỉnh", [p], today)
+    assert "tính trên 1/5 chi hội đã báo cáo đủ" in text
+    # Latest known value of each stock within the window: B1 and B3 pair, (8+3)/(10+6).
+    p = await _one(session, catalog, _rate(stocks="latest"), today, t.province)
+    assert p.achieved == pytest.approx(11 / 16 * 100)
+    assert p.basis == (2, 5)
+    assert p.status == Status.BEHIND  # 68.75% < 80%, a rate is held all along
+    # Asked from district KH-KS (B1, B2, B3): same two units out of three.
+    p = await _one(session, catalog, _rate(stocks="latest"), today, t.d1)
+    assert p.basis == (2, 3)
+
+
+async def test_no_data_is_not_behind(session, catalog) -> None:
+    t = await small_tree(session)
+    today = date(2026, 11, 2)
+    targets = [
+        _target(code="sum"),
+        _rate(code="rate"),
+        _target(code="cov", kind="coverage", indicator="hd_vhvn", level="commune", threshold=2),
+    ]
+    # Something reported outside the window does not count either.
+    await report(session, t.b1, FORM, month(2025, 12), {"ho_thoat_ngheo": 5, "hd_vhvn": 3})
+    items = await progress(session, replace(catalog, targets=targets), t.province, today)
+    assert {p.status for p in items} == {Status.NO_DATA}
+    assert all(p.achieved is None for p in items)
+    assert behind_count(items) == 0
+    text = progress_text(catalog, "Tỉnh", items, today)
+    assert "0 chỉ tiêu chậm tiến độ, 3 chỉ tiêu chưa có số liệu" in text
+    assert text.count("⚪ chưa có số liệu") == 3 and "🔴" not in text
+    # A zero that was reported is data: 0 of 100 by November is behind.
+    await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 0})
+    p = await _one(session, catalog, _target(), today, t.province)
+    assert p.achieved == 0 and p.status == Status.BEHIND
+
+
+async def test_year_end_expectation(session, catalog) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 10})
+    target = _target(expect="end")
+    # All year long 10 of 100 is not behind: the figure is due at the end of the year.
+    p = await _one(session, catalog, target, date(2026, 11, 30), t.province)
+    assert p.expected is None and p.status == Status.ON_TRACK
+    # Linear would say behind (10% done, 91% of the year gone).
+    p = await _one(session, catalog, _target(), date(2026, 11, 30), t.province)
+    assert p.status == Status.BEHIND
+    # After the year's end the whole target is due.
+    p = await _one(session, catalog, target, date(2027, 3, 1), t.province)
+    assert p.expected == 100 and p.status == Status.BEHIND
+
+
+@pytest.mark.parametrize(
+    ("today", "achieved", "expected", "status"),
+    [
+        (date(2026, 2, 1), 5, None, Status.ON_TRACK),  # no milestone passed yet
+        (date(2026, 4, 1), 25, 20, Status.ON_TRACK),  # March milestone: 20
+        (date(2026, 7, 2), 40, 50, Status.BEHIND),  # June milestone: 50
+        (date(2026, 7, 2), 55, 50, Status.ON_TRACK),
+        (date(2026, 7, 2), 100, 50, Status.ACHIEVED),
+    ],
+)
+async def test_milestones(session, catalog, today, achieved, expected, status) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": achieved})
+    target = _target(
+        expect="milestones",
+        milestones=[{"date": "2026-03-31", "value": 20}, {"date": "2026-06-30", "value": 50}],
+    )
+    p = await _one(session, catalog, target, today, t.province)
+    assert p.expected == expected and p.status == status
+
+
+async def test_january_shows_last_year_until_its_forms_close(session, catalog) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, month(2026, 12), {"ho_thoat_ngheo": 120})
+    await report(session, t.b1, FORM, month(2027, 1), {"ho_thoat_ngheo": 3})
+    cat = replace(catalog, targets=[_target(period="yearly")])
+    # The monthly form closes 20 days after the period: December 2026 closes 20 January.
+    items = await progress(session, cat, t.province, date(2027, 1, 10))
+    by_year = {p.period.key: p for p in items}
+    assert set(by_year) == {"2026", "2027"}
+    assert by_year["2026"].previous_year and by_year["2026"].achieved == 120
+    assert by_year["2026"].status == Status.ACHIEVED
+    assert by_year["2027"].achieved == 3 and not by_year["2027"].previous_year
+    text = progress_text(cat, "Tỉnh", items, date(2027, 1, 10))
+    assert "báo cáo năm 2026 chưa khóa sổ" in text
+    items = await progress(session, cat, t.province, date(2027, 1, 21))
+    assert [p.period.key for p in items] == ["2027"]
+
+
+async def test_by_year_windows_and_strict_bounds(session, catalog) -> None:
+    t = await small_tree(session)
+    # Members in hd_vhvn stand in for a yes/no: coverage of branches with at least 1.
+    for b in (t.b1, t.b2, t.b3):
+        await report(session, b, FORM, month(2025, 6), {"hd_vhvn": 1})
+        await report(session, b, FORM, month(2027, 6), {"hd_vhvn": 1})
+    await report(session, t.b4, FORM, month(2027, 6), {"hd_vhvn": 1})
+    target = _target(
+        kind="coverage",
+        indicator="hd_vhvn",
+        level="branch",
+        compare="above",
+        period="term",
+        target=None,
+        by_year={2025: 60, "2027..2030": 80},
+    )
+    # 2025: 3/5 = 60%, not above 60%: behind once the year is over (on 1 December, 60%
+    # was still ahead of the 91.5% × 60 expected by then).
+    p = await _one(session, catalog, target, date(2025, 12, 1), t.province)
+    assert p.status == Status.ON_TRACK
+    p = await _one(session, catalog, target, date(2025, 12, 31), t.province)
+    assert (p.goal, p.achieved, p.period.key) == (60, 60, "2025")
+    assert p.status == Status.BEHIND
+    # 2026 is not listed: held against 2027's 80% ("by 2027"), not yet due.
+    p = await _one(session, catalog, target, date(2026, 6, 1), t.province)
+    assert (p.goal, p.due_year, p.period.key) == (80, 2027, "2026")
+    assert p.status == Status.NO_DATA
+    # 2027: 4/5 = 80%, still not above 80% when the year is over.
+    p = await _one(session, catalog, target, date(2027, 12, 31), t.province)
+    assert (p.goal, p.achieved) == (80, 80) and p.status == Status.BEHIND
+    # After the last listed year, the last year's result stands.
+    p = await _one(session, catalog, target, date(2031, 3, 1), t.province)
+    assert p.period.key == "2030" and p.status == Status.NO_DATA
+
+
+async def test_upper_bound_rate(session, catalog) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, MAR, {"pn_kt_ho_tro": 1})
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 100})
+    below = _rate(compare="below", target=2)
+    p = await _one(session, catalog, below, date(2026, 7, 1), t.province)
+    assert p.achieved == 1 and p.status == Status.ACHIEVED and p.percent is None
+    p = await _one(session, catalog, _rate(compare="below", target=1), date(2026, 7, 1), t.province)
+    assert p.status == Status.BEHIND  # 1% is not below 1%
+    assert "dưới 1%" in progress_text(catalog, "Tỉnh", [p], date(2026, 7, 1))
+
+
+async def test_coverage_over_a_filtered_set(session, catalog) -> None:
+    t = await small_tree(session)
+    # "Branches that still have disabled women" (pn_khuyet_tat > 0): B1 (10), B2 (4); B3 has
+    # none (0) and B4, B5 did not say: only B1 and B2 are counted. B1 supported one.
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 10})
+    await report(session, t.b2, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 4})
+    await report(session, t.b3, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 0})
+    await report(session, t.b1, FORM, MAR, {"pn_kt_ho_tro": 1})
+    await report(session, t.b3, FORM, MAR, {"pn_kt_ho_tro": 2})
+    target = _target(
+        kind="coverage",
+        indicator="pn_kt_ho_tro",
+        level="branch",
+        where={"indicator": "pn_khuyet_tat", "compare": "above", "value": 0},
+    )
+    p = await _one(session, catalog, target, date(2026, 7, 2), t.province)
+    assert p.counted == (1, 2) and p.achieved == 50
+
+
+def test_division_in_formulas() -> None:
+    assert sorted(formula_names("(a + b) / c * 100")) == ["a", "b", "c"]
+    assert evaluate_formula("a / b * 100", {"a": 3, "b": 4}) == 75
+    assert evaluate_formula("a / b * 100", {"a": 3, "b": 0}) is None
+    assert evaluate_formula("a - b / c", {"a": 3, "b": 1}) is None
+    with pytest.raises(ValueError):
+        formula_names("a ** 2")
+
+
+def _config(tmp_path: Path, forms: str = "", indicators: str = "", targets: str = "") -> Path:
+    folder = tmp_path / "cfg"
+    shutil.copytree(DEMO_CONFIG_DIR, folder)
+    for name, extra in (
+        ("forms.yaml", forms),
+        ("indicators.yaml", indicators),
+        ("targets.yaml", targets),
+    ):
+        if extra:
+            with (folder / name).open("a", encoding="utf-8") as f:
+                f.write(extra)
+    return folder
+
+
+MULTI_LEVEL = """
+  - code: nam_co_so
+    name: Báo cáo năm của cơ sở Hội
+    level: commune
+    periodicity: year
+    questions: [ung_dung_cntt, ho_dat, tong_ho]
+"""
+RATIO_INDICATORS = """
+  - code: ho_dat
+    label: Hộ đạt tiêu chí
+    question: Bao nhiêu hộ đạt tiêu chí?
+  - code: tong_ho
+    label: Tổng số hộ
+    question: Tổng số hộ?
+    aggregation: last
+  - code: ty_le_ho_dat
+    label: Tỷ lệ hộ đạt tiêu chí
+    type: derived
+    formula: ho_dat / tong_ho * 100
+    unit: "%"
+"""
+
+
+async def test_one_indicator_at_two_levels_and_ratio_coverage(session, tmp_path) -> None:
+    cat = load_catalog(_config(tmp_path, forms=MULTI_LEVEL, indicators=RATIO_INDICATORS))
+    assert cat.levels_of_indicator("ung_dung_cntt") == ["commune", "branch"]
+    t = await small_tree(session)
+    y = year_period(2026)
+    # Communes answer about themselves: C1 yes, C2 no. Branches: B1, B2, B3 yes (under C1, C2).
+    await report(session, t.c1, "nam_co_so", y, {"ung_dung_cntt": 1, "ho_dat": 96, "tong_ho": 100})
+    await report(session, t.c2, "nam_co_so", y, {"ung_dung_cntt": 0, "ho_dat": 90, "tong_ho": 100})
+    await report(session, t.c3, "nam_co_so", y, {"ho_dat": 5, "tong_ho": 0})
+    for b in (t.b1, t.b2, t.b3):
+        await report(session, b, "quy_chi_hoi", quarter(2026, 4), {"ung_dung_cntt": 1})
+    today = date(2027, 1, 30)
+    communes = _target(kind="coverage", indicator="ung_dung_cntt", level="commune")
+    # C1's own yes; C2's own no is not lifted by its branch's yes: 1/4.
+    p = await _one(session, cat, communes, today, t.province)
+    assert p.counted == (1, 4)
+    both = _target(kind="coverage", indicator="ung_dung_cntt", level=["commune", "branch"])
+    p = await _one(session, cat, both, today, t.province)
+    assert p.counted == (1 + 3, 4 + 5)
+    # A sum on the communes' own answers only: 1, not 1 + 3.
+    own = _target(indicator="ung_dung_cntt", reported_at="commune")
+    p = await _one(session, cat, own, today, t.province)
+    assert p.achieved == 1
+    # 90% of communes with 95%+ households meeting the criteria: C1 96% yes, C2 90% no,
+    # C3 has no households (no value), C4 said nothing: 1/4 communes.
+    ratio = _target(kind="coverage", indicator="ty_le_ho_dat", level="commune", threshold=95)
+    p = await _one(session, cat, ratio, today, t.province)
+    assert p.counted == (1, 4) and p.achieved == 25
+
+
+def test_same_level_twice_is_refused(tmp_path) -> None:
+    twice = MULTI_LEVEL.replace("code: nam_co_so", "code: nam_co_so_2").replace(
+        "[ung_dung_cntt, ho_dat, tong_ho]", "[giam_sat]"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_catalog(_config(tmp_path, forms=twice))
+    assert "already asked in form 'sau_thang_co_so' at the same level" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("today", "done", "status"),
+    [
+        (date(2026, 3, 20), [], Status.NOT_YET),
+        (date(2026, 4, 2), ["b1", "b4"], Status.OVERDUE),  # B2 has not
+        (date(2026, 4, 2), ["b1", "b2", "b4"], Status.DONE),
+    ],
+)
+async def test_dated_task(session, catalog, today, done, status) -> None:
+    t = await small_tree(session)
+    for name in done:
+        await report(session, getattr(t, name), "quy_chi_hoi", Q1, {"ung_dung_cntt": 1})
+    # Every branch of C1 and C3 (B1, B2, B4) must do it by 31 March.
+    task = _target(
+        kind="task",
+        indicator="ung_dung_cntt",
+        level="branch",
+        units=["C1", "C3"],
+        target=None,
+        deadline="2026-03-31",
+    )
+    p = await _one(session, catalog, task, today, t.province)
+    assert p.status == status and p.counted == (len(done), 3)
+    text = progress_text(catalog, "Tỉnh", [p], today)
+    assert f"Hạn 31/03/2026: {len(done)}/3 chi hội đã thực hiện." in text
+
+
+BOTH_VALUES = """
+  - code: both
+    label: Hai cách
+    kind: rate
+    numerator: pn_kt_ho_tro
+    denominator: pn_khuyet_tat
+    target: 80
+    by_year: {2025: 85}
+    source: thử
+"""
+CROSS_FILE = """
+  - code: wrong_level
+    label: Sai cấp
+    kind: coverage
+    indicator: hd_vhvn
+    level: village
+    target: 100
+    source: thử
+  - code: text_total
+    label: Tổng chữ
+    kind: sum
+    indicator: ghi_chu
+    target: 3
+    source: thử
+"""
+
+
+def test_target_errors_name_file_line_and_field(tmp_path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_catalog(_config(tmp_path / "a", targets=BOTH_VALUES))
+    [problem] = err.value.problems
+    assert "targets.yaml:" in problem and "either 'target' or 'by_year'" in problem
+    with pytest.raises(ConfigError) as err:
+        load_catalog(_config(tmp_path / "b", targets=CROSS_FILE))
+    first, second = err.value.problems
+    assert "field 'level': unknown level 'village'" in first
+    assert "'ghi_chu' is a text indicator and cannot be added up for a sum target" in second
+    assert first.split(":")[1].isdigit()
+
+
+def test_words_follow_the_level(catalog) -> None:
+    from handlers import texts_vi as vi
+    from schedules.calendar import window
+    from schedules.periods import half
+    from schedules.reminders import nudge_message, reminder_message
+    from storage.catalog import Level, Reminder
+
+    branch_form = catalog.forms[FORM]
+    commune_form = catalog.forms["sau_thang_co_so"]
+    late = Reminder(at=2, tone="late")
+    text = reminder_message(
+        "Nguyễn Thị Hoa",
+        commune_form,
+        window(commune_form, half(2026, 1)),
+        late,
+        date(2026, 7, 20),
+        catalog,
+    ).text
+    assert "mà cơ sở Hội mình chưa gửi" in text and "chi hội" not in text
+    text = nudge_message("Lê Thị Lan", commune_form, window(commune_form, half(2026, 1)), catalog)
+    assert "cán bộ Hội huyện nhắc" in text.text and "cơ sở Hội mình" in text.text
+    text = reminder_message(
+        "Lê Thị Lan", branch_form, window(branch_form, OCT_2026), late, date(2026, 11, 7), catalog
+    ).text
+    assert "mà chi hội mình chưa gửi" in text
+    # A province with no district level, whose branches are called "tổ phụ nữ".
+    two_tier = replace(
+        catalog,
+        levels=[
+            catalog.levels[0],
+            catalog.levels[2],
+            Level(code="branch", name="Tổ phụ nữ", role="branch_leader"),
+        ],
+    )
+    words = vi.level_words(two_tier, "commune")
+    assert words["officer"] == "cán bộ Hội tỉnh" and words["level"] == "cơ sở Hội"
+    assert vi.level_words(two_tier, "branch")["level"] == "tổ phụ nữ"
+    digest = vi.DIGEST_COMMUNE.format(
+        form="Báo cáo",
+        period="tháng 10/2026",
+        due="05/11/2026",
+        unit="Xã A",
+        missing=1,
+        total=3,
+        names="Tổ 1",
+        **vi.level_words(two_tier, "branch"),
+    )
+    assert "Còn 1/3 tổ phụ nữ của Xã A chưa nộp" in digest
+
+
+OCT_2026 = month(2026, 10)
+
+
+async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
+    from schedules.clock import vn_datetime
+    from storage import reporting
+    from storage.models import Person
+
+    t = await small_tree(session)
+    at = vn_datetime(2026, 2, 10, 9)
+    officer = Person(
+        full_name="Cán bộ",
+        phone="0900000001",
+        role="commune_officer",
+        unit_id=t.c1.id,
+        created_at=at,
+    )
+    session.add(officer)
+    await session.flush()
+    first = await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 30})
+    await report(session, t.b2, FORM, JAN, {"ho_thoat_ngheo": 20})
+    await reporting.approve(session, first, officer, at)
+    await session.commit()
+    today = date(2026, 7, 2)
+    p = await _one(session, catalog, _target(), today, t.province)
+    assert p.achieved == 50
+    p = await _one(session, catalog, _target(approved_only=True), today, t.province)
+    assert p.achieved == 30
+    cov = _target(kind="coverage", level="branch", threshold=1, approved_only=True)
+    p = await _one(session, catalog, cov, today, t.province)
+    assert p.counted == (1, 5)
+
+
+async def test_a_plan_the_project_does_not_ship(session) -> None:
+    """Nam Định's 2024 plan, written from CONFIG.md alone, loads and gets a verdict each."""
+    from storage.units import create_unit
+
+    cat = load_catalog(Path(__file__).parent / "configs" / "nam_dinh")
+
+    async def unit(code: str, level: str, parent):
+        return await create_unit(session, code=code, name=code, level=level, parent=parent)
+
+    nd = await unit("ND", "province", None)
+    h1 = await unit("ND-H1", "district", nd)
+    x1, x2 = await unit("X1", "commune", h1), await unit("X2", "commune", h1)
+    b1, _b2 = await unit("B1", "branch", x1), await unit("B2", "branch", x2)
+    await session.commit()
+    q1 = quarter(2024, 1)
+    feb = month(2024, 2)
+    await report(session, nd, "thang_tinh", feb, {"co_website": 1, "mo_hinh_mang": 1})
+    await report(session, nd, "thang_tinh", month(2024, 3), {"cuoc_thi_ntm": 1})
+    await report(session, h1, "quy_huyen", q1, {"co_website": 0})
+    x1_values = {"co_website": 1, "co_may_tinh": 1, "hd_cntt": 2, "ho_3sach": 96, "tong_ho": 100}
+    await report(session, x1, "quy_co_so", q1, x1_values)
+    x2_values = {"co_website": 1, "co_may_tinh": 0, "ho_3sach": 50, "tong_ho": 100}
+    await report(session, x2, "quy_co_so", q1, x2_values)
+    await report(session, b1, "quy_chi_hoi", q1, {"cht_tap_huan": 1})
+    today = date(2024, 4, 15)
+    items = await progress(session, cat, nd, today)
+    by_code = {p.target.code: p for p in items}
+    assert len(items) == len(cat.targets)
+    # Website: the province's and both communes' own yes, the district's no: 3 of 4 units.
+    assert by_code["website"].counted == (3, 4)
+    assert by_code["website"].status == Status.ON_TRACK
+    for code in ("may_tinh", "hd_cntt", "tap_huan"):
+        assert by_code[code].counted == (1, 2) and by_code[code].status == Status.ON_TRACK
+    assert by_code["mo_hinh_mang"].status == Status.ACHIEVED
+    assert by_code["xa_3sach"].status == Status.NO_DATA  # 2025's window has nothing yet
+    assert by_code["de_xuat"].status == Status.NO_DATA
+    assert by_code["cuoc_thi_ntm"].status == Status.DONE  # in March, after February's deadline
+    assert by_code["hoi_thi_cntt"].status == Status.OVERDUE
+    text = progress_text(cat, "Tỉnh Nam Định", items, today)
+    assert "1 chỉ tiêu chậm tiến độ, 2 chỉ tiêu chưa có số liệu" in text
+    assert "(3/4 đơn vị đạt)" in text and "(1/2 chi hội đạt)" in text
