@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,9 +18,7 @@ from typer.exceptions import TyperException
 from bot.config import Settings, get_settings
 from bot.context import AppContext
 from storage.db import make_engine
-
-if TYPE_CHECKING:
-    from storage.importing import ImportFailed
+from storage.importing import ImportFailed, UnreadableFile
 
 
 class CliError(Exception):
@@ -300,29 +298,63 @@ def config_check(
     )
 
 
+def _shipped_provinces() -> dict[str, Path]:
+    """The provinces shipped under demo/, by the name `hoibot demo --province` takes."""
+    from bot.config import DEMO_CONFIG_DIR
+
+    return {
+        p.name.replace("_", "-"): p
+        for p in sorted(DEMO_CONFIG_DIR.parent.iterdir())
+        if (p / "units.csv").exists()
+    }
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
+
+
 @app.command()
 def demo(
+    province: str | None = typer.Option(
+        None,
+        help="A shipped province: khanh-hoa, lao-cai or soc-trang "
+        "(default: the one in HOIBOT_CONFIG_DIR, Khánh Hòa unless set).",
+    ),
     small: bool = typer.Option(False, help="A smaller tree and 6 months (for quick tries)."),
 ) -> None:
-    """Build the Khánh Hòa demo province into an empty database."""
+    """Build a demo province (its units, people and synthetic reports) into an empty database."""
+    from handlers.parsing import fold
+    from storage.catalog import load_catalog
     from storage.db import transaction
     from storage.demo import build_demo
     from storage.migrate import upgrade
 
-    if not _is_demo_config():
+    configured = get_settings().hoibot_config_dir
+    folder = configured
+    if province is not None:
+        shipped = _shipped_provinces()
+        name = fold(province).replace("_", "-").replace(" ", "-")
+        if name not in shipped:
+            raise CliError(f"Unknown province {province!r}; shipped: {', '.join(shipped)}.")
+        folder = shipped[name]
+    elif not _is_demo_config():
         raise CliError(
-            f"The demo needs the demo configuration, and HOIBOT_CONFIG_DIR is "
-            f"{get_settings().hoibot_config_dir}: unset it (and use a database of its own)."
+            f"The demo needs a shipped configuration, and HOIBOT_CONFIG_DIR is "
+            f"{configured}: unset it or name one with --province "
+            "(and use a database of its own)."
         )
 
     async def work(ctx: AppContext) -> Any:
+        catalog = ctx.catalog if folder == configured else load_catalog(folder)
         await upgrade(ctx.engine)
         async with transaction(ctx.sessions) as session:
             try:
                 return await build_demo(
                     session,
-                    ctx.catalog,
-                    ctx.settings.hoibot_config_dir,
+                    catalog,
+                    folder,
                     ctx.clock.today(),
                     **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
                 )
@@ -331,25 +363,36 @@ def demo(
 
     summary = run_with_context(work, schema=False, units=False)
     console.print(
-        f"Demo province built: {summary.units} units, {summary.people} people, "
-        f"{summary.submissions} reports, {summary.values} values."
+        f"Demo province built from {_shown(folder)}: {summary.units} units, "
+        f"{summary.people} people, {summary.submissions} reports, {summary.values} values."
     )
     for role, person in summary.sample_people.items():
         console.print(f"  {role:17} id {person.id:<5} {person.full_name} ({person.phone})")
+    if folder.resolve() == configured.resolve():
+        console.print(f"Configuration in use: {_shown(folder)} (HOIBOT_CONFIG_DIR).")
+    else:
+        console.print(
+            f"The other commands and the bot read HOIBOT_CONFIG_DIR, now {_shown(configured)}: "
+            f"set HOIBOT_CONFIG_DIR={_shown(folder)} (in .env or the environment) to use "
+            "this province, e.g.\n"
+            f"  HOIBOT_CONFIG_DIR={_shown(folder)} hoibot report progress"
+        )
 
 
 def _is_demo_config() -> bool:
-    from bot.config import DEMO_CONFIG_DIR
-
-    return get_settings().hoibot_config_dir.resolve() == DEMO_CONFIG_DIR.resolve()
+    """Whether HOIBOT_CONFIG_DIR is one of the shipped provinces (a demo may be built)."""
+    configured = get_settings().hoibot_config_dir.resolve()
+    return any(configured == p.resolve() for p in _shipped_provinces().values())
 
 
 def _import(kind: str, file: Path, dry_run: bool) -> None:
     from storage.db import transaction
-    from storage.importing import ImportFailed, import_people, import_units, read_rows
+    from storage.importing import import_people, import_units, read_rows
 
     async def work(ctx: AppContext) -> Any:
-        total = len(read_rows(file, {}))  # a file that cannot be read is refused here
+        # A file that cannot be read (binary, damaged workbook, .xls) is refused here, as
+        # UnreadableFile: the reader catches what the libraries raise.
+        total = len(read_rows(file, {}))
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {file.name}", total=total)
 
@@ -378,8 +421,8 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
 
 
 def _refused(exc: ImportFailed) -> NoReturn:
-    if exc.unreadable:
-        raise CliError(*exc.errors)
+    if isinstance(exc, UnreadableFile):
+        raise CliError(*exc.errors)  # the file as a whole: its one line says all
     raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
 
 
@@ -424,7 +467,6 @@ def reports_import(
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
     from storage.db import transaction
-    from storage.importing import ImportFailed
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:
@@ -756,8 +798,8 @@ then run `hoibot run` again. (The Khánh Hòa demo is built only with the demo c
 def run() -> None:
     """Migrate, check, then run the channels that have a token (or a terminal chat).
 
-    With the demo configuration, an empty database first gets the demo province; with your
-    own configuration, an empty database gets the list of first steps instead."""
+    With a shipped demo configuration, an empty database first gets its demo province; with
+    your own configuration, an empty database gets the list of first steps instead."""
     from sqlalchemy import func, select
 
     from storage.db import transaction
@@ -776,7 +818,10 @@ def run() -> None:
                     folder=ctx.settings.hoibot_config_dir,
                     province=ctx.catalog.province or "<province code>",
                 )
-            console.print("Empty database: building the Khánh Hòa demo province…")
+            console.print(
+                "Empty database: building the demo province of "
+                f"{_shown(ctx.settings.hoibot_config_dir)}…"
+            )
             await build_demo(
                 session, ctx.catalog, ctx.settings.hoibot_config_dir, ctx.clock.today()
             )

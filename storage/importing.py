@@ -61,13 +61,13 @@ ROLE_WORDS = {
 
 
 class ImportFailed(Exception):
-    """Why nothing was imported: the file's rows or columns (`errors`), or a file that cannot
-    be read at all (`unreadable`, one line that says so)."""
-
-    def __init__(self, errors: list[str], *, unreadable: bool = False) -> None:
+    def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
-        self.unreadable = unreadable
+
+
+class UnreadableFile(ImportFailed):
+    """The file as a whole cannot be read: one line says why, there is no row to name."""
 
 
 @dataclass
@@ -83,10 +83,8 @@ class ImportResult:
 
 _XLS_OLD = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls) and other OLE files
 NOT_A_TABLE = (
-    "cannot be read as a CSV text file or an Excel workbook; save it from Excel as .xlsx or as "
-    "CSV UTF-8."
+    "neither a CSV file nor an Excel workbook (.xlsx); save it from Excel as .xlsx or as CSV UTF-8"
 )
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def read_table(path: Path, sheet: str | None = None) -> list[list[str]]:
@@ -100,22 +98,16 @@ def read_cells(path: Path, sheet: str | None = None) -> list[list[object]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFailed(
-            [f"{path.name}: cannot be read ({exc.strerror})"], unreadable=True
-        ) from exc
+        raise UnreadableFile([f"{path.name}: cannot be read ({exc.strerror})"]) from exc
     if data.startswith(b"PK\x03\x04"):
         return _read_workbook(path, data, sheet)
     if data.startswith(_XLS_OLD):
-        raise ImportFailed(
+        raise UnreadableFile(
             [
                 f"{path.name}: an old Excel 97-2003 workbook (.xls) cannot be read; "
-                "save it as .xlsx or as CSV UTF-8."
-            ],
-            unreadable=True,
+                "save it as .xlsx or as CSV UTF-8"
+            ]
         )
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        # Named a workbook but not one: damaged, or not what the operator meant to give.
-        raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"], unreadable=True)
     return list(_read_text(path, _decode(path, data)))
 
 
@@ -126,7 +118,7 @@ def _read_workbook(path: Path, data: bytes, sheet: str | None) -> list[list[obje
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"], unreadable=True) from exc
+        raise UnreadableFile([f"{path.name}: {NOT_A_TABLE}"]) from exc
     named = [ws for ws in book.worksheets if sheet and fold(ws.title) == fold(sheet[:31])]
     chosen = (named or book.worksheets)[0]
     return [list(row) for row in chosen.iter_rows(values_only=True)]
@@ -163,7 +155,7 @@ def _decode(path: Path, data: bytes) -> str:
         if not _looks_like_text(text):
             break
         return unicodedata.normalize("NFC", text)
-    raise ImportFailed([f"{path.name}: {NOT_A_TABLE}"], unreadable=True)
+    raise UnreadableFile([f"{path.name}: {NOT_A_TABLE}"])
 
 
 def _looks_like_text(text: str) -> bool:
@@ -179,7 +171,7 @@ def _read_text(path: Path, text: str) -> list[list[object]]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise ImportFailed([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
+        raise UnreadableFile([f"{path.name}: the CSV cannot be read ({exc})"]) from exc
 
 
 def find_columns(
@@ -230,7 +222,7 @@ def read_rows(
     raw = read_table(path)
     start = next((i for i, r in enumerate(raw) if any(v.strip() for v in r)), None)
     if start is None:
-        raise ImportFailed([f"{path.name}: the file is empty"])
+        raise UnreadableFile([f"{path.name}: the file is empty"])
     index = find_columns(path.name, raw[start], columns, required)
     out = []
     for number, values in enumerate(raw[start + 1 :], start=start + 2):
