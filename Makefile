@@ -33,3 +33,4 @@ bench-quick: install
 	$(BIN)/python -m bench.fanout --quick
 	$(BIN)/python -m bench.inbound --quick
 	$(BIN)/python -m bench.memory --quick
+	$(BIN)/python -m bench.pages --quick

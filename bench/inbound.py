@@ -37,6 +37,8 @@ SCRIPT = [
 ]
 UPDATE_IDS = itertools.count(1)  # never reused: a repeated id is a duplicate to the bot
 NOW = "2025-11-27T09:00:00+07:00"  # only November's monthly report is open
+BENCH_SECRET = "bench-webhook-secret"
+SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": BENCH_SECRET}  # the baseline ignores it
 
 
 class ReplySink:
@@ -122,7 +124,7 @@ async def load(
                 }
                 started = time.perf_counter()
                 first = len(sink.arrivals[chat])
-                async with http.post(webhook, json=update) as response:
+                async with http.post(webhook, json=update, headers=SECRET_HEADER) as response:
                     assert response.status == 200, response.status
                 try:
                     await asyncio.wait_for(done, 30)
@@ -174,16 +176,23 @@ async def serve(kind: str, port: int) -> None:
     """The bot under test, in webhook mode (run in a child process)."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
-    from bot.app import TELEGRAM_WEBHOOK_PATH, WebServer, telegram_runtime
+    from bot.app import (
+        TELEGRAM_WEBHOOK_PATH,
+        Service,
+        WebServer,
+        add_telegram_webhook,
+        telegram_runtime,
+    )
     from bot.config import Settings
     from bot.context import AppContext
-    from handlers.engine import Engine
 
     ctx = AppContext.create(Settings())
     server = WebServer()
     if kind == "ours":
-        runtime = telegram_runtime(ctx, Engine(ctx))
-        bot, dispatcher = runtime.bot, runtime.dispatcher
+        runtime = telegram_runtime(ctx)
+        service = Service(ctx)
+        await service.start({"telegram": runtime.channel}, reminders=False)
+        add_telegram_webhook(server.app, runtime, service.intake, BENCH_SECRET)
     else:
         from bench import baseline_bot
 
@@ -191,7 +200,9 @@ async def serve(kind: str, port: int) -> None:
         dispatcher = baseline_bot.build(
             ctx.engine, os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
         )
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot).register(server.app, TELEGRAM_WEBHOOK_PATH)
+        SimpleRequestHandler(dispatcher=dispatcher, bot=bot).register(
+            server.app, TELEGRAM_WEBHOOK_PATH
+        )
     server.app.router.add_get("/ready", lambda _r: _ready())
     await server.start("127.0.0.1", port)
     await asyncio.Event().wait()

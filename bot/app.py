@@ -1,62 +1,75 @@
-"""Wiring: which channels run (by the tokens present), polling or webhook, and shutdown."""
+"""Wiring: which channels run (by the tokens present), polling or webhook, and shutdown.
+
+`Service` is one running bot process (a worker): it registers itself, receives through the
+durable intake, sends through the outbox, and on a stop (SIGTERM, SIGINT) stops taking
+updates, lets the work in flight finish or hands it back, and closes its connections.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
+import os
+import secrets
+import signal
+import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiohttp import web
 
 from bot.channels.base import Channel
-from bot.channels.telegram import TelegramChannel, build_dispatcher, make_bot, set_menu
+from bot.channels.intake import Intake
+from bot.channels.telegram import (
+    TelegramChannel,
+    TelegramPoller,
+    make_bot,
+    set_menu,
+    webhook_handler,
+)
 from bot.channels.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.channels.zalo import ZaloChannel, ZaloRuntime
 from bot.channels.zalo_client import ZaloClient
-from bot.config import file_secret
+from bot.config import file_secret, webhook_secret
 from bot.context import AppContext
 from bot.files import FileLinks
+from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.runner import ReminderService
+from storage.db import transaction
+from storage.delivery import heartbeat, register_worker, release_dead, retire_worker
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+DRAIN_SECONDS = 2.0  # in-flight work may finish within this on a stop; the rest goes back
 
 
 @dataclass
 class TelegramRuntime:
     bot: Bot
-    dispatcher: Dispatcher
     channel: TelegramChannel
 
 
-def telegram_runtime(ctx: AppContext, engine: Engine) -> TelegramRuntime:
+def telegram_runtime(ctx: AppContext) -> TelegramRuntime:
     bot = make_bot(ctx.settings)
-    channel = TelegramChannel(bot)
-    return TelegramRuntime(bot, build_dispatcher(engine, channel), channel)
+    return TelegramRuntime(bot, TelegramChannel(bot))
 
 
-async def start_telegram_polling(rt: TelegramRuntime, polling_timeout: int = 10) -> asyncio.Task:
+async def start_telegram_polling(
+    rt: TelegramRuntime, intake: Intake, polling_timeout: int = 25
+) -> asyncio.Task:
     await rt.bot.delete_webhook(drop_pending_updates=False)
     await set_menu(rt.bot)
-    return asyncio.create_task(
-        rt.dispatcher.start_polling(
-            rt.bot,
-            handle_signals=False,
-            polling_timeout=polling_timeout,
-            close_bot_session=False,
-        )
-    )
+    return asyncio.create_task(TelegramPoller(rt.bot, intake, polling_timeout).run())
 
 
-def add_telegram_webhook(app: web.Application, rt: TelegramRuntime, secret: str | None) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-
-    SimpleRequestHandler(dispatcher=rt.dispatcher, bot=rt.bot, secret_token=secret).register(
-        app, path=TELEGRAM_WEBHOOK_PATH
-    )
+def add_telegram_webhook(
+    app: web.Application, rt: TelegramRuntime, intake: Intake, secret: str
+) -> None:
+    app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(rt.bot, intake, secret))
 
 
 @dataclass
@@ -66,7 +79,8 @@ class WebServer:
     port: int = 0
 
     async def start(self, host: str, port: int) -> int:
-        self.runner = web.AppRunner(self.app)
+        # A stop waits this long for requests being answered (each only stores an update).
+        self.runner = web.AppRunner(self.app, shutdown_timeout=0.5)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()
@@ -79,10 +93,14 @@ class WebServer:
             await self.runner.cleanup()
 
 
-def zalo_runtime(ctx: AppContext, engine: Engine) -> ZaloRuntime:
+def zalo_runtime(ctx: AppContext, intake: Intake) -> ZaloRuntime:
     settings = ctx.settings
     assert settings.zalo_bot_token is not None
-    client = ZaloClient(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
+    client = ZaloClient(
+        settings.zalo_bot_token.get_secret_value(),
+        settings.zalo_api_base,
+        timeout=settings.send_timeout_seconds,
+    )
     files = None
     if settings.public_base_url:
         files = FileLinks(
@@ -92,71 +110,153 @@ def zalo_runtime(ctx: AppContext, engine: Engine) -> ZaloRuntime:
             ctx.clock,
             timedelta(hours=settings.file_link_hours),
         )
-    secret = (
-        settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
-    )
-    return ZaloRuntime(engine, ZaloChannel(client, files), secret)
+    secret = webhook_secret(settings.zalo_webhook_secret, settings.zalo_bot_token)
+    channel = ZaloChannel(client, files, settings.zalo_quota_retry_seconds)
+    return ZaloRuntime(intake, channel, secret)
 
 
-async def run_bot(ctx: AppContext) -> None:
-    """Runs every channel whose token is configured until cancelled."""
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+class Service:
+    """One worker: its row in `workers`, the intake, the outbox dispatcher, the reminders."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.worker = new_worker_id()
+        self.engine = Engine(ctx, self.worker)
+        self.intake = Intake(ctx, self.engine, self.worker)
+        self.reminders: ReminderService | None = None
+        self.timeout = timedelta(seconds=ctx.settings.worker_timeout_seconds)
+        self._housekeeping: asyncio.Task | None = None
+
+    async def start(self, channels: dict[str, Channel], *, reminders: bool) -> None:
+        self.intake.add_channels(channels)
+        async with transaction(self.ctx.sessions) as session:
+            await register_worker(session, self.worker, datetime.now(UTC))
+        self.reminders = ReminderService(
+            self.ctx, channels, worker=self.worker, reminders=reminders
+        )
+        self.reminders.start()
+        self._housekeeping = asyncio.create_task(self._keep())
+
+    async def _keep(self) -> None:
+        """Shows this worker alive; takes over what dead ones left (updates, sends)."""
+        pause = self.timeout.total_seconds() / 4
+        while True:
+            try:
+                # Real time, not the bot's clock: with HOIBOT_NOW each start rewinds that one.
+                now = datetime.now(UTC)
+                async with transaction(self.ctx.sessions) as session:
+                    await heartbeat(session, self.worker, now)
+                    released = await release_dead(session, now, self.timeout)
+                if released:
+                    logger.info("%d messages left by a stopped worker go out again", released)
+                while await self.intake.recover():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: try again at the next beat
+                logger.exception("worker housekeeping failed")
+            await asyncio.sleep(pause)
+
+    async def stop(self) -> None:
+        """In-flight turns finish (or roll back), the dispatcher ends its batch, and what
+        this worker still holds goes back to the queue for the next one."""
+        if self._housekeeping:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
+        await asyncio.gather(
+            self.intake.drain(DRAIN_SECONDS),
+            self.reminders.stop(DRAIN_SECONDS) if self.reminders else asyncio.sleep(0),
+        )
+        with contextlib.suppress(Exception):
+            async with transaction(self.ctx.sessions) as session:
+                await retire_worker(session, self.worker)
+
+
+async def run_bot(ctx: AppContext, *, handle_signals: bool = False) -> None:
+    """Runs every channel whose token is configured until cancelled or, with
+    `handle_signals`, until SIGTERM or SIGINT, then stops cleanly."""
     settings = ctx.settings
-    engine = Engine(ctx)
-    tasks: list[asyncio.Task] = []
+    service = Service(ctx)
+    stop = asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    receivers: list[asyncio.Task] = []
     web_server: WebServer | None = None
     telegram: TelegramRuntime | None = None
-    reminders: ReminderService | None = None
     zalo: ZaloRuntime | None = None
     try:
+        channels: dict[str, Channel] = {}
         if settings.telegram_bot_token:
-            telegram = telegram_runtime(ctx, engine)
+            telegram = telegram_runtime(ctx)
+            channels["telegram"] = telegram.channel
+        if settings.zalo_bot_token:
+            zalo = zalo_runtime(ctx, service.intake)
+            channels["zalo"] = zalo.channel
+        # Before receiving: updates are handled and replies sent only by a started service.
+        await service.start(channels, reminders=settings.reminders_enabled)
+        if telegram:
             if settings.telegram_webhook_url:
                 web_server = web_server or WebServer()
-                secret = (
-                    settings.telegram_webhook_secret.get_secret_value()
-                    if settings.telegram_webhook_secret
-                    else None
+                secret = webhook_secret(
+                    settings.telegram_webhook_secret, settings.telegram_bot_token
                 )
-                add_telegram_webhook(web_server.app, telegram, secret)
+                add_telegram_webhook(web_server.app, telegram, service.intake, secret)
                 await set_menu(telegram.bot)
-                await telegram.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
+                await telegram.bot.set_webhook(
+                    settings.telegram_webhook_url,
+                    secret_token=secret,
+                    allowed_updates=["message", "edited_message", "callback_query"],
+                )
                 logger.info("Telegram: webhook at %s", settings.telegram_webhook_url)
             else:
-                tasks.append(await start_telegram_polling(telegram))
+                receivers.append(await start_telegram_polling(telegram, service.intake))
                 logger.info("Telegram: long polling")
-        if settings.zalo_bot_token:
-            zalo = zalo_runtime(ctx, engine)
+        if zalo:
             if zalo.channel.files:
                 web_server = web_server or WebServer()
                 zalo.channel.files.register(web_server.app)
-            if settings.public_base_url and zalo.secret:
+            if settings.public_base_url and settings.zalo_webhook_secret:
                 web_server = web_server or WebServer()
                 zalo.register(web_server.app)
                 url = settings.public_base_url.rstrip("/") + ZALO_WEBHOOK_PATH
-                await zalo.channel.client.set_webhook(url, zalo.secret)
+                await zalo.channel.client.set_webhook(url, zalo.secret or "")
                 logger.info("Zalo: webhook at %s", url)
             else:
-                tasks.append(asyncio.create_task(zalo.poll_forever()))
+                receivers.append(asyncio.create_task(zalo.poll_forever()))
                 logger.info("Zalo: long polling")
-        channels: dict[str, Channel] = {}
-        if telegram:
-            channels["telegram"] = telegram.channel
-        if zalo:
-            channels["zalo"] = zalo.channel
-        if settings.reminders_enabled and channels:
-            reminders = ReminderService(ctx, channels)
-            reminders.start()
+        if settings.public_base_url:
+            web_server = web_server or WebServer()
+            register_pages(web_server.app, ctx)
         if web_server:
             await web_server.start(settings.web_host, settings.web_port)
-        await asyncio.gather(*tasks) if tasks else await asyncio.Event().wait()
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait([waiter, *receivers], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        logger.info("stopping")
     finally:
-        if reminders:
-            await reminders.stop()
-        for task in tasks:
+        # Stop taking updates first (an unconfirmed one is fetched again by the next worker),
+        # then finish or hand back the work in flight, then close.
+        for task in receivers:
             task.cancel()
+        await asyncio.gather(*receivers, return_exceptions=True)
         if web_server:
             await web_server.stop()
+        await service.stop()
         if telegram:
             await telegram.bot.session.close()
         if zalo:
             await zalo.channel.client.close()
+        logger.info("stopped")
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().remove_signal_handler(sig)
+            # The process is about to exit: spare it the final sweep of aiogram's and
+            # pydantic's millions of objects (seconds on a busy machine, past a service
+            # manager's patience). Everything is closed already.
+            gc.freeze()

@@ -795,6 +795,41 @@ then run `hoibot run` again. (The Khánh Hòa demo is built only with the demo c
 
 
 @app.command()
+def web(
+    as_: str = typer.Option(..., "--as", help="Person id, phone or name: whose link to print"),
+) -> None:
+    """Serve the tracker pages only and print a person's link (PUBLIC_BASE_URL, or
+    http://localhost:WEB_PORT when it is not set); Ctrl-C stops."""
+    from bot.app import WebServer
+    from bot.web.routes import register
+    from storage.people import find_person
+
+    settings = get_settings()
+    if not settings.public_base_url:
+        settings.public_base_url = f"http://localhost:{settings.web_port}"
+
+    async def work(ctx: AppContext) -> None:
+        assert ctx.web_links is not None
+        async with ctx.sessions() as session:
+            found = await find_person(session, as_)
+        if len(found) != 1:
+            raise CliError(
+                f"{len(found)} people match {as_!r}: give an id, a phone or a fuller name."
+            )
+        server = WebServer()
+        register(server.app, ctx)
+        await server.start(settings.web_host, settings.web_port)
+        console.print(f"{found[0].full_name}: {ctx.web_links.url(found[0])}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_with_context(work)
+
+
+@app.command()
 def run() -> None:
     """Migrate, check, then run the channels that have a token (or a terminal chat).
 
@@ -840,7 +875,7 @@ def run() -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
         with contextlib.suppress(KeyboardInterrupt):
-            run_with_context(run_bot)
+            run_with_context(lambda ctx: run_bot(ctx, handle_signals=True))
     else:
         console.print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting a terminal chat.")
         run_with_context(lambda ctx: _terminal_chat(ctx, None))

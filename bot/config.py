@@ -45,11 +45,19 @@ class Settings(BaseSettings):
     files_dir: Path = Path("exports")  # generated charts and workbooks behind signed links
     file_link_hours: int = 24
     file_link_secret: SecretStr | None = None  # default: derived from the bot tokens
+    web_link_hours: int = 72  # links to the tracker pages (/web)
     web_host: str = "0.0.0.0"
     web_port: int = 8080
 
     # Pretend the time is this (ISO 8601, with offset): for demos and tests, never production.
+    # The clock starts there and runs on in real time.
     hoibot_now: datetime | None = None
+    # A worker silent this long is dead: what it was handling or sending goes to the others.
+    worker_timeout_seconds: float = 15.0
+    # A send not answered within this is retried (a long poll has its own, longer, limit).
+    send_timeout_seconds: float = 20.0
+    # Zalo's 429 ("quota exceeded") gives no retry-after: wait this long.
+    zalo_quota_retry_seconds: float = 600.0
 
     invitation_days: int = Field(default=30, ge=1, description="How long an invitation is valid")
 
@@ -70,6 +78,20 @@ def file_secret(settings: Settings) -> bytes:
     if tokens:
         return hashlib.sha256(("hoibot-files|" + "|".join(tokens)).encode()).digest()
     return secrets.token_bytes(32)
+
+
+def webhook_secret(configured: SecretStr | None, token: SecretStr | None) -> str:
+    """The secret a webhook checks: the configured one, or one derived from the bot's token
+    (stable across restarts, unguessable without the token; letters and digits, as both
+    platforms accept)."""
+    import hashlib
+    import secrets
+
+    if configured:
+        return configured.get_secret_value()
+    if token is None:
+        return secrets.token_hex(32)
+    return hashlib.sha256(("hoibot-webhook|" + token.get_secret_value()).encode()).hexdigest()
 
 
 @lru_cache

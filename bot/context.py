@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from schedules.clock import Clock, FixedClock
+from bot.config import Settings, file_secret
+from bot.web.links import WebLinks
+from schedules.clock import Clock, ShiftedClock
+from schedules.thi_dua import RankingCache
 from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine, make_sessionmaker
 
@@ -26,7 +30,7 @@ class AppContext:
     ) -> AppContext:
         engine = engine or make_engine(settings.database_url)
         if clock is None and settings.hoibot_now is not None:
-            clock = FixedClock(settings.hoibot_now)
+            clock = ShiftedClock(settings.hoibot_now)
         return cls(
             settings=settings,
             engine=engine,
@@ -34,6 +38,20 @@ class AppContext:
             catalog=load_catalog(settings.hoibot_config_dir),
             clock=clock or Clock(),
         )
+
+    @cached_property
+    def web_links(self) -> WebLinks | None:
+        """Links to the tracker pages, when the web server is reachable (PUBLIC_BASE_URL)."""
+        s = self.settings
+        if not s.public_base_url:
+            return None
+        lifetime = timedelta(hours=s.web_link_hours)
+        return WebLinks(s.public_base_url, file_secret(s), self.clock, lifetime)
+
+    @cached_property
+    def rankings(self) -> RankingCache:
+        """Thi đua rankings, kept a few minutes (schedules/thi_dua.py)."""
+        return RankingCache()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -23,6 +23,12 @@ from schedules.clock import Clock
 ROUTE = "/files/{file_id}/{name}"
 
 
+def sign(secret: bytes, *parts: object) -> str:
+    """The signature of a link's parts (file links, web page links)."""
+    message = "|".join(str(p) for p in parts).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
 class FileLinks:
     def __init__(
         self,
@@ -40,8 +46,7 @@ class FileLinks:
         self._swept = 0.0
 
     def _signature(self, file_id: str, name: str, expires: int) -> str:
-        message = f"{file_id}|{name}|{expires}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+        return sign(self.secret, file_id, name, expires)
 
     def sweep(self) -> int:
         """Deletes files whose links have all expired; returns how many folders went."""

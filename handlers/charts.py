@@ -92,7 +92,7 @@ async def chart(
     by_period = await rollup.totals_by_period(session, catalog, indicator.code, unit, period)
     if len(by_period) > 1:
         keys = sorted(by_period, key=lambda k: from_key(k, catalog.terms).start)
-        labels = [_short_label(from_key(k, catalog.terms)) for k in keys]
+        labels = [short_label(from_key(k, catalog.terms)) for k in keys]
         title = vi.CHART_TREND_TITLE.format(
             label=indicator.label, unit=unit.name, period=period.label
         )
@@ -106,7 +106,7 @@ async def chart(
     return png, title
 
 
-def _short_label(p: Period) -> str:
+def short_label(p: Period) -> str:
     if p.kind == "month":
         return f"{p.start.month}/{p.start.year % 100:02d}"
     return p.label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import onboarding, reminder_replies, report_flow, staff_chat
+from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
 from handlers import texts_vi as vi
 from handlers.parsing import fold
 from handlers.turn import Turn
@@ -34,7 +34,7 @@ async def _cancel(turn: Turn, _args: str) -> None:
 async def _help(turn: Turn, _args: str) -> None:
     assert turn.person
     if turn.person.role == Role.BRANCH_LEADER:
-        names = ["baocao", "tong", "tiendo", "huy", "lienket", "trogiup"]
+        names = ["baocao", "tong", "tiendo", "xephang", "web", "huy", "lienket", "trogiup"]
         examples = vi.HELP_EXAMPLES_LEADER
     else:
         names = [
@@ -47,6 +47,8 @@ async def _help(turn: Turn, _args: str) -> None:
             "mobaocao",
             "duyet",
             "xeploai",
+            "xephang",
+            "web",
             "huy",
             "lienket",
             "trogiup",
@@ -80,9 +82,12 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "mobaocao": staff_chat.mobaocao,
     "duyet": staff_chat.duyet,
     "xeploai": staff_chat.xeploai,
+    "web": web_chat.web,
+    "xephang": web_chat.xephang,
     "lienket": _link_code,
     "later": reminder_replies.later,
-    "nudge": reminder_replies.nudge,
+    # A digest's "Nhắc ngay" button: an officer's, whoever presses it (or forges it).
+    "nudge": staff_chat.staff_only(reminder_replies.nudge),
 }
 
 # The Telegram command menu, in the order shown.
@@ -93,6 +98,8 @@ MENU = [
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("xuat", "Xuất bảng Excel"),
     ("bieudo", "Biểu đồ một chỉ tiêu"),
+    ("xephang", "Xếp hạng thi đua"),
+    ("web", "Trang theo dõi chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
     ("lienket", "Dùng bot trên cả Zalo"),
     ("trogiup", "Hướng dẫn"),
@@ -123,6 +130,8 @@ PLAIN_STAFF = [
     ("xep loai", "xeploai"),
     ("xeploai", "xeploai"),
     ("duyet", "duyet"),
+    ("xep hang", "xephang"),
+    ("xephang", "xephang"),
     ("tong", "tong"),
 ]
 
@@ -132,7 +141,9 @@ def plain_staff_command(text: str) -> tuple[str, str] | None:
     folded = fold(text)
     for words, name in PLAIN_STAFF:
         if folded == words or folded.startswith(words + " "):
-            return name, folded[len(words) :].strip()
+            # The rest as typed, as /tong gets it: a unit code ("KH-KS") keeps its case.
+            rest = text.split(None, len(words.split()))
+            return name, rest[-1].strip() if len(rest) > len(words.split()) else ""
     return None
 
 

@@ -3,26 +3,33 @@
 Each message is handled in one database transaction: the update is claimed (so a redelivered
 update changes nothing and sends nothing), the person and her conversation are loaded (and
 locked on PostgreSQL, so two workers never interleave one person's steps), the flow runs, and
-the replies are returned for the channel to send after the commit.
+the replies are returned for the channel to send after the commit. Run by a worker (a bot
+serving a platform), the replies are also written to the outbox in that transaction, owed until
+the channel takes them (schedules.outbox.deliver_replies).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 import weakref
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Inbound, Outbound
+from bot.channels.base import Capabilities, Inbound, Outbound, one_call_parts
 from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
 from handlers import texts_vi as vi
 from handlers.parsing import fold, parse_number
 from handlers.turn import Turn
+from schedules.reminders import to_payload
 from storage.db import transaction
+from storage.delivery import drop_pending, owe_replies
 from storage.models import ChannelIdentity, Conversation, OrgUnit, Person, ProcessedUpdate
 
 logger = logging.getLogger(__name__)
@@ -37,9 +44,22 @@ def _retryable(exc: DBAPIError) -> bool:
 LAST_SEEN_EVERY = timedelta(hours=1)
 
 
+@dataclass
+class Taken:
+    """What one update gave: the replies, and those of them this worker owes and sends now
+    (outbox id, message); replies owed behind an earlier one are left to the dispatcher."""
+
+    replies: list[Outbound]
+    owed: list[tuple[int, Outbound]] = field(default_factory=list)
+    recorded: bool = False  # the replies are in the outbox (else: send them as they are)
+
+
 class Engine:
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, worker: str | None = None) -> None:
         self.ctx = ctx
+        self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
+        # What each channel can do, so owed replies are recorded one API call each.
+        self.capabilities: dict[str, Capabilities] = {}
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -52,6 +72,9 @@ class Engine:
         return lock
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
+        return (await self.take(inbound)).replies
+
+    async def take(self, inbound: Inbound) -> Taken:
         lock = self._lock((inbound.channel, inbound.chat_id))
         async with lock:
             for attempt in range(1, RETRIES + 1):
@@ -59,13 +82,15 @@ class Engine:
                     return await self._handle(inbound)
                 except IntegrityError as exc:
                     if "processed_updates" in str(exc.orig):
-                        # Another worker claimed this update first: it answers, we stay silent.
+                        # Handled before (by another worker, or before a crash): silence.
                         logger.info("duplicate update %s/%s", inbound.channel, inbound.update_key)
-                        return []
+                        async with transaction(self.ctx.sessions) as session:
+                            await drop_pending(session, inbound.channel, inbound.update_key or "")
+                        return Taken([])
                     if attempt < RETRIES:  # a race on another row (two channels at once): redo
                         continue
                     logger.exception("failed to handle an update from %s", inbound.channel)
-                    return [Outbound(vi.INTERNAL_ERROR)]
+                    return Taken([Outbound(vi.INTERNAL_ERROR)])
                 except DBAPIError as exc:
                     # A deadlock or serialisation failure rolled the whole turn back, the
                     # claim on the update included: doing it again is safe.
@@ -73,47 +98,76 @@ class Engine:
                         await asyncio.sleep(0.01 * attempt)
                         continue
                     logger.exception("failed to handle an update from %s", inbound.channel)
-                    return [Outbound(vi.INTERNAL_ERROR)]
+                    return Taken([Outbound(vi.INTERNAL_ERROR)])
                 except Exception:
                     logger.exception("failed to handle an update from %s", inbound.channel)
-                    return [Outbound(vi.INTERNAL_ERROR)]
-            return [Outbound(vi.INTERNAL_ERROR)]
+                    return Taken([Outbound(vi.INTERNAL_ERROR)])
+            return Taken([Outbound(vi.INTERNAL_ERROR)])
 
-    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+    async def _handle(self, inbound: Inbound) -> Taken:
         now = self.ctx.clock.now()
         async with transaction(self.ctx.sessions) as session:
             if inbound.update_key:
-                # A repeated key fails here (unique), which rolls everything back: see handle().
+                # A repeated key fails here (unique), which rolls everything back: see take().
                 session.add(
                     ProcessedUpdate(channel=inbound.channel, key=inbound.update_key, at=now)
                 )
                 await session.flush()
-            turn = Turn(self.ctx, session, inbound, now, self.ctx.clock.today())
-            found = (
-                await session.execute(
-                    select(ChannelIdentity, Person, OrgUnit)
-                    .join(Person, Person.id == ChannelIdentity.person_id)
-                    .join(OrgUnit, OrgUnit.id == Person.unit_id)
-                    .where(
-                        ChannelIdentity.channel == inbound.channel,
-                        ChannelIdentity.external_id == inbound.user_id,
-                    )
+                if self.worker:
+                    await drop_pending(session, inbound.channel, inbound.update_key)
+            turn = await self._turn(session, inbound, now)
+            taken = Taken(turn.replies)
+            caps = self.capabilities.get(inbound.channel)
+            parts = [p for r in turn.replies for p in one_call_parts(r, caps)] if caps else []
+            if self.worker and parts:
+                ids, send_now = await owe_replies(
+                    session,
+                    channel=inbound.channel,
+                    chat_id=inbound.chat_id,
+                    person_id=turn.person.id if turn.person else None,
+                    key=f"reply:{inbound.channel}:{inbound.update_key or _fresh_key()}",
+                    payloads=[to_payload(part) for part in parts],
+                    now=now,
+                    worker=self.worker,
                 )
-            ).first()
-            if found is None or not found[1].active:
-                await onboarding.unknown_sender(turn)
-                return turn.replies
-            account, turn.person, turn.unit = found
-            # Written only when they change (or hourly), so a plain answer costs no update.
-            if account.chat_id != inbound.chat_id:
-                account.chat_id = inbound.chat_id
-            if account.last_seen_at is None or now - account.last_seen_at > LAST_SEEN_EVERY:
-                account.last_seen_at = now
-            if turn.person.last_channel != inbound.channel:
-                turn.person.last_channel = inbound.channel
-            turn.conversation = await _conversation(session, turn.person.id, now)
-            await route(turn)
-            return turn.replies
+                taken.recorded = True
+                if send_now:
+                    taken.owed = list(zip(ids, parts, strict=True))
+            return taken
+
+    async def _turn(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Turn:
+        turn = Turn(self.ctx, session, inbound, now, self.ctx.clock.today())
+        found = (
+            await session.execute(
+                select(ChannelIdentity, Person, OrgUnit)
+                .join(Person, Person.id == ChannelIdentity.person_id)
+                .join(OrgUnit, OrgUnit.id == Person.unit_id)
+                .where(
+                    ChannelIdentity.channel == inbound.channel,
+                    ChannelIdentity.external_id == inbound.user_id,
+                )
+            )
+        ).first()
+        if found is None or not found[1].active:
+            await onboarding.unknown_sender(turn)
+            return turn
+        account, turn.person, turn.unit = found
+        if account.unreachable:  # she writes again: she can be written to again
+            account.unreachable = False
+        # Written only when they change (or hourly), so a plain answer costs no update.
+        if account.chat_id != inbound.chat_id:
+            account.chat_id = inbound.chat_id
+        if account.last_seen_at is None or now - account.last_seen_at > LAST_SEEN_EVERY:
+            account.last_seen_at = now
+        if turn.person.last_channel != inbound.channel:
+            turn.person.last_channel = inbound.channel
+        turn.conversation = await _conversation(session, turn.person.id, now)
+        await route(turn)
+        return turn
+
+
+def _fresh_key() -> str:
+    return uuid.uuid4().hex
 
 
 async def _conversation(session, person_id: int, now) -> Conversation:  # type: ignore[no-untyped-def]
@@ -138,6 +192,10 @@ PLAIN_COMMANDS = {
     "trogiup": "trogiup",
     "huong dan": "trogiup",
     "help": "trogiup",
+    "web": "web",
+    "trang web": "web",
+    "trang theo doi": "web",
+    "mo trang theo doi": "web",
     "nhac lai sau": "later",
     "nhac sau": "later",
     "de sau": "later",
@@ -148,7 +206,46 @@ PLAIN_COMMANDS = {
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 
+# Commands that only answer (or hand out a code): asked mid-report, the report goes on after.
+ANSWER_ONLY = {"tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket"}
+
+
 async def route(turn: Turn) -> None:
+    """Handles one message, remembering which of her messages moved the conversation (so an
+    edit of it can be told apart from an edit of an older one)."""
+    conversation = turn.conversation
+    assert conversation is not None
+    inbound = turn.inbound
+    if inbound.edited and not _edit_answers(turn):
+        turn.say(vi.EDIT_OLD if conversation.flow == report_flow.FLOW else vi.EDIT_OUTSIDE)
+        if conversation.flow == report_flow.FLOW:
+            await report_flow.reprompt(turn)
+        return
+    before = _position(turn)
+    await _route(turn)
+    if inbound.message_id and not inbound.edited:
+        turn.save(last_in={"id": inbound.message_id, "stayed": _position(turn) == before})
+
+
+def _position(turn: Turn) -> list:
+    assert turn.conversation is not None
+    return [turn.conversation.flow, turn.conversation.step, turn.data.get("i")]
+
+
+def _edit_answers(turn: Turn) -> bool:
+    """An edit is taken as her answer when it edits her last message and that one did not
+    move the report on (it was refused, so the same question is still open)."""
+    last = turn.data.get("last_in") or {}
+    return (
+        turn.conversation is not None
+        and turn.conversation.flow == report_flow.FLOW
+        and turn.conversation.step == "question"
+        and last.get("id") == turn.inbound.message_id
+        and bool(last.get("stayed"))
+    )
+
+
+async def _route(turn: Turn) -> None:
     """Commands first, then a pressed button or a typed reply to what was last asked."""
     inbound = turn.inbound
     conversation = turn.conversation
@@ -171,6 +268,13 @@ async def route(turn: Turn) -> None:
         name, _, args = action[len(GLOBAL_ACTION) :].partition(":")
         command = (name, args)
     if command is not None:
+        if conversation.flow == report_flow.FLOW and command[0] in ANSWER_ONLY:
+            # A question asked mid-report is answered, then the report takes up again.
+            saved = (conversation.flow, conversation.step, dict(conversation.data or {}))
+            await commands.run(turn, *command)
+            conversation.flow, conversation.step, conversation.data = saved
+            await report_flow.reprompt(turn)
+            return
         await commands.run(turn, *command)
         return
     if action == "stale" and conversation.flow == report_flow.FLOW:

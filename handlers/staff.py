@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import AppContext
 from handlers import texts_vi as vi
 from handlers.views import breakdown_lines, completeness_text, progress_text
-from schedules.calendar import window
+from schedules.calendar import default_form, latest_due_period
 from schedules.periods import (
     Period,
     PeriodError,
@@ -166,14 +166,6 @@ def countable_or_error(indicator: Indicator) -> None:
         raise StaffError(vi.TOTAL_CHOICE.format(label=indicator.label), "choice", indicator.code)
 
 
-def latest_due_period(form: Form, today: date) -> Period:
-    """The most recent period of the form whose due date has passed."""
-    period = period_of(form.periodicity, today)
-    while window(form, period).due >= today:
-        period = previous_period(period)
-    return period
-
-
 async def sum_target_for(
     session: AsyncSession,
     catalog: Catalog,
@@ -199,14 +191,6 @@ def form_for_period(catalog: Catalog, period: Period) -> Form | None:
         f for f in catalog.forms_for_level(catalog.leaf_level) if f.periodicity == period.kind
     ]
     return matches[0] if matches else None
-
-
-def default_form(catalog: Catalog) -> Form:
-    leaf = catalog.forms_for_level(catalog.leaf_level)
-    return min(
-        leaf or list(catalog.forms.values()),
-        key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),
-    )
 
 
 # ---- CLI wrappers -------------------------------------------------------------------------

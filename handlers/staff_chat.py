@@ -30,6 +30,7 @@ FLOW = "staff"
 PAGE_LINES = 10
 PAGE_TARGETS = 5
 MAX_DRILL_BUTTONS = 12
+WEB_CHOICE = (vi.BUTTON_WEB, "g:web")  # the tracker page: a global action, valid after any view
 
 
 def is_staff(turn: Turn) -> bool:
@@ -389,7 +390,10 @@ async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
         k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
     ]
     turn.enter(FLOW, "view", view={"cmd": "tiendo", "unit": unit_id, "page": page})
-    turn.ask(text, await _navigation(turn, unit, page, page + 1 < pages, kids))
+    choices = await _navigation(turn, unit, page, page + 1 < pages, kids)
+    if turn.ctx.web_links is not None:
+        choices.append(WEB_CHOICE)
+    turn.ask(text, choices)
 
 
 async def _show_missing(

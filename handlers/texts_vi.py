@@ -154,6 +154,8 @@ HELP_LINES = {
     "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ hoặc đã duyệt để sửa",
     "duyet": "/duyet <đơn vị> [kỳ] – duyệt báo cáo của đơn vị cấp dưới (khóa lại, không sửa được)",
     "xeploai": "/xeploai <mức> <đơn vị> [kỳ] – xếp loại đơn vị cấp dưới, ví dụ: /xeploai tốt xã A",
+    "xephang": "/xephang – xếp hạng thi đua của các đơn vị và của đơn vị mình",
+    "web": "/web – link trang theo dõi chỉ tiêu (xem trên điện thoại hoặc máy tính)",
     "trogiup": "/trogiup – xem hướng dẫn này",
     "lienket": "/lienket – lấy mã để dùng bot trên cả Zalo và Telegram",
 }
@@ -402,4 +404,56 @@ REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì đ�
 REOPENED = (
     "Đã mở lại {form} {period} của {unit}. {leader_cap} gõ /baocao để sửa; "
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
+)
+
+# ---- the tracker pages (/web) and thi đua (/xephang) ---------------------------------------
+BUTTON_WEB = "Mở trang theo dõi"
+WEB_LINK = (
+    "Trang theo dõi chỉ tiêu của {unit} (chỉ xem, không cần mật khẩu):\n{url}\n"
+    "Link dùng trong {hours} giờ và chỉ dành cho chị, chị đừng chuyển cho người khác."
+)
+WEB_DISABLED = (
+    "Trang theo dõi chưa được bật trên máy chủ này (cần đặt PUBLIC_BASE_URL). "
+    "Chị dùng /tiendo để xem tiến độ trong khung chat nhé."
+)
+WEB_NO_REPORT = "chưa nộp"
+WEB_NO_DATA = "chưa có số liệu"
+WEB_YES = "Có"
+WEB_NO = "Không"
+WEB_STRIP_NONE = "không phải báo cáo"
+WEB_STRIP_STATE = {"on_time": "đúng hạn", "late": "nộp muộn", "missing": "chưa nộp"}
+WEB_STRIP_COUNTS = "{on_time} đúng hạn, {late} muộn, {missing} chưa nộp"
+WEB_STRIP_SHORT = "{submitted}/{expected} nộp"
+THIDUA_RULE_TIMELINESS = (
+    "{points} điểm: nộp {form} đúng hạn trong {periods} kỳ gần nhất (nộp muộn được {late} số điểm)"
+)
+THIDUA_RULE_TARGETS = (
+    "{points} điểm: tỷ lệ chỉ tiêu đã đạt hoặc đúng tiến độ (trong số chỉ tiêu đã có số liệu)"
+)
+THIDUA_RULE_GROWTH = (
+    "{points} điểm: tăng hội viên thực từ đầu năm so với tổng số hội viên; "
+    "tăng {full}% trở lên được đủ điểm"
+)
+THIDUA_RULE_NO_DATA = (
+    "Phần nào chưa có số liệu thì không tính, các phần còn lại được quy về thang 100 điểm."
+)
+XEPHANG_TITLE = "Xếp hạng thi đua các {level} của {unit} ({rule})"
+XEPHANG_TOP = "5 đơn vị dẫn đầu:"
+XEPHANG_BOTTOM = "5 đơn vị cuối bảng:"
+XEPHANG_LINE = "{rank}. {name}: {points} điểm"
+XEPHANG_OWN = "{unit} đứng thứ {rank}/{total} trong {parent}, với {points} điểm."
+XEPHANG_OWN_NONE = "{unit} chưa có số liệu để xếp hạng trong {parent}."
+XEPHANG_NOTHING = "Chưa có đơn vị nào đủ số liệu để xếp hạng."
+XEPHANG_RULE = "Cách tính:"
+DIGEST_MOST_IMPROVED = "Tiến bộ nhất: {name} ({before} → {now} điểm thi đua)."
+WEB_NOT_FOUND = "Không tìm thấy trang này"
+
+# Edited messages (an edit on Telegram arrives as its own update).
+EDIT_OLD = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi số liệu theo tin đã sửa. Muốn sửa câu đã trả "
+    "lời, chị trả lời hết các câu rồi gõ «sửa» và số mục ở bảng tóm tắt, ví dụ «sửa 3»."
+)
+EDIT_OUTSIDE = (
+    "Chị vừa sửa một tin nhắn cũ, em không đổi gì theo tin đã sửa. Muốn sửa báo cáo, chị gõ "
+    "/baocao rồi gõ «sửa» và số mục ở bảng tóm tắt."
 )

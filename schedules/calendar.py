@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from schedules.periods import Period, next_period, period_of, previous_period
-from storage.catalog import Form
+from storage.catalog import Catalog, Form
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,20 @@ def next_window(form: Form, today: date) -> Window:
         if w.opens > today:
             return w
         period = next_period(period)
+
+
+def latest_due_period(form: Form, today: date) -> Period:
+    """The most recent period of the form whose due date has passed."""
+    period = period_of(form.periodicity, today)
+    while window(form, period).due >= today:
+        period = previous_period(period)
+    return period
+
+
+def default_form(catalog: Catalog) -> Form:
+    """The leaf level's most frequent form: the one whose calendar "on time" refers to."""
+    leaf = catalog.forms_for_level(catalog.leaf_level)
+    return min(
+        leaf or list(catalog.forms.values()),
+        key=lambda f: ["month", "quarter", "half", "year"].index(f.periodicity),
+    )

@@ -34,5 +34,18 @@ class FixedClock(Clock):
         self.at = at
 
 
+class ShiftedClock(Clock):
+    """Starts at a chosen moment and runs on in real time (HOIBOT_NOW, for demos): schedule
+    checks, retries and due times all read this one clock."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self.shift = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+
 def vn_datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=VN)

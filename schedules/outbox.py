@@ -1,11 +1,16 @@
-"""The durable outbox: the one path for every message the bot sends unasked.
+"""The durable outbox: the one path for every message the bot owes.
+
+Replies are written here in the transaction of the turn that made them and sent at once by
+that worker (`deliver_replies`); only one that fails waits here for the dispatcher, which
+sends a chat's replies in order, at any hour. Messages sent unasked (reminders, digests) keep
+to the quiet hours and the channel's monthly cap.
 
 Queueing inserts rows keyed by purpose and ignores keys already there, so planning twice (or
 in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
-each row only after the channel accepted it. After a crash, rows left "sending" for longer than
-`stale_after` go back to the queue: at most the messages in flight at that instant (the
-dispatcher's concurrency, the width of the chunk it was sending) can be sent twice.
+each row as soon as the channel accepted it. After a crash, rows left "sending" go back to the
+queue once their worker is seen dead (storage.delivery): only a message the channel accepted
+in the instant before the crash, not yet recorded, can be sent twice.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.channels.base import (
     Channel,
     ChannelError,
+    Outbound,
     PermanentFailure,
     RetryLater,
     TemporaryFailure,
@@ -37,10 +44,14 @@ from schedules.reminders import (
     reachable_accounts,
 )
 from storage.db import is_postgres, transaction
+from storage.delivery import REPLY, mark_sent, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
 INSERT_BATCH = 5000
+MAX_ATTEMPTS = 5
+REPLY_ATTEMPTS = 12  # a reply is owed longer: about twenty minutes of backoff
+RECORD_EVERY = 0.05  # seconds between records of what was sent, during a chunk
 
 
 @dataclass
@@ -149,9 +160,10 @@ class Dispatcher:
         paces: Mapping[str, ChannelPace] | None = None,
         batch: int = 200,
         concurrency: int = 20,
-        max_attempts: int = 5,
+        max_attempts: int = MAX_ATTEMPTS,
         stale_after: timedelta = timedelta(minutes=5),
         quiet: tuple[time, time] = (time(21, 0), time(7, 0)),
+        worker: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -165,6 +177,8 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.stale_after = stale_after
         self.quiet = quiet
+        self.worker = worker
+        self.stopping = False
 
     def quiet_now(self) -> bool:
         moment = self.clock.now().astimezone(VN).time()
@@ -172,13 +186,16 @@ class Dispatcher:
         return (start <= moment or moment < end) if start > end else start <= moment < end
 
     async def recover_stale(self) -> int:
-        """Rows left "sending" by a dispatcher that died go back to the queue."""
+        """Rows left "sending" by a dispatcher that died go back to the queue (rows claimed by
+        a known worker go back when it is seen dead: storage.delivery.release_dead)."""
         cutoff = self.clock.now() - self.stale_after
         async with transaction(self.sessions) as session:
             result = await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < cutoff
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_at < cutoff,
+                    OutboxMessage.claimed_by.is_(None),
                 )
                 .values(status=OutboxStatus.QUEUED)
             )
@@ -186,54 +203,96 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claims and sends one batch per channel; returns how many messages it handled."""
-        if self.quiet_now():
-            return 0
+        quiet = self.quiet_now()
         handled = 0
         for name, channel in self.channels.items():
-            rows = await self._claim(name)
+            rows = await self._claim(name, replies=True)
+            if not quiet:
+                rows += await self._claim(name, replies=False)
             handled += len(rows)
-            # Sent in chunks as wide as the concurrency, each chunk recorded in one
-            # transaction: after a crash at most one chunk can go out twice.
             for start in range(0, len(rows), self.width):
-                chunk = rows[start : start + self.width]
-                outcomes = await asyncio.gather(*(self._deliver(channel, row) for row in chunk))
-                await self._record(list(zip(chunk, outcomes, strict=True)), self.limiters[name])
+                await self._send_chunk(channel, rows[start : start + self.width])
         return handled
 
+    async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
+        """Sends a chunk as wide as the concurrency, recording what the channel took every
+        RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
+        loop = asyncio.get_running_loop()
+        tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
+        done: list[tuple[OutboxMessage, ChannelError | None]] = []
+        recorded_at = loop.time()
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                done.append(await next_done)
+                if loop.time() - recorded_at >= RECORD_EVERY:
+                    await self._record(done, self.limiters[channel.name])
+                    done, recorded_at = [], loop.time()
+            if done:
+                await self._record(done, self.limiters[channel.name])
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _deliver_row(
+        self, channel: Channel, row: OutboxMessage
+    ) -> tuple[OutboxMessage, ChannelError | None]:
+        return row, await self._deliver(channel, row)
+
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
+        """Until `stopping` is set; a batch being sent is finished first."""
         await self.recover_stale()
-        while True:
+        while not self.stopping:
             try:
                 if not await self.run_once():
-                    await asyncio.sleep(idle_seconds)
+                    await self._idle(idle_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop reminders for good
                 logger.exception("outbox dispatch failed; retrying")
-                await asyncio.sleep(idle_seconds * 5)
+                await self._idle(idle_seconds * 5)
 
-    async def _claim(self, channel: str) -> list[OutboxMessage]:
+    async def _idle(self, seconds: float) -> None:
+        step = 0.1  # short steps, so a stop is noticed at once
+        for _ in range(max(1, round(seconds / step))):
+            if self.stopping:
+                return
+            await asyncio.sleep(step)
+
+    async def _claim(self, channel: str, *, replies: bool) -> list[OutboxMessage]:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            allowance = await self._apply_cap(session, channel, now)
-            if allowance == 0:
-                return []
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.QUEUED,
-                    OutboxMessage.channel == channel,
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(min(self.batch, allowance))
+            query = select(OutboxMessage).where(
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.channel == channel,
+                OutboxMessage.next_attempt_at <= now,
             )
+            if replies:
+                # Replies go out in order: none while an earlier one to the chat is owed.
+                # Neither quiet hours nor the monthly cap hold back an answer she asked for.
+                earlier = aliased(OutboxMessage)
+                query = query.where(
+                    OutboxMessage.kind == REPLY,
+                    ~exists().where(
+                        earlier.channel == OutboxMessage.channel,
+                        earlier.chat_id == OutboxMessage.chat_id,
+                        earlier.kind == REPLY,
+                        earlier.id < OutboxMessage.id,
+                        earlier.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+                    ),
+                ).limit(self.batch)
+            else:
+                allowance = await self._apply_cap(session, channel, now)
+                if allowance == 0:
+                    return []
+                query = query.where(OutboxMessage.kind != REPLY).limit(min(self.batch, allowance))
+            query = query.order_by(OutboxMessage.id)
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.scalars(query)).all())
             for row in rows:
                 row.status = OutboxStatus.SENDING
                 row.claimed_at = now
+                row.claimed_by = self.worker
                 row.attempts += 1
             return rows
 
@@ -266,20 +325,18 @@ class Dispatcher:
             return allowance
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.QUEUED)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.kind != REPLY,
+            )
             .values(status=OutboxStatus.CAPPED, error="monthly cap reached")
         )
         return 0
 
     async def _deliver(self, channel: Channel, row: OutboxMessage) -> ChannelError | None:
         await self.limiters[channel.name].acquire(row.chat_id)
-        try:
-            await channel.send(row.chat_id, from_payload(row.payload))
-        except ChannelError as exc:
-            return exc
-        except Exception as exc:  # an unexpected failure is retried like a timeout
-            return TemporaryFailure(repr(exc))
-        return None
+        return await send_once(channel, row.chat_id, from_payload(row.payload))
 
     async def _record(
         self, outcomes: list[tuple[OutboxMessage, ChannelError | None]], limiter: RateLimiter
@@ -287,54 +344,90 @@ class Dispatcher:
         now = self.clock.now()
         sent = [row.id for row, error in outcomes if error is None]
         async with transaction(self.sessions) as session:
-            if sent:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(status=OutboxStatus.SENT, sent_at=now, error=None)
-                )
+            await mark_sent(session, sent, now)
             for row, error in outcomes:
                 if error is not None:
-                    await self._record_failure(session, row, error, limiter, now)
+                    if isinstance(error, RetryLater):
+                        limiter.back_off(row.chat_id, error.seconds)
+                    limit = REPLY_ATTEMPTS if row.kind == REPLY else self.max_attempts
+                    await record_failure(session, row, error, now, limit)
 
-    async def _record_failure(
-        self,
-        session: AsyncSession,
-        row: OutboxMessage,
-        error: ChannelError,
-        limiter: RateLimiter,
-        now: datetime,
-    ) -> None:
-        values: dict[str, object]
-        if isinstance(error, RetryLater):
-            limiter.back_off(row.chat_id, error.seconds)
-            # A 429 is the channel's pace, not the message's fault: it does not use up a try.
-            values = {
-                "status": OutboxStatus.QUEUED,
-                "attempts": row.attempts - 1,
-                "next_attempt_at": now + timedelta(seconds=error.seconds),
-                "error": str(error),
-            }
-        elif isinstance(error, Unreachable):
-            values = {"status": OutboxStatus.BLOCKED, "error": str(error)}
-        elif isinstance(error, PermanentFailure) or row.attempts >= self.max_attempts:
-            values = {"status": OutboxStatus.FAILED, "error": str(error)}
-        else:
-            backoff = min(2**row.attempts, 300)
-            values = {
-                "status": OutboxStatus.QUEUED,
-                "error": str(error),
-                "next_attempt_at": now + timedelta(seconds=backoff),
-            }
+
+async def send_once(channel: Channel, chat_id: str, message: Outbound) -> ChannelError | None:
+    """One try; the failure, if any, as the channel-neutral error that says what to do."""
+    try:
+        await channel.send(chat_id, message)
+    except ChannelError as exc:
+        return exc
+    except Exception as exc:  # an unexpected failure is retried like a timeout
+        return TemporaryFailure(repr(exc))
+    return None
+
+
+async def record_failure(
+    session: AsyncSession,
+    row: OutboxMessage,
+    error: ChannelError,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    values: dict[str, object]
+    if isinstance(error, RetryLater):
+        # A 429 is the channel's pace, not the message's fault: it does not use up a try.
+        values = {
+            "status": OutboxStatus.QUEUED,
+            "attempts": row.attempts - 1,
+            "next_attempt_at": now + timedelta(seconds=error.seconds),
+            "error": str(error),
+        }
+    elif isinstance(error, Unreachable):
+        values = {"status": OutboxStatus.BLOCKED, "error": str(error)}
+    elif isinstance(error, PermanentFailure) or row.attempts >= max_attempts:
+        values = {"status": OutboxStatus.FAILED, "error": str(error)}
+    else:
+        backoff = min(2**row.attempts, 300)
+        values = {
+            "status": OutboxStatus.QUEUED,
+            "error": str(error),
+            "next_attempt_at": now + timedelta(seconds=backoff),
+        }
+    values["claimed_by"] = None
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+    if isinstance(error, Unreachable):
+        # Reachable again as soon as she writes (handlers.engine).
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+            update(ChannelIdentity)
+            .where(ChannelIdentity.channel == row.channel, ChannelIdentity.chat_id == row.chat_id)
+            .values(unreachable=True)
         )
-        if isinstance(error, Unreachable):
-            await session.execute(
-                update(ChannelIdentity)
-                .where(
-                    ChannelIdentity.channel == row.channel,
-                    ChannelIdentity.chat_id == row.chat_id,
-                )
-                .values(unreachable=True)
-            )
+
+
+async def deliver_replies(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    channel: Channel,
+    chat_id: str,
+    owed: list[tuple[int, Outbound]],
+) -> None:
+    """Sends a turn's owed replies at once, in order, and marks them sent.
+
+    At the first failure that one is recorded (retried by the dispatcher, with the channel's
+    retry_after or a backoff) and the rest queue behind it, so the order holds."""
+    sent: list[int] = []
+    failure: tuple[int, ChannelError] | None = None
+    for i, (row_id, message) in enumerate(owed):
+        error = await send_once(channel, chat_id, message)
+        if error is not None:
+            failure = (i, error)
+            break
+        sent.append(row_id)
+    now = clock.now()
+    async with transaction(sessions) as session:
+        await mark_sent(session, sent, now)
+        if failure is not None:
+            i, error = failure
+            logger.warning("reply on %s failed, owed: %s", channel.name, error)
+            row = await session.get(OutboxMessage, owed[i][0])
+            if row is not None:
+                await record_failure(session, row, error, now, REPLY_ATTEMPTS)
+            await requeue(session, [row_id for row_id, _ in owed[i + 1 :]], now)

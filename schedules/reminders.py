@@ -9,6 +9,7 @@ once.
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from bot.channels.base import Choice, Outbound
 from handlers import texts_vi as vi
-from schedules.calendar import Window, window
+from schedules.calendar import Window, default_form, latest_due_period, window
 from schedules.clock import VN
 from schedules.periods import next_period, period_of, previous_period
 from storage import reporting
@@ -76,18 +77,36 @@ class Plan:
 
 
 def to_payload(message: Outbound) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "text": message.text,
         "choices": [[c.label, c.data] for c in message.choices],
         "free": message.free_text,
     }
+    if message.button_only:
+        payload["extra"] = [[c.label, c.data] for c in message.button_only]
+    # Charts and workbooks are owed like any reply: kept in the row until sent.
+    for name in ("photo", "document"):
+        blob = getattr(message, name)
+        if blob is not None:
+            payload[name] = base64.b64encode(blob).decode()
+    if message.filename:
+        payload["filename"] = message.filename
+    return payload
 
 
 def from_payload(payload: dict[str, Any]) -> Outbound:
+    photo, document = (
+        base64.b64decode(payload[name]) if payload.get(name) is not None else None
+        for name in ("photo", "document")
+    )
     return Outbound(
         payload["text"],
         [Choice(label, data) for label, data in payload.get("choices", [])],
         free_text=bool(payload.get("free")),
+        button_only=[Choice(label, data) for label, data in payload.get("extra", [])],
+        photo=photo,
+        document=document,
+        filename=payload.get("filename"),
     )
 
 
@@ -246,8 +265,9 @@ async def _snoozes(session: AsyncSession, form: Form, period_key: str) -> dict[i
 # ---- planning -----------------------------------------------------------------------------
 
 
-async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
-    """Everything due at `at` (reminders, snoozed reminders, digests, weekly summaries)."""
+async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False) -> Plan:
+    """Everything due at `at` (reminders, snoozed reminders, digests, weekly summaries);
+    `web`: the tracker pages are served, so the weekly summary offers a link."""
     local = at.astimezone(VN)
     today = local.date()
     result = Plan()
@@ -300,7 +320,7 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime) -> Plan:
             if today == win.due + timedelta(days=1):
                 result.messages.extend(await _officer_digests(session, catalog, form, win))
     if local.weekday() == 0 and may_send(local, Schedule()):
-        result.messages.extend(await _weekly(session, catalog, local))
+        result.messages.extend(await _weekly(session, catalog, local, web))
     return result
 
 
@@ -431,9 +451,12 @@ async def _capped_units(session: AsyncSession, form: Form, win: Window) -> set[i
     return set(rows.all())
 
 
-async def _weekly(session: AsyncSession, catalog: Catalog, local: datetime) -> list[Planned]:
-    from handlers.staff import default_form, latest_due_period
+async def _weekly(
+    session: AsyncSession, catalog: Catalog, local: datetime, web: bool
+) -> list[Planned]:
+    from schedules.thi_dua import most_improved
     from storage.rollup import completeness
+    from storage.thi_dua import Rule
 
     form = default_form(catalog)
     period = latest_due_period(form, local.date())
@@ -455,16 +478,25 @@ async def _weekly(session: AsyncSession, catalog: Catalog, local: datetime) -> l
             late=done.late,
             missing=len(done.missing),
         )
-        text = vi.DIGEST_WEEKLY.format(
-            unit=unit.name,
-            summary=f"{form.name} – {period.label}: {summary}",
-        )
+        lines = [f"{form.name} – {period.label}: {summary}"]
+        rule = catalog.thi_dua or Rule()
+        best = await most_improved(session, catalog, rule, unit, local.date())
+        if best is not None:
+            lines.append(
+                vi.DIGEST_MOST_IMPROVED.format(
+                    name=best.unit.name,
+                    before=vi.format_number(best.before, 1),
+                    now=vi.format_number(best.now, 1),
+                )
+            )
+        text = vi.DIGEST_WEEKLY.format(unit=unit.name, summary="\n".join(lines))
+        choices = [Choice(vi.BUTTON_WEB, "g:web")] if web else []
         out.append(
             Planned(
                 f"week:{person.id}:{iso.year}-W{iso.week:02d}",
                 "digest",
                 person.id,
-                to_payload(Outbound(text)),
+                to_payload(Outbound(text, choices, free_text=True)),
             )
         )
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -45,7 +46,7 @@ def quiet_hours(catalog: Catalog) -> tuple:
 async def plan_and_queue(ctx: AppContext) -> QueueResult:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        planned = await plan(session, ctx.catalog, now)
+        planned = await plan(session, ctx.catalog, now, web=ctx.web_links is not None)
     result = await enqueue(ctx.sessions, planned, now)
     if result.queued:
         logger.info(
@@ -58,29 +59,54 @@ async def plan_and_queue(ctx: AppContext) -> QueueResult:
 
 
 class ReminderService:
-    def __init__(self, ctx: AppContext, channels: Mapping[str, Channel]) -> None:
+    """The outbox dispatcher (always: owed replies go through it) and, when reminders are on,
+    the scheduler that plans them."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        channels: Mapping[str, Channel],
+        *,
+        worker: str | None = None,
+        reminders: bool = True,
+    ) -> None:
         self.ctx = ctx
         self.dispatcher = Dispatcher(
-            ctx.sessions, channels, ctx.clock, paces=paces(ctx), quiet=quiet_hours(ctx.catalog)
+            ctx.sessions,
+            channels,
+            ctx.clock,
+            paces=paces(ctx),
+            quiet=quiet_hours(ctx.catalog),
+            worker=worker,
         )
-        self.scheduler = AsyncIOScheduler(timezone=VN)
+        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders else None
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            plan_and_queue,
-            "interval",
-            args=[self.ctx],
-            minutes=self.ctx.settings.reminder_check_minutes,
-            next_run_time=self.ctx.clock.now(),
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.start()
+        if self.scheduler:
+            # The scheduler keeps real time; each check reads the bot's clock (which, with
+            # HOIBOT_NOW, runs on from there), so the first check is now and the next ones
+            # every few minutes, whatever day the clock says.
+            self.scheduler.add_job(
+                plan_and_queue,
+                "interval",
+                args=[self.ctx],
+                minutes=self.ctx.settings.reminder_check_minutes,
+                next_run_time=datetime.now(VN),
+                max_instances=1,
+                coalesce=True,
+            )
+            self.scheduler.start()
         self.task = asyncio.create_task(self.dispatcher.run_forever())
 
-    async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+    async def stop(self, seconds: float = 2.0) -> None:
+        """Lets the batch being sent finish (up to `seconds`), then stops."""
+        if self.scheduler:
+            self.scheduler.shutdown(wait=False)
+        self.dispatcher.stopping = True
         if self.task:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), seconds)
+            except TimeoutError:
+                self.task.cancel()
+                await asyncio.gather(self.task, return_exceptions=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -26,6 +26,9 @@ from pydantic import (
 )
 
 from schedules.periods import Periodicity, Term
+
+if TYPE_CHECKING:
+    from storage.thi_dua import Rule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 
@@ -524,6 +527,7 @@ class Catalog:
     # The first form asking each indicator; an indicator may be asked at several levels.
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
+    thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -654,6 +658,9 @@ def load_catalog(folder: Path) -> Catalog:
     problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
     if problems:
         raise ConfigError(problems)
+    from storage.thi_dua import load_rule  # it builds on this module
+
+    catalog.thi_dua = load_rule(folder, catalog)
     return catalog
 
 

@@ -285,6 +285,32 @@ class ProcessedUpdate(Base):
     at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
 
 
+class PendingUpdate(Base):
+    """An inbound update stored before the platform is told it arrived; the turn that handles
+    it deletes it. Rows left by a worker that died are handled by the next one."""
+
+    __tablename__ = "pending_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+
+class Worker(Base):
+    """A running bot process, seen every few seconds: what a silent one claimed is taken over."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    seen_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
 class OutboxStatus:
     QUEUED = "queued"
     SENDING = "sending"
@@ -296,7 +322,7 @@ class OutboxStatus:
 
 
 class OutboxMessage(Base):
-    """A message the bot sends unasked (reminder, digest, nudge), queued durably.
+    """A message the bot owes: a reply, or one sent unasked (reminder, digest, nudge).
 
     `key` names its purpose ("rem:<person>:<form>:<period>:<step>"), so the same message is
     never queued twice, however many processes plan reminders at once.
@@ -306,8 +332,9 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # reminder | digest | nudge
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reply | reminder | digest | nudge
+    # None: a reply to someone not linked yet (an invitation code being typed).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -318,8 +345,13 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the worker sending it
 
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+        # Replies go out in order: "is an earlier one to this chat still owed?"
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
+    )
 
 
 class ReminderSnooze(Base):

@@ -18,6 +18,7 @@ from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Base
 
+pytest_plugins = ["tests.web_site"]  # the tracker pages' `site` fixture
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _pg_state = {"schema_ready": False}

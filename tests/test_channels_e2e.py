@@ -12,7 +12,7 @@ from aiohttp import ClientSession
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.app import WebServer, zalo_runtime
+from bot.app import Service, WebServer, zalo_runtime
 from bot.channels.zalo import WEBHOOK_PATH, parse_update
 from bot.files import FileLinks
 from handlers.engine import Engine
@@ -72,7 +72,10 @@ async def start(mode: str, ctx, tmp_path: Path) -> Running:
     port = free_port()
     ctx.settings.public_base_url = f"http://127.0.0.1:{port}"
     ctx.settings.zalo_webhook_secret = SecretStr(ZALO_SECRET)
-    runtime = zalo_runtime(ctx, Engine(ctx))
+    service = Service(ctx)
+    runtime = zalo_runtime(ctx, service.intake)
+    await service.start({"zalo": runtime.channel}, reminders=False)
+    running.stops.append(service.stop)
     runtime.poll_pause = 0.05
     runtime.channel.files.register(server.app)  # type: ignore[union-attr]
     webhook = None

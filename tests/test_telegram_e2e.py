@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from bot.app import (
     TELEGRAM_WEBHOOK_PATH,
+    Service,
     TelegramRuntime,
     WebServer,
     add_telegram_webhook,
@@ -19,7 +20,6 @@ from bot.app import (
     telegram_runtime,
 )
 from bot.context import AppContext
-from handlers.engine import Engine
 from schedules.clock import vn_datetime
 from storage import reporting
 from tests.builders import invite, small_tree_with_people
@@ -35,33 +35,33 @@ class Running:
     fake: FakeTelegram
     ctx: AppContext
     runtime: TelegramRuntime
+    service: Service
     webhook: str | None = None
     task: asyncio.Task | None = None
     server: WebServer | None = None
 
     async def stop(self) -> None:
         if self.task:
-            try:
-                await self.runtime.dispatcher.stop_polling()
-                await asyncio.wait_for(self.task, 5)
-            except RuntimeError:  # stopped before polling had begun
-                self.task.cancel()
-                await asyncio.gather(self.task, return_exceptions=True)
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
         if self.server:
             await self.server.stop()
+        await self.service.stop()
         await self.runtime.bot.session.close()
 
 
 async def start_bot(fake: FakeTelegram, ctx: AppContext, mode: str) -> Running:
     ctx.settings.telegram_bot_token = SecretStr(TOKEN)
     ctx.settings.telegram_api_base = fake.base
-    runtime = telegram_runtime(ctx, Engine(ctx))
-    running = Running(fake, ctx, runtime)
+    runtime = telegram_runtime(ctx)
+    service = Service(ctx)
+    await service.start({"telegram": runtime.channel}, reminders=False)
+    running = Running(fake, ctx, runtime, service)
     if mode == "polling":
-        running.task = await start_telegram_polling(runtime, polling_timeout=1)
+        running.task = await start_telegram_polling(runtime, service.intake, polling_timeout=1)
     else:
         running.server = WebServer()
-        add_telegram_webhook(running.server.app, runtime, SECRET)
+        add_telegram_webhook(running.server.app, runtime, service.intake, SECRET)
         port = await running.server.start("127.0.0.1", 0)
         running.webhook = f"http://127.0.0.1:{port}{TELEGRAM_WEBHOOK_PATH}"
     return running

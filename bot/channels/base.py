@@ -5,11 +5,12 @@ The conversation engine speaks only these; adapters translate them to a platform
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ class Inbound:
     choice: str | None = None  # data of a pressed button
     update_key: str | None = None  # for deduplication of redelivered updates
     display_name: str = ""
+    message_id: str | None = None  # her message, so an edit of it is recognised
+    edited: bool = False  # an edit of message_id, not a new message
+    callback_id: str | None = None  # a pressed button, to stop its spinner
+
+    def to_payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Inbound:
+        return cls(**payload)
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -97,13 +108,33 @@ async def answer(
 ) -> None:
     """Runs one inbound message through the engine and sends the replies on its channel.
 
-    A direct reply that fails is logged, not retried: she can ask again, and unasked
-    messages have the outbox for that."""
+    For the terminal chat only: the platforms' replies are owed through the outbox
+    (bot.channels.intake)."""
     for out in await handle(inbound):
         try:
             await channel.send(inbound.chat_id, out)
         except ChannelError as exc:
             logger.warning("reply on %s failed: %s", channel.name, exc)
+
+
+def one_call_parts(message: Outbound, capabilities: Capabilities) -> list[Outbound]:
+    """The message as parts the channel sends in one API call each, so a retry after a
+    failure resends only the part that failed (never the first half of a long text again)."""
+    if capabilities.buttons:
+        pieces = split_text(message.text, capabilities.max_text) if message.text else []
+        parts = [Outbound(piece) for piece in pieces[:-1]]
+        if pieces:  # the buttons go with the last piece, as the channel shows them
+            parts.append(dataclasses.replace(message, text=pieces[-1], photo=None, document=None))
+        for name in ("photo", "document"):
+            if getattr(message, name) is not None:
+                parts.append(
+                    Outbound("", filename=message.filename, **{name: getattr(message, name)})
+                )
+        return parts
+    if message.photo is not None or message.document is not None:
+        return [message]  # a photo with its caption, or a file's link: one message
+    text = render_text_only(message)
+    return [Outbound(piece) for piece in split_text(text, capabilities.max_text)]
 
 
 def split_text(text: str, limit: int) -> list[str]:

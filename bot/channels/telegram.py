@@ -1,15 +1,23 @@
-"""Telegram through aiogram 3: inline keyboards for choices, polling or webhook.
+"""Telegram through aiogram 3 (its Bot, methods and types): inline keyboards for choices,
+polling or webhook, both through the durable intake (bot.channels.intake).
 
 Only this module imports aiogram; the conversation engine sees `Inbound` and `Outbound`.
 """
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher, F, Router
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -18,12 +26,12 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
+from aiohttp import web
+from pydantic import ValidationError
 
 from bot.channels.base import (
     Capabilities,
@@ -34,21 +42,26 @@ from bot.channels.base import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
-    answer,
     split_text,
 )
+from bot.channels.intake import Intake
 from bot.config import Settings
 from handlers.commands import MENU
-from handlers.engine import Engine
 
+logger = logging.getLogger(__name__)
 CALLBACK_LIMIT = 64  # bytes
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 def make_bot(settings: Settings) -> Bot:
     assert settings.telegram_bot_token is not None
-    session = None
+    session = AiohttpSession(timeout=settings.send_timeout_seconds)
     if settings.telegram_api_base:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_base),
+            timeout=settings.send_timeout_seconds,
+        )
     return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
@@ -95,6 +108,10 @@ class TelegramChannel:
             raise RetryLater(exc.retry_after, str(exc)) from exc
         except TelegramForbiddenError as exc:
             raise Unreachable(str(exc)) from exc
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():  # her account is gone
+                raise Unreachable(str(exc)) from exc
+            raise PermanentFailure(str(exc)) from exc
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             raise TemporaryFailure(str(exc)) from exc
         except TelegramAPIError as exc:
@@ -116,47 +133,107 @@ class TelegramChannel:
             )
 
 
-def build_dispatcher(engine: Engine, channel: TelegramChannel) -> Dispatcher:
-    router = Router(name="conversation")
-
-    async def reply(inbound: Inbound) -> None:
-        await answer(engine.handle, channel, inbound)
-
-    @router.message(F.chat.type == "private")
-    async def on_message(message: Message, event_update: Update) -> None:
+def to_inbound(update: Update) -> Inbound | None:
+    """What the engine sees of an update; None for what the bot does not answer."""
+    message = update.message or update.edited_message
+    if message is not None:
         user = message.from_user
-        if user is None:
-            return
-        await reply(
-            Inbound(
-                channel.name,
-                str(user.id),
-                str(message.chat.id),
-                text=message.text or message.caption or "",
-                update_key=str(event_update.update_id),
-                display_name=user.full_name,
-            )
+        if message.chat.type != "private" or user is None:
+            return None
+        return Inbound(
+            TelegramChannel.name,
+            str(user.id),
+            str(message.chat.id),
+            text=message.text or message.caption or "",
+            update_key=str(update.update_id),
+            display_name=user.full_name,
+            message_id=str(message.message_id),
+            edited=update.message is None,
         )
-
-    @router.callback_query()
-    async def on_callback(query: CallbackQuery, event_update: Update) -> None:
-        await query.answer()  # stops the spinner on her button at once
-        if query.message is None:
-            return
-        await reply(
-            Inbound(
-                channel.name,
-                str(query.from_user.id),
-                str(query.message.chat.id),
-                choice=query.data,
-                update_key=str(event_update.update_id),
-                display_name=query.from_user.full_name,
-            )
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return Inbound(
+            TelegramChannel.name,
+            str(query.from_user.id),
+            str(query.message.chat.id),
+            choice=query.data,
+            update_key=str(update.update_id),
+            display_name=query.from_user.full_name,
+            callback_id=query.id,
         )
+    return None
 
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    return dispatcher
+
+async def receive(bot: Bot, intake: Intake, updates: list[Update]) -> None:
+    """Stores the updates (the caller confirms them only after this), then stops the spinner
+    on each pressed button, which needs no durability."""
+    inbounds = [i for i in map(to_inbound, updates) if i is not None]
+    await intake.receive(inbounds)
+    for inbound in inbounds:
+        if inbound.callback_id:
+            intake.background(_acknowledge(bot, inbound.callback_id))
+
+
+async def _acknowledge(bot: Bot, callback_id: str) -> None:
+    with contextlib.suppress(TelegramAPIError, TimeoutError):
+        await bot.answer_callback_query(callback_id)
+
+
+class TelegramPoller:
+    """Long polling that confirms an update (the next offset) only after it is stored.
+
+    aiogram's own polling confirms a batch as soon as it has fetched it, before its handlers
+    ran: an update in flight when the process dies would be lost."""
+
+    def __init__(self, bot: Bot, intake: Intake, timeout: int = 25) -> None:
+        self.bot = bot
+        self.intake = intake
+        self.timeout = timeout
+
+    async def run(self) -> None:
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=self.timeout + 10,
+                )
+                await receive(self.bot, self.intake, updates)
+            except asyncio.CancelledError:
+                raise
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except Exception as exc:  # the network, the API or the database: try again
+                failures += 1
+                logger.warning("Telegram polling: %s", exc)
+                await asyncio.sleep(min(2**failures, 30))
+                continue
+            failures = 0
+            if updates:
+                offset = updates[-1].update_id + 1
+
+
+def webhook_handler(
+    bot: Bot, intake: Intake, secret: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Answers 200 only once the update is stored; refuses a call without the secret."""
+
+    async def handle(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except (ValueError, ValidationError):
+            return web.json_response({"ok": False, "description": "Bad update"}, status=400)
+        await receive(bot, intake, [update])  # an error here is a 500: Telegram sends it again
+        return web.json_response({})
+
+    return handle
 
 
 async def set_menu(bot: Bot) -> None:

@@ -23,10 +23,10 @@ from bot.channels.base import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
-    answer,
     render_text_only,
     split_text,
 )
+from bot.channels.intake import Intake
 from bot.channels.zalo_client import (
     ZaloClient,
     ZaloError,
@@ -35,7 +35,6 @@ from bot.channels.zalo_client import (
 )
 from bot.files import FileLinks
 from handlers import texts_vi as vi
-from handlers.engine import Engine
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/webhook"
@@ -109,27 +108,31 @@ def parse_update(body: Any) -> Inbound | None:
         text=str(message.get("text") or message.get("caption") or ""),
         update_key=str(message["message_id"]),
         display_name=str(sender.get("display_name", "")),
+        message_id=str(message["message_id"]),
     )
 
 
 class ZaloRuntime:
+    """Zalo's receivers; both store an update (bot.channels.intake) before confirming it."""
+
     def __init__(
         self,
-        engine: Engine,
+        intake: Intake,
         channel: ZaloChannel,
         secret: str | None = None,
         poll_pause: float = 1.0,
     ) -> None:
-        self.engine = engine
+        self.intake = intake
         self.channel = channel
         self.secret = secret
         self.poll_pause = poll_pause
 
-    async def answer(self, inbound: Inbound) -> None:
-        await answer(self.engine.handle, self.channel, inbound)
-
     async def poll_forever(self, timeout: int = 30) -> None:
-        """Long polling; each update is answered once even if the platform repeats it."""
+        """Long polling, at once again after a new update; each update is answered once even
+        if the platform repeats it.
+
+        Zalo has no offset: an update is the platform's to forget once getUpdates returned
+        it, so it is stored before anything else (a failing database is retried)."""
         with contextlib.suppress(ZaloError):
             await self.channel.client.delete_webhook()
         while True:
@@ -141,12 +144,25 @@ class ZaloRuntime:
                 logger.warning("Zalo getUpdates failed: %s", exc)
                 await asyncio.sleep(5)
                 continue
-            if update is not None:
-                inbound = parse_update(update)
-                if inbound is not None:
-                    await self.answer(inbound)
-            # The platform has been seen to repeat itself when polled fast: pace the polls.
+            inbound = parse_update(update) if update is not None else None
+            if inbound is not None and await self._store(inbound):
+                continue  # a new update: more may be waiting, ask again at once
+            # Nothing came, or a repeat: the platform has been seen to repeat itself when
+            # polled fast, so pause (a repeat is harmless, it is handled once).
             await asyncio.sleep(self.poll_pause)
+
+    async def _store(self, inbound: Inbound) -> bool:
+        """Stores the update (a failing database is retried); True when it was new."""
+        attempt = 0
+        while True:
+            try:
+                return bool(await self.intake.receive([inbound]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                logger.warning("storing a Zalo update failed (try %d): %s", attempt, exc)
+                await asyncio.sleep(min(2**attempt, 30))
 
     async def webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -158,7 +174,7 @@ class ZaloRuntime:
             return web.json_response({"ok": False, "description": "Bad JSON"}, status=400)
         inbound = parse_update(body)
         if inbound is not None:
-            await self.answer(inbound)
+            await self.intake.receive([inbound])  # an error is a 500: the platform retries
         return web.json_response({"ok": True})
 
     def register(self, app: web.Application) -> None:

@@ -34,6 +34,36 @@ class ReplyLog:
         return self.sent_to(chat_id)[already:]
 
 
+FAULTS = ("429", "500", "502", "timeout")
+
+
+class Chaos:
+    """Injected faults on the send methods: a share of calls answered 429 (retry after 1 s),
+    500, 502 or held past the client's timeout, then refused (a timed-out send that the
+    platform did not keep), chosen at random."""
+
+    def __init__(self, share: float = 0.0, hold: float = 3.0, seed: int = 12) -> None:
+        import random
+
+        self.share = share
+        self.hold = hold
+        self.rng = random.Random(seed)
+        self.injected: dict[str, int] = {}
+
+    async def fault(self, method: str) -> tuple[int, str, int | None] | None:
+        """(status, description, retry_after) for this call, or None to serve it."""
+        if not self.share or self.rng.random() >= self.share:
+            return None
+        kind = self.rng.choice(FAULTS)
+        self.injected[f"{method}:{kind}"] = self.injected.get(f"{method}:{kind}", 0) + 1
+        if kind == "429":
+            return 429, "Too Many Requests: retry after 1", 1
+        if kind == "timeout":
+            await asyncio.sleep(self.hold)
+            return 504, "Gateway Timeout", None
+        return int(kind), f"Error {kind}", None
+
+
 async def post_or_queue(
     fake: Any,
     user_id: Any,

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import ReplyLog, post_or_queue
+from tests.fakes import Chaos, ReplyLog, post_or_queue
 
 TOKEN = "123456:TEST-token"
 
@@ -34,6 +34,7 @@ class FakeTelegram(ReplyLog):
         self.random_429: float = 0.0  # share of sendMessage calls answered 429 at random
         self.rng = __import__("random").Random(7)
         self.sent_times: list[float] = []
+        self.chaos = Chaos()
         self._new_update = asyncio.Event()
         self._new_sent = asyncio.Event()
         self.runner: web.AppRunner | None = None
@@ -91,7 +92,23 @@ class FakeTelegram(ReplyLog):
         if self.errors[method]:
             status, payload = self.errors[method].popleft()
             return web.json_response(payload, status=status)
+        if method in ("sendMessage", "sendPhoto", "sendDocument"):
+            fault = await self.chaos.fault(method)
+            if fault is not None:
+                status, description, retry_after = fault
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": status,
+                    "description": description,
+                }
+                if retry_after is not None:
+                    body["parameters"] = {"retry_after": retry_after}
+                return web.json_response(body, status=status)
         result = await self._result(method, params)
+        if method in ("sendMessage", "sendPhoto", "sendDocument") and _gone(request):
+            # Delivered, but the bot gave up waiting (its timeout): it cannot know, and will
+            # send it again. Marked, so a test can tell this from a real duplicate.
+            self.sent[-1]["unconfirmed"] = True
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -177,6 +194,11 @@ class FakeTelegram(ReplyLog):
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 class TelegramUser:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import ReplyLog, post_or_queue
+from tests.fakes import Chaos, ReplyLog, post_or_queue
 
 TOKEN = "1234567890:zalo-test-secret"
 
@@ -31,6 +31,7 @@ class FakeZalo(ReplyLog):
         self.runner: web.AppRunner | None = None
         self.base = ""
         self.empty_polls = 0
+        self.chaos = Chaos()
 
     async def start(self) -> str:
         app = web.Application()
@@ -60,6 +61,13 @@ class FakeZalo(ReplyLog):
         if self.errors[method]:
             code, description = self.errors[method].popleft()
             return web.json_response({"ok": False, "error_code": code, "description": description})
+        if method in ("sendMessage", "sendPhoto"):
+            fault = await self.chaos.fault(method)
+            if fault is not None:
+                code, description, _ = fault  # Zalo's 429 says nothing of when to retry
+                return web.json_response(
+                    {"ok": False, "error_code": code, "description": description}
+                )
         if method == "getMe":
             result: Any = {
                 "id": "b0t",
@@ -101,6 +109,8 @@ class FakeZalo(ReplyLog):
                 "photo": params.get("photo"),
                 "at": time.monotonic(),
             }
+            # Delivered, but the bot gave up waiting: it will send it again (see the Telegram fake).
+            entry["unconfirmed"] = request.transport is None or request.transport.is_closing()
             self.sent.append(entry)
             self._new_sent.set()
             result = {"message_id": f"m{next(self.message_ids)}", "date": int(time.time() * 1000)}

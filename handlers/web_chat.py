@@ -1,0 +1,86 @@
+"""/web (a signed link to the tracker pages) and /xephang (thi đua rankings) in chat."""
+
+from __future__ import annotations
+
+from handlers import texts_vi as vi
+from handlers.staff_chat import FLOW, WEB_CHOICE
+from handlers.turn import Turn
+from handlers.web_pages import rule_lines
+from schedules import thi_dua
+from storage.models import OrgUnit, Role
+from storage.thi_dua import Rule
+
+SHOWN = 5
+
+
+async def web(turn: Turn, _args: str) -> None:
+    """Her own link: scoped to her unit (a branch leader: her branch), read-only."""
+    assert turn.person is not None and turn.unit is not None
+    links = turn.ctx.web_links
+    if links is None:
+        turn.say(vi.WEB_DISABLED)
+        return
+    hours = int(links.lifetime.total_seconds() // 3600)
+    turn.say(vi.WEB_LINK.format(unit=turn.unit.name, url=links.url(turn.person), hours=hours))
+
+
+def _line(rank: int | None, name: str, points: float | None) -> str:
+    return vi.XEPHANG_LINE.format(
+        rank=rank or "–",
+        name=name,
+        points=vi.WEB_NO_DATA if points is None else vi.format_number(points, 1),
+    )
+
+
+async def xephang(turn: Turn, _args: str) -> None:
+    """Top and bottom five of the units below her, and her own unit's place among its peers."""
+    assert turn.person is not None and turn.unit is not None
+    catalog = turn.ctx.catalog
+    rule = catalog.thi_dua or Rule()
+    unit = turn.unit
+    lines: list[str] = []
+    if turn.person.role != Role.BRANCH_LEADER:
+        ranked = await turn.ctx.rankings.get(
+            turn.session, catalog, rule, unit, turn.today, turn.now
+        )
+        scored = [s for s in ranked.scores if s.points(rule) is not None]
+        if ranked.scores:
+            level = catalog.level_name(ranked.scores[0].unit.level).lower()
+            lines.append(vi.XEPHANG_TITLE.format(level=level, unit=unit.name, rule=rule.name))
+        if not scored:
+            lines.append(vi.XEPHANG_NOTHING)
+        else:
+            lines.append(vi.XEPHANG_TOP)
+            lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in scored[:SHOWN]]
+            rest = scored[SHOWN:][-SHOWN:]
+            if rest:
+                lines.append(vi.XEPHANG_BOTTOM)
+                lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in rest]
+    if unit.parent_id is not None:
+        parent = await turn.session.get(OrgUnit, unit.parent_id)
+        assert parent is not None
+        peers = await turn.ctx.rankings.get(
+            turn.session, catalog, rule, parent, turn.today, turn.now
+        )
+        own = peers.place_of(unit.id)
+        points = own.points(rule) if own else None
+        if own is None or points is None:
+            lines.append(vi.XEPHANG_OWN_NONE.format(unit=unit.name, parent=parent.name))
+        else:
+            lines.append(
+                vi.XEPHANG_OWN.format(
+                    unit=unit.name,
+                    rank=own.rank,
+                    total=len(peers.scores),
+                    parent=parent.name,
+                    points=vi.format_number(points, 1),
+                )
+            )
+    form = thi_dua.rule_form(rule, catalog)
+    lines += ["", vi.XEPHANG_RULE, *(f"• {line}" for line in rule_lines(rule, form.name))]
+    if turn.ctx.web_links is None:
+        turn.say("\n".join(lines))
+        return
+    # A view like /tiendo's, so a typed "1" on a text-only channel opens the page too.
+    turn.enter(FLOW, "view", view={})
+    turn.ask("\n".join(lines), [WEB_CHOICE])

@@ -1,0 +1,470 @@
+"""What the tracker pages show (bot/web renders it): the same services as the chat answers.
+
+Every function takes the viewer's scope and a unit already checked to lie inside it, reads
+only, and returns plain data with the numbers formatted the way the chat formats them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import staff
+from handlers import texts_vi as vi
+from handlers.charts import short_label
+from handlers.views import progress_lines
+from schedules import thi_dua
+from schedules.calendar import default_form
+from schedules.clock import VN
+from schedules.periods import Period
+from storage import progress as progress_service
+from storage import rollup
+from storage.catalog import Catalog, IndicatorType, Target
+from storage.models import OrgUnit
+from storage.progress import BEHIND, Status, TargetProgress
+from storage.thi_dua import Rule, timeliness_by_root
+from storage.units import ancestors, children, is_within
+
+STRIP_PERIODS = 12
+
+
+@dataclass
+class Crumb:
+    id: int
+    name: str
+
+
+@dataclass
+class TargetRow:
+    """One target as the page shows it: the chat's own lines for it (achieved / target /
+    expected by now / source), its verdict as a coloured badge, and a bar."""
+
+    code: str
+    label: str
+    lines: list[str]
+    verdict: str
+    status: str  # a Status value, for the colour
+    period_key: str
+    indicator: str | None = None  # the indicator page to open
+    bar: float = 0.0  # 0..100, the bar's width
+
+
+def verdict(status: str) -> str:
+    """The chat's verdict words; the page shows the colour instead of the emoji (a phone or
+    an intranet PC may have no emoji font)."""
+    words = vi.STATUS.get(status, str(status))
+    return words.split(" ", 1)[1] if not words[:1].isalnum() and " " in words else words
+
+
+def target_row(catalog: Catalog, p: TargetProgress) -> TargetRow:
+    t = p.target
+    return TargetRow(
+        code=t.code,
+        label=t.label,
+        lines=[line.strip() for line in progress_lines(catalog, p)[1:]],  # [0]: verdict, label
+        verdict=verdict(p.status),
+        status=str(p.status),
+        period_key=p.period.key,
+        indicator=t.indicator or t.numerator,
+        bar=max(0.0, min(100.0, p.percent or 0.0)),
+    )
+
+
+def _basis(p: TargetProgress) -> str:
+    """What a unit's percentage rests on: units reached, or the two figures of a rate."""
+    if p.counted:
+        return f"{p.counted[0]}/{p.counted[1]}"
+    if p.ratio:
+        return f"{vi.format_number(p.ratio[0])}/{vi.format_number(p.ratio[1])}"
+    return ""
+
+
+async def crumbs(session: AsyncSession, unit: OrgUnit, scope: OrgUnit) -> list[Crumb]:
+    """The way up from `unit` to the top of the viewer's scope (not above it)."""
+    chain = [*await ancestors(session, unit), unit]
+    return [Crumb(u.id, u.name) for u in chain if is_within(u, scope)]
+
+
+@dataclass
+class Tracker:
+    unit: OrgUnit
+    crumbs: list[Crumb]
+    rows: list[TargetRow]
+    children: list[Crumb]
+    level_below: str
+    today: date
+
+
+async def tracker(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, scope: OrgUnit, today: date
+) -> Tracker:
+    """Every target of the unit, behind first: the same list as /tiendo."""
+    items = await progress_service.progress(session, catalog, unit, today)
+    kids = await children(session, unit, today)
+    return Tracker(
+        unit,
+        await crumbs(session, unit, scope),
+        [target_row(catalog, p) for p in items],
+        [Crumb(k.id, k.name) for k in kids],
+        _level_below(catalog, unit, kids),
+        today,
+    )
+
+
+def _level_below(catalog: Catalog, unit: OrgUnit, kids: list[OrgUnit]) -> str:
+    return catalog.level_name(kids[0].level) if kids else ""
+
+
+# ---- a target by child unit ---------------------------------------------------------------
+
+
+@dataclass
+class ChildRow:
+    unit: Crumb
+    value: float | None  # for sorting: the figure, or the percent of target
+    achieved: str
+    share: str = ""
+    verdict: str = ""
+    status: str = ""
+    detail: str = ""
+    drill: bool = False  # has units below
+
+
+SORTS = ("tien_do", "ten", "so")
+STATUS_ORDER = {str(s): 0 for s in BEHIND} | {
+    Status.ON_TRACK: 1,
+    Status.NOT_YET: 1,
+    Status.ACHIEVED: 2,
+    Status.DONE: 2,
+    Status.NO_DATA: 3,
+}
+
+
+@dataclass
+class TargetBreakdown:
+    unit: OrgUnit
+    crumbs: list[Crumb]
+    row: TargetRow
+    rows: list[ChildRow]
+    sort: str
+    per_unit_verdict: bool  # percent targets are judged per unit; a sum has no per-unit share
+    level_below: str
+
+
+async def target_breakdown(
+    session: AsyncSession,
+    catalog: Catalog,
+    target: Target,
+    unit: OrgUnit,
+    scope: OrgUnit,
+    today: date,
+    sort: str = "tien_do",
+) -> TargetBreakdown | None:
+    """The target measured on each unit below `unit`; None if it does not apply to `unit`."""
+    where = await progress_service.target_scope(session, catalog, target, unit)
+    if where is None:
+        return None
+    own = await progress_service.measure(session, catalog, target, where, today)
+    kids = [k for k in await children(session, unit, today) if is_within(k, scope)]
+    rows: list[ChildRow] = []
+    if target.kind == "sum":
+        assert target.indicator
+        # The named units of a group target, when the viewer sees them all; else the units
+        # below (from inside one named unit, the others' figures are not hers to see).
+        named = where != [unit] and all(is_within(u, scope) for u in where)
+        parts = where if named else kids
+        values = await rollup.totals_by_root(
+            session,
+            catalog,
+            target.indicator,
+            rollup.Roots(ids=tuple(u.id for u in parts)),
+            own.period,
+        )
+        grand = sum(values.values())
+        word = catalog.indicators[target.indicator].unit
+        for u in parts:
+            v = values.get(u.id, 0.0)
+            rows.append(
+                ChildRow(
+                    Crumb(u.id, u.name),
+                    v,
+                    f"{vi.format_number(v)} {word}",
+                    share=vi.format_percent(v / grand * 100 if grand else None),
+                    drill=u.level != catalog.leaf_level and is_within(u, scope),
+                )
+            )
+    else:
+        for k in kids:
+            kid_scope = await progress_service.target_scope(session, catalog, target, k)
+            if kid_scope is None:
+                continue
+            p = await progress_service.measure(session, catalog, target, kid_scope, today)
+            rows.append(
+                ChildRow(
+                    Crumb(k.id, k.name),
+                    p.percent,
+                    vi.format_percent(p.achieved),
+                    verdict=verdict(p.status),
+                    status=str(p.status),
+                    detail=_basis(p),
+                    drill=k.level != catalog.leaf_level,
+                )
+            )
+    _sort_rows(rows, sort)
+    return TargetBreakdown(
+        unit,
+        await crumbs(session, unit, scope),
+        target_row(catalog, own),
+        rows,
+        sort if sort in SORTS else "tien_do",
+        target.kind != "sum",
+        _level_below(catalog, unit, kids),
+    )
+
+
+def _sort_rows(rows: list[ChildRow], sort: str) -> None:
+    if sort == "ten":
+        rows.sort(key=lambda r: r.unit.name)
+    elif sort == "so":
+        rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.unit.name))
+    else:
+        # Behind first, the furthest behind at the top; no data last (it is not "behind").
+        rows.sort(
+            key=lambda r: (
+                r.status == Status.NO_DATA or (r.value is None and not r.status),
+                STATUS_ORDER.get(r.status, 0),
+                r.value or 0,
+                r.unit.name,
+            )
+        )
+
+
+# ---- a unit -------------------------------------------------------------------------------
+
+
+@dataclass
+class StripCell:
+    period: str
+    state: str  # on_time | late | missing | partial | none
+    text: str
+    short: str  # what fits in the cell; `text` is its tooltip
+
+
+@dataclass
+class Answer:
+    label: str
+    value: str
+    indicator: str | None
+
+
+@dataclass
+class AnswerBlock:
+    form: str
+    period: str
+    answers: list[Answer]
+
+
+@dataclass
+class UnitPage:
+    tracker: Tracker
+    strip_form: str
+    strip: list[StripCell]
+    answers: list[AnswerBlock] = field(default_factory=list)
+    parent: Crumb | None = None
+
+
+async def unit_page(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, scope: OrgUnit, today: date
+) -> UnitPage:
+    page = await tracker(session, catalog, unit, scope, today)
+    form = default_form(catalog)
+    periods = thi_dua.due_periods(form, today, STRIP_PERIODS)
+    counts = await timeliness_by_root(session, form, periods, [unit.id])
+    strip = [_cell(p, counts.get((unit.id, p.key))) for p in periods]
+    blocks = []
+    for own_form in catalog.forms_for_level(unit.level):
+        period = staff.latest_due_period(own_form, today)
+        values = (await rollup.unit_values(session, [unit.id], own_form.code, period)).get(unit.id)
+        answers = [
+            Answer(
+                catalog.indicators[q.indicator].label,
+                _answer_text(catalog, q.indicator, values.get(q.indicator))
+                if values
+                else vi.WEB_NO_REPORT,
+                q.indicator,
+            )
+            for q in own_form.questions
+        ]
+        blocks.append(AnswerBlock(own_form.name, period.label, answers if values else []))
+    parent = page.crumbs[-2] if len(page.crumbs) > 1 else None
+    return UnitPage(page, form.name, strip, blocks, parent)
+
+
+def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
+    label = short_label(period)
+    if t is None or not t.expected:
+        return StripCell(label, "none", vi.WEB_STRIP_NONE, "–")
+    if t.expected == 1:
+        state = "on_time" if t.on_time else "late" if t.late else "missing"
+        return StripCell(label, state, vi.WEB_STRIP_STATE[state], vi.WEB_STRIP_STATE[state])
+    state = (
+        "on_time"
+        if t.on_time == t.expected
+        else "missing"
+        if t.missing * 2 > t.expected
+        else "partial"
+    )
+    text = vi.WEB_STRIP_COUNTS.format(on_time=t.on_time, late=t.late, missing=t.missing)
+    short = vi.WEB_STRIP_SHORT.format(submitted=t.on_time + t.late, expected=t.expected)
+    return StripCell(label, state, text, short)
+
+
+def _answer_text(catalog: Catalog, code: str, value: float | str | None) -> str:
+    ind = catalog.indicators[code]
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if ind.type == IndicatorType.YES_NO:
+        return vi.WEB_YES if value else vi.WEB_NO
+    return f"{vi.format_number(value)} {ind.unit}"
+
+
+# ---- an indicator -------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorPage:
+    unit: OrgUnit
+    crumbs: list[Crumb]
+    code: str
+    label: str
+    period: Period
+    head: list[str]
+    rows: list[ChildRow]
+    chartable: bool
+
+
+async def indicator_page(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    unit: OrgUnit,
+    scope: OrgUnit,
+    period: Period,
+) -> IndicatorPage:
+    """The /tong answer as a page: headline, breakdown by unit below, chart and workbook."""
+    indicator = catalog.indicators[code]
+    head, shares = await staff.total_parts(session, catalog, indicator, unit, period)
+    rows = [
+        ChildRow(
+            Crumb(s.unit.id, s.unit.name),
+            s.value,
+            f"{vi.format_number(s.value)} {indicator.unit}",
+            share=vi.format_percent(s.share),
+            drill=s.unit.level != catalog.leaf_level,
+        )
+        for s in shares
+    ]
+    return IndicatorPage(
+        unit,
+        await crumbs(session, unit, scope),
+        code,
+        indicator.label,
+        period,
+        head,
+        rows,
+        indicator.type not in (IndicatorType.TEXT, IndicatorType.YES_NO),
+    )
+
+
+# ---- thi đua ------------------------------------------------------------------------------
+
+
+@dataclass
+class RankRow:
+    rank: int | None
+    unit: Crumb
+    points: str
+    parts: dict[str, str]
+    drill: bool
+
+
+@dataclass
+class RankingPage:
+    unit: OrgUnit
+    crumbs: list[Crumb]
+    rule: Rule
+    rule_lines: list[str]
+    periods: str
+    rows: list[RankRow]
+    level_below: str
+    computed_at: str
+
+
+def rule_lines(rule: Rule, form_name: str) -> list[str]:
+    """The rule in words, as the page and /xephang show it."""
+    w = rule.weights
+    lines = []
+    if w.timeliness:
+        lines.append(
+            vi.THIDUA_RULE_TIMELINESS.format(
+                points=vi.format_number(w.timeliness),
+                form=form_name[:1].lower() + form_name[1:],
+                periods=rule.periods,
+                late=vi.format_percent(rule.late_credit * 100),
+            )
+        )
+    if w.targets:
+        lines.append(vi.THIDUA_RULE_TARGETS.format(points=vi.format_number(w.targets)))
+    if w.growth and rule.growth:
+        lines.append(
+            vi.THIDUA_RULE_GROWTH.format(
+                points=vi.format_number(w.growth),
+                full=vi.format_number(rule.growth.full_percent, 1),
+            )
+        )
+    lines.append(vi.THIDUA_RULE_NO_DATA)
+    return lines
+
+
+def rank_row(catalog: Catalog, rule: Rule, s: thi_dua.Score) -> RankRow:
+    points = s.points(rule)
+    parts = {}
+    for part in ("timeliness", "targets", "growth"):
+        value = s.parts.get(part)
+        parts[part] = "–" if value is None else vi.format_number(value * 100)
+    return RankRow(
+        s.rank or None,
+        Crumb(s.unit.id, s.unit.name),
+        vi.WEB_NO_DATA if points is None else vi.format_number(points, 1),
+        parts,
+        s.unit.level != catalog.leaf_level,
+    )
+
+
+async def ranking_page(
+    session: AsyncSession,
+    rankings: thi_dua.RankingCache,
+    catalog: Catalog,
+    unit: OrgUnit,
+    scope: OrgUnit,
+    now: datetime,
+) -> RankingPage:
+    rule = catalog.thi_dua or Rule()
+    today = now.astimezone(VN).date()
+    ranked = await rankings.get(session, catalog, rule, unit, today, now)
+    form = thi_dua.rule_form(rule, catalog)
+    first, last = ranked.periods[0], ranked.periods[-1]
+    return RankingPage(
+        unit,
+        await crumbs(session, unit, scope),
+        rule,
+        rule_lines(rule, form.name),
+        f"{first.label} – {last.label}" if first != last else first.label,
+        [rank_row(catalog, rule, s) for s in ranked.scores],
+        catalog.level_name(ranked.scores[0].unit.level) if ranked.scores else "",
+        (ranked.computed_at or now).astimezone(VN).strftime("%H:%M %d/%m/%Y"),
+    )

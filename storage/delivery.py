@@ -1,0 +1,193 @@
+"""The durable side of delivery: running workers, updates stored before they are confirmed,
+and replies owed until the channel takes them.
+
+A worker writes its row at start and refreshes it every few seconds; a worker silent for
+longer than the timeout is dead, and what it had claimed (updates it was handling, messages it
+was sending) goes back to the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import is_postgres
+from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
+
+REPLY = "reply"
+
+
+async def register_worker(session: AsyncSession, worker: str, now: datetime) -> None:
+    session.add(Worker(id=worker, started_at=now, seen_at=now))
+
+
+async def heartbeat(session: AsyncSession, worker: str, now: datetime) -> None:
+    result = await session.execute(update(Worker).where(Worker.id == worker).values(seen_at=now))
+    if not getattr(result, "rowcount", 1):  # taken for dead during a long pause: come back
+        await register_worker(session, worker, now)
+
+
+async def retire_worker(session: AsyncSession, worker: str) -> None:
+    """A clean stop: what this worker still holds goes back to the others at once."""
+    await session.execute(
+        update(PendingUpdate).where(PendingUpdate.claimed_by == worker).values(claimed_by=None)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by == worker)
+        .values(status=OutboxStatus.QUEUED, claimed_by=None)
+    )
+    await session.execute(delete(Worker).where(Worker.id == worker))
+
+
+async def release_dead(session: AsyncSession, now: datetime, timeout: timedelta) -> int:
+    """Forgets silent workers and hands back their messages; returns how many went back."""
+    await session.execute(delete(Worker).where(Worker.seen_at < now - timeout))
+    alive = select(Worker.id)
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by.not_in(alive),
+        )
+        .values(status=OutboxStatus.QUEUED, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def store_pending(
+    session: AsyncSession,
+    channel: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+    worker: str,
+    now: datetime,
+) -> set[str]:
+    """Stores updates (key, payload); returns the keys that were new (a repeat is ignored)."""
+    if not items:
+        return set()
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    rows = [
+        {
+            "channel": channel,
+            "key": key,
+            "payload": payload,
+            "received_at": now,
+            "claimed_by": worker,
+        }
+        for key, payload in items
+    ]
+    statement = (
+        insert(PendingUpdate)
+        .on_conflict_do_nothing(index_elements=["channel", "key"])
+        .returning(PendingUpdate.key)
+    )
+    return set((await session.scalars(statement, rows)).all())
+
+
+async def claim_orphans(
+    session: AsyncSession, worker: str, channels: Sequence[str], limit: int = 100
+) -> list[PendingUpdate]:
+    """Updates stored by a worker that is gone (or handed back), now claimed by this one."""
+    query = (
+        select(PendingUpdate)
+        .where(
+            PendingUpdate.channel.in_(channels),
+            or_(
+                PendingUpdate.claimed_by.is_(None),
+                ~exists().where(Worker.id == PendingUpdate.claimed_by),
+            ),
+        )
+        .order_by(PendingUpdate.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await session.scalars(query)).all())
+    for row in rows:
+        row.claimed_by = worker
+    return rows
+
+
+async def drop_pending(session: AsyncSession, channel: str, key: str) -> None:
+    await session.execute(
+        delete(PendingUpdate).where(PendingUpdate.channel == channel, PendingUpdate.key == key)
+    )
+
+
+async def owe_replies(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str,
+    person_id: int | None,
+    key: str,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+    worker: str,
+) -> tuple[list[int], bool]:
+    """Records replies as owed, in the transaction of the turn that made them.
+
+    Returns their ids and whether this worker sends them now: not while an earlier reply to
+    the chat is still owed (they then queue behind it, and the dispatcher keeps the order).
+    """
+    if not payloads:
+        return [], False
+    behind = await session.scalar(
+        select(
+            exists().where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+                OutboxMessage.kind == REPLY,
+            )
+        )
+    )
+    status = OutboxStatus.QUEUED if behind else OutboxStatus.SENDING
+    rows = [
+        OutboxMessage(
+            key=f"{key}:{i}",
+            kind=REPLY,
+            person_id=person_id,
+            channel=channel,
+            chat_id=chat_id,
+            payload=payload,
+            status=status,
+            attempts=0 if behind else 1,
+            next_attempt_at=now,
+            created_at=now,
+            claimed_at=None if behind else now,
+            claimed_by=None if behind else worker,
+        )
+        for i, payload in enumerate(payloads)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows], not behind
+
+
+async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.SENT, sent_at=now, error=None, claimed_by=None)
+        )
+
+
+async def requeue(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """Replies not tried because an earlier one failed: the dispatcher sends them after it."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.QUEUED, claimed_by=None, attempts=0, next_attempt_at=now)
+        )

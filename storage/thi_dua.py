@@ -1,0 +1,180 @@
+"""Thi đua (emulation): the rule that scores the units below, and the timeliness query.
+
+The rule lives in `thi_dua.yaml` next to the other configuration files (optional; without it
+timeliness and targets weigh half each). A score is out of 100 points:
+
+- timeliness: reports of the rule's form over the last due periods, on time counting fully
+  and late ones `late_credit`;
+- targets: the share of the targets that apply to the unit, among those with data, that are
+  achieved or on track (the same progress as /tiendo);
+- growth: net growth of members over the year so far as a share of the members, full points
+  at `full_percent`.
+
+A part with no data is left out and the others are scaled to 100, so "no data" never counts
+as a bad result; the page says which parts a score rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from schedules.periods import Period
+from storage.catalog import (
+    CODE,
+    Catalog,
+    ConfigError,
+    Form,
+    _load_yaml_with_lines,
+    _nearest_line,
+)
+from storage.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.units import active_on
+
+FILE = "thi_dua.yaml"
+PARTS = ("timeliness", "targets", "growth")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Weights(_Strict):
+    # A part left out weighs nothing; without `weights:` at all, half and half.
+    timeliness: float = Field(default=0, ge=0, le=100)
+    targets: float = Field(default=0, ge=0, le=100)
+    growth: float = Field(default=0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _hundred(self) -> Weights:
+        if abs(self.timeliness + self.targets + self.growth - 100) > 1e-6:
+            raise ValueError("the weights must add up to 100")
+        return self
+
+
+class Growth(_Strict):
+    indicator: CODE  # net new members (may be derived: hv_moi - hv_ra)
+    base: CODE  # the member count it is a share of
+    full_percent: float = Field(default=2, gt=0)  # growth that earns the full points
+
+
+class Rule(_Strict):
+    name: str = "Thi đua báo cáo và thực hiện chỉ tiêu"
+    weights: Weights = Field(default_factory=lambda: Weights(timeliness=50, targets=50))
+    form: CODE | None = None  # default: the leaf level's most frequent form
+    periods: int = Field(default=6, ge=1, le=24)  # due periods that timeliness looks at
+    late_credit: float = Field(default=0.5, ge=0, le=1)
+    growth: Growth | None = None
+    improvement_days: int = Field(default=28, ge=1, le=366)  # "most improved" compares with
+
+    @model_validator(mode="after")
+    def _growth_needs_indicator(self) -> Rule:
+        if self.weights.growth and self.growth is None:
+            raise ValueError("a growth weight needs a 'growth' section (indicator, base)")
+        return self
+
+
+def load_rule(folder: Path, catalog: Catalog) -> Rule:
+    """The rule of `folder/thi_dua.yaml`, checked against the catalog; defaults if absent."""
+    path = folder / FILE
+    if not path.exists():
+        return Rule()
+    import yaml
+
+    try:
+        data, lines = _load_yaml_with_lines(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError([f"{path}{line}: not valid YAML"]) from exc
+    section = data.get("thi_dua") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError([f"{path}:1: thi_dua: expected a section 'thi_dua:'"])
+    try:
+        rule = Rule.model_validate(section)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ("thi_dua", *err["loc"])
+            fld = ".".join(str(p) for p in err["loc"]) or "thi_dua"
+            why = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}:{_nearest_line(lines, loc)}: {fld}: {why}")
+        raise ConfigError(problems) from exc
+    problems = []
+    if rule.form and rule.form not in catalog.forms:
+        problems.append(
+            f"{path}:{_nearest_line(lines, ('thi_dua', 'form'))}: form: unknown form '{rule.form}'"
+        )
+    if rule.growth:
+        for fld in ("indicator", "base"):
+            code = getattr(rule.growth, fld)
+            if code not in catalog.indicators:
+                line = _nearest_line(lines, ("thi_dua", "growth", fld))
+                problems.append(f"{path}:{line}: growth.{fld}: unknown indicator '{code}'")
+    if problems:
+        raise ConfigError(problems)
+    return rule
+
+
+# ---- timeliness ---------------------------------------------------------------------------
+
+
+@dataclass
+class Timeliness:
+    expected: int = 0
+    on_time: int = 0
+    late: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.on_time - self.late
+
+
+async def timeliness_by_root(
+    session: AsyncSession, form: Form, periods: list[Period], root_ids: list[int]
+) -> dict[tuple[int, str], Timeliness]:
+    """(root id, period key) → how many units of the form's level under the root should have
+    reported, and did on time or late. Two grouped queries, whatever the roots and periods."""
+    out: dict[tuple[int, str], Timeliness] = {}
+    if not root_ids or not periods:
+        return out
+    up = aliased(UnitAncestor)
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    # Units that should report, grouped by their dates of existence (nearly all share them).
+    expected = await session.execute(
+        select(up.ancestor_id, OrgUnit.valid_from, OrgUnit.valid_to, func.count())
+        .select_from(OrgUnit)
+        .join(up, up.unit_id == OrgUnit.id)
+        .where(up.ancestor_id.in_(root_ids), OrgUnit.level == form.level, active_on(first, last))
+        .group_by(up.ancestor_id, OrgUnit.valid_from, OrgUnit.valid_to)
+    )
+    for root, since, until, n in expected.all():
+        for p in periods:
+            if since <= p.end and (until is None or until >= p.start):
+                out.setdefault((root, p.key), Timeliness()).expected += n
+    sent = await session.execute(
+        select(up.ancestor_id, Submission.period_key, Submission.late, func.count())
+        .select_from(Submission)
+        .join(up, up.unit_id == Submission.unit_id)
+        .where(
+            and_(
+                up.ancestor_id.in_(root_ids),
+                Submission.form_code == form.code,
+                Submission.period_key.in_([p.key for p in periods]),
+                Submission.status == SubmissionStatus.SUBMITTED,
+            )
+        )
+        .group_by(up.ancestor_id, Submission.period_key, Submission.late)
+    )
+    for root, key, late, n in sent.all():
+        t = out.setdefault((root, key), Timeliness())
+        if late:
+            t.late += n
+        else:
+            t.on_time += n
+    return out
