@@ -288,6 +288,8 @@ async def _route(turn: Turn) -> None:
         await commands.on_action(turn, action)
     elif conversation.flow == report_flow.FLOW:
         await report_flow.on_text(turn, text)  # a sticker or photo reads as an empty answer
+    elif text and report_flow.looks_like_whole_form(turn, text):
+        await report_flow.start(turn, text)  # the whole report in one message, unasked
     elif text:
         turn.say(vi.NOT_UNDERSTOOD)
 

@@ -232,6 +232,8 @@ class _History:
     # the end of its own period.
     starts: dict[str, dict[int, float]] = field(default_factory=dict)
     moves: dict[str, dict[int, list[tuple[date, float]]]] = field(default_factory=dict)
+    # Running totals so far in each year: never below an earlier month's (the forms' rules).
+    running: dict[tuple[str, int, int], float] = field(default_factory=dict)
 
     def move(self, code: str, way: Synthetic, unit_id: int, end: date, out: dict) -> None:
         assert way.members is not None
@@ -472,7 +474,9 @@ def _answers(
         elif way.running_share_of is not None:
             base = history.stocks.get(way.running_share_of, {}).get(unit.id, 0.0)
             grown = months_in_year / 12 * way.pace * rng.uniform(*way.spread)
+            key = (code, unit.id, period.end.year)
             out[code] = float(round(base * min(1.0, grown)))
+            out[code] = history.running[key] = max(out[code], history.running.get(key, 0.0))
         elif way.part_of is not None and way.share is not None:
             out[code] = float(round(out.get(way.part_of, 0.0) * rng.uniform(*way.share)))
         else:
