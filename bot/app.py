@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from aiogram import Bot
 from aiohttp import web
 
-from bot.channels.base import Channel
 from bot.channels.intake import Intake
 from bot.channels.telegram import (
     TelegramChannel,
@@ -36,10 +35,11 @@ from bot.channels.zalo_client import ZaloClient
 from bot.config import file_secret, webhook_secret
 from bot.context import AppContext
 from bot.files import FileLinks
+from bot.scheduler import ReminderService
 from bot.web.routes import register as register_pages
 from handlers.engine import Engine
+from schedules.messages import Channel
 from schedules.outbox import IN_FLIGHT
-from schedules.runner import ReminderService
 from storage.db import transaction
 from storage.delivery import (
     heartbeat,

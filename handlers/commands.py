@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
-from handlers import texts_vi as vi
-from handlers.parsing import fold
 from handlers.turn import Turn
+from storage import texts_vi as vi
 from storage.models import Role
+from storage.text import fold
 
 
 async def _start(turn: Turn, args: str) -> None:

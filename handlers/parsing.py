@@ -1,4 +1,4 @@
-"""Reading what people type: Vietnamese text folding and forgiving number parsing."""
+"""Reading what people type: forgiving numbers, yes/no, choices and whole-form messages."""
 
 from __future__ import annotations
 
@@ -6,20 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-_SPACES = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, đ→d, single spaces: the form used to match words."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", bare).strip()
-
-
-def tidy(text: str) -> str:
-    """NFC with single spaces, for storing short text answers."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+from storage.text import fold
 
 
 @dataclass(frozen=True)

@@ -22,23 +22,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers import texts_vi as vi
 from handlers.parsing import (
     Slot,
     WholeForm,
-    fold,
     match_choice,
     parse_number,
     parse_yes_no,
     read_whole_form,
-    tidy,
 )
 from handlers.turn import Turn
 from schedules.calendar import Window, next_window, open_windows, window
-from schedules.periods import from_key
 from storage import reporting, validation
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import Submission, SubmissionStatus
+from storage.periods import from_key
+from storage.text import fold, tidy
 from storage.validation import Issue
 
 FLOW = "report"
@@ -578,7 +577,7 @@ async def _send(turn: Turn) -> None:
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
     win = window(form, period)
     await reporting.submit(
-        turn.session, turn.ctx.catalog, sub, win, turn.person, turn.now, turn.today
+        turn.session, turn.ctx.catalog, sub, turn.person, turn.now, late=win.is_late(turn.today)
     )
     turn.enter(None, None)
     template = vi.THANKS_LATE if sub.late else vi.THANKS_ON_TIME

@@ -19,14 +19,15 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import texts_vi as vi
-from handlers.parsing import fold, parse_number, parse_yes_no, tidy
-from schedules.periods import Period, PeriodError, parse_period
+from handlers.parsing import parse_number, parse_yes_no
 from storage import reporting, validation
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.importing import ImportFailed, read_cells
 from storage.models import OrgUnit
+from storage.periods import Period, PeriodError, parse_period
 from storage.reporting import Answer
+from storage.text import fold, tidy
 from storage.units import all_units
 
 CODE_WORDS = {"code", "ma", "ma don vi", "unit_code", fold(vi.EXPORT_CODE)}

@@ -25,7 +25,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import (
+from schedules.messages import (
     Channel,
     ChannelError,
     Outbound,
@@ -34,7 +34,6 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
-from schedules.clock import VN, Clock
 from schedules.ratelimit import RateLimiter
 from schedules.reminders import (
     Plan,
@@ -43,6 +42,7 @@ from schedules.reminders import (
     from_payload,
     reachable_accounts,
 )
+from storage.clock import VN, Clock
 from storage.db import is_postgres, transaction
 from storage.delivery import REPLY, mark_sent, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person

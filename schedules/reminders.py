@@ -19,13 +19,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import Choice, Outbound
-from handlers import texts_vi as vi
 from schedules.calendar import Window, default_form, latest_due_period, window
-from schedules.clock import VN
-from schedules.periods import next_period, period_of, previous_period
+from schedules.messages import Choice, Outbound
 from storage import reporting
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
+from storage.clock import VN
 from storage.models import (
     ChannelIdentity,
     OrgUnit,
@@ -37,6 +36,7 @@ from storage.models import (
     Submission,
     SubmissionStatus,
 )
+from storage.periods import next_period, period_of, previous_period
 from storage.reporting import ConfirmedDoubt
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter

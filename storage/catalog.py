@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from schedules.periods import Periodicity, Term
+from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
     from storage.thi_dua import Rule
@@ -568,7 +568,7 @@ class Catalog:
 
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
-        from handlers.parsing import fold
+        from storage.text import fold
 
         text = fold(words)
         if text.replace(" ", "_") in self.indicators:

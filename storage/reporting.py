@@ -8,8 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.calendar import Window
-from schedules.periods import Period, year_period
 from storage import aggregates, rollup
 from storage.catalog import Catalog, Form
 from storage.db import is_postgres
@@ -21,6 +19,7 @@ from storage.models import (
     SubmissionStatus,
     SubmissionValue,
 )
+from storage.periods import Period, year_period
 
 Answer = float | str | None
 
@@ -166,13 +165,13 @@ async def submit(
     session: AsyncSession,
     catalog: Catalog,
     submission: Submission,
-    window: Window,
     person: Person,
     now: datetime,
-    today: date,
+    *,
+    late: bool,
 ) -> None:
-    """Sends the report; after the due date it is accepted and marked late."""
-    await _mark_sent(session, catalog, submission, person.id, now, late=window.is_late(today))
+    """Sends the report; one sent after its due date is accepted and marked late."""
+    await _mark_sent(session, catalog, submission, person.id, now, late=late)
 
 
 async def _mark_sent(
@@ -209,21 +208,22 @@ async def record_about(
     catalog: Catalog,
     unit_id: int,
     form: Form,
-    window: Window,
+    period: Period,
     values: dict[str, Answer],
     person: Person,
     now: datetime,
-    today: date,
+    *,
+    late: bool,
 ) -> Answer:
     """An officer of the level above fills a form about one unit below (a yearly rating):
     sent at once; a later change is a correction in the audit trail. Returns the old answer
     of the first indicator given (None if there was none)."""
-    sub = await get_or_create(session, unit_id, form, window.period, now)
+    sub = await get_or_create(session, unit_id, form, period, now)
     before = await answers(session, sub.id)
     for code, value in values.items():
         await save_answer(session, catalog, sub, code, value, person, now)
     if sub.status != SubmissionStatus.SUBMITTED:
-        await submit(session, catalog, sub, window, person, now, today)
+        await submit(session, catalog, sub, person, now, late=late)
     first = next(iter(values), None)
     return before.get(first) if first else None
 

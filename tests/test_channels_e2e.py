@@ -267,8 +267,8 @@ def test_signed_links_valid_expired_tampered(tmp_path, clock) -> None:
 async def test_one_person_on_both_channels_reminded_where_she_was_last(
     ctx, world, tmp_path
 ) -> None:
-    from schedules.clock import vn_datetime
-    from schedules.runner import plan_and_queue
+    from bot.scheduler import plan_and_queue
+    from storage.clock import vn_datetime
 
     people, code = world
     engine = Engine(ctx)
@@ -301,9 +301,9 @@ async def test_one_person_on_both_channels_reminded_where_she_was_last(
 
 
 async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
-    from schedules.clock import vn_datetime
+    from bot.scheduler import plan_and_queue
     from schedules.outbox import ChannelPace, Dispatcher
-    from schedules.runner import plan_and_queue
+    from storage.clock import vn_datetime
     from storage.models import Role
 
     people, _ = world

@@ -13,11 +13,11 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import Service, start_telegram_polling, telegram_runtime
-from bot.channels.base import Inbound
 from bot.config import webhook_secret
 from handlers.engine import Engine
-from schedules.clock import ShiftedClock, vn_datetime
+from schedules.messages import Inbound
 from storage import reporting
+from storage.clock import ShiftedClock, vn_datetime
 from storage.db import transaction
 from storage.delivery import store_pending
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus

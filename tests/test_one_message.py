@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
-from schedules.clock import vn_datetime
-from schedules.periods import month
-from schedules.runner import plan_and_queue
 from storage import reporting
+from storage.clock import vn_datetime
 from storage.invitations import link_directly
 from storage.models import OutboxMessage, Person
+from storage.periods import month
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
-from handlers import texts_vi as vi
-from schedules.periods import quarter
+from schedules.demo import build_demo, load_demo_settings
 from storage import rollup
+from storage import texts_vi as vi
 from storage.catalog import ConfigError, load_catalog
-from storage.demo import build_demo, load_demo_settings
 from storage.models import OrgUnit, Submission, SubmissionValue
+from storage.periods import quarter
 
 SHIPPED = ["khanh_hoa", "lao_cai", "soc_trang"]
 PLANS = ["lao_cai", "soc_trang"]

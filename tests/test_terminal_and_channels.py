@@ -4,8 +4,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.channels.base import Choice, Inbound, Outbound, render_text_only, split_text
 from bot.cli import app
+from schedules.messages import Choice, Inbound, Outbound, render_text_only, split_text
 from tests.test_cli import cli_env  # noqa: F401 - the fixture
 
 

@@ -180,8 +180,8 @@ async def test_the_reports_import_applies_the_same_rules(sessions, catalog, tmp_
     from openpyxl import Workbook
 
     from handlers.reports_import import import_reports
-    from schedules.periods import month
     from storage.importing import ImportFailed
+    from storage.periods import month
     from storage.units import unit_by_code
     from tests.builders import report
     from tests.test_reports_import import NOW, TODAY, units

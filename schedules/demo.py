@@ -19,10 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.parsing import fold
 from schedules.calendar import window
-from schedules.clock import VN
-from schedules.periods import Period, next_period, period_of
 from storage import aggregates
 from storage.catalog import (
     Catalog,
@@ -32,8 +29,11 @@ from storage.catalog import (
     _load_yaml_with_lines,
     _nearest_line,
 )
+from storage.clock import VN
 from storage.importing import import_units
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
+from storage.periods import Period, next_period, period_of
+from storage.text import fold
 from storage.units import create_unit
 
 SURNAMES = [
