@@ -173,12 +173,19 @@ async def _kept_totals(
             scope, and_(scope.unit_id == kept.ancestor_id, scope.ancestor_id == roots.within)
         )
     if roots.inside:
-        query = query.where(kept.ancestor_id.in_(_inside(roots.inside)))
+        query = query.where(kept.ancestor_id.in_(_inside(roots.inside, roots.level)))
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
 
 
-def _inside(root_ids: tuple[int, ...] | list[int]) -> Select:
-    return select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(root_ids))
+def _inside(root_ids: tuple[int, ...] | list[int], level: str | None = None) -> Select:
+    """The units inside any of the roots; of one level only, when given (a province's 97
+    communes to look up, not its 3,000 units)."""
+    query = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(root_ids))
+    if level is not None:
+        query = query.join(OrgUnit, OrgUnit.id == UnitAncestor.unit_id).where(
+            OrgUnit.level == level
+        )
+    return query
 
 
 async def units_by_root(
