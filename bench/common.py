@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from schedules.periods import month
 from storage import aggregates
 from storage.catalog import Catalog, load_catalog
 from storage.db import make_engine
@@ -31,6 +30,7 @@ from storage.models import (
     SubmissionValue,
     UnitAncestor,
 )
+from storage.periods import month
 
 NATIONAL_CONFIG = Path(__file__).resolve().parent / "national"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/hoibot_bench"

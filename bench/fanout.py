@@ -38,9 +38,9 @@ from bench.common import (
     table,
 )
 from bot.channels.telegram import TelegramChannel
-from schedules.clock import FixedClock, vn_datetime
 from schedules.outbox import ChannelPace, Dispatcher, enqueue
 from schedules.reminders import plan
+from storage.clock import FixedClock, vn_datetime
 from storage.db import make_sessionmaker
 from storage.models import OutboxMessage, OutboxStatus
 from tests.fakes.telegram import TOKEN

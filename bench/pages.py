@@ -38,7 +38,7 @@ from bot.app import WebServer
 from bot.config import Settings
 from bot.context import AppContext
 from bot.web.routes import register
-from schedules.clock import VN, FixedClock
+from storage.clock import VN, FixedClock
 from storage.db import make_sessionmaker
 from storage.models import OrgUnit, Person, Role
 

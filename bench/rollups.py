@@ -28,10 +28,10 @@ from bench.common import (
     time_it,
 )
 from handlers.export_xlsx import build_workbook
-from schedules.periods import month, year_period
 from storage import progress, rollup
 from storage.db import make_sessionmaker
 from storage.models import OrgUnit
+from storage.periods import month, year_period
 
 TODAY = date(2025, 12, 31)
 

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from aiogram import Bot
 from aiohttp import web
 
-from bot.channels.base import Channel
 from bot.channels.intake import Intake
 from bot.channels.telegram import (
     TelegramChannel,
@@ -36,14 +35,25 @@ from bot.channels.zalo_client import ZaloClient
 from bot.config import file_secret, webhook_secret
 from bot.context import AppContext
 from bot.files import FileLinks
+from bot.scheduler import ReminderService
 from bot.web.routes import register as register_pages
 from handlers.engine import Engine
-from schedules.runner import ReminderService
+from schedules.messages import Channel
+from schedules.outbox import IN_FLIGHT
 from storage.db import transaction
-from storage.delivery import heartbeat, register_worker, release_dead, retire_worker
+from storage.delivery import (
+    heartbeat,
+    register_worker,
+    release_dead,
+    requeue_abandoned,
+    retire_worker,
+)
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+# A message held "sending" by this worker, not being sent, this long after its claim: its
+# record failed; longer than any send (SEND_TIMEOUT_SECONDS) may take.
+ABANDONED = timedelta(minutes=2)
 DRAIN_SECONDS = 2.0  # in-flight work may finish within this on a stop; the rest goes back
 
 
@@ -151,6 +161,9 @@ class Service:
                 async with transaction(self.ctx.sessions) as session:
                     await heartbeat(session, self.worker, now)
                     released = await release_dead(session, now, self.timeout)
+                    released += await requeue_abandoned(
+                        session, self.worker, set(IN_FLIGHT), self.ctx.clock.now() - ABANDONED
+                    )
                 if released:
                     logger.info("%d messages left by a stopped worker go out again", released)
                 while await self.intake.recover():

@@ -325,11 +325,11 @@ def demo(
     small: bool = typer.Option(False, help="A smaller tree and 6 months (for quick tries)."),
 ) -> None:
     """Build a demo province (its units, people and synthetic reports) into an empty database."""
-    from handlers.parsing import fold
+    from schedules.demo import build_demo
     from storage.catalog import load_catalog
     from storage.db import transaction
-    from storage.demo import build_demo
     from storage.migrate import upgrade
+    from storage.text import fold
 
     configured = get_settings().hoibot_config_dir
     folder = configured
@@ -561,7 +561,7 @@ def report_chart(
 def _moment(text: str | None) -> Any:
     from datetime import datetime
 
-    from schedules.clock import VN
+    from storage.clock import VN
 
     if not text:
         return None
@@ -608,7 +608,7 @@ def reminders_preview(
 @reminders_app.command("queue")
 def reminders_queue() -> None:
     """Plan and queue what is due now (the running bot does this every few minutes)."""
-    from schedules.runner import plan_and_queue
+    from bot.scheduler import plan_and_queue
 
     result = run_with_context(plan_and_queue)
     typer.echo(
@@ -647,8 +647,8 @@ def invite(
 
     A person who has an unused code keeps it: running this again gives the same codes, unless
     --renew."""
-    from handlers import texts_vi as vi
-    from schedules.clock import VN
+    from storage import texts_vi as vi
+    from storage.clock import VN
     from storage.db import transaction
     from storage.invitations import invitation_for, pretty
     from storage.models import OrgUnit
@@ -747,13 +747,13 @@ def chat(
 
 async def _terminal_chat(ctx: AppContext, ref: str | None) -> None:
     from bot.channels.terminal import TerminalChannel, chat_loop
-    from handlers import texts_vi as vi
     from handlers.engine import Engine
-    from schedules.periods import Periodicity, period_of
+    from storage import texts_vi as vi
     from storage.db import transaction
     from storage.invitations import link_directly
     from storage.models import OrgUnit
     from storage.people import find_person, leader_yet_to_report
+    from storage.periods import Periodicity, period_of
 
     async with transaction(ctx.sessions) as session:
         if ref:
@@ -837,8 +837,8 @@ def run() -> None:
     your own configuration, an empty database gets the list of first steps instead."""
     from sqlalchemy import func, select
 
+    from schedules.demo import build_demo
     from storage.db import transaction
-    from storage.demo import build_demo
     from storage.migrate import upgrade
     from storage.models import OrgUnit
 

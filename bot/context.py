@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
-from schedules.clock import Clock, ShiftedClock
 from schedules.thi_dua import RankingCache
 from storage.catalog import Catalog, load_catalog
+from storage.clock import Clock, ShiftedClock
 from storage.db import make_engine, make_sessionmaker
 
 

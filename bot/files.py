@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from schedules.clock import Clock
+from storage.clock import Clock
 
 ROUTE = "/files/{file_id}/{name}"
 

@@ -10,11 +10,11 @@ from io import BytesIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import texts_vi as vi
-from schedules.periods import Period, from_key
 from storage import rollup
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Indicator
 from storage.models import OrgUnit
+from storage.periods import Period, from_key
 
 FONT = "DejaVu Sans"
 PINK = "#c2185b"

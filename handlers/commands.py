@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
-from handlers import texts_vi as vi
-from handlers.parsing import fold
 from handlers.turn import Turn
+from storage import texts_vi as vi
 from storage.models import Role
+from storage.text import fold
 
 
 async def _start(turn: Turn, args: str) -> None:
@@ -23,8 +23,8 @@ async def _start(turn: Turn, args: str) -> None:
     )
 
 
-async def _report(turn: Turn, _args: str) -> None:
-    await report_flow.start(turn)
+async def _report(turn: Turn, args: str) -> None:
+    await report_flow.start(turn, args)
 
 
 async def _cancel(turn: Turn, _args: str) -> None:
@@ -55,7 +55,8 @@ async def _help(turn: Turn, _args: str) -> None:
         ]
         examples = vi.HELP_EXAMPLES_STAFF
     lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n] for n in names]
-    turn.say("\n".join([*lines, "", vi.HELP_EXAMPLES_TITLE, *examples]))
+    lines += ["", vi.HELP_EXAMPLES_TITLE, *examples]
+    turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
 
 
 async def _link_code(turn: Turn, _args: str) -> None:

@@ -21,16 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Capabilities, Inbound, Outbound, one_call_parts
 from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
-from handlers import texts_vi as vi
-from handlers.parsing import fold, parse_number
+from handlers.parsing import parse_number
 from handlers.turn import Turn
+from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
 from schedules.reminders import to_payload
+from storage import texts_vi as vi
 from storage.db import transaction
 from storage.delivery import drop_pending, owe_replies
 from storage.models import ChannelIdentity, Conversation, OrgUnit, Person, ProcessedUpdate
+from storage.text import fold
 
 logger = logging.getLogger(__name__)
 RETRIES = 3
@@ -288,6 +289,8 @@ async def _route(turn: Turn) -> None:
         await commands.on_action(turn, action)
     elif conversation.flow == report_flow.FLOW:
         await report_flow.on_text(turn, text)  # a sticker or photo reads as an empty answer
+    elif text and report_flow.looks_like_whole_form(turn, text):
+        await report_flow.start(turn, text)  # the whole report in one message, unasked
     elif text:
         turn.say(vi.NOT_UNDERSTOOD)
 

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import texts_vi as vi
-from schedules.periods import Period
 from storage import progress as progress_service
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, IndicatorType
 from storage.models import OrgUnit
+from storage.periods import Period
 from storage.rollup import Roots, reported_pairs, totals_by_root
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import texts_vi as vi
 from handlers.turn import Turn
+from storage import texts_vi as vi
 from storage.invitations import WRONG_WINDOW, Redeem, normalise_code, pretty, redeem
 from storage.models import OrgUnit, Role
 

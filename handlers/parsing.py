@@ -1,25 +1,12 @@
-"""Reading what people type: Vietnamese text folding and forgiving number parsing."""
+"""Reading what people type: forgiving numbers, yes/no, choices and whole-form messages."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-_SPACES = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, đ→d, single spaces: the form used to match words."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", bare).strip()
-
-
-def tidy(text: str) -> str:
-    """NFC with single spaces, for storing short text answers."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+from storage.text import fold
 
 
 @dataclass(frozen=True)
@@ -98,6 +85,116 @@ def parse_yes_no(text: str) -> bool | None:
     if folded in _NO:
         return False
     return None
+
+
+# ---- the whole form in one message --------------------------------------------------------
+
+# Between answers: spaces, line breaks, ; | : = and a comma that ends a word ("3, 0, 1").
+_SEPARATORS = re.compile(r"(?:[\s;|:=]|,(?=\s|$))+")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One question as the whole-form reader sees it."""
+
+    code: str
+    kind: str  # "number" | "yes_no" | "text"
+    optional: bool = False
+
+
+@dataclass
+class WholeForm:
+    """What a whole-form message said: raw answers (checked later as single answers are)."""
+
+    answers: dict[str, str]
+    by_label: bool
+    count: int = 0  # answers given in order (not by label)
+    extra: list[str] = field(default_factory=list)  # in order: beyond the last question
+    unplaced: list[str] = field(default_factory=list)  # by label: no known label ("hvx 5")
+    no_value: list[str] = field(default_factory=list)  # by label: labels without an answer
+
+
+def _is_value(token: str, kind: str) -> bool:
+    if kind == "yes_no" and parse_yes_no(token) is not None:
+        return True
+    return parse_number(token, allow_decimal=True).value is not None
+
+
+def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> WholeForm | None:
+    """Every answer of a form in one message, in order ("3 0 1 2", or one a line) or by short
+    labels ("hvm 3 hvr 0"); None when the message is not that: no label, and fewer answers in
+    order than half the required questions (two at least), so "12 hộ 3" stays a muddled
+    answer rather than a report. Unit words after a number are allowed ("12 hộ"): words that
+    are not answers are skipped."""
+    lines = [line.strip() for line in unicodedata.normalize("NFC", text).splitlines()]
+    lines = [line for line in lines if line]
+    if not lines or len(text) > 4000:
+        return None
+    kinds = {s.code: s.kind for s in slots}
+    words = [[t for t in _SEPARATORS.split(line) if t] for line in lines]
+    if any(fold(t) in labels for line in words for t in line):
+        found = _by_label(lines, words, labels, kinds)
+        return found if found.answers or found.unplaced else None
+    counts = [sum(_is_value(t, "yes_no") for t in line) for line in words]
+    if len(lines) > 1 and all(
+        c <= 1 or parse_number(raw).value is not None for raw, c in zip(lines, counts, strict=True)
+    ):
+        # One answer a line: "1 500" or "12 hộ" is one answer; a line without any is a title.
+        values = [raw for raw, c in zip(lines, counts, strict=True) if c]
+    else:
+        values = []
+        for token in (t for line in words for t in line):
+            kind = slots[len(values)].kind if len(values) < len(slots) else "number"
+            if _is_value(token, kind):
+                values.append(token)
+    required = sum(not slot.optional for slot in slots)
+    if len(values) < max(2, -(-required // 2)):
+        return None
+    answers = {slot.code: raw for slot, raw in zip(slots, values, strict=False)}
+    return WholeForm(answers, False, count=len(values), extra=values[len(slots) :])
+
+
+def _by_label(
+    lines: list[str], words: list[list[str]], labels: dict[str, str], kinds: dict[str, str]
+) -> WholeForm:
+    answers: dict[str, str] = {}
+    unplaced: list[str] = []
+    no_value: list[str] = []
+    for raw_line, tokens in zip(lines, words, strict=True):
+        pending: str | None = None
+        said: list[str] = []  # words after a label, before its answer
+        previous = ""
+        for token in tokens:
+            folded = fold(token)
+            if folded in labels:
+                if pending and said:
+                    answers[pending] = " ".join(said)
+                elif pending:
+                    no_value.append(pending)
+                pending, said = labels[folded], []
+                if kinds.get(pending) == "text":
+                    # A text answer is the rest of its line, as she wrote it.
+                    rest = raw_line.split(token, 1)[1].lstrip(" :=")
+                    if rest:
+                        answers[pending] = rest
+                    else:
+                        no_value.append(pending)
+                    pending = None
+                    break
+            elif pending and _is_value(token, kinds.get(pending, "number")):
+                answers[pending] = token
+                pending, said = None, []
+            elif pending:
+                said.append(token)
+            elif _is_value(token, "number"):
+                word = previous if previous and not _is_value(previous, "number") else ""
+                unplaced.append(f"{word} {token}".strip())
+            previous = token
+        if pending and said:
+            answers[pending] = " ".join(said)
+        elif pending:
+            no_value.append(pending)
+    return WholeForm(answers, True, unplaced=unplaced, no_value=no_value)
 
 
 def match_choice(choices: list[tuple[float, str]], text: str) -> float | None:

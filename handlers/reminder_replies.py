@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import texts_vi as vi
 from handlers.turn import Turn
 from schedules.calendar import window
-from schedules.clock import VN
 from schedules.outbox import QueueResult, enqueue_in
-from schedules.periods import PeriodError, from_key
 from schedules.reminders import Planned, next_morning, nudge_message, to_payload, unreported_leaders
+from storage import texts_vi as vi
+from storage.clock import VN
 from storage.models import OutboxMessage, ReminderSnooze
+from storage.periods import PeriodError, from_key
 
 
 async def _latest(turn: Turn, prefix: str) -> tuple[str, str] | None:

@@ -4,8 +4,13 @@ States, in the order she meets them:
 
     pick_form      several forms or periods are open: she picks one
     question       one question per message; answers are saved as they come
-    confirm_value  an answer far above the branch's history or size: "Chị xác nhận …?"
+    confirm_value  a doubtful answer (a form's rule, above the member count, far from the
+                   unit's history): "Chị xác nhận …?"; a confirmation goes to the audit trail
     summary        every answer, with "Gửi" and "Sửa mục N"
+
+The whole form may come in one message (in order, or by the form's short labels), after
+/baocao, as a reply to a reminder, or at any step: what is read is saved, the values are shown
+named, and only what is missing or doubtful is asked.
     submitted      a sent report she may still correct until the period closes
 
 Actions arriving from buttons (or typed words matched to them): "f:<i>" pick, "v:<value>"
@@ -15,15 +20,25 @@ a shortcut answer, "back", "skip", "ok" / "retype" (confirmation), "send", "edit
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from handlers import texts_vi as vi
-from handlers.parsing import fold, match_choice, parse_number, parse_yes_no, tidy
+from handlers.parsing import (
+    Slot,
+    WholeForm,
+    match_choice,
+    parse_number,
+    parse_yes_no,
+    read_whole_form,
+)
 from handlers.turn import Turn
 from schedules.calendar import Window, next_window, open_windows, window
-from schedules.periods import from_key
-from storage import reporting
-from storage.catalog import Form, Indicator, IndicatorType
+from storage import reporting, validation
+from storage import texts_vi as vi
+from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import Submission, SubmissionStatus
+from storage.periods import from_key
+from storage.text import fold, tidy
+from storage.validation import Issue
 
 FLOW = "report"
 MAX_TEXT_ANSWER = 500
@@ -33,8 +48,11 @@ _EDIT_TEXT = re.compile(r"^sua(?: muc)? ?(\d{1,2})$")
 # ---- entry points -------------------------------------------------------------------------
 
 
-async def start(turn: Turn) -> None:
-    """Starts or resumes the report of the open period; asks which one if several are open."""
+async def start(turn: Turn, text: str = "") -> None:
+    """Starts or resumes the report of the open period; asks which one if several are open.
+
+    `text` may hold the whole form in one message: it is applied once the report is open.
+    """
     assert turn.unit is not None
     forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
     if not forms:
@@ -60,11 +78,17 @@ async def start(turn: Turn) -> None:
             )
         )
         return
+    if text:
+        # Short labels can tell which form she means when several are open.
+        read = [(f, w, whole_form(turn.ctx.catalog, f, text)) for f, w in windows]
+        fitting = [(f, w) for f, w, found in read if found]
+        labelled = [(f, w) for f, w, found in read if found and found.by_label]
+        windows = labelled or fitting or windows
     if len(windows) == 1:
-        await _open(turn, *windows[0])
+        await _open(turn, *windows[0], text=text)
         return
     options = [(f.code, w.period.key) for f, w in windows]
-    turn.enter(FLOW, "pick_form", options=options)
+    turn.enter(FLOW, "pick_form", options=options, text=text)
     turn.ask(
         vi.PICK_FORM,
         [
@@ -91,10 +115,49 @@ async def on_text(turn: Turn, text: str) -> None:
         m = _EDIT_TEXT.match(fold(text))
         if m:
             await _edit(turn, int(m.group(1)))
-        else:
+        elif not await _try_whole_form(turn, text):
             await reprompt(turn)
     else:
         await reprompt(turn)
+
+
+def looks_like_whole_form(turn: Turn, text: str) -> bool:
+    """Whether a message outside a report is the whole form of one of her level's forms."""
+    if turn.unit is None:
+        return False
+    catalog = turn.ctx.catalog
+    return any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level))
+
+
+def whole_form(catalog: Catalog, form: Form, text: str) -> WholeForm | None:
+    slots = [
+        Slot(
+            q.indicator,
+            {IndicatorType.YES_NO: "yes_no", IndicatorType.TEXT: "text"}.get(
+                catalog.indicators[q.indicator].type, "number"
+            ),
+            q.optional,
+        )
+        for q in form.questions
+    ]
+    return read_whole_form(text, slots, form.labels())
+
+
+def one_line(catalog: Catalog, form: Form, values: dict[str, reporting.Answer]) -> str:
+    """The whole form as one message she can copy: "hvm 3 hvr 0 …" (text answers last)."""
+    items: list[str] = []
+    texts: list[str] = []
+    for q in form.questions:
+        indicator = catalog.indicators[q.indicator]
+        value = values.get(q.indicator)
+        label = q.short or q.indicator
+        if isinstance(value, str):
+            texts.append(f"{label} {value}")
+        elif isinstance(value, float) and indicator.type == IndicatorType.YES_NO:
+            items.append(f"{label} {'có' if value else 'không'}")
+        elif isinstance(value, float):
+            items.append(f"{label} {vi.format_number(value, 2)}")
+    return " ".join(items + texts)
 
 
 async def reprompt(turn: Turn) -> None:
@@ -121,6 +184,28 @@ async def cancel(turn: Turn) -> None:
         turn.say(vi.NOTHING_TO_CANCEL)
 
 
+async def one_message_help(turn: Turn) -> list[str]:
+    """For the help: each of her forms as one message to copy (with her last figures)."""
+    assert turn.unit is not None
+    catalog = turn.ctx.catalog
+    lines: list[str] = []
+    for form in catalog.forms_for_level(turn.unit.level):
+        codes = [q.indicator for q in form.questions]
+        earlier = await reporting.history(turn.session, turn.unit.id, codes, date.max, periods=1)
+        values: dict[str, reporting.Answer] = {
+            code: earlier[code][0][1] if code in earlier else 0.0
+            for code in codes
+            if catalog.indicators[code].is_numeric
+        }
+        lines += [
+            "",
+            vi.HELP_ONE_MESSAGE.format(form=form.name),
+            one_line(catalog, form, values),
+            vi.ONE_MESSAGE_LEGEND.format(items=_legend(catalog, form)),
+        ]
+    return lines
+
+
 # ---- steps --------------------------------------------------------------------------------
 
 
@@ -131,10 +216,15 @@ async def _pick(turn: Turn, action: str) -> None:
         return
     form_code, period_key = options[int(action[2:])]
     form = turn.ctx.catalog.forms[form_code]
-    await _open(turn, form, window(form, from_key(period_key, turn.ctx.catalog.terms)))
+    await _open(
+        turn,
+        form,
+        window(form, from_key(period_key, turn.ctx.catalog.terms)),
+        text=turn.data.get("text") or "",
+    )
 
 
-async def _open(turn: Turn, form: Form, win: Window) -> None:
+async def _open(turn: Turn, form: Form, win: Window, text: str = "") -> None:
     assert turn.person and turn.unit
     sub = await reporting.get_or_create(turn.session, turn.unit.id, form, win.period, turn.now)
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
@@ -151,7 +241,10 @@ async def _open(turn: Turn, form: Form, win: Window) -> None:
             )
             return
         turn.goto("submitted")
-        await _summary(turn)
+        if not await _try_whole_form(turn, text):
+            await _summary(turn)
+        return
+    if await _try_whole_form(turn, text):
         return
     answers = await reporting.answers(turn.session, sub.id)
     n = len(form.questions)
@@ -165,8 +258,7 @@ async def _open(turn: Turn, form: Form, win: Window) -> None:
             vi.REPORT_START.format(form=form.name, period=win.period.label, due=_day(win.due), n=n)
         )
     if first_open >= n:
-        turn.goto("summary")
-        await _summary(turn)
+        await _advance(turn, None)
     else:
         turn.goto("question", i=first_open)
         await _ask(turn)
@@ -179,7 +271,8 @@ async def _ask(turn: Turn) -> None:
     indicator = turn.ctx.catalog.indicators[question.indicator]
     lines = [vi.QUESTION.format(i=i + 1, n=len(form.questions), question=indicator.question)]
     current = answers.get(indicator.code, _MISSING)
-    last = (await _last_values(turn, form, sub)).get(indicator.code)
+    earlier = (await _history(turn, form, sub)).get(indicator.code)
+    last = earlier[0][1] if earlier else None
     if current is not _MISSING:
         lines.append(vi.HINT_CURRENT.format(value=_show(indicator, current)))
     elif last is not None and indicator.hint_last_value:
@@ -226,19 +319,27 @@ async def _question_action(turn: Turn, action: str) -> None:
 
 
 async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> None:
-    form, sub, _answers = await _context(turn)
+    form, sub, answers = await _context(turn)
     i = int(turn.data["i"])
     indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
     value, error = _parse(indicator, text)
     if error:
+        whole = not from_button and indicator.type != IndicatorType.TEXT
+        if whole and await _try_whole_form(turn, text):
+            return
         turn.say(error)
         turn.goto("question")
         await _ask(turn)
         return
-    if isinstance(value, float) and not from_button:
-        why = await _implausible(turn, indicator, value, form, sub)
-        if why:
-            turn.goto("confirm_value", pending=value, why=why)
+    if isinstance(value, float):
+        issues = await _issues(turn, {**answers, indicator.code: value}, only=indicator.code)
+        if any(issue.stops for issue in issues):
+            turn.say(_why(turn, form, [issue for issue in issues if issue.stops]))
+            turn.goto("question")
+            await _ask(turn)
+            return
+        if issues:
+            turn.goto("confirm_value", pending=value, why=_why(turn, form, issues))
             await _confirm(turn, value)
             return
     await _store(turn, value)
@@ -255,7 +356,7 @@ async def _confirm(turn: Turn, value: float) -> None:
 
 async def _confirm_action(turn: Turn, action: str) -> None:
     if action == "ok":
-        await _store(turn, float(turn.data["pending"]))
+        await _store(turn, float(turn.data["pending"]), confirmed=turn.data.get("why") or "")
     elif action == "retype":
         turn.goto("question")
         await _ask(turn)
@@ -263,8 +364,8 @@ async def _confirm_action(turn: Turn, action: str) -> None:
         await reprompt(turn)
 
 
-async def _store(turn: Turn, value: float | str | None) -> None:
-    """Saves the answer at once, then moves on: next question, or back to the summary."""
+async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None = None) -> None:
+    """Saves the answer at once (with her confirmation of a doubtful one), then moves on."""
     assert turn.person is not None
     form, sub, answers = await _context(turn)
     i = int(turn.data["i"])
@@ -274,38 +375,129 @@ async def _store(turn: Turn, value: float | str | None) -> None:
     if sub.approved_at is not None:  # approved while she was editing: nothing changes
         _say_approved(turn, form, sub)
         return
-    await reporting.save_answer(
-        turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
-    )
-    turn.cache[("context", sub.id)][2][code] = value
+    await _save(turn, sub, code, value)
+    if confirmed is not None:
+        await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
+        (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
     if sub.status == SubmissionStatus.SUBMITTED and old != value:
         turn.say(
             vi.CORRECTION_SAVED.format(
                 n=i + 1, old=_show(indicator, old), new=_show(indicator, value)
             )
         )
-    if turn.data.get("editing") or i + 1 >= len(form.questions):
+    await _advance(turn, None if turn.data.get("editing") else i)
+
+
+async def _save(turn: Turn, sub: Submission, code: str, value: reporting.Answer) -> None:
+    assert turn.person is not None
+    await reporting.save_answer(
+        turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
+    )
+    turn.cache[("context", sub.id)][2][code] = value
+
+
+async def _advance(turn: Turn, after: int | None, *, show_values: bool = False) -> None:
+    """What to ask next: on a first pass the next unanswered question; then any required
+    question still unanswered, a figure a rule refuses, a doubtful one to confirm; else the
+    summary. `show_values` first lists every value named (after a whole-form message)."""
+    form, sub, answers = await _context(turn)
+    n = len(form.questions)
+    if after is not None:
+        following = next(
+            (j for j in range(after + 1, n) if form.questions[j].indicator not in answers), None
+        )
+        if following is not None:
+            if show_values:
+                turn.say(await _values_text(turn))
+            turn.goto("question", i=following, pending=None, editing=False)
+            await _ask(turn)
+            return
+    missing = next(
+        (j for j, q in enumerate(form.questions) if not q.optional and q.indicator not in answers),
+        None,
+    )
+    issues = [] if missing is not None else await _issues(turn, answers)
+    if missing is None and not issues:
         turn.goto(_summary_step(sub), editing=False, pending=None)
         await _summary(turn)
         return
-    answers[code] = value
-    following = next(
-        (
-            j
-            for j in range(i + 1, len(form.questions))
-            if form.questions[j].indicator not in answers
-        ),
-        None,
-    )
-    if following is None:
-        turn.goto("summary", pending=None)
-        await _summary(turn)
-    else:
-        turn.goto("question", i=following, pending=None)
+    if show_values:
+        turn.say(await _values_text(turn))
+    if missing is not None:
+        turn.goto("question", i=missing, pending=None, editing=False)
         await _ask(turn)
+        return
+    code = issues[0].indicator
+    about = [issue for issue in issues if issue.indicator == code]
+    i = next(j for j, q in enumerate(form.questions) if q.indicator == code)
+    stops = [issue for issue in about if issue.stops]
+    if stops:
+        turn.say(_why(turn, form, stops))
+        turn.goto("question", i=i, pending=None, editing=True)
+        await _ask(turn)
+        return
+    value = answers[code]
+    assert isinstance(value, float)
+    turn.goto("confirm_value", i=i, pending=value, why=_why(turn, form, about), editing=True)
+    await _confirm(turn, value)
 
 
-async def _summary(turn: Turn) -> None:
+async def _try_whole_form(turn: Turn, text: str) -> bool:
+    """Applies a whole-form message to the open report; False if the text is not one."""
+    if not text:
+        return False
+    form, sub, answers = await _context(turn)
+    found = whole_form(turn.ctx.catalog, form, text)
+    if found is None:
+        return False
+    if sub.approved_at is not None:  # approved meanwhile: nothing changes
+        _say_approved(turn, form, sub)
+        return True
+    catalog = turn.ctx.catalog
+    notes: list[str] = []
+    n = len(form.questions)
+    if not found.by_label:
+        required = max((j + 1 for j, q in enumerate(form.questions) if not q.optional), default=0)
+        if found.count < required:
+            notes.append(vi.WHOLE_TOO_FEW.format(sent=found.count, n=n))
+        elif found.count > n:
+            extra = ", ".join(found.extra)
+            notes.append(vi.WHOLE_TOO_MANY.format(sent=found.count, n=n, extra=extra))
+        else:
+            # Every required answer came; the optional ones after them are left out.
+            for q in form.questions[found.count :]:
+                if q.indicator not in answers:
+                    await _save(turn, sub, q.indicator, None)
+    if found.unplaced:
+        notes.append(
+            vi.WHOLE_UNPLACED.format(
+                items=", ".join(f"«{item}»" for item in found.unplaced),
+                labels=_legend(catalog, form),
+            )
+        )
+    if found.no_value:
+        notes.append(
+            vi.WHOLE_NO_VALUE.format(
+                items=", ".join(_short(form, code) for code in dict.fromkeys(found.no_value))
+            )
+        )
+    for j, q in enumerate(form.questions):
+        raw = found.answers.get(q.indicator)
+        if raw is None:
+            continue
+        value, error = _parse(catalog.indicators[q.indicator], raw)
+        if error:
+            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
+        else:
+            await _save(turn, sub, q.indicator, value)
+    if notes:
+        turn.say("\n".join(notes))
+    await _advance(turn, None, show_values=True)
+    return True
+
+
+async def _values_text(turn: Turn) -> str:
+    """The report's title and every value, named."""
     form, sub, answers = await _context(turn)
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
     lines = [vi.SUMMARY_TITLE.format(form=form.name, period=period.label)]
@@ -314,6 +506,16 @@ async def _summary(turn: Turn) -> None:
         value = answers.get(q.indicator, _MISSING)
         shown = vi.NOT_ANSWERED if value is _MISSING else _show(indicator, value)
         lines.append(vi.SUMMARY_LINE.format(n=n, label=indicator.label, value=shown))
+    return "\n".join(lines)
+
+
+async def _summary(turn: Turn) -> None:
+    form, sub, answers = await _context(turn)
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    lines = [await _values_text(turn)]
+    line = one_line(turn.ctx.catalog, form, answers)
+    if line:
+        lines.append(vi.ONE_MESSAGE_HINT.format(line=line))
     edits = [(vi.BUTTON_EDIT.format(n=n), f"edit:{n}") for n in range(1, len(form.questions) + 1)]
     if sub.status == SubmissionStatus.SUBMITTED:
         win = window(form, period)
@@ -368,10 +570,14 @@ async def _send(turn: Turn) -> None:
         turn.goto("question", i=missing[0] - 1, editing=False)
         await _ask(turn)
         return
+    if await _issues(turn, answers):
+        # The previous report changed since, or the answers were saved elsewhere: ask again.
+        await _advance(turn, None)
+        return
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
     win = window(form, period)
     await reporting.submit(
-        turn.session, turn.ctx.catalog, sub, win, turn.person, turn.now, turn.today
+        turn.session, turn.ctx.catalog, sub, turn.person, turn.now, late=win.is_late(turn.today)
     )
     turn.enter(None, None)
     template = vi.THANKS_LATE if sub.late else vi.THANKS_ON_TIME
@@ -435,15 +641,101 @@ async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str 
     return form, sub, dict(answers)
 
 
-async def _last_values(turn: Turn, form: Form, sub: Submission) -> dict:
-    """Last period's answers (hints, plausibility): read when the report is opened and kept
-    in the conversation, so each answer does not read them again."""
+async def _history(turn: Turn, form: Form, sub: Submission) -> validation.History:
+    """The unit's earlier values of the form's indicators (hints, rules, outliers): read when
+    the report is opened and kept in the conversation, so each answer does not read them."""
     data = turn.data
-    if data.get("last_sid") != sub.id:
-        last = await reporting.last_values(turn.session, sub.unit_id, form.code, sub.period_start)
-        turn.save(last_sid=sub.id, last=last)
-        return last
-    return dict(data.get("last") or {})
+    if data.get("hist_sid") != sub.id:
+        found = await reporting.history(
+            turn.session,
+            sub.unit_id,
+            [q.indicator for q in form.questions],
+            sub.period_start,
+            form.outliers.periods,
+        )
+        stored = {code: [[d.isoformat(), v] for d, v in rows] for code, rows in found.items()}
+        turn.save(hist_sid=sub.id, hist=stored)
+        return found
+    return {
+        code: [(date.fromisoformat(d), v) for d, v in rows]
+        for code, rows in (data.get("hist") or {}).items()
+    }
+
+
+async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | None]]:
+    key = ("confirmations", sub.id)
+    if key not in turn.cache:
+        turn.cache[key] = await reporting.confirmations(turn.session, sub.id)
+    found: set[tuple[str, str | None]] = turn.cache[key]
+    return found
+
+
+async def _issues(
+    turn: Turn, values: dict[str, reporting.Answer], only: str | None = None
+) -> list[Issue]:
+    """What the form's rules, the member count and the unit's history say about the values,
+    less the doubts she has already confirmed for the same value."""
+    assert turn.unit is not None
+    form, sub, _ = await _context(turn)
+    issues = validation.check(
+        turn.ctx.catalog,
+        form,
+        values,
+        await _history(turn, form, sub),
+        sub.period_start,
+        members=turn.unit.member_count,
+        only=only,
+    )
+    confirmed = await _confirmations(turn, sub)
+    return [
+        issue
+        for issue in issues
+        if issue.stops
+        or (issue.indicator, reporting.as_text(values.get(issue.indicator))) not in confirmed
+    ]
+
+
+def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
+    """The issues about one answer, in Vietnamese, one a line."""
+    catalog = turn.ctx.catalog
+    level = catalog.level_word(form.level)
+    number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
+    lines: list[str] = []
+    for issue in issues:
+        indicator = catalog.indicators[issue.indicator]
+        if issue.kind == "members":
+            line = vi.CONFIRM_WHY_MEMBERS.format(
+                level=level, members=vi.format_number(issue.reference)
+            )
+        elif issue.kind == "outlier":
+            line = vi.CONFIRM_WHY_OUTLIER.format(
+                level=level, usual=_show(indicator, issue.reference)
+            )
+        else:
+            figures = "; ".join(
+                (vi.RULE_FIGURE_BEFORE if f.previous else vi.RULE_FIGURE_NOW).format(
+                    n=number[f.indicator], value=vi.format_number(f.value, 2)
+                )
+                for f in issue.figures
+            )
+            line = vi.RULE_DETAILS.format(message=issue.message.rstrip(". "), figures=figures)
+            line += "."
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _short(form: Form, code: str) -> str:
+    return next((q.short or q.indicator for q in form.questions if q.indicator == code), code)
+
+
+def _legend(catalog: Catalog, form: Form) -> str:
+    return "; ".join(
+        vi.ONE_MESSAGE_LEGEND_ITEM.format(
+            short=q.short or q.indicator, label=catalog.indicators[q.indicator].label
+        )
+        for q in form.questions
+    )
 
 
 def _summary_step(sub: Submission) -> str:
@@ -479,27 +771,6 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
     if indicator.max is not None and result.value > indicator.max:
         return None, vi.NUMBER_ERRORS["above_max"].format(max=vi.format_number(indicator.max))
     return result.value, None
-
-
-async def _implausible(
-    turn: Turn, indicator: Indicator, value: float, form: Form, sub: Submission
-) -> str | None:
-    """Why a number looks too big to take without asking, or None.
-
-    Far above the branch's size (more than its member count, for counts among members), or
-    many times its last report and large in itself.
-    """
-    assert turn.unit is not None
-    last = (await _last_values(turn, form, sub)).get(indicator.code)
-    found = reporting.doubt(indicator, value, turn.unit.member_count, last)
-    if found is None:
-        return None
-    if found.reason == "members":
-        return vi.CONFIRM_WHY_MEMBERS.format(
-            level=turn.ctx.catalog.level_word(turn.unit.level),
-            members=vi.format_number(found.limit),
-        )
-    return vi.CONFIRM_WHY_HISTORY.format(last=_show(indicator, found.limit))
 
 
 def _show(indicator: Indicator, value: object) -> str:

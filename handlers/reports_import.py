@@ -19,14 +19,15 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import texts_vi as vi
-from handlers.parsing import fold, parse_number, parse_yes_no, tidy
-from schedules.periods import Period, PeriodError, parse_period
-from storage import reporting
+from handlers.parsing import parse_number, parse_yes_no
+from storage import reporting, validation
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.importing import ImportFailed, read_cells
 from storage.models import OrgUnit
+from storage.periods import Period, PeriodError, parse_period
 from storage.reporting import Answer
+from storage.text import fold, tidy
 from storage.units import all_units
 
 CODE_WORDS = {"code", "ma", "ma don vi", "unit_code", fold(vi.EXPORT_CODE)}
@@ -49,24 +50,36 @@ def check_row(
     form: Form,
     unit: OrgUnit,
     values: dict[str, Answer],
-    last: dict[str, Answer],
+    history: validation.History,
+    period: Period,
 ) -> RowCheck:
-    """Every check of one imported report beyond reading its cells: the place where the
-    form's rules apply. Today: the chat's plausibility check, as warnings."""
+    """Every check of one imported report beyond reading its cells: the form's rules, the
+    member count and the unit's history, as in chat (storage/validation.py). A rule that must
+    be fixed in chat is an error here; what chat asks to confirm is a warning."""
     found = RowCheck()
-    for code, value in values.items():
-        if not isinstance(value, float):
-            continue
-        indicator = catalog.indicators[code]
-        doubt = reporting.doubt(indicator, value, unit.member_count, last.get(code))
-        if doubt is None:
-            continue
-        shown, limit = _number(value), _number(doubt.limit)
-        if doubt.reason == "members":
-            message = f"{shown} is more than the {limit} members of {unit.code}; check it"
+    number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
+    for issue in validation.check(
+        catalog, form, values, history, period.start, members=unit.member_count
+    ):
+        value = values.get(issue.indicator)
+        shown = _number(value) if isinstance(value, float) else str(value)
+        if issue.kind == "members":
+            message = f"{shown} is more than the {_number(issue.reference or 0)} members of "
+            message += f"{unit.code}; check it"
+        elif issue.kind == "outlier":
+            message = f"{shown} is far from {unit.code}'s usual "
+            message += f"{_number(issue.reference or 0)} in its last reports; check it"
         else:
-            message = f"{shown} is many times the last report ({limit}); check it"
-        found.warnings.append((code, message))
+            rule = form.rules[issue.rule or 0]
+            figures = ", ".join(
+                f"{'previous ' if f.previous else ''}{f.indicator} (question "
+                f"{number.get(f.indicator, '?')}) = {_number(f.value)}"
+                for f in issue.figures
+            )
+            what = rule.check or f"change of {rule.change} within {rule.max_share:.0%}"
+            message = f"rule {what} is not met: {figures} ({rule.message})"
+        target = found.errors if issue.stops else found.warnings
+        target.append((issue.indicator, message))
     return found
 
 
@@ -166,14 +179,29 @@ async def import_reports(
                 values[code] = value
         if not values:
             continue  # a unit that did not report
-        last = await reporting.last_values(session, unit.id, form.code, period.start)
-        found = check_row(catalog, form, unit, values, last)
-        place = {code: p for p, code in columns.questions.items()}
+        rows.append(_Row(number, unit, period, values))
+    place = {code: p for p, code in columns.questions.items()}
+    # Each unit's reports in time order, so a row is checked against the file's earlier
+    # periods too (a year of reports brought in at once).
+    earlier: dict[int, list[_Row]] = {}
+    for row in sorted(rows, key=lambda r: (r.unit.id, r.period.start)):
+        history = await reporting.history(
+            session, row.unit.id, [q.indicator for q in form.questions], row.period.start
+        )
+        before = earlier.setdefault(row.unit.id, [])
+        for code in {q.indicator for q in form.questions}:
+            from_file = [
+                (r.period.end, r.values[code]) for r in reversed(before) if code in r.values
+            ]
+            kept = [(d, v) for d, v in history.get(code, []) if d not in dict(from_file)]
+            history[code] = sorted(from_file + kept, key=lambda dv: dv[0], reverse=True)
+        before.append(row)
+        found = check_row(catalog, form, row.unit, row.values, history, row.period)
+        where = f"{name} row {row.number}"
         for code, message in found.errors:
             errors.append(_located(where, place, code, message))
         for code, message in found.warnings:
             result.warnings.append("warning: " + _located(where, place, code, message))
-        rows.append(_Row(number, unit, period, values))
     if errors:
         raise ImportFailed(errors)
     for row in rows:

@@ -13,10 +13,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
-from handlers import texts_vi as vi
 from handlers.views import breakdown_lines, completeness_text, progress_text
 from schedules.calendar import default_form, latest_due_period
-from schedules.periods import (
+from storage import progress as progress_service
+from storage import rollup
+from storage import texts_vi as vi
+from storage.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.models import OrgUnit
+from storage.periods import (
     Period,
     PeriodError,
     parse_period,
@@ -24,10 +28,6 @@ from schedules.periods import (
     previous_period,
     year_period,
 )
-from storage import progress as progress_service
-from storage import rollup
-from storage.catalog import Catalog, Form, Indicator, IndicatorType
-from storage.models import OrgUnit
 from storage.rollup import Share
 from storage.units import find_units, unit_by_code
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from bot.channels.base import Outbound
 from handlers import charts, staff
-from handlers import texts_vi as vi
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
 from handlers.views import breakdown_lines, completeness_text, progress_text
 from schedules.calendar import window
-from schedules.periods import Period, from_key, period_of, year_period
+from schedules.messages import Outbound
 from storage import progress as progress_service
 from storage import reporting, rollup
+from storage import texts_vi as vi
 from storage.catalog import IndicatorType
 from storage.models import OrgUnit, Role, Submission, SubmissionStatus
+from storage.periods import Period, from_key, period_of, year_period
 from storage.units import children, is_within
 
 FLOW = "staff"
@@ -262,11 +262,11 @@ async def xeploai(turn: Turn, args: str) -> None:
         catalog,
         unit.id,
         form,
-        win,
+        win.period,
         {indicator.code: value},
         turn.person,
         turn.now,
-        turn.today,
+        late=win.is_late(turn.today),
     )
     fields = {
         "label": indicator.label,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Choice, Inbound, Outbound
 from bot.context import AppContext
+from schedules.messages import Choice, Inbound, Outbound
 from storage.models import Conversation, OrgUnit, Person
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import texts_vi as vi
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Expect
 from storage.progress import Status, TargetProgress, behind_count
 from storage.rollup import Completeness, Share

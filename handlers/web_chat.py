@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import texts_vi as vi
 from handlers.staff_chat import FLOW, WEB_CHOICE
 from handlers.turn import Turn
 from handlers.web_pages import rule_lines
 from schedules import thi_dua
+from storage import texts_vi as vi
 from storage.models import OrgUnit, Role
 from storage.thi_dua import Rule
 

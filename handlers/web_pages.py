@@ -12,17 +12,17 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import staff
-from handlers import texts_vi as vi
 from handlers.charts import short_label
 from handlers.views import progress_lines
 from schedules import thi_dua
 from schedules.calendar import default_form
-from schedules.clock import VN
-from schedules.periods import Period
 from storage import progress as progress_service
 from storage import rollup
+from storage import texts_vi as vi
 from storage.catalog import Catalog, IndicatorType, Target
+from storage.clock import VN
 from storage.models import OrgUnit
+from storage.periods import Period
 from storage.progress import BEHIND, Status, TargetProgress
 from storage.thi_dua import Rule, timeliness_by_root
 from storage.units import ancestors, children, is_within

@@ -25,7 +25,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import (
+from schedules.messages import (
     Channel,
     ChannelError,
     Outbound,
@@ -34,7 +34,6 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
-from schedules.clock import VN, Clock
 from schedules.ratelimit import RateLimiter
 from schedules.reminders import (
     Plan,
@@ -43,6 +42,7 @@ from schedules.reminders import (
     from_payload,
     reachable_accounts,
 )
+from storage.clock import VN, Clock
 from storage.db import is_postgres, transaction
 from storage.delivery import REPLY, mark_sent, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
@@ -52,6 +52,9 @@ INSERT_BATCH = 5000
 MAX_ATTEMPTS = 5
 REPLY_ATTEMPTS = 12  # a reply is owed longer: about twenty minutes of backoff
 RECORD_EVERY = 0.05  # seconds between records of what was sent, during a chunk
+# Outbox ids this process is sending right now: a row it holds "sending" that is not here was
+# left by a send whose record failed (a database error), and goes back to the queue.
+IN_FLIGHT: set[int] = set()
 
 
 @dataclass
@@ -218,6 +221,7 @@ class Dispatcher:
         """Sends a chunk as wide as the concurrency, recording what the channel took every
         RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
         loop = asyncio.get_running_loop()
+        IN_FLIGHT.update(row.id for row in chunk)
         tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
         done: list[tuple[OutboxMessage, ChannelError | None]] = []
         recorded_at = loop.time()
@@ -232,6 +236,7 @@ class Dispatcher:
         finally:
             for task in tasks:
                 task.cancel()
+            IN_FLIGHT.difference_update(row.id for row in chunk)
 
     async def _deliver_row(
         self, channel: Channel, row: OutboxMessage
@@ -413,6 +418,20 @@ async def deliver_replies(
 
     At the first failure that one is recorded (retried by the dispatcher, with the channel's
     retry_after or a backoff) and the rest queue behind it, so the order holds."""
+    IN_FLIGHT.update(row_id for row_id, _ in owed)
+    try:
+        await _deliver_replies(sessions, clock, channel, chat_id, owed)
+    finally:
+        IN_FLIGHT.difference_update(row_id for row_id, _ in owed)
+
+
+async def _deliver_replies(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    channel: Channel,
+    chat_id: str,
+    owed: list[tuple[int, Outbound]],
+) -> None:
     sent: list[int] = []
     failure: tuple[int, ChannelError] | None = None
     for i, (row_id, message) in enumerate(owed):

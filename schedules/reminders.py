@@ -19,12 +19,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import Choice, Outbound
-from handlers import texts_vi as vi
 from schedules.calendar import Window, default_form, latest_due_period, window
-from schedules.clock import VN
-from schedules.periods import next_period, period_of, previous_period
+from schedules.messages import Choice, Outbound
+from storage import reporting
+from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
+from storage.clock import VN
 from storage.models import (
     ChannelIdentity,
     OrgUnit,
@@ -36,6 +36,8 @@ from storage.models import (
     Submission,
     SubmissionStatus,
 )
+from storage.periods import next_period, period_of, previous_period
+from storage.reporting import ConfirmedDoubt
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
@@ -351,6 +353,9 @@ async def _officer_digests(
     accounts = await reachable_accounts(session, [leader.person_id for leader in leaders])
     unreachable = {leader.unit_id for leader in leaders if not accounts.get(leader.person_id)}
     capped = await _capped_units(session, form, win)
+    doubts: dict[int, list[ConfirmedDoubt]] = defaultdict(list)
+    for doubt in await reporting.confirmed_doubts(session, form.code, win.period.key):
+        doubts[doubt.unit_id].append(doubt)
     officers = await session.execute(
         select(Person).where(
             Person.role == officer_role, Person.active.is_(True), Person.unit_id.in_(list(parents))
@@ -388,6 +393,18 @@ async def _officer_digests(
                 lines.append(vi.DIGEST_CAPPED.format(names=", ".join(stopped)))
             text = "\n".join(lines)
             choices = [Choice(vi.BUTTON_NUDGE, f"g:nudge:{form.code}:{win.period.key}")]
+        confirmed = [
+            vi.DIGEST_DOUBT_ITEM.format(
+                unit=u.name,
+                label=catalog.indicators[d.indicator_code].label,
+                value=_figure(d.value),
+                note=" ".join(d.note.split()),
+            )
+            for u in units
+            for d in doubts.get(u.id, [])
+        ]
+        if confirmed:
+            text = "\n".join([text, vi.DIGEST_DOUBTS.format(**fields), *confirmed])
         out.append(
             Planned(
                 f"dig:{officer.id}:{form.code}:{win.period.key}",
@@ -397,6 +414,13 @@ async def _officer_digests(
             )
         )
     return out
+
+
+def _figure(text: str) -> str:
+    try:
+        return vi.format_number(float(text), 2)
+    except ValueError:
+        return text
 
 
 async def _units_without_report(session: AsyncSession, form: Form, win: Window) -> set[int]:

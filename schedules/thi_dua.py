@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import default_form, latest_due_period
-from schedules.periods import Period, previous_period, year_period
 from storage import progress as progress_service
 from storage import rollup
 from storage.catalog import Catalog, Form
 from storage.models import OrgUnit
+from storage.periods import Period, previous_period, year_period
 from storage.thi_dua import PARTS, Rule, Timeliness, timeliness_by_root
 from storage.units import active_on
 

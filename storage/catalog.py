@@ -7,6 +7,7 @@ and the field, so an operator can fix it without reading code.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from schedules.periods import Periodicity, Term
+from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
     from storage.thi_dua import Rule
@@ -132,6 +133,71 @@ class Indicator(_Strict):
 class Question(_Strict):
     indicator: CODE
     optional: bool = False
+    # A short label for the whole form in one message ("hvm 3 hvr 0 ..."); the indicator's
+    # code is understood too.
+    short: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9]{0,9}$")
+
+
+class Rule(_Strict):
+    """A check between a form's answers, or against the unit's previous values (as DHIS2's
+    validation rules): `check: a <= b + previous(c)`, or `change: x` with `max_share`."""
+
+    check: str | None = None
+    change: CODE | None = None
+    max_share: float | None = Field(default=None, gt=0)
+    # Compare only with an earlier report of the same year (running totals since January).
+    same_year: bool = False
+    severity: Literal["stop", "confirm"]  # stop: must be fixed; confirm: she may confirm it
+    message: str = Field(min_length=1)
+
+    @field_validator("check")
+    @classmethod
+    def _check_syntax(cls, value: str | None) -> str | None:
+        if value is not None:
+            rule_expression(value)
+        return value
+
+    @model_validator(mode="after")
+    def _kind(self) -> Rule:
+        if (self.check is None) == (self.change is None):
+            raise ValueError("a rule has either 'check' or 'change'")
+        if self.change is not None and self.max_share is None:
+            raise ValueError("a 'change' rule needs 'max_share' (e.g. 0.2 for 20%)")
+        if self.check is not None and self.max_share is not None:
+            raise ValueError("'max_share' goes with 'change', not 'check'")
+        return self
+
+    def names(self) -> tuple[list[str], list[str]]:
+        """The indicators it reads in this report and in the previous one."""
+        if self.change is not None:
+            return [self.change], [self.change]
+        left, _op, right = rule_expression(self.check or "")
+        current: list[str] = []
+        previous: list[str] = []
+
+        def visit(node: ast.AST) -> None:
+            if isinstance(node, ast.Call):
+                previous.append(node.args[0].id)  # type: ignore[attr-defined]
+            elif isinstance(node, ast.Name):
+                current.append(node.id)
+            else:
+                for child in ast.iter_child_nodes(node):
+                    visit(child)
+
+        visit(left)
+        visit(right)
+        return list(dict.fromkeys(current)), list(dict.fromkeys(previous))
+
+
+class OutlierCheck(_Strict):
+    """A value far from the unit's own history (median and MAD) asks to confirm."""
+
+    periods: int = Field(default=12, ge=1, le=60)  # how many earlier reports are looked at
+    min_history: int = Field(default=1, ge=1)  # fewer earlier reports: no judgement
+    threshold: float = Field(default=3.5, gt=0)  # robust z-score beyond which she is asked
+    floor: float = Field(default=3, ge=0)  # spread never below this (small counts)
+    floor_share: float = Field(default=0.1, ge=0)  # nor below this share of the median
+    enabled: bool = True
 
 
 class Reminder(_Strict):
@@ -168,6 +234,14 @@ class Form(_Strict):
     # A form the level above fills about each unit of `level` (a yearly rating): the unit
     # itself is not asked it nor reminded of it.
     filled_by: CODE | None = None
+    rules: list[Rule] = Field(default_factory=list)
+    outliers: OutlierCheck = Field(default_factory=OutlierCheck)
+
+    def labels(self) -> dict[str, str]:
+        """Short label and indicator code (lower case) → indicator code."""
+        out = {q.indicator.lower(): q.indicator for q in self.questions}
+        out.update({q.short: q.indicator for q in self.questions if q.short})
+        return out
 
     @model_validator(mode="before")
     @classmethod
@@ -398,6 +472,47 @@ def evaluate_formula(formula: str, values: dict[str, float]) -> float | None:
     return ev(ast.parse(formula, mode="eval"))
 
 
+# ---- rule expressions ---------------------------------------------------------------------
+
+PREVIOUS = "previous"
+_COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+
+
+@functools.lru_cache(maxsize=256)
+def rule_expression(check: str) -> tuple[ast.expr, ast.cmpop, ast.expr]:
+    """`a <= b + previous(c)` as (left, operator, right); raises ValueError if it cannot be read.
+
+    Each side is a formula (+, -, *, numbers, indicator codes, previous(code)).
+    """
+    try:
+        tree = ast.parse(check, mode="eval").body
+    except SyntaxError as exc:
+        raise ValueError(f"check cannot be read: {check}") from exc
+    if not (
+        isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], _COMPARE)
+    ):
+        raise ValueError(f"a check compares two sides with <, <=, >, >=, == or !=: {check}")
+    for side in (tree.left, tree.comparators[0]):
+        for node in ast.walk(side):
+            if isinstance(node, ast.Call):
+                if not (
+                    isinstance(node.func, ast.Name)
+                    and node.func.id == PREVIOUS
+                    and len(node.args) == 1
+                    and not node.keywords
+                    and isinstance(node.args[0], ast.Name)
+                ):
+                    raise ValueError(f"only previous(code) may be called in a check: {check}")
+            elif (
+                not isinstance(
+                    node, ast.BinOp | ast.Constant | ast.Name | ast.Load | ast.UnaryOp | ast.USub
+                )
+                and type(node) not in _OPS
+            ):
+                raise ValueError(f"only + - * and numbers are allowed in a check: {check}")
+    return tree.left, tree.ops[0], tree.comparators[0]
+
+
 # ---- the catalog --------------------------------------------------------------------------
 
 
@@ -453,7 +568,7 @@ class Catalog:
 
     def find_indicators(self, words: str) -> list[Indicator]:
         """By exact code, else every indicator whose label holds all the words (no diacritics)."""
-        from handlers.parsing import fold
+        from storage.text import fold
 
         text = fold(words)
         if text.replace(" ", "_") in self.indicators:
@@ -539,6 +654,7 @@ def load_catalog(folder: Path) -> Catalog:
         province=hierarchy_doc.get("province") if isinstance(hierarchy_doc, dict) else None,
     )
     _cross_check(catalog, folder, docs, problems)
+    _check_form_rules(catalog, folder, docs, problems)
     problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
     if problems:
         raise ConfigError(problems)
@@ -644,6 +760,43 @@ def _check_target(
             problem("denominator", "numerator and denominator are asked at different levels")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
+
+
+def _check_form_rules(
+    catalog: Catalog, folder: Path, docs: dict[str, tuple[Any, dict]], problems: list[str]
+) -> None:
+    """Short labels are unique in a form; rules name numeric questions of their own form."""
+    lines = docs["forms.yaml"][1]
+    for i, form in enumerate(catalog.forms.values()):
+        codes = {q.indicator for q in form.questions}
+        seen: dict[str, str] = {q.indicator.lower(): q.indicator for q in form.questions}
+        for j, q in enumerate(form.questions):
+            if q.short is None:
+                continue
+            if q.short in seen and seen[q.short] != q.indicator:
+                line = _nearest_line(lines, ("forms", i, "questions", j, "short"))
+                problems.append(
+                    f"{folder / 'forms.yaml'}:{line}: "
+                    f"forms[{i}] field 'questions.{j}.short': '{q.short}' is already used "
+                    f"for '{seen[q.short]}'"
+                )
+            seen[q.short] = q.indicator
+        for k, rule in enumerate(form.rules):
+            current, previous = rule.names()
+            fld = "change" if rule.change else "check"
+            where = f"{folder / 'forms.yaml'}:{_nearest_line(lines, ('forms', i, 'rules', k, fld))}"
+            if not current:
+                problems.append(
+                    f"{where}: forms[{i}] field 'rules.{k}.{fld}': a check needs at least one "
+                    "answer of this report (not only previous values)"
+                )
+            for name in dict.fromkeys(current + previous):
+                ind = catalog.indicators.get(name)
+                if name not in codes or ind is None or not ind.is_numeric:
+                    why = (
+                        "is not a question of this form" if name not in codes else "is not a number"
+                    )
+                    problems.append(f"{where}: forms[{i}] field 'rules.{k}.{fld}': '{name}' {why}")
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.periods import PeriodError, from_key
 from storage.catalog import Catalog, IndicatorType, _load_yaml_with_lines, _nearest_line
 from storage.models import OrgUnit, Role
+from storage.periods import PeriodError, from_key
 
 Docs = dict[str, tuple[Any, dict[tuple, int]]]
 

@@ -61,6 +61,26 @@ async def release_dead(session: AsyncSession, now: datetime, timeout: timedelta)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def requeue_abandoned(
+    session: AsyncSession, worker: str, in_flight: set[int], before: datetime
+) -> int:
+    """Messages this worker holds "sending" but is not sending (their record failed): back
+    to the queue, once older than `before` (a send just begun may not be listed yet)."""
+    query = update(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_by == worker,
+        OutboxMessage.claimed_at < before,
+    )
+    if in_flight:
+        query = query.where(OutboxMessage.id.not_in(in_flight))
+    result = await session.execute(
+        query.values(status=OutboxStatus.QUEUED, claimed_by=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def store_pending(
     session: AsyncSession,
     channel: str,

@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.parsing import fold
 from storage.catalog import Catalog
 from storage.models import OrgUnit, Person, Role
 from storage.people import normalize_phone
+from storage.text import fold
 from storage.units import create_unit, move_unit
 
 Progress = Callable[[int], None]

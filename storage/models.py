@@ -247,16 +247,18 @@ class SubmissionValue(Base):
 
 
 class AuditEntry(Base):
-    """A change to a submitted report: who, when, what it was and what it became."""
+    """A change to a submitted report (who, when, what it was and what it became), or a
+    doubtful value the leader confirmed."""
 
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # submit | edit | reopen | approve
+    action: Mapped[str] = mapped_column(String(20))  # submit | edit | reopen | approve | confirm
     indicator_code: Mapped[str | None] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # confirm: what made the value doubtful
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     changed_at: Mapped[datetime] = mapped_column(AwareDateTime())
 

@@ -6,8 +6,8 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.parsing import fold
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus
+from storage.text import fold
 from storage.units import subtree_filter
 
 

@@ -16,10 +16,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.periods import Period, from_key, period_of, term_period, year_period
 from storage import rollup
 from storage.catalog import Catalog, Expect, Target
 from storage.models import OrgUnit
+from storage.periods import Period, from_key, period_of, term_period, year_period
 from storage.units import is_within
 
 

@@ -8,10 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schedules.calendar import Window
-from schedules.periods import Period, year_period
 from storage import aggregates, rollup
-from storage.catalog import Catalog, Form, Indicator
+from storage.catalog import Catalog, Form
 from storage.db import is_postgres
 from storage.models import (
     AuditEntry,
@@ -21,6 +19,7 @@ from storage.models import (
     SubmissionStatus,
     SubmissionValue,
 )
+from storage.periods import Period, year_period
 
 Answer = float | str | None
 
@@ -67,7 +66,7 @@ async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer
     return {code: (num if text is None else text) for code, num, text in rows.all()}
 
 
-def _as_text(value: Answer) -> str | None:
+def as_text(value: Answer) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -110,7 +109,7 @@ async def save_answer(
     row.value_num = value if isinstance(value, float) else None
     row.value_text = value if isinstance(value, str) else None
     submission.updated_at = now
-    if submission.status == SubmissionStatus.SUBMITTED and _as_text(old) != _as_text(value):
+    if submission.status == SubmissionStatus.SUBMITTED and as_text(old) != as_text(value):
         if isinstance(value, float | None) and isinstance(old, float | None):
             await aggregates.add(
                 session, catalog, submission, {indicator_code: (value or 0.0) - (old or 0.0)}
@@ -120,8 +119,8 @@ async def save_answer(
                 submission_id=submission.id,
                 action="edit",
                 indicator_code=indicator_code,
-                old_value=_as_text(old),
-                new_value=_as_text(value),
+                old_value=as_text(old),
+                new_value=as_text(value),
                 changed_by_id=person.id,
                 changed_at=now,
             )
@@ -166,13 +165,13 @@ async def submit(
     session: AsyncSession,
     catalog: Catalog,
     submission: Submission,
-    window: Window,
     person: Person,
     now: datetime,
-    today: date,
+    *,
+    late: bool,
 ) -> None:
-    """Sends the report; after the due date it is accepted and marked late."""
-    await _mark_sent(session, catalog, submission, person.id, now, late=window.is_late(today))
+    """Sends the report; one sent after its due date is accepted and marked late."""
+    await _mark_sent(session, catalog, submission, person.id, now, late=late)
 
 
 async def _mark_sent(
@@ -209,21 +208,22 @@ async def record_about(
     catalog: Catalog,
     unit_id: int,
     form: Form,
-    window: Window,
+    period: Period,
     values: dict[str, Answer],
     person: Person,
     now: datetime,
-    today: date,
+    *,
+    late: bool,
 ) -> Answer:
     """An officer of the level above fills a form about one unit below (a yearly rating):
     sent at once; a later change is a correction in the audit trail. Returns the old answer
     of the first indicator given (None if there was none)."""
-    sub = await get_or_create(session, unit_id, form, window.period, now)
+    sub = await get_or_create(session, unit_id, form, period, now)
     before = await answers(session, sub.id)
     for code, value in values.items():
         await save_answer(session, catalog, sub, code, value, person, now)
     if sub.status != SubmissionStatus.SUBMITTED:
-        await submit(session, catalog, sub, window, person, now, today)
+        await submit(session, catalog, sub, person, now, late=late)
     first = next(iter(values), None)
     return before.get(first) if first else None
 
@@ -242,7 +242,7 @@ async def import_report(
     the same paths as a report sent in chat. Returns how many values changed."""
     submission = await get_or_create(session, unit_id, form, period, now)
     old = await answers(session, submission.id)
-    changed = {c: v for c, v in values.items() if c not in old or _as_text(old[c]) != _as_text(v)}
+    changed = {c: v for c, v in values.items() if c not in old or as_text(old[c]) != as_text(v)}
     sent = submission.status == SubmissionStatus.SUBMITTED
     for code, value in changed.items():
         await _upsert_value(session, submission, code, value, submitted=sent)
@@ -251,8 +251,8 @@ async def import_report(
                 submission_id=submission.id,
                 action="import",
                 indicator_code=code,
-                old_value=_as_text(old.get(code)),
-                new_value=_as_text(value),
+                old_value=as_text(old.get(code)),
+                new_value=as_text(value),
                 changed_at=now,
             )
         )
@@ -273,25 +273,6 @@ async def import_report(
 
 def _number(value: Answer) -> float | None:
     return value if isinstance(value, float) else None
-
-
-@dataclass(frozen=True)
-class Doubt:
-    """Why an answer looks too big to take without asking: more than the unit's members
-    ("members", limit = the member count) or many times its last report ("history", limit =
-    that value)."""
-
-    reason: str
-    limit: float
-
-
-def doubt(indicator: Indicator, value: float, members: int | None, last: Answer) -> Doubt | None:
-    """The plausibility check of an answer, in chat and in imports alike."""
-    if indicator.per_member and members and value > members:
-        return Doubt("members", members)
-    if isinstance(last, float) and value >= 50 and value > 5 * max(last, 2):
-        return Doubt("history", last)
-    return None
 
 
 async def reopen(
@@ -352,22 +333,111 @@ async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
     )
 
 
-async def last_values(
-    session: AsyncSession, unit_id: int, form_code: str, before: date
-) -> dict[str, Answer]:
-    """Answers of the unit's latest sent report of this form before a date (for hints)."""
-    previous = await session.scalar(
-        select(Submission)
-        .where(
-            Submission.unit_id == unit_id,
-            Submission.form_code == form_code,
-            Submission.status == SubmissionStatus.SUBMITTED,
-            Submission.period_end < before,
+async def history(
+    session: AsyncSession, unit_id: int, codes: list[str], before: date, periods: int = 12
+) -> dict[str, list[tuple[date, Answer]]]:
+    """The unit's sent answers of these indicators in its last `periods` reports before a date,
+    newest first (hints, the form's rules and the outlier check); skipped answers left out."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(
+            SubmissionValue.indicator_code,
+            SubmissionValue.period_end,
+            SubmissionValue.value_num,
+            SubmissionValue.value_text,
         )
-        .order_by(Submission.period_end.desc())
-        .limit(1)
+        .where(
+            SubmissionValue.unit_id == unit_id,
+            SubmissionValue.indicator_code.in_(codes),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.period_end < before,
+        )
+        .order_by(SubmissionValue.period_end.desc())
+        .limit(periods * len(codes))
     )
-    return await answers(session, previous.id) if previous else {}
+    out: dict[str, list[tuple[date, Answer]]] = {}
+    for code, ended, num, text in rows.all():
+        if num is not None or text is not None:
+            out.setdefault(code, []).append((ended, num if text is None else text))
+    return out
+
+
+async def confirm(
+    session: AsyncSession,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    person: Person,
+    now: datetime,
+    note: str,
+) -> None:
+    """She confirmed a doubtful value: kept in the audit trail with what made it doubtful."""
+    session.add(
+        AuditEntry(
+            submission_id=submission.id,
+            action="confirm",
+            indicator_code=indicator_code,
+            new_value=as_text(value),
+            note=note,
+            changed_by_id=person.id,
+            changed_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def confirmations(session: AsyncSession, submission_id: int) -> set[tuple[str, str | None]]:
+    """(indicator, value as text) pairs she confirmed in this report."""
+    rows = await session.execute(
+        select(AuditEntry.indicator_code, AuditEntry.new_value).where(
+            AuditEntry.submission_id == submission_id, AuditEntry.action == "confirm"
+        )
+    )
+    return {(code, value) for code, value in rows.all() if code}
+
+
+@dataclass(frozen=True)
+class ConfirmedDoubt:
+    unit_id: int
+    indicator_code: str
+    value: str
+    note: str
+
+
+async def confirmed_doubts(
+    session: AsyncSession, form_code: str, period_key: str
+) -> list[ConfirmedDoubt]:
+    """Doubtful values confirmed in the sent reports of a form and period (few), for the
+    officers' look; a value changed since its confirmation is left out."""
+    rows = await session.execute(
+        select(
+            Submission.unit_id,
+            AuditEntry.indicator_code,
+            AuditEntry.new_value,
+            AuditEntry.note,
+            SubmissionValue.value_num,
+            SubmissionValue.value_text,
+        )
+        .join(AuditEntry, AuditEntry.submission_id == Submission.id)
+        .join(
+            SubmissionValue,
+            (SubmissionValue.submission_id == Submission.id)
+            & (SubmissionValue.indicator_code == AuditEntry.indicator_code),
+        )
+        .where(
+            Submission.form_code == form_code,
+            Submission.period_key == period_key,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            AuditEntry.action == "confirm",
+        )
+        .order_by(Submission.unit_id, AuditEntry.id)
+    )
+    found: dict[tuple[int, str], ConfirmedDoubt] = {}
+    for unit_id, code, confirmed, note, num, text in rows.all():
+        if confirmed == as_text(num if text is None else text):
+            found[(unit_id, code)] = ConfirmedDoubt(unit_id, code, confirmed, note or "")
+    return list(found.values())
 
 
 async def year_to_date(

@@ -15,7 +15,6 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from schedules.periods import Period
 from storage.catalog import (
     Aggregation,
     Catalog,
@@ -35,6 +34,7 @@ from storage.models import (
     UnitAncestor,
     UnitPeriodTotal,
 )
+from storage.periods import Period
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 

@@ -47,3 +47,19 @@ def vi_sort_key(text: str) -> Key:
         else:
             primary.append((3, ord(token.lower())))
     return tuple(primary), tuple(tones), tuple(cases), text
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ→d, single spaces: the form used to match words."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", bare).strip()
+
+
+def tidy(text: str) -> str:
+    """NFC with single spaces, for storing short text answers."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()

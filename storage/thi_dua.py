@@ -24,7 +24,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from schedules.periods import Period
 from storage.catalog import (
     CODE,
     Catalog,
@@ -34,6 +33,7 @@ from storage.catalog import (
     _nearest_line,
 )
 from storage.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.periods import Period
 from storage.units import active_on
 
 FILE = "thi_dua.yaml"

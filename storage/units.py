@@ -28,11 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from handlers.parsing import fold
 from storage import aggregates
 from storage.catalog import Catalog
 from storage.models import OrgUnit, UnitAncestor, UnitParentHistory
-from storage.text import vi_sort_key
+from storage.text import fold, vi_sort_key
 
 
 def subtree_filter(path: str, column: ColumnElement[str] | None = None) -> ColumnElement[bool]:

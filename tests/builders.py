@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
-from schedules.clock import vn_datetime
-from schedules.periods import Period
 from storage import aggregates
 from storage.catalog import load_catalog
+from storage.clock import vn_datetime
 from storage.invitations import create_invitation
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
+from storage.periods import Period
 from storage.units import create_unit
 
 CATALOG = load_catalog(DEMO_CONFIG_DIR)

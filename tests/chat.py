@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from bot.channels.base import Inbound, Outbound
 from handlers.engine import Engine
+from schedules.messages import Inbound, Outbound
 
 _update_ids = itertools.count(1)
 

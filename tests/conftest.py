@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import DEMO_CONFIG_DIR, Settings
 from bot.context import AppContext
-from schedules.clock import FixedClock, vn_datetime
 from storage.catalog import Catalog, load_catalog
+from storage.clock import FixedClock, vn_datetime
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Base
 

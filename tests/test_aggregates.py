@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from bot.config import DEMO_CONFIG_DIR
 from schedules.calendar import window
-from schedules.periods import month, span, year_period
+from schedules.demo import build_demo
 from storage import aggregates, reporting
-from storage.demo import build_demo
 from storage.models import OrgUnit, Person
+from storage.periods import month, span, year_period
 from storage.rollup import Roots, _reported_totals
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import small_tree_with_people
@@ -64,10 +64,9 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
                     session,
                     catalog,
                     sub,
-                    window(form, period),
                     people.leader,
                     clock.now(),
-                    clock.today(),
+                    late=window(form, period).is_late(clock.today()),
                 )
             subs.append(sub)
         elif action < 0.85:

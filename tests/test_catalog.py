@@ -42,7 +42,8 @@ def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
 def test_cross_references_are_checked(tmp_path: Path) -> None:
     folder = copy_config(tmp_path)
     forms = (folder / "forms.yaml").read_text(encoding="utf-8")
-    forms = forms.replace("      - hv_ra\n", "      - hv_ra\n      - khong_co\n      - hv_moi\n", 1)
+    hv_ra = "      - {indicator: hv_ra, short: hvr}\n"
+    forms = forms.replace(hv_ra, hv_ra + "      - khong_co\n      - hv_moi\n", 1)
     (folder / "forms.yaml").write_text(forms, encoding="utf-8")
     targets = (folder / "targets.yaml").read_text(encoding="utf-8")
     targets = targets.replace("level: commune", "level: xa", 1)

@@ -99,6 +99,7 @@ async def start(mode: str, ctx, tmp_path: Path) -> Running:
     running.link = lambda user, code: user.send(code)
     running.fake = fake
     running.runtime = runtime
+    running.service = service
     return running
 
 
@@ -266,8 +267,8 @@ def test_signed_links_valid_expired_tampered(tmp_path, clock) -> None:
 async def test_one_person_on_both_channels_reminded_where_she_was_last(
     ctx, world, tmp_path
 ) -> None:
-    from schedules.clock import vn_datetime
-    from schedules.runner import plan_and_queue
+    from bot.scheduler import plan_and_queue
+    from storage.clock import vn_datetime
 
     people, code = world
     engine = Engine(ctx)
@@ -300,9 +301,9 @@ async def test_one_person_on_both_channels_reminded_where_she_was_last(
 
 
 async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
-    from schedules.clock import vn_datetime
+    from bot.scheduler import plan_and_queue
     from schedules.outbox import ChannelPace, Dispatcher
-    from schedules.runner import plan_and_queue
+    from storage.clock import vn_datetime
     from storage.models import Role
 
     people, _ = world
@@ -334,6 +335,8 @@ async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
             await session.flush()
             await link_directly(session, officer_c3, "zalo", "officer3", ctx.clock.now())
             await session.commit()
+        # This test's own dispatcher, with a cap, sends them: the bot's stands aside.
+        await running.service.reminders.stop()
         ctx.clock.set(vn_datetime(2026, 11, 3, 8))  # October's d-2 reminders: 5 leaders
         await plan_and_queue(ctx)
         fake.fail_next("sendMessage", 429, "quota exceeded")

@@ -182,7 +182,7 @@ def test_formula_using_text_or_yes_no(folder: Path, code: str, kind: str) -> Non
 
 
 def test_indicator_asked_in_no_form(folder: Path) -> None:
-    edit(folder, "forms.yaml", "      - ho_5k3s\n", "")
+    edit(folder, "forms.yaml", "      - {indicator: ho_5k3s, short: ks}\n", "")
     line = line_of(folder, "indicators.yaml", "  - code: ho_5k3s")
     assert check(folder) == (
         1,
@@ -232,7 +232,7 @@ def test_more_that_used_to_load_and_fail_later(folder: Path) -> None:
 
 def test_every_problem_at_once(folder: Path) -> None:
     edit(folder, "targets.yaml", "    period: yearly\n", "    period: yearley\n")
-    edit(folder, "forms.yaml", "      - ho_5k3s\n", "")
+    edit(folder, "forms.yaml", "      - {indicator: ho_5k3s, short: ks}\n", "")
     edit(folder, "targets.yaml", "    start: 2022-01-01\n", "    start: 2027-01-01\n")
     code, lines = check(folder)
     assert code == 1 and lines[-1] == "3 problem(s) in the configuration." and len(lines) == 4

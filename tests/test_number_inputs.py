@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import update
 
 from handlers.engine import Engine
-from handlers.parsing import fold, parse_number
+from handlers.parsing import parse_number
 from storage import reporting
 from storage.models import OrgUnit
+from storage.text import fold
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from handlers import texts_vi as vi
-from schedules.periods import (
+from storage import texts_vi as vi
+from storage.periods import (
     PeriodError,
     Term,
     from_key,

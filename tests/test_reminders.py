@@ -14,11 +14,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
 from bot.channels.telegram import TelegramChannel
+from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
-from schedules.clock import VN, vn_datetime
 from schedules.outbox import ChannelPace, Dispatcher, enqueue, status_counts
 from schedules.reminders import Plan, Planned, to_payload
-from schedules.runner import plan_and_queue
+from storage.clock import VN, vn_datetime
 from storage.invitations import link_directly
 from storage.models import (
     ChannelIdentity,
@@ -37,7 +37,7 @@ OCT = "2026-10"
 @pytest.fixture
 async def world(ctx):
     """The small tree with a leader for every branch and officers for C1 and C3, all linked."""
-    from schedules.periods import month
+    from storage.periods import month
 
     ctx.clock.set(vn_datetime(2026, 11, 1, 0))
     async with ctx.sessions() as session:
@@ -105,7 +105,7 @@ async def test_a_month_of_schedule(ctx, world) -> None:
             if day.day == 4 and hour == 12:
                 # B3 reports October on 4/11: no reminder on 5/11 or 7/11 for her.
                 async with ctx.sessions() as session:
-                    from schedules.periods import month
+                    from storage.periods import month
 
                     await report(session, t.b3, "thang_chi_hoi", month(2026, 10), {"hv_moi": 2})
             await plan_and_queue(ctx)
@@ -190,7 +190,7 @@ async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
 
 
 async def queue_plain(ctx, people: list[Person], prefix: str = "t") -> None:
-    from bot.channels.base import Outbound
+    from schedules.messages import Outbound
 
     planned = Plan(
         [

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.engine import Engine
-from schedules.clock import vn_datetime
-from schedules.periods import month
 from storage import reporting
+from storage.clock import vn_datetime
 from storage.models import AuditEntry, CodeAttempt, Submission, SubmissionStatus
+from storage.periods import month
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 

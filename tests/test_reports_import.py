@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.export_xlsx import build_workbook
 from handlers.reports_import import import_reports
-from schedules.clock import vn_datetime
-from schedules.periods import month, quarter
 from storage import aggregates
 from storage.catalog import Catalog
+from storage.clock import vn_datetime
 from storage.importing import ImportFailed, import_units
 from storage.models import AuditEntry, Base, OrgUnit, Submission, UnitPeriodTotal
+from storage.periods import month, quarter
 from storage.rollup import Roots, totals_by_root
 from storage.units import unit_by_code
 from tests.builders import report

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from schedules.periods import month, quarter, span, year_period
 from storage import rollup
 from storage.catalog import Target
 from storage.models import SubmissionStatus, UnitParentHistory
+from storage.periods import month, quarter, span, year_period
 from storage.progress import Status, progress
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import report, small_tree

@@ -6,7 +6,7 @@ import asyncio
 from pydantic import SecretStr
 
 from bot.app import run_bot
-from schedules.clock import vn_datetime
+from storage.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
@@ -36,7 +36,7 @@ async def test_run_bot_serves_telegram_and_zalo_and_reminds(ctx, tmp_path) -> No
         assert "Chào chị Trần Thị Mai" in mai.text
         # The scheduler plans at start; once Lan is linked the next check reminds her. Ask
         # the planner directly rather than wait a minute.
-        from schedules.runner import plan_and_queue
+        from bot.scheduler import plan_and_queue
 
         await plan_and_queue(ctx)
         for _ in range(100):

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from handlers import charts
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
-from schedules.periods import month, quarter, year_period
 from storage import rollup
 from storage.invitations import link_directly
+from storage.periods import month, quarter, year_period
 from tests.builders import report, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from handlers.views import progress_text
-from schedules.periods import month, quarter, year_period
 from storage.catalog import (
     Catalog,
     ConfigError,
@@ -22,6 +21,7 @@ from storage.catalog import (
     formula_names,
     load_catalog,
 )
+from storage.periods import month, quarter, year_period
 from storage.progress import Status, behind_count, progress
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree
 
@@ -381,11 +381,11 @@ def test_target_errors_name_file_line_and_field(tmp_path) -> None:
 
 
 def test_words_follow_the_level(catalog) -> None:
-    from handlers import texts_vi as vi
     from schedules.calendar import window
-    from schedules.periods import half
     from schedules.reminders import nudge_message, reminder_message
+    from storage import texts_vi as vi
     from storage.catalog import Level, Reminder
+    from storage.periods import half
 
     branch_form = catalog.forms[FORM]
     commune_form = catalog.forms["sau_thang_co_so"]
@@ -434,8 +434,8 @@ OCT_2026 = month(2026, 10)
 
 
 async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
-    from schedules.clock import vn_datetime
     from storage import reporting
+    from storage.clock import vn_datetime
     from storage.models import Person
 
     t = await small_tree(session)

@@ -20,8 +20,8 @@ from bot.app import (
     telegram_runtime,
 )
 from bot.context import AppContext
-from schedules.clock import vn_datetime
 from storage import reporting
+from storage.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
 
@@ -235,8 +235,8 @@ async def test_wrong_code_and_no_role(fake, ctx, world) -> None:
 
 
 async def test_long_messages_are_split_and_callback_data_is_small(fake, ctx, world) -> None:
-    from bot.channels.base import Choice, Outbound
     from bot.channels.telegram import keyboard
+    from schedules.messages import Choice, Outbound
 
     running = await start_bot(fake, ctx, "polling")
     try:
@@ -255,7 +255,7 @@ async def test_long_messages_are_split_and_callback_data_is_small(fake, ctx, wor
 @pytest.fixture
 async def demo(ctx):
     from bot.config import DEMO_CONFIG_DIR
-    from storage.demo import build_demo
+    from schedules.demo import build_demo
     from storage.invitations import link_directly
 
     async with ctx.sessions() as session:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.channels.base import Choice, Inbound, Outbound, render_text_only, split_text
 from bot.cli import app
+from schedules.messages import Choice, Inbound, Outbound, render_text_only, split_text
 from tests.test_cli import cli_env  # noqa: F401 - the fixture
 
 
@@ -18,11 +18,11 @@ def test_terminal_chat_completes_a_report(cli_env) -> None:  # noqa: F811
         "1",
         "2 hộ",
         "không",
-        "4",
+        "0",  # of those (none trained), none certified: more would be refused
         "5",
         "1",
         "2",
-        "80",
+        "180",  # near last month's 179: far from it would ask to confirm
         "Bỏ qua",
         "gửi",
         "/thoat",

@@ -51,7 +51,7 @@ def test_decomposed_input_sorts_like_composed() -> None:
 
 
 async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
-    from schedules.periods import month
+    from storage.periods import month
     from storage.rollup import breakdown, completeness
     from storage.units import children, create_unit
 

@@ -10,10 +10,10 @@ import pytest
 
 from bot.config import DEMO_CONFIG_DIR
 from schedules import thi_dua
-from schedules.clock import vn_datetime
 from schedules.reminders import from_payload, plan
 from storage import progress
 from storage.catalog import ConfigError, load_catalog
+from storage.clock import vn_datetime
 from storage.models import OrgUnit
 from storage.thi_dua import Rule
 from tests.web_site import build_world

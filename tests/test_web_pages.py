@@ -14,14 +14,14 @@ from sqlalchemy import update
 
 from bot.web.routes import DENIED
 from handlers import staff, web_pages
-from handlers import texts_vi as vi
 from handlers.engine import Engine
 from handlers.views import progress_lines
 from schedules import thi_dua
-from schedules.periods import year_period
 from storage import progress, rollup
+from storage import texts_vi as vi
 from storage.invitations import link_directly
 from storage.models import OrgUnit, Person
+from storage.periods import year_period
 from tests.chat import ChatUser
 
 if TYPE_CHECKING:

@@ -18,9 +18,9 @@ import weakref
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from bot.channels.base import Channel, Inbound
 from bot.context import AppContext
 from handlers.engine import Engine
+from schedules.messages import Channel, Inbound
 from schedules.outbox import deliver_replies, send_once
 from storage.db import transaction
 from storage.delivery import claim_orphans, store_pending

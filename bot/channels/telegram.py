@@ -33,7 +33,10 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import (
+from bot.channels.intake import Intake
+from bot.config import Settings
+from handlers.commands import MENU
+from schedules.messages import (
     Capabilities,
     Choice,
     Inbound,
@@ -44,9 +47,6 @@ from bot.channels.base import (
     Unreachable,
     split_text,
 )
-from bot.channels.intake import Intake
-from bot.config import Settings
-from handlers.commands import MENU
 
 logger = logging.getLogger(__name__)
 CALLBACK_LIMIT = 64  # bytes

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.channels.base import Capabilities, Inbound, Outbound, answer, render_text_only
 from handlers.engine import Engine
+from schedules.messages import Capabilities, Inbound, Outbound, answer, render_text_only
 
 EXIT_WORDS = {"/thoat", "/exit", "/quit"}
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import (
+from bot.channels.intake import Intake
+from bot.channels.zalo_client import (
+    ZaloClient,
+    ZaloError,
+    ZaloForbidden,
+    ZaloQuotaExceeded,
+)
+from bot.files import FileLinks
+from schedules.messages import (
     Capabilities,
     Inbound,
     Outbound,
@@ -26,15 +34,7 @@ from bot.channels.base import (
     render_text_only,
     split_text,
 )
-from bot.channels.intake import Intake
-from bot.channels.zalo_client import (
-    ZaloClient,
-    ZaloError,
-    ZaloForbidden,
-    ZaloQuotaExceeded,
-)
-from bot.files import FileLinks
-from handlers import texts_vi as vi
+from storage import texts_vi as vi
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/webhook"

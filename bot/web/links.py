@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import sign
-from schedules.clock import Clock
+from storage.clock import Clock
 from storage.models import OrgUnit, Person
 
 PREFIX = "/web"

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
 from bot.web.links import PREFIX, Access, WebLinks
-from handlers import texts_vi as vi
 from handlers import web_pages
-from schedules.periods import Period, PeriodError, from_key, previous_period, year_period
+from storage import texts_vi as vi
 from storage.models import OrgUnit
+from storage.periods import Period, PeriodError, from_key, previous_period, year_period
 from storage.units import is_within
 
 HERE = Path(__file__).resolve().parent

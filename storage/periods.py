@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from handlers.parsing import fold
+from storage.text import fold
 
 
 class Periodicity(StrEnum):
@@ -156,7 +156,7 @@ def from_key(key: str, terms: list[Term] | tuple[Term, ...] = ()) -> Period:
 
 
 def period_label(p: Period) -> str:
-    from handlers import texts_vi as vi
+    from storage import texts_vi as vi
 
     if p.kind == Periodicity.MONTH:
         return vi.PERIOD_MONTH.format(m=p.start.month, y=p.start.year)

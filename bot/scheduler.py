@@ -13,12 +13,12 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.channels.base import Channel
 from bot.context import AppContext
-from schedules.clock import VN
+from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan
 from storage.catalog import Catalog
+from storage.clock import VN
 
 logger = logging.getLogger(__name__)
 

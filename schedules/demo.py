@@ -19,10 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.parsing import fold
 from schedules.calendar import window
-from schedules.clock import VN
-from schedules.periods import Period, next_period, period_of
 from storage import aggregates
 from storage.catalog import (
     Catalog,
@@ -32,8 +29,11 @@ from storage.catalog import (
     _load_yaml_with_lines,
     _nearest_line,
 )
+from storage.clock import VN
 from storage.importing import import_units
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
+from storage.periods import Period, next_period, period_of
+from storage.text import fold
 from storage.units import create_unit
 
 SURNAMES = [
@@ -232,6 +232,8 @@ class _History:
     # the end of its own period.
     starts: dict[str, dict[int, float]] = field(default_factory=dict)
     moves: dict[str, dict[int, list[tuple[date, float]]]] = field(default_factory=dict)
+    # Running totals so far in each year: never below an earlier month's (the forms' rules).
+    running: dict[tuple[str, int, int], float] = field(default_factory=dict)
 
     def move(self, code: str, way: Synthetic, unit_id: int, end: date, out: dict) -> None:
         assert way.members is not None
@@ -472,7 +474,9 @@ def _answers(
         elif way.running_share_of is not None:
             base = history.stocks.get(way.running_share_of, {}).get(unit.id, 0.0)
             grown = months_in_year / 12 * way.pace * rng.uniform(*way.spread)
+            key = (code, unit.id, period.end.year)
             out[code] = float(round(base * min(1.0, grown)))
+            out[code] = history.running[key] = max(out[code], history.running.get(key, 0.0))
         elif way.part_of is not None and way.share is not None:
             out[code] = float(round(out.get(way.part_of, 0.0) * rng.uniform(*way.share)))
         else:

@@ -164,7 +164,7 @@ def split_text(text: str, limit: int) -> list[str]:
 
 def render_text_only(message: Outbound) -> str:
     """A message for a channel without buttons: choices as numbered lines or reply words."""
-    from handlers import texts_vi as vi
+    from storage import texts_vi as vi
 
     if not message.choices:
         return message.text
