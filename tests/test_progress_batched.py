@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from schedules.periods import period_of
 from storage.catalog import Catalog, IndicatorType, Target
+from storage.periods import period_of
 from storage.progress import (
     Status,
     TargetProgress,
