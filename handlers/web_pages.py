@@ -196,11 +196,13 @@ async def target_breakdown(
                 )
             )
     else:
-        for k in kids:
-            kid_scope = await progress_service.target_scope(session, catalog, target, k)
-            if kid_scope is None:
-                continue
-            p = await progress_service.measure(session, catalog, target, kid_scope, today)
+        named = await progress_service.named_units(session, target)
+        applies = [(k, progress_service.scope_of(catalog, target, k, named)) for k in kids]
+        measured = [(k, kid_scope) for k, kid_scope in applies if kid_scope is not None]
+        found = await progress_service.measure_many(
+            session, catalog, target, [kid_scope for _, kid_scope in measured], today
+        )
+        for (k, _), p in zip(measured, found, strict=True):
             rows.append(
                 ChildRow(
                     Crumb(k.id, k.name),

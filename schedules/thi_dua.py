@@ -84,6 +84,11 @@ async def scores(
         roots = rollup.Roots(ids=tuple(ids))
         growth = await rollup.totals_by_root(session, catalog, rule.growth.indicator, roots, year)
         base = await rollup.totals_by_root(session, catalog, rule.growth.base, roots, year)
+    progress = (
+        await progress_service.progress_many(session, catalog, units, today)
+        if weights.targets
+        else {}
+    )
     out = []
     for unit in units:
         parts: dict[str, float | None] = dict.fromkeys(PARTS)
@@ -97,7 +102,7 @@ async def scores(
                 parts["timeliness"] = (on_time + rule.late_credit * late) / expected
                 detail["timeliness"] = f"{on_time}/{late}/{expected - on_time - late}"
         if weights.targets:
-            items = await progress_service.progress(session, catalog, unit, today)
+            items = progress[unit.id]
             known = [p for p in items if p.status != progress_service.Status.NO_DATA]
             good = [p for p in known if p.status not in progress_service.BEHIND]
             if known:

@@ -169,10 +169,23 @@ async def target_scope(
     the province's. Percent targets (coverage, rate) and tasks of a level apply at every level
     inside it, measured on the asker's own subtree; a coverage target only down to its level.
     """
+    return scope_of(catalog, target, unit, await named_units(session, target))
+
+
+async def named_units(session: AsyncSession, target: Target) -> list[OrgUnit]:
+    """The units a target names (none: it names none, or they do not exist)."""
+    if not target.units:
+        return []
+    return list(
+        (await session.scalars(select(OrgUnit).where(OrgUnit.code.in_(target.units)))).all()
+    )
+
+
+def scope_of(
+    catalog: Catalog, target: Target, unit: OrgUnit, named: list[OrgUnit]
+) -> list[OrgUnit] | None:
+    """`target_scope` with the named units already read (see there)."""
     if target.units:
-        named = list(
-            (await session.scalars(select(OrgUnit).where(OrgUnit.code.in_(target.units)))).all()
-        )
         if not named:
             return None
         if all(is_within(n, unit) for n in named):
@@ -199,122 +212,159 @@ async def measure(
     *,
     window: Window | None = None,
 ) -> TargetProgress:
+    found = await measure_many(session, catalog, target, [scope], today, window=window)
+    return found[0]
+
+
+async def measure_many(
+    session: AsyncSession,
+    catalog: Catalog,
+    target: Target,
+    scopes: list[list[OrgUnit]],
+    today: date,
+    *,
+    window: Window | None = None,
+) -> list[TargetProgress]:
+    """One target measured on each scope, with a few grouped queries for all of them (a
+    breakdown by unit or a ranking measures a target over a hundred units)."""
     period, goal, due_year = window or windows(target, catalog, today)[0]
+    if not scopes:
+        return []
     if target.kind == "task":
-        return await _task(session, catalog, target, scope, period, today)
+        return await _tasks(session, catalog, target, scopes, period, today)
     expected = expected_value(target, period, goal, today)
     if due_year is not None:
         # Measured now against a value due at the end of a later year: nothing is due yet.
         expected = None
-    out = TargetProgress(target, period, scope, goal, None, expected, Status.NO_DATA)
-    out.due_year = due_year
+    outs = []
+    for scope in scopes:
+        out = TargetProgress(target, period, scope, goal, None, expected, Status.NO_DATA)
+        out.due_year = due_year
+        outs.append(out)
     if target.kind == "sum":
         assert target.indicator
         reported_at, approved_only = target.reported_at, target.approved_only
-        if await rollup.has_data(
+        found = await rollup.has_data_many(
             session,
             catalog,
             target.indicator,
-            scope,
+            scopes,
             period,
             reported_at=reported_at,
             approved_only=approved_only,
-        ):
-            out.achieved = await rollup.total_or_none(
+        )
+        with_data = [i for i, yes in enumerate(found) if yes]
+        if with_data:
+            totals = await rollup.totals_or_none(
                 session,
                 catalog,
                 target.indicator,
-                scope,
+                [scopes[i] for i in with_data],
                 period,
                 reported_at=reported_at,
                 approved_only=approved_only,
             )
+            for i, value in zip(with_data, totals, strict=True):
+                outs[i].achieved = value
     elif target.kind == "coverage":
         assert target.indicator
-        cov = await rollup.coverage(
+        covs = await rollup.coverage_many(
             session,
             catalog,
             target.indicator,
             target.levels,
             target.threshold,
-            scope,
+            scopes,
             period,
             compare=target.threshold_compare,
             where=target.where,
             approved_only=target.approved_only,
         )
-        out.counted = (cov.reached, cov.units)
-        out.basis_level = target.levels[0] if len(target.levels) == 1 else None
-        if cov.reported:
-            out.achieved = cov.percent
+        for out, cov in zip(outs, covs, strict=True):
+            out.counted = (cov.reached, cov.units)
+            out.basis_level = target.levels[0] if len(target.levels) == 1 else None
+            if cov.reported:
+                out.achieved = cov.percent
     else:
         assert target.numerator and target.denominator
-        r = await rollup.rate(
+        rates = await rollup.rate_many(
             session,
             catalog,
             target.numerator,
             target.denominator,
-            scope,
+            scopes,
             period,
             stocks=target.stocks,
             level=target.reported_at,
             approved_only=target.approved_only,
         )
-        out.basis = (r.units, r.expected)
-        out.basis_level = r.level
-        out.ratio = (r.numerator, r.denominator)
-        out.achieved = r.percent if r.units else None
-    out.status = verdict(target, out.achieved, goal, expected, today)
-    return out
+        for out, r in zip(outs, rates, strict=True):
+            out.basis = (r.units, r.expected)
+            out.basis_level = r.level
+            out.ratio = (r.numerator, r.denominator)
+            out.achieved = r.percent if r.units else None
+    for out in outs:
+        out.status = verdict(target, out.achieved, goal, expected, today)
+    return outs
 
 
-async def _task(
+async def _tasks(
     session: AsyncSession,
     catalog: Catalog,
     target: Target,
-    scope: list[OrgUnit],
+    scopes: list[list[OrgUnit]],
     period: Period,
     today: date,
-) -> TargetProgress:
+) -> list[TargetProgress]:
     """A dated one-off yes/no: done by the units (or the scope itself), not yet, or overdue."""
     assert target.indicator and target.deadline
+    counts: list[tuple[int, int]] = []
     if target.levels:
-        cov = await rollup.coverage(
+        covs = await rollup.coverage_many(
             session,
             catalog,
             target.indicator,
             target.levels,
             1,
-            scope,
+            scopes,
             period,
             approved_only=target.approved_only,
         )
-        done, units = cov.reached, cov.units
+        counts = [(cov.reached, cov.units) for cov in covs]
     else:
-        units = len(scope)
-        done = 0
-        for unit in scope:
-            value = await rollup.total_or_none(
+        # Each unit by its own answer when its level is asked, grouped by that level.
+        done: dict[int, bool] = {}
+        by_level: dict[str | None, list[OrgUnit]] = {}
+        for scope in scopes:
+            for unit in scope:
+                level = rollup.own_level(catalog, target.indicator, unit.level)
+                by_level.setdefault(level, []).append(unit)
+        for level, units in by_level.items():
+            values = await rollup.totals_or_none(
                 session,
                 catalog,
                 target.indicator,
-                [unit],
+                [[u] for u in units],
                 period,
-                reported_at=rollup.own_level(catalog, target.indicator, unit.level),
+                reported_at=level,
                 approved_only=target.approved_only,
             )
-            done += bool(value)
-    if units and done == units:
-        status = Status.DONE
-    elif today > target.deadline:
-        status = Status.OVERDUE
-    else:
-        status = Status.NOT_YET
-    out = TargetProgress(target, period, scope, 100.0, None, None, status)
-    out.counted = (done, units)
-    out.basis_level = target.levels[0] if len(target.levels) == 1 else None
-    out.achieved = done / units * 100 if units else None
-    return out
+            done.update((u.id, bool(v)) for u, v in zip(units, values, strict=True))
+        counts = [(sum(done[u.id] for u in scope), len(scope)) for scope in scopes]
+    outs = []
+    for scope, (done_count, units_count) in zip(scopes, counts, strict=True):
+        if units_count and done_count == units_count:
+            status = Status.DONE
+        elif today > target.deadline:
+            status = Status.OVERDUE
+        else:
+            status = Status.NOT_YET
+        out = TargetProgress(target, period, scope, 100.0, None, None, status)
+        out.counted = (done_count, units_count)
+        out.basis_level = target.levels[0] if len(target.levels) == 1 else None
+        out.achieved = done_count / units_count * 100 if units_count else None
+        outs.append(out)
+    return outs
 
 
 async def progress(
@@ -324,17 +374,34 @@ async def progress(
 
     In January a yearly target also shows last year's result while last year's forms are
     still open."""
-    out = []
+    return (await progress_many(session, catalog, [unit], today))[unit.id]
+
+
+async def progress_many(
+    session: AsyncSession, catalog: Catalog, units: list[OrgUnit], today: date
+) -> dict[int, list[TargetProgress]]:
+    """`progress` of each unit (by id), each target measured on all of them at once."""
+    out: dict[int, list[TargetProgress]] = {u.id: [] for u in units}
     for target in catalog.targets:
-        scope = await target_scope(session, catalog, target, unit)
-        if scope is None:
+        named = await named_units(session, target)
+        applies = [(u, scope_of(catalog, target, u, named)) for u in units]
+        measured = [(u, scope) for u, scope in applies if scope is not None]
+        if not measured:
             continue
+        scopes = [scope for _, scope in measured]
         found = windows(target, catalog, today)
-        out.append(await measure(session, catalog, target, scope, today, window=found[0]))
+        now = await measure_many(session, catalog, target, scopes, today, window=found[0])
+        last: list[TargetProgress] = []
         if len(found) > 1 and previous_year_open(catalog, target, today):
-            last = await measure(session, catalog, target, scope, found[1][0].end, window=found[1])
-            last.previous_year = True
-            out.append(last)
+            last = await measure_many(
+                session, catalog, target, scopes, found[1][0].end, window=found[1]
+            )
+            for p in last:
+                p.previous_year = True
+        for i, (u, _) in enumerate(measured):
+            out[u.id].append(now[i])
+            if last:
+                out[u.id].append(last[i])
     order = {
         Status.OVERDUE: 0,
         Status.BEHIND: 0,
@@ -344,7 +411,10 @@ async def progress(
         Status.DONE: 2,
         Status.NO_DATA: 3,
     }
-    return sorted(out, key=lambda p: (order[p.status], p.percent or 0))
+    return {
+        uid: sorted(items, key=lambda p: (order[p.status], p.percent or 0))
+        for uid, items in out.items()
+    }
 
 
 def behind_count(items: list[TargetProgress]) -> int:

@@ -50,6 +50,8 @@ class Roots:
     # `level` the same, each unit's own answer.
     reported_at: str | None = None
     approved_only: bool = False  # only reports approved by the level above
+    # Only reports from inside any of these subtrees (many scopes measured at once).
+    inside: tuple[int, ...] = ()
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -106,7 +108,7 @@ async def _reported_totals(
         rows = rows.where(SubmissionValue.unit_id.in_(_units_of_level(roots.reported_at)))
     # Only reports from inside the asked subtrees, before any ranking: a province's stock is
     # then read from its own few thousand reports, not the country's million.
-    scope_ids = roots.ids or ((roots.within,) if roots.within is not None else ())
+    scope_ids = roots.ids or ((roots.within,) if roots.within is not None else roots.inside)
     if scope_ids:
         inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(scope_ids))
         rows = rows.where(SubmissionValue.unit_id.in_(inside))
@@ -170,7 +172,39 @@ async def _kept_totals(
         query = query.join(
             scope, and_(scope.unit_id == kept.ancestor_id, scope.ancestor_id == roots.within)
         )
+    if roots.inside:
+        query = query.where(kept.ancestor_id.in_(_inside(roots.inside, roots.level)))
     return {rid: float(total or 0) for rid, total in (await session.execute(query)).all()}
+
+
+def _inside(root_ids: tuple[int, ...] | list[int], level: str | None = None) -> Select:
+    """The units inside any of the roots; of one level only, when given (a province's 97
+    communes to look up, not its 3,000 units)."""
+    query = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(root_ids))
+    if level is not None:
+        query = query.join(OrgUnit, OrgUnit.id == UnitAncestor.unit_id).where(
+            OrgUnit.level == level
+        )
+    return query
+
+
+async def units_by_root(
+    session: AsyncSession, level: str, root_ids: list[int], period: Period
+) -> dict[int, set[int]]:
+    """The units of `level` active in the period inside each root (the root included)."""
+    query = (
+        select(UnitAncestor.ancestor_id, OrgUnit.id)
+        .join(UnitAncestor, UnitAncestor.unit_id == OrgUnit.id)
+        .where(
+            UnitAncestor.ancestor_id.in_(root_ids),
+            OrgUnit.level == level,
+            active_on(period.start, period.end),
+        )
+    )
+    out: dict[int, set[int]] = defaultdict(set)
+    for root, uid in (await session.execute(query)).all():
+        out[root].add(uid)
+    return out
 
 
 async def totals_by_root(
@@ -222,31 +256,64 @@ async def total_or_none(
     approved_only: bool = False,
 ) -> float | None:
     """The total, or None when it has no value (a ratio over a zero divisor)."""
+    found = await totals_or_none(
+        session,
+        catalog,
+        code,
+        [units],
+        period,
+        reported_at=reported_at,
+        approved_only=approved_only,
+    )
+    return found[0]
+
+
+async def totals_or_none(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    reported_at: str | None = None,
+    approved_only: bool = False,
+) -> list[float | None]:
+    """`total_or_none` of each scope (a union of subtrees), in one query per indicator."""
     indicator = catalog.indicators[code]
     if indicator.type == IndicatorType.DERIVED:
-        parts: dict[str, float] = {}
-        for c in formula_names(indicator.formula or ""):
-            part = await total_or_none(
+        parts = {
+            c: await totals_or_none(
                 session,
                 catalog,
                 c,
-                units,
+                scopes,
                 period,
                 reported_at=reported_at,
                 approved_only=approved_only,
             )
-            if part is None:
-                return None
-            parts[c] = part
-        return evaluate_formula(indicator.formula or "", parts)
+            for c in formula_names(indicator.formula or "")
+        }
+        out: list[float | None] = []
+        for i in range(len(scopes)):
+            values = {c: found[i] for c, found in parts.items()}
+            known = {c: v for c, v in values.items() if v is not None}
+            if len(known) < len(values):
+                out.append(None)
+            else:
+                out.append(evaluate_formula(indicator.formula or "", known))
+        return out
     by_root = await _reported_totals(
         session,
         catalog,
         code,
-        Roots(ids=tuple(u.id for u in units), reported_at=reported_at, approved_only=approved_only),
+        Roots(ids=_ids(scopes), reported_at=reported_at, approved_only=approved_only),
         period,
     )
-    return sum(by_root.values())
+    return [sum(by_root.get(uid, 0.0) for uid in {u.id for u in scope}) for scope in scopes]
+
+
+def _ids(scopes: list[list[OrgUnit]]) -> tuple[int, ...]:
+    return tuple(sorted({u.id for scope in scopes for u in scope}))
 
 
 async def has_data(
@@ -260,27 +327,49 @@ async def has_data(
     approved_only: bool = False,
 ) -> bool:
     """Whether anything was reported for the indicator (or its components) in the scope."""
-    query = (
+    found = await has_data_many(
+        session,
+        catalog,
+        code,
+        [units],
+        period,
+        reported_at=reported_at,
+        approved_only=approved_only,
+    )
+    return found[0]
+
+
+async def has_data_many(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    reported_at: str | None = None,
+    approved_only: bool = False,
+) -> list[bool]:
+    """`has_data` of each scope, in one query: an existence test per root unit."""
+    root = aliased(OrgUnit)
+    reported = (
         select(SubmissionValue.id)
+        .join(UnitAncestor, UnitAncestor.unit_id == SubmissionValue.unit_id)
         .where(
+            UnitAncestor.ancestor_id == root.id,
             SubmissionValue.indicator_code.in_(catalog.components(code)),
             SubmissionValue.submitted.is_(True),
             SubmissionValue.value_num.is_not(None),
             SubmissionValue.period_start >= period.start,
             SubmissionValue.period_end <= period.end,
-            SubmissionValue.unit_id.in_(
-                select(UnitAncestor.unit_id).where(
-                    UnitAncestor.ancestor_id.in_([u.id for u in units])
-                )
-            ),
         )
-        .limit(1)
     )
     if reported_at is not None:
-        query = query.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
+        reported = reported.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
     if approved_only:
-        query = query.where(SubmissionValue.submission_id.in_(_approved()))
-    return (await session.scalar(query)) is not None
+        reported = reported.where(SubmissionValue.submission_id.in_(_approved()))
+    query = select(root.id).where(root.id.in_(_ids(scopes)), reported.exists())
+    found = set((await session.scalars(query)).all())
+    return [any(u.id in found for u in scope) for scope in scopes]
 
 
 async def totals_by_period(
@@ -379,16 +468,17 @@ async def values_by_unit(
     catalog: Catalog,
     code: str,
     level: str,
-    scope: OrgUnit,
+    root_ids: tuple[int, ...],
     period: Period,
     *,
     approved_only: bool = False,
 ) -> dict[int, float]:
-    """Each unit of `level` inside the scope with its value: its own answer when that level is
-    asked the indicator, else its subtree's total. Units with nothing reported are absent."""
+    """Each unit of `level` inside any of the roots with its value: its own answer when that
+    level is asked the indicator, else its subtree's total. Units with nothing reported are
+    absent."""
     roots = Roots(
         level=level,
-        within=scope.id,
+        inside=root_ids,
         reported_at=own_level(catalog, code, level),
         approved_only=approved_only,
     )
@@ -419,44 +509,64 @@ async def coverage(
 
     With `where`, only the units whose value of another indicator meets the condition are
     counted (a unit that gave no value for it is left out)."""
-    result = Coverage(0, 0)
+    found = await coverage_many(
+        session,
+        catalog,
+        code,
+        level,
+        threshold,
+        [scopes],
+        period,
+        compare=compare,
+        where=where,
+        approved_only=approved_only,
+    )
+    return found[0]
+
+
+async def coverage_many(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    level: str | list[str],
+    threshold: float,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    compare: Compare = Compare.AT_LEAST,
+    where: Condition | None = None,
+    approved_only: bool = False,
+) -> list[Coverage]:
+    """`coverage` of each scope: the values are read once for all of them."""
+    results = [Coverage(0, 0) for _ in scopes]
+    ids = _ids(scopes)
     for lv in [level] if isinstance(level, str) else level:
-        for scope in scopes:
-            expected = set(
-                (
-                    await session.scalars(
-                        select(OrgUnit.id).where(
-                            OrgUnit.level == lv,
-                            subtree_filter(scope.path),
-                            active_on(period.start, period.end),
-                        )
-                    )
-                ).all()
+        units = await units_by_root(session, lv, list(ids), period)
+        condition = (
+            await values_by_unit(
+                session, catalog, where.indicator, lv, ids, period, approved_only=approved_only
             )
-            if where is not None:
-                condition = await values_by_unit(
-                    session,
-                    catalog,
-                    where.indicator,
-                    lv,
-                    scope,
-                    period,
-                    approved_only=approved_only,
+            if where is not None
+            else None
+        )
+        values = await values_by_unit(
+            session, catalog, code, lv, ids, period, approved_only=approved_only
+        )
+        for result, scope in zip(results, scopes, strict=True):
+            for unit in scope:
+                expected = units.get(unit.id, set())
+                if where is not None and condition is not None:
+                    expected = {
+                        uid
+                        for uid in expected
+                        if uid in condition and where.compare.holds(condition[uid], where.value)
+                    }
+                result.units += len(expected)
+                result.reported += sum(1 for uid in expected if uid in values)
+                result.reached += sum(
+                    1 for uid in expected if uid in values and compare.holds(values[uid], threshold)
                 )
-                expected = {
-                    uid
-                    for uid in expected
-                    if uid in condition and where.compare.holds(condition[uid], where.value)
-                }
-            values = await values_by_unit(
-                session, catalog, code, lv, scope, period, approved_only=approved_only
-            )
-            result.units += len(expected)
-            result.reported += sum(1 for uid in values if uid in expected)
-            result.reached += sum(
-                1 for uid, v in values.items() if uid in expected and compare.holds(v, threshold)
-            )
-    return result
+    return results
 
 
 @dataclass
@@ -497,11 +607,39 @@ async def rate(
     `same_period`: a unit counts with the periods in which it gave both (a stock takes the
     latest such period, a flow their sum). `latest`: each figure independently over the
     window (a stock its latest value, a flow its sum), when the unit gave both at all."""
+    found = await rate_many(
+        session,
+        catalog,
+        numerator,
+        denominator,
+        [units],
+        period,
+        stocks=stocks,
+        level=level,
+        approved_only=approved_only,
+    )
+    return found[0]
+
+
+async def rate_many(
+    session: AsyncSession,
+    catalog: Catalog,
+    numerator: str,
+    denominator: str,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    stocks: str = "same_period",
+    level: str | None = None,
+    approved_only: bool = False,
+) -> list[Rate]:
+    """`rate` of each scope: each unit's figures are read once for all of them."""
     level = level or rate_level(catalog, numerator, denominator)
-    result = Rate(0.0, 0.0, level=level)
+    results = [Rate(0.0, 0.0, level=level) for _ in scopes]
     if level is None:
-        return result
-    inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_([u.id for u in units]))
+        return results
+    ids = _ids(scopes)
+    inside = _inside(ids)
 
     def values(code: str) -> Select:
         query = select(
@@ -534,38 +672,42 @@ async def rate(
     # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
     # stock the latest. The database does the grouping: a province has thousands of units.
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
-    pairs: list[tuple[float, float]] = []
+    pairs: dict[int, tuple[float, float]] = {}
     if stocks == "same_period":
         n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
         joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
             d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
         )
-        for _uid, n_sum, d_sum, n_last, d_last in await session.execute(
+        for uid, n_sum, d_sum, n_last, d_last in await session.execute(
             per_unit(joined, "nv", "dv")
         ):
-            pairs.append((n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum))
+            pairs[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
     else:
         found = []
         for code, last in zip((numerator, denominator), is_last, strict=True):
             rows = await session.execute(per_unit(values(code), "v"))
             found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
-        pairs = [(found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()]
-    for num, den in pairs:
-        result.units += 1
-        result.numerator += float(num)
-        result.denominator += float(den)
-    for scope in units:
-        result.expected += (
-            await session.scalar(
-                select(func.count(OrgUnit.id)).where(
-                    OrgUnit.level == level,
-                    subtree_filter(scope.path),
-                    active_on(period.start, period.end),
-                )
-            )
-            or 0
+        pairs = {uid: (found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()}
+    # Which of the units with figures lie under each root (any date: a unit that reported
+    # counts, as in one scope's query); and how many of the level should report (active ones).
+    under: dict[int, set[int]] = defaultdict(set)
+    for root, uid in await session.execute(
+        select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
+            UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
         )
-    return result
+    ):
+        under[root].add(uid)
+    active = await units_by_root(session, level, list(ids), period)
+    for result, scope in zip(results, scopes, strict=True):
+        members = set().union(*(under.get(u.id, set()) for u in scope))
+        for uid in members & pairs.keys():
+            num, den = pairs[uid]
+            result.units += 1
+            result.numerator += float(num)
+            result.denominator += float(den)
+        for unit in scope:
+            result.expected += len(active.get(unit.id, ()))
+    return results
 
 
 # ---- completeness -------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""The batched progress (a target measured on many units at once, for the breakdown pages and
+the thi đua rankings) gives exactly what measuring each unit alone gives, on the small tree
+with reports of every form from most of its units."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from storage.catalog import Catalog, IndicatorType, Target
+from storage.periods import period_of
+from storage.progress import (
+    Status,
+    TargetProgress,
+    measure,
+    measure_many,
+    progress,
+    progress_many,
+    target_scope,
+)
+from tests.builders import report, small_tree
+
+DAYS = (date(2025, 11, 20), date(2026, 2, 20), date(2026, 6, 20), date(2026, 9, 20))
+TODAYS = (date(2026, 11, 27), date(2026, 1, 10))
+
+
+def _value(catalog: Catalog, code: str, seed: int) -> float:
+    if catalog.indicators[code].type == IndicatorType.YES_NO:
+        return float(seed % 2)
+    return float(seed % 13 + 1)
+
+
+async def _reports(session, catalog: Catalog, units) -> None:  # type: ignore[no-untyped-def]
+    """Every form, from every unit of its level but a few, with values that vary by unit,
+    question and period (some units leave some numbers out)."""
+    for f, form in enumerate(catalog.forms.values()):
+        if form.filled_by:
+            continue
+        periods = {
+            period_of(form.periodicity, day).key: period_of(form.periodicity, day) for day in DAYS
+        }
+        for d, period in enumerate(periods.values()):
+            for u, unit in enumerate(x for x in units if x.level == form.level):
+                if (u + d + f) % 4 == 3:
+                    continue  # a missing report
+                values = {}
+                for q, question in enumerate(form.questions):
+                    ind = catalog.indicators[question.indicator]
+                    if ind.type in (IndicatorType.TEXT, IndicatorType.DERIVED):
+                        continue
+                    if (u * 5 + q + d) % 7 == 6:
+                        continue  # a number left out
+                    values[question.indicator] = _value(catalog, question.indicator, u * 3 + q + d)
+                await report(session, unit, form.code, period, values)
+
+
+def _extra(**kw: object) -> Target:
+    base: dict[str, object] = dict(label="Thêm", source="thử", period="2026")
+    return Target.model_validate(base | kw)
+
+
+# Kinds and shapes the demo plan lacks: dated tasks (by level, and by named units' own
+# answers) and a group sum over named units.
+EXTRA = [
+    _extra(
+        code="task_level",
+        kind="task",
+        indicator="ung_dung_cntt",
+        level="branch",
+        units=["C1", "C3"],
+        deadline="2026-03-31",
+    ),
+    _extra(
+        code="task_units",
+        kind="task",
+        indicator="ung_dung_cntt",
+        units=["KH-KS", "B4"],
+        deadline="2026-12-31",
+    ),
+    _extra(code="group_sum", kind="sum", indicator="ho_thoat_ngheo", units=["C1", "C3"], target=9),
+]
+
+
+def _fields(p: TargetProgress) -> tuple:
+    def r(x: object) -> object:
+        if isinstance(x, float):
+            return round(x, 9)
+        if isinstance(x, tuple):
+            return tuple(r(v) for v in x)
+        return x
+
+    return (
+        p.target.code,
+        p.period.key,
+        [u.id for u in p.scope],
+        r(p.goal),
+        r(p.achieved),
+        r(p.expected),
+        p.status,
+        r(p.counted),
+        r(p.basis),
+        p.basis_level,
+        r(p.ratio),
+        p.previous_year,
+        p.due_year,
+    )
+
+
+async def test_batched_measure_equals_each_unit_alone(session, catalog) -> None:  # type: ignore[no-untyped-def]
+    t = await small_tree(session)
+    units = [t.province, t.d1, t.d2, t.d3, t.c1, t.c2, t.c3, t.c4, *t.branches]
+    await _reports(session, catalog, units)
+    catalog = replace(catalog, targets=[*catalog.targets, *EXTRA])
+    assert {x.kind for x in catalog.targets} >= {"sum", "coverage", "rate", "task"}
+    seen: set[Status] = set()
+    compared = 0
+    for today in TODAYS:
+        for target in catalog.targets:
+            scopes = []
+            for unit in units:
+                scope = await target_scope(session, catalog, target, unit)
+                if scope is not None:
+                    scopes.append(scope)
+            together = await measure_many(session, catalog, target, scopes, today)
+            assert len(together) == len(scopes)
+            for scope, batched in zip(scopes, together, strict=True):
+                alone = await measure(session, catalog, target, scope, today)
+                assert _fields(batched) == _fields(alone)
+                seen.add(alone.status)
+                compared += 1
+        many = await progress_many(session, catalog, units, today)
+        for unit in units:
+            alone_items = await progress(session, catalog, unit, today)
+            assert [_fields(p) for p in many[unit.id]] == [_fields(p) for p in alone_items]
+    # The data gives real figures, not only "no data": the comparison means something.
+    assert compared > 2 * len(catalog.targets)
+    assert len(seen - {Status.NO_DATA}) >= 2
