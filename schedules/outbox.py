@@ -220,18 +220,21 @@ class Dispatcher:
     async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
         """Sends a chunk as wide as the concurrency, recording what the channel took every
         RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
-        loop = asyncio.get_running_loop()
         IN_FLIGHT.update(row.id for row in chunk)
         tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
-        done: list[tuple[OutboxMessage, ChannelError | None]] = []
-        recorded_at = loop.time()
+        pending: set[asyncio.Future] = set(tasks)
         try:
-            for next_done in asyncio.as_completed(tasks):
-                done.append(await next_done)
-                if loop.time() - recorded_at >= RECORD_EVERY:
-                    await self._record(done, self.limiters[channel.name])
-                    done, recorded_at = [], loop.time()
-            if done:
+            while pending:
+                finished, pending = await asyncio.wait(
+                    pending, return_when=asyncio.FIRST_COMPLETED
+                )
+                if pending:
+                    # Others finishing in the same instant share one record; but a send that
+                    # hangs (up to the send timeout) never holds back the record of the rest,
+                    # so a crash can repeat only what was sent in the last RECORD_EVERY.
+                    more, pending = await asyncio.wait(pending, timeout=RECORD_EVERY)
+                    finished |= more
+                done = [task.result() for task in finished]
                 await self._record(done, self.limiters[channel.name])
         finally:
             for task in tasks:
@@ -440,6 +443,12 @@ async def _deliver_replies(
             failure = (i, error)
             break
         sent.append(row_id)
+        if i < len(owed) - 1:
+            # Recorded before the next part is tried: that one may hang until the send
+            # timeout, and a crash meanwhile must not send this part again.
+            async with transaction(sessions) as session:
+                await mark_sent(session, sent, clock.now())
+            sent = []
     now = clock.now()
     async with transaction(sessions) as session:
         await mark_sent(session, sent, now)

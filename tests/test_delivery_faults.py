@@ -29,12 +29,11 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from storage import reporting
 from storage.invitations import link_directly
 from storage.models import OrgUnit, OutboxMessage, OutboxStatus, Person, Role, Worker
 from storage.units import create_unit
+from tests import bot_process
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo
@@ -59,22 +59,6 @@ ANSWERS = ["3", "1", "2 hộ", "10", "4", "5", "1", "2", "101"]
 INDICATORS = ["hv_moi", "hv_ra", "ho_thoat_ngheo"]  # the first three answers, checked by value
 SECRET = "zalo-webhook-secret-1"
 KILLS = int(os.environ.get("FAULT_KILLS", "3"))
-BOT = """
-import asyncio, logging
-from bot.app import run_bot
-from bot.config import Settings
-from bot.context import AppContext
-
-async def main():
-    ctx = AppContext.create(Settings(_env_file=None))
-    try:
-        await run_bot(ctx, handle_signals=True)
-    finally:
-        await ctx.close()
-
-logging.basicConfig(level=logging.WARNING)
-asyncio.run(main())
-"""
 
 
 def free_port() -> int:
@@ -103,7 +87,7 @@ class World:
     leaders: list[Leader] = field(default_factory=list)
     staff: list[tuple[str, Any]] = field(default_factory=list)
     kills: list[float] = field(default_factory=list)  # monotonic instants of SIGKILLs
-    proc: asyncio.subprocess.Process | None = None
+    proc: BaseProcess | None = None
     log: Path | None = None
     began: float = 0.0
 
@@ -112,28 +96,20 @@ class World:
         assert self.log is not None
         self.began = self.began or time.monotonic()
         now = datetime.fromisoformat(NOW) + timedelta(seconds=time.monotonic() - self.began)
-        with self.log.open("ab") as err:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                BOT,
-                env={**self.env, "HOIBOT_NOW": now.isoformat()},
-                stdout=err,
-                stderr=err,
-            )
+        self.proc = bot_process.start({**self.env, "HOIBOT_NOW": now.isoformat()}, str(self.log))
 
     async def kill(self) -> None:
         assert self.proc is not None
         self.proc.kill()
         self.kills.append(time.monotonic())
-        await self.proc.wait()
+        await bot_process.wait(self.proc, 30)
 
     async def term(self) -> tuple[int, float]:
         """SIGTERM; the exit code and how long the bot took to exit."""
         assert self.proc is not None
         started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), 30)
+        self.proc.terminate()  # SIGTERM
+        code = await bot_process.wait(self.proc, 30)
         return code, time.monotonic() - started
 
     # ---- what a person does ----------------------------------------------------------
@@ -364,9 +340,9 @@ async def run_round(ctx: AppContext, world: World, rng: random.Random, kills: in
         conversation.cancel()
         with contextlib.suppress(BaseException):
             await conversation
-        if world.proc and world.proc.returncode is None:
+        if world.proc and world.proc.exitcode is None:
             world.proc.kill()
-            await world.proc.wait()
+            await bot_process.wait(world.proc, 30)
     return await check(ctx, world)
 
 
@@ -416,7 +392,7 @@ async def test_sigterm_during_a_report_and_a_fan_out(ctx, db_url, tmp_path) -> N
         print((tmp_path / "bot.log").read_text()[-5000:])
         raise
     finally:
-        if world.proc and world.proc.returncode is None:
+        if world.proc and world.proc.exitcode is None:
             world.proc.kill()
         await world.telegram.stop()
         await world.zalo.stop()
