@@ -34,13 +34,14 @@ class ReplyLog:
         return self.sent_to(chat_id)[already:]
 
 
-FAULTS = ("429", "500", "502", "timeout")
+FAULTS = ("429", "500", "502", "timeout", "403")
 
 
 class Chaos:
     """Injected faults on the send methods: a share of calls answered 429 (retry after 1 s),
-    500, 502 or held past the client's timeout, then refused (a timed-out send that the
-    platform did not keep), chosen at random."""
+    500, 502, held past the client's timeout then refused (a timed-out send that the platform
+    did not keep), or 403: she blocked the bot, and every send to her is refused until she
+    unblocks it and writes again (`unblock`). Chosen at random."""
 
     def __init__(self, share: float = 0.0, hold: float = 3.0, seed: int = 12) -> None:
         import random
@@ -49,9 +50,16 @@ class Chaos:
         self.hold = hold
         self.rng = random.Random(seed)
         self.injected: dict[str, int] = {}
+        self.blocked: set[str] = set()
+        self.refused: list[tuple[str, str]] = []  # (chat, text) answered 403
 
-    async def fault(self, method: str) -> tuple[int, str, int | None] | None:
+    async def fault(
+        self, method: str, chat: object, text: str
+    ) -> tuple[int, str, int | None] | None:
         """(status, description, retry_after) for this call, or None to serve it."""
+        if str(chat) in self.blocked:
+            self.refused.append((str(chat), text))
+            return 403, "Forbidden: bot was blocked by the user", None
         if not self.share or self.rng.random() >= self.share:
             return None
         kind = self.rng.choice(FAULTS)
@@ -61,7 +69,18 @@ class Chaos:
         if kind == "timeout":
             await asyncio.sleep(self.hold)
             return 504, "Gateway Timeout", None
+        if kind == "403":
+            self.blocked.add(str(chat))
+            self.refused.append((str(chat), text))
+            return 403, "Forbidden: bot was blocked by the user", None
         return int(kind), f"Error {kind}", None
+
+    def unblock(self, chat: object) -> bool:
+        """She unblocks the bot (before writing to it again); whether she had blocked it."""
+        if str(chat) not in self.blocked:
+            return False
+        self.blocked.discard(str(chat))
+        return True
 
 
 async def post_or_queue(
