@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from schedules.messages import (
+    PLATFORMS,
     Channel,
     ChannelError,
     Outbound,
@@ -33,6 +34,7 @@ from schedules.messages import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
+    one_call_parts,
 )
 from schedules.ratelimit import RateLimiter
 from schedules.reminders import (
@@ -41,6 +43,7 @@ from schedules.reminders import (
     choose_account,
     from_payload,
     reachable_accounts,
+    to_payload,
 )
 from storage.clock import VN, Clock
 from storage.db import is_postgres, transaction
@@ -107,23 +110,40 @@ async def enqueue_in(
         if account is None:
             result.unreachable += 1
             continue
-        rows.append(
-            {
-                "key": message.key,
-                "kind": message.kind,
-                "person_id": message.person_id,
-                "channel": account.channel,
-                "chat_id": account.chat_id,
-                "payload": message.payload,
-                "status": OutboxStatus.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
+        for i, payload in enumerate(one_call_payloads(message.payload, account.channel)):
+            rows.append(
+                {
+                    "key": f"{message.key}#{i}" if i else message.key,
+                    "kind": message.kind,
+                    "person_id": message.person_id,
+                    "channel": account.channel,
+                    "chat_id": account.chat_id,
+                    "payload": payload,
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
     inserted = await _insert_ignoring_duplicates(session, rows)
     result.queued += inserted
     result.already += len(rows) - inserted
+
+
+def one_call_payloads(payload: dict, channel: str) -> list[dict]:
+    """The message as parts the channel sends in one call each (a long digest), queued as
+    rows of their own in order: a part that fails is retried alone, never the whole."""
+    capabilities = PLATFORMS.get(channel)
+    if capabilities is None:
+        return [payload]
+    # Most messages are short and plain: one part, known without rendering them.
+    room = (
+        capabilities.max_text - 200 - sum(len(label) + 8 for label, _ in payload.get("choices", []))
+    )
+    files = payload.get("photo") is not None or payload.get("document") is not None
+    if len(payload["text"]) <= room and not (files and capabilities.buttons):
+        return [payload]
+    return [to_payload(part) for part in one_call_parts(from_payload(payload), capabilities)]
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict]) -> int:
@@ -225,9 +245,7 @@ class Dispatcher:
         pending: set[asyncio.Future] = set(tasks)
         try:
             while pending:
-                finished, pending = await asyncio.wait(
-                    pending, return_when=asyncio.FIRST_COMPLETED
-                )
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 if pending:
                     # Others finishing in the same instant share one record; but a send that
                     # hangs (up to the send timeout) never holds back the record of the rest,

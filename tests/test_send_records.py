@@ -7,15 +7,36 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from schedules.messages import Capabilities, Outbound
-from schedules.outbox import ChannelPace, Dispatcher, deliver_replies
-from schedules.reminders import to_payload
+from schedules.messages import PLATFORMS, Capabilities, Outbound, TemporaryFailure
+from schedules.outbox import ChannelPace, Dispatcher, deliver_replies, enqueue
+from schedules.reminders import Plan, Planned, to_payload
 from storage.clock import ShiftedClock
 from storage.db import transaction
 from storage.delivery import owe_replies
+from storage.invitations import link_directly
 from storage.models import OutboxMessage, OutboxStatus
+from tests.builders import small_tree_with_people
+
+
+class FailsOnce:
+    """A channel (Telegram's or Zalo's limits) that refuses the first try of one piece (a
+    500) and takes everything else."""
+
+    def __init__(self, name: str, fail: str) -> None:
+        self.name = name
+        self.capabilities = PLATFORMS[name]
+        self.fail = fail
+        self.sent: list[str] = []
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        assert len(message.text) <= self.capabilities.max_text  # one call each
+        if message.text.startswith(self.fail):
+            self.fail = "\0never"
+            raise TemporaryFailure("500")
+        self.sent.append(message.text)
 
 
 class HangingChannel:
@@ -106,3 +127,45 @@ async def test_the_dispatcher_records_a_send_while_another_hangs(ctx) -> None:
     channel.release.set()
     assert await running == 2
     assert await statuses(ctx) == {"slow": OutboxStatus.SENT, "quick": OutboxStatus.SENT}
+
+
+@pytest.mark.parametrize(("platform", "limit"), [("telegram", 4096), ("zalo", 2000)])
+async def test_a_long_digest_is_owed_in_parts_and_a_failed_part_alone_is_resent(
+    ctx, platform, limit
+) -> None:
+    ctx.clock = ShiftedClock(ctx.clock.now())
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        people = await small_tree_with_people(session, now)
+        officer = people.commune_officer
+        await link_directly(session, officer, platform, "42", now)
+        await session.commit()
+    lines = [f"Dòng {i:03d}: chi hội thôn {i} đã báo cáo đủ, đúng hạn." for i in range(250)]
+    text = "\n".join(lines)  # about 12,000 characters
+    key = f"dig:{officer.id}:thang_chi_hoi:2026-10"
+    await enqueue(
+        ctx.sessions, Plan([Planned(key, "digest", officer.id, to_payload(Outbound(text)))]), now
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    parts = [row.payload["text"] for row in rows]
+    assert [row.key for row in rows] == [key] + [f"{key}#{i}" for i in range(1, len(rows))]
+    assert len(rows) >= 12_000 // limit + 1 and max(map(len, parts)) <= limit
+    assert "\n".join(parts) == text  # cut at line breaks, nothing lost
+    channel = FailsOnce(platform, parts[1])  # the second part fails once
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {platform: channel},
+        ctx.clock,
+        paces={platform: ChannelPace(None, 0)},
+        quiet=(now.time(), now.time()),
+    )
+    await dispatcher.run_once()
+    assert parts[1] not in channel.sent and len(channel.sent) == len(parts) - 1
+    async with transaction(ctx.sessions) as session:  # its retry comes due
+        await session.execute(
+            update(OutboxMessage).values(next_attempt_at=now - timedelta(seconds=1))
+        )
+    await dispatcher.run_once()
+    assert sorted(channel.sent) == sorted(parts)  # each part once: the failed one alone again
+    assert set((await statuses(ctx)).values()) == {OutboxStatus.SENT}
