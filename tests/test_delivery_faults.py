@@ -285,6 +285,7 @@ async def check(ctx: AppContext, world: World) -> Counter:
     for channel, fake in (("telegram", world.telegram), ("zalo", world.zalo)):
         firsts: dict[tuple[Any, str], float] = {}
         unconfirmed: dict[tuple[Any, str], bool] = {}
+        reasked: set[tuple[float, tuple[Any, str]]] = set()
         for i, message in enumerate(fake.sent):
             chat = message["chat"]["id"] if channel == "telegram" else message["chat_id"]
             at = world.telegram.sent_times[i] if channel == "telegram" else message["at"]
@@ -294,18 +295,24 @@ async def check(ctx: AppContext, world: World) -> Counter:
                     excused["timed out"] += 1
                     continue
                 # She asked again after a refusal (403): the answer to that comes on top of
-                # what was owed to her already. Each time she asked excuses one copy sent
-                # within a minute after it.
+                # what was owed to her already. Each time she asked excuses one more copy of
+                # each message, sent within a minute after it.
                 asked = world.asked_again.get(chat, [])
-                reason = next((t for t in asked if at - 60 < t < at), None)
+                reason = next(
+                    (t for t in asked if at - 60 < t < at and (t, key) not in reasked), None
+                )
                 if reason is not None:
-                    asked.remove(reason)
+                    reasked.add((reason, key))
                     excused["asked again"] += 1
                     continue
                 window = [k for k in world.kills if firsts[key] <= k <= firsts[key] + 1.5]
                 gaps = [round(k - firsts[key], 2) for k in world.kills]
                 seen = [str(m.get("text", ""))[:30] for m in world.sent(channel, chat)]
-                assert window, f"sent twice to {chat}: {key[1][:60]!r}; kills {gaps}s; {seen}"
+                asks = [round(t - firsts[key], 2) for t in asked]
+                assert window, (
+                    f"sent twice to {chat}: {key[1][:60]!r}, again {at - firsts[key]:.2f} s"
+                    f" later; kills {gaps} s, asked again {asks} s after the first; {seen}"
+                )
                 excused["killed"] += 1
             else:
                 firsts[key] = at
