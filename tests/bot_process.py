@@ -10,6 +10,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -24,7 +25,7 @@ def context() -> ForkServerContext:
 
 
 def start(env: dict[str, str], log: str) -> BaseProcess:
-    process = context().Process(target=_main, args=(env, log), daemon=False)
+    process = context().Process(target=_main, args=(env, log, os.getpid()), daemon=False)
     process.start()
     return process
 
@@ -39,7 +40,8 @@ async def wait(process: BaseProcess, timeout: float) -> int:
     return process.exitcode
 
 
-def _main(env: dict[str, str], log: str) -> None:
+def _main(env: dict[str, str], log: str, test: int) -> None:
+    threading.Thread(target=_orphaned, args=(test,), daemon=True).start()
     # The environment of this start (the settings are read from it), and its output in `log`.
     os.environ.clear()
     os.environ.update(env)
@@ -60,3 +62,15 @@ async def _run() -> None:
         await run_bot(ctx, handle_signals=True)
     finally:
         await ctx.close()
+
+
+def _orphaned(test: int) -> None:
+    """Ends the bot if the test process is gone (killed from outside): its parent is the
+    forkserver, which the kernel does not end with the test, and a bot left running would
+    take the next test's updates."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(test, 0)
+        except ProcessLookupError:
+            os._exit(1)
