@@ -229,18 +229,25 @@ class Dispatcher:
         quiet = self.quiet_now()
         handled = 0
         for name, channel in self.channels.items():
+            # The whole batch is in flight from its claim: its last chunk may start minutes
+            # later (pacing, a 429 pause), and must not be taken for abandoned meanwhile.
             rows = await self._claim(name, replies=True)
-            if not quiet:
-                rows += await self._claim(name, replies=False)
-            handled += len(rows)
-            for start in range(0, len(rows), self.width):
-                await self._send_chunk(channel, rows[start : start + self.width])
+            IN_FLIGHT.update(row.id for row in rows)
+            try:
+                if not quiet:
+                    more = await self._claim(name, replies=False)
+                    IN_FLIGHT.update(row.id for row in more)
+                    rows += more
+                handled += len(rows)
+                for start in range(0, len(rows), self.width):
+                    await self._send_chunk(channel, rows[start : start + self.width])
+            finally:
+                IN_FLIGHT.difference_update(row.id for row in rows)
         return handled
 
     async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
         """Sends a chunk as wide as the concurrency, recording what the channel took every
         RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
-        IN_FLIGHT.update(row.id for row in chunk)
         tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
         pending: set[asyncio.Future] = set(tasks)
         try:
@@ -257,7 +264,6 @@ class Dispatcher:
         finally:
             for task in tasks:
                 task.cancel()
-            IN_FLIGHT.difference_update(row.id for row in chunk)
 
     async def _deliver_row(
         self, channel: Channel, row: OutboxMessage

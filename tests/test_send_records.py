@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select, update
 
 from schedules.messages import PLATFORMS, Capabilities, Outbound, TemporaryFailure
-from schedules.outbox import ChannelPace, Dispatcher, deliver_replies, enqueue
+from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher, deliver_replies, enqueue
 from schedules.reminders import Plan, Planned, to_payload
 from storage.clock import ShiftedClock
 from storage.db import transaction
-from storage.delivery import owe_replies
+from storage.delivery import owe_replies, requeue_abandoned
 from storage.invitations import link_directly
 from storage.models import OutboxMessage, OutboxStatus
 from tests.builders import small_tree_with_people
@@ -169,3 +169,44 @@ async def test_a_long_digest_is_owed_in_parts_and_a_failed_part_alone_is_resent(
     await dispatcher.run_once()
     assert sorted(channel.sent) == sorted(parts)  # each part once: the failed one alone again
     assert set((await statuses(ctx)).values()) == {OutboxStatus.SENT}
+
+
+async def test_a_claimed_batch_is_in_flight_until_its_last_chunk_is_sent(ctx) -> None:
+    """Rows of a batch's later chunks wait for the earlier ones (pacing, a 429 pause): the
+    housekeeping must not hand them back as abandoned, or another worker sends them too."""
+    ctx.clock = ShiftedClock(ctx.clock.now())
+    channel = HangingChannel("first")
+    now = ctx.clock.now()
+    async with transaction(ctx.sessions) as session:
+        for chat, text in (("1", "first"), ("2", "second")):
+            session.add(
+                OutboxMessage(
+                    key=f"rem:{chat}",
+                    kind="reminder",
+                    channel="telegram",
+                    chat_id=chat,
+                    payload=to_payload(Outbound(text)),
+                    status=OutboxStatus.QUEUED,
+                    attempts=0,
+                    next_attempt_at=now - timedelta(seconds=1),
+                    created_at=now,
+                )
+            )
+    dispatcher = Dispatcher(
+        ctx.sessions,
+        {"telegram": channel},
+        ctx.clock,
+        paces={"telegram": ChannelPace(None, 0)},
+        concurrency=1,  # two chunks: "second" waits for "first"
+        quiet=(now.time(), now.time()),
+        worker="w1",
+    )
+    running = asyncio.create_task(dispatcher.run_once())
+    await until(ctx, "second", OutboxStatus.SENDING)
+    async with transaction(ctx.sessions) as session:  # long after the claim
+        later = ctx.clock.now() + timedelta(hours=1)
+        assert await requeue_abandoned(session, "w1", set(IN_FLIGHT), later) == 0
+    channel.release.set()
+    assert await running == 2
+    assert channel.sent == [("1", "first"), ("2", "second")]
+    assert not IN_FLIGHT
