@@ -305,7 +305,9 @@ async def check(ctx: AppContext, world: World) -> Counter:
                     reasked.add((reason, key))
                     excused["asked again"] += 1
                     continue
-                window = [k for k in world.kills if firsts[key] <= k <= firsts[key] + 1.5]
+                # Sent by the killed process: taken by the platform up to 1.5 s before the
+                # kill (not yet recorded), or just after it (the request was on its way).
+                window = [k for k in world.kills if firsts[key] - 0.5 <= k <= firsts[key] + 1.5]
                 gaps = [round(k - firsts[key], 2) for k in world.kills]
                 seen = [str(m.get("text", ""))[:30] for m in world.sent(channel, chat)]
                 asks = [round(t - firsts[key], 2) for t in asked]
