@@ -271,7 +271,26 @@ async def settle(ctx: AppContext, timeout: float = 60) -> None:
         if not owed:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{owed} messages still owed")
+            async with ctx.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            OutboxMessage.id,
+                            OutboxMessage.kind,
+                            OutboxMessage.chat_id,
+                            OutboxMessage.status,
+                            OutboxMessage.attempts,
+                            OutboxMessage.next_attempt_at,
+                            OutboxMessage.claimed_at,
+                            OutboxMessage.claimed_by,
+                            OutboxMessage.error,
+                        ).where(
+                            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING])
+                        )
+                    )
+                ).all()
+                workers = (await session.execute(select(Worker.id, Worker.seen_at))).all()
+            raise AssertionError(f"{owed} messages still owed: {rows}; workers {workers}")
         await asyncio.sleep(0.2)
 
 
@@ -316,6 +335,9 @@ async def check(ctx: AppContext, world: World) -> Counter:
                     f" later; kills {gaps} s, asked again {asks} s after the first; {seen}"
                 )
                 excused["killed"] += 1
+                excused["longest kill gap ms"] = max(
+                    excused["longest kill gap ms"], round(1000 * (min(window) - firsts[key]))
+                )
             else:
                 firsts[key] = at
                 unconfirmed[key] = bool(message.get("unconfirmed"))
