@@ -302,45 +302,45 @@ async def check(ctx: AppContext, world: World) -> Counter:
     """Everything the docstring promises; returns the duplicates excused, by reason."""
     excused: Counter = Counter()
     for channel, fake in (("telegram", world.telegram), ("zalo", world.zalo)):
-        firsts: dict[tuple[Any, str], float] = {}
-        unconfirmed: dict[tuple[Any, str], bool] = {}
+        # Each message's latest copy so far (a repeat repeats the copy before it): when, and
+        # whether the platform delivered it after the bot had stopped waiting.
+        latest: dict[tuple[Any, str], tuple[float, bool]] = {}
         reasked: set[tuple[float, tuple[Any, str]]] = set()
         for i, message in enumerate(fake.sent):
             chat = message["chat"]["id"] if channel == "telegram" else message["chat_id"]
             at = world.telegram.sent_times[i] if channel == "telegram" else message["at"]
             key = (chat, _key(message))
-            if key in firsts:
-                if unconfirmed.get(key):  # delivered while the bot's wait timed out
-                    excused["timed out"] += 1
-                    continue
-                # She asked again after a refusal (403): the answer to that comes on top of
-                # what was owed to her already. Each time she asked excuses one more copy of
-                # each message, sent within a minute after it.
-                asked = world.asked_again.get(chat, [])
-                reason = next(
-                    (t for t in asked if at - 60 < t < at and (t, key) not in reasked), None
-                )
-                if reason is not None:
-                    reasked.add((reason, key))
-                    excused["asked again"] += 1
-                    continue
-                # Sent by the killed process: taken by the platform up to 1.5 s before the
-                # kill (not yet recorded), or just after it (the request was on its way).
-                window = [k for k in world.kills if firsts[key] - 0.5 <= k <= firsts[key] + 1.5]
-                gaps = [round(k - firsts[key], 2) for k in world.kills]
-                seen = [str(m.get("text", ""))[:30] for m in world.sent(channel, chat)]
-                asks = [round(t - firsts[key], 2) for t in asked]
-                assert window, (
-                    f"sent twice to {chat}: {key[1][:60]!r}, again {at - firsts[key]:.2f} s"
-                    f" later; kills {gaps} s, asked again {asks} s after the first; {seen}"
-                )
-                excused["killed"] += 1
-                excused["longest kill gap ms"] = max(
-                    excused["longest kill gap ms"], round(1000 * (min(window) - firsts[key]))
-                )
-            else:
-                firsts[key] = at
-                unconfirmed[key] = bool(message.get("unconfirmed"))
+            before = latest.get(key)
+            latest[key] = (at, bool(message.get("unconfirmed")))
+            if before is None:
+                continue
+            last, unconfirmed = before
+            if unconfirmed:  # delivered while the bot's wait timed out
+                excused["timed out"] += 1
+                continue
+            # She asked again after a refusal (403): the answer to that comes on top of what
+            # was owed to her already. Each time she asked excuses one more copy of each
+            # message, sent within a minute after it.
+            asked = world.asked_again.get(chat, [])
+            reason = next((t for t in asked if at - 60 < t < at and (t, key) not in reasked), None)
+            if reason is not None:
+                reasked.add((reason, key))
+                excused["asked again"] += 1
+                continue
+            # Sent by the killed process: taken by the platform up to 1.5 s before the kill
+            # (not yet recorded), or just after it (the request was on its way).
+            window = [k for k in world.kills if last - 0.5 <= k <= last + 1.5]
+            gaps = [round(k - last, 2) for k in world.kills]
+            seen = [str(m.get("text", ""))[:30] for m in world.sent(channel, chat)]
+            asks = [round(t - last, 2) for t in asked]
+            assert window, (
+                f"sent twice to {chat}: {key[1][:60]!r}, again {at - last:.2f} s later; kills"
+                f" {gaps} s, asked again {asks} s after the copy before; {seen}"
+            )
+            excused["killed"] += 1
+            excused["longest kill gap ms"] = max(
+                excused["longest kill gap ms"], round(1000 * (min(window) - last))
+            )
     async with ctx.sessions() as session:
         for leader in world.leaders:
             asked = [
