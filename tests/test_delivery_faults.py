@@ -1,26 +1,40 @@
 """Nothing a leader sends, and nothing the bot owes her, is lost: the bot runs as its own
-process (as `hoibot run` does) against the fake Telegram (long polling) and the fake Zalo
-(webhook), on PostgreSQL, with faults injected on every send (429 with retry_after, 500,
-502, a timeout) and the process killed with SIGKILL at random points of a scripted
-conversation of 20 leaders, then restarted; or stopped with SIGTERM in the middle of a report
-and of a reminder fan-out.
+process (as `hoibot run` does; forked from a server that has imported it, tests/bot_process.py,
+so a restart takes 0.2-1.3 s instead of 7-12 s of imports) against the fake Telegram (long
+polling) and the fake Zalo (webhook), on PostgreSQL, with faults injected on every send (429
+with retry_after, 500, 502, a timeout, and 403: she blocked the bot, and every send to her is
+refused until she writes again; she then asks again) and the process killed with SIGKILL at
+random points of a scripted conversation of 20 leaders and two staff (workbook and chart on
+both channels), then restarted; or stopped with SIGTERM in the middle of a report and of a
+reminder fan-out.
 
 Checked at the end: every answer typed is stored once (the drafts hold exactly what was
-typed, and each leader was asked questions 1..10 once each, in order); every owed message
-(replies, reminders, digests, the workbook and the chart) was delivered, and none twice. The
-only duplicates allowed are a message the platform accepted in the instant before a SIGKILL,
-before the bot could record it as sent, and one the platform delivered after the bot had
-stopped waiting for its answer (no Bot API takes an idempotency key); the test counts those.
+typed, and each leader was asked questions 1..10 in order); every owed message (replies,
+reminders, digests, the workbook and the chart) was delivered, or refused with 403 and marked
+blocked (no more than the platform refused), and none twice. Duplicates allowed: a message the
+platform took within 1.5 s before a SIGKILL (or just after it: the request was on its way),
+before the bot recorded it; one delivered after the bot stopped waiting for its answer (no
+Bot API takes an idempotency key); the answer to a person who, refused, asked again.
 
-Run in a loop once (29/11/2026, `FAULT_KILLS=5`, one round after another, on a 2-core machine
-shared by seven sessions: about five minutes a round, most of it the bot's start-up). Six
-rounds, not the few hundred asked for, for lack of time: rounds 1-3 passed, 15 kills survived
-(duplicates excused, all within 1.5 s after a kill: 3, 30 and 8); rounds 4 and 5 failed while
-the code under test was being merged under them; round 6 failed on a chat stuck behind a reply
-left "sending" after its record failed under load, since handed back by
-`storage.delivery.requeue_abandoned`, and not yet run again in a loop. A later run (CI on a
-fresh clone, seed random) failed on a question sent twice about 7 s after a kill, outside the
-excused window: the SIGKILL test is therefore opt-in (`FAULT_TESTS=1`) until that is found.
+Looped once (29/11/2026, one round after another, `FAULT_KILLS=10`, a 2-core machine shared
+by five sessions, load 4-8): 20 rounds, 200 kills; 18 rounds passed (180 kills survived), a
+round taking 35-121 s. Faults that hit (rows, summed over the 18): replies 723 retried / 133
+refused (403), reminders 149 / 13, digests 9 / 0, workbooks 5 / 2, charts 5 / 0, on both
+channels; 313 repeats excused as sent just before a kill (the longest 1.4 s before it), 109
+answers to asking again. The two failures: a question repeated after a kill 1.61 s after it
+was sent (over the 1.5 s: the machine at load 7.6 with a second test suite running), and a
+bookkeeping bug of this test (a repeat measured from the first copy instead of the copy
+before it), since mended. Earlier loops found, and the code now avoids: a sent reply part
+recorded only with the turn's last part, which could hang until the send timeout (the
+question sent twice 7 s after a kill; the dispatcher's chunks had the same fault); charts
+drawn in the event loop (matplotlib's import and drawing, 1-3 s of CPU under load, held every
+record back); a claimed batch's late chunk handed back as abandoned. One round on the
+near-final code stopped with a message still owed after 60 s, not seen again in the 20 rounds
+after (the test now lists what is owed). The 403 forced on charts, the workbook and the
+digest (`Chaos.block_first`) came after the loop.
+Left: under load 7 a record can still come 1.5 s or more after the send, mostly right after
+a restart, when the new process plans reminders and digests and takes over the dead one's
+updates at once; then a round fails on the window.
 """
 
 from __future__ import annotations
@@ -435,6 +449,12 @@ async def staff_asks(world: World) -> None:
 async def run_round(ctx: AppContext, world: World, rng: random.Random, kills: int) -> Counter:
     world.telegram.chaos.share = world.zalo.chaos.share = 0.15
     world.telegram.chaos.rng.seed(rng.random())
+    # 403 on the sends random faults seldom reach (a few a round): a chart on both channels,
+    # the workbook, the weekly digest.
+    for fake in (world.telegram, world.zalo):
+        fake.chaos.block_first("sendPhoto")
+    world.telegram.chaos.block_first("sendDocument")
+    world.zalo.chaos.block_first("sendMessage", "Tin tuần")
     world.zalo.chaos.rng.seed(rng.random())
     world.telegram.chaos.hold = world.zalo.chaos.hold = 10.5  # past the send timeout
     await world.start()

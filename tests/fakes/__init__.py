@@ -52,6 +52,7 @@ class Chaos:
         self.injected: dict[str, int] = {}
         self.blocked: set[str] = set()
         self.refused: list[tuple[str, str]] = []  # (chat, text) answered 403
+        self.to_block: list[tuple[str, str]] = []  # (method, words): the next such call, 403
 
     async def fault(
         self, method: str, chat: object, text: str
@@ -60,9 +61,16 @@ class Chaos:
         if str(chat) in self.blocked:
             self.refused.append((str(chat), text))
             return 403, "Forbidden: bot was blocked by the user", None
-        if not self.share or self.rng.random() >= self.share:
+        chosen = next(
+            ((m, w) for m, w in self.to_block if m == method and w in text and self.share), None
+        )
+        if chosen is not None:  # a kind of send that random faults seldom reach
+            self.to_block.remove(chosen)
+            kind = "403"
+        elif not self.share or self.rng.random() >= self.share:
             return None
-        kind = self.rng.choice(FAULTS)
+        else:
+            kind = self.rng.choice(FAULTS)
         self.injected[f"{method}:{kind}"] = self.injected.get(f"{method}:{kind}", 0) + 1
         if kind == "429":
             return 429, "Too Many Requests: retry after 1", 1
@@ -74,6 +82,10 @@ class Chaos:
             self.refused.append((str(chat), text))
             return 403, "Forbidden: bot was blocked by the user", None
         return int(kind), f"Error {kind}", None
+
+    def block_first(self, method: str, words: str = "") -> None:
+        """The next call of `method` whose text has `words` is refused: she blocked the bot."""
+        self.to_block.append((method, words))
 
     def unblock(self, chat: object) -> bool:
         """She unblocks the bot (before writing to it again); whether she had blocked it."""
