@@ -17,6 +17,7 @@ from bot.context import AppContext
 from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan
+from schedules.thi_dua import refresh
 from storage.catalog import Catalog
 from storage.clock import VN
 
@@ -58,9 +59,16 @@ async def plan_and_queue(ctx: AppContext) -> QueueResult:
     return result
 
 
+async def refresh_rankings(ctx: AppContext) -> int:
+    done = await refresh(ctx.sessions, ctx.catalog, ctx.clock)
+    if done:
+        logger.info("recomputed %d thi đua rankings", done)
+    return done
+
+
 class ReminderService:
-    """The outbox dispatcher (always: owed replies go through it) and, when reminders are on,
-    the scheduler that plans them."""
+    """The outbox dispatcher (always: owed replies go through it) and the scheduler: it plans
+    reminders when they are on, and recomputes kept thi đua rankings after reports arrive."""
 
     def __init__(
         self,
@@ -79,7 +87,9 @@ class ReminderService:
             quiet=quiet_hours(ctx.catalog),
             worker=worker,
         )
-        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders else None
+        self.reminders = reminders
+        refresh_minutes = ctx.settings.thi_dua_refresh_minutes
+        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders or refresh_minutes else None
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -87,15 +97,25 @@ class ReminderService:
             # The scheduler keeps real time; each check reads the bot's clock (which, with
             # HOIBOT_NOW, runs on from there), so the first check is now and the next ones
             # every few minutes, whatever day the clock says.
-            self.scheduler.add_job(
-                plan_and_queue,
-                "interval",
-                args=[self.ctx],
-                minutes=self.ctx.settings.reminder_check_minutes,
-                next_run_time=datetime.now(VN),
-                max_instances=1,
-                coalesce=True,
-            )
+            if self.reminders:
+                self.scheduler.add_job(
+                    plan_and_queue,
+                    "interval",
+                    args=[self.ctx],
+                    minutes=self.ctx.settings.reminder_check_minutes,
+                    next_run_time=datetime.now(VN),
+                    max_instances=1,
+                    coalesce=True,
+                )
+            if self.ctx.settings.thi_dua_refresh_minutes:
+                self.scheduler.add_job(
+                    refresh_rankings,
+                    "interval",
+                    args=[self.ctx],
+                    minutes=self.ctx.settings.thi_dua_refresh_minutes,
+                    max_instances=1,
+                    coalesce=True,
+                )
             self.scheduler.start()
         self.task = asyncio.create_task(self.dispatcher.run_forever())
 
