@@ -278,38 +278,32 @@ async def totals_or_none(
     reported_at: str | None = None,
     approved_only: bool = False,
 ) -> list[float | None]:
-    """`total_or_none` of each scope (a union of subtrees), in one query per indicator."""
-    indicator = catalog.indicators[code]
-    if indicator.type == IndicatorType.DERIVED:
-        parts = {
-            c: await totals_or_none(
-                session,
-                catalog,
-                c,
-                scopes,
-                period,
-                reported_at=reported_at,
-                approved_only=approved_only,
-            )
-            for c in formula_names(indicator.formula or "")
-        }
-        out: list[float | None] = []
-        for i in range(len(scopes)):
-            values = {c: found[i] for c, found in parts.items()}
-            known = {c: v for c, v in values.items() if v is not None}
-            if len(known) < len(values):
-                out.append(None)
-            else:
-                out.append(evaluate_formula(indicator.formula or "", known))
-        return out
-    by_root = await _reported_totals(
+    """`total_or_none` of each scope (a union of subtrees): the flows behind it in one query."""
+    totals = await reported_totals_of(
         session,
         catalog,
-        code,
+        catalog.components(code),
         Roots(ids=_ids(scopes), reported_at=reported_at, approved_only=approved_only),
         period,
     )
-    return [sum(by_root.get(uid, 0.0) for uid in {u.id for u in scope}) for scope in scopes]
+    return [scope_total(catalog, code, totals, scope) for scope in scopes]
+
+
+def scope_total(
+    catalog: Catalog, code: str, totals: dict[str, dict[int, float]], scope: list[OrgUnit]
+) -> float | None:
+    """The total over the union of the scope's subtrees from the totals by root of the
+    reported indicators behind `code`; None when a derived one has no value."""
+    indicator = catalog.indicators[code]
+    if indicator.type == IndicatorType.DERIVED:
+        formula = indicator.formula or ""
+        values = {c: scope_total(catalog, c, totals, scope) for c in formula_names(formula)}
+        known = {c: v for c, v in values.items() if v is not None}
+        if len(known) < len(values):
+            return None
+        return evaluate_formula(formula, known)
+    by_root = totals[code]
+    return sum(by_root.get(uid, 0.0) for uid in {u.id for u in scope})
 
 
 def _ids(scopes: list[list[OrgUnit]]) -> tuple[int, ...]:

@@ -14,9 +14,11 @@ from storage.progress import (
     TargetProgress,
     measure,
     measure_many,
+    previous_year_open,
     progress,
     progress_many,
     target_scope,
+    windows,
 )
 from tests.builders import report, small_tree
 
@@ -135,3 +137,37 @@ async def test_batched_measure_equals_each_unit_alone(session, catalog) -> None:
     # The data gives real figures, not only "no data": the comparison means something.
     assert compared > 2 * len(catalog.targets)
     assert len(seen - {Status.NO_DATA}) >= 2
+
+
+async def test_every_target_together_equals_each_target_alone(session, catalog) -> None:  # type: ignore[no-untyped-def]
+    """A unit's tracker reads the sums and coverages of all its targets together; each
+    target measured by itself gives the same."""
+    t = await small_tree(session)
+    units = [t.province, t.d1, t.d2, t.d3, t.c1, t.c2, t.c3, t.c4, *t.branches]
+    await _reports(session, catalog, units)
+    catalog = replace(catalog, targets=[*catalog.targets, *EXTRA])
+    compared = last_years = 0
+    for today in TODAYS:
+        for unit in units:
+            together = {
+                (p.target.code, p.previous_year): _fields(p)
+                for p in await progress(session, catalog, unit, today)
+            }
+            alone = {}
+            for target in catalog.targets:
+                scope = await target_scope(session, catalog, target, unit)
+                if scope is None:
+                    continue
+                found = windows(target, catalog, today)
+                p = await measure(session, catalog, target, scope, today, window=found[0])
+                alone[(target.code, False)] = _fields(p)
+                if len(found) > 1 and previous_year_open(catalog, target, today):
+                    last = found[1]
+                    p = await measure(session, catalog, target, scope, last[0].end, window=last)
+                    p.previous_year = True
+                    alone[(target.code, True)] = _fields(p)
+            assert together == alone
+            compared += len(alone)
+            last_years += sum(1 for _, previous in alone if previous)
+    assert compared > 4 * len(catalog.targets)
+    assert last_years  # January: last year's results are measured alongside too
