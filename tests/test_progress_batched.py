@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from storage.catalog import Catalog, IndicatorType, Target
-from storage.periods import period_of
+from storage.catalog import Aggregation, Catalog, IndicatorType, Target
+from storage.periods import period_of, year_period
 from storage.progress import (
     Status,
     TargetProgress,
@@ -20,6 +20,7 @@ from storage.progress import (
     target_scope,
     windows,
 )
+from storage.rollup import Roots, _reported_totals, flow_totals
 from tests.builders import report, small_tree
 
 DAYS = (date(2025, 11, 20), date(2026, 2, 20), date(2026, 6, 20), date(2026, 9, 20))
@@ -171,3 +172,34 @@ async def test_every_target_together_equals_each_target_alone(session, catalog) 
             last_years += sum(1 for _, previous in alone if previous)
     assert compared > 4 * len(catalog.targets)
     assert last_years  # January: last year's results are measured alongside too
+
+
+async def test_flows_read_together_equal_each_read_alone(session, catalog) -> None:  # type: ignore[no-untyped-def]
+    """`flow_totals` (several indicators in one query) gives each indicator's totals as
+    `_reported_totals` does, from the kept totals and from the reports themselves."""
+    t = await small_tree(session)
+    units = [t.province, t.d1, t.d2, t.d3, t.c1, t.c2, t.c3, t.c4, *t.branches]
+    await _reports(session, catalog, units)
+    flows = [
+        c
+        for c, ind in catalog.indicators.items()
+        if ind.agg == Aggregation.SUM
+        and ind.type not in (IndicatorType.DERIVED, IndicatorType.TEXT)
+    ]
+    year = year_period(2026)
+    shapes = [
+        Roots(ids=(t.province.id, t.d1.id, t.c3.id)),
+        Roots(ids=(t.d1.id, t.c1.id), reported_at="branch"),
+        Roots(ids=(t.province.id,), approved_only=True),
+        Roots(level="commune", inside=(t.d1.id, t.d2.id)),
+        Roots(level="commune", inside=(t.province.id,), reported_at="commune"),
+        Roots(level="branch", within=t.d1.id),
+    ]
+    nonzero = 0
+    for roots in shapes:
+        together = await flow_totals(session, flows, roots, year)
+        for code in flows:
+            alone = await _reported_totals(session, catalog, code, roots, year)
+            assert together[code] == alone, (roots, code)
+            nonzero += sum(1 for v in alone.values() if v)
+    assert nonzero > 10
