@@ -1,4 +1,5 @@
-"""Timing: APScheduler plans reminders every few minutes; the dispatcher drains the outbox.
+"""Timing: APScheduler plans reminders and recomputes kept thi đua rankings every few minutes;
+the dispatcher drains the outbox.
 
 The scheduler only says "look now"; what is due is computed from the database each time, so
 a restart, a second process or a missed tick changes nothing that is sent.
