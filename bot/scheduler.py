@@ -122,7 +122,7 @@ class ReminderService:
 
     async def stop(self, seconds: float = 2.0) -> None:
         """Lets the batch being sent finish (up to `seconds`), then stops."""
-        if self.scheduler:
+        if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.dispatcher.stopping = True
         if self.task:
