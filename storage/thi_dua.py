@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -213,8 +213,10 @@ async def keep_ranking(
     data_as_of: datetime,
     scores: list[dict[str, Any]],
 ) -> None:
-    """Keeps a computed ranking, unless one computed from newer data is already kept (two
-    workers, or a page and the scheduler, may compute the same one at once)."""
+    """Keeps a computed ranking, unless one of the same day computed from newer data is
+    already kept (two workers, or a page and the scheduler, may compute the same one at
+    once). One of another day is replaced whichever is newer: the clock may be set back
+    (HOIBOT_NOW), and one kept for the wrong day is recomputed on its next view anyway."""
     if is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -230,8 +232,8 @@ async def keep_ranking(
         statement.on_conflict_do_update(
             index_elements=["parent_id", "rule_key"],
             set_=row,
-            where=and_(
-                KeptRanking.day <= statement.excluded.day,
+            where=or_(
+                KeptRanking.day != statement.excluded.day,
                 KeptRanking.data_as_of <= statement.excluded.data_as_of,
             ),
         )

@@ -216,3 +216,24 @@ async def test_a_changed_rule_is_never_served_an_old_ranking(ctx) -> None:
     async with ctx.sessions() as session:
         keys = set((await session.scalars(select(KeptRanking.rule_key))).all())
     assert keys == {rule_key(rule, ctx.catalog)}
+
+
+async def test_a_clock_set_back_keeps_the_ranking_of_its_own_day(ctx) -> None:
+    """HOIBOT_NOW may set the clock back: the ranking kept for a later day is replaced by
+    the one computed for today, not recomputed on every view."""
+    people = await build_world(ctx)
+    rule = ctx.catalog.thi_dua
+    assert rule is not None
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, people.tree.d1.id)
+        assert d1 is not None
+        later = now + timedelta(days=3)
+        await ctx.rankings.get(session, ctx.catalog, rule, d1, later.date(), later)
+        await session.commit()
+        first = await ctx.rankings.get(session, ctx.catalog, rule, d1, ctx.clock.today(), now)
+        await session.commit()
+        again = await ctx.rankings.get(
+            session, ctx.catalog, rule, d1, ctx.clock.today(), now + timedelta(minutes=1)
+        )
+    assert first.computed_at == again.computed_at == now
