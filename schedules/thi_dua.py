@@ -285,10 +285,10 @@ async def _group_roots(
     scores a unit inside one of them by the group's figure, so reports anywhere in the group
     change it."""
     out: dict[int, list[int]] = {}
-    for target in catalog.targets:
-        if not target.units or target.kind != "sum":
-            continue
-        named = await progress_service.named_units(session, target)
+    groups = [t for t in catalog.targets if t.units and t.kind == "sum"]
+    named_by_target = await progress_service.named_units_of(session, groups)
+    for target in groups:
+        named = named_by_target[target.code]
         for parent in parents:
             if any(is_within(n, parent) or is_within(parent, n) for n in named):
                 out.setdefault(parent.id, []).extend(n.id for n in named)
