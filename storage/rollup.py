@@ -574,25 +574,6 @@ def own_level(catalog: Catalog, code: str, level: str) -> str | None:
     return None
 
 
-async def values_by_unit(
-    session: AsyncSession,
-    catalog: Catalog,
-    code: str,
-    level: str,
-    root_ids: tuple[int, ...],
-    period: Period,
-    *,
-    approved_only: bool = False,
-) -> dict[int, float]:
-    """Each unit of `level` inside any of the roots with its value: its own answer when that
-    level is asked the indicator, else its subtree's total. Units with nothing reported are
-    absent."""
-    found = await values_by_unit_many(
-        session, catalog, [code], level, root_ids, period, approved_only=approved_only
-    )
-    return found[code]
-
-
 async def values_by_unit_many(
     session: AsyncSession,
     catalog: Catalog,
@@ -603,8 +584,10 @@ async def values_by_unit_many(
     *,
     approved_only: bool = False,
 ) -> dict[str, dict[int, float]]:
-    """`values_by_unit` of several indicators (code → unit → value), the flows that read
-    the same way in one query."""
+    """Each unit of `level` inside any of the roots with its value of each indicator (code →
+    unit → value): its own answer when that level is asked the indicator, else its subtree's
+    total; units with nothing reported are absent. The flows that read the same way are read
+    in one query."""
     by_own: dict[str | None, list[str]] = defaultdict(list)
     for code in dict.fromkeys(codes):
         by_own[own_level(catalog, code, level)].append(code)
