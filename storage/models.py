@@ -367,6 +367,24 @@ class ReminderSnooze(Base):
     until: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
+class KeptRanking(Base):
+    """A thi đua ranking of the units below a unit, computed ahead by the scheduler
+    (schedules/thi_dua.py) so a page or /xephang reads it instead of measuring every target
+    of a hundred units. Derived data: recomputed when reports under the unit change or the
+    day turns; losing it costs a recomputation."""
+
+    __tablename__ = "kept_rankings"
+
+    parent_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # rule and plan hash
+    day: Mapped[date] = mapped_column(Date)  # the day it is as of
+    computed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    # Reports changed after this may be missing from it (it is earlier than computed_at by
+    # the longest a report's transaction may stay open).
+    data_as_of: Mapped[datetime] = mapped_column(AwareDateTime())
+    scores: Mapped[list[Any]] = mapped_column(JSON)
+
+
 class UnitPeriodTotal(Base):
     """Sum of one flow indicator over a unit's subtree for one reporting period, kept up to
     date as reports are sent and corrected, so totals stay fast at national scale. Stocks
@@ -386,21 +404,3 @@ class UnitPeriodTotal(Base):
         Index("ix_unit_period_totals_lookup", "indicator_code", "ancestor_id", "period_start"),
         Index("ix_unit_period_totals_level", "indicator_code", "ancestor_level", "period_start"),
     )
-
-
-class KeptRanking(Base):
-    """A thi đua ranking of the units below a unit, computed ahead by the scheduler
-    (schedules/thi_dua.py) so a page or /xephang reads it instead of measuring every target
-    of a hundred units. Derived data: recomputed when reports under the unit change or the
-    day turns; losing it costs a recomputation."""
-
-    __tablename__ = "kept_rankings"
-
-    parent_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
-    rule_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # rule and plan hash
-    day: Mapped[date] = mapped_column(Date)  # the day it is as of
-    computed_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    # Reports changed after this may be missing from it (it is earlier than computed_at by
-    # the longest a report's transaction may stay open).
-    data_as_of: Mapped[datetime] = mapped_column(AwareDateTime())
-    scores: Mapped[list[Any]] = mapped_column(JSON)
