@@ -14,6 +14,9 @@ import threading
 import time
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
+from typing import Any
+
+from tests.fakes import SENDER
 
 
 @functools.cache
@@ -49,15 +52,43 @@ def _main(env: dict[str, str], log: str, test: int) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     logging.basicConfig(level=logging.WARNING)
+    _sign_requests()
     asyncio.run(_run())
+
+
+def name(pid: int) -> str:
+    """The process's name on its requests to the fakes and on its database connections."""
+    return f"hoibot-test-{pid}"
+
+
+def _sign_requests() -> None:
+    """Every HTTP request this process makes says which process made it (a header no fake
+    answers to), so a test can tell which process sent each copy of a message, exactly,
+    even one whose request reached the fake after the process died."""
+    import aiohttp
+
+    init = aiohttp.ClientSession.__init__
+
+    def signed(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), SENDER: name(os.getpid())}
+        init(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = signed  # type: ignore[method-assign]
 
 
 async def _run() -> None:
     from bot.app import run_bot
     from bot.config import Settings
     from bot.context import AppContext
+    from storage.db import make_engine
 
-    ctx = AppContext.create(Settings(_env_file=None))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # Its connections carry its name: after a SIGKILL, the test waits until PostgreSQL has
+    # dropped them (a COMMIT already sent still lands) before reading what it recorded.
+    named = {"server_settings": {"application_name": name(os.getpid())}}
+    postgres = settings.database_url.startswith("postgres")
+    engine = make_engine(settings.database_url, **({"connect_args": named} if postgres else {}))
+    ctx = AppContext.create(settings, engine=engine)
     try:
         await run_bot(ctx, handle_signals=True)
     finally:

@@ -7,6 +7,10 @@ import contextlib
 import time
 from typing import Any
 
+# The header a test's bot process puts on its requests (tests/bot_process.py): the fakes keep
+# it with each message, so a test knows which process sent it.
+SENDER = "X-Test-Sender"
+
 
 class ReplyLog:
     """What a fake server has sent, and waiting for the bot to answer a chat."""

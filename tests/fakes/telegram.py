@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import Chaos, ReplyLog, post_or_queue
+from tests.fakes import SENDER, Chaos, ReplyLog, post_or_queue
 
 TOKEN = "123456:TEST-token"
 
@@ -106,10 +106,12 @@ class FakeTelegram(ReplyLog):
                     body["parameters"] = {"retry_after": retry_after}
                 return web.json_response(body, status=status)
         result = await self._result(method, params)
-        if method in ("sendMessage", "sendPhoto", "sendDocument") and _gone(request):
-            # Delivered, but the bot gave up waiting (its timeout): it cannot know, and will
-            # send it again. Marked, so a test can tell this from a real duplicate.
-            self.sent[-1]["unconfirmed"] = True
+        if method in ("sendMessage", "sendPhoto", "sendDocument"):
+            self.sent[-1]["sender"] = request.headers.get(SENDER)
+            if _gone(request):
+                # Delivered, but the bot gave up waiting (its timeout): it cannot know, and
+                # will send it again. Marked, so a test can tell this from a real duplicate.
+                self.sent[-1]["unconfirmed"] = True
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import Chaos, ReplyLog, post_or_queue
+from tests.fakes import SENDER, Chaos, ReplyLog, post_or_queue
 
 TOKEN = "1234567890:zalo-test-secret"
 
@@ -109,6 +109,7 @@ class FakeZalo(ReplyLog):
                 "text": text or "",
                 "photo": params.get("photo"),
                 "at": time.monotonic(),
+                "sender": request.headers.get(SENDER),
             }
             # Delivered, but the bot gave up waiting: it will send it again (see the Telegram fake).
             entry["unconfirmed"] = request.transport is None or request.transport.is_closing()
