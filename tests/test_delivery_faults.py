@@ -437,6 +437,9 @@ async def check(ctx: AppContext, world: World) -> Counter:
                 1 for m in sent if m.get("sender") == name and m.get("unconfirmed")
             )
             recorded = stop.calls.sent[call]
+            assert recorded >= recorded_before, (
+                f"{described}: {recorded_before} rows recorded as sent, {recorded} after {name}"
+            )  # a row recorded as sent is never owed again
             # Copies this process got through that it had not recorded as sent when it
             # stopped: each is a row sent again by the next process, unless recorded.
             unrecorded = len(confirmed) - (recorded - recorded_before)
