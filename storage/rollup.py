@@ -33,6 +33,7 @@ from storage.models import (
     SubmissionValue,
     UnitAncestor,
     UnitPeriodTotal,
+    UnitStockTotal,
 )
 from storage.periods import Period
 from storage.text import vi_sort_key
@@ -98,9 +99,12 @@ async def _reported_totals(
     *,
     raw: bool = False,
 ) -> dict[int, float]:
-    kept = roots.reported_at is None and not roots.approved_only
-    if not raw and kept and catalog.indicators[code].agg == Aggregation.SUM:
-        return await _kept_totals(session, code, roots, period)
+    # The kept totals sum every unit's reports, approved or not: a filter on the reporting
+    # level or on approval is served by the raw reports below.
+    indicator = catalog.indicators[code]
+    kept = not raw and roots.reported_at is None and not roots.approved_only
+    if kept and (indicator.agg == Aggregation.SUM or indicator.type != IndicatorType.TEXT):
+        return await _kept_totals(session, code, roots, period, indicator.agg)
     rows = _reported_rows(code, period)
     if roots.approved_only:
         rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
@@ -150,10 +154,13 @@ def _units_of_level(level: str) -> Select:
 
 
 async def _kept_totals(
-    session: AsyncSession, code: str, roots: Roots, period: Period
+    session: AsyncSession, code: str, roots: Roots, period: Period, agg: Aggregation
 ) -> dict[int, float]:
-    """The same as the raw query for flow indicators, read from the incremental totals."""
-    kept = UnitPeriodTotal
+    """The same as the raw query, read from the incremental totals: a flow's per period, a
+    stock's of the reports that are their unit's latest at the range's end."""
+    kept: type[UnitPeriodTotal] | type[UnitStockTotal] = (
+        UnitStockTotal if agg == Aggregation.LAST else UnitPeriodTotal
+    )
     query = (
         select(kept.ancestor_id, func.sum(kept.total))
         .where(
@@ -163,6 +170,8 @@ async def _kept_totals(
         )
         .group_by(kept.ancestor_id)
     )
+    if kept is UnitStockTotal:
+        query = query.where(UnitStockTotal.until > period.end)
     if roots.ids:
         query = query.where(kept.ancestor_id.in_(roots.ids))
     if roots.level:
@@ -383,31 +392,22 @@ async def totals_by_period(
             for c in formula_names(indicator.formula or "")
         }
         return _derive(indicator.formula or "", parts)
-    if indicator.agg == Aggregation.SUM:
-        kept = UnitPeriodTotal
-        found = await session.execute(
-            select(kept.period_key, kept.total).where(
-                kept.indicator_code == code,
-                kept.ancestor_id == unit.id,
-                kept.period_start >= period.start,
-                kept.period_end <= period.end,
-            )
+    # Within one reporting period each unit has one report, so `last` and `sum` agree here:
+    # a stock's kept rows of a period are summed whatever their `until`.
+    kept: type[UnitPeriodTotal] | type[UnitStockTotal] = (
+        UnitStockTotal if indicator.agg == Aggregation.LAST else UnitPeriodTotal
+    )
+    found = await session.execute(
+        select(kept.period_key, func.sum(kept.total))
+        .where(
+            kept.indicator_code == code,
+            kept.ancestor_id == unit.id,
+            kept.period_start >= period.start,
+            kept.period_end <= period.end,
         )
-        return {key: float(v or 0) for key, v in found.all()}
-    # Within one reporting period each unit has one report, so `last` and `sum` agree here.
-    rows = (
-        _reported_rows(code, period)
-        .add_columns(Submission.period_key.label("key"))
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .subquery()
+        .group_by(kept.period_key)
     )
-    up = aliased(UnitAncestor)
-    query = (
-        select(rows.c.key, func.sum(rows.c.value))
-        .join(up, and_(up.unit_id == rows.c.unit_id, up.ancestor_id == unit.id))
-        .group_by(rows.c.key)
-    )
-    return {key: float(v or 0) for key, v in (await session.execute(query)).all()}
+    return {key: float(v or 0) for key, v in found.all()}
 
 
 @dataclass

@@ -107,6 +107,7 @@ async def report(
     if status == SubmissionStatus.SUBMITTED:  # as reporting.submit does
         numbers = {k: float(v) for k, v in values.items() if not isinstance(v, str)}
         await aggregates.add(session, CATALOG, sub, numbers)
+        await aggregates.change_stocks(session, CATALOG, sub, {}, numbers)
     await session.commit()
     return sub
 

@@ -1,21 +1,34 @@
-"""The incremental totals never disagree with the raw reports."""
+"""The incremental totals (flows and stocks) never disagree with the raw reports."""
 
 import random
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
 from schedules.calendar import window
 from schedules.demo import build_demo
 from storage import aggregates, reporting
-from storage.models import OrgUnit, Person
-from storage.periods import month, span, year_period
-from storage.rollup import Roots, _reported_totals
+from storage.catalog import Catalog
+from storage.models import OrgUnit, Person, UnitStockTotal
+from storage.periods import Period, month, span, year_period
+from storage.rollup import Roots, _reported_totals, totals_by_period
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import small_tree_with_people
 
 PERIODS = [year_period(2026), month(2026, 3), span(month(2026, 2), month(2026, 5))]
+
+
+# Stocks: ranges ending after a unit's last report, between two, and before its first.
+STOCK_PERIODS = [
+    *PERIODS,
+    month(2026, 1),
+    month(2026, 6),
+    span(month(2026, 1), month(2026, 2)),
+    span(month(2026, 4), month(2026, 6)),
+    span(month(2026, 3), month(2026, 12)),
+]
 
 
 async def assert_agree(session, catalog, root_id: int, periods=PERIODS) -> int:
@@ -28,7 +41,63 @@ async def assert_agree(session, catalog, root_id: int, periods=PERIODS) -> int:
             for unit_id in set(kept) | set(raw):
                 assert kept.get(unit_id, 0.0) == raw.get(unit_id, 0.0), (code, period, unit_id)
                 checked += 1
+    return checked + await assert_stocks_agree(session, catalog, root_id, periods)
+
+
+async def assert_stocks_agree(
+    session: AsyncSession, catalog: Catalog, root_id: int, periods: list[Period]
+) -> int:
+    """Every unit's stock, kept and raw: the same units have a value (a unit with no report
+    in the range has none, not 0), and the same value."""
+    checked = 0
+    units = list((await session.scalars(select(OrgUnit))).all())
+    for code in aggregates.stock_codes(catalog):
+        for period in [*periods, *STOCK_PERIODS]:
+            roots = Roots(within=root_id)
+            kept = await _reported_totals(session, catalog, code, roots, period)
+            raw = await _reported_totals(session, catalog, code, roots, period, raw=True)
+            assert kept == raw, (code, period)
+            checked += len(raw)
+        # Per reporting period (the charts), for every unit.
+        for unit in units:
+            kept = await totals_by_period(session, catalog, code, unit, year_period(2026))
+            assert kept == await _raw_by_period(session, code, unit.id), (code, unit.code)
     return checked
+
+
+async def _raw_by_period(session: AsyncSession, code: str, unit_id: int) -> dict[str, float]:
+    from sqlalchemy import func
+
+    from storage.models import Submission, SubmissionValue, UnitAncestor
+
+    query = (
+        select(Submission.period_key, func.sum(SubmissionValue.value_num))
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .join(UnitAncestor, UnitAncestor.unit_id == SubmissionValue.unit_id)
+        .where(
+            UnitAncestor.ancestor_id == unit_id,
+            SubmissionValue.indicator_code == code,
+            SubmissionValue.submitted.is_(True),
+            Submission.period_start >= date(2026, 1, 1),
+            Submission.period_end <= date(2026, 12, 31),
+        )
+        .group_by(Submission.period_key)
+    )
+    return {key: float(v or 0) for key, v in (await session.execute(query)).all()}
+
+
+async def kept_stock_rows(session: AsyncSession) -> dict[tuple, tuple]:
+    rows = await session.execute(select(UnitStockTotal))
+    return {
+        (r.ancestor_id, r.indicator_code, r.period_key, r.until): (
+            r.ancestor_level,
+            r.period_start,
+            r.period_end,
+            r.total,
+            r.reports,
+        )
+        for r in rows.scalars().all()
+    }
 
 
 async def test_demo_totals_agree(session, catalog, clock) -> None:
@@ -69,12 +138,25 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
                     late=window(form, period).is_late(clock.today()),
                 )
             subs.append(sub)
-        elif action < 0.85:
+        elif action < 0.75:
             sub = rng.choice(subs)
             code = rng.choice(codes)
             value = rng.choice([None, 0.0, 3.0, 11.0])
             await reporting.save_answer(
                 session, catalog, sub, code, value, people.leader, clock.now()
+            )
+        elif action < 0.85:
+            # A past report from a workbook: new, or over a sent one.
+            unit = rng.choice(t.branches)
+            values = {code: rng.choice([None, 0.0, 5.0, 40.0]) for code in rng.sample(codes, 5)}
+            await reporting.import_report(
+                session,
+                catalog,
+                unit.id,
+                form,
+                month(2026, rng.randint(1, 6)),
+                values,
+                clock.now(),
             )
         elif action < 0.95:
             commune = rng.choice([t.c1, t.c2, t.c3, t.c4])
@@ -91,6 +173,9 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
         await session.flush()
         if step % 10 == 9:
             assert await assert_agree(session, catalog, t.province.id)
+    kept = await kept_stock_rows(session)
+    assert kept
     await aggregates.rebuild(session, catalog)  # and a full rebuild changes nothing
+    assert await kept_stock_rows(session) == kept
     assert await assert_agree(session, catalog, t.province.id)
     assert await session.scalar(select(Person).where(Person.id == people.leader.id))
