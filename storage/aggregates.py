@@ -174,11 +174,12 @@ STOCK_COLUMNS = [
     "period_end",
     "total",
     "reports",
+    "given",
 ]
 
 Answer = float | str | None
-# (period key, until) → (period start, period end, total of the values, reports)
-Chain = dict[tuple[str, date], tuple[date, date, float, int]]
+# (period key, until) → (period start, period end, total of the values, reports, values given)
+Chain = dict[tuple[str, date], tuple[date, date, float, int, int]]
 
 
 def _chain(reports: list[tuple[date, date, str, Answer]]) -> Chain:
@@ -188,8 +189,8 @@ def _chain(reports: list[tuple[date, date, str, Answer]]) -> Chain:
     out: Chain = {}
     for i, (start, end, key, value) in enumerate(ordered):
         until = ordered[i + 1][1] if i + 1 < len(ordered) else FOREVER
-        number = value if isinstance(value, float) else 0.0
-        out[(key, until)] = (start, end, number, 1)
+        given = isinstance(value, int | float)
+        out[(key, until)] = (start, end, float(value) if given else 0.0, 1, int(given))
     return out
 
 
@@ -246,10 +247,12 @@ async def change_stocks(
         new = _chain(others[code] + ([(*this, after[code])] if code in after else []))
         for entry in sorted(old.keys() | new.keys()):
             start, end = (new.get(entry) or old[entry])[:2]
-            _, _, total_old, n_old = old.get(entry, (start, end, 0.0, 0))
-            _, _, total_new, n_new = new.get(entry, (start, end, 0.0, 0))
-            if total_new != total_old or n_new != n_old:
-                changes.append((code, *entry, start, end, total_new - total_old, n_new - n_old))
+            was = old.get(entry, (start, end, 0.0, 0, 0))[2:]
+            now = new.get(entry, (start, end, 0.0, 0, 0))[2:]
+            if now != was:
+                changes.append(
+                    (code, *entry, start, end, *(a - b for a, b in zip(now, was, strict=True)))
+                )
     if not changes:
         return
     deltas = union_all(
@@ -262,8 +265,9 @@ async def change_stocks(
                 literal(end, Date).label("end"),
                 literal(total).label("total"),
                 literal(n).label("n"),
+                literal(given).label("given"),
             )
-            for code, key, until, start, end, total, n in changes
+            for code, key, until, start, end, total, n, given in changes
         )
     ).subquery("deltas")
     source = (
@@ -277,6 +281,7 @@ async def change_stocks(
             deltas.c.end,
             deltas.c.total,
             deltas.c.n,
+            deltas.c.given,
         )
         .select_from(UnitAncestor)
         .join(deltas, true())
@@ -289,6 +294,7 @@ async def change_stocks(
         set_={
             "total": UnitStockTotal.total + statement.excluded.total,
             "reports": UnitStockTotal.reports + statement.excluded.reports,
+            "given": UnitStockTotal.given + statement.excluded.given,
         },
     )
     await session.execute(statement)
@@ -349,6 +355,7 @@ async def rebuild_stocks(
             func.min(chains.c.period_end),
             func.coalesce(func.sum(chains.c.value_num), 0.0),
             func.count(),
+            func.count(chains.c.value_num),
         )
         .join(UnitAncestor, UnitAncestor.unit_id == chains.c.unit_id)
         .group_by(

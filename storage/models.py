@@ -415,6 +415,7 @@ class UnitStockTotal(Base):
     # Reports summed, those with no value (a skipped question) included: a unit whose latest
     # report skipped the question counts with nothing, not with an older value.
     reports: Mapped[int] = mapped_column(Integer, default=0)
+    given: Mapped[int] = mapped_column(Integer, default=0)  # reports with a value
 
     __table_args__ = (
         Index("ix_unit_stock_totals_lookup", "indicator_code", "ancestor_id", "period_end"),

@@ -632,6 +632,7 @@ async def rate_many(
     stocks: str = "same_period",
     level: str | None = None,
     approved_only: bool = False,
+    raw: bool = False,  # read only from the reports (the tests compare)
 ) -> list[Rate]:
     """`rate` of each scope: each unit's figures are read once for all of them."""
     level = level or rate_level(catalog, numerator, denominator)
@@ -640,6 +641,7 @@ async def rate_many(
         return results
     ids = _ids(scopes)
     inside = _inside(ids)
+    only: set[int] | None = None  # the units whose figures are read from the reports
 
     def values(code: str) -> Select:
         query = select(
@@ -657,6 +659,8 @@ async def rate_many(
         )
         if approved_only:
             query = query.where(SubmissionValue.submission_id.in_(_approved()))
+        if only is not None:
+            query = query.where(SubmissionValue.unit_id.in_(sorted(only)))
         return query
 
     def per_unit(rows: Select, *columns: str) -> Select:
@@ -673,7 +677,20 @@ async def rate_many(
     # stock the latest. The database does the grouping: a province has thousands of units.
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
     pairs: dict[int, tuple[float, float]] = {}
-    if stocks == "same_period":
+    kept = all(is_last) and not approved_only and not raw
+    if kept and _kept_alone(catalog, level, numerator, denominator):
+        # Two stocks: most units' pair is their latest report of each, read from the kept
+        # stocks; only the units that need an earlier period are read from the reports (all
+        # of them from the reports when there are many). Flows need every period a unit
+        # gave both, and approval is not kept: those rates are read from the reports.
+        pairs, only = await _latest_pairs(
+            session, numerator, denominator, level, ids, period, same_period=stocks == "same_period"
+        )
+        if len(only) > MANY:
+            pairs, only = {}, None
+    if only is not None and not only:
+        pass  # every pair was kept
+    elif stocks == "same_period":
         n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
         joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
             d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
@@ -687,7 +704,9 @@ async def rate_many(
         for code, last in zip((numerator, denominator), is_last, strict=True):
             rows = await session.execute(per_unit(values(code), "v"))
             found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
-        pairs = {uid: (found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()}
+        pairs.update(
+            (uid, (found[0][uid], found[1][uid])) for uid in found[0].keys() & found[1].keys()
+        )
     # Which of the units with figures lie under each root (any date: a unit that reported
     # counts, as in one scope's query); and how many of the level should report (active ones).
     under: dict[int, set[int]] = defaultdict(set)
@@ -708,6 +727,63 @@ async def rate_many(
         for unit in scope:
             result.expected += len(active.get(unit.id, ()))
     return results
+
+
+# Units listed by id in one query at most (the databases cap the parameters of a statement).
+MANY = 1000
+
+
+def _kept_alone(catalog: Catalog, level: str, *codes: str) -> bool:
+    """Whether the kept stocks of a unit of `level` are its own answers: no level below
+    it is asked these indicators (their answers would be summed into its kept rows)."""
+    index = catalog.level_index(level)
+    return all(
+        catalog.level_index(lv) <= index
+        for code in codes
+        for lv in catalog.levels_of_indicator(code)
+    )
+
+
+async def _latest_pairs(
+    session: AsyncSession,
+    numerator: str,
+    denominator: str,
+    level: str,
+    root_ids: tuple[int, ...],
+    period: Period,
+    *,
+    same_period: bool,
+) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """The two stocks of each unit of `level` inside the roots, from their latest reports
+    in the period (kept): the pairs known, and the units to read from the reports (a latest
+    report without a value, or, for `same_period`, latest reports of different periods: the
+    pair is then an earlier period's). A unit with no report of one of them has no pair."""
+    kept = UnitStockTotal
+    rows = await session.execute(
+        select(
+            kept.ancestor_id, kept.indicator_code, kept.period_end, kept.total, kept.given
+        ).where(
+            kept.indicator_code.in_((numerator, denominator)),
+            kept.ancestor_level == level,
+            kept.ancestor_id.in_(_inside(root_ids, level)),
+            kept.period_start >= period.start,
+            kept.period_end <= period.end,
+            kept.until > period.end,
+        )
+    )
+    latest: dict[str, dict[int, tuple[object, float, int]]] = {numerator: {}, denominator: {}}
+    for uid, code, end, value, given in rows.all():
+        latest[code][uid] = (end, value, given)
+    pairs: dict[int, tuple[float, float]] = {}
+    unsure: set[int] = set()
+    for uid in latest[numerator].keys() & latest[denominator].keys():
+        n_end, n_value, n_given = latest[numerator][uid]
+        d_end, d_value, d_given = latest[denominator][uid]
+        if n_given and d_given and (n_end == d_end or not same_period):
+            pairs[uid] = (n_value, d_value)
+        else:
+            unsure.add(uid)
+    return pairs, unsure
 
 
 # ---- completeness -------------------------------------------------------------------------

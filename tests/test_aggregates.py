@@ -12,8 +12,8 @@ from schedules.demo import build_demo
 from storage import aggregates, reporting
 from storage.catalog import Catalog
 from storage.models import OrgUnit, Person, UnitStockTotal
-from storage.periods import Period, month, span, year_period
-from storage.rollup import Roots, _reported_totals, totals_by_period
+from storage.periods import Period, month, quarter, span, year_period
+from storage.rollup import Roots, _reported_totals, rate_many, totals_by_period
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import small_tree_with_people
 
@@ -62,6 +62,25 @@ async def assert_stocks_agree(
         for unit in units:
             kept = await totals_by_period(session, catalog, code, unit, year_period(2026))
             assert kept == await _raw_by_period(session, code, unit.id), (code, unit.code)
+    # Rates of two stocks: each unit's pair, from the kept latest values where they serve.
+    root = await session.get(OrgUnit, root_id)
+    scopes = [[root], *([u] for u in units if u.level != "branch")]
+    # Quarterly over monthly, monthly over quarterly, monthly over monthly (when in the
+    # catalog: the demo's).
+    pairs = [
+        ("hv_tuyen_truyen", "tong_hoi_vien"),
+        ("pn_kt_ho_tro", "pn_khuyet_tat"),
+        ("pn_kt_ho_tro", "tong_hoi_vien"),
+    ]
+    for numerator, denominator in pairs:
+        if {numerator, denominator} <= set(aggregates.stock_codes(catalog)):
+            for stocks in ("same_period", "latest"):
+                for period in [*periods, *STOCK_PERIODS]:
+                    args = (session, catalog, numerator, denominator, scopes, period)
+                    kept = await rate_many(*args, stocks=stocks)
+                    raw = await rate_many(*args, stocks=stocks, raw=True)
+                    assert kept == raw, (numerator, denominator, stocks, period)
+                    checked += sum(r.units for r in raw)
     return checked
 
 
@@ -95,6 +114,7 @@ async def kept_stock_rows(session: AsyncSession) -> dict[tuple, tuple]:
             r.period_end,
             r.total,
             r.reports,
+            r.given,
         )
         for r in rows.scalars().all()
     }
@@ -138,6 +158,18 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
                     late=window(form, period).is_late(clock.today()),
                 )
             subs.append(sub)
+        elif action < 0.6:
+            # A quarterly report: its stocks end with some months' and not with others'.
+            quarterly = catalog.forms["quy_chi_hoi"]
+            period = quarter(2026, rng.choice([1, 2]))
+            values = {
+                q.indicator: rng.choice([None, 0.0, 4.0, 90.0])
+                for q in quarterly.questions
+                if catalog.indicators[q.indicator].type != "text"
+            }
+            await reporting.import_report(
+                session, catalog, rng.choice(t.branches).id, quarterly, period, values, clock.now()
+            )
         elif action < 0.75:
             sub = rng.choice(subs)
             code = rng.choice(codes)

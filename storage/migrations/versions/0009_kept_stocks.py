@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("total", sa.Float(), nullable=False),
         sa.Column("reports", sa.Integer(), nullable=False),
+        sa.Column("given", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ancestor_id"],
             ["org_units.id"],
