@@ -279,6 +279,7 @@ def db_rebuild_totals() -> None:
     async def work(ctx: AppContext) -> None:
         async with ctx.sessions() as session, session.begin():
             await aggregates.rebuild(session, ctx.catalog)
+            await aggregates.analyze(session)
 
     run_with_context(work, units=False)
     console.print("Kept totals rebuilt from the reports.")

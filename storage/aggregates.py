@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Date, delete, func, literal, select, true, union_all
+from sqlalchemy import Date, delete, func, literal, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalog import Aggregation, Catalog, IndicatorType
@@ -383,4 +383,12 @@ async def fill_stocks_if_empty(session: AsyncSession, catalog: Catalog) -> bool:
     if await session.scalar(sent.limit(1)) is None:
         return False
     await rebuild_stocks(session, catalog)
+    await analyze(session)
     return True
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Tells the planner about kept totals just filled in bulk: with no statistics,
+    PostgreSQL read a province's stocks through the wrong index (seconds instead of ms)."""
+    for table in (UnitPeriodTotal, UnitStockTotal):
+        await session.execute(text(f"ANALYZE {table.__tablename__}"))

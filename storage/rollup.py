@@ -765,7 +765,7 @@ async def _latest_pairs(
         ).where(
             kept.indicator_code.in_((numerator, denominator)),
             kept.ancestor_level == level,
-            kept.ancestor_id.in_(_inside(root_ids, level)),
+            kept.ancestor_id.in_(_inside(root_ids)),
             kept.period_start >= period.start,
             kept.period_end <= period.end,
             kept.until > period.end,
