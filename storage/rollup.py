@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, Subquery, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -710,10 +710,14 @@ async def rate_many(
     # Which of the units with figures lie under each root (any date: a unit that reported
     # counts, as in one scope's query); and how many of the level should report (active ones).
     under: dict[int, set[int]] = defaultdict(set)
-    for root, uid in await session.execute(
-        select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
-            UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
+    for root, uid in (
+        await session.execute(
+            select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
+                UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
+            )
         )
+        if pairs  # no unit gave both: no need to know where they are
+        else []
     ):
         under[root].add(uid)
     active = await units_by_root(session, level, list(ids), period)
@@ -759,26 +763,37 @@ async def _latest_pairs(
     report without a value, or, for `same_period`, latest reports of different periods: the
     pair is then an earlier period's). A unit with no report of one of them has no pair."""
     kept = UnitStockTotal
+
+    def latest(code: str, name: str) -> Subquery:
+        return (
+            select(
+                kept.ancestor_id.label("uid"),
+                kept.period_end.label("end"),
+                kept.total.label("value"),
+                kept.given.label("given"),
+            )
+            .where(
+                kept.indicator_code == code,
+                kept.ancestor_level == level,
+                kept.ancestor_id.in_(_inside(root_ids)),
+                kept.period_start >= period.start,
+                kept.period_end <= period.end,
+                kept.until > period.end,
+            )
+            .subquery(name)
+        )
+
+    # Joined in the database: only units with both figures come back (often none, when one
+    # figure is asked in a form not sent yet).
+    n, d = latest(numerator, "n"), latest(denominator, "d")
     rows = await session.execute(
-        select(
-            kept.ancestor_id, kept.indicator_code, kept.period_end, kept.total, kept.given
-        ).where(
-            kept.indicator_code.in_((numerator, denominator)),
-            kept.ancestor_level == level,
-            kept.ancestor_id.in_(_inside(root_ids)),
-            kept.period_start >= period.start,
-            kept.period_end <= period.end,
-            kept.until > period.end,
+        select(n.c.uid, n.c.end, n.c.value, n.c.given, d.c.end, d.c.value, d.c.given).join(
+            d, d.c.uid == n.c.uid
         )
     )
-    latest: dict[str, dict[int, tuple[object, float, int]]] = {numerator: {}, denominator: {}}
-    for uid, code, end, value, given in rows.all():
-        latest[code][uid] = (end, value, given)
     pairs: dict[int, tuple[float, float]] = {}
     unsure: set[int] = set()
-    for uid in latest[numerator].keys() & latest[denominator].keys():
-        n_end, n_value, n_given = latest[numerator][uid]
-        d_end, d_value, d_given = latest[denominator][uid]
+    for uid, n_end, n_value, n_given, d_end, d_value, d_given in rows.all():
         if n_given and d_given and (n_end == d_end or not same_period):
             pairs[uid] = (n_value, d_value)
         else:
