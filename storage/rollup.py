@@ -676,6 +676,28 @@ async def rate_many(
     # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
     # stock the latest. The database does the grouping: a province has thousands of units.
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+
+    async def reported_pairs() -> dict[int, tuple[float, float]]:
+        """Each unit's (numerator, denominator), from the reports."""
+        out: dict[int, tuple[float, float]] = {}
+        if stocks == "same_period":
+            n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
+            joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
+                d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+            )
+            for uid, n_sum, d_sum, n_last, d_last in await session.execute(
+                per_unit(joined, "nv", "dv")
+            ):
+                out[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
+        else:
+            found = []
+            for code, last in zip((numerator, denominator), is_last, strict=True):
+                rows = await session.execute(per_unit(values(code), "v"))
+                found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+            for uid in found[0].keys() & found[1].keys():
+                out[uid] = (found[0][uid], found[1][uid])
+        return out
+
     pairs: dict[int, tuple[float, float]] = {}
     kept = all(is_last) and not approved_only and not raw
     if kept and _kept_alone(catalog, level, numerator, denominator):
@@ -688,38 +710,18 @@ async def rate_many(
         )
         if len(only) > MANY:
             pairs, only = {}, None
-    if only is not None and not only:
-        pass  # every pair was kept
-    elif stocks == "same_period":
-        n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
-        joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
-            d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
-        )
-        for uid, n_sum, d_sum, n_last, d_last in await session.execute(
-            per_unit(joined, "nv", "dv")
-        ):
-            pairs[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
-    else:
-        found = []
-        for code, last in zip((numerator, denominator), is_last, strict=True):
-            rows = await session.execute(per_unit(values(code), "v"))
-            found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
-        pairs.update(
-            (uid, (found[0][uid], found[1][uid])) for uid in found[0].keys() & found[1].keys()
-        )
+    if only is None or only:  # some pairs, or all, are read from the reports
+        pairs.update(await reported_pairs())
     # Which of the units with figures lie under each root (any date: a unit that reported
     # counts, as in one scope's query); and how many of the level should report (active ones).
     under: dict[int, set[int]] = defaultdict(set)
-    for root, uid in (
-        await session.execute(
+    if pairs:  # (when no unit gave both, where they lie does not matter)
+        for root, uid in await session.execute(
             select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
                 UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
             )
-        )
-        if pairs  # no unit gave both: no need to know where they are
-        else []
-    ):
-        under[root].add(uid)
+        ):
+            under[root].add(uid)
     active = await units_by_root(session, level, list(ids), period)
     for result, scope in zip(results, scopes, strict=True):
         members = set().union(*(under.get(u.id, set()) for u in scope))
