@@ -3,7 +3,7 @@
 import random
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
@@ -128,6 +128,12 @@ async def test_demo_totals_agree(session, catalog, clock) -> None:
     province = await session.scalar(select(OrgUnit).where(OrgUnit.code == "KH"))
     periods = [year_period(2026), month(2026, 9), span(month(2026, 8), month(2026, 11))]
     assert await assert_agree(session, catalog, province.id, periods) > 1000
+    # A database upgraded to the kept stocks gets them filled, once.
+    kept = await kept_stock_rows(session)
+    await session.execute(delete(UnitStockTotal))
+    assert await aggregates.fill_stocks_if_empty(session, catalog)
+    assert await kept_stock_rows(session) == kept
+    assert not await aggregates.fill_stocks_if_empty(session, catalog)
 
 
 async def test_random_reports_corrections_and_moves_agree(session, catalog, clock) -> None:
