@@ -418,6 +418,8 @@ class UnitStockTotal(Base):
     given: Mapped[int] = mapped_column(Integer, default=0)  # reports with a value
 
     __table_args__ = (
-        Index("ix_unit_stock_totals_lookup", "indicator_code", "ancestor_id", "period_end"),
+        # By `until`: the rows still the latest after a range's end are few (one a unit for
+        # a recent end), where those ending before it are all of its history.
+        Index("ix_unit_stock_totals_lookup", "indicator_code", "ancestor_id", "until"),
         Index("ix_unit_stock_totals_level", "indicator_code", "ancestor_level", "period_end"),
     )

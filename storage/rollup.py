@@ -782,6 +782,24 @@ async def _latest_pairs(
     report without a value, or, for `same_period`, latest reports of different periods: the
     pair is then an earlier period's). A unit with no report of one of them has no pair."""
     kept = UnitStockTotal
+    in_range = (
+        kept.period_start >= period.start,
+        kept.period_end <= period.end,
+        kept.until > period.end,
+    )
+    # The roots' own rows first: when nothing below them reported one of the figures (a form
+    # not sent yet), no unit needs to be looked up.
+    found = await session.scalars(
+        select(kept.indicator_code)
+        .distinct()
+        .where(
+            kept.indicator_code.in_((numerator, denominator)),
+            kept.ancestor_id.in_(root_ids),
+            *in_range,
+        )
+    )
+    if len(set(found.all())) < 2:
+        return {}, set()
 
     def latest(code: str, name: str) -> Subquery:
         return (
@@ -795,9 +813,7 @@ async def _latest_pairs(
                 kept.indicator_code == code,
                 kept.ancestor_level == level,
                 kept.ancestor_id.in_(_inside(root_ids)),
-                kept.period_start >= period.start,
-                kept.period_end <= period.end,
-                kept.until > period.end,
+                *in_range,
             )
             .subquery(name)
         )

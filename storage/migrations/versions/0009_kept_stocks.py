@@ -52,7 +52,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_unit_stock_totals_lookup",
-            ["indicator_code", "ancestor_id", "period_end"],
+            ["indicator_code", "ancestor_id", "until"],
             unique=False,
         )
 
