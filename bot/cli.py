@@ -870,6 +870,7 @@ def run(
     from sqlalchemy import func, select
 
     from schedules.demo import build_demo
+    from storage import aggregates
     from storage.db import transaction
     from storage.migrate import upgrade
     from storage.models import OrgUnit
@@ -884,6 +885,9 @@ def run(
     async def prepare(ctx: AppContext) -> str | None:
         """None when there is something to run, else the first steps to take."""
         await upgrade(ctx.engine)
+        async with transaction(ctx.sessions) as session:
+            # As `hoibot db upgrade`: reports sent before the kept stocks existed fill them.
+            await aggregates.fill_stocks_if_empty(session, ctx.catalog)
         async with transaction(ctx.sessions) as session:
             if await session.scalar(select(func.count()).select_from(OrgUnit)):
                 return None

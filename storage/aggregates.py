@@ -374,6 +374,9 @@ async def rebuild_stocks(
 async def fill_stocks_if_empty(session: AsyncSession, catalog: Catalog) -> bool:
     """Fills the kept stocks of a database whose reports predate them (the upgrade to 0009,
     or a benchmark dataset built before them). Returns whether it did."""
+    if is_postgres(session):
+        # Two processes starting at once: the second finds the table filled by the first.
+        await session.execute(text("LOCK TABLE unit_stock_totals IN EXCLUSIVE MODE"))
     if await session.scalar(select(UnitStockTotal.ancestor_id).limit(1)) is not None:
         return False
     sent = select(SubmissionValue.id).where(
