@@ -26,7 +26,7 @@ recorded as sent and sent again fails); a cleanly stopped process leaves none; a
 recorded as sent is never owed again. Also excused: a copy the platform took after the bot's
 connection had closed (its send timed out, or it died): it could not know. The answers to a
 person who, refused, asked again are rows of their own, counted as any other. The gap between
-a repeated copy and the kill after it is printed, never checked. Matched by text, two rows of
+an unrecorded copy and the kill after it is printed, never checked. Matched by text, two rows of
 the same text to one chat (she asked again) cannot be told apart: a row sent again is caught
 only when it outnumbers the rows of its text still owed. Checked by breaking the bot on
 purpose (not committed): rows recorded as sent handed back when their worker died, and
@@ -49,7 +49,17 @@ batch's late chunk handed back as abandoned. One round on the near-final code st
 message still owed after 60 s, not seen again in the 20 rounds after (the test now lists what
 is owed). The 403 forced on charts, the workbook and the digest (`Chaos.block_first`) came
 after the loop.
-LOOP2
+
+Looped with this rule (29/11/2026 07:06-07:38 UTC, one round after another from a frozen
+copy, `FAULT_KILLS=10`, the same machine, load 2.1-6.5 at the rounds' ends, the full test suite
+running alongside for about five of them): 30 rounds, 300 kills, all 30 passed (300 kills
+survived), a round taking 30-132 s and once 325 s (a slow round, not explained: the most tries
+of a row and the longest wait are printed since). Faults that hit (rows, summed over the 30):
+replies 1048 retried / 244 refused (403), reminders 129 / 32, digests 0 / 30, workbooks 9 /
+28, charts 9 / 60, on both channels; 272 copies taken from a process killed before it recorded
+them (so free to be sent again after the restart), 10 of them taken after the kill (the request on
+its way), the longest 1.15 s before its kill, none over 1.5 s this time; no copy taken after
+the bot stopped waiting; 383 times a leader, refused, asked again.
 """
 
 from __future__ import annotations
