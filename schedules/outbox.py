@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -44,7 +44,7 @@ from schedules.reminders import (
 )
 from storage.clock import VN, Clock
 from storage.db import is_postgres, transaction
-from storage.delivery import REPLY, mark_sent, requeue
+from storage.delivery import REPLY, mark_sent, queue_messages, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
@@ -72,17 +72,29 @@ class QueueResult:
 
 
 async def enqueue(
-    sessions: async_sessionmaker[AsyncSession], plan: Plan, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    plan: Plan | AsyncIterable[list[Planned]],
+    now: datetime,
 ) -> QueueResult:
     """Queues the planned messages to each person's channel; keys already queued are skipped.
 
-    Commits in batches, so a crash part-way keeps what was queued and a rerun adds the rest.
+    `plan`: a whole plan, or its lists as they are made (schedules.reminders.plan_chunks).
+    Commits each batch, so a crash part-way keeps what was queued and a rerun adds the rest.
     """
     result = QueueResult()
-    for start in range(0, len(plan.messages), INSERT_BATCH):
+    async for batch in _batches(plan):
         async with transaction(sessions) as session:
-            await enqueue_in(session, plan.messages[start : start + INSERT_BATCH], now, result)
+            await enqueue_in(session, batch, now, result)
     return result
+
+
+async def _batches(plan: Plan | AsyncIterable[list[Planned]]) -> AsyncIterator[list[Planned]]:
+    if isinstance(plan, Plan):
+        for start in range(0, len(plan.messages), INSERT_BATCH):
+            yield plan.messages[start : start + INSERT_BATCH]
+    else:
+        async for batch in plan:
+            yield batch
 
 
 async def enqueue_in(
@@ -121,24 +133,9 @@ async def enqueue_in(
                 "created_at": now,
             }
         )
-    inserted = await _insert_ignoring_duplicates(session, rows)
+    inserted = await queue_messages(session, rows)
     result.queued += inserted
     result.already += len(rows) - inserted
-
-
-async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict]) -> int:
-    if not rows:
-        return 0
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = (
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)
-    )
-    return len((await session.execute(statement, rows)).all())
 
 
 async def status_counts(session: AsyncSession) -> dict[str, dict[str, int]]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -199,10 +200,7 @@ def nudge_message(name: str, form: Form, win: Window, catalog: Catalog) -> Outbo
 # ---- queries ------------------------------------------------------------------------------
 
 
-async def unreported_leaders(
-    session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
-) -> list[Leader]:
-    """Leaders of units that should report this form and period and have not sent it."""
+def _unreported_query(form: Form, win: Window, role: str, within: OrgUnit | None) -> Select:
     sent = exists().where(
         Submission.unit_id == OrgUnit.id,
         Submission.form_code == form.code,
@@ -223,7 +221,24 @@ async def unreported_leaders(
     )
     if within is not None:
         query = query.where(subtree_filter(within.path))
-    return [Leader(*row) for row in (await session.execute(query)).all()]
+    return query
+
+
+async def unreported_leaders(
+    session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
+) -> list[Leader]:
+    """Leaders of units that should report this form and period and have not sent it."""
+    rows = await session.execute(_unreported_query(form, win, role, within))
+    return [Leader(*row) for row in rows.all()]
+
+
+async def stream_unreported_leaders(
+    session: AsyncSession, form: Form, win: Window, role: str, size: int = 5000
+) -> AsyncIterator[Leader]:
+    """The same, read `size` rows at a time (a server-side cursor on PostgreSQL)."""
+    query = _unreported_query(form, win, role, None).execution_options(yield_per=size)
+    async for row in await session.stream(query):
+        yield Leader(*row)
 
 
 async def reachable_accounts(
@@ -268,9 +283,20 @@ async def _snoozes(session: AsyncSession, form: Form, period_key: str) -> dict[i
 async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False) -> Plan:
     """Everything due at `at` (reminders, snoozed reminders, digests, weekly summaries);
     `web`: the tracker pages are served, so the weekly summary offers a link."""
+    result = Plan()
+    async for chunk in plan_chunks(session, catalog, at, web=web):
+        result.messages.extend(chunk)
+    return result
+
+
+async def plan_chunks(
+    session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False, size: int = 5000
+) -> AsyncIterator[list[Planned]]:
+    """What `plan` returns, in lists of about `size`: the leaders are read as a stream and each
+    list is queued before the next is made, so 100,000 reminders are never all in memory."""
     local = at.astimezone(VN)
     today = local.date()
-    result = Plan()
+    out: list[Planned] = []
     for form in catalog.forms.values():
         if form.filled_by is not None or not may_send(local, form.schedule):
             continue  # a form about a unit, filled by the level above: nobody to remind
@@ -288,13 +314,12 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                 if until <= at and until.astimezone(VN).date() == today
             }
             if steps or due_snoozes:
-                leaders = await unreported_leaders(session, form, win, role)
-                for leader in leaders:
+                async for leader in stream_unreported_leaders(session, form, win, role, size):
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
                             continue
-                        result.messages.append(
+                        out.append(
                             Planned(
                                 f"rem:{leader.person_id}:{form.code}:{win.period.key}:"
                                 f"{step_name(step)}",
@@ -306,7 +331,7 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                             )
                         )
                     if leader.person_id in due_snoozes:
-                        result.messages.append(
+                        out.append(
                             Planned(
                                 f"rem:{leader.person_id}:{form.code}:{win.period.key}:snooze:"
                                 f"{today}",
@@ -317,11 +342,15 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                                 ),
                             )
                         )
+                    if len(out) >= size:
+                        yield out
+                        out = []
             if today == win.due + timedelta(days=1):
-                result.messages.extend(await _officer_digests(session, catalog, form, win))
+                out.extend(await _officer_digests(session, catalog, form, win))
     if local.weekday() == 0 and may_send(local, Schedule()):
-        result.messages.extend(await _weekly(session, catalog, local, web))
-    return result
+        out.extend(await _weekly(session, catalog, local, web))
+    if out:
+        yield out
 
 
 async def _officer_digests(

@@ -8,11 +8,12 @@ was sending) goes back to the others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
@@ -211,3 +212,70 @@ async def requeue(session: AsyncSession, ids: Sequence[int], now: datetime) -> N
             .where(OutboxMessage.id.in_(ids))
             .values(status=OutboxStatus.QUEUED, claimed_by=None, attempts=0, next_attempt_at=now)
         )
+
+
+QUEUED_COLUMNS = (
+    "key",
+    "kind",
+    "person_id",
+    "channel",
+    "chat_id",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+COPY_FROM = 500  # rows: fewer go in one INSERT (a nudge with its reply), more by COPY
+
+
+async def queue_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Adds outbox rows (QUEUED_COLUMNS), skipping keys already queued; returns how many
+    were new. On PostgreSQL a large batch goes by COPY into a temporary table, then one
+    INSERT ... ON CONFLICT DO NOTHING: a tenth of the time of a many-row INSERT."""
+    if not rows:
+        return 0
+    if is_postgres(session) and len(rows) >= COPY_FROM:
+        return await _copy_queued(session, rows)
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    return len((await session.execute(statement, list(rows))).all())
+
+
+async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    columns = ", ".join(QUEUED_COLUMNS)
+    await session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS "
+            f"SELECT {columns} FROM outbox WITH NO DATA"
+        )
+    )
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    await raw.copy_records_to_table(
+        "outbox_incoming",
+        columns=QUEUED_COLUMNS,
+        records=[
+            tuple(
+                json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c]
+                for c in QUEUED_COLUMNS
+            )
+            for row in rows
+        ],
+    )
+    inserted = await session.scalar(
+        text(
+            f"WITH added AS (INSERT INTO outbox ({columns}) SELECT {columns} FROM outbox_incoming "
+            f"ON CONFLICT (key) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
+        )
+    )
+    await session.execute(text("DROP TABLE outbox_incoming"))
+    return int(inserted or 0)
