@@ -43,7 +43,7 @@ from schedules.reminders import (
     reachable_accounts,
 )
 from storage.clock import VN, Clock
-from storage.db import is_postgres, transaction
+from storage.db import among, is_postgres, transaction
 from storage.delivery import REPLY, mark_sent, queue_messages, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
@@ -107,7 +107,7 @@ async def enqueue_in(
         for pid, preferred, last in (
             await session.execute(
                 select(Person.id, Person.preferred_channel, Person.last_channel).where(
-                    Person.id.in_(ids)
+                    among(session, Person.id, ids)
                 )
             )
         ).all()
@@ -261,9 +261,11 @@ class Dispatcher:
             await asyncio.sleep(step)
 
     async def _claim(self, channel: str, *, replies: bool) -> list[OutboxMessage]:
+        """Takes a batch in one UPDATE ... RETURNING (on PostgreSQL of rows locked with SKIP
+        LOCKED, so another dispatcher takes the next ones); oldest first."""
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            query = select(OutboxMessage).where(
+            query = select(OutboxMessage.id).where(
                 OutboxMessage.status == OutboxStatus.QUEUED,
                 OutboxMessage.channel == channel,
                 OutboxMessage.next_attempt_at <= now,
@@ -290,13 +292,20 @@ class Dispatcher:
             query = query.order_by(OutboxMessage.id)
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
-            rows = list((await session.scalars(query)).all())
-            for row in rows:
-                row.status = OutboxStatus.SENDING
-                row.claimed_at = now
-                row.claimed_by = self.worker
-                row.attempts += 1
-            return rows
+            claimed = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(query.scalar_subquery()))
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_at=now,
+                    claimed_by=self.worker,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            )
+            rows = list((await session.scalars(claimed)).all())
+            return sorted(rows, key=lambda row: row.id)
 
     async def _apply_cap(self, session: AsyncSession, channel: str, now: datetime) -> int:
         """How many more messages the channel's monthly cap allows (a large number if none).

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,6 +26,7 @@ from storage import reporting
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
 from storage.clock import VN
+from storage.db import among
 from storage.models import (
     ChannelIdentity,
     OrgUnit,
@@ -153,10 +154,18 @@ def next_morning(local: datetime, schedule: Schedule) -> datetime:
 
 
 def reminder_message(
-    name: str, form: Form, win: Window, step: Reminder | None, today: date, catalog: Catalog
+    name: str,
+    form: Form,
+    win: Window,
+    step: Reminder | None,
+    today: date,
+    catalog: Catalog,
+    words: dict[str, str] | None = None,
 ) -> Outbound:
+    """`words`: vi.level_words of the form's level, when the caller made them once for a
+    fan-out (they cost more than the rest of the message)."""
     fields = {
-        **vi.level_words(catalog, form.level),
+        **(words or vi.level_words(catalog, form.level)),
         "name": name.rsplit(maxsplit=1)[-1],
         "form": form.name,
         "form_lower": form.name[:1].lower() + form.name[1:],
@@ -200,7 +209,10 @@ def nudge_message(name: str, form: Form, win: Window, catalog: Catalog) -> Outbo
 # ---- queries ------------------------------------------------------------------------------
 
 
-def _unreported_query(form: Form, win: Window, role: str, within: OrgUnit | None) -> Select:
+async def unreported_leaders(
+    session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
+) -> list[Leader]:
+    """Leaders of units that should report this form and period and have not sent it."""
     sent = exists().where(
         Submission.unit_id == OrgUnit.id,
         Submission.form_code == form.code,
@@ -221,24 +233,7 @@ def _unreported_query(form: Form, win: Window, role: str, within: OrgUnit | None
     )
     if within is not None:
         query = query.where(subtree_filter(within.path))
-    return query
-
-
-async def unreported_leaders(
-    session: AsyncSession, form: Form, win: Window, role: str, within: OrgUnit | None = None
-) -> list[Leader]:
-    """Leaders of units that should report this form and period and have not sent it."""
-    rows = await session.execute(_unreported_query(form, win, role, within))
-    return [Leader(*row) for row in rows.all()]
-
-
-async def stream_unreported_leaders(
-    session: AsyncSession, form: Form, win: Window, role: str, size: int = 5000
-) -> AsyncIterator[Leader]:
-    """The same, read `size` rows at a time (a server-side cursor on PostgreSQL)."""
-    query = _unreported_query(form, win, role, None).execution_options(yield_per=size)
-    async for row in await session.stream(query):
-        yield Leader(*row)
+    return [Leader(*row) for row in (await session.execute(query)).all()]
 
 
 async def reachable_accounts(
@@ -249,7 +244,10 @@ async def reachable_accounts(
         chunk = person_ids[start : start + 5000]
         rows = await session.execute(
             select(ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.chat_id)
-            .where(ChannelIdentity.person_id.in_(chunk), ChannelIdentity.unreachable.is_(False))
+            .where(
+                among(session, ChannelIdentity.person_id, chunk),
+                ChannelIdentity.unreachable.is_(False),
+            )
             .order_by(ChannelIdentity.id)
         )
         for row in rows.all():
@@ -292,8 +290,8 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
 async def plan_chunks(
     session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False, size: int = 5000
 ) -> AsyncIterator[list[Planned]]:
-    """What `plan` returns, in lists of about `size`: the leaders are read as a stream and each
-    list is queued before the next is made, so 100,000 reminders are never all in memory."""
+    """What `plan` returns, in lists of about `size`, each queued before the next is made:
+    100,000 reminders are never all in memory."""
     local = at.astimezone(VN)
     today = local.date()
     out: list[Planned] = []
@@ -303,6 +301,7 @@ async def plan_chunks(
         role = catalog.role_of_level(form.level)
         if role is None:
             continue
+        words = vi.level_words(catalog, form.level)
         for win in windows_around(form, today):
             if not win.opens <= today <= win.closes:
                 continue
@@ -314,7 +313,9 @@ async def plan_chunks(
                 if until <= at and until.astimezone(VN).date() == today
             }
             if steps or due_snoozes:
-                async for leader in stream_unreported_leaders(session, form, win, role, size):
+                # The leaders are small rows, read at once (a cursor would be planned for its
+                # first rows, and is several times slower); the messages are what is big.
+                for leader in await unreported_leaders(session, form, win, role):
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
@@ -326,7 +327,9 @@ async def plan_chunks(
                                 "reminder",
                                 leader.person_id,
                                 to_payload(
-                                    reminder_message(leader.name, form, win, step, today, catalog)
+                                    reminder_message(
+                                        leader.name, form, win, step, today, catalog, words
+                                    )
                                 ),
                             )
                         )
@@ -338,7 +341,9 @@ async def plan_chunks(
                                 "reminder",
                                 leader.person_id,
                                 to_payload(
-                                    reminder_message(leader.name, form, win, None, today, catalog)
+                                    reminder_message(
+                                        leader.name, form, win, None, today, catalog, words
+                                    )
                                 ),
                             )
                         )
