@@ -292,9 +292,11 @@ class Dispatcher:
             query = query.order_by(OutboxMessage.id)
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
+            # The queue's usual form: the rows chosen (and locked) in a CTE, then updated.
+            chosen = query.cte("chosen")
             claimed = (
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(query.scalar_subquery()))
+                .where(OutboxMessage.id == chosen.c.id)
                 .values(
                     status=OutboxStatus.SENDING,
                     claimed_at=now,
