@@ -82,10 +82,31 @@ async def enqueue(
     Commits each batch, so a crash part-way keeps what was queued and a rerun adds the rest.
     """
     result = QueueResult()
-    async for batch in _batches(plan):
-        async with transaction(sessions) as session:
-            await enqueue_in(session, batch, now, result)
+    queueing: asyncio.Task | None = None
+    try:
+        async for batch in _batches(plan):
+            # A batch is written while the next is planned (the database works on the other
+            # core); one at a time, in order, so a crash still keeps a prefix of the plan.
+            if queueing is not None:
+                await queueing
+            queueing = asyncio.create_task(_queue_batch(sessions, batch, now, result))
+        if queueing is not None:
+            await queueing
+    finally:
+        if queueing is not None and not queueing.done():
+            queueing.cancel()
+            await asyncio.gather(queueing, return_exceptions=True)
     return result
+
+
+async def _queue_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    batch: list[Planned],
+    now: datetime,
+    result: QueueResult,
+) -> None:
+    async with transaction(sessions) as session:
+        await enqueue_in(session, batch, now, result)
 
 
 async def _batches(plan: Plan | AsyncIterable[list[Planned]]) -> AsyncIterator[list[Planned]]:

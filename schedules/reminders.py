@@ -9,6 +9,7 @@ once.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -350,6 +351,8 @@ async def plan_chunks(
                     if len(out) >= size:
                         yield out
                         out = []
+                    elif len(out) % 250 == 0:
+                        await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
                 out.extend(await _officer_digests(session, catalog, form, win))
     if local.weekday() == 0 and may_send(local, Schedule()):
