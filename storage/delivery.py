@@ -254,7 +254,7 @@ async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     await session.execute(
         text(
             f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS "
-            f"SELECT {columns} FROM outbox WITH NO DATA"
+            f"SELECT {columns}, 0 AS seq FROM outbox WITH NO DATA"
         )
     )
     connection = await session.connection()
@@ -262,19 +262,23 @@ async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     assert raw is not None
     await raw.copy_records_to_table(
         "outbox_incoming",
-        columns=QUEUED_COLUMNS,
+        columns=(*QUEUED_COLUMNS, "seq"),
         records=[
-            tuple(
-                json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c]
-                for c in QUEUED_COLUMNS
+            (
+                *(
+                    json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c]
+                    for c in QUEUED_COLUMNS
+                ),
+                seq,
             )
-            for row in rows
+            for seq, row in enumerate(rows)
         ],
     )
+    # In the order given: the parts of a long message go out in their order (oldest first).
     inserted = await session.scalar(
         text(
             f"WITH added AS (INSERT INTO outbox ({columns}) SELECT {columns} FROM outbox_incoming "
-            f"ON CONFLICT (key) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
+            f"ORDER BY seq ON CONFLICT (key) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
         )
     )
     await session.execute(text("DROP TABLE outbox_incoming"))

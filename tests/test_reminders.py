@@ -431,6 +431,8 @@ async def test_a_large_fan_out_is_streamed_and_queued_once(ctx, world) -> None:
     assert (again.queued, again.already) == (0, first.queued)
     rows = await rows_by_key(ctx)
     assert len(rows) == len(whole.messages)
+    ids = [rows[m.key].id for m in whole.messages]
+    assert ids == sorted(ids)  # in the order planned (the dispatcher takes the oldest first)
     for message in whole.messages:
         row = rows[message.key]
         assert row.payload == message.payload  # "Nhắc chị ..." and the buttons, unchanged
