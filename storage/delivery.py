@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import case, delete, exists, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
@@ -161,37 +161,58 @@ async def owe_replies(
     """
     if not payloads:
         return [], False
-    behind = await session.scalar(
-        select(
-            exists().where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
-                OutboxMessage.kind == REPLY,
-            )
+    # One statement: whether an earlier reply is owed is read in the INSERT itself.
+    behind = (
+        select(literal(1))
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+            OutboxMessage.kind == REPLY,
         )
+        .exists()
     )
-    status = OutboxStatus.QUEUED if behind else OutboxStatus.SENDING
+    t = OutboxMessage.__table__.c
     rows = [
-        OutboxMessage(
-            key=f"{key}:{i}",
-            kind=REPLY,
-            person_id=person_id,
-            channel=channel,
-            chat_id=chat_id,
-            payload=payload,
-            status=status,
-            attempts=0 if behind else 1,
-            next_attempt_at=now,
-            created_at=now,
-            claimed_at=None if behind else now,
-            claimed_by=None if behind else worker,
+        select(
+            literal(f"{key}:{i}", t.key.type),
+            literal(REPLY, t.kind.type),
+            literal(person_id, t.person_id.type),
+            literal(channel, t.channel.type),
+            literal(chat_id, t.chat_id.type),
+            literal(payload, t.payload.type),
+            case((behind, OutboxStatus.QUEUED), else_=OutboxStatus.SENDING),
+            case((behind, 0), else_=1),
+            literal(now, t.next_attempt_at.type),
+            literal(now, t.created_at.type),
+            case((behind, null()), else_=literal(now, t.claimed_at.type)),
+            case((behind, null()), else_=literal(worker, t.claimed_by.type)),
         )
         for i, payload in enumerate(payloads)
     ]
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows], not behind
+    columns = [
+        "key",
+        "kind",
+        "person_id",
+        "channel",
+        "chat_id",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "claimed_at",
+        "claimed_by",
+    ]
+    source = rows[0] if len(rows) == 1 else union_all(*rows)
+    inserted = await session.execute(
+        insert(OutboxMessage)
+        .from_select(columns, source)
+        .returning(OutboxMessage.key, OutboxMessage.id, OutboxMessage.status)
+    )
+    found = {k: (row_id, status) for k, row_id, status in inserted.all()}
+    ids = [found[f"{key}:{i}"][0] for i in range(len(payloads))]
+    return ids, found[f"{key}:0"][1] == OutboxStatus.SENDING
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
