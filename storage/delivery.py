@@ -8,12 +8,28 @@ was sending) goes back to the others.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, exists, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    Column,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
@@ -161,34 +177,59 @@ async def owe_replies(
     """
     if not payloads:
         return [], False
-    # One statement: whether an earlier reply is owed is read in the INSERT itself.
+    params: dict[str, Any] = {
+        "channel": channel,
+        "chat_id": chat_id,
+        "person_id": person_id,
+        "now": now,
+        "worker": worker,
+    }
+    for i, payload in enumerate(payloads):
+        params[f"key{i}"] = f"{key}:{i}"
+        params[f"payload{i}"] = payload
+    inserted = await session.execute(_owe_statement(len(payloads)), params)
+    found = {k: (row_id, status) for k, row_id, status in inserted.all()}
+    ids = [found[f"{key}:{i}"][0] for i in range(len(payloads))]
+    return ids, found[f"{key}:0"][1] == OutboxStatus.SENDING
+
+
+@functools.cache
+def _owe_statement(count: int) -> ReturningInsert[tuple[str, int, str]]:
+    """INSERT … SELECT of `count` replies that reads, in the same statement, whether an
+    earlier reply to the chat is still owed (built once: a turn's hot path)."""
+    t = OutboxMessage.__table__.c
+
+    def param(name: str, column: Column[Any]) -> BindParameter[Any]:
+        return bindparam(name, type_=column.type)
+
     behind = (
         select(literal(1))
         .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.channel == param("channel", t.channel),
+            OutboxMessage.chat_id == param("chat_id", t.chat_id),
             OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
             OutboxMessage.kind == REPLY,
         )
         .exists()
+        .label("behind")
     )
-    t = OutboxMessage.__table__.c
+    flag = select(behind).subquery("owed").c.behind  # read once a row
     rows = [
         select(
-            literal(f"{key}:{i}", t.key.type),
+            param(f"key{i}", t.key),
             literal(REPLY, t.kind.type),
-            literal(person_id, t.person_id.type),
-            literal(channel, t.channel.type),
-            literal(chat_id, t.chat_id.type),
-            literal(payload, t.payload.type),
-            case((behind, OutboxStatus.QUEUED), else_=OutboxStatus.SENDING),
-            case((behind, 0), else_=1),
-            literal(now, t.next_attempt_at.type),
-            literal(now, t.created_at.type),
-            case((behind, null()), else_=literal(now, t.claimed_at.type)),
-            case((behind, null()), else_=literal(worker, t.claimed_by.type)),
+            param("person_id", t.person_id),
+            param("channel", t.channel),
+            param("chat_id", t.chat_id),
+            param(f"payload{i}", t.payload),
+            case((flag, OutboxStatus.QUEUED), else_=OutboxStatus.SENDING),
+            case((flag, 0), else_=1),
+            param("now", t.next_attempt_at),
+            param("now", t.created_at),
+            case((flag, null()), else_=param("now", t.claimed_at)),
+            case((flag, null()), else_=param("worker", t.claimed_by)),
         )
-        for i, payload in enumerate(payloads)
+        for i in range(count)
     ]
     columns = [
         "key",
@@ -204,15 +245,11 @@ async def owe_replies(
         "claimed_at",
         "claimed_by",
     ]
-    source = rows[0] if len(rows) == 1 else union_all(*rows)
-    inserted = await session.execute(
-        insert(OutboxMessage)
-        .from_select(columns, source)
-        .returning(OutboxMessage.key, OutboxMessage.id, OutboxMessage.status)
+    return (
+        insert(OutboxMessage.__table__)  # Core: the ORM would read the parameters as rows
+        .from_select(columns, rows[0] if count == 1 else union_all(*rows))
+        .returning(t.key, t.id, t.status)
     )
-    found = {k: (row_id, status) for k, row_id, status in inserted.all()}
-    ids = [found[f"{key}:{i}"][0] for i in range(len(payloads))]
-    return ids, found[f"{key}:0"][1] == OutboxStatus.SENDING
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
