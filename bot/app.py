@@ -88,11 +88,12 @@ class WebServer:
     runner: web.AppRunner | None = None
     port: int = 0
 
-    async def start(self, host: str, port: int) -> int:
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
+        """`reuse_port`: other processes listen on the same port (several workers)."""
         # A stop waits this long for requests being answered (each only stores an update).
         self.runner = web.AppRunner(self.app, shutdown_timeout=0.5)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port)
+        site = web.TCPSite(self.runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         server = site._server  # noqa: SLF001 - the only way to learn an ephemeral port
         self.port = server.sockets[0].getsockname()[1] if server else port  # type: ignore[union-attr]
@@ -189,10 +190,17 @@ class Service:
                 await retire_worker(session, self.worker)
 
 
-async def run_bot(ctx: AppContext, *, handle_signals: bool = False) -> None:
+async def run_bot(
+    ctx: AppContext, *, handle_signals: bool = False, worker_index: int | None = None
+) -> None:
     """Runs every channel whose token is configured until cancelled or, with
-    `handle_signals`, until SIGTERM or SIGINT, then stops cleanly."""
+    `handle_signals`, until SIGTERM or SIGINT, then stops cleanly.
+
+    `worker_index`: this is one of several workers (bot.workers) sharing the web port; only
+    the first polls (a platform serves one poller per bot) and registers the webhooks and the
+    menu, the others take webhook calls, send and take over what a dead worker left."""
     settings = ctx.settings
+    first = not worker_index
     service = Service(ctx)
     stop = asyncio.Event()
     if handle_signals:
@@ -220,14 +228,15 @@ async def run_bot(ctx: AppContext, *, handle_signals: bool = False) -> None:
                     settings.telegram_webhook_secret, settings.telegram_bot_token
                 )
                 add_telegram_webhook(web_server.app, telegram, service.intake, secret)
-                await set_menu(telegram.bot)
-                await telegram.bot.set_webhook(
-                    settings.telegram_webhook_url,
-                    secret_token=secret,
-                    allowed_updates=["message", "edited_message", "callback_query"],
-                )
-                logger.info("Telegram: webhook at %s", settings.telegram_webhook_url)
-            else:
+                if first:
+                    await set_menu(telegram.bot)
+                    await telegram.bot.set_webhook(
+                        settings.telegram_webhook_url,
+                        secret_token=secret,
+                        allowed_updates=["message", "edited_message", "callback_query"],
+                    )
+                    logger.info("Telegram: webhook at %s", settings.telegram_webhook_url)
+            elif first:
                 receivers.append(await start_telegram_polling(telegram, service.intake))
                 logger.info("Telegram: long polling")
         if zalo:
@@ -238,16 +247,19 @@ async def run_bot(ctx: AppContext, *, handle_signals: bool = False) -> None:
                 web_server = web_server or WebServer()
                 zalo.register(web_server.app)
                 url = settings.public_base_url.rstrip("/") + ZALO_WEBHOOK_PATH
-                await zalo.channel.client.set_webhook(url, zalo.secret or "")
-                logger.info("Zalo: webhook at %s", url)
-            else:
+                if first:
+                    await zalo.channel.client.set_webhook(url, zalo.secret or "")
+                    logger.info("Zalo: webhook at %s", url)
+            elif first:
                 receivers.append(asyncio.create_task(zalo.poll_forever()))
                 logger.info("Zalo: long polling")
         if settings.public_base_url:
             web_server = web_server or WebServer()
             register_pages(web_server.app, ctx)
         if web_server:
-            await web_server.start(settings.web_host, settings.web_port)
+            await web_server.start(
+                settings.web_host, settings.web_port, reuse_port=worker_index is not None
+            )
         waiter = asyncio.create_task(stop.wait())
         await asyncio.wait([waiter, *receivers], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()

@@ -830,7 +830,15 @@ def web(
 
 
 @app.command()
-def run() -> None:
+def run(
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Worker processes sharing the web port and the PostgreSQL database (Linux).",
+    ),
+    worker_index: int | None = typer.Option(None, "--worker-index", hidden=True),
+) -> None:
     """Migrate, check, then run the channels that have a token (or a terminal chat).
 
     With a shipped demo configuration, an empty database first gets its demo province; with
@@ -841,6 +849,13 @@ def run() -> None:
     from storage.db import transaction
     from storage.migrate import upgrade
     from storage.models import OrgUnit
+
+    settings = get_settings()
+    if worker_index is not None:  # started by the parent below, which did the checks
+        _run_worker(settings, workers, worker_index)
+        return
+    if workers > 1:
+        _check_workers(settings)
 
     async def prepare(ctx: AppContext) -> str | None:
         """None when there is something to run, else the first steps to take."""
@@ -866,19 +881,62 @@ def run() -> None:
     if first_steps:
         typer.echo(first_steps)
         return
-    settings = get_settings()
     if settings.telegram_bot_token or settings.zalo_bot_token:
-        import logging
+        _log_to_stderr("")
+        if workers > 1:
+            from bot.workers import supervise
 
+            raise typer.Exit(asyncio.run(supervise(workers)))
         from bot.app import run_bot  # slow to import: only once the checks have passed
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
         with contextlib.suppress(KeyboardInterrupt):
             run_with_context(lambda ctx: run_bot(ctx, handle_signals=True))
     else:
         console.print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting a terminal chat.")
         run_with_context(lambda ctx: _terminal_chat(ctx, None))
+
+
+def _check_workers(settings: Settings) -> None:
+    import sys
+
+    from sqlalchemy.engine import make_url
+
+    if not sys.platform.startswith("linux"):
+        raise CliError("--workers above 1 needs Linux (SO_REUSEPORT): run one worker here.")
+    try:
+        backend = make_url(settings.database_url).get_backend_name()
+    except Exception as exc:
+        raise CliError(_bad_url(settings.database_url, str(exc))) from exc
+    if backend != "postgresql":
+        raise CliError(
+            "--workers above 1 needs PostgreSQL (SQLite takes one writer at a time): set "
+            "DATABASE_URL to postgresql://... or run one worker."
+        )
+    if not (settings.telegram_bot_token or settings.zalo_bot_token):
+        raise CliError("--workers above 1 needs TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN.")
+
+
+def _run_worker(settings: Settings, workers: int, index: int) -> None:
+    """One of `workers` children of `hoibot run --workers`: the parent migrated and checked."""
+    from bot.app import run_bot
+
+    # Telegram's and Zalo's overall pace is per bot, not per process: each takes its share.
+    for name in ("telegram_rate_per_second", "zalo_rate_per_second"):
+        rate = getattr(settings, name)
+        if rate is not None:
+            setattr(settings, name, rate / workers)
+    _log_to_stderr(f"w{index} ")
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_settings(
+            settings,
+            lambda ctx: run_bot(ctx, handle_signals=True, worker_index=index),
+            units=False,
+        )
+
+
+def _log_to_stderr(prefix: str) -> None:
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {prefix}%(name)s %(message)s")
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan
 from storage.catalog import Catalog
 from storage.clock import VN
+from storage.db import try_lock
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,17 @@ def quiet_hours(catalog: Catalog) -> tuple:
     return min(s.quiet_from for s in schedules), max(s.quiet_until for s in schedules)
 
 
-async def plan_and_queue(ctx: AppContext) -> QueueResult:
+async def plan_and_queue(ctx: AppContext, *, skip_if_busy: bool = False) -> QueueResult:
+    """Plans and queues what is due, one process at a time. `skip_if_busy` (the scheduler of
+    each worker): another is planning, so this check is skipped; the outbox keys would queue
+    each message once anyway, this spares planning it N times."""
     now = ctx.clock.now()
-    async with ctx.sessions() as session:
-        planned = await plan(session, ctx.catalog, now, web=ctx.web_links is not None)
-    result = await enqueue(ctx.sessions, planned, now)
+    async with try_lock(ctx.engine, "hoibot:plan-reminders", wait=not skip_if_busy) as mine:
+        if not mine:
+            return QueueResult()
+        async with ctx.sessions() as session:
+            planned = await plan(session, ctx.catalog, now, web=ctx.web_links is not None)
+        result = await enqueue(ctx.sessions, planned, now)
     if result.queued:
         logger.info(
             "queued %d messages (%d already queued, %d people unreachable)",
@@ -91,6 +98,7 @@ class ReminderService:
                 plan_and_queue,
                 "interval",
                 args=[self.ctx],
+                kwargs={"skip_if_busy": True},
                 minutes=self.ctx.settings.reminder_check_minutes,
                 next_run_time=datetime.now(VN),
                 max_instances=1,

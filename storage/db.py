@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -53,6 +54,30 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A session whose work is committed at the end, or rolled back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def try_lock(engine: AsyncEngine, name: str, *, wait: bool = False) -> AsyncIterator[bool]:
+    """Whether this process alone holds the lock `name` while inside (always True on
+    SQLite, where one process runs); `wait`: until the holder lets it go. A PostgreSQL
+    session lock: a crash releases it with the connection."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(name.encode())
+    async with engine.connect() as conn:
+        if wait:  # pg_advisory_lock returns nothing: it returns once the lock is taken
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            held = True
+        else:
+            held = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        await conn.commit()  # the lock outlives the transaction; no transaction stays open
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await conn.commit()
 
 
 def is_postgres(engine_or_session: Any) -> bool:
