@@ -205,7 +205,8 @@ async def start_bot(
         processes.append(subprocess.Popen(command, env=env | extra))
     webhook = f"http://127.0.0.1:{port}/telegram/webhook"
     ready: set[int] = set()
-    async with ClientSession() as http:
+    # A new connection each time: the kernel spreads connections (not requests) over workers.
+    async with ClientSession(connector=TCPConnector(force_close=True)) as http:
         for _ in range(600):
             for process in processes:
                 if process.pid in ready:
@@ -268,12 +269,8 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     server.app.router.add_get("/ready", lambda _r: _ready())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    if reuse_port:
-        runner = web.AppRunner(server.app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
-    else:
-        await server.start("127.0.0.1", port)
+    # As `hoibot run --workers N` does (bot.workers): each worker a whole process on one port.
+    await server.start("127.0.0.1", port, reuse_port=reuse_port)
     await stop.wait()
     await bot.session.close()
 
@@ -415,7 +412,8 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
         kinds = [("ours", n) for n in workers] if profile else [("baseline", 1)]
         kinds += [] if profile else [("ours", n) for n in workers]
         for kind, n in kinds:
-            name = kind if kind == "baseline" or workers == [1] else f"{kind}, {n} workers"
+            plural = "s" if n > 1 else ""
+            name = kind if kind == "baseline" or workers == [1] else f"{kind}, {n} worker{plural}"
             prefix = Path(tmp) / f"profile-{n}" if profile and kind == "ours" else None
             await reset(url)
             case = await run_case(kind, url, chats[:half], concurrency, None, n, prefix)
