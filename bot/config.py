@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     zalo_monthly_cap: int | None = None
     reminder_check_minutes: int = 5
     reminders_enabled: bool = True
+    # How often kept thi đua rankings with new reports under them are recomputed (0: never;
+    # they are then computed by the first view of each day).
+    thi_dua_refresh_minutes: int = 5
 
     public_base_url: str | None = None
     files_dir: Path = Path("exports")  # generated charts and workbooks behind signed links

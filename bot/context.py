@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
-from schedules.thi_dua import RankingCache
+from schedules.thi_dua import Rankings
 from storage.catalog import Catalog, load_catalog
 from storage.clock import Clock, ShiftedClock
 from storage.db import make_engine, make_sessionmaker
@@ -49,9 +49,9 @@ class AppContext:
         return WebLinks(s.public_base_url, file_secret(s), self.clock, lifetime)
 
     @cached_property
-    def rankings(self) -> RankingCache:
-        """Thi đua rankings, kept a few minutes (schedules/thi_dua.py)."""
-        return RankingCache()
+    def rankings(self) -> Rankings:
+        """Thi đua rankings, kept in the database (schedules/thi_dua.py)."""
+        return Rankings(self.sessions)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,4 +1,5 @@
-"""Timing: APScheduler plans reminders every few minutes; the dispatcher drains the outbox.
+"""Timing: APScheduler plans reminders and recomputes kept thi đua rankings every few minutes;
+the dispatcher drains the outbox.
 
 The scheduler only says "look now"; what is due is computed from the database each time, so
 a restart, a second process or a missed tick changes nothing that is sent.
@@ -17,6 +18,7 @@ from bot.context import AppContext
 from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan
+from schedules.thi_dua import refresh
 from storage.catalog import Catalog
 from storage.clock import VN
 from storage.db import try_lock
@@ -65,9 +67,20 @@ async def plan_and_queue(ctx: AppContext, *, skip_if_busy: bool = False) -> Queu
     return result
 
 
+async def refresh_rankings(ctx: AppContext) -> int:
+    """Recomputes out-of-date kept rankings; one worker at a time (the others skip)."""
+    async with try_lock(ctx.engine, "hoibot:refresh-rankings") as mine:
+        if not mine:
+            return 0
+        done = await refresh(ctx.sessions, ctx.catalog, ctx.clock)
+    if done:
+        logger.info("recomputed %d thi đua rankings", done)
+    return done
+
+
 class ReminderService:
-    """The outbox dispatcher (always: owed replies go through it) and, when reminders are on,
-    the scheduler that plans them."""
+    """The outbox dispatcher (always: owed replies go through it) and the scheduler: it plans
+    reminders when they are on, and recomputes kept thi đua rankings after reports arrive."""
 
     def __init__(
         self,
@@ -86,7 +99,9 @@ class ReminderService:
             quiet=quiet_hours(ctx.catalog),
             worker=worker,
         )
-        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders else None
+        self.reminders = reminders
+        refresh_minutes = ctx.settings.thi_dua_refresh_minutes
+        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders or refresh_minutes else None
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -94,22 +109,32 @@ class ReminderService:
             # The scheduler keeps real time; each check reads the bot's clock (which, with
             # HOIBOT_NOW, runs on from there), so the first check is now and the next ones
             # every few minutes, whatever day the clock says.
-            self.scheduler.add_job(
-                plan_and_queue,
-                "interval",
-                args=[self.ctx],
-                kwargs={"skip_if_busy": True},
-                minutes=self.ctx.settings.reminder_check_minutes,
-                next_run_time=datetime.now(VN),
-                max_instances=1,
-                coalesce=True,
-            )
+            if self.reminders:
+                self.scheduler.add_job(
+                    plan_and_queue,
+                    "interval",
+                    args=[self.ctx],
+                    kwargs={"skip_if_busy": True},
+                    minutes=self.ctx.settings.reminder_check_minutes,
+                    next_run_time=datetime.now(VN),
+                    max_instances=1,
+                    coalesce=True,
+                )
+            if self.ctx.settings.thi_dua_refresh_minutes:
+                self.scheduler.add_job(
+                    refresh_rankings,
+                    "interval",
+                    args=[self.ctx],
+                    minutes=self.ctx.settings.thi_dua_refresh_minutes,
+                    max_instances=1,
+                    coalesce=True,
+                )
             self.scheduler.start()
         self.task = asyncio.create_task(self.dispatcher.run_forever())
 
     async def stop(self, seconds: float = 2.0) -> None:
         """Lets the batch being sent finish (up to `seconds`), then stops."""
-        if self.scheduler:
+        if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.dispatcher.stopping = True
         if self.task:

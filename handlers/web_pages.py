@@ -449,7 +449,7 @@ def rank_row(catalog: Catalog, rule: Rule, s: thi_dua.Score) -> RankRow:
 
 async def ranking_page(
     session: AsyncSession,
-    rankings: thi_dua.RankingCache,
+    rankings: thi_dua.Rankings,
     catalog: Catalog,
     unit: OrgUnit,
     scope: OrgUnit,
@@ -457,7 +457,8 @@ async def ranking_page(
 ) -> RankingPage:
     rule = catalog.thi_dua or Rule()
     today = now.astimezone(VN).date()
-    ranked = await rankings.get(session, catalog, rule, unit, today, now)
+    # Kept apart: the page's own session is never committed (pages write nothing else).
+    ranked = await rankings.get(session, catalog, rule, unit, today, now, keep_apart=True)
     form = thi_dua.rule_form(rule, catalog)
     first, last = ranked.periods[0], ranked.periods[-1]
     return RankingPage(

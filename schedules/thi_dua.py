@@ -6,21 +6,34 @@ scaled to 100, so "no data" never counts as a bad result.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
 from storage import rollup
 from storage.catalog import Catalog, Form
+from storage.clock import VN, Clock
+from storage.db import transaction
 from storage.models import OrgUnit
 from storage.periods import Period, previous_period, year_period
-from storage.thi_dua import PARTS, Rule, Timeliness, timeliness_by_root
-from storage.units import active_on
+from storage.thi_dua import (
+    PARTS,
+    Rule,
+    Timeliness,
+    changed_since,
+    drop_other_rules,
+    keep_ranking,
+    kept_keys,
+    kept_ranking,
+    rule_key,
+    timeliness_by_root,
+)
+from storage.units import active_on, is_within, units_by_id
 
 
 def rule_form(rule: Rule, catalog: Catalog) -> Form:
@@ -143,32 +156,43 @@ async def ranking(
     return Ranking(rule, parent.id, due_periods(form, today, rule.periods), found)
 
 
-def _detached(unit: OrgUnit) -> OrgUnit:
-    """A copy that outlives the session (only what a ranking shows is kept)."""
-    return OrgUnit(
-        id=unit.id,
-        code=unit.code,
-        name=unit.name,
-        level=unit.level,
-        parent_id=unit.parent_id,
-        path=unit.path,
-        depth=unit.depth,
-    )
+# ---- kept rankings ------------------------------------------------------------------------
+
+# The longest a report's transaction may stay open after the time it records (a turn, an
+# import): a ranking counts as holding the reports changed up to this long before it began.
+IN_FLIGHT = timedelta(minutes=5)
 
 
-class RankingCache:
-    """Rankings by unit and day, kept a few minutes: a ranking reads every unit's progress,
-    which is too slow to repeat on every page view at national scale, and a leaderboard a
-    few minutes old is fine (the page says when it was computed). Derived data only: losing
-    it (a restart, another worker) costs a recomputation."""
+def _unit_data(unit: OrgUnit) -> dict[str, Any]:
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent_id": unit.parent_id,
+        "path": unit.path,
+        "depth": unit.depth,
+    }
 
-    def __init__(self, seconds: float = 600, size: int = 512) -> None:
-        self.seconds = seconds
-        self.size = size
-        self._kept: OrderedDict[tuple[int, date, str], Ranking] = OrderedDict()
 
-    def clear(self) -> None:
-        self._kept.clear()
+def _score_data(s: Score) -> dict[str, Any]:
+    return {"unit": _unit_data(s.unit), "parts": s.parts, "detail": s.detail, "rank": s.rank}
+
+
+def _score(data: dict[str, Any]) -> Score:
+    # A detached unit: only what a ranking shows, it outlives the session.
+    return Score(OrgUnit(**data["unit"]), data["parts"], data["detail"], data["rank"])
+
+
+class Rankings:
+    """Thi đua rankings kept in the database: computed ahead by the scheduler (`refresh`)
+    after reports arrive, and by the first view of one not kept yet. A ranking reads every
+    unit's progress, too slow for a page view at national scale; one a few minutes old is
+    fine for a leaderboard (the page says when it was computed). Kept in the database, so a
+    restart or another worker reuses it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
 
     async def get(
         self,
@@ -178,20 +202,97 @@ class RankingCache:
         parent: OrgUnit,
         today: date,
         now: datetime,
+        *,
+        keep_apart: bool = False,
     ) -> Ranking:
-        key = (parent.id, today, rule.model_dump_json())
-        found = self._kept.get(key)
-        if found and found.computed_at and (now - found.computed_at).total_seconds() < self.seconds:
-            self._kept.move_to_end(key)
-            return found
+        """The kept ranking of today, or one computed now and kept: in `session` (committed
+        with the caller's work), or with `keep_apart` in a transaction of its own (a page,
+        whose session is never committed)."""
+        key = rule_key(rule, catalog)
+        kept = await kept_ranking(session, parent.id, key)
+        if kept is not None and kept.day == today:
+            form = rule_form(rule, catalog)
+            return Ranking(
+                rule,
+                parent.id,
+                due_periods(form, today, rule.periods),
+                [_score(s) for s in kept.scores],
+                kept.computed_at,
+            )
         found = await ranking(session, catalog, rule, parent, today)
-        for s in found.scores:
-            s.unit = _detached(s.unit)
         found.computed_at = now
-        self._kept[key] = found
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        args = (parent.id, key, today, now, now - IN_FLIGHT, [_score_data(s) for s in found.scores])
+        if keep_apart:
+            async with transaction(self.sessions) as own:
+                await keep_ranking(own, *args)
+        else:
+            await keep_ranking(session, *args)
         return found
+
+
+async def refresh(
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: Catalog,
+    clock: Clock,
+    *,
+    budget: timedelta = timedelta(minutes=1),
+) -> int:
+    """Recomputes the kept rankings that are out of date: kept for an earlier day, or with
+    reports changed under their unit since. Oldest first, for at most `budget` (the rest
+    waits for the next run, so a day of reports arriving never holds a core). Returns how
+    many it recomputed."""
+    rule = catalog.thi_dua or Rule()
+    key = rule_key(rule, catalog)
+    started = clock.now()
+    today = started.astimezone(VN).date()
+    async with transaction(sessions) as session:
+        await drop_other_rules(session, key)
+        kept = await kept_keys(session, key)
+    if not kept:
+        return 0
+    async with sessions() as session:
+        units = await units_by_id(session, [pid for pid, _, _ in kept])
+        extra = await _group_roots(session, catalog, list(units.values()))
+        roots = sorted({*units, *(r for rs in extra.values() for r in rs)})
+        # Those of an earlier day are out of date anyway; the others, if reports changed.
+        current = [as_of for _, day, as_of in kept if day == today]
+        changed = await changed_since(session, roots, min(current)) if current else {}
+    done = 0
+    for pid, day, as_of in kept:
+        unit = units.get(pid)
+        if unit is None:
+            continue
+        watched = [pid, *extra.get(pid, ())]
+        stale = day != today or any(changed.get(r, as_of) > as_of for r in watched)
+        if not stale:
+            continue
+        if clock.now() - started > budget:
+            break
+        now = clock.now()
+        async with sessions() as session:
+            found = await ranking(session, catalog, rule, unit, today)
+        async with transaction(sessions) as session:
+            scores = [_score_data(s) for s in found.scores]
+            await keep_ranking(session, pid, key, today, now, now - IN_FLIGHT, scores)
+        done += 1
+    return done
+
+
+async def _group_roots(
+    session: AsyncSession, catalog: Catalog, parents: list[OrgUnit]
+) -> dict[int, list[int]]:
+    """Unit id → the other subtrees its ranking reads: a sum target naming several units
+    scores a unit inside one of them by the group's figure, so reports anywhere in the group
+    change it."""
+    out: dict[int, list[int]] = {}
+    groups = [t for t in catalog.targets if t.units and t.kind == "sum"]
+    named_by_target = await progress_service.named_units_of(session, groups)
+    for target in groups:
+        named = named_by_target[target.code]
+        for parent in parents:
+            if any(is_within(n, parent) or is_within(parent, n) for n in named):
+                out.setdefault(parent.id, []).extend(n.id for n in named)
+    return out
 
 
 @dataclass

@@ -214,6 +214,8 @@ class Submission(Base):
         Index("ix_submissions_period", "status", "period_start", "period_end"),
         # A subtree's reports over a period, from its units: stocks and completeness.
         Index("ix_submissions_unit_period", "unit_id", "period_start", "period_end"),
+        # Reports changed since a kept ranking was computed (schedules/thi_dua.py).
+        Index("ix_submissions_updated_at", "updated_at"),
     )
 
 
@@ -363,6 +365,24 @@ class ReminderSnooze(Base):
     form_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     period_key: Mapped[str] = mapped_column(String(30), primary_key=True)
     until: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class KeptRanking(Base):
+    """A thi đua ranking of the units below a unit, computed ahead by the scheduler
+    (schedules/thi_dua.py) so a page or /xephang reads it instead of measuring every target
+    of a hundred units. Derived data: recomputed when reports under the unit change or the
+    day turns; losing it costs a recomputation."""
+
+    __tablename__ = "kept_rankings"
+
+    parent_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # rule and plan hash
+    day: Mapped[date] = mapped_column(Date)  # the day it is as of
+    computed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    # Reports changed after this may be missing from it (it is earlier than computed_at by
+    # the longest a report's transaction may stay open).
+    data_as_of: Mapped[datetime] = mapped_column(AwareDateTime())
+    scores: Mapped[list[Any]] = mapped_column(JSON)
 
 
 class UnitPeriodTotal(Base):

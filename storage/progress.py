@@ -9,7 +9,7 @@ with nothing reported in its window has no verdict but "no data", never "behind"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -174,11 +174,18 @@ async def target_scope(
 
 async def named_units(session: AsyncSession, target: Target) -> list[OrgUnit]:
     """The units a target names (none: it names none, or they do not exist)."""
-    if not target.units:
-        return []
-    return list(
-        (await session.scalars(select(OrgUnit).where(OrgUnit.code.in_(target.units)))).all()
+    return (await named_units_of(session, [target]))[target.code]
+
+
+async def named_units_of(session: AsyncSession, targets: list[Target]) -> dict[str, list[OrgUnit]]:
+    """`named_units` of each target (by code), in one query."""
+    codes = {c for t in targets for c in t.units}
+    found = (
+        list((await session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))).all())
+        if codes
+        else []
     )
+    return {t.code: [u for u in found if u.code in t.units] for t in targets}
 
 
 def scope_of(
@@ -227,7 +234,104 @@ async def measure_many(
 ) -> list[TargetProgress]:
     """One target measured on each scope, with a few grouped queries for all of them (a
     breakdown by unit or a ranking measures a target over a hundred units)."""
-    period, goal, due_year = window or windows(target, catalog, today)[0]
+    ask = Ask(target, scopes, today, window or windows(target, catalog, today)[0])
+    return (await measure_targets(session, catalog, [ask]))[0]
+
+
+@dataclass
+class Ask:
+    """A target to measure on some scopes, in one window, as of `today`."""
+
+    target: Target
+    scopes: list[list[OrgUnit]]
+    today: date
+    window: Window
+
+
+# What the sums and coverages of many asks read, grouped:
+# (period, reported_at, approved_only) → the (root, indicator) pairs with data, and the
+# totals by indicator and root; (level, period) → units of the level under each root;
+# (level, period, approved_only) → values by indicator and unit.
+SumKey = tuple[Period, str | None, bool]
+LevelKey = tuple[str, Period]
+ValueKey = tuple[str, Period, bool]
+
+
+@dataclass
+class _Reads:
+    reported: dict[SumKey, set[tuple[int, str]]] = field(default_factory=dict)
+    totals: dict[SumKey, dict[str, dict[int, float]]] = field(default_factory=dict)
+    units: dict[LevelKey, dict[int, set[int]]] = field(default_factory=dict)
+    values: dict[ValueKey, dict[str, dict[int, float]]] = field(default_factory=dict)
+
+
+def _ids(scopes: list[list[OrgUnit]]) -> set[int]:
+    return {u.id for scope in scopes for u in scope}
+
+
+async def _read(session: AsyncSession, catalog: Catalog, asks: list[Ask]) -> _Reads:
+    """Everything the sums and coverages of the asks read, with one query per kind of read
+    and period (and level), whatever the number of targets and scopes."""
+    sums: dict[SumKey, tuple[set[str], set[int]]] = {}
+    levels: dict[LevelKey, set[int]] = {}
+    values: dict[ValueKey, tuple[set[str], set[int]]] = {}
+    for ask in asks:
+        t, period = ask.target, ask.window[0]
+        if not ask.scopes:
+            continue
+        if t.kind == "sum":
+            assert t.indicator
+            codes, ids = sums.setdefault((period, t.reported_at, t.approved_only), (set(), set()))
+            codes.update(catalog.components(t.indicator))
+            ids.update(_ids(ask.scopes))
+        elif t.kind == "coverage":
+            assert t.indicator
+            for lv in t.levels:
+                levels.setdefault((lv, period), set()).update(_ids(ask.scopes))
+                codes, ids = values.setdefault((lv, period, t.approved_only), (set(), set()))
+                codes.update([t.indicator, *([t.where.indicator] if t.where else [])])
+                ids.update(_ids(ask.scopes))
+    reads = _Reads()
+    for (period, reported_at, approved_only), (codes, ids) in sums.items():
+        key = (period, reported_at, approved_only)
+        ordered, roots = sorted(codes), tuple(sorted(ids))
+        reads.reported[key] = await rollup.reported_by_root(
+            session, ordered, roots, period, reported_at=reported_at, approved_only=approved_only
+        )
+        found = rollup.Roots(ids=roots, reported_at=reported_at, approved_only=approved_only)
+        reads.totals[key] = await rollup.reported_totals_of(
+            session, catalog, ordered, found, period
+        )
+    for (lv, period), ids in levels.items():
+        reads.units[(lv, period)] = await rollup.units_by_root(session, lv, sorted(ids), period)
+    for (lv, period, approved_only), (codes, ids) in values.items():
+        reads.values[(lv, period, approved_only)] = await rollup.values_by_unit_many(
+            session,
+            catalog,
+            sorted(codes),
+            lv,
+            tuple(sorted(ids)),
+            period,
+            approved_only=approved_only,
+        )
+    return reads
+
+
+async def measure_targets(
+    session: AsyncSession, catalog: Catalog, asks: list[Ask]
+) -> list[list[TargetProgress]]:
+    """Each ask's target measured on its scopes. The sums and coverages of all the asks are
+    read together, a few grouped queries in all (a unit's tracker measures twenty targets);
+    rates and tasks a few queries each."""
+    reads = await _read(session, catalog, asks)
+    return [await _measure(session, catalog, ask, reads) for ask in asks]
+
+
+async def _measure(
+    session: AsyncSession, catalog: Catalog, ask: Ask, reads: _Reads
+) -> list[TargetProgress]:
+    target, scopes, today = ask.target, ask.scopes, ask.today
+    period, goal, due_year = ask.window
     if not scopes:
         return []
     if target.kind == "task":
@@ -243,42 +347,23 @@ async def measure_many(
         outs.append(out)
     if target.kind == "sum":
         assert target.indicator
-        reported_at, approved_only = target.reported_at, target.approved_only
-        found = await rollup.has_data_many(
-            session,
-            catalog,
-            target.indicator,
-            scopes,
-            period,
-            reported_at=reported_at,
-            approved_only=approved_only,
-        )
-        with_data = [i for i, yes in enumerate(found) if yes]
-        if with_data:
-            totals = await rollup.totals_or_none(
-                session,
-                catalog,
-                target.indicator,
-                [scopes[i] for i in with_data],
-                period,
-                reported_at=reported_at,
-                approved_only=approved_only,
-            )
-            for i, value in zip(with_data, totals, strict=True):
-                outs[i].achieved = value
+        key = (period, target.reported_at, target.approved_only)
+        reported, totals = reads.reported[key], reads.totals[key]
+        components = catalog.components(target.indicator)
+        for out, scope in zip(outs, scopes, strict=True):
+            if any((u.id, c) in reported for u in scope for c in components):
+                out.achieved = rollup.scope_total(catalog, target.indicator, totals, scope)
     elif target.kind == "coverage":
         assert target.indicator
-        covs = await rollup.coverage_many(
-            session,
-            catalog,
+        covs = rollup.coverage_of(
             target.indicator,
             target.levels,
             target.threshold,
             scopes,
-            period,
-            compare=target.threshold_compare,
-            where=target.where,
-            approved_only=target.approved_only,
+            {lv: reads.units[(lv, period)] for lv in target.levels},
+            {lv: reads.values[(lv, period, target.approved_only)] for lv in target.levels},
+            target.threshold_compare,
+            target.where,
         )
         for out, cov in zip(outs, covs, strict=True):
             out.counted = (cov.reached, cov.units)
@@ -382,26 +467,27 @@ async def progress_many(
 ) -> dict[int, list[TargetProgress]]:
     """`progress` of each unit (by id), each target measured on all of them at once."""
     out: dict[int, list[TargetProgress]] = {u.id: [] for u in units}
+    named = await named_units_of(session, catalog.targets)
+    asks: list[Ask] = []
+    places: list[tuple[list[OrgUnit], bool]] = []  # each ask's units, last year's or not
     for target in catalog.targets:
-        named = await named_units(session, target)
-        applies = [(u, scope_of(catalog, target, u, named)) for u in units]
+        applies = [(u, scope_of(catalog, target, u, named[target.code])) for u in units]
         measured = [(u, scope) for u, scope in applies if scope is not None]
         if not measured:
             continue
         scopes = [scope for _, scope in measured]
         found = windows(target, catalog, today)
-        now = await measure_many(session, catalog, target, scopes, today, window=found[0])
-        last: list[TargetProgress] = []
+        asks.append(Ask(target, scopes, today, found[0]))
+        places.append(([u for u, _ in measured], False))
         if len(found) > 1 and previous_year_open(catalog, target, today):
-            last = await measure_many(
-                session, catalog, target, scopes, found[1][0].end, window=found[1]
-            )
-            for p in last:
-                p.previous_year = True
-        for i, (u, _) in enumerate(measured):
-            out[u.id].append(now[i])
-            if last:
-                out[u.id].append(last[i])
+            asks.append(Ask(target, scopes, found[1][0].end, found[1]))
+            places.append(([u for u, _ in measured], True))
+    measured_all = await measure_targets(session, catalog, asks)
+    # Each unit's targets in the plan's order, last year's right after this year's.
+    for found_items, (owners, last_year) in zip(measured_all, places, strict=True):
+        for u, p in zip(owners, found_items, strict=True):
+            p.previous_year = last_year
+            out[u.id].append(p)
     order = {
         Status.OVERDUE: 0,
         Status.BEHIND: 0,

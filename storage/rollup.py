@@ -278,38 +278,32 @@ async def totals_or_none(
     reported_at: str | None = None,
     approved_only: bool = False,
 ) -> list[float | None]:
-    """`total_or_none` of each scope (a union of subtrees), in one query per indicator."""
-    indicator = catalog.indicators[code]
-    if indicator.type == IndicatorType.DERIVED:
-        parts = {
-            c: await totals_or_none(
-                session,
-                catalog,
-                c,
-                scopes,
-                period,
-                reported_at=reported_at,
-                approved_only=approved_only,
-            )
-            for c in formula_names(indicator.formula or "")
-        }
-        out: list[float | None] = []
-        for i in range(len(scopes)):
-            values = {c: found[i] for c, found in parts.items()}
-            known = {c: v for c, v in values.items() if v is not None}
-            if len(known) < len(values):
-                out.append(None)
-            else:
-                out.append(evaluate_formula(indicator.formula or "", known))
-        return out
-    by_root = await _reported_totals(
+    """`total_or_none` of each scope (a union of subtrees): the flows behind it in one query."""
+    totals = await reported_totals_of(
         session,
         catalog,
-        code,
+        catalog.components(code),
         Roots(ids=_ids(scopes), reported_at=reported_at, approved_only=approved_only),
         period,
     )
-    return [sum(by_root.get(uid, 0.0) for uid in {u.id for u in scope}) for scope in scopes]
+    return [scope_total(catalog, code, totals, scope) for scope in scopes]
+
+
+def scope_total(
+    catalog: Catalog, code: str, totals: dict[str, dict[int, float]], scope: list[OrgUnit]
+) -> float | None:
+    """The total over the union of the scope's subtrees from the totals by root of the
+    reported indicators behind `code`; None when a derived one has no value."""
+    indicator = catalog.indicators[code]
+    if indicator.type == IndicatorType.DERIVED:
+        formula = indicator.formula or ""
+        values = {c: scope_total(catalog, c, totals, scope) for c in formula_names(formula)}
+        known = {c: v for c, v in values.items() if v is not None}
+        if len(known) < len(values):
+            return None
+        return evaluate_formula(formula, known)
+    by_root = totals[code]
+    return sum(by_root.get(uid, 0.0) for uid in {u.id for u in scope})
 
 
 def _ids(scopes: list[list[OrgUnit]]) -> tuple[int, ...]:
@@ -350,26 +344,143 @@ async def has_data_many(
     approved_only: bool = False,
 ) -> list[bool]:
     """`has_data` of each scope, in one query: an existence test per root unit."""
+    components = catalog.components(code)
+    found = await reported_by_root(
+        session,
+        components,
+        _ids(scopes),
+        period,
+        reported_at=reported_at,
+        approved_only=approved_only,
+    )
+    return [any((u.id, c) in found for u in scope for c in components) for scope in scopes]
+
+
+async def reported_by_root(
+    session: AsyncSession,
+    codes: list[str],
+    root_ids: tuple[int, ...],
+    period: Period,
+    *,
+    reported_at: str | None = None,
+    approved_only: bool = False,
+) -> set[tuple[int, str]]:
+    """(root id, indicator) for each root with a sent number of the indicator under it in
+    the period: one query for many indicators, an existence test per root and indicator."""
+    if not codes or not root_ids:
+        return set()
     root = aliased(OrgUnit)
-    reported = (
-        select(SubmissionValue.id)
-        .join(UnitAncestor, UnitAncestor.unit_id == SubmissionValue.unit_id)
-        .where(
-            UnitAncestor.ancestor_id == root.id,
-            SubmissionValue.indicator_code.in_(catalog.components(code)),
+    tests = []
+    for code in codes:
+        reported = (
+            select(SubmissionValue.id)
+            .join(UnitAncestor, UnitAncestor.unit_id == SubmissionValue.unit_id)
+            .where(
+                UnitAncestor.ancestor_id == root.id,
+                SubmissionValue.indicator_code == code,
+                SubmissionValue.submitted.is_(True),
+                SubmissionValue.value_num.is_not(None),
+                SubmissionValue.period_start >= period.start,
+                SubmissionValue.period_end <= period.end,
+            )
+        )
+        if reported_at is not None:
+            reported = reported.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
+        if approved_only:
+            reported = reported.where(SubmissionValue.submission_id.in_(_approved()))
+        tests.append(reported.exists())
+    rows = await session.execute(select(root.id, *tests).where(root.id.in_(root_ids)))
+    return {
+        (rid, code)
+        for rid, *flags in rows.all()
+        for code, flag in zip(codes, flags, strict=True)
+        if flag
+    }
+
+
+async def flow_totals(
+    session: AsyncSession, codes: list[str], roots: Roots, period: Period
+) -> dict[str, dict[int, float]]:
+    """Indicator → root → total, for several flow indicators (aggregation `sum`) in one
+    query: what `totals_by_root` gives for each (the kept totals when they serve, else the
+    reports). Roots with nothing reported are absent."""
+    if not codes:
+        return {}
+    out: dict[str, dict[int, float]] = {code: {} for code in codes}
+    if roots.reported_at is None and not roots.approved_only:
+        kept = UnitPeriodTotal
+        query = (
+            select(kept.indicator_code, kept.ancestor_id, func.sum(kept.total))
+            .where(
+                kept.indicator_code.in_(codes),
+                kept.period_start >= period.start,
+                kept.period_end <= period.end,
+            )
+            .group_by(kept.indicator_code, kept.ancestor_id)
+        )
+        if roots.ids:
+            query = query.where(kept.ancestor_id.in_(roots.ids))
+        if roots.level:
+            query = query.where(kept.ancestor_level == roots.level)
+        if roots.within is not None:
+            scope = aliased(UnitAncestor)
+            query = query.join(
+                scope, and_(scope.unit_id == kept.ancestor_id, scope.ancestor_id == roots.within)
+            )
+        if roots.inside:
+            query = query.where(kept.ancestor_id.in_(_inside(roots.inside, roots.level)))
+    else:
+        rows = select(
+            SubmissionValue.indicator_code.label("code"),
+            SubmissionValue.unit_id.label("unit_id"),
+            SubmissionValue.value_num.label("value"),
+        ).where(
+            SubmissionValue.indicator_code.in_(codes),
             SubmissionValue.submitted.is_(True),
-            SubmissionValue.value_num.is_not(None),
             SubmissionValue.period_start >= period.start,
             SubmissionValue.period_end <= period.end,
         )
-    )
-    if reported_at is not None:
-        reported = reported.where(SubmissionValue.unit_id.in_(_units_of_level(reported_at)))
-    if approved_only:
-        reported = reported.where(SubmissionValue.submission_id.in_(_approved()))
-    query = select(root.id).where(root.id.in_(_ids(scopes)), reported.exists())
-    found = set((await session.scalars(query)).all())
-    return [any(u.id in found for u in scope) for scope in scopes]
+        if roots.approved_only:
+            rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
+        if roots.reported_at is not None:
+            rows = rows.where(SubmissionValue.unit_id.in_(_units_of_level(roots.reported_at)))
+        scope_ids = roots.ids or ((roots.within,) if roots.within is not None else roots.inside)
+        if scope_ids:
+            inside = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(scope_ids))
+            rows = rows.where(SubmissionValue.unit_id.in_(inside))
+        source = rows.subquery()
+        up = aliased(UnitAncestor)
+        query = (
+            select(source.c.code, up.ancestor_id, func.sum(source.c.value))
+            .select_from(source)
+            .join(up, up.unit_id == source.c.unit_id)
+            .group_by(source.c.code, up.ancestor_id)
+        )
+        if roots.ids:
+            query = query.where(up.ancestor_id.in_(roots.ids))
+        if roots.level:
+            query = query.where(up.ancestor_level == roots.level)
+        if roots.within is not None:
+            scope = aliased(UnitAncestor)
+            query = query.join(
+                scope, and_(scope.unit_id == source.c.unit_id, scope.ancestor_id == roots.within)
+            )
+    for code, rid, total in (await session.execute(query)).all():
+        out[code][rid] = float(total or 0)
+    return out
+
+
+async def reported_totals_of(
+    session: AsyncSession, catalog: Catalog, codes: list[str], roots: Roots, period: Period
+) -> dict[str, dict[int, float]]:
+    """`totals_by_root` of several reported indicators: the flows in one query, the stocks
+    one by one."""
+    flows = [c for c in codes if catalog.indicators[c].agg == Aggregation.SUM]
+    out = await flow_totals(session, flows, roots, period)
+    for code in codes:
+        if code not in out:
+            out[code] = await _reported_totals(session, catalog, code, roots, period)
+    return out
 
 
 async def totals_by_period(
@@ -463,33 +574,44 @@ def own_level(catalog: Catalog, code: str, level: str) -> str | None:
     return None
 
 
-async def values_by_unit(
+async def values_by_unit_many(
     session: AsyncSession,
     catalog: Catalog,
-    code: str,
+    codes: list[str],
     level: str,
     root_ids: tuple[int, ...],
     period: Period,
     *,
     approved_only: bool = False,
-) -> dict[int, float]:
-    """Each unit of `level` inside any of the roots with its value: its own answer when that
-    level is asked the indicator, else its subtree's total. Units with nothing reported are
-    absent."""
-    roots = Roots(
-        level=level,
-        inside=root_ids,
-        reported_at=own_level(catalog, code, level),
-        approved_only=approved_only,
-    )
-    indicator = catalog.indicators[code]
-    if indicator.type != IndicatorType.DERIVED:
-        return await _reported_totals(session, catalog, code, roots, period)
-    parts = {
-        c: await _reported_totals(session, catalog, c, roots, period)
-        for c in formula_names(indicator.formula or "")
-    }
-    return _derive(indicator.formula or "", parts)
+) -> dict[str, dict[int, float]]:
+    """Each unit of `level` inside any of the roots with its value of each indicator (code →
+    unit → value): its own answer when that level is asked the indicator, else its subtree's
+    total; units with nothing reported are absent. The flows that read the same way are read
+    in one query."""
+    by_own: dict[str | None, list[str]] = defaultdict(list)
+    for code in dict.fromkeys(codes):
+        by_own[own_level(catalog, code, level)].append(code)
+    out: dict[str, dict[int, float]] = {}
+    for own, group in by_own.items():
+        roots = Roots(level=level, inside=root_ids, reported_at=own, approved_only=approved_only)
+        reported: list[str] = []
+        for code in group:
+            indicator = catalog.indicators[code]
+            names = (
+                formula_names(indicator.formula or "")
+                if indicator.type == IndicatorType.DERIVED
+                else [code]
+            )
+            reported += [c for c in names if c not in reported]
+        values = await reported_totals_of(session, catalog, reported, roots, period)
+        for code in group:
+            indicator = catalog.indicators[code]
+            if indicator.type != IndicatorType.DERIVED:
+                out[code] = values[code]
+            else:
+                formula = indicator.formula or ""
+                out[code] = _derive(formula, {c: values[c] for c in formula_names(formula)})
+    return out
 
 
 async def coverage(
@@ -538,23 +660,37 @@ async def coverage_many(
     approved_only: bool = False,
 ) -> list[Coverage]:
     """`coverage` of each scope: the values are read once for all of them."""
-    results = [Coverage(0, 0) for _ in scopes]
     ids = _ids(scopes)
-    for lv in [level] if isinstance(level, str) else level:
-        units = await units_by_root(session, lv, list(ids), period)
-        condition = (
-            await values_by_unit(
-                session, catalog, where.indicator, lv, ids, period, approved_only=approved_only
-            )
-            if where is not None
-            else None
+    levels = [level] if isinstance(level, str) else level
+    units, values = {}, {}
+    for lv in levels:
+        units[lv] = await units_by_root(session, lv, list(ids), period)
+        codes = [code] if where is None else [code, where.indicator]
+        values[lv] = await values_by_unit_many(
+            session, catalog, codes, lv, ids, period, approved_only=approved_only
         )
-        values = await values_by_unit(
-            session, catalog, code, lv, ids, period, approved_only=approved_only
-        )
+    return coverage_of(code, levels, threshold, scopes, units, values, compare, where)
+
+
+def coverage_of(
+    code: str,
+    levels: list[str],
+    threshold: float,
+    scopes: list[list[OrgUnit]],
+    units: dict[str, dict[int, set[int]]],
+    values: dict[str, dict[str, dict[int, float]]],
+    compare: Compare = Compare.AT_LEAST,
+    where: Condition | None = None,
+) -> list[Coverage]:
+    """`coverage_many` from what it reads: per level, the units of that level under each
+    root (`units_by_root`) and each indicator's value per unit (`values_by_unit_many`)."""
+    results = [Coverage(0, 0) for _ in scopes]
+    for lv in levels:
+        condition = values[lv][where.indicator] if where is not None else None
+        found = values[lv][code]
         for result, scope in zip(results, scopes, strict=True):
             for unit in scope:
-                expected = units.get(unit.id, set())
+                expected = units[lv].get(unit.id, set())
                 if where is not None and condition is not None:
                     expected = {
                         uid
@@ -562,9 +698,9 @@ async def coverage_many(
                         if uid in condition and where.compare.holds(condition[uid], where.value)
                     }
                 result.units += len(expected)
-                result.reported += sum(1 for uid in expected if uid in values)
+                result.reported += sum(1 for uid in expected if uid in found)
                 result.reached += sum(
-                    1 for uid in expected if uid in values and compare.holds(values[uid], threshold)
+                    1 for uid in expected if uid in found and compare.holds(found[uid], threshold)
                 )
     return results
 

@@ -16,11 +16,15 @@ as a bad result; the page says which parts a score rests on.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,7 +36,8 @@ from storage.catalog import (
     _load_yaml_with_lines,
     _nearest_line,
 )
-from storage.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.db import is_postgres
+from storage.models import KeptRanking, OrgUnit, Submission, SubmissionStatus, UnitAncestor
 from storage.periods import Period
 from storage.units import active_on
 
@@ -178,3 +183,97 @@ async def timeliness_by_root(
         else:
             t.on_time += n
     return out
+
+
+# ---- kept rankings ------------------------------------------------------------------------
+
+
+def rule_key(rule: Rule, catalog: Catalog) -> str:
+    """What a kept ranking was scored with: the rule and the plan (targets and terms). A
+    changed configuration gives another key, so an old ranking is never shown for a new rule."""
+    plan = {
+        "rule": rule.model_dump(mode="json"),
+        "targets": [t.model_dump(mode="json") for t in catalog.targets],
+        "terms": [[t.code, t.start.isoformat(), t.end.isoformat()] for t in catalog.terms],
+    }
+    text = json.dumps(plan, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def kept_ranking(session: AsyncSession, parent_id: int, key: str) -> KeptRanking | None:
+    return await session.get(KeptRanking, (parent_id, key))
+
+
+async def keep_ranking(
+    session: AsyncSession,
+    parent_id: int,
+    key: str,
+    day: date,
+    computed_at: datetime,
+    data_as_of: datetime,
+    scores: list[dict[str, Any]],
+) -> None:
+    """Keeps a computed ranking, unless one of the same day computed from newer data is
+    already kept (two workers, or a page and the scheduler, may compute the same one at
+    once). One of another day is replaced whichever is newer: the clock may be set back
+    (HOIBOT_NOW), and one kept for the wrong day is recomputed on its next view anyway."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    row = {
+        "day": day,
+        "computed_at": computed_at,
+        "data_as_of": data_as_of,
+        "scores": scores,
+    }
+    statement = insert(KeptRanking).values(parent_id=parent_id, rule_key=key, **row)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["parent_id", "rule_key"],
+            set_=row,
+            where=or_(
+                KeptRanking.day != statement.excluded.day,
+                KeptRanking.data_as_of <= statement.excluded.data_as_of,
+            ),
+        )
+    )
+
+
+async def kept_keys(session: AsyncSession, key: str) -> list[tuple[int, date, datetime]]:
+    """(unit id, day, data as of) of every ranking kept for the rule, oldest data first."""
+    rows = await session.execute(
+        select(KeptRanking.parent_id, KeptRanking.day, KeptRanking.data_as_of)
+        .where(KeptRanking.rule_key == key)
+        .order_by(KeptRanking.data_as_of)
+    )
+    return [(pid, day, as_of) for pid, day, as_of in rows.all()]
+
+
+async def drop_other_rules(session: AsyncSession, key: str) -> int:
+    """Forgets rankings scored with another configuration (they can never be shown)."""
+    result = await session.execute(delete(KeptRanking).where(KeptRanking.rule_key != key))
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def changed_since(
+    session: AsyncSession, root_ids: list[int], since: datetime
+) -> dict[int, datetime]:
+    """Root id → when a report under it last changed (sent, corrected, reopened, approved),
+    for the roots with a change after `since`. Reads only the reports changed since then."""
+    if not root_ids:
+        return {}
+    up = aliased(UnitAncestor)
+    recent = (
+        select(Submission.unit_id, Submission.updated_at)
+        .where(Submission.updated_at > since)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(up.ancestor_id, func.max(recent.c.updated_at))
+        .select_from(recent)
+        .join(up, up.unit_id == recent.c.unit_id)
+        .where(up.ancestor_id.in_(root_ids))
+        .group_by(up.ancestor_id)
+    )
+    return {root: at for root, at in rows.all()}

@@ -155,6 +155,12 @@ async def all_units(session: AsyncSession) -> list[OrgUnit]:
     return list((await session.scalars(select(OrgUnit))).all())
 
 
+async def units_by_id(session: AsyncSession, ids: list[int]) -> dict[int, OrgUnit]:
+    if not ids:
+        return {}
+    return {u.id: u for u in (await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids))))}
+
+
 async def unit_by_code(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 

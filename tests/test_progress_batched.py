@@ -7,17 +7,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from storage.catalog import Catalog, IndicatorType, Target
-from storage.periods import period_of
+from storage.catalog import Aggregation, Catalog, IndicatorType, Target
+from storage.periods import period_of, year_period
 from storage.progress import (
     Status,
     TargetProgress,
     measure,
     measure_many,
+    previous_year_open,
     progress,
     progress_many,
     target_scope,
+    windows,
 )
+from storage.rollup import Roots, _reported_totals, flow_totals
 from tests.builders import report, small_tree
 
 DAYS = (date(2025, 11, 20), date(2026, 2, 20), date(2026, 6, 20), date(2026, 9, 20))
@@ -135,3 +138,68 @@ async def test_batched_measure_equals_each_unit_alone(session, catalog) -> None:
     # The data gives real figures, not only "no data": the comparison means something.
     assert compared > 2 * len(catalog.targets)
     assert len(seen - {Status.NO_DATA}) >= 2
+
+
+async def test_every_target_together_equals_each_target_alone(session, catalog) -> None:  # type: ignore[no-untyped-def]
+    """A unit's tracker reads the sums and coverages of all its targets together; each
+    target measured by itself gives the same."""
+    t = await small_tree(session)
+    units = [t.province, t.d1, t.d2, t.d3, t.c1, t.c2, t.c3, t.c4, *t.branches]
+    await _reports(session, catalog, units)
+    catalog = replace(catalog, targets=[*catalog.targets, *EXTRA])
+    compared = last_years = 0
+    for today in TODAYS:
+        for unit in units:
+            together = {
+                (p.target.code, p.previous_year): _fields(p)
+                for p in await progress(session, catalog, unit, today)
+            }
+            alone = {}
+            for target in catalog.targets:
+                scope = await target_scope(session, catalog, target, unit)
+                if scope is None:
+                    continue
+                found = windows(target, catalog, today)
+                p = await measure(session, catalog, target, scope, today, window=found[0])
+                alone[(target.code, False)] = _fields(p)
+                if len(found) > 1 and previous_year_open(catalog, target, today):
+                    last = found[1]
+                    p = await measure(session, catalog, target, scope, last[0].end, window=last)
+                    p.previous_year = True
+                    alone[(target.code, True)] = _fields(p)
+            assert together == alone
+            compared += len(alone)
+            last_years += sum(1 for _, previous in alone if previous)
+    assert compared > 4 * len(catalog.targets)
+    assert last_years  # January: last year's results are measured alongside too
+
+
+async def test_flows_read_together_equal_each_read_alone(session, catalog) -> None:  # type: ignore[no-untyped-def]
+    """`flow_totals` (several indicators in one query) gives each indicator's totals as
+    `_reported_totals` does, from the kept totals and from the reports themselves."""
+    t = await small_tree(session)
+    units = [t.province, t.d1, t.d2, t.d3, t.c1, t.c2, t.c3, t.c4, *t.branches]
+    await _reports(session, catalog, units)
+    flows = [
+        c
+        for c, ind in catalog.indicators.items()
+        if ind.agg == Aggregation.SUM
+        and ind.type not in (IndicatorType.DERIVED, IndicatorType.TEXT)
+    ]
+    year = year_period(2026)
+    shapes = [
+        Roots(ids=(t.province.id, t.d1.id, t.c3.id)),
+        Roots(ids=(t.d1.id, t.c1.id), reported_at="branch"),
+        Roots(ids=(t.province.id,), approved_only=True),
+        Roots(level="commune", inside=(t.d1.id, t.d2.id)),
+        Roots(level="commune", inside=(t.province.id,), reported_at="commune"),
+        Roots(level="branch", within=t.d1.id),
+    ]
+    nonzero = 0
+    for roots in shapes:
+        together = await flow_totals(session, flows, roots, year)
+        for code in flows:
+            alone = await _reported_totals(session, catalog, code, roots, year)
+            assert together[code] == alone, (roots, code)
+            nonzero += sum(1 for v in alone.values() if v)
+    assert nonzero > 10

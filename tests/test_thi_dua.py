@@ -4,19 +4,24 @@ and the weekly summary names the most improved unit."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.config import DEMO_CONFIG_DIR
+from bot.scheduler import refresh_rankings
 from schedules import thi_dua
 from schedules.reminders import from_payload, plan
 from storage import progress
 from storage.catalog import ConfigError, load_catalog
 from storage.clock import vn_datetime
-from storage.models import OrgUnit
-from storage.thi_dua import Rule
-from tests.web_site import build_world
+from storage.models import KeptRanking, OrgUnit
+from storage.periods import month
+from storage.thi_dua import Rule, Weights, rule_key
+from tests.builders import report
+from tests.web_site import FORM, build_world
 
 
 def _config_with(tmp_path: Path, text: str) -> Path:
@@ -119,22 +124,116 @@ async def test_weekly_summary_names_the_most_improved_unit(ctx) -> None:
     assert [c.data for c in message.choices] == ["g:web"]
 
 
-async def test_rankings_are_kept_a_few_minutes(ctx) -> None:
-    from datetime import timedelta
+def _points(ranked: thi_dua.Ranking, rule: Rule) -> list[tuple[str, float | None]]:
+    return [(s.unit.name, s.points(rule)) for s in ranked.scores]
 
+
+async def test_rankings_are_kept_in_the_database_and_refreshed_after_reports(ctx) -> None:
     people = await build_world(ctx)
-    cache = thi_dua.RankingCache(seconds=600)
+    t = people.tree
     rule = ctx.catalog.thi_dua
-    now, today = ctx.clock.now(), ctx.clock.today()
+    assert rule is not None
+    ctx.clock.set(ctx.clock.now() + timedelta(hours=1))  # the world's reports are older
+    computed = ctx.clock.now()
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, t.d1.id)
+        assert d1 is not None
+        first = await ctx.rankings.get(session, ctx.catalog, rule, d1, ctx.clock.today(), computed)
+        for other_district in (t.d2, t.d3):
+            unit = await session.get(OrgUnit, other_district.id)
+            assert unit is not None
+            await ctx.rankings.get(session, ctx.catalog, rule, unit, ctx.clock.today(), computed)
+        await session.commit()
+        assert await session.scalar(select(func.count()).select_from(KeptRanking)) == 3
+    # Another worker (or the same after a restart) reads it back instead of computing it.
+    other = thi_dua.Rankings(ctx.sessions)
+    ctx.clock.set(computed + timedelta(minutes=30))
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, t.d1.id)
+        assert d1 is not None
+        again = await other.get(session, ctx.catalog, rule, d1, ctx.clock.today(), ctx.clock.now())
+        fresh = await thi_dua.ranking(session, ctx.catalog, rule, d1, ctx.clock.today())
+    assert again.computed_at == computed
+    assert _points(again, rule) == _points(first, rule) == _points(fresh, rule)
+    assert [s.rank for s in again.scores] == [s.rank for s in first.scores]
+    # Nothing changed: the scheduler recomputes nothing.
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 0
+    # A report under Sơn Bình (in Khánh Sơn, D1) arrives: D1's ranking is recomputed and
+    # counts it; so is Khánh Vĩnh's (D2: a target names both, its communes are scored by
+    # the pair's figure); D3's is not.
+    async with ctx.sessions() as session:
+        await report(session, t.b2, FORM, month(2026, 8), {"ho_thoat_ngheo": 1}, at=ctx.clock.now())
+        await session.commit()
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 2
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, t.d1.id)
+        d3 = await session.get(OrgUnit, t.d3.id)
+        assert d1 is not None and d3 is not None
+        today = ctx.clock.today()
+        kept = await other.get(session, ctx.catalog, rule, d1, today, ctx.clock.now())
+        fresh = await thi_dua.ranking(session, ctx.catalog, rule, d1, today)
+        kept_d3 = await other.get(session, ctx.catalog, rule, d3, today, ctx.clock.now())
+    assert kept.computed_at == ctx.clock.now() and kept_d3.computed_at == computed
+    assert _points(kept, rule) == _points(fresh, rule) != _points(first, rule)
+    # A report whose transaction began before that computation and ended after it (its time
+    # is earlier than the ranking's) is not missed: it lies within the window still in flight.
+    async with ctx.sessions() as session:
+        at = ctx.clock.now() - timedelta(minutes=2)
+        await report(session, t.b1, FORM, month(2026, 7), {"ho_thoat_ngheo": 1}, at=at)
+        await session.commit()
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 2
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 0
+    # A new day: every kept ranking is recomputed as of it.
+    ctx.clock.set(ctx.clock.now() + timedelta(days=1))
+    assert await refresh_rankings(ctx) == 3  # the scheduler's job (one worker at a time)
+    async with ctx.sessions() as session:
+        days = set((await session.scalars(select(KeptRanking.day))).all())
+    assert days == {ctx.clock.today()}
+
+
+async def test_a_changed_rule_is_never_served_an_old_ranking(ctx) -> None:
+    people = await build_world(ctx)
+    rule = ctx.catalog.thi_dua
+    assert rule is not None
+    other = rule.model_copy(update={"weights": Weights(timeliness=100)})
     async with ctx.sessions() as session:
         d1 = await session.get(OrgUnit, people.tree.d1.id)
-        assert d1 is not None and rule is not None
-        first = await cache.get(session, ctx.catalog, rule, d1, today, now)
-        again = await cache.get(session, ctx.catalog, rule, d1, today, now + timedelta(minutes=9))
-        later = await cache.get(session, ctx.catalog, rule, d1, today, now + timedelta(minutes=11))
-        fresh = await thi_dua.ranking(session, ctx.catalog, rule, d1, today)
-    assert again is first and later is not first
-    assert later.computed_at == now + timedelta(minutes=11)
-    assert [(s.unit.name, s.points(rule)) for s in later.scores] == [
-        (s.unit.name, s.points(rule)) for s in fresh.scores
-    ]
+        assert d1 is not None
+        today, now = ctx.clock.today(), ctx.clock.now()
+        await ctx.rankings.get(session, ctx.catalog, rule, d1, today, now)
+        await session.commit()
+        later = now + timedelta(minutes=1)
+        ranked = await ctx.rankings.get(session, ctx.catalog, other, d1, today, later)
+        await session.commit()
+    assert ranked.computed_at == later
+    for s in ranked.scores:
+        assert s.points(other) == pytest.approx(s.parts["timeliness"] * 100)  # type: ignore[operator]
+    # The scheduler runs with the configured rule: the other one's ranking is dropped.
+    await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock)
+    async with ctx.sessions() as session:
+        keys = set((await session.scalars(select(KeptRanking.rule_key))).all())
+    assert keys == {rule_key(rule, ctx.catalog)}
+
+
+async def test_a_clock_set_back_keeps_the_ranking_of_its_own_day(ctx) -> None:
+    """HOIBOT_NOW may set the clock back: the ranking kept for a later day is replaced by
+    the one computed for today, not recomputed on every view."""
+    people = await build_world(ctx)
+    rule = ctx.catalog.thi_dua
+    assert rule is not None
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, people.tree.d1.id)
+        assert d1 is not None
+        later = now + timedelta(days=3)
+        await ctx.rankings.get(session, ctx.catalog, rule, d1, later.date(), later)
+        await session.commit()
+        first = await ctx.rankings.get(session, ctx.catalog, rule, d1, ctx.clock.today(), now)
+        await session.commit()
+        again = await ctx.rankings.get(
+            session, ctx.catalog, rule, d1, ctx.clock.today(), now + timedelta(minutes=1)
+        )
+    assert first.computed_at == again.computed_at == now

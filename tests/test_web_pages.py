@@ -19,10 +19,13 @@ from handlers.views import progress_lines
 from schedules import thi_dua
 from storage import progress, rollup
 from storage import texts_vi as vi
+from storage.clock import VN
 from storage.invitations import link_directly
 from storage.models import OrgUnit, Person
-from storage.periods import year_period
+from storage.periods import month, year_period
+from tests.builders import report
 from tests.chat import ChatUser
+from tests.web_site import FORM
 
 if TYPE_CHECKING:
     from tests.web_site import Site
@@ -247,6 +250,26 @@ async def test_thi_dua_page_ranks_as_the_rule_says(site: Site) -> None:
     assert [text.index(n) for n in names] == sorted(text.index(n) for n in names)
     for s in ranked.scores:
         assert vi.format_number(s.points(rule), 1) in text
+    # Computed by this first view and kept (its only write); later views read it, and say
+    # when it was computed.
+    first = ctx.clock.now()
+    assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in text
+    assert len(site.kept) == 1 and not site.writes
+    ctx.clock.set(first + timedelta(hours=2))
+    status, html = await site.get(f"{link}thi-dua")
+    assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in site.text(html)
+    assert len(site.kept) == 1
+    # After reports arrive the scheduler recomputes it; the page shows the new one.
+    async with ctx.sessions() as session:
+        await report(session, t.b3, FORM, month(2026, 8), {"hv_moi": 1}, at=ctx.clock.now())
+        await session.commit()
+    ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 1
+    site.writes.clear()
+    site.kept.clear()
+    status, html = await site.get(f"{link}thi-dua")
+    assert f"tính lúc {ctx.clock.now().astimezone(VN):%H:%M %d/%m/%Y}" in site.text(html)
+    assert not site.writes and not site.kept
 
 
 async def test_web_and_xephang_in_chat(site: Site) -> None:

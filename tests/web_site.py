@@ -28,7 +28,8 @@ class Site:
     people: People
     http: aiohttp.ClientSession
     root: str
-    writes: list[str]
+    writes: list[str]  # every write but keeping a computed thi đua ranking
+    kept: list[str]  # those
 
     def link(self, person: Person) -> str:
         assert self.ctx.web_links is not None
@@ -78,13 +79,15 @@ async def site(ctx):
     assert ctx.web_links is not None
     ctx.web_links.public_base = f"http://127.0.0.1:{port}"
     writes: list[str] = []
+    kept: list[str] = []
 
     def spy(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
         if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            writes.append(statement)
+            # The one write a page may make: a ranking it computed, derived data only.
+            (kept if "kept_rankings" in statement else writes).append(statement)
 
     event.listen(ctx.engine.sync_engine, "before_cursor_execute", spy)
     async with aiohttp.ClientSession() as http:
-        yield Site(ctx, people, http, f"http://127.0.0.1:{port}", writes)
+        yield Site(ctx, people, http, f"http://127.0.0.1:{port}", writes, kept)
     event.remove(ctx.engine.sync_engine, "before_cursor_execute", spy)
     await server.stop()

@@ -3,7 +3,8 @@
 Every page lives under the viewer's signed link (`/web/<token>/…`, see links.py) and shows
 only units inside her scope. Anything wrong with the link or a unit outside the scope gets the
 same plain 403 page, so a forged link learns nothing. No page writes: the session is rolled
-back at the end of every request.
+back at the end of every request. The one exception is derived data: a thi đua ranking not
+kept yet is computed and kept, in a transaction of its own (schedules/thi_dua.py).
 """
 
 from __future__ import annotations
