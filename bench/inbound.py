@@ -419,6 +419,7 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
             case = await run_case(kind, url, chats[:half], concurrency, None, n, prefix)
             rates[name] = case.updates / case.elapsed
             rows.append(case.row(name, "as fast as it goes"))
+            print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
             if prefix:
                 profiles.append(f"{name}:\n" + profile_summary(prefix, n, case.updates))
             if profile:
@@ -428,13 +429,14 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
                 await reset(url)
                 case = await run_case(kind, url, chats[half:], concurrency, rate, n)
                 rows.append(case.row(name, f"paced at {rate}/s"))
+                print(*rows[-1], sep=" | ", flush=True)
     print(f"database: {db}; {users} leaders, {len(SCRIPT)} updates each")
     loads = " / ".join(" ".join(f"{x:.1f}" for x in a) for a in (load_before, os.getloadavg()))
     print(f"load average (1, 5, 15 min) before / after: {loads}")
     print(table(rows, ["bot", "load", "updates/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/upd"]))
-    for name, rate in rates.items():
+    for name, achieved in rates.items():
         if name != "baseline" and "baseline" in rates:
-            print(f"{name} / baseline throughput: {rate / rates['baseline']:.2f}")
+            print(f"{name} / baseline throughput: {achieved / rates['baseline']:.2f}")
     for text_ in profiles:
         print(text_)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    Column,
+    ColumnElement,
+    Table,
     bindparam,
     case,
     delete,
@@ -194,12 +195,12 @@ async def owe_replies(
 
 
 @functools.cache
-def _owe_statement(count: int) -> ReturningInsert[tuple[str, int, str]]:
+def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
     """INSERT … SELECT of `count` replies that reads, in the same statement, whether an
     earlier reply to the chat is still owed (built once: a turn's hot path)."""
     t = OutboxMessage.__table__.c
 
-    def param(name: str, column: Column[Any]) -> BindParameter[Any]:
+    def param(name: str, column: ColumnElement[Any]) -> BindParameter[Any]:
         return bindparam(name, type_=column.type)
 
     behind = (
@@ -246,7 +247,7 @@ def _owe_statement(count: int) -> ReturningInsert[tuple[str, int, str]]:
         "claimed_by",
     ]
     return (
-        insert(OutboxMessage.__table__)  # Core: the ORM would read the parameters as rows
+        insert(cast(Table, OutboxMessage.__table__))  # Core: the ORM reads parameters as rows
         .from_select(columns, rows[0] if count == 1 else union_all(*rows))
         .returning(t.key, t.id, t.status)
     )
