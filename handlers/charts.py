@@ -6,6 +6,9 @@ system font without them is never picked.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
 from io import BytesIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +20,8 @@ from storage.models import OrgUnit
 from storage.periods import Period, from_key
 
 FONT = "DejaVu Sans"
+# pyplot keeps global state: one chart drawn at a time, in a worker thread (see `_drawn`).
+_DRAWING = threading.Lock()
 PINK = "#c2185b"
 GREY = "#9e9e9e"
 
@@ -96,14 +101,26 @@ async def chart(
         title = vi.CHART_TREND_TITLE.format(
             label=indicator.label, unit=unit.name, period=period.label
         )
-        png = trend_png(title, labels, [by_period[k] for k in keys], indicator.unit, target)
-        return png, title
+        values = [by_period[k] for k in keys]
+        return await _drawn(trend_png, title, labels, values, indicator.unit, target), title
     rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
     title = vi.CHART_BREAKDOWN_TITLE.format(
         label=indicator.label, unit=unit.name, period=period.label
     )
-    png = breakdown_png(title, [r.unit.name for r in rows], [r.value for r in rows], indicator.unit)
-    return png, title
+    names, values = [r.unit.name for r in rows], [r.value for r in rows]
+    return await _drawn(breakdown_png, title, names, values, indicator.unit), title
+
+
+async def _drawn(draw: Callable[..., bytes], *args: object) -> bytes:
+    """Draws in a worker thread: matplotlib's import and drawing take a second or more of CPU,
+    which in the event loop would hold back every turn, send and record of the bot (a message
+    sent and not yet recorded meanwhile goes out twice if the process dies)."""
+
+    def locked() -> bytes:
+        with _DRAWING:
+            return draw(*args)
+
+    return await asyncio.to_thread(locked)
 
 
 def short_label(p: Period) -> str:

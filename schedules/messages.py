@@ -96,6 +96,13 @@ class Capabilities:
     files: bool  # can upload a document; otherwise files go as links
 
 
+# What each platform takes in one API call. The channels declare theirs from here, and the
+# outbox queues a long message as parts by them, each owed on its own.
+TELEGRAM = Capabilities(buttons=True, max_text=4096, files=True)
+ZALO = Capabilities(buttons=False, max_text=2000, files=False)
+PLATFORMS = {"telegram": TELEGRAM, "zalo": ZALO}
+
+
 class Channel(Protocol):
     name: str
     capabilities: Capabilities

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from schedules.messages import (
+    PLATFORMS,
     Channel,
     ChannelError,
     Outbound,
@@ -33,6 +34,7 @@ from schedules.messages import (
     RetryLater,
     TemporaryFailure,
     Unreachable,
+    one_call_parts,
 )
 from schedules.ratelimit import RateLimiter
 from schedules.reminders import (
@@ -41,6 +43,7 @@ from schedules.reminders import (
     choose_account,
     from_payload,
     reachable_accounts,
+    to_payload,
 )
 from storage.clock import VN, Clock
 from storage.db import is_postgres, transaction
@@ -107,23 +110,40 @@ async def enqueue_in(
         if account is None:
             result.unreachable += 1
             continue
-        rows.append(
-            {
-                "key": message.key,
-                "kind": message.kind,
-                "person_id": message.person_id,
-                "channel": account.channel,
-                "chat_id": account.chat_id,
-                "payload": message.payload,
-                "status": OutboxStatus.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
+        for i, payload in enumerate(one_call_payloads(message.payload, account.channel)):
+            rows.append(
+                {
+                    "key": f"{message.key}#{i}" if i else message.key,
+                    "kind": message.kind,
+                    "person_id": message.person_id,
+                    "channel": account.channel,
+                    "chat_id": account.chat_id,
+                    "payload": payload,
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
     inserted = await _insert_ignoring_duplicates(session, rows)
     result.queued += inserted
     result.already += len(rows) - inserted
+
+
+def one_call_payloads(payload: dict, channel: str) -> list[dict]:
+    """The message as parts the channel sends in one call each (a long digest), queued as
+    rows of their own in order: a part that fails is retried alone, never the whole."""
+    capabilities = PLATFORMS.get(channel)
+    if capabilities is None:
+        return [payload]
+    # Most messages are short and plain: one part, known without rendering them.
+    room = (
+        capabilities.max_text - 200 - sum(len(label) + 8 for label, _ in payload.get("choices", []))
+    )
+    files = payload.get("photo") is not None or payload.get("document") is not None
+    if len(payload["text"]) <= room and not (files and capabilities.buttons):
+        return [payload]
+    return [to_payload(part) for part in one_call_parts(from_payload(payload), capabilities)]
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict]) -> int:
@@ -209,34 +229,41 @@ class Dispatcher:
         quiet = self.quiet_now()
         handled = 0
         for name, channel in self.channels.items():
+            # The whole batch is in flight from its claim: its last chunk may start minutes
+            # later (pacing, a 429 pause), and must not be taken for abandoned meanwhile.
             rows = await self._claim(name, replies=True)
-            if not quiet:
-                rows += await self._claim(name, replies=False)
-            handled += len(rows)
-            for start in range(0, len(rows), self.width):
-                await self._send_chunk(channel, rows[start : start + self.width])
+            IN_FLIGHT.update(row.id for row in rows)
+            try:
+                if not quiet:
+                    more = await self._claim(name, replies=False)
+                    IN_FLIGHT.update(row.id for row in more)
+                    rows += more
+                handled += len(rows)
+                for start in range(0, len(rows), self.width):
+                    await self._send_chunk(channel, rows[start : start + self.width])
+            finally:
+                IN_FLIGHT.difference_update(row.id for row in rows)
         return handled
 
     async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
         """Sends a chunk as wide as the concurrency, recording what the channel took every
         RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
-        loop = asyncio.get_running_loop()
-        IN_FLIGHT.update(row.id for row in chunk)
         tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
-        done: list[tuple[OutboxMessage, ChannelError | None]] = []
-        recorded_at = loop.time()
+        pending: set[asyncio.Future] = set(tasks)
         try:
-            for next_done in asyncio.as_completed(tasks):
-                done.append(await next_done)
-                if loop.time() - recorded_at >= RECORD_EVERY:
-                    await self._record(done, self.limiters[channel.name])
-                    done, recorded_at = [], loop.time()
-            if done:
+            while pending:
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if pending:
+                    # Others finishing in the same instant share one record; but a send that
+                    # hangs (up to the send timeout) never holds back the record of the rest,
+                    # so a crash can repeat only what was sent in the last RECORD_EVERY.
+                    more, pending = await asyncio.wait(pending, timeout=RECORD_EVERY)
+                    finished |= more
+                done = [task.result() for task in finished]
                 await self._record(done, self.limiters[channel.name])
         finally:
             for task in tasks:
                 task.cancel()
-            IN_FLIGHT.difference_update(row.id for row in chunk)
 
     async def _deliver_row(
         self, channel: Channel, row: OutboxMessage
@@ -440,6 +467,12 @@ async def _deliver_replies(
             failure = (i, error)
             break
         sent.append(row_id)
+        if i < len(owed) - 1:
+            # Recorded before the next part is tried: that one may hang until the send
+            # timeout, and a crash meanwhile must not send this part again.
+            async with transaction(sessions) as session:
+                await mark_sent(session, sent, clock.now())
+            sent = []
     now = clock.now()
     async with transaction(sessions) as session:
         await mark_sent(session, sent, now)

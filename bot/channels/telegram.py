@@ -48,7 +48,7 @@ from bot.channels.intake import Intake
 from bot.config import Settings
 from handlers.commands import MENU
 from schedules.messages import (
-    Capabilities,
+    TELEGRAM,
     Choice,
     Inbound,
     Outbound,
@@ -123,7 +123,7 @@ def _button(choice: Choice) -> InlineKeyboardButton:
 
 class TelegramChannel:
     name = "telegram"
-    capabilities = Capabilities(buttons=True, max_text=4096, files=True)
+    capabilities = TELEGRAM
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -24,7 +24,7 @@ from bot.channels.zalo_client import (
 )
 from bot.files import FileLinks
 from schedules.messages import (
-    Capabilities,
+    ZALO,
     Inbound,
     Outbound,
     PermanentFailure,
@@ -44,7 +44,7 @@ QUOTA_RETRY_SECONDS = 600
 
 class ZaloChannel:
     name = "zalo"
-    capabilities = Capabilities(buttons=False, max_text=2000, files=False)
+    capabilities = ZALO
 
     def __init__(
         self,

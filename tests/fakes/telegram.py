@@ -93,7 +93,8 @@ class FakeTelegram(ReplyLog):
             status, payload = self.errors[method].popleft()
             return web.json_response(payload, status=status)
         if method in ("sendMessage", "sendPhoto", "sendDocument"):
-            fault = await self.chaos.fault(method)
+            text = str(params.get("text") or params.get("caption") or "")
+            fault = await self.chaos.fault(method, params.get("chat_id"), text)
             if fault is not None:
                 status, description, retry_after = fault
                 body: dict[str, Any] = {

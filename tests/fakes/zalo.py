@@ -62,7 +62,8 @@ class FakeZalo(ReplyLog):
             code, description = self.errors[method].popleft()
             return web.json_response({"ok": False, "error_code": code, "description": description})
         if method in ("sendMessage", "sendPhoto"):
-            fault = await self.chaos.fault(method)
+            text = str(params.get("text") or params.get("caption") or "")
+            fault = await self.chaos.fault(method, params.get("chat_id"), text)
             if fault is not None:
                 code, description, _ = fault  # Zalo's 429 says nothing of when to retry
                 return web.json_response(
