@@ -72,6 +72,19 @@ async def fresh_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(Base.metadata.create_all)
 
 
+async def bring_up_to_date(engine: AsyncEngine) -> None:
+    """A dataset built by older code, reused: tables added since are created and the kept
+    stocks filled from its reports (as `hoibot db upgrade` does)."""
+    from storage.db import make_sessionmaker
+
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)  # only the missing tables
+    async with make_sessionmaker(engine)() as session, session.begin():
+        started = time.perf_counter()
+        if await aggregates.fill_stocks_if_empty(session, national_catalog()):
+            print(f"kept stocks filled in {time.perf_counter() - started:.0f} s")
+
+
 @dataclass
 class Shape:
     provinces: int

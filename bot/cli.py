@@ -255,10 +255,34 @@ def output_path(path: Path, suffixes: tuple[str, ...]) -> Path:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
+    from storage import aggregates
     from storage.migrate import upgrade
 
-    run_with_context(lambda ctx: upgrade(ctx.engine), schema=False)
+    async def work(ctx: AppContext) -> bool:
+        await upgrade(ctx.engine)
+        # Kept stocks came with 0009 after the reports: filled once, with the configuration
+        # that says which indicators are stocks (a migration does not have it).
+        async with ctx.sessions() as session, session.begin():
+            return await aggregates.fill_stocks_if_empty(session, ctx.catalog)
+
+    if run_with_context(work, schema=False):
+        console.print("Kept stock values filled from the reports.")
     console.print("Database is up to date.")
+
+
+@db_app.command("rebuild-totals")
+def db_rebuild_totals() -> None:
+    """Recompute the kept totals of flows and stocks from the reports (after a change of
+    the configuration's indicators, or to check them)."""
+    from storage import aggregates
+
+    async def work(ctx: AppContext) -> None:
+        async with ctx.sessions() as session, session.begin():
+            await aggregates.rebuild(session, ctx.catalog)
+            await aggregates.analyze(session)
+
+    run_with_context(work, units=False)
+    console.print("Kept totals rebuilt from the reports.")
 
 
 @config_app.command("check")
@@ -846,6 +870,7 @@ def run(
     from sqlalchemy import func, select
 
     from schedules.demo import build_demo
+    from storage import aggregates
     from storage.db import transaction
     from storage.migrate import upgrade
     from storage.models import OrgUnit
@@ -860,6 +885,9 @@ def run(
     async def prepare(ctx: AppContext) -> str | None:
         """None when there is something to run, else the first steps to take."""
         await upgrade(ctx.engine)
+        async with transaction(ctx.sessions) as session:
+            # As `hoibot db upgrade`: reports sent before the kept stocks existed fill them.
+            await aggregates.fill_stocks_if_empty(session, ctx.catalog)
         async with transaction(ctx.sessions) as session:
             if await session.scalar(select(func.count()).select_from(OrgUnit)):
                 return None

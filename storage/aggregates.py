@@ -1,25 +1,32 @@
-"""Incremental totals per (unit subtree, flow indicator, reporting period).
+"""Incremental totals per unit subtree: flows per reporting period, stocks per reporting
+period and how long each report stays its unit's latest (`UnitStockTotal`).
 
 Every sent report adds its flow values to each of its unit's ancestors; a correction adds the
-difference; moving a unit recomputes the totals of the ancestors it left and joined. The raw
+difference; moving a unit recomputes the totals of the ancestors it left and joined. A sent or
+corrected stock value changes its unit's chain of latest values (the report before it is no
+longer the latest after its period), and the difference is added to the ancestors. The raw
 reports stay the truth: `rebuild` recomputes from them, and the tests check that both agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 
-from sqlalchemy import delete, func, literal, select, true, union_all
+from sqlalchemy import Date, delete, func, literal, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalog import Aggregation, Catalog, IndicatorType
 from storage.db import is_postgres
 from storage.models import (
+    FOREVER,
+    OrgUnit,
     Submission,
     SubmissionStatus,
     SubmissionValue,
     UnitAncestor,
     UnitPeriodTotal,
+    UnitStockTotal,
 )
 
 COLUMNS = [
@@ -43,12 +50,22 @@ def flow_codes(catalog: Catalog) -> list[str]:
     ]
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def stock_codes(catalog: Catalog) -> list[str]:
+    """Indicators kept in `UnitStockTotal`: states whose latest value per unit is summed."""
+    return [
+        code
+        for code, ind in catalog.indicators.items()
+        if ind.agg == Aggregation.LAST
+        and ind.type not in (IndicatorType.TEXT, IndicatorType.DERIVED)
+    ]
+
+
+def _insert(session: AsyncSession, table: type = UnitPeriodTotal):  # type: ignore[no-untyped-def]
     if is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert(UnitPeriodTotal)
+    return insert(table)
 
 
 async def add(
@@ -102,6 +119,11 @@ async def rebuild(
 ) -> None:
     """Recomputes from the reports: everything, or the totals of some ancestors."""
     ids = list(ancestor_ids) if ancestor_ids is not None else None
+    await _rebuild_flows(session, catalog, ids)
+    await rebuild_stocks(session, catalog, ids)
+
+
+async def _rebuild_flows(session: AsyncSession, catalog: Catalog, ids: list[int] | None) -> None:
     clear = delete(UnitPeriodTotal)
     if ids is not None:
         clear = clear.where(UnitPeriodTotal.ancestor_id.in_(ids))
@@ -138,3 +160,238 @@ async def rebuild(
             source,
         )
     )
+
+
+# ---- stocks -------------------------------------------------------------------------------
+
+STOCK_COLUMNS = [
+    "ancestor_id",
+    "indicator_code",
+    "period_key",
+    "until",
+    "ancestor_level",
+    "period_start",
+    "period_end",
+    "total",
+    "reports",
+    "given",
+]
+
+Answer = float | str | None
+# (period key, until) → (period start, period end, total of the values, reports, values given)
+Chain = dict[tuple[str, date], tuple[date, date, float, int, int]]
+
+
+def _chain(reports: list[tuple[date, date, str, Answer]]) -> Chain:
+    """One unit's reports of one indicator (start, end, key, value) as kept rows: each one
+    stays the latest until the end of the next (the same order as the rebuild's LEAD)."""
+    ordered = sorted(reports, key=lambda r: (r[1], r[0]))
+    out: Chain = {}
+    for i, (start, end, key, value) in enumerate(ordered):
+        until = ordered[i + 1][1] if i + 1 < len(ordered) else FOREVER
+        given = isinstance(value, int | float)
+        out[(key, until)] = (start, end, float(value) if given else 0.0, 1, int(given))
+    return out
+
+
+async def change_stocks(
+    session: AsyncSession,
+    catalog: Catalog,
+    submission: Submission,
+    before: Mapping[str, Answer],
+    after: Mapping[str, Answer],
+) -> None:
+    """Follows a change of a report's counted values: `before` what counted (a code absent:
+    no value row counted, e.g. a report not sent yet), `after` what counts now.
+
+    The unit's chain of latest values is computed both ways from its other sent reports and
+    the difference is added to every ancestor in one statement, in key order (as `add`)."""
+    kept = set(stock_codes(catalog))
+    missing = object()
+    codes = sorted(
+        c
+        for c in before.keys() | after.keys()
+        if c in kept and before.get(c, missing) != after.get(c, missing)
+    )
+    if not codes:
+        return
+    if is_postgres(session):
+        # Two reports of one unit sent at once would each read the other's chain as it was:
+        # reports of one unit take turns (SQLite writes one transaction at a time anyway).
+        await session.execute(
+            select(OrgUnit.id).where(OrgUnit.id == submission.unit_id).with_for_update()
+        )
+    others: dict[str, list[tuple[date, date, str, Answer]]] = {c: [] for c in codes}
+    rows = await session.execute(
+        select(
+            SubmissionValue.indicator_code,
+            SubmissionValue.period_start,
+            SubmissionValue.period_end,
+            Submission.period_key,
+            SubmissionValue.value_num,
+        )
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .where(
+            SubmissionValue.unit_id == submission.unit_id,
+            SubmissionValue.indicator_code.in_(codes),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.submission_id != submission.id,
+        )
+    )
+    for code, start, end, key, value in rows.all():
+        others[code].append((start, end, key, value))
+    changes = []
+    this = (submission.period_start, submission.period_end, submission.period_key)
+    for code in codes:
+        old = _chain(others[code] + ([(*this, before[code])] if code in before else []))
+        new = _chain(others[code] + ([(*this, after[code])] if code in after else []))
+        for entry in sorted(old.keys() | new.keys()):
+            start, end = (new.get(entry) or old[entry])[:2]
+            was = old.get(entry, (start, end, 0.0, 0, 0))[2:]
+            now = new.get(entry, (start, end, 0.0, 0, 0))[2:]
+            if now != was:
+                changes.append(
+                    (code, *entry, start, end, *(a - b for a, b in zip(now, was, strict=True)))
+                )
+    if not changes:
+        return
+    deltas = union_all(
+        *(
+            select(
+                literal(code).label("code"),
+                literal(key).label("key"),
+                literal(until, Date).label("until"),
+                literal(start, Date).label("start"),
+                literal(end, Date).label("end"),
+                literal(total).label("total"),
+                literal(n).label("n"),
+                literal(given).label("given"),
+            )
+            for code, key, until, start, end, total, n, given in changes
+        )
+    ).subquery("deltas")
+    source = (
+        select(
+            UnitAncestor.ancestor_id,
+            deltas.c.code,
+            deltas.c.key,
+            deltas.c.until,
+            UnitAncestor.ancestor_level,
+            deltas.c.start,
+            deltas.c.end,
+            deltas.c.total,
+            deltas.c.n,
+            deltas.c.given,
+        )
+        .select_from(UnitAncestor)
+        .join(deltas, true())
+        .where(UnitAncestor.unit_id == submission.unit_id)
+        .order_by(UnitAncestor.ancestor_id, deltas.c.code, deltas.c.key, deltas.c.until)
+    )
+    statement = _insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["ancestor_id", "indicator_code", "period_key", "until"],
+        set_={
+            "total": UnitStockTotal.total + statement.excluded.total,
+            "reports": UnitStockTotal.reports + statement.excluded.reports,
+            "given": UnitStockTotal.given + statement.excluded.given,
+        },
+    )
+    await session.execute(statement)
+    # A report that stopped being the latest until that date leaves an empty row behind.
+    await session.execute(
+        delete(UnitStockTotal).where(
+            UnitStockTotal.ancestor_id.in_(
+                select(UnitAncestor.ancestor_id).where(UnitAncestor.unit_id == submission.unit_id)
+            ),
+            UnitStockTotal.indicator_code.in_(codes),
+            UnitStockTotal.reports == 0,
+        )
+    )
+
+
+async def rebuild_stocks(
+    session: AsyncSession, catalog: Catalog, ancestor_ids: Iterable[int] | None = None
+) -> None:
+    """Recomputes the kept stocks from the reports: everything, or those of some ancestors."""
+    ids = list(ancestor_ids) if ancestor_ids is not None else None
+    clear = delete(UnitStockTotal)
+    if ids is not None:
+        clear = clear.where(UnitStockTotal.ancestor_id.in_(ids))
+    await session.execute(clear)
+    value = SubmissionValue
+    reports = (
+        select(
+            value.unit_id,
+            value.indicator_code,
+            Submission.period_key,
+            value.period_start,
+            value.period_end,
+            value.value_num,
+            func.lead(value.period_end)
+            .over(
+                partition_by=(value.unit_id, value.indicator_code),
+                order_by=(value.period_end, value.period_start),
+            )
+            .label("next_end"),
+        )
+        .join(Submission, Submission.id == value.submission_id)
+        .where(value.submitted.is_(True), value.indicator_code.in_(stock_codes(catalog)))
+    )
+    if ids is not None:
+        # Whole chains of the units below those ancestors (the window needs them all).
+        below = select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(ids))
+        reports = reports.where(value.unit_id.in_(below))
+    chains = reports.subquery("chains")
+    until = func.coalesce(chains.c.next_end, literal(FOREVER, Date))
+    source = (
+        select(
+            UnitAncestor.ancestor_id,
+            chains.c.indicator_code,
+            chains.c.period_key,
+            until,
+            UnitAncestor.ancestor_level,
+            func.min(chains.c.period_start),
+            func.min(chains.c.period_end),
+            func.coalesce(func.sum(chains.c.value_num), 0.0),
+            func.count(),
+            func.count(chains.c.value_num),
+        )
+        .join(UnitAncestor, UnitAncestor.unit_id == chains.c.unit_id)
+        .group_by(
+            UnitAncestor.ancestor_id,
+            chains.c.indicator_code,
+            chains.c.period_key,
+            until,
+            UnitAncestor.ancestor_level,
+        )
+    )
+    if ids is not None:
+        source = source.where(UnitAncestor.ancestor_id.in_(ids))
+    await session.execute(_insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source))
+
+
+async def fill_stocks_if_empty(session: AsyncSession, catalog: Catalog) -> bool:
+    """Fills the kept stocks of a database whose reports predate them (the upgrade to 0009,
+    or a benchmark dataset built before them). Returns whether it did."""
+    if is_postgres(session):
+        # Two processes starting at once: the second finds the table filled by the first.
+        await session.execute(text("LOCK TABLE unit_stock_totals IN EXCLUSIVE MODE"))
+    if await session.scalar(select(UnitStockTotal.ancestor_id).limit(1)) is not None:
+        return False
+    sent = select(SubmissionValue.id).where(
+        SubmissionValue.submitted.is_(True),
+        SubmissionValue.indicator_code.in_(stock_codes(catalog)),
+    )
+    if await session.scalar(sent.limit(1)) is None:
+        return False
+    await rebuild_stocks(session, catalog)
+    await analyze(session)
+    return True
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Tells the planner about kept totals just filled in bulk: with no statistics,
+    PostgreSQL read a province's stocks through the wrong index (seconds instead of ms)."""
+    for table in (UnitPeriodTotal, UnitStockTotal):
+        await session.execute(text(f"ANALYZE {table.__tablename__}"))

@@ -404,3 +404,42 @@ class UnitPeriodTotal(Base):
         Index("ix_unit_period_totals_lookup", "indicator_code", "ancestor_id", "period_start"),
         Index("ix_unit_period_totals_level", "indicator_code", "ancestor_level", "period_start"),
     )
+
+
+# A report that no later report of its unit follows yet: it stays the latest for ever after.
+FOREVER = date(9999, 12, 31)
+
+
+class UnitStockTotal(Base):
+    """Sum of one stock indicator (aggregation `last`) over a unit's subtree, split by the
+    reports summed: those of one reporting period that stay each unit's latest until `until`
+    (the end of that unit's next report of the indicator; `FOREVER` when none follows).
+
+    A stock over the range [start, end] takes each unit's latest report inside it; that is
+    the report with start <= its period, its end <= end < until. So the stock of a subtree is
+    the sum of the rows with period_start >= start, period_end <= end, until > end: a few
+    rows per ancestor, like the flows' totals. It assumes each unit reports an indicator in
+    periods that do not overlap, which one form per level and indicator guarantees.
+    """
+
+    __tablename__ = "unit_stock_totals"
+
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    until: Mapped[date] = mapped_column(Date, primary_key=True)
+    ancestor_level: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    total: Mapped[float] = mapped_column(Float, default=0.0)  # of the values given
+    # Reports summed, those with no value (a skipped question) included: a unit whose latest
+    # report skipped the question counts with nothing, not with an older value.
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    given: Mapped[int] = mapped_column(Integer, default=0)  # reports with a value
+
+    __table_args__ = (
+        # By `until`: the rows still the latest after a range's end are few (one a unit for
+        # a recent end), where those ending before it are all of its history.
+        Index("ix_unit_stock_totals_lookup", "indicator_code", "ancestor_id", "until"),
+        Index("ix_unit_stock_totals_level", "indicator_code", "ancestor_level", "period_end"),
+    )

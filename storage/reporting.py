@@ -116,6 +116,7 @@ async def save_answer(
         )
     )
     old: Answer = None
+    counted: dict[str, Answer] = {}  # the value that counted before, if there was one
     if row is None:
         row = SubmissionValue(
             submission_id=submission.id,
@@ -128,9 +129,12 @@ async def save_answer(
         session.add(row)
     else:
         old = row.value_num if row.value_text is None else row.value_text
+        counted[indicator_code] = old
     row.value_num = value if isinstance(value, float) else None
     row.value_text = value if isinstance(value, str) else None
     submission.updated_at = now
+    # A new row counts even with no value: it is the unit's latest report of that stock.
+    await aggregates.change_stocks(session, catalog, submission, counted, {indicator_code: value})
     if submission.status == SubmissionStatus.SUBMITTED and as_text(old) != as_text(value):
         if isinstance(value, float | None) and isinstance(old, float | None):
             await aggregates.add(
@@ -222,7 +226,9 @@ async def _mark_sent(
         .values(submitted=True)
     )
     await session.flush()
-    await aggregates.add(session, catalog, submission, await answers(session, submission.id))
+    values = await answers(session, submission.id)
+    await aggregates.add(session, catalog, submission, values)
+    await aggregates.change_stocks(session, catalog, submission, {}, values)
 
 
 async def record_about(
@@ -289,6 +295,9 @@ async def import_report(
             if isinstance(v, float | None)
         }
         await aggregates.add(session, catalog, submission, deltas)
+        await aggregates.change_stocks(
+            session, catalog, submission, {c: old[c] for c in changed if c in old}, changed
+        )
     await session.flush()
     return len(changed)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, Subquery, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -33,6 +33,7 @@ from storage.models import (
     SubmissionValue,
     UnitAncestor,
     UnitPeriodTotal,
+    UnitStockTotal,
 )
 from storage.periods import Period
 from storage.text import vi_sort_key
@@ -98,9 +99,12 @@ async def _reported_totals(
     *,
     raw: bool = False,
 ) -> dict[int, float]:
-    kept = roots.reported_at is None and not roots.approved_only
-    if not raw and kept and catalog.indicators[code].agg == Aggregation.SUM:
-        return await _kept_totals(session, code, roots, period)
+    # The kept totals sum every unit's reports, approved or not: a filter on the reporting
+    # level or on approval is served by the raw reports below.
+    indicator = catalog.indicators[code]
+    kept = not raw and roots.reported_at is None and not roots.approved_only
+    if kept and (indicator.agg == Aggregation.SUM or indicator.type != IndicatorType.TEXT):
+        return await _kept_totals(session, code, roots, period, indicator.agg)
     rows = _reported_rows(code, period)
     if roots.approved_only:
         rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
@@ -150,10 +154,13 @@ def _units_of_level(level: str) -> Select:
 
 
 async def _kept_totals(
-    session: AsyncSession, code: str, roots: Roots, period: Period
+    session: AsyncSession, code: str, roots: Roots, period: Period, agg: Aggregation
 ) -> dict[int, float]:
-    """The same as the raw query for flow indicators, read from the incremental totals."""
-    kept = UnitPeriodTotal
+    """The same as the raw query, read from the incremental totals: a flow's per period, a
+    stock's of the reports that are their unit's latest at the range's end."""
+    kept: type[UnitPeriodTotal] | type[UnitStockTotal] = (
+        UnitStockTotal if agg == Aggregation.LAST else UnitPeriodTotal
+    )
     query = (
         select(kept.ancestor_id, func.sum(kept.total))
         .where(
@@ -163,6 +170,8 @@ async def _kept_totals(
         )
         .group_by(kept.ancestor_id)
     )
+    if kept is UnitStockTotal:
+        query = query.where(UnitStockTotal.until > period.end)
     if roots.ids:
         query = query.where(kept.ancestor_id.in_(roots.ids))
     if roots.level:
@@ -205,6 +214,23 @@ async def units_by_root(
     for root, uid in (await session.execute(query)).all():
         out[root].add(uid)
     return out
+
+
+async def _count_by_root(
+    session: AsyncSession, level: str, root_ids: list[int], period: Period
+) -> dict[int, int]:
+    """How many units `units_by_root` finds in each root (counted in the database)."""
+    query = (
+        select(UnitAncestor.ancestor_id, func.count())
+        .join(OrgUnit, OrgUnit.id == UnitAncestor.unit_id)
+        .where(
+            UnitAncestor.ancestor_id.in_(root_ids),
+            OrgUnit.level == level,
+            active_on(period.start, period.end),
+        )
+        .group_by(UnitAncestor.ancestor_id)
+    )
+    return {root: count for root, count in (await session.execute(query)).all()}
 
 
 async def totals_by_root(
@@ -494,31 +520,22 @@ async def totals_by_period(
             for c in formula_names(indicator.formula or "")
         }
         return _derive(indicator.formula or "", parts)
-    if indicator.agg == Aggregation.SUM:
-        kept = UnitPeriodTotal
-        found = await session.execute(
-            select(kept.period_key, kept.total).where(
-                kept.indicator_code == code,
-                kept.ancestor_id == unit.id,
-                kept.period_start >= period.start,
-                kept.period_end <= period.end,
-            )
+    # Within one reporting period each unit has one report, so `last` and `sum` agree here:
+    # a stock's kept rows of a period are summed whatever their `until`.
+    kept: type[UnitPeriodTotal] | type[UnitStockTotal] = (
+        UnitStockTotal if indicator.agg == Aggregation.LAST else UnitPeriodTotal
+    )
+    found = await session.execute(
+        select(kept.period_key, func.sum(kept.total))
+        .where(
+            kept.indicator_code == code,
+            kept.ancestor_id == unit.id,
+            kept.period_start >= period.start,
+            kept.period_end <= period.end,
         )
-        return {key: float(v or 0) for key, v in found.all()}
-    # Within one reporting period each unit has one report, so `last` and `sum` agree here.
-    rows = (
-        _reported_rows(code, period)
-        .add_columns(Submission.period_key.label("key"))
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .subquery()
+        .group_by(kept.period_key)
     )
-    up = aliased(UnitAncestor)
-    query = (
-        select(rows.c.key, func.sum(rows.c.value))
-        .join(up, and_(up.unit_id == rows.c.unit_id, up.ancestor_id == unit.id))
-        .group_by(rows.c.key)
-    )
-    return {key: float(v or 0) for key, v in (await session.execute(query)).all()}
+    return {key: float(v or 0) for key, v in found.all()}
 
 
 @dataclass
@@ -768,6 +785,7 @@ async def rate_many(
     stocks: str = "same_period",
     level: str | None = None,
     approved_only: bool = False,
+    raw: bool = False,  # read only from the reports (the tests compare)
 ) -> list[Rate]:
     """`rate` of each scope: each unit's figures are read once for all of them."""
     level = level or rate_level(catalog, numerator, denominator)
@@ -776,6 +794,7 @@ async def rate_many(
         return results
     ids = _ids(scopes)
     inside = _inside(ids)
+    only: set[int] | None = None  # the units whose figures are read from the reports
 
     def values(code: str) -> Select:
         query = select(
@@ -793,6 +812,8 @@ async def rate_many(
         )
         if approved_only:
             query = query.where(SubmissionValue.submission_id.in_(_approved()))
+        if only is not None:
+            query = query.where(SubmissionValue.unit_id.in_(sorted(only)))
         return query
 
     def per_unit(rows: Select, *columns: str) -> Select:
@@ -808,32 +829,53 @@ async def rate_many(
     # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
     # stock the latest. The database does the grouping: a province has thousands of units.
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+
+    async def reported_pairs() -> dict[int, tuple[float, float]]:
+        """Each unit's (numerator, denominator), from the reports."""
+        out: dict[int, tuple[float, float]] = {}
+        if stocks == "same_period":
+            n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
+            joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
+                d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+            )
+            for uid, n_sum, d_sum, n_last, d_last in await session.execute(
+                per_unit(joined, "nv", "dv")
+            ):
+                out[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
+        else:
+            found = []
+            for code, last in zip((numerator, denominator), is_last, strict=True):
+                rows = await session.execute(per_unit(values(code), "v"))
+                found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+            for uid in found[0].keys() & found[1].keys():
+                out[uid] = (found[0][uid], found[1][uid])
+        return out
+
     pairs: dict[int, tuple[float, float]] = {}
-    if stocks == "same_period":
-        n, d = values(numerator).subquery("n"), values(denominator).subquery("d")
-        joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
-            d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
+    kept = all(is_last) and not approved_only and not raw
+    if kept and _kept_alone(catalog, level, numerator, denominator):
+        # Two stocks: most units' pair is their latest report of each, read from the kept
+        # stocks; only the units that need an earlier period are read from the reports (all
+        # of them from the reports when there are many). Flows need every period a unit
+        # gave both, and approval is not kept: those rates are read from the reports.
+        pairs, only = await _latest_pairs(
+            session, numerator, denominator, level, ids, period, same_period=stocks == "same_period"
         )
-        for uid, n_sum, d_sum, n_last, d_last in await session.execute(
-            per_unit(joined, "nv", "dv")
-        ):
-            pairs[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
-    else:
-        found = []
-        for code, last in zip((numerator, denominator), is_last, strict=True):
-            rows = await session.execute(per_unit(values(code), "v"))
-            found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
-        pairs = {uid: (found[0][uid], found[1][uid]) for uid in found[0].keys() & found[1].keys()}
+        if len(only) > MANY:
+            pairs, only = {}, None
+    if only is None or only:  # some pairs, or all, are read from the reports
+        pairs.update(await reported_pairs())
     # Which of the units with figures lie under each root (any date: a unit that reported
     # counts, as in one scope's query); and how many of the level should report (active ones).
     under: dict[int, set[int]] = defaultdict(set)
-    for root, uid in await session.execute(
-        select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
-            UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
-        )
-    ):
-        under[root].add(uid)
-    active = await units_by_root(session, level, list(ids), period)
+    if pairs:  # (when no unit gave both, where they lie does not matter)
+        for root, uid in await session.execute(
+            select(UnitAncestor.ancestor_id, UnitAncestor.unit_id).where(
+                UnitAncestor.ancestor_id.in_(ids), UnitAncestor.unit_id.in_(_units_of_level(level))
+            )
+        ):
+            under[root].add(uid)
+    active = await _count_by_root(session, level, list(ids), period)
     for result, scope in zip(results, scopes, strict=True):
         members = set().union(*(under.get(u.id, set()) for u in scope))
         for uid in members & pairs.keys():
@@ -842,8 +884,92 @@ async def rate_many(
             result.numerator += float(num)
             result.denominator += float(den)
         for unit in scope:
-            result.expected += len(active.get(unit.id, ()))
+            result.expected += active.get(unit.id, 0)
     return results
+
+
+# Units listed by id in one query at most (the databases cap the parameters of a statement).
+MANY = 1000
+
+
+def _kept_alone(catalog: Catalog, level: str, *codes: str) -> bool:
+    """Whether the kept stocks of a unit of `level` are its own answers: no level below
+    it is asked these indicators (their answers would be summed into its kept rows)."""
+    index = catalog.level_index(level)
+    return all(
+        catalog.level_index(lv) <= index
+        for code in codes
+        for lv in catalog.levels_of_indicator(code)
+    )
+
+
+async def _latest_pairs(
+    session: AsyncSession,
+    numerator: str,
+    denominator: str,
+    level: str,
+    root_ids: tuple[int, ...],
+    period: Period,
+    *,
+    same_period: bool,
+) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """The two stocks of each unit of `level` inside the roots, from their latest reports
+    in the period (kept): the pairs known, and the units to read from the reports (a latest
+    report without a value, or, for `same_period`, latest reports of different periods: the
+    pair is then an earlier period's). A unit with no report of one of them has no pair."""
+    kept = UnitStockTotal
+    in_range = (
+        kept.period_start >= period.start,
+        kept.period_end <= period.end,
+        kept.until > period.end,
+    )
+    # The roots' own rows first: when nothing below them reported one of the figures (a form
+    # not sent yet), no unit needs to be looked up.
+    found = await session.scalars(
+        select(kept.indicator_code)
+        .distinct()
+        .where(
+            kept.indicator_code.in_((numerator, denominator)),
+            kept.ancestor_id.in_(root_ids),
+            *in_range,
+        )
+    )
+    if len(set(found.all())) < 2:
+        return {}, set()
+
+    def latest(code: str, name: str) -> Subquery:
+        return (
+            select(
+                kept.ancestor_id.label("uid"),
+                kept.period_end.label("end"),
+                kept.total.label("value"),
+                kept.given.label("given"),
+            )
+            .where(
+                kept.indicator_code == code,
+                kept.ancestor_level == level,
+                kept.ancestor_id.in_(_inside(root_ids)),
+                *in_range,
+            )
+            .subquery(name)
+        )
+
+    # Joined in the database: only units with both figures come back (often none, when one
+    # figure is asked in a form not sent yet).
+    n, d = latest(numerator, "n"), latest(denominator, "d")
+    rows = await session.execute(
+        select(n.c.uid, n.c.end, n.c.value, n.c.given, d.c.end, d.c.value, d.c.given).join(
+            d, d.c.uid == n.c.uid
+        )
+    )
+    pairs: dict[int, tuple[float, float]] = {}
+    unsure: set[int] = set()
+    for uid, n_end, n_value, n_given, d_end, d_value, d_given in rows.all():
+        if n_given and d_given and (n_end == d_end or not same_period):
+            pairs[uid] = (n_value, d_value)
+        else:
+            unsure.add(uid)
+    return pairs, unsure
 
 
 # ---- completeness -------------------------------------------------------------------------

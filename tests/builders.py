@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
 from storage import aggregates
-from storage.catalog import load_catalog
+from storage.catalog import Catalog, load_catalog
 from storage.clock import vn_datetime
 from storage.invitations import create_invitation
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
@@ -75,6 +75,7 @@ async def report(
     status: str = SubmissionStatus.SUBMITTED,
     late: bool = False,
     at: datetime | None = None,
+    catalog: Catalog = CATALOG,  # says which indicators the kept totals keep
 ) -> Submission:
     at = at or vn_datetime(period.end.year, period.end.month, period.end.day, 10)
     sub = Submission(
@@ -106,7 +107,8 @@ async def report(
         )
     if status == SubmissionStatus.SUBMITTED:  # as reporting.submit does
         numbers = {k: float(v) for k, v in values.items() if not isinstance(v, str)}
-        await aggregates.add(session, CATALOG, sub, numbers)
+        await aggregates.add(session, catalog, sub, numbers)
+        await aggregates.change_stocks(session, catalog, sub, {}, numbers)
     await session.commit()
     return sub
 

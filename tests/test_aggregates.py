@@ -1,21 +1,34 @@
-"""The incremental totals never disagree with the raw reports."""
+"""The incremental totals (flows and stocks) never disagree with the raw reports."""
 
 import random
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
 from schedules.calendar import window
 from schedules.demo import build_demo
 from storage import aggregates, reporting
-from storage.models import OrgUnit, Person
-from storage.periods import month, span, year_period
-from storage.rollup import Roots, _reported_totals
+from storage.catalog import Catalog
+from storage.models import OrgUnit, Person, UnitStockTotal
+from storage.periods import Period, month, quarter, span, year_period
+from storage.rollup import Roots, _reported_totals, rate_many, totals_by_period
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import small_tree_with_people
 
 PERIODS = [year_period(2026), month(2026, 3), span(month(2026, 2), month(2026, 5))]
+
+
+# Stocks: ranges ending after a unit's last report, between two, and before its first.
+STOCK_PERIODS = [
+    *PERIODS,
+    month(2026, 1),
+    month(2026, 6),
+    span(month(2026, 1), month(2026, 2)),
+    span(month(2026, 4), month(2026, 6)),
+    span(month(2026, 3), month(2026, 12)),
+]
 
 
 async def assert_agree(session, catalog, root_id: int, periods=PERIODS) -> int:
@@ -28,7 +41,83 @@ async def assert_agree(session, catalog, root_id: int, periods=PERIODS) -> int:
             for unit_id in set(kept) | set(raw):
                 assert kept.get(unit_id, 0.0) == raw.get(unit_id, 0.0), (code, period, unit_id)
                 checked += 1
+    return checked + await assert_stocks_agree(session, catalog, root_id, periods)
+
+
+async def assert_stocks_agree(
+    session: AsyncSession, catalog: Catalog, root_id: int, periods: list[Period]
+) -> int:
+    """Every unit's stock, kept and raw: the same units have a value (a unit with no report
+    in the range has none, not 0), and the same value."""
+    checked = 0
+    units = list((await session.scalars(select(OrgUnit))).all())
+    for code in aggregates.stock_codes(catalog):
+        for period in [*periods, *STOCK_PERIODS]:
+            roots = Roots(within=root_id)
+            kept = await _reported_totals(session, catalog, code, roots, period)
+            raw = await _reported_totals(session, catalog, code, roots, period, raw=True)
+            assert kept == raw, (code, period)
+            checked += len(raw)
+        # Per reporting period (the charts), for every unit.
+        for unit in units:
+            kept = await totals_by_period(session, catalog, code, unit, year_period(2026))
+            assert kept == await _raw_by_period(session, code, unit.id), (code, unit.code)
+    # Rates of two stocks: each unit's pair, from the kept latest values where they serve.
+    root = await session.get(OrgUnit, root_id)
+    scopes = [[root], *([u] for u in units if u.level != "branch")]
+    # Quarterly over monthly, monthly over quarterly, monthly over monthly (when in the
+    # catalog: the demo's).
+    pairs = [
+        ("hv_tuyen_truyen", "tong_hoi_vien"),
+        ("pn_kt_ho_tro", "pn_khuyet_tat"),
+        ("pn_kt_ho_tro", "tong_hoi_vien"),
+    ]
+    for numerator, denominator in pairs:
+        if {numerator, denominator} <= set(aggregates.stock_codes(catalog)):
+            for stocks in ("same_period", "latest"):
+                for period in [*periods, *STOCK_PERIODS]:
+                    args = (session, catalog, numerator, denominator, scopes, period)
+                    kept = await rate_many(*args, stocks=stocks)
+                    raw = await rate_many(*args, stocks=stocks, raw=True)
+                    assert kept == raw, (numerator, denominator, stocks, period)
+                    checked += sum(r.units for r in raw)
     return checked
+
+
+async def _raw_by_period(session: AsyncSession, code: str, unit_id: int) -> dict[str, float]:
+    from sqlalchemy import func
+
+    from storage.models import Submission, SubmissionValue, UnitAncestor
+
+    query = (
+        select(Submission.period_key, func.sum(SubmissionValue.value_num))
+        .join(Submission, Submission.id == SubmissionValue.submission_id)
+        .join(UnitAncestor, UnitAncestor.unit_id == SubmissionValue.unit_id)
+        .where(
+            UnitAncestor.ancestor_id == unit_id,
+            SubmissionValue.indicator_code == code,
+            SubmissionValue.submitted.is_(True),
+            Submission.period_start >= date(2026, 1, 1),
+            Submission.period_end <= date(2026, 12, 31),
+        )
+        .group_by(Submission.period_key)
+    )
+    return {key: float(v or 0) for key, v in (await session.execute(query)).all()}
+
+
+async def kept_stock_rows(session: AsyncSession) -> dict[tuple, tuple]:
+    rows = await session.execute(select(UnitStockTotal))
+    return {
+        (r.ancestor_id, r.indicator_code, r.period_key, r.until): (
+            r.ancestor_level,
+            r.period_start,
+            r.period_end,
+            r.total,
+            r.reports,
+            r.given,
+        )
+        for r in rows.scalars().all()
+    }
 
 
 async def test_demo_totals_agree(session, catalog, clock) -> None:
@@ -39,6 +128,12 @@ async def test_demo_totals_agree(session, catalog, clock) -> None:
     province = await session.scalar(select(OrgUnit).where(OrgUnit.code == "KH"))
     periods = [year_period(2026), month(2026, 9), span(month(2026, 8), month(2026, 11))]
     assert await assert_agree(session, catalog, province.id, periods) > 1000
+    # A database upgraded to the kept stocks gets them filled, once.
+    kept = await kept_stock_rows(session)
+    await session.execute(delete(UnitStockTotal))
+    assert await aggregates.fill_stocks_if_empty(session, catalog)
+    assert await kept_stock_rows(session) == kept
+    assert not await aggregates.fill_stocks_if_empty(session, catalog)
 
 
 async def test_random_reports_corrections_and_moves_agree(session, catalog, clock) -> None:
@@ -69,12 +164,37 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
                     late=window(form, period).is_late(clock.today()),
                 )
             subs.append(sub)
-        elif action < 0.85:
+        elif action < 0.6:
+            # A quarterly report: its stocks end with some months' and not with others'.
+            quarterly = catalog.forms["quy_chi_hoi"]
+            period = quarter(2026, rng.choice([1, 2]))
+            values = {
+                q.indicator: rng.choice([None, 0.0, 4.0, 90.0])
+                for q in quarterly.questions
+                if catalog.indicators[q.indicator].type != "text"
+            }
+            await reporting.import_report(
+                session, catalog, rng.choice(t.branches).id, quarterly, period, values, clock.now()
+            )
+        elif action < 0.75:
             sub = rng.choice(subs)
             code = rng.choice(codes)
             value = rng.choice([None, 0.0, 3.0, 11.0])
             await reporting.save_answer(
                 session, catalog, sub, code, value, people.leader, clock.now()
+            )
+        elif action < 0.85:
+            # A past report from a workbook: new, or over a sent one.
+            unit = rng.choice(t.branches)
+            values = {code: rng.choice([None, 0.0, 5.0, 40.0]) for code in rng.sample(codes, 5)}
+            await reporting.import_report(
+                session,
+                catalog,
+                unit.id,
+                form,
+                month(2026, rng.randint(1, 6)),
+                values,
+                clock.now(),
             )
         elif action < 0.95:
             commune = rng.choice([t.c1, t.c2, t.c3, t.c4])
@@ -91,6 +211,9 @@ async def test_random_reports_corrections_and_moves_agree(session, catalog, cloc
         await session.flush()
         if step % 10 == 9:
             assert await assert_agree(session, catalog, t.province.id)
+    kept = await kept_stock_rows(session)
+    assert kept
     await aggregates.rebuild(session, catalog)  # and a full rebuild changes nothing
+    assert await kept_stock_rows(session) == kept
     assert await assert_agree(session, catalog, t.province.id)
     assert await session.scalar(select(Person).where(Person.id == people.leader.id))

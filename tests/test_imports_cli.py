@@ -404,3 +404,8 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
             ("import", "tong_hoi_vien", "120"),
             ("submit", None, None),
         ]
+    # The import kept the totals: a rebuild from the reports finds them as they are.
+    kept = {t: rows for t, rows in snapshot(db).items() if t.startswith("unit_") and "total" in t}
+    assert kept["unit_stock_totals"] and kept["unit_period_totals"]
+    assert invoke("db", "rebuild-totals") == (0, "Kept totals rebuilt from the reports.")
+    assert {t: snapshot(db)[t] for t in kept} == kept

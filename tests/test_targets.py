@@ -479,14 +479,14 @@ async def test_a_plan_the_project_does_not_ship(session) -> None:
     await session.commit()
     q1 = quarter(2024, 1)
     feb = month(2024, 2)
-    await report(session, nd, "thang_tinh", feb, {"co_website": 1, "mo_hinh_mang": 1})
-    await report(session, nd, "thang_tinh", month(2024, 3), {"cuoc_thi_ntm": 1})
-    await report(session, h1, "quy_huyen", q1, {"co_website": 0})
+    await report(session, nd, "thang_tinh", feb, {"co_website": 1, "mo_hinh_mang": 1}, catalog=cat)
+    await report(session, nd, "thang_tinh", month(2024, 3), {"cuoc_thi_ntm": 1}, catalog=cat)
+    await report(session, h1, "quy_huyen", q1, {"co_website": 0}, catalog=cat)
     x1_values = {"co_website": 1, "co_may_tinh": 1, "hd_cntt": 2, "ho_3sach": 96, "tong_ho": 100}
-    await report(session, x1, "quy_co_so", q1, x1_values)
+    await report(session, x1, "quy_co_so", q1, x1_values, catalog=cat)
     x2_values = {"co_website": 1, "co_may_tinh": 0, "ho_3sach": 50, "tong_ho": 100}
-    await report(session, x2, "quy_co_so", q1, x2_values)
-    await report(session, b1, "quy_chi_hoi", q1, {"cht_tap_huan": 1})
+    await report(session, x2, "quy_co_so", q1, x2_values, catalog=cat)
+    await report(session, b1, "quy_chi_hoi", q1, {"cht_tap_huan": 1}, catalog=cat)
     today = date(2024, 4, 15)
     items = await progress(session, cat, nd, today)
     by_code = {p.target.code: p for p in items}
