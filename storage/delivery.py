@@ -8,13 +8,31 @@ was sending) goes back to the others.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
@@ -162,37 +180,79 @@ async def owe_replies(
     """
     if not payloads:
         return [], False
-    behind = await session.scalar(
-        select(
-            exists().where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
-                OutboxMessage.kind == REPLY,
-            )
+    params: dict[str, Any] = {
+        "channel": channel,
+        "chat_id": chat_id,
+        "person_id": person_id,
+        "now": now,
+        "worker": worker,
+    }
+    for i, payload in enumerate(payloads):
+        params[f"key{i}"] = f"{key}:{i}"
+        params[f"payload{i}"] = payload
+    inserted = await session.execute(_owe_statement(len(payloads)), params)
+    found = {k: (row_id, status) for k, row_id, status in inserted.all()}
+    ids = [found[f"{key}:{i}"][0] for i in range(len(payloads))]
+    return ids, found[f"{key}:0"][1] == OutboxStatus.SENDING
+
+
+@functools.cache
+def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
+    """INSERT … SELECT of `count` replies that reads, in the same statement, whether an
+    earlier reply to the chat is still owed (built once: a turn's hot path)."""
+    t = OutboxMessage.__table__.c
+
+    def param(name: str, column: ColumnElement[Any]) -> BindParameter[Any]:
+        return bindparam(name, type_=column.type)
+
+    behind = (
+        select(literal(1))
+        .where(
+            OutboxMessage.channel == param("channel", t.channel),
+            OutboxMessage.chat_id == param("chat_id", t.chat_id),
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+            OutboxMessage.kind == REPLY,
         )
+        .exists()
+        .label("behind")
     )
-    status = OutboxStatus.QUEUED if behind else OutboxStatus.SENDING
+    flag = select(behind).subquery("owed").c.behind  # read once a row
     rows = [
-        OutboxMessage(
-            key=f"{key}:{i}",
-            kind=REPLY,
-            person_id=person_id,
-            channel=channel,
-            chat_id=chat_id,
-            payload=payload,
-            status=status,
-            attempts=0 if behind else 1,
-            next_attempt_at=now,
-            created_at=now,
-            claimed_at=None if behind else now,
-            claimed_by=None if behind else worker,
+        select(
+            param(f"key{i}", t.key),
+            literal(REPLY, t.kind.type),
+            param("person_id", t.person_id),
+            param("channel", t.channel),
+            param("chat_id", t.chat_id),
+            param(f"payload{i}", t.payload),
+            case((flag, OutboxStatus.QUEUED), else_=OutboxStatus.SENDING),
+            case((flag, 0), else_=1),
+            param("now", t.next_attempt_at),
+            param("now", t.created_at),
+            case((flag, null()), else_=param("now", t.claimed_at)),
+            case((flag, null()), else_=param("worker", t.claimed_by)),
         )
-        for i, payload in enumerate(payloads)
+        for i in range(count)
     ]
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows], not behind
+    columns = [
+        "key",
+        "kind",
+        "person_id",
+        "channel",
+        "chat_id",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "claimed_at",
+        "claimed_by",
+    ]
+    return (
+        insert(cast(Table, OutboxMessage.__table__))  # Core: the ORM reads parameters as rows
+        .from_select(columns, rows[0] if count == 1 else union_all(*rows))
+        .returning(t.key, t.id, t.status)
+    )
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
