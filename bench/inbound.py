@@ -3,27 +3,42 @@
     python -m bench.inbound                  # PostgreSQL: throughput, then latency at 300/s
     python -m bench.inbound --db sqlite
     python -m bench.inbound --quick          # a few hundred updates, to check it still runs
+    python -m bench.inbound --workers 2      # our bot as two processes on one port
+    python -m bench.inbound --profile        # only our bot, profiled (cProfile), its SQL counted
 
 The bot runs in its own process, in webhook mode; this process posts Telegram updates to it
 and plays the Telegram API the bot replies to, noting when each reply arrives. Latency is from
 the start of the POST to the first reply for that chat. The same load is then run against the
 baseline in bench/baseline_bot.py (aiogram FSM in Redis, one INSERT at the end).
+
+With `--workers N` our bot runs as N processes sharing the webhook port (SO_REUSEPORT: the
+kernel spreads the connections) and the database. CPU per update is the bot's processes' user
++ system time over the updates posted. `--profile` runs only our bot, unpaced, 8 users at a
+time, under cProfile (CPU time; use it for where the time goes, not for speed), and counts
+its SQL statements.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import itertools
 import os
+import pstats
+import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import ClientSession, TCPConnector, web
+from sqlalchemy import text as sql
 
 from bench.common import Shape, build_nation, database, engine_for, run, table
 from bench.fanout import free_port
@@ -146,7 +161,32 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def start_bot(kind: str, url: str, api: str) -> tuple[subprocess.Popen, str]:
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {root}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+async def start_bot(
+    kind: str, url: str, api: str, workers: int = 1, profile: Path | None = None
+) -> tuple[list[subprocess.Popen], str]:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": url,
@@ -156,23 +196,42 @@ async def start_bot(kind: str, url: str, api: str) -> tuple[subprocess.Popen, st
         "REMINDERS_ENABLED": "false",
         "HOIBOT_CONFIG_DIR": str(Path(__file__).parent / "national"),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.inbound", "--serve", kind, "--port", str(port)], env=env
-    )
+    command = [sys.executable, "-m", "bench.inbound", "--serve", kind, "--port", str(port)]
+    if workers > 1:
+        command.append("--reuse-port")
+    processes = []
+    for n in range(workers):
+        extra = {"BENCH_PROFILE": f"{profile}.{n}"} if profile else {}
+        processes.append(subprocess.Popen(command, env=env | extra))
     webhook = f"http://127.0.0.1:{port}/telegram/webhook"
-    async with ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/ready") as response:
-                    if response.status == 200:
-                        return process, webhook
-            except OSError:
-                pass
+    ready: set[int] = set()
+    # A new connection each time: the kernel spreads connections (not requests) over workers.
+    async with ClientSession(connector=TCPConnector(force_close=True)) as http:
+        for _ in range(600):
+            for process in processes:
+                if process.pid in ready:
+                    continue
+                try:
+                    # Each worker answers its own pid: with a shared port, ask until all did.
+                    async with http.get(f"http://127.0.0.1:{port}/ready") as response:
+                        if response.status == 200:
+                            ready.add(int(await response.text()))
+                except OSError:
+                    pass
+            if len(ready) == workers:
+                return processes, webhook
             await asyncio.sleep(0.1)
     raise RuntimeError("the bot did not start")
 
 
-async def serve(kind: str, port: int) -> None:
+def stop_bot(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(30)
+
+
+async def serve(kind: str, port: int, reuse_port: bool) -> None:
     """The bot under test, in webhook mode (run in a child process)."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
@@ -187,12 +246,16 @@ async def serve(kind: str, port: int) -> None:
     from bot.context import AppContext
 
     ctx = AppContext.create(Settings())
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile:
+        _start_profile(ctx, Path(profile))
     server = WebServer()
     if kind == "ours":
         runtime = telegram_runtime(ctx)
         service = Service(ctx)
         await service.start({"telegram": runtime.channel}, reminders=False)
         add_telegram_webhook(server.app, runtime, service.intake, BENCH_SECRET)
+        bot = runtime.bot
     else:
         from bench import baseline_bot
 
@@ -204,17 +267,85 @@ async def serve(kind: str, port: int) -> None:
             server.app, TELEGRAM_WEBHOOK_PATH
         )
     server.app.router.add_get("/ready", lambda _r: _ready())
-    await server.start("127.0.0.1", port)
-    await asyncio.Event().wait()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    # As `hoibot run --workers N` does (bot.workers): each worker a whole process on one port.
+    await server.start("127.0.0.1", port, reuse_port=reuse_port)
+    await stop.wait()
+    await bot.session.close()
 
 
 async def _ready() -> web.Response:
-    return web.Response(text="ok")
+    return web.Response(text=str(os.getpid()))
+
+
+def _start_profile(ctx: object, path: Path) -> None:
+    """Profiles this process until it exits and counts the SQL statements it runs."""
+    import atexit
+
+    from sqlalchemy import event
+
+    profiler = cProfile.Profile(time.process_time)  # CPU, not the waits of a shared machine
+    statements = [0]
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    event.listen(ctx.engine.sync_engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
+
+    def dump() -> None:
+        profiler.disable()
+        profiler.dump_stats(path)
+        path.with_suffix(".sql").write_text(str(statements[0]))
+
+    atexit.register(dump)
+    profiler.enable()
+
+
+def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> str:
+    """The profiles of the bot's processes, merged: statements per update, the functions
+    that took the most CPU themselves, and who called the first few. (Cumulative times mean
+    little here: cProfile counts each resumption of a coroutine as a call.)"""
+    files = [f"{prefix}.{n}" for n in range(workers)]
+    statements = sum(int(Path(f).with_suffix(".sql").read_text()) for f in files)
+    lines = [f"SQL statements: {statements:,} ({statements / updates:.1f} per update)"]
+    out = io.StringIO()
+    stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
+    stats.print_stats(top)
+    for function in stats.fcn_list[:4]:  # type: ignore[attr-defined]
+        stats.print_callers(re.escape(function[2]))
+    lines.append(out.getvalue())
+    return "\n".join(lines)
+
+
+@dataclass
+class Case:
+    updates: int
+    elapsed: float
+    latencies: list[float]
+    cpu: float  # seconds of the bot's processes
+
+    def row(self, kind: str, load: str) -> list[str]:
+        return [
+            kind,
+            load,
+            f"{self.updates / self.elapsed:,.0f}",
+            f"{percentile(self.latencies, 0.5):.1f}",
+            f"{percentile(self.latencies, 0.95):.1f}",
+            f"{percentile(self.latencies, 0.99):.1f}",
+            f"{self.cpu * 1000 / self.updates:.2f}",
+        ]
 
 
 async def run_case(
-    kind: str, url: str, chats: list[int], concurrency: int, rate: float | None
-) -> tuple[int, float, list[float]]:
+    kind: str,
+    url: str,
+    chats: list[int],
+    concurrency: int,
+    rate: float | None,
+    workers: int = 1,
+    profile: Path | None = None,
+) -> Case:
     sink = ReplySink()
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", sink.handle)
@@ -222,18 +353,50 @@ async def run_case(
     await runner.setup()
     api_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
-    process, webhook = await start_bot(kind, url, f"http://127.0.0.1:{api_port}")
+    processes, webhook = await start_bot(
+        kind, url, f"http://127.0.0.1:{api_port}", workers, profile
+    )
     try:
+        cpu = sum(cpu_seconds(p.pid) for p in processes)
         latencies, elapsed = await load(webhook, sink, chats, concurrency, rate)
+        cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu
     finally:
-        process.terminate()
-        process.wait(10)
+        stop_bot(processes)
         await runner.cleanup()
-    return len(latencies), elapsed, latencies
+    return Case(len(latencies), elapsed, latencies, cpu)
 
 
-async def main(db: str, quick: bool) -> None:
-    users = 40 if quick else 1500
+async def reset(url: str) -> None:
+    """Clears the state both bots keep, so each run starts from no report at all."""
+    engine = engine_for(url)
+    async with engine.begin() as conn:
+        for table_name in (
+            "submission_values",
+            "audit_entries",
+            "submissions",
+            "conversations",
+            "processed_updates",
+            "pending_updates",
+            "outbox",
+            "baseline_reports",
+        ):
+            await conn.execute(sql(f"DELETE FROM {table_name}"))
+    await engine.dispose()
+    import redis.asyncio as redis
+
+    client = redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    await client.flushdb()
+    await client.aclose()
+
+
+async def main(db: str, quick: bool, users: int | None, workers: list[int], profile: bool) -> None:
+    load_before = os.getloadavg()
+    users = users or (40 if quick else 1500)
+    concurrency = 8 if quick or profile else 64
+    paced = 100 if quick else 300
+    rows = []
+    rates: dict[str, float] = {}
+    profiles: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = await database(db, Path(tmp))
         engine = engine_for(url)
@@ -245,59 +408,37 @@ async def main(db: str, quick: bool) -> None:
         first_chat = 1_000_001
         chats = list(range(first_chat, first_chat + users))
         half = users // 2
-        rows = []
-        results = {}
-        for kind in ("ours", "baseline"):
-            # Reset the state both bots keep, so each run starts from no report at all.
-            engine = engine_for(url)
-            async with engine.begin() as conn:
-                from sqlalchemy import text
-
-                for table_name in (
-                    "submission_values",
-                    "audit_entries",
-                    "submissions",
-                    "conversations",
-                    "processed_updates",
-                    "baseline_reports",
-                ):
-                    await conn.execute(text(f"DELETE FROM {table_name}"))
-            await engine.dispose()
-            if kind == "baseline":
-                import redis.asyncio as redis
-
-                client = redis.from_url(
-                    os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-                )
-                await client.flushdb()
-                await client.aclose()
-            n, elapsed, lat = await run_case(kind, url, chats[:half], 8 if quick else 64, None)
-            results[kind] = n / elapsed
-            rows.append(
-                [
-                    kind,
-                    "as fast as it goes",
-                    f"{n / elapsed:,.0f}",
-                    f"{percentile(lat, 0.5):.1f}",
-                    f"{percentile(lat, 0.95):.1f}",
-                    f"{percentile(lat, 0.99):.1f}",
-                ]
-            )
-            paced = 100 if quick else 300
-            n, elapsed, lat = await run_case(kind, url, chats[half:], 8 if quick else 64, paced)
-            rows.append(
-                [
-                    kind,
-                    f"paced at {paced}/s",
-                    f"{n / elapsed:,.0f}",
-                    f"{percentile(lat, 0.5):.1f}",
-                    f"{percentile(lat, 0.95):.1f}",
-                    f"{percentile(lat, 0.99):.1f}",
-                ]
-            )
+        # Profiled, the bot is twice as slow: only its unpaced run, with fewer users at once.
+        kinds = [("ours", n) for n in workers] if profile else [("baseline", 1)]
+        kinds += [] if profile else [("ours", n) for n in workers]
+        for kind, n in kinds:
+            plural = "s" if n > 1 else ""
+            name = kind if kind == "baseline" or workers == [1] else f"{kind}, {n} worker{plural}"
+            prefix = Path(tmp) / f"profile-{n}" if profile and kind == "ours" else None
+            await reset(url)
+            case = await run_case(kind, url, chats[:half], concurrency, None, n, prefix)
+            rates[name] = case.updates / case.elapsed
+            rows.append(case.row(name, "as fast as it goes"))
+            print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
+            if prefix:
+                profiles.append(f"{name}:\n" + profile_summary(prefix, n, case.updates))
+            if profile:
+                continue
+            # Paced at the given rate, or at half the baseline's (the goal's load).
+            for rate in dict.fromkeys([paced, round(rates["baseline"] / 2)]):
+                await reset(url)
+                case = await run_case(kind, url, chats[half:], concurrency, rate, n)
+                rows.append(case.row(name, f"paced at {rate}/s"))
+                print(*rows[-1], sep=" | ", flush=True)
     print(f"database: {db}; {users} leaders, {len(SCRIPT)} updates each")
-    print(table(rows, ["bot", "load", "updates/s", "p50 ms", "p95 ms", "p99 ms"]))
-    print(f"ours / baseline throughput: {results['ours'] / results['baseline']:.2f}")
+    loads = " / ".join(" ".join(f"{x:.1f}" for x in a) for a in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) before / after: {loads}")
+    print(table(rows, ["bot", "load", "updates/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/upd"]))
+    for name, achieved in rates.items():
+        if name != "baseline" and "baseline" in rates:
+            print(f"{name} / baseline throughput: {achieved / rates['baseline']:.2f}")
+    for text_ in profiles:
+        print(text_)
 
 
 if __name__ == "__main__":
@@ -306,10 +447,17 @@ if __name__ == "__main__":
     )
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--users", type=int, help="leaders (default 1,500; quick: 40)")
+    parser.add_argument(
+        "--workers", default="1", help="our bot's processes, one run each: 1 or 1,2,4"
+    )
+    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--serve", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        run(lambda: serve(args.serve, args.port))
+        run(lambda: serve(args.serve, args.port, args.reuse_port))
     else:
-        run(lambda: main(args.db, args.quick))
+        counts = [int(n) for n in args.workers.split(",")]
+        run(lambda: main(args.db, args.quick, args.users, counts, args.profile))

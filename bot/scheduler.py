@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.context import AppContext
 from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
-from schedules.reminders import plan
+from schedules.reminders import plan_chunks
 from schedules.thi_dua import refresh
 from storage.catalog import Catalog
 from storage.clock import VN
@@ -55,8 +55,8 @@ async def plan_and_queue(ctx: AppContext, *, skip_if_busy: bool = False) -> Queu
         if not mine:
             return QueueResult()
         async with ctx.sessions() as session:
-            planned = await plan(session, ctx.catalog, now, web=ctx.web_links is not None)
-        result = await enqueue(ctx.sessions, planned, now)
+            planned = plan_chunks(session, ctx.catalog, now, web=ctx.web_links is not None)
+            result = await enqueue(ctx.sessions, planned, now)
     if result.queued:
         logger.info(
             "queued %d messages (%d already queued, %d people unreachable)",

@@ -17,20 +17,19 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
+from handlers.context import HandlerContext
 from handlers.parsing import parse_number
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
 from schedules.reminders import to_payload
 from storage import texts_vi as vi
+from storage.conversations import claim_update, sender_with_conversation
 from storage.db import transaction
 from storage.delivery import drop_pending, owe_replies
-from storage.models import ChannelIdentity, Conversation, OrgUnit, Person, ProcessedUpdate
 from storage.text import fold
 
 logger = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ class Taken:
 
 
 class Engine:
-    def __init__(self, ctx: AppContext, worker: str | None = None) -> None:
+    def __init__(self, ctx: HandlerContext, worker: str | None = None) -> None:
         self.ctx = ctx
         self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
         # What each channel can do, so owed replies are recorded one API call each.
@@ -110,12 +109,9 @@ class Engine:
         async with transaction(self.ctx.sessions) as session:
             if inbound.update_key:
                 # A repeated key fails here (unique), which rolls everything back: see take().
-                session.add(
-                    ProcessedUpdate(channel=inbound.channel, key=inbound.update_key, at=now)
+                await claim_update(
+                    session, inbound.channel, inbound.update_key, now, stored=bool(self.worker)
                 )
-                await session.flush()
-                if self.worker:
-                    await drop_pending(session, inbound.channel, inbound.update_key)
             turn = await self._turn(session, inbound, now)
             taken = Taken(turn.replies)
             caps = self.capabilities.get(inbound.channel)
@@ -138,21 +134,13 @@ class Engine:
 
     async def _turn(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Turn:
         turn = Turn(self.ctx, session, inbound, now, self.ctx.clock.today())
-        found = (
-            await session.execute(
-                select(ChannelIdentity, Person, OrgUnit)
-                .join(Person, Person.id == ChannelIdentity.person_id)
-                .join(OrgUnit, OrgUnit.id == Person.unit_id)
-                .where(
-                    ChannelIdentity.channel == inbound.channel,
-                    ChannelIdentity.external_id == inbound.user_id,
-                )
-            )
-        ).first()
-        if found is None or not found[1].active:
+        sender, conversation = await sender_with_conversation(
+            session, inbound.channel, inbound.user_id, now
+        )
+        if sender is None or conversation is None:  # unknown, or no longer active
             await onboarding.unknown_sender(turn)
             return turn
-        account, turn.person, turn.unit = found
+        account, turn.person, turn.unit = sender
         if account.unreachable:  # she writes again: she can be written to again
             account.unreachable = False
         # Written only when they change (or hourly), so a plain answer costs no update.
@@ -162,23 +150,13 @@ class Engine:
             account.last_seen_at = now
         if turn.person.last_channel != inbound.channel:
             turn.person.last_channel = inbound.channel
-        turn.conversation = await _conversation(session, turn.person.id, now)
+        turn.conversation = conversation
         await route(turn)
         return turn
 
 
 def _fresh_key() -> str:
     return uuid.uuid4().hex
-
-
-async def _conversation(session, person_id: int, now) -> Conversation:  # type: ignore[no-untyped-def]
-    query = select(Conversation).where(Conversation.person_id == person_id).with_for_update()
-    found = await session.scalar(query)
-    if found is None:
-        found = Conversation(person_id=person_id, data={}, updated_at=now)
-        session.add(found)
-        await session.flush()
-    return found
 
 
 # Words that work as commands without the slash, matched on the whole message (folded).

@@ -634,9 +634,9 @@ async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str 
     key = ("context", data["sid"])
     if key not in turn.cache:
         form = turn.ctx.catalog.forms[data["form"]]
-        sub = await turn.session.get(Submission, int(data["sid"]))
+        sub, answers = await reporting.with_answers(turn.session, int(data["sid"]))
         assert sub is not None
-        turn.cache[key] = (form, sub, await reporting.answers(turn.session, sub.id))
+        turn.cache[key] = (form, sub, answers)
     form, sub, answers = turn.cache[key]
     return form, sub, dict(answers)
 
@@ -686,6 +686,8 @@ async def _issues(
         members=turn.unit.member_count,
         only=only,
     )
+    if not issues:  # the usual answer: no need to read what she confirmed
+        return issues
     confirmed = await _confirmations(turn, sub)
     return [
         issue

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import AppContext
+from handlers.context import HandlerContext
 from schedules.messages import Choice, Inbound, Outbound
 from storage.models import Conversation, OrgUnit, Person
 
 
 @dataclass
 class Turn:
-    ctx: AppContext
+    ctx: HandlerContext
     session: AsyncSession
     inbound: Inbound
     now: datetime
@@ -29,9 +30,10 @@ class Turn:
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Mapping[str, Any]:
+        """Read-only: read many times a turn, so not copied (it holds the unit's history)."""
         assert self.conversation is not None
-        return dict(self.conversation.data or {})
+        return MappingProxyType(self.conversation.data or {})
 
     def save(self, **changes: Any) -> None:
         """Merges changes into the conversation data (a new dict, so the JSON is saved)."""

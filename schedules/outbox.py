@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -46,8 +46,8 @@ from schedules.reminders import (
     to_payload,
 )
 from storage.clock import VN, Clock
-from storage.db import is_postgres, transaction
-from storage.delivery import REPLY, mark_sent, requeue
+from storage.db import among, is_postgres, transaction
+from storage.delivery import REPLY, mark_sent, queue_messages, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
@@ -75,17 +75,50 @@ class QueueResult:
 
 
 async def enqueue(
-    sessions: async_sessionmaker[AsyncSession], plan: Plan, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    plan: Plan | AsyncIterable[list[Planned]],
+    now: datetime,
 ) -> QueueResult:
     """Queues the planned messages to each person's channel; keys already queued are skipped.
 
-    Commits in batches, so a crash part-way keeps what was queued and a rerun adds the rest.
+    `plan`: a whole plan, or its lists as they are made (schedules.reminders.plan_chunks).
+    Commits each batch, so a crash part-way keeps what was queued and a rerun adds the rest.
     """
     result = QueueResult()
-    for start in range(0, len(plan.messages), INSERT_BATCH):
-        async with transaction(sessions) as session:
-            await enqueue_in(session, plan.messages[start : start + INSERT_BATCH], now, result)
+    queueing: asyncio.Task | None = None
+    try:
+        async for batch in _batches(plan):
+            # A batch is written while the next is planned (the database works on the other
+            # core); one at a time, in order, so a crash still keeps a prefix of the plan.
+            if queueing is not None:
+                await queueing
+            queueing = asyncio.create_task(_queue_batch(sessions, batch, now, result))
+        if queueing is not None:
+            await queueing
+    finally:
+        if queueing is not None and not queueing.done():
+            queueing.cancel()
+            await asyncio.gather(queueing, return_exceptions=True)
     return result
+
+
+async def _queue_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    batch: list[Planned],
+    now: datetime,
+    result: QueueResult,
+) -> None:
+    async with transaction(sessions) as session:
+        await enqueue_in(session, batch, now, result)
+
+
+async def _batches(plan: Plan | AsyncIterable[list[Planned]]) -> AsyncIterator[list[Planned]]:
+    if isinstance(plan, Plan):
+        for start in range(0, len(plan.messages), INSERT_BATCH):
+            yield plan.messages[start : start + INSERT_BATCH]
+    else:
+        async for batch in plan:
+            yield batch
 
 
 async def enqueue_in(
@@ -98,7 +131,7 @@ async def enqueue_in(
         for pid, preferred, last in (
             await session.execute(
                 select(Person.id, Person.preferred_channel, Person.last_channel).where(
-                    Person.id.in_(ids)
+                    among(session, Person.id, ids)
                 )
             )
         ).all()
@@ -125,7 +158,7 @@ async def enqueue_in(
                     "created_at": now,
                 }
             )
-    inserted = await _insert_ignoring_duplicates(session, rows)
+    inserted = await queue_messages(session, rows)
     result.queued += inserted
     result.already += len(rows) - inserted
 
@@ -144,21 +177,6 @@ def one_call_payloads(payload: dict, channel: str) -> list[dict]:
     if len(payload["text"]) <= room and not (files and capabilities.buttons):
         return [payload]
     return [to_payload(part) for part in one_call_parts(from_payload(payload), capabilities)]
-
-
-async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict]) -> int:
-    if not rows:
-        return 0
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = (
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)
-    )
-    return len((await session.execute(statement, rows)).all())
 
 
 async def status_counts(session: AsyncSession) -> dict[str, dict[str, int]]:
@@ -291,9 +309,11 @@ class Dispatcher:
             await asyncio.sleep(step)
 
     async def _claim(self, channel: str, *, replies: bool) -> list[OutboxMessage]:
+        """Takes a batch in one UPDATE ... RETURNING (on PostgreSQL of rows locked with SKIP
+        LOCKED, so another dispatcher takes the next ones); oldest first."""
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            query = select(OutboxMessage).where(
+            query = select(OutboxMessage.id).where(
                 OutboxMessage.status == OutboxStatus.QUEUED,
                 OutboxMessage.channel == channel,
                 OutboxMessage.next_attempt_at <= now,
@@ -320,13 +340,22 @@ class Dispatcher:
             query = query.order_by(OutboxMessage.id)
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
-            rows = list((await session.scalars(query)).all())
-            for row in rows:
-                row.status = OutboxStatus.SENDING
-                row.claimed_at = now
-                row.claimed_by = self.worker
-                row.attempts += 1
-            return rows
+            # The queue's usual form: the rows chosen (and locked) in a CTE, then updated.
+            chosen = query.cte("chosen")
+            claimed = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id == chosen.c.id)
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_at=now,
+                    claimed_by=self.worker,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            )
+            rows = list((await session.scalars(claimed)).all())
+            return sorted(rows, key=lambda row: row.id)
 
     async def _apply_cap(self, session: AsyncSession, channel: str, now: datetime) -> int:
         """How many more messages the channel's monthly cap allows (a large number if none).

@@ -9,8 +9,10 @@ once.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -25,6 +27,7 @@ from storage import reporting
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
 from storage.clock import VN
+from storage.db import among
 from storage.models import (
     ChannelIdentity,
     OrgUnit,
@@ -152,10 +155,18 @@ def next_morning(local: datetime, schedule: Schedule) -> datetime:
 
 
 def reminder_message(
-    name: str, form: Form, win: Window, step: Reminder | None, today: date, catalog: Catalog
+    name: str,
+    form: Form,
+    win: Window,
+    step: Reminder | None,
+    today: date,
+    catalog: Catalog,
+    words: dict[str, str] | None = None,
 ) -> Outbound:
+    """`words`: vi.level_words of the form's level, when the caller made them once for a
+    fan-out (they cost more than the rest of the message)."""
     fields = {
-        **vi.level_words(catalog, form.level),
+        **(words or vi.level_words(catalog, form.level)),
         "name": name.rsplit(maxsplit=1)[-1],
         "form": form.name,
         "form_lower": form.name[:1].lower() + form.name[1:],
@@ -234,7 +245,10 @@ async def reachable_accounts(
         chunk = person_ids[start : start + 5000]
         rows = await session.execute(
             select(ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.chat_id)
-            .where(ChannelIdentity.person_id.in_(chunk), ChannelIdentity.unreachable.is_(False))
+            .where(
+                among(session, ChannelIdentity.person_id, chunk),
+                ChannelIdentity.unreachable.is_(False),
+            )
             .order_by(ChannelIdentity.id)
         )
         for row in rows.all():
@@ -268,15 +282,27 @@ async def _snoozes(session: AsyncSession, form: Form, period_key: str) -> dict[i
 async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False) -> Plan:
     """Everything due at `at` (reminders, snoozed reminders, digests, weekly summaries);
     `web`: the tracker pages are served, so the weekly summary offers a link."""
+    result = Plan()
+    async for chunk in plan_chunks(session, catalog, at, web=web):
+        result.messages.extend(chunk)
+    return result
+
+
+async def plan_chunks(
+    session: AsyncSession, catalog: Catalog, at: datetime, *, web: bool = False, size: int = 5000
+) -> AsyncIterator[list[Planned]]:
+    """What `plan` returns, in lists of about `size`, each queued before the next is made:
+    100,000 reminders are never all in memory."""
     local = at.astimezone(VN)
     today = local.date()
-    result = Plan()
+    out: list[Planned] = []
     for form in catalog.forms.values():
         if form.filled_by is not None or not may_send(local, form.schedule):
             continue  # a form about a unit, filled by the level above: nobody to remind
         role = catalog.role_of_level(form.level)
         if role is None:
             continue
+        words = vi.level_words(catalog, form.level)
         for win in windows_around(form, today):
             if not win.opens <= today <= win.closes:
                 continue
@@ -288,40 +314,51 @@ async def plan(session: AsyncSession, catalog: Catalog, at: datetime, *, web: bo
                 if until <= at and until.astimezone(VN).date() == today
             }
             if steps or due_snoozes:
-                leaders = await unreported_leaders(session, form, win, role)
-                for leader in leaders:
+                # The leaders are small rows, read at once (a cursor would be planned for its
+                # first rows, and is several times slower); the messages are what is big.
+                for leader in await unreported_leaders(session, form, win, role):
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
                             continue
-                        result.messages.append(
+                        out.append(
                             Planned(
                                 f"rem:{leader.person_id}:{form.code}:{win.period.key}:"
                                 f"{step_name(step)}",
                                 "reminder",
                                 leader.person_id,
                                 to_payload(
-                                    reminder_message(leader.name, form, win, step, today, catalog)
+                                    reminder_message(
+                                        leader.name, form, win, step, today, catalog, words
+                                    )
                                 ),
                             )
                         )
                     if leader.person_id in due_snoozes:
-                        result.messages.append(
+                        out.append(
                             Planned(
                                 f"rem:{leader.person_id}:{form.code}:{win.period.key}:snooze:"
                                 f"{today}",
                                 "reminder",
                                 leader.person_id,
                                 to_payload(
-                                    reminder_message(leader.name, form, win, None, today, catalog)
+                                    reminder_message(
+                                        leader.name, form, win, None, today, catalog, words
+                                    )
                                 ),
                             )
                         )
+                    if len(out) >= size:
+                        yield out
+                        out = []
+                    elif len(out) % 250 == 0:
+                        await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
-                result.messages.extend(await _officer_digests(session, catalog, form, win))
+                out.extend(await _officer_digests(session, catalog, form, win))
     if local.weekday() == 0 and may_send(local, Schedule()):
-        result.messages.extend(await _weekly(session, catalog, local, web))
-    return result
+        out.extend(await _weekly(session, catalog, local, web))
+    if out:
+        yield out
 
 
 async def _officer_digests(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -83,3 +83,11 @@ async def try_lock(engine: AsyncEngine, name: str, *, wait: bool = False) -> Asy
 def is_postgres(engine_or_session: Any) -> bool:
     bind = getattr(engine_or_session, "bind", engine_or_session)
     return bind.dialect.name == "postgresql"
+
+
+def among(session: AsyncSession, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL one array parameter (`= ANY`), so that thousands of ids
+    are not compiled into as many parameters (seconds in a fan-out of 100,000)."""
+    if is_postgres(session):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)

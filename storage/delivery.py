@@ -8,12 +8,31 @@ was sending) goes back to the others.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
@@ -161,37 +180,79 @@ async def owe_replies(
     """
     if not payloads:
         return [], False
-    behind = await session.scalar(
-        select(
-            exists().where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
-                OutboxMessage.kind == REPLY,
-            )
+    params: dict[str, Any] = {
+        "channel": channel,
+        "chat_id": chat_id,
+        "person_id": person_id,
+        "now": now,
+        "worker": worker,
+    }
+    for i, payload in enumerate(payloads):
+        params[f"key{i}"] = f"{key}:{i}"
+        params[f"payload{i}"] = payload
+    inserted = await session.execute(_owe_statement(len(payloads)), params)
+    found = {k: (row_id, status) for k, row_id, status in inserted.all()}
+    ids = [found[f"{key}:{i}"][0] for i in range(len(payloads))]
+    return ids, found[f"{key}:0"][1] == OutboxStatus.SENDING
+
+
+@functools.cache
+def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
+    """INSERT … SELECT of `count` replies that reads, in the same statement, whether an
+    earlier reply to the chat is still owed (built once: a turn's hot path)."""
+    t = OutboxMessage.__table__.c
+
+    def param(name: str, column: ColumnElement[Any]) -> BindParameter[Any]:
+        return bindparam(name, type_=column.type)
+
+    behind = (
+        select(literal(1))
+        .where(
+            OutboxMessage.channel == param("channel", t.channel),
+            OutboxMessage.chat_id == param("chat_id", t.chat_id),
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+            OutboxMessage.kind == REPLY,
         )
+        .exists()
+        .label("behind")
     )
-    status = OutboxStatus.QUEUED if behind else OutboxStatus.SENDING
+    flag = select(behind).subquery("owed").c.behind  # read once a row
     rows = [
-        OutboxMessage(
-            key=f"{key}:{i}",
-            kind=REPLY,
-            person_id=person_id,
-            channel=channel,
-            chat_id=chat_id,
-            payload=payload,
-            status=status,
-            attempts=0 if behind else 1,
-            next_attempt_at=now,
-            created_at=now,
-            claimed_at=None if behind else now,
-            claimed_by=None if behind else worker,
+        select(
+            param(f"key{i}", t.key),
+            literal(REPLY, t.kind.type),
+            param("person_id", t.person_id),
+            param("channel", t.channel),
+            param("chat_id", t.chat_id),
+            param(f"payload{i}", t.payload),
+            case((flag, OutboxStatus.QUEUED), else_=OutboxStatus.SENDING),
+            case((flag, 0), else_=1),
+            param("now", t.next_attempt_at),
+            param("now", t.created_at),
+            case((flag, null()), else_=param("now", t.claimed_at)),
+            case((flag, null()), else_=param("worker", t.claimed_by)),
         )
-        for i, payload in enumerate(payloads)
+        for i in range(count)
     ]
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows], not behind
+    columns = [
+        "key",
+        "kind",
+        "person_id",
+        "channel",
+        "chat_id",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "claimed_at",
+        "claimed_by",
+    ]
+    return (
+        insert(cast(Table, OutboxMessage.__table__))  # Core: the ORM reads parameters as rows
+        .from_select(columns, rows[0] if count == 1 else union_all(*rows))
+        .returning(t.key, t.id, t.status)
+    )
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
@@ -211,3 +272,74 @@ async def requeue(session: AsyncSession, ids: Sequence[int], now: datetime) -> N
             .where(OutboxMessage.id.in_(ids))
             .values(status=OutboxStatus.QUEUED, claimed_by=None, attempts=0, next_attempt_at=now)
         )
+
+
+QUEUED_COLUMNS = (
+    "key",
+    "kind",
+    "person_id",
+    "channel",
+    "chat_id",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+COPY_FROM = 500  # rows: fewer go in one INSERT (a nudge with its reply), more by COPY
+
+
+async def queue_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Adds outbox rows (QUEUED_COLUMNS), skipping keys already queued; returns how many
+    were new. On PostgreSQL a large batch goes by COPY into a temporary table, then one
+    INSERT ... ON CONFLICT DO NOTHING: a tenth of the time of a many-row INSERT."""
+    if not rows:
+        return 0
+    if is_postgres(session) and len(rows) >= COPY_FROM:
+        return await _copy_queued(session, rows)
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    return len((await session.execute(statement, list(rows))).all())
+
+
+async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    columns = ", ".join(QUEUED_COLUMNS)
+    await session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS "
+            f"SELECT {columns}, 0 AS seq FROM outbox WITH NO DATA"
+        )
+    )
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    await raw.copy_records_to_table(
+        "outbox_incoming",
+        columns=(*QUEUED_COLUMNS, "seq"),
+        records=[
+            (
+                *(
+                    json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c]
+                    for c in QUEUED_COLUMNS
+                ),
+                seq,
+            )
+            for seq, row in enumerate(rows)
+        ],
+    )
+    # In the order given: the parts of a long message go out in their order (oldest first).
+    inserted = await session.scalar(
+        text(
+            f"WITH added AS (INSERT INTO outbox ({columns}) SELECT {columns} FROM outbox_incoming "
+            f"ORDER BY seq ON CONFLICT (key) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
+        )
+    )
+    await session.execute(text("DROP TABLE outbox_incoming"))
+    return int(inserted or 0)

@@ -66,6 +66,28 @@ async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer
     return {code: (num if text is None else text) for code, num, text in rows.all()}
 
 
+async def with_answers(
+    session: AsyncSession, submission_id: int
+) -> tuple[Submission | None, dict[str, Answer]]:
+    """A submission and its answers in one statement (a turn of the report reads both)."""
+    rows = (
+        await session.execute(
+            select(
+                Submission,
+                SubmissionValue.indicator_code,
+                SubmissionValue.value_num,
+                SubmissionValue.value_text,
+            )
+            .outerjoin(SubmissionValue, SubmissionValue.submission_id == Submission.id)
+            .where(Submission.id == submission_id)
+        )
+    ).all()
+    if not rows:
+        return None, {}
+    found = {code: (num if text is None else text) for _, code, num, text in rows if code}
+    return rows[0][0], found
+
+
 def as_text(value: Answer) -> str | None:
     if value is None:
         return None

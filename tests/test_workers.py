@@ -5,7 +5,8 @@ Checked: every worker listens on the one port and answers; a reminder fan-out sh
 workers reaches every leader once; a worker killed (SIGKILL) in the middle of it leaves its
 claimed messages to the others, and only the messages it had in flight at that instant (sent,
 not yet recorded) may arrive twice, counted as tests/test_delivery_faults.py counts them:
-within 1.5 s before the kill. A SIGTERM to the parent stops every worker within 5 s.
+taken by the platform within 1.5 s before the kill (or, sent before it, taken just after).
+A SIGTERM to the parent stops every worker within 5 s.
 """
 
 from __future__ import annotations
@@ -303,21 +304,22 @@ async def test_worker_killed_in_the_middle_of_a_fan_out(ctx, world) -> None:
     halfway = sum((await reminders_sent(telegram)).values())
     assert halfway < len(chats) * 3 // 4, halfway  # killed in the middle, not at the end
     await settle(ctx, len(chats))
-    # Every leader got her reminder; a second one only if the first went out in the instant
-    # before the kill (the platform took it, the worker died before recording it).
+    # Every leader got her reminder; a second one only if the first was in flight when the
+    # worker was killed: taken by the platform in the instant before the kill (not yet
+    # recorded), or sent before it and taken just after (the fake holds each send 0.2 s),
+    # with nobody left to hear the answer.
     firsts: dict[int, float] = {}
     excused = 0
     for message, at in zip(telegram.sent, telegram.sent_times, strict=True):
         if REMINDER not in str(message.get("text", "")):
             continue
         chat = message["chat"]["id"]
-        if chat in firsts:
-            assert firsts[chat] <= killed_at <= firsts[chat] + 1.5, (
-                f"sent twice to {chat}, {killed_at - firsts[chat]:.2f} s before the kill"
-            )
-            excused += 1
-        else:
+        if chat not in firsts:
             firsts[chat] = at
+            continue
+        gap = killed_at - firsts[chat]
+        assert -0.5 <= gap <= 1.5, f"sent twice to {chat}, {gap:.2f} s before the kill"
+        excused += 1
     assert set(firsts) == set(chats)
     print(f"killed with {halfway} of {len(chats)} sent; {excused} sent twice (in flight)")
     async with ctx.sessions() as session:
