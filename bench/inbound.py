@@ -12,10 +12,13 @@ the start of the POST to the first reply for that chat. The same load is then ru
 baseline in bench/baseline_bot.py (aiogram FSM in Redis, one INSERT at the end).
 
 With `--workers N` our bot runs as N processes sharing the webhook port (SO_REUSEPORT: the
-kernel spreads the connections) and the database. CPU per update is the bot's processes' user
-+ system time over the updates posted. `--profile` runs only our bot, unpaced, 8 users at a
-time, under cProfile (CPU time; use it for where the time goes, not for speed), and counts
-its SQL statements.
+kernel spreads the connections) and the database. Per update posted: CPU is the bot's
+processes' user + system time; "no core" the time they were ready to run but waited for a
+core (/proc/PID/schedstat: the machine's other load); PG CPU that of the PostgreSQL backends
+serving the benchmark's database. CPU + no core near the elapsed time per update means the
+bot was never waiting on the database, a lock or the network. `--profile` runs only our bot,
+unpaced, 8 users at a time, under cProfile (CPU time; use it for where the time goes, not for
+speed), and counts its SQL statements.
 """
 
 from __future__ import annotations
