@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import AppContext
 from handlers import commands, onboarding, report_flow
+from handlers.context import HandlerContext
 from handlers.parsing import parse_number
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
@@ -55,7 +55,7 @@ class Taken:
 
 
 class Engine:
-    def __init__(self, ctx: AppContext, worker: str | None = None) -> None:
+    def __init__(self, ctx: HandlerContext, worker: str | None = None) -> None:
         self.ctx = ctx
         self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
         # What each channel can do, so owed replies are recorded one API call each.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import AppContext
+from handlers.context import HandlerContext
 from handlers.views import breakdown_lines, completeness_text, progress_text
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
@@ -196,7 +196,7 @@ def form_for_period(catalog: Catalog, period: Period) -> Form | None:
 # ---- CLI wrappers -------------------------------------------------------------------------
 
 
-async def _cli_unit(session: AsyncSession, ctx: AppContext, code: str | None) -> OrgUnit:
+async def _cli_unit(session: AsyncSession, ctx: HandlerContext, code: str | None) -> OrgUnit:
     unit = await unit_by_code(session, code or ctx.catalog.province or "")
     if unit is None:
         text = code or ctx.catalog.province or ""
@@ -212,7 +212,7 @@ def _cli_indicator(catalog: Catalog, words: str) -> Indicator:
     return found
 
 
-async def cli_progress(ctx: AppContext, code: str | None) -> str:
+async def cli_progress(ctx: HandlerContext, code: str | None) -> str:
     """The CLI wrappers raise StaffError for what cannot be answered; the CLI words it."""
     async with ctx.sessions() as session:
         unit = await _cli_unit(session, ctx, code)
@@ -221,7 +221,7 @@ async def cli_progress(ctx: AppContext, code: str | None) -> str:
         return progress_text(ctx.catalog, unit.name, items, today)
 
 
-async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | None) -> str:
+async def cli_total(ctx: HandlerContext, words: str, period_text: str, code: str | None) -> str:
     async with ctx.sessions() as session:
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
@@ -232,7 +232,7 @@ async def cli_total(ctx: AppContext, words: str, period_text: str, code: str | N
 
 
 async def cli_missing(
-    ctx: AppContext, period_text: str | None, code: str | None, form_code: str | None
+    ctx: HandlerContext, period_text: str | None, code: str | None, form_code: str | None
 ) -> str:
     async with ctx.sessions() as session:
         today = ctx.clock.today()
@@ -252,7 +252,7 @@ async def cli_missing(
         return completeness_text(done, unit.name)
 
 
-async def cli_export(ctx: AppContext, out: Path, period_text: str, code: str | None) -> str:
+async def cli_export(ctx: HandlerContext, out: Path, period_text: str, code: str | None) -> str:
     from handlers.export_xlsx import build_workbook
 
     async with ctx.sessions() as session:
@@ -264,7 +264,7 @@ async def cli_export(ctx: AppContext, out: Path, period_text: str, code: str | N
 
 
 async def cli_chart(
-    ctx: AppContext, words: str, out: Path, period_text: str, code: str | None
+    ctx: HandlerContext, words: str, out: Path, period_text: str, code: str | None
 ) -> str:
     from handlers import charts
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import AppContext
+from handlers.context import HandlerContext
 from schedules.messages import Choice, Inbound, Outbound
 from storage.models import Conversation, OrgUnit, Person
 
 
 @dataclass
 class Turn:
-    ctx: AppContext
+    ctx: HandlerContext
     session: AsyncSession
     inbound: Inbound
     now: datetime

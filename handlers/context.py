@@ -1,0 +1,34 @@
+"""What the handlers need of the running bot, as a protocol: the bot's `AppContext`
+(bot/context.py) provides it, so the handlers never import the bot layer above them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from schedules.thi_dua import Rankings
+from storage.catalog import Catalog
+from storage.clock import Clock
+from storage.models import Person
+
+
+class PageLinks(Protocol):
+    """Signed links to a person's tracker pages (bot/web/links.py)."""
+
+    lifetime: timedelta
+
+    def url(self, person: Person) -> str: ...
+
+
+class HandlerContext(Protocol):
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    clock: Clock
+
+    @property
+    def web_links(self) -> PageLinks | None: ...
+
+    @property
+    def rankings(self) -> Rankings: ...
