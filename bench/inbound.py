@@ -12,10 +12,13 @@ the start of the POST to the first reply for that chat. The same load is then ru
 baseline in bench/baseline_bot.py (aiogram FSM in Redis, one INSERT at the end).
 
 With `--workers N` our bot runs as N processes sharing the webhook port (SO_REUSEPORT: the
-kernel spreads the connections) and the database. CPU per update is the bot's processes' user
-+ system time over the updates posted. `--profile` runs only our bot, unpaced, 8 users at a
-time, under cProfile (CPU time; use it for where the time goes, not for speed), and counts
-its SQL statements.
+kernel spreads the connections) and the database. Per update posted: CPU is the bot's
+processes' user + system time; "no core" the time they were ready to run but waited for a
+core (/proc/PID/schedstat: the machine's other load); PG CPU that of the PostgreSQL backends
+serving the benchmark's database. CPU + no core near the elapsed time per update means the
+bot was never waiting on the database, a lock or the network. `--profile` runs only our bot,
+unpaced, 8 users at a time, under cProfile (CPU time; use it for where the time goes, not for
+speed), and counts its SQL statements.
 """
 
 from __future__ import annotations
@@ -161,27 +164,66 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and all its descendants (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process's parent and title (Linux /proc)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    tree = {root}
-    grew = True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return sum(times.get(pid, 0.0) for pid in tree)
+        found[int(entry.name)] = (int(fields[1]), title)
+    return found
+
+
+def _times(pids: set[int]) -> tuple[float, float]:
+    """User + system CPU of these processes, and how long they were ready to run but
+    waited for a core (schedstat: the machine's other load, not their own work)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = waited = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            schedstat = Path(f"/proc/{pid}/schedstat").read_text().split()
+        except OSError:
+            continue
+        cpu += (int(fields[11]) + int(fields[12])) / ticks
+        waited += int(schedstat[1]) / 1e9
+    return cpu, waited
+
+
+@dataclass
+class Usage:
+    """CPU of the bot's processes (and their descendants), the time they were runnable but
+    had no core, and the CPU of the PostgreSQL backends serving the benchmark's database
+    (their titles name it; the pool keeps them for the whole run)."""
+
+    cpu: float = 0.0
+    waited: float = 0.0
+    db_cpu: float = 0.0
+
+    @classmethod
+    def now(cls, roots: list[int], database_name: str | None) -> Usage:
+        processes = _processes()
+        tree = set(roots)
+        grew = True
+        while grew:
+            more = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
+            tree |= more
+            grew = bool(more)
+        cpu, waited = _times(tree)
+        backends = (
+            {pid for pid, (_, title) in processes.items() if f" {database_name} " in title}
+            if database_name
+            else set()
+        )
+        return cls(cpu, waited, _times(backends)[0])
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(self.cpu - other.cpu, self.waited - other.waited, self.db_cpu - other.db_cpu)
 
 
 async def start_bot(
@@ -323,7 +365,7 @@ class Case:
     updates: int
     elapsed: float
     latencies: list[float]
-    cpu: float  # seconds of the bot's processes
+    usage: Usage
 
     def row(self, kind: str, load: str) -> list[str]:
         return [
@@ -333,7 +375,10 @@ class Case:
             f"{percentile(self.latencies, 0.5):.1f}",
             f"{percentile(self.latencies, 0.95):.1f}",
             f"{percentile(self.latencies, 0.99):.1f}",
-            f"{self.cpu * 1000 / self.updates:.2f}",
+            *(
+                f"{seconds * 1000 / self.updates:.2f}"
+                for seconds in (self.usage.cpu, self.usage.waited, self.usage.db_cpu)
+            ),
         ]
 
 
@@ -356,14 +401,17 @@ async def run_case(
     processes, webhook = await start_bot(
         kind, url, f"http://127.0.0.1:{api_port}", workers, profile
     )
+    # PostgreSQL's backends are named by their database; SQLite runs inside the bot.
+    database_name = None if url.startswith("sqlite") else url.rsplit("/", 1)[1]
+    roots = [p.pid for p in processes]
     try:
-        cpu = sum(cpu_seconds(p.pid) for p in processes)
+        before = Usage.now(roots, database_name)
         latencies, elapsed = await load(webhook, sink, chats, concurrency, rate)
-        cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu
+        usage = Usage.now(roots, database_name) - before
     finally:
         stop_bot(processes)
         await runner.cleanup()
-    return Case(len(latencies), elapsed, latencies, cpu)
+    return Case(len(latencies), elapsed, latencies, usage)
 
 
 async def reset(url: str) -> None:
@@ -433,7 +481,8 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
     print(f"database: {db}; {users} leaders, {len(SCRIPT)} updates each")
     loads = " / ".join(" ".join(f"{x:.1f}" for x in a) for a in (load_before, os.getloadavg()))
     print(f"load average (1, 5, 15 min) before / after: {loads}")
-    print(table(rows, ["bot", "load", "updates/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/upd"]))
+    headers = ["bot", "load", "updates/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/upd"]
+    print(table(rows, [*headers, "no core ms/upd", "PG CPU ms/upd"]))
     for name, achieved in rates.items():
         if name != "baseline" and "baseline" in rates:
             print(f"{name} / baseline throughput: {achieved / rates['baseline']:.2f}")

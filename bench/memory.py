@@ -21,7 +21,7 @@ from aiohttp import ClientSession, web
 
 from bench.common import Shape, build_nation, database, engine_for, run, table
 from bench.fanout import free_port
-from bench.inbound import ReplySink, start_bot
+from bench.inbound import ReplySink, start_bot, stop_bot
 
 
 def rss_mb(pid: int) -> float:
@@ -50,7 +50,8 @@ async def main(db: str, quick: bool) -> None:
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        process, webhook = await start_bot("ours", url, f"http://127.0.0.1:{port}")
+        processes, webhook = await start_bot("ours", url, f"http://127.0.0.1:{port}")
+        process = processes[0]  # one worker
         try:
             started = rss_mb(process.pid)
             async with ClientSession() as http:
@@ -70,8 +71,7 @@ async def main(db: str, quick: bool) -> None:
             await asyncio.sleep(3)
             after = rss_mb(process.pid)
         finally:
-            process.terminate()
-            process.wait(10)
+            stop_bot(processes)
             await runner.cleanup()
     people = shape.branch_count + shape.provinces * shape.communes + shape.provinces
     rows = [

@@ -46,7 +46,7 @@ from schedules.reminders import (
     to_payload,
 )
 from storage.clock import VN, Clock
-from storage.db import among, is_postgres, transaction
+from storage.db import among, is_postgres, one_statement, transaction
 from storage.delivery import REPLY, mark_sent, queue_messages, requeue
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
@@ -499,16 +499,19 @@ async def _deliver_replies(
         if i < len(owed) - 1:
             # Recorded before the next part is tried: that one may hang until the send
             # timeout, and a crash meanwhile must not send this part again.
-            async with transaction(sessions) as session:
+            async with one_statement(sessions) as session:
                 await mark_sent(session, sent, clock.now())
             sent = []
     now = clock.now()
+    if failure is None:  # the usual case: one statement, no transaction
+        async with one_statement(sessions) as session:
+            await mark_sent(session, sent, now)
+        return
+    i, error = failure
     async with transaction(sessions) as session:
         await mark_sent(session, sent, now)
-        if failure is not None:
-            i, error = failure
-            logger.warning("reply on %s failed, owed: %s", channel.name, error)
-            row = await session.get(OutboxMessage, owed[i][0])
-            if row is not None:
-                await record_failure(session, row, error, now, REPLY_ATTEMPTS)
-            await requeue(session, [row_id for row_id, _ in owed[i + 1 :]], now)
+        logger.warning("reply on %s failed, owed: %s", channel.name, error)
+        row = await session.get(OutboxMessage, owed[i][0])
+        if row is not None:
+            await record_failure(session, row, error, now, REPLY_ATTEMPTS)
+        await requeue(session, [row_id for row_id, _ in owed[i + 1 :]], now)

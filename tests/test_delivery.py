@@ -18,9 +18,9 @@ from handlers.engine import Engine
 from schedules.messages import Inbound
 from storage import reporting
 from storage.clock import ShiftedClock, vn_datetime
-from storage.db import transaction
+from storage.db import make_engine, make_sessionmaker, one_statement, transaction
 from storage.delivery import store_pending
-from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus
+from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, PendingUpdate
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
@@ -275,3 +275,24 @@ async def test_zalo_polls_again_at_once_after_an_update(ctx, world) -> None:
         await service.stop()
         await runtime.channel.client.close()
         await fake.stop()
+
+
+async def test_a_single_statement_commits_itself_and_leaves_no_autocommit_behind(
+    db_url, clock
+) -> None:
+    # One connection, so the transaction after the single statement reuses its connection.
+    engine = make_engine(db_url, pool_size=1, max_overflow=0)
+    sessions = make_sessionmaker(engine)
+    now = clock.now()
+    try:
+        async with one_statement(sessions) as session:
+            await store_pending(session, "telegram", [("1", {"n": 1})], "w1", now)
+        with pytest.raises(RuntimeError):
+            async with transaction(sessions) as session:
+                await store_pending(session, "telegram", [("2", {"n": 2})], "w1", now)
+                raise RuntimeError  # rolls back: the connection is transactional again
+        async with sessions() as session:
+            keys = set((await session.scalars(select(PendingUpdate.key))).all())
+        assert keys == {"1"}
+    finally:
+        await engine.dispose()

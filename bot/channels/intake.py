@@ -22,7 +22,7 @@ from bot.context import AppContext
 from handlers.engine import Engine
 from schedules.messages import Channel, Inbound
 from schedules.outbox import deliver_replies, send_once
-from storage.db import transaction
+from storage.db import one_statement, transaction
 from storage.delivery import claim_orphans, store_pending
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,11 @@ class Intake:
         fresh: set[tuple[str, str]] = set()
         if keyed:
             now = self.ctx.clock.now()
-            async with transaction(self.ctx.sessions) as session:
-                for name in {i.channel for i in keyed}:
+            names = {i.channel for i in keyed}
+            # One channel (always, from a webhook or a poll): one statement, no transaction.
+            begin = one_statement if len(names) == 1 else transaction
+            async with begin(self.ctx.sessions) as session:
+                for name in names:
                     items = [
                         (i.update_key or "", i.to_payload()) for i in keyed if i.channel == name
                     ]
