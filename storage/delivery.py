@@ -38,6 +38,18 @@ from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
 
 REPLY = "reply"
+QUEUED_COLUMNS = (
+    "key",
+    "kind",
+    "person_id",
+    "channel",
+    "chat_id",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
 
 
 async def register_worker(session: AsyncSession, worker: str, now: datetime) -> None:
@@ -234,20 +246,7 @@ def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
         )
         for i in range(count)
     ]
-    columns = [
-        "key",
-        "kind",
-        "person_id",
-        "channel",
-        "chat_id",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-        "claimed_at",
-        "claimed_by",
-    ]
+    columns = [*QUEUED_COLUMNS, "claimed_at", "claimed_by"]
     return (
         insert(cast(Table, OutboxMessage.__table__))  # Core: the ORM reads parameters as rows
         .from_select(columns, rows[0] if count == 1 else union_all(*rows))
@@ -274,18 +273,6 @@ async def requeue(session: AsyncSession, ids: Sequence[int], now: datetime) -> N
         )
 
 
-QUEUED_COLUMNS = (
-    "key",
-    "kind",
-    "person_id",
-    "channel",
-    "chat_id",
-    "payload",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-)
 COPY_FROM = 500  # rows: fewer go in one INSERT (a nudge with its reply), more by COPY
 
 
