@@ -37,6 +37,10 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:  # a missing option, a file that is not there
+            command = f" ({exc.ctx.command_path})" if exc.ctx else ""
+            typer.echo(f"{exc.format_message()}{command}; see --help.", err=True)
+            raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
