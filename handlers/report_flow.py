@@ -109,7 +109,17 @@ async def on_action(turn: Turn, action: str) -> None:
 
 async def on_text(turn: Turn, text: str) -> None:
     step = turn.conversation.step if turn.conversation else None
-    if step in ("question", "confirm_value"):
+    if step == "confirm_value":
+        # "có"/"đúng" keeps the figure, "không" retypes it, a number replaces it; anything
+        # else asks again, so the figure waiting for her word is not lost.
+        yes = parse_yes_no(text)
+        if yes is not None:
+            await _confirm_action(turn, "ok" if yes else "retype")
+        elif parse_number(text).value is not None:
+            await _answer_text(turn, text)
+        else:
+            await reprompt(turn)
+    elif step == "question":
         await _answer_text(turn, text)
     elif step in ("summary", "submitted"):
         m = _EDIT_TEXT.match(fold(text))
