@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -291,6 +292,11 @@ def _chosen_action(turn: Turn) -> str | None:
     if not data.get("free") and text.isdigit() and 1 <= int(text) <= len(offered):
         return offered[int(text) - 1][1]
     for label, action in offered + [tuple(c) for c in data.get("extra", [])]:
-        if fold(label) == text and not (data.get("free") and text.isdigit()):
+        # "Như kỳ trước (180)" may be typed without the figure it shows in brackets.
+        named = text in (fold(label), _SHOWN_FIGURE.sub("", fold(label)))
+        if named and not (data.get("free") and text.isdigit()):
             return action
     return None
+
+
+_SHOWN_FIGURE = re.compile(r"\s*\([^()]*\)$")
