@@ -1,8 +1,10 @@
 """The Excel workbook staff attach to their reports: one sheet per form, one for targets.
 
-Every number comes from the rollup service, so the sheet agrees with /tong and /tiendo: a unit's
-row is its total for the period, and each subtotal row is its parent's rollup, not a sum of the
-rows above (which would be wrong for stocks such as the member count).
+Every number comes from the function behind /tong (storage/totals.py), so the sheet agrees with
+the chat and the pages: a unit's row is its figure for the period, each subtotal row is its
+parent's figure, not a sum of the rows above (which would be wrong for stocks such as the member
+count, and for yes/no answers, counted as "k/n có"); a unit without a report has empty cells,
+never 0, and the last column says who reported.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schedules.calendar import window
 from storage import progress as progress_service
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, Form, IndicatorType
-from storage.models import OrgUnit
-from storage.periods import Period
-from storage.rollup import Roots, reported_pairs, totals_by_root
+from storage.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.periods import Period, next_period, period_of
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
@@ -50,7 +53,7 @@ async def build_workbook(
     by_id = {u.id: u for u in units} | {scope.id: scope}
     for form in catalog.forms.values():
         if catalog.level_index(form.level) >= scope_level:
-            await _form_sheet(wb, session, catalog, form, scope, period, units, by_id)
+            await _form_sheet(wb, session, catalog, form, scope, period, units, by_id, today)
     await _targets_sheet(wb, session, catalog, scope, today)
     buffer = BytesIO()
     wb.save(buffer)
@@ -108,6 +111,7 @@ async def _form_sheet(
     period: Period,
     units: list[OrgUnit],
     by_id: dict[int, OrgUnit],
+    today: date,
 ) -> None:
     from openpyxl.utils import get_column_letter
 
@@ -134,6 +138,7 @@ async def _form_sheet(
             f"{catalog.indicators[c].label} ({catalog.indicators[c].unit})".replace(" ()", "")
             for c in codes
         ]
+        + [vi.EXPORT_STATUS]
     )
     for i in range(1, len(header) + 1):
         ws.column_dimensions[get_column_letter(i)].width = (
@@ -143,21 +148,47 @@ async def _form_sheet(
     title = vi.EXPORT_TITLE.format(form=form.name, period=period.label, unit=scope.name)
     ws.append(_row(ws, [title], bold=True))
     ws.append(_row(ws, header, bold=True, fill=PINK, wrap=True))
-    # One rollup per indicator gives the total of every unit in scope, at every level.
-    totals = {
-        code: await totals_by_root(session, catalog, code, Roots(within=scope.id), period)
-        for code in codes
+    # Every unit's figure of each question from the same function as /tong: a unit (or a
+    # subtotal) with no report has an empty cell, never 0; a yes/no subtotal is "k/n có".
+    found = {
+        code: await totals.figures(session, catalog, code, [scope.id], period) for code in codes
     }
-    # A unit (or a subtotal) with no report of a question shows an empty cell, never 0.
-    reported: set[tuple[int, str]] = set()
-    for unit_id, code in await reported_pairs(session, codes, period, scope.id):
-        if unit_id in by_id:
-            reported.update((u.id, code) for u in _chain(by_id[unit_id], by_id, scope))
+    kinds = {code: totals.kind_of(catalog, code) for code in codes}
     rows = [u for u in units if u.level == form.level]
     rows.sort(key=lambda u: [vi_sort_key(a.name) for a in _chain(u, by_id, scope)])
+    sent = await _reports_sent(session, form, period, scope)
+    due = _periods_due(form, period, today)
+    # Each unit above the form's level: how many of its units of that level reported.
+    counts: dict[int, list[int]] = {}
+    for unit in rows:
+        for above in _chain(unit, by_id, scope)[:-1]:
+            count = counts.setdefault(above.id, [0, 0])
+            count[0] += 1 if sent.get(unit.id) else 0
+            count[1] += 1
+    level_word = catalog.level_word(form.level)
 
-    def values(unit_id: int) -> list[float | None]:
-        return [totals[c].get(unit_id, 0.0) if (unit_id, c) in reported else None for c in codes]
+    def cell(unit_id: int, code: str, leaf: bool) -> object:
+        figure = found[code].get(unit_id)
+        if figure is None or not figure.reported:
+            return None
+        if kinds[code] == totals.Kind.YES_NO:
+            if leaf:
+                return vi.WEB_YES if figure.yes else vi.WEB_NO
+            return vi.TOTAL_YES_COUNT.format(yes=figure.yes, reported=figure.reported)
+        return figure.value
+
+    def status(unit: OrgUnit) -> str:
+        if unit.level == form.level:
+            n = sent.get(unit.id, 0)
+            if not n:
+                return vi.TOTAL_NOT_REPORTED
+            return vi.EXPORT_PERIODS.format(n=n, m=max(due, n)) if due > 1 else vi.EXPORT_SENT
+        k, n = counts.get(unit.id, [0, 0])
+        return vi.TOTAL_ROW_BASIS.format(reported=k, expected=n, level=level_word)
+
+    def values(unit: OrgUnit) -> list[object]:
+        leaf = unit.level == form.level
+        return [cell(unit.id, c, leaf) for c in codes] + [status(unit)]
 
     def subtotal(unit: OrgUnit, depth: int) -> None:
         label = (
@@ -165,7 +196,7 @@ async def _form_sheet(
             if unit.id == scope.id
             else vi.EXPORT_SUBTOTAL.format(name=unit.name)
         )
-        cells: list[object] = [None] * width + [unit.code] + values(unit.id)
+        cells: list[object] = [None] * width + [unit.code] + values(unit)
         cells[min(depth, width - 1)] = label
         ws.append(_row(ws, cells, bold=True, fill=GREY, numbers_from=width + 1))
 
@@ -185,13 +216,43 @@ async def _form_sheet(
         ws.append(
             _row(
                 ws,
-                names + [None] * (width - len(names)) + [unit.code] + values(unit.id),
+                names + [None] * (width - len(names)) + [unit.code] + values(unit),
                 numbers_from=width + 1,
             )
         )
     for depth in range(len(open_groups) - 1, -1, -1):
         subtotal(open_groups[depth], depth + 1)
     subtotal(scope, 0)
+
+
+async def _reports_sent(
+    session: AsyncSession, form: Form, period: Period, scope: OrgUnit
+) -> dict[int, int]:
+    """How many reports of the form each unit inside the scope sent in the period."""
+    query = (
+        select(Submission.unit_id, func.count())
+        .where(
+            Submission.form_code == form.code,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.period_start >= period.start,
+            Submission.period_end <= period.end,
+            Submission.unit_id.in_(
+                select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == scope.id)
+            ),
+        )
+        .group_by(Submission.unit_id)
+    )
+    return {uid: n for uid, n in await session.execute(query)}
+
+
+def _periods_due(form: Form, period: Period, today: date) -> int:
+    """How many of the form's periods inside `period` are due by today."""
+    count, current = 0, period_of(form.periodicity, period.start)
+    while current.end <= period.end:
+        if window(form, current).due < today:
+            count += 1
+        current = next_period(current)
+    return count
 
 
 async def _targets_sheet(

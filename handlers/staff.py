@@ -13,22 +13,15 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
-from handlers.views import breakdown_lines, completeness_text, progress_text
+from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
-from storage import rollup
+from storage import rollup, totals
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import OrgUnit
-from storage.periods import (
-    Period,
-    PeriodError,
-    parse_period,
-    period_of,
-    previous_period,
-    year_period,
-)
-from storage.rollup import Share
+from storage.periods import Period, PeriodError, parse_period, period_of, year_period
+from storage.totals import Total
 from storage.units import find_units, unit_by_code
 
 
@@ -100,7 +93,7 @@ async def total_answer(
     period: Period,
 ) -> str:
     head, rows = await total_parts(session, catalog, indicator, unit, period)
-    return "\n".join(head + breakdown_lines(rows))
+    return "\n".join(head + rows)
 
 
 async def total_parts(
@@ -109,53 +102,28 @@ async def total_parts(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
-) -> tuple[list[str], list[Share]]:
-    """The headline (total, change from the previous period) and the breakdown rows."""
+) -> tuple[list[str], list[str]]:
+    """The headline (total, what it rests on, change from the previous period) and one line
+    per unit below, as the chat and the CLI show them."""
+    found = await total_of(session, catalog, indicator, unit, period)
+    if isinstance(found, str):
+        return [found], []
+    return total_lines(catalog, found)
+
+
+async def total_of(
+    session: AsyncSession,
+    catalog: Catalog,
+    indicator: Indicator,
+    unit: OrgUnit,
+    period: Period,
+) -> Total | str:
+    """The indicator's total (storage/totals.py), or why it has none (a text, a rating)."""
     try:
         countable_or_error(indicator)
     except StaffError as exc:
-        return [str(exc)], []
-    value = await rollup.total(session, catalog, indicator.code, [unit], period)
-    rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
-    if (
-        not value
-        and not any(r.value for r in rows)
-        and not await _any_report(session, catalog, indicator, unit, period)
-    ):
-        return [vi.TOTAL_EMPTY.format(period=period.label)], []
-    lines = [
-        vi.TOTAL_TITLE.format(
-            label=indicator.label,
-            unit=unit.name,
-            period=period.label,
-            value=vi.format_number(value),
-            unit_word=indicator.unit,
-        )
-    ]
-    previous = previous_period(period)
-    before = await rollup.total(session, catalog, indicator.code, [unit], previous)
-    if before:
-        delta = value - before
-        lines.append(
-            vi.TOTAL_CHANGE.format(
-                previous=previous.label,
-                sign="+" if delta >= 0 else "−",
-                delta=vi.format_number(abs(delta)),
-                pct=vi.format_percent(abs(delta) / before * 100),
-            )
-        )
-    else:
-        lines.append(vi.TOTAL_CHANGE_NO_BASE.format(previous=previous.label))
-    return lines, rows
-
-
-async def _any_report(
-    session: AsyncSession, catalog: Catalog, indicator: Indicator, unit: OrgUnit, period: Period
-) -> bool:
-    code = catalog.components(indicator.code)[0]
-    form = catalog.forms[catalog.form_of_indicator[code]]
-    done = await rollup.completeness(session, form, period_of(form.periodicity, period.end), unit)
-    return done.submitted > 0
+        return str(exc)
+    return await totals.indicator_total(session, catalog, indicator.code, unit, period)
 
 
 def countable_or_error(indicator: Indicator) -> None:

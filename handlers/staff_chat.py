@@ -15,7 +15,7 @@ from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
-from handlers.views import breakdown_lines, completeness_text, progress_text
+from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import window
 from schedules.messages import Outbound
 from storage import progress as progress_service
@@ -353,14 +353,17 @@ async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page
     unit = await turn.session.get(OrgUnit, unit_id)
     assert unit is not None
     period = from_key(period_key, catalog.terms)
-    head, rows = await staff.total_parts(
-        turn.session, catalog, catalog.indicators[code], unit, period
-    )
-    lines, page, more = _page(breakdown_lines(rows), page, PAGE_LINES)
+    found = await staff.total_of(turn.session, catalog, catalog.indicators[code], unit, period)
+    if isinstance(found, str):  # a text or a rating: no total
+        head, rows, units = [found], [], []
+    else:
+        head, rows = total_lines(catalog, found)
+        units = [r.unit for r in found.rows if not r.own]
+    lines, page, more = _page(rows, page, PAGE_LINES)
     kids = [
-        r.unit
-        for r in rows[page * PAGE_LINES : (page + 1) * PAGE_LINES]
-        if r.unit.level != catalog.leaf_level
+        u
+        for u in units[page * PAGE_LINES : (page + 1) * PAGE_LINES]
+        if u.level != catalog.leaf_level
     ]
     turn.enter(
         FLOW,

@@ -6,8 +6,10 @@ from datetime import date
 
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Expect
+from storage.periods import Period
 from storage.progress import Status, TargetProgress, behind_count
-from storage.rollup import Completeness, Share
+from storage.rollup import Completeness
+from storage.totals import Figure, Kind, Row, Total
 
 
 def progress_text(
@@ -86,6 +88,7 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
                     level=level,
                 )
         lines.append(line)
+        lines.extend(rate_notes(catalog, p))
         lines.append(_expectation(p, unit_word))
     if p.due_year:
         lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))
@@ -96,6 +99,22 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     if p.group:
         lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))
     lines.append(vi.PROGRESS_SOURCE.format(source=t.source))
+    return lines
+
+
+def rate_notes(catalog: Catalog, p: TargetProgress, indent: str = "   ") -> list[str]:
+    """A rate's pairs that are not each unit's latest figures, and the units left out for
+    giving the two figures in different periods: why a page of the numerator's latest figures
+    may show another number."""
+    if p.rate is None:
+        return []
+    level = catalog.level_word(p.rate.level) if p.rate.level else vi.UNITS_WORD
+    lines = [
+        indent + vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label)
+        for period, n in sorted(p.rate.earlier.items())
+    ]
+    if p.rate.split:
+        lines.append(indent + vi.TOTAL_RATIO_INCOMPLETE.format(n=p.rate.split, level=level))
     return lines
 
 
@@ -115,15 +134,188 @@ def _expectation(p: TargetProgress, unit_word: str) -> str:
     )
 
 
-def breakdown_lines(rows: list[Share]) -> list[str]:
-    return [
-        vi.TOTAL_LINE.format(
-            i=i,
-            name=r.unit.name,
-            value=vi.format_number(r.value),
-            share=vi.format_percent(r.share),
+# ---- an indicator's total (storage/totals.py) ----------------------------------------------
+
+
+def level_of(catalog: Catalog, total: Total) -> str:
+    """How the reporting units are named: their level's word, or "đơn vị" for several."""
+    return catalog.level_word(total.level) if total.level else vi.UNITS_WORD
+
+
+def value_text(
+    total: Total,
+    figure: Figure,
+    *,
+    leaf: bool = False,
+    unit_word: bool = False,
+    parts: bool = True,
+) -> str:
+    """A figure as a cell shows it: "chưa báo cáo" when no unit reported, "có" / "không" or
+    "k/n có" for a yes/no, a ratio with its parts; never a 0 that nobody reported."""
+    if not figure.reported:
+        return vi.TOTAL_NOT_REPORTED
+    if total.kind == Kind.YES_NO:
+        if leaf:
+            return vi.TOTAL_YES if figure.yes else vi.TOTAL_NO
+        return vi.TOTAL_YES_COUNT.format(yes=figure.yes, reported=figure.reported)
+    if figure.value is None:
+        return vi.TOTAL_NO_VALUE if total.kind == Kind.RATIO else ""
+    word = total.indicator.unit.strip()
+    if word == "%":
+        text = vi.format_percent(figure.value)
+    else:
+        text = vi.format_number(round(figure.value, 2))
+        if unit_word and word:
+            text += f" {word}"
+    if parts and total.kind == Kind.RATIO and len(figure.parts) == 2:
+        a, b = figure.parts.values()
+        text += f" ({vi.format_number(a)}/{vi.format_number(b)})"
+    return text
+
+
+def main_period(figure: Figure) -> Period | None:
+    """The period most units' latest figure comes from (a stock)."""
+    return figure.ends.most_common(1)[0][0] if figure.ends else None
+
+
+def row_note(catalog: Catalog, total: Total, row: Row) -> str:
+    """What a row's figure rests on, when the headline's does not say it for it: how many
+    units below it reported, the period of an older figure, the periods a flow missed."""
+    f, level = row.figure, level_of(catalog, total)
+    notes = []
+    if not row.leaf and not row.own and f.reported and f.missing:
+        notes.append(
+            vi.TOTAL_ROW_BASIS.format(reported=f.reported, expected=f.expected, level=level)
         )
-        for i, r in enumerate(rows, start=1)
+    main = main_period(total.figure)
+    for period in sorted(f.ends):
+        if (row.leaf or row.own) and main is not None and period != main:
+            notes.append(vi.TOTAL_ROW_PERIOD.format(period=period.label))
+    for period in sorted(f.earlier):
+        if row.leaf or row.own:
+            notes.append(vi.TOTAL_ROW_PERIOD.format(period=period.label))
+    most = total.figure.most_periods
+    if (row.leaf or row.own) and f.reported and f.most_periods < most:
+        notes.append(vi.TOTAL_ROW_PERIODS.format(n=f.most_periods, m=most))
+    return "; ".join(notes)
+
+
+def row_name(row: Row) -> str:
+    return vi.TOTAL_OWN.format(name=row.unit.name) if row.own else row.unit.name
+
+
+def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
+    """The headline (figure, what it rests on, change) and one line per unit below."""
+    f, ind, level = total.figure, total.indicator, level_of(catalog, total)
+    fields = {"label": ind.label, "unit": total.unit.name, "period": total.period.label}
+    if not f.reported and not f.incomplete:
+        return [vi.TOTAL_EMPTY.format(period=total.period.label)] + _basis(total, level), []
+    if total.kind == Kind.YES_NO:
+        head = [vi.TOTAL_YES_NO_TITLE.format(**fields, yes=f.yes, reported=f.reported, level=level)]
+    elif total.kind == Kind.EACH:
+        head = [vi.TOTAL_EACH_TITLE.format(**fields, level=level)]
+    else:
+        word = "" if ind.unit.strip() == "%" else ind.unit
+        value = value_text(total, f, parts=False) if f.reported else vi.TOTAL_NOT_REPORTED
+        head = [vi.TOTAL_TITLE.format(**fields, value=value, unit_word=word).rstrip()]
+    if total.kind == Kind.RATIO and f.parts:
+        parts = "/".join(vi.format_number(v) for v in f.parts.values())
+        head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
+    head += _basis(total, level)
+    head += _change_lines(total, level)
+    rows = []
+    for i, row in enumerate(total.rows, start=1):
+        value = value_text(total, row.figure, leaf=row.leaf or row.own)
+        share = total.share(row)
+        if share is not None:
+            line = vi.TOTAL_LINE.format(
+                i=i, name=row_name(row), value=value, share=vi.format_percent(share)
+            )
+        else:
+            line = vi.TOTAL_LINE_PLAIN.format(i=i, name=row_name(row), value=value)
+        note = row_note(catalog, total, row) if row.figure.reported else ""
+        rows.append(vi.TOTAL_LINE_NOTE.format(line=line, note=note) if note else line)
+    return head, rows
+
+
+def _basis(total: Total, level: str) -> list[str]:
+    f = total.figure
+    counts = {"reported": f.reported, "expected": f.expected, "level": level}
+    if total.kind == Kind.RATIO:
+        lines = [vi.TOTAL_RATIO_BASIS.format(**counts)]
+        if f.incomplete:
+            lines.append(vi.TOTAL_RATIO_INCOMPLETE.format(n=f.incomplete, level=level))
+        for period, n in sorted(f.earlier.items()):
+            lines.append(vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label))
+        return lines
+    if f.missing:
+        lines = [vi.TOTAL_BASIS_MISSING.format(**counts, missing=f.missing)]
+    else:
+        lines = [vi.TOTAL_BASIS.format(**counts)]
+    if total.until is not None:
+        lines.append(vi.TOTAL_UNTIL.format(period=total.until.label))
+    if f.partial:
+        lines.append(vi.TOTAL_PARTIAL.format(n=f.partial, level=level, periods=f.most_periods))
+    if f.ends and (len(f.ends) > 1 or main_period(f) != total.period):
+        items = ", ".join(
+            vi.TOTAL_STOCK_PERIOD_ITEM.format(period=p.label, n=n, level=level)
+            for p, n in sorted(f.ends.items(), reverse=True)
+        )
+        if len(f.ends) == 1:
+            items = main_period(f).label  # type: ignore[union-attr]
+        lines.append(vi.TOTAL_STOCK_PERIOD.format(level=level, periods=items))
+    return lines
+
+
+def _change_lines(total: Total, level: str) -> list[str]:
+    change = total.change
+    if change is None:
+        return []
+    previous = change.period.label
+    if change.before is None:
+        return [vi.TOTAL_CHANGE_NO_BASE.format(previous=previous)]
+    if change.now is None:
+        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+    before, now = change.before, change.now
+    if total.kind == Kind.YES_NO:
+        text = vi.TOTAL_CHANGE_YES_NO.format(
+            before=f"{before.yes}/{before.reported}", now=f"{now.yes}/{now.reported}", level=level
+        )
+    elif before.value is None or now.value is None:
+        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+    else:
+        delta = now.value - before.value
+        if total.kind == Kind.RATIO:  # the difference of the figures shown
+            delta = round(now.value, 1) - round(before.value, 1)
+        sign = "+" if delta >= 0 else "−"
+        if total.kind == Kind.RATIO:
+            text = vi.TOTAL_CHANGE_POINTS.format(
+                before=value_text(total, before, parts=False),
+                now=value_text(total, now, parts=False),
+                sign=sign,
+                delta=vi.format_number(round(abs(delta), 1), 1),
+            )
+        else:
+            pct = abs(delta) / abs(before.value) * 100 if before.value else None
+            if change.all_common and pct is not None:
+                return [
+                    vi.TOTAL_CHANGE.format(
+                        previous=previous,
+                        sign=sign,
+                        delta=vi.format_number(abs(delta)),
+                        pct=vi.format_percent(pct),
+                    )
+                ]
+            shown = sign + vi.format_number(abs(delta))
+            if pct is not None:
+                shown += f", {sign}{vi.format_percent(pct)}"
+            text = vi.TOTAL_CHANGE_SUM.format(
+                before=vi.format_number(before.value), now=vi.format_number(now.value), delta=shown
+            )
+    if change.all_common:
+        return [vi.TOTAL_CHANGE_ALL.format(previous=previous, change=text)]
+    return [
+        vi.TOTAL_CHANGE_COMMON.format(previous=previous, n=change.common, level=level, change=text)
     ]
 
 

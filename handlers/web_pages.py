@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import staff
 from handlers.charts import short_label
-from handlers.views import progress_lines
+from handlers.views import progress_lines, rate_notes, row_name, row_note, total_lines, value_text
 from schedules import thi_dua
 from schedules.calendar import default_form
 from storage import progress as progress_service
-from storage import rollup
+from storage import rollup, totals
 from storage import texts_vi as vi
 from storage.catalog import Catalog, IndicatorType, Target
 from storage.clock import VN
@@ -72,12 +72,14 @@ def target_row(catalog: Catalog, p: TargetProgress) -> TargetRow:
     )
 
 
-def _basis(p: TargetProgress) -> str:
-    """What a unit's percentage rests on: units reached, or the two figures of a rate."""
+def _basis(catalog: Catalog, p: TargetProgress) -> str:
+    """What a unit's percentage rests on: units reached, or the two figures of a rate (and
+    which of its units' pairs are from an earlier period)."""
     if p.counted:
         return f"{p.counted[0]}/{p.counted[1]}"
     if p.ratio:
-        return f"{vi.format_number(p.ratio[0])}/{vi.format_number(p.ratio[1])}"
+        notes = [n.strip() for n in rate_notes(catalog, p)]
+        return " ".join([f"{vi.format_number(p.ratio[0])}/{vi.format_number(p.ratio[1])}", *notes])
     return ""
 
 
@@ -172,27 +174,30 @@ async def target_breakdown(
     if target.kind == "sum":
         assert target.indicator
         # The named units of a group target, when the viewer sees them all; else the units
-        # below (from inside one named unit, the others' figures are not hers to see).
+        # below (from inside one named unit, the others' figures are not hers to see). Each
+        # unit's figure from the same function as /tong: one that did not report has none.
         named = where != [unit] and all(is_within(u, scope) for u in where)
         parts = where if named else kids
-        values = await rollup.totals_by_root(
+        total = await totals.group_total(
             session,
             catalog,
             target.indicator,
-            rollup.Roots(ids=tuple(u.id for u in parts)),
+            unit,
+            parts,
             own.period,
+            reported_at=target.reported_at,
+            approved_only=target.approved_only,
         )
-        grand = sum(values.values())
-        word = catalog.indicators[target.indicator].unit
-        for u in parts:
-            v = values.get(u.id, 0.0)
+        for r in total.rows:
+            share = total.share(r)
             rows.append(
                 ChildRow(
-                    Crumb(u.id, u.name),
-                    v,
-                    f"{vi.format_number(v)} {word}",
-                    share=vi.format_percent(v / grand * 100 if grand else None),
-                    drill=u.level != catalog.leaf_level and is_within(u, scope),
+                    Crumb(r.unit.id, r.unit.name),
+                    r.figure.value if r.figure.reported else None,
+                    value_text(total, r.figure, leaf=r.leaf, unit_word=True),
+                    share=vi.format_percent(share) if share is not None else "",
+                    detail=row_note(catalog, total, r) if r.figure.reported else "",
+                    drill=r.unit.level != catalog.leaf_level and is_within(r.unit, scope),
                 )
             )
     else:
@@ -210,7 +215,7 @@ async def target_breakdown(
                     vi.format_percent(p.achieved),
                     verdict=verdict(p.status),
                     status=str(p.status),
-                    detail=_basis(p),
+                    detail=_basis(catalog, p),
                     drill=k.level != catalog.leaf_level,
                 )
             )
@@ -359,17 +364,24 @@ async def indicator_page(
 ) -> IndicatorPage:
     """The /tong answer as a page: headline, breakdown by unit below, chart and workbook."""
     indicator = catalog.indicators[code]
-    head, shares = await staff.total_parts(session, catalog, indicator, unit, period)
-    rows = [
-        ChildRow(
-            Crumb(s.unit.id, s.unit.name),
-            s.value,
-            f"{vi.format_number(s.value)} {indicator.unit}",
-            share=vi.format_percent(s.share),
-            drill=s.unit.level != catalog.leaf_level,
-        )
-        for s in shares
-    ]
+    found = await staff.total_of(session, catalog, indicator, unit, period)
+    rows: list[ChildRow] = []
+    if isinstance(found, str):  # a text or a rating: no total
+        head = [found]
+    else:
+        head, _ = total_lines(catalog, found)
+        for r in found.rows:
+            share = found.share(r)
+            rows.append(
+                ChildRow(
+                    Crumb(r.unit.id, row_name(r)),
+                    r.figure.value if r.figure.reported else None,
+                    value_text(found, r.figure, leaf=r.leaf or r.own, unit_word=True),
+                    share=vi.format_percent(share) if share is not None else "",
+                    detail=row_note(catalog, found, r) if r.figure.reported else "",
+                    drill=not r.own and r.unit.level != catalog.leaf_level,
+                )
+            )
     return IndicatorPage(
         unit,
         await crumbs(session, unit, scope),

@@ -49,6 +49,7 @@ class TargetProgress:
     basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
     basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
     ratio: tuple[float, float] | None = None  # rate: numerator, denominator
+    rate: rollup.Rate | None = None  # rate: all of it (pairs of earlier periods, split units)
     previous_year: bool = False  # last year's result, shown in January until its forms close
     due_year: int | None = None  # by_year: measured now against the value due in this year
 
@@ -387,6 +388,7 @@ async def _measure(
             out.basis = (r.units, r.expected)
             out.basis_level = r.level
             out.ratio = (r.numerator, r.denominator)
+            out.rate = r
             out.achieved = r.percent if r.units else None
     for out in outs:
         out.status = verdict(target, out.achieved, goal, expected, today)

@@ -8,10 +8,11 @@ totals, so "net growth" over a province is (Σ new) − (Σ left), never a sum o
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import Select, Subquery, and_, case, func, select
+from sqlalchemy import Select, Subquery, and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,7 +36,7 @@ from storage.models import (
     UnitPeriodTotal,
     UnitStockTotal,
 )
-from storage.periods import Period
+from storage.periods import Period, period_of
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
@@ -729,10 +730,27 @@ class Rate:
     units: int = 0  # units the figure rests on: they gave both figures
     expected: int = 0  # units that should give them
     level: str | None = None  # the level of those units
+    # Pairing by period (`same_period`): units whose pair is from an earlier period than
+    # their latest report of either figure (by that period), and units that gave both
+    # figures but never in the same period (not counted). Said beside the rate, so a page of
+    # the numerator's latest figures and the rate's pairs never disagree without saying why.
+    earlier: Counter[Period] = field(default_factory=Counter)
+    split: int = 0
 
     @property
     def percent(self) -> float | None:
         return self.numerator / self.denominator * 100 if self.denominator else None
+
+
+def period_at(catalog: Catalog, code: str, level: str, end: date) -> Period:
+    """The reporting period ending on `end` of the form that asks `code` (or a part of it)
+    of units of `level`."""
+    for part in catalog.components(code):
+        for form_code in catalog.forms_of_indicator.get(part, []):
+            form = catalog.forms[form_code]
+            if form.level == level:
+                return period_of(form.periodicity, end)
+    return period_of("month", end)
 
 
 def rate_level(catalog: Catalog, numerator: str, denominator: str) -> str | None:
@@ -817,18 +835,23 @@ async def rate_many(
         return query
 
     def per_unit(rows: Select, *columns: str) -> Select:
-        """Per unit: the sum of each column over its rows, and its value in the latest row."""
+        """Per unit: the sum of each column over its rows, its value in the latest row, and
+        the latest row's end."""
         unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
         ranked = rows.add_columns(
             func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
         ).subquery()
         sums = [func.sum(ranked.c[c]) for c in columns]
         lasts = [func.max(case((ranked.c.r == 1, ranked.c[c]))) for c in columns]
-        return select(ranked.c.unit_id, *sums, *lasts).group_by(ranked.c.unit_id)
+        latest = func.max(ranked.c.end)
+        return select(ranked.c.unit_id, *sums, *lasts, latest).group_by(ranked.c.unit_id)
 
     # Each figure per unit as (sum over its periods, latest value); a flow takes the sum, a
     # stock the latest. The database does the grouping: a province has thousands of units.
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
+
+    earlier: dict[int, date] = {}  # unit → the end of its pair's (earlier) period
+    split: set[int] = set()
 
     async def reported_pairs() -> dict[int, tuple[float, float]]:
         """Each unit's (numerator, denominator), from the reports."""
@@ -838,15 +861,34 @@ async def rate_many(
             joined = select(n.c.unit_id, n.c.end, n.c.v.label("nv"), d.c.v.label("dv")).join(
                 d, and_(d.c.unit_id == n.c.unit_id, d.c.end == n.c.end)
             )
-            for uid, n_sum, d_sum, n_last, d_last in await session.execute(
+            ends: dict[int, date] = {}
+            for uid, n_sum, d_sum, n_last, d_last, end in await session.execute(
                 per_unit(joined, "nv", "dv")
             ):
                 out[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
+                ends[uid] = end
+            # Each unit's latest report of either figure, and whether it gave both at all.
+            either = union_all(
+                values(numerator).add_columns(literal(0).label("which")),
+                values(denominator).add_columns(literal(1).label("which")),
+            ).subquery()
+            for uid, latest, low, high in await session.execute(
+                select(
+                    either.c.unit_id,
+                    func.max(either.c.end),
+                    func.min(either.c.which),
+                    func.max(either.c.which),
+                ).group_by(either.c.unit_id)
+            ):
+                if uid not in out and low != high:
+                    split.add(uid)
+                elif uid in out and ends[uid] < latest:
+                    earlier[uid] = ends[uid]
         else:
             found = []
             for code, last in zip((numerator, denominator), is_last, strict=True):
                 rows = await session.execute(per_unit(values(code), "v"))
-                found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last in rows})
+                found.append({uid: (v_last if last else v_sum) for uid, v_sum, v_last, _ in rows})
             for uid in found[0].keys() & found[1].keys():
                 out[uid] = (found[0][uid], found[1][uid])
         return out
@@ -883,6 +925,9 @@ async def rate_many(
             result.units += 1
             result.numerator += float(num)
             result.denominator += float(den)
+            if uid in earlier:
+                result.earlier[period_at(catalog, numerator, level, earlier[uid])] += 1
+        result.split = len(members & split)
         for unit in scope:
             result.expected += active.get(unit.id, 0)
     return results

@@ -138,7 +138,9 @@ async def test_an_exported_workbook_imports_back_unchanged(
     ]  # fmt: skip
     # A unit that did not report has empty cells, never 0; whole numbers have no decimal mark.
     silent = next(r for r in rows if r[4] not in data and r[3] and r[4].count("-") == 3)
-    assert silent[5:] == [None] * len(silent[5:])
+    assert silent[5:-1] == [None] * len(silent[5:-1])
+    assert silent[-1] == "chưa báo cáo"  # the last column says who reported
+    assert rows[1][-1] == "Tình trạng báo cáo"
     assert {f for row in sheet[2:] for _, f in row[5:]} == {"#,##0"}
 
 

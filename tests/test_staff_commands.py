@@ -61,10 +61,16 @@ async def test_total_breakdown_share_and_change(world) -> None:
         "Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo – Tỉnh Khánh Hòa, tháng 10/2026: 13 hộ"
         in staff.text
     )
-    assert "So với tháng 9/2026: +11 (+550%)" in staff.text
+    # Four of the five branches reported October; B5 did not: not a 0, and said so.
+    assert "Tính trên 4/5 chi hội đã báo cáo (1 chi hội chưa báo cáo)." in staff.text
+    # Only B1 reported September: the change is B1's alone (not 13 against 2), and says so.
+    assert (
+        "So với tháng 9/2026, chỉ tính 1 chi hội báo cáo cả hai kỳ: 2 → 3 (+1, +50%)." in staff.text
+    )
     assert "1. Huyện Khánh Sơn: 8 (61,5%)" in staff.text
     assert "2. Huyện Khánh Vĩnh: 5 (38,5%)" in staff.text
-    assert "3. Huyện Ba: 0 (0%)" in staff.text
+    assert "3. Huyện Ba: chưa báo cáo" in staff.text
+    assert "0 (0%)" not in staff.text
     # Plain words without diacritics, with a unit inside the scope.
     await staff.send("tong ho thoat ngheo thang 10 huyen khanh son")
     assert "Huyện Khánh Sơn, tháng 10/2026: 8 hộ" in staff.text
