@@ -29,7 +29,7 @@ from bench.common import (
     time_it,
 )
 from handlers.export_xlsx import build_workbook
-from storage import progress, rollup
+from storage import progress, rollup, totals
 from storage.db import make_sessionmaker
 from storage.models import OrgUnit
 from storage.periods import month, year_period
@@ -91,7 +91,16 @@ async def main(db: str, quick: bool, repeat: int, reuse: bool) -> None:
                 ),
                 await time_it(
                     "breakdown of the country by province",
-                    lambda: rollup.breakdown(session, catalog, "ho_thoat_ngheo", country, year),
+                    lambda: totals.indicator_total(
+                        session, catalog, "ho_thoat_ngheo", country, year, compare=False
+                    ),
+                    repeat,
+                ),
+                await time_it(
+                    "/tong: total of a province, by commune, k/n and change",
+                    lambda: totals.indicator_total(
+                        session, catalog, "ho_thoat_ngheo", province, year
+                    ),
                     repeat,
                 ),
                 await time_it(

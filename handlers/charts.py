@@ -13,7 +13,8 @@ from io import BytesIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import rollup
+from handlers.views import row_name, value_text
+from storage import rollup, totals
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Indicator
 from storage.models import OrgUnit
@@ -44,12 +45,17 @@ def _png(plt, fig) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
-def breakdown_png(title: str, names: list[str], values: list[float], unit_word: str) -> bytes:
+def breakdown_png(
+    title: str, names: list[str], values: list[float | None], texts: list[str], unit_word: str
+) -> bytes:
+    """A bar per unit with its figure written beside it; a unit without a report has no bar
+    and says so (never a bar of 0)."""
     plt, (fig, ax) = _figure(8, max(3.0, 0.4 * len(names) + 1.5))
     order = list(range(len(names)))[::-1]
-    ax.barh([names[i] for i in order], [values[i] for i in order], color=PINK)
+    ax.barh([names[i] for i in order], [values[i] or 0 for i in order], color=PINK)
     for y, i in enumerate(order):
-        ax.text(values[i], y, " " + vi.format_number(values[i]), va="center", fontsize=9)
+        color = "black" if values[i] is not None else GREY
+        ax.text(values[i] or 0, y, " " + texts[i], va="center", fontsize=9, color=color)
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(unit_word)
     ax.spines[["top", "right"]].set_visible(False)
@@ -103,12 +109,16 @@ async def chart(
         )
         values = [by_period[k] for k in keys]
         return await _drawn(trend_png, title, labels, values, indicator.unit, target), title
-    rows = await rollup.breakdown(session, catalog, indicator.code, unit, period)
+    total = await totals.indicator_total(
+        session, catalog, indicator.code, unit, period, compare=False
+    )
     title = vi.CHART_BREAKDOWN_TITLE.format(
         label=indicator.label, unit=unit.name, period=period.label
     )
-    names, values = [r.unit.name for r in rows], [r.value for r in rows]
-    return await _drawn(breakdown_png, title, names, values, indicator.unit), title
+    names = [row_name(r) for r in total.rows]
+    values = [r.figure.value if r.figure.reported else None for r in total.rows]
+    texts = [value_text(total, r.figure, leaf=r.leaf or r.own) for r in total.rows]
+    return await _drawn(breakdown_png, title, names, values, texts, indicator.unit), title
 
 
 async def _drawn(draw: Callable[..., bytes], *args: object) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
+from handlers.examples import examples as examples_of
 from handlers.turn import Turn
 from storage import texts_vi as vi
 from storage.models import Role
@@ -54,8 +55,12 @@ async def _help(turn: Turn, _args: str) -> None:
             "trogiup",
         ]
         examples = vi.HELP_EXAMPLES_STAFF
-    lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n] for n in names]
-    lines += ["", vi.HELP_EXAMPLES_TITLE, *examples]
+    # Examples from the province's own indicators and units, not another province's.
+    assert turn.unit is not None
+    found = await examples_of(turn.session, turn.ctx.catalog, turn.unit, turn.today)
+    fields = found.fields()
+    lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n].format(**fields) for n in names]
+    lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]
     turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
 
 
@@ -93,11 +98,11 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
 # The Telegram command menu, in the order shown.
 MENU = [
     ("baocao", "Báo cáo số liệu kỳ này"),
-    ("tong", "Tổng số một chỉ tiêu"),
+    ("tong", "Tổng số một chỉ số"),
     ("tiendo", "Tiến độ các chỉ tiêu"),
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("xuat", "Xuất bảng Excel"),
-    ("bieudo", "Biểu đồ một chỉ tiêu"),
+    ("bieudo", "Biểu đồ một chỉ số"),
     ("xephang", "Xếp hạng thi đua"),
     ("web", "Trang theo dõi chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),

@@ -6,6 +6,7 @@ the CLI both call them, so the same question gets the same answer everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
+from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
@@ -73,10 +75,50 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
     return found[0]
 
 
+async def split_unit(
+    session: AsyncSession, words: str, scope: OrgUnit, accepts: Callable[[str], bool]
+) -> tuple[str, OrgUnit | None]:
+    """`words` as what `accepts` takes (an indicator, a rating) followed by a unit named
+    without its level word ("hội viên mới Lương Hòa"): the longest accepted start whose rest
+    names a unit inside the scope, and that unit; (words, None) when the whole is accepted
+    or nothing is. An accepted start followed by words that name no unit is a unit not found
+    ("Không tìm thấy đơn vị «Lương Hòa»"), not an unknown indicator."""
+    if not words or accepts(words):
+        return words, None
+    parts = words.split()
+    unknown = ""
+    for cut in range(len(parts) - 1, 0, -1):
+        head, rest = " ".join(parts[:cut]), " ".join(parts[cut:])
+        if not accepts(head):
+            continue
+        if await find_units(session, rest, scope, limit=1):
+            return head, await unit_in_scope(session, rest, scope)
+        unknown = unknown or rest
+    if unknown:
+        raise StaffError(vi.UNKNOWN_UNIT.format(text=unknown), "unknown_unit", unknown)
+    return words, None
+
+
+async def indicator_and_unit(
+    session: AsyncSession, catalog: Catalog, words: str, unit_words: str | None, scope: OrgUnit
+) -> tuple[Indicator | Answer, OrgUnit]:
+    """The indicator and the unit a question names (the asker's own unit when none is)."""
+    if unit_words:
+        unit = await unit_in_scope(session, unit_words, scope)
+    else:
+        words, found = await split_unit(
+            session, words, scope, lambda w: bool(catalog.find_indicators(w))
+        )
+        unit = found or scope
+    return indicator_or_choices(catalog, words), unit
+
+
 def indicator_or_choices(catalog: Catalog, words: str) -> Indicator | Answer:
     found = catalog.find_indicators(words)
     if not found:
-        raise StaffError(vi.UNKNOWN_INDICATOR.format(text=words), "unknown_indicator", words)
+        shown = indicator_words(catalog)
+        message = vi.UNKNOWN_INDICATOR.format(text=words, indicator=shown[0], indicator2=shown[-1])
+        raise StaffError(message, "unknown_indicator", words)
     if len(found) == 1:
         return found[0]
     return Answer(

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from handlers import charts, staff
+from handlers.examples import usage
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
-from schedules.calendar import window
+from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
 from storage import progress as progress_service
 from storage import reporting, rollup
 from storage import texts_vi as vi
-from storage.catalog import IndicatorType
+from storage.catalog import Form, IndicatorType
 from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.periods import Period, from_key, period_of, year_period
 from storage.units import children, is_within
@@ -52,15 +54,22 @@ def staff_only(
     return guarded
 
 
+async def _usage(turn: Turn, template: str) -> str:
+    """A usage text with examples from the province's own indicators and units."""
+    assert turn.unit is not None
+    return await usage(turn.session, turn.ctx.catalog, turn.unit, turn.today, template)
+
+
 async def tong(turn: Turn, args: str) -> None:
     query = parse_query(args)
     if not query.words:
-        turn.say(vi.TONG_USAGE)
+        turn.say(await _usage(turn, vi.TONG_USAGE))
         return
     assert turn.unit is not None
     try:
-        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
-        found = staff.indicator_or_choices(turn.ctx.catalog, query.words)
+        found, unit = await staff.indicator_and_unit(
+            turn.session, turn.ctx.catalog, query.words, query.unit, turn.unit
+        )
         period = staff.period_or_error(
             query.period, turn.today, turn.ctx.catalog, year_period(turn.today.year)
         )
@@ -134,12 +143,13 @@ async def bieudo(turn: Turn, args: str) -> None:
     assert turn.unit is not None
     query = parse_query(args)
     if not query.words:
-        turn.say(vi.BIEUDO_USAGE)
+        turn.say(await _usage(turn, vi.BIEUDO_USAGE))
         return
     catalog = turn.ctx.catalog
     try:
-        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
-        found = staff.indicator_or_choices(catalog, query.words)
+        found, unit = await staff.indicator_and_unit(
+            turn.session, catalog, query.words, query.unit, turn.unit
+        )
         period = staff.period_or_error(
             query.period, turn.today, catalog, year_period(turn.today.year)
         )
@@ -172,7 +182,7 @@ async def _sent_report(
     query = parse_query(args)
     target = query.unit or query.words
     if not target:
-        turn.say(usage)
+        turn.say(await _usage(turn, usage))
         return None
     catalog = turn.ctx.catalog
     try:
@@ -216,47 +226,75 @@ async def mobaocao(turn: Turn, args: str) -> None:
 
 @staff_only
 async def xeploai(turn: Turn, args: str) -> None:
-    """An officer rates a unit below her (a form her level fills about it): /xeploai khá xã A."""
+    """An officer rates a unit below her (a form her level fills about it): /xeploai khá xã A.
+
+    Without a period named, the rating goes to the period being rated now (the one whose
+    window is open, else the current one); a rating already given to a past period is only
+    changed when that period is named."""
     assert turn.unit is not None and turn.person is not None
     catalog = turn.ctx.catalog
     query = parse_query(args)
-    if not query.unit:
-        turn.say(vi.XEPLOAI_USAGE)
-        return
-    try:
-        unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
-    except staff.StaffError as exc:
-        turn.say(str(exc))
-        return
     mine = catalog.level_index(turn.unit.level)
-    forms = [
-        f
-        for f in catalog.forms.values()
-        if f.filled_by and f.level == unit.level and mine <= catalog.level_index(f.filled_by)
-    ]
-    found = [
+    ratings = [
         (f, catalog.indicators[q.indicator])
-        for f in forms
+        for f in catalog.forms.values()
+        if f.filled_by and mine <= catalog.level_index(f.filled_by)
         for q in f.questions
         if catalog.indicators[q.indicator].type == IndicatorType.CHOICE
     ]
-    if unit.id == turn.unit.id or not found:
+
+    def names_rating(words: str) -> bool:
+        return any(
+            match_choice([(c.value, c.label) for c in ind.choices], words) is not None
+            for _, ind in ratings
+        )
+
+    try:
+        words, unit_words = query.words, query.unit
+        if not unit_words:
+            words, found = await staff.split_unit(turn.session, words, turn.unit, names_rating)
+            unit_words = found.code if found else None
+        if not unit_words:
+            turn.say(await _usage(turn, vi.XEPLOAI_USAGE))
+            return
+        unit = await staff.unit_in_scope(turn.session, unit_words, turn.unit)
+    except staff.StaffError as exc:
+        turn.say(str(exc))
+        return
+    found_forms = [(f, ind) for f, ind in ratings if f.level == unit.level]
+    if unit.id == turn.unit.id or not found_forms:
         turn.say(vi.XEPLOAI_NONE.format(unit=unit.name))
         return
-    form, indicator = found[0]
+    form, indicator = found_forms[0]
     labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
-    value = match_choice([(c.value, c.label) for c in indicator.choices], query.words)
+    value = match_choice([(c.value, c.label) for c in indicator.choices], words)
     if value is None:
         turn.say(vi.XEPLOAI_UNKNOWN.format(choices=labels))
         return
     try:
-        period = staff.period_or_error(
-            query.period, turn.today, catalog, staff.latest_due_period(form, turn.today)
+        named = staff.period_or_error(
+            query.period, turn.today, catalog, rating_period(form, turn.today)
         )
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
-    win = window(form, period_of(form.periodicity, period.end))
+    win = window(form, period_of(form.periodicity, named.end))
+    fields = {
+        "label": indicator.label,
+        "period": win.period.label,
+        "unit": unit.name,
+        "value": indicator.choice_label(value) or "",
+    }
+    if query.period is None and win.period.end < turn.today:
+        # A past period's rating is changed only when she names it.
+        sub = await reporting.find_submission(turn.session, unit.id, form.code, win.period.key)
+        before = (
+            (await reporting.answers(turn.session, sub.id)).get(indicator.code) if sub else None
+        )
+        if isinstance(before, float) and before != value:
+            fields["old"] = indicator.choice_label(before) or ""
+            turn.say(vi.XEPLOAI_NAME_PERIOD.format(**fields, words=words, unit_words=unit_words))
+            return
     before = await reporting.record_about(
         turn.session,
         catalog,
@@ -268,17 +306,18 @@ async def xeploai(turn: Turn, args: str) -> None:
         turn.now,
         late=win.is_late(turn.today),
     )
-    fields = {
-        "label": indicator.label,
-        "period": win.period.label,
-        "unit": unit.name,
-        "value": indicator.choice_label(value) or "",
-    }
     if isinstance(before, float) and before != value:
         fields["old"] = indicator.choice_label(before) or ""
         turn.say(vi.XEPLOAI_CHANGED.format(**fields))
     else:
         turn.say(vi.XEPLOAI_DONE.format(**fields))
+
+
+def rating_period(form: Form, today: date) -> Period:
+    """The period being rated today: the one whose window is open (the year just ended, in
+    January), else the current one."""
+    found = open_windows(form, today)
+    return found[-1].period if found else period_of(form.periodicity, today)
 
 
 @staff_only

@@ -209,7 +209,12 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
     f, ind, level = total.figure, total.indicator, level_of(catalog, total)
     fields = {"label": ind.label, "unit": total.unit.name, "period": total.period.label}
     if not f.reported and not f.incomplete:
-        return [vi.TOTAL_EMPTY.format(period=total.period.label)] + _basis(total, level), []
+        if not f.expected:
+            return [vi.TOTAL_EMPTY.format(period=total.period.label)], []
+        empty = vi.TOTAL_EMPTY_OF.format(
+            period=total.period.label, expected=f.expected, level=level
+        )
+        return [empty], _row_lines(catalog, total)
     if total.kind == Kind.YES_NO:
         head = [vi.TOTAL_YES_NO_TITLE.format(**fields, yes=f.yes, reported=f.reported, level=level)]
     elif total.kind == Kind.EACH:
@@ -223,6 +228,10 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
     head += _basis(total, level)
     head += _change_lines(total, level)
+    return head, _row_lines(catalog, total)
+
+
+def _row_lines(catalog: Catalog, total: Total) -> list[str]:
     rows = []
     for i, row in enumerate(total.rows, start=1):
         value = value_text(total, row.figure, leaf=row.leaf or row.own)
@@ -235,7 +244,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
             line = vi.TOTAL_LINE_PLAIN.format(i=i, name=row_name(row), value=value)
         note = row_note(catalog, total, row) if row.figure.reported else ""
         rows.append(vi.TOTAL_LINE_NOTE.format(line=line, note=note) if note else line)
-    return head, rows
+    return rows
 
 
 def _basis(total: Total, level: str) -> list[str]:

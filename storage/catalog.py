@@ -567,12 +567,16 @@ class Catalog:
         return [f for f in self.forms.values() if f.level == level and f.filled_by is None]
 
     def find_indicators(self, words: str) -> list[Indicator]:
-        """By exact code, else every indicator whose label holds all the words (no diacritics)."""
+        """By exact code or a form's short label ("thv"), else every indicator whose label
+        holds all the words (no diacritics)."""
         from storage.text import fold
 
         text = fold(words)
         if text.replace(" ", "_") in self.indicators:
             return [self.indicators[text.replace(" ", "_")]]
+        short = {f.labels().get(text) for f in self.forms.values()} - {None}
+        if short:  # one label may name different questions in two forms ("ks")
+            return [self.indicators[c] for c in self.indicators if c in short]
         wanted = text.split()
         return [
             ind

@@ -540,39 +540,6 @@ async def totals_by_period(
 
 
 @dataclass
-class Share:
-    unit: OrgUnit
-    value: float
-    share: float | None  # percent of the parent's total
-
-
-async def breakdown(
-    session: AsyncSession, catalog: Catalog, code: str, parent: OrgUnit, period: Period
-) -> list[Share]:
-    """The parent's children with their totals, largest first; children with no report show 0."""
-    kids = list(
-        (
-            await session.scalars(
-                select(OrgUnit).where(
-                    OrgUnit.parent_id == parent.id, active_on(period.start, period.end)
-                )
-            )
-        ).all()
-    )
-    if not kids:
-        return []
-    values = await totals_by_root(
-        session, catalog, code, Roots(ids=tuple(k.id for k in kids)), period
-    )
-    grand = sum(values.values())
-    rows = [
-        Share(k, values.get(k.id, 0.0), (values.get(k.id, 0.0) / grand * 100) if grand else None)
-        for k in kids
-    ]
-    return sorted(rows, key=lambda r: (-r.value, vi_sort_key(r.unit.name)))
-
-
-@dataclass
 class Coverage:
     reached: int
     units: int
@@ -742,15 +709,23 @@ class Rate:
         return self.numerator / self.denominator * 100 if self.denominator else None
 
 
-def period_at(catalog: Catalog, code: str, level: str, end: date) -> Period:
-    """The reporting period ending on `end` of the form that asks `code` (or a part of it)
-    of units of `level`."""
-    for part in catalog.components(code):
-        for form_code in catalog.forms_of_indicator.get(part, []):
-            form = catalog.forms[form_code]
-            if form.level == level:
-                return period_of(form.periodicity, end)
-    return period_of("month", end)
+ORDER = ["month", "quarter", "half", "year"]
+
+
+def period_at(catalog: Catalog, codes: str | list[str], level: str, end: date) -> Period:
+    """The reporting period ending on `end` of the forms that ask `codes` (or their parts)
+    of units of `level`: the longest of those that end there (a quarter, not its last
+    month, when a monthly and a quarterly figure are paired)."""
+    kinds = {
+        catalog.forms[form_code].periodicity
+        for code in ([codes] if isinstance(codes, str) else codes)
+        for part in catalog.components(code)
+        for form_code in catalog.forms_of_indicator.get(part, [])
+        if catalog.forms[form_code].level == level
+    }
+    found = [period_of(k, end) for k in sorted(kinds, key=ORDER.index)]
+    ending = [p for p in found if p.end == end]
+    return (ending or found or [period_of("month", end)])[-1]
 
 
 def rate_level(catalog: Catalog, numerator: str, denominator: str) -> str | None:
@@ -926,7 +901,9 @@ async def rate_many(
             result.numerator += float(num)
             result.denominator += float(den)
             if uid in earlier:
-                result.earlier[period_at(catalog, numerator, level, earlier[uid])] += 1
+                result.earlier[
+                    period_at(catalog, [numerator, denominator], level, earlier[uid])
+                ] += 1
         result.split = len(members & split)
         for unit in scope:
             result.expected += active.get(unit.id, 0)

@@ -138,6 +138,7 @@ TOTAL_CHOICE = (
     "«{label}» là mức đánh giá nên không cộng thành tổng số; tỷ lệ đạt mức xem ở /tiendo."
 )
 TOTAL_EMPTY = "Chưa có báo cáo nào đã gửi cho {period}."
+TOTAL_EMPTY_OF = "Chưa có báo cáo nào đã gửi cho {period} (0/{expected} {level})."
 MISSING_TITLE = "{form} – {period} – {unit}"
 MISSING_SUMMARY = (
     "Đã nộp {submitted}/{expected} ({percent}): đúng hạn {on_time}, trễ hạn {late}. "
@@ -148,11 +149,23 @@ MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
 AMBIGUOUS_UNIT = "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em."
+# An indicator (what is reported: "hội viên mới") is a "chỉ số"; a "chỉ tiêu" is a target of
+# the plan ("kết nạp 5.000 hội viên mới"). Examples ({indicator}, {unit}, …) come from the
+# province's own configuration and units (handlers/examples.py).
 UNKNOWN_INDICATOR = (
-    "Không tìm thấy chỉ tiêu «{text}». Chị thử ghi vài chữ trong tên, ví dụ: «thoát nghèo», "
-    "«hội viên mới»."
+    "Không tìm thấy chỉ số «{text}». Chị thử ghi vài chữ trong tên, ví dụ: «{indicator}», "
+    "«{indicator2}»."
 )
-AMBIGUOUS_INDICATOR = "«{text}» khớp với nhiều mục, chị chọn một:"
+AMBIGUOUS_INDICATOR = "«{text}» khớp với nhiều chỉ số, chị chọn một:"
+EXAMPLE_INDICATOR_WORDS = [
+    "thoát nghèo",
+    "hội viên mới",
+    "tổng số hội viên",
+    "dân vận khéo",
+    "việc làm",
+    "tập huấn",
+    "website",
+]
 UNKNOWN_FORM = "Không có mẫu báo cáo «{text}»."
 
 # ---- onboarding ---------------------------------------------------------------------------
@@ -181,14 +194,16 @@ HELP_TITLE = "Chị có thể dùng:"
 HELP_LINES = {
     "baocao": "/baocao – báo cáo hoặc sửa báo cáo kỳ này",
     "huy": "/huy – dừng lại giữa chừng (những gì đã trả lời vẫn được lưu)",
-    "tong": "/tong <chỉ tiêu> [kỳ] [đơn vị] – tổng số, ví dụ: /tong thoát nghèo quý 3",
+    "tong": "/tong <chỉ số> [kỳ] [đơn vị] – tổng số, ví dụ: /tong {indicator} {period}",
     "tiendo": "/tiendo [đơn vị] – tiến độ các chỉ tiêu",
     "chuanop": "/chuanop [kỳ] – đơn vị đã nộp, chưa nộp",
     "xuat": "/xuat [kỳ] – bảng Excel tổng hợp",
-    "bieudo": "/bieudo <chỉ tiêu> [kỳ] – biểu đồ",
+    "bieudo": "/bieudo <chỉ số> [kỳ] – biểu đồ",
     "mobaocao": "/mobaocao <đơn vị> [kỳ] – mở lại báo cáo đã khóa sổ hoặc đã duyệt để sửa",
     "duyet": "/duyet <đơn vị> [kỳ] – duyệt báo cáo của đơn vị cấp dưới (khóa lại, không sửa được)",
-    "xeploai": "/xeploai <mức> <đơn vị> [kỳ] – xếp loại đơn vị cấp dưới, ví dụ: /xeploai tốt xã A",
+    "xeploai": (
+        "/xeploai <mức> <đơn vị> [kỳ] – xếp loại đơn vị cấp dưới, ví dụ: /xeploai {rating}{rated}"
+    ),
     "xephang": "/xephang – xếp hạng thi đua của các đơn vị và của đơn vị mình",
     "web": "/web – link trang theo dõi chỉ tiêu (xem trên điện thoại hoặc máy tính)",
     "trogiup": "/trogiup – xem hướng dẫn này",
@@ -202,16 +217,16 @@ INTERNAL_ERROR = (
 HELP_EXAMPLES_TITLE = "Ví dụ (gõ có dấu hay không dấu đều được):"
 HELP_EXAMPLES_LEADER = [
     "• báo cáo",
-    "• tong thoat ngheo nam nay",
+    "• tong {indicator_folded} nam nay",
     "• tiến độ",
 ]
 HELP_EXAMPLES_STAFF = [
-    "• tổng thoát nghèo quý 3",
-    "• tong hoi vien moi thang 10 xa Son Binh",
-    "• tiến độ huyện Khánh Sơn",
-    "• chưa nộp tháng 10",
-    "• xuất excel năm 2026",
-    "• biểu đồ thoát nghèo nhiệm kỳ",
+    "• tổng {indicator} {period}",
+    "• tong {indicator2_folded} nam nay{unit_folded}",
+    "• tiến độ{unit}",
+    "• chưa nộp {period}",
+    "• xuất excel {year}",
+    "• biểu đồ {indicator} {year}",
 ]
 STALE_BUTTON = "Nút này thuộc câu hỏi trước. Chị trả lời câu hỏi dưới đây giúp em nhé."
 
@@ -328,15 +343,15 @@ INVITE_HEADERS = ["Họ tên", "Vai trò", "Đơn vị", "Mã mời", "Link Tele
 
 # ---- staff commands in chat ---------------------------------------------------------------
 TONG_USAGE = (
-    "Chị ghi tên chỉ tiêu, có thể thêm kỳ và đơn vị. Ví dụ:\n"
-    "/tong thoát nghèo quý 3\n/tong hội viên mới năm 2026 huyện Khánh Sơn"
+    "Chị ghi tên chỉ số, có thể thêm kỳ và đơn vị. Ví dụ:\n"
+    "/tong {indicator} {period}\n/tong {indicator2} {year}{unit}"
 )
 STAFF_ONLY = "Chức năng này dành cho cán bộ Hội các cấp. Chị dùng /tong hoặc /tiendo nhé."
 BUTTON_MORE = "Xem thêm"
 BUTTON_DOWN = "⬇ {name}"
 BUTTON_UP = "⬆ {name}"
 PAGE_OF = "(trang {page}/{pages})"
-PICK_INDICATOR = "Chị chọn một chỉ tiêu:"
+PICK_INDICATOR = "Chị chọn một chỉ số:"
 EXPORT_TITLE = "{form} – {period} – {unit}"
 EXPORT_CODE = "Mã đơn vị"
 EXPORT_SUBTOTAL = "Cộng {name}"
@@ -370,7 +385,7 @@ CHART_BREAKDOWN_TITLE = "{label}\n{unit}, {period}, theo đơn vị"
 CHART_PER_PERIOD = "Theo kỳ"
 CHART_CUMULATIVE = "Lũy kế"
 CHART_TARGET = "Chỉ tiêu {target}"
-BIEUDO_USAGE = "Chị ghi tên chỉ tiêu, có thể thêm kỳ. Ví dụ: /bieudo thoát nghèo nhiệm kỳ"
+BIEUDO_USAGE = "Chị ghi tên chỉ số, có thể thêm kỳ. Ví dụ: /bieudo {indicator} {year}"
 
 # ---- reminders and digests ----------------------------------------------------------------
 REMINDER_OPEN = (
@@ -420,15 +435,17 @@ LINK_CODE = (
     "Mã để kết nối thêm một kênh (Zalo hoặc Telegram): {code}\n"
     "Chị mở bot ở kênh kia và gõ mã này. Mã dùng một lần, trong {hours} giờ."
 )
-MOBAOCAO_USAGE = (
-    "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao chi hội thôn 3 xã Sơn Bình tháng 10"
-)
-XEPLOAI_USAGE = "Chị ghi mức, đơn vị và kỳ, ví dụ: /xeploai hoàn thành tốt xã Sơn Bình năm 2026"
+MOBAOCAO_USAGE = "Chị ghi đơn vị và kỳ cần mở lại, ví dụ: /mobaocao{unit} {period}"
+XEPLOAI_USAGE = "Chị ghi mức, đơn vị và kỳ, ví dụ: /xeploai {rating}{rated} {year}"
 XEPLOAI_NONE = "Chưa có biểu xếp loại nào mà cấp của chị đánh giá {unit}."
 XEPLOAI_UNKNOWN = "Em chưa rõ chị chọn mức nào. Chị ghi một trong: {choices}."
 XEPLOAI_DONE = "Đã ghi {label} {period} của {unit}: {value}."
 XEPLOAI_CHANGED = "Đã sửa {label} {period} của {unit}: {old} → {value}."
-DUYET_USAGE = "Chị ghi đơn vị và kỳ cần duyệt, ví dụ: /duyet xã Sơn Bình 6 tháng đầu năm"
+XEPLOAI_NAME_PERIOD = (
+    "{label} {period} của {unit} đã ghi: {old}. Em chưa sửa. Nếu chị muốn sửa kỳ đã qua này, "
+    "chị ghi rõ kỳ, ví dụ: /xeploai {words} {unit_words} {period}"
+)
+DUYET_USAGE = "Chị ghi đơn vị và kỳ cần duyệt, ví dụ: /duyet{unit} {period}"
 APPROVED = (
     "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "
     "/mobaocao {unit}."

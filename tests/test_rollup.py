@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from storage import rollup
+from storage import rollup, totals
 from storage.catalog import Target
 from storage.models import SubmissionStatus, UnitParentHistory
 from storage.periods import month, quarter, span, year_period
@@ -46,9 +46,10 @@ async def test_totals_breakdown_stock_and_derived(session, catalog) -> None:
     assert total == 3 + 2 + 4 + 10
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [t.d1], Q1) == 9
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [t.d1, t.d2], Q1) == 19
-    rows = await rollup.breakdown(session, catalog, "ho_thoat_ngheo", t.province, Q1)
-    assert [(r.unit.code, r.value) for r in rows] == [("KH-KV", 10), ("KH-KS", 9), ("KH-D3", 0)]
-    assert rows[0].share == pytest.approx(10 / 19 * 100)
+    found = await totals.indicator_total(session, catalog, "ho_thoat_ngheo", t.province, Q1)
+    rows = [(r.unit.code, r.figure.value) for r in found.rows]
+    assert rows == [("KH-KV", 10), ("KH-KS", 9), ("KH-D3", None)]  # D3: no report, not 0
+    assert found.share(found.rows[0]) == pytest.approx(10 / 19 * 100)
     # Stock: B1's latest (97, February) + B2's latest (50, January), not 100 + 97 + 50.
     assert await rollup.total(session, catalog, "tong_hoi_vien", [t.province], Q1) == 147
     # Derived: (5 + 1 + 2) new − (1 + 4) left = 3.

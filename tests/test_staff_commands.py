@@ -130,7 +130,7 @@ async def test_ambiguous_indicator_and_empty_period(world) -> None:
     _, users = world
     staff = users["province"]
     await staff.send("/tong hội viên tháng 10")
-    assert "khớp với nhiều mục" in staff.text
+    assert "khớp với nhiều chỉ số" in staff.text
     assert staff.buttons[:2] == ["Hội viên mới kết nạp", "Hội viên ra khỏi tổ chức"]
     await staff.click("Hội viên mới kết nạp")
     assert "Hội viên mới kết nạp – Tỉnh Khánh Hòa, tháng 10/2026: 5 người" in staff.text
@@ -143,7 +143,7 @@ async def test_ambiguous_indicator_and_empty_period(world) -> None:
     await staff.send("/tong thoát nghèo quý 9")
     assert "Quý phải từ 1 đến 4" in staff.text
     await staff.send("/tong")
-    assert "Chị ghi tên chỉ tiêu" in staff.text
+    assert "Chị ghi tên chỉ số" in staff.text
 
 
 async def test_missing_units_grouped_by_parent(world) -> None:

@@ -52,7 +52,8 @@ def test_decomposed_input_sorts_like_composed() -> None:
 
 async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
     from storage.periods import month
-    from storage.rollup import breakdown, completeness
+    from storage.rollup import completeness
+    from storage.totals import indicator_total
     from storage.units import children, create_unit
 
     province = await create_unit(session, code="P", name="Tỉnh", level="province", parent=None)
@@ -74,9 +75,10 @@ async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
     expected = ["Diên An", "Đông Hải", "Vạn Thạnh", "Vĩnh Phước"]
     assert [u.name for u in await children(session, province)] == expected
     period = month(2026, 10)
-    # No data anywhere: every value is 0, so the order is the names'.
-    rows = await breakdown(session, catalog, "hv_moi", province, period)
-    assert [r.unit.name for r in rows] == expected
+    # No data anywhere: no unit has a value, so the order is the names'.
+    found = await indicator_total(session, catalog, "hv_moi", province, period)
+    assert [r.unit.name for r in found.rows] == expected
+    assert all(r.figure.value is None for r in found.rows)
     done = await completeness(session, catalog.forms["thang_chi_hoi"], period, province)
     assert list(done.missing_by_parent()) == expected
     assert [u.name for u, _ in done.missing][:2] == ["Thôn 2", "Thôn 10"]
