@@ -150,8 +150,13 @@ async def _form_sheet(
     ws.append(_row(ws, header, bold=True, fill=PINK, wrap=True))
     # Every unit's figure of each question from the same function as /tong: a unit (or a
     # subtotal) with no report has an empty cell, never 0; a yes/no subtotal is "k/n có".
+    # Each row holds the answers to this form: the units of its level (an indicator also
+    # asked of other levels is counted in their own sheets).
     found = {
-        code: await totals.figures(session, catalog, code, [scope.id], period) for code in codes
+        code: await totals.figures(
+            session, catalog, code, [scope.id], period, reported_at=form.level
+        )
+        for code in codes
     }
     kinds = {code: totals.kind_of(catalog, code) for code in codes}
     rows = [u for u in units if u.level == form.level]

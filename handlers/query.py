@@ -36,7 +36,7 @@ CODE = re.compile(r"\b([A-Z]{2}(?:-[A-Z0-9]{1,6})+)\b")
 
 @dataclass(frozen=True)
 class Query:
-    words: str  # what is left: the indicator's code or label words
+    words: str  # what is left, as typed: the indicator's code or label words
     period: str | None
     unit: str | None
 
@@ -61,4 +61,5 @@ def parse_query(text: str) -> Query:
     if unit is None and (m := UNIT.search(rest)):
         unit = original[m.start(1) :].strip()
         original, rest = original[: m.start()], rest[: m.start()]
-    return Query(" ".join(rest.split()), period, unit)
+    # As she typed them (diacritics kept), so a reply can quote her; matching folds them.
+    return Query(" ".join(original.split()), period, unit)

@@ -137,11 +137,6 @@ def _expectation(p: TargetProgress, unit_word: str) -> str:
 # ---- an indicator's total (storage/totals.py) ----------------------------------------------
 
 
-def level_of(catalog: Catalog, total: Total) -> str:
-    """How the reporting units are named: their level's word, or "đơn vị" for several."""
-    return catalog.level_word(total.level) if total.level else vi.UNITS_WORD
-
-
 def value_text(
     total: Total,
     figure: Figure,
@@ -153,7 +148,11 @@ def value_text(
     """A figure as a cell shows it: "chưa báo cáo" when no unit reported, "có" / "không" or
     "k/n có" for a yes/no, a ratio with its parts; never a 0 that nobody reported."""
     if not figure.reported:
-        return vi.TOTAL_NOT_REPORTED
+        return vi.TOTAL_INCOMPLETE if figure.incomplete else vi.TOTAL_NOT_REPORTED
+    if total.kind == Kind.EACH and not leaf:  # each unit's own percentage: no sum
+        return vi.TOTAL_ROW_BASIS.format(
+            reported=figure.reported, expected=figure.expected, level=total.level_word
+        )
     if total.kind == Kind.YES_NO:
         if leaf:
             return vi.TOTAL_YES if figure.yes else vi.TOTAL_NO
@@ -181,9 +180,9 @@ def main_period(figure: Figure) -> Period | None:
 def row_note(catalog: Catalog, total: Total, row: Row) -> str:
     """What a row's figure rests on, when the headline's does not say it for it: how many
     units below it reported, the period of an older figure, the periods a flow missed."""
-    f, level = row.figure, level_of(catalog, total)
+    f, level = row.figure, total.level_word
     notes = []
-    if not row.leaf and not row.own and f.reported and f.missing:
+    if not row.leaf and not row.own and f.reported and f.missing and total.kind != Kind.EACH:
         notes.append(
             vi.TOTAL_ROW_BASIS.format(reported=f.reported, expected=f.expected, level=level)
         )
@@ -206,7 +205,7 @@ def row_name(row: Row) -> str:
 
 def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
     """The headline (figure, what it rests on, change) and one line per unit below."""
-    f, ind, level = total.figure, total.indicator, level_of(catalog, total)
+    f, ind, level = total.figure, total.indicator, total.level_word
     fields = {"label": ind.label, "unit": total.unit.name, "period": total.period.label}
     if not f.reported and not f.incomplete:
         if not f.expected:

@@ -118,6 +118,7 @@ TOTAL_EACH_TITLE = (
 )
 TOTAL_OWN = "{name} (tự báo cáo)"
 TOTAL_NOT_REPORTED = "chưa báo cáo"
+TOTAL_INCOMPLETE = "chưa đủ số"
 TOTAL_NO_VALUE = "không tính được (mẫu số bằng 0)"
 TOTAL_YES = "có"
 TOTAL_NO = "không"

@@ -29,6 +29,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import texts_vi as vi
 from storage.catalog import (
     Aggregation,
     Catalog,
@@ -147,6 +148,7 @@ class Total:
     figure: Figure
     rows: list[Row]
     stock: bool  # each unit's latest report counts (a member count), not the sum of periods
+    level_word: str = vi.UNITS_WORD  # how the reporting units are named: "chi hội"
     change: Change | None = None
     until: Period | None = None  # a flow reported so far only up to this period
 
@@ -545,6 +547,8 @@ def _total(
         rows,
         stock=all(catalog.indicators[c].agg == Aggregation.LAST for c in components),
     )
+    if total.level is not None:
+        total.level_word = catalog.level_word(total.level)
     _sort(total)
     counted = [reading.values[u] for u in members if u in reading.values]
     if not total.stock and counted:
@@ -555,7 +559,8 @@ def _total(
 
 
 def _sort(total: Total) -> None:
-    """The unit's own answer first, then the largest first; no report last; by name."""
+    """The unit's own answer first, then the largest first; then those with some figures but
+    no value (a ratio without all its parts); no report last; by name."""
 
     def key(row: Row) -> tuple:
         f = row.figure
@@ -563,7 +568,8 @@ def _sort(total: Total) -> None:
             size = f.yes / f.reported if f.reported else 0.0
         else:
             size = f.value or 0.0
-        return (not row.own, f.value is None, -size, vi_sort_key(row.unit.name))
+        rank = 0 if f.value is not None else 1 if f.reported or f.incomplete else 2
+        return (not row.own, rank, -size, vi_sort_key(row.unit.name))
 
     total.rows.sort(key=key)
 

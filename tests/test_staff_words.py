@@ -1,0 +1,125 @@
+"""What the chat says in words (#20): examples from the province's own indicators and units,
+an indicator called "chỉ số" (a target is a "chỉ tiêu"), and ratings of past years changed
+only when the year is named. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEMO_CONFIG_DIR
+from handlers.engine import Engine
+from storage import reporting
+from storage.catalog import load_catalog
+from storage.clock import vn_datetime
+from storage.importing import import_units
+from storage.invitations import link_directly
+from storage.models import Person, Role
+from storage.units import unit_by_code
+from tests.builders import small_tree
+from tests.chat import ChatUser
+
+LAO_CAI = DEMO_CONFIG_DIR.parent / "lao_cai"
+NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
+ELSEWHERE = ("Khánh Sơn", "Sơn Bình", "Khánh Hòa", "Son Binh", "Khanh Son")
+
+
+async def staff_of(ctx, unit_code: str, user: str) -> ChatUser:
+    async with ctx.sessions() as session:
+        unit = await unit_by_code(session, unit_code)
+        assert unit is not None
+        person = Person(
+            full_name="Nguyễn Thị Hương",
+            role=Role.PROVINCIAL_STAFF,
+            unit_id=unit.id,
+            created_at=ctx.clock.now(),
+        )
+        session.add(person)
+        await session.flush()
+        await link_directly(session, person, "telegram", user, ctx.clock.now())
+        await session.commit()
+    return ChatUser(Engine(ctx), user)
+
+
+@pytest.fixture
+async def lao_cai(ctx):
+    ctx.catalog = load_catalog(LAO_CAI)
+    async with ctx.sessions() as session:
+        await import_units(session, ctx.catalog, LAO_CAI / "units.csv")
+        await session.commit()
+    return await staff_of(ctx, "LC", "u-lc")
+
+
+async def test_help_and_examples_come_from_the_province(lao_cai) -> None:
+    staff = lao_cai
+    await staff.send("/trogiup")
+    help_text = staff.text
+    assert not any(name in help_text for name in ELSEWHERE)
+    # Its first commune in Vietnamese order, its six-monthly period, its own indicators.
+    assert "• tiến độ phường Cam Đường" in help_text
+    assert "/tong <chỉ số> [kỳ] [đơn vị] – tổng số, ví dụ: /tong thoát nghèo 6 tháng" in help_text
+    assert "/xeploai tốt phường Cam Đường" in help_text
+    for usage in ("/tong", "/bieudo", "/duyet", "/mobaocao", "/xeploai"):
+        await staff.send(usage)
+        assert not any(name in staff.text for name in ELSEWHERE), staff.text
+        assert "chỉ tiêu" not in staff.text  # an indicator is a "chỉ số"
+    await staff.send("/tong")
+    assert staff.text == (
+        "Chị ghi tên chỉ số, có thể thêm kỳ và đơn vị. Ví dụ:\n"
+        "/tong thoát nghèo 6 tháng đầu năm 2026\n"
+        "/tong hội viên mới năm 2026 phường Cam Đường"
+    )
+
+
+async def test_an_unknown_indicator_suggests_this_provinces_own(ctx) -> None:
+    ctx.catalog = load_catalog(NAM_DINH)
+    async with ctx.sessions() as session:
+        await small_tree(session)  # a province KH with the levels Nam Định's plan uses
+    staff = await staff_of(ctx, "KH", "u-nd")
+    await staff.send("/tong thoát nghèo")
+    assert staff.text.startswith("Không tìm thấy chỉ số «thoát nghèo»")
+    assert "ví dụ: «tập huấn», «website»." in staff.text  # Nam Định reports no poverty figure
+
+
+async def test_a_past_years_rating_changes_only_when_named(ctx, lao_cai) -> None:
+    staff = lao_cai
+
+    async def rating(year: int) -> float | None:
+        async with ctx.sessions() as session:
+            unit = await unit_by_code(session, "LC-04")
+            assert unit is not None
+            sub = await reporting.find_submission(session, unit.id, "xep_loai_co_so", str(year))
+            if sub is None:
+                return None
+            value = (await reporting.answers(session, sub.id)).get("xep_loai")
+            return value if isinstance(value, float) else None
+
+    await staff.send("/xeploai xuất sắc LC-04 năm 2025")
+    assert staff.text == (
+        "Đã ghi Xếp loại cơ sở Hội năm 2025 của Xã Bát Xát: Hoàn thành xuất sắc nhiệm vụ."
+    )
+    # No year named, in November: this year's rating, never last year's.
+    await staff.send("/xeploai tốt LC-04")
+    assert (
+        staff.text == "Đã ghi Xếp loại cơ sở Hội năm 2026 của Xã Bát Xát: Hoàn thành tốt nhiệm vụ."
+    )
+    assert (await rating(2025), await rating(2026)) == (4.0, 3.0)
+    # In January the year just ended is being rated: a first rating goes there, but one
+    # already given is not changed unless the year is named.
+    ctx.clock.set(vn_datetime(2027, 1, 5, 9))
+    await staff.send("/xeploai hoàn thành nhiệm vụ Bát Xát")
+    assert staff.text.startswith(
+        "Xếp loại cơ sở Hội năm 2026 của Xã Bát Xát đã ghi: Hoàn thành tốt nhiệm vụ. Em chưa sửa."
+    )
+    assert "/xeploai hoàn thành nhiệm vụ LC-04 năm 2026" in staff.text
+    assert await rating(2026) == 3.0
+    await staff.send("/xeploai hoàn thành nhiệm vụ LC-04 năm 2026")
+    assert staff.text == (
+        "Đã sửa Xếp loại cơ sở Hội năm 2026 của Xã Bát Xát: Hoàn thành tốt nhiệm vụ → "
+        "Hoàn thành nhiệm vụ."
+    )
+    await staff.send("/xeploai tốt Y Tý")  # a commune named without its level word
+    assert staff.text == "Đã ghi Xếp loại cơ sở Hội năm 2026 của Xã Y Tý: Hoàn thành tốt nhiệm vụ."
+    await staff.send("/xeploai tốt Lương Hòa")
+    assert staff.text == "Không tìm thấy đơn vị «Lương Hòa» trong phạm vi của chị."
