@@ -281,6 +281,8 @@ def _change_lines(total: Total, level: str) -> list[str]:
         return []
     previous = change.period.label
     if change.before is None:
+        if total.period.kind in ("term", "range"):
+            return []  # (the term before the bot, or an arbitrary stretch: nothing to say)
         return [vi.TOTAL_CHANGE_NO_BASE.format(previous=previous)]
     if change.now is None:
         return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
