@@ -116,9 +116,11 @@ async def chart(
         label=indicator.label, unit=unit.name, period=period.label
     )
     names = [row_name(r) for r in total.rows]
-    values = [r.figure.value if r.figure.reported else None for r in total.rows]
+    figures: list[float | None] = [
+        r.figure.value if r.figure.reported else None for r in total.rows
+    ]
     texts = [value_text(total, r.figure, leaf=r.leaf or r.own) for r in total.rows]
-    return await _drawn(breakdown_png, title, names, values, texts, indicator.unit), title
+    return await _drawn(breakdown_png, title, names, figures, texts, indicator.unit), title
 
 
 async def _drawn(draw: Callable[..., bytes], *args: object) -> bytes:

@@ -393,8 +393,10 @@ async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page
     assert unit is not None
     period = from_key(period_key, catalog.terms)
     found = await staff.total_of(turn.session, catalog, catalog.indicators[code], unit, period)
+    rows: list[str] = []
+    units: list[OrgUnit] = []
     if isinstance(found, str):  # a text or a rating: no total
-        head, rows, units = [found], [], []
+        head = [found]
     else:
         head, rows = total_lines(catalog, found)
         units = [r.unit for r in found.rows if not r.own]

@@ -258,8 +258,10 @@ def _basis(total: Total, level: str) -> list[str]:
         return lines
     if f.missing:
         lines = [vi.TOTAL_BASIS_MISSING.format(**counts, missing=f.missing)]
-    else:
+    elif f.expected > 1:  # (one unit's own figure: nothing to say)
         lines = [vi.TOTAL_BASIS.format(**counts)]
+    else:
+        lines = []
     if total.until is not None:
         lines.append(vi.TOTAL_UNTIL.format(period=total.until.label))
     if f.partial:
