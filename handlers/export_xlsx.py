@@ -152,9 +152,10 @@ async def _form_sheet(
     # subtotal) with no report has an empty cell, never 0; a yes/no subtotal is "k/n có".
     # Each row holds the answers to this form: the units of its level (an indicator also
     # asked of other levels is counted in their own sheets).
+    cache: totals.MembersCache = {}
     found = {
         code: await totals.figures(
-            session, catalog, code, [scope.id], period, reported_at=form.level
+            session, catalog, code, [scope.id], period, reported_at=form.level, cache=cache
         )
         for code in codes
     }

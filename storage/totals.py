@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -172,10 +172,19 @@ class Reading:
     members: dict[int, set[int]]  # root → reporting units under it (itself included)
     active: set[int]  # reporting units active in the period
     levels: list[str]
+    stock: bool = False  # every part is a stock: each unit's latest report counts
+    periods: dict[tuple[str, date], Period] = field(default_factory=dict)  # (level, end) →
+
+    def period_at(self, catalog: Catalog, code: str, level: str, end: date) -> Period:
+        """`rollup.period_at`, kept: a province's units share a few periods."""
+        key = (level, end)
+        if key not in self.periods:
+            self.periods[key] = period_at(catalog, code, level, end)
+        return self.periods[key]
 
 
-def _inside(ids: Iterable[int]) -> Select:
-    return select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(sorted(set(ids))))
+# (levels, inside, roots, period) → what `_members` read: the questions of one form share it.
+MembersCache = dict[tuple, tuple[dict[int, set[int]], set[int], dict[int, str]]]
 
 
 def _values_query(
@@ -187,19 +196,32 @@ def _values_query(
     *,
     with_empty: bool,
 ) -> Select:
-    """(unit_id, end, v) of the submitted answers of one indicator inside the subtrees."""
-    query = select(
-        SubmissionValue.unit_id.label("unit_id"),
-        SubmissionValue.period_end.label("end"),
-        SubmissionValue.value_num.label("v"),
-    ).where(
-        SubmissionValue.indicator_code == code,
-        SubmissionValue.submitted.is_(True),
-        SubmissionValue.period_start >= period.start,
-        SubmissionValue.period_end <= period.end,
-        SubmissionValue.unit_id.in_(_inside(inside)),
-        SubmissionValue.unit_id.in_(select(OrgUnit.id).where(OrgUnit.level.in_(levels))),
+    """(unit_id, end, v) of the submitted answers of one indicator inside the subtrees: from
+    the units inside (the closure) to their answers, each an index lookup."""
+    query = (
+        select(
+            SubmissionValue.unit_id.label("unit_id"),
+            SubmissionValue.period_end.label("end"),
+            SubmissionValue.value_num.label("v"),
+        )
+        .select_from(UnitAncestor)
+        .join(
+            SubmissionValue,
+            and_(
+                SubmissionValue.unit_id == UnitAncestor.unit_id,
+                SubmissionValue.indicator_code == code,
+                SubmissionValue.period_end <= period.end,
+                SubmissionValue.period_start >= period.start,
+                SubmissionValue.submitted.is_(True),
+            ),
+        )
+        .where(
+            UnitAncestor.ancestor_id.in_(sorted(set(inside))),
+            UnitAncestor.unit_id.in_(select(OrgUnit.id).where(OrgUnit.level.in_(levels))),
+        )
     )
+    if len(set(inside)) > 1:
+        query = query.distinct()  # (a unit inside two of them is read once)
     if not with_empty:
         query = query.where(SubmissionValue.value_num.is_not(None))
     if approved_only:
@@ -212,21 +234,32 @@ def _values_query(
 
 
 async def _per_unit(
-    session: AsyncSession, rows: Select
+    session: AsyncSession, rows: Select, *, latest: bool
 ) -> dict[int, tuple[int, float, float | None, date]]:
     """Per unit: (values given, their sum, the latest row's value, the latest row's end),
-    grouped in the database (a province has thousands of units)."""
-    unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
-    ranked = rows.add_columns(
-        func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
-    ).subquery()
-    query = select(
-        ranked.c.unit_id,
-        func.count(ranked.c.v),
-        func.sum(ranked.c.v),
-        func.max(case((ranked.c.r == 1, ranked.c.v))),
-        func.max(case((ranked.c.r == 1, ranked.c.end))),
-    ).group_by(ranked.c.unit_id)
+    grouped in the database (a province has thousands of units). The latest row's value is
+    read only for a stock (`latest`): a flow needs no ranking."""
+    if not latest:
+        flows = rows.subquery()
+        query = select(
+            flows.c.unit_id,
+            func.count(flows.c.v),
+            func.sum(flows.c.v),
+            null(),  # (a flow's value is its sum)
+            func.max(flows.c.end),
+        ).group_by(flows.c.unit_id)
+    else:
+        unit, end = rows.selected_columns.unit_id, rows.selected_columns.end
+        ranked = rows.add_columns(
+            func.row_number().over(partition_by=unit, order_by=end.desc()).label("r")
+        ).subquery()
+        query = select(
+            ranked.c.unit_id,
+            func.count(ranked.c.v),
+            func.sum(ranked.c.v),
+            func.max(case((ranked.c.r == 1, ranked.c.v))),
+            func.max(case((ranked.c.r == 1, ranked.c.end))),
+        ).group_by(ranked.c.unit_id)
     return {
         uid: (count, float(total or 0), None if last is None else float(last), last_end)
         for uid, count, total, last, last_end in await session.execute(query)
@@ -277,13 +310,20 @@ async def read(
     roots: list[int] | None = None,
     reported_at: str | None = None,
     approved_only: bool = False,
+    cache: MembersCache | None = None,
 ) -> Reading:
     """Each reporting unit's figure inside the subtrees of `inside`, and the reporting units
     under each root (`roots`, or every unit inside)."""
     levels = reporting_levels(catalog, code, reported_at)
     if not levels:
         return Reading({}, {}, set(), levels)
-    members, active, level_of = await _members(session, levels, inside, roots, period)
+    key = (tuple(levels), tuple(inside), None if roots is None else tuple(roots), period)
+    if cache is not None and key in cache:
+        members, active, level_of = cache[key]
+    else:
+        members, active, level_of = await _members(session, levels, inside, roots, period)
+        if cache is not None:
+            cache[key] = (members, active, level_of)
     kind = kind_of(catalog, code)
     components = catalog.components(code)
     if kind == Kind.RATIO:
@@ -294,7 +334,8 @@ async def read(
         values = await _sum_values(
             session, catalog, code, components, period, inside, levels, approved_only, level_of
         )
-    return Reading(values, members, active, levels)
+    stock = all(catalog.indicators[c].agg == Aggregation.LAST for c in components)
+    return Reading(values, members, active, levels, stock)
 
 
 async def _sum_values(
@@ -314,7 +355,9 @@ async def _sum_values(
     for part in components:
         stock = catalog.indicators[part].agg == Aggregation.LAST
         rows = _values_query(part, period, inside, levels, approved_only, with_empty=stock)
-        for uid, (count, total, last, end) in (await _per_unit(session, rows)).items():
+        for uid, (count, total, last, end) in (
+            await _per_unit(session, rows, latest=stock)
+        ).items():
             value = last if stock else total
             if value is None or uid not in level_of:
                 continue
@@ -379,19 +422,25 @@ async def _ratio_values(
 def figure_of(catalog: Catalog, code: str, reading: Reading, unit_ids: Iterable[int]) -> Figure:
     """The figure over these reporting units (a root's members, or one unit)."""
     kind = kind_of(catalog, code)
-    ids = set(unit_ids)
-    given = [reading.values[u] for u in ids if u in reading.values]
+    values, active = reading.values, reading.active
+    given: list[UnitValue] = []
+    expected = 0
+    for u in unit_ids:
+        found = values.get(u)
+        if found is not None:
+            given.append(found)
+            expected += 1
+        elif u in active:
+            expected += 1
     counted = [v for v in given if v.complete]
-    expected = len(ids & reading.active | {u for u in ids if u in reading.values})
     figure = Figure(None, len(counted), expected)
+    if len(counted) < len(given):
+        figure.incomplete = len(given) - len(counted)
     if not counted:
-        figure.incomplete = sum(1 for v in given if not v.complete)
         return figure
-    components = catalog.components(code)
-    stock = all(catalog.indicators[c].agg == Aggregation.LAST for c in components)
-    if stock and kind in (Kind.SUM, Kind.YES_NO):
-        figure.ends = Counter(period_at(catalog, code, v.level, v.end) for v in counted)
-    if not stock and kind == Kind.SUM:
+    if reading.stock and kind in (Kind.SUM, Kind.YES_NO):
+        figure.ends = Counter(reading.period_at(catalog, code, v.level, v.end) for v in counted)
+    if not reading.stock and kind == Kind.SUM:
         figure.most_periods = max(v.periods for v in counted)
         figure.partial = sum(1 for v in counted if v.periods < figure.most_periods)
     if kind == Kind.YES_NO:
@@ -399,19 +448,19 @@ def figure_of(catalog: Catalog, code: str, reading: Reading, unit_ids: Iterable[
         figure.value = float(figure.yes)
         return figure
     if kind == Kind.EACH:
-        figure.value = counted[0].value if len(ids) == 1 else None
+        figure.value = counted[0].value if len(given) == 1 and expected == 1 else None
         return figure
-    sums = {c: sum(v.parts.get(c, 0.0) for v in counted) for c in components}
     indicator = catalog.indicators[code]
-    if indicator.type == IndicatorType.DERIVED:
-        figure.value = evaluate_formula(indicator.formula or "", sums)
-    else:
-        figure.value = sums[code]
+    if indicator.type != IndicatorType.DERIVED:
+        figure.value = sum(v.parts[code] for v in counted)
+        return figure
+    components = catalog.components(code)
+    sums = {c: sum(v.parts.get(c, 0.0) for v in counted) for c in components}
+    figure.value = evaluate_formula(indicator.formula or "", sums)
     if kind == Kind.RATIO:
         figure.parts = sums
-        figure.incomplete = sum(1 for v in given if not v.complete)
         figure.earlier = Counter(
-            period_at(catalog, code, v.level, v.end) for v in counted if v.earlier
+            reading.period_at(catalog, code, v.level, v.end) for v in counted if v.earlier
         )
     return figure
 
@@ -426,9 +475,11 @@ async def figures(
     roots: list[int] | None = None,
     reported_at: str | None = None,
     approved_only: bool = False,
+    cache: MembersCache | None = None,
 ) -> dict[int, Figure]:
     """The figure of every root (`roots`, or every unit inside `inside`'s subtrees), read in
-    a few queries: what the workbook puts in each row, a target's breakdown in each line."""
+    a few queries: what the workbook puts in each row, a target's breakdown in each line.
+    Pass the same `cache` for several indicators asked of the same levels (a form's)."""
     reading = await read(
         session,
         catalog,
@@ -438,6 +489,7 @@ async def figures(
         roots=roots,
         reported_at=reported_at,
         approved_only=approved_only,
+        cache=cache,
     )
     wanted = reading.members.keys() if roots is None else roots
     return {r: figure_of(catalog, code, reading, reading.members.get(r, set())) for r in wanted}
