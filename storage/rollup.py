@@ -57,7 +57,10 @@ class Roots:
 
 
 def _reported_rows(code: str, period: Period) -> Select:
-    """(unit_id, period_end, value) of submitted values of one indicator inside the period."""
+    """(unit_id, period_end, value) of submitted values of one indicator inside the period.
+
+    Here and below the end is bounded on both sides (its lower bound is implied by the
+    start's): the index on (indicator, unit, end) then reads only the period's answers."""
     return select(
         SubmissionValue.unit_id.label("unit_id"),
         SubmissionValue.period_end.label("period_end"),
@@ -66,7 +69,7 @@ def _reported_rows(code: str, period: Period) -> Select:
         SubmissionValue.indicator_code == code,
         SubmissionValue.submitted.is_(True),
         SubmissionValue.period_start >= period.start,
-        SubmissionValue.period_end <= period.end,
+        SubmissionValue.period_end.between(period.start, period.end),
     )
 
 
@@ -84,7 +87,7 @@ async def reported_pairs(
             SubmissionValue.submitted.is_(True),
             SubmissionValue.value_num.is_not(None),
             SubmissionValue.period_start >= period.start,
-            SubmissionValue.period_end <= period.end,
+            SubmissionValue.period_end.between(period.start, period.end),
             SubmissionValue.unit_id.in_(inside),
         )
     )
@@ -408,7 +411,7 @@ async def reported_by_root(
                 SubmissionValue.submitted.is_(True),
                 SubmissionValue.value_num.is_not(None),
                 SubmissionValue.period_start >= period.start,
-                SubmissionValue.period_end <= period.end,
+                SubmissionValue.period_end.between(period.start, period.end),
             )
         )
         if reported_at is not None:
@@ -465,7 +468,7 @@ async def flow_totals(
             SubmissionValue.indicator_code.in_(codes),
             SubmissionValue.submitted.is_(True),
             SubmissionValue.period_start >= period.start,
-            SubmissionValue.period_end <= period.end,
+            SubmissionValue.period_end.between(period.start, period.end),
         )
         if roots.approved_only:
             rows = rows.where(SubmissionValue.submission_id.in_(_approved()))
@@ -799,7 +802,7 @@ async def rate_many(
             SubmissionValue.submitted.is_(True),
             SubmissionValue.value_num.is_not(None),
             SubmissionValue.period_start >= period.start,
-            SubmissionValue.period_end <= period.end,
+            SubmissionValue.period_end.between(period.start, period.end),
             SubmissionValue.unit_id.in_(inside),
             SubmissionValue.unit_id.in_(_units_of_level(level)),
         )

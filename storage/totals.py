@@ -174,6 +174,7 @@ class Reading:
     levels: list[str]
     stock: bool = False  # every part is a stock: each unit's latest report counts
     periods: dict[tuple[str, date], Period] = field(default_factory=dict)  # (level, end) →
+    level_of: dict[int, str] = field(default_factory=dict)  # reporting unit → its level
 
     def period_at(self, catalog: Catalog, code: str, level: str, end: date) -> Period:
         """`rollup.period_at`, kept: a province's units share a few periods."""
@@ -210,7 +211,9 @@ def _values_query(
             and_(
                 SubmissionValue.unit_id == UnitAncestor.unit_id,
                 SubmissionValue.indicator_code == code,
-                SubmissionValue.period_end <= period.end,
+                # The end inside the window too (implied by the start): the index on (code,
+                # unit, end) then reads only the window's answers, not the unit's history.
+                SubmissionValue.period_end.between(period.start, period.end),
                 SubmissionValue.period_start >= period.start,
                 SubmissionValue.submitted.is_(True),
             ),
@@ -311,14 +314,19 @@ async def read(
     reported_at: str | None = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
+    units_of: Reading | None = None,
 ) -> Reading:
     """Each reporting unit's figure inside the subtrees of `inside`, and the reporting units
-    under each root (`roots`, or every unit inside)."""
+    under each root (`roots`, or every unit inside); with `units_of`, the units that reading
+    found (the same units in another period)."""
     levels = reporting_levels(catalog, code, reported_at)
     if not levels:
         return Reading({}, {}, set(), levels)
     key = (tuple(levels), tuple(inside), None if roots is None else tuple(roots), period)
-    if cache is not None and key in cache:
+    if units_of is not None:
+        members, active = units_of.members, units_of.active
+        level_of = units_of.level_of
+    elif cache is not None and key in cache:
         members, active, level_of = cache[key]
     else:
         members, active, level_of = await _members(session, levels, inside, roots, period)
@@ -335,7 +343,7 @@ async def read(
             session, catalog, code, components, period, inside, levels, approved_only, level_of
         )
     stock = all(catalog.indicators[c].agg == Aggregation.LAST for c in components)
-    return Reading(values, members, active, levels, stock)
+    return Reading(values, members, active, levels, stock, level_of=level_of)
 
 
 async def _sum_values(
@@ -643,9 +651,10 @@ async def _change(
         latest = max(v.end for v in now.values.values())
         if latest < period.end:
             previous = same_stretch(period, previous, latest)
-    before = await read(session, catalog, code, [unit.id], previous, roots=[unit.id])
-    members = now.members.get(unit.id, set()) | before.members.get(unit.id, set())
-    was = figure_of(catalog, code, before, before.members.get(unit.id, set()))
+    # The same units (those under the unit now), in the previous period.
+    before = await read(session, catalog, code, [unit.id], previous, units_of=now)
+    members = now.members.get(unit.id, set())
+    was = figure_of(catalog, code, before, members)
     if not was.reported:
         return Change(previous, None, None, 0, False)
 
