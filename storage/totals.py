@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, func, null, select
+from sqlalchemy import Result, Select, and_, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -236,6 +236,12 @@ def _values_query(
     return query
 
 
+async def _rows(session: AsyncSession, query: Select) -> Result:
+    """Plain rows through the session's connection: thousands of them, without the ORM's
+    per-row work."""
+    return await (await session.connection()).execute(query)
+
+
 async def _per_unit(
     session: AsyncSession, rows: Select, *, latest: bool
 ) -> dict[int, tuple[int, float, float | None, date]]:
@@ -265,7 +271,7 @@ async def _per_unit(
         ).group_by(ranked.c.unit_id)
     return {
         uid: (count, float(total or 0), None if last is None else float(last), last_end)
-        for uid, count, total, last, last_end in await session.execute(query)
+        for uid, count, total, last, last_end in await _rows(session, query)
     }
 
 
@@ -295,7 +301,7 @@ async def _members(
     members: dict[int, set[int]] = {}
     on: set[int] = set()
     level_of: dict[int, str] = {}
-    for root, uid, level, is_active in await session.execute(query):
+    for root, uid, level, is_active in await _rows(session, query):
         members.setdefault(root, set()).add(uid)
         level_of[uid] = level
         if is_active:
@@ -399,7 +405,7 @@ async def _ratio_values(
     by_unit: dict[int, dict[date, dict[str, float]]] = {}
     for part in components:
         rows = _values_query(part, period, inside, levels, approved_only, with_empty=False)
-        for uid, end, value in await session.execute(rows):
+        for uid, end, value in await _rows(session, rows):
             by_unit.setdefault(uid, {}).setdefault(end, {})[part] = float(value)
     formula = catalog.indicators[code].formula or ""
     found: dict[int, UnitValue] = {}
