@@ -88,7 +88,8 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
                     level=level,
                 )
         lines.append(line)
-    if t.kind != "task" and (p.status != Status.NO_DATA or p.final):
+    # (A window held against a later year's goal says so below, instead.)
+    if t.kind != "task" and not p.due_year and (p.status != Status.NO_DATA or p.final):
         lines.append(_expectation(p, unit_word))
     if p.due_year:
         lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))

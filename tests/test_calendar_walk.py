@@ -36,6 +36,7 @@ from storage import aggregates
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Expect, Target, load_catalog
 from storage.clock import VN
+from storage.db import is_postgres
 from storage.models import OrgUnit, Submission, SubmissionValue
 from storage.periods import Period, next_period, period_of
 from storage.progress import (
@@ -56,17 +57,20 @@ CONFIGS = Path(__file__).parent / "configs"
 class Walk:
     folder: Path
     year: int
-    # Khánh Hòa is large (71 communes, monthly reports): fewer branches, a shorter history,
-    # and only the months around the turn of each half-year and of the year.
-    branches: tuple[int, int] | None = None
+    # The months walked (the 5th, 20th and last day of each). Khánh Hòa is large (71
+    # communes, monthly reports): fewer branches, and the months around the turn of each
+    # half-year and of the year. On PostgreSQL (the same verdicts, computed in Python, on
+    # another database) the larger provinces walk their December only, with the January
+    # after it.
     months: tuple[int, ...] = tuple(range(1, 13))
-    history: int = 36  # months of reports before the walk's last day
+    postgres_months: tuple[int, ...] = tuple(range(1, 13))
+    branches: tuple[int, int] | None = None
 
 
 WALKS = {
-    "khanh_hoa": Walk(DEMO_CONFIG_DIR.parent / "khanh_hoa", 2026, (1, 2), (1, 6, 7, 12), 25),
+    "khanh_hoa": Walk(DEMO_CONFIG_DIR.parent / "khanh_hoa", 2026, (1, 6, 7, 12), (12,), (1, 2)),
     "lao_cai": Walk(DEMO_CONFIG_DIR.parent / "lao_cai", 2026),
-    "soc_trang": Walk(DEMO_CONFIG_DIR.parent / "soc_trang", 2026),
+    "soc_trang": Walk(DEMO_CONFIG_DIR.parent / "soc_trang", 2026, postgres_months=(12,)),
     "nam_dinh": Walk(CONFIGS / "nam_dinh", 2024),
 }
 
@@ -76,6 +80,14 @@ def walk_dates(year: int, months: tuple[int, ...] = tuple(range(1, 13))) -> list
     days (its reports of December fall due then) and its 20th and last day."""
     days = [date(year, m, d) for m in months for d in (5, 20, calendar.monthrange(year, m)[1])]
     return days + [date(year + 1, 1, d) for d in (1, 5, 6, 11, 16, 20, 31)]
+
+
+def history_months(days: list[date]) -> int:
+    """Months of reports the walk needs, to its last day: from the January of the year the
+    first day looks at (in January, the year before: its result is still shown)."""
+    first, last = days[0], days[-1]
+    start = first.year - 1 if first.month == 1 else first.year
+    return (last.year - start) * 12 + last.month
 
 
 # ---- the database as it stood on each date ------------------------------------------------
@@ -241,14 +253,14 @@ def _check_no_zero_for_nothing(catalog: Catalog, p: TargetProgress, day: date) -
 async def test_a_year_on_the_calendar(session: AsyncSession, name: str) -> None:
     walk = WALKS[name]
     catalog = load_catalog(walk.folder)
-    days = walk_dates(walk.year, walk.months)
+    days = walk_dates(walk.year, walk.postgres_months if is_postgres(session) else walk.months)
     await build_demo(
         session,
         catalog,
         walk.folder,
         days[-1],
         branches_per_commune=walk.branches,
-        months=walk.history,
+        months=history_months(days),
     )
     await session.commit()
     pending = await _hold_back(session, catalog, days[0])
