@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.views import progress_text
+from handlers.views import progress_lines, progress_text
 from storage.catalog import (
     Catalog,
     ConfigError,
@@ -21,8 +21,8 @@ from storage.catalog import (
     formula_names,
     load_catalog,
 )
-from storage.periods import month, quarter, year_period
-from storage.progress import Status, behind_count, progress
+from storage.periods import half, month, quarter, year_period
+from storage.progress import Status, TargetProgress, behind_count, progress, verdict
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree
 
 JAN, FEB, MAR = month(2026, 1), month(2026, 2), month(2026, 3)
@@ -599,3 +599,81 @@ async def test_a_plan_the_project_does_not_ship(session) -> None:
     )
     assert "(3/4 đơn vị đạt)" in text
     assert "(1/2 chi hội đạt; 1 chi hội chưa có số liệu)" in text  # B2 sent nothing
+
+
+# ---- what is due, the end of a window, rounding, units without data (issue #20) ----------
+
+
+async def test_a_yearly_target_fed_by_six_monthly_forms_expects_what_is_due(
+    session, catalog
+) -> None:
+    """In December the second half's reports (open 16 December, due 15 January) are not
+    due: what is expected is what the first half can show, not 97% of the year."""
+    t = await small_tree(session)
+    h1 = half(2026, 1)
+    for c, n in ((t.c1, 1), (t.c2, 2), (t.c3, 1), (t.c4, 0)):
+        await report(session, c, "sau_thang_co_so", h1, {"giam_sat": n})
+    target = _target(kind="coverage", indicator="giam_sat", level="commune", period="yearly")
+    p = await _one(session, catalog, target, date(2026, 12, 20), t.province)
+    assert p.achieved == 75 and p.expected == pytest.approx(100 * 181 / 365)
+    assert p.status == Status.ON_TRACK
+    text = progress_text(catalog, "Tỉnh", [p], date(2026, 12, 20))
+    assert "Cần 49,6% theo các báo cáo đã đến hạn (tính đến 30/06/2026, năm 2026)." in text
+    # 31 December and 15 January: the same (the second half is due at the end of the 15th).
+    for day in (date(2026, 12, 31), date(2027, 1, 15)):
+        p = await _one(session, catalog, target, day, t.province)
+        assert p.status == Status.ON_TRACK and p.period.key == "2026", day
+    # 16 January: the year is over and all its reports due: a final "không đạt".
+    p = await _one(session, catalog, target, date(2027, 1, 16), t.province)
+    assert p.final and p.status == Status.MISSED and p.period.key == "2026"
+
+
+async def test_end_of_window_targets_before_and_after_the_end(session, catalog) -> None:
+    """Before the end a target judged at the end is not green beside 0%; after a term has
+    closed it reads a final result, not "Cần 100% theo thời gian (nhiệm kỳ …)"."""
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, month(2026, 3), {"hd_vhvn": 0})
+    at_end = _target(
+        kind="coverage", indicator="hd_vhvn", level="commune", period="term", expect="end"
+    )
+    p = await _one(session, catalog, at_end, date(2026, 11, 30), t.c1)
+    assert p.counted == (0, 1) and p.status == Status.PENDING
+    text = progress_text(catalog, "Xã Sơn Bình", [p], date(2026, 11, 30))
+    assert "⏳ chưa đến hạn đánh giá" in text and "🟢" not in text
+    linear = _target(kind="coverage", indicator="hd_vhvn", level="commune", period="term")
+    await report(session, t.b1, FORM, month(2026, 12), {"hd_vhvn": 1})
+    for target in (at_end, linear):
+        p = await _one(session, catalog, target, date(2027, 2, 1), t.province)
+        assert p.period.key == "NK2021-2026" and p.final, target.expect
+        assert p.counted == (1, 4) and p.status == Status.MISSED
+        text = progress_text(catalog, "Tỉnh", [p], date(2027, 2, 1))
+        assert "Kết quả cuối cùng của nhiệm kỳ 2021–2026." in text
+        assert "theo các báo cáo đã đến hạn" not in text and "❌ không đạt" in text
+
+
+def test_the_verdict_agrees_with_the_figures_shown(catalog) -> None:
+    """30.079/30.500 = 98,6% beside "Cần 98,6%" keeps pace; a rate shown as 85% meets 85%."""
+    sum_target = _target(target=30500)
+    expected = 30500 * 0.98630  # 98,63% of the goal, shown as 98,6%
+    status = verdict(sum_target, 30079, 30500, expected, final=False)
+    assert status == Status.ON_TRACK
+    p = TargetProgress(sum_target, year_period(2026), [], 30500, 30079, expected, status)
+    text = "\n".join(progress_lines(catalog, p))
+    assert "30.079/30.500 hộ = 98,6% chỉ tiêu" in text and "Cần 98,6%" in text
+    assert verdict(sum_target, 30040, 30500, expected, final=False) == Status.BEHIND  # 98,5%
+    rate = _rate(target=85)
+    assert verdict(rate, 84.96, 85, 85, final=True) == Status.ACHIEVED  # shown "Đạt 85%"
+    assert verdict(rate, 84.94, 85, 85, final=True) == Status.MISSED  # shown "Đạt 84,9%"
+    above = _rate(target=75, compare="above")
+    assert verdict(above, 75.04, 75, 75, final=True) == Status.MISSED  # "75%" is not above 75%
+
+
+async def test_coverage_says_how_many_units_have_no_data(session, catalog) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"gioi_thieu_dang": 1})
+    await report(session, t.b2, "quy_chi_hoi", Q1, {"gioi_thieu_dang": 0})
+    target = _target(kind="coverage", indicator="gioi_thieu_dang", level="branch")
+    p = await _one(session, catalog, target, date(2026, 5, 1), t.province)
+    assert p.counted == (1, 5) and p.reported == 2 and p.silent == 3
+    text = progress_text(catalog, "Tỉnh", [p], date(2026, 5, 1))
+    assert "Đạt 20%, chỉ tiêu 100% (1/5 chi hội đạt; 3 chi hội chưa có số liệu)" in text
