@@ -677,3 +677,174 @@ async def test_coverage_says_how_many_units_have_no_data(session, catalog) -> No
     assert p.counted == (1, 5) and p.reported == 2 and p.silent == 3
     text = progress_text(catalog, "Tỉnh", [p], date(2026, 5, 1))
     assert "Đạt 20%, chỉ tiêu 100% (1/5 chi hội đạt; 3 chi hội chưa có số liệu)" in text
+
+
+# ---- the language's remaining gaps, on Lào Cai's plan ------------------------------------
+
+LAO_CAI = DEMO_CONFIG_DIR.parent / "lao_cai"
+
+
+async def _lao_cai(session):
+    """Lào Cai's configuration and a small tree: the province, two communes, three villages."""
+    from storage.units import create_unit
+
+    async def unit(code: str, level: str, parent, name: str):
+        return await create_unit(session, code=code, name=name, level=level, parent=parent)
+
+    lc = await unit("LC", "province", None, "Tỉnh Lào Cai")
+    c1 = await unit("LC-01", "commune", lc, "Phường Lào Cai")
+    c2 = await unit("LC-02", "commune", lc, "Phường Cam Đường")
+    b1 = await unit("LC-01-01", "branch", c1, "Chi hội tổ dân phố 1")
+    b2 = await unit("LC-01-02", "branch", c1, "Chi hội tổ dân phố 2")
+    b3 = await unit("LC-02-01", "branch", c2, "Chi hội tổ dân phố 1")
+    await session.commit()
+    return load_catalog(LAO_CAI), lc, (c1, c2), (b1, b2, b3)
+
+
+def _lc_target(cat: Catalog, code: str, **kw: object) -> Target:
+    found = next(t for t in cat.targets if t.code == code)
+    return Target.model_validate(found.model_dump() | kw)
+
+
+async def test_a_rate_over_several_levels_own_answers(session) -> None:
+    """ "100% cán bộ Hội": the provincial office's own figures and the communes' together."""
+    cat, lc, (c1, c2), _ = await _lao_cai(session)
+    year, h2 = year_period(2026), half(2026, 2)
+    both = {"tong_can_bo": 20, "can_bo_hoc_tap": 20}
+    await report(session, lc, "nam_tinh", year, both, catalog=cat)
+    await report(
+        session, c1, "sau_thang_co_so", h2, {"tong_can_bo": 10, "can_bo_hoc_tap": 5}, catalog=cat
+    )
+    target = _lc_target(cat, "can_bo_hoc_tap")
+    assert target.reported_levels == ["province", "commune"]
+    p = await _one(session, cat, target, date(2027, 1, 20), lc)
+    # (20 + 5) / (20 + 10), on the province and 1 of 2 communes: 3 units should give both.
+    assert p.ratio == (25, 30) and p.basis == (2, 3) and p.basis_level is None
+    assert p.achieved == pytest.approx(25 / 30 * 100)
+    text = progress_text(cat, "Tỉnh Lào Cai", [p], date(2027, 1, 20))
+    assert "(25/30), tính trên 2/3 đơn vị đã báo cáo đủ" in text
+    # One level only (the old reading): the communes' 5/10.
+    p = await _one(
+        session,
+        cat,
+        _lc_target(cat, "can_bo_hoc_tap", reported_at="commune"),
+        date(2027, 1, 20),
+        lc,
+    )
+    assert p.ratio == (5, 10) and p.basis == (1, 2)
+
+
+async def test_an_open_ended_yearly_value(session) -> None:
+    """ "90% hằng năm từ 2026 đến 2030 và các năm tiếp theo": every year from 2026 on."""
+    cat, lc, _, (b1, _b2, _b3) = await _lao_cai(session)
+    target = _lc_target(cat, "tap_hop")
+    assert target.by_year == {"2025": 85, "2026..": 90}
+    assert target.year_value(2024) == (85, 2025) and target.year_value(2031) == (90, 2031)
+    await report(
+        session,
+        b1,
+        "sau_thang_chi_hoi",
+        half(2033, 1),
+        {"tong_hoi_vien": 95, "pn_dia_ban": 100},
+        catalog=cat,
+    )
+    p = await _one(session, cat, target, date(2033, 9, 1), lc)
+    assert (p.period.key, p.goal, p.achieved, p.status) == ("2033", 90, 95, Status.ACHIEVED)
+    # Overlapping years and a year inside an open range are refused.
+    for by_year in ({"2025": 85, "2024..2026": 90}, {"2026..": 90, "2030": 95}):
+        with pytest.raises(ValueError, match="by_year"):
+            _lc_target(cat, "tap_hop", by_year=by_year)
+
+
+async def test_a_filter_read_when_the_window_began(session) -> None:
+    """ "Mỗi thôn còn hộ nghèo": a village that lifts its last poor household in the window
+    counts as done (its poor households are read at the window's start), not as gone."""
+    cat, lc, _, (b1, b2, b3) = await _lao_cai(session)
+    h1, h2 = half(2026, 1), half(2026, 2)
+    form = "sau_thang_chi_hoi"
+    # B1: 1 poor household, helped out in H1; none left in H2. B2: never had any.
+    await report(session, b1, form, h1, {"ho_ngheo": 1, "ho_thoat_ngheo": 1}, catalog=cat)
+    await report(session, b1, form, h2, {"ho_ngheo": 0, "ho_thoat_ngheo": 0}, catalog=cat)
+    await report(session, b2, form, h1, {"ho_ngheo": 0, "ho_thoat_ngheo": 0}, catalog=cat)
+    # B3: 3 before the window (2025), still 3, none helped.
+    await report(
+        session, b3, form, half(2025, 2), {"ho_ngheo": 3, "ho_thoat_ngheo": 0}, catalog=cat
+    )
+    await report(session, b3, form, h2, {"ho_ngheo": 3, "ho_thoat_ngheo": 0}, catalog=cat)
+    at_start = _lc_target(cat, "thoat_ngheo", period="2026")
+    assert at_start.where is not None and at_start.where.at == "start"
+    p = await _one(session, cat, at_start, date(2027, 2, 1), lc)
+    assert p.counted == (1, 2)  # B1 done, B3 not; B2 never had any
+    latest = _lc_target(
+        cat, "thoat_ngheo", period="2026", where=at_start.where.model_dump() | {"at": "window"}
+    )
+    p = await _one(session, cat, latest, date(2027, 2, 1), lc)
+    assert p.counted == (0, 1)  # read at the end, B1 (now 0) drops out
+
+
+async def test_a_rating_below_the_threshold_is_decided_not_green(session) -> None:
+    """A commune rated "hoàn thành" (not "tốt"): its 0% is a result, not "đúng tiến độ"."""
+    cat, lc, (c1, c2), _ = await _lao_cai(session)
+    await report(session, c1, "xep_loai_co_so", year_period(2026), {"xep_loai": 2}, catalog=cat)
+    target = _lc_target(cat, "xep_loai")
+    p = await _one(session, cat, target, date(2026, 12, 20), c1)
+    assert p.counted == (0, 1) and p.final and p.status == Status.MISSED
+    text = progress_text(cat, "Phường Lào Cai", [p], date(2026, 12, 20))
+    assert "❌ không đạt" in text and "🟢" not in text
+    assert "đã đủ số liệu của mọi đơn vị được tính" in text
+    # From the province, Cam Đường is not rated yet: nothing decided before the due date.
+    p = await _one(session, cat, target, date(2026, 12, 20), lc)
+    assert p.counted == (0, 2) and p.silent == 1 and p.status == Status.PENDING
+
+
+def test_exclusions_named_in_a_footnote(catalog) -> None:
+    cat = load_catalog(DEMO_CONFIG_DIR.parent / "soc_trang")
+    target = next(t for t in cat.targets if t.code == "tang_hv")
+    p = TargetProgress(target, year_period(2026), [], 9000, 100, None, Status.PENDING)
+    text = "\n".join(progress_lines(cat, p))
+    assert (
+        "Không tính: hội viên là đoàn viên công đoàn; hội viên trong lực lượng vũ trang; "
+        "hội viên của các tổ chức thành viên." in text
+    )
+
+
+NEW_WORDS = """
+  - code: bad_levels
+    label: Sai cấp
+    kind: rate
+    numerator: pn_kt_ho_tro
+    denominator: pn_khuyet_tat
+    reported_at: [branch, village]
+    target: 80
+    source: thử
+  - code: start_of_a_flow
+    label: Lọc theo số đầu kỳ của một số cộng dồn
+    kind: coverage
+    indicator: hd_vhvn
+    level: branch
+    where: {indicator: ho_thoat_ngheo, compare: above, value: 0, at: start}
+    target: 100
+    source: thử
+  - code: reported_at_on_coverage
+    label: Sai loại
+    kind: coverage
+    indicator: hd_vhvn
+    level: commune
+    reported_at: commune
+    target: 100
+    source: thử
+"""
+
+
+def test_the_new_words_are_checked(tmp_path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_catalog(_config(tmp_path, targets=NEW_WORDS))
+    text = "\n".join(err.value.problems)
+    assert "'reported_at' is read by sum and rate targets" in text
+    with pytest.raises(ConfigError) as err:
+        load_catalog(
+            _config(tmp_path / "b", targets=NEW_WORDS.partition("  - code: reported_at_on")[0])
+        )
+    text = "\n".join(err.value.problems)
+    assert "field 'reported_at': unknown level 'village'" in text
+    assert "'at: start' reads a stock; 'ho_thoat_ngheo' is not one" in text
