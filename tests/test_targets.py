@@ -848,3 +848,27 @@ def test_the_new_words_are_checked(tmp_path) -> None:
     text = "\n".join(err.value.problems)
     assert "field 'reported_at': unknown level 'village'" in text
     assert "'at: start' reads a stock; 'ho_thoat_ngheo' is not one" in text
+
+
+def test_config_md_documents_every_word_the_checker_accepts() -> None:
+    """Every window, expectation, comparison, pairing and filter the target language takes
+    is named in demo/CONFIG.md, and every window form written there is read by the checker."""
+    from typing import get_args
+
+    from storage.catalog import Aggregation, Compare, Condition, Expect
+    from storage.periods import from_key
+
+    doc = (DEMO_CONFIG_DIR.parent / "CONFIG.md").read_text(encoding="utf-8")
+    words = [e.value for e in (*Expect, *Compare, *Aggregation)]
+    words += list(get_args(Target.model_fields["stocks"].annotation))
+    words += list(get_args(Condition.model_fields["at"].annotation))
+    words += ["term", "yearly", "by_year", "reported_at", "excludes", "where", "deadline"]
+    for word in words:
+        assert f"`{word}" in doc or f"{word}:" in doc, word
+    windows = ['"2025"', '"2024-H1"', '"2024-Q1"', '"2024-02"', '"NK2021-2026"', '"2021..2025"']
+    windows += ['"2024-01..2024-06"']
+    terms = load_catalog(DEMO_CONFIG_DIR).terms
+    for key in windows:
+        assert f"`{key}`" in doc, key
+        from_key(key.strip('"'), terms)  # the checker reads it
+    assert '"2026.."' in doc  # the open range of by_year
