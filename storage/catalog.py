@@ -802,16 +802,16 @@ def _check_target(
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
     elif target.where and target.where.at == "start":
-        ind = catalog.indicators[target.where.indicator]
+        stock = catalog.indicators[target.where.indicator]
         asked = catalog.levels_of_indicator(target.where.indicator)
-        if ind.agg != Aggregation.LAST or ind.type == IndicatorType.DERIVED:
+        if stock.agg != Aggregation.LAST or stock.type == IndicatorType.DERIVED:
             problem(
-                "where", f"'at: start' reads a stock; '{ind.code}' is not one (aggregation: last)"
+                "where", f"'at: start' reads a stock; '{stock.code}' is not one (aggregation: last)"
             )
         elif any(lv not in asked for lv in target.levels):
             problem(
                 "where",
-                f"'at: start' reads each unit's own answer; '{ind.code}' is not "
+                f"'at: start' reads each unit's own answer; '{stock.code}' is not "
                 f"asked at level {', '.join(lv for lv in target.levels if lv not in asked)}",
             )
     for fld, codes in (("level", target.levels), ("reported_at", target.reported_levels)):

@@ -458,8 +458,8 @@ async def _read(session: AsyncSession, catalog: Catalog, asks: list[Ask]) -> _Re
                     codes.add(t.where.indicator)
                 ids.update(_ids(ask.scopes))
                 if t.where and at_start:
-                    key = (lv, period, t.where.indicator, t.approved_only)
-                    starts.setdefault(key, set()).update(_ids(ask.scopes))
+                    start = (lv, period, t.where.indicator, t.approved_only)
+                    starts.setdefault(start, set()).update(_ids(ask.scopes))
     reads = _Reads()
     for (period, reported_at, approved_only), (codes, ids) in sums.items():
         key = (period, reported_at, approved_only)
@@ -628,11 +628,10 @@ async def _tasks(
         for lv in target.levels:
             under = await rollup.units_by_root(session, lv, ids, period)
             own = rollup.own_level(catalog, target.indicator, lv) is not None
-            units = target_reads.units_of_level_in(lv, ids)
             answers |= await target_reads.first_yes(
                 session,
                 target.indicator,
-                units,
+                target_reads.units_of_level_in(lv, ids),
                 period,
                 own=own,
                 approved_only=target.approved_only,
@@ -645,12 +644,12 @@ async def _tasks(
             for unit in scope:
                 own = rollup.own_level(catalog, target.indicator, unit.level) is not None
                 by_way[own].append(unit.id)
-        for own, units in by_way.items():
-            if units:
+        for own, way in by_way.items():
+            if way:
                 answers |= await target_reads.first_yes(
                     session,
                     target.indicator,
-                    sorted(set(units)),
+                    sorted(set(way)),
                     period,
                     own=own,
                     approved_only=target.approved_only,
