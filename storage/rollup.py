@@ -37,7 +37,7 @@ from storage.models import (
 )
 from storage.periods import Period
 from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.units import active_on, children, subtree_filter
 
 
 @dataclass(frozen=True)
@@ -548,16 +548,9 @@ class Share:
 async def breakdown(
     session: AsyncSession, catalog: Catalog, code: str, parent: OrgUnit, period: Period
 ) -> list[Share]:
-    """The parent's children with their totals, largest first; children with no report show 0."""
-    kids = list(
-        (
-            await session.scalars(
-                select(OrgUnit).where(
-                    OrgUnit.parent_id == parent.id, active_on(period.start, period.end)
-                )
-            )
-        ).all()
-    )
+    """The parent's children with their totals, largest first; children with no report show 0.
+    A unit merged into another shows as its successor (`storage.units.children`)."""
+    kids = await children(session, parent, period.start, period.end)
     if not kids:
         return []
     values = await totals_by_root(

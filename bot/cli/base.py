@@ -21,16 +21,35 @@ class CliError(Exception):
         self.lines = list(lines)
 
 
+# click's UsageError (typer may bundle its own click): the base of BadParameter either way.
+UsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+def usage_line(exc: Any) -> str:
+    """A mistyped command line as one line: what is wrong, where, and where to look."""
+    message = exc.format_message().strip().rstrip(".")
+    command = f" ({exc.ctx.command_path})" if getattr(exc, "ctx", None) else ""
+    return f"{message}{command}; see --help."
+
+
 class Commands(TyperGroup):
     """Runs every command (of this app and its sub-apps) under one error handler, so an
-    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`)."""
+    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`).
+    A mistyped command line (an unknown command or option, a missing argument) is one line
+    and exit 1 too, never click's usage box."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:  # an option of the root command itself
+            typer.echo(usage_line(exc), err=True)
+            raise typer.Exit(1) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except typer.BadParameter as exc:  # a missing option, a file that is not there
-            command = f" ({exc.ctx.command_path})" if exc.ctx else ""
-            typer.echo(f"{exc.format_message()}{command}; see --help.", err=True)
+        except UsageError as exc:  # an unknown command or option, a missing argument
+            typer.echo(usage_line(exc), err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
@@ -67,13 +86,19 @@ def explain(exc: Exception) -> list[str]:
 
     from handlers.staff import StaffError
     from storage.catalog import ConfigError
+    from storage.people import PeopleError
+    from storage.units import UnitError
 
     if isinstance(exc, CliError):
         return exc.lines
     if isinstance(exc, ConfigError):
-        return [*exc.problems, f"{len(exc.problems)} problem(s) in the configuration."]
+        return [*exc.problems, f"{plural(len(exc.problems), 'problem')} in the configuration."]
     if isinstance(exc, StaffError):
         return [staff_error(exc)]
+    if isinstance(exc, PeopleError):
+        return [people_error(exc)]
+    if isinstance(exc, UnitError):
+        return [unit_error(exc)]
     if isinstance(exc, ValidationError):  # the settings, from the environment or .env
         return [
             f"Setting {'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
@@ -85,6 +110,43 @@ def explain(exc: Exception) -> list[str]:
         + (f": {first}" if first else "")
         + " (run again with --debug for the details)."
     ]
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 problem", "2 problems"; `many` for the irregular ("1 person", "3 people")."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+PHONE_HINT = "write a Vietnamese number such as 0912345678 or +84 912 345 678"
+
+
+def people_error(exc: Any) -> str:
+    s, details = exc.subject, exc.details
+    return {
+        "bad_phone": f"{s!r} is not a phone number: {PHONE_HINT}.",
+        "phone_taken": f"The phone {s} is already {details[0] if details else 'someone'}'s"
+        + (f" ({details[1]})" if len(details) > 1 else "")
+        + ": one phone belongs to one person.",
+        "unknown_role": f"{s!r} is not a role: give one of {', '.join(details)}.",
+        "role_misfit": (details[0] if details else f"the role {s} does not fit the unit")
+        + "; give a role that fits the unit, or another unit.",
+        "no_name": f"{s!r} is not a person's name: write her full name, e.g. Nguyễn Thị Lan.",
+        "inactive": f"{s} is deactivated: nothing more can change for her.",
+    }.get(exc.reason, str(exc))
+
+
+def unit_error(exc: Any) -> str:
+    s, details = exc.subject, exc.details
+    return {
+        "not_open": f"{s} is closed already.",
+        "inside": f"{s} cannot be merged with a unit above or below it, nor into itself.",
+        "level": f"{s} is a {details[0]} and cannot be merged into a {details[1]}: "
+        "only units of one level merge.",
+        "has_units": f"{s} still has {plural(int(details[0] or 0), 'open unit')} below it: "
+        "move, merge or close them first.",
+        "parent_level": f"{s} cannot go under a {details[0]}: its parent must be a "
+        f"{' or a '.join(details[1:])}.",
+    }.get(exc.reason, str(exc))
 
 
 PERIOD_HINT = 'write e.g. "tháng 11", "quý 3/2026", "6 tháng đầu năm", "năm 2026", "nhiệm kỳ"'
