@@ -380,7 +380,8 @@ async def ngung(turn: Turn, args: str) -> None:
     assert turn.person is not None
     phone = normalize_phone(text) if any(ch.isdigit() for ch in text) else None
     words = fold(text).split()
-    if phone == turn.person.phone or (words and words == fold(turn.person.full_name).split()):
+    itself = phone is not None and phone == turn.person.phone
+    if itself or (words and words == fold(turn.person.full_name).split()):
         turn.say(vi.NGUNG_SELF)
         return
     found = await _find_people(turn, text)

@@ -10,14 +10,16 @@ Reports stay attached to their unit, so after a move they roll up into the new p
 A merge (`merge_units`, two communes become one, as in 2025) moves the open units below the old
 ones under the new one, then closes the old ones and keeps them under it: the merged unit's
 subtree counts everything its predecessors and their branches reported, before and after the
-merge. A unit merged away stands on its own (is expected to report, counts in a coverage) only
-in windows that end by its last day; from the merge on, its successor stands for it
-(`active_on`), and breakdowns show the successor in its place for any period (`children`).
+merge. A unit merged away is expected to report (and reminded) only in windows that end by its
+last day; from the merge on, its successor is (`active_on`). Figures (a coverage, a breakdown)
+are read on today's units, as after a move: the successor stands for its predecessors in any
+window (`counted_on`, `children`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
     update,
@@ -45,15 +48,34 @@ def subtree_filter(path: str, column: ColumnElement[str] | None = None) -> Colum
     return and_(col >= path, col < path[:-1] + "0")
 
 
-def active_on(day_from: date, day_to: date | None = None) -> ColumnElement[bool]:
-    """Units that stand in the window: that existed at some point between the two days, but
-    for a unit merged into another, which stands only in windows that end by its last day
-    (after that its successor counts for it, with its history)."""
+def active_on(
+    day_from: date, day_to: date | None = None, unit: Any = OrgUnit
+) -> ColumnElement[bool]:
+    """Units that stand in the window (who is expected to report, and reminded): that existed
+    at some point between the two days, but for a unit merged into another, which stands only
+    in windows that end by its last day (after that its successor counts for it)."""
     day_to = day_to or day_from
     return and_(
-        OrgUnit.valid_from <= day_to,
-        (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= day_from),
-        (OrgUnit.merged_into_id.is_(None)) | (OrgUnit.valid_to >= day_to),
+        unit.valid_from <= day_to,
+        (unit.valid_to.is_(None)) | (unit.valid_to >= day_from),
+        (unit.merged_into_id.is_(None)) | (unit.valid_to >= day_to),
+    )
+
+
+def counted_on(day_from: date, day_to: date | None = None) -> ColumnElement[bool]:
+    """Units whose figures a window shows (a coverage, a breakdown): those standing then,
+    except that a unit merged into another is shown as its successor, which carries its
+    history, in every window (also one before the merge: figures are read on today's units,
+    as after a move)."""
+    day_to = day_to or day_from
+    before = aliased(OrgUnit)
+    # Not correlated: read once (a hashed lookup), not once per unit of a national tree.
+    successors = select(before.merged_into_id).where(
+        before.merged_into_id.is_not(None), active_on(day_from, day_to, before)
+    )
+    return and_(
+        OrgUnit.merged_into_id.is_(None),
+        or_(active_on(day_from, day_to), OrgUnit.id.in_(successors)),
     )
 
 
