@@ -262,7 +262,7 @@ async def changes_of(session: AsyncSession, person: Person) -> list[PersonChange
             await session.scalars(
                 select(PersonChange)
                 .where(PersonChange.person_id == person.id)
-                .order_by(PersonChange.changed_at, PersonChange.id)
+                .order_by(PersonChange.id)
             )
         ).all()
     )

@@ -207,12 +207,12 @@ async def merge_units(
     history, their branches' included, rolls up into the unit that replaced them. Returns
     the units moved from below them."""
     for unit in merged:
-        if unit.id == into.id or is_within(into, unit) or is_within(unit, into):
-            raise UnitError("inside", unit.code)
         if unit.valid_to is not None:
             raise UnitError("not_open", unit.code)
         if unit.level != into.level:
             raise UnitError("level", unit.code, [unit.level, into.level])
+        if unit.id == into.id or is_within(into, unit) or is_within(unit, into):
+            raise UnitError("inside", unit.code)
     moved: list[OrgUnit] = []
     for unit in merged:
         below = await session.scalars(

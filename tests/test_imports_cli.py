@@ -84,7 +84,10 @@ def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
     for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
         code, out = invoke(*args)
         assert code == 1, out
-        assert out.splitlines() == [*lines, f"Nothing was imported: {len(lines)} error{'' if len(lines) == 1 else 's'}."]
+        assert out.splitlines() == [
+            *lines,
+            f"Nothing was imported: {len(lines)} error{'' if len(lines) == 1 else 's'}.",
+        ]
     assert snapshot(db) == before
 
 

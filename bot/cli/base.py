@@ -27,9 +27,11 @@ UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 def usage_line(exc: Any) -> str:
     """A mistyped command line as one line: what is wrong, where, and where to look."""
-    message = exc.format_message().strip().rstrip(".")
-    command = f" ({exc.ctx.command_path})" if getattr(exc, "ctx", None) else ""
-    return f"{message}{command}; see --help."
+    message = exc.format_message().strip().rstrip(".").replace(". Did you mean", "; did you mean")
+    ctx = getattr(exc, "ctx", None)
+    # The command as the operator typed it ("hoibot units"), whatever the program's name.
+    path = ctx.command_path.split(" ")[1:] if ctx is not None else []
+    return f"{message} ({' '.join(['hoibot', *path])}); see --help."
 
 
 class Commands(TyperGroup):
@@ -121,32 +123,44 @@ PHONE_HINT = "write a Vietnamese number such as 0912345678 or +84 912 345 678"
 
 
 def people_error(exc: Any) -> str:
-    s, details = exc.subject, exc.details
-    return {
-        "bad_phone": f"{s!r} is not a phone number: {PHONE_HINT}.",
-        "phone_taken": f"The phone {s} is already {details[0] if details else 'someone'}'s"
-        + (f" ({details[1]})" if len(details) > 1 else "")
-        + ": one phone belongs to one person.",
-        "unknown_role": f"{s!r} is not a role: give one of {', '.join(details)}.",
-        "role_misfit": (details[0] if details else f"the role {s} does not fit the unit")
-        + "; give a role that fits the unit, or another unit.",
-        "no_name": f"{s!r} is not a person's name: write her full name, e.g. Nguyễn Thị Lan.",
-        "inactive": f"{s} is deactivated: nothing more can change for her.",
-    }.get(exc.reason, str(exc))
+    s, details, reason = exc.subject, exc.details, exc.reason
+    if reason == "bad_phone":
+        return f"{s!r} is not a phone number: {PHONE_HINT}."
+    if reason == "phone_taken":
+        owner, unit = (details + ["someone", "?"])[:2]
+        return f"The phone {s} is already {owner}'s ({unit}): one phone belongs to one person."
+    if reason == "unknown_role":
+        return f"{s!r} is not a role: give one of {', '.join(details)}."
+    if reason == "role_misfit":
+        why = details[0] if details else f"the role {s} does not fit the unit"
+        return f"{why[:1].upper()}{why[1:]}: give a role that fits the unit, or another unit."
+    if reason == "no_name":
+        return f"{s!r} is not a person's name: write her full name, e.g. Nguyễn Thị Lan."
+    if reason == "inactive":
+        return f"{s} is deactivated: nothing more can change for her."
+    return str(exc)
 
 
 def unit_error(exc: Any) -> str:
-    s, details = exc.subject, exc.details
-    return {
-        "not_open": f"{s} is closed already.",
-        "inside": f"{s} cannot be merged with a unit above or below it, nor into itself.",
-        "level": f"{s} is a {details[0]} and cannot be merged into a {details[1]}: "
-        "only units of one level merge.",
-        "has_units": f"{s} still has {plural(int(details[0] or 0), 'open unit')} below it: "
-        "move, merge or close them first.",
-        "parent_level": f"{s} cannot go under a {details[0]}: its parent must be a "
-        f"{' or a '.join(details[1:])}.",
-    }.get(exc.reason, str(exc))
+    s, details, reason = exc.subject, exc.details, exc.reason
+    if reason == "not_open":
+        return f"{s} is closed already."
+    if reason == "inside":
+        return f"{s} cannot be merged with a unit above or below it, nor into itself."
+    if reason == "level":
+        return (
+            f"{s} is a {details[0]} and cannot be merged into a {details[1]}: only units of one "
+            "level merge."
+        )
+    if reason == "has_units":
+        n = int(details[0])
+        return f"{s} still has {plural(n, 'open unit')} below it: move, merge or close them first."
+    if reason == "parent_level":
+        return (
+            f"{s} cannot go under a {details[0]}: its parent must be a "
+            f"{' or a '.join(details[1:])}."
+        )
+    return str(exc)
 
 
 PERIOD_HINT = 'write e.g. "tháng 11", "quý 3/2026", "6 tháng đầu năm", "năm 2026", "nhiệm kỳ"'

@@ -261,13 +261,21 @@ def people_show(ref: str = typer.Argument(..., help="Person id, phone or name"))
 
 
 def describe_change(before: dict | None, after: dict | None) -> str:
+    """ "phone – → 0912345678, unit C1 → C2"; a new person's fields when there was none."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value) or "–"
+        return "–" if value is None else str(value)
+
     if before is None:
-        return ", ".join(f"{k} {v}" for k, v in (after or {}).items() if v not in (None, []))
+        return ", ".join(
+            f"{k} {shown(v)}" for k, v in (after or {}).items() if v not in (None, [], True)
+        )
     if after is None:
         return "removed"
     changed = [
-        f"{k} {before.get(k) if before.get(k) not in (None, []) else '–'} → "
-        f"{after.get(k) if after.get(k) not in (None, []) else '–'}"
+        f"{k} {shown(before.get(k))} → {shown(after.get(k))}"
         for k in after
         if before.get(k) != after.get(k)
     ]
@@ -395,7 +403,9 @@ def people_replace(
     )
     if drafts:
         typer.echo(
-            f"The unit's unsent {plural(drafts, 'draft')} waits for her: /baocao resumes it."
+            "The unit's unsent draft waits for her: /baocao resumes it."
+            if drafts == 1
+            else f"The unit's {drafts} unsent drafts wait for her: /baocao resumes them."
         )
 
 
