@@ -116,8 +116,8 @@ def test_unreadable_target_period_with_a_suggestion(folder: Path) -> None:
         1,
         [
             f"{folder / 'targets.yaml'}:{line}: targets[2] field 'period': 'yearley' cannot "
-            "be read (did you mean 'yearly'?); write term, yearly, a year (2025) or a range "
-            "of years (2021..2025)",
+            "be read (did you mean 'yearly'?); write term, yearly, a year (2025), a range "
+            "of years (2021..2025), a half (2026-H1), a quarter (2026-Q3) or a month (2026-07)",
             "1 problem in the configuration.",
         ],
     )

@@ -618,3 +618,33 @@ def test_config_errors_say_what_would_be_right(tmp_path: Path, monkeypatch) -> N
             "1 problem in the configuration.",
         ],
     )
+
+
+def test_config_md_documents_every_field_the_checker_accepts() -> None:
+    import re
+
+    from storage import catalog
+
+    doc = (DEMO_CONFIG_DIR.parent / "CONFIG.md").read_text(encoding="utf-8")
+    models = (
+        catalog.Level,
+        catalog.Indicator,
+        catalog.Choice,
+        catalog.Form,
+        catalog.Question,
+        catalog.Schedule,
+        catalog.Reminder,
+        catalog.Rule,
+        catalog.OutlierCheck,
+        catalog.Target,
+        catalog.TermConfig,
+        catalog.Milestone,
+        catalog.Condition,
+    )
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name in model.model_fields
+        if not re.search(r"(`(?:[a-z_]+\[\]\.)?|[{,] ?)" + name + r"(`|:|,|})", doc)
+    ]
+    assert missing == []
