@@ -45,8 +45,11 @@ def normalize_phone(text: str) -> str | None:
     return "".join(ch for ch in national if ch.isdigit())
 
 
-async def find_person(session: AsyncSession, ref: str) -> list[Person]:
-    """People matching an id, a phone number, or every word of a name."""
+async def find_person(
+    session: AsyncSession, ref: str, *, include_inactive: bool = False
+) -> list[Person]:
+    """People matching an id, a phone number, or every word of a name (of active people,
+    unless `include_inactive`)."""
     ref = ref.strip()
     if ref.isdigit() and len(ref) < 9:
         person = await session.get(Person, int(ref))
@@ -58,7 +61,8 @@ async def find_person(session: AsyncSession, ref: str) -> list[Person]:
     if by_phone:
         return list(by_phone)
     words = fold(ref).split()
-    everyone = (await session.scalars(select(Person).where(Person.active.is_(True)))).all()
+    query = select(Person) if include_inactive else select(Person).where(Person.active.is_(True))
+    everyone = (await session.scalars(query)).all()
     return [p for p in everyone if words and all(w in fold(p.full_name).split() for w in words)]
 
 

@@ -46,6 +46,8 @@ async def one_person(session: object, ref: str, *, active_only: bool = False) ->
     from storage.people import find_person
 
     found = await find_person(session, ref)  # type: ignore[arg-type]
+    if not found and not active_only:  # a name of someone deactivated (people show)
+        found = await find_person(session, ref, include_inactive=True)  # type: ignore[arg-type]
     if len(found) > 1 and sum(p.active for p in found) == 1:
         found = [p for p in found if p.active]  # a phone kept by her deactivated predecessor
     if active_only:
