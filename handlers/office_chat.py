@@ -14,7 +14,7 @@ from handlers import staff
 from handlers.query import parse_query
 from handlers.staff_chat import staff_only
 from handlers.turn import Turn
-from schedules.calendar import latest_due_period, open_windows
+from schedules.calendar import open_windows
 from schedules.messages import Outbound
 from storage import people as people_service
 from storage import texts_vi as vi
@@ -453,7 +453,7 @@ async def choduyet(turn: Turn, _args: str) -> None:
 @staff_only
 async def chuaxeploai(turn: Turn, args: str) -> None:
     """The units her level rates that are not rated yet, for the rating period now open (or
-    the last one due), or the period she names."""
+    the one under way), or the period she names."""
     catalog = turn.ctx.catalog
     scope = _scope(turn)
     forms = worklist.rating_forms(catalog, scope.level)
@@ -463,8 +463,9 @@ async def chuaxeploai(turn: Turn, args: str) -> None:
     query = parse_query(args)
     blocks = []
     for form in forms:
+        # The rating period open now (in January, last year's), else the one under way.
         opened = open_windows(form, turn.today)
-        default = opened[-1].period if opened else latest_due_period(form, turn.today)
+        default = opened[0].period if opened else period_of(form.periodicity, turn.today)
         try:
             asked = staff.period_or_error(query.period, turn.today, catalog, default)
         except staff.StaffError as exc:

@@ -480,8 +480,8 @@ NOT_JOINED_NOBODY = "Cấp dưới của {unit} chưa có ai trong danh sách."
 NOT_JOINED_LINE = "• {name} – {role}, {unit}: mã {code}{link}"
 NOT_JOINED_LINK = "\n  {link}"
 NOT_JOINED_HINT = (
-    "Chị chuyển mã (hoặc link) cho từng người; mã dùng đến hết ngày ghi trong tin mời. "
-    "Cần mã mới cho ai, chị gõ: mã mới <tên>."
+    "Chị chuyển mã (hoặc link) cho từng người; mỗi mã dùng một lần. Cần mã mới cho ai, chị "
+    "gõ: mã mới <tên>."
 )
 INVITE_FORWARD = (
     "Mời chị {name} ({role}, {unit}) dùng bot báo cáo của Hội LHPN.\n{how}\n"

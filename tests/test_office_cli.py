@@ -458,7 +458,12 @@ def test_a_mistyped_sqlite_path_creates_nothing(sqlite_office: Path, monkeypatch
     ]
     for args in (["people", "list"], ["units", "list"], ["report", "progress"], ["chat"]):
         refused(args, expected)
-    refused(["config", "check", "--database", f"sqlite+aiosqlite:///{wrong}"], expected)
+    # config check still checks the files, and says the database is not there.
+    [line] = ok("config", "check", "--database", f"sqlite+aiosqlite:///{wrong}")
+    assert line.endswith(
+        f"there is no database at {wrong} yet (`hoibot db upgrade` creates it; check "
+        "DATABASE_URL if it should be there)."
+    )
     assert not wrong.exists()
     ok("db", "upgrade")
     assert wrong.exists()
@@ -648,3 +653,9 @@ def test_config_md_documents_every_field_the_checker_accepts() -> None:
         if not re.search(r"(`(?:[a-z_]+\[\]\.)?|[{,] ?)" + name + r"(`|:|,|})", doc)
     ]
     assert missing == []
+
+
+def test_hoibot_alone_shows_the_help_not_an_error() -> None:
+    result = cli()
+    assert "Usage: " in result.output and "see --help" not in result.output
+    assert "units" in result.output and "people" in result.output

@@ -34,6 +34,11 @@ def usage_line(exc: Any) -> str:
     return f"{message} ({' '.join(['hoibot', *path])}); see --help."
 
 
+def _asked_for_help(exc: Exception) -> bool:
+    """`hoibot` alone shows the help (click raises it as a usage error): not a mistake."""
+    return type(exc).__name__ == "NoArgsIsHelpError"
+
+
 class Commands(TyperGroup):
     """Runs every command (of this app and its sub-apps) under one error handler, so an
     operator's mistake is one clear line and an exit code, never a traceback (but `--debug`).
@@ -44,6 +49,8 @@ class Commands(TyperGroup):
         try:
             return super().parse_args(ctx, args)
         except UsageError as exc:  # an option of the root command itself
+            if _asked_for_help(exc):
+                raise
             typer.echo(usage_line(exc), err=True)
             raise typer.Exit(1) from None
 
@@ -51,6 +58,8 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except UsageError as exc:  # an unknown command or option, a missing argument
+            if _asked_for_help(exc):
+                raise
             typer.echo(usage_line(exc), err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException):

@@ -54,6 +54,11 @@ def config_check(
     note += "--database URL to check them)"
     if no_database:
         note = "target units not checked against a database (--no-database)"
+    elif url is not None and (missing := _missing_sqlite_file(url)) is not None:
+        note = (
+            f"there is no database at {missing} yet (`hoibot db upgrade` creates it; check "
+            "DATABASE_URL if it should be there)"
+        )
     elif url is not None:
 
         async def units(ctx: AppContext) -> list[str] | None:
@@ -79,3 +84,17 @@ def config_check(
         f"{note}.",
         soft_wrap=True,
     )
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it is not there (the files are checked all the same)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None  # an unreadable URL is said by the database check itself
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path

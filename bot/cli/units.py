@@ -224,10 +224,12 @@ def units_merge(
     from storage import people as people_service
     from storage.db import transaction
     from storage.models import Person
-    from storage.text import tidy
-    from storage.units import create_unit, merge_units, unit_by_code
+    from storage.text import fold, tidy
+    from storage.units import children, create_unit, merge_units, unit_by_code
 
-    async def work(ctx: AppContext) -> tuple[OrgUnit, list[OrgUnit], list[OrgUnit], list[str]]:
+    async def work(
+        ctx: AppContext,
+    ) -> tuple[OrgUnit, list[OrgUnit], list[OrgUnit], list[str], list[list[str]]]:
         from sqlalchemy import select
 
         since = day_option(on, ctx.clock.today())
@@ -275,9 +277,13 @@ def units_merge(
                     session, ctx.catalog, person, by=operator(), now=ctx.clock.now(), unit=target
                 )
                 who.append(f"#{person.id} {person.full_name}")
-            return target, merged, moved, who
+            names: dict[str, list[str]] = {}
+            for unit in await children(session, target, since):
+                names.setdefault(fold(unit.name), []).append(unit.code)
+            twins = [same for same in names.values() if len(same) > 1]
+            return target, merged, moved, who, twins
 
-    target, merged, moved, who = run_with_context(work)
+    target, merged, moved, who, twins = run_with_context(work)
     typer.echo(
         f"Merged {', '.join(u.code for u in merged)} into {target.code} {target.name} from "
         f"{target.valid_from:%d/%m/%Y}: {plural(len(moved), 'unit')} below them moved to it; "
@@ -287,6 +293,11 @@ def units_merge(
         typer.echo(
             f"Their people now belong to {target.code}: {', '.join(who)} (deactivate whoever "
             "no longer serves: hoibot people deactivate)."
+        )
+    for pair in twins:
+        typer.echo(
+            f"Note: {' and '.join(pair)} now share a name under {target.code}: rename them "
+            "(hoibot units rename CODE NAME) so that staff can tell them apart."
         )
 
 
