@@ -9,6 +9,7 @@ exactly like nobody. Changes go through storage/people.py, audited with her as t
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from handlers import staff
 from handlers.query import parse_query
@@ -73,10 +74,47 @@ async def _find_people(turn: Turn, text: str) -> list[Person]:
     everyone = list((await turn.session.scalars(below)).all())
     found = [p for p in everyone if all(w in fold(p.full_name).split() for w in words)]
     if not found:
-        units = [u for u in await find_units(turn.session, text, scope) if u.id != scope.id]
-        ids = {u.id for u in units[:3]}
-        found = [p for p in everyone if p.unit_id in ids]
+        try:
+            unit = await unit_below(turn, text)
+        except staff.StaffError:
+            return []
+        found = [p for p in everyone if p.unit_id == unit.id]
     return sorted(found, key=lambda p: person_sort_key(p.full_name))
+
+
+# "chi hội thôn 1 xã Sơn Bình": a unit named within its parent, from the parent's word on.
+_WITHIN = re.compile(r"\s(?=(?:xa|phuong|thi tran|co so|huyen|thi xa|thanh pho)\s)")
+
+
+async def unit_below(turn: Turn, words: str) -> OrgUnit:
+    """A unit in her scope by code or name, or by its name and its parent's ("chi hội thôn 1
+    xã Sơn Bình"): several branches of a district share a name. Units of the same name are
+    told apart by their parent (StaffError says which to write)."""
+    scope = _scope(turn)
+    # NFC with single spaces: folding it then keeps every position (to cut the parent off).
+    words = " ".join(unicodedata.normalize("NFC", words).split())
+    try:
+        return await staff.unit_in_scope(turn.session, words, scope)
+    except staff.StaffError as exc:
+        found = _WITHIN.search(fold(words))
+        if found is not None:
+            try:
+                parent = await staff.unit_in_scope(turn.session, words[found.end() :], scope)
+                return await staff.unit_in_scope(turn.session, words[: found.start()], parent)
+            except staff.StaffError:
+                pass
+        if exc.reason != "ambiguous_unit":
+            raise
+        units = await find_units(turn.session, words, scope)
+        shown = []
+        for unit in units[:5]:
+            parent = await turn.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+            shown.append(f"{unit.name} ({parent.name})" if parent else unit.name)
+        raise staff.StaffError(
+            vi.AMBIGUOUS_UNIT_WITHIN.format(text=words, names=", ".join(shown)),
+            exc.reason,
+            words,
+        ) from exc
 
 
 async def _unit_name(turn: Turn, person: Person) -> str:
@@ -131,7 +169,7 @@ async def invitation_message(turn: Turn, person: Person, invitation: Invitation)
 async def chuaketnoi(turn: Turn, args: str) -> None:
     """People below her who have not joined, with their invitation code (and link)."""
     try:
-        unit = await staff.unit_in_scope(turn.session, args.strip() or None, _scope(turn))
+        unit = await unit_below(turn, args.strip()) if args.strip() else _scope(turn)
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
@@ -226,7 +264,7 @@ async def thaythe(turn: Turn, args: str) -> None:
         return
     try:
         unit = (
-            await staff.unit_in_scope(turn.session, unit_words, _scope(turn))
+            await unit_below(turn, unit_words)
             if unit_words
             else await turn.session.get(OrgUnit, int(remembered))  # type: ignore[arg-type]
         )

@@ -172,6 +172,24 @@ async def test_handover_in_two_steps_and_its_refusals(ctx, office) -> None:
     assert officer.text == vi.THAYTHE_NOT_BELOW.format(unit="Xã Sơn Bình")
 
 
+async def test_a_district_names_a_branch_by_its_commune(ctx, office) -> None:
+    found, users, _ = office
+    async with ctx.sessions() as session:
+        c2 = await session.get(OrgUnit, found.tree.c2.id)
+        await create_unit(session, code="B3b", name="Chi hội thôn 1", level="branch", parent=c2)
+        await session.commit()
+    district = users["district"]
+    await district.send("thay chi hội thôn 1 bằng Lê Thị Nụ 0987654321")
+    assert district.text == vi.AMBIGUOUS_UNIT_WITHIN.format(
+        text="chi hội thôn 1",
+        names="Chi hội thôn 1 (Xã Sơn Bình), Chi hội thôn 1 (Xã Sơn Hiệp)",
+    )
+    await district.send("thay chi hội thôn 1  xa son hiep bằng Lê Thị Nụ 0987654321")
+    assert district.text == "Giao Lê Thị Nụ (0987654321) làm chi hội trưởng Chi hội thôn 1?"
+    await district.send("thay chi hoi thon 1 xã Sơn Bình bằng Lê Thị Nụ 0987654321")
+    assert district.text.startswith("Thay Nguyễn Thị Lan bằng Lê Thị Nụ")
+
+
 # ---- who has joined -----------------------------------------------------------------------
 
 
