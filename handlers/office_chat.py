@@ -108,8 +108,8 @@ async def unit_below(turn: Turn, words: str) -> OrgUnit:
         units = await find_units(turn.session, words, scope)
         shown = []
         for unit in units[:5]:
-            parent = await turn.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
-            shown.append(f"{unit.name} ({parent.name})" if parent else unit.name)
+            above = await turn.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+            shown.append(f"{unit.name} ({above.name})" if above else unit.name)
         raise staff.StaffError(
             vi.AMBIGUOUS_UNIT_WITHIN.format(text=words, names=", ".join(shown)),
             exc.reason,
