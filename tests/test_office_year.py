@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.web.links import WebLinks
 from handlers.engine import Engine
 from schedules import reminders
 from storage import aggregates, reporting, rollup
@@ -244,6 +245,10 @@ async def test_weekly_summary_counts_the_leaders_who_joined(ctx, office) -> None
 
 async def test_stop_someone_who_left(ctx, office) -> None:
     found, users, _ = office
+    links = WebLinks("http://hoi.example", b"secret", ctx.clock, timedelta(hours=72))
+    token = links.token(found.leader)
+    async with ctx.sessions() as session:
+        assert await links.check(session, token) is not None
     officer = users["commune"]
     await officer.send("/ngung Trần Thị Mai")
     assert officer.text == vi.NGUNG_SELF
@@ -257,6 +262,8 @@ async def test_stop_someone_who_left(ctx, office) -> None:
     assert officer.text.startswith("Đã ngừng tài khoản của Nguyễn Thị Lan.")
     await users["leader"].send("tong thoat ngheo")
     assert users["leader"].text == vi.WELCOME_UNKNOWN
+    async with ctx.sessions() as session:  # her tracker link ends too
+        assert await links.check(session, token) is None
     change = await _one(ctx, PersonChange, person_id=found.leader.id)
     assert (change.action, change.by_person_id) == ("deactivate", found.commune_officer.id)
 
