@@ -96,7 +96,7 @@ class OrgUnit(Base):
     member_count: Mapped[int | None] = mapped_column(Integer)
     # Set on a unit merged into another (closed, kept under it): from its last day on, the
     # unit it was merged into stands for it (storage/units.py, `merge_units`).
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
 
     __table_args__ = (
         Index("ix_org_units_path", "path"),

@@ -47,10 +47,12 @@ def upgrade() -> None:
             ["merged_into_id"],
             ["id"],
         )
+        batch_op.create_index(batch_op.f("ix_org_units_merged_into_id"), ["merged_into_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("org_units", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_org_units_merged_into_id"))
         batch_op.drop_constraint(
             batch_op.f("fk_org_units_merged_into_id_org_units"), type_="foreignkey"
         )
