@@ -342,6 +342,14 @@ def test_units_merge_carries_reports_and_totals(office) -> None:
     mai = ok("people", "show", str(found.commune_officer.id))
     assert "  unit: Xã Sơn Bình Hiệp (C9), Tỉnh Khánh Hòa › Huyện Khánh Sơn" in mai
     refused(["units", "merge", "C1", "C3", "--into", "C9"], ["C1 is closed already."])
+    # Into an existing unit; branches that now share a name are pointed out.
+    ok("units", "rename", "B4", "Chi hội thôn 1")
+    assert ok("units", "merge", "C3", "--into", "C9", "--on", "2026-10-01") == [
+        "Merged C3 into C9 Xã Sơn Bình Hiệp from 01/10/2026: 1 unit below them moved to it; "
+        "their reports count in its history.",
+        "Note: B1 and B4 now share a name under C9: rename them (hoibot units rename CODE "
+        "NAME) so that staff can tell them apart.",
+    ]
 
 
 # ---- the rough edges ----------------------------------------------------------------------

@@ -229,7 +229,7 @@ def units_merge(
 
     async def work(
         ctx: AppContext,
-    ) -> tuple[OrgUnit, list[OrgUnit], list[OrgUnit], list[str], list[list[str]]]:
+    ) -> tuple[OrgUnit, list[OrgUnit], list[OrgUnit], list[str], list[list[str]], date]:
         from sqlalchemy import select
 
         since = day_option(on, ctx.clock.today())
@@ -281,12 +281,13 @@ def units_merge(
             for unit in await children(session, target, since):
                 names.setdefault(fold(unit.name), []).append(unit.code)
             twins = [same for same in names.values() if len(same) > 1]
-            return target, merged, moved, who, twins
+            gone = [u for u in merged if u.id != target.id]
+            return target, gone, moved, who, twins, since
 
-    target, merged, moved, who, twins = run_with_context(work)
+    target, merged, moved, who, twins, since = run_with_context(work)
     typer.echo(
         f"Merged {', '.join(u.code for u in merged)} into {target.code} {target.name} from "
-        f"{target.valid_from:%d/%m/%Y}: {plural(len(moved), 'unit')} below them moved to it; "
+        f"{since:%d/%m/%Y}: {plural(len(moved), 'unit')} below them moved to it; "
         "their reports count in its history."
     )
     if who:
