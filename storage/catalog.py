@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -31,6 +32,18 @@ if TYPE_CHECKING:
     from storage.thi_dua import Rule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+
+
+def _day_first(value: Any) -> Any:
+    """A date as an office writes it ("30/06/2026") is read as YAML's 2026-06-30."""
+    from storage.clock import read_day
+
+    if isinstance(value, str):
+        return read_day(value) or value
+    return value
+
+
+DAY = Annotated[date, BeforeValidator(_day_first)]
 
 
 class ConfigError(Exception):
@@ -234,6 +247,8 @@ class Form(_Strict):
     # A form the level above fills about each unit of `level` (a yearly rating): the unit
     # itself is not asked it nor reminded of it.
     filled_by: CODE | None = None
+    # Its reports are approved by the level above (/duyet), and /choduyet lists those waiting.
+    approval: bool = False
     rules: list[Rule] = Field(default_factory=list)
     outliers: OutlierCheck = Field(default_factory=OutlierCheck)
 
@@ -257,8 +272,8 @@ class Form(_Strict):
 
 class TermConfig(_Strict):
     code: str = Field(pattern=r"^\d{4}-\d{4}$")
-    start: date
-    end: date
+    start: DAY
+    end: DAY
 
 
 class Compare(StrEnum):
@@ -294,7 +309,7 @@ class Expect(StrEnum):
 
 
 class Milestone(_Strict):
-    date: date
+    date: DAY
     value: float
 
 
@@ -339,7 +354,7 @@ class Target(_Strict):
     stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
     # sum, rate: only these levels' own answers (one level, or a list counted together)
     reported_at: CODE | list[CODE] | None = None
-    deadline: date | None = None  # task
+    deadline: DAY | None = None  # task
     approved_only: bool = False  # count only reports approved by the level above
     excludes: list[str] = Field(default_factory=list)  # what the plan's footnote leaves out
 
@@ -684,7 +699,8 @@ def load_catalog(folder: Path) -> Catalog:
                     line = _nearest_line(lines, loc)
                     fld = ".".join(str(p) for p in err["loc"]) or "(item)"
                     problems.append(
-                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': {err['msg']}"
+                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': "
+                        + _what_is_wrong(model, err)
                     )
         return out
 
@@ -714,6 +730,51 @@ def load_catalog(folder: Path) -> Catalog:
 
     catalog.thi_dua = load_rule(folder, catalog)
     return catalog
+
+
+_NOUNS = {"TermConfig": "term", "OutlierCheck": "outliers setting"}
+DATE_HELP = "write a date as 2026-06-30 (or 30/06/2026)"
+
+
+def _what_is_wrong(model: type[BaseModel], err: Any) -> str:
+    """Pydantic's message, or one that says what would be right: the field a misspelt key
+    probably means (or the fields there are), and how to write a date."""
+    import difflib
+
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        owner = _model_at(model, err["loc"][:-1])
+        if owner is not None:
+            fields = list(owner.model_fields)
+            close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1, cutoff=0.6)
+            noun = _NOUNS.get(owner.__name__, owner.__name__.lower())
+            if close:
+                return f"unknown field (did you mean '{close[0]}'?)"
+            return f"unknown field; the fields of a {noun} are {', '.join(fields)}"
+    if err["type"].startswith(("date_", "datetime_")):
+        return f"'{err.get('input')}' is not a date; {DATE_HELP}"
+    return str(err["msg"])
+
+
+def _model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The model that holds the field at `path` inside `model` (list indexes skipped)."""
+    import typing
+
+    def inner(annotation: Any) -> type[BaseModel] | None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation
+        for arg in typing.get_args(annotation):
+            found = inner(arg)
+            if found is not None:
+                return found
+        return None
+
+    current: type[BaseModel] | None = model
+    for part in path:
+        if isinstance(part, int) or current is None:
+            continue
+        field_info = current.model_fields.get(str(part))
+        current = inner(field_info.annotation) if field_info is not None else None
+    return current
 
 
 def _cross_check(
@@ -880,6 +941,16 @@ def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
     def walk(n: yaml.Node, loc: tuple) -> None:
         lines[loc] = n.start_mark.line + 1
         if isinstance(n, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, _ in n.value:
+                if key_node.value in first:
+                    raise yaml.MarkedYAMLError(
+                        problem=f"the key '{key_node.value}' is written twice here (first on "
+                        f"line {first[key_node.value]}), and the second would replace the "
+                        "first; keep one",
+                        problem_mark=key_node.start_mark,
+                    )
+                first[key_node.value] = key_node.start_mark.line + 1
             for key_node, value_node in n.value:
                 child = (*loc, key_node.value)
                 walk(value_node, child)

@@ -32,7 +32,7 @@ from storage.periods import (
     term_period,
     year_period,
 )
-from storage.units import is_within
+from storage.units import is_within, successor
 
 
 class Status(StrEnum):
@@ -325,7 +325,13 @@ async def named_units_of(session: AsyncSession, targets: list[Target]) -> dict[s
         if codes
         else []
     )
-    return {t.code: [u for u in found if u.code in t.units] for t in targets}
+    # A unit merged into another is measured on its successor, which carries its history.
+    stand_in = {u.id: await successor(session, u) for u in found if u.merged_into_id}
+    out = {}
+    for t in targets:
+        named = [stand_in.get(u.id, u) for u in found if u.code in t.units]
+        out[t.code] = list({u.id: u for u in named}.values())
+    return out
 
 
 def scope_of(

@@ -37,7 +37,7 @@ from storage.models import (
 )
 from storage.periods import Period
 from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.units import active_on, children, counted_on, subtree_filter
 
 
 @dataclass(frozen=True)
@@ -200,14 +200,15 @@ def _inside(root_ids: tuple[int, ...] | list[int], level: str | None = None) -> 
 async def units_by_root(
     session: AsyncSession, level: str, root_ids: list[int], period: Period
 ) -> dict[int, set[int]]:
-    """The units of `level` active in the period inside each root (the root included)."""
+    """The units of `level` inside each root (the root included) whose figures the period
+    shows (`storage.units.counted_on`: a merged unit stands for its predecessors)."""
     query = (
         select(UnitAncestor.ancestor_id, OrgUnit.id)
         .join(UnitAncestor, UnitAncestor.unit_id == OrgUnit.id)
         .where(
             UnitAncestor.ancestor_id.in_(root_ids),
             OrgUnit.level == level,
-            active_on(period.start, period.end),
+            counted_on(period.start, period.end),
         )
     )
     out: dict[int, set[int]] = defaultdict(set)
@@ -226,7 +227,7 @@ async def _count_by_root(
         .where(
             UnitAncestor.ancestor_id.in_(root_ids),
             OrgUnit.level == level,
-            active_on(period.start, period.end),
+            counted_on(period.start, period.end),
         )
         .group_by(UnitAncestor.ancestor_id)
     )
@@ -548,16 +549,9 @@ class Share:
 async def breakdown(
     session: AsyncSession, catalog: Catalog, code: str, parent: OrgUnit, period: Period
 ) -> list[Share]:
-    """The parent's children with their totals, largest first; children with no report show 0."""
-    kids = list(
-        (
-            await session.scalars(
-                select(OrgUnit).where(
-                    OrgUnit.parent_id == parent.id, active_on(period.start, period.end)
-                )
-            )
-        ).all()
-    )
+    """The parent's children with their totals, largest first; children with no report show 0.
+    A unit merged into another shows as its successor (`storage.units.children`)."""
+    kids = await children(session, parent, period.start, period.end)
     if not kids:
         return []
     values = await totals_by_root(
