@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG_DIR = PROJECT_ROOT / "demo" / "khanh_hoa"
+# The demo's bot name in invitation links when TELEGRAM_BOT_USERNAME is not set (demo only).
+DEMO_BOT_USERNAME = "HoiLHPN_BaoCao_bot"
 
 
 class Settings(BaseSettings):
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
-    telegram_bot_username: str = "HoiLHPN_BaoCao_bot"  # for invitation deep links
+    telegram_bot_username: str | None = None  # for invitation deep links (t.me/<name>)
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
 

@@ -48,6 +48,15 @@ class AppContext:
         lifetime = timedelta(hours=s.web_link_hours)
         return WebLinks(s.public_base_url, file_secret(s), self.clock, lifetime)
 
+    @property
+    def invitation_days(self) -> int:
+        return self.settings.invitation_days
+
+    def invite_link(self, code: str) -> str | None:
+        """The Telegram deep link that joins with this code, when the bot's name is set."""
+        name = (self.settings.telegram_bot_username or "").lstrip("@")
+        return f"https://t.me/{name}?start={code}" if name else None
+
     @cached_property
     def rankings(self) -> Rankings:
         """Thi đua rankings, kept in the database (schedules/thi_dua.py)."""

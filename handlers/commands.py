@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
-from handlers import onboarding, reminder_replies, report_flow, staff_chat, web_chat
+from handlers import office_chat, onboarding, reminder_replies, report_flow, staff_chat, web_chat
 from handlers.examples import examples as examples_of
 from handlers.turn import Turn
 from storage import texts_vi as vi
@@ -48,18 +49,20 @@ async def _help(turn: Turn, _args: str) -> None:
             "mobaocao",
             "duyet",
             "xeploai",
+            *vi.HELP_LINES_OFFICE,
             "xephang",
             "web",
             "huy",
             "lienket",
             "trogiup",
         ]
-        examples = vi.HELP_EXAMPLES_STAFF
+        examples = vi.HELP_EXAMPLES_STAFF + vi.HELP_EXAMPLES_OFFICE
     # Examples from the province's own indicators and units, not another province's.
     assert turn.unit is not None
     found = await examples_of(turn.session, turn.ctx.catalog, turn.unit, turn.today)
     fields = found.fields()
-    lines = [vi.HELP_TITLE] + [vi.HELP_LINES[n].format(**fields) for n in names]
+    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE
+    lines = [vi.HELP_TITLE] + [help_lines[n].format(**fields) for n in names]
     lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]
     turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
 
@@ -87,6 +90,12 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "mobaocao": staff_chat.mobaocao,
     "duyet": staff_chat.duyet,
     "xeploai": staff_chat.xeploai,
+    "chuaketnoi": office_chat.chuaketnoi,
+    "mamoi": office_chat.mamoi,
+    "thaythe": office_chat.thaythe,
+    "ngung": office_chat.ngung,
+    "choduyet": office_chat.choduyet,
+    "chuaxeploai": office_chat.chuaxeploai,
     "web": web_chat.web,
     "xephang": web_chat.xephang,
     "lienket": _link_code,
@@ -138,12 +147,33 @@ PLAIN_STAFF = [
     ("xep hang", "xephang"),
     ("xephang", "xephang"),
     ("tong", "tong"),
+    ("chua ket noi", "chuaketnoi"),
+    ("ai chua ket noi", "chuaketnoi"),
+    ("chuaketnoi", "chuaketnoi"),
+    ("ma moi", "mamoi"),
+    ("cap ma moi", "mamoi"),
+    ("mamoi", "mamoi"),
+    ("thay the", "thaythe"),
+    ("thaythe", "thaythe"),
+    ("ngung tai khoan", "ngung"),
+    ("ngung dung", "ngung"),
+    ("cho nghi", "ngung"),
+    ("cho duyet", "choduyet"),
+    ("bao cao cho duyet", "choduyet"),
+    ("choduyet", "choduyet"),
+    ("chua xep loai", "chuaxeploai"),
+    ("chuaxeploai", "chuaxeploai"),
 ]
+# "thay chi hội thôn 3 bằng …", "thay bằng …": a handover named by its unit or its newcomer
+# (a plain "thay" starts too many other sentences: "thay mặt chi hội …").
+_HANDOVER = re.compile(r"^thay (?=(?:chi hoi|xa|phuong|thi tran|co so|huyen|thon|bang|nguoi) )")
 
 
 def plain_staff_command(text: str) -> tuple[str, str] | None:
     """("tong", "thoat ngheo quy 3") for "Tổng thoát nghèo quý 3", or None."""
     folded = fold(text)
+    if _HANDOVER.match(folded):
+        return "thaythe", text.split(None, 1)[1]
     for words, name in PLAIN_STAFF:
         if folded == words or folded.startswith(words + " "):
             # The rest as typed, as /tong gets it: a unit code ("KH-KS") keeps its case.
@@ -156,5 +186,7 @@ async def on_action(turn: Turn, action: str) -> None:
     """A pressed button (or a chosen number) outside the reporting flow."""
     if turn.conversation and turn.conversation.flow == staff_chat.FLOW:
         await staff_chat.on_action(turn, action)
+    elif turn.conversation and turn.conversation.flow == office_chat.FLOW:
+        await office_chat.on_action(turn, action)
     else:
         turn.say(vi.BUTTON_EXPIRED)

@@ -32,3 +32,12 @@ class HandlerContext(Protocol):
 
     @property
     def rankings(self) -> Rankings: ...
+
+    @property
+    def invitation_days(self) -> int:
+        """How long a new invitation stays valid (INVITATION_DAYS)."""
+        ...
+
+    def invite_link(self, code: str) -> str | None:
+        """The Telegram link that joins with an invitation code (None: no bot name set)."""
+        ...

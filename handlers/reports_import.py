@@ -2,10 +2,12 @@
 `hoibot report export`: one row per unit, one column per question.
 
 A unit is named by its code, or by its names level by level (the export's first columns); a
-question by its indicator code or its label, diacritics and case ignored. Subtotal rows (a
-unit above the form's level, or "Cộng …") are passed over. Every row is read and checked
-before anything is written; then each report is stored through the same path as a report sent
-in chat, so the kept totals follow, with an audit entry "import" for every value.
+question by its indicator code, its label or the form's short label, diacritics and case
+ignored. Rows labelled as subtotals ("Cộng …", "Tổng cộng") are passed over and counted; any
+other row of a unit at another level is refused with its number, never dropped silently.
+Every row is read and checked before anything is written; then each report is stored through
+the same path as a report sent in chat, so the kept totals follow, with an audit entry
+"import" for every value.
 """
 
 from __future__ import annotations
@@ -87,8 +89,13 @@ def check_row(
 class ReportsImportResult:
     reports: int = 0  # rows with values
     values: int = 0  # values that are new or changed
-    skipped: int = 0  # subtotal rows
+    subtotal_rows: list[int] = field(default_factory=list)  # passed over: "Cộng …"
+    empty_rows: list[int] = field(default_factory=list)  # a unit with no figure at all
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.subtotal_rows)
 
 
 @dataclass
@@ -139,15 +146,26 @@ async def import_reports(
         if not any(text):
             continue
         where = f"{name} row {number}"
+        labelled = _subtotal_label(columns, text)
         unit = _unit(columns, text, by_code, by_path, where, errors)
         if unit is None:
+            if labelled:
+                result.subtotal_rows.append(number)  # "Cộng …" without a code
             continue
         if unit.level != form.level:
-            if catalog.level_index(unit.level) < catalog.level_index(form.level):
-                result.skipped += 1  # a subtotal: the totals are made here, not read
+            if labelled and catalog.level_index(unit.level) < catalog.level_index(form.level):
+                result.subtotal_rows.append(number)  # the totals are made here, not read
             else:
                 errors.append(
-                    f"{where}: {unit.code} is a {unit.level}; {form.code} is a {form.level}'s form"
+                    f"{where}: {unit.code} is a {unit.level}; {form.code} is a {form.level}'s "
+                    "form: give one row per "
+                    + form.level
+                    + (
+                        f", and name a subtotal row '{vi.EXPORT_SUBTOTAL.format(name='…')}' "
+                        "to have it passed over"
+                        if catalog.level_index(unit.level) < catalog.level_index(form.level)
+                        else ""
+                    )
                 )
             continue
         period = fixed
@@ -178,7 +196,8 @@ async def import_reports(
             else:
                 values[code] = value
         if not values:
-            continue  # a unit that did not report
+            result.empty_rows.append(number)  # a unit that did not report: nothing to store
+            continue
         rows.append(_Row(number, unit, period, values))
     place = {code: p for p, code in columns.questions.items()}
     # Each unit's reports in time order, so a row is checked against the file's earlier
@@ -239,7 +258,8 @@ def _header(
 ) -> tuple[int, _Columns]:
     """The first row that names a question of the form, and what each of its columns holds."""
     asked = {q.indicator for q in form.questions}
-    words: dict[str, str] = {}
+    # The form's short labels ("hvm", "thv") name their columns too, as in a one-message report.
+    words: dict[str, str] = {q.short: q.indicator for q in form.questions if q.short}
     for code, ind in catalog.indicators.items():
         for word in (code, ind.label, ind.question or "", f"{ind.label} ({ind.unit})"):
             if word:
@@ -298,6 +318,11 @@ def _header(
             f"{HEADER_SEARCH_ROWS} rows (one column per question, named by its code or label)"
         ]
     )
+
+
+def _subtotal_label(columns: _Columns, text: list[str]) -> bool:
+    """Whether the row calls itself a subtotal ("Cộng Xã Sơn Bình", "Tổng cộng")."""
+    return any(fold(_cell(text, i)).startswith(SUBTOTAL_WORDS) for i in columns.levels)
 
 
 def _name_paths(units: list[OrgUnit], level: str) -> dict[tuple[str, ...], list[OrgUnit]]:

@@ -316,8 +316,8 @@ async def xeploai(turn: Turn, args: str) -> None:
 def rating_period(form: Form, today: date) -> Period:
     """The period being rated today: the one whose window is open (the year just ended, in
     January), else the current one."""
-    found = open_windows(form, today)
-    return found[-1].period if found else period_of(form.periodicity, today)
+    found = open_windows(form, today)  # (as /chuaxeploai reads it)
+    return found[0].period if found else period_of(form.periodicity, today)
 
 
 @staff_only

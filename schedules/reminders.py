@@ -39,8 +39,10 @@ from storage.models import (
     Submission,
     SubmissionStatus,
 )
-from storage.periods import next_period, period_of, previous_period
+from storage.people import joined_count
+from storage.periods import Period, next_period, period_of, previous_period
 from storage.reporting import ConfirmedDoubt
+from storage.rollup import completeness
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
@@ -355,6 +357,12 @@ async def plan_chunks(
                         await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
                 out.extend(await _officer_digests(session, catalog, form, win))
+    for form in catalog.forms.values():
+        # A rating period just ended: the officers who rate are told who is not rated yet.
+        ended = period_of(form.periodicity, today - timedelta(days=1))
+        just_ended = ended.end + timedelta(days=1) == today
+        if form.filled_by is not None and just_ended and may_send(local, form.schedule):
+            out.extend(await _rating_reminders(session, catalog, form, ended))
     if local.weekday() == 0 and may_send(local, Schedule()):
         out.extend(await _weekly(session, catalog, local, web))
     if out:
@@ -453,6 +461,39 @@ async def _officer_digests(
     return out
 
 
+async def _rating_reminders(
+    session: AsyncSession, catalog: Catalog, form: Form, period: Period
+) -> list[Planned]:
+    """One message per officer of the level that fills a rating form, when its period has
+    ended and units below her are not rated yet."""
+    from storage.worklist import unrated_text
+
+    role = catalog.role_of_level(form.filled_by or "")
+    if role is None:
+        return []
+    officers = await session.execute(
+        select(Person, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Person.unit_id)
+        .where(Person.role == role, Person.active.is_(True), OrgUnit.level == form.filled_by)
+    )
+    out = []
+    for officer, unit in officers.all():
+        done = await completeness(session, form, period, unit)
+        if not done.missing:
+            continue
+        text = vi.RATING_REMINDER.format(period=period.label, level=catalog.level_word(form.level))
+        text += "\n" + await unrated_text(session, catalog, form, period, unit)
+        out.append(
+            Planned(
+                f"rate:{officer.id}:{form.code}:{period.key}",
+                "digest",
+                officer.id,
+                to_payload(Outbound(text, free_text=True)),
+            )
+        )
+    return out
+
+
 def _figure(text: str) -> str:
     try:
         return vi.format_number(float(text), 2)
@@ -492,7 +533,6 @@ async def _weekly(
     session: AsyncSession, catalog: Catalog, local: datetime, web: bool
 ) -> list[Planned]:
     from schedules.thi_dua import most_improved
-    from storage.rollup import completeness
     from storage.thi_dua import Rule
 
     form = default_form(catalog)
@@ -526,6 +566,14 @@ async def _weekly(
                     now=vi.format_number(best.now, 1),
                 )
             )
+        leader_role = catalog.role_of_level(catalog.leaf_level)
+        if leader_role is not None:
+            joined, total = await joined_count(session, unit, leader_role)
+            if total:
+                leader = vi.level_words(catalog, catalog.leaf_level)["leader"]
+                lines.append(vi.WEEKLY_JOINED.format(joined=joined, total=total, leader=leader))
+                if joined < total:
+                    lines.append(vi.WEEKLY_NOT_JOINED_HINT)
         text = vi.DIGEST_WEEKLY.format(unit=unit.name, summary="\n".join(lines))
         choices = [Choice(vi.BUTTON_WEB, "g:web")] if web else []
         out.append(

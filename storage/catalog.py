@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -31,6 +32,18 @@ if TYPE_CHECKING:
     from storage.thi_dua import Rule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+
+
+def _day_first(value: Any) -> Any:
+    """A date as an office writes it ("30/06/2026") is read as YAML's 2026-06-30."""
+    from storage.clock import read_day
+
+    if isinstance(value, str):
+        return read_day(value) or value
+    return value
+
+
+DAY = Annotated[date, BeforeValidator(_day_first)]
 
 
 class ConfigError(Exception):
@@ -234,6 +247,8 @@ class Form(_Strict):
     # A form the level above fills about each unit of `level` (a yearly rating): the unit
     # itself is not asked it nor reminded of it.
     filled_by: CODE | None = None
+    # Its reports are approved by the level above (/duyet), and /choduyet lists those waiting.
+    approval: bool = False
     rules: list[Rule] = Field(default_factory=list)
     outliers: OutlierCheck = Field(default_factory=OutlierCheck)
 
@@ -257,8 +272,8 @@ class Form(_Strict):
 
 class TermConfig(_Strict):
     code: str = Field(pattern=r"^\d{4}-\d{4}$")
-    start: date
-    end: date
+    start: DAY
+    end: DAY
 
 
 class Compare(StrEnum):
@@ -285,14 +300,16 @@ class Compare(StrEnum):
 
 
 class Expect(StrEnum):
-    LINEAR = "linear"  # the share of the window gone by
-    END = "end"  # due only at the window's end (a figure from a year-end form)
-    MILESTONES = "milestones"  # the latest milestone passed
-    HOLD = "hold"  # the whole target all along: a level to keep
+    """How much is expected by a date, out of what the target's forms due by then can show."""
+
+    LINEAR = "linear"  # the share of the window its due reports cover
+    END = "end"  # due only once the window's last reports are due (a year-end figure)
+    MILESTONES = "milestones"  # the latest milestone its due reports cover
+    HOLD = "hold"  # the whole target, once any report of the window is due: a level to keep
 
 
 class Milestone(_Strict):
-    date: date
+    date: DAY
     value: float
 
 
@@ -302,9 +319,14 @@ class Condition(_Strict):
     indicator: CODE
     compare: Compare = Compare.AT_LEAST
     value: float
+    # `window`: the unit's value over the window (latest for a stock, total for a flow);
+    # `start`: its stock when the window began (its last report before the window, else its
+    # first inside it), so a village that lifts its last poor household stays counted.
+    at: Literal["window", "start"] = "window"
 
 
-_YEARS = r"^\d{4}(\.\.\d{4})?$"
+# A year, a range of years, or an open range ("2026..": that year and every year after).
+_YEARS = r"^\d{4}(\.\.(\d{4})?)?$"
 
 
 class Target(_Strict):
@@ -330,9 +352,11 @@ class Target(_Strict):
     numerator: CODE | None = None  # rate
     denominator: CODE | None = None  # rate
     stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
-    reported_at: CODE | None = None  # sum, rate: only this level's own answers
-    deadline: date | None = None  # task
+    # sum, rate: only these levels' own answers (one level, or a list counted together)
+    reported_at: CODE | list[CODE] | None = None
+    deadline: DAY | None = None  # task
     approved_only: bool = False  # count only reports approved by the level above
+    excludes: list[str] = Field(default_factory=list)  # what the plan's footnote leaves out
 
     @field_validator("by_year", mode="before")
     @classmethod
@@ -363,16 +387,27 @@ class Target(_Strict):
         if self.kind in ("coverage", "rate") and any(v > 100 for v in values):
             raise ValueError("a coverage or rate target is a percentage (at most 100)")
         if self.by_year:
+            seen: dict[int, str] = {}
             for key in self.by_year:
                 first, _, last = key.partition("..")
                 if last and int(last) < int(first):
                     raise ValueError(f"by_year: the range {key} ends before it starts")
+                for year in _key_years(key):
+                    if year in seen:
+                        raise ValueError(f"by_year: {year} is in both {seen[year]} and {key}")
+                    seen[year] = key
+            start = self.open_from
+            later = [k for y, k in seen.items() if start is not None and y > start]
+            if later:
+                raise ValueError(f"by_year: {later[0]} is inside the open range {start}..")
         if self.expect == Expect.MILESTONES and not self.milestones:
             raise ValueError("expect: milestones needs a list of milestones")
         if self.milestones and self.expect != Expect.MILESTONES:
             raise ValueError("milestones are only read with expect: milestones")
         if self.where and self.kind != "coverage":
             raise ValueError("'where' filters the units of a coverage target")
+        if self.reported_at and self.kind not in ("sum", "rate"):
+            raise ValueError("'reported_at' is read by sum and rate targets; use 'level'")
         return self
 
     @property
@@ -393,20 +428,52 @@ class Target(_Strict):
             return Expect.HOLD
         return Expect.LINEAR
 
+    @property
+    def reported_levels(self) -> list[str]:
+        """`reported_at` as a list (empty: every level)."""
+        if self.reported_at is None:
+            return []
+        return [self.reported_at] if isinstance(self.reported_at, str) else list(self.reported_at)
+
     def year_values(self) -> dict[int, float]:
-        """by_year spelled out: year → value."""
+        """by_year spelled out: year → value (an open range up to its first year + 1)."""
         out: dict[int, float] = {}
         for key, value in (self.by_year or {}).items():
-            first, _, last = key.partition("..")
-            for year in range(int(first), int(last or first) + 1):
+            for year in _key_years(key):
                 out[year] = value
         return out
+
+    @property
+    def open_from(self) -> int | None:
+        """The first year of an open range ("2026.."), if there is one."""
+        return next((int(k[:4]) for k in self.by_year or {} if k.endswith("..")), None)
+
+    def year_value(self, year: int) -> tuple[float, int] | None:
+        """by_year: the value that `year` is held against and the year it is due (a year
+        before a listed one is held against the next listed value, "đến năm 2025"); None
+        after the last listed year."""
+        values = self.year_values()
+        start = self.open_from
+        if start is not None and year >= start:
+            return values[start], year
+        if year in values:
+            return values[year], year
+        later = [y for y in values if y > year]
+        return (values[min(later)], min(later)) if later else None
 
     def indicators(self) -> list[str]:
         codes = [self.indicator, self.numerator, self.denominator]
         if self.where:
             codes.append(self.where.indicator)
         return [c for c in codes if c]
+
+
+def _key_years(key: str) -> range:
+    """The years a by_year key covers; an open range ("2026..") only its first year here."""
+    first, dots, last = key.partition("..")
+    if dots and not last:
+        return range(int(first), int(first) + 1)
+    return range(int(first), int(last or first) + 1)
 
 
 # ---- derived formulas ---------------------------------------------------------------------
@@ -636,7 +703,8 @@ def load_catalog(folder: Path) -> Catalog:
                     line = _nearest_line(lines, loc)
                     fld = ".".join(str(p) for p in err["loc"]) or "(item)"
                     problems.append(
-                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': {err['msg']}"
+                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': "
+                        + _what_is_wrong(model, err)
                     )
         return out
 
@@ -666,6 +734,51 @@ def load_catalog(folder: Path) -> Catalog:
 
     catalog.thi_dua = load_rule(folder, catalog)
     return catalog
+
+
+_NOUNS = {"TermConfig": "term", "OutlierCheck": "outliers setting"}
+DATE_HELP = "write a date as 2026-06-30 (or 30/06/2026)"
+
+
+def _what_is_wrong(model: type[BaseModel], err: Any) -> str:
+    """Pydantic's message, or one that says what would be right: the field a misspelt key
+    probably means (or the fields there are), and how to write a date."""
+    import difflib
+
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        owner = _model_at(model, err["loc"][:-1])
+        if owner is not None:
+            fields = list(owner.model_fields)
+            close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1, cutoff=0.6)
+            noun = _NOUNS.get(owner.__name__, owner.__name__.lower())
+            if close:
+                return f"unknown field (did you mean '{close[0]}'?)"
+            return f"unknown field; the fields of a {noun} are {', '.join(fields)}"
+    if err["type"].startswith(("date_", "datetime_")):
+        return f"'{err.get('input')}' is not a date; {DATE_HELP}"
+    return str(err["msg"])
+
+
+def _model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The model that holds the field at `path` inside `model` (list indexes skipped)."""
+    import typing
+
+    def inner(annotation: Any) -> type[BaseModel] | None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation
+        for arg in typing.get_args(annotation):
+            found = inner(arg)
+            if found is not None:
+                return found
+        return None
+
+    current: type[BaseModel] | None = model
+    for part in path:
+        if isinstance(part, int) or current is None:
+            continue
+        field_info = current.model_fields.get(str(part))
+        current = inner(field_info.annotation) if field_info is not None else None
+    return current
 
 
 def _cross_check(
@@ -753,15 +866,31 @@ def _check_target(
             problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
-    for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
-        if code not in level_codes:
-            fld = "reported_at" if code == target.reported_at else "level"
-            problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
+    elif target.where and target.where.at == "start":
+        stock = catalog.indicators[target.where.indicator]
+        asked = catalog.levels_of_indicator(target.where.indicator)
+        if stock.agg != Aggregation.LAST or stock.type == IndicatorType.DERIVED:
+            problem(
+                "where", f"'at: start' reads a stock; '{stock.code}' is not one (aggregation: last)"
+            )
+        elif any(lv not in asked for lv in target.levels):
+            problem(
+                "where",
+                f"'at: start' reads each unit's own answer; '{stock.code}' is not "
+                f"asked at level {', '.join(lv for lv in target.levels if lv not in asked)}",
+            )
+    for fld, codes in (("level", target.levels), ("reported_at", target.reported_levels)):
+        for code in codes:
+            if code not in level_codes:
+                problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
     if target.kind == "rate" and target.numerator and target.denominator:
         num = set(catalog.levels_of_indicator(target.numerator))
         den = set(catalog.levels_of_indicator(target.denominator))
         if num and den and not num & den:
             problem("denominator", "numerator and denominator are asked at different levels")
+        for code in target.reported_levels:
+            if code in level_codes and num and den and code not in num & den:
+                problem("reported_at", f"level '{code}' is not asked both figures of the rate")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
 
@@ -816,6 +945,16 @@ def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
     def walk(n: yaml.Node, loc: tuple) -> None:
         lines[loc] = n.start_mark.line + 1
         if isinstance(n, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, _ in n.value:
+                if key_node.value in first:
+                    raise yaml.MarkedYAMLError(
+                        problem=f"the key '{key_node.value}' is written twice here (first on "
+                        f"line {first[key_node.value]}), and the second would replace the "
+                        "first; keep one",
+                        problem_mark=key_node.start_mark,
+                    )
+                first[key_node.value] = key_node.start_mark.line + 1
             for key_node, value_node in n.value:
                 child = (*loc, key_node.value)
                 walk(value_node, child)

@@ -38,7 +38,10 @@ CODED_LISTS = (
     ("targets.yaml", "terms", "term"),
 )
 PERIOD_WORDS = ("term", "yearly")
-PERIOD_HELP = "write term, yearly, a year (2025) or a range of years (2021..2025)"
+PERIOD_HELP = (
+    "write term, yearly, a year (2025), a range of years (2021..2025), a half (2026-H1), a "
+    "quarter (2026-Q3) or a month (2026-07)"
+)
 UNCOUNTABLE = (IndicatorType.TEXT, IndicatorType.YES_NO)
 
 

@@ -49,3 +49,15 @@ class ShiftedClock(Clock):
 
 def vn_datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=VN)
+
+
+def read_day(text: str) -> date | None:
+    """A calendar date as offices write it: 2026-06-30, or day first: 30/06/2026, 30-06-2026,
+    30.06.2026. None when it is not one."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    return None

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalog import Catalog
 from storage.models import OrgUnit, Person, Role
-from storage.people import normalize_phone
+from storage.people import Actor, fields_of, normalize_phone, record_change
+from storage.people import role_misfit as _role_misfit
 from storage.text import fold
 from storage.units import create_unit, move_unit
 
@@ -237,6 +238,11 @@ def read_rows(
     return out
 
 
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _parse_date(text: str) -> date | None:
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
@@ -402,7 +408,9 @@ async def import_people(
     now: datetime,
     dry_run: bool = False,
     progress: Progress | None = None,
+    by: Actor | None = None,
 ) -> ImportResult:
+    """People from a file; each one created or changed is audited as an "import" by `by`."""
     rows = read_rows(path, PEOPLE_COLUMNS, PEOPLE_REQUIRED)
     units = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
     levels_present = {u.level for u in units.values()}
@@ -422,13 +430,21 @@ async def import_people(
         if not row.get("full_name"):
             errors.append(f"{where}: full_name is required")
         elif role is None:
-            errors.append(f"{where}: unknown role '{row.get('role', '')}'")
+            errors.append(
+                f"{where}: unknown role '{row.get('role', '')}'"
+                f"{_suggest(fold(row.get('role', '')), list(role_of))}; roles are "
+                f"{', '.join(Role.ALL)} (or in Vietnamese: chi hội trưởng, cán bộ cơ sở, "
+                "cán bộ huyện, cán bộ tỉnh, quản trị)"
+            )
         elif unit is None:
             errors.append(f"{where}: unknown unit code '{row.get('unit_code', '')}'")
         elif fold(row.get("channel", "")) not in ("", *CHANNELS):
             errors.append(f"{where}: channel must be empty, telegram or zalo")
         elif row.get("phone") and phone is None:
-            errors.append(f"{where}: '{row['phone']}' is not a phone number")
+            errors.append(
+                f"{where}: '{row['phone']}' is not a phone number; write a Vietnamese number "
+                "such as 0912345678 or +84 912 345 678"
+            )
         elif misfit := _role_misfit(catalog, role, unit, levels_present):
             errors.append(f"{where}: {misfit}")
         elif phone and phone in phones:
@@ -454,41 +470,31 @@ async def import_people(
         )
         channel = fold(row.get("channel", "")) or None
         if person is None:
-            session.add(
-                Person(
-                    full_name=row["full_name"],
-                    phone=row["phone"] or None,
-                    role=role,
-                    unit_id=unit.id,
-                    created_at=now,
-                    preferred_channel=channel,
-                )
+            person = Person(
+                full_name=row["full_name"],
+                phone=row["phone"] or None,
+                role=role,
+                unit_id=unit.id,
+                created_at=now,
+                preferred_channel=channel,
+                active=True,
             )
+            session.add(person)
+            before = None
             result.created += 1
         else:
+            before = fields_of(person, unit_codes.get(person.unit_id))
             person.role, person.phone = role, row["phone"] or person.phone
             person.unit_id = unit.id
             person.preferred_channel = channel
             result.updated += 1
+        after = fields_of(person, unit.code)
+        if by is not None and after != before:
+            await session.flush()
+            await record_change(session, person, "import", before, after, by, now, path.name)
         if progress:
             progress(done)
     await session.flush()
     if dry_run:
         await session.rollback()
     return result
-
-
-def _role_misfit(
-    catalog: Catalog, role: str, unit: OrgUnit, levels_present: set[str]
-) -> str | None:
-    """Why a role does not fit its unit's level (the level whose `role` it is), or None."""
-    if role == Role.ADMIN:
-        return None
-    level = next((lv.code for lv in catalog.levels if lv.role == role), None)
-    if level is None:
-        return f"no level of hierarchy.yaml has the role {role}"
-    if unit.level == level:
-        return None
-    if level not in levels_present:
-        return f"a {role} belongs to a {level}, and this province has no {level} units"
-    return f"a {role} belongs to a {level}; {unit.code} is a {unit.level}"

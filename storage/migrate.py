@@ -40,3 +40,15 @@ async def revisions(engine: AsyncEngine) -> tuple[str | None, str | None]:
     async with engine.connect() as conn:
         found = await conn.run_sync(current)
     return found, ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+
+
+def is_known(engine: AsyncEngine, revision: str) -> bool:
+    """Whether this code has the migration `revision` (a database may be newer than it)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    try:
+        return script.get_revision(revision) is not None
+    except (CommandError, KeyError):
+        return False

@@ -94,6 +94,9 @@ class OrgUnit(Base):
     valid_from: Mapped[date] = mapped_column(Date, default=date(2000, 1, 1))
     valid_to: Mapped[date | None] = mapped_column(Date)  # last day it existed; None: still open
     member_count: Mapped[int | None] = mapped_column(Integer)
+    # Set on a unit merged into another (closed, kept under it): from its last day on, the
+    # unit it was merged into stands for it (storage/units.py, `merge_units`).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
 
     __table_args__ = (
         Index("ix_org_units_path", "path"),
@@ -143,6 +146,24 @@ class Person(Base):
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     last_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class PersonChange(Base):
+    """A change to a person (created, edited, moved, deactivated, replaced): who made it, when,
+    and her record before and after (`storage.people.snapshot`). Written for the CLI and for
+    staff in chat alike; an operator at the command line is named by `by_operator`."""
+
+    __tablename__ = "person_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    by_operator: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class ChannelIdentity(Base):

@@ -38,7 +38,7 @@ from storage.models import (
 )
 from storage.periods import Period, period_of
 from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.units import active_on, counted_on, subtree_filter
 
 
 @dataclass(frozen=True)
@@ -204,14 +204,15 @@ def _inside(root_ids: tuple[int, ...] | list[int], level: str | None = None) -> 
 async def units_by_root(
     session: AsyncSession, level: str, root_ids: list[int], period: Period
 ) -> dict[int, set[int]]:
-    """The units of `level` active in the period inside each root (the root included)."""
+    """The units of `level` inside each root (the root included) whose figures the period
+    shows (`storage.units.counted_on`: a merged unit stands for its predecessors)."""
     query = (
         select(UnitAncestor.ancestor_id, OrgUnit.id)
         .join(UnitAncestor, UnitAncestor.unit_id == OrgUnit.id)
         .where(
             UnitAncestor.ancestor_id.in_(root_ids),
             OrgUnit.level == level,
-            active_on(period.start, period.end),
+            counted_on(period.start, period.end),
         )
     )
     out: dict[int, set[int]] = defaultdict(set)
@@ -230,7 +231,7 @@ async def _count_by_root(
         .where(
             UnitAncestor.ancestor_id.in_(root_ids),
             OrgUnit.level == level,
-            active_on(period.start, period.end),
+            counted_on(period.start, period.end),
         )
         .group_by(UnitAncestor.ancestor_id)
     )

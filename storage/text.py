@@ -63,3 +63,10 @@ def fold(text: str) -> str:
 def tidy(text: str) -> str:
     """NFC with single spaces, for storing short text answers."""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def person_sort_key(full_name: str) -> tuple[Key, Key]:
+    """People in the order of a Vietnamese list: by given name (the last word), then by the
+    whole name ("Trần Thị An" before "Lê Thị Bình")."""
+    words = full_name.split()
+    return vi_sort_key(words[-1] if words else ""), vi_sort_key(full_name)

@@ -96,7 +96,9 @@ def load_rule(folder: Path, catalog: Catalog) -> Rule:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError([f"{path}{line}: not valid YAML"]) from exc
+        problem = getattr(exc, "problem", None)
+        why = f" ({problem})" if problem else ""
+        raise ConfigError([f"{path}{line}: not valid YAML{why}"]) from exc
     section = data.get("thi_dua") if isinstance(data, dict) else None
     if not isinstance(section, dict):
         raise ConfigError([f"{path}:1: thi_dua: expected a section 'thi_dua:'"])

@@ -50,7 +50,7 @@ from storage.periods import (
 )
 from storage.rollup import period_at
 from storage.text import vi_sort_key
-from storage.units import active_on
+from storage.units import active_on, children
 
 
 class Kind(StrEnum):
@@ -525,15 +525,9 @@ async def indicator_total(
 
     The one function behind /tong, `hoibot report total`, the indicator page, the workbook
     and the Word report: call it rather than adding up `rollup` totals yourself."""
-    kids = list(
-        (
-            await session.scalars(
-                select(OrgUnit).where(
-                    OrgUnit.parent_id == unit.id, active_on(period.start, period.end)
-                )
-            )
-        ).all()
-    )
+    # The units below as they stand now: a merged unit shows as its successor, which carries
+    # its history (`storage.units.children`).
+    kids = await children(session, unit, period.start, period.end)
     reading = await read(
         session, catalog, code, [unit.id], period, roots=[unit.id, *(k.id for k in kids)]
     )

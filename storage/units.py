@@ -5,14 +5,21 @@ path starts with the root's path, a range scan on one index on both databases, a
 Y" is a string prefix test. The closure table `unit_ancestors` holds every (ancestor, unit)
 pair, so rollups group reports by many subtree roots at once with an equality join. Moving a
 unit rewrites both for its subtree and records the old parent in `unit_parent_history`.
-Reports stay attached to their unit, so after a move they roll up into the new parent, and
-after a merge (old units closed and placed under the new one) the merged unit's subtree still
-counts everything its predecessors reported.
+Reports stay attached to their unit, so after a move they roll up into the new parent.
+
+A merge (`merge_units`, two communes become one, as in 2025) moves the open units below the old
+ones under the new one, then closes the old ones and keeps them under it: the merged unit's
+subtree counts everything its predecessors and their branches reported, before and after the
+merge. A unit merged away is expected to report (and reminded) only in windows that end by its
+last day; from the merge on, its successor is (`active_on`). Figures (a coverage, a breakdown)
+are read on today's units, as after a move: the successor stands for its predecessors in any
+window (`counted_on`, `children`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
     update,
@@ -40,12 +48,43 @@ def subtree_filter(path: str, column: ColumnElement[str] | None = None) -> Colum
     return and_(col >= path, col < path[:-1] + "0")
 
 
-def active_on(day_from: date, day_to: date | None = None) -> ColumnElement[bool]:
-    """Units that existed at some point between the two days."""
+def active_on(
+    day_from: date, day_to: date | None = None, unit: Any = OrgUnit
+) -> ColumnElement[bool]:
+    """Units that stand in the window (who is expected to report, and reminded): that existed
+    at some point between the two days, but for a unit merged into another, which stands only
+    in windows that end by its last day (after that its successor counts for it)."""
     day_to = day_to or day_from
     return and_(
-        OrgUnit.valid_from <= day_to, (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= day_from)
+        unit.valid_from <= day_to,
+        (unit.valid_to.is_(None)) | (unit.valid_to >= day_from),
+        (unit.merged_into_id.is_(None)) | (unit.valid_to >= day_to),
     )
+
+
+def counted_on(day_from: date, day_to: date | None = None) -> ColumnElement[bool]:
+    """Units whose figures a window shows (a coverage, a breakdown): those standing then,
+    except that a unit merged into another is shown as its successor, which carries its
+    history, in every window (also one before the merge: figures are read on today's units,
+    as after a move)."""
+    day_to = day_to or day_from
+    before = aliased(OrgUnit)
+    # Not correlated: read once (a hashed lookup), not once per unit of a national tree.
+    successors = select(before.merged_into_id).where(
+        before.merged_into_id.is_not(None), active_on(day_from, day_to, before)
+    )
+    return and_(
+        OrgUnit.merged_into_id.is_(None),
+        or_(active_on(day_from, day_to), OrgUnit.id.in_(successors)),
+    )
+
+
+def stands(unit: OrgUnit, day_from: date, day_to: date | None = None) -> bool:
+    """`active_on` for a unit already read."""
+    day_to = day_to or day_from
+    if unit.valid_from > day_to or (unit.valid_to is not None and unit.valid_to < day_from):
+        return False
+    return unit.merged_into_id is None or (unit.valid_to is not None and unit.valid_to >= day_to)
 
 
 async def create_unit(
@@ -140,15 +179,72 @@ async def move_unit(
     await aggregates.rebuild(session, catalog, set(old_chain) | set(new_chain))
 
 
+class UnitError(ValueError):
+    """A change to the tree that cannot be made; `reason` and `subject` let the command line
+    say why (not_open, same_unit, level, inside, parent_level, has_units)."""
+
+    def __init__(self, reason: str, subject: str = "", details: list[str] | None = None) -> None:
+        super().__init__(f"{reason}: {subject}")
+        self.reason, self.subject, self.details = reason, subject, details or []
+
+
+def allowed_parent_levels(catalog: Catalog, level: str) -> list[str]:
+    """The levels a unit of `level` may hang under: the one directly above, and above an
+    optional one (a district level skipped where there is none)."""
+    allowed: list[str] = []
+    for above in reversed(catalog.levels[: catalog.level_index(level)]):
+        allowed.append(above.code)
+        if not above.optional:
+            break
+    return allowed
+
+
 async def merge_units(
     session: AsyncSession, catalog: Catalog, merged: list[OrgUnit], into: OrgUnit, on: date
-) -> None:
-    """Close `merged` units on the day before `on` and keep them under `into`, so their
-    history rolls up into the unit that replaced them."""
+) -> list[OrgUnit]:
+    """`merged` units become `into` from day `on`: the open units below them move under it,
+    then they close on the day before and are kept under it (`merged_into_id`), so their
+    history, their branches' included, rolls up into the unit that replaced them. Returns
+    the units moved from below them."""
     for unit in merged:
+        if unit.valid_to is not None:
+            raise UnitError("not_open", unit.code)
+        if unit.level != into.level:
+            raise UnitError("level", unit.code, [unit.level, into.level])
+        if unit.id == into.id or is_within(into, unit) or is_within(unit, into):
+            raise UnitError("inside", unit.code)
+    moved: list[OrgUnit] = []
+    for unit in merged:
+        below = await session.scalars(
+            select(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.valid_to.is_(None))
+        )
+        for child in below.all():
+            await move_unit(session, catalog, child, into, on)
+            moved.append(child)
         await move_unit(session, catalog, unit, into, on)
         unit.valid_to = on - timedelta(days=1)
+        unit.merged_into_id = into.id
     await session.flush()
+    return moved
+
+
+async def close_unit(session: AsyncSession, unit: OrgUnit, on: date) -> None:
+    """The unit ends on the day before `on`; refused while open units are below it."""
+    if unit.valid_to is not None:
+        raise UnitError("not_open", unit.code)
+    open_below = await session.scalar(
+        select(func.count())
+        .select_from(OrgUnit)
+        .where(subtree_filter(unit.path), OrgUnit.id != unit.id, OrgUnit.valid_to.is_(None))
+    )
+    if open_below:
+        raise UnitError("has_units", unit.code, [str(open_below)])
+    unit.valid_to = on - timedelta(days=1)
+    await session.flush()
+
+
+def rename_unit(unit: OrgUnit, name: str) -> None:
+    unit.name, unit.name_folded = name, fold(name)
 
 
 async def all_units(session: AsyncSession) -> list[OrgUnit]:
@@ -165,11 +261,53 @@ async def unit_by_code(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 
 
-async def children(session: AsyncSession, unit: OrgUnit, on: date | None = None) -> list[OrgUnit]:
-    query = select(OrgUnit).where(OrgUnit.parent_id == unit.id)
-    if on:
-        query = query.where(active_on(on))
-    return sorted((await session.scalars(query)).all(), key=lambda u: vi_sort_key(u.name))
+async def children(
+    session: AsyncSession, unit: OrgUnit, on: date | None = None, until: date | None = None
+) -> list[OrgUnit]:
+    """The units directly below `unit` (with `on`: those standing between `on` and `until`),
+    in Vietnamese order. A unit merged into another is shown as its successor, which stands
+    in any window where one of its predecessors does: a breakdown of a quarter before a merge
+    shows the merged commune with all its branches' figures, not two halves of it."""
+    kids = list((await session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id))).all())
+    if on is not None:
+        kids = [k for k in kids if k.merged_into_id is None]
+        predecessors = await _predecessors(session, [k.id for k in kids])
+        kids = [
+            k
+            for k in kids
+            if stands(k, on, until) or any(stands(p, on, until) for p in predecessors[k.id])
+        ]
+    return sorted(kids, key=lambda u: vi_sort_key(u.name))
+
+
+async def _predecessors(session: AsyncSession, ids: list[int]) -> dict[int, list[OrgUnit]]:
+    """The units merged into each of `ids`, and into those, and so on."""
+    out: dict[int, list[OrgUnit]] = {i: [] for i in ids}
+    owner = {i: i for i in ids}
+    frontier = ids
+    while frontier:
+        found = (
+            await session.scalars(select(OrgUnit).where(OrgUnit.merged_into_id.in_(frontier)))
+        ).all()
+        frontier = []
+        for unit in found:
+            root = owner[unit.merged_into_id]  # type: ignore[index]
+            out[root].append(unit)
+            owner[unit.id] = root
+            frontier.append(unit.id)
+    return out
+
+
+async def successor(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
+    """The unit that stands for `unit` now: itself, or the one it was merged into (in turn)."""
+    seen = {unit.id}
+    while unit.merged_into_id is not None and unit.merged_into_id not in seen:
+        found = await session.get(OrgUnit, unit.merged_into_id)
+        if found is None:
+            break
+        seen.add(found.id)
+        unit = found
+    return unit
 
 
 async def ancestors(session: AsyncSession, unit: OrgUnit) -> list[OrgUnit]:

@@ -149,7 +149,17 @@ def test_database_in_a_missing_folder(cli: Cli) -> None:
 
 def test_database_never_migrated(cli: Cli) -> None:
     cli.db.unlink()
+    # A mistyped SQLite path: no command but `db upgrade` (and `demo`) creates the file.
     for args in (["report", "missing"], ["invite", "--unit", "KH"], ["outbox", "status"]):
+        result = cli(*args)
+        assert (result.exit_code, result.output) == (
+            1,
+            f"There is no database at {cli.db}: check DATABASE_URL (a mistyped path?); "
+            "`hoibot db upgrade` creates a new one.\n",
+        )
+        assert not cli.db.exists()
+    cli.db.touch()  # an empty file: a database without tables
+    for args in (["report", "missing"], ["outbox", "status"]):
         result = cli(*args)
         assert (result.exit_code, result.output) == (
             1,
@@ -188,7 +198,7 @@ def test_missing_config_folder(cli: Cli) -> None:
             f"{cli.folder / 'cau_hinh'}: the configuration folder does not exist; set "
             "HOIBOT_CONFIG_DIR to the folder that holds hierarchy.yaml, indicators.yaml, "
             "forms.yaml, targets.yaml",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -218,11 +228,13 @@ def test_target_naming_a_unit_not_in_the_database(cli: Cli) -> None:
     expected = [
         f"{path}:{line}: targets[5] field 'units.1': no unit 'KH-XX' in the database; write "
         "the code of an imported unit",
-        "1 problem(s) in the configuration.",
+        "1 problem in the configuration.",
     ]
     url = f"sqlite+aiosqlite:///{cli.db}"
     fails(cli, ["config", "check", str(folder), "--database", url], expected)
-    without = cli("config", "check", str(folder))
+    # Without --database, the DATABASE_URL of the environment (or .env) is checked.
+    fails(cli, ["config", "check", str(folder)], expected)
+    without = cli("config", "check", str(folder), "--no-database")
     assert without.exit_code == 0 and "target units not checked" in without.output
     cli.set("HOIBOT_CONFIG_DIR", str(folder))
     fails(cli, ["report", "progress"], expected)
@@ -254,7 +266,7 @@ def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
         [
             f"{path}:{line}: levels: the database has 2 units at level 'district', which is not "
             "listed; add the level back (optional: true if some places have none)",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -380,6 +392,7 @@ def test_debug_shows_the_traceback(cli: Cli) -> None:
 
 
 def test_invite_twice_keeps_unused_codes_unless_renewed(cli: Cli) -> None:
+    cli.set("TELEGRAM_BOT_USERNAME", "HoiLHPN_BaoCao_bot")
     first = cli("invite", "--unit", "KH-KS", "--out", "moi.csv")
     assert first.exit_code == 0, first.output
     codes = Path("moi.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
@@ -427,7 +440,10 @@ def test_invite_nobody(cli: Cli) -> None:
     fails(
         cli,
         ["invite", "--person", "Không Có Ai"],
-        ["0 people match 'Không Có Ai': give an id, a phone or a fuller name."],
+        [
+            "Nobody matches 'Không Có Ai': give a person's id, phone or name (see "
+            "`hoibot people list`)."
+        ],
     )
 
 
@@ -440,6 +456,17 @@ def test_run_with_own_configuration_and_empty_database_says_what_to_do(cli: Cli)
     (folder / "units.csv").unlink()
     cli.db.unlink()
     cli.set("HOIBOT_CONFIG_DIR", str(folder))
+    # With her own configuration, only `db upgrade` makes the database (a mistyped path must
+    # not leave an empty one behind).
+    fails(
+        cli,
+        ["run"],
+        [
+            f"There is no database at {cli.db}: check DATABASE_URL (a mistyped path?); "
+            "`hoibot db upgrade` creates a new one."
+        ],
+    )
+    assert cli("db", "upgrade").exit_code == 0
     result = cli("run")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

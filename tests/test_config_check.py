@@ -50,7 +50,8 @@ def test_the_demo_configuration_is_ok(folder: Path) -> None:
     assert code == 0
     assert lines == [
         f"Configuration in {folder} is OK: 4 levels, 24 indicators, 5 forms, 20 targets, "
-        "1 terms; target units not checked against a database (--database URL to check them)."
+        "1 term; target units not checked against a database (DATABASE_URL is not set; "
+        "--database URL to check them)."
     ]
 
 
@@ -72,7 +73,7 @@ def test_duplicate_codes(
         [
             f"{folder / name}:{line}: {key}[1] field 'code': '{first_code}' is used twice "
             f"(first on line {first}); give each {noun} its own code",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -90,7 +91,7 @@ def test_duplicate_term_and_term_ending_before_it_starts(folder: Path) -> None:
         [
             f"{folder / 'targets.yaml'}:{line}: terms[1] field 'code': '2021-2026' is used "
             f"twice (first on line {first}); give each term its own code",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
     edit(
@@ -104,7 +105,7 @@ def test_duplicate_term_and_term_ending_before_it_starts(folder: Path) -> None:
         [
             f"{folder / 'targets.yaml'}:{line + 2}: terms[1] field 'end': the term ends on "
             "2026-12-31 before it starts on 2027-01-01; the end must come after the start",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -115,9 +116,9 @@ def test_unreadable_target_period_with_a_suggestion(folder: Path) -> None:
         1,
         [
             f"{folder / 'targets.yaml'}:{line}: targets[2] field 'period': 'yearley' cannot "
-            "be read (did you mean 'yearly'?); write term, yearly, a year (2025) or a range "
-            "of years (2021..2025)",
-            "1 problem(s) in the configuration.",
+            "be read (did you mean 'yearly'?); write term, yearly, a year (2025), a range "
+            "of years (2021..2025), a half (2026-H1), a quarter (2026-Q3) or a month (2026-07)",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -131,7 +132,7 @@ def test_period_range_ending_before_it_starts(folder: Path) -> None:
         [
             f"{folder / 'targets.yaml'}:{line}: targets[4] field 'period': the range "
             "'2025..2021' ends before it starts; write the earlier year first",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -158,7 +159,7 @@ def test_derived_indicators_in_a_cycle(folder: Path) -> None:
             f"{folder / 'indicators.yaml'}:{last}: indicators[24] field 'formula': 'vong' "
             "depends on itself (vong → tang_hv_thuan → vong); a derived indicator must end in "
             "reported ones",
-            "2 problem(s) in the configuration.",
+            "2 problems in the configuration.",
         ],
     )
 
@@ -176,7 +177,7 @@ def test_formula_using_text_or_yes_no(folder: Path, code: str, kind: str) -> Non
         [
             f"{folder / 'indicators.yaml'}:{line}: indicators[2] field 'formula': '{code}' is "
             f"a {kind} indicator and cannot be calculated with; use count or amount indicators",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -190,7 +191,7 @@ def test_indicator_asked_in_no_form(folder: Path) -> None:
             f"{folder / 'indicators.yaml'}:{line}: indicators[8] field 'code': 'ho_5k3s' is "
             "asked in no form, so it would never have data; add it to the questions of a form "
             "in forms.yaml, or remove it",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -202,7 +203,7 @@ def test_unknown_top_level_key_with_a_suggestion(folder: Path) -> None:
         [
             f"{folder / 'targets.yaml'}:{line}: target: unknown key (did you mean 'targets'?); "
             "the keys of targets.yaml are terms, targets",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 
@@ -225,7 +226,7 @@ def test_more_that_used_to_load_and_fail_later(folder: Path) -> None:
             f"{folder / 'forms.yaml'}:{level}: forms[2] field 'level': the level 'commune' has "
             "no role in hierarchy.yaml, so nobody would be asked to report this form; give "
             "the level a role",
-            "3 problem(s) in the configuration.",
+            "3 problems in the configuration.",
         ],
     )
 
@@ -235,7 +236,7 @@ def test_every_problem_at_once(folder: Path) -> None:
     edit(folder, "forms.yaml", "      - {indicator: ho_5k3s, short: ks}\n", "")
     edit(folder, "targets.yaml", "    start: 2022-01-01\n", "    start: 2027-01-01\n")
     code, lines = check(folder)
-    assert code == 1 and lines[-1] == "3 problem(s) in the configuration." and len(lines) == 4
+    assert code == 1 and lines[-1] == "3 problems in the configuration." and len(lines) == 4
 
 
 def test_missing_folder(tmp_path: Path) -> None:
@@ -245,7 +246,7 @@ def test_missing_folder(tmp_path: Path) -> None:
         [
             f"{missing}: the configuration folder does not exist; set HOIBOT_CONFIG_DIR to "
             "the folder that holds hierarchy.yaml, indicators.yaml, forms.yaml, targets.yaml",
-            "1 problem(s) in the configuration.",
+            "1 problem in the configuration.",
         ],
     )
 

@@ -105,7 +105,9 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
     with pytest.raises(ImportFailed) as caught:
         await import_people(session, catalog, bad, now=NOW)
     assert caught.value.errors == [
-        "bad.csv row 2: unknown role 'thủ quỹ'",
+        "bad.csv row 2: unknown role 'thủ quỹ'; roles are branch_leader, commune_officer, "
+        "district_officer, provincial_staff, admin (or in Vietnamese: chi hội trưởng, cán bộ "
+        "cơ sở, cán bộ huyện, cán bộ tỉnh, quản trị)",
         "bad.csv row 3: channel must be empty, telegram or zalo",
     ]
 

@@ -84,7 +84,10 @@ def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
     for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
         code, out = invoke(*args)
         assert code == 1, out
-        assert out.splitlines() == [*lines, f"Nothing was imported: {len(lines)} error(s)."]
+        assert out.splitlines() == [
+            *lines,
+            f"Nothing was imported: {len(lines)} error{'' if len(lines) == 1 else 's'}.",
+        ]
     assert snapshot(db) == before
 
 
@@ -214,7 +217,8 @@ def test_phone_numbers_are_normalised_and_not_shared(db: Path, tmp_path: Path) -
         file,
         "people.csv row 2: phone 0912345678 is already used by Nguyễn Thị Lan (KH-KS-01-01)",
         "people.csv row 4: phone 0987654321 is already on row 3",
-        "people.csv row 5: '12345' is not a phone number",
+        "people.csv row 5: '12345' is not a phone number; write a Vietnamese number such as "
+        "0912345678 or +84 912 345 678",
     )
     # The same person written with another form of her number is updated, not duplicated.
     file = write(
@@ -222,7 +226,7 @@ def test_phone_numbers_are_normalised_and_not_shared(db: Path, tmp_path: Path) -
         "full_name,phone,role,unit_code\nNguyễn Thị Lan,84912345678,chi hội trưởng,KH-KS-01-01\n",
     )
     code, out = invoke("people", "import", str(file))
-    assert (code, out.strip()) == (0, "Imported 1 rows: 0 new, 1 updated.")
+    assert (code, out.strip()) == (0, "Imported 1 row: 0 new, 1 updated.")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT phone FROM people ORDER BY id").fetchall() == [
             ("0912345678",),
@@ -378,7 +382,7 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
             "cu.xlsx row 5 column B: form thang_chi_hoi is reported by month; 'quý 3/2026' is a "
             "quarter",
             "cu.xlsx row 6: KH-KS-01-01, tháng 10/2026 is already on row 2",
-            "Nothing was imported: 4 error(s).",
+            "Nothing was imported: 4 errors.",
         ]
     code, out = invoke(
         "reports", "import", "--form", "thang", "--period", "tháng 10/2026", str(path)
@@ -388,14 +392,14 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
         [
             "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, "
             "nam_huyen, nam_tinh)",
-            "Nothing was imported: 1 error(s).",
+            "Nothing was imported: 1 error.",
         ],
     )
     assert snapshot(db) == before
     ws.delete_rows(3, 4)
     wb.save(path)
     code, out = invoke("reports", "import", "--form", "thang_chi_hoi", str(path))
-    assert (code, out) == (0, "Imported 1 reports, 3 values new or changed.")
+    assert (code, out) == (0, "Imported 1 report, 3 values new or changed.")
     with sqlite3.connect(db) as conn:
         audit = conn.execute("SELECT action, indicator_code, new_value FROM audit_entries")
         assert sorted(audit.fetchall(), key=repr) == [

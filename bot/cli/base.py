@@ -21,16 +21,46 @@ class CliError(Exception):
         self.lines = list(lines)
 
 
+# click's UsageError (typer may bundle its own click): the base of BadParameter either way.
+UsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+def usage_line(exc: Any) -> str:
+    """A mistyped command line as one line: what is wrong, where, and where to look."""
+    message = exc.format_message().strip().rstrip(".").replace(". Did you mean", "; did you mean")
+    ctx = getattr(exc, "ctx", None)
+    # The command as the operator typed it ("hoibot units"), whatever the program's name.
+    path = ctx.command_path.split(" ")[1:] if ctx is not None else []
+    return f"{message} ({' '.join(['hoibot', *path])}); see --help."
+
+
+def _asked_for_help(exc: Exception) -> bool:
+    """`hoibot` alone shows the help (click raises it as a usage error): not a mistake."""
+    return type(exc).__name__ == "NoArgsIsHelpError"
+
+
 class Commands(TyperGroup):
     """Runs every command (of this app and its sub-apps) under one error handler, so an
-    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`)."""
+    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`).
+    A mistyped command line (an unknown command or option, a missing argument) is one line
+    and exit 1 too, never click's usage box."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:  # an option of the root command itself
+            if _asked_for_help(exc):
+                raise
+            typer.echo(usage_line(exc), err=True)
+            raise typer.Exit(1) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except typer.BadParameter as exc:  # a missing option, a file that is not there
-            command = f" ({exc.ctx.command_path})" if exc.ctx else ""
-            typer.echo(f"{exc.format_message()}{command}; see --help.", err=True)
+        except UsageError as exc:  # an unknown command or option, a missing argument
+            if _asked_for_help(exc):
+                raise
+            typer.echo(usage_line(exc), err=True)
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
@@ -67,13 +97,19 @@ def explain(exc: Exception) -> list[str]:
 
     from handlers.staff import StaffError
     from storage.catalog import ConfigError
+    from storage.people import PeopleError
+    from storage.units import UnitError
 
     if isinstance(exc, CliError):
         return exc.lines
     if isinstance(exc, ConfigError):
-        return [*exc.problems, f"{len(exc.problems)} problem(s) in the configuration."]
+        return [*exc.problems, f"{plural(len(exc.problems), 'problem')} in the configuration."]
     if isinstance(exc, StaffError):
         return [staff_error(exc)]
+    if isinstance(exc, PeopleError):
+        return [people_error(exc)]
+    if isinstance(exc, UnitError):
+        return [unit_error(exc)]
     if isinstance(exc, ValidationError):  # the settings, from the environment or .env
         return [
             f"Setting {'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
@@ -85,6 +121,55 @@ def explain(exc: Exception) -> list[str]:
         + (f": {first}" if first else "")
         + " (run again with --debug for the details)."
     ]
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 problem", "2 problems"; `many` for the irregular ("1 person", "3 people")."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+PHONE_HINT = "write a Vietnamese number such as 0912345678 or +84 912 345 678"
+
+
+def people_error(exc: Any) -> str:
+    s, details, reason = exc.subject, exc.details, exc.reason
+    if reason == "bad_phone":
+        return f"{s!r} is not a phone number: {PHONE_HINT}."
+    if reason == "phone_taken":
+        owner, unit = (details + ["someone", "?"])[:2]
+        return f"The phone {s} is already {owner}'s ({unit}): one phone belongs to one person."
+    if reason == "unknown_role":
+        return f"{s!r} is not a role: give one of {', '.join(details)}."
+    if reason == "role_misfit":
+        why = details[0] if details else f"the role {s} does not fit the unit"
+        return f"{why[:1].upper()}{why[1:]}: give a role that fits the unit, or another unit."
+    if reason == "no_name":
+        return f"{s!r} is not a person's name: write her full name, e.g. Nguyễn Thị Lan."
+    if reason == "inactive":
+        return f"{s} is deactivated: nothing more can change for her."
+    return str(exc)
+
+
+def unit_error(exc: Any) -> str:
+    s, details, reason = exc.subject, exc.details, exc.reason
+    if reason == "not_open":
+        return f"{s} is closed already."
+    if reason == "inside":
+        return f"{s} cannot be merged with a unit above or below it, nor into itself."
+    if reason == "level":
+        return (
+            f"{s} is a {details[0]} and cannot be merged into a {details[1]}: only units of one "
+            "level merge."
+        )
+    if reason == "has_units":
+        n = int(details[0])
+        return f"{s} still has {plural(n, 'open unit')} below it: move, merge or close them first."
+    if reason == "parent_level":
+        return (
+            f"{s} cannot go under a {details[0]}: its parent must be a "
+            f"{' or a '.join(details[1:])}."
+        )
+    return str(exc)
 
 
 PERIOD_HINT = 'write e.g. "tháng 11", "quý 3/2026", "6 tháng đầu năm", "năm 2026", "nhiệm kỳ"'

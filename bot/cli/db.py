@@ -24,7 +24,7 @@ def db_upgrade() -> None:
         async with ctx.sessions() as session, session.begin():
             return await aggregates.fill_stocks_if_empty(session, ctx.catalog)
 
-    if run_with_context(work, schema=False):
+    if run_with_context(work, schema=False, create=True):
         console.print("Kept stock values filled from the reports.")
     console.print("Database is up to date.")
 

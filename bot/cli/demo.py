@@ -58,7 +58,7 @@ def demo(
             except RuntimeError as exc:
                 raise CliError(f"No demo built: {exc}.") from exc
 
-    summary = run_with_context(work, schema=False, units=False)
+    summary = run_with_context(work, schema=False, units=False, create=True)
     console.print(
         f"Demo province built from {shown(folder)}: {summary.units} units, "
         f"{summary.people} people, {summary.submissions} reports, {summary.values} values."

@@ -7,13 +7,14 @@ from typing import Any, NoReturn
 
 from rich.progress import Progress
 
-from bot.cli.base import CliError, console
+from bot.cli.base import CliError, console, plural
 from bot.cli.runner import run_with_context
 from bot.context import AppContext
 from storage.importing import ImportFailed, UnreadableFile
 
 
 def import_file(kind: str, file: Path, dry_run: bool) -> None:
+    from bot.cli.people import operator
     from storage.db import transaction
     from storage.importing import import_people, import_units, read_rows
 
@@ -33,7 +34,13 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
                         session, ctx.catalog, file, dry_run=dry_run, progress=step
                     )
                 return await import_people(
-                    session, ctx.catalog, file, now=ctx.clock.now(), dry_run=dry_run, progress=step
+                    session,
+                    ctx.catalog,
+                    file,
+                    now=ctx.clock.now(),
+                    dry_run=dry_run,
+                    progress=step,
+                    by=operator(),
                 )
 
     try:
@@ -42,7 +49,7 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
         refused(exc)
     verb = "Would import" if dry_run else "Imported"
     console.print(
-        f"{verb} {result.rows} rows: {result.created} new, {result.updated} updated"
+        f"{verb} {plural(result.rows, 'row')}: {result.created} new, {result.updated} updated"
         + (f", {result.moved} moved" if result.moved else "")
         + "."
     )
@@ -51,4 +58,4 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
 def refused(exc: ImportFailed) -> NoReturn:
     if isinstance(exc, UnreadableFile):
         raise CliError(*exc.errors)  # the file as a whole: its one line says all
-    raise CliError(*exc.errors, f"Nothing was imported: {len(exc.errors)} error(s).")
+    raise CliError(*exc.errors, f"Nothing was imported: {plural(len(exc.errors), 'error')}.")

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from bot.cli.base import plural
 from bot.cli.imports import refused
 from bot.cli.runner import run_with_context
 from bot.context import AppContext
@@ -54,7 +55,23 @@ def reports_import(
         typer.echo(line, err=True)
     verb = "Would import" if dry_run else "Imported"
     typer.echo(
-        f"{verb} {result.reports} reports, {result.values} values new or changed"
-        + (f"; {result.skipped} subtotal rows passed over" if result.skipped else "")
+        f"{verb} {plural(result.reports, 'report')}, "
+        f"{plural(result.values, 'value')} new or changed"
+        + (
+            f"; {plural(result.skipped, 'subtotal row')} passed over ({rows(result.subtotal_rows)})"
+            if result.skipped
+            else ""
+        )
+        + (
+            f"; {plural(len(result.empty_rows), 'row')} with no figure, nothing stored "
+            f"({rows(result.empty_rows)})"
+            if result.empty_rows
+            else ""
+        )
         + "."
     )
+
+
+def rows(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return ("row " if len(numbers) == 1 else "rows ") + shown + (", …" if len(numbers) > 10 else "")

@@ -28,28 +28,32 @@ def chat(
 
 async def terminal_chat(ctx: AppContext, ref: str | None) -> None:
     from bot.channels.terminal import TerminalChannel, chat_loop
+    from bot.cli.people import one_person
     from handlers.engine import Engine
+    from schedules.calendar import open_windows
     from storage import texts_vi as vi
     from storage.db import transaction
     from storage.invitations import link_directly
     from storage.models import OrgUnit
-    from storage.people import find_person, leader_yet_to_report
-    from storage.periods import Periodicity, period_of
+    from storage.people import leader_yet_to_report
 
     async with transaction(ctx.sessions) as session:
         if ref:
-            found = await find_person(session, ref)
+            person = await one_person(session, ref)
+            if not person.active:
+                raise CliError(
+                    f"#{person.id} {person.full_name} is deactivated: chat as someone active."
+                )
         else:
-            key = period_of(Periodicity.MONTH, ctx.clock.today()).key
-            leader = await leader_yet_to_report(session, key)
-            found = [leader] if leader else []
-        if len(found) != 1:
-            raise CliError(
-                f"{len(found)} people match {ref!r}: give an id, a phone or a fuller name."
-                if ref
-                else "Nobody to chat as: give --as with a person's id, phone or name."
-            )
-        person = found[0]
+            # The reports /baocao would open today (not the calendar month: on 1-5 December
+            # it is November's that is open).
+            today = ctx.clock.today()
+            leaf = ctx.catalog.forms_for_level(ctx.catalog.leaf_level)
+            open_reports = [(f.code, w.period.key) for f in leaf for w in open_windows(f, today)]
+            leader = await leader_yet_to_report(session, open_reports)
+            if leader is None:
+                raise CliError("Nobody to chat as: give --as with a person's id, phone or name.")
+            person = leader
         user_id = f"person-{person.id}"
         await link_directly(session, person, "terminal", user_id, ctx.clock.now())
         unit = await session.get(OrgUnit, person.unit_id)
@@ -127,7 +131,7 @@ def run(
             )
             return None
 
-    first_steps = run_with_context(prepare, schema=False, units=False)
+    first_steps = run_with_context(prepare, schema=False, units=False, create=is_demo_config())
     if first_steps:
         typer.echo(first_steps)
         return

@@ -16,25 +16,36 @@ from storage.db import make_engine
 T = TypeVar("T")
 
 
-async def check_database(ctx: AppContext, schema: bool, units: bool) -> None:
-    """Stops with one line when the database cannot be reached or is not migrated, and with
-    the configuration's problems when its targets name units the database lacks."""
+async def check_database(
+    ctx: AppContext, schema: bool, units: bool, *, create: bool = False
+) -> None:
+    """Stops with one line when the database cannot be reached, is not there (a SQLite file
+    is created only by the commands that build a database: `create`), is not migrated or is
+    newer than this code, and with the configuration's problems when its targets name units
+    the database lacks."""
     from sqlalchemy import func, select
 
     from storage.catalog import ConfigError
     from storage.catalog_checks import check_against_database
-    from storage.migrate import revisions
+    from storage.migrate import is_known, revisions
     from storage.models import OrgUnit
 
     url = ctx.engine.url
     sqlite = url.get_backend_name() == "sqlite"
     where = "its folder exists" if sqlite else "the database server is running"
     cannot = f"Cannot open the database {masked(ctx.settings.database_url)}"
-    folder = Path(url.database or "").parent
-    if sqlite and url.database not in (None, "", ":memory:") and not folder.is_dir():
-        raise CliError(
-            f"{cannot} (the folder {folder} does not exist): check DATABASE_URL and that {where}."
-        )
+    file = Path(url.database or "")
+    if sqlite and url.database not in (None, "", ":memory:"):
+        if not file.parent.is_dir():
+            raise CliError(
+                f"{cannot} (the folder {file.parent} does not exist): check DATABASE_URL "
+                f"and that {where}."
+            )
+        if not create and not file.exists():
+            raise CliError(
+                f"There is no database at {file}: check DATABASE_URL (a mistyped path?); "
+                "`hoibot db upgrade` creates a new one."
+            )
     try:
         current, head = await revisions(ctx.engine)
     except Exception as exc:
@@ -43,13 +54,18 @@ async def check_database(ctx: AppContext, schema: bool, units: bool) -> None:
             f"{cannot} ({reason[0] if reason else type(exc).__name__}): check DATABASE_URL "
             f"and that {where}."
         ) from exc
+    if current is not None and not is_known(ctx.engine, current):
+        raise CliError(
+            f"The database is at version {current}, newer than this hoibot knows (its latest "
+            f"is {head}): update hoibot (git pull, then make install), or check DATABASE_URL."
+        )
     if not schema:
         return
     if current is None:
         raise CliError("The database has no tables yet: run `hoibot db upgrade` first.")
     if current != head:
         raise CliError(
-            f"The database is at version {current}, this hoibot needs {head}: "
+            f"The database is at version {current}, older than this hoibot needs ({head}): "
             "run `hoibot db upgrade` first."
         )
     if units:
@@ -67,13 +83,18 @@ async def check_database(ctx: AppContext, schema: bool, units: bool) -> None:
 
 
 def run_with_context(
-    work: Callable[[AppContext], Awaitable[T]], *, schema: bool = True, units: bool = True
+    work: Callable[[AppContext], Awaitable[T]],
+    *,
+    schema: bool = True,
+    units: bool = True,
+    create: bool = False,
 ) -> T:
     """Runs `work` with the settings, database and checked configuration. `schema=False` for
     the commands that migrate the database themselves; `units=False` for those that work
-    without units (or bring them in, so targets may name units not imported yet)."""
+    without units (or bring them in, so targets may name units not imported yet); `create`
+    for those that may create a SQLite database that is not there (`db upgrade`, `demo`)."""
 
-    return with_settings(get_settings(), work, schema=schema, units=units)
+    return with_settings(get_settings(), work, schema=schema, units=units, create=create)
 
 
 def with_settings(
@@ -82,7 +103,14 @@ def with_settings(
     *,
     schema: bool = True,
     units: bool = False,
+    create: bool = False,
 ) -> T:
+    if not settings.database_url.strip():
+        raise CliError(
+            "DATABASE_URL is empty: set it in .env (or leave it out for ./hoibot.db), e.g. "
+            "sqlite+aiosqlite:///path/to/hoibot.db or postgresql://user@host:5432/name."
+        )
+
     async def main() -> T:
         try:
             engine = make_engine(settings.database_url)
@@ -94,7 +122,7 @@ def with_settings(
             await engine.dispose()
             raise
         try:
-            await check_database(ctx, schema, units)
+            await check_database(ctx, schema, units, create=create)
             return await work(ctx)
         finally:
             await ctx.close()
