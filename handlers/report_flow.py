@@ -743,8 +743,7 @@ async def _sent_text(turn: Turn, text: str) -> None:
         return
     form, _sub, _ = await _context(turn)
     if folded.startswith("sua "):
-        rest = text.strip().split(None, 1)[1]
-        if await _edit_with(turn, form, rest, folded):
+        if await _edit_with(turn, form, text):
             return
         turn.say(vi.EDIT_NOTHING_READ)
         await _summary(turn)
@@ -754,13 +753,15 @@ async def _sent_text(turn: Turn, text: str) -> None:
     await _summary(turn)
 
 
-async def _edit_with(turn: Turn, form: Form, rest: str, folded: str) -> bool:
-    """The numbers after "sửa": a whole form (by label or in order) or one item and its
-    answer ("sửa 3 thành 5"); False if neither."""
-    if whole_form(turn.ctx.catalog, form, rest) is not None:
-        await _try_whole_form(turn, rest)
+async def _edit_with(turn: Turn, form: Form, message: str) -> bool:
+    """The numbers after "sửa" in `message`: a whole form (by label or in order) or one item
+    and its answer ("sửa 3 thành 5"); False if neither."""
+    rest = message.strip().split(None, 1)[1]
+    found = whole_form(turn.ctx.catalog, form, rest)
+    if found is not None:
+        await _propose_whole_edit(turn, found, message)
         return True
-    m = _EDIT_ONE.match(folded)
+    m = _EDIT_ONE.match(fold(message))
     if m and 1 <= int(m.group(1)) <= len(form.questions):
         i = int(m.group(1)) - 1
         raw = _EDIT_ONE_ITEM.sub("", unicodedata.normalize("NFC", rest), count=1)
@@ -799,9 +800,7 @@ async def _edit_whole_text(turn: Turn, text: str) -> None:
         await _edit_whole_action(turn, "back")
     elif whole_form(turn.ctx.catalog, form, text) is not None:
         await _try_whole_form(turn, text)
-    elif not (
-        folded.startswith("sua ") and await _edit_with(turn, form, text.split(None, 1)[1], folded)
-    ):
+    elif not (folded.startswith("sua ") and await _edit_with(turn, form, text)):
         turn.say(vi.EDIT_NOTHING_READ)
         await _ask_edit_whole(turn)
 
@@ -932,13 +931,16 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
         else:
             await _try_whole_form(turn, text)
         return
-    if len(edit) == 1:
+    if len(edit) == 1 and parse_number(text).error not in ("not_number", "empty"):
+        # Another answer to the one item being changed replaces it; one that is a phone
+        # number, money, a date is refused as such.
         i = next(j for j, q in enumerate(form.questions) if q.indicator == edit[0][0])
         value, error = _parse(turn.ctx.catalog.indicators[edit[0][0]], text)
-        if error is None and parse_number(text).error is None:
+        if error is None:
             turn.goto("question", i=i)
             await _answer(turn, value, text)
             return
+        turn.say(error)
     await reprompt(turn)
 
 

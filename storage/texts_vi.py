@@ -457,7 +457,7 @@ OWN_REPORT = (
 )
 ACTION_APPROVE = "duyệt"
 ACTION_REOPEN = "mở lại"
-APPROVE_CHANGED = "{form} {period} của {unit} đã được sửa sau khi gửi:"
+APPROVE_CHANGED = "Lưu ý: {form} {period} của {unit} đã được sửa sau khi gửi:"
 APPROVE_CHANGE_LINE = "• {label}: {old} → {new} ({when}, {who})"
 APPROVE_IMPORTED = "nhập từ bảng Excel"
 APPROVE_ASK = "Chị vẫn duyệt báo cáo này?"
