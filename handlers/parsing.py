@@ -102,12 +102,22 @@ def _read_digits(digits: str) -> float | None:
     return None
 
 
-_YES = {"co", "c", "yes", "y", "dung", "u", "uh", "vang", "da co", "co a", "roi", "co roi"}
-_NO = {"khong", "ko", "k", "no", "n", "chua", "khong co", "chua co"}
+_YES = {
+    "co", "c", "yes", "y", "dung", "u", "uh", "vang", "da co", "co roi", "roi", "da", "da vang",
+    "dung roi", "ok", "oke", "okay", "dong y",
+}  # fmt: skip
+_NO = {"khong", "ko", "k", "no", "n", "chua", "khong co", "chua co", "khong phai", "khong dung"}
+_TRAILING_COURTESY = {"a", "nhe", "nha", "chi", "oi", "em", "nhi"}
 
 
 def parse_yes_no(text: str) -> bool | None:
-    folded = fold(text).rstrip(".!")
+    """ "có", "Vâng ạ", "Dạ có chị", "đúng rồi" → True; "không", "Dạ không ạ" → False."""
+    words = fold(text).rstrip(".!").split()
+    while len(words) > 1 and words[-1] in _TRAILING_COURTESY:
+        words.pop()
+    if len(words) > 1 and words[0] == "da":
+        words.pop(0)
+    folded = " ".join(words)
     if folded in _YES:
         return True
     if folded in _NO:

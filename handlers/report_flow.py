@@ -111,6 +111,9 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
     may be one (nothing is written before she says yes); a sent report is not changed (she
     is told how to edit it). False when the message is no form at all."""
     assert turn.unit is not None and turn.person is not None and turn.conversation is not None
+    catalog = turn.ctx.catalog
+    if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
+        return False  # the usual chatter: no need to read which reports are open
     read = _fitting(turn, await _windows(turn), text)
     if not read:
         return False
@@ -407,6 +410,8 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
         whole = not from_button and indicator.type != IndicatorType.TEXT
         if whole and await _try_whole_form(turn, text):
             return
+        if len(text.split()) > 2 and not from_button:  # a sentence, not a muddled answer
+            error += "\n" + vi.PAUSE_HINT
         turn.say(error)
         turn.goto("question")
         await _ask(turn)
@@ -566,7 +571,7 @@ async def _advance(turn: Turn, after: int | None, *, show_values: bool = False) 
 
 # ---- the whole form in one message --------------------------------------------------------
 
-_WHOLE_CHOICES = [(vi.BUTTON_WRITE, "ok"), (vi.BUTTON_DONT_WRITE, "no")]
+_WHOLE_CHOICES = [(vi.BUTTON_YES, "ok"), (vi.BUTTON_NO, "no")]
 
 
 async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
@@ -750,7 +755,9 @@ async def _sent_text(turn: Turn, text: str) -> None:
         return
     if whole_form(turn.ctx.catalog, form, text) is not None:
         turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
-    await _summary(turn)
+        await _summary(turn)
+    else:
+        await _summary(turn, unclear=True)
 
 
 async def _edit_with(turn: Turn, form: Form, message: str) -> bool:
@@ -1019,13 +1026,18 @@ async def _values_text(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-async def _summary(turn: Turn) -> None:
+async def _summary(turn: Turn, *, unclear: bool = False) -> None:
+    """Every answer and what she may do; `unclear`: after a message that was not understood,
+    only that nothing changed and what she may do (the summary is on her screen already)."""
     form, sub, answers = await _context(turn)
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
-    lines = [await _values_text(turn)]
-    line = one_line(turn.ctx.catalog, form, answers)
-    if line:
-        lines.append(vi.ONE_MESSAGE_HINT.format(line=line))
+    if unclear:
+        lines = [vi.SUMMARY_UNCLEAR]
+    else:
+        lines = [await _values_text(turn)]
+        line = one_line(turn.ctx.catalog, form, answers)
+        if line:
+            lines.append(vi.ONE_MESSAGE_HINT.format(line=line))
     edits = [(vi.BUTTON_EDIT.format(n=n), f"edit:{n}") for n in range(1, len(form.questions) + 1)]
     if sub.status == SubmissionStatus.SUBMITTED:
         win = window(form, period)
@@ -1064,7 +1076,7 @@ async def _summary_text(turn: Turn, text: str) -> None:
     if m:
         await _edit(turn, int(m.group(1)))
     elif not await _try_whole_form(turn, text):
-        await reprompt(turn)
+        await _summary(turn, unclear=True)
 
 
 async def _edit(turn: Turn, n: int) -> None:

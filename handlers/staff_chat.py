@@ -320,6 +320,7 @@ def _ask_approval(
                 when=change.at.astimezone(turn.now.tzinfo).strftime("%d/%m"),
                 who=change.by or vi.APPROVE_IMPORTED,
             )
+            + (vi.APPROVE_CHANGE_DOUBT if change.doubt is not None else "")
         )
     lines.append(vi.APPROVE_ASK)
     # What she saw: a change made after it asks her again.

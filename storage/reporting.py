@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -492,6 +492,7 @@ class Change:
     at: datetime
     by: str | None  # who changed it (None: an import)
     entry_id: int
+    doubt: str | None = None  # the new value was doubtful and she confirmed it: why
 
 
 async def changes_since_sent(session: AsyncSession, submission_id: int) -> list[Change]:
@@ -507,6 +508,17 @@ async def changes_since_sent(session: AsyncSession, submission_id: int) -> list[
     for entry, name in trail.all():
         if entry.action == "approve":
             changes = []
+        elif entry.action == "confirm" and changes:
+            found = next(
+                (
+                    i
+                    for i, c in reversed(list(enumerate(changes)))
+                    if (c.indicator_code, c.new) == (entry.indicator_code, entry.new_value)
+                ),
+                None,
+            )
+            if found is not None:
+                changes[found] = replace(changes[found], doubt=entry.note or "")
         elif entry.indicator_code and (
             entry.action == "edit" or (entry.action == "import" and entry.old_value is not None)
         ):

@@ -281,9 +281,9 @@ MENTION_KINDS = {
 }
 WHOLE_REPEATED = "Mục {label} có nhiều số ({values}), em lấy số cuối: {last}."
 WHOLE_OTHER_WORDS = "Trong tin có cả lời nhắn, em chưa chắc đây là báo cáo."
-BUTTON_WRITE = "Có, ghi vào"
-BUTTON_DONT_WRITE = "Không"
 WHOLE_NOT_WRITTEN = "Dạ, em không ghi gì từ tin đó."
+PAUSE_HINT = "Chị muốn dừng thì gõ /huy; những gì đã trả lời vẫn được lưu."
+SUMMARY_UNCLEAR = "Em chưa hiểu ý chị; báo cáo vẫn như bảng tóm tắt ở trên, em không đổi gì."
 # A sent report changes only when she asks to edit it, and after she confirms the change.
 SENT_USE_EDIT = (
     "Báo cáo này đã gửi nên em không ghi các số chị vừa gửi. Cần sửa, chị gõ «sửa» rồi các "
@@ -296,7 +296,10 @@ EDIT_WHOLE_ASK = (
 EDIT_NOTHING_READ = "Em chưa thấy số nào để sửa trong tin này."
 EDIT_CONFIRM_TITLE = "Chị sửa {form} – {period} đã gửi:"
 EDIT_CONFIRM_LINE = "• Mục {n}. {label}: {old} → {new}"
-EDIT_CONFIRM_ASK = "Chị xác nhận lưu thay đổi? Khi chị chưa xác nhận, báo cáo vẫn giữ số cũ."
+EDIT_CONFIRM_ASK = (
+    "Chị trả lời «Lưu thay đổi» để lưu, hoặc «Giữ số cũ». Khi chị chưa trả lời, báo cáo vẫn "
+    "giữ số cũ."
+)
 BUTTON_SAVE_EDIT = "Lưu thay đổi"
 BUTTON_KEEP = "Giữ số cũ"
 EDIT_KEPT = "Dạ, báo cáo đã gửi vẫn giữ nguyên số cũ."
@@ -444,7 +447,7 @@ APPROVED = (
     "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "
     "/mobaocao {unit}."
 )
-ALREADY_APPROVED = "{form} {period} của {unit} đã được duyệt từ trước."
+ALREADY_APPROVED = "Báo cáo này đã được duyệt từ trước: {form} {period} của {unit}."
 APPROVED_LOCKED = (
     "{form} {period} đã được Hội cấp trên duyệt nên không sửa được nữa. Cần sửa, chị nhờ "
     "{officer} mở lại báo cáo."
@@ -460,6 +463,7 @@ ACTION_REOPEN = "mở lại"
 APPROVE_CHANGED = "Lưu ý: {form} {period} của {unit} đã được sửa sau khi gửi:"
 APPROVE_CHANGE_LINE = "• {label}: {old} → {new} ({when}, {who})"
 APPROVE_IMPORTED = "nhập từ bảng Excel"
+APPROVE_CHANGE_DOUBT = " – số khác thường, người sửa đã xác nhận"
 APPROVE_ASK = "Chị vẫn duyệt báo cáo này?"
 BUTTON_APPROVE = "Duyệt"
 BUTTON_NOT_NOW = "Để sau"

@@ -142,7 +142,7 @@ async def test_a_doubtful_value_among_them_is_confirmed_and_audited(ctx, world) 
     user = await leader(ctx, world)
     await user.send("3 0 1 2 1 2 0 1 120")  # unasked: she is asked first
     assert "Chị muốn ghi các số này vào Báo cáo tháng" in user.text
-    await user.click("Có, ghi vào")
+    await user.click("Có")
     assert "9. Tổng số hội viên hiện có: 120 người" in user.text  # every value, named
     assert (
         "Tổng số hội viên thay đổi hơn 20% so với kỳ trước (câu 9: 120; câu 9 kỳ trước: 170)."
@@ -265,7 +265,7 @@ async def test_several_forms_open_labels_choose_the_form(ctx, world) -> None:
     # In order, the form is asked first, then the message is applied.
     await user.send("3 0 1 2 1 2 0 1 97")
     assert "Chị muốn ghi các số trong tin vừa rồi vào báo cáo?" in user.text
-    await user.click("Có, ghi vào")
+    await user.click("Có")
     assert "Đang mở nhiều kỳ báo cáo" in user.text
     await user.click("Báo cáo tháng của chi hội – tháng 9/2026")
     assert "9. Tổng số hội viên hiện có: 97 người" in user.text
@@ -286,7 +286,7 @@ async def test_one_message_report_on_telegram_and_zalo(ctx, world, tmp_path, mod
         await running.link(lan, code)
         await lan.send("hvm 40 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0")
         assert "Chị muốn ghi các số này vào Báo cáo tháng" in lan.text  # unasked
-        await lan.click("Có, ghi vào")
+        await lan.click("Có")
         assert "1. Hội viên mới kết nạp: 40 người" in lan.text
         assert "Số này khác xa các kỳ trước của chi hội (thường khoảng 0,5 người)." in lan.text
         assert "Chị xác nhận 40 người là đúng?" in lan.text

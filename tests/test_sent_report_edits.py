@@ -63,7 +63,7 @@ async def test_phone_numbers_to_a_sent_report_change_nothing(ctx, world) -> None
     assert "Em chưa hiểu ý chị" in lan.text
     await lan.send("/baocao")  # at her sent report's summary: the same, and nothing asked
     await lan.send("SĐT của em: 0905 123 456, chị gọi lại 0912 345 678 nhé")
-    assert "Tóm tắt" in lan.text and "→" not in lan.text
+    assert "em không đổi gì" in lan.text and "→" not in lan.text
     assert await state(ctx, people.tree.b1.id) == before
     await officer.send("/duyet chi hội thôn 1 tháng 11")  # nothing changed: approved at once
     assert "Đã duyệt" in officer.text
@@ -124,7 +124,7 @@ async def test_sua_then_a_message_and_keeping_the_old_figures(ctx, world) -> Non
 
 
 async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
-    people, lan, _ = world
+    people, lan, officer = world
     async with ctx.sessions() as session:
         for m in range(1, 11):
             await report(session, people.tree.b1, "thang_chi_hoi", month(2026, m), {"hv_moi": 1})
@@ -137,7 +137,7 @@ async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
     assert "Số này lớn hơn số hội viên của chi hội (100)." in lan.text
     assert await state(ctx, people.tree.b1.id) == before  # no value, no total, no audit row
     await lan.send("0905")  # a phone number as the new answer: refused as what it is
-    assert "giống số điện thoại" in lan.text and "Chị xác nhận lưu thay đổi?" in lan.text
+    assert "giống số điện thoại" in lan.text and "Chị trả lời «Lưu thay đổi» để lưu" in lan.text
     assert await state(ctx, people.tree.b1.id) == before
     await lan.send("40")
     await lan.click("Lưu thay đổi")
@@ -147,6 +147,11 @@ async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
     async with ctx.sessions() as session:
         confirm = await session.scalar(select(AuditEntry).where(AuditEntry.action == "confirm"))
     assert confirm.new_value == "40" and "khác xa các kỳ trước" in confirm.note
+    await officer.send("/duyet chi hội thôn 1 tháng 11")
+    assert (
+        "• Hội viên mới kết nạp: 1 người → 40 người (27/11, Nguyễn Thị Lan) – số khác thường, "
+        "người sửa đã xác nhận" in officer.text
+    )
 
 
 async def test_a_rule_stops_an_edit(ctx, world) -> None:
@@ -240,7 +245,7 @@ async def test_a_label_given_several_values_is_asked_about(ctx, world) -> None:
     assert "Mục hvm có nhiều số (3, 5, 7), em lấy số cuối: 7." in lan.text
     assert "Chị muốn ghi các số này" in lan.text
     assert await state(ctx, people.tree.b1.id) == ({}, {}, [])  # the draft is empty
-    await lan.click("Có, ghi vào")
+    await lan.click("Có")
     values, _, _ = await state(ctx, people.tree.b1.id)
     assert values == {"hv_moi": 7, "ho_thoat_ngheo": 1}
 
