@@ -14,7 +14,7 @@ States, in the order she meets them, and what moves her on:
     submitted      a sent report she may still correct until the period closes, only by an
                    explicit edit: "sửa 3", "sửa" and the numbers, or "sửa" then a message
                    → question, edit_whole, confirm_edit
-    edit_whole     after a bare "sửa": the numbers to change, or an item number
+    edit_whole     after a bare "sửa" (at either summary): the numbers, or an item number
     confirm_edit   old → new for every value changed in a sent report (and why a figure is
                    doubtful); nothing is saved, and no total moves, until she confirms
 
@@ -317,7 +317,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     if sub.status == SubmissionStatus.SUBMITTED:
         turn.goto("submitted")
         if text:
-            await _sent_text(turn, text)
+            await _summary_text(turn, text)
         else:
             await _summary(turn)
         return
@@ -733,10 +733,11 @@ async def _confirm_form_text(turn: Turn, text: str) -> None:
 # ---- a sent report: corrections by an explicit edit, confirmed ----------------------------
 
 
-async def _sent_text(turn: Turn, text: str) -> None:
-    """At a sent report: "sửa 3" asks item 3 again; "sửa 3 thành 5" or "sửa" with numbers
-    proposes the change; a bare "sửa" asks for the numbers. A whole form without "sửa"
-    changes nothing (she is told how to edit); anything else shows the report again."""
+async def _summary_text(turn: Turn, text: str) -> None:
+    """At the summary, a draft's or a sent report's: "sửa 3" asks item 3 again; "sửa 3 thành
+    5" or "sửa" with numbers changes them; a bare "sửa" asks for the numbers. A whole form
+    without "sửa" is taken in a draft (or asked about), and changes nothing in a sent report
+    (she is told how to edit it); anything else says nothing changed."""
     folded = fold(text)
     m = _EDIT_TEXT.match(folded)
     if m:
@@ -746,14 +747,15 @@ async def _sent_text(turn: Turn, text: str) -> None:
         turn.goto("edit_whole")
         await _ask_edit_whole(turn)
         return
-    form, _sub, _ = await _context(turn)
+    form, sub, _ = await _context(turn)
+    if folded.startswith("sua ") and await _edit_with(turn, form, text):
+        return
+    if sub.status != SubmissionStatus.SUBMITTED and await _try_whole_form(turn, text):
+        return
     if folded.startswith("sua "):
-        if await _edit_with(turn, form, text):
-            return
         turn.say(vi.EDIT_NOTHING_READ)
         await _summary(turn)
-        return
-    if whole_form(turn.ctx.catalog, form, text) is not None:
+    elif sub.status == SubmissionStatus.SUBMITTED and whole_form(turn.ctx.catalog, form, text):
         turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
         await _summary(turn)
     else:
@@ -762,26 +764,28 @@ async def _sent_text(turn: Turn, text: str) -> None:
 
 async def _edit_with(turn: Turn, form: Form, message: str) -> bool:
     """The numbers after "sửa" in `message`: a whole form (by label or in order) or one item
-    and its answer ("sửa 3 thành 5"); False if neither."""
+    and its answer ("sửa 3 thành 5"), taken in a draft and proposed in a sent report; False
+    if neither."""
+    _form, sub, _ = await _context(turn)
     rest = message.strip().split(None, 1)[1]
     found = whole_form(turn.ctx.catalog, form, rest)
-    if found is not None:
+    if found is not None and sub.status == SubmissionStatus.SUBMITTED:
         await _propose_whole_edit(turn, found, message)
+        return True
+    if found is not None:
+        await _try_whole_form(turn, rest, sure=True)  # she said "sửa": she means it
         return True
     m = _EDIT_ONE.match(fold(message))
     if m and 1 <= int(m.group(1)) <= len(form.questions):
         i = int(m.group(1)) - 1
         raw = _EDIT_ONE_ITEM.sub("", unicodedata.normalize("NFC", rest), count=1)
-        indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
-        value, error = _parse(indicator, raw)
+        value, error = _parse(turn.ctx.catalog.indicators[form.questions[i].indicator], raw)
         if error:
             turn.say(vi.WHOLE_REFUSED.format(n=i + 1, error=error))
             await _summary(turn)
             return True
-        turn.goto("submitted", i=i)
-        await _propose_edit(
-            turn, {indicator.code: value}, vi.EDIT_HOW_ONE.format(n=i + 1, text=_clip(raw))
-        )
+        turn.goto("question", i=i, editing=True)
+        await _answer(turn, value, raw)
         return True
     return False
 
@@ -806,7 +810,7 @@ async def _edit_whole_text(turn: Turn, text: str) -> None:
     elif folded in ("xong", "quay lai", "thoi"):
         await _edit_whole_action(turn, "back")
     elif whole_form(turn.ctx.catalog, form, text) is not None:
-        await _try_whole_form(turn, text)
+        await _try_whole_form(turn, text, sure=True)  # asked for after her "sửa"
     elif not (folded.startswith("sua ") and await _edit_with(turn, form, text)):
         turn.say(vi.EDIT_NOTHING_READ)
         await _ask_edit_whole(turn)
@@ -814,7 +818,8 @@ async def _edit_whole_text(turn: Turn, text: str) -> None:
 
 async def _edit_whole_action(turn: Turn, action: str) -> None:
     if action == "back":
-        turn.goto("submitted")
+        _form, sub, _ = await _context(turn)
+        turn.goto(_summary_step(sub))
         await _summary(turn)
     else:
         await reprompt(turn)
@@ -934,7 +939,7 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
     if fold(text).startswith("sua") or whole_form(turn.ctx.catalog, form, text) is not None:
         turn.goto("submitted", edit=None)
         if fold(text).startswith("sua"):
-            await _sent_text(turn, text)
+            await _summary_text(turn, text)
         else:
             await _try_whole_form(turn, text)
         return
@@ -1067,16 +1072,6 @@ async def _summary_action(turn: Turn, action: str) -> None:
         turn.say(vi.EDITS_DONE)
     else:
         await reprompt(turn)
-
-
-async def _summary_text(turn: Turn, text: str) -> None:
-    """At a draft's summary: "sửa 3" asks item 3 again; a whole form is taken (or asked
-    about); anything else shows the summary again."""
-    m = _EDIT_TEXT.match(fold(text))
-    if m:
-        await _edit(turn, int(m.group(1)))
-    elif not await _try_whole_form(turn, text):
-        await _summary(turn, unclear=True)
 
 
 async def _edit(turn: Turn, n: int) -> None:
@@ -1364,7 +1359,7 @@ TEXTS: dict[str, Any] = {
     "confirm_value": _confirm_value_text,
     "confirm_form": _confirm_form_text,
     "summary": _summary_text,
-    "submitted": _sent_text,
+    "submitted": _summary_text,
     "edit_whole": _edit_whole_text,
     "confirm_edit": _confirm_edit_text,
 }

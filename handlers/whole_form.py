@@ -26,7 +26,7 @@ OTHER_WORDS = 2  # words a plain report may carry that are neither the form's no
 HEADING = frozenset({
     "bao", "cao", "bc", "so", "lieu", "gui", "em", "chi", "a", "da", "vang", "nhe", "nha", "oi",
     "thang", "nay", "ky", "quy", "nam", "cua", "hoi", "xin", "kinh", "cac", "la", "nhu", "sau",
-    "day", "ve", "thon", "xa", "phuong", "ap", "khu", "to", "nop", "sl",
+    "day", "ve", "thon", "xa", "phuong", "ap", "khu", "to", "nop", "sl", "sua", "lai",
 })  # fmt: skip
 # Words any count may be followed by in a report ("3 người 0 1 hộ"); the question's own unit
 # and label add theirs. (A single answer allows more: parsing.COUNT_WORDS.)

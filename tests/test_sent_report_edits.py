@@ -154,6 +154,24 @@ async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
     )
 
 
+async def test_sua_at_a_drafts_summary(ctx, world) -> None:
+    people, lan, _ = world
+    await lan.send(f"/baocao {SENT}")
+    assert "Tóm tắt" in lan.text
+    await lan.send("sửa 3 thành 2")  # a draft: taken at once
+    assert "3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 2 hộ" in lan.text
+    await lan.send("sửa hvm 4 vl 3")
+    assert "1. Hội viên mới kết nạp: 4 người" in lan.text and "Tóm tắt" in lan.text
+    await lan.send("sửa")
+    await lan.send("tn 1")
+    assert "3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 1 hộ" in lan.text
+    await lan.send("Em cảm ơn chị")
+    assert "em không đổi gì" in lan.text
+    values, totals, trail = await state(ctx, people.tree.b1.id)
+    assert (values["hv_moi"], values["ho_thoat_ngheo"], values["ld_viec_lam"]) == (4, 1, 3)
+    assert totals == {} and trail == []  # a draft: no total, no audit
+
+
 async def test_a_rule_stops_an_edit(ctx, world) -> None:
     people, lan, _ = world
     await send_report(lan)
