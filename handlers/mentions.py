@@ -73,6 +73,8 @@ def _phone_atom(word: str) -> str | None:
     """ "0905123456", "0905.123.456", "+84905123456"; and any number of four digits or more
     that starts with 0 ("0905"): a count is never written so."""
     bare = word.replace(".", "").replace("-", "")
+    if re.fullmatch(r"(?:1800|1900)\d{4,6}", bare):
+        return "phone"
     if bare.startswith("+84") and bare[3:].isdigit() and 9 <= len(bare) - 3 <= 10:
         return "phone"
     if bare.isdigit() and bare.startswith("0") and len(bare) >= 4 and bare.strip("0"):
@@ -87,6 +89,8 @@ def _phone_run(words: list[str], i: int) -> int:
         digits, wanted = 0, range(9, 11)
     elif first.startswith("0") and first.isdigit() and 3 <= len(first) <= 4:
         digits, wanted = len(first), range(9, 12)
+    elif first in ("1800", "1900"):  # a hotline: "1900 1234", "1800 1567 89"
+        digits, wanted = 4, range(8, 11)
     else:
         return i
     end = i + 1

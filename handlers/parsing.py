@@ -16,7 +16,7 @@ class NumberResult:
     error: str | None = None  # key into texts_vi.NUMBER_ERRORS
 
 
-_ZERO_WORDS = {"khong", "0", "ko", "k", "khong co", "chua co", "khong ai", "chua"}
+ZERO_WORDS = frozenset({"khong", "0", "ko", "k", "khong co", "chua co", "khong ai", "chua"})
 # A number, then an optional unit word or two ("12 hộ", "1.500 người"). ASCII digits only:
 # full-width digits become ASCII by NFKC; other scripts' digits are refused.
 _NUMBER_TEXT = re.compile(r"^([+-]?)\s*([0-9][0-9 .,]*)\s*([a-z ]{0,30})$", re.ASCII)
@@ -55,7 +55,7 @@ def parse_number(
         return NumberResult(error="empty")
     if len(raw) > MAX_INPUT:
         return NumberResult(error="not_number")
-    if raw in _ZERO_WORDS:
+    if raw in ZERO_WORDS:
         return NumberResult(value=0.0)
     mention = mentions.doubtful_kind(raw)
     if mention == "money" and allow_decimal and words & mentions.MONEY_WORDS:

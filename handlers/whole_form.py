@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from handlers import mentions
-from handlers.parsing import COUNT_WORDS, COURTESY, parse_number, parse_yes_no
+from handlers.parsing import COUNT_WORDS, COURTESY, ZERO_WORDS, parse_number, parse_yes_no
 from storage.text import fold
 
 MAX_FORM_CHARS = 1000  # a form with a note is far shorter: a longer text is a letter
@@ -63,13 +63,24 @@ class WholeForm:
     doubts: list[tuple[str, str]] = field(default_factory=list)
     other: list[str] = field(default_factory=list)  # words neither the form's nor a heading's
 
+    question: bool = False  # it asks something ("?")
+
     @property
     def plain(self) -> bool:
-        """Plainly a report: nothing in it that is never an answer, no label given twice
-        with different values, and hardly a word that is not the form's (none at all beside
-        a single labelled answer: "em gửi tn 2 lần" is a sentence, "hvm 3" a report)."""
-        allowed = 0 if self.by_label and len(self.answers) < 2 else OTHER_WORDS
-        return not self.doubts and not self.repeated and len(self.other) <= allowed
+        """Plainly a report: no question, nothing in it that is never an answer, no label
+        given twice with different values, and hardly a word that is not the form's: none
+        beside a single labelled answer ("em gửi tn 2 lần" is a sentence, "hvm 3" a report),
+        one for every three answers in order, two at most."""
+        if self.by_label:
+            allowed = 0 if len(self.answers) < 2 else OTHER_WORDS
+        else:
+            allowed = min(OTHER_WORDS, self.count // 3)
+        return (
+            not self.question
+            and not self.doubts
+            and not self.repeated
+            and len(self.other) <= allowed
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,7 @@ def _is_value(word: str, kind: str) -> bool:
 def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> WholeForm | None:
     """Every answer of a form in one message; None when the message is not that: no label,
     and fewer answers in order than half the required questions (two at least), so "12 hộ 3"
-    stays a muddled answer rather than a report."""
+    stays a muddled answer rather than a report, or half as many again as the form has."""
     if len(text) > MAX_FORM_CHARS:
         return None
     read = [(line, _words(line)) for line in unicodedata.normalize("NFC", text).splitlines()]
@@ -125,6 +136,8 @@ def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> Who
         indexed = _indexed(lines, covered, found, len(slots), kind)
         if indexed:
             result = _by_index(lines, indexed, slots)
+            if not result.answers:
+                return None
         else:
             result = (
                 _by_lines(lines, covered, slots, kind)
@@ -132,8 +145,10 @@ def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> Who
                 else _in_order(lines, covered, slots)
             )
             required = sum(not slot.optional for slot in slots)
-            if result.count < max(2, -(-required // 2)):
+            # Half the answers at least (two at least), and not many more than the form has.
+            if not max(2, -(-required // 2)) <= result.count <= len(slots) * 3 // 2:
                 return None
+    result.question = "?" in text
     result.doubts = [
         (m.kind, " ".join(w.raw for w in words[m.start : m.end]))
         for words, ms in zip(lines, found, strict=True)
@@ -305,13 +320,18 @@ def _in_order(lines: list[list[_Word]], covered: list[set[int]], slots: list[Slo
             if i > 0 and _zero_pair(words, i - 1) and values and values[-1] == words[i - 1].raw:
                 continue
             slot = slots[len(values)] if len(values) < len(slots) else None
-            if _is_value(w.word, slot.kind if slot else "number"):
+            after_word = i > 0 and not units and words[i - 1].word not in HEADING | COURTESY
+            if w.word in ZERO_WORDS and not w.word.isdigit() and after_word:
+                result.other.append(w.word)  # "phải không", "khỏe không": no answer
+            elif _is_value(w.word, slot.kind if slot else "number"):
                 values.append(w.raw)
                 units = UNIT_WORDS | COURTESY | (slot.words if slot else frozenset())
             elif w.word in units:
                 continue
             elif w.word not in HEADING | COURTESY:
                 result.other.append(w.word)
+                units = frozenset()
+            else:
                 units = frozenset()
     return _placed(result, values, slots)
 

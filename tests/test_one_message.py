@@ -262,13 +262,19 @@ async def test_several_forms_open_labels_choose_the_form(ctx, world) -> None:
     assert "5. Ghi chú của chi hội: Thôn mới có nhà văn hóa" in user.text
     assert "gtd 1 cntt có gc Thôn mới có nhà văn hóa" in user.text
     await user.click("Gửi")
-    # In order, the form is asked first, then the message is applied.
+    # In order, nine answers fit only the monthly form (the quarterly one has five).
     await user.send("3 0 1 2 1 2 0 1 97")
+    assert "Chị muốn ghi các số này vào Báo cáo tháng của chi hội – tháng 9/2026?" in user.text
+    await user.click("Có")
+    assert "9. Tổng số hội viên hiện có: 97 người" in user.text
+    # Five answers fit both: the form is asked after her yes, then the message is applied.
+    await user.send("/huy")
+    await user.send("3 0 1 2 1")
     assert "Chị muốn ghi các số trong tin vừa rồi vào báo cáo?" in user.text
     await user.click("Có")
     assert "Đang mở nhiều kỳ báo cáo" in user.text
     await user.click("Báo cáo tháng của chi hội – tháng 9/2026")
-    assert "9. Tổng số hội viên hiện có: 97 người" in user.text
+    assert "5. Lao động nữ có bằng cấp, chứng chỉ: 1 người" in user.text
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=1))
     _, values = await stored(ctx, people.tree.b1.id, "2026-09")
     assert values["tong_hoi_vien"] == 97
