@@ -57,6 +57,7 @@ _EDIT_TEXT = re.compile(r"^sua(?: muc)? ?(\d{1,2})$")
 # "sửa 3 thành 5", "sửa mục 3: 5", "sửa 3 = 5 hộ": one item and its new answer.
 _EDIT_ONE = re.compile(r"^sua(?: muc)? ?(\d{1,2})\s*(?:thanh|la|=|:)?\s+(\S.*)$")
 _EDIT_ONE_ITEM = re.compile(r"^(?:mục|muc)?\s*\d{1,2}\s*(?:thành|thanh|là|la|=|:)?\s*", re.I)
+_EDIT_ANY = re.compile(r"^sua(?: muc)? ?\d{1,2}(?:\D|$)")  # "sửa 6", "sửa 6 thành 4"
 _EDIT_WORD = re.compile(r"^sua(?: lai)?(?: bao cao)?$")  # a bare "sửa": the numbers follow
 
 
@@ -396,7 +397,14 @@ async def _question_action(turn: Turn, action: str) -> None:
 
 
 async def _question_text(turn: Turn, text: str) -> None:
-    await _answer_text(turn, text)
+    """Her answer; or, to a question that is not a free text, "sửa …" as at the summary
+    ("sửa 6", "sửa 6 thành 4")."""
+    form, _sub, _ = await _context(turn)
+    indicator = turn.ctx.catalog.indicators[form.questions[int(turn.data["i"])].indicator]
+    if indicator.type != IndicatorType.TEXT and _EDIT_ANY.match(fold(text)):
+        await _summary_text(turn, text)
+    else:
+        await _answer_text(turn, text)
 
 
 async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> None:
@@ -588,8 +596,13 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
     if sub.approved_at is not None:  # approved meanwhile: nothing changes
         _say_approved(turn, form, sub)
         return True
-    if sub.status == SubmissionStatus.SUBMITTED:
+    if sub.status == SubmissionStatus.SUBMITTED and _editing(turn):
         await _propose_whole_edit(turn, found, text)
+        return True
+    if sub.status == SubmissionStatus.SUBMITTED:  # sent meanwhile, from another chat
+        turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
+        turn.goto("submitted", editing=False)
+        await _summary(turn)
         return True
     if not (sure or found.plain):
         step = turn.conversation.step if turn.conversation else None
@@ -629,6 +642,16 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         turn.say("\n".join(notes))
     await _advance(turn, None, show_values=True)
     return True
+
+
+def _editing(turn: Turn) -> bool:
+    """Whether she asked to edit (said "sửa"): a sent report's item asked again, the numbers
+    asked for after a bare "sửa", a change waiting for her word."""
+    assert turn.conversation is not None
+    step = turn.conversation.step
+    return step in ("edit_whole", "confirm_edit") or (
+        step == "question" and bool(turn.data.get("editing"))
+    )
 
 
 def _whole_notes(turn: Turn, form: Form, found: WholeForm) -> list[str]:
@@ -936,12 +959,12 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
         return
     form, _sub, _ = await _context(turn)
     edit = turn.data.get("edit") or []
-    if fold(text).startswith("sua") or whole_form(turn.ctx.catalog, form, text) is not None:
+    if fold(text).startswith("sua"):
         turn.goto("submitted", edit=None)
-        if fold(text).startswith("sua"):
-            await _summary_text(turn, text)
-        else:
-            await _try_whole_form(turn, text)
+        await _summary_text(turn, text)
+        return
+    if whole_form(turn.ctx.catalog, form, text) is not None:
+        await _try_whole_form(turn, text)  # still editing: her new numbers replace the change
         return
     if len(edit) == 1 and parse_number(text).error not in ("not_number", "empty"):
         # Another answer to the one item being changed replaces it; one that is a phone

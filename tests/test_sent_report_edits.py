@@ -172,6 +172,18 @@ async def test_sua_at_a_drafts_summary(ctx, world) -> None:
     assert totals == {} and trail == []  # a draft: no total, no audit
 
 
+async def test_sua_at_a_question(ctx, world) -> None:
+    people, lan, _ = world
+    await lan.send("/baocao")
+    await lan.send("3")
+    await lan.send("sửa 1 thành 4")  # at question 2: item 1 changed, then back to question 2
+    assert "Câu 2/10" in lan.text
+    await lan.send("sửa 1")
+    assert "Câu 1/10" in lan.text and "(Đã ghi: 4 người)" in lan.text
+    values, _, _ = await state(ctx, people.tree.b1.id)
+    assert values == {"hv_moi": 4}
+
+
 async def test_a_rule_stops_an_edit(ctx, world) -> None:
     people, lan, _ = world
     await send_report(lan)
