@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect
-from storage.progress import Status, TargetProgress, behind_count
+from storage.catalog import Catalog, Expect, Target
+from storage.progress import Status, TargetProgress, summary_counts
 from storage.rollup import Completeness, Share
 
 
@@ -24,14 +24,22 @@ def progress_text(
     every = items if counted is None else counted
     lines = [
         vi.PROGRESS_TITLE.format(unit=unit_name, today=today.strftime("%d/%m/%Y")),
-        vi.PROGRESS_SUMMARY.format(
-            behind=behind_count(every),
-            no_data=sum(1 for p in every if p.status == Status.NO_DATA),
-        ),
+        progress_summary(every),
     ]
     for p in items:
         lines.extend(progress_lines(catalog, p))
     return "\n".join(lines)
+
+
+def progress_summary(items: list[TargetProgress]) -> str:
+    """How many targets, and how many of them in each verdict: the parts add up to all."""
+    counts = summary_counts(items)
+    parts = [vi.PROGRESS_SUMMARY_PARTS[name].format(n=n) for name, n in counts.items() if n]
+    return vi.PROGRESS_SUMMARY.format(total=len(items), parts=", ".join(parts))
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else "–"
 
 
 def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
@@ -43,14 +51,7 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     compare = vi.COMPARE_WORDS[t.compare.value]
     goal = vi.format_number(p.goal)
     if t.kind == "task":
-        deadline = t.deadline.strftime("%d/%m/%Y") if t.deadline else ""
-        if t.levels and p.counted:
-            done, units = p.counted
-            lines.append(
-                vi.PROGRESS_TASK.format(deadline=deadline, done=done, units=units, level=level)
-            )
-        else:
-            lines.append(vi.PROGRESS_TASK_SELF.format(deadline=deadline))
+        lines.append(_task_line(t, p, level))
     elif p.status == Status.NO_DATA:
         lines.append(
             vi.PROGRESS_NO_DATA.format(
@@ -74,8 +75,9 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
                 achieved=vi.format_percent(p.achieved), compare=compare, target=goal
             )
             if t.kind == "coverage" and p.counted:
-                line += vi.PROGRESS_COVERAGE.format(
-                    reached=p.counted[0], units=p.counted[1], level=level
+                template = vi.PROGRESS_COVERAGE_SILENT if p.silent else vi.PROGRESS_COVERAGE
+                line += template.format(
+                    reached=p.counted[0], units=p.counted[1], level=level, silent=p.silent
                 )
             if t.kind == "rate" and p.basis and p.ratio:
                 line += vi.PROGRESS_RATE.format(
@@ -86,32 +88,75 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
                     level=level,
                 )
         lines.append(line)
+    # (A window held against a later year's goal says so below, instead.)
+    if t.kind != "task" and not p.due_year and (p.status != Status.NO_DATA or p.final):
         lines.append(_expectation(p, unit_word))
     if p.due_year:
         lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))
-    if p.previous_year:
-        lines.append(
-            vi.PROGRESS_PREVIOUS_YEAR.format(period=p.period.label, year=p.period.start.year)
-        )
+    if p.previous_window and p.cover is not None:
+        lines.append(_previous(p))
     if p.group:
         lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))
+    if t.excludes:
+        lines.append(vi.PROGRESS_EXCLUDES.format(items="; ".join(t.excludes)))
     lines.append(vi.PROGRESS_SOURCE.format(source=t.source))
     return lines
 
 
+def _task_line(t: Target, p: TargetProgress, level: str) -> str:
+    deadline = _day(t.deadline)
+    done, units = p.counted or (0, 0)
+    if not t.levels and units <= 1:
+        if p.silent:
+            return vi.PROGRESS_TASK_SELF_SILENT.format(deadline=deadline)
+        return vi.PROGRESS_TASK_SELF.format(deadline=deadline)
+    line = vi.PROGRESS_TASK.format(deadline=deadline, done=done, units=units, level=level)
+    notes = []
+    if p.late:
+        notes.append(vi.PROGRESS_TASK_LATE.format(late=p.late))
+    if p.silent:
+        notes.append(vi.PROGRESS_TASK_SILENT.format(silent=p.silent, level=level))
+    return line + (f" ({'; '.join(notes)})" if notes else "") + "."
+
+
+def _previous(p: TargetProgress) -> str:
+    """Why last year's (term's) window is shown: today's has no report due yet."""
+    return vi.PROGRESS_PREVIOUS.format(
+        period=p.period.label,
+        current=p.successor.label if p.successor else "",
+        due=_day(p.successor_due),
+    )
+
+
 def _expectation(p: TargetProgress, unit_word: str) -> str:
-    how = p.target.expectation
+    how, covered = p.target.expectation, p.cover
+    if p.final:
+        if covered is None or covered.last_due is None or p.today is None:
+            return vi.PROGRESS_FINAL.format(period=p.period.label)
+        if p.today <= covered.last_due:  # decided early: every unit counted has its value
+            return vi.PROGRESS_DECIDED.format(period=p.period.label)
+        if covered.closes and p.today <= covered.closes:
+            return vi.PROGRESS_FINAL_LATE.format(period=p.period.label, closes=_day(covered.closes))
+        return vi.PROGRESS_FINAL.format(period=p.period.label)
     if how == Expect.HOLD or not p.target.compare.upward:
         return vi.PROGRESS_EXPECT_HOLD.format(period=p.period.label)
+    if covered is not None and covered.until is None:
+        return vi.PROGRESS_EXPECT_NONE_DUE.format(period=p.period.label, due=_day(covered.next_due))
     if p.expected is None:
-        return vi.PROGRESS_EXPECT_NOT_DUE.format(period=p.period.label)
+        return vi.PROGRESS_EXPECT_NOT_DUE.format(
+            period=p.period.label, due=_day(covered.last_due if covered else None)
+        )
     if how == Expect.MILESTONES:
         suffix = f" {unit_word}" if unit_word else ("%" if p.target.is_percent else "")
         return vi.PROGRESS_EXPECT_MILESTONE.format(
             expected=vi.format_number(p.expected), unit=suffix, period=p.period.label
         )
+    # A percentage target is expected in its own points; a sum as a share of its goal.
+    expected = p.expected if p.target.is_percent else p.expected_percent
     return vi.PROGRESS_EXPECT_LINEAR.format(
-        expected=vi.format_percent(p.expected_percent), period=p.period.label
+        expected=vi.format_percent(expected),
+        until=_day(covered.until if covered else None),
+        period=p.period.label,
     )
 
 

@@ -136,8 +136,10 @@ SORTS = ("tien_do", "ten", "so")
 STATUS_ORDER = {str(s): 0 for s in BEHIND} | {
     Status.ON_TRACK: 1,
     Status.NOT_YET: 1,
+    Status.PENDING: 1,
     Status.ACHIEVED: 2,
     Status.DONE: 2,
+    Status.DONE_LATE: 2,
     Status.NO_DATA: 3,
 }
 

@@ -76,10 +76,12 @@ async def add(
     One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
     the same province then lock the shared rows in the same order and wait, not deadlock."""
     kept = set(flow_codes(catalog))
+    # A reported 0 is kept too (as the rebuild keeps it): the row says the unit answered, so
+    # a coverage counts it as "0", not as "no data".
     changes = sorted(
         (code, float(value))
         for code, value in values.items()
-        if code in kept and isinstance(value, int | float) and value != 0
+        if code in kept and isinstance(value, int | float)
     )
     if not changes:
         return

@@ -285,10 +285,12 @@ class Compare(StrEnum):
 
 
 class Expect(StrEnum):
-    LINEAR = "linear"  # the share of the window gone by
-    END = "end"  # due only at the window's end (a figure from a year-end form)
-    MILESTONES = "milestones"  # the latest milestone passed
-    HOLD = "hold"  # the whole target all along: a level to keep
+    """How much is expected by a date, out of what the target's forms due by then can show."""
+
+    LINEAR = "linear"  # the share of the window its due reports cover
+    END = "end"  # due only once the window's last reports are due (a year-end figure)
+    MILESTONES = "milestones"  # the latest milestone its due reports cover
+    HOLD = "hold"  # the whole target, once any report of the window is due: a level to keep
 
 
 class Milestone(_Strict):
@@ -302,9 +304,14 @@ class Condition(_Strict):
     indicator: CODE
     compare: Compare = Compare.AT_LEAST
     value: float
+    # `window`: the unit's value over the window (latest for a stock, total for a flow);
+    # `start`: its stock when the window began (its last report before the window, else its
+    # first inside it), so a village that lifts its last poor household stays counted.
+    at: Literal["window", "start"] = "window"
 
 
-_YEARS = r"^\d{4}(\.\.\d{4})?$"
+# A year, a range of years, or an open range ("2026..": that year and every year after).
+_YEARS = r"^\d{4}(\.\.(\d{4})?)?$"
 
 
 class Target(_Strict):
@@ -330,9 +337,11 @@ class Target(_Strict):
     numerator: CODE | None = None  # rate
     denominator: CODE | None = None  # rate
     stocks: Literal["same_period", "latest"] = "same_period"  # rate: how figures are paired
-    reported_at: CODE | None = None  # sum, rate: only this level's own answers
+    # sum, rate: only these levels' own answers (one level, or a list counted together)
+    reported_at: CODE | list[CODE] | None = None
     deadline: date | None = None  # task
     approved_only: bool = False  # count only reports approved by the level above
+    excludes: list[str] = Field(default_factory=list)  # what the plan's footnote leaves out
 
     @field_validator("by_year", mode="before")
     @classmethod
@@ -363,16 +372,27 @@ class Target(_Strict):
         if self.kind in ("coverage", "rate") and any(v > 100 for v in values):
             raise ValueError("a coverage or rate target is a percentage (at most 100)")
         if self.by_year:
+            seen: dict[int, str] = {}
             for key in self.by_year:
                 first, _, last = key.partition("..")
                 if last and int(last) < int(first):
                     raise ValueError(f"by_year: the range {key} ends before it starts")
+                for year in _key_years(key):
+                    if year in seen:
+                        raise ValueError(f"by_year: {year} is in both {seen[year]} and {key}")
+                    seen[year] = key
+            start = self.open_from
+            later = [k for y, k in seen.items() if start is not None and y > start]
+            if later:
+                raise ValueError(f"by_year: {later[0]} is inside the open range {start}..")
         if self.expect == Expect.MILESTONES and not self.milestones:
             raise ValueError("expect: milestones needs a list of milestones")
         if self.milestones and self.expect != Expect.MILESTONES:
             raise ValueError("milestones are only read with expect: milestones")
         if self.where and self.kind != "coverage":
             raise ValueError("'where' filters the units of a coverage target")
+        if self.reported_at and self.kind not in ("sum", "rate"):
+            raise ValueError("'reported_at' is read by sum and rate targets; use 'level'")
         return self
 
     @property
@@ -393,20 +413,52 @@ class Target(_Strict):
             return Expect.HOLD
         return Expect.LINEAR
 
+    @property
+    def reported_levels(self) -> list[str]:
+        """`reported_at` as a list (empty: every level)."""
+        if self.reported_at is None:
+            return []
+        return [self.reported_at] if isinstance(self.reported_at, str) else list(self.reported_at)
+
     def year_values(self) -> dict[int, float]:
-        """by_year spelled out: year → value."""
+        """by_year spelled out: year → value (an open range up to its first year + 1)."""
         out: dict[int, float] = {}
         for key, value in (self.by_year or {}).items():
-            first, _, last = key.partition("..")
-            for year in range(int(first), int(last or first) + 1):
+            for year in _key_years(key):
                 out[year] = value
         return out
+
+    @property
+    def open_from(self) -> int | None:
+        """The first year of an open range ("2026.."), if there is one."""
+        return next((int(k[:4]) for k in self.by_year or {} if k.endswith("..")), None)
+
+    def year_value(self, year: int) -> tuple[float, int] | None:
+        """by_year: the value that `year` is held against and the year it is due (a year
+        before a listed one is held against the next listed value, "đến năm 2025"); None
+        after the last listed year."""
+        values = self.year_values()
+        start = self.open_from
+        if start is not None and year >= start:
+            return values[start], year
+        if year in values:
+            return values[year], year
+        later = [y for y in values if y > year]
+        return (values[min(later)], min(later)) if later else None
 
     def indicators(self) -> list[str]:
         codes = [self.indicator, self.numerator, self.denominator]
         if self.where:
             codes.append(self.where.indicator)
         return [c for c in codes if c]
+
+
+def _key_years(key: str) -> range:
+    """The years a by_year key covers; an open range ("2026..") only its first year here."""
+    first, dots, last = key.partition("..")
+    if dots and not last:
+        return range(int(first), int(first) + 1)
+    return range(int(first), int(last or first) + 1)
 
 
 # ---- derived formulas ---------------------------------------------------------------------
@@ -749,15 +801,31 @@ def _check_target(
             problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
     if target.where and target.where.indicator not in catalog.indicators:
         problem("where", f"unknown indicator '{target.where.indicator}'")
-    for code in [*target.levels, *([target.reported_at] if target.reported_at else [])]:
-        if code not in level_codes:
-            fld = "reported_at" if code == target.reported_at else "level"
-            problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
+    elif target.where and target.where.at == "start":
+        stock = catalog.indicators[target.where.indicator]
+        asked = catalog.levels_of_indicator(target.where.indicator)
+        if stock.agg != Aggregation.LAST or stock.type == IndicatorType.DERIVED:
+            problem(
+                "where", f"'at: start' reads a stock; '{stock.code}' is not one (aggregation: last)"
+            )
+        elif any(lv not in asked for lv in target.levels):
+            problem(
+                "where",
+                f"'at: start' reads each unit's own answer; '{stock.code}' is not "
+                f"asked at level {', '.join(lv for lv in target.levels if lv not in asked)}",
+            )
+    for fld, codes in (("level", target.levels), ("reported_at", target.reported_levels)):
+        for code in codes:
+            if code not in level_codes:
+                problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
     if target.kind == "rate" and target.numerator and target.denominator:
         num = set(catalog.levels_of_indicator(target.numerator))
         den = set(catalog.levels_of_indicator(target.denominator))
         if num and den and not num & den:
             problem("denominator", "numerator and denominator are asked at different levels")
+        for code in target.reported_levels:
+            if code in level_codes and num and den and code not in num & den:
+                problem("reported_at", f"level '{code}' is not asked both figures of the rate")
     if target.period == "term" and not catalog.terms and not target.by_year:
         problem("period", "'term' needs a term under 'terms'")
 

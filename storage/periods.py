@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -121,6 +122,19 @@ def period_of(kind: Periodicity | str, day: date) -> Period:
 
 def next_period(p: Period) -> Period:
     return period_of(p.kind, p.end + timedelta(days=1))
+
+
+@functools.lru_cache(maxsize=1024)
+def periods_inside(kind: Periodicity | str, window: Period) -> tuple[Period, ...]:
+    """The periods of this periodicity that lie wholly inside the window (the reports a
+    total over the window counts), oldest first."""
+    out = []
+    current = period_of(kind, window.start)
+    while current.start <= window.end:
+        if current.start >= window.start and current.end <= window.end:
+            out.append(current)
+        current = next_period(current)
+    return tuple(out)
 
 
 def previous_period(p: Period) -> Period:

@@ -80,25 +80,52 @@ STATUS = {
     "done": "✅ đã hoàn thành",
     "not_yet": "🕓 chưa thực hiện",
     "overdue": "🔴 quá hạn",
+    "missed": "❌ không đạt",
+    "pending": "⏳ chưa đến hạn đánh giá",
+    "done_late": "🟡 hoàn thành sau hạn",
 }
 COMPARE_WORDS = {"at_least": "", "above": "trên ", "below": "dưới ", "at_most": "không quá "}
 UNITS_WORD = "đơn vị"  # units of several levels together
 PROGRESS_TITLE = "Tiến độ chỉ tiêu – {unit} (đến {today})"
-PROGRESS_SUMMARY = "{behind} chỉ tiêu chậm tiến độ, {no_data} chỉ tiêu chưa có số liệu."
+# Every target listed counted once, in the first group that fits (only groups with any).
+PROGRESS_SUMMARY = "{total} chỉ tiêu: {parts}."
+PROGRESS_SUMMARY_PARTS = {
+    "achieved": "{n} đạt",
+    "on_track": "{n} đúng tiến độ",
+    "behind": "{n} chậm tiến độ",
+    "missed": "{n} không đạt",
+    "pending": "{n} chưa đến hạn đánh giá",
+    "no_data": "{n} chưa có số liệu",
+}
 PROGRESS_HEAD = "{status} {label}"
 PROGRESS_SUM = "   Đạt {achieved}/{compare}{target} {unit} = {percent} chỉ tiêu"
 PROGRESS_PCT = "   Đạt {achieved}, chỉ tiêu {compare}{target}%"
 PROGRESS_COVERAGE = " ({reached}/{units} {level} đạt)"
+PROGRESS_COVERAGE_SILENT = " ({reached}/{units} {level} đạt; {silent} {level} chưa có số liệu)"
 PROGRESS_RATE = " ({numerator}/{denominator}), tính trên {n}/{m} {level} đã báo cáo đủ"
 PROGRESS_NO_DATA = "   Chưa có số liệu trong {period}; chỉ tiêu {compare}{target}{unit}."
-PROGRESS_EXPECT_LINEAR = "   Cần {expected} theo thời gian ({period})."
+# What is expected is what the reports already due can show: up to the end of the last
+# period whose due date has passed ({until}).
+PROGRESS_EXPECT_LINEAR = (
+    "   Cần {expected} theo các báo cáo đã đến hạn (tính đến {until}, {period})."
+)
 PROGRESS_EXPECT_MILESTONE = "   Mốc đến nay: {expected}{unit} ({period})."
-PROGRESS_EXPECT_NOT_DUE = "   Tính ở cuối kỳ ({period})."
+PROGRESS_EXPECT_NOT_DUE = "   Tính ở cuối kỳ ({period}): báo cáo cuối kỳ đến hạn ngày {due}."
+PROGRESS_EXPECT_NONE_DUE = "   Chưa có báo cáo nào của {period} đến hạn (hạn đầu tiên: {due})."
 PROGRESS_EXPECT_HOLD = "   Kỳ tính: {period}."
+PROGRESS_FINAL = "   Kết quả cuối cùng của {period}."
+PROGRESS_DECIDED = "   Kết quả {period}: đã đủ số liệu của mọi đơn vị được tính."
+PROGRESS_FINAL_LATE = "   Kết quả {period}; báo cáo muộn còn được nhận đến hết ngày {closes}."
 PROGRESS_DUE_YEAR = "   Chỉ tiêu phải đạt đến năm {year}; đang tính {period}."
-PROGRESS_PREVIOUS_YEAR = "   Kết quả {period} (báo cáo năm {year} chưa khóa sổ)."
-PROGRESS_TASK = "   Hạn {deadline}: {done}/{units} {level} đã thực hiện."
+PROGRESS_PREVIOUS = (
+    "   Đang xem kết quả {period}: báo cáo đầu tiên của {current} đến hạn ngày {due}."
+)
+PROGRESS_TASK = "   Hạn {deadline}: {done}/{units} {level} đã thực hiện"
+PROGRESS_TASK_LATE = "{late} sau hạn"
+PROGRESS_TASK_SILENT = "{silent} {level} chưa báo cáo"
 PROGRESS_TASK_SELF = "   Hạn {deadline}."
+PROGRESS_TASK_SELF_SILENT = "   Hạn {deadline}; chưa có báo cáo nào về việc này."
+PROGRESS_EXCLUDES = "   Không tính: {items}."
 PROGRESS_GROUP = "   Tính chung: {units}"
 PROGRESS_SOURCE = "   Nguồn: {source}"
 PROGRESS_NONE = "Chưa có chỉ tiêu nào áp dụng cho {unit}."

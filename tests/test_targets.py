@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.views import progress_text
+from handlers.views import progress_lines, progress_text
 from storage.catalog import (
     Catalog,
     ConfigError,
@@ -21,8 +21,8 @@ from storage.catalog import (
     formula_names,
     load_catalog,
 )
-from storage.periods import month, quarter, year_period
-from storage.progress import Status, behind_count, progress
+from storage.periods import half, month, quarter, year_period
+from storage.progress import Status, TargetProgress, behind_count, progress, verdict
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree
 
 JAN, FEB, MAR = month(2026, 1), month(2026, 2), month(2026, 3)
@@ -100,7 +100,7 @@ async def test_no_data_is_not_behind(session, catalog) -> None:
     assert all(p.achieved is None for p in items)
     assert behind_count(items) == 0
     text = progress_text(catalog, "Tỉnh", items, today)
-    assert "0 chỉ tiêu chậm tiến độ, 3 chỉ tiêu chưa có số liệu" in text
+    assert "3 chỉ tiêu: 3 chưa có số liệu." in text
     assert text.count("⚪ chưa có số liệu") == 3 and "🔴" not in text
     # A zero that was reported is data: 0 of 100 by November is behind.
     await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 0})
@@ -112,25 +112,42 @@ async def test_year_end_expectation(session, catalog) -> None:
     t = await small_tree(session)
     await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 10})
     target = _target(expect="end")
-    # All year long 10 of 100 is not behind: the figure is due at the end of the year.
-    p = await _one(session, catalog, target, date(2026, 11, 30), t.province)
-    assert p.expected is None and p.status == Status.ON_TRACK
-    # Linear would say behind (10% done, 91% of the year gone).
+    # All year long 10 of 100 is not judged: the figure is due when the year's last
+    # reports are (December's monthly report, due 5 January); never green before then.
+    for day in (date(2026, 11, 30), date(2026, 12, 31), date(2027, 1, 5)):
+        p = await _one(session, catalog, target, day, t.province)
+        assert p.expected is None and p.status == Status.PENDING, day
+        assert not p.final
+    text = progress_text(catalog, "Tỉnh", [p], date(2027, 1, 5))
+    assert "⏳ chưa đến hạn đánh giá" in text and "🟢" not in text
+    assert "báo cáo cuối kỳ đến hạn ngày 05/01/2027" in text
+    # Linear says behind: 10% done while the reports due (to October) cover 83% of the year.
     p = await _one(session, catalog, _target(), date(2026, 11, 30), t.province)
     assert p.status == Status.BEHIND
-    # After the year's end the whole target is due.
+    # The day after the last due date the whole target is owed: a final "không đạt".
+    p = await _one(session, catalog, target, date(2027, 1, 6), t.province)
+    assert p.expected == 100 and p.final and p.status == Status.MISSED
+    text = progress_text(catalog, "Tỉnh", [p], date(2027, 1, 6))
+    assert "❌ không đạt" in text
+    assert "báo cáo muộn còn được nhận đến hết ngày 20/01/2027" in text
     p = await _one(session, catalog, target, date(2027, 3, 1), t.province)
-    assert p.expected == 100 and p.status == Status.BEHIND
+    assert p.status == Status.MISSED
+    assert "Kết quả cuối cùng của năm 2026." in progress_text(
+        catalog, "Tỉnh", [p], date(2027, 3, 1)
+    )
 
 
 @pytest.mark.parametrize(
     ("today", "achieved", "expected", "status"),
     [
-        (date(2026, 2, 1), 5, None, Status.ON_TRACK),  # no milestone passed yet
-        (date(2026, 4, 1), 25, 20, Status.ON_TRACK),  # March milestone: 20
-        (date(2026, 7, 2), 40, 50, Status.BEHIND),  # June milestone: 50
-        (date(2026, 7, 2), 55, 50, Status.ON_TRACK),
-        (date(2026, 7, 2), 100, 50, Status.ACHIEVED),
+        (date(2026, 2, 1), 5, None, Status.PENDING),  # no milestone passed yet
+        # March's milestone (20) is owed once March's reports are due (5 April).
+        (date(2026, 4, 5), 5, None, Status.PENDING),
+        (date(2026, 4, 6), 25, 20, Status.ON_TRACK),
+        (date(2026, 7, 2), 40, 20, Status.ON_TRACK),  # June's reports are not due yet
+        (date(2026, 7, 6), 40, 50, Status.BEHIND),  # June milestone: 50
+        (date(2026, 7, 6), 55, 50, Status.ON_TRACK),
+        (date(2026, 7, 6), 100, 50, Status.ACHIEVED),
     ],
 )
 async def test_milestones(session, catalog, today, achieved, expected, status) -> None:
@@ -144,22 +161,44 @@ async def test_milestones(session, catalog, today, achieved, expected, status) -
     assert p.expected == expected and p.status == status
 
 
-async def test_january_shows_last_year_until_its_forms_close(session, catalog) -> None:
+async def test_january_shows_last_year_and_keeps_its_final_result(session, catalog) -> None:
+    """At the turn of the year a yearly target is listed once: last year's result while no
+    report of the new year is due (being completed, then final), never a second line."""
     t = await small_tree(session)
-    await report(session, t.b1, FORM, month(2026, 12), {"ho_thoat_ngheo": 120})
-    await report(session, t.b1, FORM, month(2027, 1), {"ho_thoat_ngheo": 3})
+    await report(session, t.b1, FORM, month(2026, 11), {"ho_thoat_ngheo": 95})
     cat = replace(catalog, targets=[_target(period="yearly")])
-    # The monthly form closes 20 days after the period: December 2026 closes 20 January.
-    items = await progress(session, cat, t.province, date(2027, 1, 10))
-    by_year = {p.period.key: p for p in items}
-    assert set(by_year) == {"2026", "2027"}
-    assert by_year["2026"].previous_year and by_year["2026"].achieved == 120
-    assert by_year["2026"].status == Status.ACHIEVED
-    assert by_year["2027"].achieved == 3 and not by_year["2027"].previous_year
-    text = progress_text(cat, "Tỉnh", items, date(2027, 1, 10))
-    assert "báo cáo năm 2026 chưa khóa sổ" in text
-    items = await progress(session, cat, t.province, date(2027, 1, 21))
-    assert [p.period.key for p in items] == ["2027"]
+
+    async def shown(day: date):
+        items = await progress(session, cat, t.province, day)
+        assert len(items) == 1  # one target, listed once
+        return items[0], progress_text(cat, "Tỉnh", items, day)
+
+    # 31 December: December's reports are due on 5 January; what is due (to November)
+    # covers 334/365 of the year: 91.5 expected, 95 reached.
+    p, text = await shown(date(2026, 12, 31))
+    assert p.period.key == "2026" and not p.previous_window
+    assert p.expected == pytest.approx(100 * 334 / 365) and p.status == Status.ON_TRACK
+    assert "1 chỉ tiêu: 1 đúng tiến độ." in text
+    assert "tính đến 30/11/2026, năm 2026" in text
+    # 3 January: nothing of 2027 is due; 2026's result, still being completed.
+    p, text = await shown(date(2027, 1, 3))
+    assert p.period.key == "2026" and p.previous_window and p.status == Status.ON_TRACK
+    assert "báo cáo đầu tiên của năm 2027 đến hạn ngày 05/02/2027" in text
+    # December's report comes in; on 6 January 2026 is final: 98 of 100, not reached.
+    await report(session, t.b1, FORM, month(2026, 12), {"ho_thoat_ngheo": 3})
+    p, text = await shown(date(2027, 1, 6))
+    assert (p.period.key, p.achieved, p.status) == ("2026", 98, Status.MISSED)
+    assert "1 chỉ tiêu: 1 không đạt." in text
+    # After its forms close, the year's final result stays (it is not replaced by nothing).
+    p, text = await shown(date(2027, 1, 25))
+    assert p.period.key == "2026" and p.status == Status.MISSED
+    assert "Kết quả cuối cùng của năm 2026." in text
+    # January 2027's report (sent from 26 January): 2027 is shown, nothing due of it yet.
+    await report(session, t.b1, FORM, month(2027, 1), {"ho_thoat_ngheo": 3})
+    p, _ = await shown(date(2027, 1, 31))
+    assert (p.period.key, p.achieved, p.status) == ("2027", 3, Status.PENDING)
+    p, _ = await shown(date(2027, 2, 6))  # January due: 3 of the 8.5 owed
+    assert p.period.key == "2027" and p.status == Status.BEHIND
 
 
 async def test_by_year_windows_and_strict_bounds(session, catalog) -> None:
@@ -178,20 +217,23 @@ async def test_by_year_windows_and_strict_bounds(session, catalog) -> None:
         target=None,
         by_year={2025: 60, "2027..2030": 80},
     )
-    # 2025: 3/5 = 60%, not above 60%: behind once the year is over (on 1 December, 60%
-    # was still ahead of the 91.5% × 60 expected by then).
-    p = await _one(session, catalog, target, date(2025, 12, 1), t.province)
-    assert p.status == Status.ON_TRACK
-    p = await _one(session, catalog, target, date(2025, 12, 31), t.province)
-    assert (p.goal, p.achieved, p.period.key) == (60, 60, "2025")
-    assert p.status == Status.BEHIND
+    # 2025: 3/5 = 60%, not above 60%. While the year runs it keeps pace (what is due by
+    # 31 December, to November, owes 91.5% of 60); final and missed on 6 January.
+    for day in (date(2025, 12, 1), date(2025, 12, 31), date(2026, 1, 5)):
+        p = await _one(session, catalog, target, day, t.province)
+        assert (p.goal, p.achieved, p.period.key) == (60, 60, "2025"), day
+        assert p.status == Status.ON_TRACK, day
+    p = await _one(session, catalog, target, date(2026, 1, 6), t.province)
+    assert (p.period.key, p.status) == ("2025", Status.MISSED) and p.previous_window
     # 2026 is not listed: held against 2027's 80% ("by 2027"), not yet due.
     p = await _one(session, catalog, target, date(2026, 6, 1), t.province)
     assert (p.goal, p.due_year, p.period.key) == (80, 2027, "2026")
     assert p.status == Status.NO_DATA
-    # 2027: 4/5 = 80%, still not above 80% when the year is over.
+    # 2027: 4/5 = 80%, not above 80%: a final "không đạt" once December is due.
     p = await _one(session, catalog, target, date(2027, 12, 31), t.province)
-    assert (p.goal, p.achieved) == (80, 80) and p.status == Status.BEHIND
+    assert (p.goal, p.achieved, p.status) == (80, 80, Status.ON_TRACK)
+    p = await _one(session, catalog, target, date(2028, 1, 6), t.province)
+    assert (p.period.key, p.goal, p.achieved, p.status) == ("2027", 80, 80, Status.MISSED)
     # After the last listed year, the last year's result stands.
     p = await _one(session, catalog, target, date(2031, 3, 1), t.province)
     assert p.period.key == "2030" and p.status == Status.NO_DATA
@@ -314,14 +356,23 @@ def test_same_level_twice_is_refused(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("today", "done", "status"),
+    ("today", "done", "status", "line"),
     [
-        (date(2026, 3, 20), [], Status.NOT_YET),
-        (date(2026, 4, 2), ["b1", "b4"], Status.OVERDUE),  # B2 has not
-        (date(2026, 4, 2), ["b1", "b2", "b4"], Status.DONE),
+        (
+            date(2026, 3, 20),
+            [],
+            Status.NOT_YET,
+            "0/3 chi hội đã thực hiện (3 chi hội chưa báo cáo).",
+        ),
+        # The deadline has passed but its quarter's reports are due on 10 April.
+        (date(2026, 4, 2), ["b1", "b4"], Status.NOT_YET, "2/3 chi hội đã thực hiện (1 chi"),
+        (date(2026, 4, 11), ["b1", "b4"], Status.OVERDUE, "2/3 chi hội đã thực hiện (1 chi"),
+        (date(2026, 4, 11), ["b1", "b2", "b4"], Status.DONE, "3/3 chi hội đã thực hiện."),
+        # Nobody concerned has reported at all: no data, never "quá hạn 0/3".
+        (date(2026, 4, 11), [], Status.NO_DATA, "0/3 chi hội đã thực hiện (3 chi hội chưa"),
     ],
 )
-async def test_dated_task(session, catalog, today, done, status) -> None:
+async def test_dated_task(session, catalog, today, done, status, line) -> None:
     t = await small_tree(session)
     for name in done:
         await report(session, getattr(t, name), "quy_chi_hoi", Q1, {"ung_dung_cntt": 1})
@@ -337,7 +388,45 @@ async def test_dated_task(session, catalog, today, done, status) -> None:
     p = await _one(session, catalog, task, today, t.province)
     assert p.status == status and p.counted == (len(done), 3)
     text = progress_text(catalog, "Tỉnh", [p], today)
-    assert f"Hạn 31/03/2026: {len(done)}/3 chi hội đã thực hiện." in text
+    assert f"Hạn 31/03/2026: {line}" in text
+
+
+async def test_task_done_late_said_no_later_or_not_reported(session, catalog) -> None:
+    """A yes counts from the first period it is given in: after the deadline it is done
+    late (not the same ✅); a later "không" does not undo it; a unit with no report is
+    "chưa báo cáo", not a 0."""
+    t = await small_tree(session)
+    task = _target(
+        kind="task",
+        indicator="ung_dung_cntt",
+        level="branch",
+        units=["C1", "C3"],
+        target=None,
+        deadline="2026-03-31",
+    )
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"ung_dung_cntt": 1})
+    await report(session, t.b1, "quy_chi_hoi", quarter(2026, 2), {"ung_dung_cntt": 0})
+    await report(session, t.b2, "quy_chi_hoi", Q1, {"ung_dung_cntt": 0})
+    await report(session, t.b2, "quy_chi_hoi", quarter(2026, 2), {"ung_dung_cntt": 1})
+    today = date(2026, 7, 11)
+    p = await _one(session, catalog, task, today, t.province)
+    # B1 yes in Q1 then no in Q2: done. B2 yes in Q2: done late. B4 nothing: not reported.
+    assert p.counted == (2, 3) and p.late == 1 and p.silent == 1
+    assert p.status == Status.OVERDUE
+    text = progress_text(catalog, "Tỉnh", [p], today)
+    assert "Hạn 31/03/2026: 2/3 chi hội đã thực hiện (1 sau hạn; 1 chi hội chưa báo cáo)." in text
+    await report(session, t.b4, "quy_chi_hoi", quarter(2026, 2), {"ung_dung_cntt": 1})
+    p = await _one(session, catalog, task, today, t.province)
+    assert p.status == Status.DONE_LATE and p.late == 2
+    text = progress_text(catalog, "Tỉnh", [p], today)
+    assert "🟡 hoàn thành sau hạn" in text and "✅" not in text
+    # A task of a named unit (no level): Xã Bốn, where nobody sent anything, is not "0/1".
+    own = _target(
+        kind="task", indicator="ung_dung_cntt", units=["C4"], target=None, deadline="2026-03-31"
+    )
+    p = await _one(session, catalog, own, today, t.province)
+    assert p.status == Status.NO_DATA and p.silent == 1
+    assert "chưa có báo cáo nào về việc này" in progress_text(catalog, "Xã", [p], today)
 
 
 BOTH_VALUES = """
@@ -480,7 +569,8 @@ async def test_a_plan_the_project_does_not_ship(session) -> None:
     q1 = quarter(2024, 1)
     feb = month(2024, 2)
     await report(session, nd, "thang_tinh", feb, {"co_website": 1, "mo_hinh_mang": 1}, catalog=cat)
-    await report(session, nd, "thang_tinh", month(2024, 3), {"cuoc_thi_ntm": 1}, catalog=cat)
+    march = {"cuoc_thi_ntm": 1, "hoi_thi_cntt": 0}
+    await report(session, nd, "thang_tinh", month(2024, 3), march, catalog=cat)
     await report(session, h1, "quy_huyen", q1, {"co_website": 0}, catalog=cat)
     x1_values = {"co_website": 1, "co_may_tinh": 1, "hd_cntt": 2, "ho_3sach": 96, "tong_ho": 100}
     await report(session, x1, "quy_co_so", q1, x1_values, catalog=cat)
@@ -494,13 +584,291 @@ async def test_a_plan_the_project_does_not_ship(session) -> None:
     # Website: the province's and both communes' own yes, the district's no: 3 of 4 units.
     assert by_code["website"].counted == (3, 4)
     assert by_code["website"].status == Status.ON_TRACK
-    for code in ("may_tinh", "hd_cntt", "tap_huan"):
-        assert by_code[code].counted == (1, 2) and by_code[code].status == Status.ON_TRACK
+    for code in ("may_tinh", "hd_cntt", "tap_huan"):  # due at the year's end
+        assert by_code[code].counted == (1, 2) and by_code[code].status == Status.PENDING
     assert by_code["mo_hinh_mang"].status == Status.ACHIEVED
     assert by_code["xa_3sach"].status == Status.NO_DATA  # 2025's window has nothing yet
     assert by_code["de_xuat"].status == Status.NO_DATA
-    assert by_code["cuoc_thi_ntm"].status == Status.DONE  # in March, after February's deadline
-    assert by_code["hoi_thi_cntt"].status == Status.OVERDUE
+    # In March, after February's deadline: done, but late.
+    assert by_code["cuoc_thi_ntm"].status == Status.DONE_LATE
+    assert by_code["hoi_thi_cntt"].status == Status.OVERDUE  # "no" in March, due 5 April
     text = progress_text(cat, "Tỉnh Nam Định", items, today)
-    assert "1 chỉ tiêu chậm tiến độ, 2 chỉ tiêu chưa có số liệu" in text
-    assert "(3/4 đơn vị đạt)" in text and "(1/2 chi hội đạt)" in text
+    assert (
+        "9 chỉ tiêu: 2 đạt, 1 đúng tiến độ, 1 chậm tiến độ, 3 chưa đến hạn đánh giá, "
+        "2 chưa có số liệu." in text
+    )
+    assert "(3/4 đơn vị đạt)" in text
+    assert "(1/2 chi hội đạt; 1 chi hội chưa có số liệu)" in text  # B2 sent nothing
+
+
+# ---- what is due, the end of a window, rounding, units without data (issue #20) ----------
+
+
+async def test_a_yearly_target_fed_by_six_monthly_forms_expects_what_is_due(
+    session, catalog
+) -> None:
+    """In December the second half's reports (open 16 December, due 15 January) are not
+    due: what is expected is what the first half can show, not 97% of the year."""
+    t = await small_tree(session)
+    h1 = half(2026, 1)
+    for c, n in ((t.c1, 1), (t.c2, 2), (t.c3, 1), (t.c4, 0)):
+        await report(session, c, "sau_thang_co_so", h1, {"giam_sat": n})
+    target = _target(kind="coverage", indicator="giam_sat", level="commune", period="yearly")
+    p = await _one(session, catalog, target, date(2026, 12, 20), t.province)
+    assert p.achieved == 75 and p.expected == pytest.approx(100 * 181 / 365)
+    assert p.status == Status.ON_TRACK
+    text = progress_text(catalog, "Tỉnh", [p], date(2026, 12, 20))
+    assert "Cần 49,6% theo các báo cáo đã đến hạn (tính đến 30/06/2026, năm 2026)." in text
+    # 31 December and 15 January: the same (the second half is due at the end of the 15th).
+    for day in (date(2026, 12, 31), date(2027, 1, 15)):
+        p = await _one(session, catalog, target, day, t.province)
+        assert p.status == Status.ON_TRACK and p.period.key == "2026", day
+    # 16 January: the year is over and all its reports due: a final "không đạt".
+    p = await _one(session, catalog, target, date(2027, 1, 16), t.province)
+    assert p.final and p.status == Status.MISSED and p.period.key == "2026"
+
+
+async def test_end_of_window_targets_before_and_after_the_end(session, catalog) -> None:
+    """Before the end a target judged at the end is not green beside 0%; after a term has
+    closed it reads a final result, not "Cần 100% theo thời gian (nhiệm kỳ …)"."""
+    t = await small_tree(session)
+    await report(session, t.b1, FORM, month(2026, 3), {"hd_vhvn": 0})
+    at_end = _target(
+        kind="coverage", indicator="hd_vhvn", level="commune", period="term", expect="end"
+    )
+    p = await _one(session, catalog, at_end, date(2026, 11, 30), t.c1)
+    assert p.counted == (0, 1) and p.status == Status.PENDING
+    text = progress_text(catalog, "Xã Sơn Bình", [p], date(2026, 11, 30))
+    assert "⏳ chưa đến hạn đánh giá" in text and "🟢" not in text
+    linear = _target(kind="coverage", indicator="hd_vhvn", level="commune", period="term")
+    await report(session, t.b1, FORM, month(2026, 12), {"hd_vhvn": 1})
+    for target in (at_end, linear):
+        p = await _one(session, catalog, target, date(2027, 2, 1), t.province)
+        assert p.period.key == "NK2021-2026" and p.final, target.expect
+        assert p.counted == (1, 4) and p.status == Status.MISSED
+        text = progress_text(catalog, "Tỉnh", [p], date(2027, 2, 1))
+        assert "Kết quả cuối cùng của nhiệm kỳ 2021–2026." in text
+        assert "theo các báo cáo đã đến hạn" not in text and "❌ không đạt" in text
+
+
+def test_the_verdict_agrees_with_the_figures_shown(catalog) -> None:
+    """30.079/30.500 = 98,6% beside "Cần 98,6%" keeps pace; a rate shown as 85% meets 85%."""
+    sum_target = _target(target=30500)
+    expected = 30500 * 0.98630  # 98,63% of the goal, shown as 98,6%
+    status = verdict(sum_target, 30079, 30500, expected, final=False)
+    assert status == Status.ON_TRACK
+    p = TargetProgress(sum_target, year_period(2026), [], 30500, 30079, expected, status)
+    text = "\n".join(progress_lines(catalog, p))
+    assert "30.079/30.500 hộ = 98,6% chỉ tiêu" in text and "Cần 98,6%" in text
+    assert verdict(sum_target, 30040, 30500, expected, final=False) == Status.BEHIND  # 98,5%
+    rate = _rate(target=85)
+    assert verdict(rate, 84.96, 85, 85, final=True) == Status.ACHIEVED  # shown "Đạt 85%"
+    assert verdict(rate, 84.94, 85, 85, final=True) == Status.MISSED  # shown "Đạt 84,9%"
+    above = _rate(target=75, compare="above")
+    assert verdict(above, 75.04, 75, 75, final=True) == Status.MISSED  # "75%" is not above 75%
+
+
+async def test_coverage_says_how_many_units_have_no_data(session, catalog) -> None:
+    t = await small_tree(session)
+    await report(session, t.b1, "quy_chi_hoi", Q1, {"gioi_thieu_dang": 1})
+    await report(session, t.b2, "quy_chi_hoi", Q1, {"gioi_thieu_dang": 0})
+    target = _target(kind="coverage", indicator="gioi_thieu_dang", level="branch")
+    p = await _one(session, catalog, target, date(2026, 5, 1), t.province)
+    assert p.counted == (1, 5) and p.reported == 2 and p.silent == 3
+    text = progress_text(catalog, "Tỉnh", [p], date(2026, 5, 1))
+    assert "Đạt 20%, chỉ tiêu 100% (1/5 chi hội đạt; 3 chi hội chưa có số liệu)" in text
+
+
+# ---- the language's remaining gaps, on Lào Cai's plan ------------------------------------
+
+LAO_CAI = DEMO_CONFIG_DIR.parent / "lao_cai"
+
+
+async def _lao_cai(session):
+    """Lào Cai's configuration and a small tree: the province, two communes, three villages."""
+    from storage.units import create_unit
+
+    async def unit(code: str, level: str, parent, name: str):
+        return await create_unit(session, code=code, name=name, level=level, parent=parent)
+
+    lc = await unit("LC", "province", None, "Tỉnh Lào Cai")
+    c1 = await unit("LC-01", "commune", lc, "Phường Lào Cai")
+    c2 = await unit("LC-02", "commune", lc, "Phường Cam Đường")
+    b1 = await unit("LC-01-01", "branch", c1, "Chi hội tổ dân phố 1")
+    b2 = await unit("LC-01-02", "branch", c1, "Chi hội tổ dân phố 2")
+    b3 = await unit("LC-02-01", "branch", c2, "Chi hội tổ dân phố 1")
+    await session.commit()
+    return load_catalog(LAO_CAI), lc, (c1, c2), (b1, b2, b3)
+
+
+def _lc_target(cat: Catalog, code: str, **kw: object) -> Target:
+    found = next(t for t in cat.targets if t.code == code)
+    return Target.model_validate(found.model_dump() | kw)
+
+
+async def test_a_rate_over_several_levels_own_answers(session) -> None:
+    """ "100% cán bộ Hội": the provincial office's own figures and the communes' together."""
+    cat, lc, (c1, c2), _ = await _lao_cai(session)
+    year, h2 = year_period(2026), half(2026, 2)
+    both = {"tong_can_bo": 20, "can_bo_hoc_tap": 20}
+    await report(session, lc, "nam_tinh", year, both, catalog=cat)
+    await report(
+        session, c1, "sau_thang_co_so", h2, {"tong_can_bo": 10, "can_bo_hoc_tap": 5}, catalog=cat
+    )
+    target = _lc_target(cat, "can_bo_hoc_tap")
+    assert target.reported_levels == ["province", "commune"]
+    p = await _one(session, cat, target, date(2027, 1, 20), lc)
+    # (20 + 5) / (20 + 10), on the province and 1 of 2 communes: 3 units should give both.
+    assert p.ratio == (25, 30) and p.basis == (2, 3) and p.basis_level is None
+    assert p.achieved == pytest.approx(25 / 30 * 100)
+    text = progress_text(cat, "Tỉnh Lào Cai", [p], date(2027, 1, 20))
+    assert "(25/30), tính trên 2/3 đơn vị đã báo cáo đủ" in text
+    # One level only (the old reading): the communes' 5/10.
+    p = await _one(
+        session,
+        cat,
+        _lc_target(cat, "can_bo_hoc_tap", reported_at="commune"),
+        date(2027, 1, 20),
+        lc,
+    )
+    assert p.ratio == (5, 10) and p.basis == (1, 2)
+
+
+async def test_an_open_ended_yearly_value(session) -> None:
+    """ "90% hằng năm từ 2026 đến 2030 và các năm tiếp theo": every year from 2026 on."""
+    cat, lc, _, (b1, _b2, _b3) = await _lao_cai(session)
+    target = _lc_target(cat, "tap_hop")
+    assert target.by_year == {"2025": 85, "2026..": 90}
+    assert target.year_value(2024) == (85, 2025) and target.year_value(2031) == (90, 2031)
+    await report(
+        session,
+        b1,
+        "sau_thang_chi_hoi",
+        half(2033, 1),
+        {"tong_hoi_vien": 95, "pn_dia_ban": 100},
+        catalog=cat,
+    )
+    p = await _one(session, cat, target, date(2033, 9, 1), lc)
+    assert (p.period.key, p.goal, p.achieved, p.status) == ("2033", 90, 95, Status.ACHIEVED)
+    # Overlapping years and a year inside an open range are refused.
+    for by_year in ({"2025": 85, "2024..2026": 90}, {"2026..": 90, "2030": 95}):
+        with pytest.raises(ValueError, match="by_year"):
+            _lc_target(cat, "tap_hop", by_year=by_year)
+
+
+async def test_a_filter_read_when_the_window_began(session) -> None:
+    """ "Mỗi thôn còn hộ nghèo": a village that lifts its last poor household in the window
+    counts as done (its poor households are read at the window's start), not as gone."""
+    cat, lc, _, (b1, b2, b3) = await _lao_cai(session)
+    h1, h2 = half(2026, 1), half(2026, 2)
+    form = "sau_thang_chi_hoi"
+    # B1: 1 poor household, helped out in H1; none left in H2. B2: never had any.
+    await report(session, b1, form, h1, {"ho_ngheo": 1, "ho_thoat_ngheo": 1}, catalog=cat)
+    await report(session, b1, form, h2, {"ho_ngheo": 0, "ho_thoat_ngheo": 0}, catalog=cat)
+    await report(session, b2, form, h1, {"ho_ngheo": 0, "ho_thoat_ngheo": 0}, catalog=cat)
+    # B3: 3 before the window (2025), still 3, none helped.
+    await report(
+        session, b3, form, half(2025, 2), {"ho_ngheo": 3, "ho_thoat_ngheo": 0}, catalog=cat
+    )
+    await report(session, b3, form, h2, {"ho_ngheo": 3, "ho_thoat_ngheo": 0}, catalog=cat)
+    at_start = _lc_target(cat, "thoat_ngheo", period="2026")
+    assert at_start.where is not None and at_start.where.at == "start"
+    p = await _one(session, cat, at_start, date(2027, 2, 1), lc)
+    assert p.counted == (1, 2)  # B1 done, B3 not; B2 never had any
+    latest = _lc_target(
+        cat, "thoat_ngheo", period="2026", where=at_start.where.model_dump() | {"at": "window"}
+    )
+    p = await _one(session, cat, latest, date(2027, 2, 1), lc)
+    assert p.counted == (0, 1)  # read at the end, B1 (now 0) drops out
+
+
+async def test_a_rating_below_the_threshold_is_decided_not_green(session) -> None:
+    """A commune rated "hoàn thành" (not "tốt"): its 0% is a result, not "đúng tiến độ"."""
+    cat, lc, (c1, c2), _ = await _lao_cai(session)
+    await report(session, c1, "xep_loai_co_so", year_period(2026), {"xep_loai": 2}, catalog=cat)
+    target = _lc_target(cat, "xep_loai")
+    p = await _one(session, cat, target, date(2026, 12, 20), c1)
+    assert p.counted == (0, 1) and p.final and p.status == Status.MISSED
+    text = progress_text(cat, "Phường Lào Cai", [p], date(2026, 12, 20))
+    assert "❌ không đạt" in text and "🟢" not in text
+    assert "đã đủ số liệu của mọi đơn vị được tính" in text
+    # From the province, Cam Đường is not rated yet: nothing decided before the due date.
+    p = await _one(session, cat, target, date(2026, 12, 20), lc)
+    assert p.counted == (0, 2) and p.silent == 1 and p.status == Status.PENDING
+
+
+def test_exclusions_named_in_a_footnote(catalog) -> None:
+    cat = load_catalog(DEMO_CONFIG_DIR.parent / "soc_trang")
+    target = next(t for t in cat.targets if t.code == "tang_hv")
+    p = TargetProgress(target, year_period(2026), [], 9000, 100, None, Status.PENDING)
+    text = "\n".join(progress_lines(cat, p))
+    assert (
+        "Không tính: hội viên là đoàn viên công đoàn; hội viên trong lực lượng vũ trang; "
+        "hội viên của các tổ chức thành viên." in text
+    )
+
+
+NEW_WORDS = """
+  - code: bad_levels
+    label: Sai cấp
+    kind: rate
+    numerator: pn_kt_ho_tro
+    denominator: pn_khuyet_tat
+    reported_at: [branch, village]
+    target: 80
+    source: thử
+  - code: start_of_a_flow
+    label: Lọc theo số đầu kỳ của một số cộng dồn
+    kind: coverage
+    indicator: hd_vhvn
+    level: branch
+    where: {indicator: ho_thoat_ngheo, compare: above, value: 0, at: start}
+    target: 100
+    source: thử
+  - code: reported_at_on_coverage
+    label: Sai loại
+    kind: coverage
+    indicator: hd_vhvn
+    level: commune
+    reported_at: commune
+    target: 100
+    source: thử
+"""
+
+
+def test_the_new_words_are_checked(tmp_path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_catalog(_config(tmp_path, targets=NEW_WORDS))
+    text = "\n".join(err.value.problems)
+    assert "'reported_at' is read by sum and rate targets" in text
+    with pytest.raises(ConfigError) as err:
+        load_catalog(
+            _config(tmp_path / "b", targets=NEW_WORDS.partition("  - code: reported_at_on")[0])
+        )
+    text = "\n".join(err.value.problems)
+    assert "field 'reported_at': unknown level 'village'" in text
+    assert "'at: start' reads a stock; 'ho_thoat_ngheo' is not one" in text
+
+
+def test_config_md_documents_every_word_the_checker_accepts() -> None:
+    """Every window, expectation, comparison, pairing and filter the target language takes
+    is named in demo/CONFIG.md, and every window form written there is read by the checker."""
+    from typing import get_args
+
+    from storage.catalog import Aggregation, Compare, Condition, Expect
+    from storage.periods import from_key
+
+    doc = (DEMO_CONFIG_DIR.parent / "CONFIG.md").read_text(encoding="utf-8")
+    words = [e.value for e in (*Expect, *Compare, *Aggregation)]
+    words += list(get_args(Target.model_fields["stocks"].annotation))
+    words += list(get_args(Condition.model_fields["at"].annotation))
+    words += ["term", "yearly", "by_year", "reported_at", "excludes", "where", "deadline"]
+    for word in words:
+        assert f"`{word}" in doc or f"{word}:" in doc, word
+    windows = ['"2025"', '"2024-H1"', '"2024-Q1"', '"2024-02"', '"NK2021-2026"', '"2021..2025"']
+    windows += ['"2024-01..2024-06"']
+    terms = load_catalog(DEMO_CONFIG_DIR).terms
+    for key in windows:
+        assert f"`{key}`" in doc, key
+        from_key(key.strip('"'), terms)  # the checker reads it
+    assert '"2026.."' in doc  # the open range of by_year
