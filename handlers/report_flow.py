@@ -724,12 +724,13 @@ async def _confirm_form_action(turn: Turn, action: str) -> None:
     elif data.get("sid"):  # in a report: read it there, as she said it is the form
         turn.goto(data.get("back") or "question", text=None)
         await _try_whole_form(turn, text, sure=True)
-    elif data.get("form") in turn.ctx.catalog.forms:
-        form = turn.ctx.catalog.forms[data["form"]]
-        win = window(form, from_key(data["period"], turn.ctx.catalog.terms))
-        await _open(turn, form, win, text=text, sure=True)
-    else:
-        await start(turn, text, sure=True)
+    else:  # the report asked about, if it is still open; else whichever is
+        asked = (data.get("form"), data.get("period"))
+        windows = [(f, w) for f, w in await _windows(turn) if (f.code, w.period.key) == asked]
+        if windows:
+            await _open(turn, *windows[0], text=text, sure=True)
+        else:
+            await start(turn, text, sure=True)
 
 
 async def _confirm_form_text(turn: Turn, text: str) -> None:
