@@ -186,8 +186,11 @@ PLAIN_COMMANDS = {
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 
-# Commands that only answer (or hand out a code): asked mid-report, the report goes on after.
-ANSWER_ONLY = {"tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket"}
+# Commands that only answer (or hand out a code or a link): asked mid-report, the report
+# goes on after.
+ANSWER_ONLY = {
+    "tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket", "xephang", "web",
+}  # fmt: skip
 
 
 async def route(turn: Turn) -> None:
@@ -205,6 +208,8 @@ async def route(turn: Turn) -> None:
     await _route(turn)
     if inbound.message_id and not inbound.edited:
         turn.save(last_in={"id": inbound.message_id, "stayed": _position(turn) == before})
+    # Her last turn: a reminder queued after it is what her next message answers.
+    conversation.updated_at = turn.now
 
 
 def _position(turn: Turn) -> list:
@@ -268,8 +273,8 @@ async def _route(turn: Turn) -> None:
         await commands.on_action(turn, action)
     elif conversation.flow == report_flow.FLOW:
         await report_flow.on_text(turn, text)  # a sticker or photo reads as an empty answer
-    elif text and report_flow.looks_like_whole_form(turn, text):
-        await report_flow.start(turn, text)  # the whole report in one message, unasked
+    elif text and await report_flow.on_idle_text(turn, text):
+        pass  # the whole report in one message, unasked: taken, or asked about
     elif text:
         turn.say(vi.NOT_UNDERSTOOD)
 

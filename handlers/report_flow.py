@@ -1,40 +1,50 @@
 """The reporting conversation of a branch leader (or any unit that reports a form).
 
-States, in the order she meets them:
+States, in the order she meets them, and what moves her on:
 
-    pick_form      several forms or periods are open: she picks one
-    question       one question per message; answers are saved as they come
+    pick_form      several forms or periods are open: she picks one      → question
+    question       one question per message; answers are saved as they come (a sent report's:
+                   proposed, → confirm_edit)          → question, confirm_value, summary
     confirm_value  a doubtful answer (a form's rule, above the member count, far from the
                    unit's history): "Chị xác nhận …?"; a confirmation goes to the audit trail
-    summary        every answer, with "Gửi" and "Sửa mục N"
+    confirm_form   a message that may be the whole form, not plainly one (a phone number,
+                   money, a sentence in it), or sent unasked: "Chị muốn ghi các số này …?";
+                   nothing is written until she says yes                  → back, or applied
+    summary        every answer, with "Gửi" and "Sửa mục N"               → sent (no state)
+    submitted      a sent report she may still correct until the period closes, only by an
+                   explicit edit: "sửa 3", "sửa" and the numbers, or "sửa" then a message
+                   → question, edit_whole, confirm_edit
+    edit_whole     after a bare "sửa" (at either summary): the numbers, or an item number
+    confirm_edit   old → new for every value changed in a sent report (and why a figure is
+                   doubtful); nothing is saved, and no total moves, until she confirms
 
-The whole form may come in one message (in order, or by the form's short labels), after
-/baocao, as a reply to a reminder, or at any step: what is read is saved, the values are shown
-named, and only what is missing or doubtful is asked.
-    submitted      a sent report she may still correct until the period closes
+The whole form may come in one message (in order, one answer a line, or by the form's short
+labels): it is applied when it plainly is one (handlers/whole_form.py) and a report is
+expected (after /baocao, at a question or the summary, in reply to a reminder); else she is
+asked first. What is read is saved, the values are shown named, and only what is missing or
+doubtful is asked.
 
 Actions arriving from buttons (or typed words matched to them): "f:<i>" pick, "v:<value>"
-a shortcut answer, "back", "skip", "ok" / "retype" (confirmation), "send", "edit:<n>", "done".
+a shortcut answer, "back", "skip", "ok" / "retype" (confirmation), "ok" / "no" (confirm_form,
+confirm_edit), "send", "edit:<n>", "done". Typed text goes to TEXTS, buttons to ACTIONS, by
+state (both at the end of the module).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+from typing import Any
 
-from handlers.parsing import (
-    Slot,
-    WholeForm,
-    match_choice,
-    parse_number,
-    parse_yes_no,
-    read_whole_form,
-)
+from handlers.parsing import match_choice, parse_number, parse_yes_no
 from handlers.turn import Turn
+from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
 from storage import reporting, validation
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.conversations import reminded_since
 from storage.models import Submission, SubmissionStatus
 from storage.periods import from_key
 from storage.text import fold, tidy
@@ -42,16 +52,23 @@ from storage.validation import Issue
 
 FLOW = "report"
 MAX_TEXT_ANSWER = 500
+MAX_LISTED = 5  # items named in one note (numbers not placed, not written): replies stay short
 _EDIT_TEXT = re.compile(r"^sua(?: muc)? ?(\d{1,2})$")
+# "sửa 3 thành 5", "sửa mục 3: 5", "sửa 3 = 5 hộ": one item and its new answer.
+_EDIT_ONE = re.compile(r"^sua(?: muc)? ?(\d{1,2})\s*(?:thanh|la|=|:)?\s+(\S.*)$")
+_EDIT_ONE_ITEM = re.compile(r"^(?:mục|muc)?\s*\d{1,2}\s*(?:thành|thanh|là|la|=|:)?\s*", re.I)
+_EDIT_ANY = re.compile(r"^sua(?: muc)? ?\d{1,2}(?:\D|$)")  # "sửa 6", "sửa 6 thành 4"
+_EDIT_WORD = re.compile(r"^sua(?: lai)?(?: bao cao)?$")  # a bare "sửa": the numbers follow
 
 
 # ---- entry points -------------------------------------------------------------------------
 
 
-async def start(turn: Turn, text: str = "") -> None:
+async def start(turn: Turn, text: str = "", *, sure: bool = False) -> None:
     """Starts or resumes the report of the open period; asks which one if several are open.
 
-    `text` may hold the whole form in one message: it is applied once the report is open.
+    `text` may hold the whole form in one message: it is applied once the report is open (if
+    it plainly is the form, or `sure`: she said so; else she is asked first).
     """
     assert turn.unit is not None
     forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
@@ -59,12 +76,7 @@ async def start(turn: Turn, text: str = "") -> None:
         turn.enter(None, None)
         turn.say(vi.NO_FORM_FOR_UNIT)
         return
-    windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
-    # Reports an officer reopened after their period closed can be corrected too.
-    for sub in await reporting.reopened(turn.session, turn.unit.id):
-        form = turn.ctx.catalog.forms.get(sub.form_code)
-        if form is not None and all(w.period.key != sub.period_key for _, w in windows):
-            windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
+    windows = await _windows(turn)
     if not windows:
         upcoming = min(
             ((next_window(f, turn.today), f.name) for f in forms), key=lambda pair: pair[0].opens
@@ -79,16 +91,12 @@ async def start(turn: Turn, text: str = "") -> None:
         )
         return
     if text:
-        # Short labels can tell which form she means when several are open.
-        read = [(f, w, whole_form(turn.ctx.catalog, f, text)) for f, w in windows]
-        fitting = [(f, w) for f, w, found in read if found]
-        labelled = [(f, w) for f, w, found in read if found and found.by_label]
-        windows = labelled or fitting or windows
+        windows = [(f, w) for f, w, _ in _fitting(turn, windows, text)] or windows
     if len(windows) == 1:
-        await _open(turn, *windows[0], text=text)
+        await _open(turn, *windows[0], text=text, sure=sure)
         return
     options = [(f.code, w.period.key) for f, w in windows]
-    turn.enter(FLOW, "pick_form", options=options, text=text)
+    turn.enter(FLOW, "pick_form", options=options, text=text, sure=sure)
     turn.ask(
         vi.PICK_FORM,
         [
@@ -96,6 +104,36 @@ async def start(turn: Turn, text: str = "") -> None:
             for i, (f, w) in enumerate(windows)
         ],
     )
+
+
+async def on_idle_text(turn: Turn, text: str) -> bool:
+    """A message outside a report that may be the whole form of an open report. It is
+    applied when it plainly is one and answers a reminder of that report; asked about when it
+    may be one (nothing is written before she says yes); a sent report is not changed (she
+    is told how to edit it). False when the message is no form at all."""
+    assert turn.unit is not None and turn.person is not None and turn.conversation is not None
+    catalog = turn.ctx.catalog
+    if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
+        return False  # the usual chatter: no need to read which reports are open
+    read = _fitting(turn, await _windows(turn), text)
+    if not read:
+        return False
+    if len(read) > 1:  # several open reports could take it: which one comes after her yes
+        turn.enter(FLOW, "confirm_form", text=text)
+        turn.ask(_whole_ask_text(turn, None, None, read[0][2]), _WHOLE_CHOICES, free_text=True)
+        return True
+    form, win, found = read[0]
+    sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
+        await _open(turn, form, win, text=text)  # says it is sent (or approved) and how to edit
+        return True
+    reminded = await reminded_since(turn.session, turn.person.id, turn.conversation.updated_at)
+    if found.plain and reminded == (form.code, win.period.key):
+        await _open(turn, form, win, text=text, sure=True)
+        return True
+    turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
+    turn.ask(_whole_ask_text(turn, form, win, found), _WHOLE_CHOICES, free_text=True)
+    return True
 
 
 async def on_action(turn: Turn, action: str) -> None:
@@ -109,48 +147,28 @@ async def on_action(turn: Turn, action: str) -> None:
 
 async def on_text(turn: Turn, text: str) -> None:
     step = turn.conversation.step if turn.conversation else None
-    if step == "confirm_value":
-        # "có"/"đúng" keeps the figure, "không" retypes it, a number replaces it; anything
-        # else asks again, so the figure waiting for her word is not lost.
-        yes = parse_yes_no(text)
-        if yes is not None:
-            await _confirm_action(turn, "ok" if yes else "retype")
-        elif parse_number(text).value is not None:
-            await _answer_text(turn, text)
-        else:
-            await reprompt(turn)
-    elif step == "question":
-        await _answer_text(turn, text)
-    elif step in ("summary", "submitted"):
-        m = _EDIT_TEXT.match(fold(text))
-        if m:
-            await _edit(turn, int(m.group(1)))
-        elif not await _try_whole_form(turn, text):
-            await reprompt(turn)
-    else:
+    handler = TEXTS.get(step or "")
+    if handler is None:
         await reprompt(turn)
-
-
-def looks_like_whole_form(turn: Turn, text: str) -> bool:
-    """Whether a message outside a report is the whole form of one of her level's forms."""
-    if turn.unit is None:
-        return False
-    catalog = turn.ctx.catalog
-    return any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level))
+        return
+    await handler(turn, text)
 
 
 def whole_form(catalog: Catalog, form: Form, text: str) -> WholeForm | None:
-    slots = [
-        Slot(
-            q.indicator,
-            {IndicatorType.YES_NO: "yes_no", IndicatorType.TEXT: "text"}.get(
-                catalog.indicators[q.indicator].type, "number"
-            ),
-            q.optional,
+    """The message read as the whole form (handlers/whole_form.py), or None."""
+    slots = []
+    for q in form.questions:
+        indicator = catalog.indicators[q.indicator]
+        kind = {IndicatorType.YES_NO: "yes_no", IndicatorType.TEXT: "text"}.get(
+            indicator.type, "number"
         )
-        for q in form.questions
-    ]
+        slots.append(Slot(q.indicator, kind, q.optional, _words(indicator)))
     return read_whole_form(text, slots, form.labels())
+
+
+def _words(indicator: Indicator) -> frozenset[str]:
+    """Words that may follow a number answering this indicator: its unit's and its label's."""
+    return frozenset(re.findall(r"[a-z]+", fold(f"{indicator.unit} {indicator.label}")))
 
 
 def one_line(catalog: Catalog, form: Form, values: dict[str, reporting.Answer]) -> str:
@@ -177,11 +195,19 @@ async def reprompt(turn: Turn) -> None:
         await _ask(turn)
     elif step in ("summary", "submitted"):
         await _summary(turn)
-    elif step == "pick_form":
+    elif step in ("pick_form", "confirm_form"):
         data = turn.data
-        turn.ask(data.get("prompt", vi.PICK_FORM), [tuple(c) for c in data.get("offered", [])])
+        turn.ask(
+            data.get("prompt", vi.PICK_FORM),
+            [tuple(c) for c in data.get("offered", [])],
+            free_text=bool(data.get("free")),
+        )
     elif step == "confirm_value":
         await _confirm(turn, float(turn.data["pending"]))
+    elif step == "edit_whole":
+        await _ask_edit_whole(turn)
+    elif step == "confirm_edit":
+        await _ask_confirm_edit(turn)
     else:
         await start(turn)
 
@@ -216,6 +242,29 @@ async def one_message_help(turn: Turn) -> list[str]:
     return lines
 
 
+async def _windows(turn: Turn) -> list[tuple[Form, Window]]:
+    """The reports she may fill or correct now: open periods, and reports an officer
+    reopened after their period closed."""
+    assert turn.unit is not None
+    forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
+    windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
+    for sub in await reporting.reopened(turn.session, turn.unit.id):
+        form = turn.ctx.catalog.forms.get(sub.form_code)
+        if form is not None and all(w.period.key != sub.period_key for _, w in windows):
+            windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
+    return windows
+
+
+def _fitting(
+    turn: Turn, windows: list[tuple[Form, Window]], text: str
+) -> list[tuple[Form, Window, WholeForm]]:
+    """The open reports the message reads as the whole form of; short labels tell which form
+    she means when several are open."""
+    read = [(f, w, whole_form(turn.ctx.catalog, f, text)) for f, w in windows]
+    fitting = [(f, w, found) for f, w, found in read if found]
+    return [item for item in fitting if item[2].by_label] or fitting
+
+
 # ---- steps --------------------------------------------------------------------------------
 
 
@@ -231,34 +280,54 @@ async def _pick(turn: Turn, action: str) -> None:
         form,
         window(form, from_key(period_key, turn.ctx.catalog.terms)),
         text=turn.data.get("text") or "",
+        sure=bool(turn.data.get("sure")),
     )
 
 
-async def _open(turn: Turn, form: Form, win: Window, text: str = "") -> None:
+async def _pick_text(turn: Turn, text: str) -> None:
+    """At the choice of a report, a whole form typed again starts over with it."""
+    if _fitting(turn, await _windows(turn), text):
+        await start(turn, text)
+    else:
+        await reprompt(turn)
+
+
+async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool = False) -> None:
     assert turn.person and turn.unit
-    sub = await reporting.get_or_create(turn.session, turn.unit.id, form, win.period, turn.now)
+    found = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    if found is not None and found.approved_at is not None:
+        _say_approved(turn, form, found)
+        return
+    if (
+        found is not None
+        and found.status == SubmissionStatus.SUBMITTED
+        and not win.is_open(turn.today)
+        and not found.reopened
+    ):
+        turn.enter(None, None)
+        turn.say(
+            vi.SUBMITTED_LOCKED.format(
+                form=form.name, period=win.period.label, closes=_day(win.closes)
+            )
+        )
+        return
+    sub = found or await reporting.get_or_create(
+        turn.session, turn.unit.id, form, win.period, turn.now
+    )
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
-        if sub.approved_at is not None:
-            _say_approved(turn, form, sub)
-            return
-        if not win.is_open(turn.today) and not sub.reopened:
-            turn.enter(None, None)
-            turn.say(
-                vi.SUBMITTED_LOCKED.format(
-                    form=form.name, period=win.period.label, closes=_day(win.closes)
-                )
-            )
-            return
         turn.goto("submitted")
-        if not await _try_whole_form(turn, text):
+        if text:
+            await _summary_text(turn, text)
+        else:
             await _summary(turn)
-        return
-    if await _try_whole_form(turn, text):
         return
     answers = await reporting.answers(turn.session, sub.id)
     n = len(form.questions)
     first_open = next((i for i, q in enumerate(form.questions) if q.indicator not in answers), n)
+    turn.goto("question", i=min(first_open, n - 1))  # where "Không" to her message leads back
+    if await _try_whole_form(turn, text, sure=sure):
+        return
     if answers:
         turn.say(
             vi.REPORT_RESUME.format(form=form.name, period=win.period.label, done=len(answers), n=n)
@@ -270,7 +339,6 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "") -> None:
     if first_open >= n:
         await _advance(turn, None)
     else:
-        turn.goto("question", i=first_open)
         await _ask(turn)
 
 
@@ -321,15 +389,28 @@ async def _question_action(turn: Turn, action: str) -> None:
             turn.goto("question", i=max(i - 1, 0))
             await _ask(turn)
     elif action == "skip" and form.questions[i].optional:
-        await _store(turn, None)
+        await _answer(turn, None, vi.SKIPPED)
     elif action.startswith("v:"):
         await _answer_text(turn, action[2:], from_button=True)
     else:
         await reprompt(turn)
 
 
+async def _question_text(turn: Turn, text: str) -> None:
+    """Her answer; or, to a question that is not a free text, "sửa …" as at the summary
+    ("sửa 6", "sửa 6 thành 4")."""
+    form, _sub, _ = await _context(turn)
+    indicator = turn.ctx.catalog.indicators[form.questions[int(turn.data["i"])].indicator]
+    if indicator.type != IndicatorType.TEXT and _EDIT_ANY.match(fold(text)):
+        await _summary_text(turn, text)
+    else:
+        await _answer_text(turn, text)
+
+
 async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> None:
-    form, sub, answers = await _context(turn)
+    """Her answer to the question asked; a whole form instead is taken as such (or asked
+    about); a refused answer is explained and the question asked again."""
+    form, _sub, _answers = await _context(turn)
     i = int(turn.data["i"])
     indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
     value, error = _parse(indicator, text)
@@ -337,12 +418,27 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
         whole = not from_button and indicator.type != IndicatorType.TEXT
         if whole and await _try_whole_form(turn, text):
             return
+        if len(text.split()) > 2 and not from_button:  # a sentence, not a muddled answer
+            error += "\n" + vi.PAUSE_HINT
         turn.say(error)
         turn.goto("question")
         await _ask(turn)
         return
+    await _answer(turn, value, text)
+
+
+async def _answer(turn: Turn, value: reporting.Answer, text: str) -> None:
+    """A readable answer to the question asked: a sent report's is proposed as an edit; a
+    draft's is saved, unless a rule stops it or it is doubtful (then she confirms it)."""
+    form, sub, answers = await _context(turn)
+    i = int(turn.data["i"])
+    code = form.questions[i].indicator
+    if sub.status == SubmissionStatus.SUBMITTED:
+        how = vi.EDIT_HOW_ONE.format(n=i + 1, text=_clip(text))
+        await _propose_edit(turn, {code: value}, how, question=i)
+        return
     if isinstance(value, float):
-        issues = await _issues(turn, {**answers, indicator.code: value}, only=indicator.code)
+        issues = await _issues(turn, {**answers, code: value}, only=code)
         if any(issue.stops for issue in issues):
             turn.say(_why(turn, form, [issue for issue in issues if issue.stops]))
             turn.goto("question")
@@ -374,28 +470,57 @@ async def _confirm_action(turn: Turn, action: str) -> None:
         await reprompt(turn)
 
 
+async def _confirm_value_text(turn: Turn, text: str) -> None:
+    """ "có"/"đúng" keeps the figure, "không" retypes it, a number replaces it, a whole form
+    replaces the figure and the rest; anything else asks again, so the figure waiting for
+    her word is not lost."""
+    yes = parse_yes_no(text)
+    if yes is not None:
+        await _confirm_action(turn, "ok" if yes else "retype")
+    elif parse_number(text).value is not None:
+        await _answer_text(turn, text)
+    elif await _whole_instead(turn, text, "question"):
+        return
+    else:
+        await reprompt(turn)
+
+
+async def _whole_instead(turn: Turn, text: str, step: str) -> bool:
+    """A whole form typed while something else was asked: what was asked is dropped (it
+    was not saved) and the message is read from `step` instead."""
+    form, _sub, _ = await _context(turn)
+    if whole_form(turn.ctx.catalog, form, text) is None:
+        return False
+    turn.goto(step, pending=None)
+    await _try_whole_form(turn, text)
+    return True
+
+
 async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None = None) -> None:
-    """Saves the answer at once (with her confirmation of a doubtful one), then moves on."""
+    """Saves a draft's answer at once (with her confirmation of a doubtful one), then moves
+    on. (A sent report changes only through _propose_edit and her confirmation.)"""
     assert turn.person is not None
-    form, sub, answers = await _context(turn)
+    form, sub, _answers = await _context(turn)
     i = int(turn.data["i"])
     code = form.questions[i].indicator
-    indicator = turn.ctx.catalog.indicators[code]
-    old = answers.get(code)
-    if sub.approved_at is not None:  # approved while she was editing: nothing changes
-        _say_approved(turn, form, sub)
+    if sub.approved_at is not None or sub.status == SubmissionStatus.SUBMITTED:
+        # Sent or approved meanwhile, from another chat: nothing changes here.
+        await _meanwhile(turn, form, sub)
         return
     await _save(turn, sub, code, value)
     if confirmed is not None:
         await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
         (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
-    if sub.status == SubmissionStatus.SUBMITTED and old != value:
-        turn.say(
-            vi.CORRECTION_SAVED.format(
-                n=i + 1, old=_show(indicator, old), new=_show(indicator, value)
-            )
-        )
     await _advance(turn, None if turn.data.get("editing") else i)
+
+
+async def _meanwhile(turn: Turn, form: Form, sub: Submission) -> None:
+    """The report was sent or approved from another chat while she was answering here."""
+    if sub.approved_at is not None:
+        _say_approved(turn, form, sub)
+    else:
+        turn.goto("submitted", editing=False, pending=None)
+        await _summary(turn)
 
 
 async def _save(turn: Turn, sub: Submission, code: str, value: reporting.Answer) -> None:
@@ -452,8 +577,16 @@ async def _advance(turn: Turn, after: int | None, *, show_values: bool = False) 
     await _confirm(turn, value)
 
 
-async def _try_whole_form(turn: Turn, text: str) -> bool:
-    """Applies a whole-form message to the open report; False if the text is not one."""
+# ---- the whole form in one message --------------------------------------------------------
+
+_WHOLE_CHOICES = [(vi.BUTTON_YES, "ok"), (vi.BUTTON_NO, "no")]
+
+
+async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
+    """Takes a whole-form message in the open report: a draft's values are saved when the
+    message plainly is the form (or she said it is: `sure`), else she is asked first; a sent
+    report's are proposed as an edit (only ever called after her "sửa"). False if the text
+    is no form at all."""
     if not text:
         return False
     form, sub, answers = await _context(turn)
@@ -463,34 +596,39 @@ async def _try_whole_form(turn: Turn, text: str) -> bool:
     if sub.approved_at is not None:  # approved meanwhile: nothing changes
         _say_approved(turn, form, sub)
         return True
+    if sub.status == SubmissionStatus.SUBMITTED and _editing(turn):
+        await _propose_whole_edit(turn, found, text)
+        return True
+    if sub.status == SubmissionStatus.SUBMITTED:  # sent meanwhile, from another chat
+        turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
+        turn.goto("submitted", editing=False)
+        await _summary(turn)
+        return True
+    if not (sure or found.plain):
+        step = turn.conversation.step if turn.conversation else None
+        period = from_key(sub.period_key, turn.ctx.catalog.terms)
+        turn.goto("confirm_form", text=text, back=step)
+        turn.ask(
+            _whole_ask_text(turn, form, window(form, period), found),
+            _WHOLE_CHOICES,
+            free_text=True,
+        )
+        return True
     catalog = turn.ctx.catalog
-    notes: list[str] = []
-    n = len(form.questions)
+    notes = _whole_notes(turn, form, found)
     if not found.by_label:
+        n = len(form.questions)
         required = max((j + 1 for j, q in enumerate(form.questions) if not q.optional), default=0)
         if found.count < required:
-            notes.append(vi.WHOLE_TOO_FEW.format(sent=found.count, n=n))
+            notes.insert(0, vi.WHOLE_TOO_FEW.format(sent=found.count, n=n))
         elif found.count > n:
-            extra = ", ".join(found.extra)
-            notes.append(vi.WHOLE_TOO_MANY.format(sent=found.count, n=n, extra=extra))
+            extra = _listed(found.extra)
+            notes.insert(0, vi.WHOLE_TOO_MANY.format(sent=found.count, n=n, extra=extra))
         else:
             # Every required answer came; the optional ones after them are left out.
             for q in form.questions[found.count :]:
                 if q.indicator not in answers:
                     await _save(turn, sub, q.indicator, None)
-    if found.unplaced:
-        notes.append(
-            vi.WHOLE_UNPLACED.format(
-                items=", ".join(f"«{item}»" for item in found.unplaced),
-                labels=_legend(catalog, form),
-            )
-        )
-    if found.no_value:
-        notes.append(
-            vi.WHOLE_NO_VALUE.format(
-                items=", ".join(_short(form, code) for code in dict.fromkeys(found.no_value))
-            )
-        )
     for j, q in enumerate(form.questions):
         raw = found.answers.get(q.indicator)
         if raw is None:
@@ -506,6 +644,404 @@ async def _try_whole_form(turn: Turn, text: str) -> bool:
     return True
 
 
+def _editing(turn: Turn) -> bool:
+    """Whether she asked to edit (said "sửa"): a sent report's item asked again, the numbers
+    asked for after a bare "sửa", a change waiting for her word."""
+    assert turn.conversation is not None
+    step = turn.conversation.step
+    return step in ("edit_whole", "confirm_edit") or (
+        step == "question" and bool(turn.data.get("editing"))
+    )
+
+
+def _whole_notes(turn: Turn, form: Form, found: WholeForm) -> list[str]:
+    """What she should know of how her message was read: numbers that are not answers, that
+    fit no label, labels without a number or given several."""
+    catalog = turn.ctx.catalog
+    notes: list[str] = []
+    if found.doubts:
+        items = [
+            vi.MENTION_ITEM.format(kind=vi.MENTION_KINDS[kind], text=text)
+            for kind, text in found.doubts
+        ]
+        notes.append(vi.WHOLE_NOT_ANSWERS.format(items=_listed(items)))
+    if found.unplaced:
+        notes.append(
+            vi.WHOLE_UNPLACED.format(
+                items=_listed([f"«{item}»" for item in found.unplaced]),
+                labels=_legend(catalog, form),
+            )
+        )
+    if found.no_value:
+        notes.append(
+            vi.WHOLE_NO_VALUE.format(
+                items=", ".join(_short(form, code) for code in dict.fromkeys(found.no_value))
+            )
+        )
+    for code, values in found.repeated.items():
+        notes.append(
+            vi.WHOLE_REPEATED.format(
+                label=_short(form, code), values=_listed(values), last=values[-1]
+            )
+        )
+    return notes
+
+
+def _whole_ask_text(turn: Turn, form: Form | None, win: Window | None, found: WholeForm) -> str:
+    """ "Chị muốn ghi các số này vào …?", what would be written, and why she is asked."""
+    if form is None or win is None:
+        lines = [vi.WHOLE_ASK_ANY]
+    else:
+        lines = [vi.WHOLE_ASK.format(form=form.name, period=win.period.label)]
+        catalog = turn.ctx.catalog
+        for n, q in enumerate(form.questions, start=1):
+            raw = found.answers.get(q.indicator)
+            if raw is None:
+                continue
+            indicator = catalog.indicators[q.indicator]
+            value, error = _parse(indicator, raw)
+            shown = _clip(raw) if error else _show(indicator, value)
+            lines.append(vi.SUMMARY_LINE.format(n=n, label=indicator.label, value=shown))
+        lines += _whole_notes(turn, form, found)
+    if found.other and not found.doubts:
+        lines.append(vi.WHOLE_OTHER_WORDS)
+    lines.append(vi.WHOLE_ASK_HOW)
+    return "\n".join(lines)
+
+
+async def _confirm_form_action(turn: Turn, action: str) -> None:
+    data = turn.data
+    text = data.get("text") or ""
+    if action not in ("ok", "no"):
+        await reprompt(turn)
+    elif action == "no" and data.get("sid"):
+        turn.say(vi.WHOLE_NOT_WRITTEN)
+        turn.goto(data.get("back") or "question", text=None)
+        await reprompt(turn)
+    elif action == "no":
+        turn.enter(None, None)
+        turn.say(vi.WHOLE_NOT_WRITTEN)
+    elif data.get("sid"):  # in a report: read it there, as she said it is the form
+        turn.goto(data.get("back") or "question", text=None)
+        await _try_whole_form(turn, text, sure=True)
+    else:  # the report asked about, if it is still open; else whichever is
+        asked = (data.get("form"), data.get("period"))
+        windows = [(f, w) for f, w in await _windows(turn) if (f.code, w.period.key) == asked]
+        if windows:
+            await _open(turn, *windows[0], text=text, sure=True)
+        else:
+            await start(turn, text, sure=True)
+
+
+async def _confirm_form_text(turn: Turn, text: str) -> None:
+    """Yes or no to "Chị muốn ghi các số này…?"; another whole form replaces the one asked
+    about (it is read as if sent where she was); anything else asks again."""
+    yes = parse_yes_no(text)
+    if yes is not None:
+        await _confirm_form_action(turn, "ok" if yes else "no")
+        return
+    data = turn.data
+    if data.get("sid"):
+        form, _sub, _ = await _context(turn)
+        if whole_form(turn.ctx.catalog, form, text) is not None:
+            turn.goto(data.get("back") or "question", text=None)
+            await on_text(turn, text)
+            return
+    elif _fitting(turn, await _windows(turn), text):
+        turn.enter(None, None)
+        await on_idle_text(turn, text)
+        return
+    await reprompt(turn)
+
+
+# ---- a sent report: corrections by an explicit edit, confirmed ----------------------------
+
+
+async def _summary_text(turn: Turn, text: str) -> None:
+    """At the summary, a draft's or a sent report's: "sửa 3" asks item 3 again; "sửa 3 thành
+    5" or "sửa" with numbers changes them; a bare "sửa" asks for the numbers. A whole form
+    without "sửa" is taken in a draft (or asked about), and changes nothing in a sent report
+    (she is told how to edit it); anything else says nothing changed."""
+    folded = fold(text)
+    m = _EDIT_TEXT.match(folded)
+    if m:
+        await _edit(turn, int(m.group(1)))
+        return
+    if _EDIT_WORD.match(folded):
+        turn.goto("edit_whole")
+        await _ask_edit_whole(turn)
+        return
+    form, sub, _ = await _context(turn)
+    if folded.startswith("sua ") and await _edit_with(turn, form, text):
+        return
+    if sub.status != SubmissionStatus.SUBMITTED and await _try_whole_form(turn, text):
+        return
+    if folded.startswith("sua "):
+        turn.say(vi.EDIT_NOTHING_READ)
+        await _summary(turn)
+    elif sub.status == SubmissionStatus.SUBMITTED and whole_form(turn.ctx.catalog, form, text):
+        turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
+        await _summary(turn)
+    else:
+        await _summary(turn, unclear=True)
+
+
+async def _edit_with(turn: Turn, form: Form, message: str) -> bool:
+    """The numbers after "sửa" in `message`: a whole form (by label or in order) or one item
+    and its answer ("sửa 3 thành 5"), taken in a draft and proposed in a sent report; False
+    if neither."""
+    _form, sub, _ = await _context(turn)
+    rest = message.strip().split(None, 1)[1]
+    found = whole_form(turn.ctx.catalog, form, rest)
+    if found is not None and sub.status == SubmissionStatus.SUBMITTED:
+        await _propose_whole_edit(turn, found, message)
+        return True
+    if found is not None:
+        await _try_whole_form(turn, rest, sure=True)  # she said "sửa": she means it
+        return True
+    m = _EDIT_ONE.match(fold(message))
+    if m and 1 <= int(m.group(1)) <= len(form.questions):
+        i = int(m.group(1)) - 1
+        raw = _EDIT_ONE_ITEM.sub("", unicodedata.normalize("NFC", rest), count=1)
+        value, error = _parse(turn.ctx.catalog.indicators[form.questions[i].indicator], raw)
+        if error:
+            turn.say(vi.WHOLE_REFUSED.format(n=i + 1, error=error))
+            await _summary(turn)
+            return True
+        turn.goto("question", i=i, editing=True)
+        await _answer(turn, value, raw)
+        return True
+    return False
+
+
+async def _ask_edit_whole(turn: Turn) -> None:
+    form, _sub, _ = await _context(turn)
+    turn.ask(
+        vi.EDIT_WHOLE_ASK.format(example=_example(form), n=len(form.questions)),
+        [(vi.BUTTON_BACK, "back")],
+        free_text=True,
+    )
+
+
+async def _edit_whole_text(turn: Turn, text: str) -> None:
+    """After a bare "sửa": the numbers to change (a whole form, by label or in order), or the
+    number of the item to ask again; "xong" goes back to the report."""
+    form, _sub, _ = await _context(turn)
+    folded = fold(text)
+    number = folded.removeprefix("sua ").removeprefix("muc ")
+    if number.isdigit() and 1 <= int(number) <= len(form.questions):
+        await _edit(turn, int(number))
+    elif folded in ("xong", "quay lai", "thoi"):
+        await _edit_whole_action(turn, "back")
+    elif whole_form(turn.ctx.catalog, form, text) is not None:
+        await _try_whole_form(turn, text, sure=True)  # asked for after her "sửa"
+    elif not (folded.startswith("sua ") and await _edit_with(turn, form, text)):
+        turn.say(vi.EDIT_NOTHING_READ)
+        await _ask_edit_whole(turn)
+
+
+async def _edit_whole_action(turn: Turn, action: str) -> None:
+    if action == "back":
+        _form, sub, _ = await _context(turn)
+        turn.goto(_summary_step(sub))
+        await _summary(turn)
+    else:
+        await reprompt(turn)
+
+
+async def _propose_whole_edit(turn: Turn, found: WholeForm, text: str) -> None:
+    """A whole form after "sửa": every value it changes is proposed at once."""
+    form, _sub, _ = await _context(turn)
+    catalog = turn.ctx.catalog
+    notes = _whole_notes(turn, form, found)
+    values: dict[str, reporting.Answer] = {}
+    for j, q in enumerate(form.questions):
+        raw = found.answers.get(q.indicator)
+        if raw is None:
+            continue
+        value, error = _parse(catalog.indicators[q.indicator], raw)
+        if error:
+            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
+        else:
+            values[q.indicator] = value
+    if notes:
+        turn.say("\n".join(notes))
+    await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)))
+
+
+async def _propose_edit(
+    turn: Turn, values: dict[str, reporting.Answer], how: str, *, question: int | None = None
+) -> None:
+    """Shows old → new for every value of a sent report the edit changes, with any doubt,
+    and asks her to confirm; nothing is saved before that. A figure a rule refuses stops the
+    edit (the question is asked again when she was answering one)."""
+    form, sub, answers = await _context(turn)
+    changes = {
+        code: value
+        for code, value in values.items()
+        if code not in answers or reporting.as_text(answers[code]) != reporting.as_text(value)
+    }
+    if not changes:
+        turn.say(vi.EDIT_NO_CHANGE)
+        turn.goto("submitted", editing=False)
+        await _summary(turn)
+        return
+    issues = [
+        issue for issue in await _issues(turn, {**answers, **changes}) if issue.indicator in changes
+    ]
+    stops = [issue for issue in issues if issue.stops]
+    if stops:
+        turn.say(_why(turn, form, stops))
+        if question is not None:
+            turn.goto("question", i=question)
+            await _ask(turn)
+        else:
+            turn.goto("submitted", editing=False)
+            await _summary(turn)
+        return
+    edit = [
+        [code, code in answers, answers.get(code), changes[code]]
+        for code in (q.indicator for q in form.questions)
+        if code in changes
+    ]
+    turn.goto(
+        "confirm_edit",
+        edit=edit,
+        edit_how=how,
+        edit_why=_why(turn, form, issues),
+        edit_doubts=sorted({issue.indicator for issue in issues}),
+        editing=False,
+    )
+    await _ask_confirm_edit(turn)
+
+
+async def _ask_confirm_edit(turn: Turn) -> None:
+    form, sub, _ = await _context(turn)
+    catalog = turn.ctx.catalog
+    number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
+    period = from_key(sub.period_key, catalog.terms)
+    lines = [vi.EDIT_CONFIRM_TITLE.format(form=form.name, period=period.label)]
+    for code, had, old, new in turn.data.get("edit") or []:
+        indicator = catalog.indicators[code]
+        lines.append(
+            vi.EDIT_CONFIRM_LINE.format(
+                n=number[code],
+                label=indicator.label,
+                old=_show(indicator, old) if had else vi.NOT_ANSWERED,
+                new=_show(indicator, new),
+            )
+        )
+    if turn.data.get("edit_why"):
+        lines.append(turn.data["edit_why"])
+    lines.append(vi.EDIT_CONFIRM_ASK)
+    turn.ask(
+        "\n".join(lines), [(vi.BUTTON_SAVE_EDIT, "ok"), (vi.BUTTON_KEEP, "no")], free_text=True
+    )
+
+
+async def _confirm_edit_action(turn: Turn, action: str, reply: str = "") -> None:
+    if action == "ok":
+        await _save_edit(turn, reply or vi.BUTTON_SAVE_EDIT)
+    elif action == "no":
+        turn.say(vi.EDIT_KEPT)
+        turn.goto("submitted", edit=None)
+        await _summary(turn)
+    else:
+        await reprompt(turn)
+
+
+async def _confirm_edit_text(turn: Turn, text: str) -> None:
+    """Yes or no to the change; "sửa …" or another whole form replaces the change asked
+    about, and so does another answer to the one item being changed; anything else asks
+    again (nothing is saved meanwhile)."""
+    yes = parse_yes_no(text)
+    if yes is not None:
+        await _confirm_edit_action(turn, "ok" if yes else "no", reply=text.strip())
+        return
+    form, _sub, _ = await _context(turn)
+    edit = turn.data.get("edit") or []
+    if fold(text).startswith("sua"):
+        turn.goto("submitted", edit=None)
+        await _summary_text(turn, text)
+        return
+    if whole_form(turn.ctx.catalog, form, text) is not None:
+        await _try_whole_form(turn, text)  # still editing: her new numbers replace the change
+        return
+    if len(edit) == 1 and parse_number(text).error not in ("not_number", "empty"):
+        # Another answer to the one item being changed replaces it; one that is a phone
+        # number, money, a date is refused as such.
+        i = next(j for j, q in enumerate(form.questions) if q.indicator == edit[0][0])
+        value, error = _parse(turn.ctx.catalog.indicators[edit[0][0]], text)
+        if error is None:
+            turn.goto("question", i=i)
+            await _answer(turn, value, text)
+            return
+        turn.say(error)
+    await reprompt(turn)
+
+
+async def _save_edit(turn: Turn, reply: str) -> None:
+    """Saves the confirmed change of a sent report: each value with its audit entry (what
+    asked for it and what confirmed it), each doubt she confirmed with it; totals follow."""
+    assert turn.person is not None
+    form, sub, answers = await _context(turn)
+    data = turn.data
+    if sub.approved_at is not None or sub.status != SubmissionStatus.SUBMITTED:
+        await _meanwhile(turn, form, sub)
+        return
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    if not window(form, period).is_open(turn.today) and not sub.reopened:
+        turn.enter(None, None)
+        turn.say(
+            vi.SUBMITTED_LOCKED.format(
+                form=form.name, period=period.label, closes=_day(window(form, period).closes)
+            )
+        )
+        return
+    edit = data.get("edit") or []
+    if any(
+        (code in answers) != had or reporting.as_text(answers.get(code)) != reporting.as_text(old)
+        for code, had, old, _new in edit
+    ):
+        turn.say(vi.EDIT_STALE)
+        turn.goto("submitted", edit=None)
+        await _summary(turn)
+        return
+    note = vi.AUDIT_EDIT_NOTE.format(how=data.get("edit_how") or "", reply=_clip(reply))
+    number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
+    lines: list[str] = []
+    for code, had, old, new in edit:
+        await reporting.save_answer(
+            turn.session, turn.ctx.catalog, sub, code, new, turn.person, turn.now, note=note
+        )
+        turn.cache[("context", sub.id)][2][code] = new
+        indicator = turn.ctx.catalog.indicators[code]
+        lines.append(
+            vi.CORRECTION_SAVED.format(
+                n=number[code],
+                old=_show(indicator, old) if had else vi.NOT_ANSWERED,
+                new=_show(indicator, new),
+            )
+        )
+    new_values = {code: new for code, _had, _old, new in edit}
+    for code in data.get("edit_doubts") or []:
+        await reporting.confirm(
+            turn.session,
+            sub,
+            code,
+            new_values.get(code),
+            turn.person,
+            turn.now,
+            data.get("edit_why") or "",
+        )
+    turn.say("\n".join(lines))
+    turn.goto("submitted", edit=None, edit_why=None, edit_doubts=None)
+    await _summary(turn)
+
+
+# ---- the summary and sending --------------------------------------------------------------
+
+
 async def _values_text(turn: Turn) -> str:
     """The report's title and every value, named."""
     form, sub, answers = await _context(turn)
@@ -519,13 +1055,18 @@ async def _values_text(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-async def _summary(turn: Turn) -> None:
+async def _summary(turn: Turn, *, unclear: bool = False) -> None:
+    """Every answer and what she may do; `unclear`: after a message that was not understood,
+    only that nothing changed and what she may do (the summary is on her screen already)."""
     form, sub, answers = await _context(turn)
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
-    lines = [await _values_text(turn)]
-    line = one_line(turn.ctx.catalog, form, answers)
-    if line:
-        lines.append(vi.ONE_MESSAGE_HINT.format(line=line))
+    if unclear:
+        lines = [vi.SUMMARY_UNCLEAR]
+    else:
+        lines = [await _values_text(turn)]
+        line = one_line(turn.ctx.catalog, form, answers)
+        if line:
+            lines.append(vi.ONE_MESSAGE_HINT.format(line=line))
     edits = [(vi.BUTTON_EDIT.format(n=n), f"edit:{n}") for n in range(1, len(form.questions) + 1)]
     if sub.status == SubmissionStatus.SUBMITTED:
         win = window(form, period)
@@ -805,10 +1346,44 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-ACTIONS = {
+def _clip(text: str, limit: int = 60) -> str:
+    """Her words, quoted back short."""
+    text = tidy(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listed(items: list[str]) -> str:
+    """A few items, and how many more (a reply never grows with what she sent)."""
+    shown = ", ".join(items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return f"{shown} {vi.WHOLE_NOT_ANSWERS_MORE.format(n=more)}" if more > 0 else shown
+
+
+def _example(form: Form) -> str:
+    """A labelled example for her form: "hvm 3 tn 1"."""
+    labels = [q.short or q.indicator for q in form.questions][:2]
+    return " ".join(f"{label} {n}" for label, n in zip(labels, (3, 1), strict=False))
+
+
+# What moves the conversation on, by state: a pressed button (or a word naming one) …
+ACTIONS: dict[str, Any] = {
     "pick_form": _pick,
     "question": _question_action,
     "confirm_value": _confirm_action,
+    "confirm_form": _confirm_form_action,
     "summary": _summary_action,
     "submitted": _summary_action,
+    "edit_whole": _edit_whole_action,
+    "confirm_edit": _confirm_edit_action,
+}
+# … or typed text.
+TEXTS: dict[str, Any] = {
+    "pick_form": _pick_text,
+    "question": _question_text,
+    "confirm_value": _confirm_value_text,
+    "confirm_form": _confirm_form_text,
+    "summary": _summary_text,
+    "submitted": _summary_text,
+    "edit_whole": _edit_whole_text,
+    "confirm_edit": _confirm_edit_text,
 }

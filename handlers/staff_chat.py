@@ -174,10 +174,11 @@ async def bieudo(turn: Turn, args: str) -> None:
 
 
 async def _sent_report(
-    turn: Turn, args: str, usage: str
+    turn: Turn, args: str, usage: str, not_found: str, action: str
 ) -> tuple[Submission, dict[str, str]] | None:
     """The sent report of a unit below the asker named in `args` (unit and optional period),
-    with the fields its replies name; None after saying why there is none."""
+    with the fields its replies name; None after saying why there is none (`not_found`: it
+    was not sent; `action`: what the level above does to her own unit's reports)."""
     assert turn.unit is not None
     query = parse_query(args)
     target = query.unit or query.words
@@ -188,7 +189,9 @@ async def _sent_report(
     try:
         unit = await staff.unit_in_scope(turn.session, target, turn.unit)
         forms = catalog.forms_for_level(unit.level)
-        if unit.id == turn.unit.id or not forms:
+        if unit.id == turn.unit.id:
+            raise staff.StaffError(vi.OWN_REPORT.format(unit=unit.name, action=action))
+        if not forms:
             raise staff.StaffError(vi.UNKNOWN_UNIT.format(text=target))
         form = forms[0]
         period = staff.period_or_error(
@@ -207,7 +210,7 @@ async def _sent_report(
         "period": key.label,
     }
     if sub is None or sub.status != SubmissionStatus.SUBMITTED:
-        turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
+        turn.say(not_found.format(**fields))
         return None
     return sub, fields
 
@@ -216,7 +219,7 @@ async def _sent_report(
 async def mobaocao(turn: Turn, args: str) -> None:
     """An officer reopens a unit's sent report (closed or approved), for a correction."""
     assert turn.person is not None
-    found = await _sent_report(turn, args, vi.MOBAOCAO_USAGE)
+    found = await _sent_report(turn, args, vi.MOBAOCAO_USAGE, vi.REOPEN_NOT_FOUND, vi.ACTION_REOPEN)
     if found is None:
         return
     sub, fields = found
@@ -322,20 +325,92 @@ def rating_period(form: Form, today: date) -> Period:
 
 @staff_only
 async def duyet(turn: Turn, args: str) -> None:
-    """An officer of the level above approves a unit's sent report, which locks it."""
+    """An officer of the level above approves a unit's sent report, which locks it; a report
+    changed after it was sent shows her every change (old → new) and asks her first."""
     assert turn.person is not None
-    found = await _sent_report(turn, args, vi.DUYET_USAGE)
+    found = await _sent_report(turn, args, vi.DUYET_USAGE, vi.DUYET_NOT_FOUND, vi.ACTION_APPROVE)
     if found is None:
         return
     sub, fields = found
     if sub.approved_at is not None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
+    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    if changes:
+        _ask_approval(turn, sub, fields, changes)
+        return
+    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    turn.say(vi.APPROVED.format(**fields))
+
+
+def _ask_approval(
+    turn: Turn, sub: Submission, fields: dict[str, str], changes: list[reporting.Change]
+) -> None:
+    catalog = turn.ctx.catalog
+    lines = [vi.APPROVE_CHANGED.format(**fields)]
+    for change in changes:
+        indicator = catalog.indicators.get(change.indicator_code)
+        label = indicator.label if indicator else change.indicator_code
+        lines.append(
+            vi.APPROVE_CHANGE_LINE.format(
+                label=label,
+                old=_shown(turn, change.indicator_code, change.old),
+                new=_shown(turn, change.indicator_code, change.new),
+                when=change.at.astimezone(turn.now.tzinfo).strftime("%d/%m"),
+                who=change.by or vi.APPROVE_IMPORTED,
+            )
+            + (vi.APPROVE_CHANGE_DOUBT if change.doubt is not None else "")
+        )
+    lines.append(vi.APPROVE_ASK)
+    # What she saw: a change made after it asks her again.
+    seen = {"sid": sub.id, "seen": changes[-1].entry_id, "fields": fields}
+    turn.enter(FLOW, "approve", approve=seen)
+    turn.ask("\n".join(lines), [(vi.BUTTON_APPROVE, "approve"), (vi.BUTTON_NOT_NOW, "later")])
+
+
+def _shown(turn: Turn, code: str, value: str | None) -> str:
+    """A value of the audit trail as the reports show it ("5 hộ", "Có", "–")."""
+    indicator = turn.ctx.catalog.indicators.get(code)
+    if value is None or indicator is None:
+        return value or vi.SKIPPED
+    if indicator.type == IndicatorType.YES_NO:
+        return vi.BUTTON_YES if value == "1" else vi.BUTTON_NO
+    if indicator.type == IndicatorType.CHOICE:
+        return indicator.choice_label(float(value)) or value
+    if indicator.is_numeric:
+        return f"{vi.format_number(float(value), 2)} {indicator.unit}".strip()
+    return value
+
+
+async def _approval_action(turn: Turn, action: str) -> None:
+    """ "Duyệt" or "Để sau" after the changes of a report were shown."""
+    assert turn.person is not None
+    pending = dict(turn.data.get("approve") or {})
+    turn.enter(None, None)
+    if action == "later":
+        turn.say(vi.APPROVE_LATER)
+        return
+    sub = await turn.session.get(Submission, int(pending.get("sid", 0)))
+    fields = pending.get("fields") or {}
+    if action != "approve" or sub is None or sub.status != SubmissionStatus.SUBMITTED:
+        turn.say(vi.BUTTON_EXPIRED)
+        return
+    if sub.approved_at is not None:
+        turn.say(vi.ALREADY_APPROVED.format(**fields))
+        return
+    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    if changes and changes[-1].entry_id != pending.get("seen"):
+        turn.say(vi.APPROVE_CHANGED_AGAIN)
+        _ask_approval(turn, sub, fields, changes)
+        return
     await reporting.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 
 async def on_action(turn: Turn, action: str) -> None:
+    if turn.conversation is not None and turn.conversation.step == "approve":
+        await _approval_action(turn, action)
+        return
     view = dict(turn.data.get("view") or {})
     kind, _, value = action.partition(":")
     if kind == "ind" and value in turn.ctx.catalog.indicators:

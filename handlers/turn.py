@@ -27,7 +27,7 @@ class Turn:
     conversation: Conversation | None = None
     replies: list[Outbound] = field(default_factory=list)
     # What a flow read from the database during this turn, so it is read once.
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> Mapping[str, Any]:

@@ -13,6 +13,7 @@ from storage.models import (
     ChannelIdentity,
     Conversation,
     OrgUnit,
+    OutboxMessage,
     PendingUpdate,
     Person,
     ProcessedUpdate,
@@ -80,3 +81,22 @@ async def conversation_of(session: AsyncSession, person_id: int, now: datetime) 
         session.add(found)
         await session.flush()
     return found
+
+
+async def reminded_since(
+    session: AsyncSession, person_id: int, since: datetime
+) -> tuple[str, str] | None:
+    """(form, period) of a reminder or a nudge queued to her after `since` (her conversation's
+    last turn): a message she sends now answers it. None if the bot said nothing since."""
+    key = await session.scalar(
+        select(OutboxMessage.key)
+        .where(
+            OutboxMessage.person_id == person_id,
+            OutboxMessage.kind.in_(("reminder", "nudge")),
+            OutboxMessage.created_at > since,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    parts = key.split(":") if key else []
+    return (parts[2], parts[3]) if len(parts) > 3 else None

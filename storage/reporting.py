@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -104,8 +104,11 @@ async def save_answer(
     value: Answer,
     person: Person,
     now: datetime,
+    *,
+    note: str | None = None,
 ) -> None:
-    """Stores one answer at once; a change to a sent report goes to the audit trail."""
+    """Stores one answer at once; a change to a sent report goes to the audit trail, with
+    `note` saying what asked for it and what confirmed it."""
     if submission.status != SubmissionStatus.SUBMITTED:
         await _upsert_value(session, submission, indicator_code, value)
         return
@@ -147,6 +150,7 @@ async def save_answer(
                 indicator_code=indicator_code,
                 old_value=as_text(old),
                 new_value=as_text(value),
+                note=note,
                 changed_by_id=person.id,
                 changed_at=now,
             )
@@ -476,6 +480,59 @@ async def year_to_date(
 ) -> dict[str, float]:
     year = year_period(today.year)
     return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value of a sent report changed after it was sent."""
+
+    indicator_code: str
+    old: str | None
+    new: str | None
+    at: datetime
+    by: str | None  # who changed it (None: an import)
+    entry_id: int
+    doubt: str | None = None  # the new value was doubtful and she confirmed it: why
+
+
+async def changes_since_sent(session: AsyncSession, submission_id: int) -> list[Change]:
+    """The values changed after the report was sent (edits, and imports over a sent value),
+    since its last approval if it had one: what an officer approving it should see."""
+    trail = await session.execute(
+        select(AuditEntry, Person.full_name)
+        .outerjoin(Person, Person.id == AuditEntry.changed_by_id)
+        .where(AuditEntry.submission_id == submission_id)
+        .order_by(AuditEntry.id)
+    )
+    changes: list[Change] = []
+    for entry, name in trail.all():
+        if entry.action == "approve":
+            changes = []
+        elif entry.action == "confirm" and changes:
+            found = next(
+                (
+                    i
+                    for i, c in reversed(list(enumerate(changes)))
+                    if (c.indicator_code, c.new) == (entry.indicator_code, entry.new_value)
+                ),
+                None,
+            )
+            if found is not None:
+                changes[found] = replace(changes[found], doubt=entry.note or "")
+        elif entry.indicator_code and (
+            entry.action == "edit" or (entry.action == "import" and entry.old_value is not None)
+        ):
+            changes.append(
+                Change(
+                    entry.indicator_code,
+                    entry.old_value,
+                    entry.new_value,
+                    entry.changed_at,
+                    name,
+                    entry.id,
+                )
+            )
+    return changes
 
 
 async def audit_trail(session: AsyncSession, submission_id: int) -> list[AuditEntry]:

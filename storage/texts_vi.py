@@ -43,6 +43,14 @@ NUMBER_ERRORS = {
     "yes_no": "Chị trả lời «Có» hoặc «Không» nhé.",
     "choice": "Chị chọn một trong: {choices}.",
     "text_too_long": "Câu trả lời dài quá ({n} ký tự). Chị viết gọn dưới {max} ký tự nhé.",
+    # Numbers that are never answers (handlers/mentions.py).
+    "phone": "«{text}» giống số điện thoại nên em không ghi vào báo cáo. Chị gõ con số cần "
+    "báo cáo, ví dụ: 12.",
+    "money": "«{text}» là số tiền nên em không ghi vào báo cáo. Chị gõ con số cần báo cáo, "
+    "ví dụ: 12.",
+    "date": "«{text}» là ngày tháng nên em không ghi vào báo cáo. Chị gõ con số cần báo cáo, "
+    "ví dụ: 12.",
+    "time": "«{text}» là giờ nên em không ghi vào báo cáo. Chị gõ con số cần báo cáo, ví dụ: 12.",
 }
 
 
@@ -334,6 +342,50 @@ TEXT_ANSWER_HINT = "Chị gõ câu trả lời ngắn."
 NUMBERED_REPLY = "Trả lời {numbers}."
 NUMBERED_OR = "hoặc"
 WORD_REPLY = "Hoặc gõ: {words}."
+# A message that may be the whole report, asked about before anything is written.
+WHOLE_ASK = "Chị muốn ghi các số này vào {form} – {period}?"
+WHOLE_ASK_ANY = "Chị muốn ghi các số trong tin vừa rồi vào báo cáo?"
+WHOLE_ASK_HOW = "Chị trả lời «Có» để ghi; nếu tin này không phải báo cáo, chị trả lời «Không»."
+WHOLE_NOT_ANSWERS = "Em không ghi {items}: đó không phải số liệu báo cáo."
+WHOLE_NOT_ANSWERS_MORE = "và {n} số khác"
+MENTION_ITEM = "{kind} «{text}»"
+MENTION_KINDS = {
+    "phone": "số điện thoại",
+    "money": "số tiền",
+    "date": "ngày tháng",
+    "time": "giờ",
+    "name": "số trong tên gọi",
+    "measure": "số đo",
+}
+WHOLE_REPEATED = "Mục {label} có nhiều số ({values}), em lấy số cuối: {last}."
+WHOLE_OTHER_WORDS = "Trong tin có cả lời nhắn, em chưa chắc đây là báo cáo."
+WHOLE_NOT_WRITTEN = "Dạ, em không ghi gì từ tin đó."
+PAUSE_HINT = "Chị muốn dừng thì gõ /huy; những gì đã trả lời vẫn được lưu."
+SUMMARY_UNCLEAR = "Em chưa hiểu ý chị; báo cáo vẫn như bảng tóm tắt ở trên, em không đổi gì."
+# A sent report changes only when she asks to edit it, and after she confirms the change.
+SENT_USE_EDIT = (
+    "Báo cáo này đã gửi nên em không ghi các số chị vừa gửi. Cần sửa, chị gõ «sửa» rồi các "
+    "số cần sửa (ví dụ: «sửa {example}»), hoặc «sửa» và số mục (ví dụ: «sửa 3»)."
+)
+EDIT_WHOLE_ASK = (
+    "Chị gửi các số cần sửa theo nhãn (ví dụ: {example}) hoặc cả báo cáo theo thứ tự câu hỏi; "
+    "hoặc gõ số mục cần sửa, từ 1 đến {n}."
+)
+EDIT_NOTHING_READ = "Em chưa thấy số nào để sửa trong tin này."
+EDIT_CONFIRM_TITLE = "Chị sửa {form} – {period} đã gửi:"
+EDIT_CONFIRM_LINE = "• Mục {n}. {label}: {old} → {new}"
+EDIT_CONFIRM_ASK = (
+    "Chị trả lời «Lưu thay đổi» để lưu, hoặc «Giữ số cũ». Khi chị chưa trả lời, báo cáo vẫn "
+    "giữ số cũ."
+)
+BUTTON_SAVE_EDIT = "Lưu thay đổi"
+BUTTON_KEEP = "Giữ số cũ"
+EDIT_KEPT = "Dạ, báo cáo đã gửi vẫn giữ nguyên số cũ."
+EDIT_NO_CHANGE = "Các số này giống báo cáo đã gửi, không có gì để sửa."
+EDIT_STALE = "Báo cáo vừa thay đổi ở nơi khác nên em chưa lưu. Chị xem lại giúp em."
+EDIT_HOW_ONE = "sửa mục {n}: «{text}»"
+EDIT_HOW_WHOLE = "«{text}»"
+AUDIT_EDIT_NOTE = "{how}; xác nhận: «{reply}»"
 
 # ---- operator tools (terminal) ------------------------------------------------------------
 TERMINAL_WELCOME = (
@@ -478,12 +530,28 @@ APPROVED = (
     "Đã duyệt {form} {period} của {unit}. Báo cáo được khóa lại; cần sửa thì chị gõ "
     "/mobaocao {unit}."
 )
-ALREADY_APPROVED = "{form} {period} của {unit} đã được duyệt từ trước."
+ALREADY_APPROVED = "Báo cáo này đã được duyệt từ trước: {form} {period} của {unit}."
 APPROVED_LOCKED = (
     "{form} {period} đã được Hội cấp trên duyệt nên không sửa được nữa. Cần sửa, chị nhờ "
     "{officer} mở lại báo cáo."
 )
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
+DUYET_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên chưa có gì để duyệt."
+OWN_REPORT = (
+    "Báo cáo của {unit} do Hội cấp trên {action}; chị không tự {action} báo cáo của đơn vị "
+    "mình được."
+)
+ACTION_APPROVE = "duyệt"
+ACTION_REOPEN = "mở lại"
+APPROVE_CHANGED = "Lưu ý: {form} {period} của {unit} đã được sửa sau khi gửi:"
+APPROVE_CHANGE_LINE = "• {label}: {old} → {new} ({when}, {who})"
+APPROVE_IMPORTED = "nhập từ bảng Excel"
+APPROVE_CHANGE_DOUBT = " – số khác thường, người sửa đã xác nhận"
+APPROVE_ASK = "Chị vẫn duyệt báo cáo này?"
+BUTTON_APPROVE = "Duyệt"
+BUTTON_NOT_NOW = "Để sau"
+APPROVE_LATER = "Dạ, báo cáo chưa được duyệt."
+APPROVE_CHANGED_AGAIN = "Báo cáo vừa được sửa thêm, chị xem lại giúp em."
 REOPENED = (
     "Đã mở lại {form} {period} của {unit}. {leader_cap} gõ /baocao để sửa; "
     "khi chị ấy bấm «Xong», báo cáo tự khóa lại."

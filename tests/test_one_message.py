@@ -67,8 +67,20 @@ async def test_all_values_in_one_message_take_three_actions(ctx, world) -> None:
 async def test_one_message_without_the_command_and_by_lines(ctx, world) -> None:
     people, _ = world
     user = await leader(ctx, world)
+    # Unasked, with nothing open, even a plain form is only asked about: nothing is written.
+    form_by_lines = "3 người\n0\n1 hộ\n2\n1\n2\nkhông\n1\n1 200\n4"
+    await user.send(form_by_lines)
+    assert "Chị muốn ghi các số này vào Báo cáo tháng của chi hội – tháng 11/2026?" in user.text
+    assert "9. Tổng số hội viên hiện có: 1.200 người" in user.text
+    assert await stored(ctx, people.tree.b1.id) == (None, {})
+    await user.click("Không")
+    assert "em không ghi gì" in user.text
+    assert await stored(ctx, people.tree.b1.id) == (None, {})
     # As a reply to a reminder: no /baocao; one answer a line, "1 500"-style groups and units.
-    await user.send("3 người\n0\n1 hộ\n2\n1\n2\nkhông\n1\n1 200\n4")
+    ctx.clock.set(vn_datetime(2026, 12, 3, 8, 0))  # two days before the due date
+    await plan_and_queue(ctx)
+    ctx.clock.set(vn_datetime(2026, 12, 3, 8, 20))
+    await user.send(form_by_lines)
     assert "9. Tổng số hội viên hiện có: 1.200 người" in user.text
     assert "10. Phụ nữ khuyết tật được hỗ trợ (lũy kế từ đầu năm): 4 người" in user.text
     _, values = await stored(ctx, people.tree.b1.id)
@@ -114,7 +126,7 @@ async def test_too_few_and_too_many_keep_what_was_read(ctx, world) -> None:
 async def test_words_unknown_labels_and_refused_values(ctx, world) -> None:
     people, _ = world
     user = await leader(ctx, world)
-    await user.send("báo cáo tháng này: hvm 3 hvx 5 hvr ba tn 1,5 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97")
+    await user.send("/baocao tháng này: hvm 3 hvx 5 hvr ba tn 1,5 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97")
     assert "Em chưa biết số này thuộc mục nào: «hvx 5»" in user.text
     assert "hvm: Hội viên mới kết nạp" in user.text  # the labels are listed
     assert "Câu 2: Chưa hiểu «ba»" in user.text
@@ -128,7 +140,9 @@ async def test_a_doubtful_value_among_them_is_confirmed_and_audited(ctx, world) 
     people, _ = world
     await history(ctx, people.tree.b1, {m: {"tong_hoi_vien": 170} for m in range(6, 11)})
     user = await leader(ctx, world)
-    await user.send("3 0 1 2 1 2 0 1 120")
+    await user.send("3 0 1 2 1 2 0 1 120")  # unasked: she is asked first
+    assert "Chị muốn ghi các số này vào Báo cáo tháng" in user.text
+    await user.click("Có")
     assert "9. Tổng số hội viên hiện có: 120 người" in user.text  # every value, named
     assert (
         "Tổng số hội viên thay đổi hơn 20% so với kỳ trước (câu 9: 120; câu 9 kỳ trước: 170)."
@@ -216,7 +230,7 @@ async def test_stop_rules_at_the_answer_and_in_the_message(ctx, world) -> None:
 async def test_send_checks_again_and_help_shows_the_line(ctx, world) -> None:
     people, _ = world
     user = await leader(ctx, world)
-    await user.send(ALL)
+    await user.send(f"/baocao {ALL}")
     assert user.buttons[0] == "Gửi"
     # A previous report corrected meanwhile makes a figure wrong: "Gửi" asks again.
     await history(ctx, people.tree.b1, {10: {"pn_kt_ho_tro": 3, "tong_hoi_vien": 97}})
@@ -241,16 +255,26 @@ async def test_several_forms_open_labels_choose_the_form(ctx, world) -> None:
     people, _ = world
     user = await leader(ctx, world)
     await user.send("pkt 4 tt 30 gtd 1 cntt có gc Thôn mới có nhà văn hóa")
+    assert "Chị muốn ghi các số này vào Báo cáo quý của chi hội – quý III/2026?" in user.text
+    await user.send("có")
     assert "Tóm tắt Báo cáo quý của chi hội – quý III/2026" in user.text
     assert "4. Chi hội ứng dụng CNTT trong sinh hoạt: Có" in user.text
     assert "5. Ghi chú của chi hội: Thôn mới có nhà văn hóa" in user.text
     assert "gtd 1 cntt có gc Thôn mới có nhà văn hóa" in user.text
     await user.click("Gửi")
-    # In order, the form is asked first, then the message is applied.
+    # In order, nine answers fit only the monthly form (the quarterly one has five).
     await user.send("3 0 1 2 1 2 0 1 97")
+    assert "Chị muốn ghi các số này vào Báo cáo tháng của chi hội – tháng 9/2026?" in user.text
+    await user.click("Có")
+    assert "9. Tổng số hội viên hiện có: 97 người" in user.text
+    # Five answers fit both: the form is asked after her yes, then the message is applied.
+    await user.send("/huy")
+    await user.send("3 0 1 2 1")
+    assert "Chị muốn ghi các số trong tin vừa rồi vào báo cáo?" in user.text
+    await user.click("Có")
     assert "Đang mở nhiều kỳ báo cáo" in user.text
     await user.click("Báo cáo tháng của chi hội – tháng 9/2026")
-    assert "9. Tổng số hội viên hiện có: 97 người" in user.text
+    assert "5. Lao động nữ có bằng cấp, chứng chỉ: 1 người" in user.text
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=1))
     _, values = await stored(ctx, people.tree.b1.id, "2026-09")
     assert values["tong_hoi_vien"] == 97
@@ -267,6 +291,8 @@ async def test_one_message_report_on_telegram_and_zalo(ctx, world, tmp_path, mod
         lan = running.user("5001" if mode.startswith("telegram") else "51a7e")
         await running.link(lan, code)
         await lan.send("hvm 40 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0")
+        assert "Chị muốn ghi các số này vào Báo cáo tháng" in lan.text  # unasked
+        await lan.click("Có")
         assert "1. Hội viên mới kết nạp: 40 người" in lan.text
         assert "Số này khác xa các kỳ trước của chi hội (thường khoảng 0,5 người)." in lan.text
         assert "Chị xác nhận 40 người là đúng?" in lan.text

@@ -175,6 +175,12 @@ async def test_correction_after_submission_goes_to_the_audit_trail(ctx, world) -
     assert "đã gửi ngày 27/11/2026" in user.text and user.buttons[0] == "Xong"
     await user.click("Sửa mục 3")
     await user.send("5")
+    # Old → new, and nothing saved before she confirms.
+    assert "• Mục 3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 2 hộ → 5 hộ" in user.text
+    assert user.buttons == ["Lưu thay đổi", "Giữ số cũ"]
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values["ho_thoat_ngheo"] == 2
+    await user.click("Lưu thay đổi")
     assert "Đã sửa mục 3: 2 hộ → 5 hộ" in user.text
     await user.click("Xong")
     sub, values = await stored(ctx, people.tree.b1.id)
@@ -186,6 +192,7 @@ async def test_correction_after_submission_goes_to_the_audit_trail(ctx, world) -
         ("edit", "ho_thoat_ngheo", "2", "5"),
     ]
     assert trail[1].changed_by_id == people.leader.id
+    assert trail[1].note == "sửa mục 3: «5»; xác nhận: «Lưu thay đổi»"
     # After the period closes (20/12), the report is locked.
     ctx.clock.set(vn_datetime(2026, 12, 21, 9))
     await user.send("/baocao")
@@ -318,6 +325,7 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
     assert "Tóm tắt" in user.text
     await user.send("sửa 3")
     await user.send("6")
+    await user.send("đúng")
     assert "Đã sửa mục 3: 2 hộ → 6 hộ" in user.text
     await user.click("Xong")
     await user.send("/baocao")
@@ -355,6 +363,7 @@ async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> N
     await user.send("/baocao")
     await user.send("sửa 3")
     await user.send("7")
+    await user.click("Lưu thay đổi")
     assert "Đã sửa mục 3: 2 hộ → 7 hộ" in user.text
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["ho_thoat_ngheo"] == 7 and sub.approved_at is None

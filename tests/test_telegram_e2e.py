@@ -178,6 +178,8 @@ async def test_late_submission_and_correction(fake, ctx, world) -> None:
         await lan.send("/baocao")
         await lan.click("Sửa mục 2")
         await lan.send("0")
+        assert "• Mục 2. Hội viên ra khỏi tổ chức: 1 người → 0 người" in lan.text
+        await lan.click("Lưu thay đổi")
         assert "Đã sửa mục 2: 1 người → 0 người" in lan.text
         await lan.click("Xong")
         sub, values = await values_of(ctx, people.tree.b1.id)
