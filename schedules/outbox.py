@@ -33,6 +33,7 @@ from schedules.messages import (
     ChannelError,
     Outbound,
     PermanentFailure,
+    QuotaExceeded,
     RetryLater,
     TemporaryFailure,
     Unreachable,
@@ -47,15 +48,19 @@ from schedules.reminders import (
     reachable_accounts,
     to_payload,
 )
+from storage import texts_vi as vi
 from storage.clock import VN, Clock
 from storage.db import among, is_postgres, one_statement, transaction
 from storage.delivery import (
+    QUOTA_ERROR,
+    QUOTA_TOLD,
     REPLY,
     held_by,
     mark_sent,
     queue_messages,
     release_claims,
     requeue,
+    told_of_quota,
     touch_claims,
 )
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
@@ -462,7 +467,9 @@ class Dispatcher:
                 await release_claims(session, unsent, self.worker)
             for row, error in outcomes:
                 if isinstance(error, ChannelError):
-                    if isinstance(error, RetryLater):
+                    if isinstance(error, QuotaExceeded):
+                        limiter.pause(error.seconds)  # the channel's, not this chat's
+                    elif isinstance(error, RetryLater):
                         limiter.back_off(row.chat_id, error.seconds)
                     limit = REPLY_ATTEMPTS if row.kind == REPLY else self.max_attempts
                     await record_failure(session, row, error, now, limit, fence=self.worker)
@@ -545,6 +552,8 @@ async def record_failure(
             "next_attempt_at": now + timedelta(seconds=error.seconds),
             "error": str(error),
         }
+        if isinstance(error, QuotaExceeded) and row.kind == REPLY:
+            values.update(await _quota_note(session, row))
     elif isinstance(error, Unreachable):
         values = {"status": OutboxStatus.BLOCKED, "error": str(error)}
     elif isinstance(error, PermanentFailure) or row.attempts >= max_attempts:
@@ -568,6 +577,22 @@ async def record_failure(
             .where(ChannelIdentity.channel == row.channel, ChannelIdentity.chat_id == row.chat_id)
             .values(unreachable=True)
         )
+
+
+async def _quota_note(session: AsyncSession, row: OutboxMessage) -> dict[str, object]:
+    """A reply held back by the channel's quota: the first of the chat's carries a note of
+    why it is late (she is told once, with no message more against the quota)."""
+    if row.error and row.error.endswith(QUOTA_TOLD):
+        return {"error": row.error}  # carries it already (tried again, still over)
+    if await told_of_quota(session, row.channel, row.chat_id):
+        return {}
+    name = vi.CHANNEL_NAMES.get(row.channel, row.channel)
+    note = vi.QUOTA_DELAYED_NOTE.format(channel=name)
+    payload = {**row.payload, "text": f"{note}\n\n{row.payload.get('text', '')}".strip()}
+    limit = PLATFORMS[row.channel].max_text if row.channel in PLATFORMS else None
+    if limit is not None and len(payload["text"]) > limit:
+        return {}  # no room (a part cut to the limit): the next held reply says it
+    return {"payload": payload, "error": f"{QUOTA_ERROR}; {QUOTA_TOLD}"}
 
 
 async def deliver_replies(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
 from storage.clock import VN
 from storage.db import among
+from storage.delivery import quota_exhausted
 from storage.models import (
     ChannelIdentity,
     OrgUnit,
@@ -356,7 +358,8 @@ async def plan_chunks(
                     elif len(out) % 250 == 0:
                         await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
-                out.extend(await _officer_digests(session, catalog, form, win))
+                digests = await _officer_digests(session, catalog, form, win)
+                out.extend(await _with_quota_notes(session, digests, at))
     for form in catalog.forms.values():
         # A rating period just ended: the officers who rate are told who is not rated yet.
         ended = period_of(form.periodicity, today - timedelta(days=1))
@@ -364,7 +367,8 @@ async def plan_chunks(
         if form.filled_by is not None and just_ended and may_send(local, form.schedule):
             out.extend(await _rating_reminders(session, catalog, form, ended))
     if local.weekday() == 0 and may_send(local, Schedule()):
-        out.extend(await _weekly(session, catalog, local, web))
+        weekly = await _weekly(session, catalog, local, web)
+        out.extend(await _with_quota_notes(session, weekly, at))
     if out:
         yield out
 
@@ -585,3 +589,26 @@ async def _weekly(
             )
         )
     return out
+
+
+async def _with_quota_notes(
+    session: AsyncSession, digests: list[Planned], at: datetime
+) -> list[Planned]:
+    """Officers are told in their digests when a channel's quota holds messages back (#19)."""
+    exhausted = await quota_exhausted(session, at) if digests else {}
+    if not exhausted:
+        return digests
+    notes = [
+        vi.DIGEST_QUOTA.format(
+            channel=vi.CHANNEL_NAMES.get(channel, channel),
+            until=until.astimezone(VN).strftime("%H:%M %d/%m/%Y"),
+        )
+        for channel, until in sorted(exhausted.items())
+    ]
+    return [
+        dataclasses.replace(
+            digest,
+            payload={**digest.payload, "text": "\n".join([digest.payload["text"], *notes])},
+        )
+        for digest in digests
+    ]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    func,
     insert,
     literal,
     null,
@@ -38,6 +39,7 @@ from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
 
 REPLY = "reply"
+QUOTA_ERROR = "quota exceeded"  # how a row held back by a channel's quota says so (its error)
 QUEUED_COLUMNS = (
     "key",
     "kind",
@@ -380,3 +382,36 @@ async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     )
     await session.execute(text("DROP TABLE outbox_incoming"))
     return int(inserted or 0)
+
+
+QUOTA_TOLD = "told"  # the error's ending on the held reply that carries the note (once a chat)
+
+
+async def quota_exhausted(session: AsyncSession, now: datetime) -> dict[str, datetime]:
+    """Channels whose quota is exhausted now (rows held back by it, `schedules.messages.
+    QuotaExceeded`), each with when the sends are tried again."""
+    rows = await session.execute(
+        select(OutboxMessage.channel, func.max(OutboxMessage.next_attempt_at))
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.error.like(f"{QUOTA_ERROR}%"),
+            OutboxMessage.next_attempt_at > now,
+        )
+        .group_by(OutboxMessage.channel)
+    )
+    return {channel: until for channel, until in rows.all() if until is not None}
+
+
+async def told_of_quota(session: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether a reply held back by the quota already carries the note for this chat."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+            OutboxMessage.error.like(f"%{QUOTA_TOLD}"),
+        )
+        .limit(1)
+    )
+    return found is not None
