@@ -32,6 +32,7 @@ from storage.db import among
 from storage.delivery import quota_exhausted
 from storage.models import (
     ChannelIdentity,
+    Conversation,
     OrgUnit,
     OutboxMessage,
     OutboxStatus,
@@ -318,9 +319,12 @@ async def plan_chunks(
                 if until <= at and until.astimezone(VN).date() == today
             }
             if steps or due_snoozes:
+                reporting_now = await in_a_report(session, at - IN_A_REPORT)
                 # The leaders are small rows, read at once (a cursor would be planned for its
                 # first rows, and is several times slower); the messages are what is big.
                 for leader in await unreported_leaders(session, form, win, role):
+                    if leader.person_id in reporting_now:
+                        continue  # held: planned again at the next check, if still owed
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
@@ -612,3 +616,21 @@ async def _with_quota_notes(
         )
         for digest in digests
     ]
+
+
+# A leader answering the report's questions is not reminded of it in the middle (the reminder
+# and its buttons would cut into her questions): her reminder waits while she has answered
+# within this time. Once she has sent the report it is not owed at all; if she leaves it
+# half done, it reaches her at the first check after this.
+IN_A_REPORT = timedelta(hours=2)
+REPORT_FLOW = "report"  # handlers.report_flow.FLOW (schedules do not import handlers)
+
+
+async def in_a_report(session: AsyncSession, since: datetime) -> set[int]:
+    """People in the middle of a report (a draft's questions, its summary) since `since`."""
+    rows = await session.scalars(
+        select(Conversation.person_id).where(
+            Conversation.flow == REPORT_FLOW, Conversation.updated_at >= since
+        )
+    )
+    return set(rows.all())
