@@ -9,7 +9,6 @@ exactly like nobody. Changes go through storage/people.py, audited with her as t
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from handlers import staff
 from handlers.query import parse_query
@@ -26,7 +25,7 @@ from storage.models import Invitation, OrgUnit, Person
 from storage.people import Actor, PeopleError, normalize_phone
 from storage.periods import period_of
 from storage.text import fold, person_sort_key
-from storage.units import find_units, is_within, subtree_filter
+from storage.units import is_within, subtree_filter
 
 FLOW = "office"
 PAGE_LINES = 10
@@ -82,39 +81,10 @@ async def _find_people(turn: Turn, text: str) -> list[Person]:
     return sorted(found, key=lambda p: person_sort_key(p.full_name))
 
 
-# "chi hội thôn 1 xã Sơn Bình": a unit named within its parent, from the parent's word on.
-_WITHIN = re.compile(r"\s(?=(?:xa|phuong|thi tran|co so|huyen|thi xa|thanh pho)\s)")
-
-
 async def unit_below(turn: Turn, words: str) -> OrgUnit:
     """A unit in her scope by code or name, or by its name and its parent's ("chi hội thôn 1
-    xã Sơn Bình"): several branches of a district share a name. Units of the same name are
-    told apart by their parent (StaffError says which to write)."""
-    scope = _scope(turn)
-    # NFC with single spaces: folding it then keeps every position (to cut the parent off).
-    words = " ".join(unicodedata.normalize("NFC", words).split())
-    try:
-        return await staff.unit_in_scope(turn.session, words, scope)
-    except staff.StaffError as exc:
-        found = _WITHIN.search(fold(words))
-        if found is not None:
-            try:
-                parent = await staff.unit_in_scope(turn.session, words[found.end() :], scope)
-                return await staff.unit_in_scope(turn.session, words[: found.start()], parent)
-            except staff.StaffError:
-                pass
-        if exc.reason != "ambiguous_unit":
-            raise
-        units = await find_units(turn.session, words, scope)
-        shown = []
-        for unit in units[:5]:
-            above = await turn.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
-            shown.append(f"{unit.name} ({above.name})" if above else unit.name)
-        raise staff.StaffError(
-            vi.AMBIGUOUS_UNIT_WITHIN.format(text=words, names=", ".join(shown)),
-            exc.reason,
-            words,
-        ) from exc
+    xã Sơn Bình"): several branches of a district share a name."""
+    return await staff.unit_in_scope(turn.session, words, _scope(turn))
 
 
 async def _unit_name(turn: Turn, person: Person) -> str:

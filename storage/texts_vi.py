@@ -184,7 +184,10 @@ MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} đơn vị đang làm dở."
 MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
-AMBIGUOUS_UNIT = "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em."
+AMBIGUOUS_UNIT = (
+    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
+    "trên nếu cần, ví dụ: «{example}»."
+)
 # An indicator (what is reported: "hội viên mới") is a "chỉ số"; a "chỉ tiêu" is a target of
 # the plan ("kết nạp 5.000 hội viên mới"). Examples ({indicator}, {unit}, …) come from the
 # province's own configuration and units (handlers/examples.py).
@@ -705,7 +708,3 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
-AMBIGUOUS_UNIT_WITHIN = (
-    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
-    "chi hội thôn 1 xã Sơn Bình."
-)

@@ -32,7 +32,7 @@ from storage.models import (
 )
 from storage.periods import half, month, quarter, year_period
 from storage.progress import progress
-from storage.units import children, create_unit, merge_units
+from storage.units import children, create_unit, find_units, merge_units
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_aggregates import assert_agree
@@ -181,9 +181,10 @@ async def test_a_district_names_a_branch_by_its_commune(ctx, office) -> None:
         await session.commit()
     district = users["district"]
     await district.send("thay chi hội thôn 1 bằng Lê Thị Nụ 0987654321")
-    assert district.text == vi.AMBIGUOUS_UNIT_WITHIN.format(
+    assert district.text == vi.AMBIGUOUS_UNIT.format(
         text="chi hội thôn 1",
         names="Chi hội thôn 1 (Xã Sơn Bình), Chi hội thôn 1 (Xã Sơn Hiệp)",
+        example="Chi hội thôn 1 Xã Sơn Bình",
     )
     await district.send("thay chi hội thôn 1  xa son hiep bằng Lê Thị Nụ 0987654321")
     assert district.text == "Giao Lê Thị Nụ (0987654321) làm chi hội trưởng Chi hội thôn 1?"
@@ -500,3 +501,31 @@ async def test_a_merged_unit_is_reminded_and_expected_in_its_place(ctx, session,
     # Branches of the old communes report as before, now under the merged one.
     done = await rollup.completeness(session, catalog.forms[FORM], month(2026, 11), merged)
     assert done.expected == 3
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "thôn 1 sơn hiệp",
+        "chi hội thôn 1, xã Sơn Hiệp",
+        "Xã Sơn Hiệp thôn 1",
+        "chi hoi thon 1 xa son hiep",
+    ],
+)
+async def test_staff_name_a_branch_with_its_commune_in_any_order(ctx, office, words) -> None:
+    found, users, _ = office
+    async with ctx.sessions() as session:
+        c2 = await session.get(OrgUnit, found.tree.c2.id)
+        await create_unit(session, code="B3b", name="Chi hội thôn 1", level="branch", parent=c2)
+        await session.commit()
+    province = users["province"]
+    await province.send("/tiendo thôn 1")
+    assert "Chi hội thôn 1 (Xã Sơn Bình), Chi hội thôn 1 (Xã Sơn Hiệp)" in province.text
+    assert "ví dụ: «Chi hội thôn 1 Xã Sơn Bình»" in province.text
+    await province.send(f"/tiendo {words}")
+    assert "Chi hội thôn 1" in province.text and "Có nhiều đơn vị" not in province.text
+    assert "Không tìm thấy" not in province.text
+    async with ctx.sessions() as session:
+        scope = await session.get(OrgUnit, found.tree.province.id)
+        named = await find_units(session, words, scope)
+        assert [u.code for u in named] == ["B3b"]
