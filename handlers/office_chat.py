@@ -33,6 +33,7 @@ MAX_CHOICES = 8
 # "… bằng Trần Thị Mai 0912 345 678": the new person after "bằng" (with or without diacritics).
 _BY = re.compile(r"(?:^|\s)(?:bằng|bang)(?:\s|$)", re.IGNORECASE)
 _PHONE = re.compile(r"\+?\d[\d .\-]{7,}\d")
+_DIGITS = re.compile(r"\+?\d[\d .\-]*\d|\d")
 
 
 def _scope(turn: Turn) -> OrgUnit:
@@ -279,7 +280,8 @@ async def _holders(turn: Turn, unit: OrgUnit, role: str) -> list[Person]:
 async def _confirm_handover(
     turn: Turn, unit: OrgUnit, current: list[Person], newcomer: str, words: dict[str, str]
 ) -> None:
-    phone_match = _PHONE.search(newcomer)
+    # Any run of digits is meant as her phone: a short one is a wrong phone, not a wrong name.
+    phone_match = _PHONE.search(newcomer) or _DIGITS.search(newcomer)
     name = (
         (newcomer[: phone_match.start()] + newcomer[phone_match.end() :])
         if phone_match
@@ -292,6 +294,9 @@ async def _confirm_handover(
         return
     if phone_match is None:
         turn.say(vi.THAYTHE_NEED_PHONE.format(new=name))
+        return
+    if not _PHONE.fullmatch(phone_match.group(0)):
+        turn.say(vi.PHONE_BAD.format(text=phone_match.group(0)))
         return
     try:
         full_name, phone = await people_service.check_newcomer(

@@ -140,7 +140,12 @@ async def test_handover_in_two_steps_and_its_refusals(ctx, office) -> None:
     assert officer.text.startswith("Chi hội trưởng Chi hội thôn 2 hiện là Võ Thị Bích")
     await officer.send("thay bằng Lê Thị Nụ")
     assert officer.text == vi.THAYTHE_NEED_PHONE.format(new="Lê Thị Nụ")
+    # A short number is a wrong phone, not a wrong name.
     await officer.send("thay bằng Lê Thị Nụ 0912 34")
+    assert officer.text == vi.PHONE_BAD.format(text="0912 34")
+    await officer.send("thay bằng Lê Thị Hoa 12345")
+    assert officer.text == vi.PHONE_BAD.format(text="12345")
+    await officer.send("thay bằng 0912345678")
     assert officer.text == vi.THAYTHE_BAD_NAME
     await officer.send("thay bằng Lê Thị Nụ 0123 456 789")
     assert officer.text == vi.PHONE_BAD.format(text="0123 456 789")
