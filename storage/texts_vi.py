@@ -567,7 +567,7 @@ WEB_LINK = (
     "Link dùng trong {hours} giờ và chỉ dành cho chị, chị đừng chuyển cho người khác."
 )
 WEB_DISABLED = (
-    "Trang theo dõi chưa được bật trên máy chủ này (cần đặt PUBLIC_BASE_URL). "
+    "Trang theo dõi chưa được mở trên hệ thống này. "
     "Chị dùng /tiendo để xem tiến độ trong khung chat nhé."
 )
 WEB_NO_REPORT = "chưa nộp"
