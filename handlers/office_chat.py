@@ -22,9 +22,9 @@ from storage import worklist
 from storage.clock import VN
 from storage.invitations import invitation_for, pretty
 from storage.models import Invitation, OrgUnit, Person
-from storage.people import Actor, PeopleError, normalize_phone
+from storage.people import Actor, PeopleError, PersonRow, normalize_phone
 from storage.periods import period_of
-from storage.text import fold, person_sort_key
+from storage.text import fold, person_sort_key, vi_sort_key
 from storage.units import is_within, subtree_filter
 
 FLOW = "office"
@@ -163,6 +163,9 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
         turn.enter(None, None)
         turn.say(vi.NOT_JOINED_ALL.format(unit=unit.name, total=len(rows)))
         return
+    if len(missing) > PAGE_LINES and page == 0 and _by_unit_below(unit, rows):
+        _say_not_joined_by_unit(turn, unit, rows, missing)
+        return
     pages = -(-len(missing) // PAGE_LINES)
     page = min(page, pages - 1)
     lines = [vi.NOT_JOINED_TITLE.format(unit=unit.name, n=len(missing), total=len(rows))]
@@ -186,6 +189,35 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     turn.enter(FLOW, "view", view={"unit": unit.id, "page": page})
     more = [(vi.BUTTON_MORE, f"page:{page + 1}")] if page + 1 < pages else []
     turn.ask("\n".join(lines), more)
+
+
+def _by_unit_below(unit: OrgUnit, rows: list[PersonRow]) -> list[tuple[OrgUnit, list[PersonRow]]]:
+    """People grouped by the unit just below `unit` on their way down, in Vietnamese order;
+    empty when they all sit directly below it (a count by unit would say nothing more)."""
+    groups: dict[int, tuple[OrgUnit, list[PersonRow]]] = {}
+    for row in rows:
+        below = ([u for u in row.path if u.depth > unit.depth] + [row.unit])[0]
+        groups.setdefault(below.id, (below, []))[1].append(row)
+    if all(r.unit.id == below.id for below, members in groups.values() for r in members):
+        return []
+    return sorted(groups.values(), key=lambda group: vi_sort_key(group[0].name))
+
+
+def _say_not_joined_by_unit(
+    turn: Turn, unit: OrgUnit, rows: list[PersonRow], missing: list[PersonRow]
+) -> None:
+    """A province's 540 names over 54 pages help no one: first how many per unit below her,
+    then the names of the one she picks."""
+    lines = [vi.NOT_JOINED_TITLE.format(unit=unit.name, n=len(missing), total=len(rows))]
+    groups = _by_unit_below(unit, rows)
+    for below, members in groups:
+        absent = sum(1 for r in members if not r.joined)
+        if absent:
+            lines.append(
+                vi.NOT_JOINED_UNIT_LINE.format(unit=below.name, n=absent, total=len(members))
+            )
+    lines.append(vi.NOT_JOINED_PICK.format(example=groups[0][0].name))
+    turn.say("\n".join(lines))
 
 
 @staff_only

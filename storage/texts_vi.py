@@ -631,6 +631,11 @@ HELP_EXAMPLES_OFFICE = [
 NOT_JOINED_TITLE = "Chưa kết nối bot – {unit}: {n}/{total} người."
 NOT_JOINED_ALL = "Tất cả {total} người ở cấp dưới của {unit} đã kết nối bot. Cảm ơn chị!"
 NOT_JOINED_NOBODY = "Cấp dưới của {unit} chưa có ai trong danh sách."
+NOT_JOINED_UNIT_LINE = "• {unit}: {n}/{total} người chưa kết nối"
+NOT_JOINED_PICK = (
+    "Chị gõ «chưa kết nối» kèm tên đơn vị để xem từng người và mã mời, ví dụ: "
+    "chưa kết nối {example}"
+)
 NOT_JOINED_LINE = "• {name} – {role}, {unit}: mã {code}{link}"
 NOT_JOINED_LINK = "\n  {link}"
 NOT_JOINED_HINT = (

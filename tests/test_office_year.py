@@ -535,3 +535,37 @@ async def test_staff_name_a_branch_with_its_commune_in_any_order(ctx, office, wo
         scope = await session.get(OrgUnit, found.tree.province.id)
         named = await find_units(session, words, scope)
         assert [u.code for u in named] == ["B3b"]
+
+
+async def test_many_not_joined_are_counted_by_unit_below_first(ctx, office) -> None:
+    found, users, _ = office
+    t = found.tree
+    async with ctx.sessions() as session:
+        for n in range(12):
+            branch = (t.b1, t.b2, t.b3, t.b4)[n % 4]
+            session.add(
+                Person(
+                    full_name=f"Lò Thị Số {n}",
+                    role=Role.BRANCH_LEADER,
+                    unit_id=branch.id,
+                    phone=f"098800{n:04d}",
+                    created_at=ctx.clock.now(),
+                )
+            )
+        await session.commit()
+    province = users["province"]
+    await province.send("chưa kết nối")
+    lines = province.text.splitlines()
+    # 14 below the province have not joined: 12 new, Võ Thị Bích and Đinh Thị Cúc.
+    assert lines[0].startswith("Chưa kết nối bot – Tỉnh Khánh Hòa: 14/")
+    assert "• Huyện Khánh Sơn: 11/" in province.text
+    assert "• Huyện Khánh Vĩnh: 3/3 người chưa kết nối" in province.text
+    assert "Huyện Ba" not in province.text  # everyone there joined or nobody is there
+    assert "Lò Thị Số" not in province.text
+    assert lines[-1].startswith("Chị gõ «chưa kết nối» kèm tên đơn vị")
+    # The unit she names: its people by name, with their codes.
+    await province.send("chưa kết nối Huyện Khánh Vĩnh")
+    assert "Lò Thị Số 3 – chi hội trưởng, Chi hội thôn 4: mã " in province.text
+    # A short list is shown whole, as before.
+    await users["commune"].send("chưa kết nối")
+    assert "Võ Thị Bích – chi hội trưởng" in users["commune"].text
