@@ -10,7 +10,9 @@ in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LO
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
 each row as soon as the channel accepted it. After a crash, rows left "sending" go back to the
 queue once their worker is seen dead (storage.delivery): only a message the channel accepted
-in the instant before the crash, not yet recorded, can be sent twice.
+in the instant before the crash, not yet recorded, can be sent twice. A worker taken for dead
+while alive (late) sends none of what went back: it checks its hold just before each chunk
+(`Lease`). A clean stop starts no new send, records those in flight and hands the rest back.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ with retry_after, 500, 502, a timeout, and 403: she blocked the bot, and every s
 refused until she writes again; she then asks again) and the process killed with SIGKILL at
 random points of a scripted conversation of 20 leaders and two staff (workbook and chart on
 both channels), then restarted; or stopped with SIGTERM in the middle of a report and of a
-reminder fan-out.
+reminder fan-out; or stopped cleanly (SIGTERM, SIGINT) four times while 300 reminders and 40
+weekly digests are planned and sent, where no repeat at all is allowed (#19).
 
 Checked at the end: every answer typed is stored once (the drafts hold exactly what was
 typed, and each leader was asked questions 1..10 in order); every owed message (replies,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from schedules.messages import Capabilities, Outbound
 from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher
@@ -148,9 +148,7 @@ async def test_a_worker_taken_for_dead_sends_nothing_handed_back(ctx) -> None:
     await until_started(slow, 1)
     async with transaction(ctx.sessions) as session:  # w2's housekeeping, 20 s later
         later = datetime.now(UTC) + timedelta(seconds=20)
-        await session.execute(
-            Worker.__table__.update().where(Worker.id == "w2").values(seen_at=later)
-        )
+        await session.execute(update(Worker).where(Worker.id == "w2").values(seen_at=later))
         assert await release_dead(session, later, timedelta(seconds=15)) == 4
     fast = SlowChannel()
     second = dispatcher(ctx, fast, "w2", paces={"telegram": ChannelPace(None, 0)})
