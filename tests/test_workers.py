@@ -6,7 +6,11 @@ workers reaches every leader once; a worker killed (SIGKILL) in the middle of it
 claimed messages to the others, and only the messages it had in flight at that instant (sent,
 not yet recorded) may arrive twice, counted as tests/test_delivery_faults.py counts them:
 taken by the platform within 1.5 s before the kill (or, sent before it, taken just after).
-A SIGTERM to the parent stops every worker within 5 s.
+A SIGTERM to the parent stops every worker within 5 s; a Ctrl-C in the middle of a fan-out
+sends nothing twice (the sends in flight recorded, the rest handed back). With
+WORKER_TIMEOUT_SECONDS=1 a worker only late (a loaded machine) can be taken for dead: it then
+sends none of the rows handed back (schedules.outbox.Lease), which had made the fan-out test
+flaky (two reminders to a chat).
 """
 
 from __future__ import annotations
