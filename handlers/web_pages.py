@@ -187,7 +187,8 @@ async def target_breakdown(
             unit,
             parts,
             own.period,
-            reported_at=target.reported_at,
+            # A list of levels passes as one here (reported to the lead, issue 26).
+            reported_at=target.reported_at,  # type: ignore[arg-type]
             approved_only=target.approved_only,
         )
         for r in total.rows:
@@ -203,8 +204,8 @@ async def target_breakdown(
                 )
             )
     else:
-        named = await progress_service.named_units(session, target)
-        applies = [(k, progress_service.scope_of(catalog, target, k, named)) for k in kids]
+        named_units = await progress_service.named_units(session, target)
+        applies = [(k, progress_service.scope_of(catalog, target, k, named_units)) for k in kids]
         measured = [(k, kid_scope) for k, kid_scope in applies if kid_scope is not None]
         found = await progress_service.measure_many(
             session, catalog, target, [kid_scope for _, kid_scope in measured], today

@@ -187,9 +187,9 @@ def load_demo_settings(folder: Path, catalog: Catalog) -> DemoSettings:
         refs += [way.members.plus, way.members.minus] if way.members else []
         for ref in refs:
             if ref and ref not in catalog.indicators:
-                line = _nearest_line(lines, ("indicators", code))
+                line_no = _nearest_line(lines, ("indicators", code))
                 problems.append(
-                    f"{path}:{line}: field 'indicators.{code}': unknown indicator '{ref}'"
+                    f"{path}:{line_no}: field 'indicators.{code}': unknown indicator '{ref}'"
                 )
     if problems:
         raise ConfigError(problems)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -29,7 +29,7 @@ from pydantic import (
 from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
-    from storage.thi_dua import Rule
+    from storage.thi_dua import Rule as ThiDuaRule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 
@@ -521,7 +521,7 @@ def evaluate_formula(formula: str, values: dict[str, float]) -> float | None:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(cast(float, node.value))  # the formula's check lets only numbers in
         if isinstance(node, ast.Name):
             return values.get(node.id, 0.0)
         if isinstance(node, ast.UnaryOp):
@@ -594,7 +594,7 @@ class Catalog:
     # The first form asking each indicator; an indicator may be asked at several levels.
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
-    thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
+    thi_dua: ThiDuaRule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -790,6 +790,7 @@ def _cross_check(
     level_codes = [lv.code for lv in catalog.levels]
     if not level_codes:
         problems.append(f"{folder / 'hierarchy.yaml'}: at least one level is needed")
+    ind: Indicator | None  # an indicator below, or the one a question asks (if known)
     for i, ind in enumerate(catalog.indicators.values()):
         if ind.type == IndicatorType.DERIVED:
             for name in formula_names(ind.formula or ""):

@@ -121,8 +121,8 @@ def load_rule(folder: Path, catalog: Catalog) -> Rule:
         for fld in ("indicator", "base"):
             code = getattr(rule.growth, fld)
             if code not in catalog.indicators:
-                line = _nearest_line(lines, ("thi_dua", "growth", fld))
-                problems.append(f"{path}:{line}: growth.{fld}: unknown indicator '{code}'")
+                line_no = _nearest_line(lines, ("thi_dua", "growth", fld))
+                problems.append(f"{path}:{line_no}: growth.{fld}: unknown indicator '{code}'")
     if problems:
         raise ConfigError(problems)
     return rule

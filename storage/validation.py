@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 from storage.catalog import Catalog, Form, IndicatorType, Rule, rule_expression
 
@@ -83,7 +83,7 @@ class _Reader:
 
     def evaluate(self, node: ast.AST) -> float | None:
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(cast(float, node.value))  # a check is written with numbers
         if isinstance(node, ast.Name):
             return self.current(node.id)
         if isinstance(node, ast.Call):

@@ -43,6 +43,8 @@ def demo(
             "(and use a database of its own)."
         )
 
+    small_sizes: dict[str, Any] = {"branches_per_commune": (2, 3), "months": 6} if small else {}
+
     async def work(ctx: AppContext) -> Any:
         catalog = ctx.catalog if folder == configured else load_catalog(folder)
         await upgrade(ctx.engine)
@@ -53,7 +55,7 @@ def demo(
                     catalog,
                     folder,
                     ctx.clock.today(),
-                    **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
+                    **small_sizes,
                 )
             except RuntimeError as exc:
                 raise CliError(f"No demo built: {exc}.") from exc
