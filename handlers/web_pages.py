@@ -24,7 +24,8 @@ from storage.clock import VN
 from storage.models import OrgUnit
 from storage.periods import Period
 from storage.progress import BEHIND, Status, TargetProgress
-from storage.thi_dua import Rule, timeliness_by_root
+from storage.thi_dua import timeliness_by_root
+from storage.thi_dua_rule import Rule
 from storage.units import ancestors, children, is_within
 
 STRIP_PERIODS = 12

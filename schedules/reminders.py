@@ -533,7 +533,7 @@ async def _weekly(
     session: AsyncSession, catalog: Catalog, local: datetime, web: bool
 ) -> list[Planned]:
     from schedules.thi_dua import most_improved
-    from storage.thi_dua import Rule
+    from storage.thi_dua_rule import Rule
 
     form = default_form(catalog)
     period = latest_due_period(form, local.date())

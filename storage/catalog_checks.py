@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.catalog import Catalog, IndicatorType, _load_yaml_with_lines, _nearest_line
+from storage.catalog import Catalog, IndicatorType
+from storage.config_files import load_yaml_with_lines, nearest_line
 from storage.models import OrgUnit, Role
 from storage.periods import PeriodError, from_key
 
@@ -50,11 +51,11 @@ class _Where:
         self.folder, self.docs = folder, docs
 
     def __call__(self, name: str, loc: tuple, fld: str) -> str:
-        line = _nearest_line(self.docs[name][1], loc)
+        line = nearest_line(self.docs[name][1], loc)
         return f"{self.folder / name}:{line}: {loc[0]}[{loc[1]}] field '{fld}':"
 
     def line(self, name: str, loc: tuple) -> int:
-        return _nearest_line(self.docs[name][1], loc)
+        return nearest_line(self.docs[name][1], loc)
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -157,7 +158,7 @@ def _check_terms(catalog: Catalog, where: _Where) -> list[str]:
 
 
 def _check_derived(catalog: Catalog, where: _Where) -> list[str]:
-    from storage.catalog import formula_names
+    from storage.expressions import formula_names
 
     problems = []
     codes = list(catalog.indicators)
@@ -295,7 +296,7 @@ async def check_against_database(
 ) -> list[str]:
     """What the configuration says about the units in the database: every level of a unit is
     in hierarchy.yaml, and every unit a target (or `province`) names exists."""
-    docs: Docs = {n: _load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
+    docs: Docs = {n: load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
     where = _Where(folder, docs)
     problems = []
     known = {level.code for level in catalog.levels}

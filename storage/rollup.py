@@ -16,17 +16,8 @@ from sqlalchemy import Select, Subquery, and_, case, func, literal, select, unio
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.catalog import (
-    Aggregation,
-    Catalog,
-    Compare,
-    Condition,
-    Form,
-    IndicatorType,
-    evaluate_formula,
-    formula_names,
-    has_division,
-)
+from storage.catalog import Aggregation, Catalog, Compare, Condition, Form, IndicatorType
+from storage.expressions import evaluate_formula, formula_names, has_division
 from storage.models import (
     OrgUnit,
     Submission,

@@ -30,14 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import texts_vi as vi
-from storage.catalog import (
-    Aggregation,
-    Catalog,
-    Indicator,
-    IndicatorType,
-    evaluate_formula,
-    has_division,
-)
+from storage.catalog import Aggregation, Catalog, Indicator, IndicatorType
+from storage.expressions import evaluate_formula, has_division
 from storage.models import OrgUnit, Submission, SubmissionValue, UnitAncestor
 from storage.periods import (
     Period,

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, cast
 
-from storage.catalog import Catalog, Form, IndicatorType, Rule, rule_expression
+from storage.catalog import Catalog, Form, IndicatorType, Rule
+from storage.expressions import rule_expression
 
 Answer = float | str | None
 # The unit's earlier sent values of each indicator, newest first: (end of period, value).

@@ -19,7 +19,8 @@ from handlers.engine import Engine
 from schedules import reminders
 from storage import aggregates, reporting, rollup, totals
 from storage import texts_vi as vi
-from storage.catalog import Target, load_catalog
+from storage.catalog import Target
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.invitations import link_directly
 from storage.models import (

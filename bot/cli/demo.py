@@ -23,7 +23,7 @@ def demo(
 ) -> None:
     """Build a demo province (its units, people and synthetic reports) into an empty database."""
     from schedules.demo import build_demo
-    from storage.catalog import load_catalog
+    from storage.catalog_load import load_catalog
     from storage.db import transaction
     from storage.migrate import upgrade
     from storage.text import fold
