@@ -34,7 +34,7 @@ def config_check(
     names exists)."""
     from sqlalchemy import func, select
 
-    from storage.catalog_checks import check_against_database
+    from storage.catalog_db_checks import check_against_database
     from storage.catalog_load import load_catalog
     from storage.config_files import ConfigError
     from storage.models import OrgUnit
