@@ -17,10 +17,11 @@ from handlers.views import progress_lines, rate_notes, row_name, row_note, total
 from schedules import thi_dua
 from schedules.calendar import default_form
 from storage import progress as progress_service
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, IndicatorType, Target
 from storage.clock import VN
+from storage.completeness import unit_values
 from storage.models import OrgUnit
 from storage.periods import Period
 from storage.progress import BEHIND, Status, TargetProgress
@@ -297,7 +298,7 @@ async def unit_page(
     blocks = []
     for own_form in catalog.forms_for_level(unit.level):
         period = staff.latest_due_period(own_form, today)
-        values = (await rollup.unit_values(session, [unit.id], own_form.code, period)).get(unit.id)
+        values = (await unit_values(session, [unit.id], own_form.code, period)).get(unit.id)
         answers = [
             Answer(
                 catalog.indicators[q.indicator].label,
