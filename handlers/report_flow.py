@@ -162,7 +162,7 @@ def whole_form(catalog: Catalog, form: Form, text: str) -> WholeForm | None:
         kind = {IndicatorType.YES_NO: "yes_no", IndicatorType.TEXT: "text"}.get(
             indicator.type, "number"
         )
-        slots.append(Slot(q.indicator, kind, q.optional, _words(indicator)))
+        slots.append(Slot(q.indicator, kind, q.optional, _words(indicator), indicator.label))
     return read_whole_form(text, slots, form.labels())
 
 
