@@ -37,7 +37,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from handlers.parsing import match_choice, parse_number, parse_yes_no
+from handlers.parsing import explicit_yes, match_choice, parse_number, parse_yes_no
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
@@ -132,7 +132,8 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         await _open(turn, form, win, text=text, sure=True)
         return True
     turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
-    turn.ask(_whole_ask_text(turn, form, win, found), _WHOLE_CHOICES, free_text=True)
+    answers = await reporting.answers(turn.session, sub.id) if sub is not None else {}
+    turn.ask(_whole_ask_text(turn, form, win, found, answers), _WHOLE_CHOICES, free_text=True)
     return True
 
 
@@ -214,8 +215,11 @@ async def reprompt(turn: Turn) -> None:
 
 async def cancel(turn: Turn) -> None:
     if turn.conversation and turn.conversation.flow == FLOW:
+        sent = (
+            turn.data.get("sid") and (await _context(turn))[1].status == SubmissionStatus.SUBMITTED
+        )
         turn.enter(None, None)
-        turn.say(vi.CANCELLED)
+        turn.say(vi.CANCELLED_SENT if sent else vi.CANCELLED)
     else:
         turn.say(vi.NOTHING_TO_CANCEL)
 
@@ -297,6 +301,21 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     found = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
     if found is not None and found.approved_at is not None:
         _say_approved(turn, form, found)
+        return
+    if (
+        found is not None
+        and found.status == SubmissionStatus.SUBMITTED
+        and not found.reopened
+        and await reporting.relocked(turn.session, found)
+    ):
+        turn.enter(None, None)
+        turn.say(
+            vi.RELOCKED_LOCKED.format(
+                form=form.name,
+                period=win.period.label,
+                **vi.level_words(turn.ctx.catalog, form.level),
+            )
+        )
         return
     if (
         found is not None
@@ -475,7 +494,10 @@ async def _confirm_value_text(turn: Turn, text: str) -> None:
     replaces the figure and the rest; anything else asks again, so the figure waiting for
     her word is not lost."""
     yes = parse_yes_no(text)
-    if yes is not None:
+    if yes and not explicit_yes(text):  # a reflexive "dạ" does not confirm a doubtful figure
+        turn.say(vi.CONFIRM_SAY_PLAINLY)
+        await reprompt(turn)
+    elif yes is not None:
         await _confirm_action(turn, "ok" if yes else "retype")
     elif parse_number(text).value is not None:
         await _answer_text(turn, text)
@@ -609,7 +631,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         period = from_key(sub.period_key, turn.ctx.catalog.terms)
         turn.goto("confirm_form", text=text, back=step)
         turn.ask(
-            _whole_ask_text(turn, form, window(form, period), found),
+            _whole_ask_text(turn, form, window(form, period), found, answers),
             _WHOLE_CHOICES,
             free_text=True,
         )
@@ -629,6 +651,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
             for q in form.questions[found.count :]:
                 if q.indicator not in answers:
                     await _save(turn, sub, q.indicator, None)
+    changed: list[str] = []
     for j, q in enumerate(form.questions):
         raw = found.answers.get(q.indicator)
         if raw is None:
@@ -636,8 +659,19 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         value, error = _parse(catalog.indicators[q.indicator], raw)
         if error:
             notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
-        else:
-            await _save(turn, sub, q.indicator, value)
+            continue
+        old = answers.get(q.indicator, _MISSING)
+        if old is not _MISSING and reporting.as_text(old) != reporting.as_text(value):
+            shown = [_show(catalog.indicators[q.indicator], v) for v in (old, value)]
+            changed.append(vi.WHOLE_CHANGED_ITEM.format(n=j + 1, old=shown[0], new=shown[1]))
+        await _save(turn, sub, q.indicator, value)
+    n = len(form.questions)
+    if notes and notes[0] == vi.WHOLE_TOO_FEW.format(sent=found.count, n=n):
+        after = (await _context(turn))[2]
+        if all(q.optional or q.indicator in after for q in form.questions):  # nothing missing
+            notes[0] = vi.WHOLE_TOO_FEW_ALL.format(sent=found.count, n=n)
+    if changed:
+        notes.append(vi.WHOLE_CHANGED.format(items="; ".join(changed)))
     if notes:
         turn.say("\n".join(notes))
     await _advance(turn, None, show_values=True)
@@ -687,8 +721,15 @@ def _whole_notes(turn: Turn, form: Form, found: WholeForm) -> list[str]:
     return notes
 
 
-def _whole_ask_text(turn: Turn, form: Form | None, win: Window | None, found: WholeForm) -> str:
-    """ "Chị muốn ghi các số này vào …?", what would be written, and why she is asked."""
+def _whole_ask_text(
+    turn: Turn,
+    form: Form | None,
+    win: Window | None,
+    found: WholeForm,
+    answers: dict[str, reporting.Answer] | None = None,
+) -> str:
+    """ "Chị muốn ghi các số này vào …?", what would be written (old → new over `answers`
+    already given), what would not, and why she is asked."""
     if form is None or win is None:
         lines = [vi.WHOLE_ASK_ANY]
     else:
@@ -701,8 +742,20 @@ def _whole_ask_text(turn: Turn, form: Form | None, win: Window | None, found: Wh
             indicator = catalog.indicators[q.indicator]
             value, error = _parse(indicator, raw)
             shown = _clip(raw) if error else _show(indicator, value)
+            old = (answers or {}).get(q.indicator, _MISSING)
+            if (
+                not error
+                and old is not _MISSING
+                and reporting.as_text(old) != reporting.as_text(value)
+            ):
+                shown = f"{_show(indicator, old)} → {shown}"
             lines.append(vi.SUMMARY_LINE.format(n=n, label=indicator.label, value=shown))
         lines += _whole_notes(turn, form, found)
+        if found.extra:
+            extra = _listed(found.extra)
+            lines.append(
+                vi.WHOLE_ASK_EXTRA.format(sent=found.count, n=len(form.questions), extra=extra)
+            )
     if found.other and not found.doubts:
         lines.append(vi.WHOLE_OTHER_WORDS)
     lines.append(vi.WHOLE_ASK_HOW)
@@ -734,24 +787,26 @@ async def _confirm_form_action(turn: Turn, action: str) -> None:
 
 
 async def _confirm_form_text(turn: Turn, text: str) -> None:
-    """Yes or no to "Chị muốn ghi các số này…?"; another whole form replaces the one asked
-    about (it is read as if sent where she was); anything else asks again."""
+    """An explicit yes ("Có", "đúng", "ghi") or no to "Chị muốn ghi các số này…?" (a reflexive
+    "dạ", "ok", "ừ" writes nothing: she is asked to say it plainly); anything else drops the
+    numbers asked about and is read as if sent where she was (an answer, another form)."""
     yes = parse_yes_no(text)
+    if yes and not explicit_yes(text):
+        turn.say(vi.WHOLE_SAY_YES_PLAINLY)
+        await reprompt(turn)
+        return
     if yes is not None:
         await _confirm_form_action(turn, "ok" if yes else "no")
         return
     data = turn.data
+    turn.say(vi.WHOLE_DROPPED)
     if data.get("sid"):
-        form, _sub, _ = await _context(turn)
-        if whole_form(turn.ctx.catalog, form, text) is not None:
-            turn.goto(data.get("back") or "question", text=None)
-            await on_text(turn, text)
-            return
-    elif _fitting(turn, await _windows(turn), text):
-        turn.enter(None, None)
-        await on_idle_text(turn, text)
+        turn.goto(data.get("back") or "question", text=None)
+        await on_text(turn, text)
         return
-    await reprompt(turn)
+    turn.enter(None, None)
+    if not (text and await on_idle_text(turn, text)):
+        turn.say(vi.NOT_UNDERSTOOD)
 
 
 # ---- a sent report: corrections by an explicit edit, confirmed ----------------------------
@@ -1035,7 +1090,7 @@ async def _save_edit(turn: Turn, reply: str) -> None:
             data.get("edit_why") or "",
         )
     turn.say("\n".join(lines))
-    turn.goto("submitted", edit=None, edit_why=None, edit_doubts=None)
+    turn.goto("submitted", edit=None, edit_why=None, edit_doubts=None, saved_edit=True)
     await _summary(turn)
 
 
@@ -1090,10 +1145,15 @@ async def _summary_action(turn: Turn, action: str) -> None:
     elif action == "send" and turn.conversation and turn.conversation.step == "summary":
         await _send(turn)
     elif action == "done":
+        assert turn.person is not None
         _form, sub, _ = await _context(turn)
-        sub.reopened = False  # a reopened report closes again when she is done
+        saved = bool(turn.data.get("saved_edit"))
         turn.enter(None, None)
-        turn.say(vi.EDITS_DONE)
+        if sub.reopened:  # a reopened report locks itself again when she is done
+            again = await reporting.relock(turn.session, sub, turn.person, turn.now)
+            turn.say(vi.RELOCKED_APPROVED if again else vi.RELOCKED_WAITING)
+        else:
+            turn.say(vi.EDITS_DONE if saved else vi.EDITS_DONE_NONE)
     else:
         await reprompt(turn)
 

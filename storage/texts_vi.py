@@ -709,3 +709,35 @@ AMBIGUOUS_UNIT_WITHIN = (
     "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
     "chi hội thôn 1 xã Sơn Bình."
 )
+
+# ---- a yes that decides; what a proposal would change; a reopened report locks again (#19) --
+WHOLE_SAY_YES_PLAINLY = (
+    "Em chưa ghi gì. Các số trên em chưa chắc là báo cáo, nên chị trả lời rõ «Có» để em ghi, "
+    "hoặc «Không» nếu tin đó không phải báo cáo."
+)
+CONFIRM_SAY_PLAINLY = (
+    "Em chưa ghi số này. Nếu số đúng, chị trả lời «Đúng»; nếu không, chị gõ lại số."
+)
+WHOLE_DROPPED = "Em không ghi các số ở tin trước."
+WHOLE_ASK_EXTRA = "Chị gửi {sent} số, mẫu chỉ có {n} câu: em sẽ không ghi {extra}."
+WHOLE_TOO_FEW_ALL = (
+    "Chị gửi {sent} số, mẫu có {n} câu. Em đã ghi lần lượt vào câu 1 đến câu {sent}; các câu "
+    "sau vẫn giữ số đã ghi. Chị xem lại bên dưới."
+)
+WHOLE_CHANGED = "Em đã đổi: {items}."
+WHOLE_CHANGED_ITEM = "mục {n}: {old} → {new}"
+CANCELLED_SENT = (
+    "Em đã dừng. Báo cáo đã gửi vẫn giữ nguyên số cũ, em không lưu thay đổi nào chưa được "
+    "chị xác nhận."
+)
+EDITS_DONE_NONE = "Dạ, báo cáo vẫn như đã gửi, không có gì thay đổi. Cảm ơn chị!"
+RELOCKED_APPROVED = (
+    "Báo cáo không thay đổi nên đã khóa lại và vẫn được duyệt như trước. Cảm ơn chị!"
+)
+RELOCKED_WAITING = (
+    "Đã khóa lại báo cáo. Hội cấp trên sẽ xem các số chị đã sửa và duyệt lại. Cảm ơn chị!"
+)
+RELOCKED_LOCKED = (
+    "{form} – {period} đã sửa xong và khóa lại, đang chờ Hội cấp trên duyệt lại. Cần sửa "
+    "thêm, chị nhờ {officer} mở lại báo cáo."
+)
