@@ -113,6 +113,8 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
     is told how to edit it). False when the message is no form at all."""
     assert turn.unit is not None and turn.person is not None and turn.conversation is not None
     catalog = turn.ctx.catalog
+    if _EDIT_ANY.match(fold(text)) or _EDIT_WORD.match(fold(text)):
+        return await _edit_sent(turn, text)
     if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
         return False  # the usual chatter: no need to read which reports are open
     read = _fitting(turn, await _windows(turn), text)
@@ -134,6 +136,22 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
     turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
     answers = await reporting.answers(turn.session, sub.id) if sub is not None else {}
     turn.ask(_whole_ask_text(turn, form, win, found, answers), _WHOLE_CHOICES, free_text=True)
+    return True
+
+
+async def _edit_sent(turn: Turn, text: str) -> bool:
+    """ "sửa 3", "sửa 3 thành 4", "sửa" typed with no report open: read at the summary of her
+    sent report of the open period (the latest, if several are open); False if none is sent."""
+    assert turn.unit is not None
+    sent = []
+    for form, win in await _windows(turn):
+        sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+        if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
+            sent.append((win.period.end, form, win))
+    if not sent:
+        return False
+    _end, form, win = max(sent, key=lambda item: item[0])
+    await _open(turn, form, win, text=text)
     return True
 
 

@@ -741,3 +741,5 @@ RELOCKED_LOCKED = (
     "{form} – {period} đã sửa xong và khóa lại, đang chờ Hội cấp trên duyệt lại. Cần sửa "
     "thêm, chị nhờ {officer} mở lại báo cáo."
 )
+STAFF_SAY_PLAINLY = "Em chưa làm gì. Chị trả lời rõ «{yes}» hoặc «{no}»."
+NOT_UNDERSTOOD_START = "Em chưa hiểu ý chị. "
