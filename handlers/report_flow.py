@@ -637,7 +637,11 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         _say_approved(turn, form, sub)
         return True
     if sub.status == SubmissionStatus.SUBMITTED and _editing(turn):
-        await _propose_whole_edit(turn, found, text)
+        step = turn.conversation.step if turn.conversation else None
+        if step in ("question", "confirm_edit") and not (sure or found.plain):
+            return False  # a list or a note while one item is corrected: no edit, asked again
+        at = int(turn.data["i"]) if step == "question" else None
+        await _propose_whole_edit(turn, found, text, question=at)
         return True
     if sub.status == SubmissionStatus.SUBMITTED:  # sent meanwhile, from another chat
         turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
@@ -678,8 +682,8 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         if error:
             notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
             continue
-        old = answers.get(q.indicator, _MISSING)
-        if old is not _MISSING and reporting.as_text(old) != reporting.as_text(value):
+        old = answers.get(q.indicator)
+        if q.indicator in answers and reporting.as_text(old) != reporting.as_text(value):
             shown = [_show(catalog.indicators[q.indicator], v) for v in (old, value)]
             changed.append(vi.WHOLE_CHANGED_ITEM.format(n=j + 1, old=shown[0], new=shown[1]))
         await _save(turn, sub, q.indicator, value)
@@ -760,10 +764,10 @@ def _whole_ask_text(
             indicator = catalog.indicators[q.indicator]
             value, error = _parse(indicator, raw)
             shown = _clip(raw) if error else _show(indicator, value)
-            old = (answers or {}).get(q.indicator, _MISSING)
+            old = (answers or {}).get(q.indicator)
             if (
                 not error
-                and old is not _MISSING
+                and q.indicator in (answers or {})
                 and reporting.as_text(old) != reporting.as_text(value)
             ):
                 shown = f"{_show(indicator, old)} → {shown}"
@@ -922,7 +926,9 @@ async def _edit_whole_action(turn: Turn, action: str) -> None:
         await reprompt(turn)
 
 
-async def _propose_whole_edit(turn: Turn, found: WholeForm, text: str) -> None:
+async def _propose_whole_edit(
+    turn: Turn, found: WholeForm, text: str, question: int | None = None
+) -> None:
     """A whole form after "sửa": every value it changes is proposed at once."""
     form, _sub, _ = await _context(turn)
     catalog = turn.ctx.catalog
@@ -939,7 +945,7 @@ async def _propose_whole_edit(turn: Turn, found: WholeForm, text: str) -> None:
             values[q.indicator] = value
     if notes:
         turn.say("\n".join(notes))
-    await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)))
+    await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)), question=question)
 
 
 async def _propose_edit(
@@ -1028,6 +1034,10 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
     about, and so does another answer to the one item being changed; anything else asks
     again (nothing is saved meanwhile)."""
     yes = parse_yes_no(text)
+    if yes and turn.data.get("edit_doubts") and not explicit_yes(text):
+        turn.say(vi.EDIT_SAY_PLAINLY)  # a doubtful figure: a reflexive "dạ" does not save it
+        await reprompt(turn)
+        return
     if yes is not None:
         await _confirm_edit_action(turn, "ok" if yes else "no", reply=text.strip())
         return
@@ -1037,9 +1047,8 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
         turn.goto("submitted", edit=None)
         await _summary_text(turn, text)
         return
-    if whole_form(turn.ctx.catalog, form, text) is not None:
-        await _try_whole_form(turn, text)  # still editing: her new numbers replace the change
-        return
+    if whole_form(turn.ctx.catalog, form, text) is not None and await _try_whole_form(turn, text):
+        return  # still editing: her new numbers replace the change
     if len(edit) == 1 and parse_number(text).error not in ("not_number", "empty"):
         # Another answer to the one item being changed replaces it; one that is a phone
         # number, money, a date is refused as such.

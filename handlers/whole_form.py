@@ -472,13 +472,13 @@ def _name_runs(
     (kind "label"); returned: for each line, the index of each run's words → the item."""
     runs: list[tuple[str, list[str]]] = []
     for slot in slots:
-        words = [fold(w) for w in _label_words(slot.label)]
-        digits = [j for j, w in enumerate(words) if any(c.isdigit() for c in w)]
+        label = [fold(w) for w in _label_words(slot.label)]
+        digits = [j for j, w in enumerate(label) if any(c.isdigit() for c in w)]
         if digits:
-            runs.append((slot.code, words[digits[0] : min(digits[-1] + 2, len(words))]))
+            runs.append((slot.code, label[digits[0] : min(digits[-1] + 2, len(label))]))
     out: list[dict[int, str]] = [{} for _ in lines]
-    for n, words in enumerate(lines):
-        folded = [w.word for w in words]
+    for n, line in enumerate(lines):
+        folded = [w.word for w in line]
         for code, run in runs:
             k = len(run)
             for i in range(len(folded) - k + 1):

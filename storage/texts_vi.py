@@ -743,3 +743,7 @@ RELOCKED_LOCKED = (
 )
 STAFF_SAY_PLAINLY = "Em chưa làm gì. Chị trả lời rõ «{yes}» hoặc «{no}»."
 NOT_UNDERSTOOD_START = "Em chưa hiểu ý chị. "
+EDIT_SAY_PLAINLY = (
+    "Em chưa lưu. Số này khác thường, nên chị trả lời rõ «Lưu thay đổi» (hoặc «Có») để lưu, "
+    "hoặc «Giữ số cũ»."
+)

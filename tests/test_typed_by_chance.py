@@ -218,3 +218,41 @@ async def test_yes_and_no_words_at_an_approval(ctx, world) -> None:
     await officer.send("/duyet chi hội thôn 1 tháng 11")
     await officer.send("Có")
     assert "Đã duyệt" in officer.text
+
+
+async def test_an_open_edit_survives_lists_and_notes(ctx, world) -> None:
+    """h19try: "sửa 3" of the sent report, then a numbered list: a rule error about figures
+    she never typed, and her edit silently dropped."""
+    people, lan, _ = world
+    await lan.send(f"/baocao {SENT}")
+    await lan.send("Gửi")
+    await lan.send("/baocao")
+    await lan.send("sửa 3")
+    for text in (LIST, NOTICE, "Em gửi 5 3 chị nhé, 4 1 2 hội viên mới"):
+        await lan.send(text)
+        assert "Câu 3/10" in lan.text and "Đã ghi: 1 hộ" in lan.text, text
+        assert "→" not in lan.text and "không thể nhiều hơn" not in lan.text, text
+    await lan.send("2")
+    assert "• Mục 3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 1 hộ → 2 hộ" in lan.text
+    await lan.send("Danh sách: 1. An 2. Bình 3. Cúc")  # at the change to confirm: kept
+    assert "1 hộ → 2 hộ" in lan.text
+    await lan.send("Dạ")  # her own explicit edit, no doubt about it: saved
+    assert "Đã sửa mục 3: 1 hộ → 2 hộ." in lan.text
+    assert (await answers(ctx, people.tree.b1.id))["ho_thoat_ngheo"] == 2
+
+
+async def test_a_doubtful_edit_needs_a_plain_yes(ctx, world) -> None:
+    people, lan, _ = world
+    async with ctx.sessions() as session:
+        for m in range(1, 11):
+            await report(session, people.tree.b1, "thang_chi_hoi", month(2026, m), {"hv_moi": 1})
+        await session.commit()
+    await lan.send("/baocao 1 0 1 2 1 2 0 1 97 0")
+    await lan.send("Gửi")
+    await lan.send("sửa 1 thành 40")
+    assert "1 người → 40 người" in lan.text and "khác xa các kỳ trước" in lan.text
+    await lan.send("ok")
+    assert "Em chưa lưu" in lan.text and "1 người → 40 người" in lan.text
+    assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 1
+    await lan.send("Có")
+    assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 40
