@@ -206,10 +206,7 @@ async def test_yes_and_no_words_at_an_approval(ctx, world) -> None:
     await lan.click("Lưu thay đổi")
     await officer.send("/duyet chi hội thôn 1 tháng 11")
     await officer.send("Cảm ơn em")  # chatter: the staff hint, and the question again
-    assert (
-        "/baocao (hoặc «báo cáo») để báo cáo số liệu của đơn vị." not in officer.text.split("\n")[0]
-        or "/trogiup" in officer.text
-    )
+    assert "Em chưa hiểu ý chị" in officer.text and "/trogiup" in officer.text
     assert "Chị vẫn duyệt báo cáo này?" in officer.text
     await officer.send("Dạ")
     assert "Chị trả lời rõ «Duyệt» hoặc «Để sau»" in officer.text
@@ -256,3 +253,32 @@ async def test_a_doubtful_edit_needs_a_plain_yes(ctx, world) -> None:
     assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 1
     await lan.send("Có")
     assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 40
+
+
+async def test_chatter_drops_an_unasked_proposal(ctx, world) -> None:
+    people, lan, _ = world
+    await lan.send("3 0 1 2 1 2 0 1 97")  # unasked, no reminder: asked about
+    assert "Chị muốn ghi các số này" in lan.text
+    await lan.send("Chiều nay 14:30 em lên xã nộp sổ nha chị")
+    assert "Em không ghi các số ở tin trước." in lan.text and "Em chưa hiểu ý chị" in lan.text
+    await lan.send("Có")  # nothing is asked any more: no report opens
+    assert "Em chưa hiểu ý chị" in lan.text
+    assert (await values(ctx, people.tree.b1.id))[0] is None
+
+
+async def test_numbers_beyond_the_form_are_named_in_the_proposal(ctx, world) -> None:
+    people, lan, _ = world
+    await lan.send("/baocao")
+    await lan.send("Em gửi chị số liệu tháng này: 3 0 1 2 1 2 0 1 97 0 5 6, chị xem giúp em với")
+    assert "Chị muốn ghi các số này" in lan.text
+    assert "em sẽ không ghi 5, 6" in lan.text
+    assert (await answers(ctx, people.tree.b1.id)) == {}
+
+
+async def test_a_labelled_form_at_a_drafts_summary_says_what_changed(ctx, world) -> None:
+    people, lan, _ = world
+    await lan.send(f"/baocao {SENT}")
+    await lan.send("hvm 5 thv 98")
+    assert "Em đã đổi: mục 1: 3 người → 5 người; mục 9: 97 người → 98 người." in lan.text
+    got = await answers(ctx, people.tree.b1.id)
+    assert got["hv_moi"] == 5 and got["tong_hoi_vien"] == 98
