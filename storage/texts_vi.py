@@ -716,7 +716,7 @@ WHOLE_SAY_YES_PLAINLY = (
     "hoặc «Không» nếu tin đó không phải báo cáo."
 )
 CONFIRM_SAY_PLAINLY = (
-    "Em chưa ghi số này. Nếu số đúng, chị trả lời «Đúng»; nếu không, chị gõ lại số."
+    "Số này khác thường nên em cần chị xác nhận rõ: chị trả lời «Đúng» nếu số đúng, hoặc gõ lại số."
 )
 WHOLE_DROPPED = "Em không ghi các số ở tin trước."
 WHOLE_ASK_EXTRA = "Chị gửi {sent} số, mẫu chỉ có {n} câu: em sẽ không ghi {extra}."
