@@ -1176,8 +1176,13 @@ async def _summary_action(turn: Turn, action: str) -> None:
         _form, sub, _ = await _context(turn)
         saved = bool(turn.data.get("saved_edit"))
         turn.enter(None, None)
-        if sub.reopened:  # a reopened report locks itself again when she is done
-            again = await reporting.relock(turn.session, sub, turn.person, turn.now)
+        # A reopened report locks itself again when she is done.
+        again = (
+            await reporting.relock(turn.session, sub, turn.person, turn.now)
+            if sub.reopened
+            else None
+        )
+        if again is not None:
             turn.say(vi.RELOCKED_APPROVED if again else vi.RELOCKED_WAITING)
         else:
             turn.say(vi.EDITS_DONE if saved else vi.EDITS_DONE_NONE)

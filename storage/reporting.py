@@ -554,12 +554,12 @@ _LOCK_ACTIONS = ("reopen", "unapprove", "relock", "approve", "edit")
 
 async def relock(
     session: AsyncSession, submission: Submission, person: Person, now: datetime
-) -> bool:
+) -> bool | None:
     """The unit is done correcting a report an officer reopened: it locks itself again, as
     the officer was told. If the reopening lifted an approval and nothing changed since, the
-    approval is given back (by the officer who reopened it); if something changed, it stays
-    locked until an officer approves it again (she sees the change at /duyet). Returns
-    whether it is approved again."""
+    approval is given back (by the officer who reopened it: True); if something changed, it
+    stays locked until an officer approves it again (she sees the change at /duyet: False).
+    A report reopened after its period closed is simply closed again (None)."""
     entries = (
         await session.scalars(
             select(AuditEntry)
@@ -576,7 +576,9 @@ async def relock(
     changed = any(e.action == "edit" for e in since)
     submission.reopened = False
     submission.updated_at = now
-    if lifted and not changed and opened is not None:
+    if not lifted:
+        return None
+    if not changed and opened is not None:
         submission.approved_at = now
         submission.approved_by_id = opened.changed_by_id
         action = "approve"

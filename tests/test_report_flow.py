@@ -334,7 +334,7 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
     assert values["ho_thoat_ngheo"] == 6 and not sub.reopened
     async with ctx.sessions() as session:
         trail = await reporting.audit_trail(session, sub.id)
-    assert [a.action for a in trail] == ["submit", "reopen", "edit", "relock"]
+    assert [a.action for a in trail] == ["submit", "reopen", "edit"]
     assert trail[1].changed_by_id == people.commune_officer.id
 
 
