@@ -282,3 +282,27 @@ async def test_a_labelled_form_at_a_drafts_summary_says_what_changed(ctx, world)
     assert "Em đã đổi: mục 1: 3 người → 5 người; mục 9: 97 người → 98 người." in lan.text
     got = await answers(ctx, people.tree.b1.id)
     assert got["hv_moi"] == 5 and got["tong_hoi_vien"] == 98
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PROSE,
+        "bao cao thang 11: hoi vien moi 3, ra 0, thoat ngheo 1 ho, tu van nghe 2, chung chi 1, "
+        "viec lam 2, 5 khong 3 sach 1, van nghe 1, tong hoi vien 120, khuyet tat 4",
+        "Hội viên mới 3; ra 0; thoát nghèo 1; tư vấn nghề 2; chứng chỉ 1; việc làm 2; "
+        '"5 không, 3 sạch" 1; văn nghệ 1; tổng hội viên 120; khuyết tật 4',
+        "Hội viên mới: 3\nRa: 0\nThoát nghèo: 1 hộ\nTư vấn nghề: 2\nChứng chỉ: 1\nViệc làm: 2\n"
+        "5 không 3 sạch: 1\nVăn nghệ: 1\nTổng hội viên: 120\nKhuyết tật: 4",
+    ],
+)
+def test_items_named_in_phrases(catalog, text: str) -> None:
+    from handlers.report_flow import whole_form
+
+    found = whole_form(catalog, catalog.forms["thang_chi_hoi"], text)
+    assert found is not None and found.plain, found
+    assert found.answers == {
+        "hv_moi": "3", "hv_ra": "0", "ho_thoat_ngheo": "1", "ld_tu_van_nghe": "2",
+        "ld_chung_chi": "1", "ld_viec_lam": "2", "ho_5k3s": "1", "hd_vhvn": "1",
+        "tong_hoi_vien": "120", "pn_kt_ho_tro": "4",
+    }  # fmt: skip
