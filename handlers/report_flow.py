@@ -456,7 +456,8 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
         if whole and await _try_whole_form(turn, text):
             return
         if len(text.split()) > 2 and not from_button:  # a sentence, not a muddled answer
-            error += "\n" + vi.PAUSE_HINT
+            sent = _sub.status == SubmissionStatus.SUBMITTED
+            error += "\n" + (vi.PAUSE_HINT_SENT if sent else vi.PAUSE_HINT)
         turn.say(error)
         turn.goto("question")
         await _ask(turn)

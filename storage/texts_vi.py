@@ -747,3 +747,4 @@ EDIT_SAY_PLAINLY = (
     "Em chưa lưu. Số này khác thường, nên chị trả lời rõ «Lưu thay đổi» (hoặc «Có») để lưu, "
     "hoặc «Giữ số cũ»."
 )
+PAUSE_HINT_SENT = "Chị muốn dừng thì gõ /huy; báo cáo đã gửi vẫn giữ nguyên số cũ."

@@ -229,6 +229,7 @@ async def test_an_open_edit_survives_lists_and_notes(ctx, world) -> None:
         await lan.send(text)
         assert "Câu 3/10" in lan.text and "Đã ghi: 1 hộ" in lan.text, text
         assert "→" not in lan.text and "không thể nhiều hơn" not in lan.text, text
+        assert "vẫn được lưu" not in lan.text, text  # a sent report: nothing is saved here
     await lan.send("2")
     assert "• Mục 3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 1 hộ → 2 hộ" in lan.text
     await lan.send("Danh sách: 1. An 2. Bình 3. Cúc")  # at the change to confirm: kept
