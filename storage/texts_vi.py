@@ -5,10 +5,25 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from storage.catalog import Catalog
+
+class _Level(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+class _Levels(Protocol):
+    """What the texts read of the catalog (storage.catalog.Catalog): only its levels' names,
+    so the message catalogue imports nothing of the project."""
+
+    @property
+    def levels(self) -> Sequence[_Level]: ...
+    def level_word(self, code: str) -> str: ...
+    def role_of_level(self, code: str) -> str | None: ...
+    def level_index(self, code: str) -> int: ...
+
 
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
@@ -404,7 +419,7 @@ ROLE_NAMES = {
 }
 
 
-def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+def level_words(catalog: _Levels, level: str) -> dict[str, str]:
     """How texts name units of a level, their leader and the officer above, from
     hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
     word = catalog.level_word(level)
@@ -714,6 +729,44 @@ RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {leve
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
 
+# ---- a yes that decides; what a proposal would change; a reopened report locks again (#19) --
+WHOLE_SAY_YES_PLAINLY = (
+    "Em chưa ghi gì. Các số trên em chưa chắc là báo cáo, nên chị trả lời rõ «Có» để em ghi, "
+    "hoặc «Không» nếu tin đó không phải báo cáo."
+)
+CONFIRM_SAY_PLAINLY = (
+    "Số này khác thường nên em cần chị xác nhận rõ: chị trả lời «Đúng» nếu số đúng, hoặc gõ lại số."
+)
+WHOLE_DROPPED = "Em không ghi các số ở tin trước."
+WHOLE_ASK_EXTRA = "Chị gửi {sent} số, mẫu chỉ có {n} câu: em sẽ không ghi {extra}."
+WHOLE_TOO_FEW_ALL = (
+    "Chị gửi {sent} số, mẫu có {n} câu. Em đã ghi lần lượt vào câu 1 đến câu {sent}; các câu "
+    "sau vẫn giữ số đã ghi. Chị xem lại bên dưới."
+)
+WHOLE_CHANGED = "Em đã đổi: {items}."
+WHOLE_CHANGED_ITEM = "mục {n}: {old} → {new}"
+CANCELLED_SENT = (
+    "Em đã dừng. Báo cáo đã gửi vẫn giữ nguyên số cũ, em không lưu thay đổi nào chưa được "
+    "chị xác nhận."
+)
+EDITS_DONE_NONE = "Dạ, báo cáo vẫn như đã gửi, không có gì thay đổi. Cảm ơn chị!"
+RELOCKED_APPROVED = (
+    "Báo cáo không thay đổi nên đã khóa lại và vẫn được duyệt như trước. Cảm ơn chị!"
+)
+RELOCKED_WAITING = (
+    "Đã khóa lại báo cáo. Hội cấp trên sẽ xem các số chị đã sửa và duyệt lại. Cảm ơn chị!"
+)
+RELOCKED_LOCKED = (
+    "{form} – {period} đã sửa xong và khóa lại, đang chờ Hội cấp trên duyệt lại. Cần sửa "
+    "thêm, chị nhờ {officer} mở lại báo cáo."
+)
+STAFF_SAY_PLAINLY = "Em chưa làm gì. Chị trả lời rõ «{yes}» hoặc «{no}»."
+NOT_UNDERSTOOD_START = "Em chưa hiểu ý chị. "
+EDIT_SAY_PLAINLY = (
+    "Em chưa lưu. Số này khác thường, nên chị trả lời rõ «Lưu thay đổi» (hoặc «Có») để lưu, "
+    "hoặc «Giữ số cũ»."
+)
+PAUSE_HINT_SENT = "Chị muốn dừng thì gõ /huy; báo cáo đã gửi vẫn giữ nguyên số cũ."
 
 # ---- a channel's quota exhausted (#19) ------------------------------------------------------
 # Put before the first reply held back, so she learns why it is late (once, not per message).
