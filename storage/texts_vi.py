@@ -554,6 +554,7 @@ APPROVED_LOCKED = (
     "{officer} mở lại báo cáo."
 )
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
+NAME_ONE_REPORT = "{unit} gửi nhiều báo cáo trong {period}; chị ghi rõ một kỳ, ví dụ: {example}."
 DUYET_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên chưa có gì để duyệt."
 OWN_REPORT = (
     "Báo cáo của {unit} do Hội cấp trên {action}; chị không tự {action} báo cáo của đơn vị "
