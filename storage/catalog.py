@@ -595,6 +595,8 @@ class Catalog:
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
     thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
+    # The personal-data notice told at joining (privacy_notice.txt; storage/personal_data.py).
+    privacy_notice: str = ""
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -728,6 +730,10 @@ def load_catalog(folder: Path) -> Catalog:
     _cross_check(catalog, folder, docs, problems)
     _check_form_rules(catalog, folder, docs, problems)
     problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
+    from storage.personal_data import load_notice
+
+    catalog.privacy_notice, notice_problems = load_notice(folder)
+    problems.extend(notice_problems)
     if problems:
         raise ConfigError(problems)
     from storage.thi_dua import load_rule  # it builds on this module
