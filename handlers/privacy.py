@@ -37,7 +37,14 @@ def _when(turn: Turn) -> str:
 
 
 async def ask_at_joining(turn: Turn, person: Person, greeting: str) -> None:
-    """Right after her code: the greeting, the notice, and "Đồng ý"; nothing else until then."""
+    """Right after her code: the greeting, the notice, and "Đồng ý"; nothing else until then
+    (she who accepted it already, joining on a second channel, is greeted as before)."""
+    from handlers.onboarding import hint_for
+
+    row = await pd.acceptance_of(turn.session, person.id)
+    if row is not None and row.accepted_at is not None:
+        turn.say(greeting + "\n" + hint_for(person.role))
+        return
     await pd.record_shown(
         turn.session,
         person,
