@@ -155,6 +155,7 @@ class Engine:
         if await privacy.gate(turn):  # the personal-data notice, until she accepts it
             return turn
         await route(turn)
+        privacy.tell_after(turn)
         return turn
 
 

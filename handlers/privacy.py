@@ -2,7 +2,7 @@
 
 At joining with a code she is shown the notice and the bot waits for her "Đồng ý" before
 anything else (but "dữ liệu của tôi"). Someone who joined before the notice existed is
-shown it once, in front of the answer to her next message, and may accept it whenever.
+shown it once, after the answer to her next message, and may accept it whenever.
 Her conversation's data remembers the outcome ("notice"), so the turns after cost nothing.
 """
 
@@ -21,6 +21,7 @@ ACCEPT_ACTION = "g:privacy_ok"  # a global action: valid whatever was asked last
 ACCEPT_WORDS = {"dong y", "toi dong y", "em dong y", "ok dong y"}
 MY_DATA_WORDS = {"du lieu cua toi", "dulieu", "du lieu", "xem du lieu cua toi"}
 ACCEPTED, TOLD = "ok", "told"
+TELL_AFTER = "privacy:tell-after"
 
 
 def _template(turn: Turn) -> str:
@@ -96,13 +97,20 @@ async def gate(turn: Turn) -> bool:
                 now=turn.now,
                 at_joining=False,
             )
-        turn.replies.append(_notice(turn, "", vi.NOTICE_TOLD))
+        turn.cache[TELL_AFTER] = _notice(turn, "", vi.NOTICE_TOLD)
         turn.save(notice=TOLD)
         return False
     if asks_for_own_data(turn):
         return False  # she may see what is held before she accepts
     turn.replies.append(_notice(turn, vi.NOTICE_WAITING, vi.NOTICE_ASK))
     return True
+
+
+def tell_after(turn: Turn) -> None:
+    """The notice told once to someone who joined before it, after the answer she asked for."""
+    notice = turn.cache.pop(TELL_AFTER, None)
+    if notice is not None:
+        turn.replies.append(notice)
 
 
 async def accept(turn: Turn) -> None:

@@ -29,7 +29,7 @@ async def world(ctx):
 
 async def leader(ctx, world) -> ChatUser:
     user = ChatUser(Engine(ctx), "701")
-    await user.send(f"/start {world[1]}")
+    await user.join(world[1])
     return user
 
 

@@ -26,7 +26,7 @@ async def world(ctx):
         await session.commit()
     engine = Engine(ctx)
     lan = ChatUser(engine, "701")
-    await lan.send(f"/start {code}")
+    await lan.join(code)
     return people, lan, ChatUser(engine, "officer")
 
 
