@@ -111,6 +111,7 @@ async def test_handover_by_chat_keeps_the_branch_draft_for_the_new_leader(ctx, o
     newcomer = ChatUser(engine, "u-new")
     await newcomer.send(invitation.code)
     assert "Chào chị Trần Thị Mới" in newcomer.text and "Chi hội thôn 1" in newcomer.text
+    await newcomer.click("Đồng ý")  # the personal-data notice
     await newcomer.send("/baocao")
     assert "Đã trả lời 2/10 câu" in newcomer.text and "Câu 3/10" in newcomer.text
     for answer in ["2", "10", "4", "5", "1", "2", "101"]:

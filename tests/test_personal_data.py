@@ -216,7 +216,9 @@ async def dump(ctx) -> list[tuple[str, str, str]]:
                 for column, value in zip(columns, row, strict=True):
                     if value is None:
                         continue
-                    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    text = (
+                        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    )
                     out.append((table.name, column.name, text))
     return out
 
@@ -252,12 +254,12 @@ async def test_erase_leaves_nothing_naming_her_and_every_figure_whole(ctx, world
         assert lan.full_name == pd.ERASED_NAME and lan.role == "branch_leader"
         assert lan.unit_id == people.tree.b1.id and not lan.active and lan.erased_at
         sent = (
-            await session.scalars(
-                select(Submission).where(Submission.submitted_by_id == lan.id)
-            )
+            await session.scalars(select(Submission).where(Submission.submitted_by_id == lan.id))
         ).all()
         assert len(sent) == 1  # her unit's report stays, attributed to "Người đã xóa"
-        queued = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == "rem:test:2"))
+        queued = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.key == "rem:test:2")
+        )
         assert queued.status == OutboxStatus.FAILED  # nothing more goes to her
         assert await session.scalar(select(func.count()).select_from(PendingUpdate)) == 0
         assert await session.scalar(select(func.count()).select_from(ChannelIdentity)) == 1
@@ -404,7 +406,9 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
         result.output
     )
     async with ctx.sessions() as session:
-        texts = dict((await session.execute(select(OutboxMessage.key, OutboxMessage.payload))).all())
+        texts = dict(
+            (await session.execute(select(OutboxMessage.key, OutboxMessage.payload))).all()
+        )
         assert texts["old-sent"] == {"text": ""} and texts["old-failed"] == {"text": ""}
         assert texts["recent-sent"] == {"text": "text of recent-sent"}
         assert texts["old-queued"] == {"text": "text of old-queued"}
