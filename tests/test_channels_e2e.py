@@ -125,10 +125,15 @@ async def test_the_same_report_on_every_channel(ctx, world, tmp_path, mode) -> N
     running = await start(mode, ctx, tmp_path)
     try:
         lan = running.user("5001" if mode.startswith("telegram") else "51a7e")
-        await running.link(lan, code)
+        await lan.send(f"/start {code}" if mode.startswith("telegram") else code)
         assert "Chào chị Nguyễn Thị Lan! Chị đã kết nối với bot báo cáo của Chi hội thôn 1." in (
             lan.text
         )
+        assert "Nghị định 13/2023/NĐ-CP" in lan.text  # the notice, the same on every channel
+        await lan.send("/baocao")  # nothing else before she accepts it
+        assert "cần đồng ý" in lan.text
+        await lan.send("đồng ý")
+        assert "ghi nhận chị đồng ý" in lan.text
         await lan.send("/baocao" if mode.startswith("telegram") else "bao cao")
         assert "Câu 1/10" in lan.text
         await lan.click("0")  # a button on Telegram; the word "0" typed on Zalo: a number

@@ -21,7 +21,6 @@ from storage import aggregates, reporting, rollup, totals
 from storage import texts_vi as vi
 from storage.catalog import Target, load_catalog
 from storage.clock import vn_datetime
-from storage.invitations import link_directly
 from storage.models import (
     Invitation,
     OrgUnit,
@@ -33,7 +32,7 @@ from storage.models import (
 from storage.periods import half, month, quarter, year_period
 from storage.progress import progress
 from storage.units import children, create_unit, merge_units
-from tests.builders import DEMO_CONFIG_DIR, report, small_tree_with_people
+from tests.builders import DEMO_CONFIG_DIR, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_aggregates import assert_agree
 
@@ -63,7 +62,7 @@ async def office(ctx):
             ("district", found.district_officer),
             ("province", found.provincial),
         ):
-            await link_directly(session, person, "telegram", f"u-{key}", ctx.clock.now())
+            await linked(session, person, "telegram", f"u-{key}", ctx.clock.now())
         await session.commit()
     engine = Engine(ctx)
     users = {k: ChatUser(engine, f"u-{k}") for k in ("leader", "commune", "district", "province")}
