@@ -753,6 +753,7 @@ async def erase(
 
 @dataclass
 class Pruned:
+    files: int = 0  # workbooks, charts, exports of delivered messages: dropped at once
     message_texts: int = 0
     handled_updates: int = 0
     invitations: int = 0
@@ -760,7 +761,13 @@ class Pruned:
 
     @property
     def total(self) -> int:
-        return self.message_texts + self.handled_updates + self.invitations + self.code_attempts
+        return (
+            self.files
+            + self.message_texts
+            + self.handled_updates
+            + self.invitations
+            + self.code_attempts
+        )
 
 
 DONE = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.BLOCKED, OutboxStatus.CAPPED)
@@ -774,6 +781,21 @@ async def prune(session: AsyncSession, now: datetime, days: int) -> Pruned:
     totals and the audit trails are not touched."""
     cutoff = now - timedelta(days=days)
     out = Pruned()
+    # A file once delivered is the recipient's: the copy in the outbox (a workbook, a chart,
+    # someone's own data) goes at the next pruning, whatever the retention.
+    with_files = select(OutboxMessage).where(
+        OutboxMessage.status.in_(DONE),
+        or_(
+            cast(OutboxMessage.payload, Text).contains('"document": "'),
+            cast(OutboxMessage.payload, Text).contains('"photo": "'),
+        ),
+    )
+    for row in (await session.scalars(with_files)).all():
+        payload = dict(row.payload or {})
+        dropped = [payload.pop(name, None) for name in ("document", "photo")]
+        if any(dropped):
+            row.payload = payload
+            out.files += 1
     old_messages = select(OutboxMessage.id).where(
         OutboxMessage.status.in_(DONE),
         func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,

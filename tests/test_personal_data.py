@@ -376,11 +376,16 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
             ("old-failed", OutboxStatus.FAILED, old),
             ("recent-sent", OutboxStatus.SENT, recent),
             ("old-queued", OutboxStatus.QUEUED, old),  # still owed: kept whole
+            ("recent-file", OutboxStatus.SENT, recent),
+            ("queued-file", OutboxStatus.QUEUED, recent),
         ]:
+            payload: dict[str, Any] = {"text": f"text of {key}"}
+            if key.endswith("file"):
+                payload |= {"document": "UEsDBBQ=", "filename": "bao-cao.xlsx"}
             session.add(
                 OutboxMessage(
                     key=key, kind="reminder", person_id=people.leader.id, channel="telegram",
-                    chat_id=TG_ID, payload={"text": f"text of {key}"}, status=status,
+                    chat_id=TG_ID, payload=payload, status=status,
                     attempts=1, next_attempt_at=at, created_at=at,
                     sent_at=at if status == OutboxStatus.SENT else None,
                 )
@@ -402,6 +407,7 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
         updates_before = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
     result = await cli("people", "prune")
     assert result.exit_code == 0, result.output
+    assert "1 delivered file dropped from the outbox." in result.output
     assert "2 message texts blanked, 1 handled update, 1 expired invitation and 1 wrong code" in (
         result.output
     )
@@ -412,6 +418,9 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
         assert texts["old-sent"] == {"text": ""} and texts["old-failed"] == {"text": ""}
         assert texts["recent-sent"] == {"text": "text of recent-sent"}
         assert texts["old-queued"] == {"text": "text of old-queued"}
+        # A delivered file goes at once (its text stays until the retention); an owed one stays.
+        assert texts["recent-file"] == {"text": "text of recent-file", "filename": "bao-cao.xlsx"}
+        assert texts["queued-file"]["document"] == "UEsDBBQ="
         keys = set((await session.scalars(select(ProcessedUpdate.key))).all())
         assert "old-update" not in keys and "recent-update" in keys
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == (
@@ -422,7 +431,7 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
         assert set((await session.scalars(select(CodeAttempt.chat_id))).all()) == {"y"}
         assert await figures_only(session) == keep_before
     again = await cli("people", "prune")
-    assert "0 message texts blanked" in again.output  # nothing twice
+    assert "0 delivered files" in again.output and "0 message texts" in again.output
 
 
 async def figures_only(session) -> list[Any]:
@@ -453,3 +462,21 @@ def test_notice_file_is_checked(tmp_path: Path) -> None:
     (tmp_path / pd.NOTICE_FILE).write_bytes("Dữ liệu".encode("utf-16"))
     _, problems = pd.load_notice(tmp_path)
     assert problems and "UTF-8" in problems[0]
+
+
+async def test_staff_lists_and_operator_looks_are_logged(ctx, world) -> None:
+    people, _ = world
+    staff = ChatUser(Engine(ctx), "u-province")
+    await staff.send("/chuaketnoi")
+    assert "Nguyễn Thị Lan" in staff.text
+    assert (await cli("people", "list")).exit_code == 0
+    assert (await cli("people", "show", NAME)).exit_code == 0
+    log = await cli("people", "access-log")
+    assert log.exit_code == 0, log.output
+    lines = log.output.splitlines()
+    assert f"#{people.provincial.id} Phạm Thị Hương  listed people (chưa kết nối KH" in lines[-2]
+    assert "cli:" in lines[1] and "listed people (everyone: 4 people)" in lines[1]
+    assert "cli:" in lines[0] and f"looked at #{people.leader.id} {NAME}" in lines[0]
+    assert lines[-1] == "3 accesses in the last 90 days."
+    only_hers = await cli("people", "access-log", "--person", NAME)
+    assert only_hers.output.splitlines()[-1] == "1 access in the last 90 days."

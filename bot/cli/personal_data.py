@@ -176,6 +176,7 @@ def people_prune(
 
     keep, done = run_with_context(work, units=False)
     typer.echo(
+        f"{plural(done.files, 'delivered file')} dropped from the outbox. "
         f"Older than {keep} days: {plural(done.message_texts, 'message text')} blanked, "
         f"{plural(done.handled_updates, 'handled update')}, "
         f"{plural(done.invitations, 'expired invitation')} and "
