@@ -126,6 +126,7 @@ MENU = [
     ("web", "Trang theo dõi chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
     ("lienket", "Dùng bot trên cả Zalo"),
+    ("dulieu", "Dữ liệu của tôi"),
     ("trogiup", "Hướng dẫn"),
 ]
 

@@ -19,7 +19,8 @@ from storage.text import fold
 
 ACCEPT_ACTION = "g:privacy_ok"  # a global action: valid whatever was asked last
 ACCEPT_WORDS = {"dong y", "toi dong y", "em dong y", "ok dong y"}
-MY_DATA_WORDS = {"du lieu cua toi", "dulieu", "du lieu", "xem du lieu cua toi"}
+# As engine.PLAIN_COMMANDS reads them (a plain-word command).
+MY_DATA_WORDS = {"du lieu cua toi", "dulieu", "xem du lieu cua toi"}
 ACCEPTED, TOLD = "ok", "told"
 TELL_AFTER = "privacy:tell-after"
 
@@ -64,6 +65,9 @@ def _accepts(turn: Turn) -> bool:
 
 
 def asks_for_own_data(turn: Turn) -> bool:
+    command = turn.inbound.command
+    if command is not None:
+        return command[0] == "dulieu"
     return turn.inbound.choice is None and fold(turn.inbound.text or "") in MY_DATA_WORDS
 
 
