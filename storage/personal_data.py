@@ -530,8 +530,13 @@ def needles_of(person: Person, chats: Iterable[tuple[str, str, str]]) -> list[st
 
 
 def _pattern(needles: list[str]) -> re.Pattern[str]:
-    # An id counts only as a whole token: "501" is not inside "15012".
-    return re.compile("|".join(rf"(?<![0-9A-Za-z]){re.escape(n)}(?![0-9A-Za-z])" for n in needles))
+    # Whole words only: "Lan" is not inside "Lanh" or "Lành"; a number is not inside a longer
+    # one ("501" in "15012"), but is found glued to words ("ĐT0912345678").
+    def one(needle: str) -> str:
+        edge = r"\d" if needle.lstrip("+").isdigit() else r"\w"
+        return rf"(?<!{edge}){re.escape(needle)}(?!{edge})"
+
+    return re.compile("|".join(one(n) for n in needles))
 
 
 def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:

@@ -484,3 +484,9 @@ async def test_staff_lists_and_operator_looks_are_logged(ctx, world) -> None:
     assert lines[-1] == "3 accesses in the last 90 days."
     only_hers = await cli("people", "access-log", "--person", NAME)
     assert only_hers.output.splitlines()[-1] == "1 access in the last 90 days."
+
+
+def test_only_whole_names_and_numbers_are_replaced() -> None:
+    pattern = pd._pattern(pd.needles_of(Person(full_name=NAME, phone=PHONE), [("x", "501", "501")]))
+    text = f"{NAME}, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, 501. ĐT{PHONE} (+84912345678)"
+    assert pattern.sub("X", text) == "X, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, X. ĐTX (X)"
