@@ -514,7 +514,7 @@ def export_json(document: dict[str, Any]) -> bytes:
 def needles_of(person: Person, chats: Iterable[tuple[str, str, str]]) -> list[str]:
     """The strings that identify her: her name, her phone as it may be written, her ids."""
     found: list[str] = []
-    if person.full_name and person.full_name != ERASED_NAME:
+    if person.full_name and person.erased_at is None:
         found.append(person.full_name)
     if person.phone:
         phone = person.phone
@@ -727,8 +727,15 @@ async def erase(
         .where(Invitation.person_id == person.id, Invitation.expires_at > now)
         .values(expires_at=now)
     )
-    # Her record: the row stays (reports and audit point to it), nothing in it names her.
-    person.full_name, person.phone = ERASED_NAME, None
+    # Her record: the row stays (reports and audit point to it), nothing in it names her;
+    # wherever her name was shown, her role and unit then were say who it was.
+    unit = await session.get(OrgUnit, person.unit_id)
+    if person.erased_at is None:
+        from storage.texts_vi import ROLE_NAMES
+
+        role = ROLE_NAMES.get(person.role, person.role)
+        person.full_name = f"{ERASED_NAME} ({role}, {unit.name if unit else '?'})"[:200]
+    person.phone = None
     person.active, person.erased_at = False, person.erased_at or now
     person.preferred_channel = person.last_channel = None
     await session.flush()
@@ -739,7 +746,6 @@ async def erase(
             "audit entries of people naming her",
             await _scrub_changes(session, person, pattern, apply=True),
         )
-    unit = await session.get(OrgUnit, person.unit_id)
     await record_change(
         session,
         person,

@@ -245,13 +245,15 @@ async def test_erase_leaves_nothing_naming_her_and_every_figure_whole(ctx, world
 
     done = await cli("people", "erase", PHONE, "--yes")
     assert done.exit_code == 0, done.output
-    assert f"Erased #{people.leader.id}" in done.output
+    assert f"Erased #{people.leader.id} (was {NAME})" in done.output
+    assert 'attributed to "Người đã xóa (chi hội trưởng, Chi hội thôn 1)"' in done.output
     assert naming_her(await dump(ctx)) == []
     assert await figures(ctx, staff) == before
 
     async with ctx.sessions() as session:
         lan = await session.get(Person, people.leader.id)
-        assert lan.full_name == pd.ERASED_NAME and lan.role == "branch_leader"
+        assert lan.full_name == "Người đã xóa (chi hội trưởng, Chi hội thôn 1)"
+        assert lan.role == "branch_leader"
         assert lan.unit_id == people.tree.b1.id and not lan.active and lan.erased_at
         sent = (
             await session.scalars(select(Submission).where(Submission.submitted_by_id == lan.id))

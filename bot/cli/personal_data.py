@@ -99,7 +99,7 @@ def people_erase(
                 )
             name = person.full_name
             plan = await erase(session, person, by=operator(), now=ctx.clock.now(), apply=yes)
-            return person.id, name, person.role, plan.counts
+            return person.id, name, person.full_name if yes else person.role, plan.counts
 
     pid, name, role, counts = run_with_context(work, units=False)
     lines = [f"  {what}: {n}" for what, n in counts.items()]
@@ -116,8 +116,7 @@ def people_erase(
     for line in lines:
         typer.echo(line)
     typer.echo(
-        f'Her unit\'s reports stay, attributed to "{ERASED_NAME}" ({role}); '
-        "her old codes and links no longer work."
+        f'Her unit\'s reports stay, attributed to "{role}"; her old codes and links no longer work.'
     )
 
 
