@@ -85,7 +85,8 @@ async def world(ctx, db_url, tmp_path, monkeypatch):
             session, ctx.catalog, lan, by=Actor(operator="cli:test"), now=ctx.clock.now(),
             phone=PHONE,
         )  # fmt: skip
-    return people, code
+    yield people, code
+    get_settings.cache_clear()  # the next test reads its own settings, not these
 
 
 async def joined_and_reported(ctx, world) -> tuple[ChatUser, ChatUser]:
