@@ -22,11 +22,10 @@ from handlers.export_xlsx import build_workbook
 from handlers.views import progress_lines, total_lines
 from storage import progress, totals
 from storage.catalog_load import load_catalog
-from storage.invitations import link_directly
 from storage.models import OrgUnit, Person, Role
 from storage.periods import month, quarter, year_period
 from storage.units import create_unit
-from tests.builders import report, small_tree
+from tests.builders import linked, report, small_tree
 from tests.chat import ChatUser
 
 OCT, NOV = month(2026, 10), month(2026, 11)
@@ -93,7 +92,7 @@ async def six(ctx):
         )
         session.add(staff_person)
         await session.flush()
-        await link_directly(session, staff_person, "telegram", "u-staff", ctx.clock.now())
+        await linked(session, staff_person, "telegram", "u-staff", ctx.clock.now())
         await session.commit()
     return units, ChatUser(Engine(ctx), "u-staff")
 

@@ -23,7 +23,7 @@ from storage.clock import VN
 from storage.invitations import link_directly
 from storage.models import OrgUnit, Person
 from storage.periods import month, year_period
-from tests.builders import report
+from tests.builders import linked, report
 from tests.chat import ChatUser
 from tests.web_site import FORM
 
@@ -315,7 +315,7 @@ async def test_without_public_base_url_there_is_no_link(ctx) -> None:
     async with ctx.sessions() as session:
         person = await session.get(Person, people.commune_officer.id)
         assert person is not None
-        await link_directly(session, person, "telegram", "w-off", ctx.clock.now())
+        await linked(session, person, "telegram", "w-off", ctx.clock.now())
         await session.commit()
     officer = ChatUser(Engine(ctx), "w-off")
     await officer.send("/web")
