@@ -709,3 +709,7 @@ AMBIGUOUS_UNIT_WITHIN = (
     "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
     "chi hội thôn 1 xã Sơn Bình."
 )
+
+# ---- what a sum target and a trend rest on (#20) -------------------------------------------
+# A sum target's line when not every unit that should report its figure has: "tính trên k/n".
+PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {level} chưa báo cáo)"

@@ -688,3 +688,40 @@ def same_stretch(period: Period, previous: Period, latest: date) -> Period:
         if whole.start == first.start and whole.end == last.end:
             return whole
     return span(first, last)
+
+
+async def bases(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    levels: list[str] | None = None,
+    approved_only: bool = False,
+) -> list[tuple[int, int, str | None]]:
+    """For each scope (a unit, or a group of units counted together): how many of the units
+    that should report the indicator did, how many should, and their level when one: what a
+    sum target's line rests on, read as `indicator_total` reads it. `levels`: only these
+    levels' own answers (a target's `reported_at`), added up."""
+    ids = sorted({u.id for scope in scopes for u in scope})
+    out = [(0, 0) for _ in scopes]
+    found: list[str] = []
+    for level in levels or [None]:
+        reading = await read(
+            session,
+            catalog,
+            code,
+            ids,
+            period,
+            roots=ids,
+            reported_at=level,
+            approved_only=approved_only,
+        )
+        found += [lv for lv in reading.levels if lv not in found]
+        for i, scope in enumerate(scopes):
+            members = set().union(*(reading.members.get(u.id, set()) for u in scope))
+            figure = figure_of(catalog, code, reading, members)
+            out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
+    level = found[0] if len(found) == 1 else None
+    return [(reported, expected, level) for reported, expected in out]

@@ -29,7 +29,7 @@ from storage.units import create_unit
 from tests.builders import report, small_tree
 from tests.chat import ChatUser
 
-OCT, NOV = month(2026, 10), month(2026, 11)
+SEP, OCT, NOV = month(2026, 9), month(2026, 10), month(2026, 11)
 FORM = "thang_chi_hoi"
 NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
 
@@ -372,3 +372,30 @@ async def test_the_cli_finds_an_indicator_by_a_short_label(ctx, six) -> None:
         await staff.cli_total(ctx, "ks", "tháng 11/2026", "C1")
     assert caught.value.reason == "ambiguous_indicator"
     assert set(caught.value.choices) == {"ho_5k3s", "chi_hoi_5k3s_moi"}
+
+
+async def test_a_sum_targets_line_says_how_many_units_it_rests_on(ctx, six) -> None:
+    """ "Đạt 13/5.000 hộ" over 5 of 7 branches says so, as a rate's line does; the group
+    target of two districts (one without branches) counts the branches under both."""
+    units, user = six
+    async with ctx.sessions() as session:
+        for i in range(1, 6):
+            await report(session, units[f"B{i}"], FORM, SEP, {"ho_thoat_ngheo": 2 + i})
+        await session.commit()
+    await user.send("/tiendo")
+    lines = user.text.splitlines()
+    line = next(x for x in lines if "/5.000 hộ" in x)
+    assert line.strip() == (
+        "Đạt 25/5.000 hộ = 0,5% chỉ tiêu, tính trên 5/7 chi hội đã báo cáo "
+        "(2 chi hội chưa báo cáo)"
+    ), user.text
+    group = next(x for x in lines if "/1.000 hộ" in x)
+    assert group.strip().endswith("tính trên 5/7 chi hội đã báo cáo (2 chi hội chưa báo cáo)")
+    # Every branch reported: nothing to say.
+    async with ctx.sessions() as session:
+        await report(session, units["B6"], FORM, SEP, {"ho_thoat_ngheo": 1})
+        await report(session, units["B7"], FORM, SEP, {"ho_thoat_ngheo": 0})
+        await session.commit()
+    await user.send("/tiendo")
+    line = next(x for x in user.text.splitlines() if "/5.000 hộ" in x)
+    assert line.strip() == "Đạt 26/5.000 hộ = 0,5% chỉ tiêu", user.text
