@@ -551,8 +551,8 @@ async def _measure(
             levels=list(target.reported_levels),
             approved_only=target.approved_only,
         )
-        for out, (reported, expected, level) in zip(outs, bases, strict=True):
-            out.basis, out.basis_level = (reported, expected), level
+        for out, (reported, should, level) in zip(outs, bases, strict=True):
+            out.basis, out.basis_level = (reported, should), level
     elif target.kind == "coverage":
         assert target.indicator
         found = {lv: reads.values[(lv, period, target.approved_only)] for lv in target.levels}
