@@ -45,6 +45,7 @@ from storage.periods import (
     month,
     next_period,
     period_of,
+    periods_inside,
     previous_period,
     span,
 )
@@ -725,3 +726,34 @@ async def bases(
             out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
     level = found[0] if len(found) == 1 else None
     return [(reported, expected, level) for reported, expected in out]
+
+
+def reporting_periodicity(catalog: Catalog, code: str) -> Periodicity | None:
+    """The shortest period in which the indicator's reporting units give it (a month when
+    a monthly form asks it): a trend's step."""
+    levels = set(reporting_levels(catalog, code))
+    kinds = {
+        catalog.forms[f].periodicity
+        for part in catalog.components(code)
+        for f in catalog.forms_of_indicator.get(part, [])
+        if catalog.forms[f].level in levels
+    }
+    order = list(Periodicity)
+    found = sorted((Periodicity(k) for k in kinds), key=order.index)
+    return found[0] if found else None
+
+
+async def series(
+    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, period: Period
+) -> list[tuple[Period, Figure]]:
+    """The indicator's figure over `unit`'s subtree in each reporting period inside `period`,
+    oldest first, each with its own basis (k of the n units that should report it did): a
+    trend compares like with like only where the same units reported, and says where not."""
+    kind = reporting_periodicity(catalog, code)
+    if kind is None:
+        return []
+    out = []
+    for step in periods_inside(kind, period):
+        reading = await read(session, catalog, code, [unit.id], step, roots=[unit.id])
+        out.append((step, figure_of(catalog, code, reading, reading.members.get(unit.id, set()))))
+    return out

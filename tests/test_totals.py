@@ -386,8 +386,7 @@ async def test_a_sum_targets_line_says_how_many_units_it_rests_on(ctx, six) -> N
     lines = user.text.splitlines()
     line = next(x for x in lines if "/5.000 hộ" in x)
     assert line.strip() == (
-        "Đạt 25/5.000 hộ = 0,5% chỉ tiêu, tính trên 5/7 chi hội đã báo cáo "
-        "(2 chi hội chưa báo cáo)"
+        "Đạt 25/5.000 hộ = 0,5% chỉ tiêu, tính trên 5/7 chi hội đã báo cáo (2 chi hội chưa báo cáo)"
     ), user.text
     group = next(x for x in lines if "/1.000 hộ" in x)
     assert group.strip().endswith("tính trên 5/7 chi hội đã báo cáo (2 chi hội chưa báo cáo)")
@@ -399,3 +398,34 @@ async def test_a_sum_targets_line_says_how_many_units_it_rests_on(ctx, six) -> N
     await user.send("/tiendo")
     line = next(x for x in user.text.splitlines() if "/5.000 hộ" in x)
     assert line.strip() == "Đạt 26/5.000 hộ = 0,5% chỉ tiêu", user.text
+
+
+async def test_a_trend_says_what_each_period_rests_on(ctx, six, monkeypatch) -> None:
+    """Each period's figure carries its own basis: October over 6 of 6 branches, November
+    over 5 of 6, September over none ("–", no bar), never a 0 for a period nobody sent."""
+    from handlers import charts
+
+    units, _ = six
+    async with ctx.sessions() as session:
+        await report(session, units["B1"], FORM, month(2026, 8), {"hv_moi": 2})
+        await session.commit()
+        steps = await totals.series(session, ctx.catalog, "hv_moi", units["C1"], year_period(2026))
+        assert [p.key for p, _ in steps] == [f"2026-{m:02d}" for m in range(1, 13)]
+        by_key = {p.key: f for p, f in steps}
+        assert (by_key["2026-10"].value, by_key["2026-10"].reported) == (18, 6)
+        assert (by_key["2026-11"].value, by_key["2026-11"].reported) == (13, 5)
+        assert by_key["2026-09"].value is None and by_key["2026-09"].expected == 6
+        drawn: dict[str, object] = {}
+
+        def trend(title, labels, values, unit_word, target, notes=None) -> bytes:  # type: ignore[no-untyped-def]
+            drawn.update(title=title, labels=labels, values=values, notes=notes)
+            return b"png"
+
+        monkeypatch.setattr(charts, "trend_png", trend)
+        await charts.chart(
+            session, ctx.catalog, ctx.catalog.indicators["hv_moi"], units["C1"], year_period(2026)
+        )
+    assert drawn["labels"] == ["8/26", "9/26", "10/26", "11/26"]
+    assert drawn["values"] == [2, None, 18, 13]
+    assert drawn["notes"] == ["1/6", "–", "", "5/6"]
+    assert "chi hội đã báo cáo/phải báo cáo" in str(drawn["title"])
