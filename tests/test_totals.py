@@ -429,3 +429,30 @@ async def test_a_trend_says_what_each_period_rests_on(ctx, six, monkeypatch) -> 
     assert drawn["values"] == [2, None, 18, 13]
     assert drawn["notes"] == ["1/6", "–", "", "5/6"]
     assert "chi hội đã báo cáo/phải báo cáo" in str(drawn["title"])
+
+
+async def test_a_targets_breakdown_and_its_indicator_page_agree_and_name_the_period(
+    site,
+) -> None:
+    """The sum target's page and the indicator page it links to: the same window named on
+    both, the same figure for each unit below, and "chưa báo cáo" (never 0) for a unit
+    with nothing reported under it."""
+    import re
+
+    link = site.link(site.people.provincial)
+    status, html = await site.get(f"{link}chi-tieu/thoat_ngheo")
+    assert status == 200
+    found = re.search(r'href="/[^"]*/(chi-so/[^"]+)">Biểu đồ và bảng số liệu', html)
+    assert found, html
+    status, linked = await site.get(link + found.group(1).replace("&amp;", "&"))
+    assert status == 200
+    target, page = site.text(html), site.text(linked)
+    assert "Theo từng đơn vị, nhiệm kỳ 2021–2026" in target
+    assert "Theo từng đơn vị, nhiệm kỳ 2021–2026" in page
+    assert "Tỉnh Khánh Hòa, nhiệm kỳ 2021–2026:" in page
+    t = site.people.tree
+    for d in (t.d1, t.d2, t.d3):
+        cell = re.search(re.escape(d.name) + r" (chưa báo cáo|[\d.]+ hộ)", target)
+        assert cell, (d.name, target)
+        assert f"{d.name} {cell.group(1)}" in page
+    assert f"{t.d3.name} chưa báo cáo" in target  # (nothing reported under it)
