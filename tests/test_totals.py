@@ -456,3 +456,18 @@ async def test_a_targets_breakdown_and_its_indicator_page_agree_and_name_the_per
         assert cell, (d.name, target)
         assert f"{d.name} {cell.group(1)}" in page
     assert f"{t.d3.name} chưa báo cáo" in target  # (nothing reported under it)
+
+
+async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) -> None:
+    """ "phản biện xã hội": "xã …" there is the indicator's own word, not a commune; the
+    period as the answers write it ("nhiệm kỳ 2021–2026", with its dash) is read back."""
+    _, user = six
+    await user.send("/tong dự thảo được phản biện xã hội năm 2026")
+    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026 (0/5 đơn vị).")
+    assert "1. Tỉnh Khánh Hòa (tự báo cáo): chưa báo cáo" in user.text
+    await user.send("/tong dự thảo được phản biện xã hội năm 2026 xã Sơn Bình")
+    assert user.text == "Chưa có báo cáo nào đã gửi cho năm 2026 (0/1 đơn vị)."
+    await user.send("/tong hội viên mới xã Lương Hòa")
+    assert user.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
+    await user.send("/tong hội viên mới nhiệm kỳ 2021–2026 xã Sơn Bình")
+    assert user.text.startswith("Hội viên mới kết nạp – Xã Sơn Bình, nhiệm kỳ 2021–2026")
