@@ -24,7 +24,7 @@ from storage.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.models import OrgUnit
 from storage.periods import Period, PeriodError, parse_period, period_of, year_period
 from storage.totals import Total
-from storage.units import find_units, unit_by_code
+from storage.units import find_units, parent_names, unit_by_code
 
 
 class StaffError(Exception):
@@ -66,8 +66,12 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
     if not found:
         raise StaffError(vi.UNKNOWN_UNIT.format(text=words), "unknown_unit", words)
     if len(found) > 1:
+        shown = found[:5]
+        above = await parent_names(session, shown)
+        names = [f"{u.name} ({p})" if p else u.name for u, p in zip(shown, above, strict=True)]
+        example = f"{shown[0].name} {above[0]}" if above[0] else shown[0].name
         raise StaffError(
-            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(u.name for u in found[:5])),
+            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(names), example=example),
             "ambiguous_unit",
             words,
             [u.code for u in found[:5]],

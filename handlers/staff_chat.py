@@ -24,6 +24,7 @@ from storage import progress as progress_service
 from storage import reporting, rollup
 from storage import texts_vi as vi
 from storage.catalog import Form, IndicatorType
+from storage.clock import local
 from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.periods import Period, from_key, period_of, year_period
 from storage.units import children, is_within
@@ -356,7 +357,7 @@ def _ask_approval(
                 label=label,
                 old=_shown(turn, change.indicator_code, change.old),
                 new=_shown(turn, change.indicator_code, change.new),
-                when=change.at.astimezone(turn.now.tzinfo).strftime("%d/%m"),
+                when=local(change.at).strftime("%d/%m"),
                 who=change.by or vi.APPROVE_IMPORTED,
             )
             + (vi.APPROVE_CHANGE_DOUBT if change.doubt is not None else "")

@@ -184,7 +184,10 @@ MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} đơn vị đang làm dở."
 MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
-AMBIGUOUS_UNIT = "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em."
+AMBIGUOUS_UNIT = (
+    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
+    "trên nếu cần, ví dụ: «{example}»."
+)
 # An indicator (what is reported: "hội viên mới") is a "chỉ số"; a "chỉ tiêu" is a target of
 # the plan ("kết nạp 5.000 hội viên mới"). Examples ({indicator}, {unit}, …) come from the
 # province's own configuration and units (handlers/examples.py).
@@ -564,7 +567,7 @@ WEB_LINK = (
     "Link dùng trong {hours} giờ và chỉ dành cho chị, chị đừng chuyển cho người khác."
 )
 WEB_DISABLED = (
-    "Trang theo dõi chưa được bật trên máy chủ này (cần đặt PUBLIC_BASE_URL). "
+    "Trang theo dõi chưa được mở trên hệ thống này. "
     "Chị dùng /tiendo để xem tiến độ trong khung chat nhé."
 )
 WEB_NO_REPORT = "chưa nộp"
@@ -628,6 +631,11 @@ HELP_EXAMPLES_OFFICE = [
 NOT_JOINED_TITLE = "Chưa kết nối bot – {unit}: {n}/{total} người."
 NOT_JOINED_ALL = "Tất cả {total} người ở cấp dưới của {unit} đã kết nối bot. Cảm ơn chị!"
 NOT_JOINED_NOBODY = "Cấp dưới của {unit} chưa có ai trong danh sách."
+NOT_JOINED_UNIT_LINE = "• {unit}: {n}/{total} người chưa kết nối"
+NOT_JOINED_PICK = (
+    "Chị gõ «chưa kết nối» kèm tên đơn vị để xem từng người và mã mời, ví dụ: "
+    "chưa kết nối {example}"
+)
 NOT_JOINED_LINE = "• {name} – {role}, {unit}: mã {code}{link}"
 NOT_JOINED_LINK = "\n  {link}"
 NOT_JOINED_HINT = (
@@ -705,10 +713,6 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
-AMBIGUOUS_UNIT_WITHIN = (
-    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
-    "chi hội thôn 1 xã Sơn Bình."
-)
 
 # ---- what a sum target and a trend rest on (#20) -------------------------------------------
 # A sum target's line when not every unit that should report its figure has: "tính trên k/n".
