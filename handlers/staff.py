@@ -112,7 +112,7 @@ async def indicator_and_unit(
             unit = await unit_in_scope(session, unit_words, scope)
         except StaffError as exc:
             # A level word inside the indicator's name ("phản biện xã hội"), not a unit.
-            if exc.reason != "unknown_unit" or not words:
+            if exc.reason not in ("unknown_unit", "ambiguous_unit") or not words:
                 raise
             try:
                 return await indicator_and_unit(
