@@ -18,9 +18,10 @@ from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.completeness import completeness
 from storage.models import OrgUnit
 from storage.periods import Period, PeriodError, parse_period, period_of, year_period
 from storage.totals import Total
@@ -271,9 +272,7 @@ async def cli_missing(
             )
         form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
         period = period_or_error(period_text, today, ctx.catalog, latest_due_period(form, today))
-        done = await rollup.completeness(
-            session, form, period_of(form.periodicity, period.end), unit
-        )
+        done = await completeness(session, form, period_of(form.periodicity, period.end), unit)
         return completeness_text(done, unit.name)
 
 

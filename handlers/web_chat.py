@@ -10,7 +10,7 @@ from handlers.web_pages import rule_lines
 from schedules import thi_dua
 from storage import texts_vi as vi
 from storage.models import OrgUnit, Role
-from storage.thi_dua import Rule
+from storage.thi_dua_rule import Rule
 
 SHOWN = 5
 log = logging.getLogger(__name__)

@@ -5,10 +5,25 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from storage.catalog import Catalog
+
+class _Level(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+class _Levels(Protocol):
+    """What the texts read of the catalog (storage.catalog.Catalog): only its levels' names,
+    so the message catalogue imports nothing of the project."""
+
+    @property
+    def levels(self) -> Sequence[_Level]: ...
+    def level_word(self, code: str) -> str: ...
+    def role_of_level(self, code: str) -> str | None: ...
+    def level_index(self, code: str) -> int: ...
+
 
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
@@ -404,7 +419,7 @@ ROLE_NAMES = {
 }
 
 
-def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+def level_words(catalog: _Levels, level: str) -> dict[str, str]:
     """How texts name units of a level, their leader and the officer above, from
     hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
     word = catalog.level_word(level)

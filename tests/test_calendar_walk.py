@@ -54,7 +54,8 @@ from schedules.calendar import window as form_window
 from schedules.demo import build_demo
 from storage import aggregates, totals
 from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect, IndicatorType, Target, load_catalog
+from storage.catalog import Catalog, Expect, IndicatorType, Target
+from storage.catalog_load import load_catalog
 from storage.clock import VN, vn_datetime
 from storage.db import is_postgres
 from storage.invitations import link_directly

@@ -17,10 +17,12 @@ from sqlalchemy import select
 from bot.web.links import WebLinks
 from handlers.engine import Engine
 from schedules import reminders
-from storage import aggregates, reporting, rollup, totals
+from storage import aggregates, ratios, reporting, rollup, totals
 from storage import texts_vi as vi
-from storage.catalog import Target, load_catalog
+from storage.catalog import Target
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
+from storage.completeness import completeness
 from storage.invitations import link_directly
 from storage.models import (
     Invitation,
@@ -415,8 +417,8 @@ async def test_merge_carries_totals_and_targets_measure_the_merged_unit(
     async def figures() -> dict[str, object]:
         d1 = await session.get(OrgUnit, t.d1.id)
         rows = (await totals.indicator_total(session, catalog, "ho_thoat_ngheo", d1, year)).rows
-        cov = await rollup.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], year)
-        cov_q2 = await rollup.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], q2)
+        cov = await ratios.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], year)
+        cov_q2 = await ratios.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], q2)
         return {
             "province": await rollup.total(session, catalog, "ho_thoat_ngheo", [t.province], year),
             "district": await rollup.total(session, catalog, "ho_thoat_ngheo", [d1], year),
@@ -500,12 +502,12 @@ async def test_a_merged_unit_is_reminded_and_expected_in_its_place(ctx, session,
     await session.commit()
     form = catalog.forms["sau_thang_co_so"]  # the communes' own six-monthly report
     first, second = half(2026, 1), half(2026, 2)
-    done_first = await rollup.completeness(session, form, first, t.d1)
-    done_second = await rollup.completeness(session, form, second, t.d1)
+    done_first = await completeness(session, form, first, t.d1)
+    done_second = await completeness(session, form, second, t.d1)
     assert sorted(u.code for u, _ in done_first.missing) == ["C1", "C2"]
     assert [u.code for u, _ in done_second.missing] == ["C9"]
     # Branches of the old communes report as before, now under the merged one.
-    done = await rollup.completeness(session, catalog.forms[FORM], month(2026, 11), merged)
+    done = await completeness(session, catalog.forms[FORM], month(2026, 11), merged)
     assert done.expected == 3
 
 

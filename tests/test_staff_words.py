@@ -11,7 +11,7 @@ import pytest
 from bot.config import DEMO_CONFIG_DIR
 from handlers.engine import Engine
 from storage import reporting
-from storage.catalog import load_catalog
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.importing import import_units
 from storage.invitations import link_directly

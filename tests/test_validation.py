@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalog import ConfigError, Form, OutlierCheck, load_catalog
+from storage.catalog import Form, OutlierCheck
+from storage.catalog_load import load_catalog
+from storage.config_files import ConfigError
 from storage.validation import Figure, check, outlier_reference
 from tests.test_catalog import copy_config
 
