@@ -157,6 +157,7 @@ class TargetBreakdown:
     sort: str
     per_unit_verdict: bool  # percent targets are judged per unit; a sum has no per-unit share
     level_below: str
+    period_label: str = ""  # the window every figure of the page is from
 
 
 async def target_breakdown(
@@ -233,6 +234,7 @@ async def target_breakdown(
         sort if sort in SORTS else "tien_do",
         target.kind != "sum",
         _level_below(catalog, unit, kids),
+        own.period.label,
     )
 
 

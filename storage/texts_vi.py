@@ -806,3 +806,10 @@ MY_DATA_FILE = (
 )
 MY_DATA_FILENAME = "du-lieu-cua-toi.json"
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "máy tính"}
+
+# ---- what a sum target and a trend rest on (#20) -------------------------------------------
+# A sum target's line when not every unit that should report its figure has: "tính trên k/n".
+PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {level} chưa báo cáo)"
+# A trend whose periods rest on different units: what the figure over each bar says.
+CHART_TREND_BASIS = "(số trên cột: {level} đã báo cáo/phải báo cáo; – : chưa có báo cáo)"
+CHART_TREND_NONE = "–"
