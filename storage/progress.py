@@ -551,8 +551,8 @@ async def _measure(
             levels=list(target.reported_levels),
             approved_only=target.approved_only,
         )
-        for out, (given, expected, level) in zip(outs, bases, strict=True):
-            out.basis, out.basis_level = (given, expected), level
+        for out, (given, should, level) in zip(outs, bases, strict=True):
+            out.basis, out.basis_level = (given, should), level
     elif target.kind == "coverage":
         assert target.indicator
         found = {lv: reads.values[(lv, period, target.approved_only)] for lv in target.levels}
