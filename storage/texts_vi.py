@@ -709,3 +709,17 @@ AMBIGUOUS_UNIT_WITHIN = (
     "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
     "chi hội thôn 1 xã Sơn Bình."
 )
+
+# ---- the tracker pages, phone-first (#24) --------------------------------------------------
+# Error pages of the web server: fixed words, never anything from the request.
+WEB_ERRORS = {
+    400: "Yêu cầu không hợp lệ",
+    403: "Link không hợp lệ hoặc đã hết hạn",
+    404: "Không tìm thấy trang này",
+    405: "Trang này chỉ để xem, không nhận thao tác này",
+    413: "Yêu cầu quá lớn",
+    414: "Địa chỉ trang quá dài",
+    431: "Yêu cầu quá lớn",
+    500: "Máy chủ đang gặp sự cố, chị thử lại sau ít phút",
+}
+WEB_ERROR_HINT = "Chị gõ /web trong khung chat với bot để nhận link mới."

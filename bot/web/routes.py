@@ -19,7 +19,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
-from bot.web.links import PREFIX, Access, WebLinks
+from bot.web.errors import vietnamese_errors
+from bot.web.links import PREFIX, Access, WebLinks, database_id
 from handlers import web_pages
 from storage import texts_vi as vi
 from storage.models import OrgUnit
@@ -95,9 +96,10 @@ class Pages:
         raw = request.match_info.get("unit_id") or request.query.get("don_vi")
         if raw is None:
             return access.unit
-        if not raw.isdigit():
+        unit_id = database_id(raw)
+        if unit_id is None:
             raise Denied
-        unit = await session.get(OrgUnit, int(raw))
+        unit = await session.get(OrgUnit, unit_id)
         if unit is None or not is_within(unit, access.unit):
             raise Denied  # outside the scope looks exactly like a bad link
         return unit
@@ -118,8 +120,8 @@ class Pages:
         if not key:
             return year_period(self.today().year)
         try:
-            return from_key(key, self.ctx.catalog.terms)
-        except PeriodError as exc:
+            return from_key(key[:40], self.ctx.catalog.terms)
+        except (PeriodError, ValueError, OverflowError) as exc:  # "2026-13", "0000"
             raise NotFound from exc
 
     def _period_choices(self) -> list[Period]:
@@ -239,6 +241,9 @@ class Pages:
 
 
 def register(app: web.Application, ctx: AppContext) -> None:
-    """Mounts the pages when links can be made (PUBLIC_BASE_URL is set)."""
+    """Mounts the pages when links can be made (PUBLIC_BASE_URL is set); every error of the
+    server (unknown path, wrong method) then answers in Vietnamese too."""
+    if vietnamese_errors not in app.middlewares:
+        app.middlewares.append(vietnamese_errors)
     if ctx.web_links is not None:
         Pages(ctx, ctx.web_links).register(app)
