@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, Subquery, and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -1094,3 +1094,17 @@ async def unit_values(
     for unit_id, code, num, text in (await session.execute(query)).all():
         out[unit_id][code] = num if text is None else text
     return dict(out)
+
+
+async def latest_report_at(session: AsyncSession, unit: OrgUnit, now: datetime) -> datetime | None:
+    """When the latest report sent from inside `unit` (itself included) arrived: what the
+    figures shown for it are as of."""
+    return await session.scalar(
+        select(func.max(Submission.submitted_at))
+        .join(UnitAncestor, UnitAncestor.unit_id == Submission.unit_id)
+        .where(
+            UnitAncestor.ancestor_id == unit.id,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.submitted_at <= now,
+        )
+    )

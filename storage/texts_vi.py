@@ -723,3 +723,13 @@ WEB_ERRORS = {
     500: "Máy chủ đang gặp sự cố, chị thử lại sau ít phút",
 }
 WEB_ERROR_HINT = "Chị gõ /web trong khung chat với bot để nhận link mới."
+WEB_UNIT_IN = "{unit} ({parent})"  # a unit's name with its parent's, when names repeat
+WEB_AS_OF = "Số liệu đến {when} (báo cáo mới nhất nhận lúc đó)"
+WEB_AS_OF_NONE = "Chưa nhận báo cáo nào."
+WEB_CHART_ALT = "{title}. {values}."
+WEB_CHART_BY_PERIOD = "Biểu đồ {label} theo từng kỳ, {period}"
+WEB_CHART_BY_UNIT = "Biểu đồ {label} theo từng đơn vị, {period}"
+WEB_CHART_PERIOD = "Kỳ"
+WEB_CHART_VALUE = "Trong kỳ ({unit})"
+WEB_CHART_RUNNING = "Cộng dồn"
+WEB_CHART_VALUE_PLAIN = "Trong kỳ"
