@@ -95,7 +95,12 @@ async def test_a_branch_leader_gets_her_branch_only(site: Site) -> None:
     link = site.link(site.people.leader)
     status, html = await site.get(link)
     assert status == 200 and t.b1.name in html
-    assert t.b2.name not in html and t.c1.name not in html
+    # Her branch's name (shared by many) comes with its commune's, the only mention of it;
+    # her tracker offers no units below (she has none).
+    qualified = f"{t.b1.name} ({t.c1.name})"
+    assert f"Tiến độ chỉ tiêu – {qualified}" in html
+    assert t.b2.name not in html and t.c1.name not in html.replace(qualified, "")
+    assert f"don-vi/{t.c1.id}" not in html and "để xem từng" not in html
     status, html = await site.get(f"{link}don-vi/{t.b1.id}")
     assert status == 200
     # Her own answers for October, as reported.
@@ -191,23 +196,39 @@ async def test_unit_page_strip_answers_and_drill(site: Site) -> None:
     link = site.link(site.people.district_officer)
     status, html = await site.get(f"{link}don-vi/{t.c1.id}")
     assert status == 200
-    strip = re.findall(r'<li class="(\w+)" title="([^"]+)"', html)
+    strip = re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
     assert len(strip) == 12
-    by_label = {title.split(":")[0]: state for state, title in strip}
+    by_label = {label: state for state, label in strip}
     # October: B1 on time, B2 late; September: B1 on time, B2 missing (half: not "missing");
     # August: nobody.
     assert by_label["10/26"] == "partial"
     assert by_label["9/26"] == "partial"
     assert by_label["8/26"] == "missing"
+    # The counts are written out (a phone has no hover), newest period first.
+    text = site.text(html)
+    assert "10/26 1 1 0" in text and "9/26 1 0 1" in text and "8/26 0 0 2" in text
+    assert text.index("10/26") < text.index("9/26")
     # Up to the district, down to the branches.
     assert f'href="/web/{link.split("/web/")[1]}don-vi/{t.d1.id}"' in html
     assert t.b1.name in html and t.b2.name in html
+    # One tap from a period: which branches were late, which have not reported.
+    assert f"nop-bao-cao?don_vi={t.c1.id}&amp;ky=2026-09" in html.replace("&", "&amp;")
+    status, html = await site.get(f"{link}nop-bao-cao?don_vi={t.c1.id}&ky=2026-09")
+    assert status == 200
+    text = site.text(html)
+    assert "1 đúng hạn, 0 muộn, 1 chưa nộp" in text
+    assert f"Chưa nộp (1) {t.b2.name}" in text and f"Nộp đúng hạn (1) {t.b1.name}" in text
+    status, html = await site.get(f"{link}nop-bao-cao?ky=2026-10")  # the district: communes
+    text = site.text(html)
+    assert status == 200 and f"{t.c1.name} 1 1 0" in text
+    assert (await site.get(f"{link}nop-bao-cao?ky=2019-01"))[0] == 404
     status, html = await site.get(f"{link}don-vi/{t.b2.id}")
-    strip = dict(
-        (title.split(":")[0], state)
-        for state, title in re.findall(r'<li class="(\w+)" title="([^"]+)"', html)
-    )
+    strip = {
+        label: state for state, label in re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
+    }
     assert strip["10/26"] == "late" and strip["9/26"] == "missing"
+    assert "10/26 nộp muộn" in site.text(html)
+    assert not site.writes
 
 
 async def test_indicator_page_chart_and_workbook(site: Site) -> None:
@@ -228,9 +249,21 @@ async def test_indicator_page_chart_and_workbook(site: Site) -> None:
     assert total.rows
     for r in total.rows:
         assert f"{r.unit.name} {vi.format_number(r.figure.value)} hộ" in text
-    async with site.http.get(f"{link}chi-so/ho_thoat_ngheo/bieu-do.png?ky=2026") as r:
-        assert r.status == 200 and r.content_type == "image/png"
-        assert (await r.read())[:4] == b"\x89PNG"
+    # The chart is drawn in the page: a bar per month on one scale, its numbers in its
+    # label for a screen reader and in a table beside it.
+    async with ctx.sessions() as session:
+        by_period = await rollup.totals_by_period(
+            session, ctx.catalog, "ho_thoat_ngheo", t.d1, year_period(2026)
+        )
+    assert len(by_period) == 2
+    assert "<svg" in html and "bieu-do.png" not in html
+    label = re.search(r'<svg[^>]* aria-label="([^"]+)"', html)
+    assert label
+    for key, value in by_period.items():
+        short = f"{int(key[5:])}/26"
+        assert f"{short}: {vi.format_number(value)} hộ" in label.group(1)
+        assert f"tháng {int(key[5:])}/2026 {vi.format_number(value)}" in text
+    assert "Cộng dồn" in text and f"{vi.format_number(sum(by_period.values()))}" in text
     async with site.http.get(f"{link}xuat.xlsx?ky=2026") as r:
         assert r.status == 200
         book = load_workbook(BytesIO(await r.read()), read_only=True)
@@ -261,17 +294,19 @@ async def test_thi_dua_page_ranks_as_the_rule_says(site: Site) -> None:
     # when it was computed.
     first = ctx.clock.now()
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in text
-    assert len(site.kept) == 1 and not site.writes
+    # Its own place among its siblings too, as /xephang says it: the province's ranking.
+    assert f"{t.d1.name} đứng thứ" in text and f"trong {t.province.name}" in text
+    assert len(site.kept) == 2 and not site.writes
     ctx.clock.set(first + timedelta(hours=2))
     status, html = await site.get(f"{link}thi-dua")
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in site.text(html)
-    assert len(site.kept) == 1
+    assert len(site.kept) == 2
     # After reports arrive the scheduler recomputes it; the page shows the new one.
     async with ctx.sessions() as session:
         await report(session, t.b3, FORM, month(2026, 8), {"hv_moi": 1}, at=ctx.clock.now())
         await session.commit()
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
-    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 1
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 2  # and the parent
     site.writes.clear()
     site.kept.clear()
     status, html = await site.get(f"{link}thi-dua")
@@ -334,7 +369,12 @@ async def test_every_page_for_every_role_stays_in_scope(site: Site, role: str) -
         unit = await session.get(OrgUnit, person.unit_id)
         assert unit is not None
         items = await progress.progress(session, ctx.catalog, unit, ctx.clock.today())
-    outside = [u.name for u in everyone if not u.path.startswith(unit.path)]
+    # Units above her are named (her unit's name comes with its parent's), never others.
+    outside = [
+        u.name
+        for u in everyone
+        if not u.path.startswith(unit.path) and not unit.path.startswith(u.path)
+    ]
     pages = [link, f"{link}don-vi/{unit.id}", f"{link}thi-dua"]
     pages += [f"{link}chi-tieu/{p.target.code}" for p in items]
     pages += [f"{link}chi-so/{code}" for code in ("ho_thoat_ngheo", "tong_hoi_vien", "ghi_chu")]
