@@ -724,7 +724,7 @@ WEB_ERRORS = {
 }
 WEB_ERROR_HINT = "Chị gõ /web trong khung chat với bot để nhận link mới."
 WEB_UNIT_IN = "{unit} ({parent})"  # a unit's name with its parent's, when names repeat
-WEB_AS_OF = "Số liệu đến {when} (báo cáo mới nhất nhận lúc đó)"
+WEB_AS_OF = "Số liệu đến {when} (lúc nhận báo cáo mới nhất)"
 WEB_AS_OF_NONE = "Chưa nhận báo cáo nào."
 WEB_CHART_ALT = "{title}. {values}."
 WEB_CHART_BY_PERIOD = "Biểu đồ {label} theo từng kỳ, {period}"
