@@ -136,7 +136,8 @@ async def tracker(
 
 
 def _level_below(catalog: Catalog, unit: OrgUnit, kids: list[OrgUnit]) -> str:
-    return catalog.level_name(kids[0].level) if kids else ""
+    """The level below as a word inside a sentence ("cơ sở Hội", as the chat writes it)."""
+    return catalog.level_word(kids[0].level) if kids else ""
 
 
 # ---- a target by child unit ---------------------------------------------------------------
@@ -662,7 +663,7 @@ async def ranking_page(
         rule_lines(rule, form.name),
         f"{first.label} – {last.label}" if first != last else first.label,
         [rank_row(catalog, rule, s) for s in ranked.scores],
-        catalog.level_name(ranked.scores[0].unit.level) if ranked.scores else "",
+        catalog.level_word(ranked.scores[0].unit.level) if ranked.scores else "",
         (ranked.computed_at or now).astimezone(VN).strftime("%H:%M %d/%m/%Y"),
         own or "",
     )
