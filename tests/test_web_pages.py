@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from bot.web.routes import DENIED
-from handlers import staff, web_pages
+from handlers import staff, views, web_pages
 from handlers.engine import Engine
 from handlers.views import progress_lines
 from schedules import thi_dua
@@ -386,3 +386,36 @@ async def test_every_page_for_every_role_stays_in_scope(site: Site, role: str) -
         for name in outside:
             assert name not in html, (url, name)
     assert not site.writes
+
+
+async def test_small_things_a_phone_reader_sees(site: Site) -> None:
+    """The date is when the latest report arrived; a breakdown's title is said once and does
+    not link to itself; bars take the verdict's colour; every page of a unit with targets
+    carries the counts line /tiendo writes."""
+    ctx, t = site.ctx, site.people.tree
+    person = site.people.district_officer
+    link = site.link(person)
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, t.d1.id)
+        b5 = await session.get(OrgUnit, t.b5.id)
+        assert d1 is not None and b5 is not None
+        latest = await rollup.latest_report_at(session, d1, ctx.clock.now())
+        items = await progress.progress(session, ctx.catalog, d1, ctx.clock.today())
+        assert await rollup.latest_report_at(session, b5, ctx.clock.now()) is None
+    assert latest is not None
+    status, html = await site.get(link)
+    assert f"Số liệu đến {latest.astimezone(VN):%H:%M %d/%m/%Y}" in html
+    assert ctx.clock.today().strftime("%d/%m/%Y") not in html  # not today's date
+    summary = views.progress_summary(items)
+    assert f'<p class="counts">{summary}</p>' in html
+    for p in items:
+        assert f'class="bar {p.status}"' in html
+    status, html = await site.get(f"{link}don-vi/{t.d1.id}")
+    assert f'<p class="counts">{summary}</p>' in html
+    # B5 never reported: no date to show, and it says so.
+    status, html = await site.get(f"{site.link(site.people.provincial)}don-vi/{t.b5.id}")
+    assert status == 200 and vi.WEB_AS_OF_NONE in html
+    target = items[0].target
+    status, html = await site.get(f"{link}chi-tieu/{target.code}")
+    assert site.text(html).count(target.label) == 2  # the page's <title> and its <h1>
+    assert f"chi-tieu/{target.code}?don_vi={t.d1.id}" not in html
