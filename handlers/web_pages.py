@@ -6,6 +6,7 @@ only, and returns plain data with the numbers formatted the way the chat formats
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -343,10 +344,10 @@ def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
     label = short_label(period)
     if t is None or not t.expected:
         return StripCell(label, period.key, "none", vi.WEB_STRIP_NONE)
-    counts = {"on_time": t.on_time, "late": t.late, "missing": t.missing}
     if t.expected == 1:  # one unit's own report (a branch, or a commune of one branch)
         state = "on_time" if t.on_time else "late" if t.late else "missing"
-        return StripCell(label, period.key, state, vi.WEB_STRIP_STATE[state], **counts)
+        text = vi.WEB_STRIP_STATE[state]
+        return StripCell(label, period.key, state, text, t.on_time, t.late, t.missing)
     state = (
         "on_time"
         if t.on_time == t.expected
@@ -355,7 +356,7 @@ def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
         else "partial"
     )
     text = vi.WEB_STRIP_COUNTS.format(on_time=t.on_time, late=t.late, missing=t.missing)
-    return StripCell(label, period.key, state, text, **counts, single=False)
+    return StripCell(label, period.key, state, text, t.on_time, t.late, t.missing, single=False)
 
 
 # ---- who reported a period: the strip's one tap further ----------------------------------
@@ -468,7 +469,7 @@ class Chart:
 LABEL_CHARS = 30  # longer names are cut in the chart (the table beside has them whole)
 
 
-def bar_chart(title: str, items: list[tuple[str, float | None, str]]) -> Chart:
+def bar_chart(title: str, items: Sequence[tuple[str, float | None, str]]) -> Chart:
     """(label, value or None if not reported, text) → bars on one scale from 0; a unit
     without a figure gets no bar (never a bar of 0) and its text says so."""
     top = max((v for _, v, _ in items if v is not None and v > 0), default=0.0)

@@ -224,7 +224,8 @@ async def test_unit_page_strip_answers_and_drill(site: Site) -> None:
     assert (await site.get(f"{link}nop-bao-cao?ky=2019-01"))[0] == 404
     status, html = await site.get(f"{link}don-vi/{t.b2.id}")
     strip = {
-        label: state for state, label in re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
+        label: state
+        for state, label in re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
     }
     assert strip["10/26"] == "late" and strip["9/26"] == "missing"
     assert "10/26 nộp muộn" in site.text(html)
