@@ -656,7 +656,12 @@ async def ranking_page(
     ranked = await rankings.get(session, catalog, rule, unit, today, now, keep_apart=True)
     form = thi_dua.rule_form(rule, catalog)
     first, last = ranked.periods[0], ranked.periods[-1]
-    own = await own_place(session, rankings, catalog, rule, unit, today, now, keep_apart=True)
+    # A unit with none below to rank (a branch) gets its place among its siblings instead, as
+    # /xephang gives it; not every page: the parent's ranking may have to be computed (for a
+    # province, the whole country's), a cost only worth paying when the page has nothing else.
+    own = None
+    if not ranked.scores:
+        own = await own_place(session, rankings, catalog, rule, unit, today, now, keep_apart=True)
     return RankingPage(
         unit,
         await crumbs(session, unit, scope),

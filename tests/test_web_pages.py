@@ -295,19 +295,18 @@ async def test_thi_dua_page_ranks_as_the_rule_says(site: Site) -> None:
     # when it was computed.
     first = ctx.clock.now()
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in text
-    # Its own place among its siblings too, as /xephang says it: the province's ranking.
-    assert f"{t.d1.name} đứng thứ" in text and f"trong {t.province.name}" in text
-    assert len(site.kept) == 2 and not site.writes
+    assert f"{t.d1.name} đứng thứ" not in text  # the list says it; the parent's is not read
+    assert len(site.kept) == 1 and not site.writes
     ctx.clock.set(first + timedelta(hours=2))
     status, html = await site.get(f"{link}thi-dua")
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in site.text(html)
-    assert len(site.kept) == 2
+    assert len(site.kept) == 1
     # After reports arrive the scheduler recomputes it; the page shows the new one.
     async with ctx.sessions() as session:
         await report(session, t.b3, FORM, month(2026, 8), {"hv_moi": 1}, at=ctx.clock.now())
         await session.commit()
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
-    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 2  # and the parent
+    assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 1
     site.writes.clear()
     site.kept.clear()
     status, html = await site.get(f"{link}thi-dua")
@@ -341,6 +340,13 @@ async def test_web_and_xephang_in_chat(site: Site) -> None:
     await leader.send("xep hang")
     assert "Chi hội thôn 1 đứng thứ" in leader.text
     assert "dẫn đầu" not in leader.text  # no list of others for a branch leader
+    # Her ranking page says the same, not "no units below to rank".
+    status, html = await site.get(f"{site.link(site.people.leader)}thi-dua")
+    place = re.search(
+        r"Chi hội thôn 1 đứng thứ \d+/\d+ trong Xã Sơn Bình, với [\d,]+ điểm\.", leader.text
+    )
+    assert status == 200 and place and place.group(0) in site.text(html)
+    assert "Không có đơn vị nào bên dưới" not in html
     ctx.web_links.lifetime  # noqa: B018 - configured
 
 
