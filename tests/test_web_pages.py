@@ -426,3 +426,38 @@ async def test_small_things_a_phone_reader_sees(site: Site) -> None:
     status, html = await site.get(f"{link}chi-tieu/{target.code}")
     assert site.text(html).count(target.label) == 2  # the page's <title> and its <h1>
     assert f"chi-tieu/{target.code}?don_vi={t.d1.id}" not in html
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 2000])
+async def test_latest_report_at_whatever_the_window(site: Site, window: int, monkeypatch) -> None:
+    """The shortcut through the reports changed last gives what reading them all gives."""
+    from sqlalchemy import select
+
+    from storage.models import Submission, SubmissionStatus
+
+    ctx, t = site.ctx, site.people.tree
+    monkeypatch.setattr(rollup, "LATEST_WINDOW", window)
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        # A late arrival for an old period under B3, and an approval touching B1's old one.
+        sent = (await session.scalars(select(Submission))).all()
+        b1_sep = next(s for s in sent if s.unit_id == t.b1.id and s.period_key == "2026-09")
+        b1_sep.updated_at = now - timedelta(minutes=1)
+        await report(
+            session, t.b3, FORM, month(2026, 7), {"hv_moi": 1}, at=now - timedelta(hours=5)
+        )
+        await session.commit()
+        sent = (await session.scalars(select(Submission))).all()
+        for unit in [t.province, t.d1, t.d2, t.c1, t.c2, *t.branches]:
+            u = await session.get(OrgUnit, unit.id)
+            assert u is not None
+            inside = [
+                s.submitted_at
+                for s in sent
+                if s.status == SubmissionStatus.SUBMITTED
+                and s.submitted_at is not None
+                and s.submitted_at <= now
+                and (await session.get(OrgUnit, s.unit_id)).path.startswith(u.path)  # type: ignore[union-attr]
+            ]
+            expected = max(inside) if inside else None
+            assert await rollup.latest_report_at(session, u, now) == expected, (unit.name, window)
