@@ -1112,7 +1112,7 @@ async def latest_report_at(session: AsyncSession, unit: OrgUnit, now: datetime) 
     sent = and_(Submission.status == SubmissionStatus.SUBMITTED, Submission.submitted_at <= now)
     window = (
         select(Submission.unit_id, Submission.submitted_at, Submission.updated_at)
-        .where(sent)
+        .where(sent, Submission.updated_at <= now)  # the index range starts at now
         .order_by(Submission.updated_at.desc())
         .limit(LATEST_WINDOW)
         .cte("recent")
