@@ -813,3 +813,27 @@ PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {l
 # A trend whose periods rest on different units: what the figure over each bar says.
 CHART_TREND_BASIS = "(số trên cột: {level} đã báo cáo/phải báo cáo; – : chưa có báo cáo)"
 CHART_TREND_NONE = "–"
+
+# ---- the tracker pages, phone-first (#24) --------------------------------------------------
+# Error pages of the web server: fixed words, never anything from the request.
+WEB_ERRORS = {
+    400: "Yêu cầu không hợp lệ",
+    403: "Link không hợp lệ hoặc đã hết hạn",
+    404: "Không tìm thấy trang này",
+    405: "Trang này chỉ để xem, không nhận thao tác này",
+    413: "Yêu cầu quá lớn",
+    414: "Địa chỉ trang quá dài",
+    431: "Yêu cầu quá lớn",
+    500: "Máy chủ đang gặp sự cố, chị thử lại sau ít phút",
+}
+WEB_ERROR_HINT = "Chị gõ /web trong khung chat với bot để nhận link mới."
+WEB_UNIT_IN = "{unit} ({parent})"  # a unit's name with its parent's, when names repeat
+WEB_AS_OF = "Số liệu đến {when} (lúc nhận báo cáo mới nhất)"
+WEB_AS_OF_NONE = "Chưa nhận báo cáo nào."
+WEB_CHART_ALT = "{title}. {values}."
+WEB_CHART_BY_PERIOD = "Biểu đồ {label} theo từng kỳ, {period}"
+WEB_CHART_BY_UNIT = "Biểu đồ {label} theo từng đơn vị, {period}"
+WEB_CHART_PERIOD = "Kỳ"
+WEB_CHART_VALUE = "Trong kỳ ({unit})"
+WEB_CHART_RUNNING = "Cộng dồn"
+WEB_CHART_VALUE_PLAIN = "Trong kỳ"
