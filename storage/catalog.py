@@ -29,6 +29,7 @@ from pydantic import (
 from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
+    from storage.document_layout import Layouts
     from storage.thi_dua import Rule
 
 CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
@@ -595,6 +596,7 @@ class Catalog:
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
     thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
+    document: Layouts | None = None  # the written report's layout (storage/document_layout.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -733,6 +735,9 @@ def load_catalog(folder: Path) -> Catalog:
     from storage.thi_dua import load_rule  # it builds on this module
 
     catalog.thi_dua = load_rule(folder, catalog)
+    from storage.document_layout import load_layouts
+
+    catalog.document = load_layouts(folder, catalog)
     return catalog
 
 
