@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from handlers import office_chat, onboarding, reminder_replies, report_flow, staff_chat, web_chat
+from handlers import (
+    office_chat,
+    onboarding,
+    reminder_replies,
+    report_flow,
+    staff_chat,
+    web_chat,
+    written_report,
+)
 from handlers.examples import examples as examples_of
 from handlers.turn import Turn
 from storage import texts_vi as vi
@@ -45,6 +53,7 @@ async def _help(turn: Turn, _args: str) -> None:
             "tiendo",
             "chuanop",
             "xuat",
+            "baocaovanban",
             "bieudo",
             "mobaocao",
             "duyet",
@@ -61,7 +70,7 @@ async def _help(turn: Turn, _args: str) -> None:
     assert turn.unit is not None
     found = await examples_of(turn.session, turn.ctx.catalog, turn.unit, turn.today)
     fields = found.fields()
-    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE
+    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE | vi.HELP_LINES_DOCUMENT
     lines = [vi.HELP_TITLE] + [help_lines[n].format(**fields) for n in names]
     lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]
     turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
@@ -86,6 +95,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "tiendo": staff_chat.tiendo,
     "chuanop": staff_chat.chuanop,
     "xuat": staff_chat.xuat,
+    "baocaovanban": written_report.baocaovanban,
     "bieudo": staff_chat.bieudo,
     "mobaocao": staff_chat.mobaocao,
     "duyet": staff_chat.duyet,
@@ -111,6 +121,7 @@ MENU = [
     ("tiendo", "Tiến độ các chỉ tiêu"),
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("xuat", "Xuất bảng Excel"),
+    ("baocaovanban", "Báo cáo văn bản (Word)"),
     ("bieudo", "Biểu đồ một chỉ số"),
     ("xephang", "Xếp hạng thi đua"),
     ("web", "Trang theo dõi chỉ tiêu"),
@@ -134,6 +145,13 @@ PLAIN_STAFF = [
     ("tiendo", "tiendo"),
     ("chua nop", "chuanop"),
     ("chuanop", "chuanop"),
+    # (before "xuất": "xuất báo cáo văn bản" is the Word report, not the workbook)
+    ("bao cao van ban", "baocaovanban"),
+    ("baocaovanban", "baocaovanban"),
+    ("xuat bao cao van ban", "baocaovanban"),
+    ("xuat bao cao word", "baocaovanban"),
+    ("xuat word", "baocaovanban"),
+    ("bao cao word", "baocaovanban"),
     ("xuat excel", "xuat"),
     ("xuat", "xuat"),
     ("bieu do", "bieudo"),

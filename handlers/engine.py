@@ -190,6 +190,7 @@ GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was ask
 # goes on after.
 ANSWER_ONLY = {
     "tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket", "xephang", "web",
+    "baocaovanban",
 }  # fmt: skip
 
 

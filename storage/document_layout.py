@@ -153,8 +153,10 @@ def load_layouts(folder: Path | None, catalog: Catalog | None = None) -> Layouts
     _check_block(section, ("document",), path, lines, problems)
     own_levels = section.get("levels") or {}
     if not isinstance(own_levels, dict):
-        problems.append(f"{path}:{_nearest_line(lines, ('document', 'levels'))}: levels: "
-                        "expected a block per level code")
+        problems.append(
+            f"{path}:{_nearest_line(lines, ('document', 'levels'))}: levels: "
+            "expected a block per level code"
+        )
         own_levels = {}
     known = [lv.code for lv in catalog.levels] if catalog is not None else None
     for code, block in own_levels.items():
