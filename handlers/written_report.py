@@ -260,9 +260,9 @@ def _cell(
     from docx.shared import Pt
 
     lines = text.split("\n")
-    first = cell.paragraphs[0]
+    fresh = len(cell.paragraphs) == 1 and not cell.paragraphs[0].text  # (a new cell's own)
     for i, line in enumerate(lines):
-        p = first if i == 0 else cell.add_paragraph()
+        p = cell.paragraphs[0] if i == 0 and fresh else cell.add_paragraph()
         p.alignment = _alignment(align)
         p.paragraph_format.space_after = Pt(0)
         run = p.add_run(line)
@@ -288,11 +288,6 @@ def _header(w: Writer, layout: Layout, fields: dict[str, str], today: date) -> N
     _cell(right, vi.DOC_MOTTO[0], bold=True, align="center", size=12)
     _cell(right, vi.DOC_MOTTO[1], bold=True, align="center", size=BODY_PT)
     _cell(right, "―――――――――", align="center", size=8)
-    # (the cells start with an empty paragraph: drop it)
-    for cell in (left, right):
-        first = cell.paragraphs[0]
-        if not first.text:
-            first._element.getparent().remove(first._element)
     _cell(table.cell(1, 0), layout.number.format(**fields), align="center", size=BODY_PT)
     _cell(
         table.cell(1, 1),
@@ -545,9 +540,10 @@ async def _thi_dua(
     unit: OrgUnit,
     today: date,
     now: datetime,
+    keep_apart: bool,
 ) -> None:
     rule = catalog.thi_dua or Rule()
-    ranked = await rankings.get(session, catalog, rule, unit, today, now, keep_apart=True)
+    ranked = await rankings.get(session, catalog, rule, unit, today, now, keep_apart=keep_apart)
     if not ranked.scores:
         w.paragraph(vi.DOC_THI_DUA_NO_UNITS.format(unit=unit.name), indent=True)
         return
@@ -644,10 +640,6 @@ def _footer(w: Writer, layout: Layout, fields: dict[str, str]) -> None:
         _cell(left, f"- {line.format(**fields)}", size=SMALL_PT)
     for line in layout.signer:
         _cell(right, line.format(**fields), bold=True, align="center", size=BODY_PT)
-    for cell in (left, right):
-        first = cell.paragraphs[0]
-        if not first.text:
-            first._element.getparent().remove(first._element)
     _widths(table, [80, 85])
 
 
@@ -664,8 +656,11 @@ async def build_document(
     now: datetime,
     *,
     config_dir: Path | None = None,
+    keep_apart: bool = False,
 ) -> bytes:
-    """The written report of `unit` for `period`, drafted on `today`, as .docx bytes."""
+    """The written report of `unit` for `period`, drafted on `today`, as .docx bytes. A thi
+    đua ranking not kept yet is computed and kept in `session` (committed with the caller's
+    work), or with `keep_apart` in a transaction of its own (a page, never committed)."""
     layouts = catalog.document or load_layouts(config_dir, catalog)
     layout = layouts.for_level(unit.level)
     chain = await _ancestors(session, unit)
@@ -685,7 +680,7 @@ async def build_document(
         elif name == "reporting":
             await _reporting(w, session, catalog, unit, period)
         elif name == "thi_dua":
-            await _thi_dua(w, session, catalog, rankings, unit, today, now)
+            await _thi_dua(w, session, catalog, rankings, unit, today, now, keep_apart)
         elif name == "texts":
             await _texts(w, session, catalog, unit, period)
         elif name == "office":
@@ -713,12 +708,13 @@ async def draft(
     period: Period,
     *,
     config_dir: Path | None = None,
+    keep_apart: bool = False,
 ) -> Drafted:
     """The document with its file name and the caption the chat sends with it."""
     now = ctx.clock.now()
     data = await build_document(
         session, ctx.catalog, ctx.rankings, unit, period, ctx.clock.today(), now,
-        config_dir=config_dir,
+        config_dir=config_dir, keep_apart=keep_apart,
     )  # fmt: skip
     return Drafted(
         data,
