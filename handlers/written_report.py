@@ -325,6 +325,10 @@ def figure_cell(total: Total, figure: Figure | None) -> str:
     if figure is None:
         return vi.TOTAL_NOT_REPORTED
     text = value_text(total, figure, parts=False)
+    if total.kind == Kind.YES_NO and figure.reported:  # "36/47 chi hội có", as /tong says
+        text = vi.DOC_YES_COUNT.format(
+            yes=figure.yes, reported=figure.reported, level=total.level_word
+        )
     if figure.reported and figure.missing and total.kind != Kind.EACH:
         basis = vi.DOC_BASIS.format(
             reported=figure.reported, expected=figure.expected, level=total.level_word
@@ -347,17 +351,12 @@ async def _results(
     for i, code in enumerate(codes, start=1):
         total = await totals.indicator_total(session, catalog, code, unit, period, year_ago=True)
         anything = anything or bool(total.figure.reported)
-        # The earlier figures over the same units: from the comparison when there is one.
-        before = total.change.before if total.change and total.change.before else None
-        if before is None:
-            before = (
-                await totals.indicator_total(session, catalog, code, unit, previous, compare=False)
-            ).figure
-        year = total.year_change.before if total.year_change else None
-        if year is None:
-            year = (
-                await totals.indicator_total(session, catalog, code, unit, year_ago, compare=False)
-            ).figure
+        # The earlier periods' own totals, as `report total` gives them for those periods
+        # (the comparisons below are over the units that reported in both).
+        before, year = [
+            (await totals.indicator_total(session, catalog, code, unit, p, compare=False)).figure
+            for p in (previous, year_ago)
+        ]
         indicator = catalog.indicators[code]
         word = indicator.unit.strip()
         rows.append(

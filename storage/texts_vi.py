@@ -724,6 +724,7 @@ DOC_NO_DATA = (
 DOC_RESULTS_HEADERS = ["TT", "Chỉ số", "Đơn vị tính", "{period}", "Kỳ trước", "Cùng kỳ năm trước"]
 DOC_PERIOD_IN_HEADER = "{title}\n({period})"
 DOC_BASIS = "(tính trên {reported}/{expected} {level} đã báo cáo)"
+DOC_YES_COUNT = "{yes}/{reported} {level} có"
 DOC_RESULTS_NONE = "Không có chỉ số nào do {unit} và các đơn vị trực thuộc báo cáo."
 DOC_COMPARE_PREVIOUS = "So với kỳ trước (chỉ tính các đơn vị báo cáo cả hai kỳ):"
 DOC_COMPARE_YEAR = "So với cùng kỳ năm trước (chỉ tính các đơn vị báo cáo cả hai kỳ):"

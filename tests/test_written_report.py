@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -22,13 +23,15 @@ from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, st
 from storage import texts_vi as vi
 from storage.catalog import ConfigError, load_catalog
 from storage.document_layout import load_layouts
-from storage.periods import month
+from storage.periods import Period, month, next_period, parse_period, previous_period
 from storage.progress import Status
+from storage.totals import a_year_before
 from tests.builders import report, small_tree_with_people
 from tests.chat import ChatUser
 
 NOW = "2026-12-05T09:00:00+07:00"
-PERIOD = "tháng 11/2026"
+# The latest period each demo province has reports of: Lào Cai's branches report by half-year.
+PERIODS = {"khanh_hoa": "tháng 11/2026", "lao_cai": "6 tháng đầu năm 2026"}
 FORM = "thang_chi_hoi"
 
 
@@ -107,7 +110,7 @@ def cli(*args: str) -> str:
 
 
 @pytest.fixture(scope="module", params=["khanh_hoa", "lao_cai"])
-def province(request, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def province(request, tmp_path_factory) -> Iterator[tuple[str, Path, Period]]:
     """A demo database of the province (SQLite), built once for the module's tests."""
     name = request.param
     folder = DEMO_CONFIG_DIR.parent / name
@@ -120,7 +123,7 @@ def province(request, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         patch.delenv(env, raising=False)
     patch.chdir(tmp)
     cli("demo", "--province", name.replace("_", "-"))
-    yield name, tmp
+    yield name, tmp, parse_period(PERIODS[name], date(2026, 12, 5))
     patch.undo()
     get_settings.cache_clear()
 
@@ -136,16 +139,18 @@ def first_line(cell: str) -> str:
     return cell.split("\n", maxsplit=1)[0]
 
 
-def check_results(doc: ReadBack, unit_args: list[str]) -> int:
+def check_results(doc: ReadBack, period: Period, unit_args: list[str]) -> int:
     """Section I against `report total` for each indicator; how many had figures."""
     catalog = load_catalog(get_settings().hoibot_config_dir)
     by_label = {ind.label: code for code, ind in catalog.indicators.items()}
     [table] = doc.section("I").tables
-    assert table[0][3] == "Tháng 11/2026" and "tháng 10/2026" in table[0][4]
+    assert table[0][3].lower() == period.label.lower()
+    assert previous_period(period).label in table[0][4]
+    assert a_year_before(period).label in table[0][5]
     with_figures = 0
     for row in table[1:]:
         code, cell = by_label[row[1]], row[3]
-        total = cli("report", "total", code, "--period", PERIOD, *unit_args)
+        total = cli("report", "total", code, "--period", period.label, *unit_args)
         head = total.splitlines()[0]
         if first_line(cell) == vi.TOTAL_NOT_REPORTED:
             assert head.startswith("Chưa có báo cáo nào đã gửi"), (code, total)
@@ -163,8 +168,14 @@ def check_results(doc: ReadBack, unit_args: list[str]) -> int:
         change = next((line for line in total.splitlines() if line.startswith("So với")), None)
         if change:
             assert f"– {row[1]}: {change}" in doc.section("I").paragraphs, (code, change)
-    for row in table[1:]:  # nothing shown as a bare 0 that nobody reported
-        assert all(first_line(c) != "0" or "tính trên" in c for c in row[3:]), row
+    # An earlier period's 0 is one the units reported, as `report total` says for it.
+    earlier = [period.label, previous_period(period).label, a_year_before(period).label]
+    for row in table[1:]:
+        for column in (4, 5):
+            if first_line(row[column]) == "0":
+                args = ("--period", earlier[column - 3], *unit_args)
+                total = cli("report", "total", by_label[row[1]], *args)
+                assert total.splitlines()[0].split(": ", 1)[1].startswith("0"), (row, total)
     return with_figures
 
 
@@ -189,8 +200,8 @@ def check_targets(doc: ReadBack, unit_args: list[str]) -> None:
 _MARKS = {v[:2] for v in vi.STATUS.values()}
 
 
-def check_reporting(doc: ReadBack, unit_args: list[str]) -> None:
-    shown = cli("report", "missing", "--period", PERIOD, *unit_args)
+def check_reporting(doc: ReadBack, period: Period, unit_args: list[str]) -> None:
+    shown = cli("report", "missing", "--period", period.label, *unit_args)
     section = doc.section("III")
     said = re.search(
         r"Đã nộp (\d+)/(\d+) \(([\d,]+%)\): đúng hạn (\d+), trễ hạn (\d+)\. Chưa nộp: (\d+)", shown
@@ -202,13 +213,19 @@ def check_reporting(doc: ReadBack, unit_args: list[str]) -> None:
     )
     assert said and ours and said.groups() == ours.groups(), (shown, section.paragraphs[0])
     groups = [line[2:] for line in shown.splitlines() if line.startswith("• ")]
-    listed = [p[2:].rstrip(".") for p in section.paragraphs if p.startswith("– ")]
+    # The first form's (the branches'; the forms of levels above follow, as `--form` shows).
+    first = []
+    for p in section.paragraphs[1:]:
+        if re.search(r": \d+/\d+ .+ đã nộp \(", p):
+            break
+        first.append(p)
+    listed = [p[2:].rstrip(".") for p in first if p.startswith("– ")]
     assert listed == groups
 
 
 def test_demo_document_agrees_with_the_cli(province) -> None:
-    name, tmp = province
-    doc = document(tmp, "--period", PERIOD)
+    name, tmp, period = province
+    doc = document(tmp, "--period", period.label)
     assert doc.widths_ok
     # Decree 30's header: the organisation, the national motto, number and date.
     org, motto = doc.header[0]
@@ -216,34 +233,35 @@ def test_demo_document_agrees_with_the_cli(province) -> None:
     place = "Khánh Hòa" if name == "khanh_hoa" else "Lào Cai"
     assert f"HỘI LHPN TỈNH {place.upper()}" in org
     assert doc.header[1] == ["Số:        /BC-HPN", f"{place}, ngày 05 tháng 12 năm 2026"]
-    assert doc.top[:2] == ["BÁO CÁO", f"Kết quả công tác Hội và phong trào phụ nữ {PERIOD}"]
+    assert doc.top[:2] == ["BÁO CÁO", f"Kết quả công tác Hội và phong trào phụ nữ {period.label}"]
     assert [s.title.split(". ")[0] for s in doc.sections] == ["I", "II", "III", "IV", "V", "VI"]
     assert vi.DOC_NO_DATA.split(":")[0].format(level="chi hội") not in doc.text
-    assert check_results(doc, []) >= 3
+    assert check_results(doc, period, []) >= 3
     check_targets(doc, [])
-    check_reporting(doc, [])
+    check_reporting(doc, period, [])
     # Thi đua: the units just below, by the level's own word, best first.
     thi_dua = doc.section("IV")
     level = "huyện" if name == "khanh_hoa" else "cơ sở hội"
-    assert f"các {level} của Tỉnh" in thi_dua.paragraphs[0].lower()
+    assert f"các {level} của tỉnh" in thi_dua.paragraphs[0].lower()
     ranks = [int(r[0]) for t in thi_dua.tables for r in t[1:]]
     assert ranks == sorted(ranks) and ranks[0] == 1
     office = doc.section("VI").paragraphs
-    assert office.count(vi.DOC_OFFICE_PLACEHOLDER) == 2 and "tháng 12/2026" in office[2]
+    assert office.count(vi.DOC_OFFICE_PLACEHOLDER) == 2
+    assert office[2].endswith(next_period(period).label)
 
 
 def test_demo_document_of_a_commune(province) -> None:
-    name, tmp = province
+    name, tmp, period = province
     code = "KH-KS-01" if name == "khanh_hoa" else "LC-01"
-    doc = document(tmp, "--period", PERIOD, "--unit", code)
+    doc = document(tmp, "--period", period.label, "--unit", code)
     assert doc.widths_ok
-    check_results(doc, ["--unit", code])
+    check_results(doc, period, ["--unit", code])
     check_targets(doc, ["--unit", code])
-    check_reporting(doc, ["--unit", code])
+    check_reporting(doc, period, ["--unit", code])
 
 
 def test_a_period_with_no_data_says_so(province) -> None:
-    _, tmp = province
+    _, tmp, _ = province
     doc = document(tmp, "--period", "tháng 1/2020")
     assert vi.DOC_NO_DATA.format(level="chi hội") in doc.top
     [table] = doc.section("I").tables
@@ -253,7 +271,7 @@ def test_a_period_with_no_data_says_so(province) -> None:
 
 
 def test_bad_input_is_one_line(province) -> None:
-    _, tmp = province
+    _, tmp, _ = province
     for args, said in [
         (["x.pdf"], "cannot write a .pdf file"),
         (["nowhere/x.docx"], "does not exist"),
@@ -342,8 +360,6 @@ async def test_by_chat_for_her_own_unit(ctx, world) -> None:
 
 
 def test_date_line_follows_decree_30() -> None:
-    from datetime import date
-
     assert date_line("Lào Cai", date(2026, 2, 3)) == "Lào Cai, ngày 03 tháng 02 năm 2026"
     assert date_line("Lào Cai", date(2026, 12, 15)) == "Lào Cai, ngày 15 tháng 12 năm 2026"
 
