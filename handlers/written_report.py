@@ -45,6 +45,7 @@ FONT = "Times New Roman"
 BODY_PT = 13
 TABLE_PT = 12
 SMALL_PT = 11
+NOTE_PT = 10
 # A4 with Decree 30's margins: 30 mm left, 15 mm right, 20 mm top and bottom.
 PAGE_MM = (210, 297)
 MARGINS_MM = (20, 20, 30, 15)  # top, bottom, left, right
@@ -195,7 +196,7 @@ class Writer:
         for i, row in enumerate(rows, start=1):
             for j, text in enumerate(row):
                 align = "left" if j == 1 else "center"
-                _cell(table.cell(i, j), text, align=align, size=TABLE_PT)
+                _cell(table.cell(i, j), text, align=align, size=TABLE_PT, notes=j > 1)
         _widths(table, widths_mm)
         self.doc.add_paragraph()
         return table
@@ -255,8 +256,10 @@ def _cell(
     italic: bool = False,
     align: str = "left",
     size: float = TABLE_PT,
+    notes: bool = False,
 ) -> None:
-    """A cell's text; each line of it a paragraph of its own."""
+    """A cell's text; each line of it a paragraph of its own (with `notes`, the lines after
+    the first in smaller italics)."""
     from docx.shared import Pt
 
     lines = text.split("\n")
@@ -268,6 +271,8 @@ def _cell(
         run = p.add_run(line)
         run.bold, run.italic = bold, italic
         run.font.size = Pt(size)
+        if notes and i > 0:  # what a figure rests on, under it: smaller
+            run.italic, run.font.size = True, Pt(NOTE_PT)
 
 
 def _header(w: Writer, layout: Layout, fields: dict[str, str], today: date) -> None:
@@ -283,7 +288,7 @@ def _header(w: Writer, layout: Layout, fields: dict[str, str], today: date) -> N
     org = [line.format(**fields) for line in layout.organisation]
     for i, line in enumerate(org):
         last = i == len(org) - 1
-        _cell(left, line, bold=last, align="center", size=BODY_PT if last else 12)
+        _cell(left, line, bold=last, align="center", size=12)
     _cell(left, "―――――", align="center", size=8)
     _cell(right, vi.DOC_MOTTO[0], bold=True, align="center", size=12)
     _cell(right, vi.DOC_MOTTO[1], bold=True, align="center", size=BODY_PT)
@@ -296,7 +301,7 @@ def _header(w: Writer, layout: Layout, fields: dict[str, str], today: date) -> N
         align="center",
         size=BODY_PT,
     )
-    _widths(table, [65, 100])
+    _widths(table, [68, 97])
     w.paragraph()
     w.paragraph(layout.title.format(**fields), bold=True, align="center", size=14)
     title = w.paragraph(layout.subtitle.format(**fields), bold=True, align="center", size=14)
@@ -306,18 +311,33 @@ def _header(w: Writer, layout: Layout, fields: dict[str, str], today: date) -> N
 # ---- 1. results per indicator ------------------------------------------------------------
 
 
-def reported_indicators(catalog: Catalog, unit: OrgUnit) -> list[str]:
-    """The indicators with a total at this unit: numbers, yes/no and derived ones reported
-    by it or by units below it (texts and ratings have none), in the catalogue's order."""
+LENGTHS = ["month", "quarter", "half", "year"]
+
+
+def reported_indicators(catalog: Catalog, unit: OrgUnit, period: Period) -> list[str]:
+    """The indicators with a total at this unit for a period of this length: numbers, yes/no
+    and derived ones that it or units below it report in a form of this period or a shorter
+    one (a monthly report leaves out what is asked once a year; texts and ratings have no
+    total), in the catalogue's order."""
     index = catalog.level_index(unit.level)
-    out = []
-    for code, indicator in catalog.indicators.items():
-        if indicator.type in (IndicatorType.TEXT, IndicatorType.CHOICE):
-            continue
-        levels = totals.reporting_levels(catalog, code)
-        if any(catalog.level_index(lv) >= index for lv in levels):
-            out.append(code)
-    return out
+    longest = LENGTHS.index(period.kind) if period.kind in LENGTHS else len(LENGTHS)
+
+    def fits(code: str) -> bool:
+        for part in catalog.components(code):
+            for form_code in catalog.forms_of_indicator.get(part, []):
+                form = catalog.forms[form_code]
+                if (
+                    catalog.level_index(form.level) >= index
+                    and LENGTHS.index(form.periodicity) <= longest
+                ):
+                    return True
+        return False
+
+    return [
+        code
+        for code, indicator in catalog.indicators.items()
+        if indicator.type not in (IndicatorType.TEXT, IndicatorType.CHOICE) and fits(code)
+    ]
 
 
 def figure_cell(total: Total, figure: Figure | None) -> str:
@@ -341,7 +361,7 @@ async def _results(
     w: Writer, session: AsyncSession, catalog: Catalog, unit: OrgUnit, period: Period
 ) -> bool:
     """The results table; whether any unit reported anything at all."""
-    codes = reported_indicators(catalog, unit)
+    codes = reported_indicators(catalog, unit, period)
     if not codes:
         w.paragraph(vi.DOC_RESULTS_NONE.format(unit=unit.name), indent=True)
         return False
@@ -382,7 +402,7 @@ async def _results(
     headers[3] = headers[3].format(period=period.label[:1].upper() + period.label[1:])
     headers[4] = vi.DOC_PERIOD_IN_HEADER.format(title=headers[4], period=previous.label)
     headers[5] = vi.DOC_PERIOD_IN_HEADER.format(title=headers[5], period=year_ago.label)
-    w.table(headers, rows, [9, 52, 20, 28, 28, 28])
+    w.table(headers, rows, [10, 52, 19, 28, 28, 28])
     for title, lines in (
         (vi.DOC_COMPARE_PREVIOUS, before_lines),
         (vi.DOC_COMPARE_YEAR, year_lines),
@@ -466,7 +486,7 @@ async def _targets(
             ]
         )
         rows.append([str(i), name, *target_cells(catalog, p), status_word(p.status)])
-    w.table(vi.DOC_TARGETS_HEADERS, rows, [9, 62, 26, 22, 22, 24])
+    w.table(vi.DOC_TARGETS_HEADERS, rows, [10, 61, 26, 22, 22, 24])
 
 
 # ---- 3. reporting -------------------------------------------------------------------------
@@ -690,7 +710,7 @@ async def build_document(
                 (
                     await totals.indicator_total(session, catalog, c, unit, period, compare=False)
                 ).figure.reported
-                for c in reported_indicators(catalog, unit)
+                for c in reported_indicators(catalog, unit, period)
             ]
         )
     if anything:  # the notice stands only when nothing at all was reported
