@@ -184,20 +184,25 @@ class Writer:
     def table(self, headers: list[str], rows: list[list[str]], widths_mm: list[float]) -> Any:
         """A bordered table of fixed column widths adding up to the text width at most."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.shared import Mm
 
         assert sum(widths_mm) <= TEXT_WIDTH_MM + 0.01, widths_mm
-        table = self.doc.add_table(rows=1 + len(rows), cols=len(headers))
+        table = self.doc.add_table(rows=1, cols=len(headers))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         _fixed_layout(table)
-        for j, text in enumerate(headers):
-            _cell(table.cell(0, j), text, bold=True, align="center", size=TABLE_PT)
-        for i, row in enumerate(rows, start=1):
-            for j, text in enumerate(row):
+        for j, width in enumerate(widths_mm):
+            table.columns[j].width = Mm(width)
+        # Row by row (python-docx's table.cell(i, j) walks the whole table each time).
+        for j, (cell, text) in enumerate(zip(table.rows[0].cells, headers, strict=True)):
+            cell.width = Mm(widths_mm[j])
+            _cell(cell, text, bold=True, align="center", size=TABLE_PT)
+        for row in rows:
+            for j, (cell, text) in enumerate(zip(table.add_row().cells, row, strict=True)):
+                cell.width = Mm(widths_mm[j])
                 align = "left" if j == 1 else "center"
-                _cell(table.cell(i, j), text, align=align, size=TABLE_PT, notes=j > 1)
-        _widths(table, widths_mm)
+                _cell(cell, text, align=align, size=TABLE_PT, notes=j > 1)
         self.doc.add_paragraph()
         return table
 
@@ -371,10 +376,11 @@ async def _results(
     for i, code in enumerate(codes, start=1):
         total = await totals.indicator_total(session, catalog, code, unit, period, year_ago=True)
         anything = anything or bool(total.figure.reported)
-        # The earlier periods' own totals, as `report total` gives them for those periods
-        # (the comparisons below are over the units that reported in both).
+        # The earlier periods' own figures, as `report total` heads them for those periods
+        # (`figures` is what `indicator_total` reads its headline with; the comparisons below
+        # are over the units that reported in both).
         before, year = [
-            (await totals.indicator_total(session, catalog, code, unit, p, compare=False)).figure
+            (await totals.figures(session, catalog, code, [unit.id], p, roots=[unit.id]))[unit.id]
             for p in (previous, year_ago)
         ]
         indicator = catalog.indicators[code]
