@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
 from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, status_word
+from schedules.messages import Outbound
 from storage import texts_vi as vi
 from storage.catalog import ConfigError, load_catalog
 from storage.document_layout import load_layouts
@@ -443,3 +444,37 @@ async def test_the_tracker_links_the_document(site) -> None:  # type: ignore[no-
     async with site.http.get(link + f"bao-cao.docx?don_vi={outside}") as r:
         assert r.status == 403
     assert not site.writes
+
+
+async def test_on_zalo_the_document_is_a_signed_link(ctx, world, tmp_path) -> None:
+    """Zalo cannot take a file: the outbox's message goes as a signed link to it, as a
+    workbook does (bot/channels/zalo.py)."""
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    from bot.channels.zalo import ZaloChannel
+    from bot.files import FileLinks
+    from handlers import written_report
+
+    class Client:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send_message(self, chat_id: str, text: str) -> None:
+            self.sent.append(text)
+
+    async with ctx.sessions() as session:
+        found = await written_report.draft(session, ctx, world.tree.province, month(2026, 11))
+    links = FileLinks(tmp_path / "files", "https://bot.example", b"secret", ctx.clock)
+    client = Client()
+    channel = ZaloChannel(client, links, 60)  # type: ignore[arg-type]
+    await channel.send(
+        "chat", Outbound(found.caption, document=found.data, filename=found.filename)
+    )
+    [text] = client.sent
+    assert text.startswith(found.caption)
+    url = urlparse(text.split("Tải về")[1].split(": ", 1)[1].strip())
+    file_id, name = unquote(url.path).split("/files/")[1].split("/")
+    query = parse_qs(url.query)
+    path = links.check(file_id, name, query["exp"][0], query["sig"][0])
+    assert name == "bao-cao-van-ban-KH-2026-11.docx" and path is not None
+    assert path.read_bytes() == found.data
