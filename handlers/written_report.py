@@ -102,7 +102,8 @@ def _fields(catalog: Catalog, chain: list[OrgUnit], period: Period) -> dict[str,
         "PARENT": (parent or "Việt Nam").upper(),
         "place": _place(chain),
         "period": period.label,
-        "next_period": next_period(period).label if period.kind != "range" else "",
+        # (a term or a stretch of months has no "next" of the same kind: left blank)
+        "next_period": next_period(period).label if period.kind in LENGTHS else "",
         "level": catalog.level_word(below[-1]) if below else vi.UNITS_WORD,
     }
 
@@ -651,7 +652,7 @@ def period_kind(catalog: Catalog, code: str) -> str:
 
 def _office(w: Writer, layout: Layout, fields: dict[str, str]) -> None:
     for i, heading in enumerate(layout.office_headings, start=1):
-        w.subheading(f"{i}. {heading.format(**fields)}")
+        w.subheading(f"{i}. {heading.format(**fields).strip()}")
         w.paragraph(vi.DOC_OFFICE_PLACEHOLDER, italic=True, highlight=True, indent=True)
 
 

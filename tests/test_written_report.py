@@ -478,3 +478,15 @@ async def test_on_zalo_the_document_is_a_signed_link(ctx, world, tmp_path) -> No
     path = links.check(file_id, name, query["exp"][0], query["sig"][0])
     assert name == "bao-cao-van-ban-KH-2026-11.docx" and path is not None
     assert path.read_bytes() == found.data
+
+
+async def test_any_period_staff_can_name(ctx, world) -> None:
+    """A term, a year, a quarter or a stretch of months: each drafts (a term has no "next"
+    of its kind: the direction's heading goes without one)."""
+    from storage.periods import parse_period
+
+    for words in ("nhiệm kỳ", "năm 2026", "quý 4/2026", "từ tháng 9 đến tháng 11"):
+        period = parse_period(words, date(2026, 11, 27), ctx.catalog.terms)
+        doc = await _build(ctx, world.tree.province, period)
+        assert doc.top[1].endswith(period.label)
+        assert doc.section("VI").paragraphs[2].startswith("2. Phương hướng")
