@@ -36,8 +36,9 @@ from bot.config import Settings
 from bot.context import AppContext
 from handlers import written_report
 from handlers.export_xlsx import build_workbook
-from storage import progress, rollup, totals
+from storage import progress, totals
 from storage.clock import VN, FixedClock
+from storage.completeness import completeness
 from storage.db import make_sessionmaker
 from storage.models import Base, OrgUnit
 from storage.periods import month, previous_period
@@ -98,7 +99,7 @@ async def main(quick: bool, repeat: int, reuse: bool) -> None:
                 ),
                 await time_it(
                     "  III. reporting (missing units)",
-                    lambda: rollup.completeness(session, form, PERIOD, province),
+                    lambda: completeness(session, form, PERIOD, province),
                     repeat,
                 ),
                 await time_it(

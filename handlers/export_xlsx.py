@@ -9,6 +9,7 @@ never 0, and the last column says who reported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -76,7 +77,7 @@ def number_format(value: object) -> str:
 
 def _row(
     ws: Any,
-    values: list[object],
+    values: Sequence[object],
     *,
     bold: bool = False,
     fill: str | None = None,

@@ -29,9 +29,10 @@ from schedules.calendar import default_form, latest_due_period
 from schedules.messages import Outbound
 from schedules.thi_dua import Rankings
 from storage import progress as progress_service
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, Form, IndicatorType
+from storage.completeness import completeness
 from storage.document_layout import Layout, load_layouts
 from storage.models import OrgUnit
 from storage.periods import Period, next_period, period_of, previous_period
@@ -519,7 +520,7 @@ async def _reporting(
 ) -> None:
     for form in reporting_forms(catalog, unit, period):
         asked = period_of(form.periodicity, period.end)
-        done = await rollup.completeness(session, form, asked, unit)
+        done = await completeness(session, form, asked, unit)
         level = catalog.level_word(form.level)
         fields = {"form": form.name, "period": asked.label, "level": level}
         if not done.expected:

@@ -11,7 +11,10 @@ from typing import Any
 
 import yaml
 
-from storage.catalog import Catalog, ConfigError, _load_yaml_with_lines, _nearest_line
+from storage.catalog import Catalog
+from storage.config_files import ConfigError
+from storage.config_files import load_yaml_with_lines as _load_yaml_with_lines
+from storage.config_files import nearest_line as _nearest_line
 
 FILE = "document.yaml"
 DEFAULT = Path(__file__).resolve().parent / "document_default.yaml"

@@ -5,10 +5,25 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from storage.catalog import Catalog
+
+class _Level(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+class _Levels(Protocol):
+    """What the texts read of the catalog (storage.catalog.Catalog): only its levels' names,
+    so the message catalogue imports nothing of the project."""
+
+    @property
+    def levels(self) -> Sequence[_Level]: ...
+    def level_word(self, code: str) -> str: ...
+    def role_of_level(self, code: str) -> str | None: ...
+    def level_index(self, code: str) -> int: ...
+
 
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
@@ -184,7 +199,10 @@ MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} đơn vị đang làm dở."
 MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
-AMBIGUOUS_UNIT = "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em."
+AMBIGUOUS_UNIT = (
+    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
+    "trên nếu cần, ví dụ: «{example}»."
+)
 # An indicator (what is reported: "hội viên mới") is a "chỉ số"; a "chỉ tiêu" is a target of
 # the plan ("kết nạp 5.000 hội viên mới"). Examples ({indicator}, {unit}, …) come from the
 # province's own configuration and units (handlers/examples.py).
@@ -401,7 +419,7 @@ ROLE_NAMES = {
 }
 
 
-def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+def level_words(catalog: _Levels, level: str) -> dict[str, str]:
     """How texts name units of a level, their leader and the officer above, from
     hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
     word = catalog.level_word(level)
@@ -564,7 +582,7 @@ WEB_LINK = (
     "Link dùng trong {hours} giờ và chỉ dành cho chị, chị đừng chuyển cho người khác."
 )
 WEB_DISABLED = (
-    "Trang theo dõi chưa được bật trên máy chủ này (cần đặt PUBLIC_BASE_URL). "
+    "Trang theo dõi chưa được mở trên hệ thống này. "
     "Chị dùng /tiendo để xem tiến độ trong khung chat nhé."
 )
 WEB_NO_REPORT = "chưa nộp"
@@ -628,6 +646,11 @@ HELP_EXAMPLES_OFFICE = [
 NOT_JOINED_TITLE = "Chưa kết nối bot – {unit}: {n}/{total} người."
 NOT_JOINED_ALL = "Tất cả {total} người ở cấp dưới của {unit} đã kết nối bot. Cảm ơn chị!"
 NOT_JOINED_NOBODY = "Cấp dưới của {unit} chưa có ai trong danh sách."
+NOT_JOINED_UNIT_LINE = "• {unit}: {n}/{total} người chưa kết nối"
+NOT_JOINED_PICK = (
+    "Chị gõ «chưa kết nối» kèm tên đơn vị để xem từng người và mã mời, ví dụ: "
+    "chưa kết nối {example}"
+)
 NOT_JOINED_LINE = "• {name} – {role}, {unit}: mã {code}{link}"
 NOT_JOINED_LINK = "\n  {link}"
 NOT_JOINED_HINT = (
@@ -705,10 +728,56 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
-AMBIGUOUS_UNIT_WITHIN = (
-    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
-    "chi hội thôn 1 xã Sơn Bình."
+
+# ---- a yes that decides; what a proposal would change; a reopened report locks again (#19) --
+WHOLE_SAY_YES_PLAINLY = (
+    "Em chưa ghi gì. Các số trên em chưa chắc là báo cáo, nên chị trả lời rõ «Có» để em ghi, "
+    "hoặc «Không» nếu tin đó không phải báo cáo."
 )
+CONFIRM_SAY_PLAINLY = (
+    "Số này khác thường nên em cần chị xác nhận rõ: chị trả lời «Đúng» nếu số đúng, hoặc gõ lại số."
+)
+WHOLE_DROPPED = "Em không ghi các số ở tin trước."
+WHOLE_ASK_EXTRA = "Chị gửi {sent} số, mẫu chỉ có {n} câu: em sẽ không ghi {extra}."
+WHOLE_TOO_FEW_ALL = (
+    "Chị gửi {sent} số, mẫu có {n} câu. Em đã ghi lần lượt vào câu 1 đến câu {sent}; các câu "
+    "sau vẫn giữ số đã ghi. Chị xem lại bên dưới."
+)
+WHOLE_CHANGED = "Em đã đổi: {items}."
+WHOLE_CHANGED_ITEM = "mục {n}: {old} → {new}"
+CANCELLED_SENT = (
+    "Em đã dừng. Báo cáo đã gửi vẫn giữ nguyên số cũ, em không lưu thay đổi nào chưa được "
+    "chị xác nhận."
+)
+EDITS_DONE_NONE = "Dạ, báo cáo vẫn như đã gửi, không có gì thay đổi. Cảm ơn chị!"
+RELOCKED_APPROVED = (
+    "Báo cáo không thay đổi nên đã khóa lại và vẫn được duyệt như trước. Cảm ơn chị!"
+)
+RELOCKED_WAITING = (
+    "Đã khóa lại báo cáo. Hội cấp trên sẽ xem các số chị đã sửa và duyệt lại. Cảm ơn chị!"
+)
+RELOCKED_LOCKED = (
+    "{form} – {period} đã sửa xong và khóa lại, đang chờ Hội cấp trên duyệt lại. Cần sửa "
+    "thêm, chị nhờ {officer} mở lại báo cáo."
+)
+STAFF_SAY_PLAINLY = "Em chưa làm gì. Chị trả lời rõ «{yes}» hoặc «{no}»."
+NOT_UNDERSTOOD_START = "Em chưa hiểu ý chị. "
+EDIT_SAY_PLAINLY = (
+    "Em chưa lưu. Số này khác thường, nên chị trả lời rõ «Lưu thay đổi» (hoặc «Có») để lưu, "
+    "hoặc «Giữ số cũ»."
+)
+PAUSE_HINT_SENT = "Chị muốn dừng thì gõ /huy; báo cáo đã gửi vẫn giữ nguyên số cũ."
+
+# ---- a channel's quota exhausted (#19) ------------------------------------------------------
+# Put before the first reply held back, so she learns why it is late (once, not per message).
+QUOTA_DELAYED_NOTE = (
+    "(Tin trả lời đến chậm vì {channel} tạm giới hạn số tin bot được gửi. Em xin lỗi chị.)"
+)
+DIGEST_QUOTA = (
+    "Lưu ý: {channel} đã hết hạn mức tin nhắn của bot, tin nhắc và tin trả lời qua {channel} "
+    "phải chờ đến {until}."
+)
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 
 
 # ---- the written report (handlers/written_report.py) --------------------------------------
