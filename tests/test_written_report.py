@@ -22,7 +22,8 @@ from bot.config import DEMO_CONFIG_DIR, get_settings
 from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, status_word
 from schedules.messages import Outbound
 from storage import texts_vi as vi
-from storage.catalog import ConfigError, load_catalog
+from storage.catalog_load import load_catalog
+from storage.config_files import ConfigError
 from storage.document_layout import load_layouts
 from storage.periods import Period, month, next_period, parse_period, previous_period
 from storage.progress import Status
