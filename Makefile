@@ -34,3 +34,4 @@ bench-quick: install
 	$(BIN)/python -m bench.inbound --quick
 	$(BIN)/python -m bench.memory --quick
 	$(BIN)/python -m bench.pages --quick
+	$(BIN)/python -m bench.document --quick

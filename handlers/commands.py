@@ -13,6 +13,7 @@ from handlers import (
     report_flow,
     staff_chat,
     web_chat,
+    written_report,
 )
 from handlers.examples import examples as examples_of
 from handlers.turn import Turn
@@ -53,6 +54,7 @@ async def _help(turn: Turn, _args: str) -> None:
             "tiendo",
             "chuanop",
             "xuat",
+            "baocaovanban",
             "bieudo",
             "mobaocao",
             "duyet",
@@ -71,7 +73,7 @@ async def _help(turn: Turn, _args: str) -> None:
     fields = found.fields()
     if not found.rated:  # her level rates no one: no rating commands, no empty example
         names = [n for n in names if n not in ("xeploai", "chuaxeploai")]
-    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE
+    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE | vi.HELP_LINES_DOCUMENT
     lines = [vi.HELP_TITLE] + [help_lines[n].format(**fields) for n in names]
     lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]
     turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
@@ -96,6 +98,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "tiendo": staff_chat.tiendo,
     "chuanop": staff_chat.chuanop,
     "xuat": staff_chat.xuat,
+    "baocaovanban": written_report.baocaovanban,
     "bieudo": staff_chat.bieudo,
     "mobaocao": staff_chat.mobaocao,
     "duyet": staff_chat.duyet,
@@ -123,6 +126,7 @@ MENU = [
     ("tiendo", "Tiến độ các chỉ tiêu"),
     ("chuanop", "Đơn vị chưa nộp báo cáo"),
     ("xuat", "Xuất bảng Excel"),
+    ("baocaovanban", "Báo cáo văn bản (Word)"),
     ("bieudo", "Biểu đồ một chỉ số"),
     ("xephang", "Xếp hạng thi đua"),
     ("web", "Trang theo dõi chỉ tiêu"),
@@ -147,6 +151,13 @@ PLAIN_STAFF = [
     ("tiendo", "tiendo"),
     ("chua nop", "chuanop"),
     ("chuanop", "chuanop"),
+    # (before "xuất": "xuất báo cáo văn bản" is the Word report, not the workbook)
+    ("bao cao van ban", "baocaovanban"),
+    ("baocaovanban", "baocaovanban"),
+    ("xuat bao cao van ban", "baocaovanban"),
+    ("xuat bao cao word", "baocaovanban"),
+    ("xuat word", "baocaovanban"),
+    ("bao cao word", "baocaovanban"),
     ("xuat excel", "xuat"),
     ("xuat", "xuat"),
     ("bieu do", "bieudo"),

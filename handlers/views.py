@@ -9,7 +9,7 @@ from storage.catalog import Catalog, Expect, Target
 from storage.completeness import Completeness
 from storage.periods import Period
 from storage.progress import Status, TargetProgress, summary_counts
-from storage.totals import Figure, Kind, Row, Total
+from storage.totals import Change, Figure, Kind, Row, Total
 
 
 def progress_text(
@@ -325,8 +325,9 @@ def _basis(total: Total, level: str) -> list[str]:
     return lines
 
 
-def _change_lines(total: Total, level: str) -> list[str]:
-    change = total.change
+def _change_lines(total: Total, level: str, change: Change | None = None) -> list[str]:
+    """The change from the previous period (or the one given: a year before)."""
+    change = change or total.change
     if change is None:
         return []
     previous = change.period.label
@@ -400,3 +401,8 @@ def completeness_text(c: Completeness, unit_name: str) -> str:
     for parent, units in c.missing_by_parent().items():
         lines.append(vi.MISSING_GROUP.format(parent=parent, units=", ".join(u.name for u in units)))
     return "\n".join(lines)
+
+
+def change_lines(total: Total, change: Change | None) -> list[str]:
+    """`change` (total.change or total.year_change) as the chat and the CLI word it."""
+    return _change_lines(total, total.level_word, change) if change is not None else []

@@ -26,6 +26,7 @@ from storage.expressions import formula_names, rule_expression
 from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
+    from storage.document_layout import Layouts
     from storage.thi_dua_rule import Rule as ThiDuaRule
 
 
@@ -480,6 +481,7 @@ class Catalog:
     thi_dua: ThiDuaRule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
     # The personal-data notice told at joining (privacy_notice.txt; storage/personal_data.py).
     privacy_notice: str = ""
+    document: Layouts | None = None  # the written report's layout (storage/document_layout.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)

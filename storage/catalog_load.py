@@ -111,6 +111,9 @@ def load_catalog(folder: Path) -> Catalog:
     if problems:
         raise ConfigError(problems)
     catalog.thi_dua = load_rule(folder, catalog)
+    from storage.document_layout import load_layouts
+
+    catalog.document = load_layouts(folder, catalog)
     return catalog
 
 

@@ -146,6 +146,7 @@ class Total:
     level_word: str = vi.UNITS_WORD  # how the reporting units are named: "chi hội"
     change: Change | None = None
     until: Period | None = None  # a flow reported so far only up to this period
+    year_change: Change | None = None  # against the same period a year before (`year_ago`)
 
     def share(self, row: Row) -> float | None:
         """A row's percent of the total (sums only: a share of a ratio means nothing)."""
@@ -512,11 +513,13 @@ async def indicator_total(
     period: Period,
     *,
     compare: bool = True,
+    year_ago: bool = False,
 ) -> Total:
     """An indicator's total over `unit`'s subtree in `period`, with what it rests on (k of
     the n units that should report it did), each unit below it (a unit that did not report
     has no value, shown as not reported, never as 0), and the change from the previous
-    period over the units that reported in both.
+    period over the units that reported in both (with `year_ago`, from the same period a
+    year before too, likewise).
 
     The one function behind /tong, `hoibot report total`, the indicator page, the workbook
     and the Word report: call it rather than adding up `rollup` totals yourself."""
@@ -540,7 +543,22 @@ async def indicator_total(
     total = _total(catalog, code, unit, period, reading, reading.members.get(unit.id, set()), rows)
     if compare and total.kind != Kind.EACH and total.figure.reported:
         total.change = await _change(session, catalog, code, unit, period, reading, total.stock)
+    if year_ago and total.kind != Kind.EACH and total.figure.reported:
+        total.year_change = await _change(
+            session, catalog, code, unit, period, reading, total.stock, a_year_before(period)
+        )
     return total
+
+
+def a_year_before(period: Period) -> Period:
+    """The same period a year before ("tháng 11/2025" for "tháng 11/2026")."""
+    if period.kind in {k.value for k in Periodicity}:
+        return period_of(period.kind, period.start.replace(year=period.start.year - 1))
+
+    def back(day: date) -> date:  # (29 February a year before is the 28th)
+        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else 31))
+
+    return Period(back(period.start), back(period.end), f"{period.key}-1y", "range")
 
 
 async def group_total(
@@ -637,11 +655,12 @@ async def _change(
     period: Period,
     now: Reading,
     stock: bool,
+    earlier: Period | None = None,
 ) -> Change:
-    """The previous period against this one over the units that reported in both; a flow
-    over a period still being reported against the same stretch of the previous one (a
-    year reported to June against last year's January to June)."""
-    previous = previous_period(period)
+    """The previous period (or `earlier`) against this one over the units that reported in
+    both; a flow over a period still being reported against the same stretch of the
+    previous one (a year reported to June against last year's January to June)."""
+    previous = earlier or previous_period(period)
     if not stock and now.values:
         latest = max(v.end for v in now.values.values())
         if latest < period.end:

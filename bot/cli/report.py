@@ -72,3 +72,21 @@ def report_chart(
     output_path(out, (".png",))
     title = run_with_context(lambda ctx: staff.cli_chart(ctx, indicator, out, period, unit))
     typer.echo(f"Wrote {out}: {title}")
+
+
+@group.command("document")
+def report_document(
+    out: Path = typer.Argument(..., help="The .docx file to write"),
+    period: str = typer.Option(
+        None, help='e.g. "tháng 11/2026", "quý 4" (default: the latest due)'
+    ),
+    unit: str = typer.Option(None, help="Unit code (default: the province)"),
+) -> None:
+    """The period's written report (Word, Decree 30 layout), drafted from the data."""
+    from bot.config import get_settings
+    from handlers import written_report
+
+    output_path(out, (".docx",))
+    folder = get_settings().hoibot_config_dir
+    what = run_with_context(lambda ctx: written_report.cli_document(ctx, out, period, unit, folder))
+    typer.echo(f"Wrote {out}: {what}")

@@ -227,6 +227,21 @@ class Pages:
             headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    async def document(
+        self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
+    ) -> web.StreamResponse:
+        """The written report (Word) of the unit for a period (default: the latest due)."""
+        from handlers import written_report
+
+        due = written_report.default_period(self.ctx.catalog, self.today())
+        period = self._period(request) if request.query.get("ky") else due
+        found = await written_report.draft(session, self.ctx, unit, period, keep_apart=True)
+        return web.Response(
+            body=found.data,
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={**HEADERS, "Content-Disposition": f'attachment; filename="{found.filename}"'},
+        )
+
     async def ranking(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
@@ -254,6 +269,7 @@ class Pages:
         app.router.add_get(root + "/chi-tieu/{code}", self._wrap(self.target))
         app.router.add_get(root + "/chi-so/{code}", self._wrap(self.indicator))
         app.router.add_get(root + "/xuat.xlsx", self._wrap(self.workbook))
+        app.router.add_get(root + "/bao-cao.docx", self._wrap(self.document))
         app.router.add_get(root + "/thi-dua", self._wrap(self.ranking))
         app.router.add_get(root + "/nop-bao-cao", self._wrap(self.reporting))
         app.router.add_get(root, self.with_slash)
