@@ -338,11 +338,11 @@ async def test_text_answers_are_gathered_by_unit_and_a_reported_zero_is_zero(ctx
 
 async def test_by_chat_for_her_own_unit(ctx, world) -> None:
     from handlers.engine import Engine
-    from storage.invitations import link_directly
+    from tests.builders import linked
 
     async with ctx.sessions() as session:
-        await link_directly(session, world.provincial, "telegram", "u-p", ctx.clock.now())
-        await link_directly(session, world.leader, "telegram", "u-l", ctx.clock.now())
+        await linked(session, world.provincial, "telegram", "u-p", ctx.clock.now())
+        await linked(session, world.leader, "telegram", "u-l", ctx.clock.now())
         await session.commit()
     engine = Engine(ctx)
     staff, leader = ChatUser(engine, "u-p"), ChatUser(engine, "u-l")
