@@ -1,15 +1,15 @@
 """Missing units of a province in a month (`storage.rollup.completeness`), the query behind
 /chuabao, the digests and the tracker's calendar, before and after #25, in one run.
 
-python -m bench.missing                  # PostgreSQL: the national tree (98,940 branches),
-                                         # December 2025's reports only
+python -m bench.missing                  # PostgreSQL: the national dataset of bench.rollups
+python -m bench.missing --months 1       # ... with December 2025's reports only (minutes)
 python -m bench.missing --db sqlite      # one province of 3,000 branches, 5 years of reports
 python -m bench.missing --reuse          # PostgreSQL: the dataset of an earlier run
 
-The query asks for one month: the other months of the national dataset of `bench.rollups`
-only make its indexes a little deeper, while the whole country's reports of that month are
-what a plan reading "every report of the month" pays for. So this builds the national tree
-with one month of reports, in a few minutes rather than fourteen.
+The query asks for one month, but how many months are stored changes PostgreSQL's plan for
+the join of before #25: with one month it probes each unit's reports, with twelve it reads
+every report of the month in the country into a hash. Twelve months is the representative
+case (and takes about fourteen minutes to build); one month builds in a few.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ if __name__ == "__main__":
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--provinces", type=int, default=34)
     parser.add_argument(
-        "--months", type=int, default=1, help="of reports, ending December 2025 (PostgreSQL)"
+        "--months", type=int, default=12, help="of reports, ending December 2025 (PostgreSQL)"
     )
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--reuse", action="store_true")
