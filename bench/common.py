@@ -17,7 +17,8 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import aggregates
-from storage.catalog import Catalog, load_catalog
+from storage.catalog import Catalog
+from storage.catalog_load import load_catalog
 from storage.db import make_engine
 from storage.models import (
     Base,

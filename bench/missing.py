@@ -1,4 +1,4 @@
-"""Missing units of a province in a month (`storage.rollup.completeness`), the query behind
+"""Missing units of a province in a month (`storage.completeness.completeness`), the query behind
 /chuabao, the digests and the tracker's calendar, before and after #25, in one run.
 
 python -m bench.missing                  # PostgreSQL: the national dataset of bench.rollups
@@ -34,7 +34,7 @@ from bench.common import (
     table,
     time_it,
 )
-from storage import rollup
+from storage import completeness as rollup
 from storage.catalog import Form
 from storage.db import make_sessionmaker
 from storage.models import OrgUnit, Submission, SubmissionStatus

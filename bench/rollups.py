@@ -30,6 +30,7 @@ from bench.common import (
 )
 from handlers.export_xlsx import build_workbook
 from storage import progress, rollup, totals
+from storage.completeness import completeness
 from storage.db import make_sessionmaker
 from storage.models import OrgUnit
 from storage.periods import month, year_period
@@ -120,7 +121,7 @@ async def main(db: str, quick: bool, repeat: int, reuse: bool) -> None:
                 ),
                 await time_it(
                     "missing units of a province, a month",
-                    lambda: rollup.completeness(session, form, month(2025, 12), province),
+                    lambda: completeness(session, form, month(2025, 12), province),
                     repeat,
                 ),
             ]

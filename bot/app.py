@@ -96,7 +96,7 @@ class WebServer:
         site = web.TCPSite(self.runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         server = site._server  # noqa: SLF001 - the only way to learn an ephemeral port
-        self.port = server.sockets[0].getsockname()[1] if server else port  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1] if server else port  # type: ignore[attr-defined]
         return self.port
 
     async def stop(self) -> None:

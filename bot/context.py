@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
 from schedules.thi_dua import Rankings
-from storage.catalog import Catalog, load_catalog
+from storage.catalog import Catalog
+from storage.catalog_load import load_catalog
 from storage.clock import Clock, ShiftedClock
 from storage.db import make_engine, make_sessionmaker
 

@@ -61,6 +61,8 @@ async def _help(turn: Turn, _args: str) -> None:
     assert turn.unit is not None
     found = await examples_of(turn.session, turn.ctx.catalog, turn.unit, turn.today)
     fields = found.fields()
+    if not found.rated:  # her level rates no one: no rating commands, no empty example
+        names = [n for n in names if n not in ("xeploai", "chuaxeploai")]
     help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE
     lines = [vi.HELP_TITLE] + [help_lines[n].format(**fields) for n in names]
     lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]

@@ -10,6 +10,7 @@ never 0, and the last column says who reported.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
@@ -141,7 +142,7 @@ def number_format(value: object) -> str:
 
 
 def _row(
-    values: list[object],
+    values: Sequence[object],
     *,
     bold: bool = False,
     fill: str | None = None,

@@ -9,7 +9,6 @@ exactly like nobody. Changes go through storage/people.py, audited with her as t
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from handlers import staff
 from handlers.query import parse_query
@@ -23,10 +22,10 @@ from storage import worklist
 from storage.clock import VN
 from storage.invitations import invitation_for, pretty
 from storage.models import Invitation, OrgUnit, Person
-from storage.people import Actor, PeopleError, normalize_phone
+from storage.people import Actor, PeopleError, PersonRow, normalize_phone
 from storage.periods import period_of
-from storage.text import fold, person_sort_key
-from storage.units import find_units, is_within, subtree_filter
+from storage.text import fold, person_sort_key, vi_sort_key
+from storage.units import is_within, subtree_filter
 
 FLOW = "office"
 PAGE_LINES = 10
@@ -34,6 +33,7 @@ MAX_CHOICES = 8
 # "… bằng Trần Thị Mai 0912 345 678": the new person after "bằng" (with or without diacritics).
 _BY = re.compile(r"(?:^|\s)(?:bằng|bang)(?:\s|$)", re.IGNORECASE)
 _PHONE = re.compile(r"\+?\d[\d .\-]{7,}\d")
+_DIGITS = re.compile(r"\+?\d[\d .\-]*\d|\d")
 
 
 def _scope(turn: Turn) -> OrgUnit:
@@ -82,39 +82,10 @@ async def _find_people(turn: Turn, text: str) -> list[Person]:
     return sorted(found, key=lambda p: person_sort_key(p.full_name))
 
 
-# "chi hội thôn 1 xã Sơn Bình": a unit named within its parent, from the parent's word on.
-_WITHIN = re.compile(r"\s(?=(?:xa|phuong|thi tran|co so|huyen|thi xa|thanh pho)\s)")
-
-
 async def unit_below(turn: Turn, words: str) -> OrgUnit:
     """A unit in her scope by code or name, or by its name and its parent's ("chi hội thôn 1
-    xã Sơn Bình"): several branches of a district share a name. Units of the same name are
-    told apart by their parent (StaffError says which to write)."""
-    scope = _scope(turn)
-    # NFC with single spaces: folding it then keeps every position (to cut the parent off).
-    words = " ".join(unicodedata.normalize("NFC", words).split())
-    try:
-        return await staff.unit_in_scope(turn.session, words, scope)
-    except staff.StaffError as exc:
-        found = _WITHIN.search(fold(words))
-        if found is not None:
-            try:
-                parent = await staff.unit_in_scope(turn.session, words[found.end() :], scope)
-                return await staff.unit_in_scope(turn.session, words[: found.start()], parent)
-            except staff.StaffError:
-                pass
-        if exc.reason != "ambiguous_unit":
-            raise
-        units = await find_units(turn.session, words, scope)
-        shown = []
-        for unit in units[:5]:
-            above = await turn.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
-            shown.append(f"{unit.name} ({above.name})" if above else unit.name)
-        raise staff.StaffError(
-            vi.AMBIGUOUS_UNIT_WITHIN.format(text=words, names=", ".join(shown)),
-            exc.reason,
-            words,
-        ) from exc
+    xã Sơn Bình"): several branches of a district share a name."""
+    return await staff.unit_in_scope(turn.session, words, _scope(turn))
 
 
 async def _unit_name(turn: Turn, person: Person) -> str:
@@ -192,6 +163,9 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
         turn.enter(None, None)
         turn.say(vi.NOT_JOINED_ALL.format(unit=unit.name, total=len(rows)))
         return
+    if len(missing) > PAGE_LINES and page == 0 and _by_unit_below(unit, rows):
+        _say_not_joined_by_unit(turn, unit, rows, missing)
+        return
     pages = -(-len(missing) // PAGE_LINES)
     page = min(page, pages - 1)
     lines = [vi.NOT_JOINED_TITLE.format(unit=unit.name, n=len(missing), total=len(rows))]
@@ -215,6 +189,35 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     turn.enter(FLOW, "view", view={"unit": unit.id, "page": page})
     more = [(vi.BUTTON_MORE, f"page:{page + 1}")] if page + 1 < pages else []
     turn.ask("\n".join(lines), more)
+
+
+def _by_unit_below(unit: OrgUnit, rows: list[PersonRow]) -> list[tuple[OrgUnit, list[PersonRow]]]:
+    """People grouped by the unit just below `unit` on their way down, in Vietnamese order;
+    empty when they all sit directly below it (a count by unit would say nothing more)."""
+    groups: dict[int, tuple[OrgUnit, list[PersonRow]]] = {}
+    for row in rows:
+        below = ([u for u in row.path if u.depth > unit.depth] + [row.unit])[0]
+        groups.setdefault(below.id, (below, []))[1].append(row)
+    if all(r.unit.id == below.id for below, members in groups.values() for r in members):
+        return []
+    return sorted(groups.values(), key=lambda group: vi_sort_key(group[0].name))
+
+
+def _say_not_joined_by_unit(
+    turn: Turn, unit: OrgUnit, rows: list[PersonRow], missing: list[PersonRow]
+) -> None:
+    """A province's 540 names over 54 pages help no one: first how many per unit below her,
+    then the names of the one she picks."""
+    lines = [vi.NOT_JOINED_TITLE.format(unit=unit.name, n=len(missing), total=len(rows))]
+    groups = _by_unit_below(unit, rows)
+    for below, members in groups:
+        absent = sum(1 for r in members if not r.joined)
+        if absent:
+            lines.append(
+                vi.NOT_JOINED_UNIT_LINE.format(unit=below.name, n=absent, total=len(members))
+            )
+    lines.append(vi.NOT_JOINED_PICK.format(example=groups[0][0].name))
+    turn.say("\n".join(lines))
 
 
 @staff_only
@@ -309,7 +312,8 @@ async def _holders(turn: Turn, unit: OrgUnit, role: str) -> list[Person]:
 async def _confirm_handover(
     turn: Turn, unit: OrgUnit, current: list[Person], newcomer: str, words: dict[str, str]
 ) -> None:
-    phone_match = _PHONE.search(newcomer)
+    # Any run of digits is meant as her phone: a short one is a wrong phone, not a wrong name.
+    phone_match = _PHONE.search(newcomer) or _DIGITS.search(newcomer)
     name = (
         (newcomer[: phone_match.start()] + newcomer[phone_match.end() :])
         if phone_match
@@ -322,6 +326,9 @@ async def _confirm_handover(
         return
     if phone_match is None:
         turn.say(vi.THAYTHE_NEED_PHONE.format(new=name))
+        return
+    if not _PHONE.fullmatch(phone_match.group(0)):
+        turn.say(vi.PHONE_BAD.format(text=phone_match.group(0)))
         return
     try:
         full_name, phone = await people_service.check_newcomer(

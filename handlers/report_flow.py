@@ -44,6 +44,7 @@ from schedules.calendar import Window, next_window, open_windows, window
 from storage import reporting, validation
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.clock import local
 from storage.conversations import reminded_since
 from storage.models import Submission, SubmissionStatus
 from storage.periods import from_key
@@ -1072,9 +1073,7 @@ async def _summary(turn: Turn, *, unclear: bool = False) -> None:
         win = window(form, period)
         lines.append(
             vi.SUBMITTED_SUMMARY_ASK.format(
-                when=_day(sub.submitted_at.astimezone(turn.now.tzinfo).date())
-                if sub.submitted_at
-                else "",
+                when=_day(local(sub.submitted_at).date()) if sub.submitted_at else "",
                 closes=_day(win.closes),
             )
         )

@@ -202,12 +202,12 @@ async def import_reports(
     place = {code: p for p, code in columns.questions.items()}
     # Each unit's reports in time order, so a row is checked against the file's earlier
     # periods too (a year of reports brought in at once).
-    earlier: dict[int, list[_Row]] = {}
+    earlier_rows: dict[int, list[_Row]] = {}
     for row in sorted(rows, key=lambda r: (r.unit.id, r.period.start)):
         history = await reporting.history(
             session, row.unit.id, [q.indicator for q in form.questions], row.period.start
         )
-        before = earlier.setdefault(row.unit.id, [])
+        before = earlier_rows.setdefault(row.unit.id, [])
         for code in {q.indicator for q in form.questions}:
             from_file = [
                 (r.period.end, r.values[code]) for r in reversed(before) if code in r.values
@@ -217,10 +217,10 @@ async def import_reports(
         before.append(row)
         found = check_row(catalog, form, row.unit, row.values, history, row.period)
         where = f"{name} row {row.number}"
-        for code, message in found.errors:
-            errors.append(_located(where, place, code, message))
-        for code, message in found.warnings:
-            result.warnings.append("warning: " + _located(where, place, code, message))
+        for at, message in found.errors:
+            errors.append(_located(where, place, at, message))
+        for at, message in found.warnings:
+            result.warnings.append("warning: " + _located(where, place, at, message))
     if errors:
         raise ImportFailed(errors)
     for row in rows:
@@ -260,6 +260,7 @@ def _header(
     asked = {q.indicator for q in form.questions}
     # The form's short labels ("hvm", "thv") name their columns too, as in a one-message report.
     words: dict[str, str] = {q.short: q.indicator for q in form.questions if q.short}
+    code: str | None  # an indicator's, then the one a column names (if any)
     for code, ind in catalog.indicators.items():
         for word in (code, ind.label, ind.question or "", f"{ind.label} ({ind.unit})"):
             if word:

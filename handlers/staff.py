@@ -18,13 +18,14 @@ from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
 from storage import progress as progress_service
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.completeness import completeness
 from storage.models import OrgUnit
 from storage.periods import Period, PeriodError, parse_period, period_of, year_period
 from storage.totals import Total
-from storage.units import find_units, unit_by_code
+from storage.units import find_units, parent_names, unit_by_code
 
 
 class StaffError(Exception):
@@ -66,8 +67,12 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
     if not found:
         raise StaffError(vi.UNKNOWN_UNIT.format(text=words), "unknown_unit", words)
     if len(found) > 1:
+        shown = found[:5]
+        above = await parent_names(session, shown)
+        names = [f"{u.name} ({p})" if p else u.name for u, p in zip(shown, above, strict=True)]
+        example = f"{shown[0].name} {above[0]}" if above[0] else shown[0].name
         raise StaffError(
-            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(u.name for u in found[:5])),
+            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(names), example=example),
             "ambiguous_unit",
             words,
             [u.code for u in found[:5]],
@@ -256,9 +261,7 @@ async def cli_missing(
             )
         form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
         period = period_or_error(period_text, today, ctx.catalog, latest_due_period(form, today))
-        done = await rollup.completeness(
-            session, form, period_of(form.periodicity, period.end), unit
-        )
+        done = await completeness(session, form, period_of(form.periodicity, period.end), unit)
         return completeness_text(done, unit.name)
 
 

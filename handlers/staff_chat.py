@@ -21,9 +21,11 @@ from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
 from storage import progress as progress_service
-from storage import reporting, rollup
+from storage import reporting
 from storage import texts_vi as vi
 from storage.catalog import Form, IndicatorType
+from storage.clock import local
+from storage.completeness import completeness
 from storage.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.periods import Period, from_key, period_of, year_period
 from storage.units import children, is_within
@@ -356,7 +358,7 @@ def _ask_approval(
                 label=label,
                 old=_shown(turn, change.indicator_code, change.old),
                 new=_shown(turn, change.indicator_code, change.new),
-                when=change.at.astimezone(turn.now.tzinfo).strftime("%d/%m"),
+                when=local(change.at).strftime("%d/%m"),
                 who=change.by or vi.APPROVE_IMPORTED,
             )
             + (vi.APPROVE_CHANGE_DOUBT if change.doubt is not None else "")
@@ -522,7 +524,7 @@ async def _show_missing(
     unit = await turn.session.get(OrgUnit, unit_id)
     assert unit is not None
     period: Period = from_key(period_key, catalog.terms)
-    done = await rollup.completeness(turn.session, catalog.forms[form_code], period, unit)
+    done = await completeness(turn.session, catalog.forms[form_code], period, unit)
     head, *detail = completeness_text(done, unit.name).split("\n")
     summary = detail[:1]
     lines, page, more = _page(detail[1:], page, PAGE_LINES)

@@ -6,9 +6,9 @@ from datetime import date
 
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Expect, Target
+from storage.completeness import Completeness
 from storage.periods import Period
 from storage.progress import Status, TargetProgress, summary_counts
-from storage.rollup import Completeness
 from storage.totals import Figure, Kind, Row, Total
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from handlers.staff_chat import FLOW, WEB_CHOICE
 from handlers.turn import Turn
 from handlers.web_pages import rule_lines
 from schedules import thi_dua
 from storage import texts_vi as vi
 from storage.models import OrgUnit, Role
-from storage.thi_dua import Rule
+from storage.thi_dua_rule import Rule
 
 SHOWN = 5
+log = logging.getLogger(__name__)
 
 
 async def web(turn: Turn, _args: str) -> None:
@@ -18,6 +21,8 @@ async def web(turn: Turn, _args: str) -> None:
     assert turn.person is not None and turn.unit is not None
     links = turn.ctx.web_links
     if links is None:
+        # The operator's hint goes to the log, in the operator's words; she gets plain Vietnamese.
+        log.warning("/web asked but the tracker pages are off: set PUBLIC_BASE_URL")
         turn.say(vi.WEB_DISABLED)
         return
     hours = int(links.lifetime.total_seconds() // 3600)

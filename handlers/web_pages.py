@@ -17,14 +17,16 @@ from handlers.views import progress_lines, rate_notes, row_name, row_note, total
 from schedules import thi_dua
 from schedules.calendar import default_form
 from storage import progress as progress_service
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, IndicatorType, Target
 from storage.clock import VN
+from storage.completeness import unit_values
 from storage.models import OrgUnit
 from storage.periods import Period
 from storage.progress import BEHIND, Status, TargetProgress
-from storage.thi_dua import Rule, timeliness_by_root
+from storage.thi_dua import timeliness_by_root
+from storage.thi_dua_rule import Rule
 from storage.units import ancestors, children, is_within
 
 STRIP_PERIODS = 12
@@ -187,7 +189,8 @@ async def target_breakdown(
             unit,
             parts,
             own.period,
-            reported_at=target.reported_at,
+            # A list of levels passes as one here (reported to the lead, issue 26).
+            reported_at=target.reported_at,  # type: ignore[arg-type]
             approved_only=target.approved_only,
         )
         for r in total.rows:
@@ -203,8 +206,8 @@ async def target_breakdown(
                 )
             )
     else:
-        named = await progress_service.named_units(session, target)
-        applies = [(k, progress_service.scope_of(catalog, target, k, named)) for k in kids]
+        named_units = await progress_service.named_units(session, target)
+        applies = [(k, progress_service.scope_of(catalog, target, k, named_units)) for k in kids]
         measured = [(k, kid_scope) for k, kid_scope in applies if kid_scope is not None]
         found = await progress_service.measure_many(
             session, catalog, target, [kid_scope for _, kid_scope in measured], today
@@ -295,7 +298,7 @@ async def unit_page(
     blocks = []
     for own_form in catalog.forms_for_level(unit.level):
         period = staff.latest_due_period(own_form, today)
-        values = (await rollup.unit_values(session, [unit.id], own_form.code, period)).get(unit.id)
+        values = (await unit_values(session, [unit.id], own_form.code, period)).get(unit.id)
         answers = [
             Answer(
                 catalog.indicators[q.indicator].label,

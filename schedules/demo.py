@@ -21,15 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import window
 from storage import aggregates
-from storage.catalog import (
-    Catalog,
-    ConfigError,
-    Form,
-    IndicatorType,
-    _load_yaml_with_lines,
-    _nearest_line,
-)
+from storage.catalog import Catalog, Form, IndicatorType
 from storage.clock import VN
+from storage.config_files import ConfigError, load_yaml_with_lines, nearest_line
 from storage.importing import import_units
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
 from storage.periods import Period, next_period, period_of
@@ -166,7 +160,7 @@ def load_demo_settings(folder: Path, catalog: Catalog) -> DemoSettings:
     if not path.exists():
         return DemoSettings()
     try:
-        data, lines = _load_yaml_with_lines(path)
+        data, lines = load_yaml_with_lines(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -176,7 +170,7 @@ def load_demo_settings(folder: Path, catalog: Catalog) -> DemoSettings:
     except ValidationError as exc:
         raise ConfigError(
             [
-                f"{path}:{_nearest_line(lines, err['loc'])}: field "
+                f"{path}:{nearest_line(lines, err['loc'])}: field "
                 f"'{'.'.join(str(p) for p in err['loc'])}': {err['msg']}"
                 for err in exc.errors()
             ]
@@ -187,9 +181,9 @@ def load_demo_settings(folder: Path, catalog: Catalog) -> DemoSettings:
         refs += [way.members.plus, way.members.minus] if way.members else []
         for ref in refs:
             if ref and ref not in catalog.indicators:
-                line = _nearest_line(lines, ("indicators", code))
+                line_no = nearest_line(lines, ("indicators", code))
                 problems.append(
-                    f"{path}:{line}: field 'indicators.{code}': unknown indicator '{ref}'"
+                    f"{path}:{line_no}: field 'indicators.{code}': unknown indicator '{ref}'"
                 )
     if problems:
         raise ConfigError(problems)

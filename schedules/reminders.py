@@ -27,6 +27,7 @@ from storage import reporting
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, Reminder, Schedule
 from storage.clock import VN
+from storage.completeness import completeness
 from storage.db import among
 from storage.models import (
     ChannelIdentity,
@@ -42,7 +43,6 @@ from storage.models import (
 from storage.people import joined_count
 from storage.periods import Period, next_period, period_of, previous_period
 from storage.reporting import ConfirmedDoubt
-from storage.rollup import completeness
 from storage.text import vi_sort_key
 from storage.units import active_on, subtree_filter
 
@@ -533,7 +533,7 @@ async def _weekly(
     session: AsyncSession, catalog: Catalog, local: datetime, web: bool
 ) -> list[Planned]:
     from schedules.thi_dua import most_improved
-    from storage.thi_dua import Rule
+    from storage.thi_dua_rule import Rule
 
     form = default_form(catalog)
     period = latest_due_period(form, local.date())

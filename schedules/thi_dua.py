@@ -23,7 +23,6 @@ from storage.models import OrgUnit
 from storage.periods import Period, previous_period, year_period
 from storage.thi_dua import (
     PARTS,
-    Rule,
     Timeliness,
     changed_since,
     drop_other_rules,
@@ -33,6 +32,7 @@ from storage.thi_dua import (
     rule_key,
     timeliness_by_root,
 )
+from storage.thi_dua_rule import Rule
 from storage.units import active_on, is_within, units_by_id
 
 

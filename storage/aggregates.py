@@ -77,7 +77,7 @@ def _insert(session: AsyncSession, table: type = UnitPeriodTotal):  # type: igno
 
 
 async def add(
-    session: AsyncSession, catalog: Catalog, submission: Submission, values: dict[str, object]
+    session: AsyncSession, catalog: Catalog, submission: Submission, values: Mapping[str, object]
 ) -> None:
     """Adds these values (or differences) of a sent report to all its unit's ancestors.
 
@@ -229,8 +229,8 @@ def _chain(reports: list[tuple[date, date, str, Answer]]) -> Chain:
     out: Chain = {}
     for i, (start, end, key, value) in enumerate(ordered):
         until = ordered[i + 1][1] if i + 1 < len(ordered) else FOREVER
-        given = isinstance(value, int | float)
-        out[(key, until)] = (start, end, float(value) if given else 0.0, 1, int(given))
+        number = float(value) if isinstance(value, int | float) else None
+        out[(key, until)] = (start, end, number or 0.0, 1, int(number is not None))
     return out
 
 

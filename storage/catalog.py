@@ -7,31 +7,26 @@ and the field, so an operator can fix it without reading code.
 from __future__ import annotations
 
 import ast
-import functools
-import operator
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from storage.config_files import CODE
+from storage.expressions import formula_names, rule_expression
 from storage.periods import Periodicity, Term
 
 if TYPE_CHECKING:
-    from storage.thi_dua import Rule
-
-CODE = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+    from storage.thi_dua_rule import Rule as ThiDuaRule
 
 
 def _day_first(value: Any) -> Any:
@@ -44,14 +39,6 @@ def _day_first(value: Any) -> Any:
 
 
 DAY = Annotated[date, BeforeValidator(_day_first)]
-
-
-class ConfigError(Exception):
-    """One or more problems in the operator's configuration files."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class IndicatorType(StrEnum):
@@ -476,110 +463,6 @@ def _key_years(key: str) -> range:
     return range(int(first), int(last or first) + 1)
 
 
-# ---- derived formulas ---------------------------------------------------------------------
-
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
-
-
-def formula_names(formula: str) -> list[str]:
-    """Names used by a formula of + - * /, parentheses and numbers; ValueError on anything else."""
-    try:
-        tree = ast.parse(formula, mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"formula cannot be read: {formula}") from exc
-    names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.append(node.id)
-        elif isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-            raise ValueError(f"only numbers and indicator codes are allowed: {formula}")
-        elif (
-            not isinstance(
-                node,
-                ast.Expression
-                | ast.BinOp
-                | ast.Constant
-                | ast.Load
-                | ast.UnaryOp
-                | ast.USub
-                | ast.Div,
-            )
-            and type(node) not in _OPS
-        ):
-            raise ValueError(f"only + - * / and numbers are allowed in formulas: {formula}")
-    return names
-
-
-def has_division(formula: str) -> bool:
-    return any(isinstance(n, ast.Div) for n in ast.walk(ast.parse(formula, mode="eval")))
-
-
-def evaluate_formula(formula: str, values: dict[str, float]) -> float | None:
-    """The formula's value; None (no value) when it divides by zero. Missing names are 0."""
-
-    def ev(node: ast.AST) -> float | None:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return values.get(node.id, 0.0)
-        if isinstance(node, ast.UnaryOp):
-            inner = ev(node.operand)
-            return None if inner is None else -inner
-        if isinstance(node, ast.BinOp):
-            left, right = ev(node.left), ev(node.right)
-            if left is None or right is None:
-                return None
-            if isinstance(node.op, ast.Div):
-                return left / right if right else None
-            return _OPS[type(node.op)](left, right)
-        raise ValueError(formula)
-
-    return ev(ast.parse(formula, mode="eval"))
-
-
-# ---- rule expressions ---------------------------------------------------------------------
-
-PREVIOUS = "previous"
-_COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
-
-
-@functools.lru_cache(maxsize=256)
-def rule_expression(check: str) -> tuple[ast.expr, ast.cmpop, ast.expr]:
-    """`a <= b + previous(c)` as (left, operator, right); raises ValueError if it cannot be read.
-
-    Each side is a formula (+, -, *, numbers, indicator codes, previous(code)).
-    """
-    try:
-        tree = ast.parse(check, mode="eval").body
-    except SyntaxError as exc:
-        raise ValueError(f"check cannot be read: {check}") from exc
-    if not (
-        isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], _COMPARE)
-    ):
-        raise ValueError(f"a check compares two sides with <, <=, >, >=, == or !=: {check}")
-    for side in (tree.left, tree.comparators[0]):
-        for node in ast.walk(side):
-            if isinstance(node, ast.Call):
-                if not (
-                    isinstance(node.func, ast.Name)
-                    and node.func.id == PREVIOUS
-                    and len(node.args) == 1
-                    and not node.keywords
-                    and isinstance(node.args[0], ast.Name)
-                ):
-                    raise ValueError(f"only previous(code) may be called in a check: {check}")
-            elif (
-                not isinstance(
-                    node, ast.BinOp | ast.Constant | ast.Name | ast.Load | ast.UnaryOp | ast.USub
-                )
-                and type(node) not in _OPS
-            ):
-                raise ValueError(f"only + - * and numbers are allowed in a check: {check}")
-    return tree.left, tree.ops[0], tree.comparators[0]
-
-
 # ---- the catalog --------------------------------------------------------------------------
 
 
@@ -594,7 +477,7 @@ class Catalog:
     # The first form asking each indicator; an indicator may be asked at several levels.
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
-    thi_dua: Rule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
+    thi_dua: ThiDuaRule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)
@@ -650,326 +533,3 @@ class Catalog:
             for ind in self.indicators.values()
             if wanted and all(w in fold(ind.label).split() for w in wanted)
         ]
-
-
-FILES = ("hierarchy.yaml", "indicators.yaml", "forms.yaml", "targets.yaml")
-
-
-def load_catalog(folder: Path) -> Catalog:
-    from storage import catalog_checks
-
-    if not folder.is_dir():
-        raise ConfigError(
-            [
-                f"{folder}: the configuration folder does not exist; set HOIBOT_CONFIG_DIR to "
-                "the folder that holds " + ", ".join(FILES)
-            ]
-        )
-    problems: list[str] = []
-    docs: dict[str, tuple[Any, dict[tuple, int]]] = {}
-    for name in FILES:
-        path = folder / name
-        if not path.exists():
-            problems.append(f"{path}: file missing")
-            continue
-        try:
-            docs[name] = _load_yaml_with_lines(path)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            problems.append(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
-        except UnicodeDecodeError:
-            problems.append(f"{path}:1: not UTF-8 text; save the file as UTF-8")
-    if problems:
-        raise ConfigError(problems)
-    problems.extend(catalog_checks.check_documents(folder, docs))
-    # Items that fail to parse, or share a code, would shift what the later checks point at.
-    unsound = catalog_checks.duplicate_codes(folder, docs)
-    shape_problems = len(problems)
-
-    def parse_list(name: str, key: str, model: type[BaseModel]) -> list[Any]:
-        data, lines = docs[name]
-        items = (data or {}).get(key, []) if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            problems.append(f"{folder / name}: expected a list under '{key}'")
-            return []
-        out = []
-        for i, item in enumerate(items):
-            try:
-                out.append(model.model_validate(item))
-            except ValidationError as exc:
-                for err in exc.errors():
-                    loc = (key, i, *err["loc"])
-                    line = _nearest_line(lines, loc)
-                    fld = ".".join(str(p) for p in err["loc"]) or "(item)"
-                    problems.append(
-                        f"{folder / name}:{line}: {key}[{i}] field '{fld}': "
-                        + _what_is_wrong(model, err)
-                    )
-        return out
-
-    levels: list[Level] = parse_list("hierarchy.yaml", "levels", Level)
-    indicators: list[Indicator] = parse_list("indicators.yaml", "indicators", Indicator)
-    forms: list[Form] = parse_list("forms.yaml", "forms", Form)
-    targets: list[Target] = parse_list("targets.yaml", "targets", Target)
-    terms: list[TermConfig] = parse_list("targets.yaml", "terms", TermConfig)
-    if unsound or len(problems) > shape_problems:
-        raise ConfigError(problems + unsound)
-
-    hierarchy_doc = docs["hierarchy.yaml"][0] or {}
-    catalog = Catalog(
-        levels=levels,
-        indicators={i.code: i for i in indicators},
-        forms={f.code: f for f in forms},
-        targets=targets,
-        terms=[Term(t.code, t.start, t.end) for t in terms],
-        province=hierarchy_doc.get("province") if isinstance(hierarchy_doc, dict) else None,
-    )
-    _cross_check(catalog, folder, docs, problems)
-    _check_form_rules(catalog, folder, docs, problems)
-    problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
-    if problems:
-        raise ConfigError(problems)
-    from storage.thi_dua import load_rule  # it builds on this module
-
-    catalog.thi_dua = load_rule(folder, catalog)
-    return catalog
-
-
-_NOUNS = {"TermConfig": "term", "OutlierCheck": "outliers setting"}
-DATE_HELP = "write a date as 2026-06-30 (or 30/06/2026)"
-
-
-def _what_is_wrong(model: type[BaseModel], err: Any) -> str:
-    """Pydantic's message, or one that says what would be right: the field a misspelt key
-    probably means (or the fields there are), and how to write a date."""
-    import difflib
-
-    if err["type"] == "extra_forbidden" and err["loc"]:
-        owner = _model_at(model, err["loc"][:-1])
-        if owner is not None:
-            fields = list(owner.model_fields)
-            close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1, cutoff=0.6)
-            noun = _NOUNS.get(owner.__name__, owner.__name__.lower())
-            if close:
-                return f"unknown field (did you mean '{close[0]}'?)"
-            return f"unknown field; the fields of a {noun} are {', '.join(fields)}"
-    if err["type"].startswith(("date_", "datetime_")):
-        return f"'{err.get('input')}' is not a date; {DATE_HELP}"
-    return str(err["msg"])
-
-
-def _model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
-    """The model that holds the field at `path` inside `model` (list indexes skipped)."""
-    import typing
-
-    def inner(annotation: Any) -> type[BaseModel] | None:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return annotation
-        for arg in typing.get_args(annotation):
-            found = inner(arg)
-            if found is not None:
-                return found
-        return None
-
-    current: type[BaseModel] | None = model
-    for part in path:
-        if isinstance(part, int) or current is None:
-            continue
-        field_info = current.model_fields.get(str(part))
-        current = inner(field_info.annotation) if field_info is not None else None
-    return current
-
-
-def _cross_check(
-    catalog: Catalog, folder: Path, docs: dict[str, tuple[Any, dict]], problems: list[str]
-) -> None:
-    def where(name: str, loc: tuple) -> str:
-        return f"{folder / name}:{_nearest_line(docs[name][1], loc)}"
-
-    level_codes = [lv.code for lv in catalog.levels]
-    if not level_codes:
-        problems.append(f"{folder / 'hierarchy.yaml'}: at least one level is needed")
-    for i, ind in enumerate(catalog.indicators.values()):
-        if ind.type == IndicatorType.DERIVED:
-            for name in formula_names(ind.formula or ""):
-                if name not in catalog.indicators:
-                    problems.append(
-                        f"{where('indicators.yaml', ('indicators', i, 'formula'))}: "
-                        f"indicators[{i}] field 'formula': unknown indicator '{name}'"
-                    )
-    for i, form in enumerate(catalog.forms.values()):
-        if form.filled_by is not None and (
-            form.filled_by not in level_codes
-            or form.level not in level_codes
-            or catalog.level_index(form.filled_by) >= catalog.level_index(form.level)
-        ):
-            problems.append(
-                f"{where('forms.yaml', ('forms', i, 'filled_by'))}: forms[{i}] field "
-                f"'filled_by': '{form.filled_by}' is not a level above '{form.level}'"
-            )
-        if form.level not in level_codes:
-            problems.append(
-                f"{where('forms.yaml', ('forms', i, 'level'))}: forms[{i}] field 'level': "
-                f"unknown level '{form.level}' (levels: {', '.join(level_codes)})"
-            )
-        for j, q in enumerate(form.questions):
-            loc = ("forms", i, "questions", j)
-            ind = catalog.indicators.get(q.indicator)
-            if ind is None or ind.type == IndicatorType.DERIVED:
-                why = "unknown indicator" if ind is None else "a derived indicator is not asked"
-                problems.append(
-                    f"{where('forms.yaml', loc)}: forms[{i}] field 'questions.{j}': "
-                    f"{why} '{q.indicator}'"
-                )
-                continue
-            # One indicator may be asked at several levels (each unit answers about itself),
-            # but twice at one level it would count twice.
-            same_level = [
-                f
-                for f in catalog.forms_of_indicator.get(q.indicator, [])
-                if catalog.forms[f].level == form.level
-            ]
-            if same_level:
-                problems.append(
-                    f"{where('forms.yaml', loc)}: forms[{i}] field 'questions.{j}': "
-                    f"'{q.indicator}' is already asked in form '{same_level[0]}' at the same "
-                    "level (it would count twice)"
-                )
-                continue
-            catalog.form_of_indicator.setdefault(q.indicator, form.code)
-            catalog.forms_of_indicator.setdefault(q.indicator, []).append(form.code)
-    for i, target in enumerate(catalog.targets):
-        _check_target(catalog, i, target, lambda loc: where("targets.yaml", loc), problems)
-
-
-def _check_target(
-    catalog: Catalog, i: int, target: Target, where: Any, problems: list[str]
-) -> None:
-    def problem(fld: str, what: str) -> None:
-        problems.append(f"{where(('targets', i, fld))}: targets[{i}] field '{fld}': {what}")
-
-    level_codes = [lv.code for lv in catalog.levels]
-    for fld in ("indicator", "numerator", "denominator"):
-        code = getattr(target, fld)
-        if not code:
-            continue
-        ind = catalog.indicators.get(code)
-        # Text indicators, and whether an indicator is asked at all: catalog_checks.
-        if ind is None:
-            problem(fld, f"unknown indicator '{code}'")
-        elif target.kind == "rate" and ind.type == IndicatorType.DERIVED:
-            problem(fld, f"a rate pairs reported figures; '{code}' is derived")
-        elif target.kind == "task" and ind.type != IndicatorType.YES_NO:
-            problem(fld, f"a task is a yes/no indicator; '{code}' is {ind.type.value}")
-        elif target.kind in ("sum", "rate") and ind.type == IndicatorType.CHOICE:
-            problem(fld, f"'{code}' is a choice: count it by threshold with a coverage target")
-    if target.where and target.where.indicator not in catalog.indicators:
-        problem("where", f"unknown indicator '{target.where.indicator}'")
-    elif target.where and target.where.at == "start":
-        stock = catalog.indicators[target.where.indicator]
-        asked = catalog.levels_of_indicator(target.where.indicator)
-        if stock.agg != Aggregation.LAST or stock.type == IndicatorType.DERIVED:
-            problem(
-                "where", f"'at: start' reads a stock; '{stock.code}' is not one (aggregation: last)"
-            )
-        elif any(lv not in asked for lv in target.levels):
-            problem(
-                "where",
-                f"'at: start' reads each unit's own answer; '{stock.code}' is not "
-                f"asked at level {', '.join(lv for lv in target.levels if lv not in asked)}",
-            )
-    for fld, codes in (("level", target.levels), ("reported_at", target.reported_levels)):
-        for code in codes:
-            if code not in level_codes:
-                problem(fld, f"unknown level '{code}' (levels: {', '.join(level_codes)})")
-    if target.kind == "rate" and target.numerator and target.denominator:
-        num = set(catalog.levels_of_indicator(target.numerator))
-        den = set(catalog.levels_of_indicator(target.denominator))
-        if num and den and not num & den:
-            problem("denominator", "numerator and denominator are asked at different levels")
-        for code in target.reported_levels:
-            if code in level_codes and num and den and code not in num & den:
-                problem("reported_at", f"level '{code}' is not asked both figures of the rate")
-    if target.period == "term" and not catalog.terms and not target.by_year:
-        problem("period", "'term' needs a term under 'terms'")
-
-
-def _check_form_rules(
-    catalog: Catalog, folder: Path, docs: dict[str, tuple[Any, dict]], problems: list[str]
-) -> None:
-    """Short labels are unique in a form; rules name numeric questions of their own form."""
-    lines = docs["forms.yaml"][1]
-    for i, form in enumerate(catalog.forms.values()):
-        codes = {q.indicator for q in form.questions}
-        seen: dict[str, str] = {q.indicator.lower(): q.indicator for q in form.questions}
-        for j, q in enumerate(form.questions):
-            if q.short is None:
-                continue
-            if q.short in seen and seen[q.short] != q.indicator:
-                line = _nearest_line(lines, ("forms", i, "questions", j, "short"))
-                problems.append(
-                    f"{folder / 'forms.yaml'}:{line}: "
-                    f"forms[{i}] field 'questions.{j}.short': '{q.short}' is already used "
-                    f"for '{seen[q.short]}'"
-                )
-            seen[q.short] = q.indicator
-        for k, rule in enumerate(form.rules):
-            current, previous = rule.names()
-            fld = "change" if rule.change else "check"
-            where = f"{folder / 'forms.yaml'}:{_nearest_line(lines, ('forms', i, 'rules', k, fld))}"
-            if not current:
-                problems.append(
-                    f"{where}: forms[{i}] field 'rules.{k}.{fld}': a check needs at least one "
-                    "answer of this report (not only previous values)"
-                )
-            for name in dict.fromkeys(current + previous):
-                ind = catalog.indicators.get(name)
-                if name not in codes or ind is None or not ind.is_numeric:
-                    why = (
-                        "is not a question of this form" if name not in codes else "is not a number"
-                    )
-                    problems.append(f"{where}: forms[{i}] field 'rules.{k}.{fld}': '{name}' {why}")
-
-
-# ---- YAML with line numbers ---------------------------------------------------------------
-
-
-def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
-    text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    lines: dict[tuple, int] = {}
-    if node is None:
-        return None, lines
-
-    def walk(n: yaml.Node, loc: tuple) -> None:
-        lines[loc] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for key_node, _ in n.value:
-                if key_node.value in first:
-                    raise yaml.MarkedYAMLError(
-                        problem=f"the key '{key_node.value}' is written twice here (first on "
-                        f"line {first[key_node.value]}), and the second would replace the "
-                        "first; keep one",
-                        problem_mark=key_node.start_mark,
-                    )
-                first[key_node.value] = key_node.start_mark.line + 1
-            for key_node, value_node in n.value:
-                child = (*loc, key_node.value)
-                walk(value_node, child)
-                lines[child] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*loc, i))
-
-    walk(node, ())
-    return yaml.safe_load(text), lines
-
-
-def _nearest_line(lines: dict[tuple, int], loc: tuple) -> int:
-    while loc:
-        if loc in lines:
-            return lines[loc]
-        loc = loc[:-1]
-    return lines.get((), 1)

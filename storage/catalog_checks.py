@@ -12,12 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.catalog import Catalog, IndicatorType, _load_yaml_with_lines, _nearest_line
-from storage.models import OrgUnit, Role
+from storage.catalog import Catalog, IndicatorType
+from storage.config_files import nearest_line
 from storage.periods import PeriodError, from_key
+from storage.roles import Role
 
 Docs = dict[str, tuple[Any, dict[tuple, int]]]
 
@@ -50,11 +48,11 @@ class _Where:
         self.folder, self.docs = folder, docs
 
     def __call__(self, name: str, loc: tuple, fld: str) -> str:
-        line = _nearest_line(self.docs[name][1], loc)
+        line = nearest_line(self.docs[name][1], loc)
         return f"{self.folder / name}:{line}: {loc[0]}[{loc[1]}] field '{fld}':"
 
     def line(self, name: str, loc: tuple) -> int:
-        return _nearest_line(self.docs[name][1], loc)
+        return nearest_line(self.docs[name][1], loc)
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -157,7 +155,7 @@ def _check_terms(catalog: Catalog, where: _Where) -> list[str]:
 
 
 def _check_derived(catalog: Catalog, where: _Where) -> list[str]:
-    from storage.catalog import formula_names
+    from storage.expressions import formula_names
 
     problems = []
     codes = list(catalog.indicators)
@@ -288,52 +286,3 @@ def _period_problem(key: str, catalog: Catalog) -> str | None:
             return f"no term '{exc.text}' under terms (terms: {terms}); {PERIOD_HELP}"
         return f"'{key}' cannot be read{_suggest(key, PERIOD_WORDS)}; {PERIOD_HELP}"
     return None
-
-
-async def check_against_database(
-    session: AsyncSession, catalog: Catalog, folder: Path
-) -> list[str]:
-    """What the configuration says about the units in the database: every level of a unit is
-    in hierarchy.yaml, and every unit a target (or `province`) names exists."""
-    docs: Docs = {n: _load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
-    where = _Where(folder, docs)
-    problems = []
-    known = {level.code for level in catalog.levels}
-    counts = await session.execute(select(OrgUnit.level, func.count()).group_by(OrgUnit.level))
-    for level, n in sorted((row[0], row[1]) for row in counts):
-        if level not in known:
-            problems.append(
-                f"{folder / 'hierarchy.yaml'}:{where.line('hierarchy.yaml', ('levels',))}: "
-                f"levels: the database has {n} units at level '{level}', which is not listed; "
-                "add the level back (optional: true if some places have none)"
-            )
-    return problems + await _check_target_units(session, catalog, folder, where)
-
-
-async def _check_target_units(
-    session: AsyncSession, catalog: Catalog, folder: Path, where: _Where
-) -> list[str]:
-    wanted = {code for t in catalog.targets for code in t.units}
-    if catalog.province:
-        wanted.add(catalog.province)
-    if not wanted:
-        return []
-    found = set((await session.scalars(select(OrgUnit.code).where(OrgUnit.code.in_(wanted)))).all())
-    if wanted <= found:
-        return []
-    name = "targets.yaml"
-    problems = []
-    if catalog.province and catalog.province not in found:
-        problems.append(
-            f"{folder / 'hierarchy.yaml'}:{where.line('hierarchy.yaml', ('province',))}: "
-            f"province: no unit '{catalog.province}' in the database; import the units "
-            "(hoibot units import) or write the province's unit code"
-        )
-    for i, target in enumerate(catalog.targets):
-        for j, code in enumerate(target.units):
-            if code not in found:
-                problems.append(
-                    f"{where(name, ('targets', i, 'units', j), f'units.{j}')} no unit '{code}' "
-                    "in the database; write the code of an imported unit"
-                )
-    return problems

@@ -189,19 +189,19 @@ def find_columns(
             if h in aliases and column not in index:
                 index[column] = i
     known = set(index.values())
-    aliases = {alias: column for column, names in columns.items() for alias in names}
+    column_of = {alias: column for column, names in columns.items() for alias in names}
     errors: list[str] = []
     guessed: set[str] = set()  # misspelt: already named, not reported missing as well
     for i, h in enumerate(folded):
         if i in known or not h:
             continue
-        close = difflib.get_close_matches(h, list(aliases), n=1, cutoff=0.75)
-        if close and aliases[close[0]] not in index:
+        close = difflib.get_close_matches(h, list(column_of), n=1, cutoff=0.75)
+        if close and column_of[close[0]] not in index:
             errors.append(
                 f"{name}: column '{header[i].strip()}' is not known; "
-                f"did you mean '{aliases[close[0]]}'?"
+                f"did you mean '{column_of[close[0]]}'?"
             )
-            guessed.add(aliases[close[0]])
+            guessed.add(column_of[close[0]])
     missing = [c for c in required if c not in index and c not in guessed]
     if missing:
         found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"

@@ -26,6 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The roles are words of the plan (hierarchy.yaml names them); still importable from here.
+from storage.roles import Role  # noqa: F401
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -62,15 +65,6 @@ class AwareDateTime(TypeDecorator[datetime]):
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class Role:
-    BRANCH_LEADER = "branch_leader"
-    COMMUNE_OFFICER = "commune_officer"
-    DISTRICT_OFFICER = "district_officer"
-    PROVINCIAL_STAFF = "provincial_staff"
-    ADMIN = "admin"
-    ALL = (BRANCH_LEADER, COMMUNE_OFFICER, DISTRICT_OFFICER, PROVINCIAL_STAFF, ADMIN)
 
 
 class SubmissionStatus:

@@ -22,7 +22,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import rollup, target_reads
+from storage import ratios, rollup, target_reads
 from storage.catalog import Catalog, Expect, Form, Target
 from storage.models import OrgUnit
 from storage.periods import (
@@ -103,7 +103,7 @@ class TargetProgress:
     basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
     basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
     ratio: tuple[float, float] | None = None  # rate: numerator, denominator
-    rate: rollup.Rate | None = None  # rate: its pairs of earlier periods and split units
+    rate: ratios.Rate | None = None  # rate: its pairs of earlier periods and split units
     reported: int | None = None  # coverage, task: units of `counted` that gave a value
     late: int = 0  # task: units that did it after the deadline
     previous_window: bool = False  # last year's (term's) result, while today's has none due
@@ -204,10 +204,10 @@ def target_forms(catalog: Catalog, target: Target) -> list[Form]:
     if target.reported_levels:
         levels = set(target.reported_levels)
     elif target.kind == "rate" and target.numerator and target.denominator:
-        level = rollup.rate_level(catalog, target.numerator, target.denominator)
+        level = ratios.rate_level(catalog, target.numerator, target.denominator)
         levels = {level} if level else set()
     elif target.levels and target.indicator:
-        own = [rollup.own_level(catalog, target.indicator, lv) for lv in target.levels]
+        own = [ratios.own_level(catalog, target.indicator, lv) for lv in target.levels]
         if all(own):
             levels = set(target.levels)
     forms = {
@@ -481,7 +481,7 @@ async def _read(session: AsyncSession, catalog: Catalog, asks: list[Ask]) -> _Re
     for (lv, period), ids in levels.items():
         reads.units[(lv, period)] = await rollup.units_by_root(session, lv, sorted(ids), period)
     for (lv, period, approved_only), (codes, ids) in values.items():
-        reads.values[(lv, period, approved_only)] = await rollup.values_by_unit_many(
+        reads.values[(lv, period, approved_only)] = await ratios.values_by_unit_many(
             session,
             catalog,
             sorted(codes),
@@ -552,7 +552,7 @@ async def _measure(
                 }
                 for lv, values in found.items()
             }
-        covs = rollup.coverage_of(
+        covs = ratios.coverage_of(
             target.indicator,
             target.levels,
             target.threshold,
@@ -579,7 +579,7 @@ async def _measure(
         assert target.numerator and target.denominator
         levels: list[str | None] = list(target.reported_levels) or [None]
         for level in levels:
-            rates = await rollup.rate_many(
+            rates = await ratios.rate_many(
                 session,
                 catalog,
                 target.numerator,
@@ -599,7 +599,7 @@ async def _measure(
                 # Which pairs are an earlier period's, which units gave the two figures in
                 # different periods: said beside the rate (handlers/views.rate_notes).
                 if out.rate is None:
-                    out.rate = rollup.Rate(0.0, 0.0, level=out.basis_level)
+                    out.rate = ratios.Rate(0.0, 0.0, level=out.basis_level)
                 out.rate.earlier.update(r.earlier)
                 out.rate.split += r.split
         for out in outs:
@@ -640,7 +640,7 @@ async def _tasks(
     if target.levels:
         for lv in target.levels:
             under = await rollup.units_by_root(session, lv, ids, period)
-            own = rollup.own_level(catalog, target.indicator, lv) is not None
+            own = ratios.own_level(catalog, target.indicator, lv) is not None
             answers |= await target_reads.first_yes(
                 session,
                 target.indicator,
@@ -655,7 +655,7 @@ async def _tasks(
         by_way: dict[bool, list[int]] = {True: [], False: []}
         for scope in scopes:
             for unit in scope:
-                own = rollup.own_level(catalog, target.indicator, unit.level) is not None
+                own = ratios.own_level(catalog, target.indicator, unit.level) is not None
                 by_way[own].append(unit.id)
         for own, way in by_way.items():
             if way:

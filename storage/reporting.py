@@ -470,7 +470,12 @@ async def confirmed_doubts(
     )
     found: dict[tuple[int, str], ConfirmedDoubt] = {}
     for unit_id, code, confirmed, note, num, text in rows.all():
-        if confirmed == as_text(num if text is None else text):
+        # The join matches the code, so it is never None; a confirmed value is never empty.
+        if (
+            code is not None
+            and confirmed is not None
+            and confirmed == as_text(num if text is None else text)
+        ):
             found[(unit_id, code)] = ConfirmedDoubt(unit_id, code, confirmed, note or "")
     return list(found.values())
 

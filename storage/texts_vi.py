@@ -5,10 +5,25 @@ Templates use str.format fields. Keep them short: they are read on a phone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from storage.catalog import Catalog
+
+class _Level(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+class _Levels(Protocol):
+    """What the texts read of the catalog (storage.catalog.Catalog): only its levels' names,
+    so the message catalogue imports nothing of the project."""
+
+    @property
+    def levels(self) -> Sequence[_Level]: ...
+    def level_word(self, code: str) -> str: ...
+    def role_of_level(self, code: str) -> str | None: ...
+    def level_index(self, code: str) -> int: ...
+
 
 # ---- periods ------------------------------------------------------------------------------
 PERIOD_MONTH = "tháng {m}/{y}"
@@ -184,7 +199,10 @@ MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} đơn vị đang làm dở."
 MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
-AMBIGUOUS_UNIT = "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em."
+AMBIGUOUS_UNIT = (
+    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
+    "trên nếu cần, ví dụ: «{example}»."
+)
 # An indicator (what is reported: "hội viên mới") is a "chỉ số"; a "chỉ tiêu" is a target of
 # the plan ("kết nạp 5.000 hội viên mới"). Examples ({indicator}, {unit}, …) come from the
 # province's own configuration and units (handlers/examples.py).
@@ -401,7 +419,7 @@ ROLE_NAMES = {
 }
 
 
-def level_words(catalog: Catalog, level: str) -> dict[str, str]:
+def level_words(catalog: _Levels, level: str) -> dict[str, str]:
     """How texts name units of a level, their leader and the officer above, from
     hierarchy.yaml ("chi hội", "chi hội trưởng", "cán bộ Hội cơ sở")."""
     word = catalog.level_word(level)
@@ -564,7 +582,7 @@ WEB_LINK = (
     "Link dùng trong {hours} giờ và chỉ dành cho chị, chị đừng chuyển cho người khác."
 )
 WEB_DISABLED = (
-    "Trang theo dõi chưa được bật trên máy chủ này (cần đặt PUBLIC_BASE_URL). "
+    "Trang theo dõi chưa được mở trên hệ thống này. "
     "Chị dùng /tiendo để xem tiến độ trong khung chat nhé."
 )
 WEB_NO_REPORT = "chưa nộp"
@@ -628,6 +646,11 @@ HELP_EXAMPLES_OFFICE = [
 NOT_JOINED_TITLE = "Chưa kết nối bot – {unit}: {n}/{total} người."
 NOT_JOINED_ALL = "Tất cả {total} người ở cấp dưới của {unit} đã kết nối bot. Cảm ơn chị!"
 NOT_JOINED_NOBODY = "Cấp dưới của {unit} chưa có ai trong danh sách."
+NOT_JOINED_UNIT_LINE = "• {unit}: {n}/{total} người chưa kết nối"
+NOT_JOINED_PICK = (
+    "Chị gõ «chưa kết nối» kèm tên đơn vị để xem từng người và mã mời, ví dụ: "
+    "chưa kết nối {example}"
+)
 NOT_JOINED_LINE = "• {name} – {role}, {unit}: mã {code}{link}"
 NOT_JOINED_LINK = "\n  {link}"
 NOT_JOINED_HINT = (
@@ -705,7 +728,3 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
-AMBIGUOUS_UNIT_WITHIN = (
-    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi thêm tên đơn vị cấp trên, ví dụ: "
-    "chi hội thôn 1 xã Sơn Bình."
-)

@@ -20,112 +20,20 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.catalog import (
-    CODE,
-    Catalog,
-    ConfigError,
-    Form,
-    _load_yaml_with_lines,
-    _nearest_line,
-)
+from storage.catalog import Catalog, Form
 from storage.db import is_postgres
 from storage.models import KeptRanking, OrgUnit, Submission, SubmissionStatus, UnitAncestor
 from storage.periods import Period
+from storage.thi_dua_rule import Rule
 from storage.units import active_on
 
-FILE = "thi_dua.yaml"
 PARTS = ("timeliness", "targets", "growth")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Weights(_Strict):
-    # A part left out weighs nothing; without `weights:` at all, half and half.
-    timeliness: float = Field(default=0, ge=0, le=100)
-    targets: float = Field(default=0, ge=0, le=100)
-    growth: float = Field(default=0, ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _hundred(self) -> Weights:
-        if abs(self.timeliness + self.targets + self.growth - 100) > 1e-6:
-            raise ValueError("the weights must add up to 100")
-        return self
-
-
-class Growth(_Strict):
-    indicator: CODE  # net new members (may be derived: hv_moi - hv_ra)
-    base: CODE  # the member count it is a share of
-    full_percent: float = Field(default=2, gt=0)  # growth that earns the full points
-
-
-class Rule(_Strict):
-    name: str = "Thi đua báo cáo và thực hiện chỉ tiêu"
-    weights: Weights = Field(default_factory=lambda: Weights(timeliness=50, targets=50))
-    form: CODE | None = None  # default: the leaf level's most frequent form
-    periods: int = Field(default=6, ge=1, le=24)  # due periods that timeliness looks at
-    late_credit: float = Field(default=0.5, ge=0, le=1)
-    growth: Growth | None = None
-    improvement_days: int = Field(default=28, ge=1, le=366)  # "most improved" compares with
-
-    @model_validator(mode="after")
-    def _growth_needs_indicator(self) -> Rule:
-        if self.weights.growth and self.growth is None:
-            raise ValueError("a growth weight needs a 'growth' section (indicator, base)")
-        return self
-
-
-def load_rule(folder: Path, catalog: Catalog) -> Rule:
-    """The rule of `folder/thi_dua.yaml`, checked against the catalog; defaults if absent."""
-    path = folder / FILE
-    if not path.exists():
-        return Rule()
-    import yaml
-
-    try:
-        data, lines = _load_yaml_with_lines(path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None)
-        why = f" ({problem})" if problem else ""
-        raise ConfigError([f"{path}{line}: not valid YAML{why}"]) from exc
-    section = data.get("thi_dua") if isinstance(data, dict) else None
-    if not isinstance(section, dict):
-        raise ConfigError([f"{path}:1: thi_dua: expected a section 'thi_dua:'"])
-    try:
-        rule = Rule.model_validate(section)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ("thi_dua", *err["loc"])
-            fld = ".".join(str(p) for p in err["loc"]) or "thi_dua"
-            why = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}:{_nearest_line(lines, loc)}: {fld}: {why}")
-        raise ConfigError(problems) from exc
-    problems = []
-    if rule.form and rule.form not in catalog.forms:
-        problems.append(
-            f"{path}:{_nearest_line(lines, ('thi_dua', 'form'))}: form: unknown form '{rule.form}'"
-        )
-    if rule.growth:
-        for fld in ("indicator", "base"):
-            code = getattr(rule.growth, fld)
-            if code not in catalog.indicators:
-                line = _nearest_line(lines, ("thi_dua", "growth", fld))
-                problems.append(f"{path}:{line}: growth.{fld}: unknown indicator '{code}'")
-    if problems:
-        raise ConfigError(problems)
-    return rule
 
 
 # ---- timeliness ---------------------------------------------------------------------------

@@ -30,14 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import texts_vi as vi
-from storage.catalog import (
-    Aggregation,
-    Catalog,
-    Indicator,
-    IndicatorType,
-    evaluate_formula,
-    has_division,
-)
+from storage.catalog import Aggregation, Catalog, Indicator, IndicatorType
+from storage.expressions import evaluate_formula, has_division
 from storage.models import OrgUnit, Submission, SubmissionValue, UnitAncestor
 from storage.periods import (
     Period,
@@ -48,7 +42,7 @@ from storage.periods import (
     previous_period,
     span,
 )
-from storage.rollup import period_at
+from storage.ratios import period_at
 from storage.text import vi_sort_key
 from storage.units import active_on, children
 
@@ -177,7 +171,7 @@ class Reading:
     level_of: dict[int, str] = field(default_factory=dict)  # reporting unit → its level
 
     def period_at(self, catalog: Catalog, code: str, level: str, end: date) -> Period:
-        """`rollup.period_at`, kept: a province's units share a few periods."""
+        """`ratios.period_at`, kept: a province's units share a few periods."""
         key = (level, end)
         if key not in self.periods:
             self.periods[key] = period_at(catalog, code, level, end)

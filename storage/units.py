@@ -323,8 +323,44 @@ async def ancestors(session: AsyncSession, unit: OrgUnit) -> list[OrgUnit]:
 async def find_units(
     session: AsyncSession, words: str, within: OrgUnit, limit: int = 10
 ) -> list[OrgUnit]:
-    """Units inside `within` whose code is `words` or whose name contains all its words."""
+    """Units inside `within` whose code is `words` or whose name contains all its words; else
+    a unit named with one above it, in either order ("thôn 4 suối tân", "Xã Suối Tân, thôn 4"):
+    a province has dozens of "Chi hội thôn 4", told apart only by their commune."""
+    found = await _units_named(session, words, within, limit)
+    if found:
+        return found
+    return (await _units_named_with_parent(session, words, within))[:limit]
+
+
+async def _units_named_with_parent(
+    session: AsyncSession, words: str, within: OrgUnit
+) -> list[OrgUnit]:
+    tokens = fold(words).replace(",", " ").split()
+    found: dict[int, OrgUnit] = {}
+    for cut in range(1, len(tokens)):
+        for own, above in ((tokens[:cut], tokens[cut:]), (tokens[cut:], tokens[:cut])):
+            for parent in await _units_named(session, " ".join(above), within, 10):
+                for unit in await _units_named(session, " ".join(own), parent, 10):
+                    if unit.id != parent.id:
+                        found[unit.id] = unit
+    return sorted(found.values(), key=lambda u: (u.depth, vi_sort_key(u.name)))
+
+
+async def parent_names(session: AsyncSession, units: list[OrgUnit]) -> list[str | None]:
+    """The name of each unit's parent (None at the root): how a unit is told apart from its
+    namesakes ("Chi hội thôn 4 (Xã Suối Tân)")."""
+    parent_ids = {u.parent_id for u in units if u.parent_id is not None}
+    rows = (await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(parent_ids)))).all()
+    names = {u.id: u.name for u in rows}
+    return [names.get(u.parent_id) if u.parent_id is not None else None for u in units]
+
+
+async def _units_named(
+    session: AsyncSession, words: str, within: OrgUnit, limit: int
+) -> list[OrgUnit]:
     folded = fold(words)
+    if not folded:
+        return []
     exact = await session.scalar(
         select(OrgUnit).where(OrgUnit.code == words.strip().upper(), subtree_filter(within.path))
     )

@@ -10,9 +10,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
-from storage.catalog import Catalog, Form, IndicatorType, Rule, rule_expression
+from storage.catalog import Catalog, Form, IndicatorType, Rule
+from storage.expressions import rule_expression
 
 Answer = float | str | None
 # The unit's earlier sent values of each indicator, newest first: (end of period, value).
@@ -83,7 +84,7 @@ class _Reader:
 
     def evaluate(self, node: ast.AST) -> float | None:
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(cast(float, node.value))  # a check is written with numbers
         if isinstance(node, ast.Name):
             return self.current(node.id)
         if isinstance(node, ast.Call):
@@ -137,6 +138,8 @@ def check(
             issues.append(Issue(q.indicator, "confirm", "members", reference=float(members)))
         earlier = [v for _, v in history.get(q.indicator) or () if isinstance(v, float)]
         usual = outlier_reference(form, value, earlier)
+        if usual is not None and indicator.type == IndicatorType.COUNT:
+            usual = float(round(usual))  # "thường khoảng 290 người", never half a person
         if usual is not None:
             issues.append(Issue(q.indicator, "confirm", "outlier", reference=usual))
     issues.sort(key=lambda i: (order.get(i.indicator, 0), not i.stops))

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import rollup
 from storage import texts_vi as vi
 from storage.catalog import Catalog, Form, IndicatorType
+from storage.completeness import completeness
 from storage.models import OrgUnit, Submission, SubmissionStatus
 from storage.periods import Period
 from storage.text import vi_sort_key
@@ -72,7 +72,7 @@ async def unrated_text(
 ) -> str:
     """ "Xếp loại cơ sở Hội năm 2026: còn 3/8 cơ sở Hội chưa xếp loại: …", with how to rate
     (the officer's /chuaxeploai, and her reminder when a rating period ends)."""
-    done = await rollup.completeness(session, form, period, scope)
+    done = await completeness(session, form, period, scope)
     fields = {
         "form": form.name,
         "period": period.label,

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
 from storage import aggregates
-from storage.catalog import Catalog, load_catalog
+from storage.catalog import Catalog
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.invitations import create_invitation
 from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import DEMO_CONFIG_DIR, Settings
 from bot.context import AppContext
-from storage.catalog import Catalog, load_catalog
+from storage.catalog import Catalog
+from storage.catalog_load import load_catalog
 from storage.clock import FixedClock, vn_datetime
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Base

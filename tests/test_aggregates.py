@@ -13,7 +13,8 @@ from storage import aggregates, reporting
 from storage.catalog import Catalog
 from storage.models import OrgUnit, Person, UnitStockTotal
 from storage.periods import Period, month, quarter, span, year_period
-from storage.rollup import Roots, _reported_totals, rate_many, totals_by_period
+from storage.ratios import rate_many
+from storage.rollup import Roots, _reported_totals, totals_by_period
 from storage.units import create_unit, merge_units, move_unit
 from tests.builders import small_tree_with_people
 

@@ -34,7 +34,8 @@ from schedules.calendar import window as form_window
 from schedules.demo import build_demo
 from storage import aggregates
 from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect, Target, load_catalog
+from storage.catalog import Catalog, Expect, Target
+from storage.catalog_load import load_catalog
 from storage.clock import VN
 from storage.db import is_postgres
 from storage.models import OrgUnit, Submission, SubmissionValue

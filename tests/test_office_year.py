@@ -17,10 +17,12 @@ from sqlalchemy import select
 from bot.web.links import WebLinks
 from handlers.engine import Engine
 from schedules import reminders
-from storage import aggregates, reporting, rollup, totals
+from storage import aggregates, ratios, reporting, rollup, totals
 from storage import texts_vi as vi
-from storage.catalog import Target, load_catalog
+from storage.catalog import Target
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
+from storage.completeness import completeness
 from storage.invitations import link_directly
 from storage.models import (
     Invitation,
@@ -32,7 +34,7 @@ from storage.models import (
 )
 from storage.periods import half, month, quarter, year_period
 from storage.progress import progress
-from storage.units import children, create_unit, merge_units
+from storage.units import children, create_unit, find_units, merge_units
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_aggregates import assert_agree
@@ -140,7 +142,12 @@ async def test_handover_in_two_steps_and_its_refusals(ctx, office) -> None:
     assert officer.text.startswith("Chi hội trưởng Chi hội thôn 2 hiện là Võ Thị Bích")
     await officer.send("thay bằng Lê Thị Nụ")
     assert officer.text == vi.THAYTHE_NEED_PHONE.format(new="Lê Thị Nụ")
+    # A short number is a wrong phone, not a wrong name.
     await officer.send("thay bằng Lê Thị Nụ 0912 34")
+    assert officer.text == vi.PHONE_BAD.format(text="0912 34")
+    await officer.send("thay bằng Lê Thị Hoa 12345")
+    assert officer.text == vi.PHONE_BAD.format(text="12345")
+    await officer.send("thay bằng 0912345678")
     assert officer.text == vi.THAYTHE_BAD_NAME
     await officer.send("thay bằng Lê Thị Nụ 0123 456 789")
     assert officer.text == vi.PHONE_BAD.format(text="0123 456 789")
@@ -181,9 +188,10 @@ async def test_a_district_names_a_branch_by_its_commune(ctx, office) -> None:
         await session.commit()
     district = users["district"]
     await district.send("thay chi hội thôn 1 bằng Lê Thị Nụ 0987654321")
-    assert district.text == vi.AMBIGUOUS_UNIT_WITHIN.format(
+    assert district.text == vi.AMBIGUOUS_UNIT.format(
         text="chi hội thôn 1",
         names="Chi hội thôn 1 (Xã Sơn Bình), Chi hội thôn 1 (Xã Sơn Hiệp)",
+        example="Chi hội thôn 1 Xã Sơn Bình",
     )
     await district.send("thay chi hội thôn 1  xa son hiep bằng Lê Thị Nụ 0987654321")
     assert district.text == "Giao Lê Thị Nụ (0987654321) làm chi hội trưởng Chi hội thôn 1?"
@@ -369,8 +377,9 @@ async def test_units_not_rated_yet_and_the_reminder_when_the_period_ends(
 async def test_help_names_the_office_commands(ctx, office) -> None:
     _, users, _ = office
     await users["district"].send("/trogiup")
-    for line in vi.HELP_LINES_OFFICE.values():
-        assert line in users["district"].text
+    for name, line in vi.HELP_LINES_OFFICE.items():
+        # No form of this plan is rated by a district: no rating command in her help.
+        assert (line in users["district"].text) == (name != "chuaxeploai"), name
     await users["leader"].send("/trogiup")
     assert "/thaythe" not in users["leader"].text
 
@@ -408,8 +417,8 @@ async def test_merge_carries_totals_and_targets_measure_the_merged_unit(
     async def figures() -> dict[str, object]:
         d1 = await session.get(OrgUnit, t.d1.id)
         rows = (await totals.indicator_total(session, catalog, "ho_thoat_ngheo", d1, year)).rows
-        cov = await rollup.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], year)
-        cov_q2 = await rollup.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], q2)
+        cov = await ratios.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], year)
+        cov_q2 = await ratios.coverage(session, catalog, "ho_thoat_ngheo", "commune", 1, [d1], q2)
         return {
             "province": await rollup.total(session, catalog, "ho_thoat_ngheo", [t.province], year),
             "district": await rollup.total(session, catalog, "ho_thoat_ngheo", [d1], year),
@@ -493,10 +502,72 @@ async def test_a_merged_unit_is_reminded_and_expected_in_its_place(ctx, session,
     await session.commit()
     form = catalog.forms["sau_thang_co_so"]  # the communes' own six-monthly report
     first, second = half(2026, 1), half(2026, 2)
-    done_first = await rollup.completeness(session, form, first, t.d1)
-    done_second = await rollup.completeness(session, form, second, t.d1)
+    done_first = await completeness(session, form, first, t.d1)
+    done_second = await completeness(session, form, second, t.d1)
     assert sorted(u.code for u, _ in done_first.missing) == ["C1", "C2"]
     assert [u.code for u, _ in done_second.missing] == ["C9"]
     # Branches of the old communes report as before, now under the merged one.
-    done = await rollup.completeness(session, catalog.forms[FORM], month(2026, 11), merged)
+    done = await completeness(session, catalog.forms[FORM], month(2026, 11), merged)
     assert done.expected == 3
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "thôn 1 sơn hiệp",
+        "chi hội thôn 1, xã Sơn Hiệp",
+        "Xã Sơn Hiệp thôn 1",
+        "chi hoi thon 1 xa son hiep",
+    ],
+)
+async def test_staff_name_a_branch_with_its_commune_in_any_order(ctx, office, words) -> None:
+    found, users, _ = office
+    async with ctx.sessions() as session:
+        c2 = await session.get(OrgUnit, found.tree.c2.id)
+        await create_unit(session, code="B3b", name="Chi hội thôn 1", level="branch", parent=c2)
+        await session.commit()
+    province = users["province"]
+    await province.send("/tiendo thôn 1")
+    assert "Chi hội thôn 1 (Xã Sơn Bình), Chi hội thôn 1 (Xã Sơn Hiệp)" in province.text
+    assert "ví dụ: «Chi hội thôn 1 Xã Sơn Bình»" in province.text
+    await province.send(f"/tiendo {words}")
+    assert "Chi hội thôn 1" in province.text and "Có nhiều đơn vị" not in province.text
+    assert "Không tìm thấy" not in province.text
+    async with ctx.sessions() as session:
+        scope = await session.get(OrgUnit, found.tree.province.id)
+        named = await find_units(session, words, scope)
+        assert [u.code for u in named] == ["B3b"]
+
+
+async def test_many_not_joined_are_counted_by_unit_below_first(ctx, office) -> None:
+    found, users, _ = office
+    t = found.tree
+    async with ctx.sessions() as session:
+        for n in range(12):
+            branch = (t.b1, t.b2, t.b3, t.b4)[n % 4]
+            session.add(
+                Person(
+                    full_name=f"Lò Thị Số {n}",
+                    role=Role.BRANCH_LEADER,
+                    unit_id=branch.id,
+                    phone=f"098800{n:04d}",
+                    created_at=ctx.clock.now(),
+                )
+            )
+        await session.commit()
+    province = users["province"]
+    await province.send("chưa kết nối")
+    lines = province.text.splitlines()
+    # 14 below the province have not joined: 12 new, Võ Thị Bích and Đinh Thị Cúc.
+    assert lines[0].startswith("Chưa kết nối bot – Tỉnh Khánh Hòa: 14/")
+    assert "• Huyện Khánh Sơn: 11/" in province.text
+    assert "• Huyện Khánh Vĩnh: 3/3 người chưa kết nối" in province.text
+    assert "Huyện Ba" not in province.text  # everyone there joined or nobody is there
+    assert "Lò Thị Số" not in province.text
+    assert lines[-1].startswith("Chị gõ «chưa kết nối» kèm tên đơn vị")
+    # The unit she names: its people by name, with their codes.
+    await province.send("chưa kết nối Huyện Khánh Vĩnh")
+    assert "Lò Thị Số 3 – chi hội trưởng, Chi hội thôn 4: mã " in province.text
+    # A short list is shown whole, as before.
+    await users["commune"].send("chưa kết nối")
+    assert "Võ Thị Bích – chi hội trưởng" in users["commune"].text

@@ -1,7 +1,7 @@
 """The reporting conversation through the engine, as a branch leader lives it."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -406,6 +406,17 @@ async def test_a_choice_question_gets_a_button_per_choice(ctx, world) -> None:
     await user.click("Gửi")
     _sub, values = await stored(ctx, people.tree.b1.id)
     assert values["muc_do"] == 2
+
+
+async def test_dates_she_sees_are_local_even_before_dawn(ctx, world) -> None:
+    # 04:46 on 6/12 in Việt Nam is still 5/12 in UTC, the real clock's zone: the date she
+    # reads is the local one.
+    user = await linked_leader(ctx, world)
+    ctx.clock.set(vn_datetime(2026, 12, 6, 4, 46).astimezone(UTC))
+    await send_full_report(user)
+    assert "trễ hạn (05/12/2026)" in user.text
+    await user.send("/baocao")
+    assert "đã gửi ngày 06/12/2026" in user.text
 
 
 async def test_kept_totals_written_last_in_the_turn_stay_exact(ctx, world) -> None:

@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from storage import rollup, totals
+from storage import ratios, rollup, totals
 from storage.catalog import Target
+from storage.completeness import completeness
 from storage.models import SubmissionStatus, UnitParentHistory
 from storage.periods import month, quarter, span, year_period
 from storage.progress import Status, progress
@@ -114,7 +115,7 @@ async def test_merged_units_keep_their_history_under_the_new_unit(session, catal
     assert await rollup.total(session, catalog, "ho_thoat_ngheo", [t.d3], JAN) == 0
     assert t.c3.valid_to == date(2025, 6, 30)
     # Closed communes are no longer expected in coverage of 2026; the new one is.
-    cov = await rollup.coverage(
+    cov = await ratios.coverage(
         session, catalog, "ho_thoat_ngheo", "commune", 1, [t.d2], year_period(2026)
     )
     assert (cov.reached, cov.units) == (1, 1)
@@ -128,11 +129,11 @@ async def test_coverage_counts_units_reaching_the_threshold(session, catalog) ->
     await report(session, t.b2, FORM, FEB, {"hd_vhvn": 1})
     await report(session, t.b3, FORM, JAN, {"hd_vhvn": 1})
     await report(session, t.b4, FORM, MAR, {"hd_vhvn": 3})
-    cov = await rollup.coverage(
+    cov = await ratios.coverage(
         session, catalog, "hd_vhvn", "commune", 2, [t.province], year_period(2026)
     )
     assert (cov.reached, cov.units, cov.percent) == (2, 4, 50)
-    cov_d1 = await rollup.coverage(
+    cov_d1 = await ratios.coverage(
         session, catalog, "hd_vhvn", "commune", 2, [t.d1], year_period(2026)
     )
     assert (cov_d1.reached, cov_d1.units) == (1, 2)
@@ -144,7 +145,7 @@ async def test_rate_is_ratio_of_sums_not_mean_of_ratios(session, catalog) -> Non
     await report(session, t.b2, "quy_chi_hoi", Q1, {"pn_khuyet_tat": 100})
     await report(session, t.b1, FORM, MAR, {"pn_kt_ho_tro": 5})
     await report(session, t.b2, FORM, MAR, {"pn_kt_ho_tro": 90})
-    r = await rollup.rate(session, catalog, "pn_kt_ho_tro", "pn_khuyet_tat", [t.c1], Q1)
+    r = await ratios.rate(session, catalog, "pn_kt_ho_tro", "pn_khuyet_tat", [t.c1], Q1)
     # 95 / 110 = 86.4%, where the mean of 50% and 90% would say 70%.
     assert r.percent == pytest.approx(95 / 110 * 100)
 
@@ -156,12 +157,12 @@ async def test_completeness_on_time_late_missing(session, catalog) -> None:
     await report(session, t.b2, FORM, JAN, {"hv_moi": 1}, late=True)
     await report(session, t.b3, FORM, JAN, {"hv_moi": 1}, status=SubmissionStatus.DRAFT)
     await report(session, t.b4, FORM, FEB, {"hv_moi": 1})  # another month
-    done = await rollup.completeness(session, form, JAN, t.province)
+    done = await completeness(session, form, JAN, t.province)
     assert (done.expected, done.on_time, done.late, done.in_progress) == (5, 1, 1, 1)
     assert sorted(u.code for u, _ in done.missing) == ["B3", "B4", "B5"]
     grouped = done.missing_by_parent()
     assert [u.code for u in grouped["Xã Sơn Hiệp"]] == ["B3"]
-    d1 = await rollup.completeness(session, form, JAN, t.d1)
+    d1 = await completeness(session, form, JAN, t.d1)
     assert (d1.expected, d1.submitted, len(d1.missing)) == (3, 2, 1)
 
 

@@ -15,7 +15,8 @@ from bot.config import DEMO_CONFIG_DIR, get_settings
 from schedules.demo import build_demo, load_demo_settings
 from storage import rollup
 from storage import texts_vi as vi
-from storage.catalog import ConfigError, load_catalog
+from storage.catalog_load import load_catalog
+from storage.config_files import ConfigError
 from storage.models import OrgUnit, Submission, SubmissionValue
 from storage.periods import quarter
 

@@ -345,7 +345,7 @@ async def test_the_level_above_rates_each_commune(ctx, world, tmp_path) -> None:
     import shutil
 
     from bot.config import DEMO_CONFIG_DIR
-    from storage.catalog import load_catalog
+    from storage.catalog_load import load_catalog
 
     folder = tmp_path / "cfg"
     shutil.copytree(DEMO_CONFIG_DIR, folder)

@@ -11,7 +11,7 @@ import pytest
 from bot.config import DEMO_CONFIG_DIR
 from handlers.engine import Engine
 from storage import reporting
-from storage.catalog import load_catalog
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.importing import import_units
 from storage.invitations import link_directly
@@ -25,13 +25,15 @@ NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
 ELSEWHERE = ("Khánh Sơn", "Sơn Bình", "Khánh Hòa", "Son Binh", "Khanh Son")
 
 
-async def staff_of(ctx, unit_code: str, user: str) -> ChatUser:
+async def staff_of(
+    ctx, unit_code: str, user: str, role: Role = Role.PROVINCIAL_STAFF
+) -> ChatUser:
     async with ctx.sessions() as session:
         unit = await unit_by_code(session, unit_code)
         assert unit is not None
         person = Person(
             full_name="Nguyễn Thị Hương",
-            role=Role.PROVINCIAL_STAFF,
+            role=role,
             unit_id=unit.id,
             created_at=ctx.clock.now(),
         )
@@ -123,3 +125,12 @@ async def test_a_past_years_rating_changes_only_when_named(ctx, lao_cai) -> None
     assert staff.text == "Đã ghi Xếp loại cơ sở Hội năm 2026 của Xã Y Tý: Hoàn thành tốt nhiệm vụ."
     await staff.send("/xeploai tốt Lương Hòa")
     assert staff.text == "Không tìm thấy đơn vị «Lương Hòa» trong phạm vi của chị."
+
+
+async def test_help_lists_no_rating_command_where_her_level_rates_no_one(ctx, lao_cai) -> None:
+    # In Lào Cai the province rates the communes; a commune officer rates no one.
+    officer = await staff_of(ctx, "LC-02", "u-lc-02", Role.COMMUNE_OFFICER)
+    await officer.send("/trogiup")
+    assert "/tiendo" in officer.text
+    assert "/xeploai" not in officer.text and "/chuaxeploai" not in officer.text
+    assert "ví dụ: /xeploai \n" not in officer.text

@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 
 from handlers.views import progress_lines, progress_text
-from storage.catalog import (
-    Catalog,
-    ConfigError,
-    Target,
-    evaluate_formula,
-    formula_names,
-    load_catalog,
-)
+from storage.catalog import Catalog, Target
+from storage.catalog_load import load_catalog
+from storage.config_files import ConfigError
+from storage.expressions import evaluate_formula, formula_names
 from storage.periods import half, month, quarter, year_period
 from storage.progress import Status, TargetProgress, behind_count, progress, verdict
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree

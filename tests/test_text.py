@@ -51,8 +51,8 @@ def test_decomposed_input_sorts_like_composed() -> None:
 
 
 async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
+    from storage.completeness import completeness
     from storage.periods import month
-    from storage.rollup import completeness
     from storage.totals import indicator_total
     from storage.units import children, create_unit
 

@@ -15,11 +15,13 @@ from bot.scheduler import refresh_rankings
 from schedules import thi_dua
 from schedules.reminders import from_payload, plan
 from storage import progress
-from storage.catalog import ConfigError, load_catalog
+from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
+from storage.config_files import ConfigError
 from storage.models import KeptRanking, OrgUnit
 from storage.periods import month
-from storage.thi_dua import Rule, Weights, rule_key
+from storage.thi_dua import rule_key
+from storage.thi_dua_rule import Rule, Weights
 from tests.builders import report
 from tests.web_site import FORM, build_world
 

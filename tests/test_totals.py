@@ -21,7 +21,7 @@ from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
 from handlers.views import progress_lines, total_lines
 from storage import progress, totals
-from storage.catalog import load_catalog
+from storage.catalog_load import load_catalog
 from storage.invitations import link_directly
 from storage.models import OrgUnit, Person, Role
 from storage.periods import month, quarter, year_period

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalog import ConfigError, Form, OutlierCheck, load_catalog
+from storage.catalog import Form, OutlierCheck
+from storage.catalog_load import load_catalog
+from storage.config_files import ConfigError
 from storage.validation import Figure, check, outlier_reference
 from tests.test_catalog import copy_config
 
@@ -82,6 +84,11 @@ def test_member_count_and_outliers(catalog) -> None:
     [issue] = check(catalog, form, {"hv_moi": 30.0}, {"hv_moi": earlier}, NOV)
     assert (issue.kind, issue.severity, issue.reference) == ("outlier", "confirm", 1.0)
     assert check(catalog, form, {"hv_moi": 8.0}, {"hv_moi": earlier}, NOV) == []
+    # The usual count of an even history is a whole number of people, never "290,5 người".
+    even = [(date(2026, m, 28), 290.0 + m % 2) for m in range(10, 0, -1)]
+    [issue] = check(catalog, form, {"hv_moi": 3.0}, {"hv_moi": even}, NOV)
+    assert issue.kind == "outlier" and issue.reference is not None
+    assert issue.reference == round(issue.reference)
 
 
 def test_outlier_reference_median_mad_and_floors() -> None:

@@ -319,7 +319,7 @@ async def test_without_public_base_url_there_is_no_link(ctx) -> None:
         await session.commit()
     officer = ChatUser(Engine(ctx), "w-off")
     await officer.send("/web")
-    assert officer.text == vi.WEB_DISABLED
+    assert officer.text == vi.WEB_DISABLED and "PUBLIC_BASE_URL" not in officer.text
     await officer.send("/tiendo")
     assert vi.BUTTON_WEB not in officer.buttons
 

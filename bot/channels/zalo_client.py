@@ -66,7 +66,9 @@ class ZaloClient:
 
     async def call(self, method: str, *, http_timeout: float | None = None, **params: Any) -> Any:
         http = await self._session()
-        options = {"timeout": aiohttp.ClientTimeout(total=http_timeout)} if http_timeout else {}
+        options: dict[str, Any] = (
+            {"timeout": aiohttp.ClientTimeout(total=http_timeout)} if http_timeout else {}
+        )
         async with http.post(self.url + method, json=params, **options) as response:
             try:
                 body = await response.json(content_type=None)
@@ -108,7 +110,7 @@ class ZaloClient:
         return await self.call("sendMessage", chat_id=chat_id, text=text)
 
     async def send_photo(self, chat_id: str, photo_url: str, caption: str = "") -> dict[str, Any]:
-        params = {"chat_id": chat_id, "photo": photo_url}
+        params: dict[str, Any] = {"chat_id": chat_id, "photo": photo_url}
         if caption:
             params["caption"] = caption
         return await self.call("sendPhoto", **params)

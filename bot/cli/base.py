@@ -96,7 +96,7 @@ def explain(exc: Exception) -> list[str]:
     from pydantic import ValidationError
 
     from handlers.staff import StaffError
-    from storage.catalog import ConfigError
+    from storage.config_files import ConfigError
     from storage.people import PeopleError
     from storage.units import UnitError
 

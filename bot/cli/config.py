@@ -34,8 +34,9 @@ def config_check(
     names exists)."""
     from sqlalchemy import func, select
 
-    from storage.catalog import ConfigError, load_catalog
-    from storage.catalog_checks import check_against_database
+    from storage.catalog_db_checks import check_against_database
+    from storage.catalog_load import load_catalog
+    from storage.config_files import ConfigError
     from storage.models import OrgUnit
 
     if database is not None and not database.strip():

@@ -23,7 +23,7 @@ def demo(
 ) -> None:
     """Build a demo province (its units, people and synthetic reports) into an empty database."""
     from schedules.demo import build_demo
-    from storage.catalog import load_catalog
+    from storage.catalog_load import load_catalog
     from storage.db import transaction
     from storage.migrate import upgrade
     from storage.text import fold
@@ -43,6 +43,8 @@ def demo(
             "(and use a database of its own)."
         )
 
+    small_sizes: dict[str, Any] = {"branches_per_commune": (2, 3), "months": 6} if small else {}
+
     async def work(ctx: AppContext) -> Any:
         catalog = ctx.catalog if folder == configured else load_catalog(folder)
         await upgrade(ctx.engine)
@@ -53,7 +55,7 @@ def demo(
                     catalog,
                     folder,
                     ctx.clock.today(),
-                    **({"branches_per_commune": (2, 3), "months": 6} if small else {}),
+                    **small_sizes,
                 )
             except RuntimeError as exc:
                 raise CliError(f"No demo built: {exc}.") from exc

@@ -25,8 +25,8 @@ async def check_database(
     the database lacks."""
     from sqlalchemy import func, select
 
-    from storage.catalog import ConfigError
-    from storage.catalog_checks import check_against_database
+    from storage.catalog_db_checks import check_against_database
+    from storage.config_files import ConfigError
     from storage.migrate import is_known, revisions
     from storage.models import OrgUnit
 

@@ -1,0 +1,134 @@
+"""The report conversation's state graph, walked from the code itself (#26).
+
+Transitions are declared where they happen (`turn.enter(FLOW, "question", ...)`,
+`turn.goto("summary")`), the handlers of each state in the ACTIONS and TEXTS tables at the end
+of handlers/report_flow.py, and the states listed in its docstring. This test reads all three
+and checks that they agree: every state a transition names has a handler for buttons and for
+typed text and a reprompt, every state is reached from the entry points, and the docstring
+lists exactly the states there are."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+
+from handlers import report_flow
+
+SOURCE = inspect.getsource(report_flow)
+TREE = ast.parse(SOURCE)
+
+
+def _functions() -> dict[str, ast.AsyncFunctionDef | ast.FunctionDef]:
+    return {
+        node.name: node
+        for node in TREE.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+def _returned_states(name: str) -> set[str]:
+    """The state names a helper such as `_summary_step` returns."""
+    node = _functions()[name]
+    return {
+        c.value
+        for r in ast.walk(node)
+        if isinstance(r, ast.Return) and r.value is not None
+        for c in ast.walk(r.value)
+        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+    }
+
+
+def _named_states(expr: ast.expr) -> set[str]:
+    """The states an argument names: a literal, `x or "question"`, `a if c else b`,
+    `_summary_step(sub)`; a state read back from the conversation's data (`data.get("back")`,
+    a step saved earlier) names none of its own."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return {expr.value}
+    if isinstance(expr, ast.BoolOp):
+        return set().union(*(_named_states(v) for v in expr.values))
+    if isinstance(expr, ast.IfExp):
+        return _named_states(expr.body) | _named_states(expr.orelse)
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id in _functions()
+    ):
+        return _returned_states(expr.func.id)
+    return set()
+
+
+def transitions() -> dict[str, set[str]]:
+    """function -> the states it moves the conversation to."""
+    out: dict[str, set[str]] = {}
+    for name, fn in _functions().items():
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            call = node.func
+            if not (isinstance(call.value, ast.Name) and call.value.id == "turn"):
+                continue
+            if call.attr == "enter" and len(node.args) == 2:
+                flow, step = node.args
+                if isinstance(flow, ast.Name) and flow.id == "FLOW":
+                    out.setdefault(name, set()).update(_named_states(step))
+            elif call.attr == "goto" and node.args:
+                out.setdefault(name, set()).update(_named_states(node.args[0]))
+    return out
+
+
+def calls() -> dict[str, set[str]]:
+    """function -> the functions of the module it calls (the edges between handlers)."""
+    names = set(_functions())
+    return {
+        name: {
+            n.func.id
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
+        }
+        for name, fn in _functions().items()
+    }
+
+
+def test_every_state_a_transition_names_has_its_handlers() -> None:
+    states = set(report_flow.ACTIONS)
+    assert states == set(report_flow.TEXTS)
+    named = set().union(*transitions().values())
+    assert named, "no transition found: the test no longer reads the module"
+    assert named <= states, f"a transition to a state without handlers: {named - states}"
+
+
+def test_every_state_is_reached_from_the_entry_points() -> None:
+    """A walk over the call graph from the entry points, through each state's handlers:
+    every state of the tables is entered somewhere along it."""
+    graph, moves = calls(), transitions()
+    entries = ["start", "on_idle_text", "on_action", "on_text"]
+    seen_fns: set[str] = set()
+    reached: set[str] = set()
+    todo = list(entries)
+    while todo:
+        fn = todo.pop()
+        if fn in seen_fns:
+            continue
+        seen_fns.add(fn)
+        for state in moves.get(fn, set()) - reached:
+            reached.add(state)
+            for table in (report_flow.ACTIONS, report_flow.TEXTS):
+                todo.append(table[state].__name__)
+        todo.extend(graph.get(fn, set()))
+    assert reached == set(report_flow.ACTIONS)
+
+
+def test_reprompt_knows_every_state() -> None:
+    said = {
+        c.value
+        for c in ast.walk(_functions()["reprompt"])
+        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+    }
+    assert set(report_flow.ACTIONS) <= said
+
+
+def test_the_docstring_lists_the_states() -> None:
+    doc = report_flow.__doc__ or ""
+    listed = set(re.findall(r"^    ([a-z_]+) {2,}", doc, re.M))
+    assert listed == set(report_flow.ACTIONS)
