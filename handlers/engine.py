@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import commands, onboarding, report_flow
 from handlers.context import HandlerContext
-from handlers.parsing import parse_number
+from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
 from schedules.reminders import to_payload
@@ -278,10 +278,12 @@ async def _route(turn: Turn) -> None:
         await commands.on_action(turn, action)
     elif conversation.flow == report_flow.FLOW:
         await report_flow.on_text(turn, text)  # a sticker or photo reads as an empty answer
+    elif text and _staff_yes_no(turn, text) is not None:
+        await _staff_answer(turn, text)
     elif text and await report_flow.on_idle_text(turn, text):
         pass  # the whole report in one message, unasked: taken, or asked about
     elif text:
-        turn.say(vi.NOT_UNDERSTOOD)
+        _not_understood(turn)
 
 
 def _chosen_action(turn: Turn) -> str | None:
@@ -310,3 +312,43 @@ def _chosen_action(turn: Turn) -> str | None:
 
 
 _SHOWN_FIGURE = re.compile(r"\s*\([^()]*\)$")
+
+
+# Staff questions answered by a yes or a no ("Chị vẫn duyệt báo cáo này?"): the second
+# choice offered is one of these, the first is the yes.
+_NO_ACTIONS = ("later", "cancel")
+
+
+def _staff_yes_no(turn: Turn, text: str) -> bool | None:
+    """Her yes or no to a staff yes/no question still open, else None."""
+    conversation = turn.conversation
+    offered = [tuple(c) for c in turn.data.get("offered", [])]
+    if conversation is None or conversation.flow in (None, report_flow.FLOW) or len(offered) != 2:
+        return None
+    if offered[1][1] not in _NO_ACTIONS:
+        return None
+    return parse_yes_no(text)
+
+
+async def _staff_answer(turn: Turn, text: str) -> None:
+    """A plain yes ("Có", "đồng ý") takes the first choice, a no the second; a reflexive "dạ"
+    or "ok" decides nothing: the question is asked again."""
+    offered = [tuple(c) for c in turn.data.get("offered", [])]
+    yes = _staff_yes_no(turn, text)
+    if yes and not explicit_yes(text):
+        turn.say(vi.STAFF_SAY_PLAINLY.format(yes=offered[0][0], no=offered[1][0]))
+        turn.ask(turn.data.get("prompt") or "", offered)
+        return
+    await commands.on_action(turn, offered[0 if yes else 1][1])
+
+
+def _not_understood(turn: Turn) -> None:
+    """Chatter outside any report: what she can do, as her role can (an officer is not told
+    only to report); a staff question still open is asked again."""
+    role = turn.person.role if turn.person else None
+    turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role) if role else vi.NOT_UNDERSTOOD)
+    conversation = turn.conversation
+    offered = [tuple(c) for c in turn.data.get("offered", [])]
+    staff = conversation is not None and conversation.flow not in (None, report_flow.FLOW)
+    if staff and offered and offered[-1][1] in _NO_ACTIONS:
+        turn.ask(turn.data.get("prompt") or "", offered)

@@ -144,3 +144,32 @@ def match_choice(choices: list[tuple[float, str]], text: str) -> float | None:
 def _has_run(haystack: list[str], words: list[str]) -> bool:
     n = len(words)
     return any(haystack[i : i + n] == words for i in range(len(haystack) - n + 1))
+
+
+# ---- a yes that decides, told apart from a polite acknowledgement -------------------------
+
+# Said by reflex to anything ("dạ", "vâng", "ok", "ừ", "rồi"; "đã" folds to "da" too): polite,
+# not a decision. Where a yes would write figures the bot is not sure of, it is not enough.
+_EXPLICIT_YES = {
+    "co", "c", "yes", "y", "dung", "dung roi", "dung vay", "dung a", "ghi", "ghi di", "ghi vao",
+    "co ghi", "ghi nhe", "dong y", "co dung", "co a",
+}  # fmt: skip
+_LEADING_ACK = {"da", "vang", "u", "uh", "ok", "oke", "okay", "roi"}
+
+
+def explicit_yes(text: str) -> bool:
+    """ "Có", "Dạ có", "đúng rồi", "ghi đi" → True; "dạ", "ok", "ừ", "vâng", "rồi", "đã" →
+    False: a yes that decides, not a reflexive acknowledgement."""
+    words = [w.strip(",.!;:") for w in fold(text).split()]
+    words = [w for w in words if w]
+    while len(words) > 1 and words[-1] in _TRAILING_COURTESY:
+        words.pop()
+    while len(words) > 1 and words[0] in _LEADING_ACK:
+        words.pop(0)
+    return " ".join(words) in _EXPLICIT_YES
+
+
+def reflexive_yes(text: str) -> bool:
+    """A yes by reflex ("dạ", "ok", "ừ", "vâng", "rồi"): read as yes by parse_yes_no, but not
+    an explicit one."""
+    return parse_yes_no(text) is True and not explicit_yes(text)

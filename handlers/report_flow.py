@@ -37,7 +37,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from handlers.parsing import match_choice, parse_number, parse_yes_no
+from handlers.parsing import explicit_yes, match_choice, parse_number, parse_yes_no
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
@@ -114,6 +114,8 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
     is told how to edit it). False when the message is no form at all."""
     assert turn.unit is not None and turn.person is not None and turn.conversation is not None
     catalog = turn.ctx.catalog
+    if _EDIT_ANY.match(fold(text)) or _EDIT_WORD.match(fold(text)):
+        return await _edit_sent(turn, text)
     if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
         return False  # the usual chatter: no need to read which reports are open
     read = _fitting(turn, await _windows(turn), text)
@@ -133,7 +135,24 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         await _open(turn, form, win, text=text, sure=True)
         return True
     turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
-    turn.ask(_whole_ask_text(turn, form, win, found), _WHOLE_CHOICES, free_text=True)
+    answers = await reporting.answers(turn.session, sub.id) if sub is not None else {}
+    turn.ask(_whole_ask_text(turn, form, win, found, answers), _WHOLE_CHOICES, free_text=True)
+    return True
+
+
+async def _edit_sent(turn: Turn, text: str) -> bool:
+    """ "sửa 3", "sửa 3 thành 4", "sửa" typed with no report open: read at the summary of her
+    sent report of the open period (the latest, if several are open); False if none is sent."""
+    assert turn.unit is not None
+    sent = []
+    for form, win in await _windows(turn):
+        sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+        if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
+            sent.append((win.period.end, form, win))
+    if not sent:
+        return False
+    _end, form, win = max(sent, key=lambda item: item[0])
+    await _open(turn, form, win, text=text)
     return True
 
 
@@ -163,7 +182,7 @@ def whole_form(catalog: Catalog, form: Form, text: str) -> WholeForm | None:
         kind = {IndicatorType.YES_NO: "yes_no", IndicatorType.TEXT: "text"}.get(
             indicator.type, "number"
         )
-        slots.append(Slot(q.indicator, kind, q.optional, _words(indicator)))
+        slots.append(Slot(q.indicator, kind, q.optional, _words(indicator), indicator.label))
     return read_whole_form(text, slots, form.labels())
 
 
@@ -215,8 +234,11 @@ async def reprompt(turn: Turn) -> None:
 
 async def cancel(turn: Turn) -> None:
     if turn.conversation and turn.conversation.flow == FLOW:
+        sent = (
+            turn.data.get("sid") and (await _context(turn))[1].status == SubmissionStatus.SUBMITTED
+        )
         turn.enter(None, None)
-        turn.say(vi.CANCELLED)
+        turn.say(vi.CANCELLED_SENT if sent else vi.CANCELLED)
     else:
         turn.say(vi.NOTHING_TO_CANCEL)
 
@@ -298,6 +320,21 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     found = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
     if found is not None and found.approved_at is not None:
         _say_approved(turn, form, found)
+        return
+    if (
+        found is not None
+        and found.status == SubmissionStatus.SUBMITTED
+        and not found.reopened
+        and await reporting.relocked(turn.session, found)
+    ):
+        turn.enter(None, None)
+        turn.say(
+            vi.RELOCKED_LOCKED.format(
+                form=form.name,
+                period=win.period.label,
+                **vi.level_words(turn.ctx.catalog, form.level),
+            )
+        )
         return
     if (
         found is not None
@@ -420,7 +457,8 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
         if whole and await _try_whole_form(turn, text):
             return
         if len(text.split()) > 2 and not from_button:  # a sentence, not a muddled answer
-            error += "\n" + vi.PAUSE_HINT
+            sent = _sub.status == SubmissionStatus.SUBMITTED
+            error += "\n" + (vi.PAUSE_HINT_SENT if sent else vi.PAUSE_HINT)
         turn.say(error)
         turn.goto("question")
         await _ask(turn)
@@ -476,7 +514,10 @@ async def _confirm_value_text(turn: Turn, text: str) -> None:
     replaces the figure and the rest; anything else asks again, so the figure waiting for
     her word is not lost."""
     yes = parse_yes_no(text)
-    if yes is not None:
+    if yes and not explicit_yes(text):  # a reflexive "dạ" does not confirm a doubtful figure
+        turn.say(vi.CONFIRM_SAY_PLAINLY)
+        await reprompt(turn)
+    elif yes is not None:
         await _confirm_action(turn, "ok" if yes else "retype")
     elif parse_number(text).value is not None:
         await _answer_text(turn, text)
@@ -598,7 +639,11 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         _say_approved(turn, form, sub)
         return True
     if sub.status == SubmissionStatus.SUBMITTED and _editing(turn):
-        await _propose_whole_edit(turn, found, text)
+        step = turn.conversation.step if turn.conversation else None
+        if step in ("question", "confirm_edit") and not (sure or found.plain):
+            return False  # a list or a note while one item is corrected: no edit, asked again
+        at = int(turn.data["i"]) if step == "question" else None
+        await _propose_whole_edit(turn, found, text, question=at)
         return True
     if sub.status == SubmissionStatus.SUBMITTED:  # sent meanwhile, from another chat
         turn.say(vi.SENT_USE_EDIT.format(example=_example(form)))
@@ -610,7 +655,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         period = from_key(sub.period_key, turn.ctx.catalog.terms)
         turn.goto("confirm_form", text=text, back=step)
         turn.ask(
-            _whole_ask_text(turn, form, window(form, period), found),
+            _whole_ask_text(turn, form, window(form, period), found, answers),
             _WHOLE_CHOICES,
             free_text=True,
         )
@@ -630,6 +675,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
             for q in form.questions[found.count :]:
                 if q.indicator not in answers:
                     await _save(turn, sub, q.indicator, None)
+    changed: list[str] = []
     for j, q in enumerate(form.questions):
         raw = found.answers.get(q.indicator)
         if raw is None:
@@ -637,8 +683,19 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         value, error = _parse(catalog.indicators[q.indicator], raw)
         if error:
             notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
-        else:
-            await _save(turn, sub, q.indicator, value)
+            continue
+        old = answers.get(q.indicator)
+        if q.indicator in answers and reporting.as_text(old) != reporting.as_text(value):
+            shown = [_show(catalog.indicators[q.indicator], v) for v in (old, value)]
+            changed.append(vi.WHOLE_CHANGED_ITEM.format(n=j + 1, old=shown[0], new=shown[1]))
+        await _save(turn, sub, q.indicator, value)
+    n = len(form.questions)
+    if notes and notes[0] == vi.WHOLE_TOO_FEW.format(sent=found.count, n=n):
+        after = (await _context(turn))[2]
+        if all(q.optional or q.indicator in after for q in form.questions):  # nothing missing
+            notes[0] = vi.WHOLE_TOO_FEW_ALL.format(sent=found.count, n=n)
+    if changed:
+        notes.append(vi.WHOLE_CHANGED.format(items="; ".join(changed)))
     if notes:
         turn.say("\n".join(notes))
     await _advance(turn, None, show_values=True)
@@ -688,8 +745,15 @@ def _whole_notes(turn: Turn, form: Form, found: WholeForm) -> list[str]:
     return notes
 
 
-def _whole_ask_text(turn: Turn, form: Form | None, win: Window | None, found: WholeForm) -> str:
-    """ "Chị muốn ghi các số này vào …?", what would be written, and why she is asked."""
+def _whole_ask_text(
+    turn: Turn,
+    form: Form | None,
+    win: Window | None,
+    found: WholeForm,
+    answers: dict[str, reporting.Answer] | None = None,
+) -> str:
+    """ "Chị muốn ghi các số này vào …?", what would be written (old → new over `answers`
+    already given), what would not, and why she is asked."""
     if form is None or win is None:
         lines = [vi.WHOLE_ASK_ANY]
     else:
@@ -702,8 +766,20 @@ def _whole_ask_text(turn: Turn, form: Form | None, win: Window | None, found: Wh
             indicator = catalog.indicators[q.indicator]
             value, error = _parse(indicator, raw)
             shown = _clip(raw) if error else _show(indicator, value)
+            old = (answers or {}).get(q.indicator)
+            if (
+                not error
+                and q.indicator in (answers or {})
+                and reporting.as_text(old) != reporting.as_text(value)
+            ):
+                shown = f"{_show(indicator, old)} → {shown}"
             lines.append(vi.SUMMARY_LINE.format(n=n, label=indicator.label, value=shown))
         lines += _whole_notes(turn, form, found)
+        if found.extra:
+            extra = _listed(found.extra)
+            lines.append(
+                vi.WHOLE_ASK_EXTRA.format(sent=found.count, n=len(form.questions), extra=extra)
+            )
     if found.other and not found.doubts:
         lines.append(vi.WHOLE_OTHER_WORDS)
     lines.append(vi.WHOLE_ASK_HOW)
@@ -735,24 +811,26 @@ async def _confirm_form_action(turn: Turn, action: str) -> None:
 
 
 async def _confirm_form_text(turn: Turn, text: str) -> None:
-    """Yes or no to "Chị muốn ghi các số này…?"; another whole form replaces the one asked
-    about (it is read as if sent where she was); anything else asks again."""
+    """An explicit yes ("Có", "đúng", "ghi") or no to "Chị muốn ghi các số này…?" (a reflexive
+    "dạ", "ok", "ừ" writes nothing: she is asked to say it plainly); anything else drops the
+    numbers asked about and is read as if sent where she was (an answer, another form)."""
     yes = parse_yes_no(text)
+    if yes and not explicit_yes(text):
+        turn.say(vi.WHOLE_SAY_YES_PLAINLY)
+        await reprompt(turn)
+        return
     if yes is not None:
         await _confirm_form_action(turn, "ok" if yes else "no")
         return
     data = turn.data
+    turn.say(vi.WHOLE_DROPPED)
     if data.get("sid"):
-        form, _sub, _ = await _context(turn)
-        if whole_form(turn.ctx.catalog, form, text) is not None:
-            turn.goto(data.get("back") or "question", text=None)
-            await on_text(turn, text)
-            return
-    elif _fitting(turn, await _windows(turn), text):
-        turn.enter(None, None)
-        await on_idle_text(turn, text)
+        turn.goto(data.get("back") or "question", text=None)
+        await on_text(turn, text)
         return
-    await reprompt(turn)
+    turn.enter(None, None)
+    if not (text and await on_idle_text(turn, text)):
+        turn.say(vi.NOT_UNDERSTOOD)
 
 
 # ---- a sent report: corrections by an explicit edit, confirmed ----------------------------
@@ -850,7 +928,9 @@ async def _edit_whole_action(turn: Turn, action: str) -> None:
         await reprompt(turn)
 
 
-async def _propose_whole_edit(turn: Turn, found: WholeForm, text: str) -> None:
+async def _propose_whole_edit(
+    turn: Turn, found: WholeForm, text: str, question: int | None = None
+) -> None:
     """A whole form after "sửa": every value it changes is proposed at once."""
     form, _sub, _ = await _context(turn)
     catalog = turn.ctx.catalog
@@ -867,7 +947,7 @@ async def _propose_whole_edit(turn: Turn, found: WholeForm, text: str) -> None:
             values[q.indicator] = value
     if notes:
         turn.say("\n".join(notes))
-    await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)))
+    await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)), question=question)
 
 
 async def _propose_edit(
@@ -956,6 +1036,10 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
     about, and so does another answer to the one item being changed; anything else asks
     again (nothing is saved meanwhile)."""
     yes = parse_yes_no(text)
+    if yes and turn.data.get("edit_doubts") and not explicit_yes(text):
+        turn.say(vi.EDIT_SAY_PLAINLY)  # a doubtful figure: a reflexive "dạ" does not save it
+        await reprompt(turn)
+        return
     if yes is not None:
         await _confirm_edit_action(turn, "ok" if yes else "no", reply=text.strip())
         return
@@ -965,9 +1049,8 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
         turn.goto("submitted", edit=None)
         await _summary_text(turn, text)
         return
-    if whole_form(turn.ctx.catalog, form, text) is not None:
-        await _try_whole_form(turn, text)  # still editing: her new numbers replace the change
-        return
+    if whole_form(turn.ctx.catalog, form, text) is not None and await _try_whole_form(turn, text):
+        return  # still editing: her new numbers replace the change
     if len(edit) == 1 and parse_number(text).error not in ("not_number", "empty"):
         # Another answer to the one item being changed replaces it; one that is a phone
         # number, money, a date is refused as such.
@@ -1036,7 +1119,7 @@ async def _save_edit(turn: Turn, reply: str) -> None:
             data.get("edit_why") or "",
         )
     turn.say("\n".join(lines))
-    turn.goto("submitted", edit=None, edit_why=None, edit_doubts=None)
+    turn.goto("submitted", edit=None, edit_why=None, edit_doubts=None, saved_edit=True)
     await _summary(turn)
 
 
@@ -1089,10 +1172,20 @@ async def _summary_action(turn: Turn, action: str) -> None:
     elif action == "send" and turn.conversation and turn.conversation.step == "summary":
         await _send(turn)
     elif action == "done":
+        assert turn.person is not None
         _form, sub, _ = await _context(turn)
-        sub.reopened = False  # a reopened report closes again when she is done
+        saved = bool(turn.data.get("saved_edit"))
         turn.enter(None, None)
-        turn.say(vi.EDITS_DONE)
+        # A reopened report locks itself again when she is done.
+        again = (
+            await reporting.relock(turn.session, sub, turn.person, turn.now)
+            if sub.reopened
+            else None
+        )
+        if again is not None:
+            turn.say(vi.RELOCKED_APPROVED if again else vi.RELOCKED_WAITING)
+        else:
+            turn.say(vi.EDITS_DONE if saved else vi.EDITS_DONE_NONE)
     else:
         await reprompt(turn)
 

@@ -46,6 +46,7 @@ class Slot:
     kind: str  # "number" | "yes_no" | "text"
     optional: bool = False
     words: frozenset[str] = frozenset()  # its unit's and label's words, folded
+    label: str = ""  # its label as written ("Hộ hội viên đạt tiêu chí "5 không, 3 sạch"")
 
 
 @dataclass
@@ -64,6 +65,8 @@ class WholeForm:
     other: list[str] = field(default_factory=list)  # words neither the form's nor a heading's
 
     question: bool = False  # it asks something ("?")
+    named: bool = False  # read by the items' names written out ("hội viên mới 3, ra 0")
+    listed: bool = False  # numbered lines of sentences: a list, not the form's items
 
     @property
     def plain(self) -> bool:
@@ -88,6 +91,8 @@ class _Word:
     raw: str  # as written, without the punctuation around it
     word: str  # folded
     index: bool = False  # "1." or "2)" first on its line: the item's number
+    numbered: bool = False  # written "1." or "2)" anywhere: maybe a list's numbering
+    ends: bool = False  # written with "," or ";" after it: a phrase ends here
 
 
 def _words(line: str) -> list[_Word]:
@@ -96,11 +101,18 @@ def _words(line: str) -> list[_Word]:
     out: list[_Word] = []
     for written in line.split():
         if not out and _INDEX.fullmatch(written):
-            out.append(_Word(written[:-1], written[:-1], index=True))
+            out.append(_Word(written[:-1], written[:-1], index=True, numbered=True))
             continue
         chunk = _bare(written)
         parts = [chunk] if mentions.atom(fold(chunk)) else re.split(r"[:=;|]+", chunk)
-        out += [_Word(_bare(part), fold(_bare(part))) for part in parts if _bare(part)]
+        numbered = bool(_INDEX.fullmatch(written))
+        out += [
+            _Word(_bare(part), fold(_bare(part)), numbered=numbered)
+            for part in parts
+            if _bare(part)
+        ]
+        if out and written[-1] in ",;":
+            out[-1] = _Word(out[-1].raw, out[-1].word, out[-1].index, out[-1].numbered, ends=True)
     return out
 
 
@@ -127,16 +139,21 @@ def read_whole_form(text: str, slots: list[Slot], labels: dict[str, str]) -> Who
         return None
     kind = "yes_no" if any(s.kind == "yes_no" for s in slots) else "number"
     found = [mentions.find([w.word for w in line], labels) for line in lines]
+    names = _name_runs(lines, found, slots)
+    _numbering(lines, found, labels)
     covered = [{i for m in ms for i in range(m.start, m.end)} for ms in found]
+    named = None
     if any(w.word in labels for line in lines for w in line):
         result = _by_label(raw_lines, lines, covered, slots, labels)
         if not (result.answers or result.unplaced):
             return None
+    elif named := _by_name(lines, covered, names, slots):
+        result = named
     else:
         indexed = _indexed(lines, covered, found, len(slots), kind)
         if indexed:
             result = _by_index(lines, indexed, slots)
-            if not result.answers:
+            if not result.answers or result.listed:
                 return None
         else:
             result = (
@@ -397,6 +414,8 @@ def _by_index(lines: list[list[_Word]], numbers: list[int], slots: list[Slot]) -
         if slot.kind == "text":
             result.answers[slot.code] = " ".join(w.raw for w in body)
             continue
+        if sum(w.word not in _form_words(slots) | HEADING | COURTESY for w in body) > OTHER_WORDS:
+            result.listed = True  # "1. Tổ chức ít nhất 1 buổi tuyên truyền": a list's item
         if not found:
             result.no_value.append(slot.code)
         elif len(found) > 1 and not _grouped(body, found):
@@ -405,3 +424,154 @@ def _by_index(lines: list[list[_Word]], numbers: list[int], slots: list[Slot]) -
             result.answers[slot.code] = _line_value(body, found)
         _classify_rest(result, body, skip, found, _form_words(slots))
     return result
+
+
+# ---- list numbering, and numbers that are part of an item's name --------------------------
+
+
+def _numbering(
+    lines: list[list[_Word]], found: list[list[mentions.Mention]], labels: dict[str, str]
+) -> None:
+    """ "1. Nguyễn Thị An 2. Trần Thị Bình", "…: 1. Tổ chức …; 2. Treo …": numbers written "1."
+    or "2)" before a word, counting up from 1, number a list; they are no answers. Each is
+    added to `found` as a mention of kind "numbering" (not a doubt)."""
+    candidates: list[tuple[int, int]] = []
+    for n, words in enumerate(lines):
+        for i, w in enumerate(words):
+            after = words[i + 1] if i + 1 < len(words) else None
+            if (
+                w.numbered
+                and w.raw.isdigit()
+                and after is not None
+                and after.raw[:1].isalpha()
+                and after.word not in labels
+                and (i == 0 or words[i - 1].word not in labels)
+            ):
+                candidates.append((n, i))
+    run: list[tuple[int, int]] = []
+    for n, i in candidates:
+        if int(lines[n][i].raw) == len(run) + 1:
+            run.append((n, i))
+    if len(run) < 2:
+        return
+    for n, i in run:
+        if not any(m.start <= i < m.end for m in found[n]):
+            found[n].append(mentions.Mention("numbering", i, i + 1, lines[n][i].word))
+            found[n].sort(key=lambda m: m.start)
+
+
+def _label_words(label: str) -> list[str]:
+    return re.findall(r"\w+", unicodedata.normalize("NFC", label).lower())
+
+
+def _name_runs(
+    lines: list[list[_Word]], found: list[list[mentions.Mention]], slots: list[Slot]
+) -> list[dict[int, str]]:
+    """An item whose name holds numbers ("5 không, 3 sạch"): where a message writes that part
+    of the name, its numbers are the name's, not answers. Each such run is added to `found`
+    (kind "label"); returned: for each line, the index of each run's words → the item."""
+    runs: list[tuple[str, list[str]]] = []
+    for slot in slots:
+        label = [fold(w) for w in _label_words(slot.label)]
+        digits = [j for j, w in enumerate(label) if any(c.isdigit() for c in w)]
+        if digits:
+            runs.append((slot.code, label[digits[0] : min(digits[-1] + 2, len(label))]))
+    out: list[dict[int, str]] = [{} for _ in lines]
+    for n, line in enumerate(lines):
+        folded = [w.word for w in line]
+        for code, run in runs:
+            k = len(run)
+            for i in range(len(folded) - k + 1):
+                if folded[i : i + k] == run and not any(j in out[n] for j in range(i, i + k)):
+                    found[n] = [m for m in found[n] if m.end <= i or m.start >= i + k]
+                    found[n].append(mentions.Mention("label", i, i + k, " ".join(run)))
+                    found[n].sort(key=lambda m: m.start)
+                    out[n].update({j: code for j in range(i, i + k)})
+    return out
+
+
+# ---- by the items' names, written out -----------------------------------------------------
+
+_NOT_NAME = HEADING | COURTESY | UNIT_WORDS
+
+
+def _by_name(
+    lines: list[list[_Word]],
+    covered: list[set[int]],
+    names: list[dict[int, str]],
+    slots: list[Slot],
+) -> WholeForm | None:
+    """ "Báo cáo tháng 11: hội viên mới 3, ra 0, thoát nghèo 1 hộ, …": each number with the
+    words around it (up to a comma, or the number before it), read by the item those words
+    name (all of them words of its label, with diacritics when that tells two apart). Taken
+    when two phrases at least name an item and no fewer than name none; else None."""
+    exact = {s.code: set(_label_words(s.label)) for s in slots}
+    folded = {s.code: {fold(w) for w in exact[s.code]} for s in slots}
+    result = WholeForm({}, True, named=True)
+    pieces: list[tuple[list[_Word], set[str], _Word]] = []  # name words, items named, number
+    leftover: list[_Word] = []
+    for words, skip, run in zip(lines, covered, names, strict=True):
+        name: list[_Word] = []
+        codes: set[str] = set()
+        for i, w in enumerate(words):
+            if i in run:
+                codes.add(run[i])
+            elif i not in skip and _is_value(w.word, "number"):
+                pieces.append((name, codes, w))
+                name, codes = [], set()
+                if w.ends:
+                    continue
+            elif i not in skip:
+                name.append(w)
+            if w.ends and not (i in run and i + 1 in run) and (name or codes):
+                # A phrase after the last number of its part: it names that number's item.
+                if pieces and pieces[-1][0] == [] and not pieces[-1][1]:
+                    pieces[-1] = (name, codes, pieces[-1][2])
+                else:
+                    leftover += name
+                name, codes = [], set()
+        if (name or codes) and pieces and not pieces[-1][0] and not pieces[-1][1]:
+            pieces[-1] = (name, codes, pieces[-1][2])
+        else:
+            leftover += name
+    placed = 0
+    chosen = [
+        next(iter(codes)) if len(codes) == 1 else _named(name, exact, folded)
+        for name, codes, _ in pieces
+    ]
+    for k, (name, _codes, _number) in enumerate(pieces):
+        if chosen[k] is None and name:  # "van nghe" without diacritics: the item not yet named
+            rest = {c: w for c, w in folded.items() if c not in chosen}
+            chosen[k] = _named(name, {}, rest)
+    for (name, _codes, number), code in zip(pieces, chosen, strict=True):
+        if code is None:
+            said = [w.raw for w in name if w.word not in _NOT_NAME]
+            result.unplaced.append(" ".join([*said[-2:], number.raw]))
+            result.other += [w.word for w in name if w.word not in _NOT_NAME] or [number.word]
+            continue
+        placed += 1
+        before = result.answers.get(code)
+        if before is not None and fold(before) != fold(number.raw):
+            result.repeated.setdefault(code, [before]).append(number.raw)
+        result.answers[code] = number.raw
+    if placed < 2 or placed < len(pieces) - placed:
+        return None
+    result.other += [w.word for w in leftover if w.word not in _NOT_NAME]
+    result.count = placed
+    return result
+
+
+def _named(
+    name: list[_Word], exact: dict[str, set[str]], folded: dict[str, set[str]]
+) -> str | None:
+    """The one item whose label holds every word of `name` (those that are not a heading's or
+    a unit's), first as written, then without diacritics; None if none or several."""
+    said = [w for w in name if w.word not in _NOT_NAME]
+    if not said:
+        return None
+    written = [unicodedata.normalize("NFC", w.raw).lower() for w in said]
+    for words, labels in ((written, exact), ([w.word for w in said], folded)):
+        codes = [code for code, label in labels.items() if all(w in label for w in words)]
+        if len(codes) == 1:
+            return codes[0]
+    return None

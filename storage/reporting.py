@@ -550,3 +550,64 @@ async def audit_trail(session: AsyncSession, submission_id: int) -> list[AuditEn
             )
         ).all()
     )
+
+
+# ---- a reopened report locks itself again (#19) -------------------------------------------
+
+_LOCK_ACTIONS = ("reopen", "unapprove", "relock", "approve", "edit")
+
+
+async def relock(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> bool | None:
+    """The unit is done correcting a report an officer reopened: it locks itself again, as
+    the officer was told. If the reopening lifted an approval and nothing changed since, the
+    approval is given back (by the officer who reopened it: True); if something changed, it
+    stays locked until an officer approves it again (she sees the change at /duyet: False).
+    A report reopened after its period closed is simply closed again (None)."""
+    entries = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.submission_id == submission.id, AuditEntry.action.in_(_LOCK_ACTIONS))
+            .order_by(AuditEntry.id.desc())
+        )
+    ).all()
+    opened = next((e for e in entries if e.action == "reopen"), None)
+    since = entries[: entries.index(opened)] if opened is not None else list(entries)
+    lifted = opened is not None and any(
+        e.action == "unapprove" and e.changed_at == opened.changed_at and e.id < opened.id
+        for e in entries
+    )
+    changed = any(e.action == "edit" for e in since)
+    submission.reopened = False
+    submission.updated_at = now
+    if not lifted:
+        return None
+    if not changed and opened is not None:
+        submission.approved_at = now
+        submission.approved_by_id = opened.changed_by_id
+        action = "approve"
+    else:
+        action = "relock"
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action=action, changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+    return action == "approve"
+
+
+async def relocked(session: AsyncSession, submission: Submission) -> bool:
+    """Locked again after a reopening, waiting for an officer's approval: the last of its
+    reopenings, relocks and approvals is a relock."""
+    last = await session.scalar(
+        select(AuditEntry.action)
+        .where(
+            AuditEntry.submission_id == submission.id,
+            AuditEntry.action.in_(("reopen", "relock", "approve")),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return last == "relock"

@@ -728,3 +728,42 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
+
+# ---- a yes that decides; what a proposal would change; a reopened report locks again (#19) --
+WHOLE_SAY_YES_PLAINLY = (
+    "Em chưa ghi gì. Các số trên em chưa chắc là báo cáo, nên chị trả lời rõ «Có» để em ghi, "
+    "hoặc «Không» nếu tin đó không phải báo cáo."
+)
+CONFIRM_SAY_PLAINLY = (
+    "Số này khác thường nên em cần chị xác nhận rõ: chị trả lời «Đúng» nếu số đúng, hoặc gõ lại số."
+)
+WHOLE_DROPPED = "Em không ghi các số ở tin trước."
+WHOLE_ASK_EXTRA = "Chị gửi {sent} số, mẫu chỉ có {n} câu: em sẽ không ghi {extra}."
+WHOLE_TOO_FEW_ALL = (
+    "Chị gửi {sent} số, mẫu có {n} câu. Em đã ghi lần lượt vào câu 1 đến câu {sent}; các câu "
+    "sau vẫn giữ số đã ghi. Chị xem lại bên dưới."
+)
+WHOLE_CHANGED = "Em đã đổi: {items}."
+WHOLE_CHANGED_ITEM = "mục {n}: {old} → {new}"
+CANCELLED_SENT = (
+    "Em đã dừng. Báo cáo đã gửi vẫn giữ nguyên số cũ, em không lưu thay đổi nào chưa được "
+    "chị xác nhận."
+)
+EDITS_DONE_NONE = "Dạ, báo cáo vẫn như đã gửi, không có gì thay đổi. Cảm ơn chị!"
+RELOCKED_APPROVED = (
+    "Báo cáo không thay đổi nên đã khóa lại và vẫn được duyệt như trước. Cảm ơn chị!"
+)
+RELOCKED_WAITING = (
+    "Đã khóa lại báo cáo. Hội cấp trên sẽ xem các số chị đã sửa và duyệt lại. Cảm ơn chị!"
+)
+RELOCKED_LOCKED = (
+    "{form} – {period} đã sửa xong và khóa lại, đang chờ Hội cấp trên duyệt lại. Cần sửa "
+    "thêm, chị nhờ {officer} mở lại báo cáo."
+)
+STAFF_SAY_PLAINLY = "Em chưa làm gì. Chị trả lời rõ «{yes}» hoặc «{no}»."
+NOT_UNDERSTOOD_START = "Em chưa hiểu ý chị. "
+EDIT_SAY_PLAINLY = (
+    "Em chưa lưu. Số này khác thường, nên chị trả lời rõ «Lưu thay đổi» (hoặc «Có») để lưu, "
+    "hoặc «Giữ số cũ»."
+)
+PAUSE_HINT_SENT = "Chị muốn dừng thì gõ /huy; báo cáo đã gửi vẫn giữ nguyên số cũ."
