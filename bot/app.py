@@ -54,7 +54,10 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # A message held "sending" by this worker, not being sent, this long after its claim: its
 # record failed; longer than any send (SEND_TIMEOUT_SECONDS) may take.
 ABANDONED = timedelta(minutes=2)
-DRAIN_SECONDS = 2.0  # in-flight work may finish within this on a stop; the rest goes back
+DRAIN_SECONDS = 2.0  # in-flight turns may finish within this on a stop; the rest goes back
+# Sends in flight on a stop finish and are recorded within this (a fake or a platform that
+# hangs longer is given up as a send that timed out); the whole stop stays under 5 s.
+SENDS_SECONDS = 3.0
 
 
 @dataclass
@@ -183,7 +186,7 @@ class Service:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await asyncio.gather(
             self.intake.drain(DRAIN_SECONDS),
-            self.reminders.stop(DRAIN_SECONDS) if self.reminders else asyncio.sleep(0),
+            self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
         )
         with contextlib.suppress(Exception):
             async with transaction(self.ctx.sessions) as session:

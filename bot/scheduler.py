@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -98,11 +99,13 @@ class ReminderService:
             paces=paces(ctx),
             quiet=quiet_hours(ctx.catalog),
             worker=worker,
+            lease=timedelta(seconds=ctx.settings.worker_timeout_seconds),
         )
         self.reminders = reminders
         refresh_minutes = ctx.settings.thi_dua_refresh_minutes
         self.scheduler = AsyncIOScheduler(timezone=VN) if reminders or refresh_minutes else None
         self.task: asyncio.Task | None = None
+        self.jobs: set[asyncio.Task] = set()  # scheduled checks running now
 
     def start(self) -> None:
         if self.scheduler:
@@ -111,9 +114,9 @@ class ReminderService:
             # every few minutes, whatever day the clock says.
             if self.reminders:
                 self.scheduler.add_job(
-                    plan_and_queue,
+                    self._job,
                     "interval",
-                    args=[self.ctx],
+                    args=[plan_and_queue, self.ctx],
                     kwargs={"skip_if_busy": True},
                     minutes=self.ctx.settings.reminder_check_minutes,
                     next_run_time=datetime.now(VN),
@@ -122,9 +125,9 @@ class ReminderService:
                 )
             if self.ctx.settings.thi_dua_refresh_minutes:
                 self.scheduler.add_job(
-                    refresh_rankings,
+                    self._job,
                     "interval",
-                    args=[self.ctx],
+                    args=[refresh_rankings, self.ctx],
                     minutes=self.ctx.settings.thi_dua_refresh_minutes,
                     max_instances=1,
                     coalesce=True,
@@ -132,14 +135,36 @@ class ReminderService:
             self.scheduler.start()
         self.task = asyncio.create_task(self.dispatcher.run_forever())
 
-    async def stop(self, seconds: float = 2.0) -> None:
-        """Lets the batch being sent finish (up to `seconds`), then stops."""
+    async def _job(self, job: Callable[..., Awaitable[object]], *args: Any, **kwargs: Any) -> None:
+        """A scheduled check, stopped quietly by `stop`: what it had queued is committed, and
+        the next check (of this worker or another) does the rest."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.jobs.add(task)
+        try:
+            await job(*args, **kwargs)
+        except asyncio.CancelledError:
+            if not self.dispatcher.stopping:
+                raise
+            logger.info("stopping: %s left for the next check", job.__name__)
+        finally:
+            self.jobs.discard(task)
+
+    async def stop(self, seconds: float = 3.0) -> None:
+        """Stops the checks and the sends: a send in flight finishes and is recorded (within
+        `seconds`), the messages claimed but not tried go back to the queue."""
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.dispatcher.stopping = True
+        self.dispatcher.stop()
+        for job in list(self.jobs):
+            job.cancel()
+        await asyncio.gather(*self.jobs, return_exceptions=True)
         if self.task:
             try:
                 await asyncio.wait_for(asyncio.shield(self.task), seconds)
             except TimeoutError:
+                # A send hanging past the stop's time: left as a send that timed out would be
+                # (retried by the next worker); retire_worker hands its row back.
+                logger.warning("stopping: a send still in flight after %.1f s is given up", seconds)
                 self.task.cancel()
                 await asyncio.gather(self.task, return_exceptions=True)

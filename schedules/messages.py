@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from storage.delivery import QUOTA_ERROR
+
 logger = logging.getLogger(__name__)
 
 
@@ -192,3 +194,11 @@ def render_text_only(message: Outbound) -> str:
     )
     lines.append(vi.NUMBERED_REPLY.format(numbers=joined))
     return "\n".join(lines)
+
+
+class QuotaExceeded(RetryLater):
+    """The channel's plan allows no more messages for now (Zalo's 429 "quota exceeded"): not
+    this chat's pace but the whole channel's, so every chat waits."""
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(seconds, f"{QUOTA_ERROR}: {message}" if message else QUOTA_ERROR)

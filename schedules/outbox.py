@@ -10,16 +10,20 @@ in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LO
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
 each row as soon as the channel accepted it. After a crash, rows left "sending" go back to the
 queue once their worker is seen dead (storage.delivery): only a message the channel accepted
-in the instant before the crash, not yet recorded, can be sent twice.
+in the instant before the crash, not yet recorded, can be sent twice. A worker taken for dead
+while alive (late) sends none of what went back: it checks its hold just before each chunk
+(`Lease`). A clean stop starts no new send, records those in flight and hands the rest back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +35,7 @@ from schedules.messages import (
     ChannelError,
     Outbound,
     PermanentFailure,
+    QuotaExceeded,
     RetryLater,
     TemporaryFailure,
     Unreachable,
@@ -45,9 +50,21 @@ from schedules.reminders import (
     reachable_accounts,
     to_payload,
 )
+from storage import texts_vi as vi
 from storage.clock import VN, Clock
 from storage.db import among, is_postgres, one_statement, transaction
-from storage.delivery import REPLY, mark_sent, queue_messages, requeue
+from storage.delivery import (
+    QUOTA_ERROR,
+    QUOTA_TOLD,
+    REPLY,
+    held_by,
+    mark_sent,
+    queue_messages,
+    release_claims,
+    requeue,
+    told_of_quota,
+    touch_claims,
+)
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
@@ -205,7 +222,9 @@ class Dispatcher:
         stale_after: timedelta = timedelta(minutes=5),
         quiet: tuple[time, time] = (time(21, 0), time(7, 0)),
         worker: str | None = None,
+        lease: timedelta = timedelta(seconds=15),
     ) -> None:
+        """`lease`: the worker timeout (a worker silent this long is taken for dead)."""
         self.sessions = sessions
         self.channels = channels
         self.clock = clock
@@ -219,7 +238,9 @@ class Dispatcher:
         self.stale_after = stale_after
         self.quiet = quiet
         self.worker = worker
+        self.lease_seconds = lease.total_seconds()
         self.stopping = False
+        self._pacing: set[asyncio.Task] = set()  # sends waiting for their turn
 
     def quiet_now(self) -> bool:
         moment = self.clock.now().astimezone(VN).time()
@@ -243,30 +264,52 @@ class Dispatcher:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def run_once(self) -> int:
-        """Claims and sends one batch per channel; returns how many messages it handled."""
+        """Claims and sends one batch per channel; returns how many messages it handled.
+
+        On a stop (`stop`) no new send starts: those in flight finish and are recorded, and
+        the rows claimed but not tried go back to the queue at once."""
         quiet = self.quiet_now()
         handled = 0
         for name, channel in self.channels.items():
+            if self.stopping:
+                break
             # The whole batch is in flight from its claim: its last chunk may start minutes
             # later (pacing, a 429 pause), and must not be taken for abandoned meanwhile.
             rows = await self._claim(name, replies=True)
             IN_FLIGHT.update(row.id for row in rows)
             try:
-                if not quiet:
+                if not quiet and not self.stopping:
                     more = await self._claim(name, replies=False)
                     IN_FLIGHT.update(row.id for row in more)
                     rows += more
                 handled += len(rows)
                 for start in range(0, len(rows), self.width):
+                    if self.stopping:
+                        await self._release([row.id for row in rows[start:]])
+                        break
                     await self._send_chunk(channel, rows[start : start + self.width])
             finally:
                 IN_FLIGHT.difference_update(row.id for row in rows)
         return handled
 
+    def stop(self) -> None:
+        """No send starts after this (those waiting for their turn stop waiting); `run_forever`
+        returns once the sends in flight are recorded."""
+        self.stopping = True
+        for task in list(self._pacing):
+            task.cancel()
+
     async def _send_chunk(self, channel: Channel, chunk: list[OutboxMessage]) -> None:
         """Sends a chunk as wide as the concurrency, recording what the channel took every
         RECORD_EVERY seconds: a crash can repeat only what was sent in that last instant."""
-        tasks = [asyncio.ensure_future(self._deliver_row(channel, row)) for row in chunk]
+        lease = Lease(self, [row.id for row in chunk])
+        if not await lease.renew():
+            return  # taken back (this worker was taken for dead): another sends them
+        tasks = [
+            asyncio.ensure_future(self._deliver_row(channel, row, lease))
+            for row in chunk
+            if row.id in lease.held
+        ]
         pending: set[asyncio.Future] = set(tasks)
         try:
             while pending:
@@ -284,9 +327,24 @@ class Dispatcher:
                 task.cancel()
 
     async def _deliver_row(
-        self, channel: Channel, row: OutboxMessage
-    ) -> tuple[OutboxMessage, ChannelError | None]:
-        return row, await self._deliver(channel, row)
+        self, channel: Channel, row: OutboxMessage, lease: Lease
+    ) -> tuple[OutboxMessage, ChannelError | None | NotSent]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._pacing.add(task)
+        try:
+            await self.limiters[channel.name].acquire(row.chat_id)
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            return row, NotSent.STOPPING  # cancelled by `stop` while waiting its turn
+        finally:
+            self._pacing.discard(task)
+        if self.stopping:
+            return row, NotSent.STOPPING
+        if not await lease.holds(row.id):
+            return row, NotSent.TAKEN_BACK
+        return row, await send_once(channel, row.chat_id, from_payload(row.payload))
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         """Until `stopping` is set; a batch being sent is finished first."""
@@ -395,23 +453,75 @@ class Dispatcher:
         )
         return 0
 
-    async def _deliver(self, channel: Channel, row: OutboxMessage) -> ChannelError | None:
-        await self.limiters[channel.name].acquire(row.chat_id)
-        return await send_once(channel, row.chat_id, from_payload(row.payload))
-
     async def _record(
-        self, outcomes: list[tuple[OutboxMessage, ChannelError | None]], limiter: RateLimiter
+        self,
+        outcomes: list[tuple[OutboxMessage, ChannelError | None | NotSent]],
+        limiter: RateLimiter,
     ) -> None:
+        """What was sent, what failed, and what was not tried because of a stop (back to the
+        queue); a row taken back from this worker is left to the one that has it now."""
         now = self.clock.now()
         sent = [row.id for row, error in outcomes if error is None]
+        unsent = [row.id for row, error in outcomes if error is NotSent.STOPPING]
         async with transaction(self.sessions) as session:
-            await mark_sent(session, sent, now)
+            await mark_sent(session, sent, now, fence=self.worker)
+            if self.worker is not None:
+                await release_claims(session, unsent, self.worker)
             for row, error in outcomes:
-                if error is not None:
-                    if isinstance(error, RetryLater):
+                if isinstance(error, ChannelError):
+                    if isinstance(error, QuotaExceeded):
+                        limiter.pause(error.seconds)  # the channel's, not this chat's
+                    elif isinstance(error, RetryLater):
                         limiter.back_off(row.chat_id, error.seconds)
                     limit = REPLY_ATTEMPTS if row.kind == REPLY else self.max_attempts
-                    await record_failure(session, row, error, now, limit)
+                    await record_failure(session, row, error, now, limit, fence=self.worker)
+
+    async def _release(self, ids: list[int]) -> None:
+        if ids and self.worker is not None:
+            async with transaction(self.sessions) as session:
+                released = await release_claims(session, ids, self.worker)
+            logger.info("stopping: %d claimed messages go back to the queue", released)
+
+
+class NotSent(enum.Enum):
+    STOPPING = "stopping"  # not tried: the dispatcher stopped (back to the queue)
+    TAKEN_BACK = "taken back"  # no longer this worker's (it was taken for dead)
+
+
+class Lease:
+    """A chunk's rows, still held by this worker: checked (and the worker's heartbeat renewed)
+    before the chunk goes out, and again before any send that starts more than half a worker
+    timeout later, so no row is sent by a worker that others have taken for dead."""
+
+    def __init__(self, dispatcher: Dispatcher, ids: list[int]) -> None:
+        self.dispatcher = dispatcher
+        self.ids = ids
+        self.held: set[int] = set(ids)
+        self.checked = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def renew(self) -> bool:
+        worker = self.dispatcher.worker
+        if worker is None:  # a dispatcher of no worker (a one-off command): nobody takes over
+            return True
+        checked = monotonic()
+        async with transaction(self.dispatcher.sessions) as session:
+            self.held &= await touch_claims(session, self.ids, worker, datetime.now(UTC))
+        self.checked = checked
+        if len(self.held) < len(self.ids):
+            logger.warning(
+                "%d claimed messages were taken back (this worker was taken for dead): "
+                "another worker sends them",
+                len(self.ids) - len(self.held),
+            )
+        return bool(self.held)
+
+    async def holds(self, row_id: int) -> bool:
+        if monotonic() - self.checked > self.dispatcher.lease_seconds / 2:
+            async with self._lock:
+                if monotonic() - self.checked > self.dispatcher.lease_seconds / 2:
+                    await self.renew()
+        return row_id in self.held
 
 
 async def send_once(channel: Channel, chat_id: str, message: Outbound) -> ChannelError | None:
@@ -431,7 +541,10 @@ async def record_failure(
     error: ChannelError,
     now: datetime,
     max_attempts: int,
+    *,
+    fence: str | None = None,
 ) -> None:
+    """`fence`: only if this worker still holds the row."""
     values: dict[str, object]
     if isinstance(error, RetryLater):
         # A 429 is the channel's pace, not the message's fault: it does not use up a try.
@@ -441,6 +554,8 @@ async def record_failure(
             "next_attempt_at": now + timedelta(seconds=error.seconds),
             "error": str(error),
         }
+        if isinstance(error, QuotaExceeded) and row.kind == REPLY:
+            values.update(await _quota_note(session, row))
     elif isinstance(error, Unreachable):
         values = {"status": OutboxStatus.BLOCKED, "error": str(error)}
     elif isinstance(error, PermanentFailure) or row.attempts >= max_attempts:
@@ -453,7 +568,10 @@ async def record_failure(
             "next_attempt_at": now + timedelta(seconds=backoff),
         }
     values["claimed_by"] = None
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+    query = update(OutboxMessage).where(OutboxMessage.id == row.id)
+    if fence is not None:
+        query = query.where(held_by(fence))
+    await session.execute(query.values(**values))
     if isinstance(error, Unreachable):
         # Reachable again as soon as she writes (handlers.engine).
         await session.execute(
@@ -461,6 +579,22 @@ async def record_failure(
             .where(ChannelIdentity.channel == row.channel, ChannelIdentity.chat_id == row.chat_id)
             .values(unreachable=True)
         )
+
+
+async def _quota_note(session: AsyncSession, row: OutboxMessage) -> dict[str, object]:
+    """A reply held back by the channel's quota: the first of the chat's carries a note of
+    why it is late (she is told once, with no message more against the quota)."""
+    if row.error and row.error.endswith(QUOTA_TOLD):
+        return {"error": row.error}  # carries it already (tried again, still over)
+    if await told_of_quota(session, row.channel, row.chat_id):
+        return {}
+    name = vi.CHANNEL_NAMES.get(row.channel, row.channel)
+    note = vi.QUOTA_DELAYED_NOTE.format(channel=name)
+    payload = {**row.payload, "text": f"{note}\n\n{row.payload.get('text', '')}".strip()}
+    limit = PLATFORMS[row.channel].max_text if row.channel in PLATFORMS else None
+    if limit is not None and len(payload["text"]) > limit:
+        return {}  # no room (a part cut to the limit): the next held reply says it
+    return {"payload": payload, "error": f"{QUOTA_ERROR}; {QUOTA_TOLD}"}
 
 
 async def deliver_replies(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ from storage.catalog import Catalog, Form, Reminder, Schedule
 from storage.clock import VN
 from storage.completeness import completeness
 from storage.db import among
+from storage.delivery import quota_exhausted
 from storage.models import (
     ChannelIdentity,
+    Conversation,
     OrgUnit,
     OutboxMessage,
     OutboxStatus,
@@ -316,9 +319,12 @@ async def plan_chunks(
                 if until <= at and until.astimezone(VN).date() == today
             }
             if steps or due_snoozes:
+                reporting_now = await in_a_report(session, at - IN_A_REPORT)
                 # The leaders are small rows, read at once (a cursor would be planned for its
                 # first rows, and is several times slower); the messages are what is big.
                 for leader in await unreported_leaders(session, form, win, role):
+                    if leader.person_id in reporting_now:
+                        continue  # held: planned again at the next check, if still owed
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
@@ -356,7 +362,8 @@ async def plan_chunks(
                     elif len(out) % 250 == 0:
                         await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
-                out.extend(await _officer_digests(session, catalog, form, win))
+                digests = await _officer_digests(session, catalog, form, win)
+                out.extend(await _with_quota_notes(session, digests, at))
     for form in catalog.forms.values():
         # A rating period just ended: the officers who rate are told who is not rated yet.
         ended = period_of(form.periodicity, today - timedelta(days=1))
@@ -364,7 +371,8 @@ async def plan_chunks(
         if form.filled_by is not None and just_ended and may_send(local, form.schedule):
             out.extend(await _rating_reminders(session, catalog, form, ended))
     if local.weekday() == 0 and may_send(local, Schedule()):
-        out.extend(await _weekly(session, catalog, local, web))
+        weekly = await _weekly(session, catalog, local, web)
+        out.extend(await _with_quota_notes(session, weekly, at))
     if out:
         yield out
 
@@ -585,3 +593,44 @@ async def _weekly(
             )
         )
     return out
+
+
+async def _with_quota_notes(
+    session: AsyncSession, digests: list[Planned], at: datetime
+) -> list[Planned]:
+    """Officers are told in their digests when a channel's quota holds messages back (#19)."""
+    exhausted = await quota_exhausted(session, at) if digests else {}
+    if not exhausted:
+        return digests
+    notes = [
+        vi.DIGEST_QUOTA.format(
+            channel=vi.CHANNEL_NAMES.get(channel, channel),
+            until=until.astimezone(VN).strftime("%H:%M %d/%m/%Y"),
+        )
+        for channel, until in sorted(exhausted.items())
+    ]
+    return [
+        dataclasses.replace(
+            digest,
+            payload={**digest.payload, "text": "\n".join([digest.payload["text"], *notes])},
+        )
+        for digest in digests
+    ]
+
+
+# A leader answering the report's questions is not reminded of it in the middle (the reminder
+# and its buttons would cut into her questions): her reminder waits while she has answered
+# within this time. Once she has sent the report it is not owed at all; if she leaves it
+# half done, it reaches her at the first check after this.
+IN_A_REPORT = timedelta(hours=2)
+REPORT_FLOW = "report"  # handlers.report_flow.FLOW (schedules do not import handlers)
+
+
+async def in_a_report(session: AsyncSession, since: datetime) -> set[int]:
+    """People in the middle of a report (a draft's questions, its summary) since `since`."""
+    rows = await session.scalars(
+        select(Conversation.person_id).where(
+            Conversation.flow == REPORT_FLOW, Conversation.updated_at >= since
+        )
+    )
+    return set(rows.all())

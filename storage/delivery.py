@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    func,
     insert,
     literal,
     null,
@@ -38,6 +39,7 @@ from storage.db import is_postgres
 from storage.models import OutboxMessage, OutboxStatus, PendingUpdate, Worker
 
 REPLY = "reply"
+QUOTA_ERROR = "quota exceeded"  # how a row held back by a channel's quota says so (its error)
 QUEUED_COLUMNS = (
     "key",
     "kind",
@@ -76,7 +78,9 @@ async def retire_worker(session: AsyncSession, worker: str) -> None:
 
 
 async def release_dead(session: AsyncSession, now: datetime, timeout: timedelta) -> int:
-    """Forgets silent workers and hands back their messages; returns how many went back."""
+    """Forgets silent workers and hands back their messages; returns how many went back.
+    A live worker taken for dead (its heartbeat late on a busy machine) sends none of them
+    after this: it checks that it is still registered just before it sends (`touch_claims`)."""
     await session.execute(delete(Worker).where(Worker.seen_at < now - timeout))
     alive = select(Worker.id)
     result = await session.execute(
@@ -254,13 +258,61 @@ def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
     )
 
 
-async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+async def mark_sent(
+    session: AsyncSession, ids: Sequence[int], now: datetime, *, fence: str | None = None
+) -> None:
+    """`fence`: only rows this worker still holds (a row handed back meanwhile is another's)."""
     if ids:
+        query = update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+        if fence is not None:
+            query = query.where(held_by(fence))
         await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENT, sent_at=now, error=None, claimed_by=None)
+            query.values(status=OutboxStatus.SENT, sent_at=now, error=None, claimed_by=None)
         )
+
+
+def held_by(worker: str) -> ColumnElement[bool]:
+    """A row this worker claimed and has not been taken back from it."""
+    return (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_by == worker)
+
+
+async def touch_claims(
+    session: AsyncSession, ids: Sequence[int], worker: str, now: datetime
+) -> set[int]:
+    """Just before sending them: which of these rows the worker still holds. None if it has
+    been taken for dead (its rows went back to the others then, in the same transaction as
+    its row was deleted); else its heartbeat is renewed with the check, so nobody takes these
+    rows back for a whole timeout while they go out. `now`: real time, as heartbeats are.
+
+    The rows are written (not only read): on PostgreSQL a release of them still being
+    committed by another worker is waited for, and then they are no longer this worker's."""
+    if not ids:
+        return set()
+    seen = await session.execute(update(Worker).where(Worker.id == worker).values(seen_at=now))
+    if not getattr(seen, "rowcount", 1):
+        return set()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), held_by(worker))
+        .values(claimed_by=worker)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars().all())
+
+
+async def release_claims(session: AsyncSession, ids: Sequence[int], worker: str) -> int:
+    """Claimed but never tried (the worker is stopping): back to the queue as they were, the
+    try the claim counted given back. Returns how many went back."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), held_by(worker))
+        .values(status=OutboxStatus.QUEUED, claimed_by=None, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def requeue(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
@@ -330,3 +382,36 @@ async def _copy_queued(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     )
     await session.execute(text("DROP TABLE outbox_incoming"))
     return int(inserted or 0)
+
+
+QUOTA_TOLD = "told"  # the error's ending on the held reply that carries the note (once a chat)
+
+
+async def quota_exhausted(session: AsyncSession, now: datetime) -> dict[str, datetime]:
+    """Channels whose quota is exhausted now (rows held back by it, `schedules.messages.
+    QuotaExceeded`), each with when the sends are tried again."""
+    rows = await session.execute(
+        select(OutboxMessage.channel, func.max(OutboxMessage.next_attempt_at))
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.error.like(f"{QUOTA_ERROR}%"),
+            OutboxMessage.next_attempt_at > now,
+        )
+        .group_by(OutboxMessage.channel)
+    )
+    return {channel: until for channel, until in rows.all() if until is not None}
+
+
+async def told_of_quota(session: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether a reply held back by the quota already carries the note for this chat."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
+            OutboxMessage.error.like(f"%{QUOTA_TOLD}"),
+        )
+        .limit(1)
+    )
+    return found is not None

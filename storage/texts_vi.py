@@ -767,3 +767,14 @@ EDIT_SAY_PLAINLY = (
     "hoặc «Giữ số cũ»."
 )
 PAUSE_HINT_SENT = "Chị muốn dừng thì gõ /huy; báo cáo đã gửi vẫn giữ nguyên số cũ."
+
+# ---- a channel's quota exhausted (#19) ------------------------------------------------------
+# Put before the first reply held back, so she learns why it is late (once, not per message).
+QUOTA_DELAYED_NOTE = (
+    "(Tin trả lời đến chậm vì {channel} tạm giới hạn số tin bot được gửi. Em xin lỗi chị.)"
+)
+DIGEST_QUOTA = (
+    "Lưu ý: {channel} đã hết hạn mức tin nhắn của bot, tin nhắc và tin trả lời qua {channel} "
+    "phải chờ đến {until}."
+)
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}

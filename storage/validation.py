@@ -138,8 +138,9 @@ def check(
             issues.append(Issue(q.indicator, "confirm", "members", reference=float(members)))
         earlier = [v for _, v in history.get(q.indicator) or () if isinstance(v, float)]
         usual = outlier_reference(form, value, earlier)
-        if usual is not None and indicator.type == IndicatorType.COUNT:
-            usual = float(round(usual))  # "thường khoảng 290 người", never half a person
+        if usual is not None and indicator.type == IndicatorType.COUNT and abs(usual) >= 10:
+            # "thường khoảng 290 người", not 290,5; a small usual keeps its half ("0,5 người")
+            usual = float(round(usual))
         if usual is not None:
             issues.append(Issue(q.indicator, "confirm", "outlier", reference=usual))
     issues.sort(key=lambda i: (order.get(i.indicator, 0), not i.stops))

@@ -6,7 +6,8 @@ with retry_after, 500, 502, a timeout, and 403: she blocked the bot, and every s
 refused until she writes again; she then asks again) and the process killed with SIGKILL at
 random points of a scripted conversation of 20 leaders and two staff (workbook and chart on
 both channels), then restarted; or stopped with SIGTERM in the middle of a report and of a
-reminder fan-out.
+reminder fan-out; or stopped cleanly (SIGTERM, SIGINT) four times while 300 reminders and 40
+weekly digests are planned and sent, where no repeat at all is allowed (#19).
 
 Checked at the end: every answer typed is stored once (the drafts hold exactly what was
 typed, and each leader was asked questions 1..10 in order); every owed message (replies,
@@ -69,6 +70,7 @@ import contextlib
 import os
 import random
 import re
+import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -110,6 +112,8 @@ ANSWERS = ["3", "1", "2 hộ", "10", "4", "5", "1", "2", "101"]
 INDICATORS = ["hv_moi", "hv_ra", "ho_thoat_ngheo"]  # the first three answers, checked by value
 SECRET = "zalo-webhook-secret-1"
 KILLS = int(os.environ.get("FAULT_KILLS", "5"))  # CI: about a minute a round
+REMINDER = "quá hạn"  # the late reminder of 7/12
+WEEKLY = "Tin tuần"  # the weekly digest of a Monday (7/12)
 
 
 def free_port() -> int:
@@ -210,6 +214,8 @@ class World:
     # When each chat, refused (403) while waiting, unblocked the bot and asked again.
     asked_again: dict[Any, list[float]] = field(default_factory=dict)
     starts: list[float] = field(default_factory=list)  # seconds from a start to taking updates
+    # People who say nothing and are owed one message each: (channel, chat, words in it).
+    quiet: list[tuple[str, Any, str]] = field(default_factory=list)
     proc: BaseProcess | None = None
     log: Path | None = None
     began: float = 0.0
@@ -230,11 +236,11 @@ class World:
         await bot_process.wait(self.proc, 30)
         await self.frozen(at, killed=True)
 
-    async def term(self) -> tuple[int, float]:
-        """SIGTERM; the exit code and how long the bot took to exit."""
-        assert self.proc is not None
+    async def term(self, sig: int = signal.SIGTERM) -> tuple[int, float]:
+        """SIGTERM (or SIGINT: a Ctrl-C); the exit code and how long the bot took to exit."""
+        assert self.proc is not None and self.proc.pid is not None
         started = time.monotonic()
-        self.proc.terminate()  # SIGTERM
+        os.kill(self.proc.pid, sig)
         code = await bot_process.wait(self.proc, 30)
         took = time.monotonic() - started
         await self.frozen(started, killed=False)
@@ -315,7 +321,10 @@ class World:
         await self.wait_for(leader.channel, leader.chat, "Câu 10/10", "/baocao")
 
 
-async def build(ctx: AppContext, tmp_path: Path) -> World:
+async def build(ctx: AppContext, tmp_path: Path, *, fan_out: int = 0, weekly: int = 0) -> World:
+    """20 leaders who report and two staff who ask for files; `fan_out` more leaders who
+    only get a reminder, and `weekly` more provincial staff who only get the weekly digest
+    (half on each channel)."""
     telegram, zalo = FakeTelegram(), FakeZalo()
     await telegram.start()
     await zalo.start()
@@ -352,6 +361,31 @@ async def build(ctx: AppContext, tmp_path: Path) -> World:
             channel, chat = ("telegram", 6001 + i) if i % 2 == 0 else ("zalo", f"z{i + 1}")
             await link_directly(session, leader, channel, str(chat), now)
             world.leaders.append(Leader(f"Chị {i + 1}", channel, chat, branch.id, str(i % 4 + 1)))
+        for i in range(fan_out):
+            branch = await unit(f"F{i + 1}", "branch", commune)
+            leader = Person(
+                full_name=f"Chị F{i + 1}",
+                role=Role.BRANCH_LEADER,
+                unit_id=branch.id,
+                created_at=now,
+            )
+            session.add(leader)
+            await session.flush()
+            channel, chat = ("telegram", 20001 + i) if i % 2 == 0 else ("zalo", f"f{i + 1}")
+            await link_directly(session, leader, channel, str(chat), now)
+            world.quiet.append((channel, chat, REMINDER))
+        for i in range(weekly):
+            person = Person(
+                full_name=f"Cán bộ {i + 1}",
+                role=Role.PROVINCIAL_STAFF,
+                unit_id=province.id,
+                created_at=now,
+            )
+            session.add(person)
+            await session.flush()
+            channel, chat = ("telegram", 30001 + i) if i % 2 == 0 else ("zalo", f"s{i + 1}")
+            await link_directly(session, person, channel, str(chat), now)
+            world.quiet.append((channel, chat, WEEKLY))
         await session.flush()
         await link_directly(session, officer, "telegram", "6100", now)
         await link_directly(session, staff, "zalo", "zstaff", now)
@@ -442,8 +476,9 @@ def copies(world: World) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
     return out
 
 
-async def check(ctx: AppContext, world: World) -> Counter:
-    """Everything the docstring promises; returns the repeats excused, by reason, and the
+async def check_copies(ctx: AppContext, world: World) -> Counter:
+    """Each copy the platforms took is of a row sent once, or excused (killed before its
+    record, or the bot's wait timed out); returns the repeats excused, by reason, and the
     gaps between a repeated copy and the kill after it (information only)."""
     excused: Counter = Counter()
     gaps: list[float] = []
@@ -492,6 +527,13 @@ async def check(ctx: AppContext, world: World) -> Counter:
         excused["longest send-to-kill gap ms"] = round(1000 * max(gaps))
         excused["taken after the kill (on its way)"] = sum(1 for gap in gaps if gap < 0)
         excused["send-to-kill gaps over 1.5 s"] = sum(1 for gap in gaps if gap > 1.5)
+    return excused
+
+
+async def check(ctx: AppContext, world: World) -> Counter:
+    """Everything the docstring promises; returns the repeats excused, by reason, and the
+    gaps between a repeated copy and the kill after it (information only)."""
+    excused = await check_copies(ctx, world)
     excused["asked again"] = sum(len(times) for times in world.asked_again.values())
     async with ctx.sessions() as session:
         for leader in world.leaders:
@@ -633,7 +675,8 @@ async def run_round(ctx: AppContext, world: World, rng: random.Random, kills: in
 async def test_sigkill_at_random_points_loses_nothing(ctx, db_url, tmp_path) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("the fault test runs on PostgreSQL")
-    world = await build(ctx, tmp_path)
+    # Ten leaders who do not report: the others, reporting, are not reminded in the middle.
+    world = await build(ctx, tmp_path, fan_out=10)
     try:
         seed = int(os.environ.get("FAULT_SEED", str(random.randrange(10**6))))
         excused = await run_round(ctx, world, random.Random(seed), KILLS)
@@ -653,7 +696,8 @@ async def test_sigkill_at_random_points_loses_nothing(ctx, db_url, tmp_path) -> 
 async def test_sigterm_during_a_report_and_a_fan_out(ctx, db_url, tmp_path) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("the fault test runs on PostgreSQL")
-    world = await build(ctx, tmp_path)
+    # Ten leaders who do not report: the others, reporting, are not reminded in the middle.
+    world = await build(ctx, tmp_path, fan_out=10)
     try:
         # Slow sends: the reminders and digests of the first check are still going out.
         for method in ("sendMessage",):
@@ -673,6 +717,77 @@ async def test_sigterm_during_a_report_and_a_fan_out(ctx, db_url, tmp_path) -> N
         assert not (await check(ctx, world))["killed before its record"]
     except BaseException:
         print((tmp_path / "bot.log").read_text()[-5000:])
+        raise
+    finally:
+        if world.proc and world.proc.exitcode is None:
+            world.proc.kill()
+        await world.telegram.stop()
+        await world.zalo.stop()
+
+
+async def test_sigterm_during_fan_outs_and_digests_sends_nothing_twice(
+    ctx, db_url, tmp_path
+) -> None:
+    """A clean stop (SIGTERM, SIGINT), again and again, while 300 reminders and 40 weekly
+    digests go out (and once while they are being planned): each stop exits 0 within 5 s with
+    no traceback; no copy is sent that was not recorded as sent before the stop (so nothing
+    goes twice); and in the end everyone has her message, once.
+
+    Against the code before #19's fix this failed: a reminder sent by a cleanly stopped
+    process, not recorded, sent again after the restart; and APScheduler's CancelledError
+    traceback when the stop came during the planning."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the fault test runs on PostgreSQL")
+    world = await build(ctx, tmp_path, fan_out=300, weekly=40)
+    assert world.log is not None
+    owed_at_stops = []
+    try:
+        # Slow answers: sends are in flight at every stop.
+        world.telegram.delays["sendMessage"].extend([0.15] * 3000)
+        world.zalo.delays["sendMessage"].extend([0.15] * 3000)
+        stops = (
+            (0, signal.SIGTERM),
+            (40, signal.SIGINT),
+            (60, signal.SIGTERM),
+            (60, signal.SIGINT),
+        )
+        for stop_after, sig in stops:  # more messages taken by the platforms before the stop
+            await world.start()
+            await running(ctx, world)
+            taken = len(world.telegram.sent) + len(world.zalo.sent)
+            deadline = time.monotonic() + 120
+            while len(world.telegram.sent) + len(world.zalo.sent) < taken + stop_after:
+                assert time.monotonic() < deadline, "the fan-out stalled"
+                await asyncio.sleep(0.01)
+            code, took = await world.term(sig)
+            assert code == 0 and took < 5, (sig, code, took)
+            async with ctx.sessions() as session:
+                owed_at_stops.append(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status != OutboxStatus.SENT)
+                    )
+                )
+        await world.start()
+        await settle(ctx, timeout=120)
+        code, took = await world.term()
+        assert code == 0 and took < 5, (code, took)
+        assert not (await check_copies(ctx, world))["killed before its record"]
+        log = world.log.read_text()
+        assert "Traceback" not in log and "CancelledError" not in log, log[-3000:]
+        # Nothing lost, nothing twice: each her one message, and every row sent.
+        for channel, chat, words in world.quiet:
+            got = [m for m in world.sent(channel, chat) if words in str(m.get("text", ""))]
+            assert len(got) == 1, (channel, chat, words, len(got))
+        async with ctx.sessions() as session:
+            statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+        assert set(statuses) == {OutboxStatus.SENT}, statuses
+        # The stops landed in the middle of the work (rows owed at each, fewer each time).
+        assert all(owed_at_stops[1:]), owed_at_stops
+        print(f"SIGTERM rounds: rows owed after each stop {owed_at_stops}; {statuses}")
+    except BaseException:
+        print(world.log.read_text()[-5000:])
         raise
     finally:
         if world.proc and world.proc.exitcode is None:

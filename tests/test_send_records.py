@@ -5,7 +5,7 @@ sends it again (the fault test found a question sent twice 7 s after a kill)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher, deliver_replies
 from schedules.reminders import Plan, Planned, to_payload
 from storage.clock import ShiftedClock
 from storage.db import transaction
-from storage.delivery import owe_replies, requeue_abandoned
+from storage.delivery import owe_replies, register_worker, requeue_abandoned
 from storage.invitations import link_directly
 from storage.models import OutboxMessage, OutboxStatus
 from tests.builders import small_tree_with_people
@@ -178,6 +178,7 @@ async def test_a_claimed_batch_is_in_flight_until_its_last_chunk_is_sent(ctx) ->
     channel = HangingChannel("first")
     now = ctx.clock.now()
     async with transaction(ctx.sessions) as session:
+        await register_worker(session, "w1", datetime.now(UTC))  # as a running bot does
         for chat, text in (("1", "first"), ("2", "second")):
             session.add(
                 OutboxMessage(

@@ -28,7 +28,7 @@ from schedules.messages import (
     Inbound,
     Outbound,
     PermanentFailure,
-    RetryLater,
+    QuotaExceeded,
     TemporaryFailure,
     Unreachable,
     render_text_only,
@@ -61,7 +61,7 @@ class ZaloChannel:
         try:
             await self._send(chat_id, message)
         except ZaloQuotaExceeded as exc:
-            raise RetryLater(self.quota_retry_seconds, str(exc)) from exc
+            raise QuotaExceeded(self.quota_retry_seconds, str(exc)) from exc
         except ZaloForbidden as exc:
             raise Unreachable(str(exc)) from exc
         except ZaloError as exc:

@@ -14,15 +14,22 @@ group = typer.Typer(help="The queue of messages the bot sends unasked.")
 
 @group.command("status")
 def outbox_status() -> None:
-    """Queued, sent, failed, blocked and capped counts per channel."""
+    """Queued, sent, failed, blocked and capped counts per channel; a quota exhausted."""
     from schedules.outbox import status_counts
+    from storage.clock import VN
+    from storage.delivery import quota_exhausted
 
     async def work(ctx: AppContext) -> Any:
         async with ctx.sessions() as session:
-            return await status_counts(session)
+            return await status_counts(session), await quota_exhausted(session, ctx.clock.now())
 
-    counts = run_with_context(work, units=False)
+    counts, exhausted = run_with_context(work, units=False)
     if not counts:
         typer.echo("The outbox is empty.")
     for channel, by_status in sorted(counts.items()):
         typer.echo(channel + ": " + ", ".join(f"{s} {n}" for s, n in by_status.items()))
+    for channel, until in sorted(exhausted.items()):
+        typer.echo(
+            f"{channel}: quota exhausted (the platform answered 429 quota exceeded); sends wait"
+            f" until {until.astimezone(VN):%Y-%m-%d %H:%M} (Vietnam time)"
+        )

@@ -32,6 +32,7 @@ class FakeZalo(ReplyLog):
         self.base = ""
         self.empty_polls = 0
         self.chaos = Chaos()
+        self.delays: dict[str, deque[float]] = defaultdict(deque)  # slow answers, in turn
 
     async def start(self) -> str:
         app = web.Application()
@@ -58,6 +59,8 @@ class FakeZalo(ReplyLog):
         method = request.match_info["method"]
         params = await request.json() if request.can_read_body else {}
         self.calls.append((method, params))
+        if self.delays[method]:
+            await asyncio.sleep(self.delays[method].popleft())
         if self.errors[method]:
             code, description = self.errors[method].popleft()
             return web.json_response({"ok": False, "error_code": code, "description": description})
