@@ -5,6 +5,8 @@
     python -m bench.inbound --quick          # a few hundred updates, to check it still runs
     python -m bench.inbound --workers 2      # our bot as two processes on one port
     python -m bench.inbound --profile        # only our bot, profiled (cProfile), its SQL counted
+    python -m bench.inbound --before 73a3da7 # also the bot of an earlier commit: before / after
+                                             # / baseline in one run, with their ratios
 
 The bot runs in its own process, in webhook mode; this process posts Telegram updates to it
 and plays the Telegram API the bot replies to, noting when each reply arrives. Latency is from
@@ -71,7 +73,10 @@ class ReplySink:
         method = request.match_info["method"]
         if method != "sendMessage":
             return web.json_response({"ok": True, "result": True})
-        form = await request.post()
+        # aiogram posts a form; our bot's replies are JSON (#25).
+        form = await (
+            request.json() if request.content_type == "application/json" else request.post()
+        )
         chat = int(str(form["chat_id"]))
         self.arrivals[chat].append(time.perf_counter())
         waiting = self.waiters.get(chat)
@@ -227,16 +232,24 @@ class Usage:
 
 
 async def start_bot(
-    kind: str, url: str, api: str, workers: int = 1, profile: Path | None = None
+    kind: str,
+    url: str,
+    api: str,
+    workers: int = 1,
+    profile: Path | None = None,
+    code: Path | None = None,
 ) -> tuple[list[subprocess.Popen], str]:
+    """Starts the bot (`code`: the bot of another checkout, its own `bench.inbound --serve`)."""
     port = free_port()
+    root = code or Path(__file__).parent.parent
     env = os.environ | {
         "DATABASE_URL": url,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": api,
         "HOIBOT_NOW": NOW,
         "REMINDERS_ENABLED": "false",
-        "HOIBOT_CONFIG_DIR": str(Path(__file__).parent / "national"),
+        "HOIBOT_CONFIG_DIR": str(root / "bench" / "national"),
+        "PYTHONPATH": str(root),
     }
     command = [sys.executable, "-m", "bench.inbound", "--serve", kind, "--port", str(port)]
     if workers > 1:
@@ -244,7 +257,7 @@ async def start_bot(
     processes = []
     for n in range(workers):
         extra = {"BENCH_PROFILE": f"{profile}.{n}"} if profile else {}
-        processes.append(subprocess.Popen(command, env=env | extra))
+        processes.append(subprocess.Popen(command, env=env | extra, cwd=root))
     webhook = f"http://127.0.0.1:{port}/telegram/webhook"
     ready: set[int] = set()
     # A new connection each time: the kernel spreads connections (not requests) over workers.
@@ -390,6 +403,7 @@ async def run_case(
     rate: float | None,
     workers: int = 1,
     profile: Path | None = None,
+    code: Path | None = None,
 ) -> Case:
     sink = ReplySink()
     app = web.Application()
@@ -399,7 +413,7 @@ async def run_case(
     api_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
     processes, webhook = await start_bot(
-        kind, url, f"http://127.0.0.1:{api_port}", workers, profile
+        kind, url, f"http://127.0.0.1:{api_port}", workers, profile, code
     )
     # PostgreSQL's backends are named by their database; SQLite runs inside the bot.
     database_name = None if url.startswith("sqlite") else url.rsplit("/", 1)[1]
@@ -437,13 +451,34 @@ async def reset(url: str) -> None:
     await client.aclose()
 
 
-async def main(db: str, quick: bool, users: int | None, workers: list[int], profile: bool) -> None:
+def checkout(ref: str, into: Path) -> Path:
+    """The project's files at `ref` (a commit, branch or tag), unpacked into `into`."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref],
+        cwd=Path(__file__).parent.parent,
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+async def main(
+    db: str,
+    quick: bool,
+    users: int | None,
+    workers: list[int],
+    profile: bool,
+    before: str | None = None,
+) -> None:
     load_before = os.getloadavg()
     users = users or (40 if quick else 1500)
     concurrency = 8 if quick or profile else 64
     paced = 100 if quick else 300
     rows = []
     rates: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU ms per update, unpaced
     profiles: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = await database(db, Path(tmp))
@@ -458,14 +493,22 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
         half = users // 2
         # Profiled, the bot is twice as slow: only its unpaced run, with fewer users at once.
         kinds = [("ours", n) for n in workers] if profile else [("baseline", 1)]
+        if before and not profile:
+            old = checkout(before, Path(tmp) / "before")
+            kinds += [("before", n) for n in workers]
         kinds += [] if profile else [("ours", n) for n in workers]
         for kind, n in kinds:
             plural = "s" if n > 1 else ""
-            name = kind if kind == "baseline" or workers == [1] else f"{kind}, {n} worker{plural}"
+            label = {"ours": "after" if before else "ours", "before": f"before ({before})"}
+            name = label.get(kind, kind)
+            name = name if kind == "baseline" or workers == [1] else f"{name}, {n} worker{plural}"
             prefix = Path(tmp) / f"profile-{n}" if profile and kind == "ours" else None
+            code = old if kind == "before" else None
+            served = "ours" if kind == "before" else kind
             await reset(url)
-            case = await run_case(kind, url, chats[:half], concurrency, None, n, prefix)
+            case = await run_case(served, url, chats[:half], concurrency, None, n, prefix, code)
             rates[name] = case.updates / case.elapsed
+            cpu[name] = case.usage.cpu * 1000 / case.updates
             rows.append(case.row(name, "as fast as it goes"))
             print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
             if prefix:
@@ -475,7 +518,7 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
             # Paced at the given rate, or at half the baseline's (the goal's load).
             for rate in dict.fromkeys([paced, round(rates["baseline"] / 2)]):
                 await reset(url)
-                case = await run_case(kind, url, chats[half:], concurrency, rate, n)
+                case = await run_case(served, url, chats[half:], concurrency, rate, n, None, code)
                 rows.append(case.row(name, f"paced at {rate}/s"))
                 print(*rows[-1], sep=" | ", flush=True)
     print(f"database: {db}; {users} leaders, {len(SCRIPT)} updates each")
@@ -486,6 +529,10 @@ async def main(db: str, quick: bool, users: int | None, workers: list[int], prof
     for name, achieved in rates.items():
         if name != "baseline" and "baseline" in rates:
             print(f"{name} / baseline throughput: {achieved / rates['baseline']:.2f}")
+    if "baseline" in cpu:
+        for name, ms in cpu.items():
+            if name != "baseline":
+                print(f"{name} / baseline CPU per update: {ms / cpu['baseline']:.2f}")
     for text_ in profiles:
         print(text_)
 
@@ -501,6 +548,11 @@ if __name__ == "__main__":
         "--workers", default="1", help="our bot's processes, one run each: 1 or 1,2,4"
     )
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--before",
+        metavar="REF",
+        help="also run the bot of this git commit (before), in the same run as this code's",
+    )
     parser.add_argument("--serve", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
@@ -509,4 +561,4 @@ if __name__ == "__main__":
         run(lambda: serve(args.serve, args.port, args.reuse_port))
     else:
         counts = [int(n) for n in args.workers.split(",")]
-        run(lambda: main(args.db, args.quick, args.users, counts, args.profile))
+        run(lambda: main(args.db, args.quick, args.users, counts, args.profile, args.before))

@@ -27,6 +27,7 @@ from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
 from schedules.reminders import to_payload
+from storage import aggregates
 from storage import texts_vi as vi
 from storage.conversations import claim_update, sender_with_conversation
 from storage.db import transaction
@@ -108,6 +109,9 @@ class Engine:
     async def _handle(self, inbound: Inbound) -> Taken:
         now = self.ctx.clock.now()
         async with transaction(self.ctx.sessions) as session:
+            # The kept totals a submit changes are shared by every report under the province:
+            # written last, just before the commit, so other submits wait one round trip.
+            aggregates.defer_totals(session)
             if inbound.update_key:
                 # A repeated key fails here (unique), which rolls everything back: see take().
                 await claim_update(
@@ -131,6 +135,7 @@ class Engine:
                 taken.recorded = True
                 if send_now:
                     taken.owed = list(zip(ids, parts, strict=True))
+            await aggregates.write_deferred(session)
             return taken
 
     async def _turn(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Turn:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,10 +38,9 @@ GREY = "F2F2F2"
 async def build_workbook(
     session: AsyncSession, catalog: Catalog, scope: OrgUnit, period: Period, today: date
 ) -> bytes:
-    from openpyxl import Workbook  # imported here: it is large and only exports need it
-
-    # Write-only: rows stream out as they are made, several times faster for big sheets.
-    wb = Workbook(write_only=True)
+    # The figures are read here, on the event loop; the workbook is written from them in a
+    # thread (`_write`): a province's sheet is seconds of CPU that would stall every chat.
+    wb = _Book()
     scope_level = catalog.level_index(scope.level)
     units = list(
         (
@@ -57,6 +56,72 @@ async def build_workbook(
         if catalog.level_index(form.level) >= scope_level:
             await _form_sheet(wb, session, catalog, form, scope, period, units, by_id, today)
     await _targets_sheet(wb, session, catalog, scope, today)
+    return await asyncio.to_thread(_write, wb)
+
+
+@dataclass
+class _Cell:
+    value: object
+    bold: bool = False
+    fill: str | None = None
+    wrap: bool = False
+    number_format: str | None = None
+
+
+@dataclass
+class _Sheet:
+    """A sheet as read: its rows of cells and its layout, written out later by `_write`."""
+
+    title: str
+    widths: dict[str, float] = field(default_factory=dict)
+    freeze_panes: str | None = None
+    rows: list[list[_Cell]] = field(default_factory=list)
+
+    def append(self, cells: list[_Cell]) -> None:
+        self.rows.append(cells)
+
+
+@dataclass
+class _Book:
+    sheets: list[_Sheet] = field(default_factory=list)
+
+    def create_sheet(self, title: str) -> _Sheet:
+        self.sheets.append(_Sheet(title))
+        return self.sheets[-1]
+
+
+def _write(book: _Book) -> bytes:
+    """The .xlsx file of the sheets (CPU only, no database: run in a thread)."""
+    from openpyxl import Workbook  # imported here: it is large and only exports need it
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    fills: dict[str, PatternFill] = {}
+    # Write-only: rows stream out as they are made, several times faster for big sheets.
+    wb = Workbook(write_only=True)
+    for sheet in book.sheets:
+        ws = wb.create_sheet(sheet.title)
+        for letter, width in sheet.widths.items():
+            ws.column_dimensions[letter].width = width
+        if sheet.freeze_panes:
+            ws.freeze_panes = sheet.freeze_panes
+        for row in sheet.rows:
+            cells = []
+            for spec in row:
+                cell = WriteOnlyCell(ws, value=spec.value)
+                if spec.bold:
+                    cell.font = bold
+                if spec.fill:
+                    if spec.fill not in fills:
+                        fills[spec.fill] = PatternFill("solid", fgColor=spec.fill)
+                    cell.fill = fills[spec.fill]
+                if spec.wrap:
+                    cell.alignment = wrap
+                if spec.number_format is not None:
+                    cell.number_format = spec.number_format
+                cells.append(cell)
+            ws.append(cells)
     buffer = BytesIO()
     # Writing the zip is the longest pure-CPU part: in a thread, the bot keeps answering.
     await asyncio.to_thread(wb.save, buffer)
@@ -78,35 +143,28 @@ def number_format(value: object) -> str:
 
 
 def _row(
-    ws: Any,
     values: Sequence[object],
     *,
     bold: bool = False,
     fill: str | None = None,
     numbers_from: int | None = None,
     wrap: bool = False,
-) -> list[Any]:
+) -> list[_Cell]:
     """A row of styled cells (write-only sheets take cells, not styles set afterwards)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    cells = []
-    for i, value in enumerate(values):
-        cell = WriteOnlyCell(ws, value=value)
-        if bold:
-            cell.font = Font(bold=True)
-        if fill:
-            cell.fill = PatternFill("solid", fgColor=fill)
-        if wrap:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if numbers_from is not None and i >= numbers_from:
-            cell.number_format = number_format(value)
-        cells.append(cell)
-    return cells
+    return [
+        _Cell(
+            value,
+            bold,
+            fill,
+            wrap,
+            number_format(value) if numbers_from is not None and i >= numbers_from else None,
+        )
+        for i, value in enumerate(values)
+    ]
 
 
 async def _form_sheet(
-    wb: Any,
+    wb: _Book,
     session: AsyncSession,
     catalog: Catalog,
     form: Form,
@@ -144,13 +202,11 @@ async def _form_sheet(
         + [vi.EXPORT_STATUS]
     )
     for i in range(1, len(header) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = (
-            24 if i <= width else (14 if i == width + 1 else 16)
-        )
+        ws.widths[get_column_letter(i)] = 24 if i <= width else (14 if i == width + 1 else 16)
     ws.freeze_panes = f"{get_column_letter(width + 2)}3"
     title = vi.EXPORT_TITLE.format(form=form.name, period=period.label, unit=scope.name)
-    ws.append(_row(ws, [title], bold=True))
-    ws.append(_row(ws, header, bold=True, fill=PINK, wrap=True))
+    ws.append(_row([title], bold=True))
+    ws.append(_row(header, bold=True, fill=PINK, wrap=True))
     # Every unit's figure of each question from the same function as /tong: a unit (or a
     # subtotal) with no report has an empty cell, never 0; a yes/no subtotal is "k/n có".
     # Each row holds the answers to this form: the units of its level (an indicator also
@@ -207,7 +263,7 @@ async def _form_sheet(
         )
         cells: list[object] = [None] * width + [unit.code] + values(unit)
         cells[min(depth, width - 1)] = label
-        ws.append(_row(ws, cells, bold=True, fill=GREY, numbers_from=width + 1))
+        ws.append(_row(cells, bold=True, fill=GREY, numbers_from=width + 1))
 
     open_groups: list[OrgUnit] = []  # ancestors of the previous row, top first (scope excluded)
     for unit in rows:
@@ -224,7 +280,6 @@ async def _form_sheet(
         names = [a.name for a in chain]
         ws.append(
             _row(
-                ws,
                 names + [None] * (width - len(names)) + [unit.code] + values(unit),
                 numbers_from=width + 1,
             )
@@ -265,19 +320,18 @@ def _periods_due(form: Form, period: Period, today: date) -> int:
 
 
 async def _targets_sheet(
-    wb: Any, session: AsyncSession, catalog: Catalog, scope: OrgUnit, today: date
+    wb: _Book, session: AsyncSession, catalog: Catalog, scope: OrgUnit, today: date
 ) -> None:
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(vi.EXPORT_TARGETS_SHEET)
     for i, width in enumerate((48, 10, 22, 24, 12, 12, 10, 12, 16, 30), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+        ws.widths[get_column_letter(i)] = width
     ws.freeze_panes = "A2"
-    ws.append(_row(ws, vi.EXPORT_TARGET_HEADERS, bold=True, fill=PINK, wrap=True))
+    ws.append(_row(vi.EXPORT_TARGET_HEADERS, bold=True, fill=PINK, wrap=True))
     for p in await progress_service.progress(session, catalog, scope, today):
         t = p.target
         cells = _row(
-            ws,
             [
                 t.label,
                 vi.EXPORT_KINDS[t.kind],

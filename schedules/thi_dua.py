@@ -305,9 +305,16 @@ class Improvement:
 async def most_improved(
     session: AsyncSession, catalog: Catalog, rule: Rule, parent: OrgUnit, today: date
 ) -> Improvement | None:
-    """The unit below `parent` whose score rose most since `improvement_days` ago."""
-    now = await ranking(session, catalog, rule, parent, today)
-    units = [s.unit for s in now.scores]
+    """The unit below `parent` whose score rose most since `improvement_days` ago. Today's
+    scores are the kept ranking's when one of today is kept (the one /xephang and the pages
+    show, recomputed by the scheduler after reports), computed otherwise; the earlier scores
+    are computed (kept rankings hold only the latest day)."""
+    kept = await kept_ranking(session, parent.id, rule_key(rule, catalog))
+    if kept is not None and kept.day == today:
+        now_scores = [_score(s) for s in kept.scores]
+    else:
+        now_scores = (await ranking(session, catalog, rule, parent, today)).scores
+    units = [s.unit for s in now_scores]
     before = {
         s.unit.id: s.points(rule)
         for s in await scores(
@@ -315,7 +322,7 @@ async def most_improved(
         )
     }
     best: Improvement | None = None
-    for s in now.scores:
+    for s in now_scores:
         points, earlier = s.points(rule), before.get(s.unit.id)
         if points is None or earlier is None or points <= earlier:
             continue

@@ -6,14 +6,22 @@ difference; moving a unit recomputes the totals of the ancestors it left and joi
 corrected stock value changes its unit's chain of latest values (the report before it is no
 longer the latest after its period), and the difference is added to the ancestors. The raw
 reports stay the truth: `rebuild` recomputes from them, and the tests check that both agree.
+
+The rows of a province and of the country are shared by every report under them: a
+transaction that has written one holds it until its commit. A chat turn therefore writes
+the unit's own rows at once (the thanks of a submit reads them) and keeps the changes above
+it aside (`defer_totals`), written last (`write_deferred`) just before its commit, flows then
+stocks, each in key order: submits under one province hold those rows for one round trip,
+not for the rest of the turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, delete, func, literal, select, text, true, union_all
+from sqlalchemy import ColumnElement, Date, delete, func, literal, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalog import Aggregation, Catalog, IndicatorType
@@ -74,7 +82,8 @@ async def add(
     """Adds these values (or differences) of a sent report to all its unit's ancestors.
 
     One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
-    the same province then lock the shared rows in the same order and wait, not deadlock."""
+    the same province then lock the shared rows in the same order and wait, not deadlock.
+    With `defer_totals` on the session, kept aside until `write_deferred`."""
     kept = set(flow_codes(catalog))
     # A reported 0 is kept too (as the rebuild keeps it): the row says the unit answered, so
     # a coverage counts it as "0", not as "no data".
@@ -85,6 +94,35 @@ async def add(
     )
     if not changes:
         return
+    report = _Report.of(submission)
+    deferred = _deferred(session)
+    if deferred is not None:
+        # The unit's own rows now (the turn may read them: the thanks of a submit), the shared
+        # rows above it last.
+        await _write_flows(session, report, changes, _OWN)
+        flows = deferred.setdefault(report, _Changes()).flows
+        for code, delta in changes:
+            # A reported 0 still writes its row (see above), so 0 + 0 is kept as 0.
+            flows[code] = flows.get(code, 0.0) + delta
+        return
+    await _write_flows(session, report, changes, _ALL)
+
+
+_ALL, _OWN, _ABOVE = "all", "own", "above"  # which of the unit's ancestor rows to write
+
+
+def _rows(which: str, unit_id: int) -> ColumnElement[bool]:
+    """The ancestors of `unit_id` whose rows a write touches (the unit counts as its own)."""
+    if which == _OWN:
+        return UnitAncestor.ancestor_id == unit_id
+    if which == _ABOVE:
+        return UnitAncestor.ancestor_id != unit_id
+    return true()
+
+
+async def _write_flows(
+    session: AsyncSession, submission: _Report, changes: list[tuple[str, float]], which: str
+) -> None:
     # A small table of (indicator, change), written as a UNION ALL: SQLite has no
     # "(VALUES ...) AS t (a, b)".
     deltas = union_all(
@@ -105,7 +143,7 @@ async def add(
         )
         .select_from(UnitAncestor)
         .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id)
+        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
         .order_by(UnitAncestor.ancestor_id, deltas.c.code)
     )
     statement = _insert(session).from_select(COLUMNS, source)
@@ -196,6 +234,10 @@ def _chain(reports: list[tuple[date, date, str, Answer]]) -> Chain:
     return out
 
 
+# (code, key, until, start, end, total, reports, given): a change of a unit's latest values.
+StockChange = tuple[str, str, date, date, date, float, int, int]
+
+
 async def change_stocks(
     session: AsyncSession,
     catalog: Catalog,
@@ -242,7 +284,7 @@ async def change_stocks(
     )
     for code, start, end, key, value in rows.all():
         others[code].append((start, end, key, value))
-    changes = []
+    changes: list[StockChange] = []
     this = (submission.period_start, submission.period_end, submission.period_key)
     for code in codes:
         old = _chain(others[code] + ([(*this, before[code])] if code in before else []))
@@ -252,11 +294,27 @@ async def change_stocks(
             was = old.get(entry, (start, end, 0.0, 0, 0))[2:]
             now = new.get(entry, (start, end, 0.0, 0, 0))[2:]
             if now != was:
-                changes.append(
-                    (code, *entry, start, end, *(a - b for a, b in zip(now, was, strict=True)))
-                )
+                key, until = entry
+                total, n, given = (a - b for a, b in zip(now, was, strict=True))
+                changes.append((code, key, until, start, end, total, int(n), int(given)))
     if not changes:
         return
+    report = _Report.of(submission)
+    deferred = _deferred(session)
+    if deferred is not None:
+        await _write_stocks(session, report, changes, _OWN)
+        stocks = deferred.setdefault(report, _Changes()).stocks
+        for code, key, until, start, end, total, n, given in changes:
+            _, _, t0, n0, g0 = stocks.get((code, key, until), (start, end, 0.0, 0, 0))
+            stocks[(code, key, until)] = (start, end, t0 + total, n0 + n, g0 + given)
+        return
+    await _write_stocks(session, report, changes, _ALL)
+
+
+async def _write_stocks(
+    session: AsyncSession, submission: _Report, changes: list[StockChange], which: str
+) -> None:
+    codes = sorted({change[0] for change in changes})
     deltas = union_all(
         *(
             select(
@@ -287,7 +345,7 @@ async def change_stocks(
         )
         .select_from(UnitAncestor)
         .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id)
+        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
         .order_by(UnitAncestor.ancestor_id, deltas.c.code, deltas.c.key, deltas.c.until)
     )
     statement = _insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source)
@@ -304,7 +362,9 @@ async def change_stocks(
     await session.execute(
         delete(UnitStockTotal).where(
             UnitStockTotal.ancestor_id.in_(
-                select(UnitAncestor.ancestor_id).where(UnitAncestor.unit_id == submission.unit_id)
+                select(UnitAncestor.ancestor_id).where(
+                    UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id)
+                )
             ),
             UnitStockTotal.indicator_code.in_(codes),
             UnitStockTotal.reports == 0,
@@ -397,3 +457,70 @@ async def analyze(session: AsyncSession) -> None:
     PostgreSQL read a province's stocks through the wrong index (seconds instead of ms)."""
     for table in (UnitPeriodTotal, UnitStockTotal):
         await session.execute(text(f"ANALYZE {table.__tablename__}"))
+
+
+# ---- written last in a chat turn ----------------------------------------------------------
+
+DEFERRED = "aggregates.deferred"  # session.info key: the changes kept aside, by report
+
+
+@dataclass(frozen=True, order=True)
+class _Report:
+    """What the kept totals need of a report (it may be written after the ORM object moved
+    on)."""
+
+    unit_id: int
+    period_key: str
+    period_start: date
+    period_end: date
+
+    @classmethod
+    def of(cls, submission: Submission) -> _Report:
+        return cls(
+            submission.unit_id,
+            submission.period_key,
+            submission.period_start,
+            submission.period_end,
+        )
+
+
+@dataclass
+class _Changes:
+    flows: dict[str, float] = field(default_factory=dict)
+    # (code, key, until) → (start, end, total, reports, given)
+    stocks: dict[tuple[str, str, date], tuple[date, date, float, int, int]] = field(
+        default_factory=dict
+    )
+
+
+def _deferred(session: AsyncSession) -> dict[_Report, _Changes] | None:
+    return session.info.get(DEFERRED)
+
+
+def defer_totals(session: AsyncSession) -> None:
+    """From now on this session writes a report's own rows of the kept totals at once and
+    keeps the changes of the rows above it aside: the caller must call `write_deferred`
+    before committing (the totals above the unit it reads meanwhile do not include them)."""
+    session.info.setdefault(DEFERRED, {})
+
+
+async def write_deferred(session: AsyncSession) -> None:
+    """Writes the kept changes: every report's flows, then every report's stocks, each in
+    key order, so concurrent turns lock the shared rows in the same order."""
+    deferred: dict[_Report, _Changes] = session.info.pop(DEFERRED, None) or {}
+    reports = sorted(deferred)
+    for report in reports:
+        if deferred[report].flows:
+            await _write_flows(session, report, sorted(deferred[report].flows.items()), _ABOVE)
+    for report in reports:
+        stocks = deferred[report].stocks
+        if stocks:
+            await _write_stocks(
+                session,
+                report,
+                [
+                    (code, key, until, *stocks[(code, key, until)])
+                    for code, key, until in sorted(stocks)
+                ],
+                _ABOVE,
+            )

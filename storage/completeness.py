@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.catalog import Form
+from storage.db import among, is_postgres
 from storage.models import (
     OrgUnit,
     Submission,
@@ -56,29 +57,43 @@ class Completeness:
 async def completeness(
     session: AsyncSession, form: Form, period: Period, scope: OrgUnit
 ) -> Completeness:
-    """Who of the units that should report this form and period did, on time or late."""
+    """Who of the units that should report this form and period did, on time or late.
+
+    The units first (their path's index), then their reports by id: a join let PostgreSQL
+    read every report of the period in the country and hash it (95,000 rows for a province's
+    3,000 units, most of the 100 ms it took nationally)."""
     parent = aliased(OrgUnit)
-    query = (
-        select(
-            OrgUnit.id, OrgUnit.code, OrgUnit.name, parent.name, Submission.status, Submission.late
+    connection = await session.connection()  # plain rows: the ORM's row loading was most of it
+    units = (
+        await connection.execute(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, parent.name)
+            .outerjoin(parent, parent.id == OrgUnit.parent_id)
+            .where(
+                OrgUnit.level == form.level,
+                subtree_filter(scope.path),
+                active_on(period.start, period.end),
+            )
         )
-        .outerjoin(parent, parent.id == OrgUnit.parent_id)
-        .outerjoin(
-            Submission,
-            and_(
-                Submission.unit_id == OrgUnit.id,
+    ).all()
+    ids = [row[0] for row in units]
+    reports: dict[int, tuple[str, bool]] = {}
+    # PostgreSQL takes the ids as one array; SQLite as parameters, up to its limit.
+    step = max(len(ids), 1) if is_postgres(session) else 30_000
+    for start in range(0, len(ids), step):
+        rows = await connection.execute(
+            select(Submission.unit_id, Submission.status, Submission.late).where(
                 Submission.form_code == form.code,
                 Submission.period_key == period.key,
-            ),
+                among(session, Submission.unit_id, ids[start : start + step]),
+            )
         )
-        .where(
-            OrgUnit.level == form.level,
-            subtree_filter(scope.path),
-            active_on(period.start, period.end),
-        )
-    )
+        reports.update((uid, (status, late)) for uid, status, late in rows.all())
+    found = [
+        (unit_id, code, name, parent_name, *reports.get(unit_id, (None, None)))
+        for unit_id, code, name, parent_name in units
+    ]
     result = Completeness(form, period)
-    for unit_id, code, name, parent_name, status, late in (await session.execute(query)).all():
+    for unit_id, code, name, parent_name, status, late in found:
         result.expected += 1
         if status == SubmissionStatus.SUBMITTED:
             if late:

@@ -422,3 +422,59 @@ async def test_dates_she_sees_are_local_even_before_dawn(ctx, world) -> None:
     assert "trễ hạn (05/12/2026)" in user.text
     await user.send("/baocao")
     assert "đã gửi ngày 06/12/2026" in user.text
+
+
+async def test_kept_totals_written_last_in_the_turn_stay_exact(ctx, world) -> None:
+    # A submit and a correction through the chat: the unit's own kept rows are written at
+    # once, the shared rows above it just before the commit (#25); both agree with the raw
+    # reports and with a full rebuild.
+    from sqlalchemy import event
+
+    from storage import aggregates
+    from storage.models import UnitPeriodTotal, UnitStockTotal
+    from tests.test_aggregates import assert_agree, kept_stock_rows
+
+    people, _ = world
+    user = await linked_leader(ctx, world)
+    statements: list[str] = []
+    engine = ctx.sessions.kw["bind"]
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await send_full_report(user)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    # The submit's turn: the shared rows (an INSERT into the kept totals whose ancestors are
+    # not the unit itself) come after the reply owed and the conversation's update.
+    last_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    shared = [i for i, s in enumerate(last_writes) if "ancestor_id !=" in s]
+    assert shared, "the rows above the unit were written apart"
+    assert all(
+        "unit_period_totals" in last_writes[i] or "unit_stock_totals" in last_writes[i]
+        for i in range(shared[0], len(last_writes))
+    )
+    ctx.clock.set(ctx.clock.now() + timedelta(days=2))
+    await user.send("/baocao")
+    await user.click("Sửa mục 1")
+    await user.send("7")
+    await user.click("Lưu thay đổi")
+    await user.click("Xong")
+    _, values = await stored(ctx, people.tree.b1.id)
+    assert values["hv_moi"] == 7
+    async with ctx.sessions() as session:
+        assert await assert_agree(session, ctx.catalog, people.tree.province.id) > 0
+        flows = {
+            (r.ancestor_id, r.indicator_code, r.period_key): r.total
+            for r in (await session.scalars(select(UnitPeriodTotal))).all()
+        }
+        stocks = await kept_stock_rows(session)
+        await aggregates.rebuild(session, ctx.catalog)
+        rebuilt = {
+            (r.ancestor_id, r.indicator_code, r.period_key): r.total
+            for r in (await session.scalars(select(UnitPeriodTotal))).all()
+        }
+        assert rebuilt == flows and await kept_stock_rows(session) == stocks
+        assert await session.scalar(select(func.count()).select_from(UnitStockTotal))

@@ -186,6 +186,30 @@ async def test_progress_by_chat_for_each_role(world) -> None:
     assert "Tiến độ chỉ tiêu – Chi hội thôn 1" in users["leader"].text
 
 
+async def test_the_workbook_is_written_off_the_event_loop(world, ctx, monkeypatch) -> None:
+    # The figures are read on the loop; the seconds of CPU writing a province's sheets run in
+    # a thread, so chats go on meanwhile.
+    import threading
+
+    from handlers import export_xlsx
+
+    people, _ = world
+    threads: list[int] = []
+    write = export_xlsx._write
+
+    def spy(book):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return write(book)
+
+    monkeypatch.setattr(export_xlsx, "_write", spy)
+    async with ctx.sessions() as session:
+        data = await build_workbook(
+            session, ctx.catalog, people.tree.province, quarter(2026, 4), ctx.clock.today()
+        )
+    assert threads and threads[0] != threading.get_ident()
+    assert load_workbook(BytesIO(data)).sheetnames[-1] == "Chỉ tiêu"
+
+
 async def test_workbook_matches_the_rollup_cell_by_cell(world, ctx) -> None:
     people, _ = world
     t = people.tree

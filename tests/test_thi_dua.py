@@ -126,6 +126,38 @@ async def test_weekly_summary_names_the_most_improved_unit(ctx) -> None:
     assert [c.data for c in message.choices] == ["g:web"]
 
 
+
+async def test_the_most_improved_reads_todays_kept_ranking(ctx, monkeypatch) -> None:
+    # With today's ranking kept (the scheduler keeps the officers' ones fresh), the weekly
+    # summary takes today's scores from it instead of measuring every unit again.
+    people = await build_world(ctx)
+    rule = ctx.catalog.thi_dua
+    assert rule is not None
+    today = ctx.clock.today()
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, people.tree.d1.id)
+        assert d1 is not None
+        computed = await thi_dua.most_improved(session, ctx.catalog, rule, d1, today)
+        await ctx.rankings.get(session, ctx.catalog, rule, d1, today, ctx.clock.now())
+        await session.commit()
+    assert computed is not None
+
+    async def no_ranking(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("today's ranking was computed again")
+
+    monkeypatch.setattr(thi_dua, "ranking", no_ranking)
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, people.tree.d1.id)
+        assert d1 is not None
+        kept = await thi_dua.most_improved(session, ctx.catalog, rule, d1, today)
+    assert kept is not None
+    assert (kept.unit.id, kept.before, kept.now) == (
+        computed.unit.id,
+        computed.before,
+        computed.now,
+    )
+
+
 def _points(ranked: thi_dua.Ranking, rule: Rule) -> list[tuple[str, float | None]]:
     return [(s.unit.name, s.points(rule)) for s in ranked.scores]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -39,11 +40,9 @@ from aiogram.methods import (
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Update,
 )
-from aiohttp import web
+from aiohttp import ClientError, ClientTimeout, web
 
 from bot.channels.intake import Intake
 from bot.config import Settings
@@ -94,19 +93,19 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
-def keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
-    """Short answers side by side, longer ones one per row; edit shortcuts in rows of three."""
+def keyboard(message: Outbound) -> str | None:
+    """Short answers side by side, longer ones one per row; edit shortcuts in rows of three:
+    the `reply_markup` of the Bot API, as JSON."""
     if not message.choices and not message.button_only:
         return None
     return _keyboard(tuple(message.choices), tuple(message.button_only))
 
 
 @lru_cache(maxsize=512)
-def _keyboard(choices: tuple[Choice, ...], button_only: tuple[Choice, ...]) -> InlineKeyboardMarkup:
-    """Built once for each set of buttons (a fan-out sends the same ones 100,000 times, and a
-    pydantic model costs about half a millisecond); aiogram only reads it."""
-    rows: list[list[InlineKeyboardButton]] = []
-    short: list[InlineKeyboardButton] = []
+def _keyboard(choices: tuple[Choice, ...], button_only: tuple[Choice, ...]) -> str:
+    """Written once for each set of buttons (a fan-out sends the same ones 100,000 times)."""
+    rows: list[list[dict[str, str]]] = []
+    short: list[dict[str, str]] = []
     for choice in choices:
         button = _button(choice)
         if len(choice.label) <= 12:
@@ -120,13 +119,50 @@ def _keyboard(choices: tuple[Choice, ...], button_only: tuple[Choice, ...]) -> I
         rows.append(short)
     extra = [_button(c) for c in button_only]
     rows += [extra[i : i + 3] for i in range(0, len(extra), 3)]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
 
 
-def _button(choice: Choice) -> InlineKeyboardButton:
+def _button(choice: Choice) -> dict[str, str]:
     if len(choice.data.encode()) > CALLBACK_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {choice.data!r}")
-    return InlineKeyboardButton(text=choice.label, callback_data=choice.data)
+    return {"text": choice.label, "callback_data": choice.data}
+
+
+class ApiError(Exception):
+    """The Bot API refused a call: its status, description and the wait it asked for."""
+
+    def __init__(self, status: int, description: str, retry_after: float | None) -> None:
+        super().__init__(f"Telegram {status}: {description}")
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+async def call_json(bot: Bot, method: str, body: str) -> Any:
+    """One Bot API call with a JSON body already written, through the bot's own HTTP session
+    (its timeout, its connection pool), reading only `ok`, the error and the result: no
+    pydantic model is built either way (they were most of a send's CPU)."""
+    session = bot.session
+    http = await session.create_session()  # type: ignore[attr-defined]
+    url = session.api.api_url(token=bot.token, method=method)
+    async with http.post(
+        url,
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=ClientTimeout(total=float(session.timeout)),
+    ) as response:
+        raw = await response.read()
+        status = response.status
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(status if status >= 500 else 502, "not a JSON answer", None) from exc
+    if isinstance(answer, dict) and answer.get("ok") is True:
+        return answer.get("result")
+    answer = answer if isinstance(answer, dict) else {}
+    wait = (answer.get("parameters") or {}).get("retry_after")
+    code = int(answer.get("error_code") or status)
+    raise ApiError(code, str(answer.get("description") or ""), wait)
 
 
 class TelegramChannel:
@@ -137,9 +173,21 @@ class TelegramChannel:
         self.bot = bot
 
     async def send(self, chat_id: str, message: Outbound) -> None:
-        """Sends, translating aiogram's errors into the channel-neutral ones."""
+        """Sends, translating the API's (and aiogram's) errors into the channel-neutral ones."""
         try:
             await self._send(chat_id, message)
+        except ApiError as exc:
+            if exc.retry_after is not None:
+                raise RetryLater(float(exc.retry_after), str(exc)) from exc
+            if exc.status == 403:
+                raise Unreachable(str(exc)) from exc
+            if exc.status == 400 and "chat not found" in exc.description.lower():
+                raise Unreachable(str(exc)) from exc
+            if exc.status >= 500 or exc.status == 429:
+                raise TemporaryFailure(str(exc)) from exc
+            raise PermanentFailure(str(exc)) from exc
+        except (ClientError, OSError) as exc:  # the network, on the way there or back
+            raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
         except TelegramRetryAfter as exc:
             raise RetryLater(exc.retry_after, str(exc)) from exc
         except TelegramForbiddenError as exc:
@@ -156,9 +204,12 @@ class TelegramChannel:
     async def _send(self, chat_id: str, message: Outbound) -> None:
         pieces = split_text(message.text, self.capabilities.max_text) if message.text else []
         markup = keyboard(message)
+        chat = int(chat_id)
         for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            await self.bot.send_message(int(chat_id), piece, reply_markup=markup if last else None)
+            body = json.dumps({"chat_id": chat, "text": piece}, ensure_ascii=False)
+            if markup is not None and i == len(pieces) - 1:
+                body = f'{body[:-1]}, "reply_markup": {markup}}}'
+            await call_json(self.bot, "sendMessage", body)
         if message.photo:
             await self.bot.send_photo(
                 int(chat_id), BufferedInputFile(message.photo, message.filename or "chart.png")
@@ -256,8 +307,8 @@ async def receive_inbounds(bot: Bot, intake: Intake, inbounds: list[Inbound]) ->
 
 
 async def _acknowledge(bot: Bot, callback_id: str) -> None:
-    with contextlib.suppress(TelegramAPIError, TimeoutError):
-        await bot.answer_callback_query(callback_id)
+    with contextlib.suppress(ApiError, ClientError, OSError):
+        await call_json(bot, "answerCallbackQuery", json.dumps({"callback_query_id": callback_id}))
 
 
 class TelegramPoller:
