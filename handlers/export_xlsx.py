@@ -123,8 +123,7 @@ def _write(book: _Book) -> bytes:
                 cells.append(cell)
             ws.append(cells)
     buffer = BytesIO()
-    # Writing the zip is the longest pure-CPU part: in a thread, the bot keeps answering.
-    await asyncio.to_thread(wb.save, buffer)
+    wb.save(buffer)
     return buffer.getvalue()
 
 

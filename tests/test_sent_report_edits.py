@@ -232,8 +232,7 @@ async def test_duyet_far_periods_and_her_own_unit(ctx, world) -> None:
     await officer.send("/duyet chi hội thôn 1 năm 1900")
     # A year names twelve monthly reports, not its December: she is asked which one.
     assert officer.text == (
-        "Chi hội thôn 1 gửi nhiều báo cáo trong năm 1900; chị ghi rõ một kỳ, ví dụ: "
-        "tháng 10/2026."
+        "Chi hội thôn 1 gửi nhiều báo cáo trong năm 1900; chị ghi rõ một kỳ, ví dụ: tháng 10/2026."
     )
     await officer.send("/duyet chi hội thôn 1 tháng 3/1900")
     assert "chưa gửi" in officer.text and "chưa có gì để duyệt" in officer.text

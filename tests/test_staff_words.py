@@ -24,9 +24,7 @@ NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
 ELSEWHERE = ("Khánh Sơn", "Sơn Bình", "Khánh Hòa", "Son Binh", "Khanh Son")
 
 
-async def staff_of(
-    ctx, unit_code: str, user: str, role: Role = Role.PROVINCIAL_STAFF
-) -> ChatUser:
+async def staff_of(ctx, unit_code: str, user: str, role: Role = Role.PROVINCIAL_STAFF) -> ChatUser:
     async with ctx.sessions() as session:
         unit = await unit_by_code(session, unit_code)
         assert unit is not None

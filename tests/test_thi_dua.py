@@ -126,7 +126,6 @@ async def test_weekly_summary_names_the_most_improved_unit(ctx) -> None:
     assert [c.data for c in message.choices] == ["g:web"]
 
 
-
 async def test_the_most_improved_reads_todays_kept_ranking(ctx, monkeypatch) -> None:
     # With today's ranking kept (the scheduler keeps the officers' ones fresh), the weekly
     # summary takes today's scores from it instead of measuring every unit again.
