@@ -688,7 +688,7 @@ async def build_document(
     """The written report of `unit` for `period`, drafted on `today`, as .docx bytes. A thi
     đua ranking not kept yet is computed and kept in `session` (committed with the caller's
     work), or with `keep_apart` in a transaction of its own (a page, never committed)."""
-    layouts = catalog.document or load_layouts(config_dir, catalog)
+    layouts = catalog.document or load_layouts(config_dir, [lv.code for lv in catalog.levels])
     layout = layouts.for_level(unit.level)
     chain = await _ancestors(session, unit)
     fields = _fields(catalog, chain, period)

@@ -104,7 +104,7 @@ def load_catalog(folder: Path) -> Catalog:
     _cross_check(catalog, folder, docs, problems)
     _check_form_rules(catalog, folder, docs, problems)
     problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
-    from storage.personal_data import load_notice
+    from storage.privacy_notice import load_notice
 
     catalog.privacy_notice, notice_problems = load_notice(folder)
     problems.extend(notice_problems)
@@ -113,7 +113,7 @@ def load_catalog(folder: Path) -> Catalog:
     catalog.thi_dua = load_rule(folder, catalog)
     from storage.document_layout import load_layouts
 
-    catalog.document = load_layouts(folder, catalog)
+    catalog.document = load_layouts(folder, [lv.code for lv in catalog.levels])
     return catalog
 
 

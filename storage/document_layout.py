@@ -11,7 +11,6 @@ from typing import Any
 
 import yaml
 
-from storage.catalog import Catalog
 from storage.config_files import ConfigError
 from storage.config_files import load_yaml_with_lines as _load_yaml_with_lines
 from storage.config_files import nearest_line as _nearest_line
@@ -144,7 +143,7 @@ def _check_block(
                 seen.add(name)
 
 
-def load_layouts(folder: Path | None, catalog: Catalog | None = None) -> Layouts:
+def load_layouts(folder: Path | None, level_codes: list[str] | None = None) -> Layouts:
     """The shipped default with `folder/document.yaml` over it (when there is one)."""
     common, _ = _read(DEFAULT)
     levels: dict[str, dict[str, Any]] = dict(common.pop("levels", {}) or {})
@@ -161,7 +160,7 @@ def load_layouts(folder: Path | None, catalog: Catalog | None = None) -> Layouts
             "expected a block per level code"
         )
         own_levels = {}
-    known = [lv.code for lv in catalog.levels] if catalog is not None else None
+    known = level_codes
     for code, block in own_levels.items():
         loc = ("document", "levels", code)
         if known is not None and code not in known:

@@ -1,6 +1,6 @@
 """Personal data, as Decree 13/2023/NĐ-CP asks: what is held about a person (`export`), her
 erasure (`erase`), keeping no more than needed (`prune`), who looked at whose data
-(`record_access`), and the notice she is told at joining (`load_notice`, acceptance).
+(`record_access`), and her acceptance of the notice told at joining (its text: privacy_notice).
 
 The inventory of what is held and why is `INVENTORY`; README ("Dữ liệu cá nhân / Personal
 data") and docs/personal-data.md say it in words.
@@ -11,11 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
@@ -41,7 +39,6 @@ from storage.models import (
     Submission,
 )
 from storage.people import Actor, normalize_phone, record_change
-from storage.text import fold
 
 DECREE = "Nghị định 13/2023/NĐ-CP"
 # What an erased person is called wherever her name was (her role and unit stay beside it).
@@ -126,49 +123,6 @@ NO_PERSONAL_DATA = (
 
 
 # ---- the notice ----------------------------------------------------------------------------
-
-NOTICE_FILE = "privacy_notice.txt"
-DEFAULT_NOTICE = Path(__file__).with_name("privacy_notice_default.txt")
-NOTICE_MAX = 1500  # room beside the buttons' words in one Zalo message (2,000 characters)
-NOTICE_FIELDS = {"days"}
-
-
-def load_notice(folder: Path) -> tuple[str, list[str]]:
-    """The notice text (the operator's file beside the configuration, else the shipped
-    default) and the problems found in it."""
-    path = folder / NOTICE_FILE
-    if not path.exists():
-        path = DEFAULT_NOTICE
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except UnicodeDecodeError:
-        return "", [f"{path}:1: not UTF-8 text; save the file as UTF-8"]
-    problems = []
-    if not text:
-        problems.append(f"{path}: the personal-data notice is empty; write what is kept and why")
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError as exc:
-        names = set()
-        problems.append(
-            f"{path}: {exc} (write {{days}} for the retention; a brace as {{{{ or }}}})"
-        )
-    unknown = names - NOTICE_FIELDS
-    if unknown:
-        problems.append(
-            f"{path}: unknown placeholder {', '.join('{' + n + '}' for n in sorted(unknown))}"
-            " (only {days}, the retention in days, is filled in)"
-        )
-    if len(text) > NOTICE_MAX:
-        problems.append(
-            f"{path}: the notice has {len(text)} characters; keep it under {NOTICE_MAX} "
-            "(it must fit one Zalo message)"
-        )
-    if text and "du lieu cua toi" not in fold(text):
-        problems.append(
-            f'{path}: the notice must tell how to see one\'s data: mention "dữ liệu của tôi"'
-        )
-    return text, problems
 
 
 def notice_text(template: str, days: int) -> str:

@@ -19,6 +19,7 @@ from bot.cli import app
 from bot.config import get_settings
 from handlers.engine import Engine
 from storage import personal_data as pd
+from storage import privacy_notice
 from storage.db import transaction
 from storage.invitations import link_directly
 from storage.models import (
@@ -456,14 +457,14 @@ def test_inventory_covers_every_text_column() -> None:
 
 
 def test_notice_file_is_checked(tmp_path: Path) -> None:
-    text, problems = pd.load_notice(tmp_path)  # none there: the shipped default
+    text, problems = privacy_notice.load_notice(tmp_path)  # none there: the shipped default
     assert "Nghị định 13/2023/NĐ-CP" in text and problems == []
-    (tmp_path / pd.NOTICE_FILE).write_text("Bot lưu tên chị {ten}.", encoding="utf-8")
-    _, problems = pd.load_notice(tmp_path)
+    (tmp_path / privacy_notice.NOTICE_FILE).write_text("Bot lưu tên chị {ten}.", encoding="utf-8")
+    _, problems = privacy_notice.load_notice(tmp_path)
     assert any("unknown placeholder {ten}" in p for p in problems)
     assert any("dữ liệu của tôi" in p for p in problems)
-    (tmp_path / pd.NOTICE_FILE).write_bytes("Dữ liệu".encode("utf-16"))
-    _, problems = pd.load_notice(tmp_path)
+    (tmp_path / privacy_notice.NOTICE_FILE).write_bytes("Dữ liệu".encode("utf-16"))
+    _, problems = privacy_notice.load_notice(tmp_path)
     assert problems and "UTF-8" in problems[0]
 
 
