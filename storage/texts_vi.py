@@ -779,12 +779,9 @@ DIGEST_QUOTA = (
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 
 # ---- a sent report's edit, made firmer (#19, h19fix2) ----------------------------------------
-EDIT_SAY_YES_PLAINLY = (
-    "Em chưa lưu. Chị trả lời rõ «Lưu thay đổi» để lưu, hoặc «Giữ số cũ»."
-)
+EDIT_SAY_YES_PLAINLY = "Em chưa lưu. Chị trả lời rõ «Lưu thay đổi» để lưu, hoặc «Giữ số cũ»."
 EDIT_NO_IS_NOT_ZERO = (
-    "Chị muốn sửa mục {n} thành 0? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì trả lời "
-    "«Giữ số cũ»."
+    "Chị muốn sửa mục {n} thành 0? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì trả lời «Giữ số cũ»."
 )
 EDIT_ONE_ITEM = "Chị đang sửa mục {n}: chị gõ một số."
 EDIT_APPROVED_MEANWHILE = "Báo cáo đã được duyệt trong lúc chị đang sửa, em chưa lưu gì."
