@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -627,7 +628,7 @@ async def last_approval(session: AsyncSession, submission: Submission) -> int:
     return int(found or 0)
 
 
-def relocked_ids() -> Select[tuple[int]]:
+def relocked_ids() -> Select[Any]:
     """The ids of reports locked again after a reopening, waiting for an officer's approval
     (the last of their reopenings, relocks and approvals is a relock), as a subquery."""
     last = (
