@@ -39,6 +39,7 @@ from bot.app import WebServer
 from bot.config import Settings
 from bot.context import AppContext
 from bot.web.routes import register
+from schedules.calendar import default_form, latest_due_period
 from storage.clock import VN, FixedClock
 from storage.db import make_sessionmaker
 from storage.models import Base, KeptRanking, OrgUnit, Person, Role
@@ -97,6 +98,7 @@ async def main(quick: bool, repeat: int, reuse: bool) -> None:
         ctx.web_links.public_base = f"http://127.0.0.1:{port}"
         links = {who: ctx.web_links.url(p) for who, p in [("P", provincial), ("C", officer)]}
         links["B"] = ctx.web_links.url(leader)
+        latest = latest_due_period(default_form(ctx.catalog), NOW.date()).key
         pages = [
             ("tracker, province", links["P"]),
             ("target by commune: rate", links["P"] + "chi-tieu/tuyen_truyen"),
@@ -108,9 +110,14 @@ async def main(quick: bool, repeat: int, reuse: bool) -> None:
             ("tracker, commune officer", links["C"]),
             ("thi đua of a commune's branches", links["C"] + "thi-dua"),
             ("unit page, branch leader", links["B"] + f"don-vi/{branch.id}"),
+            ("tracker, branch leader", links["B"]),
+            ("thi đua, branch leader (her place)", links["B"] + "thi-dua"),
+            ("reporting of a month, province", links["P"] + f"nop-bao-cao?ky={latest}"),
+            ("reporting of a month, commune", links["C"] + f"nop-bao-cao?ky={latest}"),
+            ("indicator, province, a month", links["P"] + f"chi-so/ho_thoat_ngheo?ky={latest}"),
         ]
         files = [
-            ("chart (PNG), province, year", links["P"] + "chi-so/ho_thoat_ngheo/bieu-do.png"),
+            ("Excel workbook, commune, year", links["C"] + "xuat.xlsx?ky=2025"),
         ]
         timings: list[Timing] = []
         async with aiohttp.ClientSession() as http:

@@ -36,6 +36,7 @@ from bot.config import file_secret, webhook_secret
 from bot.context import AppContext
 from bot.files import FileLinks
 from bot.scheduler import ReminderService
+from bot.web.errors import Runner
 from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.messages import Channel
@@ -94,7 +95,7 @@ class WebServer:
     async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
         """`reuse_port`: other processes listen on the same port (several workers)."""
         # A stop waits this long for requests being answered (each only stores an update).
-        self.runner = web.AppRunner(self.app, shutdown_timeout=0.5)
+        self.runner = Runner(self.app, shutdown_timeout=0.5)  # Vietnamese parser errors
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port, reuse_port=reuse_port or None)
         await site.start()

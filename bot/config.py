@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     zalo_quota_retry_seconds: float = 600.0
 
     invitation_days: int = Field(default=30, ge=1, description="How long an invitation is valid")
+    # Decree 13/2023/NĐ-CP: texts of delivered messages, ids of handled updates and expired
+    # invitations are pruned after this many days (storage/personal_data.py).
+    personal_data_retention_days: int = Field(default=90, ge=1)
 
 
 def file_secret(settings: Settings) -> bytes:

@@ -50,6 +50,10 @@ class AppContext:
         return WebLinks(s.public_base_url, file_secret(s), self.clock, lifetime)
 
     @property
+    def retention_days(self) -> int:
+        return self.settings.personal_data_retention_days
+
+    @property
     def invitation_days(self) -> int:
         return self.settings.invitation_days
 

@@ -79,6 +79,30 @@ async def refresh_rankings(ctx: AppContext) -> int:
     return done
 
 
+async def prune_personal_data(ctx: AppContext) -> int:
+    """Drops what is kept past PERSONAL_DATA_RETENTION_DAYS (storage/personal_data.py);
+    one worker at a time (the others skip)."""
+    from storage.db import transaction
+    from storage.personal_data import prune
+
+    async with try_lock(ctx.engine, "hoibot:prune-personal-data") as mine:
+        if not mine:
+            return 0
+        async with transaction(ctx.sessions) as session:
+            done = await prune(session, ctx.clock.now(), ctx.settings.personal_data_retention_days)
+    if done.total:
+        logger.info(
+            "pruned personal data past %d days: %d message texts, %d handled updates, "
+            "%d invitations, %d wrong codes",
+            ctx.settings.personal_data_retention_days,
+            done.message_texts,
+            done.handled_updates,
+            done.invitations,
+            done.code_attempts,
+        )
+    return done.total
+
+
 class ReminderService:
     """The outbox dispatcher (always: owed replies go through it) and the scheduler: it plans
     reminders when they are on, and recomputes kept thi đua rankings after reports arrive."""
@@ -102,8 +126,8 @@ class ReminderService:
             lease=timedelta(seconds=ctx.settings.worker_timeout_seconds),
         )
         self.reminders = reminders
-        refresh_minutes = ctx.settings.thi_dua_refresh_minutes
-        self.scheduler = AsyncIOScheduler(timezone=VN) if reminders or refresh_minutes else None
+        # Always: personal data past its retention is pruned daily (Decree 13/2023/NĐ-CP).
+        self.scheduler = AsyncIOScheduler(timezone=VN)
         self.task: asyncio.Task | None = None
         self.jobs: set[asyncio.Task] = set()  # scheduled checks running now
 
@@ -132,6 +156,15 @@ class ReminderService:
                     max_instances=1,
                     coalesce=True,
                 )
+            self.scheduler.add_job(
+                prune_personal_data,
+                "interval",
+                args=[self.ctx],
+                hours=24,
+                next_run_time=datetime.now(VN) + timedelta(minutes=1),
+                max_instances=1,
+                coalesce=True,
+            )
             self.scheduler.start()
         self.task = asyncio.create_task(self.dispatcher.run_forever())
 

@@ -14,11 +14,11 @@ from io import BytesIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.views import row_name, value_text
-from storage import rollup, totals
 from storage import texts_vi as vi
+from storage import totals
 from storage.catalog import Catalog, Indicator
 from storage.models import OrgUnit
-from storage.periods import Period, from_key
+from storage.periods import Period
 
 FONT = "DejaVu Sans"
 # pyplot keeps global state: one chart drawn at a time, in a worker thread (see `_drawn`).
@@ -63,17 +63,29 @@ def breakdown_png(
 
 
 def trend_png(
-    title: str, labels: list[str], values: list[float], unit_word: str, target: float | None
+    title: str,
+    labels: list[str],
+    values: list[float | None],
+    unit_word: str,
+    target: float | None,
+    notes: list[str] | None = None,
 ) -> bytes:
+    """A bar per period; a period nobody reported has no bar (never a bar of 0). `notes`,
+    written over each bar: what its figure rests on ("5/6"), so periods with different
+    reporters are not read as like with like."""
     plt, (fig, ax) = _figure()
-    ax.bar(labels, values, color=PINK, label=vi.CHART_PER_PERIOD)
+    ax.bar(labels, [v or 0 for v in values], color=PINK, label=vi.CHART_PER_PERIOD)
+    for x, (v, note) in enumerate(zip(values, notes or [""] * len(values), strict=True)):
+        if note:
+            color = "black" if v is not None else GREY
+            ax.text(x, v or 0, note, ha="center", va="bottom", fontsize=7, color=color)
     ax.set_ylabel(unit_word)
     ax.set_title(title, fontsize=11)
     ax.tick_params(axis="x", labelrotation=60, labelsize=8)
     if target is not None:
         running, cumulative = 0.0, []
         for v in values:
-            running += v
+            running += v or 0
             cumulative.append(running)
         ax2 = ax.twinx()
         ax2.plot(
@@ -100,15 +112,24 @@ async def chart(
     target: float | None = None,
 ) -> tuple[bytes, str]:
     """A trend when the period spans several reporting periods, else a breakdown."""
-    by_period = await rollup.totals_by_period(session, catalog, indicator.code, unit, period)
-    if len(by_period) > 1:
-        keys = sorted(by_period, key=lambda k: from_key(k, catalog.terms).start)
-        labels = [short_label(from_key(k, catalog.terms)) for k in keys]
+    # Each period's figure with its own basis (storage/totals.series), from the first to the
+    # last period anyone reported in.
+    steps = await totals.series(session, catalog, indicator.code, unit, period)
+    while steps and not steps[-1][1].reported:
+        steps.pop()
+    while steps and not steps[0][1].reported:
+        steps.pop(0)
+    if len(steps) > 1:
+        labels = [short_label(p) for p, _ in steps]
         title = vi.CHART_TREND_TITLE.format(
             label=indicator.label, unit=unit.name, period=period.label
         )
-        values = [by_period[k] for k in keys]
-        return await _drawn(trend_png, title, labels, values, indicator.unit, target), title
+        values = [f.value if f.reported else None for _, f in steps]
+        notes = [trend_note(f) for _, f in steps]
+        if any(f.missing for _, f in steps):
+            title += "\n" + vi.CHART_TREND_BASIS.format(level=_level_word(catalog, indicator))
+        png = await _drawn(trend_png, title, labels, values, indicator.unit, target, notes)
+        return png, title
     total = await totals.indicator_total(
         session, catalog, indicator.code, unit, period, compare=False
     )
@@ -133,6 +154,18 @@ async def _drawn(draw: Callable[..., bytes], *args: object) -> bytes:
             return draw(*args)
 
     return await asyncio.to_thread(locked)
+
+
+def trend_note(figure: totals.Figure) -> str:
+    """What a period's bar rests on: "5/6" (reported of expected), "–" for nobody."""
+    if not figure.reported:
+        return vi.CHART_TREND_NONE
+    return f"{figure.reported}/{figure.expected}" if figure.missing else ""
+
+
+def _level_word(catalog: Catalog, indicator: Indicator) -> str:
+    levels = totals.reporting_levels(catalog, indicator.code)
+    return catalog.level_word(levels[0]) if len(levels) == 1 else vi.UNITS_WORD
 
 
 def short_label(p: Period) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from handlers import office_chat, onboarding, reminder_replies, report_flow, staff_chat, web_chat
+from handlers import (
+    office_chat,
+    onboarding,
+    privacy,
+    reminder_replies,
+    report_flow,
+    staff_chat,
+    web_chat,
+)
 from handlers.examples import examples as examples_of
 from handlers.turn import Turn
 from storage import texts_vi as vi
@@ -104,6 +112,8 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "later": reminder_replies.later,
     # A digest's "Nhắc ngay" button: an officer's, whoever presses it (or forges it).
     "nudge": staff_chat.staff_only(reminder_replies.nudge),
+    "dulieu": privacy.my_data,
+    "privacy_ok": privacy.accept_command,
 }
 
 # The Telegram command menu, in the order shown.
@@ -118,6 +128,7 @@ MENU = [
     ("web", "Trang theo dõi chỉ tiêu"),
     ("huy", "Dừng lại giữa chừng"),
     ("lienket", "Dùng bot trên cả Zalo"),
+    ("dulieu", "Dữ liệu của tôi"),
     ("trogiup", "Hướng dẫn"),
 ]
 

@@ -34,6 +34,11 @@ class HandlerContext(Protocol):
     def rankings(self) -> Rankings: ...
 
     @property
+    def retention_days(self) -> int:
+        """How long message texts are kept (PERSONAL_DATA_RETENTION_DAYS)."""
+        ...
+
+    @property
     def invitation_days(self) -> int:
         """How long a new invitation stays valid (INVITATION_DAYS)."""
         ...

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import commands, onboarding, report_flow
+from handlers import commands, onboarding, privacy, report_flow
 from handlers.context import HandlerContext
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.turn import Turn
@@ -152,7 +152,10 @@ class Engine:
         if turn.person.last_channel != inbound.channel:
             turn.person.last_channel = inbound.channel
         turn.conversation = conversation
+        if await privacy.gate(turn):  # the personal-data notice, until she accepts it
+            return turn
         await route(turn)
+        privacy.tell_after(turn)
         return turn
 
 
@@ -182,6 +185,9 @@ PLAIN_COMMANDS = {
     "nhac ngay": "nudge",
     "lien ket": "lienket",
     "lienket": "lienket",
+    "du lieu cua toi": "dulieu",
+    "xem du lieu cua toi": "dulieu",
+    "dulieu": "dulieu",
 }
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
@@ -190,6 +196,7 @@ GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was ask
 # goes on after.
 ANSWER_ONLY = {
     "tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket", "xephang", "web",
+    "dulieu", "privacy_ok",
 }  # fmt: skip
 
 

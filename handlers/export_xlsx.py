@@ -9,6 +9,7 @@ never 0, and the last column says who reported.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date
 from io import BytesIO
@@ -57,7 +58,8 @@ async def build_workbook(
             await _form_sheet(wb, session, catalog, form, scope, period, units, by_id, today)
     await _targets_sheet(wb, session, catalog, scope, today)
     buffer = BytesIO()
-    wb.save(buffer)
+    # Writing the zip is the longest pure-CPU part: in a thread, the bot keeps answering.
+    await asyncio.to_thread(wb.save, buffer)
     return buffer.getvalue()
 
 

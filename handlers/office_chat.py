@@ -186,6 +186,15 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     if pages > 1:
         lines.append(vi.PAGE_OF.format(page=page + 1, pages=pages))
     lines.append(vi.NOT_JOINED_HINT)
+    from storage.personal_data import record_access  # who saw whose names and phones
+
+    await record_access(
+        turn.session,
+        Actor(person=turn.person),
+        "list",
+        turn.now,
+        detail=f"chưa kết nối {unit.code}, page {page + 1}: {len(missing)} people",
+    )
     turn.enter(FLOW, "view", view={"unit": unit.id, "page": page})
     more = [(vi.BUTTON_MORE, f"page:{page + 1}")] if page + 1 < pages else []
     turn.ask("\n".join(lines), more)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import privacy
 from handlers.turn import Turn
 from storage import texts_vi as vi
 from storage.invitations import WRONG_WINDOW, Redeem, normalise_code, pretty, redeem
@@ -47,6 +48,8 @@ async def link(turn: Turn, code_text: str) -> None:
         turn.say(vi.CODE_EXPIRED)
     elif result.outcome == Redeem.USED:
         turn.say(vi.CODE_USED)
+    elif result.outcome == Redeem.ERASED:
+        turn.say(vi.CODE_ERASED)
     elif result.outcome == Redeem.OTHER_PERSON:
         assert result.person
         turn.say(vi.CODE_OTHER_PERSON.format(name=result.person.full_name))
@@ -56,6 +59,9 @@ async def link(turn: Turn, code_text: str) -> None:
         unit = await turn.session.get(OrgUnit, result.person.unit_id)
         template = vi.LINKED if result.outcome == Redeem.LINKED else vi.LINKED_AGAIN
         lines = [template.format(name=result.person.full_name, unit=unit.name if unit else "")]
+        if result.outcome == Redeem.LINKED:  # told what is kept before anything else
+            await privacy.ask_at_joining(turn, result.person, lines[0])
+            return
         lines.append(hint_for(result.person.role))
         turn.say("\n".join(lines))
 

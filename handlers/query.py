@@ -18,7 +18,7 @@ _ONE_PERIOD = (
     r"|quy\s+(?:nay|truoc|" + _NUM + _YEAR + r")"
     r"|(?:6|sau)\s+thang\s+(?:dau|cuoi)\s+nam(?:\s+\d{4})?"
     r"|nam\s+(?:nay|truoc|ngoai|\d{4})"
-    r"|nhiem\s+ky(?:\s+\d{4}\s*-\s*\d{4})?)"
+    r"|nhiem\s+ky(?:\s+\d{4}\s*[-–]\s*\d{4})?)"  # (as the answers write it: 2021–2026)
 )
 PERIOD = re.compile(
     r"\b(tu\s+"

@@ -109,7 +109,18 @@ async def indicator_and_unit(
 ) -> tuple[Indicator | Answer, OrgUnit]:
     """The indicator and the unit a question names (the asker's own unit when none is)."""
     if unit_words:
-        unit = await unit_in_scope(session, unit_words, scope)
+        try:
+            unit = await unit_in_scope(session, unit_words, scope)
+        except StaffError as exc:
+            # A level word inside the indicator's name ("phản biện xã hội"), not a unit.
+            if exc.reason not in ("unknown_unit", "ambiguous_unit") or not words:
+                raise
+            try:
+                return await indicator_and_unit(
+                    session, catalog, f"{words} {unit_words}", None, scope
+                )
+            except StaffError:
+                raise exc from None
     else:
         words, found = await split_unit(
             session, words, scope, lambda w: bool(catalog.find_indicators(w))

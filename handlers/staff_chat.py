@@ -204,6 +204,11 @@ async def _sent_report(
         return None
     form = next((f for f in forms if f.periodicity == period.kind), form)
     key = period_of(form.periodicity, period.end)
+    if key.start > period.start:
+        # "năm 1900" for a monthly report names twelve reports, not its December: ask which.
+        example = staff.latest_due_period(form, turn.today).label
+        turn.say(vi.NAME_ONE_REPORT.format(unit=unit.name, period=period.label, example=example))
+        return None
     sub = await reporting.find_submission(turn.session, unit.id, form.code, key.key)
     fields = {
         **vi.level_words(catalog, form.level),

@@ -44,7 +44,10 @@ class Turn:
     def enter(self, flow: str | None, step: str | None, **data: Any) -> None:
         assert self.conversation is not None
         self.conversation.flow, self.conversation.step = flow, step
-        keep = {"turn": (self.conversation.data or {}).get("turn", 0)}
+        old = self.conversation.data or {}
+        keep = {"turn": old.get("turn", 0)}
+        if "notice" in old:  # the personal-data notice's outcome (handlers/privacy.py)
+            keep["notice"] = old["notice"]
         self.conversation.data = keep | data
         self.conversation.updated_at = self.now
 

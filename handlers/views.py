@@ -72,6 +72,9 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
                 unit=unit_word,
                 percent=vi.format_percent(p.percent),
             )
+            if p.basis and p.basis[0] < p.basis[1]:
+                n, m = p.basis
+                line += vi.PROGRESS_SUM_BASIS.format(n=n, m=m, level=level, missing=m - n)
         else:
             line = vi.PROGRESS_PCT.format(
                 achieved=vi.format_percent(p.achieved), compare=compare, target=goal

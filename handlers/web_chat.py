@@ -6,10 +6,10 @@ import logging
 
 from handlers.staff_chat import FLOW, WEB_CHOICE
 from handlers.turn import Turn
-from handlers.web_pages import rule_lines
+from handlers.web_pages import own_place, rule_lines
 from schedules import thi_dua
 from storage import texts_vi as vi
-from storage.models import OrgUnit, Role
+from storage.models import Role
 from storage.thi_dua_rule import Rule
 
 SHOWN = 5
@@ -61,26 +61,11 @@ async def xephang(turn: Turn, _args: str) -> None:
             if rest:
                 lines.append(vi.XEPHANG_BOTTOM)
                 lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in rest]
-    if unit.parent_id is not None:
-        parent = await turn.session.get(OrgUnit, unit.parent_id)
-        assert parent is not None
-        peers = await turn.ctx.rankings.get(
-            turn.session, catalog, rule, parent, turn.today, turn.now
-        )
-        own = peers.place_of(unit.id)
-        points = own.points(rule) if own else None
-        if own is None or points is None:
-            lines.append(vi.XEPHANG_OWN_NONE.format(unit=unit.name, parent=parent.name))
-        else:
-            lines.append(
-                vi.XEPHANG_OWN.format(
-                    unit=unit.name,
-                    rank=own.rank,
-                    total=len(peers.scores),
-                    parent=parent.name,
-                    points=vi.format_number(points, 1),
-                )
-            )
+    own = await own_place(
+        turn.session, turn.ctx.rankings, catalog, rule, unit, turn.today, turn.now
+    )
+    if own:
+        lines.append(own)
     form = thi_dua.rule_form(rule, catalog)
     lines += ["", vi.XEPHANG_RULE, *(f"• {line}" for line in rule_lines(rule, form.name))]
     if turn.ctx.web_links is None:

@@ -6,6 +6,7 @@ only, and returns plain data with the numbers formatted the way the chat formats
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -13,18 +14,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import staff
 from handlers.charts import short_label
-from handlers.views import progress_lines, rate_notes, row_name, row_note, total_lines, value_text
+from handlers.views import (
+    progress_lines,
+    progress_summary,
+    rate_notes,
+    row_name,
+    row_note,
+    total_lines,
+    value_text,
+)
 from schedules import thi_dua
 from schedules.calendar import default_form
 from storage import progress as progress_service
+from storage import rollup, totals
 from storage import texts_vi as vi
-from storage import totals
-from storage.catalog import Catalog, IndicatorType, Target
+from storage.catalog import Aggregation, Catalog, IndicatorType, Target
 from storage.clock import VN
 from storage.completeness import unit_values
 from storage.models import OrgUnit
-from storage.periods import Period
+from storage.periods import Period, from_key
 from storage.progress import BEHIND, Status, TargetProgress
+from storage.text import vi_sort_key
 from storage.thi_dua import timeliness_by_root
 from storage.thi_dua_rule import Rule
 from storage.units import ancestors, children, is_within
@@ -91,6 +101,12 @@ async def crumbs(session: AsyncSession, unit: OrgUnit, scope: OrgUnit) -> list[C
     return [Crumb(u.id, u.name) for u in chain if is_within(u, scope)]
 
 
+async def full_name(session: AsyncSession, unit: OrgUnit) -> str:
+    """The unit's name with its parent's: many branches share a name ("Chi hội thôn 1")."""
+    parent = await session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+    return vi.WEB_UNIT_IN.format(unit=unit.name, parent=parent.name) if parent else unit.name
+
+
 @dataclass
 class Tracker:
     unit: OrgUnit
@@ -99,6 +115,8 @@ class Tracker:
     children: list[Crumb]
     level_below: str
     today: date
+    summary: str = ""  # the counts line of /tiendo: "20 chỉ tiêu: 10 chậm tiến độ, …"
+    name: str = ""  # with its parent's name when no breadcrumb shows it
 
 
 async def tracker(
@@ -107,18 +125,22 @@ async def tracker(
     """Every target of the unit, behind first: the same list as /tiendo."""
     items = await progress_service.progress(session, catalog, unit, today)
     kids = await children(session, unit, today)
+    trail = await crumbs(session, unit, scope)
     return Tracker(
         unit,
-        await crumbs(session, unit, scope),
+        trail,
         [target_row(catalog, p) for p in items],
         [Crumb(k.id, k.name) for k in kids],
         _level_below(catalog, unit, kids),
         today,
+        progress_summary(items) if items else "",
+        unit.name if len(trail) > 1 else await full_name(session, unit),
     )
 
 
 def _level_below(catalog: Catalog, unit: OrgUnit, kids: list[OrgUnit]) -> str:
-    return catalog.level_name(kids[0].level) if kids else ""
+    """The level below as a word inside a sentence ("cơ sở Hội", as the chat writes it)."""
+    return catalog.level_word(kids[0].level) if kids else ""
 
 
 # ---- a target by child unit ---------------------------------------------------------------
@@ -157,6 +179,7 @@ class TargetBreakdown:
     sort: str
     per_unit_verdict: bool  # percent targets are judged per unit; a sum has no per-unit share
     level_below: str
+    period_label: str = ""  # the window every figure of the page is from
 
 
 async def target_breakdown(
@@ -233,6 +256,7 @@ async def target_breakdown(
         sort if sort in SORTS else "tien_do",
         target.kind != "sum",
         _level_below(catalog, unit, kids),
+        own.period.label,
     )
 
 
@@ -258,10 +282,16 @@ def _sort_rows(rows: list[ChildRow], sort: str) -> None:
 
 @dataclass
 class StripCell:
+    """One reporting period of the strip: its counts written out (a phone has no hover)."""
+
     period: str
+    key: str
     state: str  # on_time | late | missing | partial | none
-    text: str
-    short: str  # what fits in the cell; `text` is its tooltip
+    text: str  # "388 đúng hạn, 50 muộn, 22 chưa nộp", or one unit's "nộp muộn"
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    single: bool = True  # one unit's own report, not a count of units
 
 
 @dataclass
@@ -294,7 +324,8 @@ async def unit_page(
     form = default_form(catalog)
     periods = thi_dua.due_periods(form, today, STRIP_PERIODS)
     counts = await timeliness_by_root(session, form, periods, [unit.id])
-    strip = [_cell(p, counts.get((unit.id, p.key))) for p in periods]
+    # Newest first: the period a reader asks about is the last one due.
+    strip = [_cell(p, counts.get((unit.id, p.key))) for p in reversed(periods)]
     blocks = []
     for own_form in catalog.forms_for_level(unit.level):
         period = staff.latest_due_period(own_form, today)
@@ -317,10 +348,11 @@ async def unit_page(
 def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
     label = short_label(period)
     if t is None or not t.expected:
-        return StripCell(label, "none", vi.WEB_STRIP_NONE, "–")
-    if t.expected == 1:
+        return StripCell(label, period.key, "none", vi.WEB_STRIP_NONE)
+    if t.expected == 1:  # one unit's own report (a branch, or a commune of one branch)
         state = "on_time" if t.on_time else "late" if t.late else "missing"
-        return StripCell(label, state, vi.WEB_STRIP_STATE[state], vi.WEB_STRIP_STATE[state])
+        text = vi.WEB_STRIP_STATE[state]
+        return StripCell(label, period.key, state, text, t.on_time, t.late, t.missing)
     state = (
         "on_time"
         if t.on_time == t.expected
@@ -329,8 +361,82 @@ def _cell(period: Period, t: thi_dua.Timeliness | None) -> StripCell:
         else "partial"
     )
     text = vi.WEB_STRIP_COUNTS.format(on_time=t.on_time, late=t.late, missing=t.missing)
-    short = vi.WEB_STRIP_SHORT.format(submitted=t.on_time + t.late, expected=t.expected)
-    return StripCell(label, state, text, short)
+    return StripCell(label, period.key, state, text, t.on_time, t.late, t.missing, single=False)
+
+
+# ---- who reported a period: the strip's one tap further ----------------------------------
+
+
+@dataclass
+class ReportingRow:
+    unit: Crumb
+    cell: StripCell
+    drill: bool  # has units of its own that report
+
+
+@dataclass
+class ReportingPage:
+    unit: OrgUnit
+    crumbs: list[Crumb]
+    form: str
+    period: Period
+    total: StripCell
+    rows: list[ReportingRow]  # the units below with counts (they have units that report)
+    missing: list[Crumb]  # the units below that report themselves, by state
+    late: list[Crumb]
+    on_time: list[Crumb]
+    level_below: str
+
+
+async def reporting_page(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit: OrgUnit,
+    scope: OrgUnit,
+    key: str,
+    today: date,
+) -> ReportingPage | None:
+    """Which units below `unit` sent the period's report on time, late, or not yet; None if
+    the period is not one of the strip's. Two grouped queries whatever the size of the unit:
+    a province lists its communes with their counts, a commune names its branches."""
+    form = default_form(catalog)
+    periods = thi_dua.due_periods(form, today, STRIP_PERIODS)
+    period = next((p for p in periods if p.key == key), None)
+    if period is None:
+        return None
+    form_depth = catalog.level_index(form.level)
+    kids = [
+        k
+        for k in await children(session, unit, today)
+        if is_within(k, scope) and catalog.level_index(k.level) <= form_depth
+    ]
+    counts = await timeliness_by_root(session, form, [period], [unit.id, *(k.id for k in kids)])
+    rows: list[ReportingRow] = []
+    by_state: dict[str, list[Crumb]] = {"missing": [], "late": [], "on_time": []}
+    for k in kids:
+        t = counts.get((k.id, period.key))
+        if t is None or not t.expected:
+            continue
+        if k.level == form.level:
+            cell = _cell(period, t)
+            by_state[cell.state].append(Crumb(k.id, k.name))
+        else:
+            rows.append(ReportingRow(Crumb(k.id, k.name), _cell(period, t), True))
+    rows.sort(key=lambda r: (-r.cell.missing, -r.cell.late, vi_sort_key(r.unit.name)))
+    for names in by_state.values():
+        names.sort(key=lambda c: vi_sort_key(c.name))
+    return ReportingPage(
+        unit,
+        await crumbs(session, unit, scope),
+        form.name,
+        period,
+        _cell(period, counts.get((unit.id, period.key))),
+        rows,
+        by_state["missing"],
+        by_state["late"],
+        by_state["on_time"],
+        _level_below(catalog, unit, kids),
+    )
 
 
 def _answer_text(catalog: Catalog, code: str, value: float | str | None) -> str:
@@ -348,6 +454,45 @@ def _answer_text(catalog: Catalog, code: str, value: float | str | None) -> str:
 
 
 @dataclass
+class Bar:
+    label: str
+    text: str  # the figure written beside the bar
+    width: float  # 0..100: percent of the chart's width, one scale for every bar
+
+
+@dataclass
+class Chart:
+    """A horizontal bar chart drawn in the page (SVG) at the size it is shown, so its words
+    are the page's own 13 px whatever the screen; its numbers are also in a table."""
+
+    alt: str
+    bars: list[Bar]
+    head: list[str] = field(default_factory=list)  # the table's columns, when it has its own
+    table: list[list[str]] = field(default_factory=list)
+
+
+LABEL_CHARS = 30  # longer names are cut in the chart (the table beside has them whole)
+
+
+def bar_chart(title: str, items: Sequence[tuple[str, float | None, str]]) -> Chart:
+    """(label, value or None if not reported, text) → bars on one scale from 0; a unit
+    without a figure gets no bar (never a bar of 0) and its text says so."""
+    top = max((v for _, v, _ in items if v is not None and v > 0), default=0.0)
+    bars = [
+        Bar(
+            label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
+            text,
+            0.0 if v is None or v <= 0 or not top else v / top * 100,
+        )
+        for label, v, text in items
+    ]
+    alt = vi.WEB_CHART_ALT.format(
+        title=title, values="; ".join(f"{label}: {text}" for label, _, text in items)
+    )
+    return Chart(alt, bars)
+
+
+@dataclass
 class IndicatorPage:
     unit: OrgUnit
     crumbs: list[Crumb]
@@ -356,7 +501,7 @@ class IndicatorPage:
     period: Period
     head: list[str]
     rows: list[ChildRow]
-    chartable: bool
+    chart: Chart | None = None
 
 
 async def indicator_page(
@@ -367,7 +512,8 @@ async def indicator_page(
     scope: OrgUnit,
     period: Period,
 ) -> IndicatorPage:
-    """The /tong answer as a page: headline, breakdown by unit below, chart and workbook."""
+    """The /tong answer as a page: headline, chart (its periods, or its units below), the
+    breakdown by unit below, and the workbook."""
     indicator = catalog.indicators[code]
     found = await staff.total_of(session, catalog, indicator, unit, period)
     rows: list[ChildRow] = []
@@ -387,6 +533,12 @@ async def indicator_page(
                     drill=not r.own and r.unit.level != catalog.leaf_level,
                 )
             )
+    chart = None
+    if indicator.type not in (IndicatorType.TEXT, IndicatorType.YES_NO):
+        chart = await _trend(session, catalog, code, unit, period)
+        if chart is None and rows:
+            title = vi.WEB_CHART_BY_UNIT.format(label=indicator.label, period=period.label)
+            chart = bar_chart(title, [(r.unit.name, r.value, r.achieved) for r in rows])
     return IndicatorPage(
         unit,
         await crumbs(session, unit, scope),
@@ -395,8 +547,38 @@ async def indicator_page(
         period,
         head,
         rows,
-        indicator.type not in (IndicatorType.TEXT, IndicatorType.YES_NO),
+        chart,
     )
+
+
+async def _trend(
+    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, period: Period
+) -> Chart | None:
+    """The figure of each reporting period inside `period` (and, for a flow, the running
+    total), when there are several; None otherwise."""
+    indicator = catalog.indicators[code]
+    by_period = await rollup.totals_by_period(session, catalog, code, unit, period)
+    if len(by_period) < 2:
+        return None
+    periods = sorted((from_key(k, catalog.terms) for k in by_period), key=lambda p: p.start)
+    word = f" {indicator.unit}" if indicator.unit else ""
+    items = [
+        (short_label(p), by_period[p.key], vi.format_number(by_period[p.key]) + word)
+        for p in periods
+    ]
+    title = vi.WEB_CHART_BY_PERIOD.format(label=indicator.label, period=period.label)
+    chart = bar_chart(title, items)
+    flow = indicator.agg == Aggregation.SUM and indicator.type != IndicatorType.DERIVED
+    value_head = vi.WEB_CHART_VALUE.format(unit=indicator.unit) if indicator.unit else ""
+    chart.head = [vi.WEB_CHART_PERIOD, value_head or vi.WEB_CHART_VALUE_PLAIN]
+    running = 0.0
+    for p, (_, value, _) in zip(periods, items, strict=True):
+        running += value or 0
+        row = [p.label, vi.format_number(value)]
+        chart.table.append([*row, vi.format_number(running)] if flow else row)
+    if flow:
+        chart.head.append(vi.WEB_CHART_RUNNING)
+    return chart
 
 
 # ---- thi đua ------------------------------------------------------------------------------
@@ -421,6 +603,7 @@ class RankingPage:
     rows: list[RankRow]
     level_below: str
     computed_at: str
+    own: str = ""  # her unit's place among its siblings, as /xephang says it
 
 
 def rule_lines(rule: Rule, form_name: str) -> list[str]:
@@ -478,6 +661,12 @@ async def ranking_page(
     ranked = await rankings.get(session, catalog, rule, unit, today, now, keep_apart=True)
     form = thi_dua.rule_form(rule, catalog)
     first, last = ranked.periods[0], ranked.periods[-1]
+    # A unit with none below to rank (a branch) gets its place among its siblings instead, as
+    # /xephang gives it; not every page: the parent's ranking may have to be computed (for a
+    # province, the whole country's), a cost only worth paying when the page has nothing else.
+    own = None
+    if not ranked.scores:
+        own = await own_place(session, rankings, catalog, rule, unit, today, now, keep_apart=True)
     return RankingPage(
         unit,
         await crumbs(session, unit, scope),
@@ -485,6 +674,37 @@ async def ranking_page(
         rule_lines(rule, form.name),
         f"{first.label} – {last.label}" if first != last else first.label,
         [rank_row(catalog, rule, s) for s in ranked.scores],
-        catalog.level_name(ranked.scores[0].unit.level) if ranked.scores else "",
+        catalog.level_word(ranked.scores[0].unit.level) if ranked.scores else "",
         (ranked.computed_at or now).astimezone(VN).strftime("%H:%M %d/%m/%Y"),
+        own or "",
+    )
+
+
+async def own_place(
+    session: AsyncSession,
+    rankings: thi_dua.Rankings,
+    catalog: Catalog,
+    rule: Rule,
+    unit: OrgUnit,
+    today: date,
+    now: datetime,
+    *,
+    keep_apart: bool = False,
+) -> str | None:
+    """ "Chi hội thôn 1 đứng thứ 3/12 trong Xã Sơn Bình, với 71,5 điểm." (None at the top)."""
+    if unit.parent_id is None:
+        return None
+    parent = await session.get(OrgUnit, unit.parent_id)
+    assert parent is not None
+    peers = await rankings.get(session, catalog, rule, parent, today, now, keep_apart=keep_apart)
+    mine = peers.place_of(unit.id)
+    points = mine.points(rule) if mine else None
+    if mine is None or points is None:
+        return vi.XEPHANG_OWN_NONE.format(unit=unit.name, parent=parent.name)
+    return vi.XEPHANG_OWN.format(
+        unit=unit.name,
+        rank=mine.rank,
+        total=len(peers.scores),
+        parent=parent.name,
+        points=vi.format_number(points, 1),
     )

@@ -478,6 +478,8 @@ class Catalog:
     form_of_indicator: dict[str, str] = field(default_factory=dict)
     forms_of_indicator: dict[str, list[str]] = field(default_factory=dict)
     thi_dua: ThiDuaRule | None = None  # the ranking rule of thi_dua.yaml (storage/thi_dua.py)
+    # The personal-data notice told at joining (privacy_notice.txt; storage/personal_data.py).
+    privacy_notice: str = ""
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)

@@ -104,6 +104,10 @@ def load_catalog(folder: Path) -> Catalog:
     _cross_check(catalog, folder, docs, problems)
     _check_form_rules(catalog, folder, docs, problems)
     problems.extend(catalog_checks.check_catalog(catalog, folder, docs))
+    from storage.personal_data import load_notice
+
+    catalog.privacy_notice, notice_problems = load_notice(folder)
+    problems.extend(notice_problems)
     if problems:
         raise ConfigError(problems)
     catalog.thi_dua = load_rule(folder, catalog)

@@ -82,6 +82,7 @@ class Redeem(StrEnum):
     EXPIRED = "expired"
     USED = "used"
     TOO_MANY = "too_many"
+    ERASED = "erased"  # the code of someone whose personal data was erased
 
 
 @dataclass
@@ -125,6 +126,8 @@ async def redeem(
         session.add(CodeAttempt(channel=channel, chat_id=chat_id, at=now))
         return RedeemResult(Redeem.WRONG)
     person = await session.get(Person, invitation.person_id)
+    if person is not None and person.erased_at is not None:
+        return RedeemResult(Redeem.ERASED)
     existing = await identity(session, channel, user_id)
     if existing is not None:
         outcome = (

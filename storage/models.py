@@ -140,6 +140,9 @@ class Person(Base):
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     last_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    # Her personal data was erased (storage/personal_data.py): the row stays for her unit's
+    # reports and audit, named "người đã xóa"; she can never be linked again.
+    erased_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class PersonChange(Base):
@@ -458,3 +461,35 @@ class UnitStockTotal(Base):
         Index("ix_unit_stock_totals_lookup", "indicator_code", "ancestor_id", "until"),
         Index("ix_unit_stock_totals_level", "indicator_code", "ancestor_level", "period_end"),
     )
+
+
+class NoticeAcceptance(Base):
+    """The personal-data notice (Decree 13/2023/NĐ-CP) as a person was shown it, and when she
+    accepted it. `asked_at_joining`: shown when she joined with a code, so the bot waits for
+    her acceptance before anything else; people who joined before the notice existed are
+    shown it once at their next message (storage/personal_data.py)."""
+
+    __tablename__ = "notice_acceptances"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    notice_hash: Mapped[str] = mapped_column(String(16))  # which text she was shown
+    shown_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    channel: Mapped[str | None] = mapped_column(String(20))
+    asked_at_joining: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DataAccess(Base):
+    """Who looked at or handled people's personal data (an export, an erasure, a listing),
+    when, and whose: the record Decree 13/2023/NĐ-CP asks of whoever processes it."""
+
+    __tablename__ = "data_access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # list | show | export | erase | self_export
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    by_operator: Mapped[str | None] = mapped_column(String(80))
+    # The person whose data it was (None: a listing of many).
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)  # e.g. "--unit KH-CT: 40 people"

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import ratios, rollup, target_reads
+from storage import totals as totals_service
 from storage.catalog import Catalog, Expect, Form, Target
 from storage.models import OrgUnit
 from storage.periods import (
@@ -100,7 +101,8 @@ class TargetProgress:
     expected: float | None  # the value expected by today (None: nothing is due yet)
     status: Status
     counted: tuple[int, int] | None = None  # coverage: reached/units; task: done/units
-    basis: tuple[int, int] | None = None  # rate: units that gave both / units that should
+    basis: tuple[int, int] | None = None  # rate: units that gave both / units that should;
+    # sum: the reporting units that gave the figure / those that should (storage/totals.py)
     basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
     ratio: tuple[float, float] | None = None  # rate: numerator, denominator
     rate: ratios.Rate | None = None  # rate: its pairs of earlier periods and split units
@@ -538,6 +540,19 @@ async def _measure(
                 value = rollup.scope_total(catalog, target.indicator, totals, scope)
                 if value is not None:
                     out.achieved = (out.achieved or 0.0) + value
+        # What the sum rests on: how many of the units that should report it did ("tính
+        # trên k/n", as a rate says), from the same reading as /tong's.
+        bases = await totals_service.bases(
+            session,
+            catalog,
+            target.indicator,
+            scopes,
+            period,
+            levels=list(target.reported_levels),
+            approved_only=target.approved_only,
+        )
+        for out, (given, should, level) in zip(outs, bases, strict=True):
+            out.basis, out.basis_level = (given, should), level
     elif target.kind == "coverage":
         assert target.indicator
         found = {lv: reads.values[(lv, period, target.approved_only)] for lv in target.levels}

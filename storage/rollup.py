@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from storage.expressions import evaluate_formula, formula_names, has_division
 from storage.models import (
     OrgUnit,
     Submission,
+    SubmissionStatus,
     SubmissionValue,
     UnitAncestor,
     UnitPeriodTotal,
@@ -530,3 +532,45 @@ async def totals_by_period(
         .group_by(kept.period_key)
     )
     return {key: float(v or 0) for key, v in found.all()}
+
+
+LATEST_WINDOW = 2000  # reports changed last, country-wide, looked at before a full scan
+
+
+async def latest_report_at(session: AsyncSession, unit: OrgUnit, now: datetime) -> datetime | None:
+    """When the latest report sent from inside `unit` (itself included) arrived: what the
+    figures shown for it are as of.
+
+    A province holds tens of thousands of reports; rather than read them all, look first at
+    the reports changed last anywhere (the index on `updated_at`): a report's `updated_at` is
+    never before its `submitted_at`, so if the newest arrival X found among them is no older
+    than the oldest change W in that window, any later arrival would have been in the window
+    too, and X is the answer. Otherwise (a small unit, quiet lately) its own reports, few,
+    are read in full."""
+    sent = and_(Submission.status == SubmissionStatus.SUBMITTED, Submission.submitted_at <= now)
+    window = (
+        select(Submission.unit_id, Submission.submitted_at, Submission.updated_at)
+        .where(sent, Submission.updated_at <= now)  # the index range starts at now
+        .order_by(Submission.updated_at.desc())
+        .limit(LATEST_WINDOW)
+        .cte("recent")
+    )
+    found = (
+        await session.execute(
+            select(
+                select(func.max(window.c.submitted_at))
+                .join(UnitAncestor, UnitAncestor.unit_id == window.c.unit_id)
+                .where(UnitAncestor.ancestor_id == unit.id)
+                .scalar_subquery(),
+                select(func.min(window.c.updated_at)).scalar_subquery(),
+            )
+        )
+    ).one()
+    newest, oldest_change = found
+    if newest is not None and oldest_change is not None and newest >= oldest_change:
+        return newest
+    return await session.scalar(
+        select(func.max(Submission.submitted_at))
+        .join(UnitAncestor, UnitAncestor.unit_id == Submission.unit_id)
+        .where(UnitAncestor.ancestor_id == unit.id, sent)
+    )

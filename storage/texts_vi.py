@@ -554,6 +554,7 @@ APPROVED_LOCKED = (
     "{officer} mở lại báo cáo."
 )
 REOPEN_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên không có gì để mở lại."
+NAME_ONE_REPORT = "{unit} gửi nhiều báo cáo trong {period}; chị ghi rõ một kỳ, ví dụ: {example}."
 DUYET_NOT_FOUND = "{unit} chưa gửi {form} {period}, nên chưa có gì để duyệt."
 OWN_REPORT = (
     "Báo cáo của {unit} do Hội cấp trên {action}; chị không tự {action} báo cáo của đơn vị "
@@ -777,6 +778,64 @@ DIGEST_QUOTA = (
     "phải chờ đến {until}."
 )
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+# ---- personal data (Decree 13/2023/NĐ-CP; handlers/privacy.py) ----------------------------
+NOTICE_ACCEPT = "Đồng ý"
+NOTICE_ASK = "Chị đọc giúp em, rồi bấm «Đồng ý» (hoặc gõ: đồng ý) để bắt đầu."
+NOTICE_TOLD = "Chị bấm «Đồng ý» (hoặc gõ: đồng ý) để xác nhận chị đã đọc."
+NOTICE_WAITING = "Trước khi dùng bot, chị cần đồng ý với thông báo về dữ liệu cá nhân dưới đây."
+NOTICE_THANKS = "Cảm ơn chị, em đã ghi nhận chị đồng ý lúc {when}."
+NOTICE_ALREADY = "Chị đã đồng ý với thông báo về dữ liệu cá nhân lúc {when}. Cảm ơn chị!"
+CODE_ERASED = (
+    "Mã mời này thuộc về một người đã được xóa dữ liệu, nên không dùng được nữa. "
+    "Chị nhờ cán bộ Hội cấp trên tạo tài khoản và gửi mã mới nhé."
+)
+MY_DATA_TITLE = "Dữ liệu bot đang lưu về chị:"
+MY_DATA_PERSON = "• {name}, {role}, {unit}; số điện thoại: {phone}"
+MY_DATA_NO_PHONE = "chưa có"
+MY_DATA_ACCOUNTS = "• Tài khoản: {accounts}"
+MY_DATA_ACCOUNT = "{channel} (từ {day})"
+MY_DATA_MESSAGES = "• {n} tin bot đã gửi chị (nội dung được xóa sau {days} ngày)"
+MY_DATA_REPORTS = "• {n} báo cáo chị đã gửi hoặc duyệt, {changes} lần sửa số liệu"
+MY_DATA_NOTICE = "• Chị đồng ý với thông báo về dữ liệu lúc {when}"
+MY_DATA_NOTICE_NOT_YET = "• Chị chưa bấm đồng ý với thông báo về dữ liệu"
+MY_DATA_LOOKED = "• {n} lần cán bộ xem hoặc xuất dữ liệu của chị"
+MY_DATA_FILE = (
+    "Tệp đính kèm có đủ chi tiết. Muốn sửa hoặc xóa dữ liệu, chị báo cán bộ Hội cấp trên."
+)
+MY_DATA_FILENAME = "du-lieu-cua-toi.json"
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "máy tính"}
+
+# ---- what a sum target and a trend rest on (#20) -------------------------------------------
+# A sum target's line when not every unit that should report its figure has: "tính trên k/n".
+PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {level} chưa báo cáo)"
+# A trend whose periods rest on different units: what the figure over each bar says.
+CHART_TREND_BASIS = "(số trên cột: {level} đã báo cáo/phải báo cáo; – : chưa có báo cáo)"
+CHART_TREND_NONE = "–"
+
+# ---- the tracker pages, phone-first (#24) --------------------------------------------------
+# Error pages of the web server: fixed words, never anything from the request.
+WEB_ERRORS = {
+    400: "Yêu cầu không hợp lệ",
+    403: "Link không hợp lệ hoặc đã hết hạn",
+    404: "Không tìm thấy trang này",
+    405: "Trang này chỉ để xem, không nhận thao tác này",
+    413: "Yêu cầu quá lớn",
+    414: "Địa chỉ trang quá dài",
+    431: "Yêu cầu quá lớn",
+    500: "Máy chủ đang gặp sự cố, chị thử lại sau ít phút",
+}
+WEB_ERROR_HINT = "Chị gõ /web trong khung chat với bot để nhận link mới."
+WEB_UNIT_IN = "{unit} ({parent})"  # a unit's name with its parent's, when names repeat
+WEB_AS_OF = "Số liệu đến {when} (lúc nhận báo cáo mới nhất)"
+WEB_AS_OF_NONE = "Chưa nhận báo cáo nào."
+WEB_CHART_ALT = "{title}. {values}."
+WEB_CHART_BY_PERIOD = "Biểu đồ {label} theo từng kỳ, {period}"
+WEB_CHART_BY_UNIT = "Biểu đồ {label} theo từng đơn vị, {period}"
+WEB_CHART_PERIOD = "Kỳ"
+WEB_CHART_VALUE = "Trong kỳ ({unit})"
+WEB_CHART_RUNNING = "Cộng dồn"
+WEB_CHART_VALUE_PLAIN = "Trong kỳ"
 
 # ---- a sent report's edit, made firmer (#19, h19fix2) ----------------------------------------
 EDIT_SAY_YES_PLAINLY = "Em chưa lưu. Chị trả lời rõ «Lưu thay đổi» để lưu, hoặc «Giữ số cũ»."

@@ -39,6 +39,7 @@ from storage.periods import (
     month,
     next_period,
     period_of,
+    periods_inside,
     previous_period,
     span,
 )
@@ -682,3 +683,72 @@ def same_stretch(period: Period, previous: Period, latest: date) -> Period:
         if whole.start == first.start and whole.end == last.end:
             return whole
     return span(first, last)
+
+
+async def bases(
+    session: AsyncSession,
+    catalog: Catalog,
+    code: str,
+    scopes: list[list[OrgUnit]],
+    period: Period,
+    *,
+    levels: list[str] | None = None,
+    approved_only: bool = False,
+) -> list[tuple[int, int, str | None]]:
+    """For each scope (a unit, or a group of units counted together): how many of the units
+    that should report the indicator did, how many should, and their level when one: what a
+    sum target's line rests on, read as `indicator_total` reads it. `levels`: only these
+    levels' own answers (a target's `reported_at`), added up."""
+    ids = sorted({u.id for scope in scopes for u in scope})
+    out = [(0, 0) for _ in scopes]
+    found: list[str] = []
+    asked: list[str | None] = list(levels) if levels else [None]
+    for asked_level in asked:
+        reading = await read(
+            session,
+            catalog,
+            code,
+            ids,
+            period,
+            roots=ids,
+            reported_at=asked_level,
+            approved_only=approved_only,
+        )
+        found += [lv for lv in reading.levels if lv not in found]
+        for i, scope in enumerate(scopes):
+            members = set().union(*(reading.members.get(u.id, set()) for u in scope))
+            figure = figure_of(catalog, code, reading, members)
+            out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
+    one_level = found[0] if len(found) == 1 else None
+    return [(reported, expected, one_level) for reported, expected in out]
+
+
+def reporting_periodicity(catalog: Catalog, code: str) -> Periodicity | None:
+    """The shortest period in which the indicator's reporting units give it (a month when
+    a monthly form asks it): a trend's step."""
+    levels = set(reporting_levels(catalog, code))
+    kinds = {
+        catalog.forms[f].periodicity
+        for part in catalog.components(code)
+        for f in catalog.forms_of_indicator.get(part, [])
+        if catalog.forms[f].level in levels
+    }
+    order = list(Periodicity)
+    found = sorted((Periodicity(k) for k in kinds), key=order.index)
+    return found[0] if found else None
+
+
+async def series(
+    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, period: Period
+) -> list[tuple[Period, Figure]]:
+    """The indicator's figure over `unit`'s subtree in each reporting period inside `period`,
+    oldest first, each with its own basis (k of the n units that should report it did): a
+    trend compares like with like only where the same units reported, and says where not."""
+    kind = reporting_periodicity(catalog, code)
+    if kind is None:
+        return []
+    out = []
+    for step in periods_inside(kind, period):
+        reading = await read(session, catalog, code, [unit.id], step, roots=[unit.id])
+        out.append((step, figure_of(catalog, code, reading, reading.members.get(unit.id, set()))))
+    return out

@@ -146,3 +146,15 @@ async def invite(session: AsyncSession, person: Person, now: datetime, days: int
     invitation = await create_invitation(session, person, now, days)
     await session.commit()
     return invitation.code
+
+
+async def linked(
+    session: AsyncSession, person: Person, channel: str, user_id: str, now: datetime
+) -> None:
+    """A person joined on a channel (as the operator's terminal does it) who has accepted
+    the personal-data notice already, as everyone who joins does first."""
+    from storage.invitations import link_directly
+    from storage.personal_data import record_accepted
+
+    await link_directly(session, person, channel, user_id, now)
+    await record_accepted(session, person, "the notice", channel=channel, now=now)

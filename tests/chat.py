@@ -24,6 +24,12 @@ class ChatUser:
         )
         return self.last
 
+    async def join(self, code: str) -> list[Outbound]:
+        """Joins with an invitation code and accepts the personal-data notice it shows."""
+        await self.send(f"/start {code}")
+        assert "Đồng ý" in self.buttons, self.text
+        return await self.click("Đồng ý")
+
     async def click(self, label: str) -> list[Outbound]:
         for message in reversed(self.last):
             for choice in message.choices + message.button_only:

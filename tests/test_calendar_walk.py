@@ -12,6 +12,16 @@ At every date, for the province and every unit above the branches:
 - no unit without a report is shown as 0: a coverage says how many have no data, a target
   with nothing reported is "chưa có số liệu", a task names the units that sent nothing.
 
+On a sample of the dates (every eighth date measured, and the turn of the year: 31/12, 1/1,
+6/1 and 16/1, where offices look hardest), the figures of each target's indicator, over the
+province (and, on 31/12 and 16/1, one commune too), in the target's window, are read
+everywhere a person reads them: the CLI (`report total`), the chat (/tong, and /tiendo
+against the tracker page), the workbook (XLSX export) and the pages (the indicator page and
+the target's breakdown, rendered by the web server): they name the same period and agree,
+and a unit with nothing reported under it is "chưa báo cáo" (an empty cell), never 0, which
+is checked against the reports themselves, not against the code under test. The workbook
+(the costliest read) is the province's only.
+
 The walk is one test per province and database; the database is built once for it.
 """
 
@@ -22,23 +32,34 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import unescape
+from io import BytesIO
 from pathlib import Path
 
+import aiohttp
 import pytest
-from sqlalchemy import delete, insert, select
+from openpyxl import load_workbook
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import WebServer
 from bot.config import DEMO_CONFIG_DIR
-from handlers.views import progress_text
+from bot.context import AppContext
+from bot.web.routes import register as register_pages
+from handlers import staff, web_pages
+from handlers.engine import Engine
+from handlers.export_xlsx import build_workbook
+from handlers.views import progress_lines, progress_text, value_text
 from schedules.calendar import window as form_window
 from schedules.demo import build_demo
-from storage import aggregates
+from storage import aggregates, totals
 from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect, Target
+from storage.catalog import Catalog, Expect, IndicatorType, Target
 from storage.catalog_load import load_catalog
-from storage.clock import VN
+from storage.clock import VN, vn_datetime
 from storage.db import is_postgres
-from storage.models import OrgUnit, Submission, SubmissionValue
+from storage.invitations import link_directly
+from storage.models import OrgUnit, Person, Role, Submission, SubmissionValue
 from storage.periods import Period, next_period, period_of
 from storage.progress import (
     BEHIND,
@@ -50,6 +71,8 @@ from storage.progress import (
     target_forms,
     windows_of,
 )
+from storage.units import is_within
+from tests.chat import ChatUser
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -247,11 +270,227 @@ def _check_no_zero_for_nothing(catalog: Catalog, p: TargetProgress, day: date) -
         assert p.status != Status.OVERDUE or (p.reported or 0) > 0, where
 
 
+# ---- the same figures everywhere ----------------------------------------------------------
+
+
+@dataclass
+class Surfaces:
+    """What a provincial office reads the figures through: the CLI's wrapper, the chat, the
+    web server's pages (a link for a staff member of the province) and the workbook."""
+
+    ctx: AppContext
+    user: ChatUser
+    staff: Person
+    http: aiohttp.ClientSession
+    base: str
+
+    def link(self) -> str:
+        assert self.ctx.web_links is not None
+        self.ctx.web_links.public_base = self.base  # (links expire: made afresh each day)
+        return self.ctx.web_links.url(self.staff)
+
+    async def page(self, path: str) -> str:
+        async with self.http.get(self.link() + path, allow_redirects=False) as r:
+            assert r.status == 200, (path, r.status)
+            html = unescape(await r.text())
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+async def _reported_units(
+    session: AsyncSession, catalog: Catalog, code: str, period: Period
+) -> list[OrgUnit]:
+    """The units of the indicator's reporting levels that sent a value of any of its parts in
+    the period: read from the reports themselves."""
+    levels = totals.reporting_levels(catalog, code)
+    query = (
+        select(OrgUnit)
+        .join(SubmissionValue, SubmissionValue.unit_id == OrgUnit.id)
+        .where(
+            OrgUnit.level.in_(levels),
+            SubmissionValue.indicator_code.in_(catalog.components(code)),
+            and_(
+                SubmissionValue.period_start >= period.start,
+                SubmissionValue.period_end <= period.end,
+            ),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.value_num.is_not(None),
+        )
+        .distinct()
+    )
+    return list((await session.scalars(query)).all())
+
+
+def _is_zero(text: str) -> bool:
+    return re.match(r"0(\s|$|\()", text) is not None
+
+
+async def _check_surfaces(
+    session: AsyncSession,
+    catalog: Catalog,
+    surfaces: Surfaces,
+    unit: OrgUnit,
+    items: list[TargetProgress],
+    sums: list[TargetProgress],
+    day: date,
+) -> int:
+    """The chat and the pages on the unit's targets; the CLI, the chat, the pages and the
+    workbook on the indicators of the province's sum targets (`sums`), over the unit, each in
+    its target's window: the same figures, the same period named, no 0 for a unit that sent
+    nothing."""
+    checked = 0
+    where = f"{unit.name} on {day}"
+    await session.commit()  # (the chat writes: no read left open)
+    # /tiendo in the chat and the tracker page: the same verdicts.
+    await surfaces.user.send(f"/tiendo {unit.name}")
+    chat = surfaces.user.text.splitlines()
+    text = progress_text(catalog, unit.name, items, day).splitlines()
+    assert chat[:2] == text[:2], (where, chat[:2], text[:2])
+    tracker = await surfaces.page(f"?don_vi={unit.id}")
+    for p in items:
+        for line in progress_lines(catalog, p)[1:]:
+            assert _one_line(line) in tracker, (where, line)
+    every = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
+    books: dict[Period, object] = {}
+    seen: set[tuple[str, Period]] = set()
+    for p in sums:
+        code, period = p.target.indicator or p.target.numerator, p.period
+        assert code is not None
+        if p.target.reported_at is not None or (code, period) in seen:
+            continue  # (a level's own answers only: not what /tong adds up)
+        seen.add((code, period))
+        if catalog.indicators[code].type in (IndicatorType.TEXT, IndicatorType.CHOICE):
+            continue  # (a rating has no total)
+        # The CLI (the command's own wrapper) and the chat, word for word.
+        cli = await staff.cli_total(surfaces.ctx, code, period.key, unit.code)
+        await session.commit()
+        # (By its code: a label may hold a level's word, "mạng xã hội", "Cơ sở Hội …".)
+        await surfaces.user.send(f"/tong {code} {period.label} {unit.name}")
+        assert surfaces.user.text == cli, (where, cli, surfaces.user.text)
+        assert period.label in cli.splitlines()[0], (where, cli)
+        # A unit with nothing reported under it is "chưa báo cáo", and a 0 is reported.
+        total = await totals.indicator_total(session, catalog, code, unit, period, compare=False)
+        sent = await _reported_units(session, catalog, code, period)
+        lines = cli.splitlines()
+        rows = [r for r in lines if re.match(r"\d+\. ", r)]
+        head = [r for r in lines if r not in rows]
+        assert len(rows) == len(total.rows), (where, cli)
+        if not any(is_within(u, unit) for u in sent):
+            assert head[0].startswith("Chưa có báo cáo"), (where, cli)
+        for row, line in zip(total.rows, rows, strict=True):
+            value = line.split(": ", 1)[1]
+            has = any(is_within(u, row.unit) for u in sent)
+            assert has or value == vi.TOTAL_NOT_REPORTED, (where, line)
+            assert not _is_zero(value) or has, (where, line)
+        # The indicator page: the same headline and figures, in the same period.
+        page = await surfaces.page(f"chi-so/{code}?don_vi={unit.id}&ky={period.key}")
+        for line in head:
+            assert _one_line(line) in page, (where, line)
+        for line in rows:
+            name, value = line.split(". ", 1)[1].split(": ", 1)
+            value = value.split(" (")[0].split(" – ")[0]
+            assert _one_line(f"{name} {value}") in page, (where, line, page)
+        # The target's breakdown, where it applies to the unit: the same figure for each
+        # unit below as the indicator page of its window.
+        if p.target.kind == "sum" and p.scope == [unit]:
+            breakdown = await web_pages.target_breakdown(
+                session, catalog, p.target, unit, unit, day
+            )
+            assert breakdown is not None and breakdown.row.period_key == period.key, where
+            assert {r.unit.name: r.achieved for r in breakdown.rows} == {
+                r.unit.name: value_text(total, r.figure, leaf=r.leaf, unit_word=True)
+                for r in total.rows
+            }, where
+            html = await surfaces.page(f"chi-tieu/{p.target.code}?don_vi={unit.id}")
+            for r in breakdown.rows:
+                assert _one_line(f"{r.unit.name} {r.achieved}") in html, (where, r)
+        # The workbook of the window: each form sheet asking it at its reporting level.
+        # (The province's only: a workbook is the costliest read of all.)
+        asked = catalog.indicators[code].type != IndicatorType.DERIVED  # (a form's column)
+        if unit.depth == 0 and asked and len(totals.reporting_levels(catalog, code)) == 1:
+            if period not in books:
+                data = await build_workbook(session, catalog, unit, period, day)
+                books[period] = load_workbook(BytesIO(data), read_only=True)
+            _check_workbook(books[period], catalog, code, unit, total, sent, every, where)
+        checked += 1
+    return checked
+
+
+def _check_workbook(
+    book: object,
+    catalog: Catalog,
+    code: str,
+    unit: OrgUnit,
+    total: totals.Total,
+    sent: list[OrgUnit],
+    every: dict[str, OrgUnit],
+    where: str,
+) -> None:
+    indicator = catalog.indicators[code]
+    column = f"{indicator.label} ({indicator.unit})".replace(" ()", "")
+    found = 0
+    for sheet in book.worksheets:  # type: ignore[attr-defined]
+        rows = list(sheet.iter_rows(values_only=True))
+        if len(rows) < 2 or column not in rows[1]:
+            continue
+        header = list(rows[1])
+        col, at = header.index(column), header.index(vi.EXPORT_CODE)
+        by_code = {r[at]: r for r in rows[2:]}
+        grand, f = by_code[unit.code][col], total.figure
+        if not f.reported:
+            assert grand is None, (where, sheet.title)
+        elif total.kind == totals.Kind.YES_NO and unit.level == total.level:  # its own
+            assert grand == (vi.WEB_YES if f.yes else vi.WEB_NO), (where, sheet.title)
+        elif total.kind == totals.Kind.YES_NO:
+            assert grand == vi.TOTAL_YES_COUNT.format(yes=f.yes, reported=f.reported), where
+        elif total.kind != totals.Kind.EACH:
+            assert grand == pytest.approx(f.value), (where, sheet.title)
+        for row_code, row in by_code.items():
+            has = any(is_within(u, every[row_code]) for u in sent)
+            assert has or row[col] is None, (where, sheet.title, row)
+            assert row[col] != 0 or has, (where, sheet.title, row)
+        found += 1
+    assert found, (where, column)
+
+
+async def _surfaces(ctx: AppContext, catalog: Catalog, province: OrgUnit, http) -> Surfaces:
+    """A staff member of the province, linked in the chat, and the web server's pages."""
+    ctx.catalog = catalog
+    ctx.settings.public_base_url = "http://127.0.0.1"
+    async with ctx.sessions() as session:
+        person = Person(
+            full_name="Phạm Thị Hương",
+            role=Role.PROVINCIAL_STAFF,
+            unit_id=province.id,
+            created_at=ctx.clock.now(),
+        )
+        session.add(person)
+        await session.flush()
+        await link_directly(session, person, "telegram", "u-walk", ctx.clock.now())
+        await session.commit()
+    server = WebServer()
+    register_pages(server.app, ctx)
+    port = await server.start("127.0.0.1", 0)
+    surfaces = Surfaces(
+        ctx, ChatUser(Engine(ctx), "u-walk"), person, http, f"http://127.0.0.1:{port}"
+    )
+    surfaces.server = server  # type: ignore[attr-defined]
+    return surfaces
+
+
 # ---- the walk -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", list(WALKS))
-async def test_a_year_on_the_calendar(session: AsyncSession, name: str) -> None:
+async def test_a_year_on_the_calendar(session: AsyncSession, ctx: AppContext, name: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        await _walk(session, ctx, http, name)
+
+
+async def _walk(session: AsyncSession, ctx: AppContext, http, name: str) -> None:  # type: ignore[no-untyped-def]
     walk = WALKS[name]
     catalog = load_catalog(walk.folder)
     days = walk_dates(walk.year, walk.postgres_months if is_postgres(session) else walk.months)
@@ -277,6 +516,15 @@ async def test_a_year_on_the_calendar(session: AsyncSession, name: str) -> None:
     seen: dict[Status, int] = defaultdict(int)
     before: tuple | None = None
     measured = 0
+    surfaces = await _surfaces(ctx, catalog, province, http)
+    # The commune whose name comes first: the figures over a unit below the province too.
+    commune = min((u for u in units if u.level == catalog.levels[-2].code), key=lambda u: u.code)
+    crossed = 0  # (indicator, period) figures read through every surface
+    # The turn of the year: its last day, the day after it, the day December's reports
+    # fall due and the day after the year's last ones are due.
+    turn = {date(walk.year, 12, 31), date(walk.year + 1, 1, 1)}
+    turn |= {date(walk.year + 1, 1, 6), date(walk.year + 1, 1, 16)}
+    turn_first, turn_last = min(turn), max(turn)  # (the commune: on these two)
     for day in days:
         sent = await _send(session, catalog, pending, day)
         # Nothing sent since the last date and nothing fell due: the same verdicts (and the
@@ -301,6 +549,17 @@ async def test_a_year_on_the_calendar(session: AsyncSession, name: str) -> None:
                 _check_no_zero_for_nothing(catalog, p, day)
                 if unit.id == province.id:
                     seen[p.status] += 1
+        if measured % 8 == 1 or day in turn:
+            ctx.clock.set(vn_datetime(day.year, day.month, day.day, 12))
+            # The province's targets' indicators, each in its target's window.
+            sums = [p for p in found[province.id] if p.target.kind != "task"]
+            below = day in (turn_first, turn_last)
+            for unit in (province, commune) if below else (province,):
+                crossed += await _check_surfaces(
+                    session, catalog, surfaces, unit, found[unit.id], sums, day
+                )
+    await surfaces.server.stop()  # type: ignore[attr-defined]
+    assert crossed >= measured // 8, (name, crossed)
     assert not pending.submissions  # every report of the history was added on its day
     assert measured >= len(days) // 3
     # The walk saw real verdicts, not only "no data".

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -17,9 +18,8 @@ from bot.channels.zalo import WEBHOOK_PATH, parse_update
 from bot.files import FileLinks
 from handlers.engine import Engine
 from storage import reporting
-from storage.invitations import link_directly
 from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
-from tests.builders import invite, small_tree_with_people
+from tests.builders import invite, linked, small_tree_with_people
 from tests.fakes.telegram import FakeTelegram, TelegramUser
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo, ZaloUser
@@ -59,7 +59,7 @@ async def start(mode: str, ctx, tmp_path: Path) -> Running:
         bot = await start_bot(fake, ctx, mode.split("-")[1])
         running.stops.append(bot.stop)
         running.user = lambda uid: TelegramUser(fake, int(uid), bot.webhook, SECRET)
-        running.link = lambda user, code: user.send(f"/start {code}")
+        running.link = lambda user, code: joined(user, f"/start {code}")
         running.fake = fake
         return running
     fake = FakeZalo()
@@ -96,11 +96,19 @@ async def start(mode: str, ctx, tmp_path: Path) -> Running:
     running.user = lambda uid: ZaloUser(
         fake, uid, webhook, ZALO_SECRET, wrapped=mode.endswith("webhook")
     )
-    running.link = lambda user, code: user.send(code)
+    running.link = joined
     running.fake = fake
     running.runtime = runtime
     running.service = service
     return running
+
+
+async def joined(user: Any, first: str) -> Any:
+    """Joins with a code (a deep link's /start or typed) and accepts the personal-data
+    notice, by the word that works on every channel."""
+    await user.send(first)
+    assert "Nghị định 13/2023/NĐ-CP" in user.text
+    return await user.send("đồng ý")
 
 
 @pytest.fixture
@@ -117,10 +125,15 @@ async def test_the_same_report_on_every_channel(ctx, world, tmp_path, mode) -> N
     running = await start(mode, ctx, tmp_path)
     try:
         lan = running.user("5001" if mode.startswith("telegram") else "51a7e")
-        await running.link(lan, code)
+        await lan.send(f"/start {code}" if mode.startswith("telegram") else code)
         assert "Chào chị Nguyễn Thị Lan! Chị đã kết nối với bot báo cáo của Chi hội thôn 1." in (
             lan.text
         )
+        assert "Nghị định 13/2023/NĐ-CP" in lan.text  # the notice, the same on every channel
+        await lan.send("/baocao")  # nothing else before she accepts it
+        assert "cần đồng ý" in lan.text
+        await lan.send("đồng ý")
+        assert "ghi nhận chị đồng ý" in lan.text
         await lan.send("/baocao" if mode.startswith("telegram") else "bao cao")
         assert "Câu 1/10" in lan.text
         await lan.click("0")  # a button on Telegram; the word "0" typed on Zalo: a number
@@ -165,7 +178,7 @@ async def test_zalo_duplicates_empty_polls_and_numbered_choices(ctx, world, tmp_
     fake: FakeZalo = running.fake
     try:
         lan = running.user("51a7e")
-        await lan.send(code)
+        await joined(lan, code)
         await asyncio.sleep(1.2)
         assert fake.empty_polls >= 1  # a 408 is "nothing new", and polling goes on
         await lan.send("bao cao")
@@ -225,7 +238,7 @@ async def test_files_by_signed_links_on_zalo(ctx, world, tmp_path) -> None:
     running = await start("zalo-polling", ctx, tmp_path)
     try:
         async with ctx.sessions() as session:
-            await link_directly(session, people.provincial, "zalo", "staff1", ctx.clock.now())
+            await linked(session, people.provincial, "zalo", "staff1", ctx.clock.now())
             await session.commit()
         staff = running.user("staff1")
         await staff.send("bieu do thoat ngheo nam nay")
@@ -275,7 +288,7 @@ async def test_one_person_on_both_channels_reminded_where_she_was_last(
     from tests.chat import ChatUser
 
     telegram_user = ChatUser(engine, "5001")
-    await telegram_user.send(f"/start {code}")
+    await telegram_user.join(code)
     await telegram_user.send("/lienket")
     zalo_code = telegram_user.text.split(": ")[1].split("\n")[0]
     zalo_user = ChatUser(engine, "51a7e", channel="zalo")
@@ -323,8 +336,8 @@ async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
             session.add_all(leaders)
             await session.flush()
             for p in [people.leader, *leaders]:
-                await link_directly(session, p, "zalo", f"z{p.id}", ctx.clock.now())
-            await link_directly(session, people.commune_officer, "zalo", "officer", ctx.clock.now())
+                await linked(session, p, "zalo", f"z{p.id}", ctx.clock.now())
+            await linked(session, people.commune_officer, "zalo", "officer", ctx.clock.now())
             officer_c3 = Person(
                 full_name="Võ Thị Ba",
                 role=Role.COMMUNE_OFFICER,
@@ -333,7 +346,7 @@ async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
             )
             session.add(officer_c3)
             await session.flush()
-            await link_directly(session, officer_c3, "zalo", "officer3", ctx.clock.now())
+            await linked(session, officer_c3, "zalo", "officer3", ctx.clock.now())
             await session.commit()
         # This test's own dispatcher, with a cap, sends them: the bot's stands aside.
         await running.service.reminders.stop()

@@ -207,7 +207,7 @@ async def test_no_chatter_changes_a_report_at_any_state(ctx) -> None:
         zip(leaders, codes, [tree.b1, tree.b2, tree.b3, tree.b4], strict=True)
     ):
         user = ChatUser(engine, f"50{i}")
-        await user.send(f"/start {code}")
+        await user.join(code)
         await user.send("/start")  # her conversation starts
         walks.append(Walk(ctx, user, person.id, unit.id))
     # A reminder comes two days before the due date: each one's next message answers it.

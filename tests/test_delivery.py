@@ -75,6 +75,7 @@ async def test_a_failed_reply_is_retried_in_order(ctx, fake, world) -> None:
     async with Bot(ctx, fake):
         lan = TelegramUser(fake, LEADER)
         await lan.send(f"/start {code}")
+        await lan.send("đồng ý")  # the personal-data notice
         fake.fail_next("sendMessage", 500)  # the first question does not go through
         fake.queue(fake.message_update(LEADER, "/baocao"))
         fake.queue(fake.message_update(LEADER, "3"))  # she answers before seeing it
@@ -102,6 +103,7 @@ async def test_blocked_then_writes_again(ctx, fake, world, status, why) -> None:
     async with Bot(ctx, fake):
         lan = TelegramUser(fake, LEADER)
         await lan.send(f"/start {code}")
+        await lan.send("đồng ý")  # the personal-data notice
         fake.fail_next("sendMessage", status, why)
         fake.queue(fake.message_update(LEADER, "/baocao"))
         for _ in range(100):
@@ -200,6 +202,7 @@ async def test_edits_of_the_current_and_of_an_older_answer(ctx, world) -> None:
     people, code, _ = world
     engine = Engine(ctx)
     await said(engine, f"/start {code}", "1")
+    await said(engine, "đồng ý", "1b")  # the personal-data notice
     await said(engine, "/baocao", "2")
     assert "Câu 2/10" in await said(engine, "3", "3")
     assert "Câu 2/10" in await said(engine, "abc", "4")  # refused: the question stays open
@@ -218,7 +221,7 @@ async def test_edits_of_the_current_and_of_an_older_answer(ctx, world) -> None:
 async def test_a_staff_word_mid_report_answers_then_asks_again(ctx, world) -> None:
     _, code, _ = world
     lan = ChatUser(Engine(ctx), "501")
-    await lan.send(f"/start {code}")
+    await lan.join(code)
     await lan.send("/baocao")
     await lan.send("3")
     await lan.send("tổng thoát nghèo năm nay")
@@ -231,6 +234,7 @@ async def test_a_typed_staff_question_takes_a_unit_code(ctx, world) -> None:
     _, _, officer_code = world
     mai = ChatUser(Engine(ctx), "601")
     await mai.send(officer_code)
+    await mai.click("Đồng ý")
     await mai.send("/tong thoát nghèo năm nay KH-KS")
     slash = mai.text
     await mai.send("tổng thoát nghèo năm nay KH-KS")
@@ -240,7 +244,7 @@ async def test_a_typed_staff_question_takes_a_unit_code(ctx, world) -> None:
 async def test_a_leaders_forged_nudge_is_refused(ctx, world) -> None:
     _, code, _ = world
     lan = ChatUser(Engine(ctx), "501")
-    await lan.send(f"/start {code}")
+    await lan.join(code)
     await lan.press("g:nudge:thang_chi_hoi:2026-10")
     assert "dành cho cán bộ Hội" in lan.text
     async with ctx.sessions() as session:

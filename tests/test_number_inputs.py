@@ -211,7 +211,7 @@ async def test_every_input_through_the_engine(ctx) -> None:
         await session.commit()
         code = await invite(session, people.leader, ctx.clock.now())
     user = ChatUser(Engine(ctx), "42")
-    await user.send(f"/start {code}")
+    await user.join(code)
     await user.send("/baocao")
     assert "Câu 1/10" in user.text
     async with ctx.sessions() as session:

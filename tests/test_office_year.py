@@ -23,7 +23,6 @@ from storage.catalog import Target
 from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.completeness import completeness
-from storage.invitations import link_directly
 from storage.models import (
     Invitation,
     OrgUnit,
@@ -35,7 +34,7 @@ from storage.models import (
 from storage.periods import half, month, quarter, year_period
 from storage.progress import progress
 from storage.units import children, create_unit, find_units, merge_units
-from tests.builders import DEMO_CONFIG_DIR, report, small_tree_with_people
+from tests.builders import DEMO_CONFIG_DIR, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_aggregates import assert_agree
 
@@ -65,7 +64,7 @@ async def office(ctx):
             ("district", found.district_officer),
             ("province", found.provincial),
         ):
-            await link_directly(session, person, "telegram", f"u-{key}", ctx.clock.now())
+            await linked(session, person, "telegram", f"u-{key}", ctx.clock.now())
         await session.commit()
     engine = Engine(ctx)
     users = {k: ChatUser(engine, f"u-{k}") for k in ("leader", "commune", "district", "province")}
@@ -113,6 +112,7 @@ async def test_handover_by_chat_keeps_the_branch_draft_for_the_new_leader(ctx, o
     newcomer = ChatUser(engine, "u-new")
     await newcomer.send(invitation.code)
     assert "Chào chị Trần Thị Mới" in newcomer.text and "Chi hội thôn 1" in newcomer.text
+    await newcomer.click("Đồng ý")  # the personal-data notice
     await newcomer.send("/baocao")
     assert "Đã trả lời 2/10 câu" in newcomer.text and "Câu 3/10" in newcomer.text
     for answer in ["2", "10", "4", "5", "1", "2", "101"]:

@@ -9,10 +9,9 @@ from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
 from storage import reporting
 from storage.clock import vn_datetime
-from storage.invitations import link_directly
 from storage.models import OutboxMessage, Person
 from storage.periods import month
-from tests.builders import invite, report, small_tree_with_people
+from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 
 ALL = "3 0 1 2 1 2 0 1 97"
@@ -29,7 +28,7 @@ async def world(ctx):
 
 async def leader(ctx, world) -> ChatUser:
     user = ChatUser(Engine(ctx), "701")
-    await user.send(f"/start {world[1]}")
+    await user.join(world[1])
     return user
 
 
@@ -164,7 +163,7 @@ async def test_a_doubtful_value_among_them_is_confirmed_and_audited(ctx, world) 
     # Her commune officer's digest after the due date lists it for a look.
     async with ctx.sessions() as session:
         officer = await session.get(Person, people.commune_officer.id)
-        await link_directly(session, officer, "telegram", "702", ctx.clock.now())
+        await linked(session, officer, "telegram", "702", ctx.clock.now())
         await session.commit()
     ctx.clock.set(vn_datetime(2026, 12, 6, 8, 30))
     await plan_and_queue(ctx)

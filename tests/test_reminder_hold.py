@@ -25,7 +25,7 @@ async def lan(ctx):
         people = await small_tree_with_people(session, ctx.clock.now())
         code = await invite(session, people.leader, ctx.clock.now())
     user = ChatUser(Engine(ctx), "701")
-    await user.send(f"/start {code}")
+    await user.join(code)
     return people.leader.id, user
 
 

@@ -30,6 +30,9 @@ async def linked_leader(ctx, world, user_id: str = "501") -> ChatUser:
     user = ChatUser(Engine(ctx), user_id)
     await user.send(f"/start {code}")
     assert "Chào chị Nguyễn Thị Lan" in user.text
+    assert "Nghị định 13/2023/NĐ-CP" in user.text  # told what is kept, before anything else
+    await user.click("Đồng ý")
+    assert "ghi nhận chị đồng ý" in user.text and "/baocao" in user.text
     return user
 
 
@@ -290,7 +293,9 @@ async def test_expired_code_and_person_without_forms(ctx, world) -> None:
     assert "hết hạn" in staff.text
     ctx.clock.set(ctx.clock.now() - timedelta(days=2))
     await staff.send(f"/start {code}")
-    assert "Chào chị Phạm Thị Hương" in staff.text and "/trogiup" in staff.text
+    assert "Chào chị Phạm Thị Hương" in staff.text
+    await staff.click("Đồng ý")
+    assert "/trogiup" in staff.text
     await staff.send("/baocao")  # the province's own yearly form opens on 16/12
     assert "Kỳ tới: Báo cáo năm của Hội LHPN tỉnh, năm 2026" in staff.text
     # In a configuration with no form at the province's level:

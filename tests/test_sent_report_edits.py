@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine
 from storage import reporting
-from storage.invitations import link_directly
 from storage.models import AuditEntry, Submission, UnitPeriodTotal
 from storage.periods import month
-from tests.builders import invite, report, small_tree_with_people
+from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 
 SENT = "3 0 1 2 1 2 0 1 97 0"  # hvm 3 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0
@@ -22,11 +21,11 @@ async def world(ctx):
     async with ctx.sessions() as session:
         people = await small_tree_with_people(session, ctx.clock.now())
         code = await invite(session, people.leader, ctx.clock.now())
-        await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
+        await linked(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
     engine = Engine(ctx)
     lan = ChatUser(engine, "701")
-    await lan.send(f"/start {code}")
+    await lan.join(code)
     return people, lan, ChatUser(engine, "officer")
 
 
@@ -231,6 +230,12 @@ async def test_duyet_far_periods_and_her_own_unit(ctx, world) -> None:
     _, lan, officer = world
     await send_report(lan)
     await officer.send("/duyet chi hội thôn 1 năm 1900")
+    # A year names twelve monthly reports, not its December: she is asked which one.
+    assert officer.text == (
+        "Chi hội thôn 1 gửi nhiều báo cáo trong năm 1900; chị ghi rõ một kỳ, ví dụ: "
+        "tháng 10/2026."
+    )
+    await officer.send("/duyet chi hội thôn 1 tháng 3/1900")
     assert "chưa gửi" in officer.text and "chưa có gì để duyệt" in officer.text
     assert "mở lại" not in officer.text
     await officer.send("/duyet xã Sơn Bình tháng 11")

@@ -18,8 +18,8 @@ async def lan(ctx):
         people = await small_tree_with_people(session, ctx.clock.now())
         code = await invite(session, people.leader, ctx.clock.now())
     user = ChatUser(Engine(ctx), "5a1b2c", channel="zalo")
-    await user.send(f"/start {code}")
-    assert "Chào chị" in user.text
+    await user.join(code)
+    assert "đồng ý" in user.text
     return people, user
 
 

@@ -11,9 +11,8 @@ from handlers import charts
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
 from storage import rollup
-from storage.invitations import link_directly
 from storage.periods import month, quarter, year_period
-from tests.builders import report, small_tree_with_people
+from tests.builders import linked, report, small_tree_with_people
 from tests.chat import ChatUser
 
 OCT, SEP = month(2026, 10), month(2026, 9)
@@ -46,7 +45,7 @@ async def world(ctx):
             ("district", people.district_officer),
             ("province", people.provincial),
         ]:
-            await link_directly(session, person, "telegram", f"u-{key}", ctx.clock.now())
+            await linked(session, person, "telegram", f"u-{key}", ctx.clock.now())
             users[key] = f"u-{key}"
         await session.commit()
     engine = Engine(ctx)

@@ -14,10 +14,9 @@ from storage import reporting
 from storage.catalog_load import load_catalog
 from storage.clock import vn_datetime
 from storage.importing import import_units
-from storage.invitations import link_directly
 from storage.models import Person, Role
 from storage.units import unit_by_code
-from tests.builders import small_tree
+from tests.builders import linked, small_tree
 from tests.chat import ChatUser
 
 LAO_CAI = DEMO_CONFIG_DIR.parent / "lao_cai"
@@ -39,7 +38,7 @@ async def staff_of(
         )
         session.add(person)
         await session.flush()
-        await link_directly(session, person, "telegram", user, ctx.clock.now())
+        await linked(session, person, "telegram", user, ctx.clock.now())
         await session.commit()
     return ChatUser(Engine(ctx), user)
 

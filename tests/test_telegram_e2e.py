@@ -103,6 +103,9 @@ async def test_onboarding_and_full_report(fake, ctx, world, mode) -> None:
         assert "Chào chị Nguyễn Thị Lan! Chị đã kết nối với bot báo cáo của Chi hội thôn 1." in (
             lan.text
         )
+        assert "Nghị định 13/2023/NĐ-CP" in lan.text and lan.buttons == ["Đồng ý"]
+        await lan.click("Đồng ý")  # the personal-data notice, accepted by its button
+        assert "ghi nhận chị đồng ý" in lan.text
         await lan.send("/baocao")
         assert "Câu 1/10" in lan.text
         assert lan.buttons == ["0"]
@@ -129,6 +132,7 @@ async def test_restart_in_the_middle_and_redelivered_update(fake, ctx, world) ->
     running = await start_bot(fake, ctx, "polling")
     lan = user_of(running)
     await lan.send(f"/start {code}")
+    await lan.send("đồng ý")  # the personal-data notice
     await lan.send("/baocao")
     await lan.send("3")
     update = fake.message_update(LEADER, "1")
@@ -169,6 +173,7 @@ async def test_late_submission_and_correction(fake, ctx, world) -> None:
     try:
         lan = user_of(running)
         await lan.send(f"/start {code}")
+        await lan.send("đồng ý")  # the personal-data notice
         await lan.send("/baocao")
         for answer in ANSWERS:
             await lan.send(answer)
@@ -258,7 +263,7 @@ async def test_long_messages_are_split_and_callback_data_is_small(fake, ctx, wor
 async def demo(ctx):
     from bot.config import DEMO_CONFIG_DIR
     from schedules.demo import build_demo
-    from storage.invitations import link_directly
+    from tests.builders import linked
 
     async with ctx.sessions() as session:
         summary = await build_demo(
@@ -266,7 +271,7 @@ async def demo(ctx):
         )
         ids = {}
         for n, (role, person) in enumerate(summary.sample_people.items(), start=1):
-            await link_directly(session, person, "telegram", str(9000 + n), ctx.clock.now())
+            await linked(session, person, "telegram", str(9000 + n), ctx.clock.now())
             ids[role] = 9000 + n
         await session.commit()
     return ids

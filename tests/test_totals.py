@@ -22,14 +22,13 @@ from handlers.export_xlsx import build_workbook
 from handlers.views import progress_lines, total_lines
 from storage import progress, totals
 from storage.catalog_load import load_catalog
-from storage.invitations import link_directly
 from storage.models import OrgUnit, Person, Role
 from storage.periods import month, quarter, year_period
 from storage.units import create_unit
-from tests.builders import report, small_tree
+from tests.builders import linked, report, small_tree
 from tests.chat import ChatUser
 
-OCT, NOV = month(2026, 10), month(2026, 11)
+SEP, OCT, NOV = month(2026, 9), month(2026, 10), month(2026, 11)
 FORM = "thang_chi_hoi"
 NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
 
@@ -93,7 +92,7 @@ async def six(ctx):
         )
         session.add(staff_person)
         await session.flush()
-        await link_directly(session, staff_person, "telegram", "u-staff", ctx.clock.now())
+        await linked(session, staff_person, "telegram", "u-staff", ctx.clock.now())
         await session.commit()
     return units, ChatUser(Engine(ctx), "u-staff")
 
@@ -372,3 +371,102 @@ async def test_the_cli_finds_an_indicator_by_a_short_label(ctx, six) -> None:
         await staff.cli_total(ctx, "ks", "tháng 11/2026", "C1")
     assert caught.value.reason == "ambiguous_indicator"
     assert set(caught.value.choices) == {"ho_5k3s", "chi_hoi_5k3s_moi"}
+
+
+async def test_a_sum_targets_line_says_how_many_units_it_rests_on(ctx, six) -> None:
+    """ "Đạt 13/5.000 hộ" over 5 of 7 branches says so, as a rate's line does; the group
+    target of two districts (one without branches) counts the branches under both."""
+    units, user = six
+    async with ctx.sessions() as session:
+        for i in range(1, 6):
+            await report(session, units[f"B{i}"], FORM, SEP, {"ho_thoat_ngheo": 2 + i})
+        await session.commit()
+    await user.send("/tiendo")
+    lines = user.text.splitlines()
+    line = next(x for x in lines if "/5.000 hộ" in x)
+    assert line.strip() == (
+        "Đạt 25/5.000 hộ = 0,5% chỉ tiêu, tính trên 5/7 chi hội đã báo cáo (2 chi hội chưa báo cáo)"
+    ), user.text
+    group = next(x for x in lines if "/1.000 hộ" in x)
+    assert group.strip().endswith("tính trên 5/7 chi hội đã báo cáo (2 chi hội chưa báo cáo)")
+    # Every branch reported: nothing to say.
+    async with ctx.sessions() as session:
+        await report(session, units["B6"], FORM, SEP, {"ho_thoat_ngheo": 1})
+        await report(session, units["B7"], FORM, SEP, {"ho_thoat_ngheo": 0})
+        await session.commit()
+    await user.send("/tiendo")
+    line = next(x for x in user.text.splitlines() if "/5.000 hộ" in x)
+    assert line.strip() == "Đạt 26/5.000 hộ = 0,5% chỉ tiêu", user.text
+
+
+async def test_a_trend_says_what_each_period_rests_on(ctx, six, monkeypatch) -> None:
+    """Each period's figure carries its own basis: October over 6 of 6 branches, November
+    over 5 of 6, September over none ("–", no bar), never a 0 for a period nobody sent."""
+    from handlers import charts
+
+    units, _ = six
+    async with ctx.sessions() as session:
+        await report(session, units["B1"], FORM, month(2026, 8), {"hv_moi": 2})
+        await session.commit()
+        steps = await totals.series(session, ctx.catalog, "hv_moi", units["C1"], year_period(2026))
+        assert [p.key for p, _ in steps] == [f"2026-{m:02d}" for m in range(1, 13)]
+        by_key = {p.key: f for p, f in steps}
+        assert (by_key["2026-10"].value, by_key["2026-10"].reported) == (18, 6)
+        assert (by_key["2026-11"].value, by_key["2026-11"].reported) == (13, 5)
+        assert by_key["2026-09"].value is None and by_key["2026-09"].expected == 6
+        drawn: dict[str, object] = {}
+
+        def trend(title, labels, values, unit_word, target, notes=None) -> bytes:  # type: ignore[no-untyped-def]
+            drawn.update(title=title, labels=labels, values=values, notes=notes)
+            return b"png"
+
+        monkeypatch.setattr(charts, "trend_png", trend)
+        await charts.chart(
+            session, ctx.catalog, ctx.catalog.indicators["hv_moi"], units["C1"], year_period(2026)
+        )
+    assert drawn["labels"] == ["8/26", "9/26", "10/26", "11/26"]
+    assert drawn["values"] == [2, None, 18, 13]
+    assert drawn["notes"] == ["1/6", "–", "", "5/6"]
+    assert "chi hội đã báo cáo/phải báo cáo" in str(drawn["title"])
+
+
+async def test_a_targets_breakdown_and_its_indicator_page_agree_and_name_the_period(
+    site,
+) -> None:
+    """The sum target's page and the indicator page it links to: the same window named on
+    both, the same figure for each unit below, and "chưa báo cáo" (never 0) for a unit
+    with nothing reported under it."""
+    import re
+
+    link = site.link(site.people.provincial)
+    status, html = await site.get(f"{link}chi-tieu/thoat_ngheo")
+    assert status == 200
+    found = re.search(r'href="/[^"]*/(chi-so/[^"]+)">Biểu đồ và bảng số liệu', html)
+    assert found, html
+    status, linked = await site.get(link + found.group(1).replace("&amp;", "&"))
+    assert status == 200
+    target, page = site.text(html), site.text(linked)
+    assert "Theo từng đơn vị, nhiệm kỳ 2021–2026" in target
+    assert "Theo từng đơn vị, nhiệm kỳ 2021–2026" in page
+    assert "Tỉnh Khánh Hòa, nhiệm kỳ 2021–2026:" in page
+    t = site.people.tree
+    for d in (t.d1, t.d2, t.d3):
+        cell = re.search(re.escape(d.name) + r" (chưa báo cáo|[\d.]+ hộ)", target)
+        assert cell, (d.name, target)
+        assert f"{d.name} {cell.group(1)}" in page
+    assert f"{t.d3.name} chưa báo cáo" in target  # (nothing reported under it)
+
+
+async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) -> None:
+    """ "phản biện xã hội": "xã …" there is the indicator's own word, not a commune; the
+    period as the answers write it ("nhiệm kỳ 2021–2026", with its dash) is read back."""
+    _, user = six
+    await user.send("/tong dự thảo được phản biện xã hội năm 2026")
+    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026 (0/5 đơn vị).")
+    assert "1. Tỉnh Khánh Hòa (tự báo cáo): chưa báo cáo" in user.text
+    await user.send("/tong dự thảo được phản biện xã hội năm 2026 xã Sơn Bình")
+    assert user.text == "Chưa có báo cáo nào đã gửi cho năm 2026 (0/1 đơn vị)."
+    await user.send("/tong hội viên mới xã Lương Hòa")
+    assert user.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
+    await user.send("/tong hội viên mới nhiệm kỳ 2021–2026 xã Sơn Bình")
+    assert user.text.startswith("Hội viên mới kết nạp – Xã Sơn Bình, nhiệm kỳ 2021–2026")

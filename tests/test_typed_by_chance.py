@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from handlers.engine import Engine
 from storage import reporting
-from storage.invitations import link_directly
 from storage.models import Submission
 from storage.periods import month
-from tests.builders import invite, report, small_tree_with_people
+from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 
 SENT = "3 0 1 2 1 2 0 1 97 0"
@@ -38,11 +37,11 @@ async def world(ctx):
     async with ctx.sessions() as session:
         people = await small_tree_with_people(session, ctx.clock.now())
         code = await invite(session, people.leader, ctx.clock.now())
-        await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
+        await linked(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
     engine = Engine(ctx)
     lan = ChatUser(engine, "701")
-    await lan.send(f"/start {code}")
+    await lan.join(code)
     return people, lan, ChatUser(engine, "officer")
 
 

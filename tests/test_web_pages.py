@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from bot.web.routes import DENIED
-from handlers import staff, web_pages
+from handlers import staff, views, web_pages
 from handlers.engine import Engine
 from handlers.views import progress_lines
 from schedules import thi_dua
@@ -23,7 +23,7 @@ from storage.clock import VN
 from storage.invitations import link_directly
 from storage.models import OrgUnit, Person
 from storage.periods import month, year_period
-from tests.builders import report
+from tests.builders import linked, report
 from tests.chat import ChatUser
 from tests.web_site import FORM
 
@@ -95,7 +95,12 @@ async def test_a_branch_leader_gets_her_branch_only(site: Site) -> None:
     link = site.link(site.people.leader)
     status, html = await site.get(link)
     assert status == 200 and t.b1.name in html
-    assert t.b2.name not in html and t.c1.name not in html
+    # Her branch's name (shared by many) comes with its commune's, the only mention of it;
+    # her tracker offers no units below (she has none).
+    qualified = f"{t.b1.name} ({t.c1.name})"
+    assert f"Tiến độ chỉ tiêu – {qualified}" in html
+    assert t.b2.name not in html and t.c1.name not in html.replace(qualified, "")
+    assert f"don-vi/{t.c1.id}" not in html and "để xem từng" not in html
     status, html = await site.get(f"{link}don-vi/{t.b1.id}")
     assert status == 200
     # Her own answers for October, as reported.
@@ -191,23 +196,40 @@ async def test_unit_page_strip_answers_and_drill(site: Site) -> None:
     link = site.link(site.people.district_officer)
     status, html = await site.get(f"{link}don-vi/{t.c1.id}")
     assert status == 200
-    strip = re.findall(r'<li class="(\w+)" title="([^"]+)"', html)
+    strip = re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
     assert len(strip) == 12
-    by_label = {title.split(":")[0]: state for state, title in strip}
+    by_label = {label: state for state, label in strip}
     # October: B1 on time, B2 late; September: B1 on time, B2 missing (half: not "missing");
     # August: nobody.
     assert by_label["10/26"] == "partial"
     assert by_label["9/26"] == "partial"
     assert by_label["8/26"] == "missing"
+    # The counts are written out (a phone has no hover), newest period first.
+    text = site.text(html)
+    assert "10/26 1 1 0" in text and "9/26 1 0 1" in text and "8/26 0 0 2" in text
+    assert text.index("10/26") < text.index("9/26")
     # Up to the district, down to the branches.
     assert f'href="/web/{link.split("/web/")[1]}don-vi/{t.d1.id}"' in html
     assert t.b1.name in html and t.b2.name in html
+    # One tap from a period: which branches were late, which have not reported.
+    assert f"nop-bao-cao?don_vi={t.c1.id}&amp;ky=2026-09" in html.replace("&", "&amp;")
+    status, html = await site.get(f"{link}nop-bao-cao?don_vi={t.c1.id}&ky=2026-09")
+    assert status == 200
+    text = site.text(html)
+    assert "1 đúng hạn, 0 muộn, 1 chưa nộp" in text
+    assert f"Chưa nộp (1) {t.b2.name}" in text and f"Nộp đúng hạn (1) {t.b1.name}" in text
+    status, html = await site.get(f"{link}nop-bao-cao?ky=2026-10")  # the district: communes
+    text = site.text(html)
+    assert status == 200 and f"{t.c1.name} 1 1 0" in text
+    assert (await site.get(f"{link}nop-bao-cao?ky=2019-01"))[0] == 404
     status, html = await site.get(f"{link}don-vi/{t.b2.id}")
-    strip = dict(
-        (title.split(":")[0], state)
-        for state, title in re.findall(r'<li class="(\w+)" title="([^"]+)"', html)
-    )
+    strip = {
+        label: state
+        for state, label in re.findall(r'<tr class="(\w+)" data-period="([^"]+)"', html)
+    }
     assert strip["10/26"] == "late" and strip["9/26"] == "missing"
+    assert "10/26 nộp muộn" in site.text(html)
+    assert not site.writes
 
 
 async def test_indicator_page_chart_and_workbook(site: Site) -> None:
@@ -228,9 +250,21 @@ async def test_indicator_page_chart_and_workbook(site: Site) -> None:
     assert total.rows
     for r in total.rows:
         assert f"{r.unit.name} {vi.format_number(r.figure.value)} hộ" in text
-    async with site.http.get(f"{link}chi-so/ho_thoat_ngheo/bieu-do.png?ky=2026") as r:
-        assert r.status == 200 and r.content_type == "image/png"
-        assert (await r.read())[:4] == b"\x89PNG"
+    # The chart is drawn in the page: a bar per month on one scale, its numbers in its
+    # label for a screen reader and in a table beside it.
+    async with ctx.sessions() as session:
+        by_period = await rollup.totals_by_period(
+            session, ctx.catalog, "ho_thoat_ngheo", t.d1, year_period(2026)
+        )
+    assert len(by_period) == 2
+    assert "<svg" in html and "bieu-do.png" not in html
+    label = re.search(r'<svg[^>]* aria-label="([^"]+)"', html)
+    assert label
+    for key, value in by_period.items():
+        short = f"{int(key[5:])}/26"
+        assert f"{short}: {vi.format_number(value)} hộ" in label.group(1)
+        assert f"tháng {int(key[5:])}/2026 {vi.format_number(value)}" in text
+    assert "Cộng dồn" in text and f"{vi.format_number(sum(by_period.values()))}" in text
     async with site.http.get(f"{link}xuat.xlsx?ky=2026") as r:
         assert r.status == 200
         book = load_workbook(BytesIO(await r.read()), read_only=True)
@@ -261,6 +295,7 @@ async def test_thi_dua_page_ranks_as_the_rule_says(site: Site) -> None:
     # when it was computed.
     first = ctx.clock.now()
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in text
+    assert f"{t.d1.name} đứng thứ" not in text  # the list says it; the parent's is not read
     assert len(site.kept) == 1 and not site.writes
     ctx.clock.set(first + timedelta(hours=2))
     status, html = await site.get(f"{link}thi-dua")
@@ -305,6 +340,13 @@ async def test_web_and_xephang_in_chat(site: Site) -> None:
     await leader.send("xep hang")
     assert "Chi hội thôn 1 đứng thứ" in leader.text
     assert "dẫn đầu" not in leader.text  # no list of others for a branch leader
+    # Her ranking page says the same, not "no units below to rank".
+    status, html = await site.get(f"{site.link(site.people.leader)}thi-dua")
+    place = re.search(
+        r"Chi hội thôn 1 đứng thứ \d+/\d+ trong Xã Sơn Bình, với [\d,]+ điểm\.", leader.text
+    )
+    assert status == 200 and place and place.group(0) in site.text(html)
+    assert "Không có đơn vị nào bên dưới" not in html
     ctx.web_links.lifetime  # noqa: B018 - configured
 
 
@@ -315,7 +357,7 @@ async def test_without_public_base_url_there_is_no_link(ctx) -> None:
     async with ctx.sessions() as session:
         person = await session.get(Person, people.commune_officer.id)
         assert person is not None
-        await link_directly(session, person, "telegram", "w-off", ctx.clock.now())
+        await linked(session, person, "telegram", "w-off", ctx.clock.now())
         await session.commit()
     officer = ChatUser(Engine(ctx), "w-off")
     await officer.send("/web")
@@ -334,7 +376,12 @@ async def test_every_page_for_every_role_stays_in_scope(site: Site, role: str) -
         unit = await session.get(OrgUnit, person.unit_id)
         assert unit is not None
         items = await progress.progress(session, ctx.catalog, unit, ctx.clock.today())
-    outside = [u.name for u in everyone if not u.path.startswith(unit.path)]
+    # Units above her are named (her unit's name comes with its parent's), never others.
+    outside = [
+        u.name
+        for u in everyone
+        if not u.path.startswith(unit.path) and not unit.path.startswith(u.path)
+    ]
     pages = [link, f"{link}don-vi/{unit.id}", f"{link}thi-dua"]
     pages += [f"{link}chi-tieu/{p.target.code}" for p in items]
     pages += [f"{link}chi-so/{code}" for code in ("ho_thoat_ngheo", "tong_hoi_vien", "ghi_chu")]
@@ -342,6 +389,75 @@ async def test_every_page_for_every_role_stays_in_scope(site: Site, role: str) -
         status, html = await site.get(url)
         assert status == 200, url
         assert "<h1>" in html and "Traceback" not in html
+        assert "cơ sở hội" not in html  # the level's own word, as the chat writes it
         for name in outside:
             assert name not in html, (url, name)
     assert not site.writes
+
+
+async def test_small_things_a_phone_reader_sees(site: Site) -> None:
+    """The date is when the latest report arrived; a breakdown's title is said once and does
+    not link to itself; bars take the verdict's colour; every page of a unit with targets
+    carries the counts line /tiendo writes."""
+    ctx, t = site.ctx, site.people.tree
+    person = site.people.district_officer
+    link = site.link(person)
+    async with ctx.sessions() as session:
+        d1 = await session.get(OrgUnit, t.d1.id)
+        b5 = await session.get(OrgUnit, t.b5.id)
+        assert d1 is not None and b5 is not None
+        latest = await rollup.latest_report_at(session, d1, ctx.clock.now())
+        items = await progress.progress(session, ctx.catalog, d1, ctx.clock.today())
+        assert await rollup.latest_report_at(session, b5, ctx.clock.now()) is None
+    assert latest is not None
+    status, html = await site.get(link)
+    assert f"Số liệu đến {latest.astimezone(VN):%H:%M %d/%m/%Y}" in html
+    assert ctx.clock.today().strftime("%d/%m/%Y") not in html  # not today's date
+    summary = views.progress_summary(items)
+    assert f'<p class="counts">{summary}</p>' in html
+    for p in items:
+        assert f'class="bar {p.status}"' in html
+    status, html = await site.get(f"{link}don-vi/{t.d1.id}")
+    assert f'<p class="counts">{summary}</p>' in html
+    # B5 never reported: no date to show, and it says so.
+    status, html = await site.get(f"{site.link(site.people.provincial)}don-vi/{t.b5.id}")
+    assert status == 200 and vi.WEB_AS_OF_NONE in html
+    target = items[0].target
+    status, html = await site.get(f"{link}chi-tieu/{target.code}")
+    assert site.text(html).count(target.label) == 2  # the page's <title> and its <h1>
+    assert f"chi-tieu/{target.code}?don_vi={t.d1.id}" not in html
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 2000])
+async def test_latest_report_at_whatever_the_window(site: Site, window: int, monkeypatch) -> None:
+    """The shortcut through the reports changed last gives what reading them all gives."""
+    from sqlalchemy import select
+
+    from storage.models import Submission, SubmissionStatus
+
+    ctx, t = site.ctx, site.people.tree
+    monkeypatch.setattr(rollup, "LATEST_WINDOW", window)
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        # A late arrival for an old period under B3, and an approval touching B1's old one.
+        sent = (await session.scalars(select(Submission))).all()
+        b1_sep = next(s for s in sent if s.unit_id == t.b1.id and s.period_key == "2026-09")
+        b1_sep.updated_at = now - timedelta(minutes=1)
+        await report(
+            session, t.b3, FORM, month(2026, 7), {"hv_moi": 1}, at=now - timedelta(hours=5)
+        )
+        await session.commit()
+        sent = (await session.scalars(select(Submission))).all()
+        for unit in [t.province, t.d1, t.d2, t.c1, t.c2, *t.branches]:
+            u = await session.get(OrgUnit, unit.id)
+            assert u is not None
+            inside = [
+                s.submitted_at
+                for s in sent
+                if s.status == SubmissionStatus.SUBMITTED
+                and s.submitted_at is not None
+                and s.submitted_at <= now
+                and (await session.get(OrgUnit, s.unit_id)).path.startswith(u.path)  # type: ignore[union-attr]
+            ]
+            expected = max(inside) if inside else None
+            assert await rollup.latest_report_at(session, u, now) == expected, (unit.name, window)

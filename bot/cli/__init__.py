@@ -14,7 +14,8 @@ app.add_typer(report.group, name="report")
 app.add_typer(reminders.group, name="reminders")
 app.add_typer(outbox.group, name="outbox")
 
-# The top-level commands (demo, invite, chat, web, run) register themselves on `app`.
-from bot.cli import demo, run, web  # noqa: E402
+# The top-level commands (demo, invite, chat, web, run) register themselves on `app`;
+# personal_data's (export, erase, access-log, prune) on the `people` group.
+from bot.cli import demo, personal_data, run, web  # noqa: E402
 
-__all__ = ["CliError", "app", "demo", "run", "web"]
+__all__ = ["CliError", "app", "demo", "personal_data", "run", "web"]

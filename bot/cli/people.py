@@ -180,11 +180,20 @@ def people_list(
     joined and when she last wrote; unit by unit in Vietnamese order."""
     if out:
         output_path(out, (".xlsx", ".csv"))
-    rows = run_with_context(
-        lambda ctx: listing(
+
+    async def work(ctx: AppContext) -> list[PersonRow]:
+        from bot.cli.personal_data import record
+
+        found = await listing(
             ctx, unit=unit, role=role, not_joined=not_joined, include_inactive=inactive
         )
-    )
+        asked = [f"--unit {unit}" if unit else "", f"--role {role}" if role else ""]
+        asked += ["--not-joined" if not_joined else "", "--inactive" if inactive else ""]
+        shown = " ".join(a for a in asked if a) or "everyone"
+        await record(ctx, "list", None, f"{shown}: {plural(len(found), 'person', 'people')}")
+        return found
+
+    rows = run_with_context(work)
     if out:
         write_table(out, LIST_HEADERS, [row_cells(r) for r in rows])
     else:
@@ -256,7 +265,10 @@ def people_show(ref: str = typer.Argument(..., help="Person id, phone or name"))
                     f"{describe_change(change.before, change.after)}"
                     + (f" ({change.note})" if change.note else "")
                 )
-            return lines
+        from bot.cli.personal_data import record
+
+        await record(ctx, "show", person, "people show")
+        return lines
 
     for line in run_with_context(work):
         typer.echo(line)

@@ -19,6 +19,16 @@ from storage.clock import Clock
 from storage.models import OrgUnit, Person
 
 PREFIX = "/web"
+MAX_ID = 2**63 - 1  # the database's BIGINT: a larger number cannot be any row's id
+
+
+def database_id(raw: str) -> int | None:
+    """A row id typed in a URL, or None: ASCII digits only (not "²" or "-1"), and small
+    enough for the database to compare (a 23-digit number overflows its integers)."""
+    if not raw or len(raw) > 19 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
 
 
 @dataclass
@@ -47,10 +57,10 @@ class WebLinks:
     async def check(self, session: AsyncSession, token: str) -> Access | None:
         """Who the link is for, if it is genuine, unexpired and she is still active there."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        if len(parts) != 3:
             return None
-        person_id, expires, signature = int(parts[0]), int(parts[1]), parts[2]
-        if expires < self.clock.now().timestamp():
+        person_id, expires, signature = database_id(parts[0]), database_id(parts[1]), parts[2]
+        if person_id is None or expires is None or expires < self.clock.now().timestamp():
             return None
         person = await session.get(Person, person_id)
         if person is None or not person.active:

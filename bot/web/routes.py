@@ -19,9 +19,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
-from bot.web.links import PREFIX, Access, WebLinks
+from bot.web.errors import vietnamese_errors
+from bot.web.links import PREFIX, Access, WebLinks, database_id
 from handlers import web_pages
+from storage import rollup
 from storage import texts_vi as vi
+from storage.clock import VN
 from storage.models import OrgUnit
 from storage.periods import Period, PeriodError, from_key, previous_period, year_period
 from storage.units import is_within
@@ -95,19 +98,32 @@ class Pages:
         raw = request.match_info.get("unit_id") or request.query.get("don_vi")
         if raw is None:
             return access.unit
-        if not raw.isdigit():
+        unit_id = database_id(raw)
+        if unit_id is None:
             raise Denied
-        unit = await session.get(OrgUnit, int(raw))
+        unit = await session.get(OrgUnit, unit_id)
         if unit is None or not is_within(unit, access.unit):
             raise Denied  # outside the scope looks exactly like a bad link
         return unit
 
-    def _common(self, request: web.Request, access: Access) -> dict[str, Any]:
+    async def _common(
+        self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
+    ) -> dict[str, Any]:
+        """What every page shows: whose link it is, and what the figures are as of (when
+        the latest report from inside the unit shown arrived, not today's date)."""
+        latest = await rollup.latest_report_at(session, unit, self.ctx.clock.now())
+        as_of = (
+            vi.WEB_AS_OF.format(when=latest.astimezone(VN).strftime("%H:%M %d/%m/%Y"))
+            if latest
+            else vi.WEB_AS_OF_NONE
+        )
         return {
             "base": f"{PREFIX}/{request.match_info['token']}",
             "scope": access.unit,
+            "scope_name": await web_pages.full_name(session, access.unit),
             "viewer": access.person,
             "today": self.today(),
+            "as_of": as_of,
         }
 
     def today(self) -> date:
@@ -118,8 +134,8 @@ class Pages:
         if not key:
             return year_period(self.today().year)
         try:
-            return from_key(key, self.ctx.catalog.terms)
-        except PeriodError as exc:
+            return from_key(key[:40], self.ctx.catalog.terms)
+        except (PeriodError, ValueError, OverflowError) as exc:  # "2026-13", "0000"
             raise NotFound from exc
 
     def _period_choices(self) -> list[Period]:
@@ -134,13 +150,29 @@ class Pages:
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
         page = await web_pages.tracker(session, self.ctx.catalog, unit, access.unit, self.today())
-        return self.render("tracker.html", page=page, **self._common(request, access))
+        return self.render(
+            "tracker.html", page=page, **await self._common(request, session, access, unit)
+        )
 
     async def unit(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
         page = await web_pages.unit_page(session, self.ctx.catalog, unit, access.unit, self.today())
-        return self.render("unit.html", page=page, **self._common(request, access))
+        return self.render(
+            "unit.html", page=page, **await self._common(request, session, access, unit)
+        )
+
+    async def reporting(
+        self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
+    ) -> web.StreamResponse:
+        key = request.query.get("ky", "")
+        page = await web_pages.reporting_page(
+            session, self.ctx.catalog, unit, access.unit, key[:40], self.today()
+        )
+        if page is None:
+            raise NotFound
+        common = await self._common(request, session, access, unit)
+        return self.render("reporting.html", page=page, **common)
 
     async def target(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
@@ -160,7 +192,9 @@ class Pages:
         )
         if page is None:
             raise NotFound
-        return self.render("target.html", page=page, **self._common(request, access))
+        return self.render(
+            "target.html", page=page, **await self._common(request, session, access, unit)
+        )
 
     async def indicator(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
@@ -176,23 +210,8 @@ class Pages:
             "indicator.html",
             page=page,
             periods=self._period_choices(),
-            **self._common(request, access),
+            **await self._common(request, session, access, unit),
         )
-
-    async def chart(
-        self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
-    ) -> web.StreamResponse:
-        from handlers import charts, staff
-
-        code = request.match_info["code"]
-        indicator = self.ctx.catalog.indicators.get(code)
-        if indicator is None:
-            raise NotFound
-        period = self._period(request)
-        catalog = self.ctx.catalog
-        target = await staff.sum_target_for(session, catalog, code, unit, period, self.today())
-        png, _ = await charts.chart(session, catalog, indicator, unit, period, target)
-        return web.Response(body=png, content_type="image/png", headers=HEADERS)
 
     async def workbook(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
@@ -214,7 +233,9 @@ class Pages:
         page = await web_pages.ranking_page(
             session, self.ctx.rankings, self.ctx.catalog, unit, access.unit, self.ctx.clock.now()
         )
-        return self.render("ranking.html", page=page, **self._common(request, access))
+        return self.render(
+            "ranking.html", page=page, **await self._common(request, session, access, unit)
+        )
 
     async def stylesheet(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(
@@ -232,13 +253,16 @@ class Pages:
         app.router.add_get(root + "/don-vi/{unit_id}", self._wrap(self.unit))
         app.router.add_get(root + "/chi-tieu/{code}", self._wrap(self.target))
         app.router.add_get(root + "/chi-so/{code}", self._wrap(self.indicator))
-        app.router.add_get(root + "/chi-so/{code}/bieu-do.png", self._wrap(self.chart))
         app.router.add_get(root + "/xuat.xlsx", self._wrap(self.workbook))
         app.router.add_get(root + "/thi-dua", self._wrap(self.ranking))
+        app.router.add_get(root + "/nop-bao-cao", self._wrap(self.reporting))
         app.router.add_get(root, self.with_slash)
 
 
 def register(app: web.Application, ctx: AppContext) -> None:
-    """Mounts the pages when links can be made (PUBLIC_BASE_URL is set)."""
+    """Mounts the pages when links can be made (PUBLIC_BASE_URL is set); every error of the
+    server (unknown path, wrong method) then answers in Vietnamese too."""
+    if vietnamese_errors not in app.middlewares:
+        app.middlewares.append(vietnamese_errors)
     if ctx.web_links is not None:
         Pages(ctx, ctx.web_links).register(app)
