@@ -474,12 +474,10 @@ async def _stop(turn: Turn, person: Person) -> None:
 async def choduyet(turn: Turn, _args: str) -> None:
     """The reports of the units below her waiting for her approval."""
     catalog = turn.ctx.catalog
-    if not worklist.approval_forms(catalog):
-        turn.say(vi.CHODUYET_NO_FORM)
-        return
     waiting = await worklist.awaiting_approval(turn.session, catalog, _scope(turn), turn.today)
-    if not waiting:
-        turn.say(vi.CHODUYET_NONE)
+    if not waiting:  # a report edited after reopening waits even when no form needs approval
+        none = vi.CHODUYET_NONE if worklist.approval_forms(catalog) else vi.CHODUYET_NONE_NO_FORM
+        turn.say(none)
         return
     lines = [vi.CHODUYET_TITLE.format(n=len(waiting))]
     for w in waiting[:20]:

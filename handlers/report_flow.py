@@ -157,6 +157,8 @@ async def _edit_sent(turn: Turn, text: str) -> bool:
 
 
 async def on_action(turn: Turn, action: str) -> None:
+    if await _stale_edit(turn):
+        return
     step = turn.conversation.step if turn.conversation else None
     handler = ACTIONS.get(step or "")
     if handler is None:
@@ -166,6 +168,8 @@ async def on_action(turn: Turn, action: str) -> None:
 
 
 async def on_text(turn: Turn, text: str) -> None:
+    if await _stale_edit(turn):
+        return
     step = turn.conversation.step if turn.conversation else None
     handler = TEXTS.get(step or "")
     if handler is None:
@@ -354,7 +358,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     )
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
-        turn.goto("submitted")
+        turn.goto("submitted", approval_mark=await reporting.last_approval(turn.session, sub))
         if text:
             await _summary_text(turn, text)
         else:
@@ -439,6 +443,8 @@ async def _question_text(turn: Turn, text: str) -> None:
     ("sửa 6", "sửa 6 thành 4")."""
     form, _sub, _ = await _context(turn)
     indicator = turn.ctx.catalog.indicators[form.questions[int(turn.data["i"])].indicator]
+    if _sub.status == SubmissionStatus.SUBMITTED and await _sent_item_text(turn, form, text):
+        return
     if indicator.type != IndicatorType.TEXT and _EDIT_ANY.match(fold(text)):
         await _summary_text(turn, text)
     else:
@@ -957,6 +963,9 @@ async def _propose_edit(
     and asks her to confirm; nothing is saved before that. A figure a rule refuses stops the
     edit (the question is asked again when she was answering one)."""
     form, sub, answers = await _context(turn)
+    if sub.approved_at is not None:  # never "old → new «Lưu thay đổi»" for an approved report
+        await _meanwhile(turn, form, sub)
+        return
     changes = {
         code: value
         for code, value in values.items()
@@ -1036,8 +1045,9 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
     about, and so does another answer to the one item being changed; anything else asks
     again (nothing is saved meanwhile)."""
     yes = parse_yes_no(text)
-    if yes and turn.data.get("edit_doubts") and not explicit_yes(text):
-        turn.say(vi.EDIT_SAY_PLAINLY)  # a doubtful figure: a reflexive "dạ" does not save it
+    if yes and not explicit_yes(text):  # a reflexive "dạ", "vâng", "ok" saves nothing
+        doubts = turn.data.get("edit_doubts")
+        turn.say(vi.EDIT_SAY_PLAINLY if doubts else vi.EDIT_SAY_YES_PLAINLY)
         await reprompt(turn)
         return
     if yes is not None:
@@ -1455,6 +1465,61 @@ def _example(form: Form) -> str:
     """A labelled example for her form: "hvm 3 tn 1"."""
     labels = [q.short or q.indicator for q in form.questions][:2]
     return " ".join(f"{label} {n}" for label, n in zip(labels, (3, 1), strict=False))
+
+
+# ---- a sent report's edit, made firmer (#19) ---------------------------------------------
+
+_KEEP_OLD = {"giu so cu", "giu nguyen", "xong", "thoi", "khong sua"}
+
+
+async def _sent_item_text(turn: Turn, form: Form, text: str) -> bool:
+    """What is not an answer to a sent report's item asked again: "Giữ số cũ" or "Xong"
+    leaves the edit; "Không" to a number is asked about (it is not taken for 0); a row of
+    numbers is not a change of several items. False for anything else."""
+    i = int(turn.data["i"])
+    indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
+    folded = fold(text).strip(" .!")
+    if folded in _KEEP_OLD:
+        turn.say(vi.EDIT_KEPT)
+        turn.goto("submitted", editing=False)
+        await _summary(turn)
+        return True
+    if not indicator.is_numeric or indicator.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+        return False
+    row = whole_form(turn.ctx.catalog, form, text)
+    if parse_yes_no(text) is False and not re.search(r"\d", text):
+        turn.say(vi.EDIT_NO_IS_NOT_ZERO.format(n=i + 1))
+    elif row is not None and not row.by_label and parse_number(text).error == "not_number":
+        turn.say(vi.EDIT_ONE_ITEM.format(n=i + 1))
+    else:
+        return False
+    await _ask(turn)
+    return True
+
+
+async def _stale_edit(turn: Turn) -> bool:
+    """An item asked again, numbers asked for or a change waiting for her word, of a sent
+    report approved since (even if reopened since): the edit is void, nothing is saved, she
+    is told so. At the summary the approval it was shown under is noted."""
+    conversation = turn.conversation
+    if conversation is None or conversation.flow != FLOW or not turn.data.get("sid"):
+        return False
+    form, sub, _ = await _context(turn)
+    if sub.status != SubmissionStatus.SUBMITTED:
+        return False
+    mark = await reporting.last_approval(turn.session, sub)
+    if not _editing(turn) or "approval_mark" not in turn.data:
+        turn.save(approval_mark=mark)
+        return False
+    if sub.approved_at is None and turn.data["approval_mark"] == mark:
+        return False
+    turn.say(vi.EDIT_APPROVED_MEANWHILE)
+    if sub.approved_at is not None:
+        turn.enter(None, None)
+    else:  # approved, then reopened: her edit begins again from the summary
+        turn.goto("submitted", editing=False, edit=None, approval_mark=mark)
+        await _summary(turn)
+    return True
 
 
 # What moves the conversation on, by state: a pressed button (or a word naming one) …

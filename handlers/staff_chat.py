@@ -343,7 +343,7 @@ async def duyet(turn: Turn, args: str) -> None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
     changes = await reporting.changes_since_sent(turn.session, sub.id)
-    if changes:
+    if changes or sub.reopened:  # reopened: she may be correcting it still
         _ask_approval(turn, sub, fields, changes)
         return
     await reporting.approve(turn.session, sub, turn.person, turn.now)
@@ -354,7 +354,9 @@ def _ask_approval(
     turn: Turn, sub: Submission, fields: dict[str, str], changes: list[reporting.Change]
 ) -> None:
     catalog = turn.ctx.catalog
-    lines = [vi.APPROVE_CHANGED.format(**fields)]
+    lines = [vi.APPROVE_STILL_EDITING.format(**fields)] if sub.reopened else []
+    if changes:
+        lines.append(vi.APPROVE_CHANGED.format(**fields))
     for change in changes:
         indicator = catalog.indicators.get(change.indicator_code)
         label = indicator.label if indicator else change.indicator_code
@@ -370,7 +372,7 @@ def _ask_approval(
         )
     lines.append(vi.APPROVE_ASK)
     # What she saw: a change made after it asks her again.
-    seen = {"sid": sub.id, "seen": changes[-1].entry_id, "fields": fields}
+    seen = {"sid": sub.id, "seen": changes[-1].entry_id if changes else None, "fields": fields}
     turn.enter(FLOW, "approve", approve=seen)
     turn.ask("\n".join(lines), [(vi.BUTTON_APPROVE, "approve"), (vi.BUTTON_NOT_NOW, "later")])
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import aggregates, rollup
@@ -611,3 +612,33 @@ async def relocked(session: AsyncSession, submission: Submission) -> bool:
         .limit(1)
     )
     return last == "relock"
+
+
+# ---- approvals an edit must not cross (#19) ------------------------------------------------
+
+
+async def last_approval(session: AsyncSession, submission: Submission) -> int:
+    """The audit id of the report's last approval (0: never approved): an edit begun before
+    it is void, even if the report was reopened since."""
+    found = await session.scalar(
+        select(func.max(AuditEntry.id)).where(
+            AuditEntry.submission_id == submission.id, AuditEntry.action == "approve"
+        )
+    )
+    return int(found or 0)
+
+
+def relocked_ids() -> Select[Any]:
+    """The ids of reports locked again after a reopening, waiting for an officer's approval
+    (the last of their reopenings, relocks and approvals is a relock), as a subquery."""
+    last = (
+        select(AuditEntry.submission_id, func.max(AuditEntry.id).label("last"))
+        .where(AuditEntry.action.in_(("reopen", "relock", "approve")))
+        .group_by(AuditEntry.submission_id)
+        .subquery()
+    )
+    return (
+        select(AuditEntry.submission_id)
+        .join(last, AuditEntry.id == last.c.last)
+        .where(AuditEntry.action == "relock")
+    )

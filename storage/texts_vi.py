@@ -573,7 +573,7 @@ APPROVE_LATER = "Dạ, báo cáo chưa được duyệt."
 APPROVE_CHANGED_AGAIN = "Báo cáo vừa được sửa thêm, chị xem lại giúp em."
 REOPENED = (
     "Đã mở lại {form} {period} của {unit}. {leader_cap} gõ /baocao để sửa; "
-    "khi chị ấy bấm «Xong», báo cáo tự khóa lại."
+    "khi chị ấy trả lời «Xong», báo cáo tự khóa lại."
 )
 
 # ---- the tracker pages (/web) and thi đua (/xephang) ---------------------------------------
@@ -717,7 +717,6 @@ NGUNG_DONE = (
     "<số điện thoại>"
 )
 NGUNG_SELF = "Chị không tự ngừng tài khoản của mình được; chị nhờ cán bộ Hội cấp trên."
-CHODUYET_NO_FORM = "Báo cáo của cấp dưới chị không cần duyệt (không mẫu nào yêu cầu duyệt)."
 CHODUYET_NONE = "Không có báo cáo nào đang chờ chị duyệt."
 CHODUYET_TITLE = "Báo cáo chờ chị duyệt ({n}):"
 CHODUYET_LINE = "• {unit} – {form} {period} (gửi {when})"
@@ -778,7 +777,6 @@ DIGEST_QUOTA = (
     "Lưu ý: {channel} đã hết hạn mức tin nhắn của bot, tin nhắc và tin trả lời qua {channel} "
     "phải chờ đến {until}."
 )
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 
 # ---- personal data (Decree 13/2023/NĐ-CP; handlers/privacy.py) ----------------------------
 NOTICE_ACCEPT = "Đồng ý"
@@ -891,3 +889,19 @@ DOC_FILENAME = "bao-cao-van-ban-{unit}-{period}.docx"
 DOC_CAPTION = "Dự thảo báo cáo {period} – {unit} (file Word): văn phòng bổ sung phần đánh giá."
 # Text answers that say there is nothing to say: left out of the report.
 DOC_EMPTY_ANSWERS = frozenset({"khong", "khong co", "ko", "k", "khong a", "khong co gi", "-"})
+
+# ---- a sent report's edit, made firmer (#19, h19fix2) ----------------------------------------
+EDIT_SAY_YES_PLAINLY = "Em chưa lưu. Chị trả lời rõ «Lưu thay đổi» để lưu, hoặc «Giữ số cũ»."
+EDIT_NO_IS_NOT_ZERO = (
+    "Chị muốn sửa mục {n} thành 0? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì trả lời «Giữ số cũ»."
+)
+EDIT_ONE_ITEM = "Chị đang sửa mục {n}: chị gõ một số."
+EDIT_APPROVED_MEANWHILE = "Báo cáo đã được duyệt trong lúc chị đang sửa, em chưa lưu gì."
+APPROVE_STILL_EDITING = (
+    "{leader_cap} {unit} đang sửa {form} {period} (chưa trả lời «Xong»); chị có thể chờ "
+    "chị ấy sửa xong rồi duyệt."
+)
+CHODUYET_NONE_NO_FORM = (
+    "Không có báo cáo nào đang chờ chị duyệt. Không mẫu báo cáo nào của cấp dưới bắt buộc "
+    "duyệt; chỉ báo cáo được mở lại và đã sửa mới chờ chị duyệt lại."
+)

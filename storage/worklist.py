@@ -14,6 +14,7 @@ from storage.catalog import Catalog, Form, IndicatorType
 from storage.completeness import completeness
 from storage.models import OrgUnit, Submission, SubmissionStatus
 from storage.periods import Period
+from storage.reporting import relocked_ids
 from storage.text import vi_sort_key
 from storage.units import children
 
@@ -43,20 +44,24 @@ async def awaiting_approval(
     session: AsyncSession, catalog: Catalog, officer_unit: OrgUnit, today: date
 ) -> list[Waiting]:
     """Sent, unapproved reports of the units directly below hers (of forms that are
-    approved), oldest period first."""
-    forms = {f.code: f for f in approval_forms(catalog)}
+    approved, and any report locked again after an edit, waiting for re-approval), oldest
+    period first."""
+    approved = [f.code for f in approval_forms(catalog)]
+    forms = catalog.forms
     kids = {k.id: k for k in await children(session, officer_unit, today)}
-    if not forms or not kids:
+    if not kids:
         return []
     rows = await session.scalars(
         select(Submission).where(
             Submission.unit_id.in_(list(kids)),
-            Submission.form_code.in_(list(forms)),
+            Submission.form_code.in_(approved) | Submission.id.in_(relocked_ids()),
             Submission.status == SubmissionStatus.SUBMITTED,
             Submission.approved_at.is_(None),
         )
     )
-    found = [Waiting(s, kids[s.unit_id], forms[s.form_code]) for s in rows.all()]
+    found = [
+        Waiting(s, kids[s.unit_id], forms[s.form_code]) for s in rows.all() if s.form_code in forms
+    ]
     return sorted(
         found, key=lambda w: (w.submission.period_end, w.form.code, vi_sort_key(w.unit.name))
     )

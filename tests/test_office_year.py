@@ -283,7 +283,7 @@ async def test_reports_waiting_for_approval(ctx, office) -> None:
     found, users, _ = office
     officer = users["commune"]
     await officer.send("cho duyet")
-    assert officer.text == vi.CHODUYET_NO_FORM
+    assert officer.text == vi.CHODUYET_NONE_NO_FORM
     # The commune approves its branches' monthly reports.
     ctx.catalog = replace(
         ctx.catalog,

@@ -233,7 +233,9 @@ async def test_an_open_edit_survives_lists_and_notes(ctx, world) -> None:
     assert "• Mục 3. Hộ phụ nữ nghèo, cận nghèo được giúp thoát nghèo: 1 hộ → 2 hộ" in lan.text
     await lan.send("Danh sách: 1. An 2. Bình 3. Cúc")  # at the change to confirm: kept
     assert "1 hộ → 2 hộ" in lan.text
-    await lan.send("Dạ")  # her own explicit edit, no doubt about it: saved
+    await lan.send("Dạ")  # a reflex word saves no edit of a sent report (h19fix2)
+    assert "Em chưa lưu" in lan.text and "Đã sửa" not in lan.text
+    await lan.send("Dạ có")
     assert "Đã sửa mục 3: 1 hộ → 2 hộ." in lan.text
     assert (await answers(ctx, people.tree.b1.id))["ho_thoat_ngheo"] == 2
 
