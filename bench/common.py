@@ -16,11 +16,8 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import aggregates
-from storage.catalog import Catalog
-from storage.catalog_load import load_catalog
-from storage.db import make_engine
-from storage.models import (
+from storage.db import aggregates
+from storage.db.models import (
     Base,
     ChannelIdentity,
     OrgUnit,
@@ -31,7 +28,10 @@ from storage.models import (
     SubmissionValue,
     UnitAncestor,
 )
-from storage.periods import month
+from storage.db.sessions import make_engine
+from storage.plan.catalog import Catalog
+from storage.plan.catalog_load import load_catalog
+from storage.plan.periods import month
 
 NATIONAL_CONFIG = Path(__file__).resolve().parent / "national"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/hoibot_bench"
@@ -76,7 +76,7 @@ async def fresh_schema(engine: AsyncEngine) -> None:
 async def bring_up_to_date(engine: AsyncEngine) -> None:
     """A dataset built by older code, reused: tables added since are created and the kept
     stocks filled from its reports (as `hoibot db upgrade` does)."""
-    from storage.db import make_sessionmaker
+    from storage.db.sessions import make_sessionmaker
 
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)  # only the missing tables
@@ -325,7 +325,7 @@ async def _reports(
             subs, values = [], []
     await _insert_batches(engine, Submission, subs)
     await _insert_batches(engine, SubmissionValue, values)
-    from storage.db import make_sessionmaker
+    from storage.db.sessions import make_sessionmaker
 
     async with make_sessionmaker(engine)() as session, session.begin():
         await aggregates.rebuild(session, national_catalog())

@@ -36,13 +36,13 @@ from bot.config import Settings
 from bot.context import AppContext
 from handlers import written_report
 from handlers.export_xlsx import build_workbook
-from storage import progress, totals
-from storage.clock import VN, FixedClock
-from storage.completeness import completeness
-from storage.db import make_sessionmaker
-from storage.models import Base, OrgUnit
-from storage.periods import month, previous_period
-from storage.thi_dua import Rule
+from storage.db.models import Base, OrgUnit
+from storage.db.sessions import make_sessionmaker
+from storage.measures import progress, totals
+from storage.measures.completeness import completeness
+from storage.measures.thi_dua import Rule
+from storage.plan.clock import VN, FixedClock
+from storage.plan.periods import month, previous_period
 
 NOW = datetime(2025, 12, 31, 9, 0, tzinfo=VN)  # as bench.rollups: the year's data is in
 PERIOD = month(2025, 11)

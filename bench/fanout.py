@@ -46,9 +46,9 @@ from bench.rollups import has_nation
 from bot.channels.telegram import TelegramChannel
 from schedules.outbox import ChannelPace, Dispatcher, enqueue
 from schedules.reminders import plan_chunks
-from storage.clock import FixedClock, vn_datetime
-from storage.db import make_sessionmaker
-from storage.models import OutboxMessage, OutboxStatus
+from storage.db.models import OutboxMessage, OutboxStatus
+from storage.db.sessions import make_sessionmaker
+from storage.plan.clock import FixedClock, vn_datetime
 from tests.fakes.telegram import TOKEN
 
 

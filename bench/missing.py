@@ -1,5 +1,5 @@
-"""Missing units of a province in a month (`storage.completeness.completeness`), the query behind
-/chuabao, the digests and the tracker's calendar, before and after #25, in one run.
+"""Missing units of a province in a month (`storage.measures.completeness.completeness`), the query
+behind /chuabao, the digests and the tracker's calendar, before and after #25, in one run.
 
 python -m bench.missing                  # PostgreSQL: the national dataset of bench.rollups
 python -m bench.missing --months 1       # ... with December 2025's reports only (minutes)
@@ -34,13 +34,13 @@ from bench.common import (
     table,
     time_it,
 )
-from storage import completeness as rollup
-from storage.catalog import Form
-from storage.db import make_sessionmaker
-from storage.models import OrgUnit, Submission, SubmissionStatus
-from storage.periods import Period, month
-from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.db.models import OrgUnit, Submission, SubmissionStatus
+from storage.db.sessions import make_sessionmaker
+from storage.db.units import active_on, subtree_filter
+from storage.measures import completeness as rollup
+from storage.plan.catalog import Form
+from storage.plan.periods import Period, month
+from storage.plan.text import vi_sort_key
 
 
 async def completeness_before(

@@ -40,9 +40,9 @@ from bot.config import Settings
 from bot.context import AppContext
 from bot.web.routes import register
 from schedules.calendar import default_form, latest_due_period
-from storage.clock import VN, FixedClock
-from storage.db import make_sessionmaker
-from storage.models import Base, KeptRanking, OrgUnit, Person, Role
+from storage.db.models import Base, KeptRanking, OrgUnit, Person, Role
+from storage.db.sessions import make_sessionmaker
+from storage.plan.clock import VN, FixedClock
 
 NOW = datetime(2025, 12, 31, 9, 0, tzinfo=VN)  # as bench.rollups: the year's data is in
 GOAL_MS = 300

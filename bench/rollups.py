@@ -29,11 +29,11 @@ from bench.common import (
     time_it,
 )
 from handlers.export_xlsx import build_workbook
-from storage import progress, rollup, totals
-from storage.completeness import completeness
-from storage.db import make_sessionmaker
-from storage.models import OrgUnit
-from storage.periods import month, year_period
+from storage.db.models import OrgUnit
+from storage.db.sessions import make_sessionmaker
+from storage.measures import progress, rollup, totals
+from storage.measures.completeness import completeness
+from storage.plan.periods import month, year_period
 
 TODAY = date(2025, 12, 31)
 

@@ -24,8 +24,8 @@ from bench.common import database, run, table
 from bot.app import Service, zalo_runtime
 from bot.config import Settings
 from bot.context import AppContext
-from storage.db import make_engine
-from storage.models import Base
+from storage.db.models import Base
+from storage.db.sessions import make_engine
 from tests.fakes.zalo import TOKEN, FakeZalo
 
 STEPS = 5

@@ -41,14 +41,14 @@ from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.messages import Channel
 from schedules.outbox import IN_FLIGHT
-from storage.db import transaction
-from storage.delivery import (
+from storage.db.delivery import (
     heartbeat,
     register_worker,
     release_dead,
     requeue_abandoned,
     retire_worker,
 )
+from storage.db.sessions import transaction
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"

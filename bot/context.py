@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings, file_secret
 from bot.web.links import WebLinks
 from schedules.thi_dua import Rankings
-from storage.catalog import Catalog
-from storage.catalog_load import load_catalog
-from storage.clock import Clock, ShiftedClock
-from storage.db import make_engine, make_sessionmaker
+from storage.db.sessions import make_engine, make_sessionmaker
+from storage.plan.catalog import Catalog
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import Clock, ShiftedClock
 
 
 @dataclass

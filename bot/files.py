@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from storage.clock import Clock
+from storage.plan.clock import Clock
 
 ROUTE = "/files/{file_id}/{name}"
 

@@ -20,9 +20,9 @@ from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan_chunks
 from schedules.thi_dua import refresh
-from storage.catalog import Catalog
-from storage.clock import VN
-from storage.db import try_lock
+from storage.db.sessions import try_lock
+from storage.plan.catalog import Catalog
+from storage.plan.clock import VN
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def quiet_hours(catalog: Catalog) -> tuple:
     """The widest quiet night of all forms: unasked messages never go out inside it."""
     schedules = [f.schedule for f in catalog.forms.values()]
     if not schedules:
-        from storage.catalog import Schedule
+        from storage.plan.catalog import Schedule
 
         schedules = [Schedule()]
     return min(s.quiet_from for s in schedules), max(s.quiet_until for s in schedules)
@@ -80,10 +80,10 @@ async def refresh_rankings(ctx: AppContext) -> int:
 
 
 async def prune_personal_data(ctx: AppContext) -> int:
-    """Drops what is kept past PERSONAL_DATA_RETENTION_DAYS (storage/personal_data.py);
+    """Drops what is kept past PERSONAL_DATA_RETENTION_DAYS (storage/db/personal_data.py);
     one worker at a time (the others skip)."""
-    from storage.db import transaction
-    from storage.personal_data import prune
+    from storage.db.personal_data import prune
+    from storage.db.sessions import transaction
 
     async with try_lock(ctx.engine, "hoibot:prune-personal-data") as mine:
         if not mine:

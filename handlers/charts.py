@@ -14,11 +14,11 @@ from io import BytesIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.views import row_name, value_text
-from storage import texts_vi as vi
-from storage import totals
-from storage.catalog import Catalog, Indicator
-from storage.models import OrgUnit
-from storage.periods import Period
+from storage.db.models import OrgUnit
+from storage.measures import totals
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Indicator
+from storage.plan.periods import Period
 
 FONT = "DejaVu Sans"
 # pyplot keeps global state: one chart drawn at a time, in a worker thread (see `_drawn`).

@@ -17,9 +17,9 @@ from handlers import (
 )
 from handlers.examples import examples as examples_of
 from handlers.turn import Turn
-from storage import texts_vi as vi
-from storage.models import Role
-from storage.text import fold
+from storage.db.models import Role
+from storage.plan import texts_vi as vi
+from storage.plan.text import fold
 
 
 async def _start(turn: Turn, args: str) -> None:
@@ -81,7 +81,7 @@ async def _help(turn: Turn, _args: str) -> None:
 
 async def _link_code(turn: Turn, _args: str) -> None:
     """A fresh code so she can use the bot on her other channel too, as the same person."""
-    from storage.invitations import create_invitation, pretty
+    from storage.db.invitations import create_invitation, pretty
 
     assert turn.person is not None
     invitation = await create_invitation(turn.session, turn.person, turn.now, days=1)

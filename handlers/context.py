@@ -9,9 +9,9 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schedules.thi_dua import Rankings
-from storage.catalog import Catalog
-from storage.clock import Clock
-from storage.models import Person
+from storage.db.models import Person
+from storage.plan.catalog import Catalog
+from storage.plan.clock import Clock
 
 
 class PageLinks(Protocol):

@@ -27,12 +27,12 @@ from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
 from schedules.reminders import to_payload
-from storage import aggregates
-from storage import texts_vi as vi
-from storage.conversations import claim_update, sender_with_conversation
-from storage.db import transaction
-from storage.delivery import drop_pending, owe_replies
-from storage.text import fold
+from storage.db import aggregates
+from storage.db.conversations import claim_update, sender_with_conversation
+from storage.db.delivery import drop_pending, owe_replies
+from storage.db.sessions import transaction
+from storage.plan import texts_vi as vi
+from storage.plan.text import fold
 
 logger = logging.getLogger(__name__)
 RETRIES = 3

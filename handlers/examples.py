@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.parsing import match_choice
 from schedules.calendar import default_form, latest_due_period
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Indicator, IndicatorType
-from storage.models import OrgUnit
-from storage.text import fold, vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.db.models import OrgUnit
+from storage.db.units import active_on, subtree_filter
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Indicator, IndicatorType
+from storage.plan.text import fold, vi_sort_key
 
 
 def indicator_words(catalog: Catalog, count: int = 2) -> list[str]:

@@ -1,7 +1,7 @@
 """The Excel workbook staff attach to their reports: one sheet per form, one for targets.
 
-Every number comes from the function behind /tong (storage/totals.py), so the sheet agrees with
-the chat and the pages: a unit's row is its figure for the period, each subtotal row is its
+Every number comes from the function behind /tong (storage/measures/totals.py), so the sheet agrees
+with the chat and the pages: a unit's row is its figure for the period, each subtotal row is its
 parent's figure, not a sum of the rows above (which would be wrong for stocks such as the member
 count, and for yes/no answers, counted as "k/n có"); a unit without a report has empty cells,
 never 0, and the last column says who reported.
@@ -19,14 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import window
-from storage import progress as progress_service
-from storage import texts_vi as vi
-from storage import totals
-from storage.catalog import Catalog, Form, IndicatorType
-from storage.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
-from storage.periods import Period, next_period, period_of
-from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.db.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.db.units import active_on, subtree_filter
+from storage.measures import progress as progress_service
+from storage.measures import totals
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Form, IndicatorType
+from storage.plan.periods import Period, next_period, period_of
+from storage.plan.text import vi_sort_key
 
 # Whole numbers without a decimal mark: "#,##0.##" would show "12." for 12.
 INTEGER_FORMAT = "#,##0"

@@ -3,7 +3,7 @@
 Leaders write to the bot as to a colleague ("họp ngày 3, 25 chị dự, thu 150 nghìn, SĐT
 0905 123 456"). Every number of that kind is found here with what it is, so that the readers
 of answers (handlers/parsing.py for one answer, handlers/whole_form.py for a whole report)
-never take it for a count. Everything here works on folded words (storage.text.fold: lower
+never take it for a count. Everything here works on folded words (storage.plan.text.fold: lower
 case, no diacritics, đ → d), one message line at a time.
 """
 

@@ -3,7 +3,7 @@
 left, and what waits for her (reports to approve, units to rate).
 
 Everything is limited to the people of the units strictly below hers; someone outside looks
-exactly like nobody. Changes go through storage/people.py, audited with her as the author.
+exactly like nobody. Changes go through storage/db/people.py, audited with her as the author.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from handlers.staff_chat import staff_only
 from handlers.turn import Turn
 from schedules.calendar import open_windows
 from schedules.messages import Outbound
-from storage import people as people_service
-from storage import texts_vi as vi
-from storage import worklist
-from storage.clock import VN
-from storage.invitations import invitation_for, pretty
-from storage.models import Invitation, OrgUnit, Person
-from storage.people import Actor, PeopleError, PersonRow, normalize_phone
-from storage.periods import period_of
-from storage.text import fold, person_sort_key, vi_sort_key
-from storage.units import is_within, subtree_filter
+from storage.db import people as people_service
+from storage.db.invitations import invitation_for, pretty
+from storage.db.models import Invitation, OrgUnit, Person
+from storage.db.people import Actor, PeopleError, PersonRow, normalize_phone
+from storage.db.units import is_within, subtree_filter
+from storage.measures import worklist
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN
+from storage.plan.periods import period_of
+from storage.plan.text import fold, person_sort_key, vi_sort_key
 
 FLOW = "office"
 PAGE_LINES = 10
@@ -186,7 +186,7 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     if pages > 1:
         lines.append(vi.PAGE_OF.format(page=page + 1, pages=pages))
     lines.append(vi.NOT_JOINED_HINT)
-    from storage.personal_data import record_access  # who saw whose names and phones
+    from storage.db.personal_data import record_access  # who saw whose names and phones
 
     await record_access(
         turn.session,

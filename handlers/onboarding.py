@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from handlers import privacy
 from handlers.turn import Turn
-from storage import texts_vi as vi
-from storage.invitations import WRONG_WINDOW, Redeem, normalise_code, pretty, redeem
-from storage.models import OrgUnit, Role
+from storage.db.invitations import WRONG_WINDOW, Redeem, normalise_code, pretty, redeem
+from storage.db.models import OrgUnit, Role
+from storage.plan import texts_vi as vi
 
 REPORTING_ROLES = (Role.BRANCH_LEADER, Role.COMMUNE_OFFICER)
 

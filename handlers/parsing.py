@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from handlers import mentions
-from storage.text import fold
+from storage.plan.text import fold
 
 
 @dataclass(frozen=True)

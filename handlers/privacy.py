@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
-from storage import personal_data as pd
-from storage import texts_vi as vi
-from storage.clock import VN
-from storage.models import Person
-from storage.people import Actor
-from storage.text import fold
+from storage.db import personal_data as pd
+from storage.db.models import Person
+from storage.db.people import Actor
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN
+from storage.plan.text import fold
 
 ACCEPT_ACTION = "g:privacy_ok"  # a global action: valid whatever was asked last
 ACCEPT_WORDS = {"dong y", "toi dong y", "em dong y", "ok dong y"}

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from storage.text import fold
+from storage.plan.text import fold
 
 _NUM = r"(?:\d{1,2}|iv|i{1,3})"
 _YEAR = r"(?:\s*(?:/|-)\s*\d{4}|\s+nam\s+\d{4})?"

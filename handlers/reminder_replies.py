@@ -8,10 +8,10 @@ from handlers.turn import Turn
 from schedules.calendar import window
 from schedules.outbox import QueueResult, enqueue_in
 from schedules.reminders import Planned, next_morning, nudge_message, to_payload, unreported_leaders
-from storage import texts_vi as vi
-from storage.clock import VN
-from storage.models import OutboxMessage, ReminderSnooze
-from storage.periods import PeriodError, from_key
+from storage.db.models import OutboxMessage, ReminderSnooze
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN
+from storage.plan.periods import PeriodError, from_key
 
 
 async def _latest(turn: Turn, prefix: str) -> tuple[str, str] | None:

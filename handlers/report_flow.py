@@ -41,15 +41,16 @@ from handlers.parsing import explicit_yes, match_choice, parse_number, parse_yes
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
-from storage import reporting, validation
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Form, Indicator, IndicatorType
-from storage.clock import local
-from storage.conversations import reminded_since
-from storage.models import Submission, SubmissionStatus
-from storage.periods import from_key
-from storage.text import fold, tidy
-from storage.validation import Issue
+from storage.db.conversations import reminded_since
+from storage.db.models import Submission, SubmissionStatus
+from storage.measures import reporting
+from storage.plan import texts_vi as vi
+from storage.plan import validation
+from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.plan.clock import local
+from storage.plan.periods import from_key
+from storage.plan.text import fold, tidy
+from storage.plan.validation import Issue
 
 FLOW = "report"
 MAX_TEXT_ANSWER = 500

@@ -22,15 +22,16 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.parsing import parse_number, parse_yes_no
-from storage import reporting, validation
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Form, Indicator, IndicatorType
-from storage.importing import ImportFailed, read_cells
-from storage.models import OrgUnit
-from storage.periods import Period, PeriodError, parse_period
-from storage.reporting import Answer
-from storage.text import fold, tidy
-from storage.units import all_units
+from storage.db.importing import ImportFailed, read_cells
+from storage.db.models import OrgUnit
+from storage.db.units import all_units
+from storage.measures import reporting
+from storage.measures.reporting import Answer
+from storage.plan import texts_vi as vi
+from storage.plan import validation
+from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.plan.periods import Period, PeriodError, parse_period
+from storage.plan.text import fold, tidy
 
 CODE_WORDS = {"code", "ma", "ma don vi", "unit_code", fold(vi.EXPORT_CODE)}
 PERIOD_WORDS = {"period", "ky", "ky bao cao"}
@@ -56,7 +57,7 @@ def check_row(
     period: Period,
 ) -> RowCheck:
     """Every check of one imported report beyond reading its cells: the form's rules, the
-    member count and the unit's history, as in chat (storage/validation.py). A rule that must
+    member count and the unit's history, as in chat (storage/plan/validation.py). A rule that must
     be fixed in chat is an error here; what chat asks to confirm is a warning."""
     found = RowCheck()
     number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}

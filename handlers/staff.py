@@ -17,15 +17,15 @@ from handlers.context import HandlerContext
 from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
-from storage import progress as progress_service
-from storage import texts_vi as vi
-from storage import totals
-from storage.catalog import Catalog, Form, Indicator, IndicatorType
-from storage.completeness import completeness
-from storage.models import OrgUnit
-from storage.periods import Period, PeriodError, parse_period, period_of, year_period
-from storage.totals import Total
-from storage.units import find_units, parent_names, unit_by_code
+from storage.db.models import OrgUnit
+from storage.db.units import find_units, parent_names, unit_by_code
+from storage.measures import progress as progress_service
+from storage.measures import totals
+from storage.measures.completeness import completeness
+from storage.measures.totals import Total
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
+from storage.plan.periods import Period, PeriodError, parse_period, period_of, year_period
 
 
 class StaffError(Exception):
@@ -176,7 +176,7 @@ async def total_of(
     unit: OrgUnit,
     period: Period,
 ) -> Total | str:
-    """The indicator's total (storage/totals.py), or why it has none (a text, a rating)."""
+    """The indicator's total (storage/measures/totals.py), or why it has none (a text, a rating)."""
     try:
         countable_or_error(indicator)
     except StaffError as exc:

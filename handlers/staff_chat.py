@@ -20,15 +20,15 @@ from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
-from storage import progress as progress_service
-from storage import reporting
-from storage import texts_vi as vi
-from storage.catalog import Form, IndicatorType
-from storage.clock import local
-from storage.completeness import completeness
-from storage.models import OrgUnit, Role, Submission, SubmissionStatus
-from storage.periods import Period, from_key, period_of, year_period
-from storage.units import children, is_within
+from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
+from storage.db.units import children, is_within
+from storage.measures import progress as progress_service
+from storage.measures import reporting
+from storage.measures.completeness import completeness
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Form, IndicatorType
+from storage.plan.clock import local
+from storage.plan.periods import Period, from_key, period_of, year_period
 
 FLOW = "staff"
 PAGE_LINES = 10

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
 from schedules.messages import Choice, Inbound, Outbound
-from storage.models import Conversation, OrgUnit, Person
+from storage.db.models import Conversation, OrgUnit, Person
 
 
 @dataclass

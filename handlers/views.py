@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect, Target
-from storage.completeness import Completeness
-from storage.periods import Period
-from storage.progress import Status, TargetProgress, summary_counts
-from storage.totals import Change, Figure, Kind, Row, Total
+from storage.measures.completeness import Completeness
+from storage.measures.progress import Status, TargetProgress, summary_counts
+from storage.measures.totals import Change, Figure, Kind, Row, Total
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Expect, Target
+from storage.plan.periods import Period
 
 
 def progress_text(
@@ -182,7 +182,7 @@ def _expectation(p: TargetProgress, unit_word: str) -> str:
     )
 
 
-# ---- an indicator's total (storage/totals.py) ----------------------------------------------
+# ---- an indicator's total (storage/measures/totals.py) -------------------------------------------
 
 
 def value_text(

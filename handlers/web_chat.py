@@ -8,9 +8,9 @@ from handlers.staff_chat import FLOW, WEB_CHOICE
 from handlers.turn import Turn
 from handlers.web_pages import own_place, rule_lines
 from schedules import thi_dua
-from storage import texts_vi as vi
-from storage.models import Role
-from storage.thi_dua_rule import Rule
+from storage.db.models import Role
+from storage.plan import texts_vi as vi
+from storage.plan.thi_dua_rule import Rule
 
 SHOWN = 5
 log = logging.getLogger(__name__)

@@ -25,19 +25,19 @@ from handlers.views import (
 )
 from schedules import thi_dua
 from schedules.calendar import default_form
-from storage import progress as progress_service
-from storage import rollup, totals
-from storage import texts_vi as vi
-from storage.catalog import Aggregation, Catalog, IndicatorType, Target
-from storage.clock import VN
-from storage.completeness import unit_values
-from storage.models import OrgUnit
-from storage.periods import Period, from_key
-from storage.progress import BEHIND, Status, TargetProgress
-from storage.text import vi_sort_key
-from storage.thi_dua import timeliness_by_root
-from storage.thi_dua_rule import Rule
-from storage.units import ancestors, children, is_within
+from storage.db.models import OrgUnit
+from storage.db.units import ancestors, children, is_within
+from storage.measures import progress as progress_service
+from storage.measures import rollup, totals
+from storage.measures.completeness import unit_values
+from storage.measures.progress import BEHIND, Status, TargetProgress
+from storage.measures.thi_dua import timeliness_by_root
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Aggregation, Catalog, IndicatorType, Target
+from storage.plan.clock import VN
+from storage.plan.periods import Period, from_key
+from storage.plan.text import vi_sort_key
+from storage.plan.thi_dua_rule import Rule
 
 STRIP_PERIODS = 12
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from handlers import mentions
 from handlers.parsing import COUNT_WORDS, COURTESY, ZERO_WORDS, parse_number, parse_yes_no
-from storage.text import fold
+from storage.plan.text import fold
 
 MAX_FORM_CHARS = 1000  # a form with a note is far shorter: a longer text is a letter
 OTHER_WORDS = 2  # words a plain report may carry that are neither the form's nor a heading's

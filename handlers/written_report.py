@@ -6,7 +6,7 @@ document agrees with them by construction: results from `totals.indicator_total`
 `report total` shows), targets from `progress.progress` (`report progress`), reporting from
 `rollup.completeness` (`report missing`), thi đua from the kept rankings (/xephang). A unit
 that did not report has no figure ("chưa báo cáo"), never 0. The layout (header lines,
-title, section order and headings) is the operator's: storage/document_layout.py.
+title, section order and headings) is the operator's: storage/plan/document_layout.py.
 """
 
 from __future__ import annotations
@@ -28,19 +28,19 @@ from handlers.views import change_lines, progress_summary, value_text
 from schedules.calendar import default_form, latest_due_period
 from schedules.messages import Outbound
 from schedules.thi_dua import Rankings
-from storage import progress as progress_service
-from storage import texts_vi as vi
-from storage import totals
-from storage.catalog import Catalog, Form, IndicatorType
-from storage.completeness import completeness
-from storage.document_layout import Layout, load_layouts
-from storage.models import OrgUnit
-from storage.periods import Period, next_period, period_of, previous_period
-from storage.progress import Status, TargetProgress
-from storage.text import fold
-from storage.thi_dua import Rule
-from storage.totals import Figure, Kind, Total
-from storage.written_report import approved_count, text_answers
+from storage.db.models import OrgUnit
+from storage.measures import progress as progress_service
+from storage.measures import totals
+from storage.measures.completeness import completeness
+from storage.measures.progress import Status, TargetProgress
+from storage.measures.thi_dua import Rule
+from storage.measures.totals import Figure, Kind, Total
+from storage.measures.written_report import approved_count, text_answers
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Form, IndicatorType
+from storage.plan.document_layout import Layout, load_layouts
+from storage.plan.periods import Period, next_period, period_of, previous_period
+from storage.plan.text import fold
 
 FONT = "Times New Roman"
 BODY_PT = 13

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storage.catalog import Catalog, Form
-from storage.periods import Period, next_period, period_of, previous_period
+from storage.plan.catalog import Catalog, Form
+from storage.plan.periods import Period, next_period, period_of, previous_period
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import window
-from storage import aggregates
-from storage.catalog import Catalog, Form, IndicatorType
-from storage.clock import VN
-from storage.config_files import ConfigError, load_yaml_with_lines, nearest_line
-from storage.importing import import_units
-from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
-from storage.periods import Period, next_period, period_of
-from storage.text import fold
-from storage.units import create_unit
+from storage.db import aggregates
+from storage.db.importing import import_units
+from storage.db.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
+from storage.db.units import create_unit
+from storage.plan.catalog import Catalog, Form, IndicatorType
+from storage.plan.clock import VN
+from storage.plan.config_files import ConfigError, load_yaml_with_lines, nearest_line
+from storage.plan.periods import Period, next_period, period_of
+from storage.plan.text import fold
 
 SURNAMES = [
     "Nguyễn",

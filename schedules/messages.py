@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from storage.delivery import QUOTA_ERROR
+from storage.db.delivery import QUOTA_ERROR
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def split_text(text: str, limit: int) -> list[str]:
 
 def render_text_only(message: Outbound) -> str:
     """A message for a channel without buttons: choices as numbered lines or reply words."""
-    from storage import texts_vi as vi
+    from storage.plan import texts_vi as vi
 
     if not message.choices:
         return message.text

@@ -9,7 +9,7 @@ Queueing inserts rows keyed by purpose and ignores keys already there, so planni
 in two processes) queues once. The dispatcher claims a batch (FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several dispatchers never share a row), sends at the channel's pace, and marks
 each row as soon as the channel accepted it. After a crash, rows left "sending" go back to the
-queue once their worker is seen dead (storage.delivery): only a message the channel accepted
+queue once their worker is seen dead (storage.db.delivery): only a message the channel accepted
 in the instant before the crash, not yet recorded, can be sent twice. A worker taken for dead
 while alive (late) sends none of what went back: it checks its hold just before each chunk
 (`Lease`). A clean stop starts no new send, records those in flight and hands the rest back.
@@ -50,10 +50,7 @@ from schedules.reminders import (
     reachable_accounts,
     to_payload,
 )
-from storage import texts_vi as vi
-from storage.clock import VN, Clock
-from storage.db import among, is_postgres, one_statement, transaction
-from storage.delivery import (
+from storage.db.delivery import (
     QUOTA_ERROR,
     QUOTA_TOLD,
     REPLY,
@@ -65,7 +62,10 @@ from storage.delivery import (
     told_of_quota,
     touch_claims,
 )
-from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
+from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
+from storage.db.sessions import among, is_postgres, one_statement, transaction
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN, Clock
 
 logger = logging.getLogger(__name__)
 INSERT_BATCH = 5000
@@ -249,7 +249,7 @@ class Dispatcher:
 
     async def recover_stale(self) -> int:
         """Rows left "sending" by a dispatcher that died go back to the queue (rows claimed by
-        a known worker go back when it is seen dead: storage.delivery.release_dead)."""
+        a known worker go back when it is seen dead: storage.db.delivery.release_dead)."""
         cutoff = self.clock.now() - self.stale_after
         async with transaction(self.sessions) as session:
             result = await session.execute(

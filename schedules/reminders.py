@@ -24,14 +24,8 @@ from sqlalchemy.orm import aliased
 
 from schedules.calendar import Window, default_form, latest_due_period, window
 from schedules.messages import Choice, Outbound
-from storage import reporting
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Form, Reminder, Schedule
-from storage.clock import VN
-from storage.completeness import completeness
-from storage.db import among
-from storage.delivery import quota_exhausted
-from storage.models import (
+from storage.db.delivery import quota_exhausted
+from storage.db.models import (
     ChannelIdentity,
     Conversation,
     OrgUnit,
@@ -43,11 +37,17 @@ from storage.models import (
     Submission,
     SubmissionStatus,
 )
-from storage.people import joined_count
-from storage.periods import Period, next_period, period_of, previous_period
-from storage.reporting import ConfirmedDoubt
-from storage.text import vi_sort_key
-from storage.units import active_on, subtree_filter
+from storage.db.people import joined_count
+from storage.db.sessions import among
+from storage.db.units import active_on, subtree_filter
+from storage.measures import reporting
+from storage.measures.completeness import completeness
+from storage.measures.reporting import ConfirmedDoubt
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Form, Reminder, Schedule
+from storage.plan.clock import VN
+from storage.plan.periods import Period, next_period, period_of, previous_period
+from storage.plan.text import vi_sort_key
 
 WEEKLY_ROLES = (Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
 
@@ -474,7 +474,7 @@ async def _rating_reminders(
 ) -> list[Planned]:
     """One message per officer of the level that fills a rating form, when its period has
     ended and units below her are not rated yet."""
-    from storage.worklist import unrated_text
+    from storage.measures.worklist import unrated_text
 
     role = catalog.role_of_level(form.filled_by or "")
     if role is None:
@@ -541,7 +541,7 @@ async def _weekly(
     session: AsyncSession, catalog: Catalog, local: datetime, web: bool
 ) -> list[Planned]:
     from schedules.thi_dua import most_improved
-    from storage.thi_dua_rule import Rule
+    from storage.plan.thi_dua_rule import Rule
 
     form = default_form(catalog)
     period = latest_due_period(form, local.date())

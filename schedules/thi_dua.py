@@ -1,5 +1,5 @@
 """Thi đua rankings: the units below a unit, by the score of the operator's rule
-(storage/thi_dua.py): timeliness over the last due periods, targets on track (the same
+(storage/measures/thi_dua.py): timeliness over the last due periods, targets on track (the same
 progress as /tiendo), growth of members. A part with no data is left out and the others are
 scaled to 100, so "no data" never counts as a bad result.
 """
@@ -14,14 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schedules.calendar import default_form, latest_due_period
-from storage import progress as progress_service
-from storage import rollup
-from storage.catalog import Catalog, Form
-from storage.clock import VN, Clock
-from storage.db import transaction
-from storage.models import OrgUnit
-from storage.periods import Period, previous_period, year_period
-from storage.thi_dua import (
+from storage.db.models import OrgUnit
+from storage.db.sessions import transaction
+from storage.db.units import active_on, is_within, units_by_id
+from storage.measures import progress as progress_service
+from storage.measures import rollup
+from storage.measures.thi_dua import (
     PARTS,
     Timeliness,
     changed_since,
@@ -32,8 +30,10 @@ from storage.thi_dua import (
     rule_key,
     timeliness_by_root,
 )
-from storage.thi_dua_rule import Rule
-from storage.units import active_on, is_within, units_by_id
+from storage.plan.catalog import Catalog, Form
+from storage.plan.clock import VN, Clock
+from storage.plan.periods import Period, previous_period, year_period
+from storage.plan.thi_dua_rule import Rule
 
 
 def rule_form(rule: Rule, catalog: Catalog) -> Form:

@@ -80,7 +80,7 @@ async def _run() -> None:
     from bot.app import run_bot
     from bot.config import Settings
     from bot.context import AppContext
-    from storage.db import make_engine
+    from storage.db.sessions import make_engine
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     # Its connections carry its name: after a SIGKILL, the test waits until PostgreSQL has

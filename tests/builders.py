@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DEMO_CONFIG_DIR
-from storage import aggregates
-from storage.catalog import Catalog
-from storage.catalog_load import load_catalog
-from storage.clock import vn_datetime
-from storage.invitations import create_invitation
-from storage.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
-from storage.periods import Period
-from storage.units import create_unit
+from storage.db import aggregates
+from storage.db.invitations import create_invitation
+from storage.db.models import OrgUnit, Person, Role, Submission, SubmissionStatus, SubmissionValue
+from storage.db.units import create_unit
+from storage.plan.catalog import Catalog
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import Period
 
 CATALOG = load_catalog(DEMO_CONFIG_DIR)
 
@@ -153,8 +153,8 @@ async def linked(
 ) -> None:
     """A person joined on a channel (as the operator's terminal does it) who has accepted
     the personal-data notice already, as everyone who joins does first."""
-    from storage.invitations import link_directly
-    from storage.personal_data import record_accepted
+    from storage.db.invitations import link_directly
+    from storage.db.personal_data import record_accepted
 
     await link_directly(session, person, channel, user_id, now)
     await record_accepted(session, person, "the notice", channel=channel, now=now)

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import DEMO_CONFIG_DIR, Settings
 from bot.context import AppContext
-from storage.catalog import Catalog
-from storage.catalog_load import load_catalog
-from storage.clock import FixedClock, vn_datetime
-from storage.db import make_engine, make_sessionmaker
-from storage.models import Base
+from storage.db.models import Base
+from storage.db.sessions import make_engine, make_sessionmaker
+from storage.plan.catalog import Catalog
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import FixedClock, vn_datetime
 
 pytest_plugins = ["tests.web_site"]  # the tracker pages' `site` fixture
 PG_URL = os.environ.get("TEST_DATABASE_URL")

@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import DEMO_CONFIG_DIR
 from schedules.calendar import window
 from schedules.demo import build_demo
-from storage import aggregates, reporting
-from storage.catalog import Catalog
-from storage.models import OrgUnit, Person, UnitStockTotal
-from storage.periods import Period, month, quarter, span, year_period
-from storage.ratios import rate_many
-from storage.rollup import Roots, _reported_totals, totals_by_period
-from storage.units import create_unit, merge_units, move_unit
+from storage.db import aggregates
+from storage.db.models import OrgUnit, Person, UnitStockTotal
+from storage.db.units import create_unit, merge_units, move_unit
+from storage.measures import reporting
+from storage.measures.ratios import rate_many
+from storage.measures.rollup import Roots, _reported_totals, totals_by_period
+from storage.plan.catalog import Catalog
+from storage.plan.periods import Period, month, quarter, span, year_period
 from tests.builders import small_tree_with_people
 
 PERIODS = [year_period(2026), month(2026, 3), span(month(2026, 2), month(2026, 5))]
@@ -88,7 +89,7 @@ async def assert_stocks_agree(
 async def _raw_by_period(session: AsyncSession, code: str, unit_id: int) -> dict[str, float]:
     from sqlalchemy import func
 
-    from storage.models import Submission, SubmissionValue, UnitAncestor
+    from storage.db.models import Submission, SubmissionValue, UnitAncestor
 
     query = (
         select(Submission.period_key, func.sum(SubmissionValue.value_num))

@@ -52,16 +52,13 @@ from handlers.export_xlsx import build_workbook
 from handlers.views import progress_lines, progress_text, value_text
 from schedules.calendar import window as form_window
 from schedules.demo import build_demo
-from storage import aggregates, totals
-from storage import texts_vi as vi
-from storage.catalog import Catalog, Expect, IndicatorType, Target
-from storage.catalog_load import load_catalog
-from storage.clock import VN, vn_datetime
-from storage.db import is_postgres
-from storage.invitations import link_directly
-from storage.models import OrgUnit, Person, Role, Submission, SubmissionValue
-from storage.periods import Period, next_period, period_of
-from storage.progress import (
+from storage.db import aggregates
+from storage.db.invitations import link_directly
+from storage.db.models import OrgUnit, Person, Role, Submission, SubmissionValue
+from storage.db.sessions import is_postgres
+from storage.db.units import is_within
+from storage.measures import totals
+from storage.measures.progress import (
     BEHIND,
     Status,
     TargetProgress,
@@ -71,7 +68,11 @@ from storage.progress import (
     target_forms,
     windows_of,
 )
-from storage.units import is_within
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog, Expect, IndicatorType, Target
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import VN, vn_datetime
+from storage.plan.periods import Period, next_period, period_of
 from tests.chat import ChatUser
 
 CONFIGS = Path(__file__).parent / "configs"

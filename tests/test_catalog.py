@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEMO_CONFIG_DIR
-from storage.catalog_load import load_catalog
-from storage.config_files import ConfigError
-from storage.expressions import evaluate_formula
+from storage.plan.catalog_load import load_catalog
+from storage.plan.config_files import ConfigError
+from storage.plan.expressions import evaluate_formula
 
 
 def copy_config(tmp_path: Path) -> Path:

@@ -17,8 +17,8 @@ from bot.app import Service, WebServer, zalo_runtime
 from bot.channels.zalo import WEBHOOK_PATH, parse_update
 from bot.files import FileLinks
 from handlers.engine import Engine
-from storage import reporting
-from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
+from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
+from storage.measures import reporting
 from tests.builders import invite, linked, small_tree_with_people
 from tests.fakes.telegram import FakeTelegram, TelegramUser
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN
@@ -281,7 +281,7 @@ async def test_one_person_on_both_channels_reminded_where_she_was_last(
     ctx, world, tmp_path
 ) -> None:
     from bot.scheduler import plan_and_queue
-    from storage.clock import vn_datetime
+    from storage.plan.clock import vn_datetime
 
     people, code = world
     engine = Engine(ctx)
@@ -316,8 +316,8 @@ async def test_one_person_on_both_channels_reminded_where_she_was_last(
 async def test_zalo_outbox_rate_cap_and_429(ctx, world, tmp_path) -> None:
     from bot.scheduler import plan_and_queue
     from schedules.outbox import ChannelPace, Dispatcher
-    from storage.clock import vn_datetime
-    from storage.models import Role
+    from storage.db.models import Role
+    from storage.plan.clock import vn_datetime
 
     people, _ = world
     running = await start("zalo-polling", ctx, tmp_path)

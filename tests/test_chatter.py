@@ -23,9 +23,8 @@ from sqlalchemy import case, func, select, update
 
 from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
-from storage.clock import vn_datetime
-from storage.invitations import link_directly
-from storage.models import (
+from storage.db.invitations import link_directly
+from storage.db.models import (
     AuditEntry,
     Conversation,
     OrgUnit,
@@ -36,7 +35,8 @@ from storage.models import (
     UnitPeriodTotal,
     UnitStockTotal,
 )
-from storage.periods import month
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import month
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 

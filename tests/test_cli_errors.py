@@ -415,7 +415,7 @@ def test_invite_twice_keeps_unused_codes_unless_renewed(cli: Cli) -> None:
     old = {line.split(",")[3] for line in codes}
     new = {line.split("  ")[3] for line in renewed.output.splitlines()[:-1]}
     assert len(new) == n and not old & new
-    from storage.invitations import pretty
+    from storage.db.invitations import pretty
 
     with sqlite3.connect(cli.db) as con:
         rows = con.execute("select code, expires_at from invitations").fetchall()

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
-from storage.catalog_load import load_catalog
+from storage.plan.catalog_load import load_catalog
 
 
 @pytest.fixture

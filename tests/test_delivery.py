@@ -16,11 +16,11 @@ from bot.app import Service, start_telegram_polling, telegram_runtime
 from bot.config import webhook_secret
 from handlers.engine import Engine
 from schedules.messages import Inbound
-from storage import reporting
-from storage.clock import ShiftedClock, vn_datetime
-from storage.db import make_engine, make_sessionmaker, one_statement, transaction
-from storage.delivery import store_pending
-from storage.models import ChannelIdentity, OutboxMessage, OutboxStatus, PendingUpdate
+from storage.db.delivery import store_pending
+from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, PendingUpdate
+from storage.db.sessions import make_engine, make_sessionmaker, one_statement, transaction
+from storage.measures import reporting
+from storage.plan.clock import ShiftedClock, vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser

@@ -86,10 +86,8 @@ from sqlalchemy import func, select, text
 from bot.context import AppContext
 from schedules.messages import PLATFORMS, render_text_only, split_text
 from schedules.reminders import from_payload
-from storage import reporting
-from storage import texts_vi as vi
-from storage.invitations import link_directly
-from storage.models import (
+from storage.db.invitations import link_directly
+from storage.db.models import (
     ChannelIdentity,
     OrgUnit,
     OutboxMessage,
@@ -98,7 +96,9 @@ from storage.models import (
     Role,
     Worker,
 )
-from storage.units import create_unit
+from storage.db.units import create_unit
+from storage.measures import reporting
+from storage.plan import texts_vi as vi
 from tests import bot_process
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN

@@ -4,8 +4,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from storage.importing import ImportFailed, import_people, import_units
-from storage.models import OrgUnit, Person, Role
+from storage.db.importing import ImportFailed, import_people, import_units
+from storage.db.models import OrgUnit, Person, Role
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 UNITS = """code,name,level,parent_code
@@ -113,7 +113,7 @@ async def test_people_import_with_vietnamese_roles(session, catalog, tmp_path):
 
 
 def test_vietnamese_phone_numbers_are_one_number_however_written() -> None:
-    from storage.people import normalize_phone
+    from storage.db.people import normalize_phone
 
     written = ["0912 345 678", "+84 912 345 678", "84912345678", "0912.345.678", "(+84) 912345678"]
     assert {normalize_phone(w) for w in written} == {"0912345678"}

@@ -4,9 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from storage.db import make_engine
-from storage.migrate import upgrade
-from storage.models import Base
+from storage.db.migrate import upgrade
+from storage.db.models import Base
+from storage.db.sessions import make_engine
 
 
 async def test_upgrade_matches_models(tmp_path) -> None:

@@ -6,9 +6,9 @@ from sqlalchemy import update
 
 from handlers.engine import Engine
 from handlers.parsing import parse_number
-from storage import reporting
-from storage.models import OrgUnit
-from storage.text import fold
+from storage.db.models import OrgUnit
+from storage.measures import reporting
+from storage.plan.text import fold
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -20,9 +20,9 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
-from storage.invitations import link_directly
-from storage.migrate import alembic_config
-from storage.periods import month
+from storage.db.invitations import link_directly
+from storage.db.migrate import alembic_config
+from storage.plan.periods import month
 from tests.builders import report, small_tree_with_people
 
 NOW = "2026-11-27T09:00:00+07:00"
@@ -641,7 +641,7 @@ def test_config_errors_say_what_would_be_right(tmp_path: Path, monkeypatch) -> N
 def test_config_md_documents_every_field_the_checker_accepts() -> None:
     import re
 
-    from storage import catalog
+    from storage.plan import catalog
 
     doc = (DEMO_CONFIG_DIR.parent / "CONFIG.md").read_text(encoding="utf-8")
     models = (

@@ -17,13 +17,8 @@ from sqlalchemy import select
 from bot.web.links import WebLinks
 from handlers.engine import Engine
 from schedules import reminders
-from storage import aggregates, ratios, reporting, rollup, totals
-from storage import texts_vi as vi
-from storage.catalog import Target
-from storage.catalog_load import load_catalog
-from storage.clock import vn_datetime
-from storage.completeness import completeness
-from storage.models import (
+from storage.db import aggregates
+from storage.db.models import (
     Invitation,
     OrgUnit,
     Person,
@@ -31,9 +26,15 @@ from storage.models import (
     Role,
     SubmissionStatus,
 )
-from storage.periods import half, month, quarter, year_period
-from storage.progress import progress
-from storage.units import children, create_unit, find_units, merge_units
+from storage.db.units import children, create_unit, find_units, merge_units
+from storage.measures import ratios, reporting, rollup, totals
+from storage.measures.completeness import completeness
+from storage.measures.progress import progress
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Target
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import half, month, quarter, year_period
 from tests.builders import DEMO_CONFIG_DIR, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_aggregates import assert_agree

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
-from storage import reporting
-from storage.clock import vn_datetime
-from storage.models import OutboxMessage, Person
-from storage.periods import month
+from storage.db.models import OutboxMessage, Person
+from storage.measures import reporting
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import month
 from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 

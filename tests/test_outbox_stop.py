@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from schedules.messages import Capabilities, Outbound
 from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher
 from schedules.reminders import to_payload
-from storage.clock import ShiftedClock
-from storage.db import transaction
-from storage.delivery import register_worker, release_dead
-from storage.models import OutboxMessage, OutboxStatus, Worker
+from storage.db.delivery import register_worker, release_dead
+from storage.db.models import OutboxMessage, OutboxStatus, Worker
+from storage.db.sessions import transaction
+from storage.plan.clock import ShiftedClock
 
 
 class SlowChannel:

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from storage import texts_vi as vi
-from storage.periods import (
+from storage.plan import texts_vi as vi
+from storage.plan.periods import (
     PeriodError,
     Term,
     from_key,

@@ -18,11 +18,9 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from bot.config import get_settings
 from handlers.engine import Engine
-from storage import personal_data as pd
-from storage import privacy_notice
-from storage.db import transaction
-from storage.invitations import link_directly
-from storage.models import (
+from storage.db import personal_data as pd
+from storage.db.invitations import link_directly
+from storage.db.models import (
     AuditEntry,
     Base,
     ChannelIdentity,
@@ -39,8 +37,10 @@ from storage.models import (
     Submission,
     SubmissionValue,
 )
-from storage.people import Actor, edit_person
-from storage.periods import month
+from storage.db.people import Actor, edit_person
+from storage.db.sessions import transaction
+from storage.plan import privacy_notice
+from storage.plan.periods import month
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_office_cli import _stamp

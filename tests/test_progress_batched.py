@@ -7,9 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from storage.catalog import Aggregation, Catalog, IndicatorType, Target
-from storage.periods import period_of, year_period
-from storage.progress import (
+from storage.measures.progress import (
     Status,
     TargetProgress,
     measure,
@@ -19,7 +17,9 @@ from storage.progress import (
     target_scope,
     windows_of,
 )
-from storage.rollup import Roots, _reported_totals, flow_totals
+from storage.measures.rollup import Roots, _reported_totals, flow_totals
+from storage.plan.catalog import Aggregation, Catalog, IndicatorType, Target
+from storage.plan.periods import period_of, year_period
 from tests.builders import report, small_tree
 
 DAYS = (date(2025, 11, 20), date(2026, 2, 20), date(2026, 6, 20), date(2026, 9, 20))

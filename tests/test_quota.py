@@ -17,12 +17,12 @@ from bot.config import get_settings
 from schedules.messages import Outbound
 from schedules.outbox import ChannelPace, Dispatcher, deliver_replies
 from schedules.reminders import plan, to_payload
-from storage import texts_vi as vi
-from storage.clock import vn_datetime
-from storage.db import transaction
-from storage.delivery import owe_replies, quota_exhausted
-from storage.invitations import link_directly
-from storage.models import OutboxMessage, OutboxStatus
+from storage.db.delivery import owe_replies, quota_exhausted
+from storage.db.invitations import link_directly
+from storage.db.models import OutboxMessage, OutboxStatus
+from storage.db.sessions import transaction
+from storage.plan import texts_vi as vi
+from storage.plan.clock import vn_datetime
 from tests.builders import small_tree_with_people
 from tests.fakes.zalo import TOKEN, FakeZalo
 from tests.test_workers import stamp_head

@@ -11,7 +11,7 @@ import pytest
 from handlers.engine import Engine
 from handlers.report_flow import FLOW
 from schedules.reminders import IN_A_REPORT, REPORT_FLOW, plan
-from storage.clock import vn_datetime
+from storage.plan.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -18,15 +18,15 @@ from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
 from schedules.outbox import ChannelPace, Dispatcher, enqueue, status_counts
 from schedules.reminders import Plan, Planned, to_payload
-from storage.clock import VN, vn_datetime
-from storage.invitations import link_directly
-from storage.models import (
+from storage.db.invitations import link_directly
+from storage.db.models import (
     ChannelIdentity,
     OutboxMessage,
     OutboxStatus,
     Person,
     Role,
 )
+from storage.plan.clock import VN, vn_datetime
 from tests.builders import report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.fakes.telegram import TOKEN, FakeTelegram
@@ -37,7 +37,7 @@ OCT = "2026-10"
 @pytest.fixture
 async def world(ctx):
     """The small tree with a leader for every branch and officers for C1 and C3, all linked."""
-    from storage.periods import month
+    from storage.plan.periods import month
 
     ctx.clock.set(vn_datetime(2026, 11, 1, 0))
     async with ctx.sessions() as session:
@@ -105,7 +105,7 @@ async def test_a_month_of_schedule(ctx, world) -> None:
             if day.day == 4 and hour == 12:
                 # B3 reports October on 4/11: no reminder on 5/11 or 7/11 for her.
                 async with ctx.sessions() as session:
-                    from storage.periods import month
+                    from storage.plan.periods import month
 
                     await report(session, t.b3, "thang_chi_hoi", month(2026, 10), {"hv_moi": 2})
             await plan_and_queue(ctx)
@@ -428,7 +428,7 @@ async def test_a_large_fan_out_is_streamed_and_queued_once(ctx, world) -> None:
     """Over COPY_FROM rows go by COPY on PostgreSQL: the same rows, payloads and counts as the
     plain INSERT, a rerun queues nothing twice; the plan comes in lists of the size asked."""
     from schedules.reminders import plan, plan_chunks
-    from storage.delivery import COPY_FROM
+    from storage.db.delivery import COPY_FROM
 
     _, everyone = world
     ctx.clock.set(vn_datetime(2026, 11, 3, 9))  # October's d-2 reminders

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.engine import Engine
-from storage import reporting
-from storage.clock import vn_datetime
-from storage.models import AuditEntry, CodeAttempt, Submission, SubmissionStatus
-from storage.periods import month
+from storage.db.models import AuditEntry, CodeAttempt, Submission, SubmissionStatus
+from storage.measures import reporting
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import month
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 
@@ -315,7 +315,7 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
     await user.send("/baocao")
     assert "Kỳ tới" in user.text  # nothing open for her
     async with ctx.sessions() as session:
-        from storage.invitations import link_directly
+        from storage.db.invitations import link_directly
 
         await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
@@ -348,7 +348,7 @@ async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> N
     user = await linked_leader(ctx, world)
     await send_full_report(user)  # November, still open until 20/12
     async with ctx.sessions() as session:
-        from storage.invitations import link_directly
+        from storage.db.invitations import link_directly
 
         await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
@@ -378,7 +378,7 @@ async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> N
 
 
 async def test_a_choice_question_gets_a_button_per_choice(ctx, world) -> None:
-    from storage.catalog import Indicator, Question
+    from storage.plan.catalog import Indicator, Question
 
     people, _ = world
     rating = Indicator.model_validate(
@@ -430,8 +430,8 @@ async def test_kept_totals_written_last_in_the_turn_stay_exact(ctx, world) -> No
     # reports and with a full rebuild.
     from sqlalchemy import event
 
-    from storage import aggregates
-    from storage.models import UnitPeriodTotal, UnitStockTotal
+    from storage.db import aggregates
+    from storage.db.models import UnitPeriodTotal, UnitStockTotal
     from tests.test_aggregates import assert_agree, kept_stock_rows
 
     people, _ = world

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.export_xlsx import build_workbook
 from handlers.reports_import import import_reports
-from storage import aggregates
-from storage.catalog import Catalog
-from storage.clock import vn_datetime
-from storage.importing import ImportFailed, import_units
-from storage.models import AuditEntry, Base, OrgUnit, Submission, UnitPeriodTotal
-from storage.periods import month, quarter
-from storage.rollup import Roots, totals_by_root
-from storage.units import unit_by_code
+from storage.db import aggregates
+from storage.db.importing import ImportFailed, import_units
+from storage.db.models import AuditEntry, Base, OrgUnit, Submission, UnitPeriodTotal
+from storage.db.units import unit_by_code
+from storage.measures.rollup import Roots, totals_by_root
+from storage.plan.catalog import Catalog
+from storage.plan.clock import vn_datetime
+from storage.plan.periods import month, quarter
 from tests.builders import report
 
 TODAY = date(2026, 11, 27)

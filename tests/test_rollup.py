@@ -6,13 +6,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from storage import ratios, rollup, totals
-from storage.catalog import Target
-from storage.completeness import completeness
-from storage.models import SubmissionStatus, UnitParentHistory
-from storage.periods import month, quarter, span, year_period
-from storage.progress import Status, progress
-from storage.units import create_unit, merge_units, move_unit
+from storage.db.models import SubmissionStatus, UnitParentHistory
+from storage.db.units import create_unit, merge_units, move_unit
+from storage.measures import ratios, rollup, totals
+from storage.measures.completeness import completeness
+from storage.measures.progress import Status, progress
+from storage.plan.catalog import Target
+from storage.plan.periods import month, quarter, span, year_period
 from tests.builders import report, small_tree
 
 JAN, FEB, MAR = month(2026, 1), month(2026, 2), month(2026, 3)

@@ -6,7 +6,7 @@ import asyncio
 from pydantic import SecretStr
 
 from bot.app import run_bot
-from storage.clock import vn_datetime
+from storage.plan.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
 from tests.fakes.zalo import TOKEN as ZALO_TOKEN

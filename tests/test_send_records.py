@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from schedules.messages import PLATFORMS, Capabilities, Outbound, TemporaryFailure
 from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher, deliver_replies, enqueue
 from schedules.reminders import Plan, Planned, to_payload
-from storage.clock import ShiftedClock
-from storage.db import transaction
-from storage.delivery import owe_replies, register_worker, requeue_abandoned
-from storage.invitations import link_directly
-from storage.models import OutboxMessage, OutboxStatus
+from storage.db.delivery import owe_replies, register_worker, requeue_abandoned
+from storage.db.invitations import link_directly
+from storage.db.models import OutboxMessage, OutboxStatus
+from storage.db.sessions import transaction
+from storage.plan.clock import ShiftedClock
 from tests.builders import small_tree_with_people
 
 

@@ -3,7 +3,7 @@ saves it; "Không" is not 0; a row of numbers is not one item; an approval voids
 begun before it; /duyet does not approve a report she is correcting; /choduyet lists the
 reports waiting for re-approval."""
 
-from storage import texts_vi as vi
+from storage.plan import texts_vi as vi
 from tests.test_sent_report_edits import send_report, state, world  # noqa: F401
 
 SAVE_ASK = "«Lưu thay đổi»"

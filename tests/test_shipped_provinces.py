@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
 from schedules.demo import build_demo, load_demo_settings
-from storage import rollup
-from storage import texts_vi as vi
-from storage.catalog_load import load_catalog
-from storage.config_files import ConfigError
-from storage.models import OrgUnit, Submission, SubmissionValue
-from storage.periods import quarter
+from storage.db.models import OrgUnit, Submission, SubmissionValue
+from storage.measures import rollup
+from storage.plan import texts_vi as vi
+from storage.plan.catalog_load import load_catalog
+from storage.plan.config_files import ConfigError
+from storage.plan.periods import quarter
 
 SHIPPED = ["khanh_hoa", "lao_cai", "soc_trang"]
 PLANS = ["lao_cai", "soc_trang"]

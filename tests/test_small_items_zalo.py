@@ -7,7 +7,7 @@ import pytest
 
 from handlers.engine import Engine
 from schedules.messages import PLATFORMS
-from storage import reporting
+from storage.measures import reporting
 from tests.builders import invite, small_tree_with_people
 from tests.chat import ChatUser
 

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from handlers import charts
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
-from storage import rollup
-from storage.periods import month, quarter, year_period
+from storage.measures import rollup
+from storage.plan.periods import month, quarter, year_period
 from tests.builders import linked, report, small_tree_with_people
 from tests.chat import ChatUser
 
@@ -229,7 +229,7 @@ async def test_workbook_matches_the_rollup_cell_by_cell(world, ctx) -> None:
         checked = 0
         from sqlalchemy import func, select
 
-        from storage.models import OrgUnit, SubmissionValue, UnitAncestor
+        from storage.db.models import OrgUnit, SubmissionValue, UnitAncestor
 
         by_code = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
         empty = 0
@@ -344,7 +344,7 @@ async def test_the_level_above_rates_each_commune(ctx, world, tmp_path) -> None:
     import shutil
 
     from bot.config import DEMO_CONFIG_DIR
-    from storage.catalog_load import load_catalog
+    from storage.plan.catalog_load import load_catalog
 
     folder = tmp_path / "cfg"
     shutil.copytree(DEMO_CONFIG_DIR, folder)

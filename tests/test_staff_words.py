@@ -10,12 +10,12 @@ import pytest
 
 from bot.config import DEMO_CONFIG_DIR
 from handlers.engine import Engine
-from storage import reporting
-from storage.catalog_load import load_catalog
-from storage.clock import vn_datetime
-from storage.importing import import_units
-from storage.models import Person, Role
-from storage.units import unit_by_code
+from storage.db.importing import import_units
+from storage.db.models import Person, Role
+from storage.db.units import unit_by_code
+from storage.measures import reporting
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import vn_datetime
 from tests.builders import linked, small_tree
 from tests.chat import ChatUser
 

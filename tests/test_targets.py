@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from handlers.views import progress_lines, progress_text
-from storage.catalog import Catalog, Target
-from storage.catalog_load import load_catalog
-from storage.config_files import ConfigError
-from storage.expressions import evaluate_formula, formula_names
-from storage.periods import half, month, quarter, year_period
-from storage.progress import Status, TargetProgress, behind_count, progress, verdict
+from storage.measures.progress import Status, TargetProgress, behind_count, progress, verdict
+from storage.plan.catalog import Catalog, Target
+from storage.plan.catalog_load import load_catalog
+from storage.plan.config_files import ConfigError
+from storage.plan.expressions import evaluate_formula, formula_names
+from storage.plan.periods import half, month, quarter, year_period
 from tests.builders import DEMO_CONFIG_DIR, report, small_tree
 
 JAN, FEB, MAR = month(2026, 1), month(2026, 2), month(2026, 3)
@@ -468,9 +468,9 @@ def test_target_errors_name_file_line_and_field(tmp_path) -> None:
 def test_words_follow_the_level(catalog) -> None:
     from schedules.calendar import window
     from schedules.reminders import nudge_message, reminder_message
-    from storage import texts_vi as vi
-    from storage.catalog import Level, Reminder
-    from storage.periods import half
+    from storage.plan import texts_vi as vi
+    from storage.plan.catalog import Level, Reminder
+    from storage.plan.periods import half
 
     branch_form = catalog.forms[FORM]
     commune_form = catalog.forms["sau_thang_co_so"]
@@ -519,9 +519,9 @@ OCT_2026 = month(2026, 10)
 
 
 async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
-    from storage import reporting
-    from storage.clock import vn_datetime
-    from storage.models import Person
+    from storage.db.models import Person
+    from storage.measures import reporting
+    from storage.plan.clock import vn_datetime
 
     t = await small_tree(session)
     at = vn_datetime(2026, 2, 10, 9)
@@ -550,7 +550,7 @@ async def test_targets_may_count_only_approved_reports(session, catalog) -> None
 
 async def test_a_plan_the_project_does_not_ship(session) -> None:
     """Nam Định's 2024 plan, written from CONFIG.md alone, loads and gets a verdict each."""
-    from storage.units import create_unit
+    from storage.db.units import create_unit
 
     cat = load_catalog(Path(__file__).parent / "configs" / "nam_dinh")
 
@@ -682,7 +682,7 @@ LAO_CAI = DEMO_CONFIG_DIR.parent / "lao_cai"
 
 async def _lao_cai(session):
     """Lào Cai's configuration and a small tree: the province, two communes, three villages."""
-    from storage.units import create_unit
+    from storage.db.units import create_unit
 
     async def unit(code: str, level: str, parent, name: str):
         return await create_unit(session, code=code, name=name, level=level, parent=parent)
@@ -851,8 +851,8 @@ def test_config_md_documents_every_word_the_checker_accepts() -> None:
     is named in demo/CONFIG.md, and every window form written there is read by the checker."""
     from typing import get_args
 
-    from storage.catalog import Aggregation, Compare, Condition, Expect
-    from storage.periods import from_key
+    from storage.plan.catalog import Aggregation, Compare, Condition, Expect
+    from storage.plan.periods import from_key
 
     doc = (DEMO_CONFIG_DIR.parent / "CONFIG.md").read_text(encoding="utf-8")
     words = [e.value for e in (*Expect, *Compare, *Aggregation)]

@@ -20,8 +20,8 @@ from bot.app import (
     telegram_runtime,
 )
 from bot.context import AppContext
-from storage import reporting
-from storage.clock import vn_datetime
+from storage.measures import reporting
+from storage.plan.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
 

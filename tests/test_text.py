@@ -1,7 +1,7 @@
 import random
 import unicodedata
 
-from storage.text import vi_sort_key
+from storage.plan.text import vi_sort_key
 
 # The order of a Vietnamese dictionary / the official lists of administrative units.
 ORDERED = [
@@ -51,10 +51,10 @@ def test_decomposed_input_sorts_like_composed() -> None:
 
 
 async def test_lists_of_units_follow_vietnamese_order(session, catalog) -> None:
-    from storage.completeness import completeness
-    from storage.periods import month
-    from storage.totals import indicator_total
-    from storage.units import children, create_unit
+    from storage.db.units import children, create_unit
+    from storage.measures.completeness import completeness
+    from storage.measures.totals import indicator_total
+    from storage.plan.periods import month
 
     province = await create_unit(session, code="P", name="Tỉnh", level="province", parent=None)
     communes = {}

@@ -14,14 +14,14 @@ from bot.config import DEMO_CONFIG_DIR
 from bot.scheduler import refresh_rankings
 from schedules import thi_dua
 from schedules.reminders import from_payload, plan
-from storage import progress
-from storage.catalog_load import load_catalog
-from storage.clock import vn_datetime
-from storage.config_files import ConfigError
-from storage.models import KeptRanking, OrgUnit
-from storage.periods import month
-from storage.thi_dua import rule_key
-from storage.thi_dua_rule import Rule, Weights
+from storage.db.models import KeptRanking, OrgUnit
+from storage.measures import progress
+from storage.measures.thi_dua import rule_key
+from storage.plan.catalog_load import load_catalog
+from storage.plan.clock import vn_datetime
+from storage.plan.config_files import ConfigError
+from storage.plan.periods import month
+from storage.plan.thi_dua_rule import Rule, Weights
 from tests.builders import report
 from tests.web_site import FORM, build_world
 

@@ -1,6 +1,6 @@
 """Totals that say what they rest on (#20): the CLI, the chat, the pages and the workbook show
-the same figures from one function (storage/totals.py), a unit without a report is "chưa báo
-cáo" and never 0, a change compares only units that reported in both periods, yes/no answers
+the same figures from one function (storage/measures/totals.py), a unit without a report is "chưa
+báo cáo" and never 0, a change compares only units that reported in both periods, yes/no answers
 are counted and ratios recomputed from their parts. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from handlers import staff, web_pages
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
 from handlers.views import progress_lines, total_lines
-from storage import progress, totals
-from storage.catalog_load import load_catalog
-from storage.models import OrgUnit, Person, Role
-from storage.periods import month, quarter, year_period
-from storage.units import create_unit
+from storage.db.models import OrgUnit, Person, Role
+from storage.db.units import create_unit
+from storage.measures import progress, totals
+from storage.plan.catalog_load import load_catalog
+from storage.plan.periods import month, quarter, year_period
 from tests.builders import linked, report, small_tree
 from tests.chat import ChatUser
 
@@ -36,7 +36,7 @@ NAM_DINH = Path(__file__).parent / "configs" / "nam_dinh"
 async def stamp(engine) -> None:
     from alembic import command
 
-    from storage.migrate import alembic_config
+    from storage.db.migrate import alembic_config
 
     def run(connection) -> None:  # type: ignore[no-untyped-def]
         cfg = alembic_config(str(engine.url))

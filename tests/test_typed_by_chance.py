@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from handlers.engine import Engine
-from storage import reporting
-from storage.models import Submission
-from storage.periods import month
+from storage.db.models import Submission
+from storage.measures import reporting
+from storage.plan.periods import month
 from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
 

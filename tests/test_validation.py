@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalog import Form, OutlierCheck
-from storage.catalog_load import load_catalog
-from storage.config_files import ConfigError
-from storage.validation import Figure, check, outlier_reference
+from storage.plan.catalog import Form, OutlierCheck
+from storage.plan.catalog_load import load_catalog
+from storage.plan.config_files import ConfigError
+from storage.plan.validation import Figure, check, outlier_reference
 from tests.test_catalog import copy_config
 
 NOV = date(2026, 11, 1)
@@ -187,9 +187,9 @@ async def test_the_reports_import_applies_the_same_rules(sessions, catalog, tmp_
     from openpyxl import Workbook
 
     from handlers.reports_import import import_reports
-    from storage.importing import ImportFailed
-    from storage.periods import month
-    from storage.units import unit_by_code
+    from storage.db.importing import ImportFailed
+    from storage.db.units import unit_by_code
+    from storage.plan.periods import month
     from tests.builders import report
     from tests.test_reports_import import NOW, TODAY, units
 

@@ -206,8 +206,8 @@ async def test_each_role_at_phone_and_desktop_width(site: Site, role: str) -> No
     if not site.ctx.settings.database_url.startswith("sqlite"):
         pytest.skip("the pages are the same on both databases: the browser runs once (SQLite)")
     from handlers.views import progress_summary
-    from storage import progress
-    from storage.models import OrgUnit
+    from storage.db.models import OrgUnit
+    from storage.measures import progress
 
     ctx = site.ctx
     person = getattr(site.people, role)

@@ -8,7 +8,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from storage import texts_vi as vi
+from storage.plan import texts_vi as vi
 
 if TYPE_CHECKING:
     from tests.web_site import Site

@@ -17,12 +17,12 @@ from handlers import staff, views, web_pages
 from handlers.engine import Engine
 from handlers.views import progress_lines
 from schedules import thi_dua
-from storage import progress, rollup, totals
-from storage import texts_vi as vi
-from storage.clock import VN
-from storage.invitations import link_directly
-from storage.models import OrgUnit, Person
-from storage.periods import month, year_period
+from storage.db.invitations import link_directly
+from storage.db.models import OrgUnit, Person
+from storage.measures import progress, rollup, totals
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN
+from storage.plan.periods import month, year_period
 from tests.builders import linked, report
 from tests.chat import ChatUser
 from tests.web_site import FORM
@@ -433,7 +433,7 @@ async def test_latest_report_at_whatever_the_window(site: Site, window: int, mon
     """The shortcut through the reports changed last gives what reading them all gives."""
     from sqlalchemy import select
 
-    from storage.models import Submission, SubmissionStatus
+    from storage.db.models import Submission, SubmissionStatus
 
     ctx, t = site.ctx, site.people.tree
     monkeypatch.setattr(rollup, "LATEST_WINDOW", window)

@@ -29,10 +29,10 @@ from aiohttp import ClientSession
 from sqlalchemy import func, select
 
 from bot.context import AppContext
-from storage.invitations import link_directly
-from storage.migrate import alembic_config
-from storage.models import OrgUnit, OutboxMessage, OutboxStatus, Person, Role, Worker
-from storage.units import create_unit
+from storage.db.invitations import link_directly
+from storage.db.migrate import alembic_config
+from storage.db.models import OrgUnit, OutboxMessage, OutboxStatus, Person, Role, Worker
+from storage.db.units import create_unit
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

@@ -21,13 +21,13 @@ from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
 from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, status_word
 from schedules.messages import Outbound
-from storage import texts_vi as vi
-from storage.catalog_load import load_catalog
-from storage.config_files import ConfigError
-from storage.document_layout import load_layouts
-from storage.periods import Period, month, next_period, parse_period, previous_period
-from storage.progress import Status
-from storage.totals import a_year_before
+from storage.measures.progress import Status
+from storage.measures.totals import a_year_before
+from storage.plan import texts_vi as vi
+from storage.plan.catalog_load import load_catalog
+from storage.plan.config_files import ConfigError
+from storage.plan.document_layout import load_layouts
+from storage.plan.periods import Period, month, next_period, parse_period, previous_period
 from tests.builders import report, small_tree_with_people
 from tests.chat import ChatUser
 
@@ -484,7 +484,7 @@ async def test_on_zalo_the_document_is_a_signed_link(ctx, world, tmp_path) -> No
 async def test_any_period_staff_can_name(ctx, world) -> None:
     """A term, a year, a quarter or a stretch of months: each drafts (a term has no "next"
     of its kind: the direction's heading goes without one)."""
-    from storage.periods import parse_period
+    from storage.plan.periods import parse_period
 
     for words in ("nhiệm kỳ", "năm 2026", "quý 4/2026", "từ tháng 9 đến tháng 11"):
         period = parse_period(words, date(2026, 11, 27), ctx.catalog.terms)

@@ -14,8 +14,8 @@ from sqlalchemy import event
 from bot.app import WebServer
 from bot.context import AppContext
 from bot.web.routes import register as register_pages
-from storage.models import Person
-from storage.periods import month
+from storage.db.models import Person
+from storage.plan.periods import month
 from tests.builders import People, report, small_tree_with_people
 
 FORM = "thang_chi_hoi"

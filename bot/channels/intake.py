@@ -22,8 +22,8 @@ from bot.context import AppContext
 from handlers.engine import Engine
 from schedules.messages import Channel, Inbound
 from schedules.outbox import deliver_replies, send_once
-from storage.db import one_statement, transaction
-from storage.delivery import claim_orphans, store_pending
+from storage.db.delivery import claim_orphans, store_pending
+from storage.db.sessions import one_statement, transaction
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from schedules.messages import (
     render_text_only,
     split_text,
 )
-from storage import texts_vi as vi
+from storage.plan import texts_vi as vi
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/webhook"

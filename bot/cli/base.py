@@ -96,9 +96,9 @@ def explain(exc: Exception) -> list[str]:
     from pydantic import ValidationError
 
     from handlers.staff import StaffError
-    from storage.config_files import ConfigError
-    from storage.people import PeopleError
-    from storage.units import UnitError
+    from storage.db.people import PeopleError
+    from storage.db.units import UnitError
+    from storage.plan.config_files import ConfigError
 
     if isinstance(exc, CliError):
         return exc.lines

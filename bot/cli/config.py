@@ -34,10 +34,10 @@ def config_check(
     names exists)."""
     from sqlalchemy import func, select
 
-    from storage.catalog_db_checks import check_against_database
-    from storage.catalog_load import load_catalog
-    from storage.config_files import ConfigError
-    from storage.models import OrgUnit
+    from storage.db.catalog_db_checks import check_against_database
+    from storage.db.models import OrgUnit
+    from storage.plan.catalog_load import load_catalog
+    from storage.plan.config_files import ConfigError
 
     if database is not None and not database.strip():
         raise CliError(

@@ -14,8 +14,8 @@ group = typer.Typer(help="Database schema.")
 @group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
-    from storage import aggregates
-    from storage.migrate import upgrade
+    from storage.db import aggregates
+    from storage.db.migrate import upgrade
 
     async def work(ctx: AppContext) -> bool:
         await upgrade(ctx.engine)
@@ -33,7 +33,7 @@ def db_upgrade() -> None:
 def db_rebuild_totals() -> None:
     """Recompute the kept totals of flows and stocks from the reports (after a change of
     the configuration's indicators, or to check them)."""
-    from storage import aggregates
+    from storage.db import aggregates
 
     async def work(ctx: AppContext) -> None:
         async with ctx.sessions() as session, session.begin():

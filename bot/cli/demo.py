@@ -23,10 +23,10 @@ def demo(
 ) -> None:
     """Build a demo province (its units, people and synthetic reports) into an empty database."""
     from schedules.demo import build_demo
-    from storage.catalog_load import load_catalog
-    from storage.db import transaction
-    from storage.migrate import upgrade
-    from storage.text import fold
+    from storage.db.migrate import upgrade
+    from storage.db.sessions import transaction
+    from storage.plan.catalog_load import load_catalog
+    from storage.plan.text import fold
 
     configured = get_settings().hoibot_config_dir
     folder = configured

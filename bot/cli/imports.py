@@ -10,13 +10,13 @@ from rich.progress import Progress
 from bot.cli.base import CliError, console, plural
 from bot.cli.runner import run_with_context
 from bot.context import AppContext
-from storage.importing import ImportFailed, UnreadableFile
+from storage.db.importing import ImportFailed, UnreadableFile
 
 
 def import_file(kind: str, file: Path, dry_run: bool) -> None:
     from bot.cli.people import operator
-    from storage.db import transaction
-    from storage.importing import import_people, import_units, read_rows
+    from storage.db.importing import import_people, import_units, read_rows
+    from storage.db.sessions import transaction
 
     async def work(ctx: AppContext) -> Any:
         # A file that cannot be read (binary, damaged workbook, .xls) is refused here, as

@@ -16,8 +16,8 @@ group = typer.Typer(help="The queue of messages the bot sends unasked.")
 def outbox_status() -> None:
     """Queued, sent, failed, blocked and capped counts per channel; a quota exhausted."""
     from schedules.outbox import status_counts
-    from storage.clock import VN
-    from storage.delivery import quota_exhausted
+    from storage.db.delivery import quota_exhausted
+    from storage.plan.clock import VN
 
     async def work(ctx: AppContext) -> Any:
         async with ctx.sessions() as session:

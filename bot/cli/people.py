@@ -14,9 +14,9 @@ from bot.cli.imports import import_file
 from bot.cli.runner import is_demo_config, output_path, run_with_context
 from bot.config import DEMO_BOT_USERNAME, get_settings
 from bot.context import AppContext
-from storage.clock import VN
-from storage.models import Invitation, OrgUnit, Person
-from storage.people import Actor, PersonRow
+from storage.db.models import Invitation, OrgUnit, Person
+from storage.db.people import Actor, PersonRow
+from storage.plan.clock import VN
 
 group = typer.Typer(help="People and their roles.")
 
@@ -43,7 +43,7 @@ def minute(moment: datetime | None) -> str:
 async def one_person(session: object, ref: str, *, active_only: bool = False) -> Person:
     """The one person `ref` (id, phone or words of the name) names, else a CliError that
     shows who matched, with ids, so the operator can pick one."""
-    from storage.people import find_person
+    from storage.db.people import find_person
 
     found = await find_person(session, ref)  # type: ignore[arg-type]
     if not found and not active_only:  # a name of someone deactivated (people show)
@@ -75,7 +75,7 @@ async def one_person(session: object, ref: str, *, active_only: bool = False) ->
 
 
 async def unit_or_error(session: object, code: str) -> OrgUnit:
-    from storage.units import unit_by_code
+    from storage.db.units import unit_by_code
 
     unit = await unit_by_code(session, code)  # type: ignore[arg-type]
     if unit is None:
@@ -110,7 +110,7 @@ def warn_without_username() -> None:
 
 
 def invitation_cells(ctx: AppContext, inv: Invitation) -> list[str]:
-    from storage.invitations import pretty
+    from storage.db.invitations import pretty
 
     return [pretty(inv.code), invite_link(ctx, inv.code), day(inv.expires_at)]
 
@@ -135,8 +135,8 @@ async def listing(
 ) -> list[PersonRow]:
     """`hoibot people list`'s rows (what another command may wrap, e.g. to record who looked
     at personal data)."""
-    from storage import people
-    from storage.models import Role
+    from storage.db import people
+    from storage.db.models import Role
 
     if role is not None and role not in Role.ALL:
         raise CliError(f"--role {role!r} is not a role: give one of {', '.join(Role.ALL)}.")
@@ -219,7 +219,7 @@ def people_show(ref: str = typer.Argument(..., help="Person id, phone or name"))
     """One person: her record, accounts, invitations and every change made to her."""
     from sqlalchemy import select
 
-    from storage import people
+    from storage.db import people
 
     async def work(ctx: AppContext) -> list[str]:
         async with ctx.sessions() as session:
@@ -305,8 +305,8 @@ def people_edit(
     unit: str = typer.Option(None, "--unit", help="The code of her unit (moving ends her links)"),
 ) -> None:
     """Change a person's name, phone, role or unit (audited)."""
-    from storage import people
-    from storage.db import transaction
+    from storage.db import people
+    from storage.db.sessions import transaction
 
     if name is None and phone is None and role is None and unit is None:
         raise CliError("Give what to change: --name, --phone, --role or --unit.")
@@ -344,8 +344,8 @@ def people_deactivate(
 ) -> None:
     """She no longer uses the bot: her chat accounts, unused invitations and tracker links
     end; what her unit reported stays, drafts included (audited)."""
-    from storage import people
-    from storage.db import transaction
+    from storage.db import people
+    from storage.db.sessions import transaction
 
     async def work(ctx: AppContext) -> tuple[Person, list[str]]:
         async with transaction(ctx.sessions) as session:
@@ -371,10 +371,10 @@ def people_replace(
     """A handover in one step: the person steps down (deactivated), the new one takes her
     role and unit, and her invitation is printed to forward. The unit's reports and its
     unsent draft stay with the unit (audited)."""
-    from storage import people
-    from storage.db import transaction
-    from storage.invitations import invitation_for
-    from storage.models import Submission, SubmissionStatus
+    from storage.db import people
+    from storage.db.invitations import invitation_for
+    from storage.db.models import Submission, SubmissionStatus
+    from storage.db.sessions import transaction
 
     valid_days = days if days is not None else get_settings().invitation_days
     if valid_days < 1:
@@ -448,10 +448,10 @@ def invite(
 
     A person who has an unused code keeps it: running this again gives the same codes, unless
     --renew."""
-    from storage import texts_vi as vi
-    from storage.db import transaction
-    from storage.invitations import invitation_for
-    from storage.people import people_under
+    from storage.db.invitations import invitation_for
+    from storage.db.people import people_under
+    from storage.db.sessions import transaction
+    from storage.plan import texts_vi as vi
 
     if not person and not unit:
         raise CliError("Give --person or --unit.")

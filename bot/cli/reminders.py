@@ -16,7 +16,7 @@ group = typer.Typer(help="Reminders and digests on the reporting schedule.")
 def moment(text: str | None) -> Any:
     from datetime import datetime
 
-    from storage.clock import VN
+    from storage.plan.clock import VN
 
     if not text:
         return None

@@ -11,7 +11,7 @@ from bot.cli.base import plural
 from bot.cli.imports import refused
 from bot.cli.runner import run_with_context
 from bot.context import AppContext
-from storage.importing import ImportFailed
+from storage.db.importing import ImportFailed
 
 group = typer.Typer(help="Past reports brought in from Excel.")
 
@@ -32,7 +32,7 @@ def reports_import(
 ) -> None:
     """Import past reports; each one counts as sent, with an audit entry per value."""
     from handlers.reports_import import import_reports
-    from storage.db import transaction
+    from storage.db.sessions import transaction
 
     async def work(ctx: AppContext) -> Any:
         async with transaction(ctx.sessions) as session:

@@ -31,11 +31,11 @@ async def terminal_chat(ctx: AppContext, ref: str | None) -> None:
     from bot.cli.people import one_person
     from handlers.engine import Engine
     from schedules.calendar import open_windows
-    from storage import texts_vi as vi
-    from storage.db import transaction
-    from storage.invitations import link_directly
-    from storage.models import OrgUnit
-    from storage.people import leader_yet_to_report
+    from storage.db.invitations import link_directly
+    from storage.db.models import OrgUnit
+    from storage.db.people import leader_yet_to_report
+    from storage.db.sessions import transaction
+    from storage.plan import texts_vi as vi
 
     async with transaction(ctx.sessions) as session:
         if ref:
@@ -96,10 +96,10 @@ def run(
     from sqlalchemy import func, select
 
     from schedules.demo import build_demo
-    from storage import aggregates
-    from storage.db import transaction
-    from storage.migrate import upgrade
-    from storage.models import OrgUnit
+    from storage.db import aggregates
+    from storage.db.migrate import upgrade
+    from storage.db.models import OrgUnit
+    from storage.db.sessions import transaction
 
     settings = get_settings()
     if worker_index is not None:  # started by the parent below, which did the checks

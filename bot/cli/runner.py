@@ -11,7 +11,7 @@ from typing import TypeVar
 from bot.cli.base import CliError, bad_url, masked
 from bot.config import Settings, get_settings
 from bot.context import AppContext
-from storage.db import make_engine
+from storage.db.sessions import make_engine
 
 T = TypeVar("T")
 
@@ -25,10 +25,10 @@ async def check_database(
     the database lacks."""
     from sqlalchemy import func, select
 
-    from storage.catalog_db_checks import check_against_database
-    from storage.config_files import ConfigError
-    from storage.migrate import is_known, revisions
-    from storage.models import OrgUnit
+    from storage.db.catalog_db_checks import check_against_database
+    from storage.db.migrate import is_known, revisions
+    from storage.db.models import OrgUnit
+    from storage.plan.config_files import ConfigError
 
     url = ctx.engine.url
     sqlite = url.get_backend_name() == "sqlite"

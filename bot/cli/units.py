@@ -14,13 +14,13 @@ from bot.cli.imports import import_file
 from bot.cli.people import operator, unit_or_error
 from bot.cli.runner import run_with_context
 from bot.context import AppContext
-from storage.models import OrgUnit
+from storage.db.models import OrgUnit
 
 group = typer.Typer(help="Organisation units.")
 
 
 def day_option(text: str | None, today: date) -> date:
-    from storage.clock import read_day
+    from storage.plan.clock import read_day
 
     if text is None:
         return today
@@ -51,10 +51,10 @@ def units_list(
     """The tree of units: code, name, level, how many people and how many of them joined."""
     from sqlalchemy import select
 
-    from storage.models import ChannelIdentity, Person
-    from storage.people import JOIN_CHANNELS
-    from storage.text import vi_sort_key
-    from storage.units import subtree_filter
+    from storage.db.models import ChannelIdentity, Person
+    from storage.db.people import JOIN_CHANNELS
+    from storage.db.units import subtree_filter
+    from storage.plan.text import vi_sort_key
 
     async def work(ctx: AppContext) -> list[str]:
         async with ctx.sessions() as session:
@@ -123,9 +123,9 @@ def units_rename(
     name: str = typer.Argument(..., help="Its new name"),
 ) -> None:
     """Give a unit a new name (its code, history and people stay)."""
-    from storage.db import transaction
-    from storage.text import tidy
-    from storage.units import rename_unit
+    from storage.db.sessions import transaction
+    from storage.db.units import rename_unit
+    from storage.plan.text import tidy
 
     new = tidy(name)
     if not new:
@@ -150,8 +150,8 @@ def units_move(
 ) -> None:
     """Move a unit (and everything below it) under another parent; its history goes with
     it, the old parent stays in its history."""
-    from storage.db import transaction
-    from storage.units import UnitError, allowed_parent_levels, move_unit
+    from storage.db.sessions import transaction
+    from storage.db.units import UnitError, allowed_parent_levels, move_unit
 
     async def work(ctx: AppContext) -> tuple[OrgUnit, OrgUnit]:
         since = day_option(on, ctx.clock.today())
@@ -183,9 +183,9 @@ def units_close(
     or people in it are still active."""
     from sqlalchemy import func, select
 
-    from storage.db import transaction
-    from storage.models import Person
-    from storage.units import close_unit
+    from storage.db.models import Person
+    from storage.db.sessions import transaction
+    from storage.db.units import close_unit
 
     async def work(ctx: AppContext) -> OrgUnit:
         since = day_option(on, ctx.clock.today())
@@ -221,11 +221,11 @@ def units_merge(
     """Merge units (two communes become one, as in 2025). The units below them move to the
     merged unit, their people too; their reports and totals become its history, and from
     the merge on targets count the merged unit in their place."""
-    from storage import people as people_service
-    from storage.db import transaction
-    from storage.models import Person
-    from storage.text import fold, tidy
-    from storage.units import children, create_unit, merge_units, unit_by_code
+    from storage.db import people as people_service
+    from storage.db.models import Person
+    from storage.db.sessions import transaction
+    from storage.db.units import children, create_unit, merge_units, unit_by_code
+    from storage.plan.text import fold, tidy
 
     async def work(
         ctx: AppContext,

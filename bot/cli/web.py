@@ -21,7 +21,7 @@ def web(
     http://localhost:WEB_PORT when it is not set); Ctrl-C stops."""
     from bot.app import WebServer
     from bot.web.routes import register
-    from storage.people import find_person
+    from storage.db.people import find_person
 
     settings = get_settings()
     if not settings.public_base_url:

@@ -20,7 +20,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
-from storage import texts_vi as vi
+from storage.plan import texts_vi as vi
 
 logger = logging.getLogger(__name__)
 MAX_URL = 8 * 1024  # what the parser accepts as a request line; a longer URL gets 414

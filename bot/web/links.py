@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import sign
-from storage.clock import Clock
-from storage.models import OrgUnit, Person
+from storage.db.models import OrgUnit, Person
+from storage.plan.clock import Clock
 
 PREFIX = "/web"
 MAX_ID = 2**63 - 1  # the database's BIGINT: a larger number cannot be any row's id

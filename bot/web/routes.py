@@ -22,12 +22,12 @@ from bot.context import AppContext
 from bot.web.errors import vietnamese_errors
 from bot.web.links import PREFIX, Access, WebLinks, database_id
 from handlers import web_pages
-from storage import rollup
-from storage import texts_vi as vi
-from storage.clock import VN
-from storage.models import OrgUnit
-from storage.periods import Period, PeriodError, from_key, previous_period, year_period
-from storage.units import is_within
+from storage.db.models import OrgUnit
+from storage.db.units import is_within
+from storage.measures import rollup
+from storage.plan import texts_vi as vi
+from storage.plan.clock import VN
+from storage.plan.periods import Period, PeriodError, from_key, previous_period, year_period
 
 HERE = Path(__file__).resolve().parent
 DENIED = "Link không hợp lệ hoặc đã hết hạn"

@@ -1,0 +1,645 @@
+"""Submissions: drafts saved answer by answer, sending, corrections with an audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import aggregates
+from storage.db.models import (
+    AuditEntry,
+    OrgUnit,
+    Person,
+    Submission,
+    SubmissionStatus,
+    SubmissionValue,
+)
+from storage.db.sessions import is_postgres
+from storage.measures import rollup
+from storage.plan.catalog import Catalog, Form
+from storage.plan.periods import Period, year_period
+
+Answer = float | str | None
+
+
+async def find_submission(
+    session: AsyncSession, unit_id: int, form_code: str, period_key: str
+) -> Submission | None:
+    return await session.scalar(
+        select(Submission).where(
+            Submission.unit_id == unit_id,
+            Submission.form_code == form_code,
+            Submission.period_key == period_key,
+        )
+    )
+
+
+async def get_or_create(
+    session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
+) -> Submission:
+    found = await find_submission(session, unit_id, form.code, period.key)
+    if found:
+        return found
+    sub = Submission(
+        unit_id=unit_id,
+        form_code=form.code,
+        period_key=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        status=SubmissionStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(sub)
+    await session.flush()
+    return sub
+
+
+async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer]:
+    rows = await session.execute(
+        select(
+            SubmissionValue.indicator_code, SubmissionValue.value_num, SubmissionValue.value_text
+        ).where(SubmissionValue.submission_id == submission_id)
+    )
+    return {code: (num if text is None else text) for code, num, text in rows.all()}
+
+
+async def with_answers(
+    session: AsyncSession, submission_id: int
+) -> tuple[Submission | None, dict[str, Answer]]:
+    """A submission and its answers in one statement (a turn of the report reads both)."""
+    rows = (
+        await session.execute(
+            select(
+                Submission,
+                SubmissionValue.indicator_code,
+                SubmissionValue.value_num,
+                SubmissionValue.value_text,
+            )
+            .outerjoin(SubmissionValue, SubmissionValue.submission_id == Submission.id)
+            .where(Submission.id == submission_id)
+        )
+    ).all()
+    if not rows:
+        return None, {}
+    found = {code: (num if text is None else text) for _, code, num, text in rows if code}
+    return rows[0][0], found
+
+
+def as_text(value: Answer) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def save_answer(
+    session: AsyncSession,
+    catalog: Catalog,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    person: Person,
+    now: datetime,
+    *,
+    note: str | None = None,
+) -> None:
+    """Stores one answer at once; a change to a sent report goes to the audit trail, with
+    `note` saying what asked for it and what confirmed it."""
+    if submission.status != SubmissionStatus.SUBMITTED:
+        await _upsert_value(session, submission, indicator_code, value)
+        return
+    row = await session.scalar(
+        select(SubmissionValue).where(
+            SubmissionValue.submission_id == submission.id,
+            SubmissionValue.indicator_code == indicator_code,
+        )
+    )
+    old: Answer = None
+    counted: dict[str, Answer] = {}  # the value that counted before, if there was one
+    if row is None:
+        row = SubmissionValue(
+            submission_id=submission.id,
+            indicator_code=indicator_code,
+            unit_id=submission.unit_id,
+            period_start=submission.period_start,
+            period_end=submission.period_end,
+            submitted=True,
+        )
+        session.add(row)
+    else:
+        old = row.value_num if row.value_text is None else row.value_text
+        counted[indicator_code] = old
+    row.value_num = value if isinstance(value, float) else None
+    row.value_text = value if isinstance(value, str) else None
+    submission.updated_at = now
+    # A new row counts even with no value: it is the unit's latest report of that stock.
+    await aggregates.change_stocks(session, catalog, submission, counted, {indicator_code: value})
+    if submission.status == SubmissionStatus.SUBMITTED and as_text(old) != as_text(value):
+        if isinstance(value, float | None) and isinstance(old, float | None):
+            await aggregates.add(
+                session, catalog, submission, {indicator_code: (value or 0.0) - (old or 0.0)}
+            )
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="edit",
+                indicator_code=indicator_code,
+                old_value=as_text(old),
+                new_value=as_text(value),
+                note=note,
+                changed_by_id=person.id,
+                changed_at=now,
+            )
+        )
+    await session.flush()
+
+
+async def _upsert_value(
+    session: AsyncSession,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    *,
+    submitted: bool = False,
+) -> None:
+    """One statement for a draft's answer, new or changed."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    numbers = {
+        "value_num": value if isinstance(value, float) else None,
+        "value_text": value if isinstance(value, str) else None,
+    }
+    statement = insert(SubmissionValue).values(
+        submission_id=submission.id,
+        indicator_code=indicator_code,
+        unit_id=submission.unit_id,
+        period_start=submission.period_start,
+        period_end=submission.period_end,
+        submitted=submitted,
+        **numbers,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["submission_id", "indicator_code"], set_=numbers
+        )
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    catalog: Catalog,
+    submission: Submission,
+    person: Person,
+    now: datetime,
+    *,
+    late: bool,
+) -> None:
+    """Sends the report; one sent after its due date is accepted and marked late."""
+    await _mark_sent(session, catalog, submission, person.id, now, late=late)
+
+
+async def _mark_sent(
+    session: AsyncSession,
+    catalog: Catalog,
+    submission: Submission,
+    person_id: int | None,
+    now: datetime,
+    *,
+    late: bool,
+) -> None:
+    """The report counts from now on: its values are marked sent and added to the totals."""
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by_id = person_id
+    submission.late = late
+    submission.updated_at = now
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="submit", changed_by_id=person_id, changed_at=now
+        )
+    )
+    await session.execute(
+        update(SubmissionValue)
+        .where(SubmissionValue.submission_id == submission.id)
+        .values(submitted=True)
+    )
+    await session.flush()
+    values = await answers(session, submission.id)
+    await aggregates.add(session, catalog, submission, values)
+    await aggregates.change_stocks(session, catalog, submission, {}, values)
+
+
+async def record_about(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit_id: int,
+    form: Form,
+    period: Period,
+    values: dict[str, Answer],
+    person: Person,
+    now: datetime,
+    *,
+    late: bool,
+) -> Answer:
+    """An officer of the level above fills a form about one unit below (a yearly rating):
+    sent at once; a later change is a correction in the audit trail. Returns the old answer
+    of the first indicator given (None if there was none)."""
+    sub = await get_or_create(session, unit_id, form, period, now)
+    before = await answers(session, sub.id)
+    for code, value in values.items():
+        await save_answer(session, catalog, sub, code, value, person, now)
+    if sub.status != SubmissionStatus.SUBMITTED:
+        await submit(session, catalog, sub, person, now, late=late)
+    first = next(iter(values), None)
+    return before.get(first) if first else None
+
+
+async def import_report(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit_id: int,
+    form: Form,
+    period: Period,
+    values: dict[str, Answer],
+    now: datetime,
+) -> int:
+    """A past report brought in from a workbook, sent as it is: each value that differs from
+    what is stored gets an audit entry marked "import", and the kept totals follow, through
+    the same paths as a report sent in chat. Returns how many values changed."""
+    submission = await get_or_create(session, unit_id, form, period, now)
+    old = await answers(session, submission.id)
+    changed = {c: v for c, v in values.items() if c not in old or as_text(old[c]) != as_text(v)}
+    sent = submission.status == SubmissionStatus.SUBMITTED
+    for code, value in changed.items():
+        await _upsert_value(session, submission, code, value, submitted=sent)
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="import",
+                indicator_code=code,
+                old_value=as_text(old.get(code)),
+                new_value=as_text(value),
+                changed_at=now,
+            )
+        )
+    if not sent:
+        # Whether a past report was late is not known: it is not counted as late.
+        await _mark_sent(session, catalog, submission, None, now, late=False)
+    elif changed:
+        submission.updated_at = now
+        deltas = {
+            c: (v or 0.0) - (_number(old.get(c)) or 0.0)
+            for c, v in changed.items()
+            if isinstance(v, float | None)
+        }
+        await aggregates.add(session, catalog, submission, deltas)
+        await aggregates.change_stocks(
+            session, catalog, submission, {c: old[c] for c in changed if c in old}, changed
+        )
+    await session.flush()
+    return len(changed)
+
+
+def _number(value: Answer) -> float | None:
+    return value if isinstance(value, float) else None
+
+
+async def reopen(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> None:
+    """A higher-level officer lets a unit correct a sent report: after its period closed, or
+    after it was approved (the approval is lifted)."""
+    submission.reopened = True
+    submission.updated_at = now
+    if submission.approved_at is not None:
+        submission.approved_at = None
+        submission.approved_by_id = None
+        session.add(
+            AuditEntry(
+                submission_id=submission.id,
+                action="unapprove",
+                changed_by_id=person.id,
+                changed_at=now,
+            )
+        )
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="reopen", changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+
+
+async def approve(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> None:
+    """The level above approves a sent report: it counts for targets that count only approved
+    reports, and the unit can no longer change it until an officer reopens it."""
+    submission.approved_at = now
+    submission.approved_by_id = person.id
+    submission.reopened = False
+    submission.updated_at = now
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action="approve", changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+
+
+async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
+    """The unit's sent reports that an officer has reopened for correction."""
+    return list(
+        (
+            await session.scalars(
+                select(Submission).where(
+                    Submission.unit_id == unit_id,
+                    Submission.reopened.is_(True),
+                    Submission.status == SubmissionStatus.SUBMITTED,
+                )
+            )
+        ).all()
+    )
+
+
+async def history(
+    session: AsyncSession, unit_id: int, codes: list[str], before: date, periods: int = 12
+) -> dict[str, list[tuple[date, Answer]]]:
+    """The unit's sent answers of these indicators in its last `periods` reports before a date,
+    newest first (hints, the form's rules and the outlier check); skipped answers left out."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(
+            SubmissionValue.indicator_code,
+            SubmissionValue.period_end,
+            SubmissionValue.value_num,
+            SubmissionValue.value_text,
+        )
+        .where(
+            SubmissionValue.unit_id == unit_id,
+            SubmissionValue.indicator_code.in_(codes),
+            SubmissionValue.submitted.is_(True),
+            SubmissionValue.period_end < before,
+        )
+        .order_by(SubmissionValue.period_end.desc())
+        .limit(periods * len(codes))
+    )
+    out: dict[str, list[tuple[date, Answer]]] = {}
+    for code, ended, num, text in rows.all():
+        if num is not None or text is not None:
+            out.setdefault(code, []).append((ended, num if text is None else text))
+    return out
+
+
+async def confirm(
+    session: AsyncSession,
+    submission: Submission,
+    indicator_code: str,
+    value: Answer,
+    person: Person,
+    now: datetime,
+    note: str,
+) -> None:
+    """She confirmed a doubtful value: kept in the audit trail with what made it doubtful."""
+    session.add(
+        AuditEntry(
+            submission_id=submission.id,
+            action="confirm",
+            indicator_code=indicator_code,
+            new_value=as_text(value),
+            note=note,
+            changed_by_id=person.id,
+            changed_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def confirmations(session: AsyncSession, submission_id: int) -> set[tuple[str, str | None]]:
+    """(indicator, value as text) pairs she confirmed in this report."""
+    rows = await session.execute(
+        select(AuditEntry.indicator_code, AuditEntry.new_value).where(
+            AuditEntry.submission_id == submission_id, AuditEntry.action == "confirm"
+        )
+    )
+    return {(code, value) for code, value in rows.all() if code}
+
+
+@dataclass(frozen=True)
+class ConfirmedDoubt:
+    unit_id: int
+    indicator_code: str
+    value: str
+    note: str
+
+
+async def confirmed_doubts(
+    session: AsyncSession, form_code: str, period_key: str
+) -> list[ConfirmedDoubt]:
+    """Doubtful values confirmed in the sent reports of a form and period (few), for the
+    officers' look; a value changed since its confirmation is left out."""
+    rows = await session.execute(
+        select(
+            Submission.unit_id,
+            AuditEntry.indicator_code,
+            AuditEntry.new_value,
+            AuditEntry.note,
+            SubmissionValue.value_num,
+            SubmissionValue.value_text,
+        )
+        .join(AuditEntry, AuditEntry.submission_id == Submission.id)
+        .join(
+            SubmissionValue,
+            (SubmissionValue.submission_id == Submission.id)
+            & (SubmissionValue.indicator_code == AuditEntry.indicator_code),
+        )
+        .where(
+            Submission.form_code == form_code,
+            Submission.period_key == period_key,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            AuditEntry.action == "confirm",
+        )
+        .order_by(Submission.unit_id, AuditEntry.id)
+    )
+    found: dict[tuple[int, str], ConfirmedDoubt] = {}
+    for unit_id, code, confirmed, note, num, text in rows.all():
+        # The join matches the code, so it is never None; a confirmed value is never empty.
+        if (
+            code is not None
+            and confirmed is not None
+            and confirmed == as_text(num if text is None else text)
+        ):
+            found[(unit_id, code)] = ConfirmedDoubt(unit_id, code, confirmed, note or "")
+    return list(found.values())
+
+
+async def year_to_date(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
+) -> dict[str, float]:
+    year = year_period(today.year)
+    return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value of a sent report changed after it was sent."""
+
+    indicator_code: str
+    old: str | None
+    new: str | None
+    at: datetime
+    by: str | None  # who changed it (None: an import)
+    entry_id: int
+    doubt: str | None = None  # the new value was doubtful and she confirmed it: why
+
+
+async def changes_since_sent(session: AsyncSession, submission_id: int) -> list[Change]:
+    """The values changed after the report was sent (edits, and imports over a sent value),
+    since its last approval if it had one: what an officer approving it should see."""
+    trail = await session.execute(
+        select(AuditEntry, Person.full_name)
+        .outerjoin(Person, Person.id == AuditEntry.changed_by_id)
+        .where(AuditEntry.submission_id == submission_id)
+        .order_by(AuditEntry.id)
+    )
+    changes: list[Change] = []
+    for entry, name in trail.all():
+        if entry.action == "approve":
+            changes = []
+        elif entry.action == "confirm" and changes:
+            found = next(
+                (
+                    i
+                    for i, c in reversed(list(enumerate(changes)))
+                    if (c.indicator_code, c.new) == (entry.indicator_code, entry.new_value)
+                ),
+                None,
+            )
+            if found is not None:
+                changes[found] = replace(changes[found], doubt=entry.note or "")
+        elif entry.indicator_code and (
+            entry.action == "edit" or (entry.action == "import" and entry.old_value is not None)
+        ):
+            changes.append(
+                Change(
+                    entry.indicator_code,
+                    entry.old_value,
+                    entry.new_value,
+                    entry.changed_at,
+                    name,
+                    entry.id,
+                )
+            )
+    return changes
+
+
+async def audit_trail(session: AsyncSession, submission_id: int) -> list[AuditEntry]:
+    return list(
+        (
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.submission_id == submission_id)
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    )
+
+
+# ---- a reopened report locks itself again (#19) -------------------------------------------
+
+_LOCK_ACTIONS = ("reopen", "unapprove", "relock", "approve", "edit")
+
+
+async def relock(
+    session: AsyncSession, submission: Submission, person: Person, now: datetime
+) -> bool | None:
+    """The unit is done correcting a report an officer reopened: it locks itself again, as
+    the officer was told. If the reopening lifted an approval and nothing changed since, the
+    approval is given back (by the officer who reopened it: True); if something changed, it
+    stays locked until an officer approves it again (she sees the change at /duyet: False).
+    A report reopened after its period closed is simply closed again (None)."""
+    entries = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.submission_id == submission.id, AuditEntry.action.in_(_LOCK_ACTIONS))
+            .order_by(AuditEntry.id.desc())
+        )
+    ).all()
+    opened = next((e for e in entries if e.action == "reopen"), None)
+    since = entries[: entries.index(opened)] if opened is not None else list(entries)
+    lifted = opened is not None and any(
+        e.action == "unapprove" and e.changed_at == opened.changed_at and e.id < opened.id
+        for e in entries
+    )
+    changed = any(e.action == "edit" for e in since)
+    submission.reopened = False
+    submission.updated_at = now
+    if not lifted:
+        return None
+    if not changed and opened is not None:
+        submission.approved_at = now
+        submission.approved_by_id = opened.changed_by_id
+        action = "approve"
+    else:
+        action = "relock"
+    session.add(
+        AuditEntry(
+            submission_id=submission.id, action=action, changed_by_id=person.id, changed_at=now
+        )
+    )
+    await session.flush()
+    return action == "approve"
+
+
+async def relocked(session: AsyncSession, submission: Submission) -> bool:
+    """Locked again after a reopening, waiting for an officer's approval: the last of its
+    reopenings, relocks and approvals is a relock."""
+    last = await session.scalar(
+        select(AuditEntry.action)
+        .where(
+            AuditEntry.submission_id == submission.id,
+            AuditEntry.action.in_(("reopen", "relock", "approve")),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return last == "relock"
+
+
+# ---- approvals an edit must not cross (#19) ------------------------------------------------
+
+
+async def last_approval(session: AsyncSession, submission: Submission) -> int:
+    """The audit id of the report's last approval (0: never approved): an edit begun before
+    it is void, even if the report was reopened since."""
+    found = await session.scalar(
+        select(func.max(AuditEntry.id)).where(
+            AuditEntry.submission_id == submission.id, AuditEntry.action == "approve"
+        )
+    )
+    return int(found or 0)
+
+
+def relocked_ids() -> Select[Any]:
+    """The ids of reports locked again after a reopening, waiting for an officer's approval
+    (the last of their reopenings, relocks and approvals is a relock), as a subquery."""
+    last = (
+        select(AuditEntry.submission_id, func.max(AuditEntry.id).label("last"))
+        .where(AuditEntry.action.in_(("reopen", "relock", "approve")))
+        .group_by(AuditEntry.submission_id)
+        .subquery()
+    )
+    return (
+        select(AuditEntry.submission_id)
+        .join(last, AuditEntry.id == last.c.last)
+        .where(AuditEntry.action == "relock")
+    )
