@@ -381,6 +381,7 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
             ("recent-sent", OutboxStatus.SENT, recent),
             ("old-queued", OutboxStatus.QUEUED, old),  # still owed: kept whole
             ("recent-file", OutboxStatus.SENT, recent),
+            ("todays-file", OutboxStatus.SENT, now - timedelta(hours=2)),
             ("queued-file", OutboxStatus.QUEUED, recent),
         ]:
             payload: dict[str, Any] = {"text": f"text of {key}"}
@@ -425,6 +426,7 @@ async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world)
         # A delivered file goes at once (its text stays until the retention); an owed one stays.
         assert texts["recent-file"] == {"text": "text of recent-file", "filename": "bao-cao.xlsx"}
         assert texts["queued-file"]["document"] == "UEsDBBQ="
+        assert texts["todays-file"]["document"] == "UEsDBBQ="  # kept for its first day
         keys = set((await session.scalars(select(ProcessedUpdate.key))).all())
         assert "old-update" not in keys and "recent-update" in keys
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == (

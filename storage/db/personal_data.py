@@ -81,7 +81,8 @@ INVENTORY: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("outbox", "chat_id, payload, error"): (
         "messages owed or sent to her (text, buttons, files)",
-        "texts of delivered or given-up messages blanked after the retention",
+        "files dropped a day after delivery; texts of delivered or given-up messages blanked "
+        "after the retention",
     ),
     ("person_changes", "before, after, note, by_operator"): (
         "the audit of changes to people (created, edited, replaced, erased)",
@@ -739,6 +740,9 @@ DONE = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.BLOCKED, OutboxStat
 BLANK = {"text": ""}
 
 
+FILES_KEPT = timedelta(days=1)
+
+
 async def prune(session: AsyncSession, now: datetime, days: int) -> Pruned:
     """Drops what is older than the retention and no longer needed: the texts (and files) of
     messages delivered or given up on (the row and its key stay, so nothing is sent twice),
@@ -747,9 +751,11 @@ async def prune(session: AsyncSession, now: datetime, days: int) -> Pruned:
     cutoff = now - timedelta(days=days)
     out = Pruned()
     # A file once delivered is the recipient's: the copy in the outbox (a workbook, a chart,
-    # someone's own data) goes at the next pruning, whatever the retention.
+    # someone's own data) goes at the first pruning a day after, whatever the retention (the
+    # day: the row is settled by then, and a send and its record are never told apart).
     with_files = select(OutboxMessage).where(
         OutboxMessage.status.in_(DONE),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < now - FILES_KEPT,
         or_(
             cast(OutboxMessage.payload, Text).contains('"document": "'),
             cast(OutboxMessage.payload, Text).contains('"photo": "'),
