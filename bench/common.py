@@ -20,6 +20,7 @@ from storage.db import aggregates
 from storage.db.models import (
     Base,
     ChannelIdentity,
+    NoticeAcceptance,
     OrgUnit,
     Person,
     Role,
@@ -227,7 +228,7 @@ async def build_nation(engine: AsyncEngine, shape: Shape, seed: int = 34) -> dic
     await _insert_batches(engine, UnitAncestor, closure)
     counts = {"units": len(units), "branches": len(branch_ids)}
     if shape.people:
-        people, accounts = [], []
+        people, accounts, notices = [], [], []
         pid_seq = 1
         for role, ids in (
             (Role.BRANCH_LEADER, branch_ids),
@@ -256,9 +257,15 @@ async def build_nation(engine: AsyncEngine, shape: Shape, seed: int = 34) -> dic
                         unreachable=False,
                     )
                 )
+                # Joined long ago and accepted the personal-data notice, as everyone using
+                # the bot has: its one-time showing is no part of what is measured.
+                notices.append(
+                    dict(person_id=pid_seq, notice_hash="bench", shown_at=NOW, accepted_at=NOW)
+                )
                 pid_seq += 1
         await _insert_batches(engine, Person, people)
         await _insert_batches(engine, ChannelIdentity, accounts)
+        await _insert_batches(engine, NoticeAcceptance, notices)
         counts["people"] = len(people)
     if shape.months:
         counts |= await _reports(engine, shape, branch_ids, rng)
