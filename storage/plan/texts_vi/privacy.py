@@ -1,0 +1,30 @@
+"""Personal data (Decree 13/2023/NĐ-CP; handlers/privacy.py)."""
+
+from __future__ import annotations
+
+# ---- personal data (Decree 13/2023/NĐ-CP; handlers/privacy.py) ----------------------------
+NOTICE_ACCEPT = "Đồng ý"
+NOTICE_ASK = "Chị đọc giúp em, rồi bấm «Đồng ý» (hoặc gõ: đồng ý) để bắt đầu."
+NOTICE_TOLD = "Chị bấm «Đồng ý» (hoặc gõ: đồng ý) để xác nhận chị đã đọc."
+NOTICE_WAITING = "Trước khi dùng bot, chị cần đồng ý với thông báo về dữ liệu cá nhân dưới đây."
+NOTICE_THANKS = "Cảm ơn chị, em đã ghi nhận chị đồng ý lúc {when}."
+NOTICE_ALREADY = "Chị đã đồng ý với thông báo về dữ liệu cá nhân lúc {when}. Cảm ơn chị!"
+CODE_ERASED = (
+    "Mã mời này thuộc về một người đã được xóa dữ liệu, nên không dùng được nữa. "
+    "Chị nhờ cán bộ Hội cấp trên tạo tài khoản và gửi mã mới nhé."
+)
+MY_DATA_TITLE = "Dữ liệu bot đang lưu về chị:"
+MY_DATA_PERSON = "• {name}, {role}, {unit}; số điện thoại: {phone}"
+MY_DATA_NO_PHONE = "chưa có"
+MY_DATA_ACCOUNTS = "• Tài khoản: {accounts}"
+MY_DATA_ACCOUNT = "{channel} (từ {day})"
+MY_DATA_MESSAGES = "• {n} tin bot đã gửi chị (nội dung được xóa sau {days} ngày)"
+MY_DATA_REPORTS = "• {n} báo cáo chị đã gửi hoặc duyệt, {changes} lần sửa số liệu"
+MY_DATA_NOTICE = "• Chị đồng ý với thông báo về dữ liệu lúc {when}"
+MY_DATA_NOTICE_NOT_YET = "• Chị chưa bấm đồng ý với thông báo về dữ liệu"
+MY_DATA_LOOKED = "• {n} lần cán bộ xem hoặc xuất dữ liệu của chị"
+MY_DATA_FILE = (
+    "Tệp đính kèm có đủ chi tiết. Muốn sửa hoặc xóa dữ liệu, chị báo cán bộ Hội cấp trên."
+)
+MY_DATA_FILENAME = "du-lieu-cua-toi.json"
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "máy tính"}
