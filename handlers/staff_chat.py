@@ -17,7 +17,7 @@ from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
 from handlers.query import parse_query
 from handlers.turn import Turn
-from handlers.views import completeness_text, progress_text, total_lines
+from handlers.views import completeness_text, not_due, progress_text, total_lines
 from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
 from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
@@ -78,12 +78,15 @@ async def tong(turn: Turn, args: str) -> None:
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
-    if isinstance(found, staff.Answer):
-        turn.enter(
-            FLOW, "pick_indicator", view={"cmd": "tong", "period": period.key, "unit": unit.id}
-        )
+    if isinstance(found, staff.Answer):  # (no period named: the year is chosen once picked)
+        key = period.key if query.period else ""
+        turn.enter(FLOW, "pick_indicator", view={"cmd": "tong", "period": key, "unit": unit.id})
         turn.ask(found.text, [(label, f"ind:{code}") for label, code in found.options])
         return
+    if not query.period:
+        period = await staff.default_year(
+            turn.session, turn.ctx.catalog, found.code, unit, turn.today
+        )
     await _show_total(turn, found.code, period.key, unit.id, 0)
 
 
@@ -423,7 +426,14 @@ async def on_action(turn: Turn, action: str) -> None:
     view = dict(turn.data.get("view") or {})
     kind, _, value = action.partition(":")
     if kind == "ind" and value in turn.ctx.catalog.indicators:
-        await _show_total(turn, value, view["period"], int(view["unit"]), 0)
+        key = view["period"]
+        if not key:
+            unit = await turn.session.get(OrgUnit, int(view["unit"]))
+            assert unit is not None
+            key = (
+                await staff.default_year(turn.session, turn.ctx.catalog, value, unit, turn.today)
+            ).key
+        await _show_total(turn, value, key, int(view["unit"]), 0)
         return
     if not view.get("cmd"):
         turn.say(vi.BUTTON_EXPIRED)
@@ -532,14 +542,14 @@ async def _show_missing(
     assert unit is not None
     period: Period = from_key(period_key, catalog.terms)
     done = await completeness(turn.session, catalog.forms[form_code], period, unit)
-    head, *detail = completeness_text(done, unit.name).split("\n")
+    head, *detail = completeness_text(done, unit.name, turn.today).split("\n")
     summary = detail[:1]
     lines, page, more = _page(detail[1:], page, PAGE_LINES)
     kids = [
         k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
     ]
     choices = await _navigation(turn, unit, page, more, kids)
-    if done.missing:
+    if done.missing and not_due(done, turn.today) is None:
         choices.insert(0, (vi.BUTTON_NUDGE, f"g:nudge:{form_code}:{period_key}"))
     turn.enter(
         FLOW,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from schedules.calendar import window
 from storage.measures.completeness import Completeness
 from storage.measures.progress import Status, TargetProgress, summary_counts
 from storage.measures.totals import Change, Figure, Kind, Row, Total
@@ -380,10 +381,32 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
     ]
 
 
-def completeness_text(c: Completeness, unit_name: str) -> str:
+def not_due(c: Completeness, today: date) -> date | None:
+    """The due date of `c`'s period while it has not passed (its reports are not owed yet)."""
+    due = window(c.form, c.period).due
+    return due if today <= due else None
+
+
+def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
     percent = c.submitted / c.expected * 100 if c.expected else None
+    title = vi.MISSING_TITLE.format(form=c.form.name, period=c.period.label, unit=unit_name)
+    due = not_due(c, today)
+    if due is not None:  # what came in so far; nobody is "chưa nộp" before the due date
+        lines = [
+            title,
+            vi.MISSING_NOT_DUE.format(
+                due=_day(due),
+                submitted=c.submitted,
+                expected=c.expected,
+                percent=vi.format_percent(percent),
+                waiting=len(c.missing),
+            ),
+        ]
+        if c.in_progress:
+            lines.append(vi.MISSING_NOT_DUE_IN_PROGRESS.format(n=c.in_progress))
+        return "\n".join(lines)
     lines = [
-        vi.MISSING_TITLE.format(form=c.form.name, period=c.period.label, unit=unit_name),
+        title,
         vi.MISSING_SUMMARY.format(
             submitted=c.submitted,
             expected=c.expected,

@@ -24,7 +24,7 @@ from handlers.context import HandlerContext
 from handlers.query import parse_query
 from handlers.staff_chat import staff_only
 from handlers.turn import Turn
-from handlers.views import change_lines, progress_summary, value_text
+from handlers.views import change_lines, not_due, progress_summary, value_text
 from schedules.calendar import default_form, latest_due_period
 from schedules.messages import Outbound
 from schedules.thi_dua import Rankings
@@ -516,7 +516,7 @@ def reporting_forms(catalog: Catalog, unit: OrgUnit, period: Period) -> list[For
 
 
 async def _reporting(
-    w: Writer, session: AsyncSession, catalog: Catalog, unit: OrgUnit, period: Period
+    w: Writer, session: AsyncSession, catalog: Catalog, unit: OrgUnit, period: Period, today: date
 ) -> None:
     for form in reporting_forms(catalog, unit, period):
         asked = period_of(form.periodicity, period.end)
@@ -525,6 +525,23 @@ async def _reporting(
         fields = {"form": form.name, "period": asked.label, "level": level}
         if not done.expected:
             w.paragraph(vi.DOC_NOBODY_EXPECTED.format(**fields), indent=True)
+            continue
+        due = not_due(done, today)
+        if due is not None:  # what came in so far; nobody "chưa nộp" before the due date
+            percent = vi.format_percent(done.submitted / done.expected * 100)
+            w.paragraph(
+                vi.DOC_REPORTING_NOT_DUE.format(
+                    **fields,
+                    due=due.strftime("%d/%m/%Y"),
+                    submitted=done.submitted,
+                    expected=done.expected,
+                    percent=percent,
+                ),
+                indent=True,
+            )
+            if done.in_progress:
+                text = vi.DOC_REPORTING_NOT_DUE_IN_PROGRESS.format(n=done.in_progress, level=level)
+                w.paragraph(text, indent=True)
             continue
         w.paragraph(
             vi.DOC_REPORTING.format(
@@ -705,7 +722,7 @@ async def build_document(
         elif name == "targets":
             await _targets(w, session, catalog, unit, today)
         elif name == "reporting":
-            await _reporting(w, session, catalog, unit, period)
+            await _reporting(w, session, catalog, unit, period, today)
         elif name == "thi_dua":
             await _thi_dua(w, session, catalog, rankings, unit, today, now, keep_apart)
         elif name == "texts":

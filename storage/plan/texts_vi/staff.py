@@ -190,3 +190,18 @@ PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {l
 # A trend whose periods rest on different units: what the figure over each bar says.
 CHART_TREND_BASIS = "(số trên cột: {level} đã báo cáo/phải báo cáo; – : chưa có báo cáo)"
 CHART_TREND_NONE = "–"
+
+# ---- figures at the edges (docs/findings-walk-2026-12-06.md) --------------------------------
+# A period whose due date has not passed: what came in so far, never "chưa nộp" as a fault.
+MISSING_NOT_DUE = (
+    "Kỳ này chưa đến hạn nộp (hạn {due}): đã nộp {submitted}/{expected} ({percent}), "
+    "{waiting} đơn vị còn trong hạn."
+)
+MISSING_NOT_DUE_IN_PROGRESS = "{n} đơn vị đang làm báo cáo."
+# A flow over several periods is compared only over the units that gave every period of both.
+TOTAL_CHANGE_COMMON_FULL = (
+    "So với {previous}, chỉ tính {n} {level} báo cáo đủ cả hai kỳ: {change}."
+)
+TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level} nào báo cáo đủ cả hai kỳ."
+# The workbook's subtotal rows: the basis /tong says (TOTAL_PARTIAL).
+EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
