@@ -336,15 +336,16 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
         if total.period.kind in ("term", "range"):
             return []  # (the term before the bot, or an arbitrary stretch: nothing to say)
         return [vi.TOTAL_CHANGE_NO_BASE.format(previous=previous)]
+    none = vi.TOTAL_CHANGE_NONE_FULL if change.partial else vi.TOTAL_CHANGE_NONE
     if change.now is None:
-        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+        return [none.format(previous=previous, level=level)]
     before, now = change.before, change.now
     if total.kind == Kind.YES_NO:
         text = vi.TOTAL_CHANGE_YES_NO.format(
             before=f"{before.yes}/{before.reported}", now=f"{now.yes}/{now.reported}", level=level
         )
     elif before.value is None or now.value is None:
-        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+        return [none.format(previous=previous, level=level)]
     else:
         delta = now.value - before.value
         if total.kind == Kind.RATIO:  # the difference of the figures shown
@@ -376,9 +377,8 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
             )
     if change.all_common:
         return [vi.TOTAL_CHANGE_ALL.format(previous=previous, change=text)]
-    return [
-        vi.TOTAL_CHANGE_COMMON.format(previous=previous, n=change.common, level=level, change=text)
-    ]
+    common = vi.TOTAL_CHANGE_COMMON_FULL if change.partial else vi.TOTAL_CHANGE_COMMON
+    return [common.format(previous=previous, n=change.common, level=level, change=text)]
 
 
 def not_due(c: Completeness, today: date) -> date | None:

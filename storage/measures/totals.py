@@ -127,8 +127,9 @@ class Change:
     period: Period
     before: Figure | None  # None: nothing reported in the previous period
     now: Figure | None  # over the units in common (None when there are none)
-    common: int  # units that reported in both periods
+    common: int  # units that reported in both periods (a flow: every reporting period of each)
     all_common: bool  # every unit that reported in either reported in both
+    partial: bool = False  # some units that reported in both were left out for a missed period
 
 
 @dataclass
@@ -675,15 +676,33 @@ async def _change(
     def counted(reading: Reading) -> set[int]:
         return {u for u, v in reading.values.items() if v.complete and u in members}
 
-    common = counted(now) & counted(before)
+    def whole(reading: Reading, within: Period) -> set[int]:
+        """A flow: the units that gave every reporting period of `within` up to the last one
+        reported (8 months against 9 would not be like with like)."""
+        found = counted(reading)
+        if stock or not found:
+            return found
+        horizon = max(v.end for v in reading.values.values())
+        out = set()
+        for u in found:
+            v = reading.values[u]
+            kind = reading.period_at(catalog, code, v.level, v.end).kind
+            if v.periods >= sum(1 for p in periods_inside(kind, within) if p.end <= horizon):
+                out.add(u)
+        return out
+
+    both = counted(now) & counted(before)
+    common = whole(now, period) & whole(before, previous)
+    partial = common != both
     if not common:
-        return Change(previous, was, None, 0, False)
+        return Change(previous, was, None, 0, False, partial)
     return Change(
         previous,
         figure_of(catalog, code, before, common),
         figure_of(catalog, code, now, common),
         len(common),
         common == counted(now) | counted(before),
+        partial,
     )
 
 

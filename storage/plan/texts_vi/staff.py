@@ -199,9 +199,7 @@ MISSING_NOT_DUE = (
 )
 MISSING_NOT_DUE_IN_PROGRESS = "{n} đơn vị đang làm báo cáo."
 # A flow over several periods is compared only over the units that gave every period of both.
-TOTAL_CHANGE_COMMON_FULL = (
-    "So với {previous}, chỉ tính {n} {level} báo cáo đủ cả hai kỳ: {change}."
-)
+TOTAL_CHANGE_COMMON_FULL = "So với {previous}, chỉ tính {n} {level} báo cáo đủ cả hai kỳ: {change}."
 TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level} nào báo cáo đủ cả hai kỳ."
 # The workbook's subtotal rows: the basis /tong says (TOTAL_PARTIAL).
 EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
