@@ -117,9 +117,12 @@ def rate_notes(catalog: Catalog, p: TargetProgress, indent: str = "   ") -> list
     if p.rate is None:
         return []
     level = catalog.level_word(p.rate.level) if p.rate.level else vi.UNITS_WORD
+    # Once any pair is an earlier period's, every period used is named (the latest too), so
+    # the lines add up to the units the rate rests on.
+    by_period = p.rate.periods if p.rate.earlier and p.rate.periods else p.rate.earlier
     lines = [
         indent + vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label)
-        for period, n in sorted(p.rate.earlier.items())
+        for period, n in sorted(by_period.items())
     ]
     if p.rate.split:
         lines.append(indent + vi.TOTAL_RATIO_INCOMPLETE.format(n=p.rate.split, level=level))
@@ -163,7 +166,7 @@ def _expectation(p: TargetProgress, unit_word: str) -> str:
         return vi.PROGRESS_FINAL.format(period=p.period.label)
     if how == Expect.HOLD or not p.target.compare.upward:
         return vi.PROGRESS_EXPECT_HOLD.format(period=p.period.label)
-    if covered is not None and covered.until is None:
+    if covered is not None and covered.until is None and not covered.some_due:
         return vi.PROGRESS_EXPECT_NONE_DUE.format(period=p.period.label, due=_day(covered.next_due))
     if p.expected is None:
         return vi.PROGRESS_EXPECT_NOT_DUE.format(

@@ -173,14 +173,15 @@ async def test_a_target_with_some_reports_due_does_not_say_none_is_due(ctx, staf
     units, _ = staffed
     ctx.clock.set(vn_datetime(2026, 12, 6, 9))
     async with ctx.sessions() as session:
-        # The communes' half-year form (due 15/07) carries the indicator; the district's and
-        # the province's yearly forms (due 15/01/2027) too.
+        # The communes' half-year form (due 15/07) carries the indicator; the yearly forms of
+        # the district and the province (due 15/01 and 20/01/2027) too.
         await report(session, units["C1"], HALF_FORM, half(2026, 1), {"tt_bien_dao": 1})
         items = await progress(session, ctx.catalog, units["KH"], ctx.clock.today())
     [p] = [i for i in items if i.target.code == "tt_bien_dao"]
     text = progress_text(ctx.catalog, "Tỉnh Khánh Hòa", [p], ctx.clock.today())
     assert "Chưa có báo cáo nào của năm 2026 đến hạn" not in text, text
-    assert "Tính ở cuối kỳ (năm 2026): báo cáo cuối kỳ đến hạn ngày 15/01/2027." in text, text
+    # (the district's and the province's yearly reports are the last due: 20/01/2027)
+    assert "Tính ở cuối kỳ (năm 2026): báo cáo cuối kỳ đến hạn ngày 20/01/2027." in text, text
 
 
 # ---- F8: the workbook's total row says the basis /tong says ------------------------------------
