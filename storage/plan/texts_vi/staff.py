@@ -203,3 +203,5 @@ TOTAL_CHANGE_COMMON_FULL = "So với {previous}, chỉ tính {n} {level} báo c�
 TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level} nào báo cáo đủ cả hai kỳ."
 # The workbook's subtotal rows: the basis /tong says (TOTAL_PARTIAL).
 EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
+# A year still being reported is compared with the same stretch of the year before.
+TOTAL_SAME_STRETCH = "cùng kỳ năm {year} ({period})"
