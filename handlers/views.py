@@ -387,9 +387,10 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
 
 
 def not_due(c: Completeness, today: date) -> date | None:
-    """The due date of `c`'s period while it has not passed (its reports are not owed yet)."""
+    """The due date of `c`'s period before that day (its reports are not owed yet; on the
+    day itself who has not sent is listed, to be reminded)."""
     due = window(c.form, c.period).due
-    return due if today <= due else None
+    return due if today < due else None
 
 
 def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
