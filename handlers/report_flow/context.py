@@ -71,7 +71,7 @@ def _editing(turn: Turn) -> bool:
     )
 
 
-_MISSING = object()
+_MISSING = object()  # an answer not given (None is one she skipped)
 
 
 async def _context(turn: Turn) -> tuple[Form, Submission, dict[str, float | str | None]]:

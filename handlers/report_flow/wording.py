@@ -17,24 +17,12 @@ from storage.plan.text import tidy
 from storage.plan.validation import Issue
 
 MAX_TEXT_ANSWER = 500
-
-
 MAX_LISTED = 5  # items named in one note (numbers not placed, not written): replies stay short
-
-
 _EDIT_TEXT = re.compile(r"^sua(?: muc)? ?(\d{1,2})$")
-
-
 # "sửa 3 thành 5", "sửa mục 3: 5", "sửa 3 = 5 hộ": one item and its new answer.
 _EDIT_ONE = re.compile(r"^sua(?: muc)? ?(\d{1,2})\s*(?:thanh|la|=|:)?\s+(\S.*)$")
-
-
 _EDIT_ONE_ITEM = re.compile(r"^(?:mục|muc)?\s*\d{1,2}\s*(?:thành|thanh|là|la|=|:)?\s*", re.I)
-
-
 _EDIT_ANY = re.compile(r"^sua(?: muc)? ?\d{1,2}(?:\D|$)")  # "sửa 6", "sửa 6 thành 4"
-
-
 _EDIT_WORD = re.compile(r"^sua(?: lai)?(?: bao cao)?$")  # a bare "sửa": the numbers follow
 
 
