@@ -10,6 +10,7 @@ reached from the entry points, and the docstring lists exactly the states there 
 from __future__ import annotations
 
 import ast
+import graphlib
 import importlib
 import inspect
 import pkgutil
@@ -141,3 +142,19 @@ def test_the_docstring_lists_the_states() -> None:
     doc = states.__doc__ or ""
     listed = set(re.findall(r"^    ([a-z_]+) {2,}", doc, re.M))
     assert listed == set(states.STATES)
+
+
+def test_the_modules_import_each_other_without_a_circle() -> None:
+    """Handlers that hand a message to another state's go through the table (states.py),
+    never by importing a module that imports theirs."""
+    package = report_flow.__name__ + "."
+    graph = {
+        module.__name__: {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package)
+        }
+        for module, tree in zip(MODULES, TREES, strict=True)
+    }
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # CycleError on a circle
+    assert order[-1] == states.__name__, "the table imports the handlers, not the reverse"
