@@ -305,7 +305,8 @@ def _basis(total: Total, level: str) -> list[str]:
         lines = [vi.TOTAL_RATIO_BASIS.format(**counts)]
         if f.incomplete:
             lines.append(vi.TOTAL_RATIO_INCOMPLETE.format(n=f.incomplete, level=level))
-        for period, n in sorted(f.earlier.items()):
+        # Once any pair is an earlier period's, every period used is named (as `rate_notes`).
+        for period, n in sorted((f.pairs if f.earlier else f.earlier).items()):
             lines.append(vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label))
         return lines
     if f.missing:

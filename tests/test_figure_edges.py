@@ -15,15 +15,16 @@ from openpyxl import load_workbook
 from handlers import staff
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
-from handlers.views import progress_text
+from handlers.views import progress_text, total_lines
 from handlers.written_report import build_document
 from storage.db.models import OrgUnit, Person, Role
 from storage.measures.progress import progress
+from storage.measures.totals import indicator_total
 from storage.plan.clock import vn_datetime
-from storage.plan.periods import half, month, quarter
-from tests.builders import linked, report
+from storage.plan.periods import half, month, quarter, year_period
+from tests.builders import linked, report, small_tree
 from tests.chat import ChatUser
-from tests.test_totals import commune_of_six
+from tests.test_totals import commune_of_six, nam_dinh
 from tests.test_written_report import read_back
 
 FORM, QUARTER_FORM, HALF_FORM = "thang_chi_hoi", "quy_chi_hoi", "sau_thang_co_so"
@@ -212,3 +213,24 @@ async def test_the_workbook_total_row_says_who_missed_months(ctx, staffed) -> No
     assert by_code["KH"][-1] == "7/7 chi hội đã báo cáo; 2 chi hội chưa báo cáo đủ 3 kỳ"
     assert by_code["C1"][-1] == "6/6 chi hội đã báo cáo; 1 chi hội chưa báo cáo đủ 3 kỳ"
     assert by_code["C2"][-1] == "1/1 chi hội đã báo cáo; 1 chi hội chưa báo cáo đủ 3 kỳ"
+
+
+async def test_a_ratio_totals_period_lines_account_for_every_unit(ctx, tmp_path) -> None:
+    """/tong of a ratio (a derived indicator): the same as a rate target's lines."""
+    catalog = await nam_dinh(ctx, tmp_path)
+    async with ctx.sessions() as session:
+        t = await small_tree(session)
+        q1, q2 = quarter(2024, 1), quarter(2024, 2)
+        both = {"ho_3sach": 90, "tong_ho": 100}
+        # C1: both figures in Q1, then only one in Q2 (its pair is Q1's, an earlier period);
+        # C2 and C3: both in Q2 (their latest).
+        await report(session, t.c1, "quy_co_so", q1, both, catalog=catalog)
+        await report(session, t.c1, "quy_co_so", q2, {"ho_3sach": 95}, catalog=catalog)
+        await report(session, t.c2, "quy_co_so", q2, both, catalog=catalog)
+        await report(session, t.c3, "quy_co_so", q2, both, catalog=catalog)
+        year = year_period(2024)
+        total = await indicator_total(session, catalog, "ty_le_3sach", t.province, year)
+    head, _ = total_lines(catalog, total)
+    assert "Tính trên 3/4 cơ sở Hội có đủ các số trong cùng một kỳ." in head, head
+    assert "1 cơ sở Hội tính theo số quý I/2024 (kỳ gần nhất có đủ các số)." in head, head
+    assert "2 cơ sở Hội tính theo số quý II/2024 (kỳ gần nhất có đủ các số)." in head, head

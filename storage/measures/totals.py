@@ -106,6 +106,7 @@ class Figure:
     most_periods: int = 0  # … the most periods a unit gave
     incomplete: int = 0  # ratio: units that gave some parts but never all in one period
     earlier: Counter[Period] = field(default_factory=Counter)  # ratio: pairs of earlier periods
+    pairs: Counter[Period] = field(default_factory=Counter)  # ratio: every unit by its pair's
 
     @property
     def missing(self) -> int:
@@ -473,6 +474,7 @@ def figure_of(catalog: Catalog, code: str, reading: Reading, unit_ids: Iterable[
         figure.earlier = Counter(
             reading.period_at(catalog, code, v.level, v.end) for v in counted if v.earlier
         )
+        figure.pairs = Counter(reading.period_at(catalog, code, v.level, v.end) for v in counted)
     return figure
 
 
