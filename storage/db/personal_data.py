@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
@@ -39,6 +40,7 @@ from storage.db.models import (
     Submission,
 )
 from storage.db.people import Actor, normalize_phone, record_change
+from storage.plan.text import fold
 
 DECREE = "Nghị định 13/2023/NĐ-CP"
 # What an erased person is called wherever her name was (her role and unit stay beside it).
@@ -484,24 +486,118 @@ def needles_of(person: Person, chats: Iterable[tuple[str, str, str]]) -> list[st
     return sorted({n for n in found if n and len(n) >= 3}, key=len, reverse=True)
 
 
-def _pattern(needles: list[str]) -> re.Pattern[str]:
-    # Whole words only: "Lan" is not inside "Lanh" or "Lành"; a number is not inside a longer
-    # one ("501" in "15012"), but is found glued to words ("ĐT0912345678").
-    def one(needle: str) -> str:
-        edge = r"\d" if needle.lstrip("+").isdigit() else r"\w"
-        return rf"(?<!{edge}){re.escape(needle)}(?!{edge})"
+# Every letter as it may be typed: for each folded letter (storage/plan/text.fold), the
+# letters of Latin and Vietnamese that fold to it, in either case ("e": e E é Ễ ệ …).
+_SPELLINGS: dict[str, str] = {}
+for _code in (*range(0x41, 0x250), *range(0x1E00, 0x1F00)):
+    _folded = fold(chr(_code))
+    if len(_folded) == 1 and _folded.isalpha():
+        _SPELLINGS[_folded] = _SPELLINGS.get(_folded, "") + chr(_code)
+# Diacritics typed as separate marks (text in NFD, as some Vietnamese keyboards send it).
+_MARKS = "[\u0300-\u036f]*"
+# Letters that are the same however a name is typed: kept in the database's first look.
+_PLAIN = frozenset("bcfghjklmnpqrstvwxz0123456789")
 
-    return re.compile("|".join(one(n) for n in needles))
+
+def spelled_any_way(name: str) -> str:
+    """A regular expression for a name however it was typed: in any case, with or without
+    its diacritics, composed or not, words apart by any spaces ("Nguyễn Thị Lan",
+    "nguyen thi lan", "NGUYỄN THỊ LAN")."""
+    parts = []
+    for char in fold(name):
+        if char == " ":
+            parts.append(r"\s+")
+        elif char in _SPELLINGS:
+            parts.append(f"[{re.escape(_SPELLINGS[char])}]{_MARKS}")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
 
 
-def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(ERASED_NAME, value)
-    if isinstance(value, list):
-        return [_scrub(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrub(v, pattern) for k, v in value.items()}
-    return value
+def _skeleton(name: str) -> str:
+    """A LIKE pattern (case-insensitive) that every spelling of the name matches: its letters
+    that no diacritic changes, in order ("Nguyễn Thị Lan" → "%ng%n%th%l%n%")."""
+    return re.sub("%+", "%", "%" + "".join(c if c in _PLAIN else "%" for c in fold(name)) + "%")
+
+
+def _whole(body: str, edge: str) -> str:
+    return rf"(?<!{edge})(?:{body})(?!{edge})"
+
+
+@dataclass(frozen=True)
+class Traces:
+    """What identifies her in a text: her name however typed, her phone and chat ids as
+    stored, each as a whole word or number ("Lan" is not inside "Lanh" or "Lành"; a number
+    is not inside a longer one, "501" in "15012", but is found glued to words,
+    "ĐT0912345678"). Another person's name that holds hers ("Nguyễn Thị Lan Anh") or is
+    spelled like it with other diacritics ("Nguyễn Thị Lân") is hers to keep."""
+
+    needles: list[str]
+    name: str | None
+    others: tuple[str, ...] = ()
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        parts = []
+        for needle in self.needles:
+            if needle == self.name:
+                parts.append(_whole(spelled_any_way(needle), r"\w"))
+            else:
+                edge = r"\d" if needle.lstrip("+").isdigit() else r"\w"
+                parts.append(_whole(re.escape(needle), edge))
+        return re.compile("|".join(parts))
+
+    @cached_property
+    def _kept(self) -> re.Pattern[str] | None:
+        if not self.name or not self.others:
+            return None
+        mine = fold(self.name)
+        parts = [
+            # the same letters: kept only as she spelled hers; a longer name however typed
+            _whole(re.escape(other) if fold(other) == mine else spelled_any_way(other), r"\w")
+            for other in self.others
+        ]
+        return re.compile("|".join(parts))
+
+    def likes(self) -> list[tuple[str, bool]]:
+        """What the database looks for first: (pattern, case-insensitive)."""
+        out = [(n, False) for n in self.needles if n != self.name]
+        return out + ([(_skeleton(self.name), True)] if self.name else [])
+
+    def scrub(self, value: Any) -> Any:
+        """The value with every trace of her replaced by "Người đã xóa" (JSON walked)."""
+        if isinstance(value, str):
+            kept = [m.span() for m in self._kept.finditer(value)] if self._kept else []
+
+            def replace(match: re.Match[str]) -> str:
+                inside = any(a <= match.start() and match.end() <= b for a, b in kept)
+                return match.group(0) if inside else ERASED_NAME
+
+            return self.pattern.sub(replace, value)
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.scrub(v) for k, v in value.items()}
+        return value
+
+
+async def _traces_of(
+    session: AsyncSession, person: Person, chats: Iterable[tuple[str, str, str]]
+) -> Traces | None:
+    needles = needles_of(person, chats)
+    if not needles:
+        return None
+    name = person.full_name if person.erased_at is None else None
+    others: list[str] = []
+    if name:
+        mine = re.compile(_whole(re.escape(fold(name)), r"\w"))
+        names = await session.scalars(
+            select(Person.full_name).where(Person.id != person.id, Person.erased_at.is_(None))
+        )
+        others = sorted(
+            {o for o in names if o and o != name and mine.search(fold(o))}, key=len, reverse=True
+        )
+    return Traces(needles, name, tuple(others))
 
 
 def _text_columns(table: Any) -> list[Any]:
@@ -523,12 +619,11 @@ class ErasePlan:
             self.counts[what] = self.counts.get(what, 0) + n
 
 
-async def _mentions(
-    session: AsyncSession, pattern: re.Pattern[str], needles: list[str], *, apply: bool
-) -> dict[str, int]:
+async def _mentions(session: AsyncSession, traces: Traces, *, apply: bool) -> dict[str, int]:
     """Rows anywhere that still mention her (name, phone, ids), per table; replaced by
     "Người đã xóa" when `apply`. A database LIKE finds the candidates (JSON as stored, with
-    its \\u escapes); the whole-token match decides."""
+    its \\u escapes; her name by the letters no diacritic changes, in any case); the
+    whole-token match decides."""
     found: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:
         # People's records are matched by id, never by name: a namesake keeps hers.
@@ -541,7 +636,10 @@ async def _mentions(
         for column in columns:
             is_json = isinstance(column.type, JSON)
             text = cast(column, Text) if is_json else column
-            for needle in needles:
+            for needle, any_case in traces.likes():
+                if any_case:
+                    likes.append(text.ilike(needle))
+                    continue
                 likes.append(text.contains(needle, autoescape=True))
                 escaped = json.dumps(needle)[1:-1]
                 if is_json and escaped != needle:
@@ -551,7 +649,7 @@ async def _mentions(
         changed = 0
         for row in rows:
             values = dict(zip([c.name for c in keys + columns], row, strict=True))
-            new = {c.name: _scrub(values[c.name], pattern) for c in columns}
+            new = {c.name: traces.scrub(values[c.name]) for c in columns}
             new = {k: v for k, v in new.items() if v != values[k]}
             if not new:
                 continue
@@ -565,7 +663,7 @@ async def _mentions(
 
 
 async def _scrub_changes(
-    session: AsyncSession, person: Person, pattern: re.Pattern[str], *, apply: bool
+    session: AsyncSession, person: Person, traces: Traces, *, apply: bool
 ) -> int:
     """The audit of changes to people: her own entries (snapshots of her name and phone),
     and the notes of others' that name her (a handover: "replaces #12 Nguyễn Thị Lan")."""
@@ -578,9 +676,9 @@ async def _scrub_changes(
     ).all()
     changed = 0
     for row in rows:
-        new = {"note": _scrub(row.note, pattern)}
+        new = {"note": traces.scrub(row.note)}
         if row.person_id == person.id:
-            new |= {"before": _scrub(row.before, pattern), "after": _scrub(row.after, pattern)}
+            new |= {"before": traces.scrub(row.before), "after": traces.scrub(row.after)}
             # (a snapshot from before an edit may hold a name or phone she no longer has)
             for key in ("before", "after"):
                 if isinstance(new[key], dict) and "full_name" in new[key]:
@@ -608,9 +706,8 @@ async def erase(
     Her unit's reports, figures, totals, rankings and audit trail stay whole: they point to
     her row, now "Người đã xóa" with her role and unit."""
     chats = await _chats_of(session, person)
-    needles = needles_of(person, chats)
-    plan = ErasePlan(person, needles)
-    pattern = _pattern(needles) if needles else None
+    traces = await _traces_of(session, person, chats)
+    plan = ErasePlan(person, traces.needles if traces else [])
 
     async def count(query: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
@@ -646,12 +743,12 @@ async def erase(
     )
     plan.add("unused invitations ended", await count(unused))
     if not apply:
-        if pattern is not None:
-            for table, n in (await _mentions(session, pattern, needles, apply=False)).items():
+        if traces is not None:
+            for table, n in (await _mentions(session, traces, apply=False)).items():
                 plan.add(f"rows naming her in {table}", n)
             plan.add(
                 "audit entries of people naming her",
-                await _scrub_changes(session, person, pattern, apply=False),
+                await _scrub_changes(session, person, traces, apply=False),
             )
         return plan
 
@@ -694,12 +791,12 @@ async def erase(
     person.active, person.erased_at = False, person.erased_at or now
     person.preferred_channel = person.last_channel = None
     await session.flush()
-    if pattern is not None:
-        for table, n in (await _mentions(session, pattern, needles, apply=True)).items():
+    if traces is not None:
+        for table, n in (await _mentions(session, traces, apply=True)).items():
             plan.add(f"rows naming her in {table}", n)
         plan.add(
             "audit entries of people naming her",
-            await _scrub_changes(session, person, pattern, apply=True),
+            await _scrub_changes(session, person, traces, apply=True),
         )
     await record_change(
         session,
