@@ -20,7 +20,6 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from bot.config import get_settings
 from handlers.engine import Engine
-from storage.db import personal_data as pd
 from storage.db.invitations import link_directly
 from storage.db.models import (
     AuditEntry,
@@ -40,6 +39,7 @@ from storage.db.models import (
     SubmissionValue,
 )
 from storage.db.people import Actor, edit_person
+from storage.db.personal_data import erasure, inventory, notice
 from storage.db.sessions import transaction
 from storage.plan import privacy_notice
 from storage.plan.periods import month
@@ -290,7 +290,7 @@ async def test_export_lists_everything_planted(ctx, world, tmp_path: Path) -> No
     result = await cli("people", "export", NAME, "--out", str(out))
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["law"] == pd.DECREE
+    assert doc["law"] == inventory.DECREE
     assert doc["person"]["full_name"] == NAME and doc["person"]["phone"] == PHONE
     assert {(i["channel"], i["external_id"]) for i in doc["identities"]} == {
         ("telegram", TG_ID),
@@ -351,7 +351,9 @@ async def test_notice_waits_for_her_acceptance(ctx, world) -> None:
     async with ctx.sessions() as session:
         row = await session.get(NoticeAcceptance, people.leader.id)
         assert row.accepted_at == ctx.clock.now() and row.channel == "zalo"
-        assert row.notice_hash == pd.notice_hash(pd.notice_text(ctx.catalog.privacy_notice, 90))
+        assert row.notice_hash == notice.notice_hash(
+            notice.notice_text(ctx.catalog.privacy_notice, 90)
+        )
     await user.send("/baocao")
     assert "Câu 1/10" in user.text
     await user.send("đồng ý")  # an answer now, not the notice
@@ -454,11 +456,13 @@ async def figures_only(session) -> list[Any]:
 
 def test_inventory_covers_every_text_column() -> None:
     """A new table or column with text must be classified: personal (INVENTORY) or not."""
-    listed = {table for table, _ in pd.INVENTORY}
+    listed = {table for table, _ in inventory.INVENTORY}
     for table in Base.metadata.sorted_tables:
         has_text = any(isinstance(c.type, String | Text | JSON) for c in table.columns)
-        if has_text and table.name not in pd.NO_PERSONAL_DATA:
-            assert table.name in listed, f"{table.name}: add it to personal_data.INVENTORY"
+        if has_text and table.name not in inventory.NO_PERSONAL_DATA:
+            assert table.name in listed, (
+                f"{table.name}: add it to personal_data.inventory.INVENTORY"
+            )
 
 
 def test_notice_file_is_checked(tmp_path: Path) -> None:
@@ -497,7 +501,7 @@ async def test_staff_lists_and_operator_looks_are_logged(ctx, world) -> None:
 
 def test_only_whole_names_and_numbers_are_replaced() -> None:
     lan = Person(full_name=NAME, phone=PHONE)
-    traces = pd.Traces(pd.needles_of(lan, [("x", "501", "501")]), NAME)
+    traces = erasure.Traces(erasure.needles_of(lan, [("x", "501", "501")]), NAME)
     text = f"{NAME}, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, 501. ĐT{PHONE} (+84912345678)"
     assert traces.pattern.sub("X", text) == "X, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, X. ĐTX (X)"
 
@@ -518,17 +522,17 @@ NOT_HER = ["Nguyễn Thị Lành", "nguyen thi lanh", "Nguyễn Thị Lan Anh", 
 
 
 def test_her_name_is_found_however_typed_and_no_longer_name_is() -> None:
-    traces = pd.Traces([NAME], NAME, others=("Nguyễn Thị Lan Anh", "Nguyễn Thị Lân"))
+    traces = erasure.Traces([NAME], NAME, others=("Nguyễn Thị Lan Anh", "Nguyễn Thị Lân"))
     for typed in HER_NAME_TYPED:
-        assert traces.scrub(f"Chị {typed}, thôn 1") == f"Chị {pd.ERASED_NAME}, thôn 1", typed
-        assert traces.scrub({"text": [f"({typed})"]}) == {"text": [f"({pd.ERASED_NAME})"]}
+        assert traces.scrub(f"Chị {typed}, thôn 1") == f"Chị {erasure.ERASED_NAME}, thôn 1", typed
+        assert traces.scrub({"text": [f"({typed})"]}) == {"text": [f"({erasure.ERASED_NAME})"]}
     for other in [*NOT_HER, "Nguyễn Thị Lân"]:  # (Lân: a known person spelled so)
         assert traces.scrub(f"Chị {other} báo") == f"Chị {other} báo", other
     # a name that holds hers but belongs to nobody known is hers (it may be her, mistyped)
-    assert traces.scrub("Trần Nguyễn Thị Lan") == f"Trần {pd.ERASED_NAME}"
+    assert traces.scrub("Trần Nguyễn Thị Lan") == f"Trần {erasure.ERASED_NAME}"
     # a known longer name keeps its letters only where it is written whole
     assert traces.scrub("Nguyễn Thị Lan Anh và nguyen thi lan") == (
-        f"Nguyễn Thị Lan Anh và {pd.ERASED_NAME}"
+        f"Nguyễn Thị Lan Anh và {erasure.ERASED_NAME}"
     )
 
 
@@ -572,13 +576,13 @@ async def test_erase_finds_her_name_typed_in_another_case_or_without_diacritics(
         )  # fmt: skip
     async with transaction(ctx.sessions) as session:
         lan = await session.get(Person, people.leader.id)
-        dry = await pd.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=False)
+        dry = await erasure.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=False)
         assert dry.counts["rows naming her in submission_values"] == 1
         assert dry.counts["rows naming her in audit_entries"] == 1
         assert dry.counts["rows naming her in outbox"] == 1
         # the note "thay chị nguyen thi lan", and her own phone's edit
         assert dry.counts["audit entries of people naming her"] == 2
-        await pd.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=True)
+        await erasure.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=True)
 
     her = re.compile(r"(?<!\w)nguyen thi lan(?!\w)(?! anh)")
     texts = await dump(ctx)
@@ -590,6 +594,6 @@ async def test_erase_finds_her_name_typed_in_another_case_or_without_diacritics(
             )
         )
         assert answer is not None
-        assert answer.count(pd.ERASED_NAME) == len(HER_NAME_TYPED)
+        assert answer.count(erasure.ERASED_NAME) == len(HER_NAME_TYPED)
         assert all(other in answer for other in NOT_HER)
         assert (await session.get(Person, anh.id)).full_name == "Nguyễn Thị Lan Anh"

@@ -60,6 +60,32 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", bare).strip()
 
 
+# Every letter as it may be typed: for each folded letter (storage/plan/text.fold), the
+# letters of Latin and Vietnamese that fold to it, in either case ("e": e E é Ễ ệ …).
+_SPELLINGS: dict[str, str] = {}
+for _code in (*range(0x41, 0x250), *range(0x1E00, 0x1F00)):
+    _folded = fold(chr(_code))
+    if len(_folded) == 1 and _folded.isalpha():
+        _SPELLINGS[_folded] = _SPELLINGS.get(_folded, "") + chr(_code)
+# Diacritics typed as separate marks (text in NFD, as some Vietnamese keyboards send it).
+_MARKS = "[\u0300-\u036f]*"
+
+
+def spelled_any_way(name: str) -> str:
+    """A regular expression for a name however it was typed: in any case, with or without
+    its diacritics, composed or not, words apart by any spaces ("Nguyễn Thị Lan",
+    "nguyen thi lan", "NGUYỄN THỊ LAN")."""
+    parts = []
+    for char in fold(name):
+        if char == " ":
+            parts.append(r"\s+")
+        elif char in _SPELLINGS:
+            parts.append(f"[{re.escape(_SPELLINGS[char])}]{_MARKS}")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
 def tidy(text: str) -> str:
     """NFC with single spaces, for storing short text answers."""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
