@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from handlers.views import progress_lines, progress_text
-from storage.measures.progress import Status, TargetProgress, behind_count, progress, verdict
+from storage.measures.progress import progress
+from storage.measures.target_status import Status, TargetProgress, behind_count, verdict
 from storage.plan.catalog import Catalog, Target
 from storage.plan.catalog_load import load_catalog
 from storage.plan.config_files import ConfigError
