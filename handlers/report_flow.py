@@ -43,7 +43,7 @@ from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
 from storage.db.conversations import reminded_since
 from storage.db.models import Submission, SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_approval, report_audit, reporting
 from storage.plan import texts_vi as vi
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
@@ -276,7 +276,7 @@ async def _windows(turn: Turn) -> list[tuple[Form, Window]]:
     assert turn.unit is not None
     forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
     windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
-    for sub in await reporting.reopened(turn.session, turn.unit.id):
+    for sub in await report_approval.reopened(turn.session, turn.unit.id):
         form = turn.ctx.catalog.forms.get(sub.form_code)
         if form is not None and all(w.period.key != sub.period_key for _, w in windows):
             windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
@@ -330,7 +330,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
         found is not None
         and found.status == SubmissionStatus.SUBMITTED
         and not found.reopened
-        and await reporting.relocked(turn.session, found)
+        and await report_approval.relocked(turn.session, found)
     ):
         turn.enter(None, None)
         turn.say(
@@ -359,7 +359,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     )
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
-        turn.goto("submitted", approval_mark=await reporting.last_approval(turn.session, sub))
+        turn.goto("submitted", approval_mark=await report_approval.last_approval(turn.session, sub))
         if text:
             await _summary_text(turn, text)
         else:
@@ -558,7 +558,7 @@ async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None
         return
     await _save(turn, sub, code, value)
     if confirmed is not None:
-        await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
+        await report_audit.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
         (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
     await _advance(turn, None if turn.data.get("editing") else i)
 
@@ -1120,7 +1120,7 @@ async def _save_edit(turn: Turn, reply: str) -> None:
         )
     new_values = {code: new for code, _had, _old, new in edit}
     for code in data.get("edit_doubts") or []:
-        await reporting.confirm(
+        await report_audit.confirm(
             turn.session,
             sub,
             code,
@@ -1189,7 +1189,7 @@ async def _summary_action(turn: Turn, action: str) -> None:
         turn.enter(None, None)
         # A reopened report locks itself again when she is done.
         again = (
-            await reporting.relock(turn.session, sub, turn.person, turn.now)
+            await report_approval.relock(turn.session, sub, turn.person, turn.now)
             if sub.reopened
             else None
         )
@@ -1319,7 +1319,7 @@ async def _history(turn: Turn, form: Form, sub: Submission) -> validation.Histor
 async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | None]]:
     key = ("confirmations", sub.id)
     if key not in turn.cache:
-        turn.cache[key] = await reporting.confirmations(turn.session, sub.id)
+        turn.cache[key] = await report_audit.confirmations(turn.session, sub.id)
     found: set[tuple[str, str | None]] = turn.cache[key]
     return found
 
@@ -1508,7 +1508,7 @@ async def _stale_edit(turn: Turn) -> bool:
     form, sub, _ = await _context(turn)
     if sub.status != SubmissionStatus.SUBMITTED:
         return False
-    mark = await reporting.last_approval(turn.session, sub)
+    mark = await report_approval.last_approval(turn.session, sub)
     if not _editing(turn) or "approval_mark" not in turn.data:
         turn.save(approval_mark=mark)
         return False
