@@ -60,13 +60,18 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", bare).strip()
 
 
-# Every letter as it may be typed: for each folded letter (storage/plan/text.fold), the
-# letters of Latin and Vietnamese that fold to it, in either case ("e": e E é Ễ ệ …).
-_SPELLINGS: dict[str, str] = {}
-for _code in (*range(0x41, 0x250), *range(0x1E00, 0x1F00)):
-    _folded = fold(chr(_code))
-    if len(_folded) == 1 and _folded.isalpha():
-        _SPELLINGS[_folded] = _SPELLINGS.get(_folded, "") + chr(_code)
+def _letters_by_fold() -> dict[str, str]:
+    """For each folded letter, the letters of Latin and Vietnamese that fold to it, in either
+    case ("e": e E é Ễ ệ …)."""
+    found: dict[str, str] = {}
+    for code in (*range(0x41, 0x250), *range(0x1E00, 0x1F00)):
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded.isalpha():
+            found[folded] = found.get(folded, "") + chr(code)
+    return found
+
+
+_SPELLINGS = _letters_by_fold()  # every letter as it may be typed
 # Diacritics typed as separate marks (text in NFD, as some Vietnamese keyboards send it).
 _MARKS = "[\u0300-\u036f]*"
 
