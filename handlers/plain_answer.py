@@ -75,8 +75,11 @@ async def take(
         taken = await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
     except NotPlain:
         taken = None
-    except Exception:  # a repeat, a deadlock, a lost connection: as the general path says
+    except answer_path.driver_errors():  # a repeat, a deadlock: as the general path says
         logger.debug("plain answer path gave way", exc_info=True)
+        taken = None
+    except Exception:  # a fault of this path: the general one still answers her
+        logger.exception("plain answer path failed")
         taken = None
     except BaseException:
         if marks is not None:

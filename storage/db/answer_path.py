@@ -15,15 +15,17 @@ caller then rolls back and takes the usual path, which claims the update again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Float, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -114,7 +116,9 @@ class Statements:
         self._binds: dict[tuple[str, str], Processor] = {}
 
     def _result(self, column: Column[Any]) -> Processor:
-        return column.type._cached_result_processor(self.dialect, None)  # noqa: SLF001
+        # asyncpg's float processor asks which type the driver gave: float8 (oid 701).
+        coltype = 701 if self.postgres and isinstance(column.type, Float) else None
+        return column.type._cached_result_processor(self.dialect, coltype)
 
     def value(self, table: str, column: str, value: Any) -> Any:
         """`value` as the ORM would bind it to `table.column` (JSON text, UTC datetimes)."""
@@ -190,6 +194,17 @@ class Statements:
             "FROM unnest($19::text[], $20::text[]) WITH ORDINALITY AS r(key, payload, n), owed "
             "ORDER BY r.n RETURNING key, id, status"
         )
+
+
+@functools.cache
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """What the drivers raise for a database's refusal or a lost connection."""
+    found: list[type[BaseException]] = [sqlite3.Error, OSError]
+    with contextlib.suppress(ImportError):
+        import asyncpg
+
+        found += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    return tuple(found)
 
 
 @functools.cache
