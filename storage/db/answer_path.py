@@ -43,6 +43,9 @@ from storage.db.models import (
 )
 
 Processor = Callable[[Any], Any] | None
+# Statements and transactions run on this path (bench.inbound --profile counts them: the
+# session's are counted by SQLAlchemy's events, these never pass through it).
+RUN = {"statements": 0, "transactions": 0}
 
 
 def _table(model: Any) -> Table:
@@ -228,8 +231,10 @@ class Turn:
         sql = self.sql
         at = sql.value("processed_updates", "at", now)
         if sql.postgres:
+            RUN["statements"] += 1
             rows = await self.raw.fetch(sql.open_postgres[stored], channel, key, at, external_id)
         else:
+            RUN["statements"] += 3 if stored else 2
             await self.raw.execute(
                 "INSERT INTO processed_updates (channel, key, at) VALUES (?, ?, ?)",
                 (channel, key, at),
@@ -271,6 +276,7 @@ class Turn:
         payloads = [sql.value("outbox", "payload", p) for p in w.payloads]
         now = sql.value("outbox", "created_at", w.now)
         if sql.postgres:
+            RUN["statements"] += 1
             rows = await self.raw.fetch(
                 sql.write_postgres,
                 *conversation,
@@ -298,6 +304,7 @@ class Turn:
         now: Any,
     ) -> list[tuple[int, str]]:
         raw, sql = self.raw, self.sql
+        RUN["statements"] += 1 + (w.value is not None) + bool(w.sent) + 2 * bool(keys)
         await raw.execute(
             "UPDATE conversations SET flow = ?, step = ?, data = ?, updated_at = ? "
             "WHERE person_id = ?",
@@ -390,6 +397,7 @@ async def turn(engine: AsyncEngine) -> AsyncIterator[Turn]:
         raw = fairy.driver_connection
         assert raw is not None
         sql = statements(engine.dialect)
+        RUN["transactions"] += 1
         await raw.execute("BEGIN")
         try:
             yield Turn(raw, sql)
