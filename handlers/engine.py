@@ -54,6 +54,9 @@ class Engine:
         self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
         self.plain = plain
         self.marks = SentMarks(ctx.sessions) if plain and worker else None
+        # Chats whose last turn here left no question open (a summary, a staff question):
+        # their next text is not tried as a plain answer (a hint: wrong, it costs a try).
+        self._not_asked: set[tuple[str, str]] = set()
         # What each channel can do, so owed replies are recorded one API call each.
         self.capabilities: dict[str, Capabilities] = {}
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -101,7 +104,8 @@ class Engine:
             return Taken([Outbound(vi.INTERNAL_ERROR)])
 
     async def _handle(self, inbound: Inbound) -> Taken:
-        if self.plain and plain_answer.applies(inbound):
+        chat = (inbound.channel, inbound.chat_id)
+        if self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
             taken = await plain_answer.take(
                 self.ctx,
                 inbound,
@@ -137,6 +141,10 @@ class Engine:
                     session, inbound.channel, inbound.update_key, now, stored=bool(self.worker)
                 )
             turn = await self._turn(session, inbound, now)
+            if plain_answer.asked(turn):
+                self._not_asked.discard((inbound.channel, inbound.chat_id))
+            else:
+                self._not_asked.add((inbound.channel, inbound.chat_id))
             taken = Taken(turn.replies)
             parts = reply_parts(turn.replies, self.capabilities.get(inbound.channel))
             await mark_sent_each(session, sent)

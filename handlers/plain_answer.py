@@ -58,6 +58,16 @@ def applies(inbound: Inbound) -> bool:
     )
 
 
+def asked(turn: Turn) -> bool:
+    """Whether the turn left a report's question open (her next text may be plain)."""
+    conversation = turn.conversation
+    return (
+        conversation is not None
+        and conversation.flow == report_flow.FLOW
+        and conversation.step == "question"
+    )
+
+
 async def take(
     ctx: HandlerContext,
     inbound: Inbound,
