@@ -115,6 +115,7 @@ class Engine:
                 marks=self.marks,
             )
             if taken is not None:
+                self._hint(chat, taken)
                 return taken
         # Replies the channel took since this worker's last turn: recorded "sent" in this
         # turn's transaction (schedules/replies.py).
@@ -127,7 +128,14 @@ class Engine:
             raise
         if self.marks is not None:
             self.marks.settled(sent)
+        self._hint(chat, taken)
         return taken
+
+    def _hint(self, chat: tuple[str, str], taken: Taken) -> None:
+        if taken.asks:
+            self._not_asked.discard(chat)
+        else:
+            self._not_asked.add(chat)
 
     async def _general(self, inbound: Inbound, sent: dict[int, datetime]) -> Taken:
         now = self.ctx.clock.now()
@@ -141,11 +149,7 @@ class Engine:
                     session, inbound.channel, inbound.update_key, now, stored=bool(self.worker)
                 )
             turn = await self._turn(session, inbound, now)
-            if plain_answer.asked(turn):
-                self._not_asked.discard((inbound.channel, inbound.chat_id))
-            else:
-                self._not_asked.add((inbound.channel, inbound.chat_id))
-            taken = Taken(turn.replies)
+            taken = Taken(turn.replies, asks=plain_answer.asked(turn))
             parts = reply_parts(turn.replies, self.capabilities.get(inbound.channel))
             await mark_sent_each(session, sent)
             if self.worker and parts:

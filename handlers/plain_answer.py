@@ -135,7 +135,7 @@ async def _take(
                 worker=worker,
             )
         )
-    taken = Taken(turn.replies, recorded=bool(parts))
+    taken = Taken(turn.replies, recorded=bool(parts), asks=asked(turn))
     if rows and rows[0][1] == OutboxStatus.SENDING:
         taken.owed = [(row_id, part) for (row_id, _), part in zip(rows, parts, strict=True)]
     return taken

@@ -25,6 +25,7 @@ class Taken:
     replies: list[Outbound]
     owed: list[tuple[int, Outbound]] = field(default_factory=list)
     recorded: bool = False  # the replies are in the outbox (else: send them as they are)
+    asks: bool = False  # her conversation was left at a report's question (a plain answer next)
 
 
 def reply_parts(replies: list[Outbound], capabilities: Capabilities | None) -> list[Outbound]:
