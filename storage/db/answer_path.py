@@ -132,9 +132,6 @@ class Statements:
         process = self._binds[key]
         return value if process is None or value is None else process(value)
 
-    def p(self, n: int) -> str:
-        return f"${n}" if self.postgres else "?"
-
     @functools.cached_property
     def select(self) -> str:
         columns = ", ".join(f"{alias}.{column.name}" for alias, column in READ_COLUMNS)
