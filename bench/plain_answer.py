@@ -1,7 +1,7 @@
 """The plain answer alone (#25): CPU, statements and commits per typed answer to the question
 asked, on its own path and on the general one, in one process and one run.
 
-    python -m bench.plain_answer [--db sqlite] [--leaders 60]
+    python -m bench.plain_answer [--db sqlite] [--leaders 60] [--quick]
 
 Leaders of the national dataset's shape report through a worker's engine in-process (no HTTP,
 no aiogram: only the turn, its statements and the "sent" record of its replies, sent to a
@@ -146,5 +146,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--leaders", type=int, default=60)
+    parser.add_argument("--quick", action="store_true", help="6 leaders: it runs, no figures")
     args = parser.parse_args()
-    run(lambda: main(args.db, args.leaders))
+    run(lambda: main(args.db, 6 if args.quick else args.leaders))
