@@ -141,7 +141,9 @@ async def _take(
     return taken
 
 
-def _turn(ctx: HandlerContext, inbound: Inbound, now: datetime, loaded: Any) -> Turn:
+def _turn(
+    ctx: HandlerContext, inbound: Inbound, now: datetime, loaded: answer_path.Loaded | None
+) -> Turn:
     """Her turn from what was read, if it is one this path can take."""
     if loaded is None or not loaded.person.active or loaded.submission is None:
         raise NotPlain("no conversation, or no report open")
