@@ -189,8 +189,12 @@ PLAIN_STAFF = [
     ("chuaxeploai", "chuaxeploai"),
 ]
 # "thay chi hội thôn 3 bằng …", "thay bằng …": a handover named by its unit or its newcomer
-# (a plain "thay" starts too many other sentences: "thay mặt chi hội …").
-_HANDOVER = re.compile(r"^thay (?=(?:chi hoi|xa|phuong|thi tran|co so|huyen|thon|bang|nguoi) )")
+# (a plain "thay" starts too many other sentences: "thay mặt chi hội …"), or by its code
+# ("thay KH-CL-02-01 bằng …": the way to tell apart two branches of one name in one commune).
+_HANDOVER = re.compile(
+    r"^thay (?=(?:chi hoi|xa|phuong|thi tran|co so|huyen|thon|bang|nguoi|ma"
+    r"|(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9-]+),? )"
+)
 
 
 def plain_staff_command(text: str) -> tuple[str, str] | None:
