@@ -354,7 +354,12 @@ def _not_understood(turn: Turn) -> None:
     """Chatter outside any report: what she can do, as her role can (an officer is not told
     only to report); a staff question still open is asked again."""
     role = turn.person.role if turn.person else None
-    turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role) if role else vi.NOT_UNDERSTOOD)
+    if privacy.remind(turn):  # joined before the notice, not accepted yet: the notice first
+        pass
+    elif role:
+        turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role))
+    else:
+        turn.say(vi.NOT_UNDERSTOOD)
     conversation = turn.conversation
     offered = [tuple(c) for c in turn.data.get("offered", [])]
     staff = conversation is not None and conversation.flow not in (None, report_flow.FLOW)
