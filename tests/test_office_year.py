@@ -431,6 +431,7 @@ async def test_help_names_the_office_commands(ctx, office) -> None:
         assert (line in users["district"].text) == (name != "chuaxeploai"), name
     await users["leader"].send("/trogiup")
     assert "/thaythe" not in users["leader"].text
+    assert vi.HELP_LINES_PRIVACY["dulieu"] in users["leader"].text  # everyone's (#22)
 
 
 # ---- a merge of two communes --------------------------------------------------------------

@@ -33,3 +33,7 @@ CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "máy tính
 NOTICE_REMIND = (
     "Em chưa hiểu ý chị. Chị chưa xác nhận đã đọc thông báo về dữ liệu cá nhân dưới đây."
 )
+# /trogiup's line for "dữ liệu của tôi" (everyone may use it, before accepting the notice too).
+HELP_LINES_PRIVACY = {
+    "dulieu": "/dulieu (hoặc gõ «dữ liệu của tôi») – xem dữ liệu bot đang lưu về chị",
+}
