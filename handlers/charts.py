@@ -62,10 +62,13 @@ def _value_axis(axis, values: list[float], percent: bool) -> None:  # type: igno
     """The one axis of figures: a percentage in "%" for a rate; whole-number ticks for counts
     (no "2,5 người"), in Vietnamese grouping ("5.000"); fractions only when a figure has one
     (an amount of money)."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
     whole = all(float(v).is_integer() for v in values)
-    axis.set_major_locator(MaxNLocator(nbins=6, integer=whole and not percent))
+    if percent and max(values, default=0) <= 100:  # the room above 100% is for the notes
+        axis.set_major_locator(FixedLocator([0, 25, 50, 75, 100]))
+    else:
+        axis.set_major_locator(MaxNLocator(nbins=6, integer=whole and not percent))
     if percent:
         axis.set_major_formatter(FuncFormatter(lambda v, _: vi.format_number(v, 1) + "%"))
     else:
