@@ -87,6 +87,27 @@ async def test_help_names_my_data_for_everyone(ctx, lao_cai) -> None:
         assert user.text.startswith(vi.MY_DATA_TITLE)
 
 
+async def test_an_indicator_named_from_its_level_word_in_lao_cai(ctx, lao_cai) -> None:
+    """ "Cơ sở Hội ứng dụng CNTT, mạng xã hội…" starts with a level word and holds another:
+    typed whole, in part, without diacritics, with a period and a unit, it is the indicator."""
+    staff = lao_cai
+    label = "Cơ sở Hội ứng dụng CNTT, mạng xã hội trong sinh hoạt"
+    for typed in (
+        f"/tong {label} năm 2026 xã Y Tý",
+        "/tong co so hoi ung dung cntt mang xa hoi nam 2026 xa y ty",
+        "tổng cơ sở hội ứng dụng CNTT xã Y Tý năm 2026",
+    ):
+        await staff.send(typed)
+        assert staff.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026"), (typed, staff.text)
+        assert "(0/1 cơ sở Hội)" in staff.text, (typed, staff.text)
+    await staff.send(f"/tong {label}")
+    assert "(0/8 cơ sở Hội)" in staff.text, staff.text
+    await staff.send("/bieudo Cơ sở Hội ứng dụng CNTT năm 2026")
+    assert staff.last[0].photo and staff.last[0].text.startswith(label)
+    await staff.send("/tong Cơ sở Hội ứng dụng CNTT xã Lương Hòa")  # not a unit of hers
+    assert staff.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
+
+
 async def test_an_unknown_indicator_suggests_this_provinces_own(ctx) -> None:
     ctx.catalog = load_catalog(NAM_DINH)
     async with ctx.sessions() as session:
