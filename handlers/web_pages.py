@@ -212,8 +212,7 @@ async def target_breakdown(
             unit,
             parts,
             own.period,
-            # A list of levels passes as one here (reported to the lead, issue 26).
-            reported_at=target.reported_at,  # type: ignore[arg-type]
+            reported_at=target.reported_levels,  # (several: their own answers added up)
             approved_only=target.approved_only,
         )
         for r in total.rows:

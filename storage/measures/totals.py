@@ -66,11 +66,17 @@ def kind_of(catalog: Catalog, code: str) -> Kind:
     return Kind.SUM
 
 
-def reporting_levels(catalog: Catalog, code: str, reported_at: str | None = None) -> list[str]:
+# A target's `reported_at`: one level, or several whose own answers are added up.
+Levels = str | list[str] | None
+
+
+def reporting_levels(catalog: Catalog, code: str, reported_at: Levels = None) -> list[str]:
     """The levels whose units give the figure themselves (top first): those asked every part
-    of a ratio, those asked any part of anything else; only `reported_at` when given."""
-    if reported_at is not None:
-        return [reported_at]
+    of a ratio, those asked any part of anything else; only `reported_at`'s when given (a
+    sum target's list of levels read as one: each unit's own answer, added up)."""
+    if reported_at:
+        wanted = {reported_at} if isinstance(reported_at, str) else set(reported_at)
+        return [lv.code for lv in catalog.levels if lv.code in wanted]
     parts = [set(catalog.levels_of_indicator(c)) for c in catalog.components(code)]
     found = set.union(*parts) if parts else set()
     if kind_of(catalog, code) == Kind.RATIO and parts:
@@ -313,7 +319,7 @@ async def read(
     period: Period,
     *,
     roots: list[int] | None = None,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
     units_of: Reading | None = None,
@@ -483,7 +489,7 @@ async def figures(
     period: Period,
     *,
     roots: list[int] | None = None,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
 ) -> dict[int, Figure]:
@@ -569,7 +575,7 @@ async def group_total(
     parts: list[OrgUnit],
     period: Period,
     *,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
 ) -> Total:
     """`indicator_total` over the union of `parts`' subtrees, a row for each that has units
@@ -719,27 +725,23 @@ async def bases(
     sum target's line rests on, read as `indicator_total` reads it. `levels`: only these
     levels' own answers (a target's `reported_at`), added up."""
     ids = sorted({u.id for scope in scopes for u in scope})
-    out = [(0, 0) for _ in scopes]
-    found: list[str] = []
-    asked: list[str | None] = list(levels) if levels else [None]
-    for asked_level in asked:
-        reading = await read(
-            session,
-            catalog,
-            code,
-            ids,
-            period,
-            roots=ids,
-            reported_at=asked_level,
-            approved_only=approved_only,
-        )
-        found += [lv for lv in reading.levels if lv not in found]
-        for i, scope in enumerate(scopes):
-            members = set().union(*(reading.members.get(u.id, set()) for u in scope))
-            figure = figure_of(catalog, code, reading, members)
-            out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
-    one_level = found[0] if len(found) == 1 else None
-    return [(reported, expected, one_level) for reported, expected in out]
+    reading = await read(
+        session,
+        catalog,
+        code,
+        ids,
+        period,
+        roots=ids,
+        reported_at=levels,
+        approved_only=approved_only,
+    )
+    one_level = reading.levels[0] if len(reading.levels) == 1 else None
+    out = []
+    for scope in scopes:
+        members = set().union(*(reading.members.get(u.id, set()) for u in scope))
+        figure = figure_of(catalog, code, reading, members)
+        out.append((figure.reported, figure.expected, one_level))
+    return out
 
 
 def reporting_periodicity(catalog: Catalog, code: str) -> Periodicity | None:
