@@ -37,7 +37,7 @@ from storage.db.models import (
     Submission,
     SubmissionStatus,
 )
-from storage.db.people import joined_count
+from storage.db.people import awaiting_notice, joined_count
 from storage.db.sessions import among
 from storage.db.units import active_on, subtree_filter
 from storage.measures import reporting
@@ -300,6 +300,8 @@ async def plan_chunks(
     100,000 reminders are never all in memory."""
     local = at.astimezone(VN)
     today = local.date()
+    # Nothing about reports to someone the bot still waits on to accept the notice (#22).
+    waiting = await awaiting_notice(session)
     out: list[Planned] = []
     for form in catalog.forms.values():
         if form.filled_by is not None or not may_send(local, form.schedule):
@@ -325,6 +327,8 @@ async def plan_chunks(
                 for leader in await unreported_leaders(session, form, win, role):
                     if leader.person_id in reporting_now:
                         continue  # held: planned again at the next check, if still owed
+                    if leader.person_id in waiting:
+                        continue  # reminded once she accepts (the officer's digest says so)
                     snoozed_until = snoozes.get(leader.person_id)
                     for step in steps:
                         if snoozed_until and snoozed_until > at:
@@ -362,7 +366,7 @@ async def plan_chunks(
                     elif len(out) % 250 == 0:
                         await asyncio.sleep(0)  # let the batch being queued go on meanwhile
             if today == win.due + timedelta(days=1):
-                digests = await _officer_digests(session, catalog, form, win)
+                digests = await _officer_digests(session, catalog, form, win, waiting)
                 out.extend(await _with_quota_notes(session, digests, at))
     for form in catalog.forms.values():
         # A rating period just ended: the officers who rate are told who is not rated yet.
@@ -373,14 +377,16 @@ async def plan_chunks(
     if local.weekday() == 0 and may_send(local, Schedule()):
         weekly = await _weekly(session, catalog, local, web)
         out.extend(await _with_quota_notes(session, weekly, at))
+    out = [m for m in out if m.person_id not in waiting]  # (her digests and summaries)
     if out:
         yield out
 
 
 async def _officer_digests(
-    session: AsyncSession, catalog: Catalog, form: Form, win: Window
+    session: AsyncSession, catalog: Catalog, form: Form, win: Window, waiting: set[int]
 ) -> list[Planned]:
-    """One digest per officer of the level above: her units that have not reported."""
+    """One digest per officer of the level above: her units that have not reported (and
+    which of them were not reminded: their leader has not accepted the notice, `waiting`)."""
     index = catalog.level_index(form.level)
     if index == 0:
         return []
@@ -405,6 +411,7 @@ async def _officer_digests(
     missing_units |= await _units_without_report(session, form, win)
     accounts = await reachable_accounts(session, [leader.person_id for leader in leaders])
     unreachable = {leader.unit_id for leader in leaders if not accounts.get(leader.person_id)}
+    not_accepted = {leader.unit_id for leader in leaders if leader.person_id in waiting}
     capped = await _capped_units(session, form, win)
     doubts: dict[int, list[ConfirmedDoubt]] = defaultdict(list)
     for doubt in await reporting.confirmed_doubts(session, form.code, win.period.key):
@@ -441,6 +448,9 @@ async def _officer_digests(
             blocked = [u.name for u in missing if u.id in unreachable]
             if blocked:
                 lines.append(vi.DIGEST_UNREACHABLE.format(names=", ".join(blocked)))
+            unasked = [u.name for u in missing if u.id in not_accepted]
+            if unasked:
+                lines.append(vi.DIGEST_NOT_ACCEPTED.format(names=", ".join(unasked)))
             stopped = [u.name for u in missing if u.id in capped]
             if stopped:
                 lines.append(vi.DIGEST_CAPPED.format(names=", ".join(stopped)))
@@ -576,10 +586,12 @@ async def _weekly(
             )
         leader_role = catalog.role_of_level(catalog.leaf_level)
         if leader_role is not None:
-            joined, total = await joined_count(session, unit, leader_role)
+            joined, total, waiting = await joined_count(session, unit, leader_role)
             if total:
                 leader = vi.level_words(catalog, catalog.leaf_level)["leader"]
                 lines.append(vi.WEEKLY_JOINED.format(joined=joined, total=total, leader=leader))
+                if waiting:
+                    lines.append(vi.WEEKLY_NOT_ACCEPTED.format(count=waiting, leader=leader))
                 if joined < total:
                     lines.append(vi.WEEKLY_NOT_JOINED_HINT)
         text = vi.DIGEST_WEEKLY.format(unit=unit.name, summary="\n".join(lines))

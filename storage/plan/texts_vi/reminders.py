@@ -102,3 +102,13 @@ DIGEST_QUOTA = (
     "Lưu ý: {channel} đã hết hạn mức tin nhắn của bot, tin nhắc và tin trả lời qua {channel} "
     "phải chờ đến {until}."
 )
+
+# ---- the personal-data notice not yet accepted (#22) ---------------------------------------
+DIGEST_NOT_ACCEPTED = (
+    "Chưa đồng ý thông báo về dữ liệu cá nhân nên bot chưa nhắc: {names}. "
+    "Khi họ nhắn «Đồng ý» cho bot, bot sẽ nhắc như thường lệ."
+)
+NUDGE_NOT_ACCEPTED = (
+    "{n} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên bot không nhắn; "
+    "chị nhắc giúp họ nhắn «Đồng ý» cho bot."
+)
