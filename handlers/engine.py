@@ -26,7 +26,7 @@ from handlers.context import HandlerContext
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.turn import Turn
 from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
-from schedules.reminders import to_payload
+from schedules.planned import to_payload
 from storage.db import aggregates
 from storage.db.conversations import claim_update, sender_with_conversation
 from storage.db.delivery import drop_pending, owe_replies

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from handlers.turn import Turn
 from schedules.calendar import window
 from schedules.outbox import QueueResult, enqueue_in
-from schedules.reminders import Planned, next_morning, nudge_message, to_payload, unreported_leaders
+from schedules.planned import Planned, to_payload
+from schedules.recipients import unreported_leaders
+from schedules.reminders import next_morning, nudge_message
 from storage.db.models import OutboxMessage, ReminderSnooze
 from storage.db.people import awaiting_notice
 from storage.plan import texts_vi as vi
