@@ -137,3 +137,17 @@ async def test_an_officers_nudge_skips_her(ctx, world) -> None:
         keys = (await session.scalars(select(OutboxMessage.key))).all()
     nudged = [k for k in keys if k.startswith("nudge:")]
     assert nudged and all(k.startswith(f"nudge:{thu.id}:") for k in nudged), keys
+
+
+async def test_who_has_not_joined_names_those_who_did_not_accept(ctx, world) -> None:
+    people, _thu, users = world
+    mai = users[people.commune_officer.id]
+    ctx.clock.set(DUE_DAY)
+    await mai.send("chưa kết nối")  # both her leaders joined; Lan did not accept
+    t = people.tree
+    assert vi.NOT_JOINED_ALL.format(unit=t.c1.name, total=2) in mai.text
+    line = vi.NOT_ACCEPTED_LINE.format(n=1, names=f"Nguyễn Thị Lan ({t.b1.name})")
+    assert line in mai.text
+    await users[people.leader.id].send("Đồng ý")
+    await mai.send("chưa kết nối")
+    assert mai.text == vi.NOT_JOINED_ALL.format(unit=t.c1.name, total=2)

@@ -105,3 +105,8 @@ WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
 WEEKLY_NOT_ACCEPTED = (
     "Trong đó {count} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên chưa được nhắc báo cáo."
 )
+NOT_ACCEPTED_LINE = (
+    "Đã kết nối nhưng chưa đồng ý thông báo về dữ liệu cá nhân nên bot chưa nhắc báo cáo: "
+    "{n} người – {names}. Khi họ nhắn «Đồng ý» cho bot, bot sẽ nhắc như thường lệ."
+)
+NOT_ACCEPTED_MORE = " và {n} người khác"
