@@ -19,7 +19,8 @@ from schedules.reminders import plan
 from storage.db.models import OutboxMessage, Person, Role
 from storage.plan import texts_vi as vi
 from storage.plan.clock import vn_datetime
-from tests.builders import invite, small_tree_with_people
+from storage.plan.periods import month
+from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_workers import stamp_head
 
@@ -151,3 +152,18 @@ async def test_who_has_not_joined_names_those_who_did_not_accept(ctx, world) -> 
     await users[people.leader.id].send("Đồng ý")
     await mai.send("chưa kết nối")
     assert mai.text == vi.NOT_JOINED_ALL.format(unit=t.c1.name, total=2)
+
+
+async def test_a_reopened_report_is_not_announced_to_her(ctx, world) -> None:
+    people, _thu, users = world
+    async with ctx.sessions() as session:
+        await report(session, people.tree.b1, "thang_chi_hoi", month(2026, 11), {"hv_moi": 3})
+        await session.commit()
+    ctx.clock.set(vn_datetime(2026, 12, 22, 9))  # November closed on 20/12
+    mai = users[people.commune_officer.id]
+    await mai.send("/mobaocao chi hội thôn 1 tháng 11")
+    assert "Đã mở lại báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in mai.text
+    assert "Em đã nhắn cho Nguyễn Thị Lan" not in mai.text
+    async with ctx.sessions() as session:
+        keys = (await session.scalars(select(OutboxMessage.key))).all()
+    assert not [k for k in keys if k.startswith(f"reopen:{people.leader.id}:")]
