@@ -166,7 +166,7 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
             "\n".join([vi.NOT_JOINED_ALL.format(unit=unit.name, total=len(rows)), *unaccepted])
         )
         if unaccepted:  # (names: who saw them is recorded, as for the list below)
-            from storage.db.personal_data import record_access
+            from storage.db.personal_data.access import record_access
 
             await record_access(
                 turn.session,
@@ -201,7 +201,7 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     lines.append(vi.NOT_JOINED_HINT)
     if page == 0:
         lines += unaccepted
-    from storage.db.personal_data import record_access  # who saw whose names and phones
+    from storage.db.personal_data.access import record_access  # who saw whose names and phones
 
     await record_access(
         turn.session,

@@ -29,9 +29,9 @@ from storage.db.models import (
 )
 from storage.db.people import joined_count
 from storage.db.units import active_on
-from storage.measures import reporting
+from storage.measures import report_audit
 from storage.measures.completeness import completeness
-from storage.measures.reporting import ConfirmedDoubt
+from storage.measures.report_audit import ConfirmedDoubt
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form
 from storage.plan.clock import VN
@@ -73,7 +73,7 @@ async def officer_digests(
     not_accepted = {leader.unit_id for leader in leaders if leader.person_id in waiting}
     capped = await _capped_units(session, form, win)
     doubts: dict[int, list[ConfirmedDoubt]] = defaultdict(list)
-    for doubt in await reporting.confirmed_doubts(session, form.code, win.period.key):
+    for doubt in await report_audit.confirmed_doubts(session, form.code, win.period.key):
         doubts[doubt.unit_id].append(doubt)
     officers = await session.execute(
         select(Person).where(

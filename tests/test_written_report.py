@@ -23,7 +23,7 @@ from handlers.written_report import build_document, date_line
 from handlers.written_report_docx import TEXT_WIDTH_MM
 from handlers.written_report_sections import status_word
 from schedules.messages import Outbound
-from storage.measures.progress import Status
+from storage.measures.target_status import Status
 from storage.measures.totals import a_year_before
 from storage.plan import texts_vi as vi
 from storage.plan.catalog_load import load_catalog
