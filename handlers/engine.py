@@ -26,7 +26,7 @@ from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.plain_answer import LAST_SEEN_EVERY
 from handlers.turn import Taken, Turn, reply_parts
 from schedules.messages import Capabilities, Inbound, Outbound
-from schedules.reminders import to_payload
+from schedules.planned import to_payload
 from schedules.replies import SentMarks
 from storage.db import aggregates
 from storage.db.conversations import claim_update, sender_with_conversation

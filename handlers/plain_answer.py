@@ -24,7 +24,7 @@ from handlers import report_flow
 from handlers.context import HandlerContext
 from handlers.turn import Taken, Turn, reply_parts
 from schedules.messages import Capabilities, Inbound
-from schedules.reminders import to_payload
+from schedules.planned import to_payload
 from schedules.replies import SentMarks
 from storage.db import answer_path
 from storage.db.models import OutboxStatus, SubmissionStatus

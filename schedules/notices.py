@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.messages import Choice, Outbound
 from schedules.outbox import QueueResult, enqueue_in
-from schedules.reminders import Planned, to_payload
+from schedules.planned import Planned, to_payload
 from storage.db.models import Person, Submission
-from storage.db.people import active_of_unit
+from storage.db.people import active_of_unit, awaiting_notice
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog
 from storage.plan.clock import local
@@ -30,6 +30,9 @@ async def tell_reopened(
     form = catalog.forms[sub.form_code]
     role = catalog.role_of_level(form.level)
     leaders = await active_of_unit(session, sub.unit_id, role) if role else []
+    # Nothing about reports to someone who has not accepted the personal-data notice (#22).
+    waiting = await awaiting_notice(session)
+    leaders = [leader for leader in leaders if leader.id not in waiting]
     stamp = local(now).strftime("%Y%m%d%H%M%S")
     text = vi.REOPENED_FOR_LEADER.format(
         officer=officer.full_name,

@@ -41,15 +41,9 @@ from schedules.messages import (
     Unreachable,
     one_call_parts,
 )
+from schedules.planned import Plan, Planned, from_payload, to_payload
 from schedules.ratelimit import RateLimiter
-from schedules.reminders import (
-    Plan,
-    Planned,
-    choose_account,
-    from_payload,
-    reachable_accounts,
-    to_payload,
-)
+from schedules.recipients import choose_account, reachable_accounts
 from storage.db.delivery import (
     QUOTA_ERROR,
     QUOTA_TOLD,

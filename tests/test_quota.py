@@ -16,7 +16,8 @@ from bot.channels.zalo_client import ZaloClient
 from bot.config import get_settings
 from schedules.messages import Outbound
 from schedules.outbox import ChannelPace, Dispatcher
-from schedules.reminders import plan, to_payload
+from schedules.planned import to_payload
+from schedules.reminders import plan
 from schedules.replies import deliver_replies
 from storage.db.delivery import owe_replies, quota_exhausted
 from storage.db.invitations import link_directly
