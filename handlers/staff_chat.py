@@ -235,8 +235,10 @@ async def mobaocao(turn: Turn, args: str) -> None:
     told = await tell_reopened(
         turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now
     )
-    if told:
-        after = vi.REOPENED_TOLD.format(names=", ".join(told))
+    if told.names:
+        after = vi.REOPENED_TOLD.format(names=", ".join(told.names))
+    elif told.awaiting_notice:
+        after = vi.REOPENED_NOT_TOLD_NOTICE.format(**fields)
     else:
         after = vi.REOPENED_NOT_TOLD.format(**fields)
     turn.say(vi.REOPENED.format(**fields) + "\n" + after)

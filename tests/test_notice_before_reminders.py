@@ -164,6 +164,8 @@ async def test_a_reopened_report_is_not_announced_to_her(ctx, world) -> None:
     await mai.send("/mobaocao chi hội thôn 1 tháng 11")
     assert "Đã mở lại báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in mai.text
     assert "Em đã nhắn cho Nguyễn Thị Lan" not in mai.text
+    # She has joined: not "chưa kết nối", but why she was not told.
+    assert "chưa đồng ý thông báo về dữ liệu cá nhân nên em chưa nhắn được" in mai.text
     async with ctx.sessions() as session:
         keys = (await session.scalars(select(OutboxMessage.key))).all()
     assert not [k for k in keys if k.startswith(f"reopen:{people.leader.id}:")]

@@ -111,6 +111,10 @@ REOPENED_FOR_LEADER = (
 )
 REOPENED_TOLD = "Em đã nhắn cho {names}."
 REOPENED_NOT_TOLD = "{leader_cap} chưa kết nối với bot: chị báo giúp chị ấy nhé."
+REOPENED_NOT_TOLD_NOTICE = (
+    "{leader_cap} chưa đồng ý thông báo về dữ liệu cá nhân nên em chưa nhắn được: "
+    "chị báo giúp chị ấy nhé."
+)
 
 # ---- the personal-data notice not yet accepted (#22) ---------------------------------------
 DIGEST_NOT_ACCEPTED = (
