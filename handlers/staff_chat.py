@@ -15,7 +15,7 @@ from handlers import charts, staff
 from handlers.examples import usage
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
-from handlers.query import parse_query
+from handlers.query import indicator_query, parse_query
 from handlers.turn import Turn
 from handlers.views import completeness_text, not_due, progress_text, total_lines
 from schedules.calendar import open_windows, window
@@ -64,7 +64,7 @@ async def _usage(turn: Turn, template: str) -> str:
 
 
 async def tong(turn: Turn, args: str) -> None:
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.TONG_USAGE))
         return
@@ -147,7 +147,7 @@ async def xuat(turn: Turn, args: str) -> None:
 @staff_only
 async def bieudo(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.BIEUDO_USAGE))
         return
@@ -238,8 +238,10 @@ async def mobaocao(turn: Turn, args: str) -> None:
     told = await tell_reopened(
         turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now
     )
-    if told:
-        after = vi.REOPENED_TOLD.format(names=", ".join(told))
+    if told.names:
+        after = vi.REOPENED_TOLD.format(names=", ".join(told.names))
+    elif told.awaiting_notice:
+        after = vi.REOPENED_NOT_TOLD_NOTICE.format(**fields)
     else:
         after = vi.REOPENED_NOT_TOLD.format(**fields)
     turn.say(vi.REOPENED.format(**fields) + "\n" + after)
