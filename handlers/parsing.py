@@ -34,12 +34,19 @@ COUNT_WORDS = frozenset({
     "ld", "hoat", "hd", "buoi", "mo", "hinh", "to", "nhom", "clb", "don", "vi", "ngheo", "can",
     "thoat", "moi", "cai", "chiec", "suat", "tre",
 })  # fmt: skip
+# Words that name a unit a count is kept in: written after a number for a question kept in
+# another unit ("3 hộ" where people are counted), the number is likely another question's.
+UNIT_NAMED = {"nguoi": "nguoi", "ng": "nguoi", "ho": "ho"}
 MAX_INPUT = 40
 MAX_VALUE = 999_999_999
 
 
 def parse_number(
-    text: str, *, allow_decimal: bool = False, words: frozenset[str] = frozenset()
+    text: str,
+    *,
+    allow_decimal: bool = False,
+    words: frozenset[str] = frozenset(),
+    unit: str = "",
 ) -> NumberResult:
     """Reads "12", "12 hộ", "1.500", "1,500", "1 500", "１２", "không"; explains refusals.
 
@@ -48,7 +55,9 @@ def parse_number(
     thousands separator, any other comma as the decimal mark. A phone number ("0905",
     "0905 123 456"), money ("150 nghìn", "50k"), a date ("3/12", "ngày 3") or a time ("8h",
     "14:30") is refused as what it is; so is a number in a sentence ("25 chị dự"): only
-    count words (COUNT_WORDS and `words`, the question's unit and label) may follow it.
+    count words (COUNT_WORDS and `words`, the question's unit and label) may follow it; a
+    unit word (UNIT_NAMED) that is not the question's `unit` ("3 hộ" counted in người) is
+    refused as "wrong_unit".
     """
     raw = _COURTESY_BEFORE.sub("", fold(text).rstrip(".!"))
     if not raw:
@@ -65,9 +74,11 @@ def parse_number(
     match = _NUMBER_TEXT.match(raw)
     if not match:
         return NumberResult(error="not_number")
-    sign, digits, unit = match.group(1), match.group(2).strip(), match.group(3)
-    if any(word not in COUNT_WORDS | COURTESY | words for word in unit.split()):
+    sign, digits, said = match.group(1), match.group(2).strip(), match.group(3)
+    if any(word not in COUNT_WORDS | COURTESY | words for word in said.split()):
         return NumberResult(error="not_number")
+    if unit and any(UNIT_NAMED.get(word, fold(unit)) != fold(unit) for word in said.split()):
+        return NumberResult(error="wrong_unit")
     value = _read_digits(digits)
     if value is None:
         return NumberResult(error="not_number")
