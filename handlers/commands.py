@@ -97,6 +97,9 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "tong": staff_chat.tong,
     "tiendo": staff_chat.tiendo,
     "chuanop": staff_chat.chuanop,
+    # What offices call the late units ("/tre", "trễ hạn"): the same view as /chuanop.
+    "tre": staff_chat.chuanop,
+    "trehan": staff_chat.chuanop,
     "xuat": staff_chat.xuat,
     "baocaovanban": written_report.baocaovanban,
     "bieudo": staff_chat.bieudo,
@@ -151,6 +154,12 @@ PLAIN_STAFF = [
     ("tiendo", "tiendo"),
     ("chua nop", "chuanop"),
     ("chuanop", "chuanop"),
+    ("ai chua nop", "chuanop"),
+    ("don vi chua nop", "chuanop"),
+    ("don vi tre han", "chuanop"),
+    ("don vi nop tre", "chuanop"),
+    ("tre han", "chuanop"),
+    ("trehan", "chuanop"),
     # (before "xuất": "xuất báo cáo văn bản" is the Word report, not the workbook)
     ("bao cao van ban", "baocaovanban"),
     ("baocaovanban", "baocaovanban"),

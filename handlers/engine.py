@@ -202,7 +202,7 @@ GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was ask
 ANSWER_ONLY = {
     "tong", "tiendo", "chuanop", "xuat", "bieudo", "trogiup", "help", "lienket", "xephang", "web",
     "dulieu", "privacy_ok",
-    "baocaovanban",
+    "baocaovanban", "tre", "trehan",
 }  # fmt: skip
 
 

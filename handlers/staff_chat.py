@@ -20,6 +20,7 @@ from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
+from schedules.notices import tell_reopened
 from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.db.units import children, is_within
 from storage.measures import progress as progress_service
@@ -231,7 +232,14 @@ async def mobaocao(turn: Turn, args: str) -> None:
         return
     sub, fields = found
     await reporting.reopen(turn.session, sub, turn.person, turn.now)
-    turn.say(vi.REOPENED.format(**fields))
+    told = await tell_reopened(
+        turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now
+    )
+    if told:
+        after = vi.REOPENED_TOLD.format(names=", ".join(told))
+    else:
+        after = vi.REOPENED_NOT_TOLD.format(**fields)
+    turn.say(vi.REOPENED.format(**fields) + "\n" + after)
 
 
 @staff_only

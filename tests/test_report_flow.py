@@ -7,7 +7,13 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.engine import Engine
-from storage.db.models import AuditEntry, CodeAttempt, Submission, SubmissionStatus
+from storage.db.models import (
+    AuditEntry,
+    CodeAttempt,
+    OutboxMessage,
+    Submission,
+    SubmissionStatus,
+)
 from storage.measures import reporting
 from storage.plan.clock import vn_datetime
 from storage.plan.periods import month
@@ -326,6 +332,20 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
     assert "Không tìm thấy đơn vị" in officer.text
     await officer.send("/mobaocao chi hội thôn 1 tháng 11")
     assert "Đã mở lại báo cáo tháng của chi hội tháng 11/2026 của Chi hội thôn 1" in officer.text
+    # She is told by the bot, not left to learn it from the officer (a tester's finding).
+    assert "Em đã nhắn cho Nguyễn Thị Lan." in officer.text
+    async with ctx.sessions() as session:
+        told = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.person_id == people.leader.id)
+            )
+        ).all()
+    notices = [m for m in told if m.key.startswith("reopen:")]
+    assert len(notices) == 1 and notices[0].kind == "nudge"
+    assert (
+        "Chị Trần Thị Mai đã mở lại báo cáo tháng của chi hội tháng 11/2026"
+        in (notices[0].payload["text"])
+    )
     await user.send("/baocao")
     assert "Tóm tắt" in user.text
     await user.send("sửa 3")

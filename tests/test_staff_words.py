@@ -131,3 +131,17 @@ async def test_help_lists_no_rating_command_where_her_level_rates_no_one(ctx, la
     assert "/tiendo" in officer.text
     assert "/xeploai" not in officer.text and "/chuaxeploai" not in officer.text
     assert "ví dụ: /xeploai \n" not in officer.text
+
+
+async def test_the_offices_words_for_late_units_ask_what_chuanop_answers(ctx) -> None:
+    """A tester's "/tre", "ai chưa nộp", "đơn vị trễ hạn" were not understood; the first even
+    told provincial staff to type /baocao."""
+    async with ctx.sessions() as session:
+        await small_tree(session)
+    staff = await staff_of(ctx, "KH", "u-late")
+    await staff.send("/chuanop")
+    expected = staff.text
+    assert "/baocao" not in expected
+    for words in ("/tre", "/trehan", "ai chưa nộp", "Đơn vị trễ hạn", "trễ hạn", "don vi chua nop"):
+        await staff.send(words)
+        assert staff.text == expected, words

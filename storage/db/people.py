@@ -76,6 +76,14 @@ async def people_under(session: AsyncSession, unit: OrgUnit) -> list[Person]:
     return list((await session.scalars(query)).all())
 
 
+async def active_of_unit(session: AsyncSession, unit_id: int, role: str) -> list[Person]:
+    """The active people of one unit with this role (its leader, or two in a handover)."""
+    query = select(Person).where(
+        Person.unit_id == unit_id, Person.role == role, Person.active.is_(True)
+    )
+    return list((await session.scalars(query.order_by(Person.id))).all())
+
+
 async def leader_yet_to_report(
     session: AsyncSession, open_reports: list[tuple[str, str]]
 ) -> Person | None:

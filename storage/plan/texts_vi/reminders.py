@@ -102,3 +102,12 @@ DIGEST_QUOTA = (
     "Lưu ý: {channel} đã hết hạn mức tin nhắn của bot, tin nhắc và tin trả lời qua {channel} "
     "phải chờ đến {until}."
 )
+
+# An officer reopened a sent report (/mobaocao): what the leader is told, and what the
+# officer learns about it.
+REOPENED_FOR_LEADER = (
+    "Chị {officer} đã mở lại {form} {period} để chị sửa. Chị gõ /baocao để xem và sửa; "
+    "sửa xong chị trả lời «Xong», báo cáo tự khóa lại."
+)
+REOPENED_TOLD = "Em đã nhắn cho {names}."
+REOPENED_NOT_TOLD = "{leader_cap} chưa kết nối với bot: chị báo giúp chị ấy nhé."

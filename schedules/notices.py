@@ -1,0 +1,55 @@
+"""Messages owed to a person because of what someone else did: her sent report reopened by
+an officer. Queued in the officer's transaction, so the reply and the notice land together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schedules.messages import Choice, Outbound
+from schedules.outbox import QueueResult, enqueue_in
+from schedules.reminders import Planned, to_payload
+from storage.db.models import Person, Submission
+from storage.db.people import active_of_unit
+from storage.plan import texts_vi as vi
+from storage.plan.catalog import Catalog
+from storage.plan.clock import local
+
+
+async def tell_reopened(
+    session: AsyncSession,
+    catalog: Catalog,
+    sub: Submission,
+    officer: Person,
+    period_label: str,
+    now: datetime,
+) -> list[str] | None:
+    """Tells the unit's leader(s) that her report is open for correction. The names of those
+    reached, or None if no one could be (not joined, or no leader recorded)."""
+    form = catalog.forms[sub.form_code]
+    role = catalog.role_of_level(form.level)
+    leaders = await active_of_unit(session, sub.unit_id, role) if role else []
+    stamp = local(now).strftime("%Y%m%d%H%M%S")
+    text = vi.REOPENED_FOR_LEADER.format(
+        officer=officer.full_name,
+        form=form.name[:1].lower() + form.name[1:],
+        period=period_label,
+    )
+    message = Outbound(text, [Choice(vi.BUTTON_REPORT_NOW, "g:baocao")], free_text=True)
+    # Kind "nudge" with the form and period in the key: her next message answers it
+    # (storage.db.conversations.reminded_since), as after an officer's reminder.
+    planned = [
+        Planned(
+            f"reopen:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
+            "nudge",
+            leader.id,
+            to_payload(message),
+        )
+        for leader in leaders
+    ]
+    result = QueueResult()
+    await enqueue_in(session, planned, now, result)
+    if not result.queued + result.already:
+        return None
+    return [leader.full_name for leader in leaders]
