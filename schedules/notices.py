@@ -24,14 +24,17 @@ async def tell_reopened(
     officer: Person,
     period_label: str,
     now: datetime,
+    *,
+    late: bool = False,
 ) -> list[str] | None:
-    """Tells the unit's leader(s) that her report is open for correction. The names of those
-    reached, or None if no one could be (not joined, or no leader recorded)."""
+    """Tells the unit's leader(s) that her report is open for correction (`late`: open for
+    the report she never sent). The names of those reached, or None if no one could be (not
+    joined, or no leader recorded)."""
     form = catalog.forms[sub.form_code]
     role = catalog.role_of_level(form.level)
     leaders = await active_of_unit(session, sub.unit_id, role) if role else []
     stamp = local(now).strftime("%Y%m%d%H%M%S")
-    text = vi.REOPENED_FOR_LEADER.format(
+    text = (vi.REOPENED_LATE_FOR_LEADER if late else vi.REOPENED_FOR_LEADER).format(
         officer=officer.full_name,
         form=form.name[:1].lower() + form.name[1:],
         period=period_label,

@@ -12,7 +12,7 @@ from storage.plan.clock import vn_datetime
 from storage.plan.periods import month
 from tests.builders import report
 from tests.test_sent_report_edits import send_report, state, world  # noqa: F401
-from tests.test_typed_by_chance import PROSE, answers
+from tests.test_typed_by_chance import PROSE, answers, values
 
 SENT = "3 0 1 2 1 2 0 1 97 0"
 ASKED = "Chị muốn ghi các số này"
@@ -182,7 +182,7 @@ async def test_duyet_waits_for_an_edit_in_progress(ctx, world) -> None:  # noqa:
 
 
 async def test_a_missed_closed_period_is_named(ctx, world) -> None:  # noqa: F811
-    people, lan, _ = world
+    people, lan, officer = world
     ctx.clock.set(vn_datetime(2026, 12, 21, 9))  # November closed on 20/12, never sent
     await lan.send("/baocao")
     assert "chưa đến kỳ" not in lan.text
@@ -190,6 +190,18 @@ async def test_a_missed_closed_period_is_named(ctx, world) -> None:  # noqa: F81
     await lan.send(SENT)
     assert "Em chưa hiểu" not in lan.text
     assert "tháng 11/2026" in lan.text and "/mobaocao" in lan.text
+    assert await answers(ctx, people.tree.b1.id) == {}
+    # Her officer reopens it for a late report: she reports, it is sent late and locks.
+    await officer.send("/mobaocao chi hội thôn 1 tháng 11")
+    assert "báo cáo bù" in officer.text, officer.text
+    await lan.send(f"/baocao {SENT}")
+    assert "Câu" in lan.text or "Gửi" in lan.buttons, lan.text
+    await lan.send("Gửi")
+    assert "Cảm ơn chị" in lan.text
+    sub, _ = await values(ctx, people.tree.b1.id)
+    assert sub is not None and sub.late and not sub.reopened
+    await lan.send("/baocao")  # sent: locked again, nothing more to fill
+    assert "Câu 1/10" not in lan.text and "/mobaocao" not in lan.text
 
 
 async def test_a_confirmation_says_what_it_waits_for(ctx, world) -> None:  # noqa: F811
