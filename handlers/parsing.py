@@ -180,6 +180,11 @@ def explicit_yes(text: str) -> bool:
     return " ".join(words) in _EXPLICIT_YES
 
 
+def no_words(text: str) -> bool:
+    """A message of signs only ("👍", "🙏", "❤️", "..."): no word, no number to read."""
+    return bool(text.strip()) and not any(ch.isalnum() for ch in text)
+
+
 def reflexive_yes(text: str) -> bool:
     """A yes by reflex ("dạ", "ok", "ừ", "vâng", "rồi"): read as yes by parse_yes_no, but not
     an explicit one."""

@@ -34,21 +34,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from handlers.parsing import explicit_yes, match_choice, parse_number, parse_yes_no
+from handlers.parsing import explicit_yes, match_choice, no_words, parse_number, parse_yes_no
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, next_window, open_windows, window
 from storage.db.conversations import reminded_since
-from storage.db.models import Submission, SubmissionStatus
+from storage.db.models import Conversation, Submission, SubmissionStatus
 from storage.measures import reporting
 from storage.plan import texts_vi as vi
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.plan.clock import local
-from storage.plan.periods import from_key
+from storage.plan.periods import from_key, period_of, previous_period
 from storage.plan.text import fold, tidy
 from storage.plan.validation import Issue
 
@@ -84,13 +85,16 @@ async def start(turn: Turn, text: str = "", *, sure: bool = False) -> None:
             ((next_window(f, turn.today), f.name) for f in forms), key=lambda pair: pair[0].opens
         )
         turn.enter(None, None)
-        turn.say(
-            vi.NO_OPEN_PERIOD.format(
-                form=upcoming[1],
-                period=upcoming[0].period.label,
-                opens=upcoming[0].opens.strftime("%d/%m/%Y"),
-            )
-        )
+        missed = await _missed(turn)
+        fields = {
+            "form": upcoming[1],
+            "period": upcoming[0].period.label,
+            "opens": upcoming[0].opens.strftime("%d/%m/%Y"),
+        }
+        if missed:  # not "not time yet": the period she missed is named, and who reopens it
+            turn.say(f"{missed}\n{vi.NEXT_PERIOD.format(**fields)}")
+        else:
+            turn.say(vi.NO_OPEN_PERIOD.format(**fields))
         return
     if text:
         windows = [(f, w) for f, w, _ in _fitting(turn, windows, text)] or windows
@@ -119,7 +123,12 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         return await _edit_sent(turn, text)
     if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
         return False  # the usual chatter: no need to read which reports are open
-    read = _fitting(turn, await _windows(turn), text)
+    windows = await _windows(turn)
+    missed = None if windows else await _missed(turn)
+    if missed:  # her numbers for a report whose period has closed: she is told how
+        turn.say(f"{vi.PERIOD_MISSED_NOT_WRITTEN}\n{missed}")
+        return True
+    read = _fitting(turn, windows, text)
     if not read:
         return False
     if len(read) > 1:  # several open reports could take it: which one comes after her yes
@@ -270,6 +279,28 @@ async def one_message_help(turn: Turn) -> list[str]:
     return lines
 
 
+async def _missed(turn: Turn) -> str | None:
+    """What to tell her of the report she did not send before its period closed (the one
+    closed last, of her forms), or None if she sent it."""
+    assert turn.unit is not None
+    closed = []
+    for form in turn.ctx.catalog.forms_for_level(turn.unit.level):
+        period = period_of(form.periodicity, turn.today)
+        while window(form, period).closes >= turn.today:
+            period = previous_period(period)
+        closed.append((window(form, period), form))
+    win, form = max(closed, key=lambda pair: pair[0].closes)
+    sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
+        return None
+    return vi.PERIOD_MISSED.format(
+        form=form.name,
+        period=win.period.label,
+        closed=_day(win.closes),
+        **vi.level_words(turn.ctx.catalog, form.level),
+    )
+
+
 async def _windows(turn: Turn) -> list[tuple[Form, Window]]:
     """The reports she may fill or correct now: open periods, and reports an officer
     reopened after their period closed."""
@@ -369,7 +400,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     n = len(form.questions)
     first_open = next((i for i, q in enumerate(form.questions) if q.indicator not in answers), n)
     turn.goto("question", i=min(first_open, n - 1))  # where "Không" to her message leads back
-    if await _try_whole_form(turn, text, sure=sure):
+    if await _try_whole_form(turn, text, sure=sure, opening=True):
         return
     if answers:
         turn.say(
@@ -424,6 +455,7 @@ async def _ask(turn: Turn) -> None:
 async def _question_action(turn: Turn, action: str) -> None:
     form, _sub, _answers = await _context(turn)
     i = int(turn.data["i"])
+    turn.save(no_doubt=None)
     if action == "back":
         if turn.data.get("editing"):
             turn.goto(_summary_step(_sub), editing=False)
@@ -443,8 +475,20 @@ async def _question_text(turn: Turn, text: str) -> None:
     """Her answer; or, to a question that is not a free text, "sửa …" as at the summary
     ("sửa 6", "sửa 6 thành 4")."""
     form, _sub, _ = await _context(turn)
-    indicator = turn.ctx.catalog.indicators[form.questions[int(turn.data["i"])].indicator]
+    i = int(turn.data["i"])
+    indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
     if _sub.status == SubmissionStatus.SUBMITTED and await _sent_item_text(turn, form, text):
+        return
+    doubt = bool(turn.data.get("no_doubt"))
+    turn.save(no_doubt=None)
+    if indicator.type in _COUNTED and parse_number(text).value == 0 and not re.search(r"\d", text):
+        # "Không", "không có": 0 when it answers the question asked, and said so; right
+        # after an unclear reply or a proposal she refused, a no, not a figure.
+        if doubt:
+            turn.say(vi.NO_IS_NOT_ZERO.format(n=i + 1))
+            await _ask(turn)
+            return
+        await _answer(turn, 0.0, text, note=vi.ZERO_SAVED.format(value=_show(indicator, 0.0)))
         return
     if indicator.type != IndicatorType.TEXT and _EDIT_ANY.match(fold(text)):
         await _summary_text(turn, text)
@@ -467,15 +511,18 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
             sent = _sub.status == SubmissionStatus.SUBMITTED
             error += "\n" + (vi.PAUSE_HINT_SENT if sent else vi.PAUSE_HINT)
         turn.say(error)
-        turn.goto("question")
+        turn.goto("question", no_doubt=True)  # a "Không" to this refusal is no 0
         await _ask(turn)
         return
     await _answer(turn, value, text)
 
 
-async def _answer(turn: Turn, value: reporting.Answer, text: str) -> None:
+async def _answer(
+    turn: Turn, value: reporting.Answer, text: str, *, note: str | None = None
+) -> None:
     """A readable answer to the question asked: a sent report's is proposed as an edit; a
-    draft's is saved, unless a rule stops it or it is doubtful (then she confirms it)."""
+    draft's is saved, unless a rule stops it or it is doubtful (then she confirms it); `note`
+    is said once it is saved."""
     form, sub, answers = await _context(turn)
     i = int(turn.data["i"])
     code = form.questions[i].indicator
@@ -494,7 +541,7 @@ async def _answer(turn: Turn, value: reporting.Answer, text: str) -> None:
             turn.goto("confirm_value", pending=value, why=_why(turn, form, issues))
             await _confirm(turn, value)
             return
-    await _store(turn, value)
+    await _store(turn, value, note=note)
 
 
 async def _confirm(turn: Turn, value: float) -> None:
@@ -510,7 +557,7 @@ async def _confirm_action(turn: Turn, action: str) -> None:
     if action == "ok":
         await _store(turn, float(turn.data["pending"]), confirmed=turn.data.get("why") or "")
     elif action == "retype":
-        turn.goto("question")
+        turn.goto("question", no_doubt=True)  # "Không" to the figure: no 0 either
         await _ask(turn)
     else:
         await reprompt(turn)
@@ -530,7 +577,12 @@ async def _confirm_value_text(turn: Turn, text: str) -> None:
         await _answer_text(turn, text)
     elif await _whole_instead(turn, text, "question"):
         return
-    else:
+    else:  # «Gửi», "ngày 15", "👍", "sửa 3": what she is asked, not the question alone
+        form, _sub, _ = await _context(turn)
+        i = int(turn.data["i"])
+        indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
+        shown = _show(indicator, float(turn.data["pending"]))
+        turn.say(vi.CONFIRM_WAITING.format(value=shown, n=i + 1))
         await reprompt(turn)
 
 
@@ -545,9 +597,15 @@ async def _whole_instead(turn: Turn, text: str, step: str) -> bool:
     return True
 
 
-async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None = None) -> None:
-    """Saves a draft's answer at once (with her confirmation of a doubtful one), then moves
-    on. (A sent report changes only through _propose_edit and her confirmation.)"""
+async def _store(
+    turn: Turn,
+    value: float | str | None,
+    *,
+    confirmed: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Saves a draft's answer at once (with her confirmation of a doubtful one), says `note`,
+    then moves on. (A sent report changes only through _propose_edit and her confirmation.)"""
     assert turn.person is not None
     form, sub, _answers = await _context(turn)
     i = int(turn.data["i"])
@@ -560,6 +618,8 @@ async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None
     if confirmed is not None:
         await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
         (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
+    if note:
+        turn.say(note)
     await _advance(turn, None if turn.data.get("editing") else i)
 
 
@@ -631,11 +691,16 @@ async def _advance(turn: Turn, after: int | None, *, show_values: bool = False) 
 _WHOLE_CHOICES = [(vi.BUTTON_YES, "ok"), (vi.BUTTON_NO, "no")]
 
 
-async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
+async def _try_whole_form(
+    turn: Turn, text: str, *, sure: bool = False, opening: bool = False
+) -> bool:
     """Takes a whole-form message in the open report: a draft's values are saved when the
-    message plainly is the form (or she said it is: `sure`), else she is asked first; a sent
-    report's are proposed as an edit (only ever called after her "sửa"). False if the text
-    is no form at all."""
+    message plainly is the form and opens the report (`opening`: sent with /baocao or in
+    reply to a reminder), or she said it is (`sure`: "Có" to the proposal, "sửa" with the
+    numbers); else she is asked first, with old → new, as with no report open: typed at a
+    question or at the summary, a message that would write more than the answer to the
+    question asked is a proposal (a list, a forwarded note, phrases). A sent report's are
+    proposed as an edit (only ever called after her "sửa"). False if the text is no form."""
     if not text:
         return False
     form, sub, answers = await _context(turn)
@@ -657,7 +722,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         turn.goto("submitted", editing=False)
         await _summary(turn)
         return True
-    if not (sure or found.plain):
+    if not sure and (not found.plain or (not opening and await _beyond_the_question(turn, found))):
         step = turn.conversation.step if turn.conversation else None
         period = from_key(sub.period_key, turn.ctx.catalog.terms)
         turn.goto("confirm_form", text=text, back=step)
@@ -705,18 +770,50 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         notes.append(vi.WHOLE_CHANGED.format(items="; ".join(changed)))
     if notes:
         turn.say("\n".join(notes))
+    turn.save(no_doubt=True)  # a "Không" now answers what she was shown, not the question
     await _advance(turn, None, show_values=True)
     return True
+
+
+async def _beyond_the_question(turn: Turn, found: WholeForm) -> bool:
+    """Whether the message would write more than the answer to the question asked (none at
+    the summary): another item's answer, new or over one given."""
+    form, _sub, answers = await _context(turn)
+    step = turn.conversation.step if turn.conversation else None
+    asked = form.questions[int(turn.data["i"])].indicator if step == "question" else None
+    for q in form.questions:
+        raw = found.answers.get(q.indicator)
+        if raw is None or q.indicator == asked:
+            continue
+        value, error = _parse(turn.ctx.catalog.indicators[q.indicator], raw)
+        if error is None and (
+            q.indicator not in answers
+            or reporting.as_text(answers[q.indicator]) != reporting.as_text(value)
+        ):
+            return True
+    return False
 
 
 def _editing(turn: Turn) -> bool:
     """Whether she asked to edit (said "sửa"): a sent report's item asked again, the numbers
     asked for after a bare "sửa", a change waiting for her word."""
     assert turn.conversation is not None
-    step = turn.conversation.step
+    return _edit_step(turn.conversation.step, turn.data)
+
+
+def _edit_step(step: str | None, data: Mapping[str, Any]) -> bool:
     return step in ("edit_whole", "confirm_edit") or (
-        step == "question" and bool(turn.data.get("editing"))
+        step == "question" and bool(data.get("editing"))
     )
+
+
+def edit_in_progress(conversation: Conversation) -> int | None:
+    """The report (its id) she is in the middle of editing, or None: she said "sửa" and has
+    not saved or left it (an officer approving it meanwhile is asked first)."""
+    data = conversation.data or {}
+    sid = data.get("sid")
+    editing = conversation.flow == FLOW and _edit_step(conversation.step, data)
+    return int(sid) if editing and sid else None
 
 
 def _whole_notes(turn: Turn, form: Form, found: WholeForm) -> list[str]:
@@ -800,7 +897,7 @@ async def _confirm_form_action(turn: Turn, action: str) -> None:
         await reprompt(turn)
     elif action == "no" and data.get("sid"):
         turn.say(vi.WHOLE_NOT_WRITTEN)
-        turn.goto(data.get("back") or "question", text=None)
+        turn.goto(data.get("back") or "question", text=None, no_doubt=True)
         await reprompt(turn)
     elif action == "no":
         turn.enter(None, None)
@@ -828,6 +925,10 @@ async def _confirm_form_text(turn: Turn, text: str) -> None:
         return
     if yes is not None:
         await _confirm_form_action(turn, "ok" if yes else "no")
+        return
+    if no_words(text):  # "👍": not a yes that writes, and not another message either
+        turn.say(vi.WHOLE_PRESS_YES)
+        await reprompt(turn)
         return
     data = turn.data
     turn.say(vi.WHOLE_DROPPED)
@@ -1072,6 +1173,8 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
             await _answer(turn, value, text)
             return
         turn.say(error)
+    else:
+        turn.say(vi.EDIT_SAY_YES_PLAINLY)
     await reprompt(turn)
 
 
@@ -1367,6 +1470,8 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
             line = vi.CONFIRM_WHY_OUTLIER.format(
                 level=level, usual=_show(indicator, issue.reference)
             )
+        elif issue.kind == "year":
+            line = vi.CONFIRM_WHY_YEAR.format(value=f"{issue.reference or 0:.0f}")
         else:
             figures = "; ".join(
                 (vi.RULE_FIGURE_BEFORE if f.previous else vi.RULE_FIGURE_NOW).format(
@@ -1394,6 +1499,10 @@ def _legend(catalog: Catalog, form: Form) -> str:
     )
 
 
+# Questions whose answer is a number she counts: "Không" may mean 0 there.
+_COUNTED = (IndicatorType.COUNT, IndicatorType.AMOUNT)
+
+
 def _summary_step(sub: Submission) -> str:
     return "submitted" if sub.status == SubmissionStatus.SUBMITTED else "summary"
 
@@ -1416,7 +1525,9 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
             labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
             return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
         return chosen, None
-    result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
+    result = parse_number(
+        text, allow_decimal=indicator.type == IndicatorType.AMOUNT, unit=indicator.unit
+    )
     if result.error:
         shown = text.strip()
         shown = shown if len(shown) <= 30 else shown[:27] + "…"

@@ -215,3 +215,4 @@ REOPENED_LATE_FOR_LEADER = (
     "Chị {officer} đã mở lại {form} {period} để chị báo cáo bù. Chị gõ /baocao để báo cáo; "
     "gửi xong, báo cáo tự khóa lại."
 )
+NEXT_PERIOD = "Kỳ tới: {form}, {period}, mở từ ngày {opens}."
