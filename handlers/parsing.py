@@ -77,8 +77,6 @@ def parse_number(
     sign, digits, said = match.group(1), match.group(2).strip(), match.group(3)
     if any(word not in COUNT_WORDS | COURTESY | words for word in said.split()):
         return NumberResult(error="not_number")
-    if unit and any(UNIT_NAMED.get(word, fold(unit)) != fold(unit) for word in said.split()):
-        return NumberResult(error="wrong_unit")
     value = _read_digits(digits)
     if value is None:
         return NumberResult(error="not_number")
@@ -88,6 +86,8 @@ def parse_number(
         return NumberResult(error="too_big")
     if value != int(value) and not allow_decimal:
         return NumberResult(error="decimal")
+    if unit and any(UNIT_NAMED.get(word, fold(unit)) != fold(unit) for word in said.split()):
+        return NumberResult(error="wrong_unit")
     return NumberResult(value=value)
 
 
