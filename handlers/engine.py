@@ -350,11 +350,21 @@ async def _staff_answer(turn: Turn, text: str) -> None:
     await commands.on_action(turn, offered[0 if yes else 1][1])
 
 
+# A thank-you ("Cảm ơn em nhiều ạ", "dạ em cám ơn chị", "thanks"), short and nothing else.
+_COURTESY = re.compile(
+    r"^(?:(?:da|vang|ok|oke|em|chi|minh)\s+)*(?:cam on|thank(?:s| you)?|tks|thanks)"
+    r"(?:\s+(?:em|chi|bot|ban|nhieu|nhe|nha|a|lam|rat|nhiu))*[\s!.🙏❤️🌹]*$"
+)
+
+
 def _not_understood(turn: Turn) -> None:
     """Chatter outside any report: what she can do, as her role can (an officer is not told
     only to report); a staff question still open is asked again."""
     role = turn.person.role if turn.person else None
-    turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role) if role else vi.NOT_UNDERSTOOD)
+    if _COURTESY.match(fold(turn.inbound.text or "")):
+        turn.say(vi.YOU_ARE_WELCOME)  # a thank-you is not a question to be corrected
+    else:
+        turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role) if role else vi.NOT_UNDERSTOOD)
     conversation = turn.conversation
     offered = [tuple(c) for c in turn.data.get("offered", [])]
     staff = conversation is not None and conversation.flow not in (None, report_flow.FLOW)

@@ -498,3 +498,12 @@ async def test_kept_totals_written_last_in_the_turn_stay_exact(ctx, world) -> No
         }
         assert rebuilt == flows and await kept_stock_rows(session) == stocks
         assert await session.scalar(select(func.count()).select_from(UnitStockTotal))
+
+
+async def test_a_thank_you_is_answered_politely_not_corrected(ctx, world) -> None:
+    user = await linked_leader(ctx, world)
+    for thanks in ("Cảm ơn em", "cam on em nhieu a", "Dạ em cám ơn chị 🙏", "thanks"):
+        await user.send(thanks)
+        assert user.text == "Dạ, không có gì ạ. Khi cần, chị cứ nhắn em.", thanks
+    await user.send("Cảm ơn em, mai chị họp chi hội")  # more than thanks: what she can do
+    assert user.text.startswith("Em chưa hiểu ý chị.")

@@ -1,30 +1,41 @@
 """The report conversation's state graph, walked from the code itself (#26).
 
 Transitions are declared where they happen (`turn.enter(FLOW, "question", ...)`,
-`turn.goto("summary")`), the handlers of each state in the ACTIONS and TEXTS tables at the end
-of handlers/report_flow.py, and the states listed in its docstring. This test reads all three
-and checks that they agree: every state a transition names has a handler for buttons and for
-typed text and a reprompt, every state is reached from the entry points, and the docstring
-lists exactly the states there are."""
+`turn.goto("summary")`) in the modules of the package handlers/report_flow/, the handlers of
+each state in the STATES table of handlers/report_flow/states.py, and the states listed in its
+docstring. This test reads all three and checks that they agree: every state a transition
+names has a handler for buttons and for typed text and a prompt asked again, every state is
+reached from the entry points, and the docstring lists exactly the states there are."""
 
 from __future__ import annotations
 
 import ast
+import graphlib
+import importlib
 import inspect
+import pkgutil
 import re
 
 from handlers import report_flow
+from handlers.report_flow import states
 
-SOURCE = inspect.getsource(report_flow)
-TREE = ast.parse(SOURCE)
+MODULES = [
+    importlib.import_module(f"{report_flow.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(report_flow.__path__)
+]
+TREES = [ast.parse(inspect.getsource(module)) for module in MODULES]
 
 
 def _functions() -> dict[str, ast.AsyncFunctionDef | ast.FunctionDef]:
-    return {
-        node.name: node
-        for node in TREE.body
+    """The functions of every module of the package, by name (a name is defined once)."""
+    found = [
+        node
+        for tree in TREES
+        for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
+    ]
+    assert len({node.name for node in found}) == len(found), "a function name defined twice"
+    return {node.name: node for node in found}
 
 
 def _returned_states(name: str) -> set[str]:
@@ -78,7 +89,7 @@ def transitions() -> dict[str, set[str]]:
 
 
 def calls() -> dict[str, set[str]]:
-    """function -> the functions of the module it calls (the edges between handlers)."""
+    """function -> the functions of the package it calls (the edges between handlers)."""
     names = set(_functions())
     return {
         name: {
@@ -91,11 +102,10 @@ def calls() -> dict[str, set[str]]:
 
 
 def test_every_state_a_transition_names_has_its_handlers() -> None:
-    states = set(report_flow.ACTIONS)
-    assert states == set(report_flow.TEXTS)
+    table = set(states.STATES)
     named = set().union(*transitions().values())
     assert named, "no transition found: the test no longer reads the module"
-    assert named <= states, f"a transition to a state without handlers: {named - states}"
+    assert named <= table, f"a transition to a state without handlers: {named - table}"
 
 
 def test_every_state_is_reached_from_the_entry_points() -> None:
@@ -113,22 +123,38 @@ def test_every_state_is_reached_from_the_entry_points() -> None:
         seen_fns.add(fn)
         for state in moves.get(fn, set()) - reached:
             reached.add(state)
-            for table in (report_flow.ACTIONS, report_flow.TEXTS):
-                todo.append(table[state].__name__)
+            todo.append(states.STATES[state].action.__name__)
+            todo.append(states.STATES[state].text.__name__)
         todo.extend(graph.get(fn, set()))
-    assert reached == set(report_flow.ACTIONS)
+    assert reached == set(states.STATES)
 
 
 def test_reprompt_knows_every_state() -> None:
     said = {
         c.value
-        for c in ast.walk(_functions()["reprompt"])
+        for c in ast.walk(_functions()["ask_again"])
         if isinstance(c, ast.Constant) and isinstance(c.value, str)
     }
-    assert set(report_flow.ACTIONS) <= said
+    assert set(states.STATES) <= said
 
 
 def test_the_docstring_lists_the_states() -> None:
-    doc = report_flow.__doc__ or ""
+    doc = states.__doc__ or ""
     listed = set(re.findall(r"^    ([a-z_]+) {2,}", doc, re.M))
-    assert listed == set(report_flow.ACTIONS)
+    assert listed == set(states.STATES)
+
+
+def test_the_modules_import_each_other_without_a_circle() -> None:
+    """Handlers that hand a message to another state's go through the table (states.py),
+    never by importing a module that imports theirs."""
+    package = report_flow.__name__ + "."
+    graph = {
+        module.__name__: {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package)
+        }
+        for module, tree in zip(MODULES, TREES, strict=True)
+    }
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # CycleError on a circle
+    assert order[-1] == states.__name__, "the table imports the handlers, not the reverse"

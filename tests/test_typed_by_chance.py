@@ -206,7 +206,9 @@ async def test_yes_and_no_words_at_an_approval(ctx, world) -> None:
     await lan.send("sửa 3 thành 2")
     await lan.click("Lưu thay đổi")
     await officer.send("/duyet chi hội thôn 1 tháng 11")
-    await officer.send("Cảm ơn em")  # chatter: the staff hint, and the question again
+    await officer.send("Cảm ơn em")  # a thanks is no yes: answered, and the question again
+    assert "không có gì" in officer.text
+    await officer.send("Mai chị họp")  # chatter: the staff hint, and the question again
     assert "Em chưa hiểu ý chị" in officer.text and "/trogiup" in officer.text
     assert "Chị vẫn duyệt báo cáo này?" in officer.text
     await officer.send("Dạ")

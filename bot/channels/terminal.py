@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import select
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,11 +34,27 @@ class TerminalChannel:
         self.write("")
 
 
+def read_message(prompt: str = "> ", paste_seconds: float = 0.05) -> str:
+    """One message from the keyboard. Lines pasted together (a report written one answer a
+    line) arrive within milliseconds of each other and make one message, as on a phone; a
+    line typed and sent is a message of its own. Piped input stays one message a line."""
+    first = input(prompt)
+    if not sys.stdin.isatty():
+        return first
+    lines = [first]
+    while select.select([sys.stdin], [], [], paste_seconds)[0]:
+        line = sys.stdin.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+    return "\n".join(lines)
+
+
 async def chat_loop(
     engine: Engine,
     channel: TerminalChannel,
     user_id: str,
-    read: Callable[[], str] = lambda: input("> "),
+    read: Callable[[], str] = read_message,
 ) -> None:
     """Reads lines until end of input or /thoat; each line goes through the engine."""
     while True:

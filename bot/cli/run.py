@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,6 +13,11 @@ from bot.cli.base import CliError, app, bad_url, console
 from bot.cli.runner import is_demo_config, run_with_context, shown, with_settings
 from bot.config import Settings, get_settings
 from bot.context import AppContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.db.models import Person
 
 
 @app.command()
@@ -57,6 +63,8 @@ async def terminal_chat(ctx: AppContext, ref: str | None) -> None:
         user_id = f"person-{person.id}"
         await link_directly(session, person, "terminal", user_id, ctx.clock.now())
         unit = await session.get(OrgUnit, person.unit_id)
+        if not ref:
+            await _others_to_try(session, person)
         typer.echo(
             vi.TERMINAL_WELCOME.format(
                 name=person.full_name,
@@ -64,7 +72,37 @@ async def terminal_chat(ctx: AppContext, ref: str | None) -> None:
                 unit=unit.name if unit else "",
             )
         )
+    # Warnings meant for the operator's log ("/web asked but the pages are off") would land in
+    # the middle of the conversation: only errors reach the terminal; the hint comes first.
+    logging.basicConfig(level=logging.ERROR, format="[%(name)s] %(message)s")
+    if not ctx.settings.public_base_url:
+        typer.echo("(/web needs PUBLIC_BASE_URL; to see the pages here: hoibot web --as ID.)")
     await chat_loop(Engine(ctx), TerminalChannel(typer.echo), user_id)
+
+
+async def _others_to_try(session: AsyncSession, person: Person) -> None:
+    """One person of each other role, so `--as` means something to a newcomer."""
+    from sqlalchemy import func, select
+
+    from storage.db.models import OrgUnit, Person
+
+    first = (
+        select(Person.role, func.min(Person.id))
+        .where(Person.active.is_(True), Person.role != person.role)
+        .group_by(Person.role)
+    )
+    ids = [pid for _role, pid in (await session.execute(first)).all()]
+    if not ids:
+        return
+    typer.echo("Chatting as someone else: hoibot chat --as ID (or a phone or a name), e.g.")
+    rows = await session.execute(
+        select(Person, OrgUnit.name)
+        .join(OrgUnit, OrgUnit.id == Person.unit_id)
+        .where(Person.id.in_(ids))
+        .order_by(Person.id)
+    )
+    for other, unit_name in rows.all():
+        typer.echo(f"  --as {other.id:<5} {other.full_name}, {other.role}, {unit_name}")
 
 
 FIRST_STEPS = """The database is empty and the configuration in {folder} is your own, so there

@@ -187,6 +187,9 @@ CHODUYET_NONE_NO_FORM = (
     "Không có báo cáo nào đang chờ chị duyệt. Không mẫu báo cáo nào của cấp dưới bắt buộc "
     "duyệt; chỉ báo cáo được mở lại và đã sửa mới chờ chị duyệt lại."
 )
+
+# A thank-you outside any question (a tester's "Cảm ơn em" got "Em chưa hiểu ý chị").
+YOU_ARE_WELCOME = "Dạ, không có gì ạ. Khi cần, chị cứ nhắn em."
 # A draft as firm as a sent report (tester's walk, 2026-12-06).
 ZERO_SAVED = "Đã ghi: {value}."
 NO_IS_NOT_ZERO = (
