@@ -221,3 +221,14 @@ async def test_a_confirmation_says_what_it_waits_for(ctx, world) -> None:  # noq
     assert await answers(ctx, unit) == {"hv_moi": 3}
     await lan.send("Có")
     assert (await answers(ctx, unit))["hv_moi"] == 5
+
+
+async def test_a_sent_reports_change_says_what_it_waits_for(ctx, world) -> None:  # noqa: F811
+    people, lan, _ = world
+    await send_report(lan)
+    before = await state(ctx, people.tree.b1.id)
+    await lan.send("sửa 3 thành 5")
+    for typed, why in (("Gửi", "Em chưa lưu"), ("👍", "Em chưa lưu"), ("ngày 15", "ngày tháng")):
+        await lan.send(typed)
+        assert "«Lưu thay đổi»" in lan.text and why in lan.text, typed
+        assert await state(ctx, people.tree.b1.id) == before, typed
