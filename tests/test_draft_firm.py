@@ -232,3 +232,16 @@ async def test_a_sent_reports_change_says_what_it_waits_for(ctx, world) -> None:
         await lan.send(typed)
         assert "«Lưu thay đổi»" in lan.text and why in lan.text, typed
         assert await state(ctx, people.tree.b1.id) == before, typed
+
+
+async def test_a_form_with_baocao_asks_before_overwriting(ctx, world) -> None:  # noqa: F811
+    people, lan, _ = world
+    unit = people.tree.b1.id
+    await lan.send("/baocao")
+    await lan.send("3")
+    await lan.send("/huy")
+    await lan.send("/baocao 5 0 1 2 1 2 0 1 97 0")  # over her answer to question 1: asked
+    assert ASKED in lan.text and "3 người → 5 người" in lan.text
+    assert await answers(ctx, unit) == {"hv_moi": 3}
+    await lan.send("Có")
+    assert (await answers(ctx, unit))["hv_moi"] == 5

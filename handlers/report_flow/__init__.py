@@ -16,10 +16,11 @@ described there; the modules, each importing only the ones before it:
     states      the table and the dispatch through it
 
 The whole form may come in one message (in order, one answer a line, or by the form's short
-labels): it is applied when it plainly is one (handlers/whole_form.py) and opens the report
-(with /baocao, in reply to a reminder); typed at a question or the summary it is applied only
-if it answers just the question asked, else she is asked first, old → new. What is read is saved, the values are shown named, and only what is missing or
-doubtful is asked.
+labels): it is applied when it plainly is one (handlers/whole_form.py), opens the report
+(with /baocao, in reply to a reminder) and overwrites no answer; typed at a question or the
+summary, only if it answers just the question asked; else she is asked first, old → new.
+What is read is saved, the values are shown named, and only what is missing or doubtful is
+asked.
 """
 
 from handlers.report_flow.context import FLOW, edit_in_progress, whole_form

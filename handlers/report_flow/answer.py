@@ -212,7 +212,7 @@ async def _try_whole_form(
         turn.goto("submitted", editing=False)
         await _summary(turn)
         return True
-    if not sure and (not found.plain or (not opening and await _beyond_the_question(turn, found))):
+    if not sure and (not found.plain or await _beyond_the_question(turn, found, opening)):
         step = turn.conversation.step if turn.conversation else None
         period = from_key(sub.period_key, turn.ctx.catalog.terms)
         turn.goto("confirm_form", text=text, back=step)
@@ -265,20 +265,23 @@ async def _try_whole_form(
     return True
 
 
-async def _beyond_the_question(turn: Turn, found: WholeForm) -> bool:
+async def _beyond_the_question(turn: Turn, found: WholeForm, opening: bool) -> bool:
     """Whether the message would write more than the answer to the question asked (none at
-    the summary): another item's answer, new or over one given."""
+    the summary): another item's answer, new or over one given; when it opens the report
+    (`opening`), whether it would overwrite an answer given before."""
     form, _sub, answers = await _context(turn)
     step = turn.conversation.step if turn.conversation else None
     asked = form.questions[int(turn.data["i"])].indicator if step == "question" else None
     for q in form.questions:
         raw = found.answers.get(q.indicator)
-        if raw is None or q.indicator == asked:
+        if raw is None or (q.indicator == asked and not opening):
             continue
         value, error = _parse(turn.ctx.catalog.indicators[q.indicator], raw)
-        if error is None and (
-            q.indicator not in answers
-            or reporting.as_text(answers[q.indicator]) != reporting.as_text(value)
-        ):
+        if error is not None:
+            continue
+        if q.indicator in answers:
+            if reporting.as_text(answers[q.indicator]) != reporting.as_text(value):
+                return True
+        elif not opening:
             return True
     return False
