@@ -106,7 +106,7 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         return True
     reminded = await reminded_since(turn.session, turn.person.id, turn.conversation.updated_at)
     if found.plain and reminded == (form.code, win.period.key):
-        await _open(turn, form, win, text=text, sure=True)
+        await _open(turn, form, win, text=text)  # plain: taken, unless it overwrites
         return True
     turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
     answers = await reporting.answers(turn.session, sub.id) if sub is not None else {}
