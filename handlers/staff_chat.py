@@ -15,7 +15,7 @@ from handlers import charts, report_flow, staff
 from handlers.examples import usage
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
-from handlers.query import parse_query
+from handlers.query import indicator_query, parse_query
 from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import open_windows, window
@@ -25,7 +25,7 @@ from storage.db.conversations import unit_conversations
 from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.db.units import children, is_within
 from storage.measures import progress as progress_service
-from storage.measures import reporting
+from storage.measures import report_approval, report_audit, reporting
 from storage.measures.completeness import completeness
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form, IndicatorType
@@ -65,7 +65,7 @@ async def _usage(turn: Turn, template: str) -> str:
 
 
 async def tong(turn: Turn, args: str) -> None:
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.TONG_USAGE))
         return
@@ -145,7 +145,7 @@ async def xuat(turn: Turn, args: str) -> None:
 @staff_only
 async def bieudo(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.BIEUDO_USAGE))
         return
@@ -251,7 +251,7 @@ async def mobaocao(turn: Turn, args: str) -> None:
         return
     if sub is None:
         sub = await reporting.get_or_create(turn.session, unit.id, form, period, turn.now)
-    await reporting.reopen(turn.session, sub, turn.person, turn.now)
+    await report_approval.reopen(turn.session, sub, turn.person, turn.now)
     told = await tell_reopened(
         turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now, late=late
     )
@@ -370,12 +370,12 @@ async def duyet(turn: Turn, args: str) -> None:
     if sub.approved_at is not None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
-    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    changes = await report_audit.changes_since_sent(turn.session, sub.id)
     editing = await _being_edited(turn, sub)
     if changes or sub.reopened or editing:  # reopened: she may be correcting it still
         _ask_approval(turn, sub, fields, changes, editing=editing)
         return
-    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 
@@ -390,7 +390,7 @@ def _ask_approval(
     turn: Turn,
     sub: Submission,
     fields: dict[str, str],
-    changes: list[reporting.Change],
+    changes: list[report_audit.Change],
     *,
     editing: bool = False,
 ) -> None:
@@ -452,12 +452,12 @@ async def _approval_action(turn: Turn, action: str) -> None:
     if sub.approved_at is not None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
-    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    changes = await report_audit.changes_since_sent(turn.session, sub.id)
     if changes and changes[-1].entry_id != pending.get("seen"):
         turn.say(vi.APPROVE_CHANGED_AGAIN)
         _ask_approval(turn, sub, fields, changes)
         return
-    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 

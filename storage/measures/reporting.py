@@ -1,12 +1,12 @@
-"""Submissions: drafts saved answer by answer, sending, corrections with an audit trail."""
+"""Submissions: drafts saved answer by answer, sending, imports over sent values, a unit's
+earlier answers. Approval and reopening: storage.measures.report_approval; what the audit
+trail tells: storage.measures.report_audit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import aggregates
@@ -357,15 +357,14 @@ async def approve(
 
 
 async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
-    """The unit's reports that an officer has reopened after their period closed: sent ones
-    for correction, and ones never sent, for a late report."""
+    """The unit's sent reports that an officer has reopened for correction."""
     return list(
         (
             await session.scalars(
                 select(Submission).where(
                     Submission.unit_id == unit_id,
                     Submission.reopened.is_(True),
-                    Submission.status.in_((SubmissionStatus.SUBMITTED, SubmissionStatus.DRAFT)),
+                    Submission.status == SubmissionStatus.SUBMITTED,
                 )
             )
         ).all()
@@ -402,246 +401,8 @@ async def history(
     return out
 
 
-async def confirm(
-    session: AsyncSession,
-    submission: Submission,
-    indicator_code: str,
-    value: Answer,
-    person: Person,
-    now: datetime,
-    note: str,
-) -> None:
-    """She confirmed a doubtful value: kept in the audit trail with what made it doubtful."""
-    session.add(
-        AuditEntry(
-            submission_id=submission.id,
-            action="confirm",
-            indicator_code=indicator_code,
-            new_value=as_text(value),
-            note=note,
-            changed_by_id=person.id,
-            changed_at=now,
-        )
-    )
-    await session.flush()
-
-
-async def confirmations(session: AsyncSession, submission_id: int) -> set[tuple[str, str | None]]:
-    """(indicator, value as text) pairs she confirmed in this report."""
-    rows = await session.execute(
-        select(AuditEntry.indicator_code, AuditEntry.new_value).where(
-            AuditEntry.submission_id == submission_id, AuditEntry.action == "confirm"
-        )
-    )
-    return {(code, value) for code, value in rows.all() if code}
-
-
-@dataclass(frozen=True)
-class ConfirmedDoubt:
-    unit_id: int
-    indicator_code: str
-    value: str
-    note: str
-
-
-async def confirmed_doubts(
-    session: AsyncSession, form_code: str, period_key: str
-) -> list[ConfirmedDoubt]:
-    """Doubtful values confirmed in the sent reports of a form and period (few), for the
-    officers' look; a value changed since its confirmation is left out."""
-    rows = await session.execute(
-        select(
-            Submission.unit_id,
-            AuditEntry.indicator_code,
-            AuditEntry.new_value,
-            AuditEntry.note,
-            SubmissionValue.value_num,
-            SubmissionValue.value_text,
-        )
-        .join(AuditEntry, AuditEntry.submission_id == Submission.id)
-        .join(
-            SubmissionValue,
-            (SubmissionValue.submission_id == Submission.id)
-            & (SubmissionValue.indicator_code == AuditEntry.indicator_code),
-        )
-        .where(
-            Submission.form_code == form_code,
-            Submission.period_key == period_key,
-            Submission.status == SubmissionStatus.SUBMITTED,
-            AuditEntry.action == "confirm",
-        )
-        .order_by(Submission.unit_id, AuditEntry.id)
-    )
-    found: dict[tuple[int, str], ConfirmedDoubt] = {}
-    for unit_id, code, confirmed, note, num, text in rows.all():
-        # The join matches the code, so it is never None; a confirmed value is never empty.
-        if (
-            code is not None
-            and confirmed is not None
-            and confirmed == as_text(num if text is None else text)
-        ):
-            found[(unit_id, code)] = ConfirmedDoubt(unit_id, code, confirmed, note or "")
-    return list(found.values())
-
-
 async def year_to_date(
     session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
 ) -> dict[str, float]:
     year = year_period(today.year)
     return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
-
-
-@dataclass(frozen=True)
-class Change:
-    """A value of a sent report changed after it was sent."""
-
-    indicator_code: str
-    old: str | None
-    new: str | None
-    at: datetime
-    by: str | None  # who changed it (None: an import)
-    entry_id: int
-    doubt: str | None = None  # the new value was doubtful and she confirmed it: why
-
-
-async def changes_since_sent(session: AsyncSession, submission_id: int) -> list[Change]:
-    """The values changed after the report was sent (edits, and imports over a sent value),
-    since its last approval if it had one: what an officer approving it should see."""
-    trail = await session.execute(
-        select(AuditEntry, Person.full_name)
-        .outerjoin(Person, Person.id == AuditEntry.changed_by_id)
-        .where(AuditEntry.submission_id == submission_id)
-        .order_by(AuditEntry.id)
-    )
-    changes: list[Change] = []
-    for entry, name in trail.all():
-        if entry.action == "approve":
-            changes = []
-        elif entry.action == "confirm" and changes:
-            found = next(
-                (
-                    i
-                    for i, c in reversed(list(enumerate(changes)))
-                    if (c.indicator_code, c.new) == (entry.indicator_code, entry.new_value)
-                ),
-                None,
-            )
-            if found is not None:
-                changes[found] = replace(changes[found], doubt=entry.note or "")
-        elif entry.indicator_code and (
-            entry.action == "edit" or (entry.action == "import" and entry.old_value is not None)
-        ):
-            changes.append(
-                Change(
-                    entry.indicator_code,
-                    entry.old_value,
-                    entry.new_value,
-                    entry.changed_at,
-                    name,
-                    entry.id,
-                )
-            )
-    return changes
-
-
-async def audit_trail(session: AsyncSession, submission_id: int) -> list[AuditEntry]:
-    return list(
-        (
-            await session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.submission_id == submission_id)
-                .order_by(AuditEntry.id)
-            )
-        ).all()
-    )
-
-
-# ---- a reopened report locks itself again (#19) -------------------------------------------
-
-_LOCK_ACTIONS = ("reopen", "unapprove", "relock", "approve", "edit")
-
-
-async def relock(
-    session: AsyncSession, submission: Submission, person: Person, now: datetime
-) -> bool | None:
-    """The unit is done correcting a report an officer reopened: it locks itself again, as
-    the officer was told. If the reopening lifted an approval and nothing changed since, the
-    approval is given back (by the officer who reopened it: True); if something changed, it
-    stays locked until an officer approves it again (she sees the change at /duyet: False).
-    A report reopened after its period closed is simply closed again (None)."""
-    entries = (
-        await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.submission_id == submission.id, AuditEntry.action.in_(_LOCK_ACTIONS))
-            .order_by(AuditEntry.id.desc())
-        )
-    ).all()
-    opened = next((e for e in entries if e.action == "reopen"), None)
-    since = entries[: entries.index(opened)] if opened is not None else list(entries)
-    lifted = opened is not None and any(
-        e.action == "unapprove" and e.changed_at == opened.changed_at and e.id < opened.id
-        for e in entries
-    )
-    changed = any(e.action == "edit" for e in since)
-    submission.reopened = False
-    submission.updated_at = now
-    if not lifted:
-        return None
-    if not changed and opened is not None:
-        submission.approved_at = now
-        submission.approved_by_id = opened.changed_by_id
-        action = "approve"
-    else:
-        action = "relock"
-    session.add(
-        AuditEntry(
-            submission_id=submission.id, action=action, changed_by_id=person.id, changed_at=now
-        )
-    )
-    await session.flush()
-    return action == "approve"
-
-
-async def relocked(session: AsyncSession, submission: Submission) -> bool:
-    """Locked again after a reopening, waiting for an officer's approval: the last of its
-    reopenings, relocks and approvals is a relock."""
-    last = await session.scalar(
-        select(AuditEntry.action)
-        .where(
-            AuditEntry.submission_id == submission.id,
-            AuditEntry.action.in_(("reopen", "relock", "approve")),
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
-    return last == "relock"
-
-
-# ---- approvals an edit must not cross (#19) ------------------------------------------------
-
-
-async def last_approval(session: AsyncSession, submission: Submission) -> int:
-    """The audit id of the report's last approval (0: never approved): an edit begun before
-    it is void, even if the report was reopened since."""
-    found = await session.scalar(
-        select(func.max(AuditEntry.id)).where(
-            AuditEntry.submission_id == submission.id, AuditEntry.action == "approve"
-        )
-    )
-    return int(found or 0)
-
-
-def relocked_ids() -> Select[Any]:
-    """The ids of reports locked again after a reopening, waiting for an officer's approval
-    (the last of their reopenings, relocks and approvals is a relock), as a subquery."""
-    last = (
-        select(AuditEntry.submission_id, func.max(AuditEntry.id).label("last"))
-        .where(AuditEntry.action.in_(("reopen", "relock", "approve")))
-        .group_by(AuditEntry.submission_id)
-        .subquery()
-    )
-    return (
-        select(AuditEntry.submission_id)
-        .join(last, AuditEntry.id == last.c.last)
-        .where(AuditEntry.action == "relock")
-    )

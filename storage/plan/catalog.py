@@ -7,6 +7,7 @@ and the field, so an operator can fix it without reading code.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
@@ -481,7 +482,7 @@ class Catalog:
     thi_dua: ThiDuaRule | None = (
         None  # the ranking rule of thi_dua.yaml (storage/measures/thi_dua.py)
     )
-    # The personal-data notice told at joining (privacy_notice.txt; storage/db/personal_data.py).
+    # The personal-data notice told at joining (privacy_notice.txt; db/personal_data/notice.py).
     privacy_notice: str = ""
     document: Layouts | None = None  # the written report's layout (storage/plan/document_layout.py)
 
@@ -533,9 +534,36 @@ class Catalog:
         short = {f.labels().get(text) for f in self.forms.values()} - {None}
         if short:  # one label may name different questions in two forms ("ks")
             return [self.indicators[c] for c in self.indicators if c in short]
-        wanted = text.split()
-        return [
+        wanted = label_words(words)
+        found = [
             ind
             for ind in self.indicators.values()
-            if wanted and all(w in fold(ind.label).split() for w in wanted)
+            if wanted and all(w in label_words(ind.label) for w in wanted)
         ]
+        # Words outside a label's brackets name it before those inside: "hội viên mới" is
+        # "Hội viên mới kết nạp", not also "Tăng thực hội viên (mới trừ ra)".
+        plain = [
+            i for i in found if all(w in label_words(_BRACKETS.sub(" ", i.label)) for w in wanted)
+        ]
+        return plain or found
+
+    def label_begins(self, words: str, whole: bool = False) -> bool:
+        """Some indicator's label begins with these words ("Chi hội ứng dụng CNTT" of "Chi
+        hội ứng dụng CNTT, mạng xã hội trong sinh hoạt"), or is them when `whole`; no
+        diacritics, no punctuation."""
+        wanted = label_words(words)
+        return bool(wanted) and any(
+            (label if whole else label[: len(wanted)]) == wanted
+            for label in (label_words(ind.label) for ind in self.indicators.values())
+        )
+
+
+_BRACKETS = re.compile(r"\([^()]*\)")
+
+
+def label_words(text: str) -> list[str]:
+    """The words of a label or of what was typed for it, folded, without the punctuation
+    around them ("CNTT, mạng" → cntt, mang; "\"5 không, 3 sạch\"" → 5, khong, 3, sach)."""
+    from storage.plan.text import fold
+
+    return re.findall(r"\w+", fold(text))
