@@ -255,8 +255,10 @@ async def mobaocao(turn: Turn, args: str) -> None:
     told = await tell_reopened(
         turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now, late=late
     )
-    if told:
-        after = vi.REOPENED_TOLD.format(names=", ".join(told))
+    if told.names:
+        after = vi.REOPENED_TOLD.format(names=", ".join(told.names))
+    elif told.awaiting_notice:
+        after = vi.REOPENED_NOT_TOLD_NOTICE.format(**fields)
     else:
         after = vi.REOPENED_NOT_TOLD.format(**fields)
     turn.say((vi.REOPENED_LATE if late else vi.REOPENED).format(**fields) + "\n" + after)
@@ -371,19 +373,14 @@ async def duyet(turn: Turn, args: str) -> None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
     changes = await report_audit.changes_since_sent(turn.session, sub.id)
-    editing = await _being_edited(turn, sub)
+    # A leader in the middle of an edit of it (said "sửa", not saved or left): asked too.
+    leaders = await unit_conversations(turn.session, sub.unit_id, report_flow.FLOW)
+    editing = any(report_flow.edit_in_progress(c) == sub.id for c in leaders)
     if changes or sub.reopened or editing:  # reopened: she may be correcting it still
         _ask_approval(turn, sub, fields, changes, editing=editing)
         return
     await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
-
-
-async def _being_edited(turn: Turn, sub: Submission) -> bool:
-    """Whether a leader of the unit is in the middle of an edit of this sent report (said
-    "sửa" and has not saved or left it)."""
-    found = await unit_conversations(turn.session, sub.unit_id, report_flow.FLOW)
-    return any(report_flow.edit_in_progress(c) == sub.id for c in found)
 
 
 def _ask_approval(

@@ -129,9 +129,12 @@ async def _store(
 
 async def _save(turn: Turn, sub: Submission, code: str, value: reporting.Answer) -> None:
     assert turn.person is not None
-    await reporting.save_answer(
-        turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
-    )
+    if turn.answers_out is not None and sub.status == SubmissionStatus.DRAFT:
+        turn.answers_out.append((sub, code, value))  # the plain answer's path writes it
+    else:
+        await reporting.save_answer(
+            turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
+        )
     turn.cache[("context", sub.id)][2][code] = value
 
 
