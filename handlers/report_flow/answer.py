@@ -27,6 +27,7 @@ from handlers.report_flow.wording import (
     _example,
     _listed,
     _parse,
+    _parsed_whole,
     _show,
     _whole_ask_text,
     _whole_notes,
@@ -241,14 +242,11 @@ async def _try_whole_form(
                 if q.indicator not in answers:
                     await _save(turn, sub, q.indicator, None)
     changed: list[str] = []
+    values = _parsed_whole(catalog, form, found, notes)
     for j, q in enumerate(form.questions):
-        raw = found.answers.get(q.indicator)
-        if raw is None:
+        if q.indicator not in values:
             continue
-        value, error = _parse(catalog.indicators[q.indicator], raw)
-        if error:
-            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
-            continue
+        value = values[q.indicator]
         old = answers.get(q.indicator)
         if q.indicator in answers and reporting.as_text(old) != reporting.as_text(value):
             shown = [_show(catalog.indicators[q.indicator], v) for v in (old, value)]

@@ -235,3 +235,21 @@ def _example(form: Form) -> str:
     """A labelled example for her form: "hvm 3 tn 1"."""
     labels = [q.short or q.indicator for q in form.questions][:2]
     return " ".join(f"{label} {n}" for label, n in zip(labels, (3, 1), strict=False))
+
+
+def _parsed_whole(
+    catalog: Catalog, form: Form, found: WholeForm, notes: list[str]
+) -> dict[str, reporting.Answer]:
+    """The values of a whole-form message that read as answers, in the form's order; each
+    refused one adds its reason to `notes` ("Mục 3: …")."""
+    values: dict[str, reporting.Answer] = {}
+    for j, q in enumerate(form.questions):
+        raw = found.answers.get(q.indicator)
+        if raw is None:
+            continue
+        value, error = _parse(catalog.indicators[q.indicator], raw)
+        if error:
+            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
+        else:
+            values[q.indicator] = value
+    return values
