@@ -34,8 +34,11 @@ async def tell_reopened(
     officer: Person,
     period_label: str,
     now: datetime,
+    *,
+    late: bool = False,
 ) -> Told:
-    """Tells the unit's leader(s) that her report is open for correction."""
+    """Tells the unit's leader(s) that her report is open for correction (`late`: open for
+    the report she never sent)."""
     form = catalog.forms[sub.form_code]
     role = catalog.role_of_level(form.level)
     leaders = await active_of_unit(session, sub.unit_id, role) if role else []
@@ -44,7 +47,7 @@ async def tell_reopened(
     told = Told(awaiting_notice=any(leader.id in waiting for leader in leaders))
     leaders = [leader for leader in leaders if leader.id not in waiting]
     stamp = local(now).strftime("%Y%m%d%H%M%S")
-    text = vi.REOPENED_FOR_LEADER.format(
+    text = (vi.REOPENED_LATE_FOR_LEADER if late else vi.REOPENED_FOR_LEADER).format(
         officer=officer.full_name,
         form=form.name[:1].lower() + form.name[1:],
         period=period_label,

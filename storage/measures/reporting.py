@@ -220,6 +220,7 @@ async def _mark_sent(
     submission.submitted_at = now
     submission.submitted_by_id = person_id
     submission.late = late
+    submission.reopened = False  # a late report reopened for her locks itself once sent
     submission.updated_at = now
     session.add(
         AuditEntry(
