@@ -1,6 +1,7 @@
 """Checks of a report's figures, in one pure function the chat and the reports import share:
 the form's rules (between answers and against the unit's previous values), the unit's member
-count, and the unit's own history (a value far outside it asks to confirm)."""
+count (with where it was read), and the unit's own history (a value far outside it asks to
+confirm)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Literal, cast
 
 from storage.plan.catalog import Catalog, Form, IndicatorType, Rule
 from storage.plan.expressions import rule_expression
+from storage.plan.periods import Period
 
 Answer = float | str | None
 # The unit's earlier sent values of each indicator, newest first: (end of period, value).
@@ -41,6 +43,17 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Members:
+    """The unit's member count that a per-member answer is held against, and its source: the
+    member total answered in the values checked, the unit's latest report of it before this
+    period, or the count registered with the unit (units.csv)."""
+
+    count: float
+    source: Literal["this_report", "earlier_report", "registered"]
+    period: Period | None = None  # earlier_report: the period of that report
+
+
+@dataclass(frozen=True)
 class Issue:
     indicator: str  # the answer to ask again or to confirm
     severity: Severity
@@ -49,6 +62,7 @@ class Issue:
     figures: tuple[Figure, ...] = ()  # what a rule read
     reference: float | None = None  # members: the member count; outlier: the usual value
     rule: int | None = None  # index of the rule in the form
+    members: Members | None = None  # members: the count and where it was read
 
     @property
     def stops(self) -> bool:
@@ -107,14 +121,16 @@ def check(
     history: History,
     period_start: date,
     *,
-    members: int | None = None,
+    members: Members | None = None,
     only: str | None = None,
 ) -> list[Issue]:
     """Everything doubtful or wrong in a report's values, in the order of the form's questions.
 
     `only` keeps the issues about one answer (checked as it is given). A check that needs a
-    figure nobody gave is skipped: no data is never read as 0.
+    figure nobody gave is skipped: no data is never read as 0. `members` (the unit's latest
+    reported or registered count) is used when the values do not answer the member total.
     """
+    members = own_members(catalog, values) or members
     order = {q.indicator: n for n, q in enumerate(form.questions)}
     issues: list[Issue] = []
     for index, rule in enumerate(form.rules):
@@ -134,8 +150,10 @@ def check(
             IndicatorType.CHOICE,  # a rating is not a count: no history spread to read
         ):
             continue
-        if indicator.per_member and members and value > members:
-            issues.append(Issue(q.indicator, "confirm", "members", reference=float(members)))
+        if indicator.per_member and members is not None and value > members.count:
+            issues.append(
+                Issue(q.indicator, "confirm", "members", reference=members.count, members=members)
+            )
         earlier = [v for _, v in history.get(q.indicator) or () if isinstance(v, float)]
         usual = outlier_reference(form, value, earlier)
         if usual is not None and indicator.type == IndicatorType.COUNT and abs(usual) >= 10:
@@ -145,6 +163,24 @@ def check(
             issues.append(Issue(q.indicator, "confirm", "outlier", reference=usual))
     issues.sort(key=lambda i: (order.get(i.indicator, 0), not i.stops))
     return issues
+
+
+def own_members(catalog: Catalog, values: Mapping[str, Answer]) -> Members | None:
+    """The member total as answered in these values (her draft's own answer), if it is."""
+    code = catalog.member_total
+    value = values.get(code) if code else None
+    return Members(value, "this_report") if isinstance(value, float) else None
+
+
+def reads_members(catalog: Catalog, form: Form, values: Mapping[str, Answer]) -> bool:
+    """Whether `check` would need a member count from outside the values: a per-member answer
+    is given and the member total is not (so the usual answer costs no query)."""
+    if own_members(catalog, values) is not None:
+        return False
+    return any(
+        catalog.indicators[q.indicator].per_member and isinstance(values.get(q.indicator), float)
+        for q in form.questions
+    )
 
 
 def _rule_issue(
