@@ -154,7 +154,7 @@ async def test_implausible_value_is_confirmed_not_refused(ctx, world) -> None:
     await user.send("1")
     assert "(Kỳ trước: 2 hộ)" in user.text
     await user.send("300 hộ")
-    assert "lớn hơn số hội viên của chi hội (100)" in user.text
+    assert "lớn hơn số hội viên của chi hội (theo danh sách đơn vị: 100 hội viên)" in user.text
     assert "Chị xác nhận 300 hộ là đúng?" in user.text
     await user.click("Nhập lại")
     assert "Câu 3/10" in user.text
