@@ -294,7 +294,9 @@ def test_a_wrong_member_total_is_refused_on_load(tmp_path: Path) -> None:
     # A yes/no answer is not a count of members.
     text = path.read_text(encoding="utf-8").replace("    member_total: true\n", "", 1)
     text = text.replace("    type: yes_no\n", "    type: yes_no\n    member_total: true\n", 1)
-    text = text.replace("    aggregation: last\n    member_total: true\n", "    aggregation: last\n")
+    text = text.replace(
+        "    aggregation: last\n    member_total: true\n", "    aggregation: last\n"
+    )
     path.write_text(text, encoding="utf-8")
     [problem] = _problems(folder)
     assert "field 'member_total':" in problem and "is a yes_no indicator; the member total" in (
