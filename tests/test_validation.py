@@ -9,7 +9,7 @@ from storage.plan.catalog import Form, OutlierCheck
 from storage.plan.catalog_load import load_catalog
 from storage.plan.config_files import ConfigError
 from storage.plan.periods import month
-from storage.plan.validation import Figure, Members, check, outlier_reference
+from storage.plan.validation import Figure, Members, check, outlier_reference, reads_members
 from tests.test_catalog import copy_config
 
 NOV = date(2026, 11, 1)
@@ -302,3 +302,12 @@ def test_a_wrong_member_total_is_refused_on_load(tmp_path: Path) -> None:
     assert "field 'member_total':" in problem and "is a yes_no indicator; the member total" in (
         problem
     )
+
+
+def test_a_member_count_is_read_only_when_a_per_member_answer_needs_it(catalog) -> None:
+    form = monthly(catalog)
+    assert not reads_members(catalog, form, {"hd_vhvn": 3.0})  # not per member
+    assert reads_members(catalog, form, {"hd_vhvn": 3.0, "hv_moi": 2.0})
+    assert not reads_members(catalog, form, {"hd_vhvn": 3.0, "hv_moi": 2.0}, only="hd_vhvn")
+    assert reads_members(catalog, form, {"hv_moi": 2.0, "tong_hoi_vien": None})  # skipped
+    assert not reads_members(catalog, form, {"hv_moi": 2.0, "tong_hoi_vien": 90.0})  # her own

@@ -118,11 +118,11 @@ async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | No
 
 
 async def _members(
-    turn: Turn, form: Form, sub: Submission, values: dict[str, reporting.Answer]
+    turn: Turn, form: Form, sub: Submission, values: dict[str, reporting.Answer], only: str | None
 ) -> validation.Members | None:
     """The unit's latest reported (else registered) member count, read only when a per-member
     answer needs it and the values do not give it; once a turn."""
-    if not validation.reads_members(turn.ctx.catalog, form, values):
+    if not validation.reads_members(turn.ctx.catalog, form, values, only):
         return None
     key = ("members", sub.id)
     if key not in turn.cache:
@@ -147,7 +147,7 @@ async def _issues(
         values,
         await _history(turn, form, sub),
         sub.period_start,
-        members=await _members(turn, form, sub, values),
+        members=await _members(turn, form, sub, values, only),
         only=only,
     )
     if not issues:  # the usual answer: no need to read what she confirmed

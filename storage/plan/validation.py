@@ -172,14 +172,18 @@ def own_members(catalog: Catalog, values: Mapping[str, Answer]) -> Members | Non
     return Members(value, "this_report") if isinstance(value, float) else None
 
 
-def reads_members(catalog: Catalog, form: Form, values: Mapping[str, Answer]) -> bool:
-    """Whether `check` would need a member count from outside the values: a per-member answer
-    is given and the member total is not (so the usual answer costs no query)."""
+def reads_members(
+    catalog: Catalog, form: Form, values: Mapping[str, Answer], only: str | None = None
+) -> bool:
+    """Whether `check` (with the same `only`) would need a member count from outside the
+    values: a per-member answer is checked and the member total is not given (so the usual
+    answer costs no query)."""
     if own_members(catalog, values) is not None:
         return False
     return any(
         catalog.indicators[q.indicator].per_member and isinstance(values.get(q.indicator), float)
         for q in form.questions
+        if only is None or q.indicator == only
     )
 
 
