@@ -40,6 +40,7 @@ from storage.db.models import Base, OrgUnit
 from storage.db.sessions import make_sessionmaker
 from storage.measures import progress, totals
 from storage.measures.completeness import completeness
+from storage.measures.figures import figures
 from storage.measures.thi_dua import Rule
 from storage.plan.clock import VN, FixedClock
 from storage.plan.periods import month, previous_period
@@ -83,7 +84,7 @@ async def main(quick: bool, repeat: int, reuse: bool) -> None:
                     )
                     for p in (previous_period(PERIOD), totals.a_year_before(PERIOD)):
                         ids = [province.id]
-                        await totals.figures(session, catalog, code, ids, p, roots=ids)
+                        await figures(session, catalog, code, ids, p, roots=ids)
 
             document = await time_it(
                 "document of a province, a month",

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
 
     invitation_days: int = Field(default=30, ge=1, description="How long an invitation is valid")
     # Decree 13/2023/NĐ-CP: texts of delivered messages, ids of handled updates and expired
-    # invitations are pruned after this many days (storage/db/personal_data.py).
+    # invitations are pruned after this many days (storage/db/personal_data/retention.py).
     personal_data_retention_days: int = Field(default=90, ge=1)
 
 

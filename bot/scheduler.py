@@ -80,9 +80,9 @@ async def refresh_rankings(ctx: AppContext) -> int:
 
 
 async def prune_personal_data(ctx: AppContext) -> int:
-    """Drops what is kept past PERSONAL_DATA_RETENTION_DAYS (storage/db/personal_data.py);
+    """Drops what is kept past PERSONAL_DATA_RETENTION_DAYS (storage/db/personal_data/retention.py);
     one worker at a time (the others skip)."""
-    from storage.db.personal_data import prune
+    from storage.db.personal_data.retention import prune
     from storage.db.sessions import transaction
 
     async with try_lock(ctx.engine, "hoibot:prune-personal-data") as mine:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.views import row_name, value_text
 from storage.db.models import OrgUnit
 from storage.measures import totals
+from storage.measures.figures import Figure
+from storage.measures.unit_readings import reporting_levels
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Indicator
 from storage.plan.periods import Period
@@ -156,7 +158,7 @@ async def _drawn(draw: Callable[..., bytes], *args: object) -> bytes:
     return await asyncio.to_thread(locked)
 
 
-def trend_note(figure: totals.Figure) -> str:
+def trend_note(figure: Figure) -> str:
     """What a period's bar rests on: "5/6" (reported of expected), "–" for nobody."""
     if not figure.reported:
         return vi.CHART_TREND_NONE
@@ -164,7 +166,7 @@ def trend_note(figure: totals.Figure) -> str:
 
 
 def _level_word(catalog: Catalog, indicator: Indicator) -> str:
-    levels = totals.reporting_levels(catalog, indicator.code)
+    levels = reporting_levels(catalog, indicator.code)
     return catalog.level_word(levels[0]) if len(levels) == 1 else vi.UNITS_WORD
 
 

@@ -22,7 +22,8 @@ from schedules.calendar import window
 from storage.db.models import OrgUnit, Submission, SubmissionStatus, UnitAncestor
 from storage.db.units import active_on, subtree_filter
 from storage.measures import progress as progress_service
-from storage.measures import totals
+from storage.measures.figures import figures
+from storage.measures.unit_readings import Kind, MembersCache, kind_of
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, IndicatorType
 from storage.plan.periods import Period, next_period, period_of
@@ -210,14 +211,14 @@ async def _form_sheet(
     # subtotal) with no report has an empty cell, never 0; a yes/no subtotal is "k/n có".
     # Each row holds the answers to this form: the units of its level (an indicator also
     # asked of other levels is counted in their own sheets).
-    cache: totals.MembersCache = {}
+    cache: MembersCache = {}
     found = {
-        code: await totals.figures(
+        code: await figures(
             session, catalog, code, [scope.id], period, reported_at=form.level, cache=cache
         )
         for code in codes
     }
-    kinds = {code: totals.kind_of(catalog, code) for code in codes}
+    kinds = {code: kind_of(catalog, code) for code in codes}
     rows = [u for u in units if u.level == form.level]
     rows.sort(key=lambda u: [vi_sort_key(a.name) for a in _chain(u, by_id, scope)])
     sent = await _reports_sent(session, form, period, scope)
@@ -235,7 +236,7 @@ async def _form_sheet(
         figure = found[code].get(unit_id)
         if figure is None or not figure.reported:
             return None
-        if kinds[code] == totals.Kind.YES_NO:
+        if kinds[code] == Kind.YES_NO:
             if leaf:
                 return vi.WEB_YES if figure.yes else vi.WEB_NO
             return vi.TOTAL_YES_COUNT.format(yes=figure.yes, reported=figure.reported)

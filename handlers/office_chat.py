@@ -186,7 +186,7 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     if pages > 1:
         lines.append(vi.PAGE_OF.format(page=page + 1, pages=pages))
     lines.append(vi.NOT_JOINED_HINT)
-    from storage.db.personal_data import record_access  # who saw whose names and phones
+    from storage.db.personal_data.access import record_access  # who saw whose names and phones
 
     await record_access(
         turn.session,

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
-from storage.db import personal_data as pd
 from storage.db.models import Person
 from storage.db.people import Actor
+from storage.db.personal_data.access import record_access
+from storage.db.personal_data.export import export, export_json
+from storage.db.personal_data.notice import (
+    acceptance_of,
+    notice_text,
+    record_accepted,
+    record_shown,
+)
 from storage.plan import texts_vi as vi
 from storage.plan.clock import VN
 from storage.plan.text import fold
@@ -26,7 +33,7 @@ TELL_AFTER = "privacy:tell-after"
 
 
 def _template(turn: Turn) -> str:
-    return pd.notice_text(turn.ctx.catalog.privacy_notice, turn.ctx.retention_days)
+    return notice_text(turn.ctx.catalog.privacy_notice, turn.ctx.retention_days)
 
 
 def _notice(turn: Turn, lead: str, ask: str) -> Outbound:
@@ -43,11 +50,11 @@ async def ask_at_joining(turn: Turn, person: Person, greeting: str) -> None:
     (she who accepted it already, joining on a second channel, is greeted as before)."""
     from handlers.onboarding import hint_for
 
-    row = await pd.acceptance_of(turn.session, person.id)
+    row = await acceptance_of(turn.session, person.id)
     if row is not None and row.accepted_at is not None:
         turn.say(greeting + "\n" + hint_for(person.role))
         return
-    await pd.record_shown(
+    await record_shown(
         turn.session,
         person,
         _template(turn),
@@ -83,7 +90,7 @@ async def gate(turn: Turn) -> bool:
             return True
         return False
     assert turn.person is not None
-    row = await pd.acceptance_of(turn.session, turn.person.id)
+    row = await acceptance_of(turn.session, turn.person.id)
     if row is not None and row.accepted_at is not None:
         turn.save(notice=ACCEPTED)
         return False
@@ -93,7 +100,7 @@ async def gate(turn: Turn) -> bool:
     if row is None or not row.asked_at_joining:
         # Joined before the notice existed: told once, now; her message is answered as usual.
         if row is None:
-            await pd.record_shown(
+            await record_shown(
                 turn.session,
                 turn.person,
                 _template(turn),
@@ -122,12 +129,12 @@ async def accept(turn: Turn) -> None:
     from handlers.onboarding import hint_for
 
     assert turn.person is not None
-    row = await pd.acceptance_of(turn.session, turn.person.id)
+    row = await acceptance_of(turn.session, turn.person.id)
     if row is not None and row.accepted_at is not None:
         when = row.accepted_at.astimezone(VN).strftime("%H:%M %d/%m/%Y")
         turn.say(vi.NOTICE_ALREADY.format(when=when))
     else:
-        await pd.record_accepted(
+        await record_accepted(
             turn.session, turn.person, _template(turn), channel=turn.inbound.channel, now=turn.now
         )
         turn.say(vi.NOTICE_THANKS.format(when=_when(turn)) + "\n" + hint_for(turn.person.role))
@@ -143,10 +150,8 @@ async def my_data(turn: Turn, _args: str) -> None:
     """ "dữ liệu của tôi": a summary here, and everything in a file (a link on Zalo)."""
     assert turn.person is not None and turn.unit is not None
     person = turn.person
-    document = await pd.export(turn.session, person, turn.now)
-    await pd.record_access(
-        turn.session, Actor(person=person), "self_export", turn.now, subject=person
-    )
+    document = await export(turn.session, person, turn.now)
+    await record_access(turn.session, Actor(person=person), "self_export", turn.now, subject=person)
     accounts = ", ".join(
         vi.MY_DATA_ACCOUNT.format(
             channel=vi.CHANNEL_NAMES.get(i["channel"], i["channel"]),
@@ -179,7 +184,7 @@ async def my_data(turn: Turn, _args: str) -> None:
     ]
     turn.say("\n".join(lines))
     turn.replies.append(
-        Outbound(vi.MY_DATA_FILE, document=pd.export_json(document), filename=vi.MY_DATA_FILENAME)
+        Outbound(vi.MY_DATA_FILE, document=export_json(document), filename=vi.MY_DATA_FILENAME)
     )
 
 

@@ -22,6 +22,8 @@ from storage.db.units import find_units, parent_names, unit_by_code
 from storage.measures import progress as progress_service
 from storage.measures import totals
 from storage.measures.completeness import completeness
+from storage.measures.target_scopes import target_scope
+from storage.measures.target_windows import target_period
 from storage.measures.totals import Total
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
@@ -204,8 +206,8 @@ async def sum_target_for(
     for target in catalog.targets:
         if target.kind != "sum" or target.indicator != code:
             continue
-        scope = await progress_service.target_scope(session, catalog, target, unit)
-        same_period = progress_service.target_period(target, catalog, today) == period
+        scope = await target_scope(session, catalog, target, unit)
+        same_period = target_period(target, catalog, today) == period
         if scope and [u.id for u in scope] == [unit.id] and same_period:
             return target.target
     return None

@@ -24,7 +24,7 @@ from schedules.notices import tell_reopened
 from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.db.units import children, is_within
 from storage.measures import progress as progress_service
-from storage.measures import reporting
+from storage.measures import report_approval, report_audit, reporting
 from storage.measures.completeness import completeness
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form, IndicatorType
@@ -231,7 +231,7 @@ async def mobaocao(turn: Turn, args: str) -> None:
     if found is None:
         return
     sub, fields = found
-    await reporting.reopen(turn.session, sub, turn.person, turn.now)
+    await report_approval.reopen(turn.session, sub, turn.person, turn.now)
     told = await tell_reopened(
         turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now
     )
@@ -350,16 +350,16 @@ async def duyet(turn: Turn, args: str) -> None:
     if sub.approved_at is not None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
-    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    changes = await report_audit.changes_since_sent(turn.session, sub.id)
     if changes or sub.reopened:  # reopened: she may be correcting it still
         _ask_approval(turn, sub, fields, changes)
         return
-    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 
 def _ask_approval(
-    turn: Turn, sub: Submission, fields: dict[str, str], changes: list[reporting.Change]
+    turn: Turn, sub: Submission, fields: dict[str, str], changes: list[report_audit.Change]
 ) -> None:
     catalog = turn.ctx.catalog
     lines = [vi.APPROVE_STILL_EDITING.format(**fields)] if sub.reopened else []
@@ -415,12 +415,12 @@ async def _approval_action(turn: Turn, action: str) -> None:
     if sub.approved_at is not None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
-    changes = await reporting.changes_since_sent(turn.session, sub.id)
+    changes = await report_audit.changes_since_sent(turn.session, sub.id)
     if changes and changes[-1].entry_id != pending.get("seen"):
         turn.say(vi.APPROVE_CHANGED_AGAIN)
         _ask_approval(turn, sub, fields, changes)
         return
-    await reporting.approve(turn.session, sub, turn.person, turn.now)
+    await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 

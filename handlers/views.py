@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from storage.measures.completeness import Completeness
-from storage.measures.progress import Status, TargetProgress, summary_counts
-from storage.measures.totals import Change, Figure, Kind, Row, Total
+from storage.measures.figures import Figure
+from storage.measures.target_status import Status, TargetProgress, summary_counts
+from storage.measures.totals import Change, Row, Total
+from storage.measures.unit_readings import Kind
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Expect, Target
 from storage.plan.periods import Period

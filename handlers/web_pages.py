@@ -28,9 +28,9 @@ from schedules.calendar import default_form
 from storage.db.models import OrgUnit
 from storage.db.units import ancestors, children, is_within
 from storage.measures import progress as progress_service
-from storage.measures import rollup, totals
+from storage.measures import rollup, target_scopes, totals
 from storage.measures.completeness import unit_values
-from storage.measures.progress import BEHIND, Status, TargetProgress
+from storage.measures.target_status import BEHIND, Status, TargetProgress
 from storage.measures.thi_dua import timeliness_by_root
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Aggregation, Catalog, IndicatorType, Target
@@ -192,7 +192,7 @@ async def target_breakdown(
     sort: str = "tien_do",
 ) -> TargetBreakdown | None:
     """The target measured on each unit below `unit`; None if it does not apply to `unit`."""
-    where = await progress_service.target_scope(session, catalog, target, unit)
+    where = await target_scopes.target_scope(session, catalog, target, unit)
     if where is None:
         return None
     own = await progress_service.measure(session, catalog, target, where, today)
@@ -229,8 +229,8 @@ async def target_breakdown(
                 )
             )
     else:
-        named_units = await progress_service.named_units(session, target)
-        applies = [(k, progress_service.scope_of(catalog, target, k, named_units)) for k in kids]
+        named_units = await target_scopes.named_units(session, target)
+        applies = [(k, target_scopes.scope_of(catalog, target, k, named_units)) for k in kids]
         measured = [(k, kid_scope) for k, kid_scope in applies if kid_scope is not None]
         found = await progress_service.measure_many(
             session, catalog, target, [kid_scope for _, kid_scope in measured], today

@@ -32,9 +32,11 @@ from storage.db.models import OrgUnit
 from storage.measures import progress as progress_service
 from storage.measures import totals
 from storage.measures.completeness import completeness
-from storage.measures.progress import Status, TargetProgress
+from storage.measures.figures import Figure, figures
+from storage.measures.target_status import Status, TargetProgress
 from storage.measures.thi_dua import Rule
-from storage.measures.totals import Figure, Kind, Total
+from storage.measures.totals import Total
+from storage.measures.unit_readings import Kind
 from storage.measures.written_report import approved_count, text_answers
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, IndicatorType
@@ -382,7 +384,7 @@ async def _results(
         # (`figures` is what `indicator_total` reads its headline with; the comparisons below
         # are over the units that reported in both).
         before, year = [
-            (await totals.figures(session, catalog, code, [unit.id], p, roots=[unit.id]))[unit.id]
+            (await figures(session, catalog, code, [unit.id], p, roots=[unit.id]))[unit.id]
             for p in (previous, year_ago)
         ]
         indicator = catalog.indicators[code]

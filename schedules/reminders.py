@@ -40,9 +40,9 @@ from storage.db.models import (
 from storage.db.people import joined_count
 from storage.db.sessions import among
 from storage.db.units import active_on, subtree_filter
-from storage.measures import reporting
+from storage.measures import report_audit
 from storage.measures.completeness import completeness
-from storage.measures.reporting import ConfirmedDoubt
+from storage.measures.report_audit import ConfirmedDoubt
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, Reminder, Schedule
 from storage.plan.clock import VN
@@ -407,7 +407,7 @@ async def _officer_digests(
     unreachable = {leader.unit_id for leader in leaders if not accounts.get(leader.person_id)}
     capped = await _capped_units(session, form, win)
     doubts: dict[int, list[ConfirmedDoubt]] = defaultdict(list)
-    for doubt in await reporting.confirmed_doubts(session, form.code, win.period.key):
+    for doubt in await report_audit.confirmed_doubts(session, form.code, win.period.key):
         doubts[doubt.unit_id].append(doubt)
     officers = await session.execute(
         select(Person).where(

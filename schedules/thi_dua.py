@@ -19,6 +19,8 @@ from storage.db.sessions import transaction
 from storage.db.units import active_on, is_within, units_by_id
 from storage.measures import progress as progress_service
 from storage.measures import rollup
+from storage.measures.target_scopes import named_units_of
+from storage.measures.target_status import BEHIND, Status
 from storage.measures.thi_dua import (
     PARTS,
     Timeliness,
@@ -116,8 +118,8 @@ async def scores(
                 detail["timeliness"] = f"{on_time}/{late}/{expected - on_time - late}"
         if weights.targets:
             items = progress[unit.id]
-            known = [p for p in items if p.status != progress_service.Status.NO_DATA]
-            good = [p for p in known if p.status not in progress_service.BEHIND]
+            known = [p for p in items if p.status != Status.NO_DATA]
+            good = [p for p in known if p.status not in BEHIND]
             if known:
                 parts["targets"] = len(good) / len(known)
                 detail["targets"] = f"{len(good)}/{len(known)}"
@@ -286,7 +288,7 @@ async def _group_roots(
     change it."""
     out: dict[int, list[int]] = {}
     groups = [t for t in catalog.targets if t.units and t.kind == "sum"]
-    named_by_target = await progress_service.named_units_of(session, groups)
+    named_by_target = await named_units_of(session, groups)
     for target in groups:
         named = named_by_target[target.code]
         for parent in parents:

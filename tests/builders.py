@@ -154,7 +154,7 @@ async def linked(
     """A person joined on a channel (as the operator's terminal does it) who has accepted
     the personal-data notice already, as everyone who joins does first."""
     from storage.db.invitations import link_directly
-    from storage.db.personal_data import record_accepted
+    from storage.db.personal_data.notice import record_accepted
 
     await link_directly(session, person, channel, user_id, now)
     await record_accepted(session, person, "the notice", channel=channel, now=now)

@@ -58,16 +58,11 @@ from storage.db.models import OrgUnit, Person, Role, Submission, SubmissionValue
 from storage.db.sessions import is_postgres
 from storage.db.units import is_within
 from storage.measures import totals
-from storage.measures.progress import (
-    BEHIND,
-    Status,
-    TargetProgress,
-    cover,
-    progress_many,
-    scope_of,
-    target_forms,
-    windows_of,
-)
+from storage.measures.progress import progress_many
+from storage.measures.target_scopes import scope_of
+from storage.measures.target_status import BEHIND, Status, TargetProgress
+from storage.measures.target_windows import cover, target_forms, windows_of
+from storage.measures.unit_readings import Kind, reporting_levels
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Expect, IndicatorType, Target
 from storage.plan.catalog_load import load_catalog
@@ -306,7 +301,7 @@ async def _reported_units(
 ) -> list[OrgUnit]:
     """The units of the indicator's reporting levels that sent a value of any of its parts in
     the period: read from the reports themselves."""
-    levels = totals.reporting_levels(catalog, code)
+    levels = reporting_levels(catalog, code)
     query = (
         select(OrgUnit)
         .join(SubmissionValue, SubmissionValue.unit_id == OrgUnit.id)
@@ -411,7 +406,7 @@ async def _check_surfaces(
         # The workbook of the window: each form sheet asking it at its reporting level.
         # (The province's only: a workbook is the costliest read of all.)
         asked = catalog.indicators[code].type != IndicatorType.DERIVED  # (a form's column)
-        if unit.depth == 0 and asked and len(totals.reporting_levels(catalog, code)) == 1:
+        if unit.depth == 0 and asked and len(reporting_levels(catalog, code)) == 1:
             if period not in books:
                 data = await build_workbook(session, catalog, unit, period, day)
                 books[period] = load_workbook(BytesIO(data), read_only=True)
@@ -443,11 +438,11 @@ def _check_workbook(
         grand, f = by_code[unit.code][col], total.figure
         if not f.reported:
             assert grand is None, (where, sheet.title)
-        elif total.kind == totals.Kind.YES_NO and unit.level == total.level:  # its own
+        elif total.kind == Kind.YES_NO and unit.level == total.level:  # its own
             assert grand == (vi.WEB_YES if f.yes else vi.WEB_NO), (where, sheet.title)
-        elif total.kind == totals.Kind.YES_NO:
+        elif total.kind == Kind.YES_NO:
             assert grand == vi.TOTAL_YES_COUNT.format(yes=f.yes, reported=f.reported), where
-        elif total.kind != totals.Kind.EACH:
+        elif total.kind != Kind.EACH:
             assert grand == pytest.approx(f.value), (where, sheet.title)
         for row_code, row in by_code.items():
             has = any(is_within(u, every[row_code]) for u in sent)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
 from storage.db.models import OutboxMessage, Person
-from storage.measures import reporting
+from storage.measures import report_audit, reporting
 from storage.plan.clock import vn_datetime
 from storage.plan.periods import month
 from tests.builders import invite, linked, report, small_tree_with_people
@@ -155,7 +155,7 @@ async def test_a_doubtful_value_among_them_is_confirmed_and_audited(ctx, world) 
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["tong_hoi_vien"] == 120
     async with ctx.sessions() as session:
-        trail = await reporting.audit_trail(session, sub.id)
+        trail = await report_audit.audit_trail(session, sub.id)
     confirm = next(a for a in trail if a.action == "confirm")
     assert (confirm.indicator_code, confirm.new_value) == ("tong_hoi_vien", "120")
     assert "thay đổi hơn 20%" in (confirm.note or "")
@@ -188,7 +188,7 @@ async def test_retyped_doubtful_value_is_not_confirmed(ctx, world) -> None:
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["hv_moi"] == 3
     async with ctx.sessions() as session:
-        trail = await reporting.audit_trail(session, sub.id)
+        trail = await report_audit.audit_trail(session, sub.id)
     assert trail == []
 
 
@@ -304,7 +304,7 @@ async def test_one_message_report_on_telegram_and_zalo(ctx, world, tmp_path, mod
         sub, values = await stored(ctx, people.tree.b1.id)
         assert sub.status == "submitted" and values["hv_moi"] == 40
         async with ctx.sessions() as session:
-            trail = await reporting.audit_trail(session, sub.id)
+            trail = await report_audit.audit_trail(session, sub.id)
         assert [(a.action, a.indicator_code, a.new_value) for a in trail] == [
             ("confirm", "hv_moi", "40"),
             ("submit", None, None),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,6 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from bot.config import get_settings
 from handlers.engine import Engine
-from storage.db import personal_data as pd
 from storage.db.invitations import link_directly
 from storage.db.models import (
     AuditEntry,
@@ -38,9 +39,11 @@ from storage.db.models import (
     SubmissionValue,
 )
 from storage.db.people import Actor, edit_person
+from storage.db.personal_data import erasure, inventory, notice
 from storage.db.sessions import transaction
 from storage.plan import privacy_notice
 from storage.plan.periods import month
+from storage.plan.text import fold
 from tests.builders import invite, report, small_tree_with_people
 from tests.chat import ChatUser
 from tests.test_office_cli import _stamp
@@ -287,7 +290,7 @@ async def test_export_lists_everything_planted(ctx, world, tmp_path: Path) -> No
     result = await cli("people", "export", NAME, "--out", str(out))
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["law"] == pd.DECREE
+    assert doc["law"] == inventory.DECREE
     assert doc["person"]["full_name"] == NAME and doc["person"]["phone"] == PHONE
     assert {(i["channel"], i["external_id"]) for i in doc["identities"]} == {
         ("telegram", TG_ID),
@@ -348,7 +351,9 @@ async def test_notice_waits_for_her_acceptance(ctx, world) -> None:
     async with ctx.sessions() as session:
         row = await session.get(NoticeAcceptance, people.leader.id)
         assert row.accepted_at == ctx.clock.now() and row.channel == "zalo"
-        assert row.notice_hash == pd.notice_hash(pd.notice_text(ctx.catalog.privacy_notice, 90))
+        assert row.notice_hash == notice.notice_hash(
+            notice.notice_text(ctx.catalog.privacy_notice, 90)
+        )
     await user.send("/baocao")
     assert "Câu 1/10" in user.text
     await user.send("đồng ý")  # an answer now, not the notice
@@ -451,11 +456,13 @@ async def figures_only(session) -> list[Any]:
 
 def test_inventory_covers_every_text_column() -> None:
     """A new table or column with text must be classified: personal (INVENTORY) or not."""
-    listed = {table for table, _ in pd.INVENTORY}
+    listed = {table for table, _ in inventory.INVENTORY}
     for table in Base.metadata.sorted_tables:
         has_text = any(isinstance(c.type, String | Text | JSON) for c in table.columns)
-        if has_text and table.name not in pd.NO_PERSONAL_DATA:
-            assert table.name in listed, f"{table.name}: add it to personal_data.INVENTORY"
+        if has_text and table.name not in inventory.NO_PERSONAL_DATA:
+            assert table.name in listed, (
+                f"{table.name}: add it to personal_data.inventory.INVENTORY"
+            )
 
 
 def test_notice_file_is_checked(tmp_path: Path) -> None:
@@ -493,6 +500,100 @@ async def test_staff_lists_and_operator_looks_are_logged(ctx, world) -> None:
 
 
 def test_only_whole_names_and_numbers_are_replaced() -> None:
-    pattern = pd._pattern(pd.needles_of(Person(full_name=NAME, phone=PHONE), [("x", "501", "501")]))
+    lan = Person(full_name=NAME, phone=PHONE)
+    traces = erasure.Traces(erasure.needles_of(lan, [("x", "501", "501")]), NAME)
     text = f"{NAME}, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, 501. ĐT{PHONE} (+84912345678)"
-    assert pattern.sub("X", text) == "X, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, X. ĐTX (X)"
+    assert traces.pattern.sub("X", text) == "X, Nguyễn Thị Lành, Nguyễn Thị Lanh, 15012, X. ĐTX (X)"
+
+
+# Her name as people type it in free text: another case, no diacritics, marks typed apart.
+HER_NAME_TYPED = [
+    "nguyen thi lan",
+    "NGUYỄN THỊ LAN",
+    "Nguyen Thi Lan",
+    "NGUYEN THI LAN",
+    "nguyễn thị lan",
+    "Nguyễn  Thị   Lan",
+    unicodedata.normalize("NFD", NAME),
+    unicodedata.normalize("NFD", "NGUYỄN THỊ LAN"),
+]
+# Not her: longer names, one of them a known person's that holds hers.
+NOT_HER = ["Nguyễn Thị Lành", "nguyen thi lanh", "Nguyễn Thị Lan Anh", "NGUYEN THI LAN ANH"]
+
+
+def test_her_name_is_found_however_typed_and_no_longer_name_is() -> None:
+    traces = erasure.Traces([NAME], NAME, others=("Nguyễn Thị Lan Anh", "Nguyễn Thị Lân"))
+    for typed in HER_NAME_TYPED:
+        assert traces.scrub(f"Chị {typed}, thôn 1") == f"Chị {erasure.ERASED_NAME}, thôn 1", typed
+        assert traces.scrub({"text": [f"({typed})"]}) == {"text": [f"({erasure.ERASED_NAME})"]}
+    for other in [*NOT_HER, "Nguyễn Thị Lân"]:  # (Lân: a known person spelled so)
+        assert traces.scrub(f"Chị {other} báo") == f"Chị {other} báo", other
+    # a name that holds hers but belongs to nobody known is hers (it may be her, mistyped)
+    assert traces.scrub("Trần Nguyễn Thị Lan") == f"Trần {erasure.ERASED_NAME}"
+    # a known longer name keeps its letters only where it is written whole
+    assert traces.scrub("Nguyễn Thị Lan Anh và nguyen thi lan") == (
+        f"Nguyễn Thị Lan Anh và {erasure.ERASED_NAME}"
+    )
+
+
+async def test_erase_finds_her_name_typed_in_another_case_or_without_diacritics(ctx, world) -> None:
+    """Free text (a report's text answer, an audit note, a handover note, a digest) that
+    names her however typed is scrubbed; a longer name of someone else stays."""
+    people, _ = world
+    now = ctx.clock.now()
+    lines = [f"{i}. {typed} (thôn 1)" for i, typed in enumerate(HER_NAME_TYPED)]
+    async with transaction(ctx.sessions) as session:
+        anh = Person(full_name="Nguyễn Thị Lan Anh", role="branch_leader",
+                     unit_id=people.tree.b2.id, created_at=now)  # fmt: skip
+        session.add(anh)
+        sub = await session.scalar(
+            select(Submission).where(Submission.unit_id == people.tree.b2.id).limit(1)
+        )
+        assert sub is not None
+        session.add_all(
+            [
+                SubmissionValue(
+                    submission_id=sub.id, indicator_code="ghi_chu_test", unit_id=sub.unit_id,
+                    period_start=sub.period_start, period_end=sub.period_end, submitted=True,
+                    value_text="; ".join(lines + NOT_HER),
+                ),
+                AuditEntry(
+                    submission_id=sub.id, action="edit", indicator_code="hv_moi",
+                    note="chi hoi truong NGUYEN THI LAN sua so", changed_at=now,
+                    old_value="nguyễn thị lan", new_value="2",
+                ),
+                PersonChange(
+                    person_id=people.commune_officer.id, action="edit", before={}, after={},
+                    by_operator="cli:test", note="thay chị nguyen thi lan", changed_at=now,
+                ),
+                OutboxMessage(
+                    key="digest:typed", kind="digest", person_id=people.commune_officer.id,
+                    channel="telegram", chat_id="u-commune", status=OutboxStatus.SENT,
+                    sent_at=now, attempts=1, next_attempt_at=now, created_at=now,
+                    payload={"text": "Ghi chú: " + "\n".join(lines)},
+                ),
+            ]
+        )  # fmt: skip
+    async with transaction(ctx.sessions) as session:
+        lan = await session.get(Person, people.leader.id)
+        dry = await erasure.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=False)
+        assert dry.counts["rows naming her in submission_values"] == 1
+        assert dry.counts["rows naming her in audit_entries"] == 1
+        assert dry.counts["rows naming her in outbox"] == 1
+        # the note "thay chị nguyen thi lan", and her own phone's edit
+        assert dry.counts["audit entries of people naming her"] == 2
+        await erasure.erase(session, lan, by=Actor(operator="cli:test"), now=now, apply=True)
+
+    her = re.compile(r"(?<!\w)nguyen thi lan(?!\w)(?! anh)")
+    texts = await dump(ctx)
+    assert [t for t in texts if her.search(fold(t[2]))] == []
+    async with ctx.sessions() as session:
+        answer = await session.scalar(
+            select(SubmissionValue.value_text).where(
+                SubmissionValue.indicator_code == "ghi_chu_test"
+            )
+        )
+        assert answer is not None
+        assert answer.count(erasure.ERASED_NAME) == len(HER_NAME_TYPED)
+        assert all(other in answer for other in NOT_HER)
+        assert (await session.get(Person, anh.id)).full_name == "Nguyễn Thị Lan Anh"

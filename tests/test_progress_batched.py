@@ -7,17 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from storage.measures.progress import (
-    Status,
-    TargetProgress,
-    measure,
-    measure_many,
-    progress,
-    progress_many,
-    target_scope,
-    windows_of,
-)
+from storage.measures.progress import measure, measure_many, progress, progress_many
 from storage.measures.rollup import Roots, _reported_totals, flow_totals
+from storage.measures.target_scopes import target_scope
+from storage.measures.target_status import Status, TargetProgress
+from storage.measures.target_windows import windows_of
 from storage.plan.catalog import Aggregation, Catalog, IndicatorType, Target
 from storage.plan.periods import period_of, year_period
 from tests.builders import report, small_tree

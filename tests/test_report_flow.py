@@ -14,7 +14,7 @@ from storage.db.models import (
     Submission,
     SubmissionStatus,
 )
-from storage.measures import reporting
+from storage.measures import report_audit, reporting
 from storage.plan.clock import vn_datetime
 from storage.plan.periods import month
 from tests.builders import invite, report, small_tree_with_people
@@ -195,7 +195,7 @@ async def test_correction_after_submission_goes_to_the_audit_trail(ctx, world) -
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["ho_thoat_ngheo"] == 5 and sub.status == SubmissionStatus.SUBMITTED
     async with ctx.sessions() as session:
-        trail = await reporting.audit_trail(session, sub.id)
+        trail = await report_audit.audit_trail(session, sub.id)
     assert [(a.action, a.indicator_code, a.old_value, a.new_value) for a in trail] == [
         ("submit", None, None, None),
         ("edit", "ho_thoat_ngheo", "2", "5"),
@@ -358,7 +358,7 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["ho_thoat_ngheo"] == 6 and not sub.reopened
     async with ctx.sessions() as session:
-        trail = await reporting.audit_trail(session, sub.id)
+        trail = await report_audit.audit_trail(session, sub.id)
     assert [a.action for a in trail] == ["submit", "reopen", "edit"]
     assert trail[1].changed_by_id == people.commune_officer.id
 
@@ -393,7 +393,7 @@ async def test_approval_by_the_level_above_locks_until_reopened(ctx, world) -> N
     sub, values = await stored(ctx, people.tree.b1.id)
     assert values["ho_thoat_ngheo"] == 7 and sub.approved_at is None
     async with ctx.sessions() as session:
-        trail = await reporting.audit_trail(session, sub.id)
+        trail = await report_audit.audit_trail(session, sub.id)
     assert [a.action for a in trail] == ["submit", "approve", "unapprove", "reopen", "edit"]
 
 

@@ -10,7 +10,8 @@ from storage.db.models import SubmissionStatus, UnitParentHistory
 from storage.db.units import create_unit, merge_units, move_unit
 from storage.measures import ratios, rollup, totals
 from storage.measures.completeness import completeness
-from storage.measures.progress import Status, progress
+from storage.measures.progress import progress
+from storage.measures.target_status import Status
 from storage.plan.catalog import Target
 from storage.plan.periods import month, quarter, span, year_period
 from tests.builders import report, small_tree

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from handlers.engine import Engine
 from storage.db.models import AuditEntry, Submission, UnitPeriodTotal
-from storage.measures import reporting
+from storage.measures import report_audit, reporting
 from storage.plan.periods import month
 from tests.builders import invite, linked, report, small_tree_with_people
 from tests.chat import ChatUser
@@ -48,7 +48,7 @@ async def state(ctx, unit_id: int):
                 )
             ).all()
         }
-        trail = await reporting.audit_trail(session, sub.id) if sub else []
+        trail = await report_audit.audit_trail(session, sub.id) if sub else []
     return values, totals, [(a.action, a.indicator_code, a.old_value, a.new_value) for a in trail]
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from handlers.views import progress_lines, progress_text
-from storage.measures.progress import Status, TargetProgress, behind_count, progress, verdict
+from storage.measures.progress import progress
+from storage.measures.target_status import Status, TargetProgress, behind_count, verdict
 from storage.plan.catalog import Catalog, Target
 from storage.plan.catalog_load import load_catalog
 from storage.plan.config_files import ConfigError
@@ -520,7 +521,7 @@ OCT_2026 = month(2026, 10)
 
 async def test_targets_may_count_only_approved_reports(session, catalog) -> None:
     from storage.db.models import Person
-    from storage.measures import reporting
+    from storage.measures import report_approval
     from storage.plan.clock import vn_datetime
 
     t = await small_tree(session)
@@ -536,7 +537,7 @@ async def test_targets_may_count_only_approved_reports(session, catalog) -> None
     await session.flush()
     first = await report(session, t.b1, FORM, JAN, {"ho_thoat_ngheo": 30})
     await report(session, t.b2, FORM, JAN, {"ho_thoat_ngheo": 20})
-    await reporting.approve(session, first, officer, at)
+    await report_approval.approve(session, first, officer, at)
     await session.commit()
     today = date(2026, 7, 2)
     p = await _one(session, catalog, _target(), today, t.province)

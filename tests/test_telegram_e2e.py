@@ -20,7 +20,7 @@ from bot.app import (
     telegram_runtime,
 )
 from bot.context import AppContext
-from storage.measures import reporting
+from storage.measures import report_audit, reporting
 from storage.plan.clock import vn_datetime
 from tests.builders import invite, small_tree_with_people
 from tests.fakes.telegram import TOKEN, FakeTelegram, TelegramUser
@@ -190,7 +190,7 @@ async def test_late_submission_and_correction(fake, ctx, world) -> None:
         sub, values = await values_of(ctx, people.tree.b1.id)
         assert sub.late and values["hv_ra"] == 0
         async with ctx.sessions() as session:
-            trail = await reporting.audit_trail(session, sub.id)
+            trail = await report_audit.audit_trail(session, sub.id)
         assert [a.action for a in trail] == ["submit", "edit"]
     finally:
         await running.stop()

@@ -16,6 +16,7 @@ from schedules import thi_dua
 from schedules.reminders import from_payload, plan
 from storage.db.models import KeptRanking, OrgUnit
 from storage.measures import progress
+from storage.measures.target_status import Status
 from storage.measures.thi_dua import rule_key
 from storage.plan.catalog_load import load_catalog
 from storage.plan.clock import vn_datetime
@@ -88,7 +89,7 @@ async def test_scores_by_hand(ctx) -> None:
         for score, unit in ((c1, t.c1), (c2, t.c2)):
             items = await progress.progress(session, ctx.catalog, unit, today)
             known = [p for p in items if p.achieved is not None]
-            good = [p for p in known if p.status != progress.Status.BEHIND]
+            good = [p for p in known if p.status != Status.BEHIND]
             assert score.parts["targets"] == pytest.approx(len(good) / len(known))
         for s in (c1, c2):
             parts = s.parts

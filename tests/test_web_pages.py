@@ -20,6 +20,7 @@ from schedules import thi_dua
 from storage.db.invitations import link_directly
 from storage.db.models import OrgUnit, Person
 from storage.measures import progress, rollup, totals
+from storage.measures.target_windows import target_period
 from storage.plan import texts_vi as vi
 from storage.plan.clock import VN
 from storage.plan.periods import month, year_period
@@ -175,7 +176,7 @@ async def test_target_breakdown_by_unit_behind_first(site: Site) -> None:
     status, html = await site.get(f"{link}chi-tieu/thoat_ngheo")
     text = site.text(html)
     async with ctx.sessions() as session:
-        term = progress.target_period(
+        term = target_period(
             next(x for x in ctx.catalog.targets if x.code == "thoat_ngheo"),
             ctx.catalog,
             ctx.clock.today(),

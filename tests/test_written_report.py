@@ -21,7 +21,7 @@ from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
 from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, status_word
 from schedules.messages import Outbound
-from storage.measures.progress import Status
+from storage.measures.target_status import Status
 from storage.measures.totals import a_year_before
 from storage.plan import texts_vi as vi
 from storage.plan.catalog_load import load_catalog

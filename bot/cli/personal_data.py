@@ -1,5 +1,5 @@
 """`hoibot people export | erase | access-log | prune`: a person's data seen, erased, kept no
-longer than needed, and who looked at whose (Decree 13/2023/NĐ-CP; storage/db/personal_data.py).
+longer than needed, and who looked at whose (Decree 13/2023/NĐ-CP; storage/db/personal_data/).
 
 They extend the `people` group; every look at or change of someone's data from here is
 recorded in the access log under the operator's login."""
@@ -16,7 +16,7 @@ from bot.cli.people import group, invite_link, minute, one_person, operator
 from bot.cli.runner import output_path, run_with_context
 from bot.context import AppContext
 from storage.db.models import Person
-from storage.db.personal_data import Pruned
+from storage.db.personal_data.retention import Pruned
 
 ACTIONS = {
     "list": "listed people",
@@ -30,7 +30,7 @@ ACTIONS = {
 async def record(ctx: AppContext, action: str, subject: Person | None, detail: str) -> None:
     """An operator's look at people's data, in the access log (its own transaction, so a
     read-only command records it too)."""
-    from storage.db.personal_data import record_access
+    from storage.db.personal_data.access import record_access
     from storage.db.sessions import transaction
 
     async with transaction(ctx.sessions) as session:
@@ -47,7 +47,8 @@ def people_export(
     """Everything held about one person, as JSON: her record, chat accounts, invitations and
     links, conversation, messages sent to her, reports she sent, the audit about her, her
     acceptance of the notice and who looked at her data (the export is recorded too)."""
-    from storage.db.personal_data import export, export_json, record_access
+    from storage.db.personal_data.access import record_access
+    from storage.db.personal_data.export import export, export_json
     from storage.db.sessions import transaction
 
     output_path(out, (".json",))
@@ -86,7 +87,7 @@ def people_erase(
     accounts and the texts she typed or was sent, in every table. Her unit's reports,
     figures, totals and audit trail stay, attributed to "Người đã xóa" with her role and
     unit. She can never be linked again. Without --yes: a dry run."""
-    from storage.db.personal_data import ERASED_NAME, erase
+    from storage.db.personal_data.erasure import ERASED_NAME, erase
     from storage.db.sessions import transaction
 
     async def work(ctx: AppContext) -> tuple[int, str, str, dict[str, int]]:
@@ -127,7 +128,7 @@ def people_access_log(
 ) -> None:
     """Who looked at or handled whose personal data (people list/show, export, erase, a
     person's own "dữ liệu của tôi"), newest first."""
-    from storage.db.personal_data import access_log
+    from storage.db.personal_data.access import access_log
 
     if days < 1:
         raise CliError(f"--days {days}: give at least 1.")
@@ -163,7 +164,7 @@ def people_prune(
     """What the scheduler does daily, now: blank the texts of delivered messages, forget
     handled updates, expired invitations and wrong codes older than the retention. Reports,
     figures and audit trails are kept."""
-    from storage.db.personal_data import prune
+    from storage.db.personal_data.retention import prune
     from storage.db.sessions import transaction
 
     async def work(ctx: AppContext) -> tuple[int, Pruned]:

@@ -35,7 +35,7 @@ from handlers.report_flow.wording import (
 from handlers.turn import Turn
 from schedules.calendar import window
 from storage.db.models import Submission, SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_audit, reporting
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import IndicatorType
 from storage.plan.periods import from_key
@@ -110,7 +110,7 @@ async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None
         return
     await _save(turn, sub, code, value)
     if confirmed is not None:
-        await reporting.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
+        await report_audit.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
         (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
     await _advance(turn, None if turn.data.get("editing") else i)
 

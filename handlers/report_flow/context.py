@@ -11,7 +11,7 @@ from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
 from storage.db.models import Submission, SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_approval, report_audit, reporting
 from storage.measures.member_count import latest_members
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
@@ -45,7 +45,7 @@ async def _windows(turn: Turn) -> list[tuple[Form, Window]]:
     assert turn.unit is not None
     forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
     windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
-    for sub in await reporting.reopened(turn.session, turn.unit.id):
+    for sub in await report_approval.reopened(turn.session, turn.unit.id):
         form = turn.ctx.catalog.forms.get(sub.form_code)
         if form is not None and all(w.period.key != sub.period_key for _, w in windows):
             windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
@@ -112,7 +112,7 @@ async def _history(turn: Turn, form: Form, sub: Submission) -> validation.Histor
 async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | None]]:
     key = ("confirmations", sub.id)
     if key not in turn.cache:
-        turn.cache[key] = await reporting.confirmations(turn.session, sub.id)
+        turn.cache[key] = await report_audit.confirmations(turn.session, sub.id)
     found: set[tuple[str, str | None]] = turn.cache[key]
     return found
 

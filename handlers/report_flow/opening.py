@@ -24,7 +24,7 @@ from handlers.turn import Turn
 from schedules.calendar import Window, next_window, window
 from storage.db.conversations import reminded_since
 from storage.db.models import SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_approval, reporting
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form
 from storage.plan.periods import from_key
@@ -189,7 +189,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
         found is not None
         and found.status == SubmissionStatus.SUBMITTED
         and not found.reopened
-        and await reporting.relocked(turn.session, found)
+        and await report_approval.relocked(turn.session, found)
     ):
         turn.enter(None, None)
         turn.say(
@@ -218,7 +218,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     )
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
-        turn.goto("submitted", approval_mark=await reporting.last_approval(turn.session, sub))
+        turn.goto("submitted", approval_mark=await report_approval.last_approval(turn.session, sub))
         if text:
             await _summary_text(turn, text)
         else:

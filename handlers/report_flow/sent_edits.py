@@ -14,7 +14,7 @@ from handlers.turn import Turn
 from handlers.whole_form import WholeForm
 from schedules.calendar import window
 from storage.db.models import SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_approval, report_audit, reporting
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form, IndicatorType
 from storage.plan.periods import from_key
@@ -137,7 +137,7 @@ async def _save_edit(turn: Turn, reply: str) -> None:
         )
     new_values = {code: new for code, _had, _old, new in edit}
     for code in data.get("edit_doubts") or []:
-        await reporting.confirm(
+        await report_audit.confirm(
             turn.session,
             sub,
             code,
@@ -189,7 +189,7 @@ async def _stale_edit(turn: Turn) -> bool:
     form, sub, _ = await _context(turn)
     if sub.status != SubmissionStatus.SUBMITTED:
         return False
-    mark = await reporting.last_approval(turn.session, sub)
+    mark = await report_approval.last_approval(turn.session, sub)
     if not _editing(turn) or "approval_mark" not in turn.data:
         turn.save(approval_mark=mark)
         return False

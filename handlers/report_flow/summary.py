@@ -22,7 +22,7 @@ from handlers.report_flow.wording import (
 from handlers.turn import Turn
 from schedules.calendar import window
 from storage.db.models import SubmissionStatus
-from storage.measures import reporting
+from storage.measures import report_approval, reporting
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form, IndicatorType
 from storage.plan.periods import from_key
@@ -98,7 +98,7 @@ async def _summary_action(turn: Turn, action: str) -> None:
         turn.enter(None, None)
         # A reopened report locks itself again when she is done.
         again = (
-            await reporting.relock(turn.session, sub, turn.person, turn.now)
+            await report_approval.relock(turn.session, sub, turn.person, turn.now)
             if sub.reopened
             else None
         )

@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db.models import OrgUnit
 from storage.plan.catalog import Catalog
-from storage.plan.catalog_checks import Docs, _Where
-from storage.plan.config_files import load_yaml_with_lines
+from storage.plan.config_files import Docs, Locator, load_yaml_with_lines
 
 
 async def check_against_database(
@@ -22,7 +21,7 @@ async def check_against_database(
     """What the configuration says about the units in the database: every level of a unit is
     in hierarchy.yaml, and every unit a target (or `province`) names exists."""
     docs: Docs = {n: load_yaml_with_lines(folder / n) for n in ("hierarchy.yaml", "targets.yaml")}
-    where = _Where(folder, docs)
+    where = Locator(folder, docs)
     problems = []
     known = {level.code for level in catalog.levels}
     counts = await session.execute(select(OrgUnit.level, func.count()).group_by(OrgUnit.level))
@@ -37,7 +36,7 @@ async def check_against_database(
 
 
 async def _check_target_units(
-    session: AsyncSession, catalog: Catalog, folder: Path, where: _Where
+    session: AsyncSession, catalog: Catalog, folder: Path, where: Locator
 ) -> list[str]:
     wanted = {code for t in catalog.targets for code in t.units}
     if catalog.province:

@@ -140,8 +140,8 @@ class Person(Base):
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     last_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    # Her personal data was erased (storage/db/personal_data.py): the row stays for her unit's
-    # reports and audit, named "người đã xóa"; she can never be linked again.
+    # Her personal data was erased (storage/db/personal_data/erasure.py): the row stays for her
+    # unit's reports and audit, named "người đã xóa"; she can never be linked again.
     erased_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
@@ -467,7 +467,7 @@ class NoticeAcceptance(Base):
     """The personal-data notice (Decree 13/2023/NĐ-CP) as a person was shown it, and when she
     accepted it. `asked_at_joining`: shown when she joined with a code, so the bot waits for
     her acceptance before anything else; people who joined before the notice existed are
-    shown it once at their next message (storage/db/personal_data.py)."""
+    shown it once at their next message (storage/db/personal_data/notice.py)."""
 
     __tablename__ = "notice_acceptances"
 

@@ -1,362 +1,37 @@
 """Progress against the plan's targets, read against what is due.
 
-One function, `progress`, returns data; the chat, the CLI and the workbook render it.
-What can be expected of a target by a date is what the reports due by that date can show:
-the periods of its forms (of the levels it counts) whose due date has passed cover the window
-up to some day, and `expect` says how much of the goal that part owes: the share of the
-window it covers (`linear`: at mid-term, 2,100 of 5,000 is behind; 2,600 is on track), the
-whole goal once the window's last reports are due (`end`), the latest milestone covered, or
-the whole goal all along once anything is due (`hold`: a level to keep). Nothing due yet
-expects nothing: a target is never behind for reports that are not due. Once a window is
-over and its last reports are due, the verdict is final: reached or not. A target with
-nothing reported in its window is "no data", never behind; the verdict is read on the
-figures as they are shown (one decimal of a percentage).
+One function, `progress`, returns data; the chat, the CLI and the workbook render it. Every
+target that applies to a unit is measured in its window (storage.measures.target_windows) on
+its scope (storage.measures.target_scopes) and judged (storage.measures.target_status). The
+sums and coverages of many targets over many scopes are read together, a few grouped queries
+in all (`measure_targets`); rates and tasks a few queries each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from enum import StrEnum
+from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db.models import OrgUnit
-from storage.db.units import is_within, successor
 from storage.measures import ratios, rollup, target_reads
 from storage.measures import totals as totals_service
-from storage.plan.catalog import Catalog, Expect, Form, Target
+from storage.measures.target_scopes import named_units_of, scope_of
+from storage.measures.target_status import Status, TargetProgress, verdict
+from storage.measures.target_windows import (
+    Cover,
+    Window,
+    cover,
+    expected_value,
+    target_forms,
+    windows_of,
+)
+from storage.plan.catalog import Catalog, Target
 from storage.plan.periods import (
     Period,
-    from_key,
     periods_inside,
-    term_period,
-    year_period,
 )
-
-
-class Status(StrEnum):
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    BEHIND = "behind"
-    MISSED = "missed"  # the window is over and its reports due: not reached
-    PENDING = "pending"  # not reached, and nothing is expected of it yet
-    NO_DATA = "no_data"
-    DONE = "done"  # a task
-    DONE_LATE = "done_late"  # a task done, by some after its deadline
-    NOT_YET = "not_yet"  # a task before its deadline (and its reports) are due
-    OVERDUE = "overdue"  # a task past its deadline
-
-
-BEHIND = frozenset({Status.BEHIND, Status.MISSED, Status.OVERDUE})
-# How the summary counts the verdicts: every target listed falls in one group.
-GROUPS: dict[str, tuple[Status, ...]] = {
-    "achieved": (Status.ACHIEVED, Status.DONE, Status.DONE_LATE),
-    "on_track": (Status.ON_TRACK,),
-    "behind": (Status.BEHIND, Status.OVERDUE),
-    "missed": (Status.MISSED,),
-    "pending": (Status.PENDING, Status.NOT_YET),
-    "no_data": (Status.NO_DATA,),
-}
-
-
-@dataclass(frozen=True)
-class Cover:
-    """What a target's forms due by a date can show of a window."""
-
-    until: date | None  # the reports due cover the window up to this day (None: none due)
-    complete: bool  # every report of the window is due
-    next_due: date | None = None  # when the next report of the window falls due
-    last_due: date | None = None  # when the window's last reports fall due
-    closes: date | None = None  # the last day the window's last reports are taken
-
-
-@dataclass(frozen=True)
-class Window:
-    """The window a target is measured in today, and the goal it is held against there."""
-
-    period: Period
-    goal: float
-    due_year: int | None = None  # by_year: the year the goal is due (a later one: "đến 2030")
-    # The window before today's, shown while today's has nothing due: today's window and
-    # when its first report falls due.
-    previous: bool = False
-    successor: Period | None = None
-    successor_due: date | None = None
-
-    @property
-    def judged(self) -> bool:
-        """Whether the goal is due in this window (not in a later year)."""
-        return self.due_year is None or self.due_year == self.period.start.year
-
-
-@dataclass
-class TargetProgress:
-    target: Target
-    period: Period  # the window measured
-    scope: list[OrgUnit]
-    goal: float | None  # the value to reach in this window (by_year: that year's)
-    achieved: float | None  # the sum, or the percentage for coverage and rate; None: no data
-    expected: float | None  # the value expected by today (None: nothing is due yet)
-    status: Status
-    counted: tuple[int, int] | None = None  # coverage: reached/units; task: done/units
-    basis: tuple[int, int] | None = None  # rate: units that gave both / units that should;
-    # sum: the reporting units that gave the figure / those that should (storage/measures/totals.py)
-    basis_level: str | None = None  # the level of the units in `counted` / `basis`, if one
-    ratio: tuple[float, float] | None = None  # rate: numerator, denominator
-    rate: ratios.Rate | None = None  # rate: its pairs of earlier periods and split units
-    reported: int | None = None  # coverage, task: units of `counted` that gave a value
-    late: int = 0  # task: units that did it after the deadline
-    previous_window: bool = False  # last year's (term's) result, while today's has none due
-    due_year: int | None = None  # by_year: measured now against the value due in this year
-    final: bool = False  # the window is over and all its reports are due
-    cover: Cover | None = None
-    today: date | None = None  # the day measured
-    successor: Period | None = None  # previous_window: today's window…
-    successor_due: date | None = None  # …and when its first report falls due
-
-    @property
-    def group(self) -> bool:
-        return len(self.scope) > 1
-
-    @property
-    def percent(self) -> float | None:
-        """Share of the goal reached (a ceiling to stay under has none)."""
-        if self.achieved is None or not self.goal or not self.target.compare.upward:
-            return None
-        return self.achieved / self.goal * 100
-
-    @property
-    def expected_percent(self) -> float | None:
-        if self.expected is None or not self.goal or not self.target.compare.upward:
-            return None
-        return self.expected / self.goal * 100
-
-    @property
-    def silent(self) -> int:
-        """Coverage, task: units counted that gave no value (shown as such, never as 0)."""
-        if self.counted is None or self.reported is None:
-            return 0
-        return self.counted[1] - self.reported
-
-
-def _terms(catalog: Catalog) -> list[Period]:
-    return sorted(term_period(t) for t in catalog.terms)
-
-
-def _year_window(target: Target, year: int) -> Window | None:
-    if target.by_year:
-        found = target.year_value(year)
-        return None if found is None else Window(year_period(year), found[0], found[1])
-    return Window(year_period(year), target.target or 0.0)
-
-
-def windows_of(target: Target, catalog: Catalog, today: date) -> list[Window]:
-    """The window a target is measured in today, then, while none of its reports is due
-    yet, the one before it: a scope with nothing reported in today's window is shown the
-    one before instead (January: last year's result, being completed, then final).
-
-    A yearly target (or a by_year one) measures the current year; after a by_year target's
-    last listed year, that year's result stands. A term target measures the term containing
-    today (the one before it while nothing of the new one is due; the last one once all
-    have ended); a fixed period is itself."""
-    if target.by_year or target.period == "yearly":
-        current = _year_window(target, today.year)
-        if current is None:  # after the last listed year
-            last = _year_window(target, max(target.year_values()))
-            return [last or Window(year_period(today.year), 0.0)]
-        before = _year_window(target, today.year - 1)
-        now = cover(catalog, target, current.period, today)
-        if before is None or now.until is not None:
-            return [current]
-        earlier = Window(
-            before.period, before.goal, before.due_year, True, current.period, now.next_due
-        )
-        return [current, earlier]
-    goal = target.target or 0.0
-    if target.period == "term":
-        terms = _terms(catalog)
-        running = [t for t in terms if t.start <= today <= t.end]
-        if not running:
-            ended = [t for t in terms if t.end < today]
-            return [Window(ended[-1] if ended else terms[0], goal)]
-        ended = [t for t in terms if t.end < running[0].start]
-        found = cover(catalog, target, running[0], today)
-        if not ended or found.until is not None:
-            return [Window(running[0], goal)]
-        return [
-            Window(running[0], goal),
-            Window(ended[-1], goal, None, True, running[0], found.next_due),
-        ]
-    return [Window(from_key(target.period, catalog.terms), goal)]
-
-
-def target_period(target: Target, catalog: Catalog, today: date) -> Period:
-    """The window measured today (before a scope's own choice of the one before it)."""
-    return windows_of(target, catalog, today)[0].period
-
-
-def target_forms(catalog: Catalog, target: Target) -> list[Form]:
-    """The forms whose reports a target counts: those asking what it measures, at the
-    levels it counts (a level's own answers, when it counts them)."""
-    codes = [target.indicator, target.numerator, target.denominator]
-    components = {c for code in codes if code for c in catalog.components(code)}
-    levels: set[str] | None = None
-    if target.reported_levels:
-        levels = set(target.reported_levels)
-    elif target.kind == "rate" and target.numerator and target.denominator:
-        level = ratios.rate_level(catalog, target.numerator, target.denominator)
-        levels = {level} if level else set()
-    elif target.levels and target.indicator:
-        own = [ratios.own_level(catalog, target.indicator, lv) for lv in target.levels]
-        if all(own):
-            levels = set(target.levels)
-    forms = {
-        f
-        for code in components
-        for f in catalog.forms_of_indicator.get(code, [])
-        if levels is None or catalog.forms[f].level in levels
-    }
-    return [catalog.forms[f] for f in sorted(forms)]
-
-
-def cover(catalog: Catalog, target: Target, window: Period, today: date) -> Cover:
-    """How far into the window the target's reports due by the end of `today` reach: for each
-    form, the end of its last period in the window whose due date has passed; the earliest
-    over the forms (a part of the window is covered when every form's report of it is due).
-    A due date is the last day to report on time: its reports are owed the day after."""
-    untils: list[date | None] = []
-    next_dues: list[date] = []
-    last_dues: list[date] = []
-    closes: list[date] = []
-    for form in target_forms(catalog, target):
-        inside = periods_inside(form.periodicity, window)
-        if not inside:
-            continue  # this form's reports never fit inside the window
-        due_days = timedelta(days=form.schedule.due_days_after_end)
-        owed = [p for p in inside if p.end + due_days < today]
-        last_dues.append(inside[-1].end + due_days)
-        closes.append(inside[-1].end + timedelta(days=form.schedule.closes_days_after_end))
-        if len(owed) == len(inside):
-            untils.append(window.end)
-        else:
-            untils.append(owed[-1].end if owed else None)
-            next_dues.append(inside[len(owed)].end + due_days)
-    if not untils:
-        return Cover(None, False)
-    until = None if any(u is None for u in untils) else min(u for u in untils if u)
-    return Cover(
-        until,
-        not next_dues,
-        min(next_dues) if next_dues else None,
-        max(last_dues),
-        max(closes),
-    )
-
-
-def expected_value(target: Target, window: Window, covered: Cover) -> float | None:
-    """What should have been reached by now, out of what the reports due can show; None when
-    nothing is expected yet (no report of the window is due, or the goal is due later)."""
-    if covered.until is None or not window.judged:
-        return None
-    how, goal = target.expectation, window.goal
-    if how == Expect.HOLD:
-        return goal
-    if how == Expect.END:
-        return goal if covered.complete else None
-    if how == Expect.MILESTONES:
-        passed = [m.value for m in target.milestones if m.date <= covered.until]
-        return max(passed) if passed else None
-    return goal * window.period.elapsed_fraction(covered.until)
-
-
-def shown(target: Target, value: float) -> float:
-    """A value as the views show it: a percentage to one decimal."""
-    return round(value, 1) if target.is_percent else value
-
-
-def _keeps_pace(target: Target, achieved: float, goal: float, expected: float) -> bool:
-    """Whether the achieved value is at the expected one, as both are shown: a sum's linear
-    expectation is shown as a share of the goal, so it is compared as shown there."""
-    if target.is_percent:
-        return round(achieved, 1) >= round(expected, 1)
-    if target.expectation == Expect.LINEAR and goal:
-        return round(achieved / goal * 100, 1) >= round(expected / goal * 100, 1)
-    return achieved >= expected
-
-
-def verdict(
-    target: Target, achieved: float | None, goal: float, expected: float | None, final: bool
-) -> Status:
-    if achieved is None:
-        return Status.NO_DATA
-    holds = target.compare.holds(shown(target, achieved), goal)
-    if final:
-        return Status.ACHIEVED if holds else Status.MISSED
-    if holds:
-        return Status.ACHIEVED
-    if not target.compare.upward:
-        return Status.BEHIND  # a ceiling crossed
-    if expected is None:  # nothing is due yet
-        return Status.PENDING
-    return Status.ON_TRACK if _keeps_pace(target, achieved, goal, expected) else Status.BEHIND
-
-
-async def target_scope(
-    session: AsyncSession, catalog: Catalog, target: Target, unit: OrgUnit
-) -> list[OrgUnit] | None:
-    """The units a target is measured on when asked from `unit`, or None if it does not apply.
-
-    A target naming units applies to those units and to anyone above them; one naming none is
-    the province's. Percent targets (coverage, rate) and tasks of a level apply at every level
-    inside it, measured on the asker's own subtree; a coverage target only down to its level.
-    """
-    return scope_of(catalog, target, unit, await named_units(session, target))
-
-
-async def named_units(session: AsyncSession, target: Target) -> list[OrgUnit]:
-    """The units a target names (none: it names none, or they do not exist)."""
-    return (await named_units_of(session, [target]))[target.code]
-
-
-async def named_units_of(session: AsyncSession, targets: list[Target]) -> dict[str, list[OrgUnit]]:
-    """`named_units` of each target (by code), in one query."""
-    codes = {c for t in targets for c in t.units}
-    found = (
-        list((await session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))).all())
-        if codes
-        else []
-    )
-    # A unit merged into another is measured on its successor, which carries its history.
-    stand_in = {u.id: await successor(session, u) for u in found if u.merged_into_id}
-    out = {}
-    for t in targets:
-        named = [stand_in.get(u.id, u) for u in found if u.code in t.units]
-        out[t.code] = list({u.id: u for u in named}.values())
-    return out
-
-
-def scope_of(
-    catalog: Catalog, target: Target, unit: OrgUnit, named: list[OrgUnit]
-) -> list[OrgUnit] | None:
-    """`target_scope` with the named units already read (see there)."""
-    if target.units:
-        if not named:
-            return None
-        if all(is_within(n, unit) for n in named):
-            return named  # asked from above (or at) every named unit
-        if not any(is_within(unit, n) for n in named):
-            return None
-        # Asked from inside one of the named units: the group's own figure for a sum,
-        # the asker's subtree for a percentage.
-        return named if target.kind == "sum" else [unit]
-    if target.kind == "sum" or (target.kind == "task" and not target.levels):
-        return [unit] if unit.depth == 0 else None
-    lowest = max((catalog.level_index(lv) for lv in target.levels), default=None)
-    if lowest is not None and catalog.level_index(unit.level) > lowest:
-        return None
-    return [unit]
 
 
 async def measure(
@@ -755,12 +430,3 @@ async def progress_many(
         uid: sorted(items, key=lambda p: (ORDER[p.status], p.percent or 0))
         for uid, items in out.items()
     }
-
-
-def behind_count(items: list[TargetProgress]) -> int:
-    return sum(1 for p in items if p.status in BEHIND)
-
-
-def summary_counts(items: list[TargetProgress]) -> dict[str, int]:
-    """How many of the targets listed fall in each group of `GROUPS` (they add up to all)."""
-    return {name: sum(1 for p in items if p.status in group) for name, group in GROUPS.items()}

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db.models import OrgUnit, Submission, SubmissionStatus
 from storage.db.units import children
 from storage.measures.completeness import completeness
-from storage.measures.reporting import relocked_ids
+from storage.measures.report_approval import relocked_ids
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, IndicatorType
 from storage.plan.periods import Period

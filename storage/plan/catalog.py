@@ -484,7 +484,7 @@ class Catalog:
     thi_dua: ThiDuaRule | None = (
         None  # the ranking rule of thi_dua.yaml (storage/measures/thi_dua.py)
     )
-    # The personal-data notice told at joining (privacy_notice.txt; storage/db/personal_data.py).
+    # The personal-data notice told at joining (privacy_notice.txt; db/personal_data/notice.py).
     privacy_notice: str = ""
     document: Layouts | None = None  # the written report's layout (storage/plan/document_layout.py)
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from storage.plan.catalog import Aggregation, Catalog, IndicatorType
-from storage.plan.config_files import nearest_line
+from storage.plan.config_files import Docs, Locator
 from storage.plan.periods import PeriodError, from_key
 from storage.plan.roles import Role
-
-Docs = dict[str, tuple[Any, dict[tuple, int]]]
 
 # The keys each file may hold at its top level; anything else is a typo that would otherwise
 # be ignored (`target:` for `targets:` silently drops every target).
@@ -43,18 +40,6 @@ PERIOD_HELP = (
 UNCOUNTABLE = (IndicatorType.TEXT, IndicatorType.YES_NO)
 
 
-class _Where:
-    def __init__(self, folder: Path, docs: Docs) -> None:
-        self.folder, self.docs = folder, docs
-
-    def __call__(self, name: str, loc: tuple, fld: str) -> str:
-        line = nearest_line(self.docs[name][1], loc)
-        return f"{self.folder / name}:{line}: {loc[0]}[{loc[1]}] field '{fld}':"
-
-    def line(self, name: str, loc: tuple) -> int:
-        return nearest_line(self.docs[name][1], loc)
-
-
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -63,7 +48,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 def check_documents(folder: Path, docs: Docs) -> list[str]:
     """Unknown top-level keys and a missing province code, found before the YAML is parsed."""
     problems: list[str] = []
-    where = _Where(folder, docs)
+    where = Locator(folder, docs)
     for name, known in KNOWN_KEYS.items():
         if name not in docs:
             continue
@@ -93,7 +78,7 @@ def check_documents(folder: Path, docs: Docs) -> list[str]:
 def duplicate_codes(folder: Path, docs: Docs) -> list[str]:
     """Codes used twice in one list: the second item would silently replace the first."""
     problems: list[str] = []
-    where = _Where(folder, docs)
+    where = Locator(folder, docs)
     for name, key, noun in CODED_LISTS:
         data = docs.get(name, (None, {}))[0]
         items = data.get(key) if isinstance(data, dict) else None
@@ -118,7 +103,7 @@ def duplicate_codes(folder: Path, docs: Docs) -> list[str]:
 
 def check_catalog(catalog: Catalog, folder: Path, docs: Docs) -> list[str]:
     """What parses item by item but breaks later: in a report, in chat or in reminders."""
-    where = _Where(folder, docs)
+    where = Locator(folder, docs)
     return [
         *_check_levels(catalog, where),
         *_check_terms(catalog, where),
@@ -130,7 +115,7 @@ def check_catalog(catalog: Catalog, folder: Path, docs: Docs) -> list[str]:
     ]
 
 
-def _check_levels(catalog: Catalog, where: _Where) -> list[str]:
+def _check_levels(catalog: Catalog, where: Locator) -> list[str]:
     problems = []
     for i, level in enumerate(catalog.levels):
         if level.role is not None and level.role not in Role.ALL:
@@ -146,7 +131,7 @@ def _check_levels(catalog: Catalog, where: _Where) -> list[str]:
     return problems
 
 
-def _check_terms(catalog: Catalog, where: _Where) -> list[str]:
+def _check_terms(catalog: Catalog, where: Locator) -> list[str]:
     return [
         f"{where('targets.yaml', ('terms', i, 'end'), 'end')} the term ends on {term.end} "
         f"before it starts on {term.start}; the end must come after the start"
@@ -155,7 +140,7 @@ def _check_terms(catalog: Catalog, where: _Where) -> list[str]:
     ]
 
 
-def _check_derived(catalog: Catalog, where: _Where) -> list[str]:
+def _check_derived(catalog: Catalog, where: Locator) -> list[str]:
     from storage.plan.expressions import formula_names
 
     problems = []
@@ -203,7 +188,7 @@ def _cycle_from(start: str, uses: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def _check_asked(catalog: Catalog, where: _Where) -> list[str]:
+def _check_asked(catalog: Catalog, where: Locator) -> list[str]:
     # A derived indicator is asked when its components are, and those are checked themselves.
     return [
         f"{where('indicators.yaml', ('indicators', i, 'code'), 'code')} '{code}' is asked in "
@@ -214,7 +199,7 @@ def _check_asked(catalog: Catalog, where: _Where) -> list[str]:
     ]
 
 
-def _check_member_total(catalog: Catalog, where: _Where) -> list[str]:
+def _check_member_total(catalog: Catalog, where: Locator) -> list[str]:
     """The member total is one reported count of people kept as a stock (aggregation: last):
     a per-member answer is held against its latest value, so two would leave it ambiguous."""
     problems: list[str] = []
@@ -239,7 +224,7 @@ def _check_member_total(catalog: Catalog, where: _Where) -> list[str]:
     return problems
 
 
-def _check_forms(catalog: Catalog, where: _Where) -> list[str]:
+def _check_forms(catalog: Catalog, where: Locator) -> list[str]:
     problems: list[str] = []
     if not catalog.forms:
         problems.append(
@@ -274,7 +259,7 @@ def _check_forms(catalog: Catalog, where: _Where) -> list[str]:
     return problems
 
 
-def _check_targets(catalog: Catalog, where: _Where) -> list[str]:
+def _check_targets(catalog: Catalog, where: Locator) -> list[str]:
     problems = []
     for i, target in enumerate(catalog.targets):
         if target.period not in PERIOD_WORDS:

@@ -64,3 +64,22 @@ def nearest_line(lines: dict[tuple, int], loc: tuple) -> int:
             return lines[loc]
         loc = loc[:-1]
     return lines.get((), 1)
+
+
+# The files read, by name: (the parsed YAML, the line of each place in it).
+Docs = dict[str, tuple[Any, dict[tuple, int]]]
+
+
+class Locator:
+    """Names the place of a problem in the files read, as the operator looks for it:
+    `folder/file.yaml:line: list[index] field 'name':`."""
+
+    def __init__(self, folder: Path, docs: Docs) -> None:
+        self.folder, self.docs = folder, docs
+
+    def __call__(self, name: str, loc: tuple, fld: str) -> str:
+        line = nearest_line(self.docs[name][1], loc)
+        return f"{self.folder / name}:{line}: {loc[0]}[{loc[1]}] field '{fld}':"
+
+    def line(self, name: str, loc: tuple) -> int:
+        return nearest_line(self.docs[name][1], loc)

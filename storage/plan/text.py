@@ -60,6 +60,37 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", bare).strip()
 
 
+def _letters_by_fold() -> dict[str, str]:
+    """For each folded letter, the letters of Latin and Vietnamese that fold to it, in either
+    case ("e": e E é Ễ ệ …)."""
+    found: dict[str, str] = {}
+    for code in (*range(0x41, 0x250), *range(0x1E00, 0x1F00)):
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded.isalpha():
+            found[folded] = found.get(folded, "") + chr(code)
+    return found
+
+
+_SPELLINGS = _letters_by_fold()  # every letter as it may be typed
+# Diacritics typed as separate marks (text in NFD, as some Vietnamese keyboards send it).
+_MARKS = "[\u0300-\u036f]*"
+
+
+def spelled_any_way(name: str) -> str:
+    """A regular expression for a name however it was typed: in any case, with or without
+    its diacritics, composed or not, words apart by any spaces ("Nguyễn Thị Lan",
+    "nguyen thi lan", "NGUYỄN THỊ LAN")."""
+    parts = []
+    for char in fold(name):
+        if char == " ":
+            parts.append(r"\s+")
+        elif char in _SPELLINGS:
+            parts.append(f"[{re.escape(_SPELLINGS[char])}]{_MARKS}")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
 def tidy(text: str) -> str:
     """NFC with single spaces, for storing short text answers."""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
