@@ -3,6 +3,10 @@
 `Service` is one running bot process (a worker): it registers itself, receives through the
 durable intake, sends through the outbox, and on a stop (SIGTERM, SIGINT) stops taking
 updates, lets the work in flight finish or hands it back, and closes its connections.
+
+Only what is configured is imported: the Telegram channel (aiogram: 110-120 MB of pydantic
+models, built on import) only with a Telegram token, the tracker pages (Jinja2) only with a
+public address. A Zalo-only bot never imports aiogram (tests/test_memory_at_rest.py).
 """
 
 from __future__ import annotations
@@ -17,18 +21,11 @@ import signal
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from aiogram import Bot
 from aiohttp import web
 
 from bot.channels.intake import Intake
-from bot.channels.telegram import (
-    TelegramChannel,
-    TelegramPoller,
-    make_bot,
-    set_menu,
-    webhook_handler,
-)
 from bot.channels.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.channels.zalo import ZaloChannel, ZaloRuntime
 from bot.channels.zalo_client import ZaloClient
@@ -37,7 +34,6 @@ from bot.context import AppContext
 from bot.files import FileLinks
 from bot.scheduler import ReminderService
 from bot.web.errors import Runner
-from bot.web.routes import register as register_pages
 from handlers.engine import Engine
 from schedules.messages import Channel
 from schedules.outbox import IN_FLIGHT
@@ -49,6 +45,11 @@ from storage.db.delivery import (
     retire_worker,
 )
 from storage.db.sessions import transaction
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.channels.telegram import TelegramChannel
 
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
@@ -68,6 +69,8 @@ class TelegramRuntime:
 
 
 def telegram_runtime(ctx: AppContext) -> TelegramRuntime:
+    from bot.channels.telegram import TelegramChannel, make_bot
+
     bot = make_bot(ctx.settings)
     return TelegramRuntime(bot, TelegramChannel(bot))
 
@@ -75,6 +78,8 @@ def telegram_runtime(ctx: AppContext) -> TelegramRuntime:
 async def start_telegram_polling(
     rt: TelegramRuntime, intake: Intake, polling_timeout: int = 25
 ) -> asyncio.Task:
+    from bot.channels.telegram import TelegramPoller, set_menu
+
     await rt.bot.delete_webhook(drop_pending_updates=False)
     await set_menu(rt.bot)
     return asyncio.create_task(TelegramPoller(rt.bot, intake, polling_timeout).run())
@@ -83,6 +88,8 @@ async def start_telegram_polling(
 def add_telegram_webhook(
     app: web.Application, rt: TelegramRuntime, intake: Intake, secret: str
 ) -> None:
+    from bot.channels.telegram import webhook_handler
+
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(rt.bot, intake, secret))
 
 
@@ -233,6 +240,8 @@ async def run_bot(
                 )
                 add_telegram_webhook(web_server.app, telegram, service.intake, secret)
                 if first:
+                    from bot.channels.telegram import set_menu
+
                     await set_menu(telegram.bot)
                     await telegram.bot.set_webhook(
                         settings.telegram_webhook_url,
@@ -258,6 +267,8 @@ async def run_bot(
                 receivers.append(asyncio.create_task(zalo.poll_forever()))
                 logger.info("Zalo: long polling")
         if settings.public_base_url:
+            from bot.web.routes import register as register_pages
+
             web_server = web_server or WebServer()
             register_pages(web_server.app, ctx)
         if web_server:

@@ -7,6 +7,7 @@ system font without them is never picked.
 from __future__ import annotations
 
 import asyncio
+import textwrap
 import threading
 from collections.abc import Callable
 from io import BytesIO
@@ -27,16 +28,24 @@ FONT = "DejaVu Sans"
 _DRAWING = threading.Lock()
 PINK = "#c2185b"
 GREY = "#9e9e9e"
+# Read on a phone: Telegram and Zalo show a picture at the screen's width (~360 points), so a
+# 6-inch-wide figure is shrunk about 2.5 times; its text is set large enough to survive that.
+WIDTH, DPI = 6.0, 150
+TEXT, SMALL = 11, 9
+TITLE_WIDTH = 56  # characters of a title line at TEXT points across WIDTH
+MANY_BARS = 8  # beyond this, a bar's note stands upright and only some periods are named
+PERIOD_NAMES = 12  # at most this many periods named under a trend's bars
 
 
-def _figure(width: float = 8, height: float = 4.5):  # type: ignore[no-untyped-def]
+def _figure(height: float):  # type: ignore[no-untyped-def]
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     plt.rcParams["font.family"] = FONT
-    return plt, plt.subplots(figsize=(width, height), dpi=110)
+    plt.rcParams["font.size"] = TEXT
+    return plt, plt.subplots(figsize=(WIDTH, height), dpi=DPI)
 
 
 def _png(plt, fig) -> bytes:  # type: ignore[no-untyped-def]
@@ -47,19 +56,45 @@ def _png(plt, fig) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
+def _wrapped(title: str) -> str:
+    return "\n".join(textwrap.fill(line, TITLE_WIDTH) for line in title.split("\n"))
+
+
+def _value_axis(axis, values: list[float], percent: bool) -> None:  # type: ignore[no-untyped-def]
+    """The one axis of figures: a percentage in "%" for a rate; whole-number ticks for counts
+    (no "2,5 người"), in Vietnamese grouping ("5.000"); fractions only when a figure has one
+    (an amount of money)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    whole = all(float(v).is_integer() for v in values)
+    if percent and max(values, default=0) <= 100:  # the room above 100% is for the notes
+        axis.set_major_locator(FixedLocator([0, 25, 50, 75, 100]))
+    else:
+        axis.set_major_locator(MaxNLocator(nbins=6, integer=whole and not percent))
+    if percent:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: vi.format_number(v, 1) + "%"))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: vi.format_number(v, 1)))
+
+
 def breakdown_png(
     title: str, names: list[str], values: list[float | None], texts: list[str], unit_word: str
 ) -> bytes:
     """A bar per unit with its figure written beside it; a unit without a report has no bar
     and says so (never a bar of 0)."""
-    plt, (fig, ax) = _figure(8, max(3.0, 0.4 * len(names) + 1.5))
+    plt, (fig, ax) = _figure(max(3.5, 0.42 * len(names) + 2.2))
+    percent = unit_word.strip() == "%"
     order = list(range(len(names)))[::-1]
     ax.barh([names[i] for i in order], [values[i] or 0 for i in order], color=PINK)
     for y, i in enumerate(order):
         color = "black" if values[i] is not None else GREY
-        ax.text(values[i] or 0, y, " " + texts[i], va="center", fontsize=9, color=color)
-    ax.set_title(title, fontsize=11)
-    ax.set_xlabel(unit_word)
+        ax.text(values[i] or 0, y, " " + texts[i], va="center", fontsize=SMALL, color=color)
+    top = max([v for v in values if v is not None] + [100 if percent else 1])
+    ax.set_xlim(0, top * 1.3)  # room for the figures written beside the longest bar
+    _value_axis(ax.xaxis, [v for v in values if v is not None], percent)
+    ax.set_title(_wrapped(title), fontsize=TEXT)
+    if not percent:
+        ax.set_xlabel(unit_word)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(plt, fig)
 
@@ -74,34 +109,48 @@ def trend_png(
 ) -> bytes:
     """A bar per period; a period nobody reported has no bar (never a bar of 0). `notes`,
     written over each bar: what its figure rests on ("5/6"), so periods with different
-    reporters are not read as like with like."""
-    plt, (fig, ax) = _figure()
-    ax.bar(labels, [v or 0 for v in values], color=PINK, label=vi.CHART_PER_PERIOD)
-    for x, (v, note) in enumerate(zip(values, notes or [""] * len(values), strict=True)):
-        if note:
-            color = "black" if v is not None else GREY
-            ax.text(x, v or 0, note, ha="center", va="bottom", fontsize=7, color=color)
-    ax.set_ylabel(unit_word)
-    ax.set_title(title, fontsize=11)
-    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    reporters are not read as like with like. With a target, the bars are the running total
+    measured against it, on the same one axis (a second scale beside the first misleads)."""
+    plt, (fig, ax) = _figure(5.0)
+    percent = unit_word.strip() == "%"
+    shown: list[float | None] = list(values)
     if target is not None:
-        running, cumulative = 0.0, []
+        running, shown = 0.0, []
         for v in values:
             running += v or 0
-            cumulative.append(running)
-        ax2 = ax.twinx()
-        ax2.plot(
-            labels, cumulative, color="#37474f", marker="o", markersize=3, label=vi.CHART_CUMULATIVE
-        )
-        ax2.axhline(
+            shown.append(running if v is not None or running else None)
+    where = list(range(len(labels)))
+    label = vi.CHART_CUMULATIVE if target is not None else vi.CHART_PER_PERIOD
+    ax.bar(where, [v or 0 for v in shown], color=PINK, label=label)
+    many = len(labels) > MANY_BARS
+    for x, (v, note) in enumerate(zip(shown, notes or [""] * len(values), strict=True)):
+        if note == vi.CHART_TREND_NONE:  # nobody reported: a dash, level (upright it is a bar)
+            ax.text(x, v or 0, note, ha="center", va="bottom", fontsize=TEXT + 6, color=GREY)
+        elif v == 0 and not note:  # a reported 0 has no bar: said, not left blank
+            ax.text(x, 0, "0", ha="center", va="bottom", fontsize=SMALL)
+        elif note:  # upright when many, so neighbours' notes do not overlap
+            text, turn = (" " + note, 90) if many else (note, 0)
+            ax.text(x, v or 0, text, ha="center", va="bottom", fontsize=SMALL, rotation=turn)
+    step = -(-len(labels) // PERIOD_NAMES)  # every period named, or every second, third…
+    named = where[::-1][::step][::-1]  # the latest period is always named
+    ax.set_xticks(named, [labels[x] for x in named])
+    ax.tick_params(axis="x", labelrotation=60 if many else 0, labelsize=SMALL)
+    figures = [v for v in shown if v is not None]
+    top = max(figures + ([target] if target is not None else []) + [100 if percent else 1])
+    ax.set_ylim(0, top * (1.25 if notes and any(notes) else 1.1))
+    _value_axis(ax.yaxis, figures + ([target] if target is not None else []), percent)
+    if target is not None:
+        ax.axhline(
             target,
-            color=GREY,
+            color="#37474f",
             linestyle="--",
             label=vi.CHART_TARGET.format(target=vi.format_number(target)),
         )
-        ax2.set_ylim(0, max(target, running) * 1.1)
-        ax2.legend(loc="upper left", fontsize=8)
-    ax.spines[["top"]].set_visible(False)
+        ax.legend(loc="upper left", fontsize=SMALL)
+    if not percent:
+        ax.set_ylabel(unit_word)
+    ax.set_title(_wrapped(title), fontsize=TEXT)
+    ax.spines[["top", "right"]].set_visible(False)
     return _png(plt, fig)
 
 

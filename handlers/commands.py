@@ -45,7 +45,17 @@ async def _cancel(turn: Turn, _args: str) -> None:
 async def _help(turn: Turn, _args: str) -> None:
     assert turn.person
     if turn.person.role == Role.BRANCH_LEADER:
-        names = ["baocao", "tong", "tiendo", "xephang", "web", "huy", "lienket", "trogiup"]
+        names = [
+            "baocao",
+            "tong",
+            "tiendo",
+            "xephang",
+            "web",
+            "huy",
+            "lienket",
+            "dulieu",
+            "trogiup",
+        ]
         examples = vi.HELP_EXAMPLES_LEADER
     else:
         names = [
@@ -64,6 +74,7 @@ async def _help(turn: Turn, _args: str) -> None:
             "web",
             "huy",
             "lienket",
+            "dulieu",
             "trogiup",
         ]
         examples = vi.HELP_EXAMPLES_STAFF + vi.HELP_EXAMPLES_OFFICE
@@ -73,7 +84,9 @@ async def _help(turn: Turn, _args: str) -> None:
     fields = found.fields()
     if not found.rated:  # her level rates no one: no rating commands, no empty example
         names = [n for n in names if n not in ("xeploai", "chuaxeploai")]
-    help_lines = vi.HELP_LINES | vi.HELP_LINES_OFFICE | vi.HELP_LINES_DOCUMENT
+    help_lines = (
+        vi.HELP_LINES | vi.HELP_LINES_OFFICE | vi.HELP_LINES_DOCUMENT | vi.HELP_LINES_PRIVACY
+    )
     lines = [vi.HELP_TITLE] + [help_lines[n].format(**fields) for n in names]
     lines += ["", vi.HELP_EXAMPLES_TITLE, *(e.format(**fields) for e in examples)]
     turn.say("\n".join(lines + await report_flow.one_message_help(turn)))
@@ -198,8 +211,12 @@ PLAIN_STAFF = [
     ("chuaxeploai", "chuaxeploai"),
 ]
 # "thay chi hội thôn 3 bằng …", "thay bằng …": a handover named by its unit or its newcomer
-# (a plain "thay" starts too many other sentences: "thay mặt chi hội …").
-_HANDOVER = re.compile(r"^thay (?=(?:chi hoi|xa|phuong|thi tran|co so|huyen|thon|bang|nguoi) )")
+# (a plain "thay" starts too many other sentences: "thay mặt chi hội …"), or by its code
+# ("thay KH-CL-02-01 bằng …": the way to tell apart two branches of one name in one commune).
+_HANDOVER = re.compile(
+    r"^thay (?=(?:chi hoi|xa|phuong|thi tran|co so|huyen|thon|bang|nguoi|ma"
+    r"|(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9-]+),? )"
+)
 
 
 def plain_staff_command(text: str) -> tuple[str, str] | None:

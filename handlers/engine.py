@@ -363,8 +363,12 @@ def _not_understood(turn: Turn) -> None:
     role = turn.person.role if turn.person else None
     if _COURTESY.match(fold(turn.inbound.text or "")):
         turn.say(vi.YOU_ARE_WELCOME)  # a thank-you is not a question to be corrected
+    elif privacy.remind(turn):  # joined before the notice, not accepted yet: the notice first
+        pass
+    elif role:
+        turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role))
     else:
-        turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role) if role else vi.NOT_UNDERSTOOD)
+        turn.say(vi.NOT_UNDERSTOOD)
     conversation = turn.conversation
     offered = [tuple(c) for c in turn.data.get("offered", [])]
     staff = conversation is not None and conversation.flow not in (None, report_flow.FLOW)

@@ -117,6 +117,16 @@ async def gate(turn: Turn) -> bool:
     return True
 
 
+def remind(turn: Turn) -> bool:
+    """Chatter from someone told the notice who has not accepted it (she joined before it):
+    the notice again with its «Đồng ý», as a leader who joined with a code gets it, in place
+    of the hint of what she can ask. False when she accepted, or is told it in this turn."""
+    if turn.data.get("notice") != TOLD or TELL_AFTER in turn.cache:
+        return False
+    turn.replies.append(_notice(turn, vi.NOTICE_REMIND, vi.NOTICE_TOLD))
+    return True
+
+
 def tell_after(turn: Turn) -> None:
     """The notice told once to someone who joined before it, after the answer she asked for."""
     notice = turn.cache.pop(TELL_AFTER, None)

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from storage.plan.catalog import Catalog
 from storage.plan.text import fold
 
 _NUM = r"(?:\d{1,2}|iv|i{1,3})"
@@ -31,6 +32,7 @@ PERIOD = re.compile(
 )
 UNIT_WORDS = r"(?:huyen|xa|phuong|thi tran|thi xa|thanh pho|tp|chi hoi|tinh|co so)"
 UNIT = re.compile(r"\b(" + UNIT_WORDS + r"\s+.+)$")
+LEVEL_WORD = re.compile(r"^" + UNIT_WORDS + r"\b")
 CODE = re.compile(r"\b([A-Z]{2}(?:-[A-Z0-9]{1,6})+)\b")
 
 
@@ -63,3 +65,27 @@ def parse_query(text: str) -> Query:
         original, rest = original[: m.start()], rest[: m.start()]
     # As she typed them (diacritics kept), so a reply can quote her; matching folds them.
     return Query(" ".join(original.split()), period, unit)
+
+
+def indicator_query(text: str, catalog: Catalog) -> Query:
+    """`parse_query` for a question about an indicator (/tong, /bieudo): a level word that
+    belongs to the indicator's label ("Cơ sở Hội ứng dụng CNTT…", "… mạng xã hội", "Hợp tác
+    xã …") is not read as the start of a unit. The label wins when the whole text (but the
+    period) names an indicator, or when it begins with the start of a label that goes on past
+    the level word ("Chi hội ứng dụng CNTT huyện Sa Pa") or with a whole label ("Ghi chú của
+    chi hội xã Y Tý"); the rest is then the unit."""
+    query = parse_query(text)
+    if query.unit is None or CODE.fullmatch(query.unit):
+        return query
+    whole = f"{query.words} {query.unit}".strip()
+    if catalog.find_indicators(whole):
+        return Query(whole, query.period, None)
+    tokens = whole.split()
+    level = LEVEL_WORD.match(fold(query.unit))
+    past_level = len(query.words.split()) + (len(level.group(0).split()) if level else 0)
+    for cut in range(len(tokens) - 1, past_level - 1, -1):
+        head = " ".join(tokens[:cut])
+        # Ending at the level word, only a whole label: "Ghi chú của chi hội".
+        if catalog.label_begins(head, whole=cut == past_level):
+            return Query(head, query.period, " ".join(tokens[cut:]))
+    return query

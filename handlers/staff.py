@@ -6,6 +6,7 @@ the CLI both call them, so the same question gets the same answer everywhere.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period
 from storage.db.models import OrgUnit
-from storage.db.units import find_units, parent_names, unit_by_code
+from storage.db.units import find_units, former_parent_names, parent_names, unit_by_code
 from storage.measures import progress as progress_service
 from storage.measures import totals
 from storage.measures.completeness import completeness
@@ -69,17 +70,49 @@ async def unit_in_scope(session: AsyncSession, words: str | None, scope: OrgUnit
     if not found:
         raise StaffError(vi.UNKNOWN_UNIT.format(text=words), "unknown_unit", words)
     if len(found) > 1:
-        shown = found[:5]
-        above = await parent_names(session, shown)
-        names = [f"{u.name} ({p})" if p else u.name for u, p in zip(shown, above, strict=True)]
-        example = f"{shown[0].name} {above[0]}" if above[0] else shown[0].name
         raise StaffError(
-            vi.AMBIGUOUS_UNIT.format(text=words, names=", ".join(names), example=example),
+            await _ambiguous_units(session, words, found),
             "ambiguous_unit",
             words,
             [u.code for u in found[:5]],
         )
     return found[0]
+
+
+async def _ambiguous_units(session: AsyncSession, words: str, found: list[OrgUnit]) -> str:
+    """The first units found, each with its parent's name; those that share both name and
+    parent with another found (branches of merged communes) also with the commune they came
+    from and their code, which she may type to pick one."""
+    shown = found[:5]
+    above = await parent_names(session, shown)
+    alike = Counter((u.name, u.parent_id) for u in found)
+    twins = [u for u in shown if alike[(u.name, u.parent_id)] > 1]
+    former = dict(
+        zip([u.id for u in twins], await former_parent_names(session, twins), strict=True)
+    )
+    names = []
+    for unit, parent in zip(shown, above, strict=True):
+        if unit.id not in former:
+            names.append(f"{unit.name} ({parent})" if parent else unit.name)
+            continue
+        came = former[unit.id]
+        came_from = vi.UNIT_CAME_FROM.format(parent=came) if came and came != parent else ""
+        names.append(
+            vi.UNIT_TWIN.format(name=unit.name, parent=parent, came_from=came_from, code=unit.code)
+        )
+    listed = ", ".join(names)
+    plain = [(u, p) for u, p in zip(shown, above, strict=True) if u.id not in former]
+    if not twins:
+        unit, parent = plain[0]
+        example = f"{unit.name} {parent}" if parent else unit.name
+        return vi.AMBIGUOUS_UNIT.format(text=words, names=listed, example=example)
+    if not plain:
+        return vi.AMBIGUOUS_UNIT_SAME.format(text=words, names=listed, code=twins[0].code)
+    unit, parent = plain[0]
+    example = f"{unit.name} {parent}" if parent else unit.name
+    return vi.AMBIGUOUS_UNIT_CODE.format(
+        text=words, names=listed, example=example, code=twins[0].code
+    )
 
 
 async def split_unit(

@@ -15,7 +15,7 @@ from handlers import charts, staff
 from handlers.examples import usage
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
-from handlers.query import parse_query
+from handlers.query import indicator_query, parse_query
 from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import open_windows, window
@@ -64,7 +64,7 @@ async def _usage(turn: Turn, template: str) -> str:
 
 
 async def tong(turn: Turn, args: str) -> None:
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.TONG_USAGE))
         return
@@ -144,7 +144,7 @@ async def xuat(turn: Turn, args: str) -> None:
 @staff_only
 async def bieudo(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
+    query = indicator_query(args, turn.ctx.catalog)
     if not query.words:
         turn.say(await _usage(turn, vi.BIEUDO_USAGE))
         return

@@ -23,7 +23,10 @@ from tests.fakes import SENDER
 def context() -> ForkServerContext:
     """The forkserver (started at the first start) imports the bot's modules once."""
     forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload(["tests.bot_process", "bot.app", "bot.context"])
+    # bot.app imports the Telegram channel (aiogram) only for a Telegram bot: preload it too.
+    forkserver.set_forkserver_preload(
+        ["tests.bot_process", "bot.app", "bot.channels.telegram", "bot.context"]
+    )
     return forkserver
 
 

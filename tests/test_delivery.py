@@ -152,7 +152,7 @@ async def test_telegram_webhook_without_a_configured_secret(ctx, fake, world) ->
     s.web_host, s.web_port, s.reminders_enabled = "127.0.0.1", port, False
     task = asyncio.create_task(run_bot(ctx))
     try:
-        for _ in range(100):
+        for _ in range(600):  # it imports the Telegram channel (aiogram) first: seconds
             registered = [p for m, p in fake.calls if m == "setWebhook"]
             if registered:
                 break

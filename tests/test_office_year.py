@@ -200,6 +200,54 @@ async def test_a_district_names_a_branch_by_its_commune(ctx, office) -> None:
     assert district.text.startswith("Thay Nguyễn Thị Lan bằng Lê Thị Nụ")
 
 
+async def test_twin_branches_of_a_merged_commune_are_told_apart_by_code(ctx, office) -> None:
+    """Two "Chi hội thôn 1" under one merged commune: listed with the commune each came from
+    and its code, and picked by that code (alone, after the name, or after "mã")."""
+    found, users, _ = office
+    t = found.tree
+    async with ctx.sessions() as session:
+        c1, c2, c3 = [await session.get(OrgUnit, u.id) for u in (t.c1, t.c2, t.c3)]
+        await create_unit(session, code="B3b", name="Chi hội thôn 1", level="branch", parent=c2)
+        await create_unit(session, code="B4b", name="Chi hội thôn 1", level="branch", parent=c3)
+        merged = await create_unit(
+            session, code="C9", name="Xã Sơn Bình Hiệp", level="commune", parent=t.d1
+        )
+        await merge_units(session, ctx.catalog, [c1, c2], merged, date(2026, 7, 1))
+        await session.commit()
+    twins = (
+        "Chi hội thôn 1 (Xã Sơn Bình Hiệp, trước thuộc Xã Sơn Bình, mã B1), "
+        "Chi hội thôn 1 (Xã Sơn Bình Hiệp, trước thuộc Xã Sơn Hiệp, mã B3b)"
+    )
+    district, province = users["district"], users["province"]
+    await district.send("thay chi hội thôn 1 xã sơn bình hiệp bằng Lê Thị Nụ 0987654321")
+    assert district.text == vi.AMBIGUOUS_UNIT_SAME.format(
+        text="chi hội thôn 1 xã sơn bình hiệp", names=twins, code="B1"
+    )
+    # With a namesake elsewhere, the name and parent pick that one; the code picks a twin.
+    await province.send("/tiendo thôn 1")
+    assert province.text == vi.AMBIGUOUS_UNIT_CODE.format(
+        text="thôn 1",
+        names=f"{twins}, Chi hội thôn 1 (Xã Khánh Bình)",
+        example="Chi hội thôn 1 Xã Khánh Bình",
+        code="B1",
+    )
+    for words in ("B3b", "chi hội thôn 1 B3b", "thôn 1 mã b3b", "mã B3b", "B3b, Sơn Bình Hiệp"):
+        await district.send(f"thay {words} bằng Lê Thị Nụ 0987654321")
+        assert district.text == "Giao Lê Thị Nụ (0987654321) làm chi hội trưởng Chi hội thôn 1?"
+        await district.send("Hủy")
+    await district.send("thay chi hội thôn 1 mã B1 bằng Lê Thị Nụ 0987654321")
+    assert district.text.startswith("Thay Nguyễn Thị Lan bằng Lê Thị Nụ")
+    await district.send("Hủy")
+    # A code beside another unit's name is no pick: nothing is guessed.
+    await district.send("thay chi hội thôn 2 B3b bằng Lê Thị Nụ 0987654321")
+    assert district.text == vi.UNKNOWN_UNIT.format(text="chi hội thôn 2 B3b")
+    async with ctx.sessions() as session:
+        scope = await session.get(OrgUnit, t.d1.id)
+        assert [u.code for u in await find_units(session, "thôn 1, B3b", scope)] == ["B3b"]
+        assert await find_units(session, "thôn 3 B3b", scope) == []
+        assert await find_units(session, "B4b thôn 1", scope) == []  # outside her district
+
+
 # ---- who has joined -----------------------------------------------------------------------
 
 
@@ -383,6 +431,7 @@ async def test_help_names_the_office_commands(ctx, office) -> None:
         assert (line in users["district"].text) == (name != "chuaxeploai"), name
     await users["leader"].send("/trogiup")
     assert "/thaythe" not in users["leader"].text
+    assert vi.HELP_LINES_PRIVACY["dulieu"] in users["leader"].text  # everyone's (#22)
 
 
 # ---- a merge of two communes --------------------------------------------------------------

@@ -42,6 +42,7 @@ from storage.db.people import Actor, edit_person
 from storage.db.personal_data import erasure, inventory, notice
 from storage.db.sessions import transaction
 from storage.plan import privacy_notice
+from storage.plan import texts_vi as vi
 from storage.plan.periods import month
 from storage.plan.text import fold
 from tests.builders import invite, report, small_tree_with_people
@@ -372,6 +373,37 @@ async def test_joined_before_the_notice_is_told_once(ctx, world) -> None:
     async with ctx.sessions() as session:
         row = await session.get(NoticeAcceptance, people.provincial.id)
         assert not row.asked_at_joining and row.accepted_at is not None
+
+
+async def test_joined_before_the_notice_chatter_is_reminded_to_accept(ctx, world) -> None:
+    """Staff (and a leader) who joined before the notice, told it once, then chatting: the
+    notice again with «Đồng ý», as a leader who joined with a code gets it, not the hint."""
+    people, _ = world
+    async with ctx.sessions() as session:
+        await link_directly(session, people.commune_officer, "zalo", "z-commune", ctx.clock.now())
+        await link_directly(session, people.leader, "telegram", "u-leader", ctx.clock.now())
+        await session.commit()
+    engine = Engine(ctx)
+    province = ChatUser(engine, "u-province")
+    commune = ChatUser(engine, "z-commune", channel="zalo")
+    leader = ChatUser(engine, "u-leader")
+    for user in (province, commune, leader):
+        await user.send("chào em")  # told once, after the answer
+        assert "Nghị định 13/2023/NĐ-CP" in user.text and vi.NOTICE_TOLD in user.text
+        for chatter in ("chào em", "ok", "trời mưa to quá"):
+            await user.send(chatter)
+            assert user.text.startswith(vi.NOTICE_REMIND), user.text
+            assert "Nghị định 13/2023/NĐ-CP" in user.text and vi.NOTICE_TOLD in user.text
+            assert user.buttons == ["Đồng ý"] and vi.HINT_STAFF not in user.text
+        await user.send("/trogiup")  # a question is answered as usual, no reminder
+        assert vi.HELP_TITLE in user.text and "Nghị định" not in user.text
+    await province.send("vâng")
+    await province.click("Đồng ý")
+    await commune.send("đồng ý")
+    for user in (province, commune):
+        assert "ghi nhận chị đồng ý" in user.text
+        await user.send("chào em")
+        assert user.text.endswith(vi.HINT_STAFF) and "Nghị định" not in user.text
 
 
 async def test_prune_removes_what_is_past_retention_and_nothing_else(ctx, world) -> None:

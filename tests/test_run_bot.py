@@ -28,6 +28,12 @@ async def test_run_bot_serves_telegram_and_zalo_and_reminds(ctx, tmp_path) -> No
     ctx.clock.set(vn_datetime(2026, 12, 3, 9))  # November is due on 5/12: a d-2 reminder
     task = asyncio.create_task(run_bot(ctx))
     try:
+        # Started: it imports the Telegram channel (aiogram, seconds on a busy machine) first.
+        for _ in range(600):
+            polling = [any(m == "getUpdates" for m, _ in f.calls) for f in (telegram, zalo)]
+            if all(polling) or task.done():
+                break
+            await asyncio.sleep(0.1)
         lan = TelegramUser(telegram, 5001)
         await lan.send(f"/start {tg_code}")
         assert "Chào chị Nguyễn Thị Lan" in lan.text

@@ -286,6 +286,53 @@ async def test_chart_is_a_png_with_real_vietnamese_glyphs(world, ctx) -> None:
     assert all(ord(ch) in charmap for ch in text if not ch.isspace())
 
 
+def _drawn_axes(monkeypatch) -> list[dict[str, object]]:
+    """What each chart drawn from now on shows: its axes, and the ticks and tick labels of
+    its value axis (y for a trend, x for a breakdown) inside the limits drawn."""
+    seen: list[dict[str, object]] = []
+    real = charts._png
+
+    def recorded(plt, fig) -> bytes:  # type: ignore[no-untyped-def]
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        names = [t.get_text() for t in ax.get_yticklabels()]
+        across = any(name and not name[0].isdigit() for name in names)  # units' names
+        axis, (low, high) = (ax.xaxis, ax.get_xlim()) if across else (ax.yaxis, ax.get_ylim())
+        ticks = [t for t in axis.get_majorticklocs() if low <= t <= high]
+        labels = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+        seen.append({"axes": len(fig.axes), "ticks": ticks, "labels": labels, "top": high})
+        return real(plt, fig)
+
+    monkeypatch.setattr(charts, "_png", recorded)
+    return seen
+
+
+async def test_a_chart_has_one_value_axis_with_whole_ticks_for_counts(
+    world, ctx, monkeypatch
+) -> None:
+    """A trend (with a target: the running total against it, on the same axis), a trend of
+    a branch's few members, a breakdown: one axis of figures each, whole-number ticks for a
+    count; a rate's axis in percent."""
+    people, _ = world
+    seen = _drawn_axes(monkeypatch)
+    hv_moi, ho = ctx.catalog.indicators["hv_moi"], ctx.catalog.indicators["ho_thoat_ngheo"]
+    async with ctx.sessions() as session:
+        year = year_period(2026)
+        await charts.chart(session, ctx.catalog, ho, people.tree.province, year, 100)
+        await charts.chart(session, ctx.catalog, hv_moi, people.tree.b1, year)  # 1, then 2
+        await charts.chart(session, ctx.catalog, hv_moi, people.tree.province, OCT)
+    assert len(seen) == 3
+    for drawn in seen:
+        assert drawn["axes"] == 1, drawn
+        ticks = drawn["ticks"]
+        assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks), drawn
+        assert all("," not in label for label in drawn["labels"]), drawn
+    assert seen[0]["top"] >= 100  # the target's line is inside the axis
+    charts.trend_png("Tỷ lệ", ["1/26", "2/26", "3/26"], [45.5, 80, 92.25], "%", None)
+    assert seen[3]["axes"] == 1 and seen[3]["top"] >= 100
+    assert seen[3]["labels"] and all(label.endswith("%") for label in seen[3]["labels"])
+
+
 async def test_files_by_chat(world) -> None:
     _, users = world
     staff = users["province"]

@@ -14,6 +14,7 @@ from storage.db.importing import import_units
 from storage.db.models import Person, Role
 from storage.db.units import unit_by_code
 from storage.measures import reporting
+from storage.plan import texts_vi as vi
 from storage.plan.catalog_load import load_catalog
 from storage.plan.clock import vn_datetime
 from tests.builders import linked, small_tree
@@ -69,6 +70,42 @@ async def test_help_and_examples_come_from_the_province(lao_cai) -> None:
         "/tong thoát nghèo 6 tháng đầu năm 2026\n"
         "/tong hội viên mới năm 2026 phường Cam Đường"
     )
+
+
+async def test_help_names_my_data_for_everyone(ctx, lao_cai) -> None:
+    """ "dữ liệu của tôi" (#22) is in the help of every role that may use it, in the help
+    drawn from the province's own words, and does what the help says."""
+    commune = await staff_of(ctx, "LC-02", "u-lc-commune", Role.COMMUNE_OFFICER)
+    for user in (lao_cai, commune):
+        await user.send("/trogiup")
+        assert vi.HELP_LINES_PRIVACY["dulieu"] in user.text
+        assert user.text.index("/dulieu") < user.text.index("/trogiup – ")
+        assert not any(name in user.text for name in ELSEWHERE)
+        await user.send("dữ liệu của tôi")
+        assert user.text.startswith(vi.MY_DATA_TITLE)
+        await user.send("/dulieu")
+        assert user.text.startswith(vi.MY_DATA_TITLE)
+
+
+async def test_an_indicator_named_from_its_level_word_in_lao_cai(ctx, lao_cai) -> None:
+    """ "Cơ sở Hội ứng dụng CNTT, mạng xã hội…" starts with a level word and holds another:
+    typed whole, in part, without diacritics, with a period and a unit, it is the indicator."""
+    staff = lao_cai
+    label = "Cơ sở Hội ứng dụng CNTT, mạng xã hội trong sinh hoạt"
+    for typed in (
+        f"/tong {label} năm 2026 xã Y Tý",
+        "/tong co so hoi ung dung cntt mang xa hoi nam 2026 xa y ty",
+        "tổng cơ sở hội ứng dụng CNTT xã Y Tý năm 2026",
+    ):
+        await staff.send(typed)
+        assert staff.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026"), (typed, staff.text)
+        assert "(0/1 cơ sở Hội)" in staff.text, (typed, staff.text)
+    await staff.send(f"/tong {label}")
+    assert "(0/8 cơ sở Hội)" in staff.text, staff.text
+    await staff.send("/bieudo Cơ sở Hội ứng dụng CNTT năm 2026")
+    assert staff.last[0].photo and staff.last[0].text.startswith(label)
+    await staff.send("/tong Cơ sở Hội ứng dụng CNTT xã Lương Hòa")  # not a unit of hers
+    assert staff.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
 
 
 async def test_an_unknown_indicator_suggests_this_provinces_own(ctx) -> None:

@@ -15,18 +15,22 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from bot.config import get_settings
+from bot.config import DEMO_CONFIG_DIR, get_settings
 from handlers import staff, web_pages
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
+from handlers.query import indicator_query
 from handlers.views import progress_lines, total_lines
 from storage.db.models import OrgUnit, Person, Role
 from storage.db.units import create_unit
 from storage.measures import progress, totals
+from storage.plan.catalog import label_words
 from storage.plan.catalog_load import load_catalog
 from storage.plan.periods import month, quarter, year_period
+from storage.plan.text import fold
 from tests.builders import linked, report, small_tree
 from tests.chat import ChatUser
+from tests.test_shipped_provinces import SHIPPED
 
 SEP, OCT, NOV = month(2026, 9), month(2026, 10), month(2026, 11)
 FORM = "thang_chi_hoi"
@@ -455,6 +459,29 @@ async def test_a_targets_breakdown_and_its_indicator_page_agree_and_name_the_per
         assert cell, (d.name, target)
         assert f"{d.name} {cell.group(1)}" in page
     assert f"{t.d3.name} chưa báo cáo" in target  # (nothing reported under it)
+
+
+@pytest.mark.parametrize("folder", [*(DEMO_CONFIG_DIR.parent / n for n in SHIPPED), NAM_DINH])
+def test_every_indicator_label_parses_as_itself(folder: Path) -> None:
+    """Each indicator's label in each shipped province (and the plan written from CONFIG.md)
+    typed whole after /tong or /bieudo, alone, with a period, with a unit after it, without
+    diacritics or punctuation: the label is the indicator, the level words inside it ("Cơ
+    sở Hội ứng dụng CNTT…", "… mạng xã hội", "Hợp tác xã …") are not read as a unit."""
+    catalog = load_catalog(folder)
+    with open(folder / "units.csv", encoding="utf-8") as rows:
+        unit = next(r.split(",")[1] for r in rows if r.split(",")[2] == catalog.levels[1].code)
+    for ind in catalog.indicators.values():
+        bare = " ".join(label_words(ind.label))
+        for typed, period, named in (
+            (ind.label, None, None),
+            (f"{ind.label} năm 2026", "năm 2026", None),
+            (f"{ind.label} {unit}", None, unit),
+            (f"{ind.label} năm 2026 {unit}", "năm 2026", unit),
+            (f"{bare} nam 2026 {fold(unit)}", "nam 2026", fold(unit)),
+        ):
+            query = indicator_query(typed, catalog)
+            assert ind in catalog.find_indicators(query.words), (typed, query)
+            assert (query.period, query.unit) == (period and fold(period), named), (typed, query)
 
 
 async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) -> None:

@@ -329,7 +329,38 @@ async def find_units(
     found = await _units_named(session, words, within, limit)
     if found:
         return found
+    coded = await _unit_coded(session, words, within)
+    if coded:
+        return [coded]
     return (await _units_named_with_parent(session, words, within))[:limit]
+
+
+async def _unit_coded(session: AsyncSession, words: str, within: OrgUnit) -> OrgUnit | None:
+    """A unit named by its code with its name ("Chi hội thôn 1 KH-CL-02-01", "thôn 1 mã
+    KH-CL-02-01"): two branches of a merged commune may share both name and parent, and the
+    code is then all that tells them apart. The other words must fit the unit's name or its
+    parent's, so a code typed by chance beside another unit's name finds nothing."""
+    tokens = words.replace(",", " ").split()
+    if len(tokens) < 2:
+        return None
+    spellings = {t: _code_spellings(t) for t in tokens}
+    rows = (
+        await session.scalars(
+            select(OrgUnit).where(
+                OrgUnit.code.in_(set().union(*spellings.values())), subtree_filter(within.path)
+            )
+        )
+    ).all()
+    for unit in rows:
+        at = next(i for i, t in enumerate(tokens) if unit.code in spellings[t])
+        rest = tokens[:at] + tokens[at + 1 :]
+        if at > 0 and fold(tokens[at - 1]) == "ma":  # "mã KH-CL-02-01"
+            rest = tokens[: at - 1] + tokens[at + 1 :]
+        parent = await session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+        names = unit.name_folded + " " + (parent.name_folded if parent else "")
+        if all(word in names.split() for word in fold(" ".join(rest)).split()):
+            return unit
+    return None
 
 
 async def _units_named_with_parent(
@@ -343,7 +374,7 @@ async def _units_named_with_parent(
                 for unit in await _units_named(session, " ".join(own), parent, 10):
                     if unit.id != parent.id:
                         found[unit.id] = unit
-    return sorted(found.values(), key=lambda u: (u.depth, vi_sort_key(u.name)))
+    return sorted(found.values(), key=lambda u: (u.depth, vi_sort_key(u.name), u.code))
 
 
 async def parent_names(session: AsyncSession, units: list[OrgUnit]) -> list[str | None]:
@@ -355,6 +386,31 @@ async def parent_names(session: AsyncSession, units: list[OrgUnit]) -> list[str 
     return [names.get(u.parent_id) if u.parent_id is not None else None for u in units]
 
 
+async def former_parent_names(session: AsyncSession, units: list[OrgUnit]) -> list[str | None]:
+    """The name of the parent each unit had last before its present one (None if it never
+    moved): after a merge, two "Chi hội thôn 1" of "Xã Cam Hải" are still known by the
+    communes they came from."""
+    rows = (
+        await session.execute(
+            select(UnitParentHistory.unit_id, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == UnitParentHistory.parent_id)
+            .where(
+                UnitParentHistory.unit_id.in_([u.id for u in units]),
+                UnitParentHistory.valid_to.is_not(None),
+            )
+            .order_by(UnitParentHistory.valid_to, UnitParentHistory.id)
+        )
+    ).all()
+    names = {unit_id: name for unit_id, name in rows}  # the latest wins
+    return [names.get(u.id) for u in units]
+
+
+def _code_spellings(typed: str) -> set[str]:
+    """How a code typed on a phone may differ from the stored one only in case ("kh-ks",
+    "b3b" for "B3b"), as exact values: the lookup stays on the code's index."""
+    return {typed, typed.upper(), typed.lower(), typed.capitalize()}
+
+
 async def _units_named(
     session: AsyncSession, words: str, within: OrgUnit, limit: int
 ) -> list[OrgUnit]:
@@ -362,14 +418,18 @@ async def _units_named(
     if not folded:
         return []
     exact = await session.scalar(
-        select(OrgUnit).where(OrgUnit.code == words.strip().upper(), subtree_filter(within.path))
+        select(OrgUnit).where(
+            OrgUnit.code.in_(_code_spellings(words.strip())), subtree_filter(within.path)
+        )
     )
     if exact:
         return [exact]
     query = select(OrgUnit).where(subtree_filter(within.path))
     for word in folded.split():
         query = query.where(OrgUnit.name_folded.contains(word))
-    rows = list((await session.scalars(query.order_by(OrgUnit.depth).limit(50))).all())
+    rows = list(
+        (await session.scalars(query.order_by(OrgUnit.depth, OrgUnit.code).limit(50))).all()
+    )
     # A name that matches whole is preferred to one that merely contains the words.
     whole = [u for u in rows if u.name_folded.endswith(folded) or u.name_folded == folded]
     return (whole or rows)[:limit]

@@ -7,6 +7,7 @@ and the field, so an operator can fix it without reading code.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
@@ -541,9 +542,36 @@ class Catalog:
         short = {f.labels().get(text) for f in self.forms.values()} - {None}
         if short:  # one label may name different questions in two forms ("ks")
             return [self.indicators[c] for c in self.indicators if c in short]
-        wanted = text.split()
-        return [
+        wanted = label_words(words)
+        found = [
             ind
             for ind in self.indicators.values()
-            if wanted and all(w in fold(ind.label).split() for w in wanted)
+            if wanted and all(w in label_words(ind.label) for w in wanted)
         ]
+        # Words outside a label's brackets name it before those inside: "hội viên mới" is
+        # "Hội viên mới kết nạp", not also "Tăng thực hội viên (mới trừ ra)".
+        plain = [
+            i for i in found if all(w in label_words(_BRACKETS.sub(" ", i.label)) for w in wanted)
+        ]
+        return plain or found
+
+    def label_begins(self, words: str, whole: bool = False) -> bool:
+        """Some indicator's label begins with these words ("Chi hội ứng dụng CNTT" of "Chi
+        hội ứng dụng CNTT, mạng xã hội trong sinh hoạt"), or is them when `whole`; no
+        diacritics, no punctuation."""
+        wanted = label_words(words)
+        return bool(wanted) and any(
+            (label if whole else label[: len(wanted)]) == wanted
+            for label in (label_words(ind.label) for ind in self.indicators.values())
+        )
+
+
+_BRACKETS = re.compile(r"\([^()]*\)")
+
+
+def label_words(text: str) -> list[str]:
+    """The words of a label or of what was typed for it, folded, without the punctuation
+    around them ("CNTT, mạng" → cntt, mang; "\"5 không, 3 sạch\"" → 5, khong, 3, sach)."""
+    from storage.plan.text import fold
+
+    return re.findall(r"\w+", fold(text))

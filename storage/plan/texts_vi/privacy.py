@@ -28,3 +28,12 @@ MY_DATA_FILE = (
 )
 MY_DATA_FILENAME = "du-lieu-cua-toi.json"
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "máy tính"}
+# Chatter from someone who joined before the notice and has not accepted it yet (she may use
+# the bot meanwhile): the notice again, after this line, with its «Đồng ý».
+NOTICE_REMIND = (
+    "Em chưa hiểu ý chị. Chị chưa xác nhận đã đọc thông báo về dữ liệu cá nhân dưới đây."
+)
+# /trogiup's line for "dữ liệu của tôi" (everyone may use it, before accepting the notice too).
+HELP_LINES_PRIVACY = {
+    "dulieu": "/dulieu (hoặc gõ «dữ liệu của tôi») – xem dữ liệu bot đang lưu về chị",
+}

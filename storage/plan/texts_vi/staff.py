@@ -190,3 +190,17 @@ PROGRESS_SUM_BASIS = ", tính trên {n}/{m} {level} đã báo cáo ({missing} {l
 # A trend whose periods rest on different units: what the figure over each bar says.
 CHART_TREND_BASIS = "(số trên cột: {level} đã báo cáo/phải báo cáo; – : chưa có báo cáo)"
 CHART_TREND_NONE = "–"
+
+# ---- units that share both name and parent (branches of merged communes) -------------------
+# "Chi hội thôn 1 (Xã Cam Hải, trước thuộc Xã Cam Hải Đông, mã KH-CL-02-01)": the code is what
+# she may type to pick one; {came_from} is UNIT_CAME_FROM or empty.
+UNIT_TWIN = "{name} ({parent}{came_from}, mã {code})"
+UNIT_CAME_FROM = ", trước thuộc {parent}"
+AMBIGUOUS_UNIT_SAME = (
+    "Có nhiều đơn vị khớp với «{text}», cùng tên và cùng đơn vị cấp trên: {names}. Chị ghi mã "
+    "đơn vị giúp em, ví dụ: «{code}»."
+)
+AMBIGUOUS_UNIT_CODE = (
+    "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
+    "trên, ví dụ: «{example}»; đơn vị trùng cả tên đơn vị cấp trên thì ghi mã, ví dụ: «{code}»."
+)
