@@ -266,6 +266,10 @@ def test_the_member_total_she_answered_comes_before_any_other_count(catalog) -> 
     values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": None}
     [issue] = check(catalog, form, values, {}, NOV, members=reported)
     assert issue.members == reported
+    # A total of 0 counts no one (as 0 in the units file): the count given is used.
+    values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": 0.0}
+    [issue] = check(catalog, form, values, {}, NOV, members=reported)
+    assert issue.members == reported
     # Nothing known: no check, never "more than 0 members".
     assert check(catalog, form, {"ho_thoat_ngheo": 130.0}, {}, NOV) == []
 

@@ -32,7 +32,7 @@ async def latest_members(
                     SubmissionValue.unit_id == unit.id,
                     SubmissionValue.period_end < before,
                     SubmissionValue.submitted.is_(True),
-                    SubmissionValue.value_num.is_not(None),
+                    SubmissionValue.value_num > 0,  # 0 counts no one, as in own_members
                 )
                 .order_by(SubmissionValue.period_end.desc(), SubmissionValue.period_start.desc())
                 .limit(1)

@@ -166,10 +166,11 @@ def check(
 
 
 def own_members(catalog: Catalog, values: Mapping[str, Answer]) -> Members | None:
-    """The member total as answered in these values (her draft's own answer), if it is."""
+    """The member total as answered in these values (her draft's own answer), if it is. A
+    total of 0 counts no one (a placeholder, as 0 in the units file): not a count to hold to."""
     code = catalog.member_total
     value = values.get(code) if code else None
-    return Members(value, "this_report") if isinstance(value, float) else None
+    return Members(value, "this_report") if isinstance(value, float) and value > 0 else None
 
 
 def reads_members(
