@@ -72,6 +72,8 @@ def check_row(
         elif issue.kind == "outlier":
             message = f"{shown} is far from {unit.code}'s usual "
             message += f"{_number(issue.reference or 0)} in its last reports; check it"
+        elif issue.kind == "year":
+            message = f"{shown} looks like a year, not a count; check it"
         else:
             rule = form.rules[issue.rule or 0]
             figures = ", ".join(

@@ -326,8 +326,8 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
         await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
     officer = ChatUser(user.engine, "officer")
-    await officer.send("/mobaocao Chi hội thôn 2 tháng 11")  # not yet sent by B2
-    assert "chưa gửi" in officer.text
+    await officer.send("/mobaocao Chi hội thôn 2 tháng 11")  # never sent by B2: a late one
+    assert "để báo cáo bù" in officer.text
     await officer.send("/mobaocao KH-D3 tháng 11")  # outside her commune: unknown
     assert "Không tìm thấy đơn vị" in officer.text
     await officer.send("/mobaocao chi hội thôn 1 tháng 11")

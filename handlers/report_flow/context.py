@@ -5,12 +5,14 @@ her, and a message read as the whole form. No replies, no state changes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
-from storage.db.models import Submission, SubmissionStatus
+from storage.db.models import Conversation, Submission, SubmissionStatus
 from storage.measures import report_approval, report_audit, reporting
 from storage.measures.member_count import latest_members
 from storage.plan import validation
@@ -66,10 +68,22 @@ def _editing(turn: Turn) -> bool:
     """Whether she asked to edit (said "sửa"): a sent report's item asked again, the numbers
     asked for after a bare "sửa", a change waiting for her word."""
     assert turn.conversation is not None
-    step = turn.conversation.step
+    return _edit_step(turn.conversation.step, turn.data)
+
+
+def _edit_step(step: str | None, data: Mapping[str, Any]) -> bool:
     return step in ("edit_whole", "confirm_edit") or (
-        step == "question" and bool(turn.data.get("editing"))
+        step == "question" and bool(data.get("editing"))
     )
+
+
+def edit_in_progress(conversation: Conversation) -> int | None:
+    """The report (its id) she is in the middle of editing, or None: she said "sửa" and has
+    not saved or left it (an officer approving it meanwhile is asked first)."""
+    data = conversation.data or {}
+    sid = data.get("sid")
+    editing = conversation.flow == FLOW and _edit_step(conversation.step, data)
+    return int(sid) if editing and sid else None
 
 
 _MISSING = object()  # an answer not given (None is one she skipped)

@@ -138,6 +138,8 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
             line = vi.CONFIRM_WHY_OUTLIER.format(
                 level=level, usual=_show(indicator, issue.reference)
             )
+        elif issue.kind == "year":
+            line = vi.CONFIRM_WHY_YEAR.format(value=f"{issue.reference or 0:.0f}")
         else:
             figures = "; ".join(
                 (vi.RULE_FIGURE_BEFORE if f.previous else vi.RULE_FIGURE_NOW).format(
@@ -197,7 +199,9 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
             labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
             return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
         return chosen, None
-    result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
+    result = parse_number(
+        text, allow_decimal=indicator.type == IndicatorType.AMOUNT, unit=indicator.unit
+    )
     if result.error:
         shown = text.strip()
         shown = shown if len(shown) <= 30 else shown[:27] + "…"
@@ -247,3 +251,21 @@ def _example(form: Form) -> str:
     """A labelled example for her form: "hvm 3 tn 1"."""
     labels = [q.short or q.indicator for q in form.questions][:2]
     return " ".join(f"{label} {n}" for label, n in zip(labels, (3, 1), strict=False))
+
+
+def _parsed_whole(
+    catalog: Catalog, form: Form, found: WholeForm, notes: list[str]
+) -> dict[str, reporting.Answer]:
+    """The values of a whole-form message that read as answers, in the form's order; each
+    refused one adds its reason to `notes` ("Mục 3: …")."""
+    values: dict[str, reporting.Answer] = {}
+    for j, q in enumerate(form.questions):
+        raw = found.answers.get(q.indicator)
+        if raw is None:
+            continue
+        value, error = _parse(catalog.indicators[q.indicator], raw)
+        if error:
+            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
+        else:
+            values[q.indicator] = value
+    return values

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.measures.unit_readings import Kind, MembersCache, Reading, UnitValue, kind_of, read
+from storage.measures.unit_readings import (
+    Kind,
+    Levels,
+    MembersCache,
+    Reading,
+    UnitValue,
+    kind_of,
+    read,
+)
 from storage.plan.catalog import Catalog, IndicatorType
 from storage.plan.expressions import evaluate_formula
 from storage.plan.periods import (
@@ -93,7 +101,7 @@ async def figures(
     period: Period,
     *,
     roots: list[int] | None = None,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
 ) -> dict[int, Figure]:

@@ -28,7 +28,7 @@ from storage.db.models import OrgUnit
 from storage.db.units import children
 from storage.measures.figures import Figure, figure_of
 from storage.measures.ratios import period_at
-from storage.measures.unit_readings import Kind, Reading, kind_of, read, reporting_levels
+from storage.measures.unit_readings import Kind, Levels, Reading, kind_of, read, reporting_levels
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Aggregation, Catalog, Indicator
 from storage.plan.periods import (
@@ -153,7 +153,7 @@ async def group_total(
     parts: list[OrgUnit],
     period: Period,
     *,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
 ) -> Total:
     """`indicator_total` over the union of `parts`' subtrees, a row for each that has units
@@ -303,27 +303,23 @@ async def bases(
     sum target's line rests on, read as `indicator_total` reads it. `levels`: only these
     levels' own answers (a target's `reported_at`), added up."""
     ids = sorted({u.id for scope in scopes for u in scope})
-    out = [(0, 0) for _ in scopes]
-    found: list[str] = []
-    asked: list[str | None] = list(levels) if levels else [None]
-    for asked_level in asked:
-        reading = await read(
-            session,
-            catalog,
-            code,
-            ids,
-            period,
-            roots=ids,
-            reported_at=asked_level,
-            approved_only=approved_only,
-        )
-        found += [lv for lv in reading.levels if lv not in found]
-        for i, scope in enumerate(scopes):
-            members = set().union(*(reading.members.get(u.id, set()) for u in scope))
-            figure = figure_of(catalog, code, reading, members)
-            out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
-    one_level = found[0] if len(found) == 1 else None
-    return [(reported, expected, one_level) for reported, expected in out]
+    reading = await read(
+        session,
+        catalog,
+        code,
+        ids,
+        period,
+        roots=ids,
+        reported_at=levels,
+        approved_only=approved_only,
+    )
+    one_level = reading.levels[0] if len(reading.levels) == 1 else None
+    out = []
+    for scope in scopes:
+        members = set().union(*(reading.members.get(u.id, set()) for u in scope))
+        figure = figure_of(catalog, code, reading, members)
+        out.append((figure.reported, figure.expected, one_level))
+    return out
 
 
 def reporting_periodicity(catalog: Catalog, code: str) -> Periodicity | None:

@@ -6,6 +6,7 @@ confirm)."""
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import statistics
 from collections.abc import Mapping, Sequence
@@ -57,10 +58,11 @@ class Members:
 class Issue:
     indicator: str  # the answer to ask again or to confirm
     severity: Severity
-    kind: Literal["rule", "members", "outlier"]
+    kind: Literal["rule", "members", "outlier", "year"]
     message: str = ""  # a rule's own message, from the configuration
     figures: tuple[Figure, ...] = ()  # what a rule read
-    reference: float | None = None  # members: the member count; outlier: the usual value
+    # members: the member count; outlier: the usual value; year: the year the value looks like
+    reference: float | None = None
     rule: int | None = None  # index of the rule in the form
     members: Members | None = None  # members: the count and where it was read
 
@@ -156,11 +158,15 @@ def check(
             )
         earlier = [v for _, v in history.get(q.indicator) or () if isinstance(v, float)]
         usual = outlier_reference(form, value, earlier)
-        if usual is not None and indicator.type == IndicatorType.COUNT and abs(usual) >= 10:
-            # "thường khoảng 290 người", not 290,5; a small usual keeps its half ("0,5 người")
-            usual = float(round(usual))
+        if usual is not None and indicator.type == IndicatorType.COUNT:
+            # People and households are whole: "thường khoảng 1 hộ", never "0,5 hộ".
+            usual = float(math.floor(usual + 0.5))
         if usual is not None:
             issues.append(Issue(q.indicator, "confirm", "outlier", reference=usual))
+        if indicator.type == IndicatorType.COUNT and _looks_like_a_year(
+            value, earlier, period_start
+        ):
+            issues.append(Issue(q.indicator, "confirm", "year", reference=value))
     issues.sort(key=lambda i: (order.get(i.indicator, 0), not i.stops))
     return issues
 
@@ -185,6 +191,21 @@ def reads_members(
         catalog.indicators[q.indicator].per_member and isinstance(values.get(q.indicator), float)
         for q in form.questions
         if only is None or q.indicator == only
+    )
+
+
+# A unit whose counts already run into the thousands may report a figure like a year.
+YEAR_LIKE_BELOW = 1000
+
+
+def _looks_like_a_year(value: float, earlier: Sequence[float], period_start: date) -> bool:
+    """ "2026" typed for a count: the report's year or the one either side, from a unit whose
+    earlier figures of it are all far smaller (a year typed by mistake, not a real count)."""
+    year = period_start.year
+    return (
+        value == int(value)
+        and year - 1 <= value <= year + 1
+        and all(abs(v) < YEAR_LIKE_BELOW for v in earlier)
     )
 
 
