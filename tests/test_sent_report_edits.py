@@ -133,7 +133,11 @@ async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
     await lan.send("sửa 1")
     await lan.send("905")
     assert "• Mục 1. Hội viên mới kết nạp: 1 người → 905 người" in lan.text
-    assert "Số này lớn hơn số hội viên của chi hội (100)." in lan.text
+    # Her own total in this report (97), not the registered 100.
+    assert (
+        "Số này lớn hơn số hội viên của chi hội (theo câu 9 của báo cáo này: 97 hội viên)."
+        in lan.text
+    )
     assert await state(ctx, people.tree.b1.id) == before  # no value, no total, no audit row
     await lan.send("0905")  # a phone number as the new answer: refused as what it is
     assert "giống số điện thoại" in lan.text and "Chị trả lời «Lưu thay đổi» để lưu" in lan.text

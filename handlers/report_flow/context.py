@@ -14,6 +14,7 @@ from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
 from storage.db.models import Conversation, Submission, SubmissionStatus
 from storage.measures import report_approval, report_audit, reporting
+from storage.measures.member_count import latest_members
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.plan.periods import from_key
@@ -130,6 +131,23 @@ async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | No
     return found
 
 
+async def _members(
+    turn: Turn, form: Form, sub: Submission, values: dict[str, reporting.Answer], only: str | None
+) -> validation.Members | None:
+    """The unit's latest reported (else registered) member count, read only when a per-member
+    answer needs it and the values do not give it; once a turn."""
+    if not validation.reads_members(turn.ctx.catalog, form, values, only):
+        return None
+    key = ("members", sub.id)
+    if key not in turn.cache:
+        assert turn.unit is not None
+        turn.cache[key] = await latest_members(
+            turn.session, turn.ctx.catalog, turn.unit, sub.period_start
+        )
+    found: validation.Members | None = turn.cache[key]
+    return found
+
+
 async def _issues(
     turn: Turn, values: dict[str, reporting.Answer], only: str | None = None
 ) -> list[Issue]:
@@ -143,7 +161,7 @@ async def _issues(
         values,
         await _history(turn, form, sub),
         sub.period_start,
-        members=turn.unit.member_count,
+        members=await _members(turn, form, sub, values, only),
         only=only,
     )
     if not issues:  # the usual answer: no need to read what she confirmed

@@ -130,7 +130,9 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
         indicator = catalog.indicators[issue.indicator]
         if issue.kind == "members":
             line = vi.CONFIRM_WHY_MEMBERS.format(
-                level=level, members=vi.format_number(issue.reference)
+                level=level,
+                source=_members_source(issue, number.get(catalog.member_total or "")),
+                members=vi.format_number(issue.reference),
             )
         elif issue.kind == "outlier":
             line = vi.CONFIRM_WHY_OUTLIER.format(
@@ -150,6 +152,20 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _members_source(issue: Issue, question: int | None) -> str:
+    """Where the member count she is shown was read: her answer to the member total (its
+    question's number), an earlier report, or the units list."""
+    members = issue.members
+    if members is None or members.source == "registered":
+        return vi.MEMBERS_FROM_UNIT_LIST
+    if members.source == "earlier_report":
+        assert members.period is not None  # storage/measures/member_count.py gives it
+        return vi.MEMBERS_FROM_REPORT.format(period=members.period.label)
+    if question is None:
+        return vi.MEMBERS_FROM_THIS_REPORT_ANY
+    return vi.MEMBERS_FROM_THIS_REPORT.format(n=question)
 
 
 def _short(form: Form, code: str) -> str:

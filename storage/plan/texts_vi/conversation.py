@@ -26,7 +26,7 @@ BUTTON_DONE = "Xong"
 BUTTON_CONFIRM = "Đúng"
 BUTTON_RETYPE = "Nhập lại"
 CONFIRM_VALUE = "Chị xác nhận {value} là đúng?"
-CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({members})."
+CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({source}: {members} hội viên)."
 CONFIRM_WHY_OUTLIER = "Số này khác xa các kỳ trước của {level} (thường khoảng {usual})."
 RULE_DETAILS = "{message} ({figures})"
 RULE_FIGURE_NOW = "câu {n}: {value}"
@@ -190,6 +190,13 @@ CHODUYET_NONE_NO_FORM = (
 
 # A thank-you outside any question (a tester's "Cảm ơn em" got "Em chưa hiểu ý chị").
 YOU_ARE_WELCOME = "Dạ, không có gì ạ. Khi cần, chị cứ nhắn em."
+
+# Where the member count a per-member answer is held against was read (tester's finding 9:
+# the registered 114 was quoted while her reports said 125).
+MEMBERS_FROM_THIS_REPORT = "theo câu {n} của báo cáo này"
+MEMBERS_FROM_THIS_REPORT_ANY = "theo báo cáo này"
+MEMBERS_FROM_REPORT = "theo báo cáo {period}"
+MEMBERS_FROM_UNIT_LIST = "theo danh sách đơn vị"
 # A draft as firm as a sent report (tester's walk, 2026-12-06).
 ZERO_SAVED = "Đã ghi: {value}."
 NO_IS_NOT_ZERO = (
