@@ -7,15 +7,18 @@ from collections.abc import Awaitable, Callable
 
 from handlers import (
     office_chat,
+    officer_actions,
     onboarding,
     privacy,
     reminder_replies,
     report_flow,
+    staff,
     staff_chat,
     web_chat,
     written_report,
 )
 from handlers.examples import examples as examples_of
+from handlers.staff import staff_only
 from handlers.turn import Turn
 from storage.db.models import Role
 from storage.plan import texts_vi as vi
@@ -116,9 +119,9 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "xuat": staff_chat.xuat,
     "baocaovanban": written_report.baocaovanban,
     "bieudo": staff_chat.bieudo,
-    "mobaocao": staff_chat.mobaocao,
-    "duyet": staff_chat.duyet,
-    "xeploai": staff_chat.xeploai,
+    "mobaocao": officer_actions.mobaocao,
+    "duyet": officer_actions.duyet,
+    "xeploai": officer_actions.xeploai,
     "chuaketnoi": office_chat.chuaketnoi,
     "mamoi": office_chat.mamoi,
     "thaythe": office_chat.thaythe,
@@ -130,7 +133,7 @@ COMMANDS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "lienket": _link_code,
     "later": reminder_replies.later,
     # A digest's "Nhắc ngay" button: an officer's, whoever presses it (or forges it).
-    "nudge": staff_chat.staff_only(reminder_replies.nudge),
+    "nudge": staff_only(reminder_replies.nudge),
     "dulieu": privacy.my_data,
     "privacy_ok": privacy.accept_command,
 }
@@ -234,7 +237,7 @@ def plain_staff_command(text: str) -> tuple[str, str] | None:
 
 async def on_action(turn: Turn, action: str) -> None:
     """A pressed button (or a chosen number) outside the reporting flow."""
-    if turn.conversation and turn.conversation.flow == staff_chat.FLOW:
+    if turn.conversation and turn.conversation.flow == staff.FLOW:
         await staff_chat.on_action(turn, action)
     elif turn.conversation and turn.conversation.flow == office_chat.FLOW:
         await office_chat.on_action(turn, action)

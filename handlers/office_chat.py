@@ -12,7 +12,7 @@ import re
 
 from handlers import staff
 from handlers.query import parse_query
-from handlers.staff_chat import staff_only
+from handlers.staff import staff_only
 from handlers.turn import Turn
 from schedules.calendar import open_windows
 from schedules.messages import Outbound

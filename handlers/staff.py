@@ -6,8 +6,9 @@ the CLI both call them, so the same question gets the same answer everywhere.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,10 +16,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
-from handlers.examples import indicator_words
+from handlers.examples import indicator_words, usage
+from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period, window
-from storage.db.models import OrgUnit
+from storage.db.models import OrgUnit, Role
 from storage.db.units import find_units, former_parent_names, parent_names, unit_by_code
 from storage.measures import progress as progress_service
 from storage.measures import totals
@@ -367,3 +369,33 @@ async def cli_chart(
         png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
         out.write_bytes(png)
         return title.replace("\n", " – ")
+
+
+# ---- officers' commands: who may use them, and their usage text -------------------------
+
+FLOW = "staff"  # the conversation of a staff question or action
+
+
+def is_staff(turn: Turn) -> bool:
+    return bool(turn.person) and turn.person.role != Role.BRANCH_LEADER  # type: ignore[union-attr]
+
+
+def staff_only(
+    command: Callable[[Turn, str], Awaitable[None]],
+) -> Callable[[Turn, str], Awaitable[None]]:
+    """Officers' commands: a branch leader is told they are not for her."""
+
+    @functools.wraps(command)
+    async def guarded(turn: Turn, args: str) -> None:
+        if not is_staff(turn):
+            turn.say(vi.STAFF_ONLY)
+            return
+        await command(turn, args)
+
+    return guarded
+
+
+async def _usage(turn: Turn, template: str) -> str:
+    """A usage text with examples from the province's own indicators and units."""
+    assert turn.unit is not None
+    return await usage(turn.session, turn.ctx.catalog, turn.unit, turn.today, template)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from handlers.staff_chat import FLOW, WEB_CHOICE
+from handlers.staff import FLOW
+from handlers.staff_chat import WEB_CHOICE
 from handlers.turn import Turn
 from handlers.web_ranking_page import own_place, rule_lines
 from schedules import thi_dua

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
 from handlers.query import parse_query
-from handlers.staff_chat import staff_only
+from handlers.staff import staff_only
 from handlers.turn import Turn
 from handlers.written_report_docx import (
     BODY_PT,
