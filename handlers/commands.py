@@ -18,6 +18,7 @@ from handlers import (
     written_report,
 )
 from handlers.examples import examples as examples_of
+from handlers.hints import hint_for
 from handlers.staff import staff_only
 from handlers.turn import Turn
 from storage.db.models import Role
@@ -33,7 +34,7 @@ async def _start(turn: Turn, args: str) -> None:
     turn.say(
         vi.GREETING.format(name=turn.person.full_name, unit=turn.unit.name)
         + "\n"
-        + onboarding.hint_for(turn.person.role)
+        + hint_for(turn.person.role)
     )
 
 

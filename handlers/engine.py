@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import commands, onboarding, plain_answer, privacy, report_flow
 from handlers.context import HandlerContext
+from handlers.hints import hint_for
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.plain_answer import LAST_SEEN_EVERY
 from handlers.turn import Taken, Turn, reply_parts
@@ -403,7 +404,7 @@ def _not_understood(turn: Turn) -> None:
     elif privacy.remind(turn):  # joined before the notice, not accepted yet: the notice first
         pass
     elif role:
-        turn.say(vi.NOT_UNDERSTOOD_START + onboarding.hint_for(role))
+        turn.say(vi.NOT_UNDERSTOOD_START + hint_for(role))
     else:
         turn.say(vi.NOT_UNDERSTOOD)
     conversation = turn.conversation

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from handlers import privacy
+from handlers.hints import hint_for
 from handlers.turn import Turn
 from storage.db.invitations import WRONG_WINDOW, Redeem, normalise_code, pretty, redeem
-from storage.db.models import OrgUnit, Role
+from storage.db.models import OrgUnit
 from storage.plan import texts_vi as vi
-
-REPORTING_ROLES = (Role.BRANCH_LEADER, Role.COMMUNE_OFFICER)
 
 
 async def unknown_sender(turn: Turn) -> None:
@@ -64,13 +63,3 @@ async def link(turn: Turn, code_text: str) -> None:
             return
         lines.append(hint_for(result.person.role))
         turn.say("\n".join(lines))
-
-
-def hint_for(role: str) -> str:
-    if role in REPORTING_ROLES:
-        return (
-            vi.HINT_REPORT
-            if role == Role.BRANCH_LEADER
-            else (vi.HINT_REPORT + "\n" + vi.HINT_STAFF)
-        )
-    return vi.HINT_STAFF

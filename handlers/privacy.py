@@ -8,6 +8,7 @@ Her conversation's data remembers the outcome ("notice"), so the turns after cos
 
 from __future__ import annotations
 
+from handlers.hints import hint_for
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
 from storage.db.models import Person
@@ -48,8 +49,6 @@ def _when(turn: Turn) -> str:
 async def ask_at_joining(turn: Turn, person: Person, greeting: str) -> None:
     """Right after her code: the greeting, the notice, and "Đồng ý"; nothing else until then
     (she who accepted it already, joining on a second channel, is greeted as before)."""
-    from handlers.onboarding import hint_for
-
     row = await acceptance_of(turn.session, person.id)
     if row is not None and row.accepted_at is not None:
         turn.say(greeting + "\n" + hint_for(person.role))
@@ -136,8 +135,6 @@ def tell_after(turn: Turn) -> None:
 
 async def accept(turn: Turn) -> None:
     """Her "Đồng ý" (a button, or typed): recorded with its time, once."""
-    from handlers.onboarding import hint_for
-
     assert turn.person is not None
     row = await acceptance_of(turn.session, turn.person.id)
     if row is not None and row.accepted_at is not None:

@@ -14,7 +14,7 @@ from storage.db.importing import ImportFailed, UnreadableFile
 
 
 def import_file(kind: str, file: Path, dry_run: bool) -> None:
-    from bot.cli.people import operator
+    from bot.cli.who import operator
     from storage.db.importing import import_people, import_units, read_rows
     from storage.db.sessions import transaction
 

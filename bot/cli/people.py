@@ -3,8 +3,6 @@ changes of a year (an edit, a departure, a handover), each one audited."""
 
 from __future__ import annotations
 
-import getpass
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -12,83 +10,15 @@ import typer
 from bot.cli.base import CliError, app, plural
 from bot.cli.imports import import_file
 from bot.cli.runner import is_demo_config, output_path, run_with_context
+from bot.cli.who import day, invite_link, minute, one_person, operator, record, unit_or_error
 from bot.config import DEMO_BOT_USERNAME, get_settings
 from bot.context import AppContext
 from storage.db.models import Invitation, OrgUnit, Person
-from storage.db.people import Actor, PersonRow
-from storage.plan.clock import VN
+from storage.db.people import PersonRow
 
 group = typer.Typer(help="People and their roles.")
 
 LIST_HEADERS = ["Id", "Name", "Role", "Unit", "Code", "Path", "Phone", "Joined", "Last wrote"]
-
-
-def operator() -> Actor:
-    """Who changes people at the command line, as the audit names her: her login."""
-    try:
-        login = getpass.getuser()
-    except Exception:  # no login name (a container without one)
-        login = "?"
-    return Actor(operator=f"cli:{login}")
-
-
-def day(moment: datetime | None) -> str:
-    return moment.astimezone(VN).strftime("%d/%m/%Y") if moment else ""
-
-
-def minute(moment: datetime | None) -> str:
-    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M") if moment else ""
-
-
-async def one_person(session: object, ref: str, *, active_only: bool = False) -> Person:
-    """The one person `ref` (id, phone or words of the name) names, else a CliError that
-    shows who matched, with ids, so the operator can pick one."""
-    from storage.db.people import find_person
-
-    found = await find_person(session, ref)  # type: ignore[arg-type]
-    if not found and not active_only:  # a name of someone deactivated (people show)
-        found = await find_person(session, ref, include_inactive=True)  # type: ignore[arg-type]
-    if len(found) > 1 and sum(p.active for p in found) == 1:
-        found = [p for p in found if p.active]  # a phone kept by her deactivated predecessor
-    if active_only:
-        found = [p for p in found if p.active] or found
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise CliError(
-            f"Nobody matches {ref!r}: give a person's id, phone or name (see `hoibot people list`)."
-        )
-    units = {
-        u.id: u
-        for u in [await session.get(OrgUnit, p.unit_id) for p in found[:10]]  # type: ignore[attr-defined]
-        if u is not None
-    }
-    shown = [
-        f"  #{p.id} {p.full_name}, {p.role}, {units[p.unit_id].name if p.unit_id in units else '?'}"
-        + ("" if p.active else " (deactivated)")
-        for p in found[:10]
-    ]
-    more = [f"  … and {len(found) - 10} more"] if len(found) > 10 else []
-    raise CliError(
-        f"{plural(len(found), 'person', 'people')} match {ref!r}: give one id.", *shown, *more
-    )
-
-
-async def unit_or_error(session: object, code: str) -> OrgUnit:
-    from storage.db.units import unit_by_code
-
-    unit = await unit_by_code(session, code)  # type: ignore[arg-type]
-    if unit is None:
-        raise CliError(f"No unit {code!r}: give the code of a unit (see `hoibot units list`).")
-    return unit
-
-
-def invite_link(ctx: AppContext, code: str) -> str:
-    """The Telegram link of a code; the demo's bot name stands in for the demo only."""
-    link = ctx.invite_link(code)
-    if link is None and is_demo_config():
-        link = f"https://t.me/{DEMO_BOT_USERNAME}?start={code}"
-    return link or ""
 
 
 def warn_without_username() -> None:
@@ -182,8 +112,6 @@ def people_list(
         output_path(out, (".xlsx", ".csv"))
 
     async def work(ctx: AppContext) -> list[PersonRow]:
-        from bot.cli.personal_data import record
-
         found = await listing(
             ctx, unit=unit, role=role, not_joined=not_joined, include_inactive=inactive
         )
@@ -265,8 +193,6 @@ def people_show(ref: str = typer.Argument(..., help="Person id, phone or name"))
                     f"{describe_change(change.before, change.after)}"
                     + (f" ({change.note})" if change.note else "")
                 )
-        from bot.cli.personal_data import record
-
         await record(ctx, "show", person, "people show")
         return lines
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import typer
 
 from bot.cli.base import CliError, plural
-from bot.cli.people import group, invite_link, minute, one_person, operator
+from bot.cli.people import group
 from bot.cli.runner import output_path, run_with_context
+from bot.cli.who import invite_link, minute, one_person, operator
 from bot.context import AppContext
 from storage.db.models import Person
 from storage.db.personal_data.retention import Pruned
@@ -25,18 +26,6 @@ ACTIONS = {
     "erase": "erased",
     "self_export": "asked for her own data",
 }
-
-
-async def record(ctx: AppContext, action: str, subject: Person | None, detail: str) -> None:
-    """An operator's look at people's data, in the access log (its own transaction, so a
-    read-only command records it too)."""
-    from storage.db.personal_data.access import record_access
-    from storage.db.sessions import transaction
-
-    async with transaction(ctx.sessions) as session:
-        await record_access(
-            session, operator(), action, ctx.clock.now(), subject=subject, detail=detail
-        )
 
 
 @group.command("export")

@@ -34,7 +34,7 @@ def chat(
 
 async def terminal_chat(ctx: AppContext, ref: str | None) -> None:
     from bot.channels.terminal import TerminalChannel, chat_loop
-    from bot.cli.people import one_person
+    from bot.cli.who import one_person
     from handlers.engine import Engine
     from schedules.calendar import open_windows
     from storage.db.invitations import link_directly

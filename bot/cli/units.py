@@ -11,8 +11,8 @@ import typer
 
 from bot.cli.base import CliError, plural
 from bot.cli.imports import import_file
-from bot.cli.people import operator, unit_or_error
 from bot.cli.runner import run_with_context
+from bot.cli.who import operator, unit_or_error
 from bot.context import AppContext
 from storage.db.models import OrgUnit
 
