@@ -47,7 +47,7 @@ class Running:
         if self.server:
             await self.server.stop()
         await self.service.stop()
-        await self.runtime.bot.session.close()
+        await self.runtime.client.close()
 
 
 async def start_bot(fake: FakeTelegram, ctx: AppContext, mode: str) -> Running:
