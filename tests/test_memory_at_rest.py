@@ -148,14 +148,6 @@ async def _stop(process: subprocess.Popen) -> str:
     return output
 
 
-async def _until_sent(fake: FakeTelegram, chat_id: int, method: str, timeout: float = 180) -> None:
-    """The workbook is built and aiogram imported before it goes: seconds on a busy machine."""
-    deadline = time.monotonic() + timeout
-    while method not in [m["method"] for m in fake.sent_to(chat_id)]:
-        assert time.monotonic() < deadline, fake.sent_to(chat_id)
-        await asyncio.sleep(0.2)
-
-
 def test_terminal_chat_imports_no_channel_and_no_file_library(tmp_path, demo_db) -> None:
     process = _start(tmp_path, demo_db, subprocess.PIPE)
     output, _ = process.communicate("/baocao\n/thoat\n", timeout=300)
@@ -209,7 +201,7 @@ async def test_telegram_at_rest_has_no_aiogram_and_sends_a_file_with_it(tmp_path
         assert "aiogram" not in at_rest
         assert at_rest.isdisjoint(USED_LATER), at_rest & set(USED_LATER)
         await staff.send("/xuat")
-        await _until_sent(telegram, 777_002, "sendDocument")
+        await telegram.wait_for_file(777_002, "sendDocument", 0, timeout=180)
         output = await _stop(process)
     finally:
         if process.poll() is None:

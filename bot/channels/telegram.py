@@ -113,6 +113,7 @@ class TelegramChannel:
     async def _send_file(self, chat: int, data: bytes, filename: str, photo: bool) -> None:
         """A multipart upload through aiogram (imported here, by the first file), its
         errors read as the Bot API's own so that `send` maps them the one way."""
+        bot = await self.client.files_bot()  # aiogram imported by now
         from aiogram.exceptions import (
             TelegramAPIError,
             TelegramForbiddenError,
@@ -122,7 +123,6 @@ class TelegramChannel:
         )
         from aiogram.types import BufferedInputFile
 
-        bot = self.client.files_bot()
         upload = BufferedInputFile(data, filename)
         try:
             if photo:

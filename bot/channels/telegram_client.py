@@ -10,6 +10,8 @@ builds every type of the Bot API (~120 MB), so it is imported by the first file 
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -45,15 +47,16 @@ class TelegramClient:
         self.base = (base or DEFAULT_BASE).rstrip("/")
         self.timeout = timeout
         self.limit = limit
+        # The trust store aiogram uses (certifi), so both connections verify alike. Read
+        # here, not by the first call: that would arrive late, and a paced burst bunch up.
+        self._ssl = ssl.create_default_context(cafile=certifi.where())
         self._http: aiohttp.ClientSession | None = None
         self._files: Bot | None = None
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            # The trust store aiogram uses (certifi), so both connections verify alike.
-            context = ssl.create_default_context(cafile=certifi.where())
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=context, limit=self.limit)
+                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=self.limit)
             )
         return self._http
 
@@ -84,17 +87,20 @@ class TelegramClient:
         code = int(answer.get("error_code") or status)
         raise ApiError(code, str(answer.get("description") or ""), wait)
 
-    def files_bot(self) -> Bot:
-        """aiogram's Bot for uploads, made (and aiogram imported) on the first file."""
+    async def files_bot(self) -> Bot:
+        """aiogram's Bot for uploads, made on the first file. aiogram is imported in a
+        thread: its import builds every model of the Bot API (1-10 s), and the event loop
+        goes on serving the other chats meanwhile."""
         if self._files is None:
+            await asyncio.to_thread(importlib.import_module, "aiogram.client.session.aiohttp")
             from aiogram import Bot
             from aiogram.client.session.aiohttp import AiohttpSession
             from aiogram.client.telegram import TelegramAPIServer
 
-            session = AiohttpSession(
-                api=TelegramAPIServer.from_base(self.base), timeout=self.timeout
-            )
-            self._files = Bot(self.token, session=session)
+            if self._files is None:  # another first file may have made it meanwhile
+                api = TelegramAPIServer.from_base(self.base)
+                session = AiohttpSession(api=api, timeout=self.timeout)
+                self._files = Bot(self.token, session=session)
         return self._files
 
     async def close(self) -> None:
