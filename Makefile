@@ -32,6 +32,7 @@ bench-quick: install
 	$(BIN)/python -m bench.rollups --quick --db sqlite
 	$(BIN)/python -m bench.fanout --quick
 	$(BIN)/python -m bench.inbound --quick
+	$(BIN)/python -m bench.plain_answer --quick --db sqlite
 	$(BIN)/python -m bench.memory --quick
 	$(BIN)/python -m bench.pages --quick
 	$(BIN)/python -m bench.document --quick

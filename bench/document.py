@@ -34,7 +34,7 @@ from bench.common import (
 from bench.rollups import has_nation, shape_for
 from bot.config import Settings
 from bot.context import AppContext
-from handlers import written_report
+from handlers import written_report, written_report_sections
 from handlers.export_xlsx import build_workbook
 from storage.db.models import Base, OrgUnit
 from storage.db.sessions import make_sessionmaker
@@ -73,9 +73,9 @@ async def main(quick: bool, repeat: int, reuse: bool) -> None:
             province = await session.scalar(select(OrgUnit).where(OrgUnit.code == "P01"))
             assert province is not None
             size = len((await written_report.draft(session, ctx, province, PERIOD)).data)
-            codes = written_report.reported_indicators(catalog, province, PERIOD)
+            codes = written_report_sections.reported_indicators(catalog, province, PERIOD)
             rule = catalog.thi_dua or Rule()
-            form = written_report.reporting_forms(catalog, province, PERIOD)[0]
+            form = written_report_sections.reporting_forms(catalog, province, PERIOD)[0]
 
             async def results() -> None:
                 for code in codes:

@@ -341,18 +341,26 @@ def _start_profile(ctx: object, path: Path) -> None:
 
     from sqlalchemy import event
 
+    from storage.db import answer_path
+
     profiler = cProfile.Profile(time.process_time)  # CPU, not the waits of a shared machine
-    statements = [0]
+    statements = [0, 0]  # statements, commits (an autocommitted statement's included)
 
     def count(*_args: object) -> None:
         statements[0] += 1
 
+    def commit(*_args: object) -> None:
+        statements[1] += 1
+
     event.listen(ctx.engine.sync_engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
+    event.listen(ctx.engine.sync_engine, "commit", commit)  # type: ignore[attr-defined]
 
     def dump() -> None:
         profiler.disable()
         profiler.dump_stats(path)
-        path.with_suffix(".sql").write_text(str(statements[0]))
+        run = answer_path.RUN  # the plain answer's, on the driver
+        counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
+        path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
 
     atexit.register(dump)
     profiler.enable()
@@ -363,8 +371,13 @@ def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> 
     that took the most CPU themselves, and who called the first few. (Cumulative times mean
     little here: cProfile counts each resumption of a coroutine as a call.)"""
     files = [f"{prefix}.{n}" for n in range(workers)]
-    statements = sum(int(Path(f).with_suffix(".sql").read_text()) for f in files)
-    lines = [f"SQL statements: {statements:,} ({statements / updates:.1f} per update)"]
+    counts = [Path(f).with_suffix(".sql").read_text().split() for f in files]
+    statements = sum(int(c[0]) for c in counts)
+    commits = sum(int(c[1]) for c in counts)
+    lines = [
+        f"SQL statements: {statements:,} ({statements / updates:.1f} per update); "
+        f"commits: {commits:,} ({commits / updates:.1f} per update)"
+    ]
     out = io.StringIO()
     stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
     stats.print_stats(top)

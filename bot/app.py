@@ -145,7 +145,7 @@ class Service:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.worker = new_worker_id()
-        self.engine = Engine(ctx, self.worker)
+        self.engine = Engine(ctx, self.worker, plain=ctx.settings.plain_answer_path)
         self.intake = Intake(ctx, self.engine, self.worker)
         self.reminders: ReminderService | None = None
         self.timeout = timedelta(seconds=ctx.settings.worker_timeout_seconds)
@@ -194,6 +194,8 @@ class Service:
             self.intake.drain(DRAIN_SECONDS),
             self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
         )
+        if self.engine.marks is not None:  # before its rows "sending" go back to the queue
+            await self.engine.marks.close()
         with contextlib.suppress(Exception):
             async with transaction(self.ctx.sessions) as session:
                 await retire_worker(session, self.worker)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     hoibot_now: datetime | None = None
     # A worker silent this long is dead: what it was handling or sending goes to the others.
     worker_timeout_seconds: float = 15.0
+    # The plain answer (a typed answer to the question asked) on its own statements, "sent"
+    # recorded with the next turn (#25); off: every update takes the general path.
+    plain_answer_path: bool = True
     # A send not answered within this is retried (a long poll has its own, longer, limit).
     send_timeout_seconds: float = 20.0
     # Zalo's 429 ("quota exceeded") gives no retry-after: wait this long.

@@ -5,7 +5,7 @@ update changes nothing and sends nothing), the person and her conversation are l
 locked on PostgreSQL, so two workers never interleave one person's steps), the flow runs, and
 the replies are returned for the channel to send after the commit. Run by a worker (a bot
 serving a platform), the replies are also written to the outbox in that transaction, owed until
-the channel takes them (schedules.outbox.deliver_replies).
+the channel takes them (schedules.replies.deliver_replies).
 """
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ import logging
 import re
 import uuid
 import weakref
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import commands, onboarding, privacy, report_flow
+from handlers import commands, onboarding, plain_answer, privacy, report_flow
 from handlers.context import HandlerContext
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
-from handlers.turn import Turn
-from schedules.messages import Capabilities, Inbound, Outbound, one_call_parts
-from schedules.reminders import to_payload
+from handlers.plain_answer import LAST_SEEN_EVERY
+from handlers.turn import Taken, Turn, reply_parts
+from schedules.messages import Capabilities, Inbound, Outbound
+from schedules.planned import to_payload
+from schedules.replies import SentMarks
 from storage.db import aggregates
 from storage.db.conversations import claim_update, sender_with_conversation
-from storage.db.delivery import drop_pending, owe_replies
+from storage.db.delivery import drop_pending, mark_sent_each, owe_replies
 from storage.db.sessions import transaction
 from storage.plan import texts_vi as vi
 from storage.plan.text import fold
@@ -43,23 +44,19 @@ def _retryable(exc: DBAPIError) -> bool:
     return "deadlock" in text or "could not serialize" in text or "database is locked" in text
 
 
-LAST_SEEN_EVERY = timedelta(hours=1)
-
-
-@dataclass
-class Taken:
-    """What one update gave: the replies, and those of them this worker owes and sends now
-    (outbox id, message); replies owed behind an earlier one are left to the dispatcher."""
-
-    replies: list[Outbound]
-    owed: list[tuple[int, Outbound]] = field(default_factory=list)
-    recorded: bool = False  # the replies are in the outbox (else: send them as they are)
-
-
 class Engine:
-    def __init__(self, ctx: HandlerContext, worker: str | None = None) -> None:
+    def __init__(
+        self, ctx: HandlerContext, worker: str | None = None, *, plain: bool = True
+    ) -> None:
+        """`plain`: a plain answer takes its own statements (handlers/plain_answer.py), and a
+        worker's sent replies are recorded with its next turn (schedules/replies.py)."""
         self.ctx = ctx
         self.worker = worker  # set: replies are recorded as owed (see the module's docstring)
+        self.plain = plain
+        self.marks = SentMarks(ctx.sessions) if plain and worker else None
+        # Chats whose last turn here left no question open (a summary, a staff question):
+        # their next text is not tried as a plain answer (a hint: wrong, it costs a try).
+        self._not_asked: set[tuple[str, str]] = set()
         # What each channel can do, so owed replies are recorded one API call each.
         self.capabilities: dict[str, Capabilities] = {}
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -107,6 +104,40 @@ class Engine:
             return Taken([Outbound(vi.INTERNAL_ERROR)])
 
     async def _handle(self, inbound: Inbound) -> Taken:
+        chat = (inbound.channel, inbound.chat_id)
+        if self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
+            taken = await plain_answer.take(
+                self.ctx,
+                inbound,
+                converse,
+                worker=self.worker,
+                capabilities=self.capabilities.get(inbound.channel),
+                marks=self.marks,
+            )
+            if taken is not None:
+                self._hint(chat, taken)
+                return taken
+        # Replies the channel took since this worker's last turn: recorded "sent" in this
+        # turn's transaction (schedules/replies.py).
+        sent = self.marks.take() if self.marks is not None else {}
+        try:
+            taken = await self._general(inbound, sent)
+        except BaseException:
+            if self.marks is not None:
+                self.marks.give_back(sent)
+            raise
+        if self.marks is not None:
+            self.marks.settled(sent)
+        self._hint(chat, taken)
+        return taken
+
+    def _hint(self, chat: tuple[str, str], taken: Taken) -> None:
+        if taken.asks:
+            self._not_asked.discard(chat)
+        else:
+            self._not_asked.add(chat)
+
+    async def _general(self, inbound: Inbound, sent: dict[int, datetime]) -> Taken:
         now = self.ctx.clock.now()
         async with transaction(self.ctx.sessions) as session:
             # The kept totals a submit changes are shared by every report under the province:
@@ -118,9 +149,9 @@ class Engine:
                     session, inbound.channel, inbound.update_key, now, stored=bool(self.worker)
                 )
             turn = await self._turn(session, inbound, now)
-            taken = Taken(turn.replies)
-            caps = self.capabilities.get(inbound.channel)
-            parts = [p for r in turn.replies for p in one_call_parts(r, caps)] if caps else []
+            taken = Taken(turn.replies, asks=plain_answer.asked(turn))
+            parts = reply_parts(turn.replies, self.capabilities.get(inbound.channel))
+            await mark_sent_each(session, sent)
             if self.worker and parts:
                 ids, send_now = await owe_replies(
                     session,
@@ -131,6 +162,7 @@ class Engine:
                     payloads=[to_payload(part) for part in parts],
                     now=now,
                     worker=self.worker,
+                    sent=list(self.marks.unrecorded) if self.marks is not None else (),
                 )
                 taken.recorded = True
                 if send_now:
@@ -157,11 +189,16 @@ class Engine:
         if turn.person.last_channel != inbound.channel:
             turn.person.last_channel = inbound.channel
         turn.conversation = conversation
-        if await privacy.gate(turn):  # the personal-data notice, until she accepts it
-            return turn
-        await route(turn)
-        privacy.tell_after(turn)
+        await converse(turn)
         return turn
+
+
+async def converse(turn: Turn) -> None:
+    """Her message to her conversation, whichever path read them (the plain answer's too)."""
+    if await privacy.gate(turn):  # the personal-data notice, until she accepts it
+        return
+    await route(turn)
+    privacy.tell_after(turn)
 
 
 def _fresh_key() -> str:

@@ -223,13 +223,17 @@ async def _form_sheet(
     rows.sort(key=lambda u: [vi_sort_key(a.name) for a in _chain(u, by_id, scope)])
     sent = await _reports_sent(session, form, period, scope)
     due = _periods_due(form, period, today)
-    # Each unit above the form's level: how many of its units of that level reported.
+    # Each unit above the form's level: how many of its units of that level reported, and
+    # how many of those missed some of the periods due (as /tong says: TOTAL_PARTIAL).
+    most = max([due, *sent.values()])
     counts: dict[int, list[int]] = {}
     for unit in rows:
+        n = sent.get(unit.id, 0)
         for above in _chain(unit, by_id, scope)[:-1]:
-            count = counts.setdefault(above.id, [0, 0])
-            count[0] += 1 if sent.get(unit.id) else 0
+            count = counts.setdefault(above.id, [0, 0, 0])
+            count[0] += 1 if n else 0
             count[1] += 1
+            count[2] += 1 if 0 < n < most else 0
     level_word = catalog.level_word(form.level)
 
     def cell(unit_id: int, code: str, leaf: bool) -> object:
@@ -248,8 +252,13 @@ async def _form_sheet(
             if not n:
                 return vi.TOTAL_NOT_REPORTED
             return vi.EXPORT_PERIODS.format(n=n, m=max(due, n)) if due > 1 else vi.EXPORT_SENT
-        k, n = counts.get(unit.id, [0, 0])
-        return vi.TOTAL_ROW_BASIS.format(reported=k, expected=n, level=level_word)
+        k, n, partial = counts.get(unit.id, [0, 0, 0])
+        basis = vi.TOTAL_ROW_BASIS.format(reported=k, expected=n, level=level_word)
+        if partial and most > 1:
+            return vi.EXPORT_ROW_PARTIAL.format(
+                basis=basis, n=partial, level=level_word, periods=most
+            )
+        return basis
 
     def values(unit: OrgUnit) -> list[object]:
         leaf = unit.level == form.level

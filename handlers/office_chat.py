@@ -159,12 +159,25 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     if not rows:
         turn.say(vi.NOT_JOINED_NOBODY.format(unit=unit.name))
         return
+    unaccepted = await _not_accepted(turn, rows)
     if not missing:
         turn.enter(None, None)
-        turn.say(vi.NOT_JOINED_ALL.format(unit=unit.name, total=len(rows)))
+        turn.say(
+            "\n".join([vi.NOT_JOINED_ALL.format(unit=unit.name, total=len(rows)), *unaccepted])
+        )
+        if unaccepted:  # (names: who saw them is recorded, as for the list below)
+            from storage.db.personal_data.access import record_access
+
+            await record_access(
+                turn.session,
+                Actor(person=turn.person),
+                "list",
+                turn.now,
+                detail=f"chưa đồng ý {unit.code}",
+            )
         return
     if len(missing) > PAGE_LINES and page == 0 and _by_unit_below(unit, rows):
-        _say_not_joined_by_unit(turn, unit, rows, missing)
+        _say_not_joined_by_unit(turn, unit, rows, missing, unaccepted)
         return
     pages = -(-len(missing) // PAGE_LINES)
     page = min(page, pages - 1)
@@ -186,6 +199,8 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     if pages > 1:
         lines.append(vi.PAGE_OF.format(page=page + 1, pages=pages))
     lines.append(vi.NOT_JOINED_HINT)
+    if page == 0:
+        lines += unaccepted
     from storage.db.personal_data.access import record_access  # who saw whose names and phones
 
     await record_access(
@@ -198,6 +213,18 @@ async def _show_not_joined(turn: Turn, unit_id: int, page: int) -> None:
     turn.enter(FLOW, "view", view={"unit": unit.id, "page": page})
     more = [(vi.BUTTON_MORE, f"page:{page + 1}")] if page + 1 < pages else []
     turn.ask("\n".join(lines), more)
+
+
+async def _not_accepted(turn: Turn, rows: list[PersonRow]) -> list[str]:
+    """Those who joined and have not accepted the personal-data notice: the bot reminds them
+    of nothing until they do (#22), so their officer should know (the first few named)."""
+    waiting = await people_service.awaiting_notice(turn.session)
+    found = [r for r in rows if r.joined and r.person.id in waiting]
+    if not found:
+        return []
+    names = ", ".join(f"{r.person.full_name} ({r.unit.name})" for r in found[:PAGE_LINES])
+    more = vi.NOT_ACCEPTED_MORE.format(n=len(found) - PAGE_LINES) if len(found) > PAGE_LINES else ""
+    return [vi.NOT_ACCEPTED_LINE.format(n=len(found), names=names + more)]
 
 
 def _by_unit_below(unit: OrgUnit, rows: list[PersonRow]) -> list[tuple[OrgUnit, list[PersonRow]]]:
@@ -213,7 +240,7 @@ def _by_unit_below(unit: OrgUnit, rows: list[PersonRow]) -> list[tuple[OrgUnit, 
 
 
 def _say_not_joined_by_unit(
-    turn: Turn, unit: OrgUnit, rows: list[PersonRow], missing: list[PersonRow]
+    turn: Turn, unit: OrgUnit, rows: list[PersonRow], missing: list[PersonRow], after: list[str]
 ) -> None:
     """A province's 540 names over 54 pages help no one: first how many per unit below her,
     then the names of the one she picks."""
@@ -226,7 +253,7 @@ def _say_not_joined_by_unit(
                 vi.NOT_JOINED_UNIT_LINE.format(unit=below.name, n=absent, total=len(members))
             )
     lines.append(vi.NOT_JOINED_PICK.format(example=groups[0][0].name))
-    turn.say("\n".join(lines))
+    turn.say("\n".join([*lines, *after]))
 
 
 @staff_only

@@ -34,12 +34,19 @@ COUNT_WORDS = frozenset({
     "ld", "hoat", "hd", "buoi", "mo", "hinh", "to", "nhom", "clb", "don", "vi", "ngheo", "can",
     "thoat", "moi", "cai", "chiec", "suat", "tre",
 })  # fmt: skip
+# Words that name a unit a count is kept in: written after a number for a question kept in
+# another unit ("3 hộ" where people are counted), the number is likely another question's.
+UNIT_NAMED = {"nguoi": "nguoi", "ng": "nguoi", "ho": "ho"}
 MAX_INPUT = 40
 MAX_VALUE = 999_999_999
 
 
 def parse_number(
-    text: str, *, allow_decimal: bool = False, words: frozenset[str] = frozenset()
+    text: str,
+    *,
+    allow_decimal: bool = False,
+    words: frozenset[str] = frozenset(),
+    unit: str = "",
 ) -> NumberResult:
     """Reads "12", "12 hộ", "1.500", "1,500", "1 500", "１２", "không"; explains refusals.
 
@@ -48,7 +55,9 @@ def parse_number(
     thousands separator, any other comma as the decimal mark. A phone number ("0905",
     "0905 123 456"), money ("150 nghìn", "50k"), a date ("3/12", "ngày 3") or a time ("8h",
     "14:30") is refused as what it is; so is a number in a sentence ("25 chị dự"): only
-    count words (COUNT_WORDS and `words`, the question's unit and label) may follow it.
+    count words (COUNT_WORDS and `words`, the question's unit and label) may follow it; a
+    unit word (UNIT_NAMED) that is not the question's `unit` ("3 hộ" counted in người) is
+    refused as "wrong_unit".
     """
     raw = _COURTESY_BEFORE.sub("", fold(text).rstrip(".!"))
     if not raw:
@@ -65,8 +74,8 @@ def parse_number(
     match = _NUMBER_TEXT.match(raw)
     if not match:
         return NumberResult(error="not_number")
-    sign, digits, unit = match.group(1), match.group(2).strip(), match.group(3)
-    if any(word not in COUNT_WORDS | COURTESY | words for word in unit.split()):
+    sign, digits, said = match.group(1), match.group(2).strip(), match.group(3)
+    if any(word not in COUNT_WORDS | COURTESY | words for word in said.split()):
         return NumberResult(error="not_number")
     value = _read_digits(digits)
     if value is None:
@@ -77,6 +86,8 @@ def parse_number(
         return NumberResult(error="too_big")
     if value != int(value) and not allow_decimal:
         return NumberResult(error="decimal")
+    if unit and any(UNIT_NAMED.get(word, fold(unit)) != fold(unit) for word in said.split()):
+        return NumberResult(error="wrong_unit")
     return NumberResult(value=value)
 
 
@@ -167,6 +178,11 @@ def explicit_yes(text: str) -> bool:
     while len(words) > 1 and words[0] in _LEADING_ACK:
         words.pop(0)
     return " ".join(words) in _EXPLICIT_YES
+
+
+def no_words(text: str) -> bool:
+    """A message of signs only ("👍", "🙏", "❤️", "..."): no word, no number to read."""
+    return bool(text.strip()) and not any(ch.isalnum() for ch in text)
 
 
 def reflexive_yes(text: str) -> bool:

@@ -7,8 +7,11 @@ from sqlalchemy import select
 from handlers.turn import Turn
 from schedules.calendar import window
 from schedules.outbox import QueueResult, enqueue_in
-from schedules.reminders import Planned, next_morning, nudge_message, to_payload, unreported_leaders
+from schedules.planned import Planned, to_payload
+from schedules.recipients import unreported_leaders
+from schedules.reminders import next_morning, nudge_message
 from storage.db.models import OutboxMessage, ReminderSnooze
+from storage.db.people import awaiting_notice
 from storage.plan import texts_vi as vi
 from storage.plan.clock import VN
 from storage.plan.periods import PeriodError, from_key
@@ -77,6 +80,10 @@ async def nudge(turn: Turn, args: str) -> None:
         turn.say(vi.NUDGE_NONE.format(**words))
         return
     leaders = await unreported_leaders(turn.session, form, win, role, within=turn.unit)
+    # Nothing about reports to someone who has not accepted the personal-data notice (#22).
+    waiting = await awaiting_notice(turn.session)
+    unasked = sum(1 for leader in leaders if leader.person_id in waiting)
+    leaders = [leader for leader in leaders if leader.person_id not in waiting]
     today = turn.today.isoformat()
     planned = [
         Planned(
@@ -93,4 +100,6 @@ async def nudge(turn: Turn, args: str) -> None:
     lines = [vi.NUDGED.format(n=reached, **words) if reached else vi.NUDGE_NONE.format(**words)]
     if result.unreachable:
         lines.append(vi.NUDGE_UNREACHABLE.format(n=result.unreachable, **words))
+    if unasked:
+        lines.append(vi.NUDGE_NOT_ACCEPTED.format(n=unasked, **words))
     turn.say("\n".join(lines))

@@ -26,6 +26,7 @@ from storage.db.importing import ImportFailed, read_cells
 from storage.db.models import OrgUnit
 from storage.db.units import all_units
 from storage.measures import reporting
+from storage.measures.member_count import latest_members
 from storage.measures.reporting import Answer
 from storage.plan import texts_vi as vi
 from storage.plan import validation
@@ -55,23 +56,24 @@ def check_row(
     values: dict[str, Answer],
     history: validation.History,
     period: Period,
+    members: validation.Members | None = None,
 ) -> RowCheck:
     """Every check of one imported report beyond reading its cells: the form's rules, the
     member count and the unit's history, as in chat (storage/plan/validation.py). A rule that must
     be fixed in chat is an error here; what chat asks to confirm is a warning."""
     found = RowCheck()
     number = {q.indicator: n for n, q in enumerate(form.questions, start=1)}
-    for issue in validation.check(
-        catalog, form, values, history, period.start, members=unit.member_count
-    ):
+    for issue in validation.check(catalog, form, values, history, period.start, members=members):
         value = values.get(issue.indicator)
         shown = _number(value) if isinstance(value, float) else str(value)
         if issue.kind == "members":
             message = f"{shown} is more than the {_number(issue.reference or 0)} members of "
-            message += f"{unit.code}; check it"
+            message += f"{unit.code} ({_members_source(catalog, issue.members)}); check it"
         elif issue.kind == "outlier":
             message = f"{shown} is far from {unit.code}'s usual "
             message += f"{_number(issue.reference or 0)} in its last reports; check it"
+        elif issue.kind == "year":
+            message = f"{shown} looks like a year, not a count; check it"
         else:
             rule = form.rules[issue.rule or 0]
             figures = ", ".join(
@@ -84,6 +86,15 @@ def check_row(
         target = found.errors if issue.stops else found.warnings
         target.append((issue.indicator, message))
     return found
+
+
+def _members_source(catalog: Catalog, members: validation.Members | None) -> str:
+    if members is None or members.source == "registered":
+        return "registered in the units file"
+    if members.source == "earlier_report":
+        assert members.period is not None  # storage/measures/member_count.py gives it
+        return f"reported for {members.period.label}"
+    return f"its {catalog.member_total} on this row"
 
 
 @dataclass
@@ -215,8 +226,12 @@ async def import_reports(
             ]
             kept = [(d, v) for d, v in history.get(code, []) if d not in dict(from_file)]
             history[code] = sorted(from_file + kept, key=lambda dv: dv[0], reverse=True)
+        members = None
+        if validation.reads_members(catalog, form, row.values):
+            stored = await latest_members(session, catalog, row.unit, row.period.start)
+            members = _members_from_file(catalog, before, stored)
         before.append(row)
-        found = check_row(catalog, form, row.unit, row.values, history, row.period)
+        found = check_row(catalog, form, row.unit, row.values, history, row.period, members)
         where = f"{name} row {row.number}"
         for at, message in found.errors:
             errors.append(_located(where, place, at, message))
@@ -232,6 +247,22 @@ async def import_reports(
     if dry_run:
         await session.rollback()
     return result
+
+
+def _members_from_file(
+    catalog: Catalog, before: list[_Row], stored: validation.Members | None
+) -> validation.Members | None:
+    """The unit's member total on its latest earlier row of the file, when that is newer than
+    what is stored (a year brought in at once reads its own months)."""
+    code = catalog.member_total
+    row = next((r for r in reversed(before) if isinstance(r.values.get(code or ""), float)), None)
+    if row is None:
+        return stored
+    if stored is not None and stored.period is not None and stored.period.end > row.period.end:
+        return stored
+    value = row.values[code or ""]
+    assert isinstance(value, float)
+    return validation.Members(value, "earlier_report", row.period)
 
 
 def _located(where: str, place: dict[str, int], code: str | None, message: str) -> str:

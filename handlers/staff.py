@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.context import HandlerContext
 from handlers.examples import indicator_words
 from handlers.views import completeness_text, progress_text, total_lines
-from schedules.calendar import default_form, latest_due_period
+from schedules.calendar import default_form, latest_due_period, window
 from storage.db.models import OrgUnit
 from storage.db.units import find_units, former_parent_names, parent_names, unit_by_code
 from storage.measures import progress as progress_service
@@ -28,7 +28,14 @@ from storage.measures.target_windows import target_period
 from storage.measures.totals import Total
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
-from storage.plan.periods import Period, PeriodError, parse_period, period_of, year_period
+from storage.plan.periods import (
+    Period,
+    PeriodError,
+    parse_period,
+    period_of,
+    periods_inside,
+    year_period,
+)
 
 
 class StaffError(Exception):
@@ -178,6 +185,25 @@ def indicator_or_choices(catalog: Catalog, words: str) -> Indicator | Answer:
     )
 
 
+async def default_year(
+    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, today: date
+) -> Period:
+    """The year a total asked without a period is of: this year, or while none of this
+    year's reports of the indicator is due and none has come in (early January), last year,
+    whose reports are still arriving (as /chuanop's default and the targets' windows)."""
+    this = year_period(today.year)
+    if catalog.indicators[code].type in (IndicatorType.TEXT, IndicatorType.CHOICE):
+        return this  # (no total to look at)
+    forms = {f for c in catalog.components(code) for f in catalog.forms_of_indicator.get(c, [])}
+    for form in (catalog.forms[f] for f in forms):
+        if any(window(form, p).due < today for p in periods_inside(form.periodicity, this)):
+            return this
+    found = await totals.indicator_total(session, catalog, code, unit, this, compare=False)
+    if found.figure.reported or found.figure.incomplete:
+        return this
+    return year_period(today.year - 1)
+
+
 async def total_answer(
     session: AsyncSession,
     catalog: Catalog,
@@ -282,13 +308,17 @@ async def cli_progress(ctx: HandlerContext, code: str | None) -> str:
         return progress_text(ctx.catalog, unit.name, items, today)
 
 
-async def cli_total(ctx: HandlerContext, words: str, period_text: str, code: str | None) -> str:
+async def cli_total(
+    ctx: HandlerContext, words: str, period_text: str | None, code: str | None
+) -> str:
     async with ctx.sessions() as session:
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
         countable_or_error(found)
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        if not period_text:
+            period = await default_year(session, ctx.catalog, found.code, unit, today)
         return await total_answer(session, ctx.catalog, found, unit, period)
 
 
@@ -308,7 +338,7 @@ async def cli_missing(
         form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
         period = period_or_error(period_text, today, ctx.catalog, latest_due_period(form, today))
         done = await completeness(session, form, period_of(form.periodicity, period.end), unit)
-        return completeness_text(done, unit.name)
+        return completeness_text(done, unit.name, today)
 
 
 async def cli_export(ctx: HandlerContext, out: Path, period_text: str, code: str | None) -> str:

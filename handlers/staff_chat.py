@@ -11,16 +11,17 @@ import functools
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from handlers import charts, staff
+from handlers import charts, report_flow, staff
 from handlers.examples import usage
 from handlers.export_xlsx import build_workbook
 from handlers.parsing import match_choice
 from handlers.query import indicator_query, parse_query
 from handlers.turn import Turn
-from handlers.views import completeness_text, progress_text, total_lines
+from handlers.views import completeness_text, not_due, progress_text, total_lines
 from schedules.calendar import open_windows, window
 from schedules.messages import Outbound
 from schedules.notices import tell_reopened
+from storage.db.conversations import unit_conversations
 from storage.db.models import OrgUnit, Role, Submission, SubmissionStatus
 from storage.db.units import children, is_within
 from storage.measures import progress as progress_service
@@ -79,12 +80,15 @@ async def tong(turn: Turn, args: str) -> None:
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
-    if isinstance(found, staff.Answer):
-        turn.enter(
-            FLOW, "pick_indicator", view={"cmd": "tong", "period": period.key, "unit": unit.id}
-        )
+    if isinstance(found, staff.Answer):  # (no period named: the year is chosen once picked)
+        key = period.key if query.period else ""
+        turn.enter(FLOW, "pick_indicator", view={"cmd": "tong", "period": key, "unit": unit.id})
         turn.ask(found.text, [(label, f"ind:{code}") for label, code in found.options])
         return
+    if not query.period:
+        period = await staff.default_year(
+            turn.session, turn.ctx.catalog, found.code, unit, turn.today
+        )
     await _show_total(turn, found.code, period.key, unit.id, 0)
 
 
@@ -182,6 +186,21 @@ async def _sent_report(
     """The sent report of a unit below the asker named in `args` (unit and optional period),
     with the fields its replies name; None after saying why there is none (`not_found`: it
     was not sent; `action`: what the level above does to her own unit's reports)."""
+    named = await _named_report(turn, args, usage, action)
+    if named is None:
+        return None
+    _unit, _form, _period, sub, fields = named
+    if sub is None or sub.status != SubmissionStatus.SUBMITTED:
+        turn.say(not_found.format(**fields))
+        return None
+    return sub, fields
+
+
+async def _named_report(
+    turn: Turn, args: str, usage: str, action: str
+) -> tuple[OrgUnit, Form, Period, Submission | None, dict[str, str]] | None:
+    """The report (sent, a draft or none yet) of a unit below the asker named in `args`, its
+    form and period, with the fields its replies name; None after saying why it cannot be."""
     assert turn.unit is not None
     query = parse_query(args)
     target = query.unit or query.words
@@ -217,29 +236,35 @@ async def _sent_report(
         "form": form.name[:1].lower() + form.name[1:],
         "period": key.label,
     }
-    if sub is None or sub.status != SubmissionStatus.SUBMITTED:
-        turn.say(not_found.format(**fields))
-        return None
-    return sub, fields
+    return unit, form, key, sub, fields
 
 
 @staff_only
 async def mobaocao(turn: Turn, args: str) -> None:
-    """An officer reopens a unit's sent report (closed or approved), for a correction."""
+    """An officer reopens a unit's sent report (closed or approved), for a correction; or,
+    after its period closed, a report the unit never sent, for a late one."""
     assert turn.person is not None
-    found = await _sent_report(turn, args, vi.MOBAOCAO_USAGE, vi.REOPEN_NOT_FOUND, vi.ACTION_REOPEN)
-    if found is None:
+    named = await _named_report(turn, args, vi.MOBAOCAO_USAGE, vi.ACTION_REOPEN)
+    if named is None:
         return
-    sub, fields = found
+    unit, form, period, sub, fields = named
+    late = sub is None or sub.status != SubmissionStatus.SUBMITTED
+    if late and window(form, period).closes >= turn.today:  # still open: nothing to reopen
+        turn.say(vi.REOPEN_NOT_FOUND.format(**fields))
+        return
+    if sub is None:
+        sub = await reporting.get_or_create(turn.session, unit.id, form, period, turn.now)
     await report_approval.reopen(turn.session, sub, turn.person, turn.now)
     told = await tell_reopened(
-        turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now
+        turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now, late=late
     )
-    if told:
-        after = vi.REOPENED_TOLD.format(names=", ".join(told))
+    if told.names:
+        after = vi.REOPENED_TOLD.format(names=", ".join(told.names))
+    elif told.awaiting_notice:
+        after = vi.REOPENED_NOT_TOLD_NOTICE.format(**fields)
     else:
         after = vi.REOPENED_NOT_TOLD.format(**fields)
-    turn.say(vi.REOPENED.format(**fields) + "\n" + after)
+    turn.say((vi.REOPENED_LATE if late else vi.REOPENED).format(**fields) + "\n" + after)
 
 
 @staff_only
@@ -351,18 +376,30 @@ async def duyet(turn: Turn, args: str) -> None:
         turn.say(vi.ALREADY_APPROVED.format(**fields))
         return
     changes = await report_audit.changes_since_sent(turn.session, sub.id)
-    if changes or sub.reopened:  # reopened: she may be correcting it still
-        _ask_approval(turn, sub, fields, changes)
+    # A leader in the middle of an edit of it (said "sửa", not saved or left): asked too.
+    leaders = await unit_conversations(turn.session, sub.unit_id, report_flow.FLOW)
+    editing = any(report_flow.edit_in_progress(c) == sub.id for c in leaders)
+    if changes or sub.reopened or editing:  # reopened: she may be correcting it still
+        _ask_approval(turn, sub, fields, changes, editing=editing)
         return
     await report_approval.approve(turn.session, sub, turn.person, turn.now)
     turn.say(vi.APPROVED.format(**fields))
 
 
 def _ask_approval(
-    turn: Turn, sub: Submission, fields: dict[str, str], changes: list[report_audit.Change]
+    turn: Turn,
+    sub: Submission,
+    fields: dict[str, str],
+    changes: list[report_audit.Change],
+    *,
+    editing: bool = False,
 ) -> None:
     catalog = turn.ctx.catalog
-    lines = [vi.APPROVE_STILL_EDITING.format(**fields)] if sub.reopened else []
+    lines = []
+    if sub.reopened:
+        lines.append(vi.APPROVE_STILL_EDITING.format(**fields))
+    elif editing:
+        lines.append(vi.APPROVE_EDIT_IN_PROGRESS.format(**fields))
     if changes:
         lines.append(vi.APPROVE_CHANGED.format(**fields))
     for change in changes:
@@ -431,7 +468,14 @@ async def on_action(turn: Turn, action: str) -> None:
     view = dict(turn.data.get("view") or {})
     kind, _, value = action.partition(":")
     if kind == "ind" and value in turn.ctx.catalog.indicators:
-        await _show_total(turn, value, view["period"], int(view["unit"]), 0)
+        key = view["period"]
+        if not key:
+            unit = await turn.session.get(OrgUnit, int(view["unit"]))
+            assert unit is not None
+            key = (
+                await staff.default_year(turn.session, turn.ctx.catalog, value, unit, turn.today)
+            ).key
+        await _show_total(turn, value, key, int(view["unit"]), 0)
         return
     if not view.get("cmd"):
         turn.say(vi.BUTTON_EXPIRED)
@@ -540,14 +584,14 @@ async def _show_missing(
     assert unit is not None
     period: Period = from_key(period_key, catalog.terms)
     done = await completeness(turn.session, catalog.forms[form_code], period, unit)
-    head, *detail = completeness_text(done, unit.name).split("\n")
+    head, *detail = completeness_text(done, unit.name, turn.today).split("\n")
     summary = detail[:1]
     lines, page, more = _page(detail[1:], page, PAGE_LINES)
     kids = [
         k for k in await children(turn.session, unit, turn.today) if k.level != catalog.leaf_level
     ]
     choices = await _navigation(turn, unit, page, more, kids)
-    if done.missing:
+    if done.missing and not_due(done, turn.today) is None:
         choices.insert(0, (vi.BUTTON_NUDGE, f"g:nudge:{form_code}:{period_key}"))
     turn.enter(
         FLOW,

@@ -11,8 +11,28 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
-from schedules.messages import Choice, Inbound, Outbound
-from storage.db.models import Conversation, OrgUnit, Person
+from schedules.messages import Capabilities, Choice, Inbound, Outbound, one_call_parts
+from storage.db.models import Conversation, OrgUnit, Person, Submission
+
+Answer = float | str | None
+
+
+@dataclass
+class Taken:
+    """What one update gave: the replies, and those of them this worker owes and sends now
+    (outbox id, message); replies owed behind an earlier one are left to the dispatcher."""
+
+    replies: list[Outbound]
+    owed: list[tuple[int, Outbound]] = field(default_factory=list)
+    recorded: bool = False  # the replies are in the outbox (else: send them as they are)
+    asks: bool = False  # her conversation was left at a report's question (a plain answer next)
+
+
+def reply_parts(replies: list[Outbound], capabilities: Capabilities | None) -> list[Outbound]:
+    """The replies as the channel sends them, one API call a part (none: not recorded)."""
+    if capabilities is None:
+        return []
+    return [part for reply in replies for part in one_call_parts(reply, capabilities)]
 
 
 @dataclass
@@ -28,6 +48,9 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     # What a flow read from the database during this turn, so it is read once.
     cache: dict[Any, Any] = field(default_factory=dict)
+    # Set by the plain answer's path (handlers/plain_answer.py): a draft's answers, written
+    # with the turn's own statement instead of through the session.
+    answers_out: list[tuple[Submission, str, Answer]] | None = None
 
     @property
     def data(self) -> Mapping[str, Any]:

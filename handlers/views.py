@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from schedules.calendar import window
 from storage.measures.completeness import Completeness
 from storage.measures.figures import Figure
 from storage.measures.target_status import Status, TargetProgress, summary_counts
@@ -118,9 +119,12 @@ def rate_notes(catalog: Catalog, p: TargetProgress, indent: str = "   ") -> list
     if p.rate is None:
         return []
     level = catalog.level_word(p.rate.level) if p.rate.level else vi.UNITS_WORD
+    # Once any pair is an earlier period's, every period used is named (the latest too), so
+    # the lines add up to the units the rate rests on.
+    by_period = p.rate.periods if p.rate.earlier and p.rate.periods else p.rate.earlier
     lines = [
         indent + vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label)
-        for period, n in sorted(p.rate.earlier.items())
+        for period, n in sorted(by_period.items())
     ]
     if p.rate.split:
         lines.append(indent + vi.TOTAL_RATIO_INCOMPLETE.format(n=p.rate.split, level=level))
@@ -164,7 +168,7 @@ def _expectation(p: TargetProgress, unit_word: str) -> str:
         return vi.PROGRESS_FINAL.format(period=p.period.label)
     if how == Expect.HOLD or not p.target.compare.upward:
         return vi.PROGRESS_EXPECT_HOLD.format(period=p.period.label)
-    if covered is not None and covered.until is None:
+    if covered is not None and covered.until is None and not covered.some_due:
         return vi.PROGRESS_EXPECT_NONE_DUE.format(period=p.period.label, due=_day(covered.next_due))
     if p.expected is None:
         return vi.PROGRESS_EXPECT_NOT_DUE.format(
@@ -303,7 +307,8 @@ def _basis(total: Total, level: str) -> list[str]:
         lines = [vi.TOTAL_RATIO_BASIS.format(**counts)]
         if f.incomplete:
             lines.append(vi.TOTAL_RATIO_INCOMPLETE.format(n=f.incomplete, level=level))
-        for period, n in sorted(f.earlier.items()):
+        # Once any pair is an earlier period's, every period used is named (as `rate_notes`).
+        for period, n in sorted((f.pairs if f.earlier else f.earlier).items()):
             lines.append(vi.TOTAL_RATIO_EARLIER.format(n=n, level=level, period=period.label))
         return lines
     if f.missing:
@@ -333,19 +338,22 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
     if change is None:
         return []
     previous = change.period.label
+    if change.period.kind == "range" and change.period.start.year == change.period.end.year:
+        previous = vi.TOTAL_SAME_STRETCH.format(year=change.period.start.year, period=previous)
     if change.before is None:
         if total.period.kind in ("term", "range"):
             return []  # (the term before the bot, or an arbitrary stretch: nothing to say)
         return [vi.TOTAL_CHANGE_NO_BASE.format(previous=previous)]
+    none = vi.TOTAL_CHANGE_NONE_FULL if change.partial else vi.TOTAL_CHANGE_NONE
     if change.now is None:
-        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+        return [none.format(previous=previous, level=level)]
     before, now = change.before, change.now
     if total.kind == Kind.YES_NO:
         text = vi.TOTAL_CHANGE_YES_NO.format(
             before=f"{before.yes}/{before.reported}", now=f"{now.yes}/{now.reported}", level=level
         )
     elif before.value is None or now.value is None:
-        return [vi.TOTAL_CHANGE_NONE.format(previous=previous, level=level)]
+        return [none.format(previous=previous, level=level)]
     else:
         delta = now.value - before.value
         if total.kind == Kind.RATIO:  # the difference of the figures shown
@@ -377,15 +385,37 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
             )
     if change.all_common:
         return [vi.TOTAL_CHANGE_ALL.format(previous=previous, change=text)]
-    return [
-        vi.TOTAL_CHANGE_COMMON.format(previous=previous, n=change.common, level=level, change=text)
-    ]
+    common = vi.TOTAL_CHANGE_COMMON_FULL if change.partial else vi.TOTAL_CHANGE_COMMON
+    return [common.format(previous=previous, n=change.common, level=level, change=text)]
 
 
-def completeness_text(c: Completeness, unit_name: str) -> str:
+def not_due(c: Completeness, today: date) -> date | None:
+    """The due date of `c`'s period before that day (its reports are not owed yet; on the
+    day itself who has not sent is listed, to be reminded)."""
+    due = window(c.form, c.period).due
+    return due if today < due else None
+
+
+def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
     percent = c.submitted / c.expected * 100 if c.expected else None
+    title = vi.MISSING_TITLE.format(form=c.form.name, period=c.period.label, unit=unit_name)
+    due = not_due(c, today)
+    if due is not None:  # what came in so far; nobody is "chưa nộp" before the due date
+        lines = [
+            title,
+            vi.MISSING_NOT_DUE.format(
+                due=_day(due),
+                submitted=c.submitted,
+                expected=c.expected,
+                percent=vi.format_percent(percent),
+                waiting=len(c.missing),
+            ),
+        ]
+        if c.in_progress:
+            lines.append(vi.MISSING_NOT_DUE_IN_PROGRESS.format(n=c.in_progress))
+        return "\n".join(lines)
     lines = [
-        vi.MISSING_TITLE.format(form=c.form.name, period=c.period.label, unit=unit_name),
+        title,
         vi.MISSING_SUMMARY.format(
             submitted=c.submitted,
             expected=c.expected,

@@ -6,7 +6,7 @@ import logging
 
 from handlers.staff_chat import FLOW, WEB_CHOICE
 from handlers.turn import Turn
-from handlers.web_pages import own_place, rule_lines
+from handlers.web_ranking_page import own_place, rule_lines
 from schedules import thi_dua
 from storage.db.models import Role
 from storage.plan import texts_vi as vi

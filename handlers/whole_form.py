@@ -202,6 +202,8 @@ def _by_label(
             if i in skip:
                 units = frozenset()
                 continue
+            if w.index and len(words) > 1 and words[1].word in labels:
+                continue  # "1. hvm 3": the line's number, then the item's label and answer
             if w.word in labels:
                 _close(result, pending, said, give)
                 pending, said, units = labels[w.word], [], frozenset()

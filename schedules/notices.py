@@ -3,18 +3,28 @@ an officer. Queued in the officer's transaction, so the reply and the notice lan
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.messages import Choice, Outbound
 from schedules.outbox import QueueResult, enqueue_in
-from schedules.reminders import Planned, to_payload
+from schedules.planned import Planned, to_payload
 from storage.db.models import Person, Submission
-from storage.db.people import active_of_unit
+from storage.db.people import active_of_unit, awaiting_notice
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog
 from storage.plan.clock import local
+
+
+@dataclass
+class Told:
+    """Who was told (their names), and whether a leader was left out because she has not
+    accepted the personal-data notice yet."""
+
+    names: list[str] = field(default_factory=list)
+    awaiting_notice: bool = False
 
 
 async def tell_reopened(
@@ -24,14 +34,20 @@ async def tell_reopened(
     officer: Person,
     period_label: str,
     now: datetime,
-) -> list[str] | None:
-    """Tells the unit's leader(s) that her report is open for correction. The names of those
-    reached, or None if no one could be (not joined, or no leader recorded)."""
+    *,
+    late: bool = False,
+) -> Told:
+    """Tells the unit's leader(s) that her report is open for correction (`late`: open for
+    the report she never sent)."""
     form = catalog.forms[sub.form_code]
     role = catalog.role_of_level(form.level)
     leaders = await active_of_unit(session, sub.unit_id, role) if role else []
+    # Nothing about reports to someone who has not accepted the personal-data notice (#22).
+    waiting = await awaiting_notice(session)
+    told = Told(awaiting_notice=any(leader.id in waiting for leader in leaders))
+    leaders = [leader for leader in leaders if leader.id not in waiting]
     stamp = local(now).strftime("%Y%m%d%H%M%S")
-    text = vi.REOPENED_FOR_LEADER.format(
+    text = (vi.REOPENED_LATE_FOR_LEADER if late else vi.REOPENED_FOR_LEADER).format(
         officer=officer.full_name,
         form=form.name[:1].lower() + form.name[1:],
         period=period_label,
@@ -39,17 +55,15 @@ async def tell_reopened(
     message = Outbound(text, [Choice(vi.BUTTON_REPORT_NOW, "g:baocao")], free_text=True)
     # Kind "nudge" with the form and period in the key: her next message answers it
     # (storage.db.conversations.reminded_since), as after an officer's reminder.
-    planned = [
-        Planned(
+    for leader in leaders:
+        planned = Planned(
             f"reopen:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
             "nudge",
             leader.id,
             to_payload(message),
         )
-        for leader in leaders
-    ]
-    result = QueueResult()
-    await enqueue_in(session, planned, now, result)
-    if not result.queued + result.already:
-        return None
-    return [leader.full_name for leader in leaders]
+        result = QueueResult()
+        await enqueue_in(session, [planned], now, result)
+        if result.queued + result.already:
+            told.names.append(leader.full_name)
+    return told

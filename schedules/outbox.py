@@ -1,7 +1,7 @@
 """The durable outbox: the one path for every message the bot owes.
 
 Replies are written here in the transaction of the turn that made them and sent at once by
-that worker (`deliver_replies`); only one that fails waits here for the dispatcher, which
+that worker (schedules.replies); only one that fails waits here for the dispatcher, which
 sends a chat's replies in order, at any hour. Messages sent unasked (reminders, digests) keep
 to the quiet hours and the channel's monthly cap.
 
@@ -41,15 +41,9 @@ from schedules.messages import (
     Unreachable,
     one_call_parts,
 )
+from schedules.planned import Plan, Planned, from_payload, to_payload
 from schedules.ratelimit import RateLimiter
-from schedules.reminders import (
-    Plan,
-    Planned,
-    choose_account,
-    from_payload,
-    reachable_accounts,
-    to_payload,
-)
+from schedules.recipients import choose_account, reachable_accounts
 from storage.db.delivery import (
     QUOTA_ERROR,
     QUOTA_TOLD,
@@ -58,12 +52,11 @@ from storage.db.delivery import (
     mark_sent,
     queue_messages,
     release_claims,
-    requeue,
     told_of_quota,
     touch_claims,
 )
 from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, Person
-from storage.db.sessions import among, is_postgres, one_statement, transaction
+from storage.db.sessions import among, is_postgres, transaction
 from storage.plan import texts_vi as vi
 from storage.plan.clock import VN, Clock
 
@@ -595,57 +588,3 @@ async def _quota_note(session: AsyncSession, row: OutboxMessage) -> dict[str, ob
     if limit is not None and len(payload["text"]) > limit:
         return {}  # no room (a part cut to the limit): the next held reply says it
     return {"payload": payload, "error": f"{QUOTA_ERROR}; {QUOTA_TOLD}"}
-
-
-async def deliver_replies(
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    channel: Channel,
-    chat_id: str,
-    owed: list[tuple[int, Outbound]],
-) -> None:
-    """Sends a turn's owed replies at once, in order, and marks them sent.
-
-    At the first failure that one is recorded (retried by the dispatcher, with the channel's
-    retry_after or a backoff) and the rest queue behind it, so the order holds."""
-    IN_FLIGHT.update(row_id for row_id, _ in owed)
-    try:
-        await _deliver_replies(sessions, clock, channel, chat_id, owed)
-    finally:
-        IN_FLIGHT.difference_update(row_id for row_id, _ in owed)
-
-
-async def _deliver_replies(
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    channel: Channel,
-    chat_id: str,
-    owed: list[tuple[int, Outbound]],
-) -> None:
-    sent: list[int] = []
-    failure: tuple[int, ChannelError] | None = None
-    for i, (row_id, message) in enumerate(owed):
-        error = await send_once(channel, chat_id, message)
-        if error is not None:
-            failure = (i, error)
-            break
-        sent.append(row_id)
-        if i < len(owed) - 1:
-            # Recorded before the next part is tried: that one may hang until the send
-            # timeout, and a crash meanwhile must not send this part again.
-            async with one_statement(sessions) as session:
-                await mark_sent(session, sent, clock.now())
-            sent = []
-    now = clock.now()
-    if failure is None:  # the usual case: one statement, no transaction
-        async with one_statement(sessions) as session:
-            await mark_sent(session, sent, now)
-        return
-    i, error = failure
-    async with transaction(sessions) as session:
-        await mark_sent(session, sent, now)
-        logger.warning("reply on %s failed, owed: %s", channel.name, error)
-        row = await session.get(OutboxMessage, owed[i][0])
-        if row is not None:
-            await record_failure(session, row, error, now, REPLY_ATTEMPTS)
-        await requeue(session, [row_id for row_id, _ in owed[i + 1 :]], now)

@@ -85,7 +85,7 @@ from sqlalchemy import func, select, text
 
 from bot.context import AppContext
 from schedules.messages import PLATFORMS, render_text_only, split_text
-from schedules.reminders import from_payload
+from schedules.planned import from_payload
 from storage.db.invitations import link_directly
 from storage.db.models import (
     ChannelIdentity,

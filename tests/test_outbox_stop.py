@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from schedules.messages import Capabilities, Outbound
 from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher
-from schedules.reminders import to_payload
+from schedules.planned import to_payload
 from storage.db.delivery import register_worker, release_dead
 from storage.db.models import OutboxMessage, OutboxStatus, Worker
 from storage.db.sessions import transaction

@@ -15,8 +15,10 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloClient
 from bot.config import get_settings
 from schedules.messages import Outbound
-from schedules.outbox import ChannelPace, Dispatcher, deliver_replies
-from schedules.reminders import plan, to_payload
+from schedules.outbox import ChannelPace, Dispatcher
+from schedules.planned import to_payload
+from schedules.reminders import plan
+from schedules.replies import deliver_replies
 from storage.db.delivery import owe_replies, quota_exhausted
 from storage.db.invitations import link_directly
 from storage.db.models import OutboxMessage, OutboxStatus

@@ -15,7 +15,7 @@ from bot.channels.telegram_client import TelegramClient
 from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
 from schedules.outbox import ChannelPace, Dispatcher, enqueue, status_counts
-from schedules.reminders import Plan, Planned, to_payload
+from schedules.planned import Plan, Planned, to_payload
 from storage.db.invitations import link_directly
 from storage.db.models import (
     ChannelIdentity,

@@ -154,7 +154,7 @@ async def test_implausible_value_is_confirmed_not_refused(ctx, world) -> None:
     await user.send("1")
     assert "(Kỳ trước: 2 hộ)" in user.text
     await user.send("300 hộ")
-    assert "lớn hơn số hội viên của chi hội (100)" in user.text
+    assert "lớn hơn số hội viên của chi hội (theo danh sách đơn vị: 100 hội viên)" in user.text
     assert "Chị xác nhận 300 hộ là đúng?" in user.text
     await user.click("Nhập lại")
     assert "Câu 3/10" in user.text
@@ -326,8 +326,8 @@ async def test_officer_reopens_a_closed_report_for_a_correction(ctx, world) -> N
         await link_directly(session, people.commune_officer, "telegram", "officer", ctx.clock.now())
         await session.commit()
     officer = ChatUser(user.engine, "officer")
-    await officer.send("/mobaocao Chi hội thôn 2 tháng 11")  # not yet sent by B2
-    assert "chưa gửi" in officer.text
+    await officer.send("/mobaocao Chi hội thôn 2 tháng 11")  # never sent by B2: a late one
+    assert "để báo cáo bù" in officer.text
     await officer.send("/mobaocao KH-D3 tháng 11")  # outside her commune: unknown
     assert "Không tìm thấy đơn vị" in officer.text
     await officer.send("/mobaocao chi hội thôn 1 tháng 11")
@@ -507,3 +507,42 @@ async def test_a_thank_you_is_answered_politely_not_corrected(ctx, world) -> Non
         assert user.text == "Dạ, không có gì ạ. Khi cần, chị cứ nhắn em.", thanks
     await user.send("Cảm ơn em, mai chị họp chi hội")  # more than thanks: what she can do
     assert user.text.startswith("Em chưa hiểu ý chị.")
+
+
+async def test_the_member_count_quoted_is_her_latest_report_then_her_own_answer(ctx, world) -> None:
+    """Tester's finding 9: the count a per-member answer is held against is her latest sent
+    member total (not the registered 100), and once she answers the total in this report,
+    that answer; the message says which."""
+    people, _ = world
+    async with ctx.sessions() as session:
+        await report(
+            session, people.tree.b1, "thang_chi_hoi", month(2026, 9), {"tong_hoi_vien": 110}
+        )
+        await report(
+            session, people.tree.b1, "thang_chi_hoi", month(2026, 10), {"tong_hoi_vien": 125}
+        )
+    user = await linked_leader(ctx, world)
+    await user.send("/baocao")
+    await user.send("3")
+    await user.send("1")
+    await user.send("130")
+    assert (
+        "Số này lớn hơn số hội viên của chi hội (theo báo cáo tháng 10/2026: 125 hội viên)."
+        in user.text
+    )
+    await user.click("Nhập lại")
+    await user.send("120")  # above the registered 100, within her October 125: no question
+    assert "Câu 4/10" in user.text
+    for answer in ANSWERS[3:8]:
+        await user.send(answer)
+    await user.send("118")  # her member total now: her 120 households are more
+    await user.click("Bỏ qua")
+    assert (
+        "Số này lớn hơn số hội viên của chi hội (theo câu 9 của báo cáo này: 118 hội viên)."
+        in user.text
+    )
+    assert "Chị xác nhận 120 hộ là đúng?" in user.text
+    await user.send("đúng")
+    assert "Tóm tắt" in user.text
+    await user.click("Gửi")
+    assert "Cảm ơn chị" in user.text

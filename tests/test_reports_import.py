@@ -193,7 +193,7 @@ async def test_office_workbook_by_names_with_errors_then_audit_and_totals(
         # The chat's plausibility check, as a warning: more than the branch's 120 members.
         assert dry.warnings == [
             "warning: office.xlsx row 3 column C: 1500 is more than the 120 members of "
-            "KH-VN-02-01; check it"
+            "KH-VN-02-01 (registered in the units file); check it"
         ]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Submission)) == 0
@@ -253,3 +253,46 @@ async def test_office_workbook_by_names_with_errors_then_audit_and_totals(
         )  # noqa: E501
         assert before == after and len(before) > 0
         assert await session.scalar(select(func.count()).select_from(OrgUnit)) == 13
+
+
+async def test_a_member_count_warning_says_where_the_count_was_read(
+    sessions: async_sessionmaker[AsyncSession], catalog: Catalog, tmp_path: Path
+) -> None:
+    """The count a per-member figure is held against: the row's own member total, else the
+    unit's latest earlier report of it (stored, or an earlier row of the file), else the
+    units file; each warning names its source (tester's finding 9)."""
+    async with sessions() as session:
+        await units(session, catalog, tmp_path)
+    async with sessions() as session:
+        thon10 = await unit_by_code(session, "KH-VN-02-01")  # 120 in the units file
+        assert thon10 is not None
+        await report(session, thon10, "thang_chi_hoi", month(2026, 8), {"tong_hoi_vien": 130})
+        # A draft is not a report: its total is not read.
+        await report(
+            session, thon10, "thang_chi_hoi", month(2026, 9), {"tong_hoi_vien": 90},
+            status="draft",
+        )  # fmt: skip
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "period", "hv_moi", "tong_hoi_vien"])
+    ws.append(["KH-VN-02-01", "tháng 9/2026", 135, None])  # August's 130 (stored)
+    ws.append(["KH-VN-02-01", "tháng 10/2026", 130, 140])  # its own 140: nothing to say
+    ws.append(["KH-VN-02-01", "tháng 11/2026", 145, None])  # October's 140 (on row 3)
+    ws.append(["KH-VN-02-02", "tháng 10/2026", 90, None])  # the units file's 80
+    ws.append(["KH-VN-01-01", "tháng 10/2026", 64, 62])  # its own 62, not the file's 60
+    path = tmp_path / "members.xlsx"
+    wb.save(path)
+    async with sessions() as session, session.begin():
+        result = await import_reports(
+            session, catalog, path, "thang_chi_hoi", None, today=TODAY, now=NOW, dry_run=True
+        )
+    assert sorted(result.warnings) == [
+        "warning: members.xlsx row 2 column C: 135 is more than the 130 members of "
+        "KH-VN-02-01 (reported for tháng 8/2026); check it",
+        "warning: members.xlsx row 4 column C: 145 is more than the 140 members of "
+        "KH-VN-02-01 (reported for tháng 10/2026); check it",
+        "warning: members.xlsx row 5 column C: 90 is more than the 80 members of "
+        "KH-VN-02-02 (registered in the units file); check it",
+        "warning: members.xlsx row 6 column C: 64 is more than the 62 members of "
+        "KH-VN-01-01 (its tong_hoi_vien on this row); check it",
+    ]

@@ -37,6 +37,8 @@ async def test_run_bot_serves_telegram_and_zalo_and_reminds(ctx, tmp_path) -> No
         lan = TelegramUser(telegram, 5001)
         await lan.send(f"/start {tg_code}")
         assert "Chào chị Nguyễn Thị Lan" in lan.text
+        await lan.click("Đồng ý")  # the personal-data notice: nothing is sent her before (#22)
+        assert "ghi nhận chị đồng ý" in lan.text
         mai = ZaloUser(zalo, "z-mai")
         await mai.send(zalo_code)
         assert "Chào chị Trần Thị Mai" in mai.text

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select, update
 
 from schedules.messages import PLATFORMS, Capabilities, Outbound, TemporaryFailure
-from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher, deliver_replies, enqueue
-from schedules.reminders import Plan, Planned, to_payload
+from schedules.outbox import IN_FLIGHT, ChannelPace, Dispatcher, enqueue
+from schedules.planned import Plan, Planned, to_payload
+from schedules.replies import deliver_replies
 from storage.db.delivery import owe_replies, register_worker, requeue_abandoned
 from storage.db.invitations import link_directly
 from storage.db.models import OutboxMessage, OutboxStatus

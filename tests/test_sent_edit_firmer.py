@@ -78,7 +78,9 @@ async def test_an_approval_voids_an_edit_begun_before_it(ctx, world) -> None:  #
     await send_report(lan)
     before = await state(ctx, people.tree.b1.id)
     await lan.send("sửa 3 thành 5")  # waiting for her word
-    await officer.send("/duyet chi hội thôn 1 tháng 11")
+    await officer.send("/duyet chi hội thôn 1 tháng 11")  # she is editing it: asked first
+    assert "đang sửa" in officer.text and "Đã duyệt" not in officer.text
+    await officer.click("Duyệt")
     assert "Đã duyệt" in officer.text
     await lan.send("Có")
     assert vi.EDIT_APPROVED_MEANWHILE in lan.text and "Đã sửa" not in lan.text

@@ -133,7 +133,11 @@ async def test_a_doubtful_edit_is_held_until_confirmed(ctx, world) -> None:
     await lan.send("sửa 1")
     await lan.send("905")
     assert "• Mục 1. Hội viên mới kết nạp: 1 người → 905 người" in lan.text
-    assert "Số này lớn hơn số hội viên của chi hội (100)." in lan.text
+    # Her own total in this report (97), not the registered 100.
+    assert (
+        "Số này lớn hơn số hội viên của chi hội (theo câu 9 của báo cáo này: 97 hội viên)."
+        in lan.text
+    )
     assert await state(ctx, people.tree.b1.id) == before  # no value, no total, no audit row
     await lan.send("0905")  # a phone number as the new answer: refused as what it is
     assert "giống số điện thoại" in lan.text and "Chị trả lời «Lưu thay đổi» để lưu" in lan.text
@@ -268,6 +272,8 @@ async def test_a_whole_form_while_a_figure_waits_for_her_word(ctx, world) -> Non
     await lan.send("300")  # above the member count: asked to confirm
     assert "Chị xác nhận 300 người là đúng?" in lan.text
     await lan.send("hvm 3 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0")
+    assert "Chị muốn ghi các số này" in lan.text  # the whole form: asked, as at a question
+    await lan.send("Có")
     assert "Tóm tắt" in lan.text and "1. Hội viên mới kết nạp: 3 người" in lan.text
     values, _, _ = await state(ctx, people.tree.b1.id)
     assert values["hv_moi"] == 3 and len(values) == 10

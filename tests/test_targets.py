@@ -343,6 +343,55 @@ async def test_one_indicator_at_two_levels_and_ratio_coverage(session, tmp_path)
     assert p.counted == (1, 4) and p.achieved == 25
 
 
+COMMUNE_OWN_SUM = """
+  - code: nam_xa_thoat_ngheo
+    name: Báo cáo năm của xã về hộ thoát nghèo
+    level: commune
+    periodicity: year
+    questions: [ho_thoat_ngheo]
+"""
+
+
+async def test_a_sum_over_a_list_of_levels_broken_down_as_tong_reads_it(session, tmp_path) -> None:
+    """A sum target on the communes' own answers and the branches' together: each unit's line
+    of its breakdown is what /tong says of that unit, and they add up to the target's figure
+    (a list of levels read as one, not passed on as a level's name)."""
+    from handlers import web_pages
+    from storage.measures import progress as progress_service
+    from storage.measures import totals
+
+    cat = load_catalog(_config(tmp_path, forms=COMMUNE_OWN_SUM))
+    assert cat.levels_of_indicator("ho_thoat_ngheo") == ["commune", "branch"]
+    t = await small_tree(session)
+    y = year_period(2026)
+    await report(session, t.c1, "nam_xa_thoat_ngheo", y, {"ho_thoat_ngheo": 7}, catalog=cat)
+    await report(session, t.c3, "nam_xa_thoat_ngheo", y, {"ho_thoat_ngheo": 4}, catalog=cat)
+    for b, n in ((t.b1, 3), (t.b2, 2), (t.b3, 5)):
+        await report(session, b, FORM, month(2026, 6), {"ho_thoat_ngheo": n}, catalog=cat)
+    target = _target(reported_at=["commune", "branch"])
+    today = date(2027, 1, 20)
+    own = await progress_service.measure(session, cat, target, [t.province], today)
+    assert own.achieved == 7 + 4 + 3 + 2 + 5
+    page = await web_pages.target_breakdown(session, cat, target, t.province, t.province, today)
+    assert page is not None
+    tong = await totals.indicator_total(
+        session, cat, "ho_thoat_ngheo", t.province, own.period, compare=False
+    )
+    lines = {r.unit.name: r.value for r in page.rows}
+    assert lines == {r.unit.name: r.figure.value for r in tong.rows}
+    # Khánh Sơn: C1's own 7 and its branches' 3 + 2, C2's branch 5; Khánh Vĩnh: C3's own 4;
+    # the third district has units that should report and none did: no figure, not 0.
+    assert lines == {t.d1.name: 7 + 3 + 2 + 5, t.d2.name: 4, t.d3.name: None}
+    assert sum(v or 0 for v in lines.values()) == own.achieved == tong.figure.value
+    # A group target on the two districts: a line for each, as /tong says of each.
+    group = _target(reported_at=["commune", "branch"], units=["KH-KS", "KH-KV"])
+    page = await web_pages.target_breakdown(session, cat, group, t.province, t.province, today)
+    assert page is not None
+    for d in (t.d1, t.d2):
+        tong = await totals.indicator_total(session, cat, "ho_thoat_ngheo", d, own.period)
+        assert next(r.value for r in page.rows if r.unit.name == d.name) == tong.figure.value
+
+
 def test_same_level_twice_is_refused(tmp_path) -> None:
     twice = MULTI_LEVEL.replace("code: nam_co_so", "code: nam_co_so_2").replace(
         "[ung_dung_cntt, ho_dat, tong_ho]", "[giam_sat]"

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from bot.config import DEMO_CONFIG_DIR
 from bot.scheduler import refresh_rankings
 from schedules import thi_dua
-from schedules.reminders import from_payload, plan
+from schedules.planned import from_payload
+from schedules.reminders import plan
 from storage.db.models import KeptRanking, OrgUnit
 from storage.measures import progress
 from storage.measures.target_status import Status

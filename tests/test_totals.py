@@ -16,7 +16,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bot.config import DEMO_CONFIG_DIR, get_settings
-from handlers import staff, web_pages
+from handlers import staff, web_indicator_page, web_pages
 from handlers.engine import Engine
 from handlers.export_xlsx import build_workbook
 from handlers.query import indicator_query
@@ -143,7 +143,7 @@ async def test_a_branch_without_a_report_is_not_zero_anywhere(
     assert user.text == cli
     async with ctx.sessions() as session:
         # The indicator page: the same headline, and the same cell for each unit.
-        page = await web_pages.indicator_page(
+        page = await web_indicator_page.indicator_page(
             session, ctx.catalog, "hv_moi", units["C1"], units["KH"], NOV
         )
         assert page.head == cli.splitlines()[:3]

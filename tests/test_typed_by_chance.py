@@ -110,7 +110,9 @@ async def test_a_reflexive_yes_does_not_confirm_a_doubtful_figure(ctx, world) ->
 async def test_a_report_in_phrases_is_read_by_name(ctx, world) -> None:
     people, lan, _ = world
     await lan.send("/baocao")
-    await lan.send(PROSE)
+    await lan.send(PROSE)  # beyond the question asked: proposed, then written on her yes
+    assert "Chị muốn ghi các số này" in lan.text
+    await lan.send("Có")
     _, got = await values(ctx, people.tree.b1.id)
     want = {
         "hv_moi": 3, "hv_ra": 0, "ho_thoat_ngheo": 1, "ld_tu_van_nghe": 2, "ld_chung_chi": 1,
@@ -282,7 +284,9 @@ async def test_numbers_beyond_the_form_are_named_in_the_proposal(ctx, world) -> 
 async def test_a_labelled_form_at_a_drafts_summary_says_what_changed(ctx, world) -> None:
     people, lan, _ = world
     await lan.send(f"/baocao {SENT}")
-    await lan.send("hvm 5 thv 98")
+    await lan.send("hvm 5 thv 98")  # overwrites: asked first, old → new
+    assert "3 người → 5 người" in lan.text and "97 người → 98 người" in lan.text
+    await lan.send("Có")
     assert "Em đã đổi: mục 1: 3 người → 5 người; mục 9: 97 người → 98 người." in lan.text
     got = await answers(ctx, people.tree.b1.id)
     assert got["hv_moi"] == 5 and got["tong_hoi_vien"] == 98

@@ -8,7 +8,8 @@ import pytest
 from storage.plan.catalog import Form, OutlierCheck
 from storage.plan.catalog_load import load_catalog
 from storage.plan.config_files import ConfigError
-from storage.plan.validation import Figure, check, outlier_reference
+from storage.plan.periods import month
+from storage.plan.validation import Figure, Members, check, outlier_reference, reads_members
 from tests.test_catalog import copy_config
 
 NOV = date(2026, 11, 1)
@@ -78,8 +79,9 @@ def test_a_stock_that_moves_more_than_its_share_asks_to_confirm(catalog) -> None
 
 def test_member_count_and_outliers(catalog) -> None:
     form = monthly(catalog)
-    [issue] = check(catalog, form, {"ho_thoat_ngheo": 300.0}, {}, NOV, members=100)
-    assert (issue.kind, issue.reference) == ("members", 100.0)
+    registered = Members(100.0, "registered")
+    [issue] = check(catalog, form, {"ho_thoat_ngheo": 300.0}, {}, NOV, members=registered)
+    assert (issue.kind, issue.reference, issue.members) == ("members", 100.0, registered)
     earlier = [(date(2026, m, 28), float(m % 3)) for m in range(10, 0, -1)]
     [issue] = check(catalog, form, {"hv_moi": 30.0}, {"hv_moi": earlier}, NOV)
     assert (issue.kind, issue.severity, issue.reference) == ("outlier", "confirm", 1.0)
@@ -244,3 +246,72 @@ async def test_the_reports_import_applies_the_same_rules(sessions, catalog, tmp_
         "met: tong_hoi_vien (question 9) = 90, previous tong_hoi_vien (question 9) = 120 "
         "(Tổng số hội viên thay đổi hơn 20% so với kỳ trước.)"
     ]
+
+
+def test_the_member_total_she_answered_comes_before_any_other_count(catalog) -> None:
+    """Her draft's own member total, else the latest reported or registered one (given)."""
+    form = monthly(catalog)
+    reported = Members(125.0, "earlier_report", month(2026, 10))
+    # 120 households: within her October total of 125, though above the registered 114.
+    assert check(catalog, form, {"ho_thoat_ngheo": 120.0}, {}, NOV, members=reported) == []
+    [issue] = check(catalog, form, {"ho_thoat_ngheo": 130.0}, {}, NOV, members=reported)
+    assert (issue.reference, issue.members) == (125.0, reported)
+    # This report's own total is read first, whatever was reported or registered before.
+    values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": 140.0}
+    assert check(catalog, form, values, {}, NOV, members=reported) == []
+    values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": 110.0}
+    [issue] = check(catalog, form, values, {}, NOV, members=reported, only="ho_thoat_ngheo")
+    assert issue.members == Members(110.0, "this_report")
+    # A skipped total is no total: the count given is used.
+    values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": None}
+    [issue] = check(catalog, form, values, {}, NOV, members=reported)
+    assert issue.members == reported
+    # A total of 0 counts no one (as 0 in the units file): the count given is used.
+    values = {"ho_thoat_ngheo": 130.0, "tong_hoi_vien": 0.0}
+    [issue] = check(catalog, form, values, {}, NOV, members=reported)
+    assert issue.members == reported
+    # Nothing known: no check, never "more than 0 members".
+    assert check(catalog, form, {"ho_thoat_ngheo": 130.0}, {}, NOV) == []
+
+
+def test_a_wrong_member_total_is_refused_on_load(tmp_path: Path) -> None:
+    folder = copy_config(tmp_path)
+    path = folder / "indicators.yaml"
+    text = path.read_text(encoding="utf-8")
+    # A flow (summed over months) marked as the total, and a second total.
+    text = text.replace(
+        "    unit: người\n    per_member: true\n",
+        "    unit: người\n    per_member: true\n    member_total: true\n",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    first = lines.index("    member_total: true") + 1
+    second = lines.index("    member_total: true", first) + 1
+    problems = _problems(folder)
+    assert problems == [
+        f"{path}:{first}: indicators[0] field 'member_total': 'hv_moi' is added up over time "
+        "(aggregation: sum); the member total is a stock: write aggregation: last",
+        f"{path}:{second}: indicators[3] field 'member_total': 'hv_moi' is already the member "
+        "total; mark one indicator only",
+    ], problems
+    # A yes/no answer is not a count of members.
+    text = path.read_text(encoding="utf-8").replace("    member_total: true\n", "", 1)
+    text = text.replace("    type: yes_no\n", "    type: yes_no\n    member_total: true\n", 1)
+    text = text.replace(
+        "    aggregation: last\n    member_total: true\n", "    aggregation: last\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    [problem] = _problems(folder)
+    assert "field 'member_total':" in problem and "is a yes_no indicator; the member total" in (
+        problem
+    )
+
+
+def test_a_member_count_is_read_only_when_a_per_member_answer_needs_it(catalog) -> None:
+    form = monthly(catalog)
+    assert not reads_members(catalog, form, {"hd_vhvn": 3.0})  # not per member
+    assert reads_members(catalog, form, {"hd_vhvn": 3.0, "hv_moi": 2.0})
+    assert not reads_members(catalog, form, {"hd_vhvn": 3.0, "hv_moi": 2.0}, only="hd_vhvn")
+    assert reads_members(catalog, form, {"hv_moi": 2.0, "tong_hoi_vien": None})  # skipped
+    assert not reads_members(catalog, form, {"hv_moi": 2.0, "tong_hoi_vien": 90.0})  # her own

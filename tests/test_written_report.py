@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import DEMO_CONFIG_DIR, get_settings
-from handlers.written_report import TEXT_WIDTH_MM, build_document, date_line, status_word
+from handlers.written_report import build_document, date_line
+from handlers.written_report_docx import TEXT_WIDTH_MM
+from handlers.written_report_sections import status_word
 from schedules.messages import Outbound
 from storage.measures.target_status import Status
 from storage.measures.totals import a_year_before

@@ -4,7 +4,7 @@ A channel's receiver hands updates to `receive`, which stores them (one transact
 returning, so the receiver confirms them to the platform (the next getUpdates offset, a
 webhook's 200) only once they are safe. Each is then handled in the background: the turn
 that handles it deletes the stored copy and records the replies as owed in one transaction,
-and the replies are sent at once (schedules.outbox.deliver_replies). Updates a dead worker
+and the replies are sent at once (schedules.replies.deliver_replies). Updates a dead worker
 left behind are picked up by `recover`. A person's updates are handled one after another, in
 the order they came, replies included.
 """
@@ -21,7 +21,8 @@ from typing import Any
 from bot.context import AppContext
 from handlers.engine import Engine
 from schedules.messages import Channel, Inbound
-from schedules.outbox import deliver_replies, send_once
+from schedules.outbox import send_once
+from schedules.replies import deliver_replies
 from storage.db.delivery import claim_orphans, store_pending
 from storage.db.sessions import one_statement, transaction
 
@@ -85,7 +86,12 @@ class Intake:
                 taken = await self.engine.take(inbound)
                 if taken.owed:
                     await deliver_replies(
-                        self.ctx.sessions, self.ctx.clock, channel, inbound.chat_id, taken.owed
+                        self.ctx.sessions,
+                        self.ctx.clock,
+                        channel,
+                        inbound.chat_id,
+                        taken.owed,
+                        self.engine.marks,
                     )
                 elif not taken.recorded:  # the turn failed: its apology is not owed
                     for reply in taken.replies:

@@ -24,7 +24,11 @@ def report_progress(
 @group.command("total")
 def report_total(
     indicator: str = typer.Argument(..., help="Indicator code or words of its label"),
-    period: str = typer.Option("năm nay", help='e.g. "tháng 11", "quý 3/2026", "nhiệm kỳ"'),
+    period: str = typer.Option(
+        None,
+        help='e.g. "tháng 11", "quý 3/2026", "nhiệm kỳ" (default: this year; early in January, '
+        "while none of its reports is due, last year)",
+    ),
     unit: str = typer.Option(None, help="Unit code (default: the province)"),
 ) -> None:
     """Total of an indicator with the breakdown by the next level down."""

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import AppContext
 from bot.web.errors import vietnamese_errors
 from bot.web.links import PREFIX, Access, WebLinks, database_id
-from handlers import web_pages
+from handlers import web_indicator_page, web_pages, web_ranking_page, web_unit_page
 from storage.db.models import OrgUnit
 from storage.db.units import is_within
 from storage.measures import rollup
@@ -157,7 +157,9 @@ class Pages:
     async def unit(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
-        page = await web_pages.unit_page(session, self.ctx.catalog, unit, access.unit, self.today())
+        page = await web_unit_page.unit_page(
+            session, self.ctx.catalog, unit, access.unit, self.today()
+        )
         return self.render(
             "unit.html", page=page, **await self._common(request, session, access, unit)
         )
@@ -166,7 +168,7 @@ class Pages:
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
         key = request.query.get("ky", "")
-        page = await web_pages.reporting_page(
+        page = await web_unit_page.reporting_page(
             session, self.ctx.catalog, unit, access.unit, key[:40], self.today()
         )
         if page is None:
@@ -203,7 +205,7 @@ class Pages:
         if code not in self.ctx.catalog.indicators:
             raise NotFound
         period = self._period(request)
-        page = await web_pages.indicator_page(
+        page = await web_indicator_page.indicator_page(
             session, self.ctx.catalog, code, unit, access.unit, period
         )
         return self.render(
@@ -245,7 +247,7 @@ class Pages:
     async def ranking(
         self, request: web.Request, session: AsyncSession, access: Access, unit: OrgUnit
     ) -> web.StreamResponse:
-        page = await web_pages.ranking_page(
+        page = await web_ranking_page.ranking_page(
             session, self.ctx.rankings, self.ctx.catalog, unit, access.unit, self.ctx.clock.now()
         )
         return self.render(

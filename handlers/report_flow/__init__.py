@@ -16,19 +16,21 @@ described there; the modules, each importing only the ones before it:
     states      the table and the dispatch through it
 
 The whole form may come in one message (in order, one answer a line, or by the form's short
-labels): it is applied when it plainly is one (handlers/whole_form.py) and a report is
-expected (after /baocao, at a question or the summary, in reply to a reminder); else she is
-asked first. What is read is saved, the values are shown named, and only what is missing or
-doubtful is asked.
+labels): it is applied when it plainly is one (handlers/whole_form.py), opens the report
+(with /baocao, in reply to a reminder) and overwrites no answer; typed at a question or the
+summary, only if it answers just the question asked; else she is asked first, old → new.
+What is read is saved, the values are shown named, and only what is missing or doubtful is
+asked.
 """
 
-from handlers.report_flow.context import FLOW, whole_form
+from handlers.report_flow.context import FLOW, edit_in_progress, whole_form
 from handlers.report_flow.opening import cancel, on_idle_text, one_message_help, start
 from handlers.report_flow.states import on_action, on_text, reprompt
 
 __all__ = [
     "FLOW",
     "cancel",
+    "edit_in_progress",
     "on_action",
     "on_idle_text",
     "on_text",

@@ -27,12 +27,14 @@ from handlers.report_flow.wording import (
     _example,
     _listed,
     _parse,
+    _parsed_whole,
     _show,
     _whole_ask_text,
     _whole_notes,
     _why,
 )
 from handlers.turn import Turn
+from handlers.whole_form import WholeForm
 from schedules.calendar import window
 from storage.db.models import Submission, SubmissionStatus
 from storage.measures import report_audit, reporting
@@ -56,15 +58,18 @@ async def _answer_text(turn: Turn, text: str, *, from_button: bool = False) -> N
             sent = _sub.status == SubmissionStatus.SUBMITTED
             error += "\n" + (vi.PAUSE_HINT_SENT if sent else vi.PAUSE_HINT)
         turn.say(error)
-        turn.goto("question")
+        turn.goto("question", no_doubt=True)  # a "Không" to this refusal is no 0
         await _ask(turn)
         return
     await _answer(turn, value, text)
 
 
-async def _answer(turn: Turn, value: reporting.Answer, text: str) -> None:
+async def _answer(
+    turn: Turn, value: reporting.Answer, text: str, *, note: str | None = None
+) -> None:
     """A readable answer to the question asked: a sent report's is proposed as an edit; a
-    draft's is saved, unless a rule stops it or it is doubtful (then she confirms it)."""
+    draft's is saved, unless a rule stops it or it is doubtful (then she confirms it); `note`
+    is said once it is saved."""
     form, sub, answers = await _context(turn)
     i = int(turn.data["i"])
     code = form.questions[i].indicator
@@ -83,7 +88,7 @@ async def _answer(turn: Turn, value: reporting.Answer, text: str) -> None:
             turn.goto("confirm_value", pending=value, why=_why(turn, form, issues))
             await _confirm(turn, value)
             return
-    await _store(turn, value)
+    await _store(turn, value, note=note)
 
 
 async def _whole_instead(turn: Turn, text: str, step: str) -> bool:
@@ -97,9 +102,15 @@ async def _whole_instead(turn: Turn, text: str, step: str) -> bool:
     return True
 
 
-async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None = None) -> None:
-    """Saves a draft's answer at once (with her confirmation of a doubtful one), then moves
-    on. (A sent report changes only through _propose_edit and her confirmation.)"""
+async def _store(
+    turn: Turn,
+    value: float | str | None,
+    *,
+    confirmed: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Saves a draft's answer at once (with her confirmation of a doubtful one), says `note`,
+    then moves on. (A sent report changes only through _propose_edit and her confirmation.)"""
     assert turn.person is not None
     form, sub, _answers = await _context(turn)
     i = int(turn.data["i"])
@@ -112,14 +123,19 @@ async def _store(turn: Turn, value: float | str | None, *, confirmed: str | None
     if confirmed is not None:
         await report_audit.confirm(turn.session, sub, code, value, turn.person, turn.now, confirmed)
         (await _confirmations(turn, sub)).add((code, reporting.as_text(value)))
+    if note:
+        turn.say(note)
     await _advance(turn, None if turn.data.get("editing") else i)
 
 
 async def _save(turn: Turn, sub: Submission, code: str, value: reporting.Answer) -> None:
     assert turn.person is not None
-    await reporting.save_answer(
-        turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
-    )
+    if turn.answers_out is not None and sub.status == SubmissionStatus.DRAFT:
+        turn.answers_out.append((sub, code, value))  # the plain answer's path writes it
+    else:
+        await reporting.save_answer(
+            turn.session, turn.ctx.catalog, sub, code, value, turn.person, turn.now
+        )
     turn.cache[("context", sub.id)][2][code] = value
 
 
@@ -169,11 +185,16 @@ async def _advance(turn: Turn, after: int | None, *, show_values: bool = False) 
     await _confirm(turn, value)
 
 
-async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
+async def _try_whole_form(
+    turn: Turn, text: str, *, sure: bool = False, opening: bool = False
+) -> bool:
     """Takes a whole-form message in the open report: a draft's values are saved when the
-    message plainly is the form (or she said it is: `sure`), else she is asked first; a sent
-    report's are proposed as an edit (only ever called after her "sửa"). False if the text
-    is no form at all."""
+    message plainly is the form and opens the report (`opening`: sent with /baocao or in
+    reply to a reminder), or she said it is (`sure`: "Có" to the proposal, "sửa" with the
+    numbers); else she is asked first, with old → new, as with no report open: typed at a
+    question or at the summary, a message that would write more than the answer to the
+    question asked is a proposal (a list, a forwarded note, phrases). A sent report's are
+    proposed as an edit (only ever called after her "sửa"). False if the text is no form."""
     if not text:
         return False
     form, sub, answers = await _context(turn)
@@ -195,7 +216,7 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         turn.goto("submitted", editing=False)
         await _summary(turn)
         return True
-    if not (sure or found.plain):
+    if not sure and (not found.plain or await _beyond_the_question(turn, found, opening)):
         step = turn.conversation.step if turn.conversation else None
         period = from_key(sub.period_key, turn.ctx.catalog.terms)
         turn.goto("confirm_form", text=text, back=step)
@@ -221,14 +242,11 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
                 if q.indicator not in answers:
                     await _save(turn, sub, q.indicator, None)
     changed: list[str] = []
+    values = _parsed_whole(catalog, form, found, notes)
     for j, q in enumerate(form.questions):
-        raw = found.answers.get(q.indicator)
-        if raw is None:
+        if q.indicator not in values:
             continue
-        value, error = _parse(catalog.indicators[q.indicator], raw)
-        if error:
-            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
-            continue
+        value = values[q.indicator]
         old = answers.get(q.indicator)
         if q.indicator in answers and reporting.as_text(old) != reporting.as_text(value):
             shown = [_show(catalog.indicators[q.indicator], v) for v in (old, value)]
@@ -243,5 +261,28 @@ async def _try_whole_form(turn: Turn, text: str, *, sure: bool = False) -> bool:
         notes.append(vi.WHOLE_CHANGED.format(items="; ".join(changed)))
     if notes:
         turn.say("\n".join(notes))
+    turn.save(no_doubt=True)  # a "Không" now answers what she was shown, not the question
     await _advance(turn, None, show_values=True)
     return True
+
+
+async def _beyond_the_question(turn: Turn, found: WholeForm, opening: bool) -> bool:
+    """Whether the message would write more than the answer to the question asked (none at
+    the summary): another item's answer, new or over one given; when it opens the report
+    (`opening`), whether it would overwrite an answer given before."""
+    form, _sub, answers = await _context(turn)
+    step = turn.conversation.step if turn.conversation else None
+    asked = form.questions[int(turn.data["i"])].indicator if step == "question" else None
+    for q in form.questions:
+        raw = found.answers.get(q.indicator)
+        if raw is None or (q.indicator == asked and not opening):
+            continue
+        value, error = _parse(turn.ctx.catalog.indicators[q.indicator], raw)
+        if error is not None:
+            continue
+        if q.indicator in answers:
+            if reporting.as_text(answers[q.indicator]) != reporting.as_text(value):
+                return True
+        elif not opening:
+            return True
+    return False

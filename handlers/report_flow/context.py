@@ -5,13 +5,16 @@ her, and a message read as the whole form. No replies, no state changes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
-from storage.db.models import Submission, SubmissionStatus
+from storage.db.models import Conversation, Submission, SubmissionStatus
 from storage.measures import report_approval, report_audit, reporting
+from storage.measures.member_count import latest_members
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.plan.periods import from_key
@@ -65,10 +68,22 @@ def _editing(turn: Turn) -> bool:
     """Whether she asked to edit (said "sửa"): a sent report's item asked again, the numbers
     asked for after a bare "sửa", a change waiting for her word."""
     assert turn.conversation is not None
-    step = turn.conversation.step
+    return _edit_step(turn.conversation.step, turn.data)
+
+
+def _edit_step(step: str | None, data: Mapping[str, Any]) -> bool:
     return step in ("edit_whole", "confirm_edit") or (
-        step == "question" and bool(turn.data.get("editing"))
+        step == "question" and bool(data.get("editing"))
     )
+
+
+def edit_in_progress(conversation: Conversation) -> int | None:
+    """The report (its id) she is in the middle of editing, or None: she said "sửa" and has
+    not saved or left it (an officer approving it meanwhile is asked first)."""
+    data = conversation.data or {}
+    sid = data.get("sid")
+    editing = conversation.flow == FLOW and _edit_step(conversation.step, data)
+    return int(sid) if editing and sid else None
 
 
 _MISSING = object()  # an answer not given (None is one she skipped)
@@ -116,6 +131,23 @@ async def _confirmations(turn: Turn, sub: Submission) -> set[tuple[str, str | No
     return found
 
 
+async def _members(
+    turn: Turn, form: Form, sub: Submission, values: dict[str, reporting.Answer], only: str | None
+) -> validation.Members | None:
+    """The unit's latest reported (else registered) member count, read only when a per-member
+    answer needs it and the values do not give it; once a turn."""
+    if not validation.reads_members(turn.ctx.catalog, form, values, only):
+        return None
+    key = ("members", sub.id)
+    if key not in turn.cache:
+        assert turn.unit is not None
+        turn.cache[key] = await latest_members(
+            turn.session, turn.ctx.catalog, turn.unit, sub.period_start
+        )
+    found: validation.Members | None = turn.cache[key]
+    return found
+
+
 async def _issues(
     turn: Turn, values: dict[str, reporting.Answer], only: str | None = None
 ) -> list[Issue]:
@@ -129,7 +161,7 @@ async def _issues(
         values,
         await _history(turn, form, sub),
         sub.period_start,
-        members=turn.unit.member_count,
+        members=await _members(turn, form, sub, values, only),
         only=only,
     )
     if not issues:  # the usual answer: no need to read what she confirmed

@@ -83,4 +83,6 @@ async def _confirm_edit_text(turn: Turn, text: str) -> None:
             await _answer(turn, value, text)
             return
         turn.say(error)
+    else:
+        turn.say(vi.EDIT_SAY_YES_PLAINLY)
     await ask_again(turn)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.parsing import explicit_yes, parse_yes_no
+from handlers.parsing import explicit_yes, no_words, parse_yes_no
 from handlers.report_flow.answer import _advance, _try_whole_form
 from handlers.report_flow.context import FLOW, _context, _fitting, _windows, whole_form
 from handlers.report_flow.prompts import _ask, _say_approved, _summary, ask_again
@@ -27,7 +27,7 @@ from storage.db.models import SubmissionStatus
 from storage.measures import report_approval, reporting
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Form
-from storage.plan.periods import from_key
+from storage.plan.periods import from_key, period_of, previous_period
 from storage.plan.text import fold
 
 
@@ -49,13 +49,16 @@ async def start(turn: Turn, text: str = "", *, sure: bool = False) -> None:
             ((next_window(f, turn.today), f.name) for f in forms), key=lambda pair: pair[0].opens
         )
         turn.enter(None, None)
-        turn.say(
-            vi.NO_OPEN_PERIOD.format(
-                form=upcoming[1],
-                period=upcoming[0].period.label,
-                opens=upcoming[0].opens.strftime("%d/%m/%Y"),
-            )
-        )
+        missed = await _missed(turn)
+        fields = {
+            "form": upcoming[1],
+            "period": upcoming[0].period.label,
+            "opens": upcoming[0].opens.strftime("%d/%m/%Y"),
+        }
+        if missed:  # not "not time yet": the period she missed is named, and who reopens it
+            turn.say(f"{missed}\n{vi.NEXT_PERIOD.format(**fields)}")
+        else:
+            turn.say(vi.NO_OPEN_PERIOD.format(**fields))
         return
     if text:
         windows = [(f, w) for f, w, _ in _fitting(turn, windows, text)] or windows
@@ -84,7 +87,12 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         return await _edit_sent(turn, text)
     if not any(whole_form(catalog, f, text) for f in catalog.forms_for_level(turn.unit.level)):
         return False  # the usual chatter: no need to read which reports are open
-    read = _fitting(turn, await _windows(turn), text)
+    windows = await _windows(turn)
+    missed = None if windows else await _missed(turn)
+    if missed:  # her numbers for a report whose period has closed: she is told how
+        turn.say(f"{vi.PERIOD_MISSED_NOT_WRITTEN}\n{missed}")
+        return True
+    read = _fitting(turn, windows, text)
     if not read:
         return False
     if len(read) > 1:  # several open reports could take it: which one comes after her yes
@@ -98,12 +106,34 @@ async def on_idle_text(turn: Turn, text: str) -> bool:
         return True
     reminded = await reminded_since(turn.session, turn.person.id, turn.conversation.updated_at)
     if found.plain and reminded == (form.code, win.period.key):
-        await _open(turn, form, win, text=text, sure=True)
+        await _open(turn, form, win, text=text)  # plain: taken, unless it overwrites
         return True
     turn.enter(FLOW, "confirm_form", form=form.code, period=win.period.key, text=text)
     answers = await reporting.answers(turn.session, sub.id) if sub is not None else {}
     turn.ask(_whole_ask_text(turn, form, win, found, answers), _WHOLE_CHOICES, free_text=True)
     return True
+
+
+async def _missed(turn: Turn) -> str | None:
+    """What to tell her of the report she did not send before its period closed (the one
+    closed last, of her forms), or None if she sent it."""
+    assert turn.unit is not None
+    closed = []
+    for form in turn.ctx.catalog.forms_for_level(turn.unit.level):
+        period = period_of(form.periodicity, turn.today)
+        while window(form, period).closes >= turn.today:
+            period = previous_period(period)
+        closed.append((window(form, period), form))
+    win, form = max(closed, key=lambda pair: pair[0].closes)
+    sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
+        return None
+    return vi.PERIOD_MISSED.format(
+        form=form.name,
+        period=win.period.label,
+        closed=_day(win.closes),
+        **vi.level_words(turn.ctx.catalog, form.level),
+    )
 
 
 async def _edit_sent(turn: Turn, text: str) -> bool:
@@ -228,7 +258,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
     n = len(form.questions)
     first_open = next((i for i, q in enumerate(form.questions) if q.indicator not in answers), n)
     turn.goto("question", i=min(first_open, n - 1))  # where "Không" to her message leads back
-    if await _try_whole_form(turn, text, sure=sure):
+    if await _try_whole_form(turn, text, sure=sure, opening=True):
         return
     if answers:
         turn.say(
@@ -251,7 +281,7 @@ async def _confirm_form_action(turn: Turn, action: str) -> None:
         await ask_again(turn)
     elif action == "no" and data.get("sid"):
         turn.say(vi.WHOLE_NOT_WRITTEN)
-        turn.goto(data.get("back") or "question", text=None)
+        turn.goto(data.get("back") or "question", text=None, no_doubt=True)
         await ask_again(turn)
     elif action == "no":
         turn.enter(None, None)
@@ -280,6 +310,10 @@ async def _confirm_form_text(turn: Turn, text: str) -> bool:
         return False
     if yes is not None:
         await _confirm_form_action(turn, "ok" if yes else "no")
+        return False
+    if no_words(text):  # "👍": not a yes that writes, and not another message either
+        turn.say(vi.WHOLE_PRESS_YES)
+        await ask_again(turn)
         return False
     data = turn.data
     turn.say(vi.WHOLE_DROPPED)

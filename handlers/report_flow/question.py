@@ -3,23 +3,29 @@ there is routed to the answer step (handlers/report_flow/answer.py), to an edit,
 
 from __future__ import annotations
 
+import re
+
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.report_flow.answer import _answer, _answer_text, _store, _whole_instead
 from handlers.report_flow.context import _context, _summary_step
 from handlers.report_flow.prompts import _ask, _summary, ask_again
 from handlers.report_flow.sent_edits import _sent_item_text
 from handlers.report_flow.summary import _summary_text
-from handlers.report_flow.wording import _EDIT_ANY
+from handlers.report_flow.wording import _EDIT_ANY, _show
 from handlers.turn import Turn
 from storage.db.models import SubmissionStatus
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import IndicatorType
 from storage.plan.text import fold
 
+# Questions whose answer is a number she counts: "Không" may mean 0 there.
+_COUNTED = (IndicatorType.COUNT, IndicatorType.AMOUNT)
+
 
 async def _question_action(turn: Turn, action: str) -> None:
     form, _sub, _answers = await _context(turn)
     i = int(turn.data["i"])
+    turn.save(no_doubt=None)
     if action == "back":
         if turn.data.get("editing"):
             turn.goto(_summary_step(_sub), editing=False)
@@ -39,8 +45,20 @@ async def _question_text(turn: Turn, text: str) -> None:
     """Her answer; or, to a question that is not a free text, "sửa …" as at the summary
     ("sửa 6", "sửa 6 thành 4")."""
     form, _sub, _ = await _context(turn)
-    indicator = turn.ctx.catalog.indicators[form.questions[int(turn.data["i"])].indicator]
+    i = int(turn.data["i"])
+    indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
     if _sub.status == SubmissionStatus.SUBMITTED and await _sent_item_text(turn, form, text):
+        return
+    doubt = bool(turn.data.get("no_doubt"))
+    turn.save(no_doubt=None)
+    if indicator.type in _COUNTED and parse_number(text).value == 0 and not re.search(r"\d", text):
+        # "Không", "không có": 0 when it answers the question asked, and said so; right
+        # after an unclear reply or a proposal she refused, a no, not a figure.
+        if doubt:
+            turn.say(vi.NO_IS_NOT_ZERO.format(n=i + 1))
+            await _ask(turn)
+            return
+        await _answer(turn, 0.0, text, note=vi.ZERO_SAVED.format(value=_show(indicator, 0.0)))
         return
     if indicator.type != IndicatorType.TEXT and _EDIT_ANY.match(fold(text)):
         await _summary_text(turn, text)
@@ -52,7 +70,7 @@ async def _confirm_action(turn: Turn, action: str) -> None:
     if action == "ok":
         await _store(turn, float(turn.data["pending"]), confirmed=turn.data.get("why") or "")
     elif action == "retype":
-        turn.goto("question")
+        turn.goto("question", no_doubt=True)  # "Không" to the figure: no 0 either
         await _ask(turn)
     else:
         await ask_again(turn)
@@ -72,5 +90,10 @@ async def _confirm_value_text(turn: Turn, text: str) -> None:
         await _answer_text(turn, text)
     elif await _whole_instead(turn, text, "question"):
         return
-    else:
+    else:  # «Gửi», "ngày 15", "👍", "sửa 3": what she is asked, not the question alone
+        form, _sub, _ = await _context(turn)
+        i = int(turn.data["i"])
+        indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
+        shown = _show(indicator, float(turn.data["pending"]))
+        turn.say(vi.CONFIRM_WAITING.format(value=shown, n=i + 1))
         await ask_again(turn)

@@ -9,7 +9,14 @@ import re
 from handlers.parsing import parse_number, parse_yes_no
 from handlers.report_flow.context import FLOW, _context, _editing, _issues, whole_form
 from handlers.report_flow.prompts import _ask, _ask_confirm_edit, _meanwhile, _summary
-from handlers.report_flow.wording import _clip, _day, _parse, _show, _whole_notes, _why
+from handlers.report_flow.wording import (
+    _clip,
+    _day,
+    _parsed_whole,
+    _show,
+    _whole_notes,
+    _why,
+)
 from handlers.turn import Turn
 from handlers.whole_form import WholeForm
 from schedules.calendar import window
@@ -28,16 +35,7 @@ async def _propose_whole_edit(
     form, _sub, _ = await _context(turn)
     catalog = turn.ctx.catalog
     notes = _whole_notes(turn, form, found)
-    values: dict[str, reporting.Answer] = {}
-    for j, q in enumerate(form.questions):
-        raw = found.answers.get(q.indicator)
-        if raw is None:
-            continue
-        value, error = _parse(catalog.indicators[q.indicator], raw)
-        if error:
-            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
-        else:
-            values[q.indicator] = value
+    values = _parsed_whole(catalog, form, found, notes)
     if notes:
         turn.say("\n".join(notes))
     await _propose_edit(turn, values, vi.EDIT_HOW_WHOLE.format(text=_clip(text)), question=question)

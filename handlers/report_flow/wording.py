@@ -130,12 +130,16 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
         indicator = catalog.indicators[issue.indicator]
         if issue.kind == "members":
             line = vi.CONFIRM_WHY_MEMBERS.format(
-                level=level, members=vi.format_number(issue.reference)
+                level=level,
+                source=_members_source(issue, number.get(catalog.member_total or "")),
+                members=vi.format_number(issue.reference),
             )
         elif issue.kind == "outlier":
             line = vi.CONFIRM_WHY_OUTLIER.format(
                 level=level, usual=_show(indicator, issue.reference)
             )
+        elif issue.kind == "year":
+            line = vi.CONFIRM_WHY_YEAR.format(value=f"{issue.reference or 0:.0f}")
         else:
             figures = "; ".join(
                 (vi.RULE_FIGURE_BEFORE if f.previous else vi.RULE_FIGURE_NOW).format(
@@ -148,6 +152,20 @@ def _why(turn: Turn, form: Form, issues: list[Issue]) -> str:
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _members_source(issue: Issue, question: int | None) -> str:
+    """Where the member count she is shown was read: her answer to the member total (its
+    question's number), an earlier report, or the units list."""
+    members = issue.members
+    if members is None or members.source == "registered":
+        return vi.MEMBERS_FROM_UNIT_LIST
+    if members.source == "earlier_report":
+        assert members.period is not None  # storage/measures/member_count.py gives it
+        return vi.MEMBERS_FROM_REPORT.format(period=members.period.label)
+    if question is None:
+        return vi.MEMBERS_FROM_THIS_REPORT_ANY
+    return vi.MEMBERS_FROM_THIS_REPORT.format(n=question)
 
 
 def _short(form: Form, code: str) -> str:
@@ -181,7 +199,9 @@ def _parse(indicator: Indicator, text: str) -> tuple[float | str | None, str | N
             labels = ", ".join(f"«{c.label}»" for c in indicator.choices)
             return None, vi.NUMBER_ERRORS["choice"].format(choices=labels)
         return chosen, None
-    result = parse_number(text, allow_decimal=indicator.type == IndicatorType.AMOUNT)
+    result = parse_number(
+        text, allow_decimal=indicator.type == IndicatorType.AMOUNT, unit=indicator.unit
+    )
     if result.error:
         shown = text.strip()
         shown = shown if len(shown) <= 30 else shown[:27] + "…"
@@ -231,3 +251,21 @@ def _example(form: Form) -> str:
     """A labelled example for her form: "hvm 3 tn 1"."""
     labels = [q.short or q.indicator for q in form.questions][:2]
     return " ".join(f"{label} {n}" for label, n in zip(labels, (3, 1), strict=False))
+
+
+def _parsed_whole(
+    catalog: Catalog, form: Form, found: WholeForm, notes: list[str]
+) -> dict[str, reporting.Answer]:
+    """The values of a whole-form message that read as answers, in the form's order; each
+    refused one adds its reason to `notes` ("Mục 3: …")."""
+    values: dict[str, reporting.Answer] = {}
+    for j, q in enumerate(form.questions):
+        raw = found.answers.get(q.indicator)
+        if raw is None:
+            continue
+        value, error = _parse(catalog.indicators[q.indicator], raw)
+        if error:
+            notes.append(vi.WHOLE_REFUSED.format(n=j + 1, error=error))
+        else:
+            values[q.indicator] = value
+    return values

@@ -100,3 +100,14 @@ async def reminded_since(
     )
     parts = key.split(":") if key else []
     return (parts[2], parts[3]) if len(parts) > 3 else None
+
+
+async def unit_conversations(session: AsyncSession, unit_id: int, flow: str) -> list[Conversation]:
+    """The conversations of a unit's active people that are in `flow` (the level above asks
+    whether she is in the middle of something before it acts on her unit's report)."""
+    found = await session.scalars(
+        select(Conversation)
+        .join(Person, Person.id == Conversation.person_id)
+        .where(Person.unit_id == unit_id, Person.active.is_(True), Conversation.flow == flow)
+    )
+    return list(found.all())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -188,11 +188,13 @@ async def owe_replies(
     payloads: Sequence[dict[str, Any]],
     now: datetime,
     worker: str,
+    sent: Sequence[int] = (),
 ) -> tuple[list[int], bool]:
     """Records replies as owed, in the transaction of the turn that made them.
 
     Returns their ids and whether this worker sends them now: not while an earlier reply to
     the chat is still owed (they then queue behind it, and the dispatcher keeps the order).
+    `sent`: rows the channel took that are not recorded yet (schedules.replies.SentMarks).
     """
     if not payloads:
         return [], False
@@ -202,6 +204,7 @@ async def owe_replies(
         "person_id": person_id,
         "now": now,
         "worker": worker,
+        "sent": list(sent) or [0],
     }
     for i, payload in enumerate(payloads):
         params[f"key{i}"] = f"{key}:{i}"
@@ -228,6 +231,7 @@ def _owe_statement(count: int) -> ReturningInsert[str, int, str]:
             OutboxMessage.chat_id == param("chat_id", t.chat_id),
             OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]),
             OutboxMessage.kind == REPLY,
+            OutboxMessage.id.not_in(bindparam("sent", expanding=True)),
         )
         .exists()
         .label("behind")
@@ -269,6 +273,15 @@ async def mark_sent(
         await session.execute(
             query.values(status=OutboxStatus.SENT, sent_at=now, error=None, claimed_by=None)
         )
+
+
+async def mark_sent_each(session: AsyncSession, sent: Mapping[int, datetime]) -> None:
+    """Rows sent at different moments (each id with its own), recorded together."""
+    moments: dict[datetime, list[int]] = {}
+    for row_id, at in sent.items():
+        moments.setdefault(at, []).append(row_id)
+    for at, ids in moments.items():
+        await mark_sent(session, ids, at)
 
 
 def held_by(worker: str) -> ColumnElement[bool]:

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db.models import (
     ChannelIdentity,
     Conversation,
     Invitation,
+    NoticeAcceptance,
     OrgUnit,
     Person,
     PersonChange,
@@ -203,20 +204,48 @@ async def listing(
     return out
 
 
-async def joined_count(session: AsyncSession, under: OrgUnit, role: str) -> tuple[int, int]:
-    """(how many, of how many) active people of this role under the unit have joined."""
+class Joined(NamedTuple):
+    joined: int  # joined on a channel
+    total: int  # active people of the role
+    waiting: int  # of those joined, still to accept the personal-data notice
+
+
+async def joined_count(session: AsyncSession, under: OrgUnit, role: str) -> Joined:
+    """How many active people of this role under the unit have joined, of how many, and how
+    many of them the bot still waits on to accept the personal-data notice."""
     people = (
         select(Person.id)
         .join(OrgUnit, OrgUnit.id == Person.unit_id)
         .where(subtree_filter(under.path), Person.role == role, Person.active.is_(True))
     )
     total = await session.scalar(select(func.count()).select_from(people.subquery()))
-    joined = await session.scalar(
-        select(func.count(func.distinct(ChannelIdentity.person_id))).where(
-            ChannelIdentity.person_id.in_(people), ChannelIdentity.channel.in_(JOIN_CHANNELS)
-        )
+    on_a_channel = (
+        ChannelIdentity.person_id.in_(people),
+        ChannelIdentity.channel.in_(JOIN_CHANNELS),
     )
-    return int(joined or 0), int(total or 0)
+    joined = await session.scalar(
+        select(func.count(func.distinct(ChannelIdentity.person_id))).where(*on_a_channel)
+    )
+    joined_ids = select(ChannelIdentity.person_id).where(*on_a_channel)
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(NoticeAcceptance)
+        .where(NoticeAcceptance.person_id.in_(joined_ids), _waits_on_notice())
+    )
+    return Joined(int(joined or 0), int(total or 0), int(waiting or 0))
+
+
+def _waits_on_notice() -> ColumnElement[bool]:
+    return and_(NoticeAcceptance.asked_at_joining.is_(True), NoticeAcceptance.accepted_at.is_(None))
+
+
+async def awaiting_notice(session: AsyncSession) -> set[int]:
+    """People who joined with a code and have not accepted the personal-data notice: the bot
+    waits for her «Đồng ý» before anything else (handlers/privacy.py), so it sends her
+    nothing about reports either (Decree 13/2023/NĐ-CP). Few at any time: read at once.
+    (Someone who joined before the notice existed is told it once and is not waited on.)"""
+    rows = await session.scalars(select(NoticeAcceptance.person_id).where(_waits_on_notice()))
+    return set(rows.all())
 
 
 def fields_of(person: Person, unit_code: str | None) -> dict[str, Any]:

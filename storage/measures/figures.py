@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.measures.unit_readings import Kind, MembersCache, Reading, UnitValue, kind_of, read
+from storage.measures.unit_readings import (
+    Kind,
+    Levels,
+    MembersCache,
+    Reading,
+    UnitValue,
+    kind_of,
+    read,
+)
 from storage.plan.catalog import Catalog, IndicatorType
 from storage.plan.expressions import evaluate_formula
 from storage.plan.periods import (
@@ -33,6 +41,7 @@ class Figure:
     most_periods: int = 0  # … the most periods a unit gave
     incomplete: int = 0  # ratio: units that gave some parts but never all in one period
     earlier: Counter[Period] = field(default_factory=Counter)  # ratio: pairs of earlier periods
+    pairs: Counter[Period] = field(default_factory=Counter)  # ratio: every unit by its pair's
 
     @property
     def missing(self) -> int:
@@ -82,6 +91,7 @@ def figure_of(catalog: Catalog, code: str, reading: Reading, unit_ids: Iterable[
         figure.earlier = Counter(
             reading.period_at(catalog, code, v.level, v.end) for v in counted if v.earlier
         )
+        figure.pairs = Counter(reading.period_at(catalog, code, v.level, v.end) for v in counted)
     return figure
 
 
@@ -93,7 +103,7 @@ async def figures(
     period: Period,
     *,
     roots: list[int] | None = None,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
 ) -> dict[int, Figure]:

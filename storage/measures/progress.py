@@ -291,6 +291,7 @@ async def _measure(
                 if out.rate is None:
                     out.rate = ratios.Rate(0.0, 0.0, level=out.basis_level)
                 out.rate.earlier.update(r.earlier)
+                out.rate.periods.update(r.periods)
                 out.rate.split += r.split
         for out in outs:
             assert out.basis and out.ratio

@@ -199,6 +199,9 @@ class Rate:
     # the numerator's latest figures and the rate's pairs never disagree without saying why.
     earlier: Counter[Period] = field(default_factory=Counter)
     split: int = 0
+    # `same_period`: every counted unit by its pair's period (the lines beside the rate add
+    # up to `units`: the earlier periods' and the latest's).
+    periods: Counter[Period] = field(default_factory=Counter)
 
     @property
     def percent(self) -> float | None:
@@ -322,6 +325,7 @@ async def rate_many(
     is_last = [catalog.indicators[c].agg == Aggregation.LAST for c in (numerator, denominator)]
 
     earlier: dict[int, date] = {}  # unit → the end of its pair's (earlier) period
+    pair_end: dict[int, date] = {}  # `same_period`: unit → the end of its pair's period
     split: set[int] = set()
 
     async def reported_pairs() -> dict[int, tuple[float, float]]:
@@ -337,7 +341,7 @@ async def rate_many(
                 per_unit(joined, "nv", "dv")
             ):
                 out[uid] = (n_last if is_last[0] else n_sum, d_last if is_last[1] else d_sum)
-                ends[uid] = end
+                ends[uid] = pair_end[uid] = end
             # Each unit's latest report of either figure, and whether it gave both at all.
             either = union_all(
                 values(numerator).add_columns(literal(0).label("which")),
@@ -371,11 +375,13 @@ async def rate_many(
         # stocks; only the units that need an earlier period are read from the reports (all
         # of them from the reports when there are many). Flows need every period a unit
         # gave both, and approval is not kept: those rates are read from the reports.
-        pairs, only = await _latest_pairs(
+        pairs, only, ends = await _latest_pairs(
             session, numerator, denominator, level, ids, period, same_period=stocks == "same_period"
         )
+        pair_end.update(ends)
         if len(only) > MANY:
             pairs, only = {}, None
+            pair_end.clear()
     if only is None or only:  # some pairs, or all, are read from the reports
         pairs.update(await reported_pairs())
     # Which of the units with figures lie under each root (any date: a unit that reported
@@ -399,6 +405,10 @@ async def rate_many(
             if uid in earlier:
                 result.earlier[
                     period_at(catalog, [numerator, denominator], level, earlier[uid])
+                ] += 1
+            if uid in pair_end:
+                result.periods[
+                    period_at(catalog, [numerator, denominator], level, pair_end[uid])
                 ] += 1
         result.split = len(members & split)
         for unit in scope:
@@ -430,11 +440,12 @@ async def _latest_pairs(
     period: Period,
     *,
     same_period: bool,
-) -> tuple[dict[int, tuple[float, float]], set[int]]:
+) -> tuple[dict[int, tuple[float, float]], set[int], dict[int, date]]:
     """The two stocks of each unit of `level` inside the roots, from their latest reports
-    in the period (kept): the pairs known, and the units to read from the reports (a latest
+    in the period (kept): the pairs known, the units to read from the reports (a latest
     report without a value, or, for `same_period`, latest reports of different periods: the
-    pair is then an earlier period's). A unit with no report of one of them has no pair."""
+    pair is then an earlier period's), and for `same_period` the end of each known pair's
+    period. A unit with no report of one of them has no pair."""
     kept = UnitStockTotal
     in_range = (
         kept.period_start >= period.start,
@@ -453,7 +464,7 @@ async def _latest_pairs(
         )
     )
     if len(set(found.all())) < 2:
-        return {}, set()
+        return {}, set(), {}
 
     def latest(code: str, name: str) -> Subquery:
         return (
@@ -482,9 +493,12 @@ async def _latest_pairs(
     )
     pairs: dict[int, tuple[float, float]] = {}
     unsure: set[int] = set()
+    ends: dict[int, date] = {}
     for uid, n_end, n_value, n_given, d_end, d_value, d_given in rows.all():
         if n_given and d_given and (n_end == d_end or not same_period):
             pairs[uid] = (n_value, d_value)
+            if same_period:
+                ends[uid] = n_end
         else:
             unsure.add(uid)
-    return pairs, unsure
+    return pairs, unsure, ends

@@ -63,14 +63,15 @@ async def approve(
 
 
 async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
-    """The unit's sent reports that an officer has reopened for correction."""
+    """The unit's reports that an officer has reopened after their period closed: sent ones
+    for correction, and ones never sent, for a late report."""
     return list(
         (
             await session.scalars(
                 select(Submission).where(
                     Submission.unit_id == unit_id,
                     Submission.reopened.is_(True),
-                    Submission.status == SubmissionStatus.SUBMITTED,
+                    Submission.status.in_((SubmissionStatus.SUBMITTED, SubmissionStatus.DRAFT)),
                 )
             )
         ).all()

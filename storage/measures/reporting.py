@@ -220,6 +220,7 @@ async def _mark_sent(
     submission.submitted_at = now
     submission.submitted_by_id = person_id
     submission.late = late
+    submission.reopened = False  # a late report reopened for her locks itself once sent
     submission.updated_at = now
     session.add(
         AuditEntry(
@@ -310,64 +311,6 @@ async def import_report(
 
 def _number(value: Answer) -> float | None:
     return value if isinstance(value, float) else None
-
-
-async def reopen(
-    session: AsyncSession, submission: Submission, person: Person, now: datetime
-) -> None:
-    """A higher-level officer lets a unit correct a sent report: after its period closed, or
-    after it was approved (the approval is lifted)."""
-    submission.reopened = True
-    submission.updated_at = now
-    if submission.approved_at is not None:
-        submission.approved_at = None
-        submission.approved_by_id = None
-        session.add(
-            AuditEntry(
-                submission_id=submission.id,
-                action="unapprove",
-                changed_by_id=person.id,
-                changed_at=now,
-            )
-        )
-    session.add(
-        AuditEntry(
-            submission_id=submission.id, action="reopen", changed_by_id=person.id, changed_at=now
-        )
-    )
-    await session.flush()
-
-
-async def approve(
-    session: AsyncSession, submission: Submission, person: Person, now: datetime
-) -> None:
-    """The level above approves a sent report: it counts for targets that count only approved
-    reports, and the unit can no longer change it until an officer reopens it."""
-    submission.approved_at = now
-    submission.approved_by_id = person.id
-    submission.reopened = False
-    submission.updated_at = now
-    session.add(
-        AuditEntry(
-            submission_id=submission.id, action="approve", changed_by_id=person.id, changed_at=now
-        )
-    )
-    await session.flush()
-
-
-async def reopened(session: AsyncSession, unit_id: int) -> list[Submission]:
-    """The unit's sent reports that an officer has reopened for correction."""
-    return list(
-        (
-            await session.scalars(
-                select(Submission).where(
-                    Submission.unit_id == unit_id,
-                    Submission.reopened.is_(True),
-                    Submission.status == SubmissionStatus.SUBMITTED,
-                )
-            )
-        ).all()
-    )
 
 
 async def history(

@@ -34,6 +34,7 @@ class Cover:
     next_due: date | None = None  # when the next report of the window falls due
     last_due: date | None = None  # when the window's last reports fall due
     closes: date | None = None  # the last day the window's last reports are taken
+    some_due: bool = False  # some form's report of the window is due (others' not yet)
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,14 @@ def cover(catalog: Catalog, target: Target, window: Period, today: date) -> Cove
     next_dues: list[date] = []
     last_dues: list[date] = []
     closes: list[date] = []
+    some_due = False
     for form in target_forms(catalog, target):
         inside = periods_inside(form.periodicity, window)
         if not inside:
             continue  # this form's reports never fit inside the window
         due_days = timedelta(days=form.schedule.due_days_after_end)
         owed = [p for p in inside if p.end + due_days < today]
+        some_due = some_due or bool(owed)
         last_dues.append(inside[-1].end + due_days)
         closes.append(inside[-1].end + timedelta(days=form.schedule.closes_days_after_end))
         if len(owed) == len(inside):
@@ -166,6 +169,7 @@ def cover(catalog: Catalog, target: Target, window: Period, today: date) -> Cove
         min(next_dues) if next_dues else None,
         max(last_dues),
         max(closes),
+        some_due,
     )
 
 

@@ -28,7 +28,7 @@ from storage.db.models import OrgUnit
 from storage.db.units import children
 from storage.measures.figures import Figure, figure_of
 from storage.measures.ratios import period_at
-from storage.measures.unit_readings import Kind, Reading, kind_of, read, reporting_levels
+from storage.measures.unit_readings import Kind, Levels, Reading, kind_of, read, reporting_levels
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Aggregation, Catalog, Indicator
 from storage.plan.periods import (
@@ -59,8 +59,9 @@ class Change:
     period: Period
     before: Figure | None  # None: nothing reported in the previous period
     now: Figure | None  # over the units in common (None when there are none)
-    common: int  # units that reported in both periods
+    common: int  # units that reported in both periods (a flow: every reporting period of each)
     all_common: bool  # every unit that reported in either reported in both
+    partial: bool = False  # some units that reported in both were left out for a missed period
 
 
 @dataclass
@@ -153,7 +154,7 @@ async def group_total(
     parts: list[OrgUnit],
     period: Period,
     *,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
 ) -> Total:
     """`indicator_total` over the union of `parts`' subtrees, a row for each that has units
@@ -259,15 +260,33 @@ async def _change(
     def counted(reading: Reading) -> set[int]:
         return {u for u, v in reading.values.items() if v.complete and u in members}
 
-    common = counted(now) & counted(before)
+    def whole(reading: Reading, within: Period) -> set[int]:
+        """A flow: the units that gave every reporting period of `within` up to the last one
+        reported (8 months against 9 would not be like with like)."""
+        found = counted(reading)
+        if stock or not found:
+            return found
+        horizon = max(v.end for v in reading.values.values())
+        out = set()
+        for u in found:
+            v = reading.values[u]
+            kind = reading.period_at(catalog, code, v.level, v.end).kind
+            if v.periods >= sum(1 for p in periods_inside(kind, within) if p.end <= horizon):
+                out.add(u)
+        return out
+
+    both = counted(now) & counted(before)
+    common = whole(now, period) & whole(before, previous)
+    partial = common != both
     if not common:
-        return Change(previous, was, None, 0, False)
+        return Change(previous, was, None, 0, False, partial)
     return Change(
         previous,
         figure_of(catalog, code, before, common),
         figure_of(catalog, code, now, common),
         len(common),
         common == counted(now) | counted(before),
+        partial,
     )
 
 
@@ -303,27 +322,23 @@ async def bases(
     sum target's line rests on, read as `indicator_total` reads it. `levels`: only these
     levels' own answers (a target's `reported_at`), added up."""
     ids = sorted({u.id for scope in scopes for u in scope})
-    out = [(0, 0) for _ in scopes]
-    found: list[str] = []
-    asked: list[str | None] = list(levels) if levels else [None]
-    for asked_level in asked:
-        reading = await read(
-            session,
-            catalog,
-            code,
-            ids,
-            period,
-            roots=ids,
-            reported_at=asked_level,
-            approved_only=approved_only,
-        )
-        found += [lv for lv in reading.levels if lv not in found]
-        for i, scope in enumerate(scopes):
-            members = set().union(*(reading.members.get(u.id, set()) for u in scope))
-            figure = figure_of(catalog, code, reading, members)
-            out[i] = (out[i][0] + figure.reported, out[i][1] + figure.expected)
-    one_level = found[0] if len(found) == 1 else None
-    return [(reported, expected, one_level) for reported, expected in out]
+    reading = await read(
+        session,
+        catalog,
+        code,
+        ids,
+        period,
+        roots=ids,
+        reported_at=levels,
+        approved_only=approved_only,
+    )
+    one_level = reading.levels[0] if len(reading.levels) == 1 else None
+    out = []
+    for scope in scopes:
+        members = set().union(*(reading.members.get(u.id, set()) for u in scope))
+        figure = figure_of(catalog, code, reading, members)
+        out.append((figure.reported, figure.expected, one_level))
+    return out
 
 
 def reporting_periodicity(catalog: Catalog, code: str) -> Periodicity | None:

@@ -44,11 +44,17 @@ def kind_of(catalog: Catalog, code: str) -> Kind:
     return Kind.SUM
 
 
-def reporting_levels(catalog: Catalog, code: str, reported_at: str | None = None) -> list[str]:
+# A target's `reported_at`: one level, or several whose own answers are added up.
+Levels = str | list[str] | None
+
+
+def reporting_levels(catalog: Catalog, code: str, reported_at: Levels = None) -> list[str]:
     """The levels whose units give the figure themselves (top first): those asked every part
-    of a ratio, those asked any part of anything else; only `reported_at` when given."""
-    if reported_at is not None:
-        return [reported_at]
+    of a ratio, those asked any part of anything else; only `reported_at`'s when given (a
+    sum target's list of levels read as one: each unit's own answer, added up)."""
+    if reported_at:
+        wanted = {reported_at} if isinstance(reported_at, str) else set(reported_at)
+        return [lv.code for lv in catalog.levels if lv.code in wanted]
     parts = [set(catalog.levels_of_indicator(c)) for c in catalog.components(code)]
     found = set.union(*parts) if parts else set()
     if kind_of(catalog, code) == Kind.RATIO and parts:
@@ -223,7 +229,7 @@ async def read(
     period: Period,
     *,
     roots: list[int] | None = None,
-    reported_at: str | None = None,
+    reported_at: Levels = None,
     approved_only: bool = False,
     cache: MembersCache | None = None,
     units_of: Reading | None = None,

@@ -88,6 +88,9 @@ class Indicator(_Strict):
     # Plausibility: compare the answer with the branch's member count (for counts of people or
     # households among members); far above history and members asks for a confirmation.
     per_member: bool = False
+    # The unit's total of members (a stock reported in a form): a per-member answer is held
+    # against its latest reported value before the registered member count. At most one.
+    member_total: bool = False
     hint_last_value: bool = True
     choices: list[Choice] = Field(default_factory=list)  # type: choice
 
@@ -485,6 +488,11 @@ class Catalog:
     # The personal-data notice told at joining (privacy_notice.txt; db/personal_data/notice.py).
     privacy_notice: str = ""
     document: Layouts | None = None  # the written report's layout (storage/plan/document_layout.py)
+
+    @property
+    def member_total(self) -> str | None:
+        """The code of the indicator that reports a unit's members, if one is marked."""
+        return next((c for c, ind in self.indicators.items() if ind.member_total), None)
 
     def level_index(self, code: str) -> int:
         return [lv.code for lv in self.levels].index(code)

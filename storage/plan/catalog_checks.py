@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-from storage.plan.catalog import Catalog, IndicatorType
+from storage.plan.catalog import Aggregation, Catalog, IndicatorType
 from storage.plan.config_files import Docs, Locator
 from storage.plan.periods import PeriodError, from_key
 from storage.plan.roles import Role
@@ -109,6 +109,7 @@ def check_catalog(catalog: Catalog, folder: Path, docs: Docs) -> list[str]:
         *_check_terms(catalog, where),
         *_check_derived(catalog, where),
         *_check_asked(catalog, where),
+        *_check_member_total(catalog, where),
         *_check_forms(catalog, where),
         *_check_targets(catalog, where),
     ]
@@ -196,6 +197,31 @@ def _check_asked(catalog: Catalog, where: Locator) -> list[str]:
         for i, (code, ind) in enumerate(catalog.indicators.items())
         if ind.type != IndicatorType.DERIVED and code not in catalog.form_of_indicator
     ]
+
+
+def _check_member_total(catalog: Catalog, where: Locator) -> list[str]:
+    """The member total is one reported count of people kept as a stock (aggregation: last):
+    a per-member answer is held against its latest value, so two would leave it ambiguous."""
+    problems: list[str] = []
+    marked = [(i, ind) for i, ind in enumerate(catalog.indicators.values()) if ind.member_total]
+    for i, ind in marked:
+        at = where("indicators.yaml", ("indicators", i, "member_total"), "member_total")
+        if ind.type != IndicatorType.COUNT:
+            problems.append(
+                f"{at} '{ind.code}' is a {ind.type} indicator; the member total is a count "
+                "that a form asks (type: count)"
+            )
+        elif ind.agg != Aggregation.LAST:
+            problems.append(
+                f"{at} '{ind.code}' is added up over time (aggregation: sum); the member "
+                "total is a stock: write aggregation: last"
+            )
+    for i, _ind in marked[1:]:
+        at = where("indicators.yaml", ("indicators", i, "member_total"), "member_total")
+        problems.append(
+            f"{at} '{marked[0][1].code}' is already the member total; mark one indicator only"
+        )
+    return problems
 
 
 def _check_forms(catalog: Catalog, where: Locator) -> list[str]:

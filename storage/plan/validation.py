@@ -1,10 +1,12 @@
 """Checks of a report's figures, in one pure function the chat and the reports import share:
 the form's rules (between answers and against the unit's previous values), the unit's member
-count, and the unit's own history (a value far outside it asks to confirm)."""
+count (with where it was read), and the unit's own history (a value far outside it asks to
+confirm)."""
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import statistics
 from collections.abc import Mapping, Sequence
@@ -14,6 +16,7 @@ from typing import Literal, cast
 
 from storage.plan.catalog import Catalog, Form, IndicatorType, Rule
 from storage.plan.expressions import rule_expression
+from storage.plan.periods import Period
 
 Answer = float | str | None
 # The unit's earlier sent values of each indicator, newest first: (end of period, value).
@@ -41,14 +44,27 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Members:
+    """The unit's member count that a per-member answer is held against, and its source: the
+    member total answered in the values checked, the unit's latest report of it before this
+    period, or the count registered with the unit (units.csv)."""
+
+    count: float
+    source: Literal["this_report", "earlier_report", "registered"]
+    period: Period | None = None  # earlier_report: the period of that report
+
+
+@dataclass(frozen=True)
 class Issue:
     indicator: str  # the answer to ask again or to confirm
     severity: Severity
-    kind: Literal["rule", "members", "outlier"]
+    kind: Literal["rule", "members", "outlier", "year"]
     message: str = ""  # a rule's own message, from the configuration
     figures: tuple[Figure, ...] = ()  # what a rule read
-    reference: float | None = None  # members: the member count; outlier: the usual value
+    # members: the member count; outlier: the usual value; year: the year the value looks like
+    reference: float | None = None
     rule: int | None = None  # index of the rule in the form
+    members: Members | None = None  # members: the count and where it was read
 
     @property
     def stops(self) -> bool:
@@ -107,14 +123,16 @@ def check(
     history: History,
     period_start: date,
     *,
-    members: int | None = None,
+    members: Members | None = None,
     only: str | None = None,
 ) -> list[Issue]:
     """Everything doubtful or wrong in a report's values, in the order of the form's questions.
 
     `only` keeps the issues about one answer (checked as it is given). A check that needs a
-    figure nobody gave is skipped: no data is never read as 0.
+    figure nobody gave is skipped: no data is never read as 0. `members` (the unit's latest
+    reported or registered count) is used when the values do not answer the member total.
     """
+    members = own_members(catalog, values) or members
     order = {q.indicator: n for n, q in enumerate(form.questions)}
     issues: list[Issue] = []
     for index, rule in enumerate(form.rules):
@@ -134,17 +152,61 @@ def check(
             IndicatorType.CHOICE,  # a rating is not a count: no history spread to read
         ):
             continue
-        if indicator.per_member and members and value > members:
-            issues.append(Issue(q.indicator, "confirm", "members", reference=float(members)))
+        if indicator.per_member and members is not None and value > members.count:
+            issues.append(
+                Issue(q.indicator, "confirm", "members", reference=members.count, members=members)
+            )
         earlier = [v for _, v in history.get(q.indicator) or () if isinstance(v, float)]
         usual = outlier_reference(form, value, earlier)
-        if usual is not None and indicator.type == IndicatorType.COUNT and abs(usual) >= 10:
-            # "thường khoảng 290 người", not 290,5; a small usual keeps its half ("0,5 người")
-            usual = float(round(usual))
+        if usual is not None and indicator.type == IndicatorType.COUNT:
+            # People and households are whole: "thường khoảng 1 hộ", never "0,5 hộ".
+            usual = float(math.floor(usual + 0.5))
         if usual is not None:
             issues.append(Issue(q.indicator, "confirm", "outlier", reference=usual))
+        if indicator.type == IndicatorType.COUNT and _looks_like_a_year(
+            value, earlier, period_start
+        ):
+            issues.append(Issue(q.indicator, "confirm", "year", reference=value))
     issues.sort(key=lambda i: (order.get(i.indicator, 0), not i.stops))
     return issues
+
+
+def own_members(catalog: Catalog, values: Mapping[str, Answer]) -> Members | None:
+    """The member total as answered in these values (her draft's own answer), if it is. A
+    total of 0 counts no one (a placeholder, as 0 in the units file): not a count to hold to."""
+    code = catalog.member_total
+    value = values.get(code) if code else None
+    return Members(value, "this_report") if isinstance(value, float) and value > 0 else None
+
+
+def reads_members(
+    catalog: Catalog, form: Form, values: Mapping[str, Answer], only: str | None = None
+) -> bool:
+    """Whether `check` (with the same `only`) would need a member count from outside the
+    values: a per-member answer is checked and the member total is not given (so the usual
+    answer costs no query)."""
+    if own_members(catalog, values) is not None:
+        return False
+    return any(
+        catalog.indicators[q.indicator].per_member and isinstance(values.get(q.indicator), float)
+        for q in form.questions
+        if only is None or q.indicator == only
+    )
+
+
+# A unit whose counts already run into the thousands may report a figure like a year.
+YEAR_LIKE_BELOW = 1000
+
+
+def _looks_like_a_year(value: float, earlier: Sequence[float], period_start: date) -> bool:
+    """ "2026" typed for a count: the report's year or the one either side, from a unit whose
+    earlier figures of it are all far smaller (a year typed by mistake, not a real count)."""
+    year = period_start.year
+    return (
+        value == int(value)
+        and year - 1 <= value <= year + 1
+        and all(abs(v) < YEAR_LIKE_BELOW for v in earlier)
+    )
 
 
 def _rule_issue(

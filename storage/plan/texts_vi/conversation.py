@@ -26,7 +26,7 @@ BUTTON_DONE = "Xong"
 BUTTON_CONFIRM = "Đúng"
 BUTTON_RETYPE = "Nhập lại"
 CONFIRM_VALUE = "Chị xác nhận {value} là đúng?"
-CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({members})."
+CONFIRM_WHY_MEMBERS = "Số này lớn hơn số hội viên của {level} ({source}: {members} hội viên)."
 CONFIRM_WHY_OUTLIER = "Số này khác xa các kỳ trước của {level} (thường khoảng {usual})."
 RULE_DETAILS = "{message} ({figures})"
 RULE_FIGURE_NOW = "câu {n}: {value}"
@@ -190,3 +190,39 @@ CHODUYET_NONE_NO_FORM = (
 
 # A thank-you outside any question (a tester's "Cảm ơn em" got "Em chưa hiểu ý chị").
 YOU_ARE_WELCOME = "Dạ, không có gì ạ. Khi cần, chị cứ nhắn em."
+
+# Where the member count a per-member answer is held against was read (tester's finding 9:
+# the registered 114 was quoted while her reports said 125).
+MEMBERS_FROM_THIS_REPORT = "theo câu {n} của báo cáo này"
+MEMBERS_FROM_THIS_REPORT_ANY = "theo báo cáo này"
+MEMBERS_FROM_REPORT = "theo báo cáo {period}"
+MEMBERS_FROM_UNIT_LIST = "theo danh sách đơn vị"
+# A draft as firm as a sent report (tester's walk, 2026-12-06).
+ZERO_SAVED = "Đã ghi: {value}."
+NO_IS_NOT_ZERO = (
+    "Dạ, em chưa ghi gì cho câu {n}. Nếu câu này không có (bằng 0), chị gõ số «0» hoặc «không có»."
+)
+CONFIRM_WHY_YEAR = "Số {value} giống số năm, không giống số liệu của câu này."
+CONFIRM_WAITING = (
+    "Em đang chờ chị xác nhận số {value}: chị trả lời «Đúng» nếu số đúng, hoặc gõ lại số cho câu "
+    "{n}."
+)
+WHOLE_PRESS_YES = "Em chưa ghi. Chị bấm «Có» để ghi các số này, hoặc «Không» nếu không ghi."
+APPROVE_EDIT_IN_PROGRESS = (
+    "{leader_cap} {unit} đang sửa {form} {period} (chưa lưu thay đổi); chị có thể chờ chị ấy "
+    "sửa xong rồi duyệt."
+)
+PERIOD_MISSED = (
+    "{form} {period} đã khóa sổ ngày {closed} mà {level} chưa gửi. Muốn báo cáo bù, chị nhờ "
+    "{officer} mở lại (lệnh /mobaocao)."
+)
+PERIOD_MISSED_NOT_WRITTEN = "Em chưa ghi các số chị gửi."
+REOPENED_LATE = (
+    "Đã mở lại {form} {period} của {unit} để báo cáo bù. {leader_cap} gõ /baocao để báo cáo; "
+    "gửi xong, báo cáo tự khóa lại."
+)
+REOPENED_LATE_FOR_LEADER = (
+    "Chị {officer} đã mở lại {form} {period} để chị báo cáo bù. Chị gõ /baocao để báo cáo; "
+    "gửi xong, báo cáo tự khóa lại."
+)
+NEXT_PERIOD = "Kỳ tới: {form}, {period}, mở từ ngày {opens}."

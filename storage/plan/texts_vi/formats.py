@@ -43,6 +43,9 @@ NUMBER_ERRORS = {
     "date": "«{text}» là ngày tháng nên em không ghi vào báo cáo. Chị gõ con số cần báo cáo, "
     "ví dụ: 12.",
     "time": "«{text}» là giờ nên em không ghi vào báo cáo. Chị gõ con số cần báo cáo, ví dụ: 12.",
+    # A number with another unit's word: "3 hộ" where people are counted.
+    "wrong_unit": "Câu này tính theo {unit}, mà chị gõ «{text}», nên em chưa ghi. Chị gõ số "
+    "{unit} của câu này (chỉ cần con số, ví dụ: 3).",
 }
 
 

@@ -102,3 +102,11 @@ CHUAXEPLOAI_HINT = "Xếp loại: /xeploai <mức> <đơn vị> {period}, các m
 RATING_REMINDER = "Kỳ {period} đã kết thúc: chị xếp loại các {level} giúp em nhé."
 WEEKLY_JOINED = "{joined}/{total} {leader} đã kết nối."
 WEEKLY_NOT_JOINED_HINT = "Xem ai chưa kết nối: /chuaketnoi"
+WEEKLY_NOT_ACCEPTED = (
+    "Trong đó {count} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên chưa được nhắc báo cáo."
+)
+NOT_ACCEPTED_LINE = (
+    "Đã kết nối nhưng chưa đồng ý thông báo về dữ liệu cá nhân nên bot chưa nhắc báo cáo: "
+    "{n} người – {names}. Khi họ nhắn «Đồng ý» cho bot, bot sẽ nhắc như thường lệ."
+)
+NOT_ACCEPTED_MORE = " và {n} người khác"

@@ -111,3 +111,17 @@ REOPENED_FOR_LEADER = (
 )
 REOPENED_TOLD = "Em đã nhắn cho {names}."
 REOPENED_NOT_TOLD = "{leader_cap} chưa kết nối với bot: chị báo giúp chị ấy nhé."
+REOPENED_NOT_TOLD_NOTICE = (
+    "{leader_cap} chưa đồng ý thông báo về dữ liệu cá nhân nên em chưa nhắn được: "
+    "chị báo giúp chị ấy nhé."
+)
+
+# ---- the personal-data notice not yet accepted (#22) ---------------------------------------
+DIGEST_NOT_ACCEPTED = (
+    "Chưa đồng ý thông báo về dữ liệu cá nhân nên bot chưa nhắc: {names}. "
+    "Khi họ nhắn «Đồng ý» cho bot, bot sẽ nhắc như thường lệ."
+)
+NUDGE_NOT_ACCEPTED = (
+    "{n} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên bot không nhắn; "
+    "chị nhắc giúp họ nhắn «Đồng ý» cho bot."
+)

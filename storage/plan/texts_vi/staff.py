@@ -204,3 +204,18 @@ AMBIGUOUS_UNIT_CODE = (
     "Có nhiều đơn vị khớp với «{text}»: {names}. Chị ghi rõ hơn giúp em, kèm tên đơn vị cấp "
     "trên, ví dụ: «{example}»; đơn vị trùng cả tên đơn vị cấp trên thì ghi mã, ví dụ: «{code}»."
 )
+
+# ---- figures at the edges (docs/findings-walk-2026-12-06.md) --------------------------------
+# A period whose due date has not passed: what came in so far, never "chưa nộp" as a fault.
+MISSING_NOT_DUE = (
+    "Kỳ này chưa đến hạn nộp (hạn {due}): đã nộp {submitted}/{expected} ({percent}), "
+    "{waiting} đơn vị còn trong hạn."
+)
+MISSING_NOT_DUE_IN_PROGRESS = "{n} đơn vị đang làm báo cáo."
+# A flow over several periods is compared only over the units that gave every period of both.
+TOTAL_CHANGE_COMMON_FULL = "So với {previous}, chỉ tính {n} {level} báo cáo đủ cả hai kỳ: {change}."
+TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level} nào báo cáo đủ cả hai kỳ."
+# The workbook's subtotal rows: the basis /tong says (TOTAL_PARTIAL).
+EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
+# A year still being reported is compared with the same stretch of the year before.
+TOTAL_SAME_STRETCH = "cùng kỳ năm {year} ({period})"

@@ -54,3 +54,9 @@ DOC_FILENAME = "bao-cao-van-ban-{unit}-{period}.docx"
 DOC_CAPTION = "Dự thảo báo cáo {period} – {unit} (file Word): văn phòng bổ sung phần đánh giá."
 # Text answers that say there is nothing to say: left out of the report.
 DOC_EMPTY_ANSWERS = frozenset({"khong", "khong co", "ko", "k", "khong a", "khong co gi", "-"})
+# A period whose due date has not passed: nobody is listed as not having reported.
+DOC_REPORTING_NOT_DUE = (
+    "{form} {period}: chưa đến hạn nộp (hạn {due}); đã nộp {submitted}/{expected} {level} "
+    "({percent})."
+)
+DOC_REPORTING_NOT_DUE_IN_PROGRESS = "{n} {level} đang làm báo cáo."
