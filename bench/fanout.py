@@ -26,9 +26,6 @@ import time
 from datetime import time as clock_time
 from pathlib import Path
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientSession
 from sqlalchemy import delete, func, select
 
@@ -44,6 +41,7 @@ from bench.common import (
 )
 from bench.rollups import has_nation
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_client import TelegramClient
 from schedules.outbox import ChannelPace, Dispatcher, enqueue
 from schedules.reminders import plan_chunks
 from storage.db.models import OutboxMessage, OutboxStatus
@@ -111,11 +109,11 @@ async def dispatch_in_process(
     """One dispatcher, as a worker runs it, until the outbox is empty or `seconds` pass."""
     engine = engine_for(url)
     sessions = make_sessionmaker(engine)
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base), limit=200))
+    client = TelegramClient(TOKEN, base, limit=200)
     clock = FixedClock(vn_datetime(*day, 9, 0))
     dispatcher = Dispatcher(
         sessions,
-        {"telegram": TelegramChannel(bot)},
+        {"telegram": TelegramChannel(client)},
         clock,
         paces={"telegram": pace},
         batch=500,
@@ -127,7 +125,7 @@ async def dispatch_in_process(
     while time.perf_counter() - started < seconds:
         if not await dispatcher.run_once():
             break
-    await bot.session.close()
+    await client.close()
     await engine.dispose()
 
 

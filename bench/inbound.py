@@ -310,7 +310,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
         service = Service(ctx)
         await service.start({"telegram": runtime.channel}, reminders=False)
         add_telegram_webhook(server.app, runtime, service.intake, BENCH_SECRET)
-        bot = runtime.bot
+        close = runtime.client.close
     else:
         from bench import baseline_bot
 
@@ -318,6 +318,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
         dispatcher = baseline_bot.build(
             ctx.engine, os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
         )
+        close = bot.session.close
         SimpleRequestHandler(dispatcher=dispatcher, bot=bot).register(
             server.app, TELEGRAM_WEBHOOK_PATH
         )
@@ -327,7 +328,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     # As `hoibot run --workers N` does (bot.workers): each worker a whole process on one port.
     await server.start("127.0.0.1", port, reuse_port=reuse_port)
     await stop.wait()
-    await bot.session.close()
+    await close()
 
 
 async def _ready() -> web.Response:

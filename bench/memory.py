@@ -46,8 +46,9 @@ LIBRARIES = ["pydantic_settings", "sqlalchemy.ext.asyncio", "asyncpg", "aiohttp"
 RUN_PATH = [
     ("bot.cli (the command line)", ["bot.cli"]),
     ("+ bot.app and the Zalo channel: terminal, Zalo", ["bot.app", "bot.channels.zalo"]),
-    ("+ the Telegram channel (aiogram)", ["bot.channels.telegram"]),
+    ("+ the Telegram channel (JSON, no aiogram)", ["bot.channels.telegram"]),
     ("+ the pages (Jinja2), with PUBLIC_BASE_URL", ["bot.web.routes"]),
+    ("+ aiogram: a Telegram bot's first chart or file", ["aiogram.client.session.aiohttp"]),
 ]
 IMPORTS = [
     ("Python, nothing imported", []),

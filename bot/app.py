@@ -4,9 +4,10 @@
 durable intake, sends through the outbox, and on a stop (SIGTERM, SIGINT) stops taking
 updates, lets the work in flight finish or hands it back, and closes its connections.
 
-Only what is configured is imported: the Telegram channel (aiogram: 110-120 MB of pydantic
-models, built on import) only with a Telegram token, the tracker pages (Jinja2) only with a
-public address. A Zalo-only bot never imports aiogram (tests/test_memory_at_rest.py).
+Only what is used is imported: the tracker pages (Jinja2) only with a public address; aiogram
+(110-120 MB of pydantic models, built on import) only by the first file a Telegram bot sends,
+the rest of the Bot API being JSON (bot.channels.telegram_client). A bot at rest has not
+imported aiogram (tests/test_memory_at_rest.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,19 @@ import signal
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.channels.intake import Intake
+from bot.channels.telegram import (
+    TelegramChannel,
+    TelegramPoller,
+    delete_webhook,
+    set_menu,
+    set_webhook,
+    webhook_handler,
+)
+from bot.channels.telegram_client import TelegramClient, make_client
 from bot.channels.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.channels.zalo import ZaloChannel, ZaloRuntime
 from bot.channels.zalo_client import ZaloClient
@@ -46,11 +55,6 @@ from storage.db.delivery import (
 )
 from storage.db.sessions import transaction
 
-if TYPE_CHECKING:
-    from aiogram import Bot
-
-    from bot.channels.telegram import TelegramChannel
-
 logger = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # A message held "sending" by this worker, not being sent, this long after its claim: its
@@ -64,33 +68,27 @@ SENDS_SECONDS = 3.0
 
 @dataclass
 class TelegramRuntime:
-    bot: Bot
+    client: TelegramClient
     channel: TelegramChannel
 
 
 def telegram_runtime(ctx: AppContext) -> TelegramRuntime:
-    from bot.channels.telegram import TelegramChannel, make_bot
-
-    bot = make_bot(ctx.settings)
-    return TelegramRuntime(bot, TelegramChannel(bot))
+    client = make_client(ctx.settings)
+    return TelegramRuntime(client, TelegramChannel(client))
 
 
 async def start_telegram_polling(
     rt: TelegramRuntime, intake: Intake, polling_timeout: int = 25
 ) -> asyncio.Task:
-    from bot.channels.telegram import TelegramPoller, set_menu
-
-    await rt.bot.delete_webhook(drop_pending_updates=False)
-    await set_menu(rt.bot)
-    return asyncio.create_task(TelegramPoller(rt.bot, intake, polling_timeout).run())
+    await delete_webhook(rt.client)
+    await set_menu(rt.client)
+    return asyncio.create_task(TelegramPoller(rt.client, intake, polling_timeout).run())
 
 
 def add_telegram_webhook(
     app: web.Application, rt: TelegramRuntime, intake: Intake, secret: str
 ) -> None:
-    from bot.channels.telegram import webhook_handler
-
-    app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(rt.bot, intake, secret))
+    app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(rt.client, intake, secret))
 
 
 @dataclass
@@ -242,14 +240,8 @@ async def run_bot(
                 )
                 add_telegram_webhook(web_server.app, telegram, service.intake, secret)
                 if first:
-                    from bot.channels.telegram import set_menu
-
-                    await set_menu(telegram.bot)
-                    await telegram.bot.set_webhook(
-                        settings.telegram_webhook_url,
-                        secret_token=secret,
-                        allowed_updates=["message", "edited_message", "callback_query"],
-                    )
+                    await set_menu(telegram.client)
+                    await set_webhook(telegram.client, settings.telegram_webhook_url, secret)
                     logger.info("Telegram: webhook at %s", settings.telegram_webhook_url)
             elif first:
                 receivers.append(await start_telegram_polling(telegram, service.intake))
@@ -291,14 +283,14 @@ async def run_bot(
             await web_server.stop()
         await service.stop()
         if telegram:
-            await telegram.bot.session.close()
+            await telegram.client.close()
         if zalo:
             await zalo.channel.client.close()
         logger.info("stopped")
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().remove_signal_handler(sig)
-            # The process is about to exit: spare it the final sweep of aiogram's and
-            # pydantic's millions of objects (seconds on a busy machine, past a service
-            # manager's patience). Everything is closed already.
+            # The process is about to exit: spare it the final sweep of its objects (after a
+            # file, aiogram's and pydantic's millions: seconds on a busy machine, past a
+            # service manager's patience). Everything is closed already.
             gc.freeze()

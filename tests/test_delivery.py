@@ -67,7 +67,7 @@ class Bot:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
         await self.service.stop()
-        await self.runtime.bot.session.close()
+        await self.runtime.client.close()
 
 
 async def test_a_failed_reply_is_retried_in_order(ctx, fake, world) -> None:

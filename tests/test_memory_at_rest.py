@@ -26,11 +26,16 @@ from tests.fakes.zalo import TOKEN as ZALO_TOKEN
 from tests.fakes.zalo import FakeZalo, ZaloUser
 
 ROOT = Path(__file__).resolve().parent.parent
-# Runs `hoibot ARGS…` and writes the names of the modules loaded when it exits to FILE.
+# Runs `hoibot ARGS…` and writes the names of the modules loaded to FILE when it exits, and
+# to FILE.now on SIGUSR1 (the bot at rest, mid-run).
 DRIVER = """
-import atexit, json, runpy, sys
+import atexit, json, os, runpy, signal, sys
 out = sys.argv[1]
-atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+def dump(path):
+    open(path + ".tmp", "w").write(json.dumps(sorted(sys.modules)))
+    os.replace(path + ".tmp", path)
+atexit.register(lambda: dump(out))
+signal.signal(signal.SIGUSR1, lambda *_: dump(out + ".now"))
 sys.argv = ["hoibot", *sys.argv[2:]]
 runpy.run_module("bot.cli", run_name="__main__")
 """
@@ -85,8 +90,46 @@ def _start(tmp_path: Path, demo_db: Path, stdin: int | None, **settings: str) ->
 
 def _loaded(tmp_path: Path, process: subprocess.Popen, output: str) -> set[str]:
     assert process.returncode == 0, output
-    modules = json.loads((tmp_path / "modules.json").read_text())
-    return {name.split(".")[0] for name in modules}
+    return _packages(tmp_path / "modules.json")
+
+
+def _packages(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in json.loads(path.read_text())}
+
+
+async def _loaded_now(tmp_path: Path, process: subprocess.Popen) -> set[str]:
+    """What the running bot has loaded now (its driver writes it on SIGUSR1)."""
+    path = tmp_path / "modules.json.now"
+    path.unlink(missing_ok=True)
+    process.send_signal(signal.SIGUSR1)
+    for _ in range(300):
+        if path.exists():
+            return _packages(path)
+        await asyncio.sleep(0.1)
+    raise AssertionError("the bot did not write its modules")
+
+
+async def _with_staff(demo_db: Path, copy: Path, chat_id: int) -> Path:
+    """A copy of the demo with its first provincial staff member joined on Telegram."""
+    from sqlalchemy import select
+
+    from storage.db.models import Person, Role
+    from storage.db.sessions import make_engine, make_sessionmaker, transaction
+    from storage.plan.clock import Clock
+    from tests.builders import linked
+
+    shutil.copy(demo_db, copy)
+    engine = make_engine(f"sqlite+aiosqlite:///{copy}")
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            staff = await session.scalar(
+                select(Person).where(Person.role == Role.PROVINCIAL_STAFF).order_by(Person.id)
+            )
+            assert staff is not None
+            await linked(session, staff, "telegram", str(chat_id), Clock().now())
+    finally:
+        await engine.dispose()
+    return copy
 
 
 async def _polled(calls: list, process: subprocess.Popen, timeout: float = 180) -> None:
@@ -132,26 +175,37 @@ async def test_zalo_only_never_imports_aiogram(tmp_path, demo_db) -> None:
     assert loaded.isdisjoint(("aiogram", *USED_LATER)), loaded & {"aiogram", *USED_LATER}
 
 
-async def test_telegram_imports_aiogram_but_no_file_library(tmp_path, demo_db) -> None:
+async def test_telegram_at_rest_has_no_aiogram_and_sends_a_file_with_it(tmp_path, demo_db) -> None:
+    """Text chat goes out as JSON: aiogram is not loaded. The first workbook is uploaded
+    through aiogram, imported then, and arrives."""
+    staffed = await _with_staff(demo_db, tmp_path / "staffed.db", 777_002)
     telegram = FakeTelegram()
     await telegram.start()
     process = _start(
         tmp_path,
-        demo_db,
+        staffed,
         None,
         TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
         TELEGRAM_API_BASE=telegram.base,
     )
     try:
         await _polled(telegram.calls, process)
+        assert any(method == "setMyCommands" for method, _ in telegram.calls)
         stranger = TelegramUser(telegram, 777_001)
         await stranger.send("xin chào")
         assert stranger.replies
+        staff = TelegramUser(telegram, 777_002)
+        await staff.send("/tiendo")
+        assert "Tiến độ chỉ tiêu – " in staff.text
+        at_rest = await _loaded_now(tmp_path, process)
+        assert "aiogram" not in at_rest
+        assert at_rest.isdisjoint(USED_LATER), at_rest & set(USED_LATER)
+        await staff.send("/xuat")
+        await telegram.wait_for_file(777_002, "sendDocument", 0, timeout=180)
         output = await _stop(process)
     finally:
         if process.poll() is None:
             process.kill()
         await telegram.stop()
     loaded = _loaded(tmp_path, process, output)
-    assert "aiogram" in loaded
-    assert loaded.isdisjoint(USED_LATER), loaded & set(USED_LATER)
+    assert {"aiogram", "openpyxl"} <= loaded

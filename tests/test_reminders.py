@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_client import TelegramClient
 from bot.scheduler import plan_and_queue
 from handlers.engine import Engine
 from schedules.outbox import ChannelPace, Dispatcher, enqueue, status_counts
@@ -183,9 +181,9 @@ async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
     """A fake Telegram API and the real channel talking to it (1 s client timeout)."""
     fake = FakeTelegram()
     await fake.start()
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base), timeout=1))
-    yield fake, TelegramChannel(bot)
-    await bot.session.close()
+    client = TelegramClient(TOKEN, fake.base, timeout=1)
+    yield fake, TelegramChannel(client)
+    await client.close()
     await fake.stop()
 
 
@@ -391,8 +389,8 @@ async def test_two_dispatchers_never_send_twice(ctx, world, db_url, telegram) ->
         fake.delays["sendMessage"].append(0.005)
     # A roomy client timeout: a send timed out on a loaded machine is retried later, which is
     # right but not what this test is about (each message claimed by one dispatcher only).
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base), timeout=30))
-    channel = TelegramChannel(bot)
+    client = TelegramClient(TOKEN, fake.base, timeout=30)
+    channel = TelegramChannel(client)
     dispatchers = [
         Dispatcher(
             ctx.sessions,
@@ -412,7 +410,7 @@ async def test_two_dispatchers_never_send_twice(ctx, world, db_url, telegram) ->
     try:
         await asyncio.gather(*(drain(d) for d in dispatchers))
     finally:
-        await bot.session.close()
+        await client.close()
     received = Counter(m["chat"]["id"] for m in fake.sent)
     assert len(received) == 200 and max(received.values()) == 1
     async with ctx.sessions() as session:

@@ -1,7 +1,6 @@
-"""Telegram through aiogram 3 (its Bot, methods and types): inline keyboards for choices,
-polling or webhook, both through the durable intake (bot.channels.intake).
-
-Only this module imports aiogram; the conversation engine sees `Inbound` and `Outbound`.
+"""Telegram: inline keyboards for choices, polling or webhook, both through the durable
+intake (bot.channels.intake). The Bot API is spoken as JSON (bot.channels.telegram_client);
+aiogram sends the files, imported by the first one. The engine sees `Inbound` and `Outbound`.
 """
 
 from __future__ import annotations
@@ -15,37 +14,10 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.session.base import Response
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteWebhook,
-    GetUpdates,
-    SendDocument,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    SetWebhook,
-)
-from aiogram.types import (
-    BotCommand,
-    BufferedInputFile,
-    Update,
-)
-from aiohttp import ClientError, ClientTimeout, web
+from aiohttp import ClientError, web
 
 from bot.channels.intake import Intake
-from bot.config import Settings
+from bot.channels.telegram_client import ApiError, TelegramClient
 from handlers.commands import MENU
 from schedules.messages import (
     TELEGRAM,
@@ -61,36 +33,8 @@ from schedules.messages import (
 
 logger = logging.getLogger(__name__)
 CALLBACK_LIMIT = 64  # bytes
-# aiogram reads each answer of the API as `Response[<the method's result type>]`; pydantic
-# keeps such parametrised classes only weakly, so each time the collector freed one it was
-# built again on the next call (a profile of the inbound benchmark: ~300 rebuilds for 1,200
-# updates, a tenth of the bot's CPU). Held here, each is built once.
-_RESPONSE_TYPES = [
-    Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (
-        SendMessage,
-        SendPhoto,
-        SendDocument,
-        AnswerCallbackQuery,
-        GetUpdates,
-        SetMyCommands,
-        SetWebhook,
-        DeleteWebhook,
-    )
-]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-
-
-def make_bot(settings: Settings) -> Bot:
-    assert settings.telegram_bot_token is not None
-    session = AiohttpSession(timeout=settings.send_timeout_seconds)
-    if settings.telegram_api_base:
-        session = AiohttpSession(
-            api=TelegramAPIServer.from_base(settings.telegram_api_base),
-            timeout=settings.send_timeout_seconds,
-        )
-    return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
 def keyboard(message: Outbound) -> str | None:
@@ -128,52 +72,15 @@ def _button(choice: Choice) -> dict[str, str]:
     return {"text": choice.label, "callback_data": choice.data}
 
 
-class ApiError(Exception):
-    """The Bot API refused a call: its status, description and the wait it asked for."""
-
-    def __init__(self, status: int, description: str, retry_after: float | None) -> None:
-        super().__init__(f"Telegram {status}: {description}")
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
-
-
-async def call_json(bot: Bot, method: str, body: str) -> Any:
-    """One Bot API call with a JSON body already written, through the bot's own HTTP session
-    (its timeout, its connection pool), reading only `ok`, the error and the result: no
-    pydantic model is built either way (they were most of a send's CPU)."""
-    session = bot.session
-    http = await session.create_session()  # type: ignore[attr-defined]
-    url = session.api.api_url(token=bot.token, method=method)
-    async with http.post(
-        url,
-        data=body.encode(),
-        headers={"Content-Type": "application/json"},
-        timeout=ClientTimeout(total=float(session.timeout)),
-    ) as response:
-        raw = await response.read()
-        status = response.status
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(status if status >= 500 else 502, "not a JSON answer", None) from exc
-    if isinstance(answer, dict) and answer.get("ok") is True:
-        return answer.get("result")
-    answer = answer if isinstance(answer, dict) else {}
-    wait = (answer.get("parameters") or {}).get("retry_after")
-    code = int(answer.get("error_code") or status)
-    raise ApiError(code, str(answer.get("description") or ""), wait)
-
-
 class TelegramChannel:
     name = "telegram"
     capabilities = TELEGRAM
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, client: TelegramClient) -> None:
+        self.client = client
 
     async def send(self, chat_id: str, message: Outbound) -> None:
-        """Sends, translating the API's (and aiogram's) errors into the channel-neutral ones."""
+        """Sends, translating the API's errors into the channel-neutral ones."""
         try:
             await self._send(chat_id, message)
         except ApiError as exc:
@@ -182,24 +89,12 @@ class TelegramChannel:
             if exc.status == 403:
                 raise Unreachable(str(exc)) from exc
             if exc.status == 400 and "chat not found" in exc.description.lower():
-                raise Unreachable(str(exc)) from exc
+                raise Unreachable(str(exc)) from exc  # her account is gone
             if exc.status >= 500 or exc.status == 429:
                 raise TemporaryFailure(str(exc)) from exc
             raise PermanentFailure(str(exc)) from exc
-        except (ClientError, OSError) as exc:  # the network, on the way there or back
+        except (ClientError, OSError) as exc:  # the network (timeouts too), there or back
             raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
-        except TelegramRetryAfter as exc:
-            raise RetryLater(exc.retry_after, str(exc)) from exc
-        except TelegramForbiddenError as exc:
-            raise Unreachable(str(exc)) from exc
-        except TelegramBadRequest as exc:
-            if "chat not found" in exc.message.lower():  # her account is gone
-                raise Unreachable(str(exc)) from exc
-            raise PermanentFailure(str(exc)) from exc
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
-            raise TemporaryFailure(str(exc)) from exc
-        except TelegramAPIError as exc:
-            raise PermanentFailure(str(exc)) from exc
 
     async def _send(self, chat_id: str, message: Outbound) -> None:
         pieces = split_text(message.text, self.capabilities.max_text) if message.text else []
@@ -209,52 +104,47 @@ class TelegramChannel:
             body = json.dumps({"chat_id": chat, "text": piece}, ensure_ascii=False)
             if markup is not None and i == len(pieces) - 1:
                 body = f'{body[:-1]}, "reply_markup": {markup}}}'
-            await call_json(self.bot, "sendMessage", body)
+            await self.client.call("sendMessage", body)
         if message.photo:
-            await self.bot.send_photo(
-                int(chat_id), BufferedInputFile(message.photo, message.filename or "chart.png")
-            )
+            await self._send_file(chat, message.photo, message.filename or "chart.png", True)
         if message.document:
-            await self.bot.send_document(
-                int(chat_id), BufferedInputFile(message.document, message.filename or "file")
-            )
+            await self._send_file(chat, message.document, message.filename or "file", False)
 
+    async def _send_file(self, chat: int, data: bytes, filename: str, photo: bool) -> None:
+        """A multipart upload through aiogram (imported here, by the first file), its
+        errors read as the Bot API's own so that `send` maps them the one way."""
+        bot = await self.client.files_bot()  # aiogram imported by now
+        from aiogram.exceptions import (
+            TelegramAPIError,
+            TelegramForbiddenError,
+            TelegramNetworkError,
+            TelegramRetryAfter,
+            TelegramServerError,
+        )
+        from aiogram.types import BufferedInputFile
 
-def to_inbound(update: Update) -> Inbound | None:
-    """What the engine sees of an update; None for what the bot does not answer."""
-    message = update.message or update.edited_message
-    if message is not None:
-        user = message.from_user
-        if message.chat.type != "private" or user is None:
-            return None
-        return Inbound(
-            TelegramChannel.name,
-            str(user.id),
-            str(message.chat.id),
-            text=message.text or message.caption or "",
-            update_key=str(update.update_id),
-            display_name=user.full_name,
-            message_id=str(message.message_id),
-            edited=update.message is None,
-        )
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        return Inbound(
-            TelegramChannel.name,
-            str(query.from_user.id),
-            str(query.message.chat.id),
-            choice=query.data,
-            update_key=str(update.update_id),
-            display_name=query.from_user.full_name,
-            callback_id=query.id,
-        )
-    return None
+        upload = BufferedInputFile(data, filename)
+        try:
+            if photo:
+                await bot.send_photo(chat, upload)
+            else:
+                await bot.send_document(chat, upload)
+        except TelegramRetryAfter as exc:
+            raise ApiError(429, exc.message, exc.retry_after) from exc
+        except TelegramNetworkError as exc:  # aiohttp's error or a timeout, wrapped
+            raise TemporaryFailure(str(exc)) from exc
+        except TelegramAPIError as exc:
+            status = 403 if isinstance(exc, TelegramForbiddenError) else 400
+            status = 500 if isinstance(exc, TelegramServerError) else status
+            raise ApiError(status, exc.message, None) from exc
 
 
 def inbound_from_json(data: Any) -> Inbound | None:
-    """`to_inbound` of a webhook's JSON, read straight from the dict: building aiogram's
-    pydantic Update (every type of the Bot API) cost more than the rest of a plain answer's
-    parsing. Raises ValueError for what is not an update."""
+    """What the engine sees of an update (None for what the bot does not answer), read
+    straight from its JSON: aiogram's pydantic Update (every type of the Bot API) cost more
+    than the rest of a plain answer's parsing, and its import 120 MB at rest
+    (tests/test_telegram_parse.py checks both read the same). Raises ValueError for what is
+    not an update."""
     try:
         update_key = str(int(data["update_id"]))
         message = data.get("message") or data.get("edited_message")
@@ -293,22 +183,35 @@ def _full_name(user: dict[str, Any]) -> str:
     return f"{first} {user['last_name']}" if user.get("last_name") else first
 
 
-async def receive(bot: Bot, intake: Intake, updates: list[Update]) -> None:
+async def receive_inbounds(client: TelegramClient, intake: Intake, inbounds: list[Inbound]) -> None:
     """Stores the updates (the caller confirms them only after this), then stops the spinner
     on each pressed button, which needs no durability."""
-    await receive_inbounds(bot, intake, [i for i in map(to_inbound, updates) if i is not None])
-
-
-async def receive_inbounds(bot: Bot, intake: Intake, inbounds: list[Inbound]) -> None:
     await intake.receive(inbounds)
     for inbound in inbounds:
         if inbound.callback_id:
-            intake.background(_acknowledge(bot, inbound.callback_id))
+            intake.background(_acknowledge(client, inbound.callback_id))
 
 
-async def _acknowledge(bot: Bot, callback_id: str) -> None:
+async def _acknowledge(client: TelegramClient, callback_id: str) -> None:
     with contextlib.suppress(ApiError, ClientError, OSError):
-        await call_json(bot, "answerCallbackQuery", json.dumps({"callback_query_id": callback_id}))
+        await client.call("answerCallbackQuery", {"callback_query_id": callback_id})
+
+
+def read_updates(updates: list[Any]) -> tuple[list[Inbound], int | None]:
+    """What getUpdates returned: the inbounds, and the offset that confirms them all (None
+    for none). An update that cannot be read is logged and confirmed: it never would be."""
+    inbounds: list[Inbound] = []
+    offset: int | None = None
+    for data in updates:
+        try:
+            offset = int(data["update_id"]) + 1
+            inbound = inbound_from_json(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.warning("Telegram: an update skipped, %s", exc)
+            continue
+        if inbound is not None:
+            inbounds.append(inbound)
+    return inbounds, offset
 
 
 class TelegramPoller:
@@ -317,8 +220,8 @@ class TelegramPoller:
     aiogram's own polling confirms a batch as soon as it has fetched it, before its handlers
     ran: an update in flight when the process dies would be lost."""
 
-    def __init__(self, bot: Bot, intake: Intake, timeout: int = 25) -> None:
-        self.bot = bot
+    def __init__(self, client: TelegramClient, intake: Intake, timeout: int = 25) -> None:
+        self.client = client
         self.intake = intake
         self.timeout = timeout
 
@@ -327,30 +230,36 @@ class TelegramPoller:
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.timeout + 10,
-                )
-                await receive(self.bot, self.intake, updates)
+                asked: dict[str, Any] = {
+                    "timeout": self.timeout,
+                    "allowed_updates": ALLOWED_UPDATES,
+                }
+                if offset is not None:
+                    asked["offset"] = offset
+                updates = await self.client.call("getUpdates", asked, timeout=self.timeout + 10)
+                inbounds, confirmed = read_updates(updates or [])
+                await receive_inbounds(self.client, self.intake, inbounds)
             except asyncio.CancelledError:
                 raise
-            except TelegramRetryAfter as exc:
-                await asyncio.sleep(exc.retry_after)
+            except ApiError as exc:
+                failures += 1
+                logger.warning("Telegram polling: %s", exc)
+                await asyncio.sleep(
+                    float(exc.retry_after) if exc.retry_after is not None else min(2**failures, 30)
+                )
                 continue
-            except Exception as exc:  # the network, the API or the database: try again
+            except Exception as exc:  # the network or the database: try again
                 failures += 1
                 logger.warning("Telegram polling: %s", exc)
                 await asyncio.sleep(min(2**failures, 30))
                 continue
             failures = 0
-            if updates:
-                offset = updates[-1].update_id + 1
+            if confirmed is not None:
+                offset = confirmed
 
 
 def webhook_handler(
-    bot: Bot, intake: Intake, secret: str
+    client: TelegramClient, intake: Intake, secret: str
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Answers 200 only once the update is stored; refuses a call without the secret."""
 
@@ -363,11 +272,23 @@ def webhook_handler(
         except ValueError:  # json's errors are ValueErrors too
             return web.json_response({"ok": False, "description": "Bad update"}, status=400)
         # An error here is a 500: Telegram sends the update again.
-        await receive_inbounds(bot, intake, [inbound] if inbound else [])
+        await receive_inbounds(client, intake, [inbound] if inbound else [])
         return web.json_response({})
 
     return handle
 
 
-async def set_menu(bot: Bot) -> None:
-    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in MENU])
+async def set_menu(client: TelegramClient) -> None:
+    commands = [{"command": c, "description": d} for c, d in MENU]
+    await client.call("setMyCommands", {"commands": commands})
+
+
+async def set_webhook(client: TelegramClient, url: str, secret: str) -> None:
+    await client.call(
+        "setWebhook", {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES}
+    )
+
+
+async def delete_webhook(client: TelegramClient) -> None:
+    """Before long polling (Telegram serves one or the other); pending updates are kept."""
+    await client.call("deleteWebhook", {"drop_pending_updates": False})

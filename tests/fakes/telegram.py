@@ -198,6 +198,19 @@ class FakeTelegram(ReplyLog):
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]
 
+    async def wait_for_file(
+        self, chat_id: int, method: str, already: int, timeout: float = 120
+    ) -> dict[str, Any]:
+        """The first `method` (sendPhoto, sendDocument) to the chat after its first `already`
+        messages: a bot's first file imports aiogram, seconds on a busy machine."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sent = [m for m in self.sent_to(chat_id)[already:] if m["method"] == method]
+            if sent:
+                return sent[0]
+            assert time.monotonic() < deadline, f"no {method} to chat {chat_id}"
+            await asyncio.sleep(0.1)
+
 
 def _gone(request: web.Request) -> bool:
     transport = request.transport
