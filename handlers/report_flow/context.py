@@ -135,17 +135,22 @@ async def _members(
     turn: Turn, form: Form, sub: Submission, values: dict[str, reporting.Answer], only: str | None
 ) -> validation.Members | None:
     """The unit's latest reported (else registered) member count, read only when a per-member
-    answer needs it and the values do not give it; once a turn."""
+    answer needs it and the values do not give it: once a report, kept in the conversation
+    like its history (it is of periods before this one), so a plain answer reads nothing."""
     if not validation.reads_members(turn.ctx.catalog, form, values, only):
         return None
-    key = ("members", sub.id)
-    if key not in turn.cache:
+    if turn.data.get("mem_sid") != sub.id:
         assert turn.unit is not None
-        turn.cache[key] = await latest_members(
-            turn.session, turn.ctx.catalog, turn.unit, sub.period_start
-        )
-    found: validation.Members | None = turn.cache[key]
-    return found
+        found = await latest_members(turn.session, turn.ctx.catalog, turn.unit, sub.period_start)
+        period = found.period.key if found and found.period else None
+        kept = None if found is None else [found.count, found.source, period]
+        turn.save(mem_sid=sub.id, mem=kept)
+        return found
+    kept = turn.data.get("mem")
+    if kept is None:
+        return None
+    count, source, key = kept
+    return validation.Members(count, source, from_key(key, turn.ctx.catalog.terms) if key else None)
 
 
 async def _issues(

@@ -5,7 +5,7 @@ report sent or approved meanwhile."""
 
 from __future__ import annotations
 
-from handlers.report_flow.context import _MISSING, _context, _history
+from handlers.report_flow.context import _MISSING, _context, _history, _members
 from handlers.report_flow.wording import _day, _example, _show, one_line
 from handlers.turn import Turn
 from schedules.calendar import window
@@ -51,6 +51,8 @@ async def _ask(turn: Turn) -> None:
     lines = [vi.QUESTION.format(i=i + 1, n=len(form.questions), question=indicator.question)]
     current = answers.get(indicator.code, _MISSING)
     earlier = (await _history(turn, form, sub)).get(indicator.code)
+    if indicator.per_member:  # read now, with the question, so her answer reads nothing
+        await _members(turn, form, sub, answers, indicator.code)
     last = earlier[0][1] if earlier else None
     if current is not _MISSING:
         lines.append(vi.HINT_CURRENT.format(value=_show(indicator, current)))
