@@ -33,6 +33,7 @@ import itertools
 import os
 import pstats
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -238,6 +239,7 @@ async def start_bot(
     workers: int = 1,
     profile: Path | None = None,
     code: Path | None = None,
+    outcomes: Path | None = None,
 ) -> tuple[list[subprocess.Popen], str]:
     """Starts the bot (`code`: the bot of another checkout, its own `bench.inbound --serve`)."""
     port = free_port()
@@ -257,6 +259,8 @@ async def start_bot(
     processes = []
     for n in range(workers):
         extra = {"BENCH_PROFILE": f"{profile}.{n}"} if profile else {}
+        if outcomes is not None:
+            extra["BENCH_OUTCOMES"] = f"{outcomes}.{n}"
         processes.append(subprocess.Popen(command, env=env | extra, cwd=root))
     webhook = f"http://127.0.0.1:{port}/telegram/webhook"
     ready: set[int] = set()
@@ -304,6 +308,9 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
         _start_profile(ctx, Path(profile))
+    outcomes = os.environ.get("BENCH_OUTCOMES")
+    if outcomes:
+        _keep_outcomes(Path(outcomes))
     server = WebServer()
     if kind == "ours":
         runtime = telegram_runtime(ctx)
@@ -335,6 +342,19 @@ async def _ready() -> web.Response:
     return web.Response(text=str(os.getpid()))
 
 
+def _keep_outcomes(path: Path) -> None:
+    """Writes at exit what became of the updates the plain answer's path tried."""
+    import atexit
+
+    from handlers import plain_answer
+
+    def dump() -> None:
+        tried = plain_answer.OUTCOMES
+        path.write_text("; ".join(f"{n} {why}" for why, n in tried.most_common()) or "none")
+
+    atexit.register(dump)
+
+
 def _start_profile(ctx: object, path: Path) -> None:
     """Profiles this process until it exits and counts the SQL statements it runs."""
     import atexit
@@ -362,6 +382,7 @@ def _start_profile(ctx: object, path: Path) -> None:
         counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
         path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
 
+
     atexit.register(dump)
     profiler.enable()
 
@@ -376,7 +397,7 @@ def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> 
     commits = sum(int(c[1]) for c in counts)
     lines = [
         f"SQL statements: {statements:,} ({statements / updates:.1f} per update); "
-        f"commits: {commits:,} ({commits / updates:.1f} per update)"
+        f"commits: {commits:,} ({commits / updates:.1f} per update)",
     ]
     out = io.StringIO()
     stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
@@ -393,6 +414,7 @@ class Case:
     elapsed: float
     latencies: list[float]
     usage: Usage
+    tried: str = ""  # what became of the answers the plain path tried
 
     def row(self, kind: str, load: str) -> list[str]:
         return [
@@ -426,8 +448,9 @@ async def run_case(
     await runner.setup()
     api_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
+    outcomes = Path(tempfile.mkdtemp()) / "plain"
     processes, webhook = await start_bot(
-        kind, url, f"http://127.0.0.1:{api_port}", workers, profile, code
+        kind, url, f"http://127.0.0.1:{api_port}", workers, profile, code, outcomes
     )
     # PostgreSQL's backends are named by their database; SQLite runs inside the bot.
     database_name = None if url.startswith("sqlite") else url.rsplit("/", 1)[1]
@@ -439,7 +462,10 @@ async def run_case(
     finally:
         stop_bot(processes)
         await runner.cleanup()
-    return Case(len(latencies), elapsed, latencies, usage)
+    # What the plain answer's path did in each worker (an older checkout writes nothing).
+    tried = [f.read_text() for f in sorted(outcomes.parent.glob("plain.*"))]
+    shutil.rmtree(outcomes.parent)
+    return Case(len(latencies), elapsed, latencies, usage, " | ".join(tried))
 
 
 async def reset(url: str) -> None:
@@ -494,6 +520,7 @@ async def main(
     rates: dict[str, float] = {}
     cpu: dict[str, float] = {}  # CPU ms per update, unpaced
     profiles: list[str] = []
+    tried: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = await database(db, Path(tmp))
         engine = engine_for(url)
@@ -524,6 +551,8 @@ async def main(
             rates[name] = case.updates / case.elapsed
             cpu[name] = case.usage.cpu * 1000 / case.updates
             rows.append(case.row(name, "as fast as it goes"))
+            if case.tried:
+                tried.append(f"{name}, as fast as it goes: {case.tried}")
             print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
             if prefix:
                 profiles.append(f"{name}:\n" + profile_summary(prefix, n, case.updates))
@@ -534,6 +563,8 @@ async def main(
                 await reset(url)
                 case = await run_case(served, url, chats[half:], concurrency, rate, n, None, code)
                 rows.append(case.row(name, f"paced at {rate}/s"))
+                if case.tried:
+                    tried.append(f"{name}, paced at {rate}/s: {case.tried}")
                 print(*rows[-1], sep=" | ", flush=True)
     print(f"database: {db}; {users} leaders, {len(SCRIPT)} updates each")
     loads = " / ".join(" ".join(f"{x:.1f}" for x in a) for a in (load_before, os.getloadavg()))
@@ -547,6 +578,8 @@ async def main(
         for name, ms in cpu.items():
             if name != "baseline":
                 print(f"{name} / baseline CPU per update: {ms / cpu['baseline']:.2f}")
+    for line in tried:
+        print(f"the plain answer's path, {line}")
     for text_ in profiles:
         print(text_)
 

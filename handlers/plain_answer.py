@@ -14,6 +14,7 @@ update and any database error go that way too, so they are handled as before.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -31,6 +32,8 @@ from storage.db.models import OutboxStatus, SubmissionStatus
 
 logger = logging.getLogger(__name__)
 LAST_SEEN_EVERY = timedelta(hours=1)  # an account's "last seen" is written at most this often
+# What became of the updates tried here, by reason (read by bench.inbound --profile).
+OUTCOMES: Counter[str] = Counter()
 
 
 class NotPlain(Exception):
@@ -83,18 +86,23 @@ async def take(
     sent = marks.take() if marks is not None else {}
     try:
         taken = await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
-    except NotPlain:
+    except NotPlain as reason:
+        OUTCOMES[f"not plain: {reason}"] += 1
         taken = None
-    except answer_path.driver_errors():  # a repeat, a deadlock: as the general path says
+    except answer_path.driver_errors() as error:  # a repeat, a deadlock: as the general path says
+        OUTCOMES[f"driver: {type(error).__name__}"] += 1
         logger.debug("plain answer path gave way", exc_info=True)
         taken = None
     except Exception:  # a fault of this path: the general one still answers her
+        OUTCOMES["failed"] += 1
         logger.exception("plain answer path failed")
         taken = None
     except BaseException:
         if marks is not None:
             marks.give_back(sent)
         raise
+    if taken is not None:
+        OUTCOMES["taken"] += 1
     if marks is not None:
         (marks.settled if taken is not None else marks.give_back)(sent)
     return taken
