@@ -382,7 +382,6 @@ def _start_profile(ctx: object, path: Path) -> None:
         counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
         path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
 
-
     atexit.register(dump)
     profiler.enable()
 
