@@ -484,7 +484,8 @@ async def cli_chart(
             session, ctx.catalog, unit, today, asked if period_text else None, found.code
         )
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
-        png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
+        name = await unit_label(session, unit)
+        png, title = await charts.chart(session, ctx.catalog, found, unit, period, target, name)
         out.write_bytes(png)
         title = title.replace("\n", " – ")
         return f"{note} {title}" if note else title

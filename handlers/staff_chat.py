@@ -153,7 +153,8 @@ async def bieudo(turn: Turn, args: str) -> None:
         turn.session, catalog, unit, turn.today, asked if query.period else None, found.code
     )
     target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
-    png, title = await charts.chart(turn.session, catalog, found, unit, period, target)
+    name = await staff.unit_label(turn.session, unit)
+    png, title = await charts.chart(turn.session, catalog, found, unit, period, target, name)
     title = title.replace("\n", " – ")
     turn.replies.append(
         Outbound(

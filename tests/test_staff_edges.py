@@ -159,6 +159,8 @@ async def test_a_twin_picked_by_code_is_named_as_the_picker_names_it(ctx, office
     assert told in province.text.splitlines()[0], province.text
     await province.send("/xuat chi hội thôn 1 mã B3b")
     assert told in province.last[0].text
+    await province.send("/bieudo hội viên mới B3b")
+    assert told in province.last[0].text, province.last[0].text
     # A unit without a twin keeps its plain name.
     await province.send("/tiendo xã Sơn Bình Hiệp")
     assert "mã C9" not in province.text
