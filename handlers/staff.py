@@ -264,18 +264,29 @@ async def new_year_waiting(
         IndicatorType.CHOICE,
     ):
         return None  # (no total to look at)
-    codes = catalog.components(code) if code else list(catalog.forms_of_indicator)
+    codes = _reported_codes(catalog, code)
     forms = {f for c in codes for f in catalog.forms_of_indicator.get(c, [])}
     dues = [
         window(catalog.forms[f], p).due
         for f in forms
         for p in periods_inside(catalog.forms[f].periodicity, this)
     ]
-    if not dues or min(dues) < today:
-        return None
-    if await rollup.reported_by_root(session, codes, (unit.id,), this):
+    if not dues or min(dues) < today or await _any_reported(session, catalog, unit, this, code):
         return None
     return min(dues)
+
+
+def _reported_codes(catalog: Catalog, code: str | None) -> list[str]:
+    """The reported indicators behind `code`, or every indicator a form asks."""
+    return catalog.components(code) if code else list(catalog.forms_of_indicator)
+
+
+async def _any_reported(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, period: Period, code: str | None
+) -> bool:
+    """Whether any number behind `code` (None: any) was sent from inside the unit."""
+    codes = _reported_codes(catalog, code)
+    return bool(await rollup.reported_by_root(session, codes, (unit.id,), period))
 
 
 async def default_year(
@@ -298,7 +309,8 @@ async def asked_year(
 ) -> tuple[Period, str]:
     """The period to answer for what was asked (None: nothing named) and a line to say
     first: this year named while it waits is answered with last year's figures, saying so
-    (an empty year is never shown as 0)."""
+    (the empty year is not shown as the answer); when last year has none either, the year
+    asked, as asked."""
     this = year_period(today.year)
     if asked is not None and asked != this:
         return asked, ""
@@ -308,6 +320,8 @@ async def asked_year(
     last = year_period(today.year - 1)
     if asked is None:
         return last, ""
+    if not await _any_reported(session, catalog, unit, last, code):
+        return this, ""
     year = this.label[:1].upper() + this.label[1:]
     note = vi.NEW_YEAR_WAITING.format(year=year, due=waiting.strftime("%d/%m/%Y"))
     return last, note + " " + vi.NEW_YEAR_SHOWN.format(year=last.label)

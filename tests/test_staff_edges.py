@@ -60,6 +60,15 @@ async def test_this_year_named_in_early_january_shows_last_year(ctx, staffed) ->
     assert user.text.startswith("Hội viên mới kết nạp – Tỉnh Khánh Hòa, năm 2027: 4 người")
 
 
+async def test_this_year_named_with_nothing_last_year_either_is_answered_as_asked(
+    ctx, staffed
+) -> None:
+    _, user = staffed
+    ctx.clock.set(vn_datetime(2027, 1, 2, 9))
+    await user.send("/tong hội viên mới năm nay")
+    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2027 (0/7 chi hội)."), user.text
+
+
 async def test_export_and_chart_default_to_the_year_tong_answers(ctx, staffed) -> None:
     units, user = staffed
     await _year_2026(ctx, units)
