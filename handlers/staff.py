@@ -46,6 +46,7 @@ from storage.plan.periods import (
     periods_inside,
     year_period,
 )
+from storage.plan.text import fold
 
 
 class StaffError(Exception):
@@ -304,25 +305,24 @@ async def asked_year(
     catalog: Catalog,
     unit: OrgUnit,
     today: date,
-    asked: Period | None,
+    said: str | None,
+    asked: Period,
     code: str | None = None,
 ) -> tuple[Period, str]:
-    """The period to answer for what was asked (None: nothing named) and a line to say
-    first: this year named while it waits is answered with last year's figures, saying so
-    (the empty year is not shown as the answer); when last year has none either, the year
-    asked, as asked."""
-    this = year_period(today.year)
-    if asked is not None and asked != this:
+    """The period to answer for `said` (the period's words as typed, None: none; `asked`:
+    them read) and a line to say first. Nothing named: `default_year`. "năm nay" while the
+    new year waits (early January) means the figures being completed: last year's, saying
+    so, when it has any (the empty year is not the answer). A year named by its number is
+    answered as asked, as the CLI and the pages do."""
+    if said is None:
+        return await default_year(session, catalog, unit, today, code), ""
+    if " ".join(fold(said).split()) != "nam nay":
         return asked, ""
     waiting = await new_year_waiting(session, catalog, unit, today, code)
-    if waiting is None:
-        return this, ""
     last = year_period(today.year - 1)
-    if asked is None:
-        return last, ""
-    if not await _any_reported(session, catalog, unit, last, code):
-        return this, ""
-    year = this.label[:1].upper() + this.label[1:]
+    if waiting is None or not await _any_reported(session, catalog, unit, last, code):
+        return asked, ""
+    year = asked.label[:1].upper() + asked.label[1:]
     note = vi.NEW_YEAR_WAITING.format(year=year, due=waiting.strftime("%d/%m/%Y"))
     return last, note + " " + vi.NEW_YEAR_SHOWN.format(year=last.label)
 
@@ -441,7 +441,7 @@ async def cli_total(
         countable_or_error(found)
         asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         period, note = await asked_year(
-            session, ctx.catalog, unit, today, asked if period_text else None, found.code
+            session, ctx.catalog, unit, today, period_text or None, asked, found.code
         )
         answer = await total_answer(session, ctx.catalog, found, unit, period)
         return f"{note}\n{answer}" if note else answer
@@ -475,7 +475,7 @@ async def cli_export(ctx: HandlerContext, out: Path, period_text: str, code: str
         unit = await _cli_unit(session, ctx, code)
         asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         period, note = await asked_year(
-            session, ctx.catalog, unit, today, asked if period_text else None
+            session, ctx.catalog, unit, today, period_text or None, asked
         )
         out.write_bytes(await build_workbook(session, ctx.catalog, unit, period, today))
         name = await unit_label(session, unit)
@@ -495,7 +495,7 @@ async def cli_chart(
         countable_or_error(found)
         asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         period, note = await asked_year(
-            session, ctx.catalog, unit, today, asked if period_text else None, found.code
+            session, ctx.catalog, unit, today, period_text or None, asked, found.code
         )
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
         name = await unit_label(session, unit)

@@ -49,17 +49,20 @@ async def tong(turn: Turn, args: str) -> None:
         return
     if isinstance(found, staff.Answer):  # (no period named: the year is chosen once picked)
         key = asked.key if query.period else ""
-        turn.enter(FLOW, "pick_indicator", view={"cmd": "tong", "period": key, "unit": unit.id})
+        view = {"cmd": "tong", "period": key, "said": query.period, "unit": unit.id}
+        turn.enter(FLOW, "pick_indicator", view=view)
         turn.ask(found.text, [(label, f"ind:{code}") for label, code in found.options])
         return
-    await _answer_total(turn, found.code, asked if query.period else None, unit)
+    await _answer_total(turn, found.code, query.period, asked, unit)
 
 
-async def _answer_total(turn: Turn, code: str, asked: Period | None, unit: OrgUnit) -> None:
-    """The total of the period asked (None: the default year), this year named while it
-    waits being answered with last year's, saying so first."""
+async def _answer_total(
+    turn: Turn, code: str, said: str | None, asked: Period, unit: OrgUnit
+) -> None:
+    """The total of the period asked (`staff.asked_year`: none named, the default year;
+    "năm nay" while the new year waits, last year's, saying so first)."""
     period, note = await staff.asked_year(
-        turn.session, turn.ctx.catalog, unit, turn.today, asked, code
+        turn.session, turn.ctx.catalog, unit, turn.today, said, asked, code
     )
     await _show_total(turn, code, period.key, unit.id, 0, note)
 
@@ -106,7 +109,7 @@ async def xuat(turn: Turn, args: str) -> None:
         turn.say(str(exc))
         return
     period, note = await staff.asked_year(
-        turn.session, turn.ctx.catalog, unit, turn.today, asked if named else None
+        turn.session, turn.ctx.catalog, unit, turn.today, named, asked
     )
     data = await build_workbook(turn.session, turn.ctx.catalog, unit, period, turn.today)
     name = await staff.unit_label(turn.session, unit)
@@ -150,7 +153,7 @@ async def bieudo(turn: Turn, args: str) -> None:
         turn.say(str(exc))
         return
     period, note = await staff.asked_year(
-        turn.session, catalog, unit, turn.today, asked if query.period else None, found.code
+        turn.session, catalog, unit, turn.today, query.period, asked, found.code
     )
     target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
     name = await staff.unit_label(turn.session, unit)
@@ -175,9 +178,8 @@ async def on_action(turn: Turn, action: str) -> None:
         unit = await turn.session.get(OrgUnit, int(view["unit"]))
         assert unit is not None
         key = view["period"]
-        await _answer_total(
-            turn, value, from_key(key, turn.ctx.catalog.terms) if key else None, unit
-        )
+        asked = from_key(key, turn.ctx.catalog.terms) if key else year_period(turn.today.year)
+        await _answer_total(turn, value, view.get("said") if key else None, asked, unit)
         return
     if not view.get("cmd"):
         turn.say(vi.BUTTON_EXPIRED)
