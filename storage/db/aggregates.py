@@ -17,11 +17,13 @@ not for the rest of the turn.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, delete, func, literal, select, text, true, union_all
+from sqlalchemy import Date, TextClause, bindparam, delete, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db.models import (
@@ -111,47 +113,53 @@ async def add(
 _ALL, _OWN, _ABOVE = "all", "own", "above"  # which of the unit's ancestor rows to write
 
 
-def _rows(which: str, unit_id: int) -> ColumnElement[bool]:
-    """The ancestors of `unit_id` whose rows a write touches (the unit counts as its own)."""
-    if which == _OWN:
-        return UnitAncestor.ancestor_id == unit_id
-    if which == _ABOVE:
-        return UnitAncestor.ancestor_id != unit_id
-    return true()
-
-
 async def _write_flows(
     session: AsyncSession, submission: _Report, changes: list[tuple[str, float]], which: str
 ) -> None:
-    # A small table of (indicator, change), written as a UNION ALL: SQLite has no
-    # "(VALUES ...) AS t (a, b)".
-    deltas = union_all(
-        *(
-            select(literal(code).label("code"), literal(delta).label("delta"))
-            for code, delta in changes
+    codes, deltas = zip(*changes, strict=True)
+    params: dict[str, object] = {**_report_params(submission), "codes": list(codes)}
+    if is_postgres(session):
+        params["deltas"] = list(deltas)
+    else:
+        params["codes"] = json.dumps(changes)
+    await session.execute(_flow_sql(is_postgres(session), which), params)
+
+
+def _report_params(submission: _Report) -> dict[str, object]:
+    return {
+        "unit": submission.unit_id,
+        "key": submission.period_key,
+        "start": submission.period_start,
+        "end": submission.period_end,
+    }
+
+
+# Which of the unit's ancestor rows a write touches (the unit counts as its own), as SQL.
+_WHICH = {_ALL: "1 = 1", _OWN: "a.ancestor_id = :unit", _ABOVE: "a.ancestor_id <> :unit"}
+
+
+@functools.cache
+def _flow_sql(postgres: bool, which: str) -> TextClause:
+    """The changes (indicator, change) added to the unit's ancestors' rows, one statement,
+    its rows in key order; written once as text (the changes as arrays on PostgreSQL, as
+    JSON on SQLite), so a turn builds no statement."""
+    if postgres:
+        changes = "unnest(CAST(:codes AS text[]), CAST(:deltas AS float8[])) AS d(code, delta)"
+        start, end = "CAST(:start AS date)", "CAST(:end AS date)"
+    else:
+        changes = (
+            "(SELECT json_extract(value, '$[0]') AS code, json_extract(value, '$[1]') AS delta "
+            "FROM json_each(:codes)) AS d"
         )
-    ).subquery("deltas")
-    source = (
-        select(
-            UnitAncestor.ancestor_id,
-            deltas.c.code,
-            literal(submission.period_key),
-            UnitAncestor.ancestor_level,
-            literal(submission.period_start),
-            literal(submission.period_end),
-            deltas.c.delta,
-        )
-        .select_from(UnitAncestor)
-        .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
-        .order_by(UnitAncestor.ancestor_id, deltas.c.code)
-    )
-    statement = _insert(session).from_select(COLUMNS, source)
-    statement = statement.on_conflict_do_update(
-        index_elements=["ancestor_id", "indicator_code", "period_key"],
-        set_={"total": UnitPeriodTotal.total + statement.excluded.total},
-    )
-    await session.execute(statement)
+        start, end = ":start", ":end"
+    return text(
+        f"INSERT INTO unit_period_totals ({', '.join(COLUMNS)}) "
+        f"SELECT a.ancestor_id, d.code, :key, a.ancestor_level, {start}, {end}, d.delta "
+        f"FROM unit_ancestors a CROSS JOIN {changes} "
+        f"WHERE a.unit_id = :unit AND {_WHICH[which]} ORDER BY a.ancestor_id, d.code "
+        "ON CONFLICT (ancestor_id, indicator_code, period_key) DO UPDATE SET "
+        "total = unit_period_totals.total + excluded.total"
+    ).bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
 
 
 async def rebuild(
@@ -314,61 +322,64 @@ async def change_stocks(
 async def _write_stocks(
     session: AsyncSession, submission: _Report, changes: list[StockChange], which: str
 ) -> None:
-    codes = sorted({change[0] for change in changes})
-    deltas = union_all(
-        *(
-            select(
-                literal(code).label("code"),
-                literal(key).label("key"),
-                literal(until, Date).label("until"),
-                literal(start, Date).label("start"),
-                literal(end, Date).label("end"),
-                literal(total).label("total"),
-                literal(n).label("n"),
-                literal(given).label("given"),
-            )
-            for code, key, until, start, end, total, n, given in changes
+    postgres = is_postgres(session)
+    params: dict[str, object] = {"unit": submission.unit_id}
+    if postgres:
+        for name, column in zip(_STOCK_FIELDS, zip(*changes, strict=True), strict=True):
+            params[name] = list(column)
+    else:
+        params["changes"] = json.dumps(
+            [[c, k, u.isoformat(), s.isoformat(), e.isoformat(), t, n, g]
+             for c, k, u, s, e, t, n, g in changes]
+        )  # fmt: skip
+    await session.execute(_stock_sql(postgres, which), params)
+    if any(change[6] <= 0 for change in changes):
+        # A report that stopped being the latest until that date leaves an empty row behind
+        # (only a change that takes a report away can: a first report adds only).
+        codes = sorted({change[0] for change in changes})
+        params = {"unit": submission.unit_id, "codes": codes if postgres else json.dumps(codes)}
+        await session.execute(_empty_stocks_sql(postgres, which), params)
+
+
+_STOCK_FIELDS = ("codes", "keys", "untils", "starts", "ends", "totals", "ns", "givens")
+
+
+@functools.cache
+def _stock_sql(postgres: bool, which: str) -> TextClause:
+    """As `_flow_sql`, for the changes of the kept stocks."""
+    names = 'code, key, until, start, "end", total, n, given'
+    if postgres:
+        types = ("text", "text", "date", "date", "date", "float8", "int", "int")
+        arrays = ", ".join(
+            f"CAST(:{f} AS {t}[])" for f, t in zip(_STOCK_FIELDS, types, strict=True)
         )
-    ).subquery("deltas")
-    source = (
-        select(
-            UnitAncestor.ancestor_id,
-            deltas.c.code,
-            deltas.c.key,
-            deltas.c.until,
-            UnitAncestor.ancestor_level,
-            deltas.c.start,
-            deltas.c.end,
-            deltas.c.total,
-            deltas.c.n,
-            deltas.c.given,
+        changes = f"unnest({arrays}) AS d({names})"
+    else:
+        parts = ", ".join(
+            f"json_extract(value, '$[{i}]') AS {n.strip()}" for i, n in enumerate(names.split(","))
         )
-        .select_from(UnitAncestor)
-        .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
-        .order_by(UnitAncestor.ancestor_id, deltas.c.code, deltas.c.key, deltas.c.until)
+        changes = f"(SELECT {parts} FROM json_each(:changes)) AS d"
+    return text(
+        f"INSERT INTO unit_stock_totals ({', '.join(STOCK_COLUMNS)}) "
+        'SELECT a.ancestor_id, d.code, d.key, d.until, a.ancestor_level, d.start, d."end", '
+        f"d.total, d.n, d.given FROM unit_ancestors a CROSS JOIN {changes} "
+        f"WHERE a.unit_id = :unit AND {_WHICH[which]} "
+        "ORDER BY a.ancestor_id, d.code, d.key, d.until "
+        "ON CONFLICT (ancestor_id, indicator_code, period_key, until) DO UPDATE SET "
+        "total = unit_stock_totals.total + excluded.total, "
+        "reports = unit_stock_totals.reports + excluded.reports, "
+        "given = unit_stock_totals.given + excluded.given"
     )
-    statement = _insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source)
-    statement = statement.on_conflict_do_update(
-        index_elements=["ancestor_id", "indicator_code", "period_key", "until"],
-        set_={
-            "total": UnitStockTotal.total + statement.excluded.total,
-            "reports": UnitStockTotal.reports + statement.excluded.reports,
-            "given": UnitStockTotal.given + statement.excluded.given,
-        },
-    )
-    await session.execute(statement)
-    # A report that stopped being the latest until that date leaves an empty row behind.
-    await session.execute(
-        delete(UnitStockTotal).where(
-            UnitStockTotal.ancestor_id.in_(
-                select(UnitAncestor.ancestor_id).where(
-                    UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id)
-                )
-            ),
-            UnitStockTotal.indicator_code.in_(codes),
-            UnitStockTotal.reports == 0,
-        )
+
+
+@functools.cache
+def _empty_stocks_sql(postgres: bool, which: str) -> TextClause:
+    codes = "ANY(CAST(:codes AS text[]))" if postgres else "(SELECT value FROM json_each(:codes))"
+    inside = "= " + codes if postgres else "IN " + codes
+    return text(
+        "DELETE FROM unit_stock_totals WHERE ancestor_id IN (SELECT a.ancestor_id FROM "
+        f"unit_ancestors a WHERE a.unit_id = :unit AND {_WHICH[which]}) "
+        f"AND indicator_code {inside} AND reports = 0"
     )
 
 

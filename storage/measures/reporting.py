@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import aggregates
@@ -24,6 +24,14 @@ from storage.plan.catalog import Catalog, Form
 from storage.plan.periods import Period, year_period
 
 Answer = float | str | None
+_MARK_VALUES_SENT = (
+    update(SubmissionValue)
+    .where(SubmissionValue.submission_id == bindparam("sid"))
+    .values(submitted=True)
+    .returning(
+        SubmissionValue.indicator_code, SubmissionValue.value_num, SubmissionValue.value_text
+    )
+)
 
 
 async def find_submission(
@@ -227,13 +235,10 @@ async def _mark_sent(
             submission_id=submission.id, action="submit", changed_by_id=person_id, changed_at=now
         )
     )
-    await session.execute(
-        update(SubmissionValue)
-        .where(SubmissionValue.submission_id == submission.id)
-        .values(submitted=True)
-    )
     await session.flush()
-    values = await answers(session, submission.id)
+    # The values marked sent and read back in one statement.
+    rows = await session.execute(_MARK_VALUES_SENT, {"sid": submission.id})
+    values = {code: (num if text is None else text) for code, num, text in rows.all()}
     await aggregates.add(session, catalog, submission, values)
     await aggregates.change_stocks(session, catalog, submission, {}, values)
 
@@ -346,5 +351,8 @@ async def history(
 async def year_to_date(
     session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
 ) -> dict[str, float]:
+    """The unit's own totals of these flows (aggregation `sum`, not derived) since January,
+    in one statement."""
     year = year_period(today.year)
-    return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
+    found = await rollup.flow_totals(session, codes, rollup.Roots(ids=(unit.id,)), year)
+    return {code: found.get(code, {}).get(unit.id, 0.0) for code in codes}
