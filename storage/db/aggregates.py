@@ -17,18 +17,20 @@ not for the rest of the turn.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import Date, TextClause, bindparam, delete, func, literal, select, text
+from sqlalchemy import Date, delete, func, literal, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
+from storage.db import totals_sql as sql
 from storage.db.models import (
     FOREVER,
-    OrgUnit,
     Submission,
     SubmissionStatus,
     SubmissionValue,
@@ -38,16 +40,6 @@ from storage.db.models import (
 )
 from storage.db.sessions import is_postgres
 from storage.plan.catalog import Aggregation, Catalog, IndicatorType
-
-COLUMNS = [
-    "ancestor_id",
-    "indicator_code",
-    "period_key",
-    "ancestor_level",
-    "period_start",
-    "period_end",
-    "total",
-]
 
 
 def flow_codes(catalog: Catalog) -> list[str]:
@@ -86,6 +78,20 @@ async def add(
     One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
     the same province then lock the shared rows in the same order and wait, not deadlock.
     With `defer_totals` on the session, kept aside until `write_deferred`."""
+    await add_flows(
+        on_session(session), catalog, _Report.of(submission), values, _deferred(session)
+    )
+
+
+async def add_flows(
+    db: Db,
+    catalog: Catalog,
+    report: _Report,
+    values: Mapping[str, object],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """`add` on a session or a driver's connection (`deferred`: the changes above the unit
+    kept aside, or None to write them all now)."""
     kept = set(flow_codes(catalog))
     # A reported 0 is kept too (as the rebuild keeps it): the row says the unit answered, so
     # a coverage counts it as "0", not as "no data".
@@ -96,33 +102,28 @@ async def add(
     )
     if not changes:
         return
-    report = _Report.of(submission)
-    deferred = _deferred(session)
     if deferred is not None:
         # The unit's own rows now (the turn may read them: the thanks of a submit), the shared
         # rows above it last.
-        await _write_flows(session, report, changes, _OWN)
+        await _write_flows(db, report, changes, sql.OWN)
         flows = deferred.setdefault(report, _Changes()).flows
         for code, delta in changes:
             # A reported 0 still writes its row (see above), so 0 + 0 is kept as 0.
             flows[code] = flows.get(code, 0.0) + delta
         return
-    await _write_flows(session, report, changes, _ALL)
-
-
-_ALL, _OWN, _ABOVE = "all", "own", "above"  # which of the unit's ancestor rows to write
+    await _write_flows(db, report, changes, sql.ALL)
 
 
 async def _write_flows(
-    session: AsyncSession, submission: _Report, changes: list[tuple[str, float]], which: str
+    db: Db, submission: _Report, changes: list[tuple[str, float]], which: str
 ) -> None:
     codes, deltas = zip(*changes, strict=True)
     params: dict[str, object] = {**_report_params(submission), "codes": list(codes)}
-    if is_postgres(session):
+    if db.postgres:
         params["deltas"] = list(deltas)
     else:
         params["codes"] = json.dumps(changes)
-    await session.execute(_flow_sql(is_postgres(session), which), params)
+    await db.run(sql.flow_sql(db.postgres, which), params)
 
 
 def _report_params(submission: _Report) -> dict[str, object]:
@@ -132,34 +133,6 @@ def _report_params(submission: _Report) -> dict[str, object]:
         "start": submission.period_start,
         "end": submission.period_end,
     }
-
-
-# Which of the unit's ancestor rows a write touches (the unit counts as its own), as SQL.
-_WHICH = {_ALL: "1 = 1", _OWN: "a.ancestor_id = :unit", _ABOVE: "a.ancestor_id <> :unit"}
-
-
-@functools.cache
-def _flow_sql(postgres: bool, which: str) -> TextClause:
-    """The changes (indicator, change) added to the unit's ancestors' rows, one statement,
-    its rows in key order; written once as text (the changes as arrays on PostgreSQL, as
-    JSON on SQLite), so a turn builds no statement."""
-    if postgres:
-        changes = "unnest(CAST(:codes AS text[]), CAST(:deltas AS float8[])) AS d(code, delta)"
-        start, end = "CAST(:start AS date)", "CAST(:end AS date)"
-    else:
-        changes = (
-            "(SELECT json_extract(value, '$[0]') AS code, json_extract(value, '$[1]') AS delta "
-            "FROM json_each(:codes)) AS d"
-        )
-        start, end = ":start", ":end"
-    return text(
-        f"INSERT INTO unit_period_totals ({', '.join(COLUMNS)}) "
-        f"SELECT a.ancestor_id, d.code, :key, a.ancestor_level, {start}, {end}, d.delta "
-        f"FROM unit_ancestors a CROSS JOIN {changes} "
-        f"WHERE a.unit_id = :unit AND {_WHICH[which]} ORDER BY a.ancestor_id, d.code "
-        "ON CONFLICT (ancestor_id, indicator_code, period_key) DO UPDATE SET "
-        "total = unit_period_totals.total + excluded.total"
-    ).bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
 
 
 async def rebuild(
@@ -204,7 +177,7 @@ async def _rebuild_flows(session: AsyncSession, catalog: Catalog, ids: list[int]
         source = source.where(UnitAncestor.ancestor_id.in_(ids))
     await session.execute(
         _insert(session).from_select(
-            COLUMNS,
+            sql.COLUMNS,
             source,
         )
     )
@@ -212,18 +185,6 @@ async def _rebuild_flows(session: AsyncSession, catalog: Catalog, ids: list[int]
 
 # ---- stocks -------------------------------------------------------------------------------
 
-STOCK_COLUMNS = [
-    "ancestor_id",
-    "indicator_code",
-    "period_key",
-    "until",
-    "ancestor_level",
-    "period_start",
-    "period_end",
-    "total",
-    "reports",
-    "given",
-]
 
 Answer = float | str | None
 # (period key, until) → (period start, period end, total of the values, reports, values given)
@@ -258,6 +219,27 @@ async def change_stocks(
 
     The unit's chain of latest values is computed both ways from its other sent reports and
     the difference is added to every ancestor in one statement, in key order (as `add`)."""
+    await follow_stocks(
+        on_session(session),
+        catalog,
+        _Report.of(submission),
+        submission.id,
+        before,
+        after,
+        _deferred(session),
+    )
+
+
+async def follow_stocks(
+    db: Db,
+    catalog: Catalog,
+    report: _Report,
+    submission_id: int,
+    before: Mapping[str, Answer],
+    after: Mapping[str, Answer],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """`change_stocks` on a session or a driver's connection (`deferred` as `add_flows`)."""
     kept = set(stock_codes(catalog))
     missing = object()
     codes = sorted(
@@ -267,33 +249,17 @@ async def change_stocks(
     )
     if not codes:
         return
-    if is_postgres(session):
+    if db.postgres:
         # Two reports of one unit sent at once would each read the other's chain as it was:
         # reports of one unit take turns (SQLite writes one transaction at a time anyway).
-        await session.execute(
-            select(OrgUnit.id).where(OrgUnit.id == submission.unit_id).with_for_update()
-        )
+        await db.run(sql.LOCK_UNIT, {"unit": report.unit_id})
     others: dict[str, list[tuple[date, date, str, Answer]]] = {c: [] for c in codes}
-    rows = await session.execute(
-        select(
-            SubmissionValue.indicator_code,
-            SubmissionValue.period_start,
-            SubmissionValue.period_end,
-            Submission.period_key,
-            SubmissionValue.value_num,
-        )
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .where(
-            SubmissionValue.unit_id == submission.unit_id,
-            SubmissionValue.indicator_code.in_(codes),
-            SubmissionValue.submitted.is_(True),
-            SubmissionValue.submission_id != submission.id,
-        )
-    )
-    for code, start, end, key, value in rows.all():
+    params = {"unit": report.unit_id, "sid": submission_id}
+    params["codes"] = codes if db.postgres else json.dumps(codes)  # type: ignore[assignment]
+    for code, start, end, key, value in await db.run(sql.others_sql(db.postgres), params):
         others[code].append((start, end, key, value))
     changes: list[StockChange] = []
-    this = (submission.period_start, submission.period_end, submission.period_key)
+    this = (report.period_start, report.period_end, report.period_key)
     for code in codes:
         old = _chain(others[code] + ([(*this, before[code])] if code in before else []))
         new = _chain(others[code] + ([(*this, after[code])] if code in after else []))
@@ -307,80 +273,36 @@ async def change_stocks(
                 changes.append((code, key, until, start, end, total, int(n), int(given)))
     if not changes:
         return
-    report = _Report.of(submission)
-    deferred = _deferred(session)
     if deferred is not None:
-        await _write_stocks(session, report, changes, _OWN)
+        await _write_stocks(db, report, changes, sql.OWN)
         stocks = deferred.setdefault(report, _Changes()).stocks
         for code, key, until, start, end, total, n, given in changes:
             _, _, t0, n0, g0 = stocks.get((code, key, until), (start, end, 0.0, 0, 0))
             stocks[(code, key, until)] = (start, end, t0 + total, n0 + n, g0 + given)
         return
-    await _write_stocks(session, report, changes, _ALL)
+    await _write_stocks(db, report, changes, sql.ALL)
 
 
 async def _write_stocks(
-    session: AsyncSession, submission: _Report, changes: list[StockChange], which: str
+    db: Db, submission: _Report, changes: list[StockChange], which: str
 ) -> None:
-    postgres = is_postgres(session)
+    postgres = db.postgres
     params: dict[str, object] = {"unit": submission.unit_id}
     if postgres:
-        for name, column in zip(_STOCK_FIELDS, zip(*changes, strict=True), strict=True):
+        for name, column in zip(sql.STOCK_FIELDS, zip(*changes, strict=True), strict=True):
             params[name] = list(column)
     else:
         params["changes"] = json.dumps(
             [[c, k, u.isoformat(), s.isoformat(), e.isoformat(), t, n, g]
              for c, k, u, s, e, t, n, g in changes]
         )  # fmt: skip
-    await session.execute(_stock_sql(postgres, which), params)
+    await db.run(sql.stock_sql(postgres, which), params)
     if any(change[6] <= 0 for change in changes):
         # A report that stopped being the latest until that date leaves an empty row behind
         # (only a change that takes a report away can: a first report adds only).
         codes = sorted({change[0] for change in changes})
         params = {"unit": submission.unit_id, "codes": codes if postgres else json.dumps(codes)}
-        await session.execute(_empty_stocks_sql(postgres, which), params)
-
-
-_STOCK_FIELDS = ("codes", "keys", "untils", "starts", "ends", "totals", "ns", "givens")
-
-
-@functools.cache
-def _stock_sql(postgres: bool, which: str) -> TextClause:
-    """As `_flow_sql`, for the changes of the kept stocks."""
-    names = 'code, key, until, start, "end", total, n, given'
-    if postgres:
-        types = ("text", "text", "date", "date", "date", "float8", "int", "int")
-        arrays = ", ".join(
-            f"CAST(:{f} AS {t}[])" for f, t in zip(_STOCK_FIELDS, types, strict=True)
-        )
-        changes = f"unnest({arrays}) AS d({names})"
-    else:
-        parts = ", ".join(
-            f"json_extract(value, '$[{i}]') AS {n.strip()}" for i, n in enumerate(names.split(","))
-        )
-        changes = f"(SELECT {parts} FROM json_each(:changes)) AS d"
-    return text(
-        f"INSERT INTO unit_stock_totals ({', '.join(STOCK_COLUMNS)}) "
-        'SELECT a.ancestor_id, d.code, d.key, d.until, a.ancestor_level, d.start, d."end", '
-        f"d.total, d.n, d.given FROM unit_ancestors a CROSS JOIN {changes} "
-        f"WHERE a.unit_id = :unit AND {_WHICH[which]} "
-        "ORDER BY a.ancestor_id, d.code, d.key, d.until "
-        "ON CONFLICT (ancestor_id, indicator_code, period_key, until) DO UPDATE SET "
-        "total = unit_stock_totals.total + excluded.total, "
-        "reports = unit_stock_totals.reports + excluded.reports, "
-        "given = unit_stock_totals.given + excluded.given"
-    )
-
-
-@functools.cache
-def _empty_stocks_sql(postgres: bool, which: str) -> TextClause:
-    codes = "ANY(CAST(:codes AS text[]))" if postgres else "(SELECT value FROM json_each(:codes))"
-    inside = "= " + codes if postgres else "IN " + codes
-    return text(
-        "DELETE FROM unit_stock_totals WHERE ancestor_id IN (SELECT a.ancestor_id FROM "
-        f"unit_ancestors a WHERE a.unit_id = :unit AND {_WHICH[which]}) "
-        f"AND indicator_code {inside} AND reports = 0"
-    )
+        await db.run(sql.empty_stocks_sql(postgres, which), params)
 
 
 async def rebuild_stocks(
@@ -441,7 +363,7 @@ async def rebuild_stocks(
     )
     if ids is not None:
         source = source.where(UnitAncestor.ancestor_id.in_(ids))
-    await session.execute(_insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source))
+    await session.execute(_insert(session, UnitStockTotal).from_select(sql.STOCK_COLUMNS, source))
 
 
 async def fill_stocks_if_empty(session: AsyncSession, catalog: Catalog) -> bool:
@@ -518,20 +440,44 @@ def defer_totals(session: AsyncSession) -> None:
 async def write_deferred(session: AsyncSession) -> None:
     """Writes the kept changes: every report's flows, then every report's stocks, each in
     key order, so concurrent turns lock the shared rows in the same order."""
-    deferred: dict[_Report, _Changes] = session.info.pop(DEFERRED, None) or {}
+    await write_kept(on_session(session), session.info.pop(DEFERRED, None) or {})
+
+
+async def write_kept(db: Db, deferred: dict[_Report, _Changes]) -> None:
+    """`write_deferred` on a session or a driver's connection."""
     reports = sorted(deferred)
     for report in reports:
         if deferred[report].flows:
-            await _write_flows(session, report, sorted(deferred[report].flows.items()), _ABOVE)
+            await _write_flows(db, report, sorted(deferred[report].flows.items()), sql.ABOVE)
     for report in reports:
         stocks = deferred[report].stocks
         if stocks:
             await _write_stocks(
-                session,
+                db,
                 report,
                 [
                     (code, key, until, *stocks[(code, key, until)])
                     for code, key, until in sorted(stocks)
                 ],
-                _ABOVE,
+                sql.ABOVE,
             )
+
+
+# ---- where the statements run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Db:
+    """Runs a text statement with named values, on a session or a driver's connection
+    (storage/db/answer_path.py), and gives its rows with the statement's column types."""
+
+    postgres: bool
+    run: Callable[[Executable, Mapping[str, object]], Awaitable[Sequence[Sequence[Any]]]]
+
+
+def on_session(session: AsyncSession) -> Db:
+    async def run(statement: Executable, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+        result = cast(CursorResult[Any], await session.execute(statement, params))
+        return result.all() if result.returns_rows else []
+
+    return Db(is_postgres(session), run)
