@@ -78,9 +78,7 @@ async def add(
     One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
     the same province then lock the shared rows in the same order and wait, not deadlock.
     With `defer_totals` on the session, kept aside until `write_deferred`."""
-    await add_flows(
-        on_session(session), catalog, _Report.of(submission), values, _deferred(session)
-    )
+    await add_flows(on_session(session), catalog, _Report.of(submission), values, deferred(session))
 
 
 async def add_flows(
@@ -226,7 +224,7 @@ async def change_stocks(
         submission.id,
         before,
         after,
-        _deferred(session),
+        deferred(session),
     )
 
 
@@ -426,7 +424,33 @@ class _Changes:
     )
 
 
-def _deferred(session: AsyncSession) -> dict[_Report, _Changes] | None:
+async def count_sent(
+    db: Db,
+    catalog: Catalog,
+    submission: Submission,
+    values: Mapping[str, Answer],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """A report just sent counts: its flows added, its stocks' chain followed."""
+    report = _Report.of(submission)
+    await add_flows(db, catalog, report, values, deferred)
+    await follow_stocks(db, catalog, report, submission.id, {}, values, deferred)
+
+
+async def own_flows(
+    db: Db, unit_id: int, codes: list[str], start: date, end: date
+) -> dict[str, float]:
+    """The unit's own kept totals of these flows over the periods inside [start, end]."""
+    params = {"unit": unit_id, "codes": codes if db.postgres else json.dumps(codes)}
+    rows = await db.run(sql.own_flows_sql(db.postgres), {**params, "start": start, "end": end})
+    found = {code: float(total or 0) for code, total in rows}
+    return {code: found.get(code, 0.0) for code in codes}
+
+
+Kept = dict[_Report, _Changes]  # the changes above a unit kept aside until the turn's end
+
+
+def deferred(session: AsyncSession) -> dict[_Report, _Changes] | None:
     return session.info.get(DEFERRED)
 
 

@@ -122,3 +122,21 @@ def others_sql(postgres: bool) -> TextualSelect:
         column("period_key", String),
         column("value_num", Float),
     )
+
+
+@functools.cache
+def own_flows_sql(postgres: bool) -> TextualSelect:
+    """A unit's own totals of some flows over a range of periods (the year to date)."""
+    codes = (
+        "= ANY(CAST(:codes AS text[]))" if postgres else "IN (SELECT value FROM json_each(:codes))"
+    )
+    start, end = ("CAST(:start AS date)", "CAST(:end AS date)") if postgres else (":start", ":end")
+    return (
+        text(
+            "SELECT indicator_code, sum(total) FROM unit_period_totals "
+            f"WHERE ancestor_id = :unit AND indicator_code {codes} "
+            f"AND period_start >= {start} AND period_end <= {end} GROUP BY indicator_code"
+        )
+        .bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+        .columns(column("indicator_code", String), column("total", Float))
+    )

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aggregates
+from storage.db import aggregates, answer_path
 from storage.db.models import (
     AuditEntry,
     OrgUnit,
@@ -19,7 +19,6 @@ from storage.db.models import (
     SubmissionValue,
 )
 from storage.db.sessions import is_postgres
-from storage.measures import rollup
 from storage.plan.catalog import Catalog, Form
 from storage.plan.periods import Period, year_period
 
@@ -209,9 +208,26 @@ async def submit(
     now: datetime,
     *,
     late: bool,
+    driver: answer_path.Turn | None = None,
 ) -> None:
-    """Sends the report; one sent after its due date is accepted and marked late."""
-    await _mark_sent(session, catalog, submission, person.id, now, late=late)
+    """Sends the report; one sent after its due date is accepted and marked late. `driver`:
+    on the plain path's connection (storage/db/answer_path.py), the same work in its
+    statements (`session` is then none)."""
+    if driver is None:
+        await _mark_sent(session, catalog, submission, person.id, now, late=late)
+        return
+    _sent(submission, person.id, now, late)
+    values = await driver.mark_sent(submission)
+    await aggregates.count_sent(driver.db, catalog, submission, values, driver.kept)
+
+
+def _sent(submission: Submission, person_id: int | None, now: datetime, late: bool) -> None:
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by_id = person_id
+    submission.late = late
+    submission.reopened = False  # a late report reopened for her locks itself once sent
+    submission.updated_at = now
 
 
 async def _mark_sent(
@@ -224,12 +240,7 @@ async def _mark_sent(
     late: bool,
 ) -> None:
     """The report counts from now on: its values are marked sent and added to the totals."""
-    submission.status = SubmissionStatus.SUBMITTED
-    submission.submitted_at = now
-    submission.submitted_by_id = person_id
-    submission.late = late
-    submission.reopened = False  # a late report reopened for her locks itself once sent
-    submission.updated_at = now
+    _sent(submission, person_id, now, late)
     session.add(
         AuditEntry(
             submission_id=submission.id, action="submit", changed_by_id=person_id, changed_at=now
@@ -239,8 +250,8 @@ async def _mark_sent(
     # The values marked sent and read back in one statement.
     rows = await session.execute(_MARK_VALUES_SENT, {"sid": submission.id})
     values = {code: (num if text is None else text) for code, num, text in rows.all()}
-    await aggregates.add(session, catalog, submission, values)
-    await aggregates.change_stocks(session, catalog, submission, {}, values)
+    db = aggregates.on_session(session)
+    await aggregates.count_sent(db, catalog, submission, values, aggregates.deferred(session))
 
 
 async def record_about(
@@ -349,10 +360,16 @@ async def history(
 
 
 async def year_to_date(
-    session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
+    session: AsyncSession,
+    catalog: Catalog,
+    unit: OrgUnit,
+    codes: list[str],
+    today: date,
+    *,
+    driver: answer_path.Turn | None = None,
 ) -> dict[str, float]:
     """The unit's own totals of these flows (aggregation `sum`, not derived) since January,
-    in one statement."""
+    in one statement (`driver` as `submit`)."""
     year = year_period(today.year)
-    found = await rollup.flow_totals(session, codes, rollup.Roots(ids=(unit.id,)), year)
-    return {code: found.get(code, {}).get(unit.id, 0.0) for code in codes}
+    db = aggregates.on_session(session) if driver is None else driver.db
+    return await aggregates.own_flows(db, unit.id, codes, year.start, year.end)
