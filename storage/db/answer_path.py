@@ -11,6 +11,11 @@ compiling or keying a statement for each turn.
 
 `open_turn` returns None when the update is not for this path (no conversation yet); the
 caller then rolls back and takes the usual path, which claims the update again.
+
+A draft sent at its summary ("gửi") runs here too, in the same transaction: the submission,
+its "submit" audit entry and its values marked sent (`Turn.mark_sent`, one statement on
+PostgreSQL), then the kept totals through `Turn.db` (the very text statements a session runs:
+storage/db/totals_sql.py), the changes above the unit written last, just before the commit.
 """
 
 from __future__ import annotations
