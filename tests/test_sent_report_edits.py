@@ -107,7 +107,10 @@ async def test_sua_then_a_message_and_keeping_the_old_figures(ctx, world) -> Non
     await lan.send("/baocao")
     await lan.send("sửa")
     assert "Chị gửi các số cần sửa theo nhãn" in lan.text
-    await lan.send("Dạ em cảm ơn chị")  # chatter while asked: asked again
+    await lan.send("Dạ em cảm ơn chị")  # a thank-you while asked: a polite word, asked again
+    assert "Dạ, không có gì ạ. Em chưa đổi gì" in lan.text
+    assert "Chị gửi các số cần sửa theo nhãn" in lan.text
+    await lan.send("Em gửi các chị nhé")  # chatter: nothing read, asked again
     assert "Em chưa thấy số nào để sửa" in lan.text
     await lan.send("3 0 1 2 1 2 0 1 99 0")  # the whole form again, in order: one change
     assert "• Mục 9. Tổng số hội viên hiện có: 97 người → 99 người" in lan.text

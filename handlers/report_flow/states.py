@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from handlers.report_flow.chatter import courtesy
 from handlers.report_flow.edits import (
     _confirm_edit_action,
     _confirm_edit_text,
@@ -101,6 +102,8 @@ async def on_text(turn: Turn, text: str) -> None:
     state = _state(turn)
     if state is None:
         await reprompt(turn)
+        return
+    if await courtesy(turn, text):  # "cảm ơn em", "ok", "👍": answered, nothing changes
         return
     if await state.text(turn, text):
         await on_text(turn, text)
