@@ -32,10 +32,11 @@ _THANKS = re.compile(
     r"(?:\s+(?:em|chi|bot|ban|nhieu|nhe|nha|a|lam|rat|nhiu))*$"
 )
 # "ok", "dạ", "vâng ạ", "ừ", "được rồi em": she heard, and says nothing more.
-_ACK = re.compile(
-    r"^(?:(?:da|vang|ok|oke|okay|okie|uh|u|um|uhm|duoc|roi|a|ah|nhe|nha|em|chi|hi|hihi|"
-    r"biet|hieu|nhan)\s*)+$"
-)
+_ACK = frozenset({
+    "da", "vang", "ok", "oke", "okay", "okie", "uh", "u", "um", "uhm", "duoc", "roi", "a", "ah",
+    "nhe", "nha", "em", "chi", "hi", "hihi", "biet", "hieu", "nhan",
+})  # fmt: skip
+_ACK_MAX_WORDS = 5
 # "chị bận, lát chị gửi", "để tối chị làm", "mai em báo cáo nhé": she will answer later (busy,
 # or a later time and what she will do then; "mai chị họp" is news, not a promise).
 _BUSY = re.compile(r"\b(?:ban|chua ranh|dang ban)\b")
@@ -56,11 +57,11 @@ def chatter(text: str) -> str | None:
         " " if unicodedata.category(ch)[0] in "SPC" or ch in "\u200d\ufe0f" else ch for ch in text
     )
     words = fold(kept)
-    if not words:
-        return ACK if text.strip() else None  # an emoji or a "!" alone; nothing at all: none
+    if not words:  # an emoji alone is a nod; a "?" or "!" alone is not
+        return ACK if any(unicodedata.category(ch)[0] == "S" for ch in text) else None
     if _THANKS.match(words):
         return THANKS
-    if _ACK.match(words):
+    if len(words.split()) <= _ACK_MAX_WORDS and set(words.split()) <= _ACK:
         return ACK
     short = 2 <= len(words.split()) <= _LATER_MAX_WORDS
     if short and (_BUSY.search(words) or (_LATER.search(words) and _DO.search(words))):
