@@ -43,12 +43,15 @@ async def test_the_right_units_in_order_are_taken(ctx, world) -> None:  # noqa: 
     assert got["hv_moi"] == 3 and got["ho_thoat_ngheo"] == 1 and got["tong_hoi_vien"] == 97
 
 
-async def test_a_wrong_unit_in_order_at_a_question_is_refused_after_yes(ctx, world) -> None:  # noqa: F811
+async def test_a_wrong_unit_in_order_at_a_question_is_refused(ctx, world) -> None:  # noqa: F811
     people, lan, _ = world
     await lan.send("/baocao")
     await lan.send("2")
-    await lan.send("3 hộ " + " ".join(REST))  # would overwrite question 1: asked first
-    assert "Chị muốn ghi các số này" in lan.text and "3 hộ" in lan.text
-    await lan.send("Có")
+    await lan.send("3 hộ " + " ".join(REST))  # «3 hộ» overwrites nothing: it is refused
     assert WRONG in lan.text
-    assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 2  # kept, not 3
+    got = await answers(ctx, people.tree.b1.id)
+    assert got["hv_moi"] == 2 and got["tong_hoi_vien"] == 97  # kept, not 3; the rest written
+    await lan.send("3 người " + " ".join(REST))  # would overwrite question 1: asked first
+    assert "Chị muốn ghi các số này" in lan.text and "2 người → 3 người" in lan.text
+    await lan.send("Có")
+    assert (await answers(ctx, people.tree.b1.id))["hv_moi"] == 3

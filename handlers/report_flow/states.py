@@ -9,8 +9,12 @@ States, in the order she meets them, and what moves her on:
     confirm_value  a doubtful answer (a form's rule, above the member count, far from the
                    unit's history): "Chị xác nhận …?"; a confirmation goes to the audit trail
     confirm_form   a message that may be the whole form, not plainly one (a phone number,
-                   money, a sentence in it), or sent unasked: "Chị muốn ghi các số này …?";
+                   money, a sentence in it), or sent unasked, or that would overwrite an
+                   answer or fill items by a guess: "Chị muốn ghi các số này …?";
                    nothing is written until she says yes                  → back, or applied
+
+Courtesy ("cảm ơn em", "ok", "👍", "chị bận, lát chị gửi") is answered at every state before
+its handler reads it (handlers/report_flow/chatter.py): nothing changes, she stays.
     summary        every answer, with "Gửi" and "Sửa mục N"               → sent (no state)
     submitted      a sent report she may still correct until the period closes, only by an
                    explicit edit: "sửa 3", "sửa" and the numbers, or "sửa" then a message
