@@ -97,6 +97,7 @@ async def reopened_unsent(
         .join(Person, Person.unit_id == OrgUnit.id)
         .where(
             Submission.status == SubmissionStatus.DRAFT,
+            Submission.period_start < today,  # with the next: a range of that index
             Submission.period_end < today,
             Submission.form_code == form.code,
             Submission.reopened.is_(True),
