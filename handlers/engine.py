@@ -108,10 +108,10 @@ class Engine:
         chat = (inbound.channel, inbound.chat_id)
         # A plain answer, or /baocao: on the driver (handlers/plain_answer.py, opening_path.py)
         path = None
-        if self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
-            path = plain_answer.take
-        elif self.plain and opening_path.applies(inbound):
+        if self.plain and opening_path.applies(inbound, REPORT_WORDS):
             path = opening_path.take
+        elif self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
+            path = plain_answer.take
         if path is not None:
             taken = await path(
                 self.ctx,
@@ -238,6 +238,7 @@ PLAIN_COMMANDS = {
     "xem du lieu cua toi": "dulieu",
     "dulieu": "dulieu",
 }
+REPORT_WORDS = frozenset(words for words, name in PLAIN_COMMANDS.items() if name == "baocao")
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 

@@ -14,7 +14,7 @@ the update, claiming it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,19 +32,19 @@ from storage.db.opening_path import Opening
 from storage.measures import reporting
 from storage.plan.catalog import Form
 from storage.plan.periods import Period
+from storage.plan.text import fold
 
 logger = logging.getLogger(__name__)
 COMMAND = ("baocao", "")
 
 
-def applies(inbound: Inbound) -> bool:
-    """`/baocao` alone (with a whole form after it, it may write the form: the general path)."""
-    return bool(
-        inbound.update_key
-        and inbound.choice is None
-        and not inbound.edited
-        and inbound.command == COMMAND
-    )
+def applies(inbound: Inbound, words: Container[str]) -> bool:
+    """`/baocao` alone, or typed as `words` ("báo cáo": engine.PLAIN_COMMANDS); with a whole
+    form after it, it may write the form: the general path."""
+    if not inbound.update_key or inbound.choice is not None or inbound.edited:
+        return False
+    command = inbound.command
+    return command == COMMAND or (command is None and fold(inbound.text or "") in words)
 
 
 class DriverReads(Reads):

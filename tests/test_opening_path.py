@@ -103,7 +103,7 @@ async def notice_never_shown(ctx, session, people: People) -> None:
 
 Setup = Callable[[Any, Any, People], Awaitable[None]]
 CASES: list[tuple[Setup, list[str], int]] = [  # the case, her messages, /baocao taken here
-    (first_report, ["/baocao", "3", "/baocao"], 2),
+    (first_report, ["/baocao", "3", "/baocao", "Báo cáo", "1"], 3),
     (draft_begun, ["/baocao", "5"], 1),
     (all_answered, ["/baocao"], 1),
     (sent_already, ["/baocao"], 0),
