@@ -49,9 +49,22 @@ async def get_or_create(
     session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
 ) -> Submission:
     found = await find_submission(session, unit_id, form.code, period.key)
-    if found:
-        return found
-    sub = Submission(
+    return found or await new_draft(session, unit_id, form, period, now)
+
+
+async def new_draft(
+    session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
+) -> Submission:
+    """A new draft of the unit's report (there is none yet), saved."""
+    sub = draft_of(unit_id, form, period, now)
+    session.add(sub)
+    await session.flush()
+    return sub
+
+
+def draft_of(unit_id: int, form: Form, period: Period, now: datetime) -> Submission:
+    """The new draft of the unit's report, not saved yet."""
+    return Submission(
         unit_id=unit_id,
         form_code=form.code,
         period_key=period.key,
@@ -61,9 +74,6 @@ async def get_or_create(
         created_at=now,
         updated_at=now,
     )
-    session.add(sub)
-    await session.flush()
-    return sub
 
 
 async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer]:
