@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schedules.calendar import default_form, latest_due_period
-from storage.db.models import OrgUnit, Person, Role
+from storage.db.models import OrgUnit, Person
 from storage.db.sessions import transaction
 from storage.db.units import active_on, is_within, units_by_id
 from storage.measures import progress as progress_service
@@ -260,7 +260,7 @@ async def refresh(
     clock: Clock,
     *,
     budget: timedelta = timedelta(minutes=1),
-    also: Sequence[Role] = (),
+    also: Sequence[str] = (),
 ) -> int:
     """Recomputes the kept rankings that are out of date: kept for an earlier day, or with
     reports changed under their unit since; `also`: the rankings below the units of the
@@ -312,7 +312,7 @@ async def refresh(
     return done
 
 
-async def _units_of(session: AsyncSession, roles: Sequence[Role]) -> list[int]:
+async def _units_of(session: AsyncSession, roles: Sequence[str]) -> list[int]:
     """The units of the active people of these roles."""
     rows = await session.scalars(
         select(Person.unit_id)
