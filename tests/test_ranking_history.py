@@ -15,7 +15,7 @@ from schedules import thi_dua
 from storage.db.migrate import alembic_config, upgrade
 from storage.db.models import KeptRankingDay, OrgUnit
 from storage.db.sessions import make_engine
-from storage.db.units import create_unit, merge_units
+from storage.db.units import create_unit, merge_units, move_unit
 from storage.measures.thi_dua import keep_ranking_day, kept_ranking_day, rule_key
 from storage.plan.thi_dua_rule import Rule, Weights
 from tests.web_site import build_world
@@ -296,3 +296,32 @@ async def test_migration_0015_upgrades_and_downgrades(backend: str, tmp_path) ->
             async with admin.connect() as conn:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_mig"'))
             await admin.dispose()
+
+
+async def test_a_unit_moved_in_since_is_scored_alone(ctx, monkeypatch) -> None:
+    """Khánh Bình moves from Khánh Vĩnh to Khánh Sơn after the day looked back to: Khánh
+    Sơn's kept day does not hold it, so it alone is scored as of then (it existed)."""
+    people = await build_world(ctx)
+    t = people.tree
+    rule = ctx.catalog.thi_dua
+    assert rule is not None
+    then = ctx.clock.today() - timedelta(days=rule.improvement_days)
+    await _job_on(ctx, then)
+    async with ctx.sessions() as session:
+        c3, d1 = await session.get(OrgUnit, t.c3.id), await session.get(OrgUnit, t.d1.id)
+        assert c3 is not None and d1 is not None
+        await move_unit(session, ctx.catalog, c3, d1, then + timedelta(days=3))
+        await session.commit()
+    asked: list[list[int]] = []
+    real = thi_dua.scores
+
+    async def spy(session, catalog, rule, units, day):  # type: ignore[no-untyped-def]
+        if day == then:
+            asked.append([u.id for u in units])
+        return await real(session, catalog, rule, units, day)
+
+    monkeypatch.setattr(thi_dua, "scores", spy)
+    from_history = await _most_improved(ctx, t.d1.id, rule)
+    assert asked == [[t.c3.id]]
+    await _drop_days(ctx)
+    _same(from_history, await _most_improved(ctx, t.d1.id, rule))
