@@ -393,8 +393,8 @@ async def _points_on(
     kept = await kept_ranking_day(session, parent.id, key, day) or {}
     out = {i: kept[i] for i in ids if i in kept}
     rest = [i for i in ids if i not in kept]
-    if rest:
-        units = [u for u in (await units_by_id(session, rest)).values() if u.valid_from <= day]
+    units = [u for u in (await units_by_id(session, rest)).values() if u.valid_from <= day]
+    if units:
         out.update(
             {s.unit.id: s.points(rule) for s in await scores(session, catalog, rule, units, day)}
         )
