@@ -3,7 +3,7 @@
 read from the kept history of days (`kept_ranking_days`, #25 round 6) and, alternating in
 one run, computed from the reports as before (the history hidden). Both must say the same.
 
-    python -m bench.weekly [--provinces 4] [--months 6] [--repeat 5] [--reuse]
+    python -m bench.weekly [--provinces 4] [--months 6] [--repeat 5] [--reuse] [--quick]
 
 Today's rankings are kept in both (as the scheduler keeps them), so the difference is the
 scores of 28 days ago. CPU is this process's (user + system); PostgreSQL's is apart.
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench.common import (
     Shape,
@@ -45,7 +45,7 @@ async def _no_day(*args: object) -> None:
     return None
 
 
-async def main(provinces: int, months: int, repeat: int, reuse: bool) -> None:
+async def main(provinces: int, months: int, repeat: int, reuse: bool, quick: bool) -> None:
     catalog = national_catalog()
     with tempfile.TemporaryDirectory() as tmp:
         url = await database("postgres", Path(tmp))
@@ -63,7 +63,8 @@ async def main(provinces: int, months: int, repeat: int, reuse: bool) -> None:
             print("reusing the dataset already in the database")
         else:
             started = time.perf_counter()
-            counts = await build_nation(engine, Shape(provinces, 97, 30, months))
+            shape = Shape(1, 12, 5, 2) if quick else Shape(provinces, 97, 30, months)
+            counts = await build_nation(engine, shape)
             print(f"dataset: {counts} built in {time.perf_counter() - started:.0f} s")
         days = catalog.thi_dua.improvement_days if catalog.thi_dua else 28
         for at in (MONDAY - timedelta(days=days), MONDAY):  # the scheduler, then and today
@@ -84,7 +85,14 @@ async def main(provinces: int, months: int, repeat: int, reuse: bool) -> None:
                 planned = await weekly_summaries(session, catalog, MONDAY, False)
             return [p.payload["text"] for p in planned]
 
+        statements = [0]
+
+        def count(*args: object) -> None:
+            statements[0] += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
         texts: dict[str, list[str]] = {}
+        sql: dict[str, int] = {}
         cpu: dict[str, list[float]] = {}
         wall: dict[str, list[float]] = {}
         for _ in range(repeat):  # alternating, so the machine's load falls on both alike
@@ -93,7 +101,9 @@ async def main(provinces: int, months: int, repeat: int, reuse: bool) -> None:
                 hidden = mock.patch.object(thi_dua, "kept_ranking_day", _no_day)
                 with hidden if hide else contextlib.nullcontext():
                     c0, w0 = time.process_time(), time.perf_counter()
+                    statements[0] = 0
                     texts[name] = await summaries()
+                    sql[name] = statements[0]
                     cpu.setdefault(name, []).append((time.process_time() - c0) * 1000)
                     wall.setdefault(name, []).append((time.perf_counter() - w0) * 1000)
         await engine.dispose()
@@ -106,11 +116,12 @@ async def main(provinces: int, months: int, repeat: int, reuse: bool) -> None:
             f"{median(cpu[name]):.0f}",
             f"{median(cpu[name]) / max(officers or 1, 1):.0f}",
             f"{median(wall[name]):.0f}",
+            str(sql[name]),
         ]
         for name in cpu
     ]
     print(f"weekly summaries of {officers} officers, median of {repeat} runs each:")
-    print(table(rows, ["earlier scores", "CPU ms", "CPU ms/officer", "wall ms"]))
+    print(table(rows, ["earlier scores", "CPU ms", "CPU ms/officer", "wall ms", "SQL statements"]))
 
 
 if __name__ == "__main__":
@@ -121,5 +132,9 @@ if __name__ == "__main__":
     parser.add_argument("--months", type=int, default=6, help="of reports, ending December 2025")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="a small province, seconds")
     args = parser.parse_args()
-    run(lambda: main(args.provinces, args.months, args.repeat, args.reuse))
+    repeat = 1 if args.quick else args.repeat
+    run(
+        lambda: main(args.provinces, args.months, repeat, args.reuse and not args.quick, args.quick)
+    )
