@@ -3,10 +3,10 @@
 claimed and her conversation read and locked (storage/db/answer_path.py), her conversation
 created if she has none and her account's changes written (storage/db/opening_path.py), then
 the engine's own `converse` runs with no session: what opening a report reads (the notice, the
-reports reopened, the report of the period, its answers, the unit's history) and the draft it
+reports reopened, the report of the period, its answers, the unit's history and member count) and the draft it
 creates go through `handlers/reads.py`, served here by the driver's statements; then the
 conversation and the replies owed are written as a plain answer writes them. Anything else
-(a sent or approved report, a whole form with the command, a member count, the notice to
+(a sent or approved report, a whole form with the command, the notice to
 accept) touches the session: NotPlain, the transaction rolls back and the general path takes
 the update, claiming it again.
 """
@@ -27,12 +27,14 @@ from schedules.messages import Capabilities, Inbound
 from schedules.planned import to_payload
 from schedules.replies import SentMarks
 from storage.db import answer_path
-from storage.db.models import NoticeAcceptance, OutboxStatus, Submission
+from storage.db.models import NoticeAcceptance, OrgUnit, OutboxStatus, Submission
 from storage.db.opening_path import Opening
 from storage.measures import reporting
-from storage.plan.catalog import Form
+from storage.measures.member_count import members_of
+from storage.plan.catalog import Catalog, Form
 from storage.plan.periods import Period
 from storage.plan.text import fold
+from storage.plan.validation import Members
 
 logger = logging.getLogger(__name__)
 COMMAND = ("baocao", "")
@@ -73,6 +75,11 @@ class DriverReads(Reads):
         self, unit_id: int, codes: list[str], before: date, periods: int
     ) -> dict[str, list[tuple[date, reporting.Answer]]]:
         return await self.opening.history(unit_id, codes, before, periods)
+
+    async def members(self, catalog: Catalog, unit: OrgUnit, before: date) -> Members | None:
+        code = catalog.member_total
+        latest = await self.opening.latest_member_total(code, unit.id, before) if code else None
+        return members_of(catalog, unit, latest)
 
 
 async def take(

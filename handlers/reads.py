@@ -1,7 +1,8 @@
 """What opening a report reads (and the draft it creates), in one place, whichever path runs
 the turn: the session's statements on the general path, the driver's on the opening path
 (handlers/opening_path.py puts its own `Reads` in the turn's cache). The logic calls these
-(handlers/privacy.py, handlers/report_flow/context.py and opening.py), so it is one code
+(handlers/privacy.py, handlers/report_flow/context.py and opening.py; the member count
+a per-member question is asked with), so it is one code
 path; only the reads change."""
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.turn import Turn
-from storage.db.models import NoticeAcceptance, Submission
+from storage.db.models import NoticeAcceptance, OrgUnit, Submission
 from storage.db.personal_data.notice import acceptance_of
 from storage.measures import report_approval, reporting
-from storage.plan.catalog import Form
+from storage.measures.member_count import latest_members
+from storage.plan.catalog import Catalog, Form
 from storage.plan.periods import Period
+from storage.plan.validation import Members
 
 READS = "reads"  # the turn's cache key of a path's own reads
 
@@ -46,6 +49,10 @@ class Reads:
         self, unit_id: int, codes: list[str], before: date, periods: int
     ) -> dict[str, list[tuple[date, reporting.Answer]]]:
         return await reporting.history(self.session, unit_id, codes, before, periods)
+
+    async def members(self, catalog: Catalog, unit: OrgUnit, before: date) -> Members | None:
+        """The member count a per-member answer is held against (member_count.py)."""
+        return await latest_members(self.session, catalog, unit, before)
 
 
 def reads(turn: Turn) -> Reads:

@@ -15,7 +15,6 @@ from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
 from storage.db.models import Conversation, Submission, SubmissionStatus
 from storage.measures import report_audit, reporting
-from storage.measures.member_count import latest_members
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.plan.periods import from_key
@@ -141,7 +140,7 @@ async def _members(
         return None
     if turn.data.get("mem_sid") != sub.id:
         assert turn.unit is not None
-        found = await latest_members(turn.session, turn.ctx.catalog, turn.unit, sub.period_start)
+        found = await reads(turn).members(turn.ctx.catalog, turn.unit, sub.period_start)
         period = found.period.key if found and found.period else None
         kept = None if found is None else [found.count, found.source, period]
         turn.save(mem_sid=sub.id, mem=kept)

@@ -233,3 +233,25 @@ class Opening:
                 ended = st.result("submission_values", "period_end", end)
                 out.setdefault(code, []).append((ended, value))
         return out
+
+    async def latest_member_total(
+        self, code: str, unit_id: int, before: date
+    ) -> tuple[float, str] | None:
+        """As storage.measures.member_count.latest_member_total reads it (the same statement)."""
+        st = self.st
+        rows = await self._fetch(
+            "SELECT submission_values.value_num, submissions.period_key "
+            "FROM submission_values JOIN submissions "
+            "ON submissions.id = submission_values.submission_id "
+            "WHERE submission_values.indicator_code = $1 AND submission_values.unit_id = $2 "
+            "AND submission_values.period_end < $3 AND submission_values.submitted IS TRUE "
+            "AND submission_values.value_num > 0 "
+            "ORDER BY submission_values.period_end DESC, submission_values.period_start DESC "
+            "LIMIT 1",
+            code,
+            unit_id,
+            st.value("submission_values", "period_end", before),
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return st.result("submission_values", "value_num", rows[0][0]), rows[0][1]
