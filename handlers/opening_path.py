@@ -3,10 +3,10 @@
 claimed and her conversation read and locked (storage/db/answer_path.py), her conversation
 created if she has none and her account's changes written (storage/db/opening_path.py), then
 the engine's own `converse` runs with no session: what opening a report reads (the notice, the
-reports reopened, the report of the period, its answers, the unit's history and member count) and the draft it
-creates go through `handlers/reads.py`, served here by the driver's statements; then the
-conversation and the replies owed are written as a plain answer writes them. Anything else
-(a sent or approved report, a whole form with the command, the notice to
+reports reopened, the report of the period, its answers, the unit's history and member count)
+and the draft it creates go through `handlers/reads.py`, served here by the driver's
+statements; then the conversation and the replies owed are written as a plain answer writes
+them. Anything else (a sent or approved report, a whole form with the command, the notice to
 accept) touches the session: NotPlain, the transaction rolls back and the general path takes
 the update, claiming it again.
 """
