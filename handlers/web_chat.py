@@ -30,6 +30,11 @@ async def web(turn: Turn, _args: str) -> None:
     turn.say(vi.WEB_LINK.format(unit=turn.unit.name, url=links.url(turn.person), hours=hours))
 
 
+def _heading(n: int, many: str, one: str) -> str:
+    """ "3 đơn vị dẫn đầu:" with the real count of the lines below it ("Đơn vị …" for one)."""
+    return one if n == 1 else many.format(n=n)
+
+
 def _line(rank: int | None, name: str, points: float | None) -> str:
     return vi.XEPHANG_LINE.format(
         rank=rank or "–",
@@ -56,11 +61,12 @@ async def xephang(turn: Turn, _args: str) -> None:
         if not scored:
             lines.append(vi.XEPHANG_NOTHING)
         else:
-            lines.append(vi.XEPHANG_TOP)
-            lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in scored[:SHOWN]]
+            top = scored[:SHOWN]
+            lines.append(_heading(len(top), vi.XEPHANG_TOP, vi.XEPHANG_TOP_ONE))
+            lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in top]
             rest = scored[SHOWN:][-SHOWN:]
             if rest:
-                lines.append(vi.XEPHANG_BOTTOM)
+                lines.append(_heading(len(rest), vi.XEPHANG_BOTTOM, vi.XEPHANG_BOTTOM_ONE))
                 lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in rest]
     own = await own_place(
         turn.session, turn.ctx.rankings, catalog, rule, unit, turn.today, turn.now

@@ -1,5 +1,6 @@
-"""Messages owed to a person because of what someone else did: her sent report reopened by
-an officer. Queued in the officer's transaction, so the reply and the notice land together."""
+"""Messages owed to a person because of what someone else did: her sent report reopened or
+approved by an officer. Queued in the officer's transaction, so the reply and the notice land
+together."""
 
 from __future__ import annotations
 
@@ -61,6 +62,49 @@ async def tell_reopened(
             "nudge",
             leader.id,
             to_payload(message),
+        )
+        result = QueueResult()
+        await enqueue_in(session, [planned], now, result)
+        if result.queued + result.already:
+            told.names.append(leader.full_name)
+    return told
+
+
+async def tell_approved(
+    session: AsyncSession,
+    catalog: Catalog,
+    sub: Submission,
+    officer: Person,
+    period_label: str,
+    now: datetime,
+    editing: set[int],
+) -> Told:
+    """Tells the unit's leader(s) that her report was approved and is locked; one in the
+    middle of an edit of it (`editing`: their ids) learns now that her edit was not saved and
+    how to still correct it, not later at «Lưu thay đổi»."""
+    form = catalog.forms[sub.form_code]
+    role = catalog.role_of_level(form.level)
+    leaders = await active_of_unit(session, sub.unit_id, role) if role else []
+    waiting = await awaiting_notice(session)
+    told = Told(awaiting_notice=any(leader.id in waiting for leader in leaders))
+    stamp = local(now).strftime("%Y%m%d%H%M%S")  # approved again after a reopening: told again
+    fields = {
+        "officer": officer.full_name,
+        "form": form.name[:1].lower() + form.name[1:],
+        "period": period_label,
+    }
+    for leader in leaders:
+        if leader.id in waiting:
+            continue
+        text = vi.APPROVED_FOR_LEADER.format(**fields)
+        if leader.id in editing:
+            text += "\n" + vi.APPROVED_EDIT_NOT_SAVED.format(**fields)
+        # Kind "notice": information only, her next message does not answer it.
+        planned = Planned(
+            f"approved:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
+            "notice",
+            leader.id,
+            to_payload(Outbound(text)),
         )
         result = QueueResult()
         await enqueue_in(session, [planned], now, result)

@@ -125,3 +125,11 @@ NUDGE_NOT_ACCEPTED = (
     "{n} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên bot không nhắn; "
     "chị nhắc giúp họ nhắn «Đồng ý» cho bot."
 )
+XEPLOAI_NO_FORM = (
+    "Cấp của chị không có biểu xếp loại nào, nên chị không cần xếp loại đơn vị nào qua bot."
+)
+APPROVED_FOR_LEADER = "Chị {officer} đã duyệt {form} {period}; báo cáo đã khóa lại."
+APPROVED_EDIT_NOT_SAVED = (
+    "Những gì chị đang sửa chưa được lưu. Nếu vẫn cần sửa, chị nhờ chị {officer} mở lại báo "
+    "cáo (/mobaocao) rồi sửa lại."
+)
