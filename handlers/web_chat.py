@@ -43,6 +43,20 @@ def _line(rank: int | None, name: str, points: float | None) -> str:
     )
 
 
+def top_and_bottom(scored: list[tuple[int | None, str, float | None]]) -> list[str]:
+    """The first SHOWN units (rank, name, points) and the last SHOWN of the rest, each list
+    under a heading that says how many it holds (six units: five, then one)."""
+    if not scored:
+        return [vi.XEPHANG_NOTHING]
+    top, rest = scored[:SHOWN], scored[SHOWN:][-SHOWN:]
+    lines = [_heading(len(top), vi.XEPHANG_TOP, vi.XEPHANG_TOP_ONE)]
+    lines += [_line(*s) for s in top]
+    if rest:
+        lines.append(_heading(len(rest), vi.XEPHANG_BOTTOM, vi.XEPHANG_BOTTOM_ONE))
+        lines += [_line(*s) for s in rest]
+    return lines
+
+
 async def xephang(turn: Turn, _args: str) -> None:
     """Top and bottom five of the units below her, and her own unit's place among its peers."""
     assert turn.person is not None and turn.unit is not None
@@ -58,16 +72,7 @@ async def xephang(turn: Turn, _args: str) -> None:
         if ranked.scores:
             level = catalog.level_name(ranked.scores[0].unit.level).lower()
             lines.append(vi.XEPHANG_TITLE.format(level=level, unit=unit.name, rule=rule.name))
-        if not scored:
-            lines.append(vi.XEPHANG_NOTHING)
-        else:
-            top = scored[:SHOWN]
-            lines.append(_heading(len(top), vi.XEPHANG_TOP, vi.XEPHANG_TOP_ONE))
-            lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in top]
-            rest = scored[SHOWN:][-SHOWN:]
-            if rest:
-                lines.append(_heading(len(rest), vi.XEPHANG_BOTTOM, vi.XEPHANG_BOTTOM_ONE))
-                lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in rest]
+        lines += top_and_bottom([(s.rank, s.unit.name, s.points(rule)) for s in scored])
     own = await own_place(
         turn.session, turn.ctx.rankings, catalog, rule, unit, turn.today, turn.now
     )

@@ -1,6 +1,6 @@
 """Messages owed to a person because of what someone else did: her sent report reopened or
-approved by an officer. Queued in the officer's transaction, so the reply and the notice land
-together."""
+approved by an officer; a leader's request to erase her data, for her officer. Queued in the
+same transaction as the reply, so the reply and the notice land together."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schedules.messages import Choice, Outbound
 from schedules.outbox import QueueResult, enqueue_in
 from schedules.planned import Planned, to_payload
-from storage.db.models import Person, Submission
+from storage.db.models import OrgUnit, Person, Submission
 from storage.db.people import active_of_unit, awaiting_notice
+from storage.db.units import ancestors
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog
 from storage.plan.clock import local
+from storage.plan.roles import Role
 
 
 @dataclass
@@ -110,4 +112,45 @@ async def tell_approved(
         await enqueue_in(session, [planned], now, result)
         if result.queued + result.already:
             told.names.append(leader.full_name)
+    return told
+
+
+# Who acts on a leader's request about her data: the staff of the nearest unit above her.
+_STAFF = (Role.COMMUNE_OFFICER, Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
+
+
+async def tell_erase_request(
+    session: AsyncSession, person: Person, unit: OrgUnit, now: datetime
+) -> Told:
+    """Tells the officers of the nearest unit above hers that has any (her own unit's, for an
+    officer with no one above) that she asked to have her data erased, and who erases it."""
+    waiting = await awaiting_notice(session)
+    text = vi.ERASE_FOR_OFFICER.format(
+        name=person.full_name,
+        unit=unit.name,
+        phone=f", {person.phone}" if person.phone else "",
+        id=person.id,
+    )
+    stamp = local(now).strftime("%Y%m%d%H%M%S")
+    told = Told()
+    for above in [*reversed(await ancestors(session, unit)), unit]:
+        officers = [
+            p
+            for role in _STAFF
+            for p in await active_of_unit(session, above.id, role)
+            if p.id != person.id and p.id not in waiting
+        ]
+        for officer in officers:
+            planned = Planned(
+                f"erase-request:{officer.id}:{person.id}:{stamp}",
+                "notice",
+                officer.id,
+                to_payload(Outbound(text)),
+            )
+            result = QueueResult()
+            await enqueue_in(session, [planned], now, result)
+            if result.queued + result.already:
+                told.names.append(officer.full_name)
+        if told.names:
+            break
     return told

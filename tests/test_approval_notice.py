@@ -2,6 +2,8 @@
 through the outbox, and, when she had an edit of it open, that her edit was not saved and
 what to do."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from storage.db.models import OutboxMessage
@@ -49,7 +51,8 @@ async def test_an_edit_she_had_open_is_said_not_saved(ctx, world) -> None:  # no
         ),
         vi.APPROVED_EDIT_NOT_SAVED.format(officer="Trần Thị Mai"),
     ]
-    # Approved again after a reopening: told again.
+    # Approved again after a reopening (later): told again.
+    ctx.clock.set(ctx.clock.now() + timedelta(hours=1))
     await officer.send("/mobaocao chi hội thôn 1 tháng 11")
     await officer.send("/duyet chi hội thôn 1 tháng 11")
     await officer.click("Duyệt")
