@@ -234,6 +234,47 @@ def test_phone_numbers_are_normalised_and_not_shared(db: Path, tmp_path: Path) -
         ]
 
 
+def test_units_named_not_coded(db: Path, tmp_path: Path) -> None:
+    """An office's own sheet names units (a tester's finding N11): an unambiguous name is
+    taken (diacritics and case aside, with its commune's name or without); an ambiguous or
+    unknown one is refused with the closest codes and their names."""
+    units = write(
+        tmp_path / "units.csv",
+        "code,name,level,parent_code\nKH-KV-01,Xã Khánh Bình,commune,KH-KV\n"
+        "KH-KV-01-01,Chi hội thôn 1,branch,KH-KV-01\nKH-KV-01-05,Chi hội tổ dân phố 5,branch,"
+        "KH-KV-01\n",
+    )
+    assert invoke("units", "import", str(units))[0] == 0
+    file = write(
+        tmp_path / "people.csv",
+        "họ tên,số điện thoại,chức vụ,đơn vị\n"
+        "Lê Thị Hoa,0912 000 111,chi hội trưởng,Chi hội thôn 1\n"
+        "Lê Thị Hồng,0912 000 222,chi hội trưởng,chi hoi thon 3\n",
+    )
+    refused(
+        db,
+        "people",
+        file,
+        "people.csv row 2: unit 'Chi hội thôn 1' fits several units (KH-KS-01-01: Chi hội "
+        "thôn 1, Xã Sơn Bình; KH-KV-01-01: Chi hội thôn 1, Xã Khánh Bình): give its code",
+        "people.csv row 3: unknown unit 'chi hoi thon 3' (did you mean KH-KS-01-01: Chi hội "
+        "thôn 1, Xã Sơn Bình; KH-KV-01-01: Chi hội thôn 1, Xã Khánh Bình?)",
+    )
+    file = write(
+        tmp_path / "people.csv",
+        "họ tên,số điện thoại,chức vụ,đơn vị\n"
+        "Lê Thị Hoa,0912 000 111,chi hội trưởng,Chi hội tổ dân phố 5 xã Khánh Bình\n"
+        'Lê Thị Hồng,0912 000 222,chi hội trưởng,"xa son binh, CHI HOI THON 1"\n',
+    )
+    code, out = invoke("people", "import", str(file))
+    assert (code, out.strip()) == (0, "Imported 2 rows: 2 new, 0 updated."), out
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(
+            "SELECT o.code FROM people p JOIN org_units o ON o.id = p.unit_id "
+            "WHERE p.full_name LIKE 'Lê Thị%' ORDER BY p.id"
+        ).fetchall() == [("KH-KV-01-05",), ("KH-KS-01-01",)]
+
+
 def test_a_role_must_fit_its_units_level(db: Path, tmp_path: Path) -> None:
     file = write(
         tmp_path / "people.csv",

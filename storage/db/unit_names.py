@@ -53,7 +53,7 @@ class UnitNames:
             return Named(fits[0])
         if fits:
             return Named(candidates=sorted(fits, key=lambda u: u.code), ambiguous=True)
-        close = difflib.get_close_matches(_folded(typed), list(self.spellings), n=6, cutoff=0.6)
+        close = difflib.get_close_matches(_folded(typed), list(self.spellings), n=6, cutoff=0.75)
         found = {u.id: u for name in close for u in self.spellings[name]}
         return Named(candidates=list(found.values())[:3])
 
