@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from handlers import report_flow
+from handlers.parsing import explicit_yes, parse_yes_no
 from handlers.turn import Turn
 from schedules.notices import tell_erase_request
 from storage.db.personal_data.requests import open_erase_requests, record_erase_request
@@ -46,6 +47,10 @@ def _action(turn: Turn) -> str | None:
         for n, (label, action) in enumerate(offered, start=1):
             if folded in (fold(label), str(n)):
                 return action
+        # A plain "Không" keeps; only a deciding yes ("Có", not a reflexive "dạ") sends.
+        yes = parse_yes_no(text)
+        if yes is False or (yes and explicit_yes(text)):
+            return SEND if yes else KEEP
     step = turn.conversation.step if turn.conversation else None
     if step == "question" and turn.data.get("free") and not turn.data.get("numeric"):
         return None  # a free-text answer to a report's question may say anything

@@ -53,6 +53,12 @@ async def test_a_leader_asks_to_be_erased_before_accepting_the_notice(ctx) -> No
     assert lan.buttons == [vi.BUTTON_ERASE_SEND, vi.BUTTON_ERASE_KEEP]
     await lan.click(vi.BUTTON_ERASE_KEEP)  # changed her mind: nothing recorded
     assert lan.text == vi.ERASE_KEPT
+    await lan.send("xóa dữ liệu của tôi")
+    await lan.send("dạ")  # not a deciding yes: nothing recorded
+    await lan.send("Không ạ")
+    assert lan.text == vi.ERASE_KEPT
+    async with ctx.sessions() as session:
+        assert await open_erase_requests(session) == []
     await lan.send("tôi muốn xóa thông tin cá nhân")
     await lan.click(vi.BUTTON_ERASE_SEND)
     assert "Em đã ghi yêu cầu xóa dữ liệu cá nhân của chị" in lan.text
