@@ -20,7 +20,15 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import commands, onboarding, opening_path, plain_answer, privacy, report_flow
+from handlers import (
+    commands,
+    data_requests,
+    onboarding,
+    opening_path,
+    plain_answer,
+    privacy,
+    report_flow,
+)
 from handlers.context import HandlerContext
 from handlers.hints import THANKS, chatter, hint_for
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
@@ -202,7 +210,8 @@ class Engine:
 
 async def converse(turn: Turn) -> None:
     """Her message to her conversation, whichever path read them (the plain answer's too)."""
-    if await privacy.gate(turn):  # the personal-data notice, until she accepts it
+    # "xóa dữ liệu của tôi" first (heard before the notice is accepted); then the notice.
+    if await data_requests.answer(turn) or await privacy.gate(turn):
         return
     await route(turn)
     privacy.tell_after(turn)
