@@ -241,3 +241,9 @@ CHATTER_WAITING = "Em chưa ghi gì; em vẫn chờ chị trả lời câu hỏi
 CHATTER_AT_EDIT_WHOLE = "Em chưa đổi gì; em chờ các số chị muốn sửa."
 # Outside any report: a nod, or "lát chị làm" (a thank-you gets YOU_ARE_WELCOME).
 CHATTER_IDLE = {"ack": "Dạ. ", "later": "Dạ, lúc nào tiện chị nhắn em. "}
+# A draft's item asked again by «sửa N» (handlers/report_flow/question.py).
+DRAFT_EDIT_KEPT = "Dạ, em giữ nguyên số cũ."
+DRAFT_NO_IS_NOT_ZERO = (
+    "Chị muốn đổi mục {n} từ {old} thành {new}? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì "
+    "trả lời «Giữ số cũ»."
+)
