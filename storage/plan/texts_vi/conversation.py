@@ -247,3 +247,16 @@ DRAFT_NO_IS_NOT_ZERO = (
     "Chị muốn đổi mục {n} từ {old} thành {new}? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì "
     "trả lời «Giữ số cũ»."
 )
+# Numbers typed at the choice of a report (handlers/report_flow/states.py).
+PICK_FORM_WHY = {
+    "phone": "«{text}» giống số điện thoại",
+    "date": "«{text}» là ngày tháng",
+    "time": "«{text}» là giờ",
+    "money": "«{text}» là số tiền",
+    "year": "«{text}» giống số năm",
+    "other": "em chưa biết các số trong «{text}» thuộc câu nào của báo cáo nào",
+}
+PICK_FORM_FIRST = (
+    "Em chưa ghi gì: {why}. Chị chọn báo cáo trước (bấm hoặc gõ số thứ tự trong danh sách), "
+    "rồi em hỏi lần lượt từng câu."
+)
