@@ -89,7 +89,8 @@ def parse_number(
     if mention == "money" and allow_decimal and words & mentions.MONEY_WORDS:
         mention = None  # an amount counted in money ("triệu đồng")
     if mention in NOT_COUNTS:
-        return NumberResult(error=mention)
+        # "họp ngày 3, 25 chị dự": a sentence with a date in it, not a date.
+        return NumberResult(error="not_number" if _numbers_beside(raw) else mention)
     match = _NUMBER_TEXT.match(raw)
     if not match:
         return NumberResult(error="not_number")
@@ -133,6 +134,13 @@ def names_unit(said: str, unit: str) -> bool:
 
 # Mentions refused with their own explanation (texts_vi.NUMBER_ERRORS has a text for each).
 NOT_COUNTS = ("phone", "money", "date", "time")
+
+
+def _numbers_beside(raw: str) -> bool:
+    """Whether a number stands outside the phone numbers, dates, money … found in `raw`."""
+    words = [w.strip(",;.") for w in raw.split()]
+    covered = {i for m in mentions.find(words) for i in range(m.start, m.end)}
+    return any(re.search(r"\d", w) for i, w in enumerate(words) if i not in covered)
 
 
 def _read_digits(digits: str) -> float | None:

@@ -59,7 +59,8 @@ async def _question_text(turn: Turn, text: str) -> None:
         # "Không", "không có": 0 when it answers the question asked, and said so; right
         # after an unclear reply or a proposal she refused, a no, not a figure.
         if doubt:
-            turn.say(vi.NO_IS_NOT_ZERO.format(n=i + 1))
+            said_none = fold(text).strip(" .!") not in ("khong", "ko", "k")  # "không có"
+            turn.say((vi.NONE_IS_NOT_ZERO if said_none else vi.NO_IS_NOT_ZERO).format(n=i + 1))
             await _ask(turn)
             return
         await _answer(turn, 0.0, text, note=vi.ZERO_SAVED.format(value=_show(indicator, 0.0)))

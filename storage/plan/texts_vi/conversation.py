@@ -260,3 +260,14 @@ PICK_FORM_FIRST = (
     "Em chưa ghi gì: {why}. Chị chọn báo cáo trước (bấm hoặc gõ số thứ tự trong danh sách), "
     "rồi em hỏi lần lượt từng câu."
 )
+# "Không có" right after a refusal (handlers/report_flow/question.py): not taken for 0.
+NONE_IS_NOT_ZERO = (
+    "Dạ, em chưa ghi gì cho câu {n}, vì tin trước em chưa rõ. Nếu câu này bằng 0, chị gõ số "
+    "«0» giúp em."
+)
+# Numbers after a bare «sửa» that are neither the whole report nor labelled ("3 0 1").
+EDIT_TOO_FEW = (
+    "Em thấy {k} số nhưng chưa biết số nào thuộc mục nào: cả báo cáo cần đủ {n} số theo thứ "
+    "tự câu hỏi. Muốn sửa vài mục, chị gõ nhãn và số (ví dụ: {label} 2), hoặc gõ số mục cần "
+    "sửa (ví dụ: 3)."
+)
