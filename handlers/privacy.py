@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from handlers import report_flow
 from handlers.hints import hint_for
+from handlers.reads import reads
 from handlers.report_flow.prompts import ask_again
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
@@ -91,7 +92,7 @@ async def gate(turn: Turn) -> bool:
             return True
         return False
     assert turn.person is not None
-    row = await acceptance_of(turn.session, turn.person.id)
+    row = await reads(turn).acceptance(turn.person.id)
     if row is not None and row.accepted_at is not None:
         turn.save(notice=ACCEPTED)
         return False
