@@ -8,8 +8,10 @@ Her conversation's data remembers the outcome ("notice"), so the turns after cos
 
 from __future__ import annotations
 
+from handlers import report_flow
 from handlers.hints import hint_for
 from handlers.reads import reads
+from handlers.report_flow.prompts import ask_again
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
 from storage.db.models import Person
@@ -145,7 +147,13 @@ async def accept(turn: Turn) -> None:
         await record_accepted(
             turn.session, turn.person, _template(turn), channel=turn.inbound.channel, now=turn.now
         )
-        turn.say(vi.NOTICE_THANKS.format(when=_when(turn)) + "\n" + hint_for(turn.person.role))
+        reporting = turn.conversation is not None and turn.conversation.flow == report_flow.FLOW
+        # A report open: its question again (not "Gõ /baocao"), so her next number answers
+        # what she sees.
+        after = "" if reporting else "\n" + hint_for(turn.person.role)
+        turn.say(vi.NOTICE_THANKS.format(when=_when(turn)) + after)
+        if reporting:
+            await ask_again(turn)
     turn.save(notice=ACCEPTED)
 
 
