@@ -5,6 +5,7 @@
     python -m bench.inbound --quick          # a few hundred updates, to check it still runs
     python -m bench.inbound --workers 2      # our bot as two processes on one port
     python -m bench.inbound --profile        # only our bot, profiled (cProfile), its SQL counted
+    python -m bench.inbound --pieces         # only our bot, its CPU by piece (no profiler)
     python -m bench.inbound --before 73a3da7 # also the bot of an earlier commit: before / after
                                              # / baseline in one run, with their ratios
 
@@ -46,6 +47,7 @@ from pathlib import Path
 from aiohttp import ClientSession, TCPConnector, web
 from sqlalchemy import text as sql
 
+from bench import cpu_pieces
 from bench.common import Shape, build_nation, database, engine_for, run, table
 from bench.fanout import free_port
 from tests.fakes.telegram import TOKEN
@@ -59,6 +61,7 @@ SCRIPT = [
 UPDATE_IDS = itertools.count(1)  # never reused: a repeated id is a duplicate to the bot
 NOW = "2025-11-27T09:00:00+07:00"  # only November's monthly report is open
 BENCH_SECRET = "bench-webhook-secret"
+PROFILE_ENV = ["BENCH_PROFILE"]  # or BENCH_PIECES (--pieces): what the bot's process measures
 SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": BENCH_SECRET}  # the baseline ignores it
 
 
@@ -258,7 +261,7 @@ async def start_bot(
         command.append("--reuse-port")
     processes = []
     for n in range(workers):
-        extra = {"BENCH_PROFILE": f"{profile}.{n}"} if profile else {}
+        extra = {PROFILE_ENV[0]: f"{profile}.{n}"} if profile else {}
         if outcomes is not None:
             extra["BENCH_OUTCOMES"] = f"{outcomes}.{n}"
         processes.append(subprocess.Popen(command, env=env | extra, cwd=root))
@@ -308,6 +311,8 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
         _start_profile(ctx, Path(profile))
+    if os.environ.get("BENCH_PIECES"):
+        cpu_pieces.install(Path(os.environ["BENCH_PIECES"]))
     outcomes = os.environ.get("BENCH_OUTCOMES")
     if outcomes:
         _keep_outcomes(Path(outcomes))
@@ -317,7 +322,11 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
         service = Service(ctx)
         await service.start({"telegram": runtime.channel}, reminders=False)
         add_telegram_webhook(server.app, runtime, service.intake, BENCH_SECRET)
-        close = runtime.client.close
+
+        async def close() -> None:  # as run_bot stops: the work in flight ends, not cancelled
+            await server.stop()
+            await service.stop()
+            await runtime.client.close()
     else:
         from bench import baseline_bot
 
@@ -336,6 +345,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     await server.start("127.0.0.1", port, reuse_port=reuse_port)
     await stop.wait()
     await close()
+    await ctx.engine.dispose()
 
 
 async def _ready() -> web.Response:
@@ -391,6 +401,10 @@ def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> 
     that took the most CPU themselves, and who called the first few. (Cumulative times mean
     little here: cProfile counts each resumption of a coroutine as a call.)"""
     files = [f"{prefix}.{n}" for n in range(workers)]
+    keep = os.environ.get("BENCH_PROFILE_KEEP")  # a folder: the raw profiles are kept there
+    if keep:
+        for file in files:
+            shutil.copy(file, Path(keep) / Path(file).name)
     counts = [Path(f).with_suffix(".sql").read_text().split() for f in files]
     statements = sum(int(c[0]) for c in counts)
     commits = sum(int(c[1]) for c in counts)
@@ -404,6 +418,7 @@ def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> 
     for function in stats.fcn_list[:4]:  # type: ignore[attr-defined]
         stats.print_callers(re.escape(function[2]))
     lines.append(out.getvalue())
+    lines.append(cpu_pieces.report(files, updates))
     return "\n".join(lines)
 
 
@@ -510,7 +525,11 @@ async def main(
     workers: list[int],
     profile: bool,
     before: str | None = None,
+    pieces: bool = False,
 ) -> None:
+    """`pieces`: as `profile`, the CPU by piece measured without a profiler instead."""
+    PROFILE_ENV[0] = "BENCH_PIECES" if pieces else "BENCH_PROFILE"
+    profile = profile or pieces
     load_before = os.getloadavg()
     users = users or (40 if quick else 1500)
     concurrency = 8 if quick or profile else 64
@@ -554,7 +573,13 @@ async def main(
                 tried.append(f"{name}, as fast as it goes: {case.tried}")
             print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
             if prefix:
-                profiles.append(f"{name}:\n" + profile_summary(prefix, n, case.updates))
+                files = [Path(f"{prefix}.{i}") for i in range(n)]
+                summary = (
+                    cpu_pieces.pieces_report(files, case.updates)
+                    if pieces
+                    else profile_summary(prefix, n, case.updates)
+                )
+                profiles.append(f"{name}:\n{summary}")
             if profile:
                 continue
             # Paced at the given rate, or at half the baseline's (the goal's load).
@@ -594,6 +619,7 @@ if __name__ == "__main__":
         "--workers", default="1", help="our bot's processes, one run each: 1 or 1,2,4"
     )
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pieces", action="store_true")
     parser.add_argument(
         "--before",
         metavar="REF",
@@ -607,4 +633,8 @@ if __name__ == "__main__":
         run(lambda: serve(args.serve, args.port, args.reuse_port))
     else:
         counts = [int(n) for n in args.workers.split(",")]
-        run(lambda: main(args.db, args.quick, args.users, counts, args.profile, args.before))
+        run(
+            lambda: main(
+                args.db, args.quick, args.users, counts, args.profile, args.before, args.pieces
+            )
+        )
