@@ -133,9 +133,7 @@ def install(path: Path) -> None:
 
     loop = asyncio.get_running_loop()
     loop.set_task_factory(lambda loop, coro, **kw: _TimedTask(coro, loop=loop, **kw))
-    for name in ("store_updates", "store_pending"):  # this code's, or an earlier one's
-        if hasattr(intake, name):
-            setattr(intake, name, _phase("store", getattr(intake, name)))
+    intake.Intake.receive = _phase("store", intake.Intake.receive)  # type: ignore[method-assign]
     engine.Engine.take = _phase("turn", engine.Engine.take)  # type: ignore[method-assign]
     intake.deliver_replies = _phase("sends and their marks", intake.deliver_replies)  # type: ignore[attr-defined]
     replies.send_once = _phase("sends", replies.send_once)  # type: ignore[attr-defined]

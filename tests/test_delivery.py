@@ -16,7 +16,13 @@ from bot.app import Service, start_telegram_polling, telegram_runtime
 from bot.config import webhook_secret
 from handlers.engine import Engine
 from schedules.messages import Inbound
-from storage.db.delivery import store_pending, store_updates
+from storage.db.delivery import (
+    mark_sent_each,
+    queue_messages,
+    record_sent,
+    store_pending,
+    store_updates,
+)
 from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, PendingUpdate
 from storage.db.sessions import make_engine, make_sessionmaker, one_statement, transaction
 from storage.measures import reporting
@@ -353,3 +359,35 @@ async def test_the_driver_store_stores_what_the_orm_store_stored(ctx) -> None:
         )
     assert claims == {"1": "w1", "2": "w1", "3": "w2"}
     assert await store_updates(ctx.engine, [], "w1", now) == set()
+
+
+async def test_sent_recorded_on_the_driver_as_through_the_session(ctx) -> None:
+    """The "sent" marks no turn took along (`record_sent`, on the driver) write what the
+    turn's own statement (`mark_sent_each`) writes: each row its own moment, one statement."""
+    now = ctx.clock.now()
+    rows = [
+        {"key": f"k{i}", "kind": "reply", "person_id": None, "channel": "telegram",
+         "chat_id": "1", "payload": {"text": "x"}, "status": OutboxStatus.SENDING,
+         "attempts": 1, "next_attempt_at": now, "created_at": now}
+        for i in range(4)
+    ]  # fmt: skip
+    async with transaction(ctx.sessions) as session:
+        await queue_messages(session, rows)
+        ids = list((await session.scalars(select(OutboxMessage.id).order_by("id"))).all())
+    moments = {row_id: now + timedelta(milliseconds=7 * i + 1) for i, row_id in enumerate(ids)}
+    async with transaction(ctx.sessions) as session:
+        await mark_sent_each(session, {i: moments[i] for i in ids[:2]})
+    await record_sent(ctx.engine, {i: moments[i] for i in ids[2:]})
+    await record_sent(ctx.engine, {})
+    async with ctx.sessions() as session:
+        found = await session.execute(
+            text("SELECT id, status, CAST(sent_at AS TEXT), error, claimed_by FROM outbox")
+        )
+        stored = {row[0]: tuple(row[1:]) for row in found.all()}
+        sent_at = dict(
+            (await session.execute(select(OutboxMessage.id, OutboxMessage.sent_at))).all()
+        )
+    assert sent_at == moments
+    assert {row[0] for row in stored.values()} == {OutboxStatus.SENT}
+    texts = [stored[i][1] for i in ids]
+    assert len(set(texts)) == 4 and all(len(t) == len(texts[0]) for t in texts)

@@ -364,7 +364,33 @@ async def mark_sent_each(session: AsyncSession, sent: Mapping[int, datetime]) ->
         await session.execute(_MARK_SENT_SQLITE, rows)
 
 
+async def record_sent(engine: AsyncEngine, sent: Mapping[int, datetime]) -> None:
+    """`mark_sent_each` as one autocommitted statement on the pooled connection's driver
+    (the "sent" marks no turn took along: schedules.replies.SentMarks.flush)."""
+    if not sent:
+        return
+    at = _binds(engine.dialect).sent_at
+    moments = [at(moment) if at is not None else moment for moment in sent.values()]
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        try:
+            if engine.dialect.name == "postgresql":
+                await raw.execute(_RECORD_SENT_POSTGRES, list(sent), moments)
+            else:
+                await raw.executemany(_RECORD_SENT_SQLITE, list(zip(moments, sent, strict=True)))
+                await raw.commit()
+        except BaseException:
+            await connection.invalidate()  # a statement cut off: the connection is in doubt
+            raise
+
+
 _SENT = f"status = '{OutboxStatus.SENT}', error = NULL, claimed_by = NULL"
+_RECORD_SENT_POSTGRES = (
+    f"UPDATE outbox AS o SET {_SENT}, sent_at = s.at "
+    "FROM unnest($1::integer[], $2::timestamptz[]) AS s(id, at) WHERE o.id = s.id"
+)
+_RECORD_SENT_SQLITE = f"UPDATE outbox SET {_SENT}, sent_at = ? WHERE id = ?"
 _MARK_SENT_POSTGRES = text(
     f"UPDATE outbox AS o SET {_SENT}, sent_at = s.at "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:at AS timestamptz[])) AS s(id, at) "
