@@ -1,4 +1,7 @@
-"""Where a profiled bot's CPU goes, by piece of our code (`bench.inbound --profile`).
+"""Where the bot's CPU goes (`bench.inbound --profile` and `--pieces`), measured inside its
+process: cProfile with its SQL counted, or (without a profiler) each task's steps timed.
+
+Where a profiled bot's CPU goes, by piece of our code (`--profile`):
 
 cProfile's cumulative times mean little for coroutines (each resumption is a call) and for
 SQLAlchemy's greenlets, so each function's own time (tottime) is handed up the caller graph,
@@ -10,7 +13,12 @@ the webhook's requests and the API's answers, asyncpg's protocol) stays "the eve
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import io
+import os
 import pstats
+import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -75,6 +83,63 @@ def report(files: list[str], updates: int, top: int = 30) -> str:
     for func, seconds in placed.most_common(top):
         name = func[0].removeprefix(ROOT) + f":{func[1]} {func[2]}" if func != LOOP else LOOP[0]
         lines.append(f"  {seconds * 1000 / updates:6.2f} ms/update  {name}")
+    return "\n".join(lines)
+
+
+def start_profile(ctx: object, path: Path) -> None:
+    """Profiles this process until it exits and counts the SQL statements it runs."""
+    import atexit
+
+    from sqlalchemy import event
+
+    from storage.db import answer_path
+
+    profiler = cProfile.Profile(time.process_time)  # CPU, not the waits of a shared machine
+    statements = [0, 0]  # statements, commits (an autocommitted statement's included)
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    def commit(*_args: object) -> None:
+        statements[1] += 1
+
+    event.listen(ctx.engine.sync_engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
+    event.listen(ctx.engine.sync_engine, "commit", commit)  # type: ignore[attr-defined]
+
+    def dump() -> None:
+        profiler.disable()
+        profiler.dump_stats(path)
+        run = answer_path.RUN  # the plain answer's, on the driver
+        counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
+        path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
+
+    atexit.register(dump)
+    profiler.enable()
+
+
+def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> str:
+    """The profiles of the bot's processes, merged: statements per update, the functions
+    that took the most CPU themselves, and who called the first few. (Cumulative times mean
+    little here: cProfile counts each resumption of a coroutine as a call.)"""
+    files = [f"{prefix}.{n}" for n in range(workers)]
+    keep = os.environ.get("BENCH_PROFILE_KEEP")  # a folder: the raw profiles are kept there
+    if keep:
+        for file in files:
+            shutil.copy(file, Path(keep) / Path(file).name)
+    counts = [Path(f).with_suffix(".sql").read_text().split() for f in files]
+    statements = sum(int(c[0]) for c in counts)
+    commits = sum(int(c[1]) for c in counts)
+    lines = [
+        f"SQL statements: {statements:,} ({statements / updates:.1f} per update); "
+        f"commits: {commits:,} ({commits / updates:.1f} per update)",
+    ]
+    out = io.StringIO()
+    stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
+    stats.print_stats(top)
+    for function in stats.fcn_list[:4]:  # type: ignore[attr-defined]
+        stats.print_callers(re.escape(function[2]))
+    lines.append(out.getvalue())
+    lines.append(report(files, updates))
     return "\n".join(lines)
 
 

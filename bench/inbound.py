@@ -28,12 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import io
 import itertools
 import os
-import pstats
-import re
 import shutil
 import signal
 import subprocess
@@ -310,7 +306,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     ctx = AppContext.create(Settings())
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
-        _start_profile(ctx, Path(profile))
+        cpu_pieces.start_profile(ctx, Path(profile))
     if os.environ.get("BENCH_PIECES"):
         cpu_pieces.install(Path(os.environ["BENCH_PIECES"]))
     outcomes = os.environ.get("BENCH_OUTCOMES")
@@ -363,63 +359,6 @@ def _keep_outcomes(path: Path) -> None:
         path.write_text("; ".join(f"{n} {why}" for why, n in tried.most_common()) or "none")
 
     atexit.register(dump)
-
-
-def _start_profile(ctx: object, path: Path) -> None:
-    """Profiles this process until it exits and counts the SQL statements it runs."""
-    import atexit
-
-    from sqlalchemy import event
-
-    from storage.db import answer_path
-
-    profiler = cProfile.Profile(time.process_time)  # CPU, not the waits of a shared machine
-    statements = [0, 0]  # statements, commits (an autocommitted statement's included)
-
-    def count(*_args: object) -> None:
-        statements[0] += 1
-
-    def commit(*_args: object) -> None:
-        statements[1] += 1
-
-    event.listen(ctx.engine.sync_engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
-    event.listen(ctx.engine.sync_engine, "commit", commit)  # type: ignore[attr-defined]
-
-    def dump() -> None:
-        profiler.disable()
-        profiler.dump_stats(path)
-        run = answer_path.RUN  # the plain answer's, on the driver
-        counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
-        path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
-
-    atexit.register(dump)
-    profiler.enable()
-
-
-def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> str:
-    """The profiles of the bot's processes, merged: statements per update, the functions
-    that took the most CPU themselves, and who called the first few. (Cumulative times mean
-    little here: cProfile counts each resumption of a coroutine as a call.)"""
-    files = [f"{prefix}.{n}" for n in range(workers)]
-    keep = os.environ.get("BENCH_PROFILE_KEEP")  # a folder: the raw profiles are kept there
-    if keep:
-        for file in files:
-            shutil.copy(file, Path(keep) / Path(file).name)
-    counts = [Path(f).with_suffix(".sql").read_text().split() for f in files]
-    statements = sum(int(c[0]) for c in counts)
-    commits = sum(int(c[1]) for c in counts)
-    lines = [
-        f"SQL statements: {statements:,} ({statements / updates:.1f} per update); "
-        f"commits: {commits:,} ({commits / updates:.1f} per update)",
-    ]
-    out = io.StringIO()
-    stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
-    stats.print_stats(top)
-    for function in stats.fcn_list[:4]:  # type: ignore[attr-defined]
-        stats.print_callers(re.escape(function[2]))
-    lines.append(out.getvalue())
-    lines.append(cpu_pieces.report(files, updates))
-    return "\n".join(lines)
 
 
 @dataclass
@@ -577,7 +516,7 @@ async def main(
                 summary = (
                     cpu_pieces.pieces_report(files, case.updates)
                     if pieces
-                    else profile_summary(prefix, n, case.updates)
+                    else cpu_pieces.profile_summary(prefix, n, case.updates)
                 )
                 profiles.append(f"{name}:\n{summary}")
             if profile:
