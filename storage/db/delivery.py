@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -159,7 +160,8 @@ class _Binds:
         self.postgres = dialect.name == "postgresql"
         self.payload = columns.payload.type._cached_bind_processor(dialect)
         self.received_at = columns.received_at.type._cached_bind_processor(dialect)
-        self.sent_at = OutboxMessage.__table__.c.sent_at.type._cached_bind_processor(dialect)
+        # Any moment (AwareDateTime), as the outbox's columns bind it.
+        self.moment = OutboxMessage.__table__.c.sent_at.type._cached_bind_processor(dialect)
 
     def sql(self, count: int) -> str:
         head = "INSERT INTO pending_updates (channel, key, payload, received_at, claimed_by) "
@@ -178,6 +180,25 @@ def _binds(dialect: Dialect) -> _Binds:
     return _Binds(dialect)
 
 
+@asynccontextmanager
+async def _driver(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's driver connection (asyncpg, or aiosqlite's), outside any
+    transaction. Closed without `async with engine.connect()`'s shielded close, which costs a
+    task of its own each time; a statement cut off (cancelled, the network) leaves the
+    connection in doubt, so it is dropped rather than pooled."""
+    connection = await engine.connect()
+    try:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        try:
+            yield raw
+        except BaseException:
+            await connection.invalidate()
+            raise
+    finally:
+        await connection.close()
+
+
 async def store_updates(
     engine: AsyncEngine,
     items: Sequence[tuple[str, str, dict[str, Any]]],
@@ -193,29 +214,22 @@ async def store_updates(
     sql = _binds(engine.dialect)
     at = sql.received_at(now) if sql.received_at is not None else now
     dump = sql.payload or (lambda value: value)
-    async with engine.connect() as connection:
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert raw is not None
-        try:
-            if sql.postgres:  # outside a transaction: the statement commits itself
-                rows = await raw.fetch(
-                    sql.sql(len(items)),
-                    [channel for channel, _, _ in items],
-                    [key for _, key, _ in items],
-                    [dump(payload) for _, _, payload in items],
-                    at,
-                    worker,
-                )
-            else:
-                values: list[Any] = []
-                for channel, key, payload in items:
-                    values += (channel, key, dump(payload), at, worker)
-                rows = await raw.execute_fetchall(sql.sql(len(items)), values)
-                await raw.commit()
-        except BaseException:
-            # A statement cut off (cancelled, the network) leaves the connection in doubt.
-            await connection.invalidate()
-            raise
+    async with _driver(engine) as raw:
+        if sql.postgres:  # outside a transaction: the statement commits itself
+            rows = await raw.fetch(
+                sql.sql(len(items)),
+                [channel for channel, _, _ in items],
+                [key for _, key, _ in items],
+                [dump(payload) for _, _, payload in items],
+                at,
+                worker,
+            )
+        else:
+            values: list[Any] = []
+            for channel, key, payload in items:
+                values += (channel, key, dump(payload), at, worker)
+            rows = await raw.execute_fetchall(sql.sql(len(items)), values)
+            await raw.commit()
     return {(channel, key) for channel, key in rows}
 
 
@@ -355,7 +369,7 @@ async def mark_sent_each(session: AsyncSession, sent: Mapping[int, datetime]) ->
     connection = await session.connection()
     dialect = connection.dialect
     sql = _binds(dialect)
-    at = sql.sent_at
+    at = sql.moment
     moments = [at(moment) if at is not None else moment for moment in sent.values()]
     if sql.postgres:
         await session.execute(_MARK_SENT_POSTGRES, {"ids": list(sent), "at": moments})
@@ -369,22 +383,31 @@ async def record_sent(engine: AsyncEngine, sent: Mapping[int, datetime]) -> None
     (the "sent" marks no turn took along: schedules.replies.SentMarks.flush)."""
     if not sent:
         return
-    at = _binds(engine.dialect).sent_at
+    at = _binds(engine.dialect).moment
     moments = [at(moment) if at is not None else moment for moment in sent.values()]
-    async with engine.connect() as connection:
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert raw is not None
-        try:
-            if engine.dialect.name == "postgresql":
-                await raw.execute(_RECORD_SENT_POSTGRES, list(sent), moments)
-            else:
-                await raw.executemany(_RECORD_SENT_SQLITE, list(zip(moments, sent, strict=True)))
-                await raw.commit()
-        except BaseException:
-            await connection.invalidate()  # a statement cut off: the connection is in doubt
-            raise
+    async with _driver(engine) as raw:
+        if engine.dialect.name == "postgresql":
+            await raw.execute(_RECORD_SENT_POSTGRES, list(sent), moments)
+        else:
+            await raw.executemany(_RECORD_SENT_SQLITE, list(zip(moments, sent, strict=True)))
+            await raw.commit()
 
 
+async def anything_due(engine: AsyncEngine, now: datetime) -> bool:
+    """Whether any message waits in the queue, due by now: one statement on the driver,
+    written once (the outbox dispatcher asks before it claims, so its idle polling builds
+    no statement and opens no transaction)."""
+    at = _binds(engine.dialect).moment
+    moment = at(now) if at is not None else now
+    async with _driver(engine) as raw:
+        if engine.dialect.name == "postgresql":
+            return bool(await raw.fetchval(_DUE.replace("?", "$1"), moment))
+        return bool(await raw.execute_fetchall(_DUE, (moment,)))
+
+
+_DUE = (
+    f"SELECT 1 FROM outbox WHERE status = '{OutboxStatus.QUEUED}' AND next_attempt_at <= ? LIMIT 1"
+)
 _SENT = f"status = '{OutboxStatus.SENT}', error = NULL, claimed_by = NULL"
 _RECORD_SENT_POSTGRES = (
     f"UPDATE outbox AS o SET {_SENT}, sent_at = s.at "
