@@ -5,7 +5,6 @@ every text column is in one or the other."""
 from __future__ import annotations
 
 DECREE = "Nghị định 13/2023/NĐ-CP"
-DEFAULT_RETENTION_DAYS = 90
 
 # ---- the inventory -----------------------------------------------------------------------
 
