@@ -265,7 +265,7 @@ async def start_bot(
     ready: set[int] = set()
     # A new connection each time: the kernel spreads connections (not requests) over workers.
     async with ClientSession(connector=TCPConnector(force_close=True)) as http:
-        for _ in range(600):
+        for _ in range(3000):  # 5 minutes: a loaded machine starts aiogram slowly
             for process in processes:
                 if process.pid in ready:
                     continue

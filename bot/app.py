@@ -61,6 +61,7 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # record failed; longer than any send (SEND_TIMEOUT_SECONDS) may take.
 ABANDONED = timedelta(minutes=2)
 DRAIN_SECONDS = 2.0  # in-flight turns may finish within this on a stop; the rest goes back
+KEEP_SECONDS = 0.5  # of which the housekeeping's beat in progress (then it is cancelled)
 # Sends in flight on a stop finish and are recorded within this (a fake or a platform that
 # hangs longer is given up as a send that timed out); the whole stop stays under 5 s.
 SENDS_SECONDS = 3.0
@@ -193,15 +194,15 @@ class Service:
         in the middle of a statement unless it outlasts its allowance (a cancelled statement
         costs its connection, which SQLAlchemy reports with a traceback)."""
         self._stopping.set()
-        if self._housekeeping:
+        sends = asyncio.ensure_future(
+            self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0)
+        )
+        if self._housekeeping:  # its beat ends first: what it recovers is drained below
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._housekeeping), DRAIN_SECONDS)
+                await asyncio.wait_for(asyncio.shield(self._housekeeping), KEEP_SECONDS)
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
-        await asyncio.gather(
-            self.intake.drain(DRAIN_SECONDS),
-            self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
-        )
+        await asyncio.gather(self.intake.drain(DRAIN_SECONDS), sends)  # within SENDS_SECONDS
         if self.engine.marks is not None:  # before its rows "sending" go back to the queue
             await self.engine.marks.close()
         with contextlib.suppress(Exception):
