@@ -150,7 +150,7 @@ async def load(
                 async with http.post(webhook, json=update, headers=SECRET_HEADER) as response:
                     assert response.status == 200, response.status
                 try:
-                    await asyncio.wait_for(done, 30)
+                    await asyncio.wait_for(done, 120)  # a loaded machine stalls long
                 except TimeoutError:
                     raise RuntimeError(
                         f"chat {chat}: no reply to {text!r} (had {len(sink.arrivals[chat])}, "
@@ -279,6 +279,7 @@ async def start_bot(
             if len(ready) == workers:
                 return processes, webhook
             await asyncio.sleep(0.1)
+    stop_bot(processes)  # not left running after the failure
     raise RuntimeError("the bot did not start")
 
 
@@ -465,6 +466,7 @@ async def main(
     profile: bool,
     before: str | None = None,
     pieces: bool = False,
+    unpaced: bool = False,
 ) -> None:
     """`pieces`: as `profile`, the CPU by piece measured without a profiler instead."""
     PROFILE_ENV[0] = "BENCH_PIECES" if pieces else "BENCH_PROFILE"
@@ -519,7 +521,7 @@ async def main(
                     else cpu_pieces.profile_summary(prefix, n, case.updates)
                 )
                 profiles.append(f"{name}:\n{summary}")
-            if profile:
+            if profile or unpaced:
                 continue
             # Paced at the given rate, or at half the baseline's (the goal's load).
             for rate in dict.fromkeys([paced, round(rates["baseline"] / 2)]):
@@ -559,6 +561,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--pieces", action="store_true")
+    parser.add_argument("--unpaced", action="store_true", help="only the unpaced case of each bot")
     parser.add_argument(
         "--before",
         metavar="REF",
@@ -574,6 +577,13 @@ if __name__ == "__main__":
         counts = [int(n) for n in args.workers.split(",")]
         run(
             lambda: main(
-                args.db, args.quick, args.users, counts, args.profile, args.before, args.pieces
+                args.db,
+                args.quick,
+                args.users,
+                counts,
+                args.profile,
+                args.before,
+                args.pieces,
+                args.unpaced,
             )
         )
