@@ -61,7 +61,6 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # record failed; longer than any send (SEND_TIMEOUT_SECONDS) may take.
 ABANDONED = timedelta(minutes=2)
 DRAIN_SECONDS = 2.0  # in-flight turns may finish within this on a stop; the rest goes back
-KEEP_SECONDS = 0.5  # of which the housekeeping's beat in progress (then it is cancelled)
 # Sends in flight on a stop finish and are recorded within this (a fake or a platform that
 # hangs longer is given up as a send that timed out); the whole stop stays under 5 s.
 SENDS_SECONDS = 3.0
@@ -188,21 +187,25 @@ class Service:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), pause)
 
+    async def _end_housekeeping(self) -> None:
+        """Its beat in progress ends (within DRAIN_SECONDS, else it is cancelled)."""
+        if self._housekeeping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._housekeeping), DRAIN_SECONDS)
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
+
     async def stop(self) -> None:
         """In-flight turns finish (or roll back), the dispatcher ends its batch, and what
         this worker still holds goes back to the queue for the next one. Nothing is cancelled
         in the middle of a statement unless it outlasts its allowance (a cancelled statement
         costs its connection, which SQLAlchemy reports with a traceback)."""
         self._stopping.set()
-        sends = asyncio.ensure_future(
-            self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0)
+        await asyncio.gather(
+            self._end_housekeeping(),
+            self.intake.drain(DRAIN_SECONDS),  # what the housekeeping still recovers too
+            self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
         )
-        if self._housekeeping:  # its beat ends first: what it recovers is drained below
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._housekeeping), KEEP_SECONDS)
-            self._housekeeping.cancel()
-            await asyncio.gather(self._housekeeping, return_exceptions=True)
-        await asyncio.gather(self.intake.drain(DRAIN_SECONDS), sends)  # within SENDS_SECONDS
         if self.engine.marks is not None:  # before its rows "sending" go back to the queue
             await self.engine.marks.close()
         with contextlib.suppress(Exception):

@@ -100,11 +100,16 @@ class Intake:
         return len(found)
 
     async def drain(self, seconds: float) -> None:
-        """Lets the updates being handled finish; after `seconds` the rest are cancelled
-        (their turns roll back, and their stored updates go to the next worker)."""
-        if self.tasks:
-            _, pending = await asyncio.wait(set(self.tasks), timeout=seconds)
-            for task in pending:
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.gather(*pending, return_exceptions=True)
+        """Lets the updates being handled finish, those handed over meanwhile too (a
+        housekeeping beat's recovery); after `seconds` the rest are cancelled (their turns
+        roll back, and their stored updates go to the next worker)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self.tasks and loop.time() < deadline:
+            await asyncio.wait(set(self.tasks), timeout=deadline - loop.time())
+            await asyncio.sleep(0)  # their done callbacks run: `tasks` shows what is left
+        pending = set(self.tasks)
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*pending, return_exceptions=True)
