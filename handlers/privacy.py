@@ -9,6 +9,7 @@ Her conversation's data remembers the outcome ("notice"), so the turns after cos
 from __future__ import annotations
 
 from handlers.hints import hint_for
+from handlers.reads import reads
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
 from storage.db.models import Person
@@ -89,7 +90,7 @@ async def gate(turn: Turn) -> bool:
             return True
         return False
     assert turn.person is not None
-    row = await acceptance_of(turn.session, turn.person.id)
+    row = await reads(turn).acceptance(turn.person.id)
     if row is not None and row.accepted_at is not None:
         turn.save(notice=ACCEPTED)
         return False
