@@ -201,9 +201,10 @@ class Service:
         in the middle of a statement unless it outlasts its allowance (a cancelled statement
         costs its connection, which SQLAlchemy reports with a traceback)."""
         self._stopping.set()
+        self.intake.closing = True  # the housekeeping's beat recovers nothing more
         await asyncio.gather(
             self._end_housekeeping(),
-            self.intake.drain(DRAIN_SECONDS),  # what the housekeeping still recovers too
+            self.intake.drain(DRAIN_SECONDS),
             self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
         )
         if self.engine.marks is not None:  # before its rows "sending" go back to the queue

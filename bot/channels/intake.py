@@ -36,6 +36,7 @@ class Intake:
         self.worker = worker
         self.channels: dict[str, Channel] = {}
         self.tasks: set[asyncio.Task] = set()
+        self.closing = False  # a stop began: nothing more is taken on (`recover`)
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -95,21 +96,20 @@ class Intake:
         async with transaction(self.ctx.sessions) as session:
             rows = await claim_orphans(session, self.worker, list(self.channels), limit)
             found = [Inbound.from_payload(row.payload) for row in rows]
+        if self.closing:  # a stop began: claimed, they go back with the worker's retirement
+            return 0
         for inbound in found:
             self.spawn(inbound)
         return len(found)
 
     async def drain(self, seconds: float) -> None:
-        """Lets the updates being handled finish, those handed over meanwhile too (a
-        housekeeping beat's recovery); after `seconds` the rest are cancelled (their turns
-        roll back, and their stored updates go to the next worker)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while self.tasks and loop.time() < deadline:
-            await asyncio.wait(set(self.tasks), timeout=deadline - loop.time())
-            await asyncio.sleep(0)  # their done callbacks run: `tasks` shows what is left
-        pending = set(self.tasks)
-        for task in pending:
-            task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Lets the updates being handled finish; after `seconds` the rest are cancelled
+        (their turns roll back, and their stored updates go to the next worker). Nothing
+        recovered after this begins is handled here (`closing`)."""
+        self.closing = True
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=seconds)
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*pending, return_exceptions=True)
