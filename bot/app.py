@@ -150,7 +150,6 @@ class Service:
         self.reminders: ReminderService | None = None
         self.timeout = timedelta(seconds=ctx.settings.worker_timeout_seconds)
         self._housekeeping: asyncio.Task | None = None
-        self._stopping = asyncio.Event()
 
     async def start(self, channels: dict[str, Channel], *, reminders: bool) -> None:
         self.intake.add_channels(channels)
@@ -163,10 +162,9 @@ class Service:
         self._housekeeping = asyncio.create_task(self._keep())
 
     async def _keep(self) -> None:
-        """Shows this worker alive; takes over what dead ones left (updates, sends). A stop
-        lets the beat in progress end (not cancelled in the middle of a statement)."""
+        """Shows this worker alive; takes over what dead ones left (updates, sends)."""
         pause = self.timeout.total_seconds() / 4
-        while not self._stopping.is_set():
+        while True:
             try:
                 # Real time, not the bot's clock: with HOIBOT_NOW each start rewinds that one.
                 now = datetime.now(UTC)
@@ -178,32 +176,21 @@ class Service:
                     )
                 if released:
                     logger.info("%d messages left by a stopped worker go out again", released)
-                while not self._stopping.is_set() and await self.intake.recover():
+                while await self.intake.recover():
                     pass
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: try again at the next beat
                 logger.exception("worker housekeeping failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
-
-    async def _end_housekeeping(self) -> None:
-        """Its beat in progress ends (within DRAIN_SECONDS, else it is cancelled)."""
-        if self._housekeeping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._housekeeping), DRAIN_SECONDS)
-            self._housekeeping.cancel()
-            await asyncio.gather(self._housekeeping, return_exceptions=True)
+            await asyncio.sleep(pause)
 
     async def stop(self) -> None:
         """In-flight turns finish (or roll back), the dispatcher ends its batch, and what
-        this worker still holds goes back to the queue for the next one. Nothing is cancelled
-        in the middle of a statement unless it outlasts its allowance (a cancelled statement
-        costs its connection, which SQLAlchemy reports with a traceback)."""
-        self._stopping.set()
-        self.intake.closing = True  # the housekeeping's beat recovers nothing more
+        this worker still holds goes back to the queue for the next one."""
+        if self._housekeeping:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         await asyncio.gather(
-            self._end_housekeeping(),
             self.intake.drain(DRAIN_SECONDS),
             self.reminders.stop(SENDS_SECONDS) if self.reminders else asyncio.sleep(0),
         )

@@ -36,7 +36,6 @@ class Intake:
         self.worker = worker
         self.channels: dict[str, Channel] = {}
         self.tasks: set[asyncio.Task] = set()
-        self.closing = False  # a stop began: nothing more is taken on (`recover`)
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -96,17 +95,13 @@ class Intake:
         async with transaction(self.ctx.sessions) as session:
             rows = await claim_orphans(session, self.worker, list(self.channels), limit)
             found = [Inbound.from_payload(row.payload) for row in rows]
-        if self.closing:  # a stop began: claimed, they go back with the worker's retirement
-            return 0
         for inbound in found:
             self.spawn(inbound)
         return len(found)
 
     async def drain(self, seconds: float) -> None:
         """Lets the updates being handled finish; after `seconds` the rest are cancelled
-        (their turns roll back, and their stored updates go to the next worker). Nothing
-        recovered after this begins is handled here (`closing`)."""
-        self.closing = True
+        (their turns roll back, and their stored updates go to the next worker)."""
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=seconds)
             for task in pending:
