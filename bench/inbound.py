@@ -5,6 +5,7 @@
     python -m bench.inbound --quick          # a few hundred updates, to check it still runs
     python -m bench.inbound --workers 2      # our bot as two processes on one port
     python -m bench.inbound --profile        # only our bot, profiled (cProfile), its SQL counted
+    python -m bench.inbound --pieces         # only our bot, its CPU by piece (no profiler)
     python -m bench.inbound --before 73a3da7 # also the bot of an earlier commit: before / after
                                              # / baseline in one run, with their ratios
 
@@ -27,12 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import io
 import itertools
 import os
-import pstats
-import re
 import shutil
 import signal
 import subprocess
@@ -46,6 +43,7 @@ from pathlib import Path
 from aiohttp import ClientSession, TCPConnector, web
 from sqlalchemy import text as sql
 
+from bench import cpu_pieces
 from bench.common import Shape, build_nation, database, engine_for, run, table
 from bench.fanout import free_port
 from tests.fakes.telegram import TOKEN
@@ -59,6 +57,7 @@ SCRIPT = [
 UPDATE_IDS = itertools.count(1)  # never reused: a repeated id is a duplicate to the bot
 NOW = "2025-11-27T09:00:00+07:00"  # only November's monthly report is open
 BENCH_SECRET = "bench-webhook-secret"
+PROFILE_ENV = ["BENCH_PROFILE"]  # or BENCH_PIECES (--pieces): what the bot's process measures
 SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": BENCH_SECRET}  # the baseline ignores it
 
 
@@ -151,7 +150,7 @@ async def load(
                 async with http.post(webhook, json=update, headers=SECRET_HEADER) as response:
                     assert response.status == 200, response.status
                 try:
-                    await asyncio.wait_for(done, 30)
+                    await asyncio.wait_for(done, 120)  # a loaded machine stalls long
                 except TimeoutError:
                     raise RuntimeError(
                         f"chat {chat}: no reply to {text!r} (had {len(sink.arrivals[chat])}, "
@@ -258,7 +257,7 @@ async def start_bot(
         command.append("--reuse-port")
     processes = []
     for n in range(workers):
-        extra = {"BENCH_PROFILE": f"{profile}.{n}"} if profile else {}
+        extra = {PROFILE_ENV[0]: f"{profile}.{n}"} if profile else {}
         if outcomes is not None:
             extra["BENCH_OUTCOMES"] = f"{outcomes}.{n}"
         processes.append(subprocess.Popen(command, env=env | extra, cwd=root))
@@ -266,7 +265,7 @@ async def start_bot(
     ready: set[int] = set()
     # A new connection each time: the kernel spreads connections (not requests) over workers.
     async with ClientSession(connector=TCPConnector(force_close=True)) as http:
-        for _ in range(600):
+        for _ in range(3000):  # 5 minutes: a loaded machine starts aiogram slowly
             for process in processes:
                 if process.pid in ready:
                     continue
@@ -280,6 +279,7 @@ async def start_bot(
             if len(ready) == workers:
                 return processes, webhook
             await asyncio.sleep(0.1)
+    stop_bot(processes)  # not left running after the failure
     raise RuntimeError("the bot did not start")
 
 
@@ -307,7 +307,9 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     ctx = AppContext.create(Settings())
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
-        _start_profile(ctx, Path(profile))
+        cpu_pieces.start_profile(ctx, Path(profile))
+    if os.environ.get("BENCH_PIECES"):
+        cpu_pieces.install(Path(os.environ["BENCH_PIECES"]))
     outcomes = os.environ.get("BENCH_OUTCOMES")
     if outcomes:
         _keep_outcomes(Path(outcomes))
@@ -317,7 +319,11 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
         service = Service(ctx)
         await service.start({"telegram": runtime.channel}, reminders=False)
         add_telegram_webhook(server.app, runtime, service.intake, BENCH_SECRET)
-        close = runtime.client.close
+
+        async def close() -> None:  # as run_bot stops: the work in flight ends, not cancelled
+            await server.stop()
+            await service.stop()
+            await runtime.client.close()
     else:
         from bench import baseline_bot
 
@@ -336,6 +342,7 @@ async def serve(kind: str, port: int, reuse_port: bool) -> None:
     await server.start("127.0.0.1", port, reuse_port=reuse_port)
     await stop.wait()
     await close()
+    await ctx.engine.dispose()
 
 
 async def _ready() -> web.Response:
@@ -353,58 +360,6 @@ def _keep_outcomes(path: Path) -> None:
         path.write_text("; ".join(f"{n} {why}" for why, n in tried.most_common()) or "none")
 
     atexit.register(dump)
-
-
-def _start_profile(ctx: object, path: Path) -> None:
-    """Profiles this process until it exits and counts the SQL statements it runs."""
-    import atexit
-
-    from sqlalchemy import event
-
-    from storage.db import answer_path
-
-    profiler = cProfile.Profile(time.process_time)  # CPU, not the waits of a shared machine
-    statements = [0, 0]  # statements, commits (an autocommitted statement's included)
-
-    def count(*_args: object) -> None:
-        statements[0] += 1
-
-    def commit(*_args: object) -> None:
-        statements[1] += 1
-
-    event.listen(ctx.engine.sync_engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
-    event.listen(ctx.engine.sync_engine, "commit", commit)  # type: ignore[attr-defined]
-
-    def dump() -> None:
-        profiler.disable()
-        profiler.dump_stats(path)
-        run = answer_path.RUN  # the plain answer's, on the driver
-        counted = (statements[0] + run["statements"], statements[1] + run["transactions"])
-        path.with_suffix(".sql").write_text(f"{counted[0]} {counted[1]}")
-
-    atexit.register(dump)
-    profiler.enable()
-
-
-def profile_summary(prefix: Path, workers: int, updates: int, top: int = 25) -> str:
-    """The profiles of the bot's processes, merged: statements per update, the functions
-    that took the most CPU themselves, and who called the first few. (Cumulative times mean
-    little here: cProfile counts each resumption of a coroutine as a call.)"""
-    files = [f"{prefix}.{n}" for n in range(workers)]
-    counts = [Path(f).with_suffix(".sql").read_text().split() for f in files]
-    statements = sum(int(c[0]) for c in counts)
-    commits = sum(int(c[1]) for c in counts)
-    lines = [
-        f"SQL statements: {statements:,} ({statements / updates:.1f} per update); "
-        f"commits: {commits:,} ({commits / updates:.1f} per update)",
-    ]
-    out = io.StringIO()
-    stats = pstats.Stats(*files, stream=out).sort_stats("tottime")
-    stats.print_stats(top)
-    for function in stats.fcn_list[:4]:  # type: ignore[attr-defined]
-        stats.print_callers(re.escape(function[2]))
-    lines.append(out.getvalue())
-    return "\n".join(lines)
 
 
 @dataclass
@@ -510,7 +465,12 @@ async def main(
     workers: list[int],
     profile: bool,
     before: str | None = None,
+    pieces: bool = False,
+    unpaced: bool = False,
 ) -> None:
+    """`pieces`: as `profile`, the CPU by piece measured without a profiler instead."""
+    PROFILE_ENV[0] = "BENCH_PIECES" if pieces else "BENCH_PROFILE"
+    profile = profile or pieces
     load_before = os.getloadavg()
     users = users or (40 if quick else 1500)
     concurrency = 8 if quick or profile else 64
@@ -554,8 +514,14 @@ async def main(
                 tried.append(f"{name}, as fast as it goes: {case.tried}")
             print(*rows[-1], sep=" | ", flush=True)  # a later failure keeps what was measured
             if prefix:
-                profiles.append(f"{name}:\n" + profile_summary(prefix, n, case.updates))
-            if profile:
+                files = [Path(f"{prefix}.{i}") for i in range(n)]
+                summary = (
+                    cpu_pieces.pieces_report(files, case.updates)
+                    if pieces
+                    else cpu_pieces.profile_summary(prefix, n, case.updates)
+                )
+                profiles.append(f"{name}:\n{summary}")
+            if profile or unpaced:
                 continue
             # Paced at the given rate, or at half the baseline's (the goal's load).
             for rate in dict.fromkeys([paced, round(rates["baseline"] / 2)]):
@@ -594,6 +560,8 @@ if __name__ == "__main__":
         "--workers", default="1", help="our bot's processes, one run each: 1 or 1,2,4"
     )
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pieces", action="store_true")
+    parser.add_argument("--unpaced", action="store_true", help="only the unpaced case of each bot")
     parser.add_argument(
         "--before",
         metavar="REF",
@@ -607,4 +575,15 @@ if __name__ == "__main__":
         run(lambda: serve(args.serve, args.port, args.reuse_port))
     else:
         counts = [int(n) for n in args.workers.split(",")]
-        run(lambda: main(args.db, args.quick, args.users, counts, args.profile, args.before))
+        run(
+            lambda: main(
+                args.db,
+                args.quick,
+                args.users,
+                counts,
+                args.profile,
+                args.before,
+                args.pieces,
+                args.unpaced,
+            )
+        )

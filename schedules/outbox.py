@@ -26,7 +26,7 @@ from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from schedules.messages import (
@@ -48,6 +48,7 @@ from storage.db.delivery import (
     QUOTA_ERROR,
     QUOTA_TOLD,
     REPLY,
+    anything_due,
     held_by,
     mark_sent,
     queue_messages,
@@ -263,6 +264,9 @@ class Dispatcher:
         the rows claimed but not tried go back to the queue at once."""
         quiet = self.quiet_now()
         handled = 0
+        engine = self.sessions.kw.get("bind")
+        if isinstance(engine, AsyncEngine) and not await anything_due(engine, self.clock.now()):
+            return 0  # idle: one statement written once, no claim built, no transaction
         for name, channel in self.channels.items():
             if self.stopping:
                 break

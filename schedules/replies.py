@@ -16,11 +16,11 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from schedules.messages import Channel, ChannelError, Outbound
 from schedules.outbox import IN_FLIGHT, RECORD_EVERY, REPLY_ATTEMPTS, record_failure, send_once
-from storage.db.delivery import mark_sent, mark_sent_each, requeue
+from storage.db.delivery import mark_sent, mark_sent_each, record_sent, requeue
 from storage.db.models import OutboxMessage
 from storage.db.sessions import one_statement, transaction
 from storage.plan.clock import Clock
@@ -75,8 +75,12 @@ class SentMarks:
         if not taken:
             return
         try:
-            async with one_statement(self.sessions) as session:
-                await mark_sent_each(session, taken)
+            engine = self.sessions.kw.get("bind")
+            if isinstance(engine, AsyncEngine):  # on the driver, as the intake's store
+                await record_sent(engine, taken)
+            else:
+                async with one_statement(self.sessions) as session:
+                    await mark_sent_each(session, taken)
         except Exception:
             logger.exception("recording sent replies failed; trying again")
             self.give_back(taken)

@@ -10,13 +10,19 @@ from datetime import timedelta
 import pytest
 from aiohttp import ClientSession
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app import Service, start_telegram_polling, telegram_runtime
 from bot.config import webhook_secret
 from handlers.engine import Engine
 from schedules.messages import Inbound
-from storage.db.delivery import store_pending
+from storage.db.delivery import (
+    mark_sent_each,
+    queue_messages,
+    record_sent,
+    store_pending,
+    store_updates,
+)
 from storage.db.models import ChannelIdentity, OutboxMessage, OutboxStatus, PendingUpdate
 from storage.db.sessions import make_engine, make_sessionmaker, one_statement, transaction
 from storage.measures import reporting
@@ -300,3 +306,88 @@ async def test_a_single_statement_commits_itself_and_leaves_no_autocommit_behind
         assert keys == {"1"}
     finally:
         await engine.dispose()
+
+
+async def test_the_driver_store_stores_what_the_orm_store_stored(ctx) -> None:
+    """The intake's store on the driver (`store_updates`) writes the very rows the ORM's
+    `store_pending` wrote (the payload's JSON text to the byte, the moment, the claim), and
+    a repeat of an update stored either way is a duplicate to both."""
+    now = ctx.clock.now()
+    payloads = [
+        Inbound("x", "5001", "5001", text="Chào chị “Lan” — 1.500 hộ", update_key="1").to_payload(),
+        {"n": 2, "nested": {"list": [1, 2.5, None, True]}, "empty": ""},
+    ]
+    async with one_statement(ctx.sessions) as session:
+        old = await store_pending(
+            session, "orm", [("1", payloads[0]), ("2", payloads[1])], "w1", now
+        )
+    new = await store_updates(
+        ctx.engine, [("driver", "1", payloads[0]), ("driver", "2", payloads[1])], "w1", now
+    )
+    assert old == {"1", "2"} and new == {("driver", "1"), ("driver", "2")}
+
+    columns = "key, CAST(payload AS TEXT), received_at, claimed_by"
+    rows = {}
+    async with ctx.sessions() as session:
+        for channel in ("orm", "driver"):
+            found = await session.execute(
+                text(f"SELECT {columns} FROM pending_updates WHERE channel = :c ORDER BY id"),
+                {"c": channel},
+            )
+            rows[channel] = [tuple(row) for row in found.all()]
+        stored = (await session.scalars(select(PendingUpdate).order_by(PendingUpdate.id))).all()
+    assert rows["driver"] == rows["orm"] and len(rows["orm"]) == 2
+    assert [(r.channel, r.payload, r.received_at) for r in stored] == [
+        (channel, payload, now) for channel in ("orm", "driver") for payload in payloads
+    ]
+
+    # Repeats: none new, whichever way stored them, alone or with a new one; one statement
+    # may mix channels.
+    again = [("driver", "1", payloads[0]), ("orm", "2", payloads[1]), ("driver", "3", {})]
+    assert await store_updates(ctx.engine, again, "w2", now) == {("driver", "3")}
+    async with one_statement(ctx.sessions) as session:
+        assert await store_pending(session, "driver", [("2", payloads[1])], "w1", now) == set()
+    async with ctx.sessions() as session:
+        claims = dict(
+            (
+                await session.execute(
+                    select(PendingUpdate.key, PendingUpdate.claimed_by).where(
+                        PendingUpdate.channel == "driver"
+                    )
+                )
+            ).all()
+        )
+    assert claims == {"1": "w1", "2": "w1", "3": "w2"}
+    assert await store_updates(ctx.engine, [], "w1", now) == set()
+
+
+async def test_sent_recorded_on_the_driver_as_through_the_session(ctx) -> None:
+    """The "sent" marks no turn took along (`record_sent`, on the driver) write what the
+    turn's own statement (`mark_sent_each`) writes: each row its own moment, one statement."""
+    now = ctx.clock.now()
+    rows = [
+        {"key": f"k{i}", "kind": "reply", "person_id": None, "channel": "telegram",
+         "chat_id": "1", "payload": {"text": "x"}, "status": OutboxStatus.SENDING,
+         "attempts": 1, "next_attempt_at": now, "created_at": now}
+        for i in range(4)
+    ]  # fmt: skip
+    async with transaction(ctx.sessions) as session:
+        await queue_messages(session, rows)
+        ids = list((await session.scalars(select(OutboxMessage.id).order_by("id"))).all())
+    moments = {row_id: now + timedelta(milliseconds=7 * i + 1) for i, row_id in enumerate(ids)}
+    async with transaction(ctx.sessions) as session:
+        await mark_sent_each(session, {i: moments[i] for i in ids[:2]})
+    await record_sent(ctx.engine, {i: moments[i] for i in ids[2:]})
+    await record_sent(ctx.engine, {})
+    async with ctx.sessions() as session:
+        found = await session.execute(
+            text("SELECT id, status, CAST(sent_at AS TEXT), error, claimed_by FROM outbox")
+        )
+        stored = {row[0]: tuple(row[1:]) for row in found.all()}
+        sent_at = dict(
+            (await session.execute(select(OutboxMessage.id, OutboxMessage.sent_at))).all()
+        )
+    assert sent_at == moments
+    assert {row[0] for row in stored.values()} == {OutboxStatus.SENT}
+    texts = [stored[i][1] for i in ids]
+    assert len(set(texts)) == 4 and all(len(t) == len(texts[0]) for t in texts)

@@ -23,8 +23,8 @@ from handlers.engine import Engine
 from schedules.messages import Channel, Inbound
 from schedules.outbox import send_once
 from schedules.replies import deliver_replies
-from storage.db.delivery import claim_orphans, store_pending
-from storage.db.sessions import one_statement, transaction
+from storage.db.delivery import claim_orphans, store_updates
+from storage.db.sessions import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -47,20 +47,9 @@ class Intake:
     async def receive(self, inbounds: list[Inbound]) -> int:
         """Stores the updates durably, then handles the new ones in the background; returns
         how many were new (a repeat of one already stored or handled is not)."""
-        keyed = [i for i in inbounds if i.update_key]
-        fresh: set[tuple[str, str]] = set()
-        if keyed:
-            now = self.ctx.clock.now()
-            names = {i.channel for i in keyed}
-            # One channel (always, from a webhook or a poll): one statement, no transaction.
-            begin = one_statement if len(names) == 1 else transaction
-            async with begin(self.ctx.sessions) as session:
-                for name in names:
-                    items = [
-                        (i.update_key or "", i.to_payload()) for i in keyed if i.channel == name
-                    ]
-                    keys = await store_pending(session, name, items, self.worker, now)
-                    fresh |= {(name, key) for key in keys}
+        keyed = [(i.channel, i.update_key, i.to_payload()) for i in inbounds if i.update_key]
+        # One statement, whatever the channels (autocommitted: no transaction around it).
+        fresh = await store_updates(self.ctx.engine, keyed, self.worker, self.ctx.clock.now())
         new = [i for i in inbounds if not i.update_key or (i.channel, i.update_key) in fresh]
         for inbound in new:
             self.spawn(inbound)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import certifi
+from yarl import URL
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 from bot.config import Settings
 
 DEFAULT_BASE = "https://api.telegram.org"
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class ApiError(Exception):
@@ -52,6 +54,9 @@ class TelegramClient:
         self._ssl = ssl.create_default_context(cafile=certifi.where())
         self._http: aiohttp.ClientSession | None = None
         self._files: Bot | None = None
+        # Made once, not per call (a reply is a call): each method's URL parsed, the timeout.
+        self._urls: dict[str, URL] = {}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -68,11 +73,14 @@ class TelegramClient:
         TimeoutError) for the network."""
         if not isinstance(body, str):
             body = json.dumps(body, ensure_ascii=False)
+        url = self._urls.get(method)
+        if url is None:
+            url = self._urls[method] = URL(f"{self.base}/bot{self.token}/{method}")
         async with self._session().post(
-            f"{self.base}/bot{self.token}/{method}",
+            url,
             data=body.encode(),
-            headers={"Content-Type": "application/json"},
-            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
+            headers=JSON_HEADERS,
+            timeout=aiohttp.ClientTimeout(total=timeout) if timeout else self._timeout,
         ) as response:
             raw = await response.read()
             status = response.status

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -31,7 +32,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import BindParameter
 
@@ -146,6 +148,89 @@ async def store_pending(
         .returning(PendingUpdate.key)
     )
     return set((await session.scalars(statement, rows)).all())
+
+
+class _Binds:
+    """Values bound as the ORM binds them (JSON text, UTC datetimes) for one dialect, and the
+    intake's store's SQL: made once per dialect (the hot paths around a turn: the store runs
+    on the driver, `store_updates`; the "sent" marks, `mark_sent_each`)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        columns = cast(Table, PendingUpdate.__table__).c
+        self.postgres = dialect.name == "postgresql"
+        self.payload = columns.payload.type._cached_bind_processor(dialect)
+        self.received_at = columns.received_at.type._cached_bind_processor(dialect)
+        # Any moment (AwareDateTime), as the outbox's columns bind it.
+        self.moment = OutboxMessage.__table__.c.sent_at.type._cached_bind_processor(dialect)
+
+    def sql(self, count: int) -> str:
+        head = "INSERT INTO pending_updates (channel, key, payload, received_at, claimed_by) "
+        tail = " ON CONFLICT (channel, key) DO NOTHING RETURNING channel, key"
+        if self.postgres:  # one statement for any number: prepared once by asyncpg
+            return (
+                f"{head}SELECT r.channel, r.key, r.payload::json, $4, $5 "
+                f"FROM unnest($1::text[], $2::text[], $3::text[]) AS r(channel, key, payload)"
+                f"{tail}"
+            )
+        return head + "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * count) + tail
+
+
+@functools.cache
+def _binds(dialect: Dialect) -> _Binds:
+    return _Binds(dialect)
+
+
+@asynccontextmanager
+async def _driver(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's driver connection (asyncpg, or aiosqlite's), outside any
+    transaction. Closed without `async with engine.connect()`'s shielded close, which costs a
+    task of its own each time; a statement cut off (cancelled, the network) leaves the
+    connection in doubt, so it is dropped rather than pooled."""
+    connection = await engine.connect()
+    try:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        try:
+            yield raw
+        except BaseException:
+            await connection.invalidate()
+            raise
+    finally:
+        await connection.close()
+
+
+async def store_updates(
+    engine: AsyncEngine,
+    items: Sequence[tuple[str, str, dict[str, Any]]],
+    worker: str,
+    now: datetime,
+) -> set[tuple[str, str]]:
+    """Stores updates (channel, key, payload) in one autocommitted statement on the pooled
+    connection's driver; returns the (channel, key) of those that were new (a repeat is
+    ignored). The same rows as `store_pending` (tests/test_delivery.py compares them), without
+    building or compiling a statement per update."""
+    if not items:
+        return set()
+    sql = _binds(engine.dialect)
+    at = sql.received_at(now) if sql.received_at is not None else now
+    dump = sql.payload or (lambda value: value)
+    async with _driver(engine) as raw:
+        if sql.postgres:  # outside a transaction: the statement commits itself
+            rows = await raw.fetch(
+                sql.sql(len(items)),
+                [channel for channel, _, _ in items],
+                [key for _, key, _ in items],
+                [dump(payload) for _, _, payload in items],
+                at,
+                worker,
+            )
+        else:
+            values: list[Any] = []
+            for channel, key, payload in items:
+                values += (channel, key, dump(payload), at, worker)
+            rows = await raw.execute_fetchall(sql.sql(len(items)), values)
+            await raw.commit()
+    return {(channel, key) for channel, key in rows}
 
 
 async def claim_orphans(
@@ -276,12 +361,65 @@ async def mark_sent(
 
 
 async def mark_sent_each(session: AsyncSession, sent: Mapping[int, datetime]) -> None:
-    """Rows sent at different moments (each id with its own), recorded together."""
-    moments: dict[datetime, list[int]] = {}
-    for row_id, at in sent.items():
-        moments.setdefault(at, []).append(row_id)
-    for at, ids in moments.items():
-        await mark_sent(session, ids, at)
+    """Rows sent at different moments (each id with its own), recorded together: one
+    statement written once (on PostgreSQL the ids and moments as two arrays; SQLite runs it
+    once a row, in-process), not one UPDATE built for each moment."""
+    if not sent:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    sql = _binds(dialect)
+    at = sql.moment
+    moments = [at(moment) if at is not None else moment for moment in sent.values()]
+    if sql.postgres:
+        await session.execute(_MARK_SENT_POSTGRES, {"ids": list(sent), "at": moments})
+    else:
+        rows = [{"id": row_id, "at": moment} for row_id, moment in zip(sent, moments, strict=True)]
+        await session.execute(_MARK_SENT_SQLITE, rows)
+
+
+async def record_sent(engine: AsyncEngine, sent: Mapping[int, datetime]) -> None:
+    """`mark_sent_each` as one autocommitted statement on the pooled connection's driver
+    (the "sent" marks no turn took along: schedules.replies.SentMarks.flush)."""
+    if not sent:
+        return
+    at = _binds(engine.dialect).moment
+    moments = [at(moment) if at is not None else moment for moment in sent.values()]
+    async with _driver(engine) as raw:
+        if engine.dialect.name == "postgresql":
+            await raw.execute(_RECORD_SENT_POSTGRES, list(sent), moments)
+        else:
+            await raw.executemany(_RECORD_SENT_SQLITE, list(zip(moments, sent, strict=True)))
+            await raw.commit()
+
+
+async def anything_due(engine: AsyncEngine, now: datetime) -> bool:
+    """Whether any message waits in the queue, due by now: one statement on the driver,
+    written once (the outbox dispatcher asks before it claims, so its idle polling builds
+    no statement and opens no transaction)."""
+    at = _binds(engine.dialect).moment
+    moment = at(now) if at is not None else now
+    async with _driver(engine) as raw:
+        if engine.dialect.name == "postgresql":
+            return bool(await raw.fetchval(_DUE.replace("?", "$1"), moment))
+        return bool(await raw.execute_fetchall(_DUE, (moment,)))
+
+
+_DUE = (
+    f"SELECT 1 FROM outbox WHERE status = '{OutboxStatus.QUEUED}' AND next_attempt_at <= ? LIMIT 1"
+)
+_SENT = f"status = '{OutboxStatus.SENT}', error = NULL, claimed_by = NULL"
+_RECORD_SENT_POSTGRES = (
+    f"UPDATE outbox AS o SET {_SENT}, sent_at = s.at "
+    "FROM unnest($1::integer[], $2::timestamptz[]) AS s(id, at) WHERE o.id = s.id"
+)
+_RECORD_SENT_SQLITE = f"UPDATE outbox SET {_SENT}, sent_at = ? WHERE id = ?"
+_MARK_SENT_POSTGRES = text(
+    f"UPDATE outbox AS o SET {_SENT}, sent_at = s.at "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:at AS timestamptz[])) AS s(id, at) "
+    "WHERE o.id = s.id"
+)
+_MARK_SENT_SQLITE = text(f"UPDATE outbox SET {_SENT}, sent_at = :at WHERE id = :id")
 
 
 def held_by(worker: str) -> ColumnElement[bool]:
