@@ -338,7 +338,7 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
     if change is None:
         return []
     previous = change.period.label
-    if change.period.kind == "range" and change.period.start.year == change.period.end.year:
+    if change.stretch:
         previous = vi.TOTAL_SAME_STRETCH.format(year=change.period.start.year, period=previous)
     if change.before is None:
         if total.period.kind in ("term", "range"):

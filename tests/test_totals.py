@@ -497,3 +497,26 @@ async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) ->
     assert user.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
     await user.send("/tong hội viên mới nhiệm kỳ 2021–2026 xã Sơn Bình")
     assert user.text.startswith("Hội viên mới kết nạp – Xã Sơn Bình, nhiệm kỳ 2021–2026")
+
+
+async def test_a_quarter_still_being_reported_is_compared_year_on_year(ctx, six) -> None:
+    """Quý IV reported to November: "cùng kỳ" is October–November of the year before (as a
+    Vietnamese report means it), never the first two months of quý III, and says so."""
+    units, _ = six
+    async with ctx.sessions() as session:
+        for i in range(1, 7):
+            for m in (7, 8):  # quý III's first two months: 10 each, not the comparison
+                await report(session, units[f"B{i}"], FORM, month(2026, m), {"hv_moi": 10})
+            for m in (10, 11):  # the same stretch a year before: 1 each
+                await report(session, units[f"B{i}"], FORM, month(2025, m), {"hv_moi": 1})
+        total = await totals.indicator_total(
+            session, ctx.catalog, "hv_moi", units["C1"], quarter(2026, 4)
+        )
+    assert total.change is not None
+    assert total.change.period.label == "từ 01/10/2025 đến 30/11/2025"
+    head, _ = total_lines(ctx.catalog, total)
+    text = "\n".join(head)
+    assert "cùng kỳ năm 2025 (từ 01/10/2025 đến 30/11/2025)" in text
+    # Five branches gave both months both years: 2 each then, 15 + 13 now.
+    assert "chỉ tính 5 chi hội báo cáo đủ cả hai kỳ: 10 → 28 (+18, +180%)" in text
+    assert "cùng kỳ năm 2026" not in text

@@ -62,6 +62,7 @@ class Change:
     common: int  # units that reported in both periods (a flow: every reporting period of each)
     all_common: bool  # every unit that reported in either reported in both
     partial: bool = False  # some units that reported in both were left out for a missed period
+    stretch: bool = False  # the same stretch of a year before, the period being still reported
 
 
 @dataclass
@@ -243,19 +244,24 @@ async def _change(
     earlier: Period | None = None,
 ) -> Change:
     """The previous period (or `earlier`) against this one over the units that reported in
-    both; a flow over a period still being reported against the same stretch of the
-    previous one (a year reported to June against last year's January to June)."""
+    both; a flow over a quarter, half-year or year still being reported against the same
+    stretch a year before ("cùng kỳ": quý IV reported to November against October–November
+    of last year, never against the first two months of quý III)."""
     previous = earlier or previous_period(period)
+    stretch = False
     if not stock and now.values:
         latest = max(v.end for v in now.values.values())
         if latest < period.end:
+            if earlier is None and period.kind in {k.value for k in Periodicity}:
+                previous = a_year_before(period)
             previous = same_stretch(period, previous, latest)
+            stretch = previous.start == a_year_before(period).start
     # The same units (those under the unit now), in the previous period.
     before = await read(session, catalog, code, [unit.id], previous, units_of=now)
     members = now.members.get(unit.id, set())
     was = figure_of(catalog, code, before, members)
     if not was.reported:
-        return Change(previous, None, None, 0, False)
+        return Change(previous, None, None, 0, False, stretch=stretch)
 
     def counted(reading: Reading) -> set[int]:
         return {u for u, v in reading.values.items() if v.complete and u in members}
@@ -279,7 +285,7 @@ async def _change(
     common = whole(now, period) & whole(before, previous)
     partial = common != both
     if not common:
-        return Change(previous, was, None, 0, False, partial)
+        return Change(previous, was, None, 0, False, partial, stretch)
     return Change(
         previous,
         figure_of(catalog, code, before, common),
@@ -287,6 +293,7 @@ async def _change(
         len(common),
         common == counted(now) | counted(before),
         partial,
+        stretch,
     )
 
 
