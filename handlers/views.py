@@ -7,7 +7,7 @@ from datetime import date
 from schedules.calendar import window
 from storage.measures.completeness import Completeness
 from storage.measures.figures import Figure
-from storage.measures.target_status import Status, TargetProgress, summary_counts
+from storage.measures.target_status import Status, TargetProgress, past_counts, summary_counts
 from storage.measures.totals import Change, Row, Total
 from storage.measures.unit_readings import Kind
 from storage.plan import texts_vi as vi
@@ -40,7 +40,13 @@ def progress_summary(items: list[TargetProgress]) -> str:
     """How many targets, and how many of them in each verdict: the parts add up to all."""
     counts = summary_counts(items)
     parts = [vi.PROGRESS_SUMMARY_PARTS[name].format(n=n) for name, n in counts.items() if n]
-    return vi.PROGRESS_SUMMARY.format(total=len(items), parts=", ".join(parts))
+    text = vi.PROGRESS_SUMMARY.format(total=len(items), parts=", ".join(parts))
+    for period, past in past_counts(items).items():  # last year's, shown as such
+        parts = [vi.PROGRESS_SUMMARY_PARTS[name].format(n=n) for name, n in past.items() if n]
+        text += vi.PROGRESS_SUMMARY_PAST.format(
+            n=sum(past.values()), period=period.label, parts=", ".join(parts)
+        )
+    return text
 
 
 def _day(day: date | None) -> str:
@@ -52,12 +58,16 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     t = p.target
     level = catalog.level_word(p.basis_level) if p.basis_level else vi.UNITS_WORD
     lines = [vi.PROGRESS_HEAD.format(status=vi.STATUS[p.status], label=t.label)]
+    if p.previous_window:
+        lines[0] = vi.PROGRESS_HEAD_PAST.format(
+            status=vi.STATUS[p.status], period=p.period.label, label=t.label
+        )
     unit_word = catalog.indicators[t.indicator].unit if t.kind == "sum" and t.indicator else ""
     compare = vi.COMPARE_WORDS[t.compare.value]
     goal = vi.format_number(p.goal)
     if t.kind == "task":
         lines.append(_task_line(t, p, level))
-    elif p.status == Status.NO_DATA:
+    elif p.achieved is None:  # (no data; or last year's window, none of it due yet)
         lines.append(
             vi.PROGRESS_NO_DATA.format(
                 period=p.period.label,
@@ -102,7 +112,7 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
         lines.append(_expectation(p, unit_word))
     if p.due_year:
         lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))
-    if p.previous_window and p.cover is not None:
+    if p.previous_window and p.cover is not None and p.status != Status.PENDING:
         lines.append(_previous(p))
     if p.group:
         lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))

@@ -219,3 +219,9 @@ TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level}
 EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
 # A year still being reported is compared with the same stretch of the year before.
 TOTAL_SAME_STRETCH = "cùng kỳ năm {year} ({period})"
+# A target shown on last year's window (nothing of this year's due yet): counted above as
+# not yet due this year, its past verdict said apart, and its line names the year.
+PROGRESS_SUMMARY_PAST = (
+    " Trong đó {n} chỉ tiêu chưa có báo cáo năm nay đến hạn, đang xem kết quả {period}: {parts}."
+)
+PROGRESS_HEAD_PAST = "{status} ({period}) {label}"
