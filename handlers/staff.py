@@ -212,8 +212,9 @@ async def total_answer(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,
 ) -> str:
-    head, rows = await total_parts(session, catalog, indicator, unit, period)
+    head, rows = await total_parts(session, catalog, indicator, unit, period, today)
     return "\n".join(head + rows)
 
 
@@ -223,10 +224,11 @@ async def total_parts(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,
 ) -> tuple[list[str], list[str]]:
     """The headline (total, what it rests on, change from the previous period) and one line
     per unit below, as the chat and the CLI show them."""
-    found = await total_of(session, catalog, indicator, unit, period)
+    found = await total_of(session, catalog, indicator, unit, period, today)
     if isinstance(found, str):
         return [found], []
     return total_lines(catalog, found)
@@ -238,13 +240,14 @@ async def total_of(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,  # (given: a period still within its due date says so)
 ) -> Total | str:
     """The indicator's total (storage/measures/totals.py), or why it has none (a text, a rating)."""
     try:
         countable_or_error(indicator)
     except StaffError as exc:
         return str(exc)
-    return await totals.indicator_total(session, catalog, indicator.code, unit, period)
+    return await totals.indicator_total(session, catalog, indicator.code, unit, period, today=today)
 
 
 def countable_or_error(indicator: Indicator) -> None:
@@ -321,7 +324,7 @@ async def cli_total(
         period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
         if not period_text:
             period = await default_year(session, ctx.catalog, found.code, unit, today)
-        return await total_answer(session, ctx.catalog, found, unit, period)
+        return await total_answer(session, ctx.catalog, found, unit, period, today)
 
 
 async def cli_missing(

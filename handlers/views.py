@@ -263,6 +263,10 @@ def row_note(catalog: Catalog, total: Total, row: Row) -> str:
     return "; ".join(notes)
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def row_name(row: Row) -> str:
     return vi.TOTAL_OWN.format(name=row.unit.name) if row.own else row.unit.name
 
@@ -277,6 +281,13 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         empty = vi.TOTAL_EMPTY_OF.format(
             period=total.period.label, expected=f.expected, level=level
         )
+        if total.due is not None:  # not late: the reports are still within their due date
+            empty = vi.TOTAL_EMPTY_IN_WINDOW.format(
+                period=_capital(total.period.label),
+                due=_day(total.due),
+                expected=f.expected,
+                level=level,
+            )
         return [empty], _row_lines(catalog, total)
     if total.kind == Kind.YES_NO:
         head = [vi.TOTAL_YES_NO_TITLE.format(**fields, yes=f.yes, reported=f.reported, level=level)]
@@ -290,6 +301,10 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         parts = "/".join(vi.format_number(v) for v in f.parts.values())
         head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
     head += _basis(total, level)
+    if total.due is not None and total.until is None:
+        head.append(
+            vi.TOTAL_IN_WINDOW.format(period=_capital(total.period.label), due=_day(total.due))
+        )
     head += _change_lines(total, level)
     return head, _row_lines(catalog, total)
 

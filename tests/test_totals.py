@@ -144,9 +144,9 @@ async def test_a_branch_without_a_report_is_not_zero_anywhere(
     async with ctx.sessions() as session:
         # The indicator page: the same headline, and the same cell for each unit.
         page = await web_indicator_page.indicator_page(
-            session, ctx.catalog, "hv_moi", units["C1"], units["KH"], NOV
+            session, ctx.catalog, "hv_moi", units["C1"], units["KH"], NOV, ctx.clock.today()
         )
-        assert page.head == cli.splitlines()[:3]
+        assert page.head == cli.splitlines()[:4]  # (with: November is within its due date)
         cells = {r.unit.name: r.achieved for r in page.rows}
         assert cells["Chi hội tổ dân phố 6"] == "chưa báo cáo"
         assert cells["Chi hội tổ dân phố 2"] == "0 người"
@@ -489,10 +489,15 @@ async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) ->
     period as the answers write it ("nhiệm kỳ 2021–2026", with its dash) is read back."""
     _, user = six
     await user.send("/tong dự thảo được phản biện xã hội năm 2026")
-    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026 (0/5 đơn vị).")
+    # (27 November: the year's reports are due on 20 January.)
+    assert user.text.startswith(
+        "Năm 2026 đang trong hạn báo cáo (hạn 20/01/2027): chưa có đơn vị nào gửi (0/5 đơn vị)."
+    )
     assert "1. Tỉnh Khánh Hòa (tự báo cáo): chưa báo cáo" in user.text
     await user.send("/tong dự thảo được phản biện xã hội năm 2026 xã Sơn Bình")
-    assert user.text == "Chưa có báo cáo nào đã gửi cho năm 2026 (0/1 đơn vị)."
+    assert user.text == (
+        "Năm 2026 đang trong hạn báo cáo (hạn 20/01/2027): chưa có đơn vị nào gửi (0/1 đơn vị)."
+    )
     await user.send("/tong hội viên mới xã Lương Hòa")
     assert user.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
     await user.send("/tong hội viên mới nhiệm kỳ 2021–2026 xã Sơn Bình")
@@ -520,3 +525,29 @@ async def test_a_quarter_still_being_reported_is_compared_year_on_year(ctx, six)
     # Five branches gave both months both years: 2 each then, 15 + 13 now.
     assert "chỉ tính 5 chi hội báo cáo đủ cả hai kỳ: 10 → 28 (+18, +180%)" in text
     assert "cùng kỳ năm 2026" not in text
+
+
+async def test_a_month_within_its_due_date_is_not_shown_as_late(ctx, six) -> None:
+    """31 December: nobody has sent December (due 5 January). /tong says the month is still
+    being reported, with its due date, as /chuanop does, not just "chưa báo cáo"; once the
+    due date has passed it is the plain "nothing sent"."""
+    from storage.plan.clock import vn_datetime
+
+    units, user = six
+    ctx.clock.set(vn_datetime(2026, 12, 31, 20))
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert (
+        "Tháng 12/2026 đang trong hạn báo cáo (hạn 05/01/2027): chưa có chi hội nào gửi "
+        "(0/6 chi hội)." in user.text
+    ), user.text
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 12/2026", "C1")
+    assert "đang trong hạn báo cáo (hạn 05/01/2027)" in cli
+    async with ctx.sessions() as session:
+        await report(session, units["B1"], FORM, month(2026, 12), {"hv_moi": 2})
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert "Tháng 12/2026 đang trong hạn báo cáo (hạn 05/01/2027): số liệu còn bổ sung." in (
+        user.text
+    )
+    ctx.clock.set(vn_datetime(2027, 1, 6, 9))
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert "đang trong hạn" not in user.text

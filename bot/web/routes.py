@@ -206,7 +206,7 @@ class Pages:
             raise NotFound
         period = self._period(request)
         page = await web_indicator_page.indicator_page(
-            session, self.ctx.catalog, code, unit, access.unit, period
+            session, self.ctx.catalog, code, unit, access.unit, period, self.today()
         )
         return self.render(
             "indicator.html",

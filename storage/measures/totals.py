@@ -20,7 +20,7 @@ figure knows what it rests on:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,6 +81,8 @@ class Total:
     change: Change | None = None
     until: Period | None = None  # a flow reported so far only up to this period
     year_change: Change | None = None  # against the same period a year before (`year_ago`)
+    # The period's reports are still within their due date (given `today`): this one.
+    due: date | None = None
 
     def share(self, row: Row) -> float | None:
         """A row's percent of the total (sums only: a share of a ratio means nothing)."""
@@ -100,6 +102,7 @@ async def indicator_total(
     *,
     compare: bool = True,
     year_ago: bool = False,
+    today: date | None = None,
 ) -> Total:
     """An indicator's total over `unit`'s subtree in `period`, with what it rests on (k of
     the n units that should report it did), each unit below it (a unit that did not report
@@ -133,7 +136,23 @@ async def indicator_total(
         total.year_change = await _change(
             session, catalog, code, unit, period, reading, total.stock, a_year_before(period)
         )
+    if today is not None:
+        due = last_due(catalog, code, period, reading.levels)
+        total.due = due if due is not None and today < due else None
     return total
+
+
+def last_due(catalog: Catalog, code: str, period: Period, levels: list[str]) -> date | None:
+    """When the last reports of `period` that give `code` fall due (the forms of `levels`
+    asking its parts; None when no form's period fits in it)."""
+    dues = []
+    for c in catalog.components(code):
+        for name in catalog.forms_of_indicator.get(c, []):
+            form = catalog.forms[name]
+            inside = periods_inside(form.periodicity, period)
+            if inside and (not levels or form.level in levels):
+                dues.append(inside[-1].end + timedelta(days=form.schedule.due_days_after_end))
+    return max(dues, default=None)
 
 
 def a_year_before(period: Period) -> Period:

@@ -225,3 +225,8 @@ PROGRESS_SUMMARY_PAST = (
     " Trong đó {n} chỉ tiêu chưa có báo cáo năm nay đến hạn, đang xem kết quả {period}: {parts}."
 )
 PROGRESS_HEAD_PAST = "{status} ({period}) {label}"
+# A period whose reports are still within their due date (/tong): not late, said as /chuanop does.
+TOTAL_EMPTY_IN_WINDOW = (
+    "{period} đang trong hạn báo cáo (hạn {due}): chưa có {level} nào gửi (0/{expected} {level})."
+)
+TOTAL_IN_WINDOW = "{period} đang trong hạn báo cáo (hạn {due}): số liệu còn bổ sung."
