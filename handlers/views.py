@@ -301,6 +301,9 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         parts = "/".join(vi.format_number(v) for v in f.parts.values())
         head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
     head += _basis(total, level)
+    if total.since is not None:  # (the first due periods have no report in the records)
+        first, n = total.since
+        head.append(vi.TOTAL_SINCE.format(first=first.label, n=n, period=total.period.label))
     if total.due is not None and total.until is None:
         head.append(
             vi.TOTAL_IN_WINDOW.format(period=_capital(total.period.label), due=_day(total.due))

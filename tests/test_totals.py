@@ -551,3 +551,18 @@ async def test_a_month_within_its_due_date_is_not_shown_as_late(ctx, six) -> Non
     ctx.clock.set(vn_datetime(2027, 1, 6, 9))
     await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
     assert "đang trong hạn" not in user.text
+
+
+async def test_a_term_total_says_how_much_of_the_term_has_no_report(ctx, six) -> None:
+    """A term (or a year) total on a database that starts in October 2026: it says from when
+    the data exists and how many due months before have no report, and "chưa báo cáo đủ"
+    counts the months due (10 of 2026 by 27 November), not the most any branch gave (2)."""
+    cli = await staff.cli_total(ctx, "hội viên mới", "năm 2026", "C1")
+    assert "Trong đó 6 chi hội chưa báo cáo đủ 10 kỳ." in cli, cli
+    assert (
+        "Số liệu có từ tháng 10/2026: 9 kỳ đầu của năm 2026 chưa có báo cáo nào trong hệ thống"
+        in cli
+    )
+    assert "– 2/10 kỳ" in cli
+    cli = await staff.cli_total(ctx, "hội viên mới", "nhiệm kỳ", "C1")
+    assert "kỳ đầu của nhiệm kỳ" in cli, cli

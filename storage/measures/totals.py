@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db.models import OrgUnit
+from storage.db.models import OrgUnit, Submission, SubmissionStatus
 from storage.db.units import children
 from storage.measures.figures import Figure, figure_of
 from storage.measures.ratios import period_at
@@ -83,6 +84,9 @@ class Total:
     year_change: Change | None = None  # against the same period a year before (`year_ago`)
     # The period's reports are still within their due date (given `today`): this one.
     due: date | None = None
+    # A flow over several periods whose first due periods have no report in the records:
+    # the first period with one, and how many due before it have none (given `today`).
+    since: tuple[Period, int] | None = None
 
     def share(self, row: Row) -> float | None:
         """A row's percent of the total (sums only: a share of a ratio means nothing)."""
@@ -139,7 +143,51 @@ async def indicator_total(
     if today is not None:
         due = last_due(catalog, code, period, reading.levels)
         total.due = due if due is not None and today < due else None
+        if not total.stock and total.figure.reported:
+            await _against_due(session, catalog, code, total, reading, today)
     return total
+
+
+async def _against_due(
+    session: AsyncSession, catalog: Catalog, code: str, total: Total, reading: Reading, today: date
+) -> None:
+    """A flow over several periods (a year, a term) is measured against the periods due by
+    `today`, not the most any unit gave: "k chưa báo cáo đủ 59 kỳ", and since when the
+    records go when the first due periods have no report at all (an office that started
+    mid-term)."""
+    forms = [
+        catalog.forms[name]
+        for c in catalog.components(code)
+        for name in catalog.forms_of_indicator.get(c, [])
+        if catalog.forms[name].level == (reading.levels[-1] if reading.levels else None)
+    ]
+    kinds = {f.periodicity for f in forms}
+    if len(kinds) != 1:
+        return
+    days = timedelta(days=min(f.schedule.due_days_after_end for f in forms))
+    due = [p for p in periods_inside(kinds.pop(), total.period) if p.end + days < today]
+    f = total.figure
+    if len(due) > f.most_periods:
+        members = reading.members.get(total.unit.id, set())
+        f.most_periods = len(due)
+        f.partial = sum(
+            1 for u in members if u in reading.values and reading.values[u].periods < len(due)
+        )
+    if len(due) < 2:
+        return
+    first = await session.scalar(
+        select(func.min(Submission.period_start)).where(
+            Submission.unit_id.in_(sorted(reading.members.get(total.unit.id, set()))),
+            Submission.form_code.in_([f.code for f in forms]),
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.period_start >= total.period.start,
+            Submission.period_end <= total.period.end,
+        )
+    )
+    if first is not None:
+        before = [p for p in due if p.end < first]
+        if before:
+            total.since = (period_of(due[0].kind, first), len(before))
 
 
 def last_due(catalog: Catalog, code: str, period: Period, levels: list[str]) -> date | None:

@@ -230,3 +230,8 @@ TOTAL_EMPTY_IN_WINDOW = (
     "{period} đang trong hạn báo cáo (hạn {due}): chưa có {level} nào gửi (0/{expected} {level})."
 )
 TOTAL_IN_WINDOW = "{period} đang trong hạn báo cáo (hạn {due}): số liệu còn bổ sung."
+# A flow over a term (a year) whose first due periods have no report in the records.
+TOTAL_SINCE = (
+    "Số liệu có từ {first}: {n} kỳ đầu của {period} chưa có báo cáo nào trong hệ thống "
+    "(nhập bằng lệnh hoibot reports import)."
+)
