@@ -67,3 +67,8 @@ WEB_CHART_PERIOD = "Kỳ"
 WEB_CHART_VALUE = "Trong kỳ ({unit})"
 WEB_CHART_RUNNING = "Cộng dồn"
 WEB_CHART_VALUE_PLAIN = "Trong kỳ"
+# The "who reported" page of a period begun whose reports are not due yet.
+WEB_REPORTING_NOT_DUE = (
+    "{period} đang trong hạn báo cáo (hạn {due}): đơn vị chưa nộp vẫn còn trong hạn, "
+    "chưa phải nộp muộn."
+)
