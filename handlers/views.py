@@ -263,6 +263,17 @@ def row_note(catalog: Catalog, total: Total, row: Row) -> str:
     return "; ".join(notes)
 
 
+def _merged(catalog: Catalog, total: Total) -> list[str]:
+    """A unit merged away: where its branches' figures are now."""
+    if total.merged_into is None:
+        return []
+    into, day = total.merged_into
+    level = total.level_word if total.level else catalog.level_word(catalog.leaf_level)
+    return [
+        vi.TOTAL_MERGED.format(unit=total.unit.name, into=into.name, day=_day(day), level=level)
+    ]
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -277,7 +288,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
     fields = {"label": ind.label, "unit": total.unit.name, "period": total.period.label}
     if not f.reported and not f.incomplete:
         if not f.expected:
-            return [vi.TOTAL_EMPTY.format(period=total.period.label)], []
+            return [vi.TOTAL_EMPTY.format(period=total.period.label), *_merged(catalog, total)], []
         empty = vi.TOTAL_EMPTY_OF.format(
             period=total.period.label, expected=f.expected, level=level
         )
@@ -288,7 +299,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
                 expected=f.expected,
                 level=level,
             )
-        return [empty], _row_lines(catalog, total)
+        return [empty, *_merged(catalog, total)], _row_lines(catalog, total)
     if total.kind == Kind.YES_NO:
         head = [vi.TOTAL_YES_NO_TITLE.format(**fields, yes=f.yes, reported=f.reported, level=level)]
     elif total.kind == Kind.EACH:
@@ -301,6 +312,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         parts = "/".join(vi.format_number(v) for v in f.parts.values())
         head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
     head += _basis(total, level)
+    head += _merged(catalog, total)
     if total.since is not None:  # (the first due periods have no report in the records)
         first, n = total.since
         head.append(vi.TOTAL_SINCE.format(first=first.label, n=n, period=total.period.label))

@@ -566,3 +566,36 @@ async def test_a_term_total_says_how_much_of_the_term_has_no_report(ctx, six) ->
     assert "– 2/10 kỳ" in cli
     cli = await staff.cli_total(ctx, "hội viên mới", "nhiệm kỳ", "C1")
     assert "kỳ đầu của nhiệm kỳ" in cli, cli
+
+
+async def test_a_merged_commune_says_where_its_figures_are(ctx, six) -> None:
+    """Xã Sơn Bình merged into a new commune on 01/12/2026: asked about November by its old
+    name or code, the answer says it was merged, when, and where its branches' figures are
+    (never a bare "no report")."""
+    from datetime import date
+
+    from storage.db.units import merge_units
+
+    units, _ = six
+    async with ctx.sessions() as session:
+        c1 = await session.get(OrgUnit, units["C1"].id)
+        c2 = await session.get(OrgUnit, units["C2"].id)
+        ks = await session.get(OrgUnit, units["KS"].id)
+        new = await create_unit(
+            session,
+            code="C9",
+            name="Xã Sơn Bình mới",
+            level="commune",
+            parent=ks,
+            valid_from=date(2026, 12, 1),
+        )
+        await merge_units(session, ctx.catalog, [c1, c2], new, date(2026, 12, 1))
+        await session.commit()
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 11/2026", "C1")
+    assert (
+        "Xã Sơn Bình đã nhập vào Xã Sơn Bình mới từ 01/12/2026; số liệu của các chi hội cũ "
+        "(kể cả trước ngày nhập) nằm ở Xã Sơn Bình mới." in cli
+    ), cli
+    # The new commune carries both old communes' branches: 13 + 2.
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 11/2026", "C9")
+    assert "Xã Sơn Bình mới, tháng 11/2026: 15 người" in cli, cli

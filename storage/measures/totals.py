@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db.models import OrgUnit, Submission, SubmissionStatus
-from storage.db.units import children
+from storage.db.units import children, successor
 from storage.measures.figures import Figure, figure_of
 from storage.measures.ratios import period_at
 from storage.measures.unit_readings import Kind, Levels, Reading, kind_of, read, reporting_levels
@@ -87,6 +87,8 @@ class Total:
     # A flow over several periods whose first due periods have no report in the records:
     # the first period with one, and how many due before it have none (given `today`).
     since: tuple[Period, int] | None = None
+    # A unit merged into another: the one that carries its branches' history now, and from when.
+    merged_into: tuple[OrgUnit, date] | None = None
 
     def share(self, row: Row) -> float | None:
         """A row's percent of the total (sums only: a share of a ratio means nothing)."""
@@ -140,6 +142,8 @@ async def indicator_total(
         total.year_change = await _change(
             session, catalog, code, unit, period, reading, total.stock, a_year_before(period)
         )
+    if unit.merged_into_id is not None and unit.valid_to is not None:
+        total.merged_into = (await successor(session, unit), unit.valid_to + timedelta(days=1))
     if today is not None:
         due = last_due(catalog, code, period, reading.levels)
         total.due = due if due is not None and today < due else None

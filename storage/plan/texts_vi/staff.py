@@ -235,3 +235,8 @@ TOTAL_SINCE = (
     "Số liệu có từ {first}: {n} kỳ đầu của {period} chưa có báo cáo nào trong hệ thống "
     "(nhập bằng lệnh hoibot reports import)."
 )
+# A unit merged into another: its branches moved with their history to the new unit.
+TOTAL_MERGED = (
+    "{unit} đã nhập vào {into} từ {day}; số liệu của các {level} cũ (kể cả trước ngày nhập) "
+    "nằm ở {into}."
+)
