@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import commands, onboarding, plain_answer, privacy, report_flow
 from handlers.context import HandlerContext
-from handlers.hints import hint_for
+from handlers.hints import THANKS, chatter, hint_for
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.plain_answer import LAST_SEEN_EVERY
 from handlers.turn import Taken, Turn, reply_parts
@@ -388,23 +388,17 @@ async def _staff_answer(turn: Turn, text: str) -> None:
     await commands.on_action(turn, offered[0 if yes else 1][1])
 
 
-# A thank-you ("Cảm ơn em nhiều ạ", "dạ em cám ơn chị", "thanks"), short and nothing else.
-_COURTESY = re.compile(
-    r"^(?:(?:da|vang|ok|oke|em|chi|minh)\s+)*(?:cam on|thank(?:s| you)?|tks|thanks)"
-    r"(?:\s+(?:em|chi|bot|ban|nhieu|nhe|nha|a|lam|rat|nhiu))*[\s!.🙏❤️🌹]*$"
-)
-
-
 def _not_understood(turn: Turn) -> None:
     """Chatter outside any report: what she can do, as her role can (an officer is not told
     only to report); a staff question still open is asked again."""
     role = turn.person.role if turn.person else None
-    if _COURTESY.match(fold(turn.inbound.text or "")):
+    said = chatter(turn.inbound.text or "")
+    if said == THANKS:
         turn.say(vi.YOU_ARE_WELCOME)  # a thank-you is not a question to be corrected
     elif privacy.remind(turn):  # joined before the notice, not accepted yet: the notice first
         pass
-    elif role:
-        turn.say(vi.NOT_UNDERSTOOD_START + hint_for(role))
+    elif role:  # "ok", "👍", "lát chị làm" get a "Dạ", not "Em chưa hiểu"
+        turn.say(vi.CHATTER_IDLE.get(said or "", vi.NOT_UNDERSTOOD_START) + hint_for(role))
     else:
         turn.say(vi.NOT_UNDERSTOOD)
     conversation = turn.conversation

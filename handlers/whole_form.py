@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from handlers import mentions
-from handlers.parsing import COUNT_WORDS, COURTESY, ZERO_WORDS, parse_number, parse_yes_no
+from handlers.parsing import (
+    COUNT_WORDS,
+    COURTESY,
+    UNIT_NAMED,
+    ZERO_WORDS,
+    parse_number,
+    parse_yes_no,
+)
 from storage.plan.text import fold
 
 MAX_FORM_CHARS = 1000  # a form with a note is far shorter: a longer text is a letter
@@ -217,7 +224,7 @@ def _by_label(
                     pending = None
                     break
             elif pending and _is_value(w.word, by_code[pending].kind):
-                give(pending, w.raw)
+                give(pending, _with_unit(words, i, w.raw))
                 result.other += [s.word for s in said if s.word not in HEADING | COURTESY]
                 units = UNIT_WORDS | COURTESY | by_code[pending].words
                 pending, said = None, []
@@ -293,7 +300,17 @@ def _grouped(words: list[_Word], found: list[int]) -> bool:
 
 
 def _line_value(words: list[_Word], found: list[int]) -> str:
-    return " ".join(words[i].raw for i in found) if _grouped(words, found) else words[found[0]].raw
+    if _grouped(words, found):
+        return _with_unit(words, found[-1], " ".join(words[i].raw for i in found))
+    return _with_unit(words, found[0], words[found[0]].raw)
+
+
+def _with_unit(words: list[_Word], i: int, raw: str) -> str:
+    """The answer `raw` (its number ends at word i) with the unit word written right after it
+    ("3 hộ"): checked later as a single answer is, a unit not the question's is refused."""
+    after = words[i + 1] if i + 1 < len(words) else None
+    named = after is not None and after.word in UNIT_NAMED and words[i].word[:1].isdigit()
+    return f"{raw} {after.raw}" if named and after else raw
 
 
 def _classify_rest(
@@ -343,7 +360,7 @@ def _in_order(lines: list[list[_Word]], covered: list[set[int]], slots: list[Slo
             if w.word in ZERO_WORDS and not w.word.isdigit() and after_word:
                 result.other.append(w.word)  # "phải không", "khỏe không": no answer
             elif _is_value(w.word, slot.kind if slot else "number"):
-                values.append(w.raw)
+                values.append(_with_unit(words, i, w.raw))
                 units = UNIT_WORDS | COURTESY | (slot.words if slot else frozenset())
             elif w.word in units:
                 continue

@@ -4,13 +4,15 @@ and the accounts each person can be written to on."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.calendar import Window
 from storage.db.models import (
+    AuditEntry,
     ChannelIdentity,
     OrgUnit,
     Person,
@@ -29,6 +31,15 @@ class Leader(NamedTuple):
     name: str
     unit_id: int
     unit_name: str
+
+
+class Reopened(NamedTuple):
+    """A leader owed a late report an officer reopened after its period closed: which period,
+    and when it was (last) reopened."""
+
+    leader: Leader
+    period_key: str
+    reopened_at: datetime
 
 
 class Account(NamedTuple):
@@ -65,6 +76,38 @@ async def unreported_leaders(
     if within is not None:
         query = query.where(subtree_filter(within.path))
     return [Leader(*row) for row in (await session.execute(query)).all()]
+
+
+async def reopened_unsent(
+    session: AsyncSession, form: Form, role: str, today: date
+) -> list[Reopened]:
+    """Leaders of units whose report of `form` an officer reopened after its period closed,
+    for a late report, and who have not sent it yet (a reopened report she sends, or that
+    is closed again, is owed no more). Few rows: drafts of past periods, by the index on
+    (status, period)."""
+    reopened_at = (
+        select(func.max(AuditEntry.changed_at))
+        .where(AuditEntry.submission_id == Submission.id, AuditEntry.action == "reopen")
+        .scalar_subquery()
+    )
+    query = (
+        select(Person.id, Person.full_name, OrgUnit.id, OrgUnit.name, Submission.period_key)
+        .add_columns(reopened_at)
+        .join(OrgUnit, OrgUnit.id == Submission.unit_id)
+        .join(Person, Person.unit_id == OrgUnit.id)
+        .where(
+            Submission.status == SubmissionStatus.DRAFT,
+            Submission.period_start < today,  # with the next: a range of that index
+            Submission.period_end < today,
+            Submission.form_code == form.code,
+            Submission.reopened.is_(True),
+            Person.role == role,
+            Person.active.is_(True),
+        )
+        .order_by(Person.id, Submission.period_key)
+    )
+    rows = (await session.execute(query)).all()
+    return [Reopened(Leader(*row[:4]), row[4], row[5]) for row in rows if row[5] is not None]
 
 
 async def reachable_accounts(

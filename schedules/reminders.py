@@ -21,13 +21,13 @@ from schedules.calendar import Window, window
 from schedules.digests import officer_digests, rating_reminders, weekly_summaries, with_quota_notes
 from schedules.messages import Choice, Outbound
 from schedules.planned import Plan, Planned, to_payload
-from schedules.recipients import unreported_leaders
+from schedules.recipients import reopened_unsent, unreported_leaders
 from storage.db.models import Conversation, ReminderSnooze
 from storage.db.people import awaiting_notice
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog, Form, Reminder, Schedule
 from storage.plan.clock import VN
-from storage.plan.periods import next_period, period_of, previous_period
+from storage.plan.periods import from_key, next_period, period_of, previous_period
 
 # ---- time rules ---------------------------------------------------------------------------
 
@@ -219,6 +219,7 @@ async def plan_chunks(
             if today == win.due + timedelta(days=1):
                 digests = await officer_digests(session, catalog, form, win, waiting)
                 out.extend(await with_quota_notes(session, digests, at))
+        out.extend(await reopened_reminders(session, catalog, form, role, at, waiting))
     for form in catalog.forms.values():
         # A rating period just ended: the officers who rate are told who is not rated yet.
         ended = period_of(form.periodicity, today - timedelta(days=1))
@@ -231,6 +232,64 @@ async def plan_chunks(
     out = [m for m in out if m.person_id not in waiting]  # (her digests and summaries)
     if out:
         yield out
+
+
+# A late report an officer reopened after its period closed (/mobaocao) is owed like one due:
+# the notice tells her the day it is reopened (schedules/notices.py), then she is reminded
+# REOPENED_FIRST days after, and every REOPENED_EVERY days after that, until she sends it or
+# it is closed again; held, like any reminder, while she is in a report or snoozed it.
+REOPENED_FIRST = 2
+REOPENED_EVERY = 3
+
+
+def reopened_reminder_due(reopened_on: date, today: date) -> bool:
+    days = (today - reopened_on).days
+    return days >= REOPENED_FIRST and (days - REOPENED_FIRST) % REOPENED_EVERY == 0
+
+
+async def reopened_reminders(
+    session: AsyncSession,
+    catalog: Catalog,
+    form: Form,
+    role: str,
+    at: datetime,
+    waiting: set[int],
+) -> list[Planned]:
+    """The reminders due at `at` of the late reports of `form` reopened and not sent (on the
+    cadence's days, and the day a snooze of hers ends)."""
+    local = at.astimezone(VN)
+    today = local.date()
+    owed = [
+        r
+        for r in await reopened_unsent(session, form, role, today)
+        if r.leader.person_id not in waiting
+    ]
+    if not owed:
+        return []
+    reporting_now = await in_a_report(session, at - IN_A_REPORT)
+    snoozes = {key: await _snoozes(session, form, key) for key in {r.period_key for r in owed}}
+    out: list[Planned] = []
+    for r in owed:
+        win = window(form, from_key(r.period_key, catalog.terms))
+        snoozed_until = snoozes[r.period_key].get(r.leader.person_id)
+        if win.closes >= today or r.leader.person_id in reporting_now:
+            continue  # still open: the usual reminders; in a report: at the next check
+        if snoozed_until and snoozed_until > at:
+            continue
+        woke = snoozed_until is not None and snoozed_until.astimezone(VN).date() == today
+        if not (woke or reopened_reminder_due(r.reopened_at.astimezone(VN).date(), today)):
+            continue
+        message = reminder_message(r.leader.name, form, win, None, today, catalog)
+        message.text = vi.REMINDER_REOPENED.format(
+            **vi.level_words(catalog, form.level),
+            name=r.leader.name.rsplit(maxsplit=1)[-1],
+            form_lower=form.name[:1].lower() + form.name[1:],
+            period=win.period.label,
+            opened=r.reopened_at.astimezone(VN).strftime("%d/%m/%Y"),
+        )
+        key = f"rem:{r.leader.person_id}:{form.code}:{r.period_key}:reopened:{today}"
+        out.append(Planned(key, "reminder", r.leader.person_id, to_payload(message)))
+    return out
 
 
 # A leader answering the report's questions is not reminded of it in the middle (the reminder

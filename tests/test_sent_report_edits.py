@@ -107,7 +107,10 @@ async def test_sua_then_a_message_and_keeping_the_old_figures(ctx, world) -> Non
     await lan.send("/baocao")
     await lan.send("sửa")
     assert "Chị gửi các số cần sửa theo nhãn" in lan.text
-    await lan.send("Dạ em cảm ơn chị")  # chatter while asked: asked again
+    await lan.send("Dạ em cảm ơn chị")  # a thank-you while asked: a polite word, asked again
+    assert "Dạ, không có gì ạ. Em chưa đổi gì" in lan.text
+    assert "Chị gửi các số cần sửa theo nhãn" in lan.text
+    await lan.send("Em gửi các chị nhé")  # chatter: nothing read, asked again
     assert "Em chưa thấy số nào để sửa" in lan.text
     await lan.send("3 0 1 2 1 2 0 1 99 0")  # the whole form again, in order: one change
     assert "• Mục 9. Tổng số hội viên hiện có: 97 người → 99 người" in lan.text
@@ -272,8 +275,9 @@ async def test_a_whole_form_while_a_figure_waits_for_her_word(ctx, world) -> Non
     await lan.send("300")  # above the member count: asked to confirm
     assert "Chị xác nhận 300 người là đúng?" in lan.text
     await lan.send("hvm 3 hvr 0 tn 1 tvn 2 cc 1 vl 2 ks 0 vn 1 thv 97 kt 0")
-    assert "Chị muốn ghi các số này" in lan.text  # the whole form: asked, as at a question
-    await lan.send("Có")
+    # The whole form, as at a question: it fills only empty answers (300 was not saved), so
+    # it is written at once and shown.
+    assert "Chị muốn ghi các số này" not in lan.text
     assert "Tóm tắt" in lan.text and "1. Hội viên mới kết nạp: 3 người" in lan.text
     values, _, _ = await state(ctx, people.tree.b1.id)
     assert values["hv_moi"] == 3 and len(values) == 10

@@ -192,8 +192,9 @@ async def _try_whole_form(
     message plainly is the form and opens the report (`opening`: sent with /baocao or in
     reply to a reminder), or she said it is (`sure`: "Có" to the proposal, "sửa" with the
     numbers); else she is asked first, with old → new, as with no report open: typed at a
-    question or at the summary, a message that would write more than the answer to the
-    question asked is a proposal (a list, a forwarded note, phrases). A sent report's are
+    question or at the summary, a message that is not plainly the form (a list, a forwarded
+    note) or that would overwrite an answer or fill items by a guess (`_beyond_the_question`)
+    is a proposal. A sent report's are
     proposed as an edit (only ever called after her "sửa"). False if the text is no form."""
     if not text:
         return False
@@ -267,12 +268,19 @@ async def _try_whole_form(
 
 
 async def _beyond_the_question(turn: Turn, found: WholeForm, opening: bool) -> bool:
-    """Whether the message would write more than the answer to the question asked (none at
-    the summary): another item's answer, new or over one given; when it opens the report
-    (`opening`), whether it would overwrite an answer given before."""
+    """Whether she is asked first (typed at a question or at the summary; `opening`: the
+    message opens the report): it would overwrite an answer given before (other than the
+    question asked, unless it opens the report), or fill other items by a guess (phrases read
+    by the items' names; numbers in order, fewer than the required questions or more than
+    the form has). A plain form that fills only the question asked and items not answered
+    yet, by label, by item number or in order, is written at once and every value is shown
+    back (README, "The whole report in one message")."""
     form, _sub, answers = await _context(turn)
     step = turn.conversation.step if turn.conversation else None
     asked = form.questions[int(turn.data["i"])].indicator if step == "question" else None
+    required = sum(not q.optional for q in form.questions)
+    in_order = not found.by_label and not found.named
+    guess = found.named or (in_order and not required <= found.count <= len(form.questions))
     for q in form.questions:
         raw = found.answers.get(q.indicator)
         if raw is None or (q.indicator == asked and not opening):
@@ -283,6 +291,6 @@ async def _beyond_the_question(turn: Turn, found: WholeForm, opening: bool) -> b
         if q.indicator in answers:
             if reporting.as_text(answers[q.indicator]) != reporting.as_text(value):
                 return True
-        elif not opening:
+        elif guess and not opening:
             return True
     return False

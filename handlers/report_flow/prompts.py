@@ -145,13 +145,14 @@ async def _values_text(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-async def _summary(turn: Turn, *, unclear: bool = False) -> None:
+async def _summary(turn: Turn, *, unclear: bool = False, lead: str = "") -> None:
     """Every answer and what she may do; `unclear`: after a message that was not understood,
-    only that nothing changed and what she may do (the summary is on her screen already)."""
+    only that nothing changed and what she may do (the summary is on her screen already);
+    `lead`: the same, with its own words first (a polite answer to her courtesy)."""
     form, sub, answers = await _context(turn)
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
-    if unclear:
-        lines = [vi.SUMMARY_UNCLEAR]
+    if unclear or lead:
+        lines = [lead or vi.SUMMARY_UNCLEAR]
     else:
         lines = [await _values_text(turn)]
         line = one_line(turn.ctx.catalog, form, answers)

@@ -9,8 +9,12 @@ States, in the order she meets them, and what moves her on:
     confirm_value  a doubtful answer (a form's rule, above the member count, far from the
                    unit's history): "Chị xác nhận …?"; a confirmation goes to the audit trail
     confirm_form   a message that may be the whole form, not plainly one (a phone number,
-                   money, a sentence in it), or sent unasked: "Chị muốn ghi các số này …?";
+                   money, a sentence in it), or sent unasked, or that would overwrite an
+                   answer or fill items by a guess: "Chị muốn ghi các số này …?";
                    nothing is written until she says yes                  → back, or applied
+
+Courtesy ("cảm ơn em", "ok", "👍", "chị bận, lát chị gửi") is answered at every state before
+its handler reads it (handlers/report_flow/chatter.py): nothing changes, she stays.
     summary        every answer, with "Gửi" and "Sửa mục N"               → sent (no state)
     submitted      a sent report she may still correct until the period closes, only by an
                    explicit edit: "sửa 3", "sửa" and the numbers, or "sửa" then a message
@@ -33,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from handlers.report_flow.chatter import courtesy
 from handlers.report_flow.edits import (
     _confirm_edit_action,
     _confirm_edit_text,
@@ -101,6 +106,8 @@ async def on_text(turn: Turn, text: str) -> None:
     state = _state(turn)
     if state is None:
         await reprompt(turn)
+        return
+    if await courtesy(turn, text):  # "cảm ơn em", "ok", "👍": answered, nothing changes
         return
     if await state.text(turn, text):
         await on_text(turn, text)

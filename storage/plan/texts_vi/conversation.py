@@ -226,3 +226,18 @@ REOPENED_LATE_FOR_LEADER = (
     "gửi xong, báo cáo tự khóa lại."
 )
 NEXT_PERIOD = "Kỳ tới: {form}, {period}, mở từ ngày {opens}."
+# Courtesy in the middle of a report ("cảm ơn em", "ok", "👍", "chị bận, lát chị gửi"): a
+# polite word, nothing changed, and what is still waited for (handlers/report_flow/chatter.py).
+CHATTER_POLITE = {
+    "thanks": "Dạ, không có gì ạ.",
+    "ack": "Dạ.",
+    "later": "Dạ, chị cứ làm việc ạ, lúc nào tiện chị làm tiếp.",
+}
+CHATTER_AT_QUESTION = "Các câu chị đã trả lời em vẫn giữ; báo cáo chưa gửi, còn chờ câu {n}."
+CHATTER_AT_SENT_QUESTION = "Báo cáo đã gửi vẫn giữ nguyên; em chờ số mới cho câu {n}."
+CHATTER_AT_SUMMARY = "Báo cáo chưa gửi; em không đổi gì, vẫn như bảng tóm tắt ở trên."
+CHATTER_AT_SUBMITTED = "Báo cáo vẫn như đã gửi, em không đổi gì."
+CHATTER_WAITING = "Em chưa ghi gì; em vẫn chờ chị trả lời câu hỏi dưới đây."
+CHATTER_AT_EDIT_WHOLE = "Em chưa đổi gì; em chờ các số chị muốn sửa."
+# Outside any report: a nod, or "lát chị làm" (a thank-you gets YOU_ARE_WELCOME).
+CHATTER_IDLE = {"ack": "Dạ. ", "later": "Dạ, lúc nào tiện chị nhắn em. "}

@@ -125,3 +125,9 @@ NUDGE_NOT_ACCEPTED = (
     "{n} {leader} chưa đồng ý thông báo về dữ liệu cá nhân nên bot không nhắn; "
     "chị nhắc giúp họ nhắn «Đồng ý» cho bot."
 )
+# A late report reopened by an officer (/mobaocao) and not sent yet: reminded every few days
+# after the notice (schedules/reminders.py, REOPENED_FIRST and REOPENED_EVERY).
+REMINDER_REOPENED = (
+    "Chị {name} ơi, {form_lower} {period} đã được mở lại ngày {opened} để {level} mình báo "
+    "cáo bù, mà chưa gửi. Chị báo cáo giúp em nhé; gửi xong, báo cáo tự khóa lại."
+)
