@@ -246,7 +246,12 @@ async def test_indicator_page_chart_and_workbook(site: Site) -> None:
     assert status == 200
     async with ctx.sessions() as session:
         head, _ = await staff.total_parts(
-            session, ctx.catalog, ctx.catalog.indicators["ho_thoat_ngheo"], t.d1, year_period(2026)
+            session,
+            ctx.catalog,
+            ctx.catalog.indicators["ho_thoat_ngheo"],
+            t.d1,
+            year_period(2026),
+            ctx.clock.today(),  # (as the page: the months due by today, when the year is)
         )
         total = await totals.indicator_total(
             session, ctx.catalog, "ho_thoat_ngheo", t.d1, year_period(2026)
