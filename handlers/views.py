@@ -274,10 +274,6 @@ def _merged(catalog: Catalog, total: Total) -> list[str]:
     ]
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def row_name(row: Row) -> str:
     return vi.TOTAL_OWN.format(name=row.unit.name) if row.own else row.unit.name
 
@@ -294,7 +290,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         )
         if total.due is not None:  # not late: the reports are still within their due date
             empty = vi.TOTAL_EMPTY_IN_WINDOW.format(
-                period=_capital(total.period.label),
+                period=total.period.label,
                 due=_day(total.due),
                 expected=f.expected,
                 level=level,
@@ -318,7 +314,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         head.append(vi.TOTAL_SINCE.format(first=first.label, n=n, period=total.period.label))
     if total.due is not None and total.until is None:
         head.append(
-            vi.TOTAL_IN_WINDOW.format(period=_capital(total.period.label), due=_day(total.due))
+            vi.TOTAL_IN_WINDOW.format(period=total.period.label, due=_day(total.due))
         )
     head += _change_lines(total, level)
     return head, _row_lines(catalog, total)

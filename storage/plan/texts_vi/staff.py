@@ -227,9 +227,10 @@ PROGRESS_SUMMARY_PAST = (
 PROGRESS_HEAD_PAST = "{status} ({period}) {label}"
 # A period whose reports are still within their due date (/tong): not late, said as /chuanop does.
 TOTAL_EMPTY_IN_WINDOW = (
-    "{period} đang trong hạn báo cáo (hạn {due}): chưa có {level} nào gửi (0/{expected} {level})."
+    "Chưa có báo cáo nào đã gửi cho {period} (0/{expected} {level}): kỳ này đang trong hạn "
+    "báo cáo (hạn {due}), chưa phải chậm nộp."
 )
-TOTAL_IN_WINDOW = "{period} đang trong hạn báo cáo (hạn {due}): số liệu còn bổ sung."
+TOTAL_IN_WINDOW = "Kỳ này ({period}) đang trong hạn báo cáo (hạn {due}): số liệu còn bổ sung."
 # A flow over a term (a year) whose first due periods have no report in the records.
 TOTAL_SINCE = (
     "Số liệu có từ {first}: {n} kỳ đầu của {period} chưa có báo cáo nào trong hệ thống "
