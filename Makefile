@@ -36,3 +36,4 @@ bench-quick: install
 	$(BIN)/python -m bench.memory --quick
 	$(BIN)/python -m bench.pages --quick
 	$(BIN)/python -m bench.document --quick
+	$(BIN)/python -m bench.weekly --quick

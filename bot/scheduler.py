@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.context import AppContext
+from schedules.digests import WEEKLY_ROLES
 from schedules.messages import Channel
 from schedules.outbox import ChannelPace, Dispatcher, QueueResult, enqueue
 from schedules.reminders import plan_chunks
@@ -69,11 +70,13 @@ async def plan_and_queue(ctx: AppContext, *, skip_if_busy: bool = False) -> Queu
 
 
 async def refresh_rankings(ctx: AppContext) -> int:
-    """Recomputes out-of-date kept rankings; one worker at a time (the others skip)."""
+    """Recomputes out-of-date kept rankings, and keeps those the weekly summary's "most
+    improved" reads (their history of days spares computing the scores of weeks ago); one
+    worker at a time (the others skip)."""
     async with try_lock(ctx.engine, "hoibot:refresh-rankings") as mine:
         if not mine:
             return 0
-        done = await refresh(ctx.sessions, ctx.catalog, ctx.clock)
+        done = await refresh(ctx.sessions, ctx.catalog, ctx.clock, also=WEEKLY_ROLES)
     if done:
         logger.info("recomputed %d thi đua rankings", done)
     return done

@@ -161,8 +161,11 @@ async def chart(
     unit: OrgUnit,
     period: Period,
     target: float | None = None,
+    unit_name: str | None = None,
 ) -> tuple[bytes, str]:
-    """A trend when the period spans several reporting periods, else a breakdown."""
+    """A trend when the period spans several reporting periods, else a breakdown; the unit
+    named `unit_name` (told apart from a twin) or by its name."""
+    name = unit_name or unit.name
     # Each period's figure with its own basis (storage/totals.series), from the first to the
     # last period anyone reported in.
     steps = await totals.series(session, catalog, indicator.code, unit, period)
@@ -172,9 +175,7 @@ async def chart(
         steps.pop(0)
     if len(steps) > 1:
         labels = [short_label(p) for p, _ in steps]
-        title = vi.CHART_TREND_TITLE.format(
-            label=indicator.label, unit=unit.name, period=period.label
-        )
+        title = vi.CHART_TREND_TITLE.format(label=indicator.label, unit=name, period=period.label)
         values = [f.value if f.reported else None for _, f in steps]
         notes = [trend_note(f) for _, f in steps]
         if any(f.missing for _, f in steps):
@@ -184,9 +185,7 @@ async def chart(
     total = await totals.indicator_total(
         session, catalog, indicator.code, unit, period, compare=False
     )
-    title = vi.CHART_BREAKDOWN_TITLE.format(
-        label=indicator.label, unit=unit.name, period=period.label
-    )
+    title = vi.CHART_BREAKDOWN_TITLE.format(label=indicator.label, unit=name, period=period.label)
     names = [row_name(r) for r in total.rows]
     figures: list[float | None] = [
         r.figure.value if r.figure.reported else None for r in total.rows

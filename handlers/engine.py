@@ -20,7 +20,15 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import commands, onboarding, plain_answer, privacy, report_flow
+from handlers import (
+    commands,
+    data_requests,
+    onboarding,
+    opening_path,
+    plain_answer,
+    privacy,
+    report_flow,
+)
 from handlers.context import HandlerContext
 from handlers.hints import THANKS, chatter, hint_for
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
@@ -106,8 +114,14 @@ class Engine:
 
     async def _handle(self, inbound: Inbound) -> Taken:
         chat = (inbound.channel, inbound.chat_id)
-        if self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
-            taken = await plain_answer.take(
+        # A plain answer, or /baocao: on the driver (handlers/plain_answer.py, opening_path.py)
+        path = None
+        if self.plain and opening_path.applies(inbound, REPORT_WORDS):
+            path = opening_path.take
+        elif self.plain and chat not in self._not_asked and plain_answer.applies(inbound):
+            path = plain_answer.take
+        if path is not None:
+            taken = await path(
                 self.ctx,
                 inbound,
                 converse,
@@ -196,7 +210,8 @@ class Engine:
 
 async def converse(turn: Turn) -> None:
     """Her message to her conversation, whichever path read them (the plain answer's too)."""
-    if await privacy.gate(turn):  # the personal-data notice, until she accepts it
+    # "xóa dữ liệu của tôi" first (heard before the notice is accepted); then the notice.
+    if await data_requests.answer(turn) or await privacy.gate(turn):
         return
     await route(turn)
     privacy.tell_after(turn)
@@ -232,6 +247,7 @@ PLAIN_COMMANDS = {
     "xem du lieu cua toi": "dulieu",
     "dulieu": "dulieu",
 }
+REPORT_WORDS = frozenset(words for words, name in PLAIN_COMMANDS.items() if name == "baocao")
 GLOBAL_ACTION = "g:"  # buttons on reminders and digests: valid whatever was asked last
 
 

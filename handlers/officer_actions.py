@@ -12,7 +12,7 @@ from handlers.query import parse_query
 from handlers.staff import FLOW, _usage, staff_only
 from handlers.turn import Turn
 from schedules.calendar import open_windows, window
-from schedules.notices import tell_reopened
+from schedules.notices import tell_approved, tell_reopened
 from storage.db.conversations import unit_conversations
 from storage.db.models import OrgUnit, Submission, SubmissionStatus
 from storage.measures import report_approval, report_audit, reporting
@@ -127,6 +127,9 @@ async def xeploai(turn: Turn, args: str) -> None:
         for q in f.questions
         if catalog.indicators[q.indicator].type == IndicatorType.CHOICE
     ]
+    if not ratings:  # her level rates nothing: no example would fit
+        turn.say(vi.XEPLOAI_NO_FORM)
+        return
 
     def names_rating(words: str) -> bool:
         return any(
@@ -224,7 +227,19 @@ async def duyet(turn: Turn, args: str) -> None:
     if changes or sub.reopened or editing:  # reopened: she may be correcting it still
         _ask_approval(turn, sub, fields, changes, editing=editing)
         return
+    await _approve(turn, sub, fields)
+
+
+async def _approve(turn: Turn, sub: Submission, fields: dict[str, str]) -> None:
+    """Approves it, and tells her unit's leader (through the outbox, owed until sent); one in
+    the middle of an edit of it learns her edit was not saved."""
+    assert turn.person is not None
+    convs = await unit_conversations(turn.session, sub.unit_id, report_flow.FLOW)
+    editing = {c.person_id for c in convs if report_flow.edit_in_progress(c) == sub.id}
     await report_approval.approve(turn.session, sub, turn.person, turn.now)
+    await tell_approved(
+        turn.session, turn.ctx.catalog, sub, turn.person, fields["period"], turn.now, editing
+    )
     turn.say(vi.APPROVED.format(**fields))
 
 
@@ -299,5 +314,4 @@ async def approval_action(turn: Turn, action: str) -> None:
         turn.say(vi.APPROVE_CHANGED_AGAIN)
         _ask_approval(turn, sub, fields, changes)
         return
-    await report_approval.approve(turn.session, sub, turn.person, turn.now)
-    turn.say(vi.APPROVED.format(**fields))
+    await _approve(turn, sub, fields)

@@ -32,11 +32,30 @@ COURTESY = frozenset({"a", "nhe", "nha", "ah", "ak", "ha"})
 COUNT_WORDS = frozenset({
     "nguoi", "ng", "ho", "chi", "em", "hoi", "vien", "hv", "phu", "nu", "pn", "lao", "dong",
     "ld", "hoat", "hd", "buoi", "mo", "hinh", "to", "nhom", "clb", "don", "vi", "ngheo", "can",
-    "thoat", "moi", "cai", "chiec", "suat", "tre",
+    "thoat", "moi", "cai", "chiec", "suat", "tre", "gia", "dinh",
 })  # fmt: skip
-# Words that name a unit a count is kept in: written after a number for a question kept in
-# another unit ("3 hộ" where people are counted), the number is likely another question's.
-UNIT_NAMED = {"nguoi": "nguoi", "ng": "nguoi", "ho": "ho"}
+# The words a leader writes for each unit a count is kept in (folded; the units of the
+# indicators in the config: người, hộ, hoạt động, mô hình …). Written right after a number
+# for a question kept in another unit ("3 hộ" or "3 chị" where households are counted,
+# "2 hoạt động" where people are), the number is likely another question's and is refused.
+UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "nguoi": ("nguoi", "ng", "chi", "hoi vien", "hv", "phu nu", "pn", "lao dong", "ld", "tre"),
+    "ho": ("ho", "gia dinh", "ho ngheo", "ho can ngheo", "ho thoat ngheo"),
+    "hoat dong": ("hoat dong", "hd"),
+    "buoi": ("buoi",),
+    "lop": ("lop",),
+    "mo hinh": ("mo hinh",),
+    "to": ("to",),
+    "nhom": ("nhom",),
+    "cau lac bo": ("cau lac bo", "clb"),
+    "chi hoi": ("chi hoi",),
+    "du thao": ("du thao",),
+    "dong": ("dong",),
+}
+# Each unit word (a phrase) and the unit it names; the longest phrase is tried first, so
+# "chi hoi" is not read as "chị", nor "hoạt động" as "đồng".
+UNIT_NAMED = {w: unit for unit, names in UNIT_SYNONYMS.items() for w in names}
+_UNIT_PHRASES = sorted(UNIT_NAMED, key=lambda w: -len(w.split()))
 MAX_INPUT = 40
 MAX_VALUE = 999_999_999
 
@@ -70,7 +89,8 @@ def parse_number(
     if mention == "money" and allow_decimal and words & mentions.MONEY_WORDS:
         mention = None  # an amount counted in money ("triệu đồng")
     if mention in NOT_COUNTS:
-        return NumberResult(error=mention)
+        # "họp ngày 3, 25 chị dự": a sentence with a date in it, not a date.
+        return NumberResult(error="not_number" if _numbers_beside(raw) else mention)
     match = _NUMBER_TEXT.match(raw)
     if not match:
         return NumberResult(error="not_number")
@@ -86,13 +106,41 @@ def parse_number(
         return NumberResult(error="too_big")
     if value != int(value) and not allow_decimal:
         return NumberResult(error="decimal")
-    if unit and any(UNIT_NAMED.get(word, fold(unit)) != fold(unit) for word in said.split()):
+    if unit and not names_unit(said, unit):
         return NumberResult(error="wrong_unit")
     return NumberResult(value=value)
 
 
+def unit_named(said: str) -> str | None:
+    """The unit (a UNIT_SYNONYMS key) named by the words right after a number, if any: only
+    the first word(s) count, so "3 chị ạ" names people and "3 nhé chị" names nothing."""
+    for phrase in _UNIT_PHRASES:
+        if said == phrase or said.startswith(phrase + " "):
+            return UNIT_NAMED[phrase]
+    return None
+
+
+def names_unit(said: str, unit: str) -> bool:
+    """Whether the words after a number fit a question counted in `unit` (they name no unit,
+    or the question's own: "3 chị" for người, "2 gia đình" for hộ, "3 người" for "lượt người")."""
+    named = unit_named(" ".join(said.split()))
+    if named is None:
+        return True
+    asked = fold(unit)
+    if UNIT_NAMED.get(asked, asked) == named:
+        return True
+    return any(f" {w} " in f" {asked} " for w in UNIT_SYNONYMS[named])
+
+
 # Mentions refused with their own explanation (texts_vi.NUMBER_ERRORS has a text for each).
 NOT_COUNTS = ("phone", "money", "date", "time")
+
+
+def _numbers_beside(raw: str) -> bool:
+    """Whether a number stands outside the phone numbers, dates, money … found in `raw`."""
+    words = [w.strip(",;.") for w in raw.split()]
+    covered = {i for m in mentions.find(words) for i in range(m.start, m.end)}
+    return any(re.search(r"\d", w) for i, w in enumerate(words) if i not in covered)
 
 
 def _read_digits(digits: str) -> float | None:

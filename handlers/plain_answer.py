@@ -1,14 +1,17 @@
-"""The plain answer: a typed answer to the question asked of an open report (#25).
+"""The plain answer: a typed answer to the question asked of an open report, or the word
+that sends it at its summary (#25).
 
 It is most of what the bot receives, so it takes its own statements (storage/db/answer_path.py:
 the update claimed and the conversation read and locked, then the conversation, the value,
 the replies owed and the "sent" of earlier replies written, in one transaction) instead of the
 session's. The logic is the very same: the engine's `converse` runs on a turn built from what
-was read, with no session. Anything else the conversation would need (a read of the
-database, a write other than a draft's one answer: a summary, a confirmation asked, a whole
-form, a sent report's edit, a new account detail) raises NotPlain there, the transaction rolls
-back, and the engine takes the general path, which claims the update again; a repeated
-update and any database error go that way too, so they are handled as before.
+was read, with no session. A draft sent runs its statements on this transaction
+(storage/measures/reporting.py `submit` and `year_to_date` with `driver`). Anything else the
+conversation would need (a read of the database, a write other than a draft's one answer:
+a confirmation asked, a whole form, a sent report's edit, a new account detail) raises
+NotPlain there, the transaction rolls back, and the engine takes the general path, which
+claims the update again; a repeated update and any database error go that way too, so they
+are handled as before.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ logger = logging.getLogger(__name__)
 LAST_SEEN_EVERY = timedelta(hours=1)  # an account's "last seen" is written at most this often
 # What became of the updates tried here, by reason (read by bench.inbound --profile).
 OUTCOMES: Counter[str] = Counter()
+
+
+# The steps of a draft whose next text may be plain: a question's answer, and at the summary
+# the word that sends the report (its statements on this path's connection too).
+PLAIN_STEPS = ("question", "summary")
 
 
 class NotPlain(Exception):
@@ -67,7 +75,7 @@ def asked(turn: Turn) -> bool:
     return (
         conversation is not None
         and conversation.flow == report_flow.FLOW
-        and conversation.step == "question"
+        and conversation.step in PLAIN_STEPS
     )
 
 
@@ -123,6 +131,7 @@ async def _take(
     async with answer_path.turn(engine) as tx:
         loaded = await tx.open(inbound.channel, key, inbound.user_id, now, stored=bool(worker))
         turn = _turn(ctx, inbound, now, loaded)
+        turn.cache[answer_path.DRIVER] = tx
         await converse(turn)
         assert turn.conversation is not None and turn.person is not None
         if turn.answers_out and len(turn.answers_out) > 1:
@@ -169,7 +178,7 @@ def _turn(
     data = conversation.data
     if (
         conversation.flow != report_flow.FLOW
-        or conversation.step != "question"
+        or conversation.step not in PLAIN_STEPS
         or data.get("sid") != sub.id
         or sub.status != SubmissionStatus.DRAFT
         or sub.approved_at is not None

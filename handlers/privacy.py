@@ -8,7 +8,10 @@ Her conversation's data remembers the outcome ("notice"), so the turns after cos
 
 from __future__ import annotations
 
+from handlers import report_flow
 from handlers.hints import hint_for
+from handlers.reads import reads
+from handlers.report_flow.prompts import ask_again
 from handlers.turn import Turn
 from schedules.messages import Choice, Outbound
 from storage.db.models import Person
@@ -89,7 +92,7 @@ async def gate(turn: Turn) -> bool:
             return True
         return False
     assert turn.person is not None
-    row = await acceptance_of(turn.session, turn.person.id)
+    row = await reads(turn).acceptance(turn.person.id)
     if row is not None and row.accepted_at is not None:
         turn.save(notice=ACCEPTED)
         return False
@@ -144,7 +147,13 @@ async def accept(turn: Turn) -> None:
         await record_accepted(
             turn.session, turn.person, _template(turn), channel=turn.inbound.channel, now=turn.now
         )
-        turn.say(vi.NOTICE_THANKS.format(when=_when(turn)) + "\n" + hint_for(turn.person.role))
+        reporting = turn.conversation is not None and turn.conversation.flow == report_flow.FLOW
+        # A report open: its question again (not "Gõ /baocao"), so her next number answers
+        # what she sees.
+        after = "" if reporting else "\n" + hint_for(turn.person.role)
+        turn.say(vi.NOTICE_THANKS.format(when=_when(turn)) + after)
+        if reporting:
+            await ask_again(turn)
     turn.save(notice=ACCEPTED)
 
 

@@ -17,13 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import HandlerContext
 from handlers.examples import indicator_words, usage
+from handlers.query import CODE, Query, parse_query
 from handlers.turn import Turn
 from handlers.views import completeness_text, progress_text, total_lines
 from schedules.calendar import default_form, latest_due_period, window
 from storage.db.models import OrgUnit, Role
-from storage.db.units import find_units, former_parent_names, parent_names, unit_by_code
+from storage.db.units import (
+    children,
+    find_units,
+    former_parent_names,
+    is_within,
+    parent_names,
+    unit_by_code,
+)
 from storage.measures import progress as progress_service
-from storage.measures import totals
+from storage.measures import rollup, totals
 from storage.measures.completeness import completeness
 from storage.measures.target_scopes import target_scope
 from storage.measures.target_windows import target_period
@@ -38,6 +46,7 @@ from storage.plan.periods import (
     periods_inside,
     year_period,
 )
+from storage.plan.text import fold
 
 
 class StaffError(Exception):
@@ -103,12 +112,8 @@ async def _ambiguous_units(session: AsyncSession, words: str, found: list[OrgUni
     for unit, parent in zip(shown, above, strict=True):
         if unit.id not in former:
             names.append(f"{unit.name} ({parent})" if parent else unit.name)
-            continue
-        came = former[unit.id]
-        came_from = vi.UNIT_CAME_FROM.format(parent=came) if came and came != parent else ""
-        names.append(
-            vi.UNIT_TWIN.format(name=unit.name, parent=parent, came_from=came_from, code=unit.code)
-        )
+        else:
+            names.append(_twin_name(unit, parent, former[unit.id]))
     listed = ", ".join(names)
     plain = [(u, p) for u, p in zip(shown, above, strict=True) if u.id not in former]
     if not twins:
@@ -121,6 +126,68 @@ async def _ambiguous_units(session: AsyncSession, words: str, found: list[OrgUni
     example = f"{unit.name} {parent}" if parent else unit.name
     return vi.AMBIGUOUS_UNIT_CODE.format(
         text=words, names=listed, example=example, code=twins[0].code
+    )
+
+
+def _twin_name(unit: OrgUnit, parent: str | None, came: str | None) -> str:
+    """A unit with a namesake under the same parent: its parent, the commune it came from
+    and its code ("Chi hội thôn 1 (Xã Cam Hải, trước thuộc Xã Cam Hải Đông, mã KH-CL-02-01)")."""
+    came_from = vi.UNIT_CAME_FROM.format(parent=came) if came and came != parent else ""
+    return vi.UNIT_TWIN.format(name=unit.name, parent=parent, came_from=came_from, code=unit.code)
+
+
+async def unit_label(session: AsyncSession, unit: OrgUnit) -> str:
+    """The unit's name as staff answers show it: told apart as the picker tells it when
+    another unit under the same parent has the same name (twins of a merged commune)."""
+    parent = await session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+    if parent is None:
+        return unit.name
+    kids = await children(session, parent)
+    if not any(k.id != unit.id and k.name == unit.name and k.merged_into_id is None for k in kids):
+        return unit.name
+    [came] = await former_parent_names(session, [unit])
+    return _twin_name(unit, parent.name, came)
+
+
+async def name_over_code(
+    session: AsyncSession,
+    text: str,
+    query: Query,
+    scope: OrgUnit,
+    reparse: Callable[[str], Query] = parse_query,
+) -> Query:
+    """`query` (read from `text` by `reparse`) when a capitalised code it took as the unit
+    ("KH-KV") stands beside a unit named with its level word ("xã Sơn Bình"): the name wins.
+    A code that is no unit's is a word of the question ("KT-XH"); a name with its own code
+    (a twin: "chi hội thôn 1 KH-CL-02-01") is that unit; a code of another unit than the
+    name's is asked about, listing both; a name that names nothing leaves the code."""
+    code = query.unit
+    if code is None or not CODE.fullmatch(code):
+        return query
+    plain = reparse(text.replace(code, code.lower()))  # (lower case: no longer read as a code)
+
+    def typed(words: str) -> str:
+        return " ".join(code if w == code.lower() else w for w in words.split())
+
+    if plain.unit is None:
+        return query  # the code alone names the unit
+    name = " ".join(w for w in plain.unit.split() if w != code.lower())
+    if not name:
+        return query
+    if name != plain.unit and await find_units(session, typed(plain.unit), scope, limit=1):
+        return Query(typed(plain.words), plain.period, typed(plain.unit))  # a name and its code
+    coded = await unit_by_code(session, code)
+    if coded is None or not is_within(coded, scope):
+        return Query(typed(plain.words), plain.period, name)  # the code was a word
+    named = await find_units(session, name, scope)
+    if not named or coded.id in {u.id for u in named}:
+        return query
+    choices = [*named[:4], coded]
+    raise StaffError(
+        await _ambiguous_units(session, f"{name} {code}", choices),
+        "ambiguous_unit",
+        f"{name} {code}",
+        [u.code for u in choices],
     )
 
 
@@ -187,23 +254,77 @@ def indicator_or_choices(catalog: Catalog, words: str) -> Indicator | Answer:
     )
 
 
-async def default_year(
-    session: AsyncSession, catalog: Catalog, code: str, unit: OrgUnit, today: date
-) -> Period:
-    """The year a total asked without a period is of: this year, or while none of this
-    year's reports of the indicator is due and none has come in (early January), last year,
-    whose reports are still arriving (as /chuanop's default and the targets' windows)."""
+async def new_year_waiting(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, today: date, code: str | None = None
+) -> date | None:
+    """While none of this year's reports (of the indicator `code`, or of any form) is due
+    and none has come in (early January): the day the first falls due; else None."""
     this = year_period(today.year)
-    if catalog.indicators[code].type in (IndicatorType.TEXT, IndicatorType.CHOICE):
-        return this  # (no total to look at)
-    forms = {f for c in catalog.components(code) for f in catalog.forms_of_indicator.get(c, [])}
-    for form in (catalog.forms[f] for f in forms):
-        if any(window(form, p).due < today for p in periods_inside(form.periodicity, this)):
-            return this
-    found = await totals.indicator_total(session, catalog, code, unit, this, compare=False)
-    if found.figure.reported or found.figure.incomplete:
-        return this
-    return year_period(today.year - 1)
+    if code is not None and catalog.indicators[code].type in (
+        IndicatorType.TEXT,
+        IndicatorType.CHOICE,
+    ):
+        return None  # (no total to look at)
+    codes = _reported_codes(catalog, code)
+    forms = {f for c in codes for f in catalog.forms_of_indicator.get(c, [])}
+    dues = [
+        window(catalog.forms[f], p).due
+        for f in forms
+        for p in periods_inside(catalog.forms[f].periodicity, this)
+    ]
+    if not dues or min(dues) < today or await _any_reported(session, catalog, unit, this, code):
+        return None
+    return min(dues)
+
+
+def _reported_codes(catalog: Catalog, code: str | None) -> list[str]:
+    """The reported indicators behind `code`, or every indicator a form asks."""
+    return catalog.components(code) if code else list(catalog.forms_of_indicator)
+
+
+async def _any_reported(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, period: Period, code: str | None
+) -> bool:
+    """Whether any number behind `code` (None: any) was sent from inside the unit."""
+    codes = _reported_codes(catalog, code)
+    return bool(await rollup.reported_by_root(session, codes, (unit.id,), period))
+
+
+async def default_year(
+    session: AsyncSession, catalog: Catalog, unit: OrgUnit, today: date, code: str | None = None
+) -> Period:
+    """The year a question asked without a period is of (/tong, /bieudo, /xuat, the tracker
+    pages): this year, or while it waits (`new_year_waiting`: early January) last year, whose
+    reports are still arriving (as /chuanop's default and the targets' windows)."""
+    waiting = await new_year_waiting(session, catalog, unit, today, code)
+    return year_period(today.year - 1 if waiting else today.year)
+
+
+async def asked_year(
+    session: AsyncSession,
+    catalog: Catalog,
+    unit: OrgUnit,
+    today: date,
+    said: str | None,
+    asked: Period,
+    code: str | None = None,
+) -> tuple[Period, str]:
+    """The period to answer for `said` (the period's words as typed, None: none; `asked`:
+    them read) and a line to say first. Nothing named: `default_year`. "năm nay" while the
+    new year waits (early January) means the figures being completed: last year's, saying
+    so, when it has any (the empty year is not the answer). A year named by its number is
+    answered as asked, as the CLI and the pages do."""
+    if said is None:
+        return await default_year(session, catalog, unit, today, code), ""
+    if " ".join(fold(said).split()) != "nam nay":
+        return asked, ""
+    waiting = await new_year_waiting(session, catalog, unit, today, code)
+    last = year_period(today.year - 1)
+    if waiting is None or not await _any_reported(session, catalog, unit, last, code):
+        return asked, ""
+    year = asked.label[:1].upper() + asked.label[1:]
+    note = vi.NEW_YEAR_WAITING.format(year=year, due=waiting.strftime("%d/%m/%Y"))
+    return last, note + " " + vi.NEW_YEAR_SHOWN.format(year=last.label)
 
 
 async def total_answer(
@@ -231,7 +352,7 @@ async def total_parts(
     found = await total_of(session, catalog, indicator, unit, period, today)
     if isinstance(found, str):
         return [found], []
-    return total_lines(catalog, found)
+    return total_lines(catalog, found, await unit_label(session, unit))
 
 
 async def total_of(
@@ -310,7 +431,7 @@ async def cli_progress(ctx: HandlerContext, code: str | None) -> str:
         unit = await _cli_unit(session, ctx, code)
         today = ctx.clock.today()
         items = await progress_service.progress(session, ctx.catalog, unit, today)
-        return progress_text(ctx.catalog, unit.name, items, today)
+        return progress_text(ctx.catalog, await unit_label(session, unit), items, today)
 
 
 async def cli_total(
@@ -321,10 +442,12 @@ async def cli_total(
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
         countable_or_error(found)
-        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
-        if not period_text:
-            period = await default_year(session, ctx.catalog, found.code, unit, today)
-        return await total_answer(session, ctx.catalog, found, unit, period, today)
+        asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        period, note = await asked_year(
+            session, ctx.catalog, unit, today, period_text or None, asked, found.code
+        )
+        answer = await total_answer(session, ctx.catalog, found, unit, period, today)
+        return f"{note}\n{answer}" if note else answer
 
 
 async def cli_missing(
@@ -343,7 +466,8 @@ async def cli_missing(
         form = ctx.catalog.forms[form_code] if form_code else default_form(ctx.catalog)
         period = period_or_error(period_text, today, ctx.catalog, latest_due_period(form, today))
         done = await completeness(session, form, period_of(form.periodicity, period.end), unit)
-        return completeness_text(done, unit.name, today)
+        level = ctx.catalog.level_word(form.level)
+        return completeness_text(done, await unit_label(session, unit), today, level)
 
 
 async def cli_export(ctx: HandlerContext, out: Path, period_text: str, code: str | None) -> str:
@@ -352,9 +476,14 @@ async def cli_export(ctx: HandlerContext, out: Path, period_text: str, code: str
     async with ctx.sessions() as session:
         today = ctx.clock.today()
         unit = await _cli_unit(session, ctx, code)
-        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        period, note = await asked_year(
+            session, ctx.catalog, unit, today, period_text or None, asked
+        )
         out.write_bytes(await build_workbook(session, ctx.catalog, unit, period, today))
-        return vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name)
+        name = await unit_label(session, unit)
+        caption = vi.EXPORT_CAPTION.format(period=period.label, unit=name)
+        return f"{note} {caption}" if note else caption
 
 
 async def cli_chart(
@@ -367,11 +496,16 @@ async def cli_chart(
         unit = await _cli_unit(session, ctx, code)
         found = _cli_indicator(ctx.catalog, words)
         countable_or_error(found)
-        period = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        asked = period_or_error(period_text, today, ctx.catalog, year_period(today.year))
+        period, note = await asked_year(
+            session, ctx.catalog, unit, today, period_text or None, asked, found.code
+        )
         target = await sum_target_for(session, ctx.catalog, found.code, unit, period, today)
-        png, title = await charts.chart(session, ctx.catalog, found, unit, period, target)
+        name = await unit_label(session, unit)
+        png, title = await charts.chart(session, ctx.catalog, found, unit, period, target, name)
         out.write_bytes(png)
-        return title.replace("\n", " – ")
+        title = title.replace("\n", " – ")
+        return f"{note} {title}" if note else title
 
 
 # ---- officers' commands: who may use them, and their usage text -------------------------

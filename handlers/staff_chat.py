@@ -35,31 +35,42 @@ async def tong(turn: Turn, args: str) -> None:
         return
     assert turn.unit is not None
     try:
+        query = await staff.name_over_code(
+            turn.session, args, query, turn.unit, lambda t: indicator_query(t, turn.ctx.catalog)
+        )
         found, unit = await staff.indicator_and_unit(
             turn.session, turn.ctx.catalog, query.words, query.unit, turn.unit
         )
-        period = staff.period_or_error(
+        asked = staff.period_or_error(
             query.period, turn.today, turn.ctx.catalog, year_period(turn.today.year)
         )
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
     if isinstance(found, staff.Answer):  # (no period named: the year is chosen once picked)
-        key = period.key if query.period else ""
-        turn.enter(FLOW, "pick_indicator", view={"cmd": "tong", "period": key, "unit": unit.id})
+        key = asked.key if query.period else ""
+        view = {"cmd": "tong", "period": key, "said": query.period, "unit": unit.id}
+        turn.enter(FLOW, "pick_indicator", view=view)
         turn.ask(found.text, [(label, f"ind:{code}") for label, code in found.options])
         return
-    if not query.period:
-        period = await staff.default_year(
-            turn.session, turn.ctx.catalog, found.code, unit, turn.today
-        )
-    await _show_total(turn, found.code, period.key, unit.id, 0)
+    await _answer_total(turn, found.code, query.period, asked, unit)
+
+
+async def _answer_total(
+    turn: Turn, code: str, said: str | None, asked: Period, unit: OrgUnit
+) -> None:
+    """The total of the period asked (`staff.asked_year`: none named, the default year;
+    "năm nay" while the new year waits, last year's, saying so first)."""
+    period, note = await staff.asked_year(
+        turn.session, turn.ctx.catalog, unit, turn.today, said, asked, code
+    )
+    await _show_total(turn, code, period.key, unit.id, 0, note)
 
 
 async def tiendo(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
     try:
+        query = await staff.name_over_code(turn.session, args, parse_query(args), turn.unit)
         unit = await staff.unit_in_scope(turn.session, query.unit or query.words or None, turn.unit)
     except staff.StaffError as exc:
         turn.say(str(exc))
@@ -70,8 +81,8 @@ async def tiendo(turn: Turn, args: str) -> None:
 @staff_only
 async def chuanop(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
     try:
+        query = await staff.name_over_code(turn.session, args, parse_query(args), turn.unit)
         unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
         form = staff.default_form(turn.ctx.catalog)
         period = staff.period_or_error(
@@ -87,22 +98,25 @@ async def chuanop(turn: Turn, args: str) -> None:
 @staff_only
 async def xuat(turn: Turn, args: str) -> None:
     assert turn.unit is not None
-    query = parse_query(args)
     try:
+        query = await staff.name_over_code(turn.session, args, parse_query(args), turn.unit)
         unit = await staff.unit_in_scope(turn.session, query.unit, turn.unit)
-        period = staff.period_or_error(
-            query.period or (query.words or None),
-            turn.today,
-            turn.ctx.catalog,
-            year_period(turn.today.year),
+        named = query.period or (query.words or None)
+        asked = staff.period_or_error(
+            named, turn.today, turn.ctx.catalog, year_period(turn.today.year)
         )
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
+    period, note = await staff.asked_year(
+        turn.session, turn.ctx.catalog, unit, turn.today, named, asked
+    )
     data = await build_workbook(turn.session, turn.ctx.catalog, unit, period, turn.today)
+    name = await staff.unit_label(turn.session, unit)
+    caption = vi.EXPORT_CAPTION.format(period=period.label, unit=name)
     turn.replies.append(
         Outbound(
-            vi.EXPORT_CAPTION.format(period=period.label, unit=unit.name),
+            f"{note} {caption}" if note else caption,
             document=data,
             filename=vi.EXPORT_FILENAME.format(unit=unit.code, period=period.key),
         )
@@ -118,10 +132,13 @@ async def bieudo(turn: Turn, args: str) -> None:
         return
     catalog = turn.ctx.catalog
     try:
+        query = await staff.name_over_code(
+            turn.session, args, query, turn.unit, lambda t: indicator_query(t, catalog)
+        )
         found, unit = await staff.indicator_and_unit(
             turn.session, catalog, query.words, query.unit, turn.unit
         )
-        period = staff.period_or_error(
+        asked = staff.period_or_error(
             query.period, turn.today, catalog, year_period(turn.today.year)
         )
     except staff.StaffError as exc:
@@ -135,11 +152,18 @@ async def bieudo(turn: Turn, args: str) -> None:
     except staff.StaffError as exc:
         turn.say(str(exc))
         return
+    period, note = await staff.asked_year(
+        turn.session, catalog, unit, turn.today, query.period, asked, found.code
+    )
     target = await staff.sum_target_for(turn.session, catalog, found.code, unit, period, turn.today)
-    png, title = await charts.chart(turn.session, catalog, found, unit, period, target)
+    name = await staff.unit_label(turn.session, unit)
+    png, title = await charts.chart(turn.session, catalog, found, unit, period, target, name)
+    title = title.replace("\n", " – ")
     turn.replies.append(
         Outbound(
-            title.replace("\n", " – "), photo=png, filename=f"bieu-do-{found.code}-{period.key}.png"
+            f"{note} {title}" if note else title,
+            photo=png,
+            filename=f"bieu-do-{found.code}-{period.key}.png",
         )
     )
 
@@ -151,14 +175,11 @@ async def on_action(turn: Turn, action: str) -> None:
     view = dict(turn.data.get("view") or {})
     kind, _, value = action.partition(":")
     if kind == "ind" and value in turn.ctx.catalog.indicators:
+        unit = await turn.session.get(OrgUnit, int(view["unit"]))
+        assert unit is not None
         key = view["period"]
-        if not key:
-            unit = await turn.session.get(OrgUnit, int(view["unit"]))
-            assert unit is not None
-            key = (
-                await staff.default_year(turn.session, turn.ctx.catalog, value, unit, turn.today)
-            ).key
-        await _show_total(turn, value, key, int(view["unit"]), 0)
+        asked = from_key(key, turn.ctx.catalog.terms) if key else year_period(turn.today.year)
+        await _answer_total(turn, value, view.get("said") if key else None, asked, unit)
         return
     if not view.get("cmd"):
         turn.say(vi.BUTTON_EXPIRED)
@@ -206,7 +227,10 @@ async def _navigation(
     return choices
 
 
-async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page: int) -> None:
+async def _show_total(
+    turn: Turn, code: str, period_key: str, unit_id: int, page: int, note: str = ""
+) -> None:
+    """One page of the total; `note`: a line said first (why this period is shown)."""
     catalog = turn.ctx.catalog
     unit = await turn.session.get(OrgUnit, unit_id)
     assert unit is not None
@@ -219,7 +243,7 @@ async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page
     if isinstance(found, str):  # a text or a rating: no total
         head = [found]
     else:
-        head, rows = total_lines(catalog, found)
+        head, rows = total_lines(catalog, found, await staff.unit_label(turn.session, unit))
         units = [r.unit for r in found.rows if not r.own]
     lines, page, more = _page(rows, page, PAGE_LINES)
     kids = [
@@ -232,7 +256,8 @@ async def _show_total(turn: Turn, code: str, period_key: str, unit_id: int, page
         "view",
         view={"cmd": "tong", "ind": code, "period": period_key, "unit": unit_id, "page": page},
     )
-    turn.ask("\n".join(head + lines), await _navigation(turn, unit, page, more, kids))
+    text = "\n".join(([note] if note else []) + head + lines)
+    turn.ask(text, await _navigation(turn, unit, page, more, kids))
 
 
 async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
@@ -244,7 +269,7 @@ async def _show_progress(turn: Turn, unit_id: int, page: int) -> None:
     page = min(page, pages - 1)
     text = progress_text(
         catalog,
-        unit.name,
+        await staff.unit_label(turn.session, unit),
         items[page * PAGE_TARGETS : (page + 1) * PAGE_TARGETS],
         turn.today,
         counted=items,
@@ -269,7 +294,9 @@ async def _show_missing(
     assert unit is not None
     period: Period = from_key(period_key, catalog.terms)
     done = await completeness(turn.session, catalog.forms[form_code], period, unit)
-    head, *detail = completeness_text(done, unit.name, turn.today).split("\n")
+    level = catalog.level_word(done.form.level)
+    name = await staff.unit_label(turn.session, unit)
+    head, *detail = completeness_text(done, name, turn.today, level).split("\n")
     summary = detail[:1]
     lines, page, more = _page(detail[1:], page, PAGE_LINES)
     kids = [

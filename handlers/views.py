@@ -278,10 +278,14 @@ def row_name(row: Row) -> str:
     return vi.TOTAL_OWN.format(name=row.unit.name) if row.own else row.unit.name
 
 
-def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
-    """The headline (figure, what it rests on, change) and one line per unit below."""
+def total_lines(
+    catalog: Catalog, total: Total, unit_name: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The headline (figure, what it rests on, change) and one line per unit below;
+    `unit_name`: the unit as the answer names it (its name, told apart from a twin)."""
     f, ind, level = total.figure, total.indicator, total.level_word
-    fields = {"label": ind.label, "unit": total.unit.name, "period": total.period.label}
+    unit = unit_name or total.unit.name
+    fields = {"label": ind.label, "unit": unit, "period": total.period.label}
     if not f.reported and not f.incomplete:
         if not f.expected:
             return [vi.TOTAL_EMPTY.format(period=total.period.label), *_merged(catalog, total)], []
@@ -313,9 +317,7 @@ def total_lines(catalog: Catalog, total: Total) -> tuple[list[str], list[str]]:
         first, n = total.since
         head.append(vi.TOTAL_SINCE.format(first=first.label, n=n, period=total.period.label))
     if total.due is not None and total.until is None:
-        head.append(
-            vi.TOTAL_IN_WINDOW.format(period=total.period.label, due=_day(total.due))
-        )
+        head.append(vi.TOTAL_IN_WINDOW.format(period=total.period.label, due=_day(total.due)))
     head += _change_lines(total, level)
     return head, _row_lines(catalog, total)
 
@@ -432,7 +434,8 @@ def not_due(c: Completeness, today: date) -> date | None:
     return due if today < due else None
 
 
-def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
+def completeness_text(c: Completeness, unit_name: str, today: date, level: str) -> str:
+    """`level`: how the form's units are named ("chi hội", "cơ sở"), from the configuration."""
     percent = c.submitted / c.expected * 100 if c.expected else None
     title = vi.MISSING_TITLE.format(form=c.form.name, period=c.period.label, unit=unit_name)
     due = not_due(c, today)
@@ -445,10 +448,11 @@ def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
                 expected=c.expected,
                 percent=vi.format_percent(percent),
                 waiting=len(c.missing),
+                level=level,
             ),
         ]
         if c.in_progress:
-            lines.append(vi.MISSING_NOT_DUE_IN_PROGRESS.format(n=c.in_progress))
+            lines.append(vi.MISSING_NOT_DUE_IN_PROGRESS.format(n=c.in_progress, level=level))
         return "\n".join(lines)
     lines = [
         title,
@@ -465,7 +469,7 @@ def completeness_text(c: Completeness, unit_name: str, today: date) -> str:
         lines.append(vi.MISSING_NONE)
         return "\n".join(lines)
     if c.in_progress:
-        lines.append(vi.MISSING_IN_PROGRESS.format(n=c.in_progress))
+        lines.append(vi.MISSING_IN_PROGRESS.format(n=c.in_progress, level=level))
     for parent, units in c.missing_by_parent().items():
         lines.append(vi.MISSING_GROUP.format(parent=parent, units=", ".join(u.name for u in units)))
     return "\n".join(lines)

@@ -30,12 +30,31 @@ async def web(turn: Turn, _args: str) -> None:
     turn.say(vi.WEB_LINK.format(unit=turn.unit.name, url=links.url(turn.person), hours=hours))
 
 
+def _heading(n: int, many: str, one: str) -> str:
+    """ "3 đơn vị dẫn đầu:" with the real count of the lines below it ("Đơn vị …" for one)."""
+    return one if n == 1 else many.format(n=n)
+
+
 def _line(rank: int | None, name: str, points: float | None) -> str:
     return vi.XEPHANG_LINE.format(
         rank=rank or "–",
         name=name,
         points=vi.WEB_NO_DATA if points is None else vi.format_number(points, 1),
     )
+
+
+def top_and_bottom(scored: list[tuple[int | None, str, float | None]]) -> list[str]:
+    """The first SHOWN units (rank, name, points) and the last SHOWN of the rest, each list
+    under a heading that says how many it holds (six units: five, then one)."""
+    if not scored:
+        return [vi.XEPHANG_NOTHING]
+    top, rest = scored[:SHOWN], scored[SHOWN:][-SHOWN:]
+    lines = [_heading(len(top), vi.XEPHANG_TOP, vi.XEPHANG_TOP_ONE)]
+    lines += [_line(*s) for s in top]
+    if rest:
+        lines.append(_heading(len(rest), vi.XEPHANG_BOTTOM, vi.XEPHANG_BOTTOM_ONE))
+        lines += [_line(*s) for s in rest]
+    return lines
 
 
 async def xephang(turn: Turn, _args: str) -> None:
@@ -53,15 +72,7 @@ async def xephang(turn: Turn, _args: str) -> None:
         if ranked.scores:
             level = catalog.level_name(ranked.scores[0].unit.level).lower()
             lines.append(vi.XEPHANG_TITLE.format(level=level, unit=unit.name, rule=rule.name))
-        if not scored:
-            lines.append(vi.XEPHANG_NOTHING)
-        else:
-            lines.append(vi.XEPHANG_TOP)
-            lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in scored[:SHOWN]]
-            rest = scored[SHOWN:][-SHOWN:]
-            if rest:
-                lines.append(vi.XEPHANG_BOTTOM)
-                lines += [_line(s.rank, s.unit.name, s.points(rule)) for s in rest]
+        lines += top_and_bottom([(s.rank, s.unit.name, s.points(rule)) for s in scored])
     own = await own_place(
         turn.session, turn.ctx.rankings, catalog, rule, unit, turn.today, turn.now
     )

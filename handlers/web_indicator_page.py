@@ -95,7 +95,7 @@ async def indicator_page(
     if isinstance(found, str):  # a text or a rating: no total
         head = [found]
     else:
-        head, _ = total_lines(catalog, found)
+        head, _ = total_lines(catalog, found, await staff.unit_label(session, unit))
         for r in found.rows:
             share = found.share(r)
             rows.append(

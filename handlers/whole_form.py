@@ -308,9 +308,13 @@ def _line_value(words: list[_Word], found: list[int]) -> str:
 def _with_unit(words: list[_Word], i: int, raw: str) -> str:
     """The answer `raw` (its number ends at word i) with the unit word written right after it
     ("3 hộ"): checked later as a single answer is, a unit not the question's is refused."""
-    after = words[i + 1] if i + 1 < len(words) else None
-    named = after is not None and after.word in UNIT_NAMED and words[i].word[:1].isdigit()
-    return f"{raw} {after.raw}" if named and after else raw
+    if not words[i].word[:1].isdigit():
+        return raw
+    after = words[i + 1 : i + 3]
+    for n in (2, 1):  # "hoạt động" before "hộ"
+        if len(after) >= n and " ".join(w.word for w in after[:n]) in UNIT_NAMED:
+            return " ".join([raw, *(w.raw for w in after[:n])])
+    return raw
 
 
 def _classify_rest(

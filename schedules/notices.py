@@ -1,5 +1,6 @@
-"""Messages owed to a person because of what someone else did: her sent report reopened by
-an officer. Queued in the officer's transaction, so the reply and the notice land together."""
+"""Messages owed to a person because of what someone else did: her sent report reopened or
+approved by an officer; a leader's request to erase her data, for her officer. Queued in the
+same transaction as the reply, so the reply and the notice land together."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schedules.messages import Choice, Outbound
 from schedules.outbox import QueueResult, enqueue_in
 from schedules.planned import Planned, to_payload
-from storage.db.models import Person, Submission
+from storage.db.models import OrgUnit, Person, Submission
 from storage.db.people import active_of_unit, awaiting_notice
+from storage.db.units import ancestors
 from storage.plan import texts_vi as vi
 from storage.plan.catalog import Catalog
 from storage.plan.clock import local
+from storage.plan.roles import Role
 
 
 @dataclass
@@ -66,4 +69,88 @@ async def tell_reopened(
         await enqueue_in(session, [planned], now, result)
         if result.queued + result.already:
             told.names.append(leader.full_name)
+    return told
+
+
+async def tell_approved(
+    session: AsyncSession,
+    catalog: Catalog,
+    sub: Submission,
+    officer: Person,
+    period_label: str,
+    now: datetime,
+    editing: set[int],
+) -> Told:
+    """Tells the unit's leader(s) that her report was approved and is locked; one in the
+    middle of an edit of it (`editing`: their ids) learns now that her edit was not saved and
+    how to still correct it, not later at «Lưu thay đổi»."""
+    form = catalog.forms[sub.form_code]
+    role = catalog.role_of_level(form.level)
+    leaders = await active_of_unit(session, sub.unit_id, role) if role else []
+    waiting = await awaiting_notice(session)
+    told = Told(awaiting_notice=any(leader.id in waiting for leader in leaders))
+    stamp = local(now).strftime("%Y%m%d%H%M%S")  # approved again after a reopening: told again
+    fields = {
+        "officer": officer.full_name,
+        "form": form.name[:1].lower() + form.name[1:],
+        "period": period_label,
+    }
+    for leader in leaders:
+        if leader.id in waiting:
+            continue
+        text = vi.APPROVED_FOR_LEADER.format(**fields)
+        if leader.id in editing:
+            text += "\n" + vi.APPROVED_EDIT_NOT_SAVED.format(**fields)
+        # Kind "notice": information only, her next message does not answer it.
+        planned = Planned(
+            f"approved:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
+            "notice",
+            leader.id,
+            to_payload(Outbound(text)),
+        )
+        result = QueueResult()
+        await enqueue_in(session, [planned], now, result)
+        if result.queued + result.already:
+            told.names.append(leader.full_name)
+    return told
+
+
+# Who acts on a leader's request about her data: the staff of the nearest unit above her.
+_STAFF = (Role.COMMUNE_OFFICER, Role.DISTRICT_OFFICER, Role.PROVINCIAL_STAFF)
+
+
+async def tell_erase_request(
+    session: AsyncSession, person: Person, unit: OrgUnit, now: datetime
+) -> Told:
+    """Tells the officers of the nearest unit above hers that has any (her own unit's, for an
+    officer with no one above) that she asked to have her data erased, and who erases it."""
+    waiting = await awaiting_notice(session)
+    text = vi.ERASE_FOR_OFFICER.format(
+        name=person.full_name,
+        unit=unit.name,
+        phone=f", {person.phone}" if person.phone else "",
+        id=person.id,
+    )
+    stamp = local(now).strftime("%Y%m%d%H%M%S")
+    told = Told()
+    for above in [*reversed(await ancestors(session, unit)), unit]:
+        officers = [
+            p
+            for role in _STAFF
+            for p in await active_of_unit(session, above.id, role)
+            if p.id != person.id and p.id not in waiting
+        ]
+        for officer in officers:
+            planned = Planned(
+                f"erase-request:{officer.id}:{person.id}:{stamp}",
+                "notice",
+                officer.id,
+                to_payload(Outbound(text)),
+            )
+            result = QueueResult()
+            await enqueue_in(session, [planned], now, result)
+            if result.queued + result.already:
+                told.names.append(officer.full_name)
+        if told.names:
+            break
     return told

@@ -6,6 +6,7 @@ scaled to 100, so "no data" never counts as a bad result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schedules.calendar import default_form, latest_due_period
-from storage.db.models import OrgUnit
+from storage.db.models import OrgUnit, Person
 from storage.db.sessions import transaction
 from storage.db.units import active_on, is_within, units_by_id
 from storage.measures import progress as progress_service
@@ -27,8 +28,11 @@ from storage.measures.thi_dua import (
     changed_since,
     drop_other_rules,
     keep_ranking,
+    keep_ranking_day,
     kept_keys,
     kept_ranking,
+    kept_ranking_day,
+    prune_ranking_days,
     rule_key,
     timeliness_by_root,
 )
@@ -163,6 +167,14 @@ async def ranking(
 # The longest a report's transaction may stay open after the time it records (a turn, an
 # import): a ranking counts as holding the reports changed up to this long before it began.
 IN_FLIGHT = timedelta(minutes=5)
+# The points of each day are kept this much longer than "most improved" looks back (a clock
+# set back by HOIBOT_NOW, a summary planned late still find theirs).
+HISTORY_MARGIN_DAYS = 7
+
+
+def history_days(rule: Rule) -> int:
+    """How many days back the kept points of rankings are kept."""
+    return rule.improvement_days + HISTORY_MARGIN_DAYS
 
 
 def _unit_data(unit: OrgUnit) -> dict[str, Any]:
@@ -184,6 +196,17 @@ def _score_data(s: Score) -> dict[str, Any]:
 def _score(data: dict[str, Any]) -> Score:
     # A detached unit: only what a ranking shows, it outlives the session.
     return Score(OrgUnit(**data["unit"]), data["parts"], data["detail"], data["rank"])
+
+
+async def _keep(
+    session: AsyncSession, key: str, found: Ranking, today: date, now: datetime
+) -> None:
+    """Keeps a computed ranking as today's, and its points in the history of days."""
+    as_of = now - IN_FLIGHT
+    scores = [_score_data(s) for s in found.scores]
+    await keep_ranking(session, found.parent_id, key, today, now, as_of, scores)
+    points = {s.unit.id: s.points(found.rule) for s in found.scores}
+    await keep_ranking_day(session, found.parent_id, key, today, as_of, points)
 
 
 class Rankings:
@@ -223,12 +246,11 @@ class Rankings:
             )
         found = await ranking(session, catalog, rule, parent, today)
         found.computed_at = now
-        args = (parent.id, key, today, now, now - IN_FLIGHT, [_score_data(s) for s in found.scores])
         if keep_apart:
             async with transaction(self.sessions) as own:
-                await keep_ranking(own, *args)
+                await _keep(own, key, found, today, now)
         else:
-            await keep_ranking(session, *args)
+            await _keep(session, key, found, today, now)
         return found
 
 
@@ -238,18 +260,29 @@ async def refresh(
     clock: Clock,
     *,
     budget: timedelta = timedelta(minutes=1),
+    also: Sequence[str] = (),
 ) -> int:
     """Recomputes the kept rankings that are out of date: kept for an earlier day, or with
-    reports changed under their unit since. Oldest first, for at most `budget` (the rest
-    waits for the next run, so a day of reports arriving never holds a core). Returns how
-    many it recomputed."""
+    reports changed under their unit since; `also`: the rankings below the units of the
+    active people of these roles (the weekly summary's most improved), kept or not. Oldest
+    first, never kept ones before them, for at most `budget` (the rest waits for the next
+    run, so a day of reports arriving never holds a core). Each one's points are kept as the
+    day's (`kept_ranking_days`, for "most improved"); days older than `history_days` are
+    dropped. Returns how many it recomputed."""
     rule = catalog.thi_dua or Rule()
     key = rule_key(rule, catalog)
     started = clock.now()
     today = started.astimezone(VN).date()
     async with transaction(sessions) as session:
         await drop_other_rules(session, key)
-        kept = await kept_keys(session, key)
+        await prune_ranking_days(session, today - timedelta(days=history_days(rule)))
+        found_kept = await kept_keys(session, key)
+        known = {pid for pid, _, _ in found_kept}
+        never = [u for u in await _units_of(session, also) if u not in known] if also else []
+    kept: list[tuple[int, date | None, datetime | None]] = [
+        *((pid, None, None) for pid in never),
+        *found_kept,
+    ]
     if not kept:
         return 0
     async with sessions() as session:
@@ -257,7 +290,7 @@ async def refresh(
         extra = await _group_roots(session, catalog, list(units.values()))
         roots = sorted({*units, *(r for rs in extra.values() for r in rs)})
         # Those of an earlier day are out of date anyway; the others, if reports changed.
-        current = [as_of for _, day, as_of in kept if day == today]
+        current = [as_of for _, day, as_of in kept if day == today and as_of is not None]
         changed = await changed_since(session, roots, min(current)) if current else {}
     done = 0
     for pid, day, as_of in kept:
@@ -265,7 +298,7 @@ async def refresh(
         if unit is None:
             continue
         watched = [pid, *extra.get(pid, ())]
-        stale = day != today or any(changed.get(r, as_of) > as_of for r in watched)
+        stale = as_of is None or day != today or any(changed.get(r, as_of) > as_of for r in watched)
         if not stale:
             continue
         if clock.now() - started > budget:
@@ -274,10 +307,20 @@ async def refresh(
         async with sessions() as session:
             found = await ranking(session, catalog, rule, unit, today)
         async with transaction(sessions) as session:
-            scores = [_score_data(s) for s in found.scores]
-            await keep_ranking(session, pid, key, today, now, now - IN_FLIGHT, scores)
+            await _keep(session, key, found, today, now)
         done += 1
     return done
+
+
+async def _units_of(session: AsyncSession, roles: Sequence[str]) -> list[int]:
+    """The units of the active people of these roles."""
+    rows = await session.scalars(
+        select(Person.unit_id)
+        .where(Person.role.in_(roles), Person.active.is_(True), Person.unit_id.is_not(None))
+        .distinct()
+        .order_by(Person.unit_id)
+    )
+    return [u for u in rows.all() if u is not None]
 
 
 async def _group_roots(
@@ -309,25 +352,50 @@ async def most_improved(
 ) -> Improvement | None:
     """The unit below `parent` whose score rose most since `improvement_days` ago. Today's
     scores are the kept ranking's when one of today is kept (the one /xephang and the pages
-    show, recomputed by the scheduler after reports), computed otherwise; the earlier scores
-    are computed (kept rankings hold only the latest day)."""
-    kept = await kept_ranking(session, parent.id, rule_key(rule, catalog))
+    show, recomputed by the scheduler after reports), computed otherwise. The earlier ones
+    are the points kept that day (`kept_ranking_days`) with the same rule; a unit not in
+    them (the day not kept, or kept with another rule or plan: its points do not compare;
+    the unit ranked below another unit then) is scored as of that day (its reports as they
+    stand now), unless it did not exist yet. A unit with no score at either end is not
+    compared: it did not "improve from 0"."""
+    key = rule_key(rule, catalog)
+    kept = await kept_ranking(session, parent.id, key)
     if kept is not None and kept.day == today:
         now_scores = [_score(s) for s in kept.scores]
     else:
         now_scores = (await ranking(session, catalog, rule, parent, today)).scores
-    units = [s.unit for s in now_scores]
-    before = {
-        s.unit.id: s.points(rule)
-        for s in await scores(
-            session, catalog, rule, units, today - timedelta(days=rule.improvement_days)
-        )
-    }
+    scored = [s for s in now_scores if s.points(rule) is not None]
+    then = today - timedelta(days=rule.improvement_days)
+    before = await _points_on(
+        session, catalog, rule, key, parent, [s.unit.id for s in scored], then
+    )
     best: Improvement | None = None
-    for s in now_scores:
+    for s in scored:
         points, earlier = s.points(rule), before.get(s.unit.id)
         if points is None or earlier is None or points <= earlier:
             continue
         if best is None or points - earlier > best.now - best.before:
             best = Improvement(s.unit, earlier, points)
     return best
+
+
+async def _points_on(
+    session: AsyncSession,
+    catalog: Catalog,
+    rule: Rule,
+    key: str,
+    parent: OrgUnit,
+    ids: list[int],
+    day: date,
+) -> dict[int, float | None]:
+    """Unit id → its points on `day` (None: no score): kept that day below `parent`, or
+    computed as of it for the units not kept then that existed then."""
+    kept = await kept_ranking_day(session, parent.id, key, day) or {}
+    out = {i: kept[i] for i in ids if i in kept}
+    rest = [i for i in ids if i not in kept]
+    units = [u for u in (await units_by_id(session, rest)).values() if u.valid_from <= day]
+    if units:
+        out.update(
+            {s.unit.id: s.points(rule) for s in await scores(session, catalog, rule, units, day)}
+        )
+    return out

@@ -409,6 +409,9 @@ async def test_units_not_rated_yet_and_the_reminder_when_the_period_ends(
     # The commune officer's level rates nothing.
     await users["commune"].send("chưa xếp loại")
     assert users["commune"].text == vi.CHUAXEPLOAI_NO_FORM
+    # Nor can she rate: she is told so, not shown an example without a level or a unit.
+    await users["commune"].send("/xeploai khá tổ dân phố 1")
+    assert users["commune"].text == vi.XEPLOAI_NO_FORM
     # When the year ends, the district officer is reminded of the commune not rated.
     async with ctx.sessions() as session:
         before = await reminders.plan(session, ctx.catalog, vn_datetime(2026, 12, 31, 9, 0))

@@ -1,7 +1,10 @@
 """The plain answer's own statements (#25) store exactly what the general path stores: the same
 conversation walked by a worker both ways, on a fresh database each time, leaves every row of
-every table the same (conversation, drafts, outbox, update log, kept totals), a redelivered
-update changes nothing, and "sent" is recorded without a commit of its own."""
+every table the same (conversation, drafts, outbox, update log, kept totals, audit trail), a
+redelivered update changes nothing, and "sent" is recorded without a commit of its own. The
+walk has an earlier month's report (corrected between the summary and the submit, so the
+thanks' year to date and the chain of latest values read it as it is then), the submit (on
+the plain path: its statements on the driver) and a correction of the sent report after it."""
 
 from __future__ import annotations
 
@@ -14,16 +17,23 @@ from handlers.engine import Engine
 from schedules.messages import PLATFORMS, Inbound, Outbound
 from schedules.outbox import IN_FLIGHT
 from schedules.replies import deliver_replies
-from storage.db import answer_path
+from storage.db import aggregates, answer_path
 from storage.db.delivery import store_pending
 from storage.db.models import Base, OutboxMessage, OutboxStatus
 from storage.db.sessions import is_postgres, one_statement
+from storage.measures import reporting
+from storage.plan.periods import month
 from tests.builders import invite, small_tree_with_people
 
 # Plain answers, a refused one ("nhiều lắm": asked again), a doubtful one (far above the
 # members: a confirmation, the general path), a word that ends the report's questions.
 WALK = ["/baocao", "3", "1", "nhiều lắm", "2 hộ", "10", "4", "5", "1", "2", "101", "bỏ qua"]
 WALK += ["gửi"]
+SUMMARY_AT = WALK.index("bỏ qua")  # the summary shown: October is corrected after this turn
+# A correction of the sent report (the general path: a proposal and her confirmation).
+AFTER = ["/baocao", "sửa 1 thành 4", "có"]
+OCTOBER = {"hv_moi": 2.0, "hv_ra": 1.0, "tong_hoi_vien": 90.0, "pn_kt_ho_tro": 5.0}
+CORRECTED = {**OCTOBER, "hv_moi": 7.0, "pn_kt_ho_tro": 6.0}
 
 
 class Recording:
@@ -49,12 +59,24 @@ async def _reset(ctx) -> None:
                 await conn.execute(table.delete())
 
 
+async def _october(ctx, unit_id: int, values: dict[str, float]) -> None:
+    """The unit's October report, sent (or corrected) as imported from a workbook."""
+    form = ctx.catalog.forms["thang_chi_hoi"]
+    async with ctx.sessions() as session:
+        period = month(2026, 10)
+        await reporting.import_report(
+            session, ctx.catalog, unit_id, form, period, dict(values), ctx.clock.now()
+        )
+        await session.commit()
+
+
 async def _walk(ctx, *, plain: bool) -> tuple[dict[str, list[Any]], list[str]]:
     """The leader joins and reports through a worker's intake; every table's rows after."""
     await _reset(ctx)
     async with ctx.sessions() as session:
         people = await small_tree_with_people(session, ctx.clock.now())
         code = await invite(session, people.leader, ctx.clock.now())
+    await _october(ctx, people.leader.unit_id, OCTOBER)
     engine = Engine(ctx, "w1", plain=plain)
     channel = Recording()
     engine.capabilities["telegram"] = channel.capabilities
@@ -82,9 +104,23 @@ async def _walk(ctx, *, plain: bool) -> tuple[dict[str, list[Any]], list[str]]:
         await send(inbound)
         if i == 3:  # a redelivery the intake missed (stored again after a crash): nothing
             await engine.take(typed("999", key=inbound.update_key))
+        if i == SUMMARY_AT:
+            await _october(ctx, people.leader.unit_id, CORRECTED)
+    for words in AFTER:
+        await send(typed(words))
     if engine.marks is not None:
         await engine.marks.close()
-    return await _rows(ctx), channel.sent
+    found = await _rows(ctx)
+    async with ctx.sessions() as session:  # the kept totals are those of a full rebuild
+        await aggregates.rebuild(session, ctx.catalog)
+        await session.flush()
+        for table in Base.metadata.sorted_tables:
+            if table.name in ("unit_period_totals", "unit_stock_totals"):
+                query = select(table).order_by(*table.primary_key.columns)
+                rebuilt = [row._asdict() for row in (await session.execute(query)).all()]
+                assert found[table.name] == rebuilt, table.name
+        await session.rollback()
+    return found, channel.sent
 
 
 async def _rows(ctx) -> dict[str, list[Any]]:
@@ -101,23 +137,35 @@ async def _rows(ctx) -> dict[str, list[Any]]:
 
 async def test_the_plain_path_stores_what_the_general_path_stores(ctx, monkeypatch) -> None:
     taken: list[int] = []
-    write = answer_path.Turn.write
+    submits: list[int] = []
+    write, mark_sent = answer_path.Turn.write, answer_path.Turn.mark_sent
 
     async def counted(self: answer_path.Turn, written: answer_path.Written) -> Any:
         taken.append(1)
         return await write(self, written)
 
+    async def sent(self: answer_path.Turn, sub: Any) -> Any:
+        submits.append(1)
+        return await mark_sent(self, sub)
+
     monkeypatch.setattr(answer_path.Turn, "write", counted)
+    monkeypatch.setattr(answer_path.Turn, "mark_sent", sent)
     plain_rows, plain_sent = await _walk(ctx, plain=True)
-    assert len(taken) >= 9  # the plain answers (and the refused one) took the new path
+    # The plain answers (and the refused one), the summary's and the submit took the new path.
+    assert len(taken) >= 11 and submits == [1]
     general_rows, general_sent = await _walk(ctx, plain=False)
-    assert len(taken) >= 9 and plain_sent == general_sent
-    assert "Cảm ơn chị" in plain_sent[-1] or any("Cảm ơn chị" in s for s in plain_sent)
+    assert len(taken) >= 11 and submits == [1] and plain_sent == general_sent
+    thanks = next(s for s in plain_sent if "Em đã nhận" in s)
+    # The year to date: November's 3 new members and October's as corrected (7, not 2).
+    assert "hội viên mới kết nạp 10 người" in thanks, thanks
+    assert plain_sent[-1] != thanks  # the correction after the submit was answered
     for name, rows in general_rows.items():
         assert plain_rows[name] == rows, name
+    audit = [(row["action"], row["new_value"]) for row in plain_rows["audit_entries"]]
+    assert ("submit", None) in audit and ("edit", "4") in audit, audit
     outbox = plain_rows["outbox"]
     assert outbox and all(row["status"] == OutboxStatus.SENT for row in outbox)
-    assert len(plain_rows["processed_updates"]) == len(WALK) + 2
+    assert len(plain_rows["processed_updates"]) == len(WALK) + len(AFTER) + 2
     assert not plain_rows["pending_updates"] and not IN_FLIGHT
 
 

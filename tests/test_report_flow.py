@@ -470,7 +470,7 @@ async def test_kept_totals_written_last_in_the_turn_stay_exact(ctx, world) -> No
     # The submit's turn: the shared rows (an INSERT into the kept totals whose ancestors are
     # not the unit itself) come after the reply owed and the conversation's update.
     last_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    shared = [i for i, s in enumerate(last_writes) if "ancestor_id !=" in s]
+    shared = [i for i, s in enumerate(last_writes) if "ancestor_id <>" in s]
     assert shared, "the rows above the unit were written apart"
     assert all(
         "unit_period_totals" in last_writes[i] or "unit_stock_totals" in last_writes[i]

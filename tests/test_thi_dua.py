@@ -221,12 +221,15 @@ async def test_rankings_are_kept_in_the_database_and_refreshed_after_reports(ctx
     assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 2
     ctx.clock.set(ctx.clock.now() + timedelta(minutes=5))
     assert await thi_dua.refresh(ctx.sessions, ctx.catalog, ctx.clock) == 0
-    # A new day: every kept ranking is recomputed as of it.
+    # A new day: every kept ranking is recomputed as of it; the scheduler's job (one worker
+    # at a time) also keeps the province's, never viewed, for its staff's weekly summary.
     ctx.clock.set(ctx.clock.now() + timedelta(days=1))
-    assert await refresh_rankings(ctx) == 3  # the scheduler's job (one worker at a time)
+    assert await refresh_rankings(ctx) == 4
     async with ctx.sessions() as session:
         days = set((await session.scalars(select(KeptRanking.day))).all())
+        parents = set((await session.scalars(select(KeptRanking.parent_id))).all())
     assert days == {ctx.clock.today()}
+    assert parents == {t.d1.id, t.d2.id, t.d3.id, people.provincial.unit_id}
 
 
 async def test_a_changed_rule_is_never_served_an_old_ranking(ctx) -> None:

@@ -16,6 +16,7 @@ from bot.web.routes import DENIED
 from handlers import staff, views, web_pages
 from handlers.engine import Engine
 from handlers.views import progress_lines
+from handlers.web_chat import top_and_bottom
 from schedules import thi_dua
 from storage.db.invitations import link_directly
 from storage.db.models import OrgUnit, Person
@@ -308,11 +309,11 @@ async def test_thi_dua_page_ranks_as_the_rule_says(site: Site) -> None:
     first = ctx.clock.now()
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in text
     assert f"{t.d1.name} đứng thứ" not in text  # the list says it; the parent's is not read
-    assert len(site.kept) == 1 and not site.writes
+    assert len(site.kept) == 2 and not site.writes  # the ranking, its points of the day
     ctx.clock.set(first + timedelta(hours=2))
     status, html = await site.get(f"{link}thi-dua")
     assert f"tính lúc {first.astimezone(VN):%H:%M %d/%m/%Y}" in site.text(html)
-    assert len(site.kept) == 1
+    assert len(site.kept) == 2
     # After reports arrive the scheduler recomputes it; the page shows the new one.
     async with ctx.sessions() as session:
         await report(session, t.b3, FORM, month(2026, 8), {"hv_moi": 1}, at=ctx.clock.now())
@@ -346,7 +347,9 @@ async def test_web_and_xephang_in_chat(site: Site) -> None:
     await officer.click(vi.BUTTON_WEB)
     assert re.search(r"http://\S+/web/\S+/", officer.text)
     await officer.send("/xephang")
-    assert "5 đơn vị dẫn đầu" in officer.text and "Chi hội thôn 1" in officer.text
+    # As many units as listed (two have data here), not "5 đơn vị" over two lines.
+    assert "\n2 đơn vị dẫn đầu:\n1. Chi hội thôn" in officer.text
+    assert "Chi hội thôn 1" in officer.text and "cuối bảng" not in officer.text
     assert "Xã Sơn Bình đứng thứ" in officer.text and "Cách tính" in officer.text
     leader = ChatUser(engine, "w-leader")
     await leader.send("xep hang")
@@ -473,3 +476,16 @@ async def test_latest_report_at_whatever_the_window(site: Site, window: int, mon
             ]
             expected = max(inside) if inside else None
             assert await rollup.latest_report_at(session, u, now) == expected, (unit.name, window)
+
+
+def test_xephang_says_how_many_units_each_list_holds() -> None:
+    """Six branches (a tester's finding N15): five leading, then one, not "5 đơn vị cuối
+    bảng:" over one line; eleven: five and five."""
+    six = [(i, f"Chi hội tổ dân phố {i}", 90.0 - i) for i in range(1, 7)]
+    lines = top_and_bottom(six)
+    assert lines[0] == "5 đơn vị dẫn đầu:" and lines[6] == "Đơn vị cuối bảng:"
+    assert lines[7:] == ["6. Chi hội tổ dân phố 6: 84 điểm"]
+    eleven = [(i, f"Chi hội thôn {i}", 90.0 - i) for i in range(1, 12)]
+    lines = top_and_bottom(eleven)
+    assert lines[6] == "5 đơn vị cuối bảng:" and lines[7].startswith("7. ")
+    assert top_and_bottom(six[:1])[0] == "Đơn vị dẫn đầu:"

@@ -83,8 +83,9 @@ async def site(ctx):
 
     def spy(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
         if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            # The one write a page may make: a ranking it computed, derived data only.
-            (kept if "kept_rankings" in statement else writes).append(statement)
+            # The one write a page may make: a ranking it computed and its points of the
+            # day, derived data only.
+            (kept if "kept_ranking" in statement else writes).append(statement)
 
     event.listen(ctx.engine.sync_engine, "before_cursor_execute", spy)
     async with aiohttp.ClientSession() as http:

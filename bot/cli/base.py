@@ -1,5 +1,6 @@
 """The root `hoibot` command and its one error mechanism: an operator's mistake is one clear
-line and exit 1, never a traceback (but with `--debug`)."""
+line and exit 0, never a traceback (but with `--debug`) nor a failure code; only an error
+nobody foresaw (a bug, a crash) exits 1."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from typer.exceptions import TyperException
 
 class CliError(Exception):
     """A mistake the operator can fix: its lines are printed without a traceback and the
-    command exits with 1. Any command may raise it; `Commands` catches it for all of them."""
+    command exits with BAD_INPUT. Any command may raise it; `Commands` catches it for all."""
 
     def __init__(self, *lines: str) -> None:
         super().__init__("\n".join(lines))
         self.lines = list(lines)
 
+
+# The developers' guide: bad input gets a clear message, never a non-zero exit code. What
+# went wrong is in the printed line; a failure code is kept for the unforeseen (UNEXPECTED).
+BAD_INPUT = 0
+UNEXPECTED = 1
 
 # click's UsageError (typer may bundle its own click): the base of BadParameter either way.
 UsageError: type[Exception] = typer.BadParameter.__mro__[1]
@@ -41,9 +47,9 @@ def _asked_for_help(exc: Exception) -> bool:
 
 class Commands(TyperGroup):
     """Runs every command (of this app and its sub-apps) under one error handler, so an
-    operator's mistake is one clear line and an exit code, never a traceback (but `--debug`).
-    A mistyped command line (an unknown command or option, a missing argument) is one line
-    and exit 1 too, never click's usage box."""
+    operator's mistake is one clear line and exit BAD_INPUT, never a traceback (but
+    `--debug`). A mistyped command line (an unknown command or option, a missing argument) is
+    one line and BAD_INPUT too, never click's usage box; only an unexpected error exits 1."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
@@ -52,7 +58,7 @@ class Commands(TyperGroup):
             if _asked_for_help(exc):
                 raise
             typer.echo(usage_line(exc), err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(BAD_INPUT) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -61,7 +67,7 @@ class Commands(TyperGroup):
             if _asked_for_help(exc):
                 raise
             typer.echo(usage_line(exc), err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(BAD_INPUT) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
@@ -69,9 +75,10 @@ class Commands(TyperGroup):
                 raise
             if logging.getLogger().handlers:  # the running bot keeps the traceback in its log
                 logging.getLogger("hoibot").error("the command stopped", exc_info=exc)
-            for line in explain(exc):
+            lines, foreseen = explain(exc)
+            for line in lines:
                 typer.echo(line, err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(BAD_INPUT if foreseen else UNEXPECTED) from None
 
 
 _state: dict[str, bool] = {"debug": False}
@@ -91,8 +98,9 @@ def main(
     _state["debug"] = debug
 
 
-def explain(exc: Exception) -> list[str]:
-    """The lines an operator reads for an error; unknown ones still get one line."""
+def explain(exc: Exception) -> tuple[list[str], bool]:
+    """The lines an operator reads for an error, and whether it was foreseen (her input or
+    set-up, which she can fix); an unforeseen one still gets one line."""
     from pydantic import ValidationError
 
     from handlers.staff import StaffError
@@ -101,26 +109,29 @@ def explain(exc: Exception) -> list[str]:
     from storage.plan.config_files import ConfigError
 
     if isinstance(exc, CliError):
-        return exc.lines
+        return exc.lines, True
     if isinstance(exc, ConfigError):
-        return [*exc.problems, f"{plural(len(exc.problems), 'problem')} in the configuration."]
+        return [
+            *exc.problems,
+            f"{plural(len(exc.problems), 'problem')} in the configuration.",
+        ], True
     if isinstance(exc, StaffError):
-        return [staff_error(exc)]
+        return [staff_error(exc)], True
     if isinstance(exc, PeopleError):
-        return [people_error(exc)]
+        return [people_error(exc)], True
     if isinstance(exc, UnitError):
-        return [unit_error(exc)]
+        return [unit_error(exc)], True
     if isinstance(exc, ValidationError):  # the settings, from the environment or .env
         return [
             f"Setting {'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
             for err in exc.errors()
-        ]
+        ], True
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return [
         f"Unexpected error: {type(exc).__name__}"
         + (f": {first}" if first else "")
         + " (run again with --debug for the details)."
-    ]
+    ], False
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

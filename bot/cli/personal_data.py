@@ -1,5 +1,6 @@
-"""`hoibot people export | erase | access-log | prune`: a person's data seen, erased, kept no
-longer than needed, and who looked at whose (Decree 13/2023/NĐ-CP; storage/db/personal_data/).
+"""`hoibot people export | erase | erase-requests | access-log | prune`: a person's data
+seen, erased (on her request made in chat too), kept no longer than needed, and who looked at
+whose (Decree 13/2023/NĐ-CP; storage/db/personal_data/).
 
 They extend the `people` group; every look at or change of someone's data from here is
 recorded in the access log under the operator's login."""
@@ -25,6 +26,7 @@ ACTIONS = {
     "export": "exported",
     "erase": "erased",
     "self_export": "asked for her own data",
+    "erase_request": "asked in chat to have her data erased",
 }
 
 
@@ -171,3 +173,30 @@ def people_prune(
         f"{plural(done.invitations, 'expired invitation')} and "
         f"{plural(done.code_attempts, 'wrong code')} removed."
     )
+
+
+@group.command("erase-requests")
+def people_erase_requests() -> None:
+    """The requests to erase one's data made in chat ("xóa dữ liệu của tôi") and not carried
+    out yet, oldest first: check each with her (her officer was told), then `people erase`."""
+    from storage.db.personal_data.requests import open_erase_requests
+    from storage.db.units import units_by_id
+
+    async def work(ctx: AppContext) -> list[str]:
+        async with ctx.sessions() as session:
+            found = await open_erase_requests(session)
+            units = await units_by_id(session, [p.unit_id for _, p in found])
+        lines = []
+        for entry, person in found:
+            unit = units.get(person.unit_id)
+            where = f"{unit.name} ({unit.code})" if unit else "?"
+            lines.append(
+                f"{minute(entry.at)}  #{person.id} {person.full_name}, {where}: "
+                f"{entry.detail or ''!r} -> hoibot people erase {person.id}"
+            )
+        return lines
+
+    lines = run_with_context(work, units=False)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{plural(len(lines), 'request')} to erase waiting.")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import AppContext
 from bot.web.errors import vietnamese_errors
 from bot.web.links import PREFIX, Access, WebLinks, database_id
-from handlers import web_indicator_page, web_pages, web_ranking_page, web_unit_page
+from handlers import staff, web_indicator_page, web_pages, web_ranking_page, web_unit_page
 from storage.db.models import OrgUnit
 from storage.db.units import is_within
 from storage.measures import rollup
@@ -129,10 +129,13 @@ class Pages:
     def today(self) -> date:
         return self.ctx.clock.today()
 
-    def _period(self, request: web.Request) -> Period:
+    async def _period(
+        self, request: web.Request, session: AsyncSession, unit: OrgUnit, code: str | None = None
+    ) -> Period:
+        """The period asked (?ky=), else the year /tong would answer (early January: last)."""
         key = request.query.get("ky")
         if not key:
-            return year_period(self.today().year)
+            return await staff.default_year(session, self.ctx.catalog, unit, self.today(), code)
         try:
             return from_key(key[:40], self.ctx.catalog.terms)
         except (PeriodError, ValueError, OverflowError) as exc:  # "2026-13", "0000"
@@ -204,7 +207,7 @@ class Pages:
         code = request.match_info["code"]
         if code not in self.ctx.catalog.indicators:
             raise NotFound
-        period = self._period(request)
+        period = await self._period(request, session, unit, code)
         page = await web_indicator_page.indicator_page(
             session, self.ctx.catalog, code, unit, access.unit, period, self.today()
         )
@@ -220,7 +223,7 @@ class Pages:
     ) -> web.StreamResponse:
         from handlers.export_xlsx import build_workbook
 
-        period = self._period(request)
+        period = await self._period(request, session, unit)
         data = await build_workbook(session, self.ctx.catalog, unit, period, self.today())
         name = vi.EXPORT_FILENAME.format(unit=unit.code, period=period.key)
         return web.Response(
@@ -236,7 +239,7 @@ class Pages:
         from handlers import written_report
 
         due = written_report.default_period(self.ctx.catalog, self.today())
-        period = self._period(request) if request.query.get("ky") else due
+        period = await self._period(request, session, unit) if request.query.get("ky") else due
         found = await written_report.draft(session, self.ctx, unit, period, keep_apart=True)
         return web.Response(
             body=found.data,

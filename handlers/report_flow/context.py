@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from handlers.reads import reads
 from handlers.turn import Turn
 from handlers.whole_form import Slot, WholeForm, read_whole_form
 from schedules.calendar import Window, open_windows, window
 from storage.db.models import Conversation, Submission, SubmissionStatus
-from storage.measures import report_approval, report_audit, reporting
-from storage.measures.member_count import latest_members
+from storage.measures import report_audit, reporting
 from storage.plan import validation
 from storage.plan.catalog import Catalog, Form, Indicator, IndicatorType
 from storage.plan.periods import from_key
@@ -47,7 +47,7 @@ async def _windows(turn: Turn) -> list[tuple[Form, Window]]:
     assert turn.unit is not None
     forms = turn.ctx.catalog.forms_for_level(turn.unit.level)
     windows = [(f, w) for f in forms for w in open_windows(f, turn.today)]
-    for sub in await report_approval.reopened(turn.session, turn.unit.id):
+    for sub in await reads(turn).reopened(turn.unit.id):
         form = turn.ctx.catalog.forms.get(sub.form_code)
         if form is not None and all(w.period.key != sub.period_key for _, w in windows):
             windows.append((form, window(form, from_key(sub.period_key, turn.ctx.catalog.terms))))
@@ -107,8 +107,7 @@ async def _history(turn: Turn, form: Form, sub: Submission) -> validation.Histor
     the report is opened and kept in the conversation, so each answer does not read them."""
     data = turn.data
     if data.get("hist_sid") != sub.id:
-        found = await reporting.history(
-            turn.session,
+        found = await reads(turn).history(
             sub.unit_id,
             [q.indicator for q in form.questions],
             sub.period_start,
@@ -141,7 +140,7 @@ async def _members(
         return None
     if turn.data.get("mem_sid") != sub.id:
         assert turn.unit is not None
-        found = await latest_members(turn.session, turn.ctx.catalog, turn.unit, sub.period_start)
+        found = await reads(turn).members(turn.ctx.catalog, turn.unit, sub.period_start)
         period = found.period.key if found and found.period else None
         kept = None if found is None else [found.count, found.source, period]
         turn.save(mem_sid=sub.id, mem=kept)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.report_flow.answer import _answer, _try_whole_form
 from handlers.report_flow.context import _context, _summary_step, whole_form
@@ -28,7 +30,12 @@ async def _edit_whole_text(turn: Turn, text: str) -> None:
     elif whole_form(turn.ctx.catalog, form, text) is not None:
         await _try_whole_form(turn, text, sure=True)  # asked for after her "sửa"
     elif not (folded.startswith("sua ") and await _edit_with(turn, form, text)):
-        turn.say(vi.EDIT_NOTHING_READ)
+        found = re.findall(r"\d[\d.,]*", text)
+        if found:  # numbers, but neither the whole form nor labelled ("3 0 1"): say why
+            example = form.questions[0].short or "1"
+            turn.say(vi.EDIT_TOO_FEW.format(k=len(found), n=len(form.questions), label=example))
+        else:
+            turn.say(vi.EDIT_NOTHING_READ)
         await _ask_edit_whole(turn)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.parsing import explicit_yes, no_words, parse_yes_no
+from handlers.reads import reads
 from handlers.report_flow.answer import _advance, _try_whole_form
 from handlers.report_flow.context import FLOW, _context, _fitting, _windows, whole_form
 from handlers.report_flow.prompts import _ask, _say_approved, _summary, ask_again
@@ -125,7 +126,7 @@ async def _missed(turn: Turn) -> str | None:
             period = previous_period(period)
         closed.append((window(form, period), form))
     win, form = max(closed, key=lambda pair: pair[0].closes)
-    sub = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    sub = await reads(turn).submission(turn.unit.id, form.code, win.period.key)
     if sub is not None and sub.status == SubmissionStatus.SUBMITTED:
         return None
     return vi.PERIOD_MISSED.format(
@@ -211,7 +212,7 @@ async def _pick_text(turn: Turn, text: str) -> None:
 
 async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool = False) -> None:
     assert turn.person and turn.unit
-    found = await reporting.find_submission(turn.session, turn.unit.id, form.code, win.period.key)
+    found = await reads(turn).submission(turn.unit.id, form.code, win.period.key)
     if found is not None and found.approved_at is not None:
         _say_approved(turn, form, found)
         return
@@ -243,9 +244,7 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
             )
         )
         return
-    sub = found or await reporting.get_or_create(
-        turn.session, turn.unit.id, form, win.period, turn.now
-    )
+    sub = found or await reads(turn).create(turn.unit.id, form, win.period, turn.now)
     turn.enter(FLOW, "question", form=form.code, period=win.period.key, sid=sub.id, i=0)
     if sub.status == SubmissionStatus.SUBMITTED:
         turn.goto("submitted", approval_mark=await report_approval.last_approval(turn.session, sub))
@@ -254,7 +253,9 @@ async def _open(turn: Turn, form: Form, win: Window, text: str = "", sure: bool 
         else:
             await _summary(turn)
         return
-    answers = await reporting.answers(turn.session, sub.id)
+    answers = await reads(turn).answers(sub.id) if found is not None else {}  # new: none
+    # What _context reads (the form, the report, its answers): known now, not read again.
+    turn.cache[("context", sub.id)] = (form, sub, dict(answers))
     n = len(form.questions)
     first_open = next((i for i, q in enumerate(form.questions) if q.indicator not in answers), n)
     turn.goto("question", i=min(first_open, n - 1))  # where "Không" to her message leads back

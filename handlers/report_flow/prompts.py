@@ -52,7 +52,8 @@ async def _ask(turn: Turn) -> None:
     current = answers.get(indicator.code, _MISSING)
     earlier = (await _history(turn, form, sub)).get(indicator.code)
     if indicator.per_member:  # read now, with the question, so her answer reads nothing
-        await _members(turn, form, sub, answers, indicator.code)
+        # As her number will be checked: the values with this question answered.
+        await _members(turn, form, sub, {**answers, indicator.code: 0.0}, indicator.code)
     last = earlier[0][1] if earlier else None
     if current is not _MISSING:
         lines.append(vi.HINT_CURRENT.format(value=_show(indicator, current)))

@@ -9,7 +9,7 @@ from handlers.parsing import explicit_yes, parse_number, parse_yes_no
 from handlers.report_flow.answer import _answer, _answer_text, _store, _whole_instead
 from handlers.report_flow.context import _context, _summary_step
 from handlers.report_flow.prompts import _ask, _summary, ask_again
-from handlers.report_flow.sent_edits import _sent_item_text
+from handlers.report_flow.sent_edits import _KEEP_OLD, _sent_item_text
 from handlers.report_flow.summary import _summary_text
 from handlers.report_flow.wording import _EDIT_ANY, _show
 from handlers.turn import Turn
@@ -44,10 +44,14 @@ async def _question_action(turn: Turn, action: str) -> None:
 async def _question_text(turn: Turn, text: str) -> None:
     """Her answer; or, to a question that is not a free text, "sửa …" as at the summary
     ("sửa 6", "sửa 6 thành 4")."""
-    form, _sub, _ = await _context(turn)
+    form, _sub, _answers = await _context(turn)
     i = int(turn.data["i"])
     indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
     if _sub.status == SubmissionStatus.SUBMITTED and await _sent_item_text(turn, form, text):
+        return
+    if turn.data.get("editing") and await _draft_item_kept(
+        turn, _answers.get(indicator.code), text
+    ):
         return
     doubt = bool(turn.data.get("no_doubt"))
     turn.save(no_doubt=None)
@@ -55,7 +59,8 @@ async def _question_text(turn: Turn, text: str) -> None:
         # "Không", "không có": 0 when it answers the question asked, and said so; right
         # after an unclear reply or a proposal she refused, a no, not a figure.
         if doubt:
-            turn.say(vi.NO_IS_NOT_ZERO.format(n=i + 1))
+            said_none = fold(text).strip(" .!") not in ("khong", "ko", "k")  # "không có"
+            turn.say((vi.NONE_IS_NOT_ZERO if said_none else vi.NO_IS_NOT_ZERO).format(n=i + 1))
             await _ask(turn)
             return
         await _answer(turn, 0.0, text, note=vi.ZERO_SAVED.format(value=_show(indicator, 0.0)))
@@ -64,6 +69,27 @@ async def _question_text(turn: Turn, text: str) -> None:
         await _summary_text(turn, text)
     else:
         await _answer_text(turn, text)
+
+
+async def _draft_item_kept(turn: Turn, old: object, text: str) -> bool:
+    """A draft's item asked again by «sửa N», as a sent report's is: "Giữ số cũ", "Xong" or
+    "Thôi" goes back to the summary unchanged; "Không" over a figure already written is asked
+    about (old → 0), never written as 0 at once: she may mean "no, leave it"."""
+    form, sub, _ = await _context(turn)
+    i = int(turn.data["i"])
+    indicator = turn.ctx.catalog.indicators[form.questions[i].indicator]
+    if fold(text).strip(" .!") in _KEEP_OLD:
+        turn.say(vi.DRAFT_EDIT_KEPT)
+        turn.goto(_summary_step(sub), editing=False)
+        await _summary(turn)
+        return True
+    zero = parse_number(text).value == 0 and not re.search(r"\d", text)
+    if indicator.type in _COUNTED and zero and isinstance(old, float) and old != 0:
+        shown = _show(indicator, old)
+        turn.say(vi.DRAFT_NO_IS_NOT_ZERO.format(n=i + 1, old=shown, new=_show(indicator, 0.0)))
+        await _ask(turn)
+        return True
+    return False
 
 
 async def _confirm_action(turn: Turn, action: str) -> None:

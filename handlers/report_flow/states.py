@@ -34,10 +34,13 @@ A transition is declared where it happens (`turn.enter(FLOW, "question", ...)`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from handlers import mentions
 from handlers.report_flow.chatter import courtesy
+from handlers.report_flow.context import _fitting
 from handlers.report_flow.edits import (
     _confirm_edit_action,
     _confirm_edit_text,
@@ -49,6 +52,7 @@ from handlers.report_flow.opening import (
     _confirm_form_text,
     _pick,
     _pick_text,
+    _windows,
     start,
 )
 from handlers.report_flow.prompts import ask_again
@@ -61,6 +65,33 @@ from handlers.report_flow.question import (
 from handlers.report_flow.sent_edits import _stale_edit
 from handlers.report_flow.summary import _summary_action, _summary_text
 from handlers.turn import Turn
+from storage.plan import texts_vi as vi
+from storage.plan.text import fold
+
+
+async def _pick_form_text(turn: Turn, text: str) -> None:
+    """At the choice of a report, a plain whole form of one of them starts that report
+    (opening.py); any other message with numbers in it (a meeting note "25 chị dự", a date,
+    a phone number, a year, a numbered list) is no choice and no report: she is told why,
+    nothing is proposed or written, and the choice is asked again."""
+    if re.search(r"\d", text):
+        fitting = _fitting(turn, await _windows(turn), text)
+        if len(fitting) != 1 or not fitting[0][2].plain:  # none, unsure, or which one?
+            turn.say(_why_not_picked(text))
+            await ask_again(turn)
+            return
+    await _pick_text(turn, text)
+
+
+def _why_not_picked(text: str) -> str:
+    shown = " ".join(text.split())
+    shown = shown if len(shown) <= 30 else shown[:27] + "…"
+    folded = fold(text)
+    kind = mentions.doubtful_kind(folded) if len(folded.split()) <= 4 else None
+    if kind is None and re.fullmatch(r"(19|20)\d\d", folded.strip(" .")):
+        kind = "year"
+    why = vi.PICK_FORM_WHY.get(kind or "", vi.PICK_FORM_WHY["other"]).format(text=shown)
+    return vi.PICK_FORM_FIRST.format(why=why)
 
 
 @dataclass(frozen=True)
@@ -74,7 +105,7 @@ class State:
 
 
 STATES: dict[str, State] = {
-    "pick_form": State(_pick, _pick_text),
+    "pick_form": State(_pick, _pick_form_text),
     "question": State(_question_action, _question_text),
     "confirm_value": State(_confirm_action, _confirm_value_text),
     "confirm_form": State(_confirm_form_action, _confirm_form_text),

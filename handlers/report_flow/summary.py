@@ -21,6 +21,7 @@ from handlers.report_flow.wording import (
 )
 from handlers.turn import Turn
 from schedules.calendar import window
+from storage.db import answer_path
 from storage.db.models import SubmissionStatus
 from storage.measures import report_approval, reporting
 from storage.plan import texts_vi as vi
@@ -140,7 +141,13 @@ async def _send(turn: Turn) -> None:
     period = from_key(sub.period_key, turn.ctx.catalog.terms)
     win = window(form, period)
     await reporting.submit(
-        turn.session, turn.ctx.catalog, sub, turn.person, turn.now, late=win.is_late(turn.today)
+        turn.session,
+        turn.ctx.catalog,
+        sub,
+        turn.person,
+        turn.now,
+        late=win.is_late(turn.today),
+        driver=turn.cache.get(answer_path.DRIVER),
     )
     turn.enter(None, None)
     template = vi.THANKS_LATE if sub.late else vi.THANKS_ON_TIME
@@ -158,7 +165,14 @@ async def _year_to_date_line(turn: Turn, form: Form) -> str:
         if catalog.indicators[q.indicator].agg == "sum"
         and catalog.indicators[q.indicator].type == IndicatorType.COUNT
     ]
-    totals = await reporting.year_to_date(turn.session, catalog, turn.unit, codes, turn.today)
+    totals = await reporting.year_to_date(
+        turn.session,
+        catalog,
+        turn.unit,
+        codes,
+        turn.today,
+        driver=turn.cache.get(answer_path.DRIVER),
+    )
     items = [
         vi.YEAR_TO_DATE_ITEM.format(
             value=vi.format_number(v),

@@ -17,16 +17,20 @@ not for the rest of the turn.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, delete, func, literal, select, text, true, union_all
+from sqlalchemy import Date, delete, func, literal, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
+from storage.db import totals_sql as sql
 from storage.db.models import (
     FOREVER,
-    OrgUnit,
     Submission,
     SubmissionStatus,
     SubmissionValue,
@@ -36,16 +40,6 @@ from storage.db.models import (
 )
 from storage.db.sessions import is_postgres
 from storage.plan.catalog import Aggregation, Catalog, IndicatorType
-
-COLUMNS = [
-    "ancestor_id",
-    "indicator_code",
-    "period_key",
-    "ancestor_level",
-    "period_start",
-    "period_end",
-    "total",
-]
 
 
 def flow_codes(catalog: Catalog) -> list[str]:
@@ -84,6 +78,18 @@ async def add(
     One statement, its rows in (ancestor, indicator) order: concurrent reports of units under
     the same province then lock the shared rows in the same order and wait, not deadlock.
     With `defer_totals` on the session, kept aside until `write_deferred`."""
+    await add_flows(on_session(session), catalog, _Report.of(submission), values, deferred(session))
+
+
+async def add_flows(
+    db: Db,
+    catalog: Catalog,
+    report: _Report,
+    values: Mapping[str, object],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """`add` on a session or a driver's connection (`deferred`: the changes above the unit
+    kept aside, or None to write them all now)."""
     kept = set(flow_codes(catalog))
     # A reported 0 is kept too (as the rebuild keeps it): the row says the unit answered, so
     # a coverage counts it as "0", not as "no data".
@@ -94,64 +100,37 @@ async def add(
     )
     if not changes:
         return
-    report = _Report.of(submission)
-    deferred = _deferred(session)
     if deferred is not None:
         # The unit's own rows now (the turn may read them: the thanks of a submit), the shared
         # rows above it last.
-        await _write_flows(session, report, changes, _OWN)
+        await _write_flows(db, report, changes, sql.OWN)
         flows = deferred.setdefault(report, _Changes()).flows
         for code, delta in changes:
             # A reported 0 still writes its row (see above), so 0 + 0 is kept as 0.
             flows[code] = flows.get(code, 0.0) + delta
         return
-    await _write_flows(session, report, changes, _ALL)
-
-
-_ALL, _OWN, _ABOVE = "all", "own", "above"  # which of the unit's ancestor rows to write
-
-
-def _rows(which: str, unit_id: int) -> ColumnElement[bool]:
-    """The ancestors of `unit_id` whose rows a write touches (the unit counts as its own)."""
-    if which == _OWN:
-        return UnitAncestor.ancestor_id == unit_id
-    if which == _ABOVE:
-        return UnitAncestor.ancestor_id != unit_id
-    return true()
+    await _write_flows(db, report, changes, sql.ALL)
 
 
 async def _write_flows(
-    session: AsyncSession, submission: _Report, changes: list[tuple[str, float]], which: str
+    db: Db, submission: _Report, changes: list[tuple[str, float]], which: str
 ) -> None:
-    # A small table of (indicator, change), written as a UNION ALL: SQLite has no
-    # "(VALUES ...) AS t (a, b)".
-    deltas = union_all(
-        *(
-            select(literal(code).label("code"), literal(delta).label("delta"))
-            for code, delta in changes
-        )
-    ).subquery("deltas")
-    source = (
-        select(
-            UnitAncestor.ancestor_id,
-            deltas.c.code,
-            literal(submission.period_key),
-            UnitAncestor.ancestor_level,
-            literal(submission.period_start),
-            literal(submission.period_end),
-            deltas.c.delta,
-        )
-        .select_from(UnitAncestor)
-        .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
-        .order_by(UnitAncestor.ancestor_id, deltas.c.code)
-    )
-    statement = _insert(session).from_select(COLUMNS, source)
-    statement = statement.on_conflict_do_update(
-        index_elements=["ancestor_id", "indicator_code", "period_key"],
-        set_={"total": UnitPeriodTotal.total + statement.excluded.total},
-    )
-    await session.execute(statement)
+    codes, deltas = zip(*changes, strict=True)
+    params: dict[str, object] = {**_report_params(submission), "codes": list(codes)}
+    if db.postgres:
+        params["deltas"] = list(deltas)
+    else:
+        params["codes"] = json.dumps(changes)
+    await db.run(sql.flow_sql(db.postgres, which), params)
+
+
+def _report_params(submission: _Report) -> dict[str, object]:
+    return {
+        "unit": submission.unit_id,
+        "key": submission.period_key,
+        "start": submission.period_start,
+        "end": submission.period_end,
+    }
 
 
 async def rebuild(
@@ -196,7 +175,7 @@ async def _rebuild_flows(session: AsyncSession, catalog: Catalog, ids: list[int]
         source = source.where(UnitAncestor.ancestor_id.in_(ids))
     await session.execute(
         _insert(session).from_select(
-            COLUMNS,
+            sql.COLUMNS,
             source,
         )
     )
@@ -204,18 +183,6 @@ async def _rebuild_flows(session: AsyncSession, catalog: Catalog, ids: list[int]
 
 # ---- stocks -------------------------------------------------------------------------------
 
-STOCK_COLUMNS = [
-    "ancestor_id",
-    "indicator_code",
-    "period_key",
-    "until",
-    "ancestor_level",
-    "period_start",
-    "period_end",
-    "total",
-    "reports",
-    "given",
-]
 
 Answer = float | str | None
 # (period key, until) → (period start, period end, total of the values, reports, values given)
@@ -250,6 +217,27 @@ async def change_stocks(
 
     The unit's chain of latest values is computed both ways from its other sent reports and
     the difference is added to every ancestor in one statement, in key order (as `add`)."""
+    await follow_stocks(
+        on_session(session),
+        catalog,
+        _Report.of(submission),
+        submission.id,
+        before,
+        after,
+        deferred(session),
+    )
+
+
+async def follow_stocks(
+    db: Db,
+    catalog: Catalog,
+    report: _Report,
+    submission_id: int,
+    before: Mapping[str, Answer],
+    after: Mapping[str, Answer],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """`change_stocks` on a session or a driver's connection (`deferred` as `add_flows`)."""
     kept = set(stock_codes(catalog))
     missing = object()
     codes = sorted(
@@ -259,33 +247,17 @@ async def change_stocks(
     )
     if not codes:
         return
-    if is_postgres(session):
+    if db.postgres:
         # Two reports of one unit sent at once would each read the other's chain as it was:
         # reports of one unit take turns (SQLite writes one transaction at a time anyway).
-        await session.execute(
-            select(OrgUnit.id).where(OrgUnit.id == submission.unit_id).with_for_update()
-        )
+        await db.run(sql.LOCK_UNIT, {"unit": report.unit_id})
     others: dict[str, list[tuple[date, date, str, Answer]]] = {c: [] for c in codes}
-    rows = await session.execute(
-        select(
-            SubmissionValue.indicator_code,
-            SubmissionValue.period_start,
-            SubmissionValue.period_end,
-            Submission.period_key,
-            SubmissionValue.value_num,
-        )
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .where(
-            SubmissionValue.unit_id == submission.unit_id,
-            SubmissionValue.indicator_code.in_(codes),
-            SubmissionValue.submitted.is_(True),
-            SubmissionValue.submission_id != submission.id,
-        )
-    )
-    for code, start, end, key, value in rows.all():
+    params = {"unit": report.unit_id, "sid": submission_id}
+    params["codes"] = codes if db.postgres else json.dumps(codes)  # type: ignore[assignment]
+    for code, start, end, key, value in await db.run(sql.others_sql(db.postgres), params):
         others[code].append((start, end, key, value))
     changes: list[StockChange] = []
-    this = (submission.period_start, submission.period_end, submission.period_key)
+    this = (report.period_start, report.period_end, report.period_key)
     for code in codes:
         old = _chain(others[code] + ([(*this, before[code])] if code in before else []))
         new = _chain(others[code] + ([(*this, after[code])] if code in after else []))
@@ -299,77 +271,36 @@ async def change_stocks(
                 changes.append((code, key, until, start, end, total, int(n), int(given)))
     if not changes:
         return
-    report = _Report.of(submission)
-    deferred = _deferred(session)
     if deferred is not None:
-        await _write_stocks(session, report, changes, _OWN)
+        await _write_stocks(db, report, changes, sql.OWN)
         stocks = deferred.setdefault(report, _Changes()).stocks
         for code, key, until, start, end, total, n, given in changes:
             _, _, t0, n0, g0 = stocks.get((code, key, until), (start, end, 0.0, 0, 0))
             stocks[(code, key, until)] = (start, end, t0 + total, n0 + n, g0 + given)
         return
-    await _write_stocks(session, report, changes, _ALL)
+    await _write_stocks(db, report, changes, sql.ALL)
 
 
 async def _write_stocks(
-    session: AsyncSession, submission: _Report, changes: list[StockChange], which: str
+    db: Db, submission: _Report, changes: list[StockChange], which: str
 ) -> None:
-    codes = sorted({change[0] for change in changes})
-    deltas = union_all(
-        *(
-            select(
-                literal(code).label("code"),
-                literal(key).label("key"),
-                literal(until, Date).label("until"),
-                literal(start, Date).label("start"),
-                literal(end, Date).label("end"),
-                literal(total).label("total"),
-                literal(n).label("n"),
-                literal(given).label("given"),
-            )
-            for code, key, until, start, end, total, n, given in changes
-        )
-    ).subquery("deltas")
-    source = (
-        select(
-            UnitAncestor.ancestor_id,
-            deltas.c.code,
-            deltas.c.key,
-            deltas.c.until,
-            UnitAncestor.ancestor_level,
-            deltas.c.start,
-            deltas.c.end,
-            deltas.c.total,
-            deltas.c.n,
-            deltas.c.given,
-        )
-        .select_from(UnitAncestor)
-        .join(deltas, true())
-        .where(UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id))
-        .order_by(UnitAncestor.ancestor_id, deltas.c.code, deltas.c.key, deltas.c.until)
-    )
-    statement = _insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source)
-    statement = statement.on_conflict_do_update(
-        index_elements=["ancestor_id", "indicator_code", "period_key", "until"],
-        set_={
-            "total": UnitStockTotal.total + statement.excluded.total,
-            "reports": UnitStockTotal.reports + statement.excluded.reports,
-            "given": UnitStockTotal.given + statement.excluded.given,
-        },
-    )
-    await session.execute(statement)
-    # A report that stopped being the latest until that date leaves an empty row behind.
-    await session.execute(
-        delete(UnitStockTotal).where(
-            UnitStockTotal.ancestor_id.in_(
-                select(UnitAncestor.ancestor_id).where(
-                    UnitAncestor.unit_id == submission.unit_id, _rows(which, submission.unit_id)
-                )
-            ),
-            UnitStockTotal.indicator_code.in_(codes),
-            UnitStockTotal.reports == 0,
-        )
-    )
+    postgres = db.postgres
+    params: dict[str, object] = {"unit": submission.unit_id}
+    if postgres:
+        for name, column in zip(sql.STOCK_FIELDS, zip(*changes, strict=True), strict=True):
+            params[name] = list(column)
+    else:
+        params["changes"] = json.dumps(
+            [[c, k, u.isoformat(), s.isoformat(), e.isoformat(), t, n, g]
+             for c, k, u, s, e, t, n, g in changes]
+        )  # fmt: skip
+    await db.run(sql.stock_sql(postgres, which), params)
+    if any(change[6] <= 0 for change in changes):
+        # A report that stopped being the latest until that date leaves an empty row behind
+        # (only a change that takes a report away can: a first report adds only).
+        codes = sorted({change[0] for change in changes})
+        params = {"unit": submission.unit_id, "codes": codes if postgres else json.dumps(codes)}
+        await db.run(sql.empty_stocks_sql(postgres, which), params)
 
 
 async def rebuild_stocks(
@@ -430,7 +361,7 @@ async def rebuild_stocks(
     )
     if ids is not None:
         source = source.where(UnitAncestor.ancestor_id.in_(ids))
-    await session.execute(_insert(session, UnitStockTotal).from_select(STOCK_COLUMNS, source))
+    await session.execute(_insert(session, UnitStockTotal).from_select(sql.STOCK_COLUMNS, source))
 
 
 async def fill_stocks_if_empty(session: AsyncSession, catalog: Catalog) -> bool:
@@ -493,7 +424,33 @@ class _Changes:
     )
 
 
-def _deferred(session: AsyncSession) -> dict[_Report, _Changes] | None:
+async def count_sent(
+    db: Db,
+    catalog: Catalog,
+    submission: Submission,
+    values: Mapping[str, Answer],
+    deferred: dict[_Report, _Changes] | None,
+) -> None:
+    """A report just sent counts: its flows added, its stocks' chain followed."""
+    report = _Report.of(submission)
+    await add_flows(db, catalog, report, values, deferred)
+    await follow_stocks(db, catalog, report, submission.id, {}, values, deferred)
+
+
+async def own_flows(
+    db: Db, unit_id: int, codes: list[str], start: date, end: date
+) -> dict[str, float]:
+    """The unit's own kept totals of these flows over the periods inside [start, end]."""
+    params = {"unit": unit_id, "codes": codes if db.postgres else json.dumps(codes)}
+    rows = await db.run(sql.own_flows_sql(db.postgres), {**params, "start": start, "end": end})
+    found = {code: float(total or 0) for code, total in rows}
+    return {code: found.get(code, 0.0) for code in codes}
+
+
+Kept = dict[_Report, _Changes]  # the changes above a unit kept aside until the turn's end
+
+
+def deferred(session: AsyncSession) -> dict[_Report, _Changes] | None:
     return session.info.get(DEFERRED)
 
 
@@ -507,20 +464,44 @@ def defer_totals(session: AsyncSession) -> None:
 async def write_deferred(session: AsyncSession) -> None:
     """Writes the kept changes: every report's flows, then every report's stocks, each in
     key order, so concurrent turns lock the shared rows in the same order."""
-    deferred: dict[_Report, _Changes] = session.info.pop(DEFERRED, None) or {}
+    await write_kept(on_session(session), session.info.pop(DEFERRED, None) or {})
+
+
+async def write_kept(db: Db, deferred: dict[_Report, _Changes]) -> None:
+    """`write_deferred` on a session or a driver's connection."""
     reports = sorted(deferred)
     for report in reports:
         if deferred[report].flows:
-            await _write_flows(session, report, sorted(deferred[report].flows.items()), _ABOVE)
+            await _write_flows(db, report, sorted(deferred[report].flows.items()), sql.ABOVE)
     for report in reports:
         stocks = deferred[report].stocks
         if stocks:
             await _write_stocks(
-                session,
+                db,
                 report,
                 [
                     (code, key, until, *stocks[(code, key, until)])
                     for code, key, until in sorted(stocks)
                 ],
-                _ABOVE,
+                sql.ABOVE,
             )
+
+
+# ---- where the statements run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Db:
+    """Runs a text statement with named values, on a session or a driver's connection
+    (storage/db/answer_path.py), and gives its rows with the statement's column types."""
+
+    postgres: bool
+    run: Callable[[Executable, Mapping[str, object]], Awaitable[Sequence[Sequence[Any]]]]
+
+
+def on_session(session: AsyncSession) -> Db:
+    async def run(statement: Executable, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+        result = cast(CursorResult[Any], await session.execute(statement, params))
+        return result.all() if result.returns_rows else []
+
+    return Db(is_postgres(session), run)

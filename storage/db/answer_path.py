@@ -11,6 +11,11 @@ compiling or keying a statement for each turn.
 
 `open_turn` returns None when the update is not for this path (no conversation yet); the
 caller then rolls back and takes the usual path, which claims the update again.
+
+A draft sent at its summary ("gửi") runs here too, in the same transaction: the submission,
+its "submit" audit entry and its values marked sent (`Turn.mark_sent`, one statement on
+PostgreSQL), then the kept totals through `Turn.db` (the very text statements a session runs:
+storage/db/totals_sql.py), the changes above the unit written last, just before the commit.
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Float, Table
+from sqlalchemy import Column, Float, Table, TextualSelect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
 
+from storage.db import aggregates
 from storage.db.delivery import REPLY
 from storage.db.models import (
+    AuditEntry,
     ChannelIdentity,
     Conversation,
     OrgUnit,
@@ -43,6 +51,9 @@ from storage.db.models import (
 )
 
 Processor = Callable[[Any], Any] | None
+# A text statement compiled for a driver: its SQL, its values' names in order and their
+# conversions, its columns' conversions.
+Compiled = tuple[str, list[str], list[Processor], list[Processor]]
 # Statements and transactions run on this path (bench.inbound --profile counts them: the
 # session's are counted by SQLAlchemy's events, these never pass through it).
 RUN = {"statements": 0, "transactions": 0}
@@ -55,7 +66,11 @@ def _table(model: Any) -> Table:
 
 PERSON, UNIT, SUBMISSION = _table(Person), _table(OrgUnit), _table(Submission)
 CONVERSATION, VALUE, OUTBOX = _table(Conversation), _table(SubmissionValue), _table(OutboxMessage)
-_TABLES = {t.name: t for t in (CONVERSATION, VALUE, OUTBOX, _table(ProcessedUpdate))}
+_TABLES = {
+    t.name: t
+    for t in (CONVERSATION, VALUE, OUTBOX, SUBMISSION, _table(ProcessedUpdate), _table(AuditEntry))
+}
+DRIVER = "answer_path.driver"  # a plain turn's cache key: its transaction (a submit's statements)
 # The columns read, in order: the account's, then every column of her person, unit and
 # submission (built into transient ORM objects the flow reads), her conversation, an answer.
 ACCOUNT_COLUMNS = ("chat_id", "last_seen_at", "unreachable")
@@ -117,6 +132,22 @@ class Statements:
         self.postgres = dialect.name == "postgresql"
         self.read_processors = [self._result(column) for _, column in READ_COLUMNS]
         self._binds: dict[tuple[str, str], Processor] = {}
+        # The text statements (storage/db/totals_sql.py) run on this driver, compiled once.
+        self._compiled: dict[int, tuple[Executable, Compiled]] = {}
+
+    def compiled(self, statement: Executable) -> Compiled:
+        found = self._compiled.get(id(statement))
+        if found is None:
+            compiled = statement.compile(dialect=self.dialect)  # type: ignore[attr-defined]
+            names = list(compiled.positiontup or [])
+            binds = compiled._bind_processors
+            results: list[Processor] = []
+            if isinstance(statement, TextualSelect):
+                columns = statement.selected_columns
+                results = [self._result(c) for c in columns]  # type: ignore[arg-type]
+            done = (compiled.string, names, [binds.get(n) for n in names], results)
+            found = self._compiled[id(statement)] = (statement, done)
+        return found[1]
 
     def _result(self, column: Column[Any]) -> Processor:
         # asyncpg's float processor asks which type the driver gave: float8 (oid 701).
@@ -131,6 +162,29 @@ class Statements:
             self._binds[key] = found.type._cached_bind_processor(self.dialect)
         process = self._binds[key]
         return value if process is None or value is None else process(value)
+
+    @functools.cached_property
+    def mark_sent(self) -> str:
+        """A draft sent: the submission's row, its "submit" audit entry, its values marked
+        sent and read back (on PostgreSQL one statement; on SQLite split at the ";")."""
+        if self.postgres:
+            return (
+                "WITH s AS (UPDATE submissions SET status = $2, submitted_at = $3, "
+                "submitted_by_id = $4, late = $5, reopened = false, updated_at = $3 "
+                "WHERE id = $1), "
+                "a AS (INSERT INTO audit_entries (submission_id, action, changed_by_id, "
+                "changed_at) VALUES ($1, 'submit', $4, $3)) "
+                "UPDATE submission_values SET submitted = true WHERE submission_id = $1 "
+                "RETURNING indicator_code, value_num, value_text"
+            )
+        return (
+            "UPDATE submissions SET status = ?, submitted_at = ?, submitted_by_id = ?, "
+            "late = ?, reopened = 0, updated_at = ? WHERE id = ?;"
+            "INSERT INTO audit_entries (submission_id, action, changed_by_id, changed_at) "
+            "VALUES (?, 'submit', ?, ?);"
+            "UPDATE submission_values SET submitted = 1 WHERE submission_id = ? "
+            "RETURNING indicator_code, value_num, value_text"
+        )
 
     @functools.cached_property
     def select(self) -> str:
@@ -219,6 +273,40 @@ class Turn:
     def __init__(self, raw: Any, sql: Statements) -> None:
         self.raw = raw
         self.sql = sql
+        # The kept totals' statements on this connection; the changes above the unit kept
+        # aside and written last, just before the commit (as the general path's turn does).
+        self.db = aggregates.Db(sql.postgres, self.run)
+        self.kept: aggregates.Kept = {}
+
+    async def run(self, statement: Executable, params: Mapping[str, object]) -> list[Any]:
+        """A text statement with named values, on the driver."""
+        text, names, binds, results = self.sql.compiled(statement)
+        values = [params[n] for n in names]
+        values = [v if p is None or v is None else p(v) for p, v in zip(binds, values, strict=True)]
+        RUN["statements"] += 1
+        if self.sql.postgres:
+            rows = await self.raw.fetch(text, *values)
+        else:
+            rows = await self.raw.execute_fetchall(text, values)
+        return [_converted(results, row) for row in rows] if results else list(rows)
+
+    async def mark_sent(self, sub: Submission) -> dict[str, float | str | None]:
+        """Writes `sub` as sent (its attributes set already) with its audit entry, marks
+        its values sent; returns them."""
+        sql = self.sql
+        at = sql.value("submissions", "submitted_at", sub.submitted_at)
+        late = sql.value("submissions", "late", sub.late)
+        by = sub.submitted_by_id
+        if sql.postgres:
+            RUN["statements"] += 1
+            rows = await self.raw.fetch(sql.mark_sent, sub.id, sub.status, at, by, late)
+        else:
+            first, second, third = sql.mark_sent.split(";")
+            RUN["statements"] += 3
+            await self.raw.execute(first, (sub.status, at, by, late, at, sub.id))
+            await self.raw.execute(second, (sub.id, by, at))
+            rows = await self.raw.execute_fetchall(third, (sub.id,))
+        return {code: (num if text is None else text) for code, num, text in rows}
 
     async def open(
         self, channel: str, key: str, external_id: str, now: datetime, *, stored: bool
@@ -397,7 +485,10 @@ async def turn(engine: AsyncEngine) -> AsyncIterator[Turn]:
         RUN["transactions"] += 1
         await raw.execute("BEGIN")
         try:
-            yield Turn(raw, sql)
+            tx = Turn(raw, sql)
+            yield tx
+            if tx.kept:
+                await aggregates.write_kept(tx.db, tx.kept)
         except BaseException:
             try:
                 await (raw.execute("ROLLBACK") if sql.postgres else raw.rollback())

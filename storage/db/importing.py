@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db.models import OrgUnit, Person, Role
 from storage.db.people import Actor, fields_of, normalize_phone, record_change
 from storage.db.people import role_misfit as _role_misfit
+from storage.db.unit_names import UnitNames
 from storage.db.units import create_unit, move_unit
 from storage.plan.catalog import Catalog
 from storage.plan.text import fold
@@ -413,6 +414,7 @@ async def import_people(
     """People from a file; each one created or changed is audited as an "import" by `by`."""
     rows = read_rows(path, PEOPLE_COLUMNS, PEOPLE_REQUIRED)
     units = {u.code: u for u in (await session.scalars(select(OrgUnit))).all()}
+    unit_names = UnitNames(list(units.values()))
     levels_present = {u.level for u in units.values()}
     unit_codes = {u.id: c for c, u in units.items()}
     people = list((await session.scalars(select(Person))).all())
@@ -425,7 +427,8 @@ async def import_people(
     for number, row in rows:
         where = f"{path.name} row {number}"
         role = role_of.get(fold(row.get("role", "")))
-        unit = units.get(row.get("unit_code", ""))
+        named = unit_names.find(row.get("unit_code", ""))  # a code, or a unit's name
+        unit = named.unit
         phone = normalize_phone(row["phone"]) if row.get("phone") else None
         if not row.get("full_name"):
             errors.append(f"{where}: full_name is required")
@@ -437,7 +440,7 @@ async def import_people(
                 "cán bộ huyện, cán bộ tỉnh, quản trị)"
             )
         elif unit is None:
-            errors.append(f"{where}: unknown unit code '{row.get('unit_code', '')}'")
+            errors.append(f"{where}: {unit_names.problem(row.get('unit_code', ''), named)}")
         elif fold(row.get("channel", "")) not in ("", *CHANNELS):
             errors.append(f"{where}: channel must be empty, telegram or zalo")
         elif row.get("phone") and phone is None:
@@ -459,7 +462,7 @@ async def import_people(
                 continue
             if phone:
                 phones[phone] = number
-            valid.append((row | {"phone": phone or ""}, role, owner))
+            valid.append((row | {"phone": phone or "", "unit_code": unit.code}, role, owner))
     if errors:
         raise ImportFailed(errors)
     result = ImportResult(rows=len(valid))

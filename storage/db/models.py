@@ -403,6 +403,23 @@ class KeptRanking(Base):
     scores: Mapped[list[Any]] = mapped_column(JSON)
 
 
+class KeptRankingDay(Base):
+    """The points of a kept ranking on each day, for "most improved" (the weekly summary
+    compares today's points with those of `improvement_days` ago): written with every kept
+    ranking, the day's latest data winning; the scheduler drops days older than the rule
+    needs (schedules/thi_dua.py, `history_days`). Derived data: a day missing is computed."""
+
+    __tablename__ = "kept_ranking_days"
+
+    parent_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    data_as_of: Mapped[datetime] = mapped_column(AwareDateTime())
+    # Unit id (as text) → its points out of 100, or None: no score (no data). A unit ranked
+    # under another parent that day, or not existing yet, is not in it.
+    points: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class UnitPeriodTotal(Base):
     """Sum of one flow indicator over a unit's subtree for one reporting period, kept up to
     date as reports are sent and corrected, so totals stay fast at national scale. Stocks

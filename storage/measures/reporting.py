@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aggregates
+from storage.db import aggregates, answer_path
 from storage.db.models import (
     AuditEntry,
     OrgUnit,
@@ -19,11 +19,18 @@ from storage.db.models import (
     SubmissionValue,
 )
 from storage.db.sessions import is_postgres
-from storage.measures import rollup
 from storage.plan.catalog import Catalog, Form
 from storage.plan.periods import Period, year_period
 
 Answer = float | str | None
+_MARK_VALUES_SENT = (
+    update(SubmissionValue)
+    .where(SubmissionValue.submission_id == bindparam("sid"))
+    .values(submitted=True)
+    .returning(
+        SubmissionValue.indicator_code, SubmissionValue.value_num, SubmissionValue.value_text
+    )
+)
 
 
 async def find_submission(
@@ -42,9 +49,22 @@ async def get_or_create(
     session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
 ) -> Submission:
     found = await find_submission(session, unit_id, form.code, period.key)
-    if found:
-        return found
-    sub = Submission(
+    return found or await new_draft(session, unit_id, form, period, now)
+
+
+async def new_draft(
+    session: AsyncSession, unit_id: int, form: Form, period: Period, now: datetime
+) -> Submission:
+    """A new draft of the unit's report (there is none yet), saved."""
+    sub = draft_of(unit_id, form, period, now)
+    session.add(sub)
+    await session.flush()
+    return sub
+
+
+def draft_of(unit_id: int, form: Form, period: Period, now: datetime) -> Submission:
+    """The new draft of the unit's report, not saved yet."""
+    return Submission(
         unit_id=unit_id,
         form_code=form.code,
         period_key=period.key,
@@ -54,9 +74,6 @@ async def get_or_create(
         created_at=now,
         updated_at=now,
     )
-    session.add(sub)
-    await session.flush()
-    return sub
 
 
 async def answers(session: AsyncSession, submission_id: int) -> dict[str, Answer]:
@@ -201,9 +218,26 @@ async def submit(
     now: datetime,
     *,
     late: bool,
+    driver: answer_path.Turn | None = None,
 ) -> None:
-    """Sends the report; one sent after its due date is accepted and marked late."""
-    await _mark_sent(session, catalog, submission, person.id, now, late=late)
+    """Sends the report; one sent after its due date is accepted and marked late. `driver`:
+    on the plain path's connection (storage/db/answer_path.py), the same work in its
+    statements (`session` is then none)."""
+    if driver is None:
+        await _mark_sent(session, catalog, submission, person.id, now, late=late)
+        return
+    _sent(submission, person.id, now, late)
+    values = await driver.mark_sent(submission)
+    await aggregates.count_sent(driver.db, catalog, submission, values, driver.kept)
+
+
+def _sent(submission: Submission, person_id: int | None, now: datetime, late: bool) -> None:
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by_id = person_id
+    submission.late = late
+    submission.reopened = False  # a late report reopened for her locks itself once sent
+    submission.updated_at = now
 
 
 async def _mark_sent(
@@ -216,26 +250,18 @@ async def _mark_sent(
     late: bool,
 ) -> None:
     """The report counts from now on: its values are marked sent and added to the totals."""
-    submission.status = SubmissionStatus.SUBMITTED
-    submission.submitted_at = now
-    submission.submitted_by_id = person_id
-    submission.late = late
-    submission.reopened = False  # a late report reopened for her locks itself once sent
-    submission.updated_at = now
+    _sent(submission, person_id, now, late)
     session.add(
         AuditEntry(
             submission_id=submission.id, action="submit", changed_by_id=person_id, changed_at=now
         )
     )
-    await session.execute(
-        update(SubmissionValue)
-        .where(SubmissionValue.submission_id == submission.id)
-        .values(submitted=True)
-    )
     await session.flush()
-    values = await answers(session, submission.id)
-    await aggregates.add(session, catalog, submission, values)
-    await aggregates.change_stocks(session, catalog, submission, {}, values)
+    # The values marked sent and read back in one statement.
+    rows = await session.execute(_MARK_VALUES_SENT, {"sid": submission.id})
+    values = {code: (num if text is None else text) for code, num, text in rows.all()}
+    db = aggregates.on_session(session)
+    await aggregates.count_sent(db, catalog, submission, values, aggregates.deferred(session))
 
 
 async def record_about(
@@ -344,7 +370,16 @@ async def history(
 
 
 async def year_to_date(
-    session: AsyncSession, catalog: Catalog, unit: OrgUnit, codes: list[str], today: date
+    session: AsyncSession,
+    catalog: Catalog,
+    unit: OrgUnit,
+    codes: list[str],
+    today: date,
+    *,
+    driver: answer_path.Turn | None = None,
 ) -> dict[str, float]:
+    """The unit's own totals of these flows (aggregation `sum`, not derived) since January,
+    in one statement (`driver` as `submit`)."""
     year = year_period(today.year)
-    return {code: await rollup.total(session, catalog, code, [unit], year) for code in codes}
+    db = aggregates.on_session(session) if driver is None else driver.db
+    return await aggregates.own_flows(db, unit.id, codes, year.start, year.end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,13 @@ class Roots:
     approved_only: bool = False  # only reports approved by the level above
     # Only reports from inside any of these subtrees (many scopes measured at once).
     inside: tuple[int, ...] = ()
+
+
+class Only(TypedDict, total=False):
+    """Which answers a scope's reader takes (as `Roots`'s fields of the same names)."""
+
+    reported_at: str | None
+    approved_only: bool
 
 
 def _reported_rows(code: str, period: Period) -> Select:
@@ -274,21 +282,10 @@ async def total_or_none(
     code: str,
     units: list[OrgUnit],
     period: Period,
-    *,
-    reported_at: str | None = None,
-    approved_only: bool = False,
+    **only: Unpack[Only],
 ) -> float | None:
     """The total, or None when it has no value (a ratio over a zero divisor)."""
-    found = await totals_or_none(
-        session,
-        catalog,
-        code,
-        [units],
-        period,
-        reported_at=reported_at,
-        approved_only=approved_only,
-    )
-    return found[0]
+    return (await totals_or_none(session, catalog, code, [units], period, **only))[0]
 
 
 async def totals_or_none(
@@ -297,18 +294,11 @@ async def totals_or_none(
     code: str,
     scopes: list[list[OrgUnit]],
     period: Period,
-    *,
-    reported_at: str | None = None,
-    approved_only: bool = False,
+    **only: Unpack[Only],
 ) -> list[float | None]:
     """`total_or_none` of each scope (a union of subtrees): the flows behind it in one query."""
-    totals = await reported_totals_of(
-        session,
-        catalog,
-        catalog.components(code),
-        Roots(ids=_ids(scopes), reported_at=reported_at, approved_only=approved_only),
-        period,
-    )
+    roots = Roots(ids=_ids(scopes), **only)
+    totals = await reported_totals_of(session, catalog, catalog.components(code), roots, period)
     return [scope_total(catalog, code, totals, scope) for scope in scopes]
 
 
@@ -339,21 +329,10 @@ async def has_data(
     code: str,
     units: list[OrgUnit],
     period: Period,
-    *,
-    reported_at: str | None = None,
-    approved_only: bool = False,
+    **only: Unpack[Only],
 ) -> bool:
     """Whether anything was reported for the indicator (or its components) in the scope."""
-    found = await has_data_many(
-        session,
-        catalog,
-        code,
-        [units],
-        period,
-        reported_at=reported_at,
-        approved_only=approved_only,
-    )
-    return found[0]
+    return (await has_data_many(session, catalog, code, [units], period, **only))[0]
 
 
 async def has_data_many(
@@ -362,20 +341,11 @@ async def has_data_many(
     code: str,
     scopes: list[list[OrgUnit]],
     period: Period,
-    *,
-    reported_at: str | None = None,
-    approved_only: bool = False,
+    **only: Unpack[Only],
 ) -> list[bool]:
     """`has_data` of each scope, in one query: an existence test per root unit."""
     components = catalog.components(code)
-    found = await reported_by_root(
-        session,
-        components,
-        _ids(scopes),
-        period,
-        reported_at=reported_at,
-        approved_only=approved_only,
-    )
+    found = await reported_by_root(session, components, _ids(scopes), period, **only)
     return [any((u.id, c) in found for u in scope for c in components) for scope in scopes]
 
 

@@ -26,7 +26,14 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.db.models import KeptRanking, OrgUnit, Submission, SubmissionStatus, UnitAncestor
+from storage.db.models import (
+    KeptRanking,
+    KeptRankingDay,
+    OrgUnit,
+    Submission,
+    SubmissionStatus,
+    UnitAncestor,
+)
 from storage.db.sessions import is_postgres
 from storage.db.units import active_on
 from storage.plan.catalog import Catalog, Form
@@ -100,9 +107,10 @@ async def timeliness_by_root(
 
 def rule_key(rule: Rule, catalog: Catalog) -> str:
     """What a kept ranking was scored with: the rule and the plan (targets and terms). A
-    changed configuration gives another key, so an old ranking is never shown for a new rule."""
+    changed configuration gives another key, so an old ranking is never shown for a new rule.
+    The days "most improved" looks back do not change a score: not part of it."""
     plan = {
-        "rule": rule.model_dump(mode="json"),
+        "rule": rule.model_dump(mode="json", exclude={"improvement_days"}),
         "targets": [t.model_dump(mode="json") for t in catalog.targets],
         "terms": [[t.code, t.start.isoformat(), t.end.isoformat()] for t in catalog.terms],
     }
@@ -148,6 +156,54 @@ async def keep_ranking(
             ),
         )
     )
+
+
+async def keep_ranking_day(
+    session: AsyncSession,
+    parent_id: int,
+    key: str,
+    day: date,
+    data_as_of: datetime,
+    points: dict[int, float | None],
+) -> None:
+    """Keeps the points of a ranking computed for `day` as that day's, unless the day's kept
+    points come from newer data (the last computation of a day holds its latest reports)."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    row = {"data_as_of": data_as_of, "points": {str(u): p for u, p in points.items()}}
+    statement = insert(KeptRankingDay).values(parent_id=parent_id, rule_key=key, day=day, **row)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["parent_id", "rule_key", "day"],
+            set_=row,
+            where=KeptRankingDay.data_as_of <= statement.excluded.data_as_of,
+        )
+    )
+
+
+async def kept_ranking_day(
+    session: AsyncSession, parent_id: int, key: str, day: date
+) -> dict[int, float | None] | None:
+    """Unit id → points (None: no score) of the ranking below `parent_id` kept for `day` with
+    the rule `key`; None when none was kept that day (or with another rule)."""
+    points = await session.scalar(
+        select(KeptRankingDay.points).where(
+            KeptRankingDay.parent_id == parent_id,
+            KeptRankingDay.rule_key == key,
+            KeptRankingDay.day == day,
+        )
+    )
+    if points is None:
+        return None
+    return {int(u): p for u, p in points.items()}
+
+
+async def prune_ranking_days(session: AsyncSession, before: date) -> int:
+    """Forgets the kept points of the days before `before`."""
+    result = await session.execute(delete(KeptRankingDay).where(KeptRankingDay.day < before))
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 async def kept_keys(session: AsyncSession, key: str) -> list[tuple[int, date, datetime]]:

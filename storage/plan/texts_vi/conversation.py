@@ -241,3 +241,33 @@ CHATTER_WAITING = "Em chưa ghi gì; em vẫn chờ chị trả lời câu hỏi
 CHATTER_AT_EDIT_WHOLE = "Em chưa đổi gì; em chờ các số chị muốn sửa."
 # Outside any report: a nod, or "lát chị làm" (a thank-you gets YOU_ARE_WELCOME).
 CHATTER_IDLE = {"ack": "Dạ. ", "later": "Dạ, lúc nào tiện chị nhắn em. "}
+# A draft's item asked again by «sửa N» (handlers/report_flow/question.py).
+DRAFT_EDIT_KEPT = "Dạ, em giữ nguyên số cũ."
+DRAFT_NO_IS_NOT_ZERO = (
+    "Chị muốn đổi mục {n} từ {old} thành {new}? Nếu đúng, chị gõ số «0»; muốn giữ số cũ thì "
+    "trả lời «Giữ số cũ»."
+)
+# Numbers typed at the choice of a report (handlers/report_flow/states.py).
+PICK_FORM_WHY = {
+    "phone": "«{text}» giống số điện thoại",
+    "date": "«{text}» là ngày tháng",
+    "time": "«{text}» là giờ",
+    "money": "«{text}» là số tiền",
+    "year": "«{text}» giống số năm",
+    "other": "em chưa biết các số trong «{text}» thuộc câu nào của báo cáo nào",
+}
+PICK_FORM_FIRST = (
+    "Em chưa ghi gì: {why}. Chị chọn báo cáo trước (bấm hoặc gõ số thứ tự trong danh sách), "
+    "rồi em hỏi lần lượt từng câu."
+)
+# "Không có" right after a refusal (handlers/report_flow/question.py): not taken for 0.
+NONE_IS_NOT_ZERO = (
+    "Dạ, em chưa ghi gì cho câu {n}, vì tin trước em chưa rõ. Nếu câu này bằng 0, chị gõ số "
+    "«0» giúp em."
+)
+# Numbers after a bare «sửa» that are neither the whole report nor labelled ("3 0 1").
+EDIT_TOO_FEW = (
+    "Em thấy {k} số nhưng chưa biết số nào thuộc mục nào: cả báo cáo cần đủ {n} số theo thứ "
+    "tự câu hỏi. Muốn sửa vài mục, chị gõ nhãn và số (ví dụ: {label} 2), hoặc gõ số mục cần "
+    "sửa (ví dụ: 3)."
+)

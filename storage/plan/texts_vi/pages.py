@@ -34,8 +34,9 @@ THIDUA_RULE_NO_DATA = (
     "Phần nào chưa có số liệu thì không tính, các phần còn lại được quy về thang 100 điểm."
 )
 XEPHANG_TITLE = "Xếp hạng thi đua các {level} của {unit} ({rule})"
-XEPHANG_TOP = "5 đơn vị dẫn đầu:"
-XEPHANG_BOTTOM = "5 đơn vị cuối bảng:"
+# {n}: how many lines follow (the bottom list may be shorter than the top one).
+XEPHANG_TOP = "{n} đơn vị dẫn đầu:"
+XEPHANG_BOTTOM = "{n} đơn vị cuối bảng:"
 XEPHANG_LINE = "{rank}. {name}: {points} điểm"
 XEPHANG_OWN = "{unit} đứng thứ {rank}/{total} trong {parent}, với {points} điểm."
 XEPHANG_OWN_NONE = "{unit} chưa có số liệu để xếp hạng trong {parent}."
@@ -67,6 +68,8 @@ WEB_CHART_PERIOD = "Kỳ"
 WEB_CHART_VALUE = "Trong kỳ ({unit})"
 WEB_CHART_RUNNING = "Cộng dồn"
 WEB_CHART_VALUE_PLAIN = "Trong kỳ"
+XEPHANG_TOP_ONE = "Đơn vị dẫn đầu:"
+XEPHANG_BOTTOM_ONE = "Đơn vị cuối bảng:"
 # The "who reported" page of a period begun whose reports are not due yet.
 WEB_REPORTING_NOT_DUE = (
     "{period} đang trong hạn báo cáo (hạn {due}): đơn vị chưa nộp vẫn còn trong hạn, "

@@ -37,3 +37,30 @@ NOTICE_REMIND = (
 HELP_LINES_PRIVACY = {
     "dulieu": "/dulieu (hoặc gõ «dữ liệu của tôi») – xem dữ liệu bot đang lưu về chị",
 }
+# A request to erase one's data, typed in chat ("xóa dữ liệu của tôi"): asked once more, then
+# recorded and told to her officer; the operator erases after the officer has checked with her
+# (handlers/data_requests.py). A chat message alone erases nothing.
+ERASE_ASK = (
+    "Chị muốn xóa dữ liệu cá nhân của chị (họ tên, số điện thoại, tài khoản chat, tin nhắn) "
+    "khỏi bot?\n"
+    "Em sẽ ghi yêu cầu và báo cán bộ Hội cấp trên. Cán bộ liên hệ xác nhận với chị, rồi người "
+    "quản trị bot mới xóa. Số liệu báo cáo của chi hội vẫn giữ, không còn ghi tên chị."
+)
+BUTTON_ERASE_SEND = "Gửi yêu cầu xóa"
+BUTTON_ERASE_KEEP = "Không xóa"
+ERASE_RECORDED = (
+    "Em đã ghi yêu cầu xóa dữ liệu cá nhân của chị ngày {day} và báo cho {officers}. "
+    "Cán bộ Hội sẽ liên hệ xác nhận với chị, rồi người quản trị bot xóa. Đến lúc đó bot vẫn "
+    "giữ dữ liệu của chị; chị gõ «dữ liệu của tôi» để xem bot đang giữ gì."
+)
+ERASE_OFFICERS_NONE = "người quản trị bot"
+ERASE_ALREADY = (
+    "Yêu cầu xóa dữ liệu của chị đã được ghi ngày {day} và đang chờ cán bộ Hội xác nhận; "
+    "chị không cần gửi lại. Cần gấp, chị gọi cán bộ Hội cấp trên."
+)
+ERASE_KEPT = "Dạ, em không gửi yêu cầu nào; dữ liệu của chị vẫn giữ như cũ."
+ERASE_FOR_OFFICER = (
+    "Chị {name} ({unit}{phone}) nhắn bot xin xóa dữ liệu cá nhân của mình. Chị liên hệ "
+    "xác nhận với chị ấy; nếu đúng, chị báo người quản trị bot xóa (lệnh «hoibot people "
+    "erase {id}»). Bot chưa xóa gì."
+)

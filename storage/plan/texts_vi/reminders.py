@@ -131,3 +131,11 @@ REMINDER_REOPENED = (
     "Chị {name} ơi, {form_lower} {period} đã được mở lại ngày {opened} để {level} mình báo "
     "cáo bù, mà chưa gửi. Chị báo cáo giúp em nhé; gửi xong, báo cáo tự khóa lại."
 )
+XEPLOAI_NO_FORM = (
+    "Cấp của chị không có biểu xếp loại nào, nên chị không cần xếp loại đơn vị nào qua bot."
+)
+APPROVED_FOR_LEADER = "Chị {officer} đã duyệt {form} {period}; báo cáo đã khóa lại."
+APPROVED_EDIT_NOT_SAVED = (
+    "Những gì chị đang sửa chưa được lưu. Nếu vẫn cần sửa, chị nhờ chị {officer} mở lại báo "
+    "cáo (/mobaocao) rồi sửa lại."
+)

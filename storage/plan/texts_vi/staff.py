@@ -111,7 +111,7 @@ MISSING_SUMMARY = (
     "Đã nộp {submitted}/{expected} ({percent}): đúng hạn {on_time}, trễ hạn {late}. "
     "Chưa nộp: {missing}."
 )
-MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} đơn vị đang làm dở."
+MISSING_IN_PROGRESS = "Trong số chưa nộp, {n} {level} đang làm dở."
 MISSING_NONE = "Tất cả đã nộp. Cảm ơn các chị!"
 MISSING_GROUP = "• {parent}: {units}"
 UNKNOWN_UNIT = "Không tìm thấy đơn vị «{text}» trong phạm vi của chị."
@@ -209,9 +209,9 @@ AMBIGUOUS_UNIT_CODE = (
 # A period whose due date has not passed: what came in so far, never "chưa nộp" as a fault.
 MISSING_NOT_DUE = (
     "Kỳ này chưa đến hạn nộp (hạn {due}): đã nộp {submitted}/{expected} ({percent}), "
-    "{waiting} đơn vị còn trong hạn."
+    "{waiting} {level} còn trong hạn."
 )
-MISSING_NOT_DUE_IN_PROGRESS = "{n} đơn vị đang làm báo cáo."
+MISSING_NOT_DUE_IN_PROGRESS = "{n} {level} đang làm báo cáo."
 # A flow over several periods is compared only over the units that gave every period of both.
 TOTAL_CHANGE_COMMON_FULL = "So với {previous}, chỉ tính {n} {level} báo cáo đủ cả hai kỳ: {change}."
 TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level} nào báo cáo đủ cả hai kỳ."
@@ -219,6 +219,9 @@ TOTAL_CHANGE_NONE_FULL = "Chưa so được với {previous}: không có {level}
 EXPORT_ROW_PARTIAL = "{basis}; {n} {level} chưa báo cáo đủ {periods} kỳ"
 # A year still being reported is compared with the same stretch of the year before.
 TOTAL_SAME_STRETCH = "cùng kỳ năm {year} ({period})"
+# This year named while none of its reports is due nor in (early January): last year instead.
+NEW_YEAR_WAITING = "{year} chưa có báo cáo nào (kỳ đầu tiên đến hạn ngày {due})."
+NEW_YEAR_SHOWN = "Dưới đây là số liệu {year} (báo cáo cuối năm đang về thêm):"
 # A target shown on last year's window (nothing of this year's due yet): counted above as
 # not yet due this year, its past verdict said apart, and its line names the year.
 PROGRESS_SUMMARY_PAST = (
