@@ -333,8 +333,9 @@ async def total_answer(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,
 ) -> str:
-    head, rows = await total_parts(session, catalog, indicator, unit, period)
+    head, rows = await total_parts(session, catalog, indicator, unit, period, today)
     return "\n".join(head + rows)
 
 
@@ -344,10 +345,11 @@ async def total_parts(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,
 ) -> tuple[list[str], list[str]]:
     """The headline (total, what it rests on, change from the previous period) and one line
     per unit below, as the chat and the CLI show them."""
-    found = await total_of(session, catalog, indicator, unit, period)
+    found = await total_of(session, catalog, indicator, unit, period, today)
     if isinstance(found, str):
         return [found], []
     return total_lines(catalog, found, await unit_label(session, unit))
@@ -359,13 +361,14 @@ async def total_of(
     indicator: Indicator,
     unit: OrgUnit,
     period: Period,
+    today: date | None = None,  # (given: a period still within its due date says so)
 ) -> Total | str:
     """The indicator's total (storage/measures/totals.py), or why it has none (a text, a rating)."""
     try:
         countable_or_error(indicator)
     except StaffError as exc:
         return str(exc)
-    return await totals.indicator_total(session, catalog, indicator.code, unit, period)
+    return await totals.indicator_total(session, catalog, indicator.code, unit, period, today=today)
 
 
 def countable_or_error(indicator: Indicator) -> None:
@@ -443,7 +446,7 @@ async def cli_total(
         period, note = await asked_year(
             session, ctx.catalog, unit, today, period_text or None, asked, found.code
         )
-        answer = await total_answer(session, ctx.catalog, found, unit, period)
+        answer = await total_answer(session, ctx.catalog, found, unit, period, today)
         return f"{note}\n{answer}" if note else answer
 
 

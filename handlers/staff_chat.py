@@ -235,7 +235,9 @@ async def _show_total(
     unit = await turn.session.get(OrgUnit, unit_id)
     assert unit is not None
     period = from_key(period_key, catalog.terms)
-    found = await staff.total_of(turn.session, catalog, catalog.indicators[code], unit, period)
+    found = await staff.total_of(
+        turn.session, catalog, catalog.indicators[code], unit, period, turn.today
+    )
     rows: list[str] = []
     units: list[OrgUnit] = []
     if isinstance(found, str):  # a text or a rating: no total

@@ -7,7 +7,7 @@ from datetime import date
 from schedules.calendar import window
 from storage.measures.completeness import Completeness
 from storage.measures.figures import Figure
-from storage.measures.target_status import Status, TargetProgress, summary_counts
+from storage.measures.target_status import Status, TargetProgress, past_counts, summary_counts
 from storage.measures.totals import Change, Row, Total
 from storage.measures.unit_readings import Kind
 from storage.plan import texts_vi as vi
@@ -40,7 +40,13 @@ def progress_summary(items: list[TargetProgress]) -> str:
     """How many targets, and how many of them in each verdict: the parts add up to all."""
     counts = summary_counts(items)
     parts = [vi.PROGRESS_SUMMARY_PARTS[name].format(n=n) for name, n in counts.items() if n]
-    return vi.PROGRESS_SUMMARY.format(total=len(items), parts=", ".join(parts))
+    text = vi.PROGRESS_SUMMARY.format(total=len(items), parts=", ".join(parts))
+    for period, past in past_counts(items).items():  # last year's, shown as such
+        parts = [vi.PROGRESS_SUMMARY_PARTS[name].format(n=n) for name, n in past.items() if n]
+        text += vi.PROGRESS_SUMMARY_PAST.format(
+            n=sum(past.values()), period=period.label, parts=", ".join(parts)
+        )
+    return text
 
 
 def _day(day: date | None) -> str:
@@ -52,12 +58,16 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
     t = p.target
     level = catalog.level_word(p.basis_level) if p.basis_level else vi.UNITS_WORD
     lines = [vi.PROGRESS_HEAD.format(status=vi.STATUS[p.status], label=t.label)]
+    if p.previous_window:
+        lines[0] = vi.PROGRESS_HEAD_PAST.format(
+            status=vi.STATUS[p.status], period=p.period.label, label=t.label
+        )
     unit_word = catalog.indicators[t.indicator].unit if t.kind == "sum" and t.indicator else ""
     compare = vi.COMPARE_WORDS[t.compare.value]
     goal = vi.format_number(p.goal)
     if t.kind == "task":
         lines.append(_task_line(t, p, level))
-    elif p.status == Status.NO_DATA:
+    elif p.achieved is None:  # (no data; or last year's window, none of it due yet)
         lines.append(
             vi.PROGRESS_NO_DATA.format(
                 period=p.period.label,
@@ -102,7 +112,7 @@ def progress_lines(catalog: Catalog, p: TargetProgress) -> list[str]:
         lines.append(_expectation(p, unit_word))
     if p.due_year:
         lines.append(vi.PROGRESS_DUE_YEAR.format(year=p.due_year, period=p.period.label))
-    if p.previous_window and p.cover is not None:
+    if p.previous_window and p.cover is not None and p.status != Status.PENDING:
         lines.append(_previous(p))
     if p.group:
         lines.append(vi.PROGRESS_GROUP.format(units=", ".join(u.name for u in p.scope)))
@@ -253,6 +263,17 @@ def row_note(catalog: Catalog, total: Total, row: Row) -> str:
     return "; ".join(notes)
 
 
+def _merged(catalog: Catalog, total: Total) -> list[str]:
+    """A unit merged away: where its branches' figures are now."""
+    if total.merged_into is None:
+        return []
+    into, day = total.merged_into
+    level = total.level_word if total.level else catalog.level_word(catalog.leaf_level)
+    return [
+        vi.TOTAL_MERGED.format(unit=total.unit.name, into=into.name, day=_day(day), level=level)
+    ]
+
+
 def row_name(row: Row) -> str:
     return vi.TOTAL_OWN.format(name=row.unit.name) if row.own else row.unit.name
 
@@ -267,11 +288,18 @@ def total_lines(
     fields = {"label": ind.label, "unit": unit, "period": total.period.label}
     if not f.reported and not f.incomplete:
         if not f.expected:
-            return [vi.TOTAL_EMPTY.format(period=total.period.label)], []
+            return [vi.TOTAL_EMPTY.format(period=total.period.label), *_merged(catalog, total)], []
         empty = vi.TOTAL_EMPTY_OF.format(
             period=total.period.label, expected=f.expected, level=level
         )
-        return [empty], _row_lines(catalog, total)
+        if total.due is not None:  # not late: the reports are still within their due date
+            empty = vi.TOTAL_EMPTY_IN_WINDOW.format(
+                period=total.period.label,
+                due=_day(total.due),
+                expected=f.expected,
+                level=level,
+            )
+        return [empty, *_merged(catalog, total)], _row_lines(catalog, total)
     if total.kind == Kind.YES_NO:
         head = [vi.TOTAL_YES_NO_TITLE.format(**fields, yes=f.yes, reported=f.reported, level=level)]
     elif total.kind == Kind.EACH:
@@ -284,6 +312,12 @@ def total_lines(
         parts = "/".join(vi.format_number(v) for v in f.parts.values())
         head.append(vi.TOTAL_RATIO_PARTS.format(parts=parts))
     head += _basis(total, level)
+    head += _merged(catalog, total)
+    if total.since is not None:  # (the first due periods have no report in the records)
+        first, n = total.since
+        head.append(vi.TOTAL_SINCE.format(first=first.label, n=n, period=total.period.label))
+    if total.due is not None and total.until is None:
+        head.append(vi.TOTAL_IN_WINDOW.format(period=total.period.label, due=_day(total.due)))
     head += _change_lines(total, level)
     return head, _row_lines(catalog, total)
 
@@ -342,7 +376,7 @@ def _change_lines(total: Total, level: str, change: Change | None = None) -> lis
     if change is None:
         return []
     previous = change.period.label
-    if change.period.kind == "range" and change.period.start.year == change.period.end.year:
+    if change.stretch:
         previous = vi.TOTAL_SAME_STRETCH.format(year=change.period.start.year, period=previous)
     if change.before is None:
         if total.period.kind in ("term", "range"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,11 +85,12 @@ async def indicator_page(
     unit: OrgUnit,
     scope: OrgUnit,
     period: Period,
+    today: date | None = None,  # (given: a period within its due date says so, as /tong does)
 ) -> IndicatorPage:
     """The /tong answer as a page: headline, chart (its periods, or its units below), the
     breakdown by unit below, and the workbook."""
     indicator = catalog.indicators[code]
-    found = await staff.total_of(session, catalog, indicator, unit, period)
+    found = await staff.total_of(session, catalog, indicator, unit, period, today)
     rows: list[ChildRow] = []
     if isinstance(found, str):  # a text or a rating: no total
         head = [found]

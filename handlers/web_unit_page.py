@@ -13,14 +13,14 @@ from handlers import staff
 from handlers.charts import short_label
 from handlers.web_pages import Crumb, Tracker, crumbs, level_below_word, tracker
 from schedules import thi_dua
-from schedules.calendar import default_form
+from schedules.calendar import default_form, window
 from storage.db.models import OrgUnit
 from storage.db.units import children, is_within
 from storage.measures.completeness import unit_values
 from storage.measures.thi_dua import timeliness_by_root
 from storage.plan import texts_vi as vi
-from storage.plan.catalog import Catalog, IndicatorType
-from storage.plan.periods import Period
+from storage.plan.catalog import Catalog, Form, IndicatorType
+from storage.plan.periods import Period, next_period
 from storage.plan.text import vi_sort_key
 
 STRIP_PERIODS = 12
@@ -135,6 +135,7 @@ class ReportingPage:
     late: list[Crumb]
     on_time: list[Crumb]
     level_below: str
+    note: str = ""  # a period not due yet: said so, nobody is late
 
 
 async def reporting_page(
@@ -151,8 +152,15 @@ async def reporting_page(
     form = default_form(catalog)
     periods = thi_dua.due_periods(form, today, STRIP_PERIODS)
     period = next((p for p in periods if p.key == key), None)
-    if period is None:
-        return None
+    note = ""
+    if period is None:  # a period begun whose reports are not due yet: said so, not "no page"
+        period = next((p for p in _not_due(form, periods[-1], today) if p.key == key), None)
+        if period is None:
+            return None
+        note = vi.WEB_REPORTING_NOT_DUE.format(
+            period=period.label[:1].upper() + period.label[1:],
+            due=window(form, period).due.strftime("%d/%m/%Y"),
+        )
     form_depth = catalog.level_index(form.level)
     kids = [
         k
@@ -185,7 +193,18 @@ async def reporting_page(
         by_state["late"],
         by_state["on_time"],
         level_below_word(catalog, unit, kids),
+        note,
     )
+
+
+def _not_due(form: Form, latest_due: Period, today: date) -> list[Period]:
+    """The form's periods after the latest due one that have begun by `today`."""
+    out = []
+    period = next_period(latest_due)
+    while period.start <= today:
+        out.append(period)
+        period = next_period(period)
+    return out
 
 
 def _answer_text(catalog: Catalog, code: str, value: float | str | None) -> str:

@@ -208,7 +208,10 @@ async def targets_section(
                 vi.DOC_TARGET_SOURCE.format(source=p.target.source),
             ]
         )
-        rows.append([str(i), name, *target_cells(catalog, p), status_word(p.status)])
+        status = status_word(p.status)
+        if p.previous_window:  # last year's verdict, not this year's (not counted in it)
+            status = vi.DOC_STATUS_PAST.format(status=status, period=p.period.label)
+        rows.append([str(i), name, *target_cells(catalog, p), status])
     w.table(vi.DOC_TARGETS_HEADERS, rows, [10, 61, 26, 22, 22, 24])
 
 

@@ -237,12 +237,18 @@ def _check_listing(catalog: Catalog, name: str, items: list[TargetProgress], day
     codes = [p.target.code for p in items]
     assert len(codes) == len(set(codes)), f"{name} on {day}: a target listed twice"
     text = progress_text(catalog, name, items, day)
-    summary = text.splitlines()[1]
+    # This year's tally, then (while nothing of this year is due) last year's verdicts apart.
+    summary, _, past = text.splitlines()[1].partition(" Trong đó ")
     found = re.fullmatch(r"(\d+) chỉ tiêu: (.*)\.", summary)
     assert found, summary
     assert int(found.group(1)) == len(items), f"{name} on {day}: {summary}"
     parts = [int(n) for n in re.findall(r"(\d+) [^,]+", found.group(2))]
     assert sum(parts) == len(items), f"{name} on {day}: {summary}"
+    if past:
+        found = re.fullmatch(r"(\d+) chỉ tiêu [^:]+: (.*)\.", past)
+        assert found, past
+        parts = [int(n) for n in re.findall(r"(\d+) [^,]+", found.group(2))]
+        assert sum(parts) == int(found.group(1)) <= len(items), f"{name} on {day}: {past}"
     return text
 
 

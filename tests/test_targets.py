@@ -185,7 +185,8 @@ async def test_january_shows_last_year_and_keeps_its_final_result(session, catal
     await report(session, t.b1, FORM, month(2026, 12), {"ho_thoat_ngheo": 3})
     p, text = await shown(date(2027, 1, 6))
     assert (p.period.key, p.achieved, p.status) == ("2026", 98, Status.MISSED)
-    assert "1 chỉ tiêu: 1 không đạt." in text
+    assert "1 chỉ tiêu: 1 chưa đến hạn đánh giá." in text  # (nothing of 2027 due)
+    assert "đang xem kết quả năm 2026: 1 không đạt." in text
     # After its forms close, the year's final result stays (it is not replaced by nothing).
     p, text = await shown(date(2027, 1, 25))
     assert p.period.key == "2026" and p.status == Status.MISSED
@@ -918,3 +919,34 @@ def test_config_md_documents_every_word_the_checker_accepts() -> None:
         assert f"`{key}`" in doc, key
         from_key(key.strip('"'), terms)  # the checker reads it
     assert '"2026.."' in doc  # the open range of by_year
+
+
+async def test_last_years_verdict_is_said_apart_and_not_counted_this_year(session, catalog):
+    """December: a yearly target whose only report is the year's (due 15 January) is shown
+    on last year's window; its "không đạt" is last year's, named so, and this year's tally
+    counts it as not yet due. January: last year's window, its report not due until the
+    15th, is "not yet to be judged" with that date (never the next year's first due)."""
+    t = await small_tree(session)
+    y2025 = year_period(2025)
+    for district in (t.d1, t.d2, t.d3):  # one draft each, two were needed: missed
+        await report(session, district, "nam_huyen", y2025, {"phan_bien": 1})
+    await report(session, t.province, "nam_tinh", y2025, {"phan_bien": 1})
+    target = next(x for x in catalog.targets if x.code == "phan_bien_tinh_huyen")
+    cat = replace(catalog, targets=[target])
+    day = date(2026, 12, 6)
+    items = await progress(session, cat, t.province, day)
+    p = items[0]
+    assert (p.period.key, p.status, p.previous_window) == ("2025", Status.MISSED, True)
+    assert behind_count(items) == 0
+    text = progress_text(cat, "Tỉnh", items, day)
+    assert "1 chỉ tiêu: 1 chưa đến hạn đánh giá." in text, text
+    assert "đang xem kết quả năm 2025: 1 không đạt." in text
+    assert "❌ không đạt (năm 2025) " in text
+    day = date(2027, 1, 2)
+    items = await progress(session, cat, t.province, day)
+    p = items[0]
+    assert (p.period.key, p.status) == ("2026", Status.PENDING), text
+    text = progress_text(cat, "Tỉnh", items, day)
+    assert "15/01/2027" in text, text
+    assert "chưa có số liệu" not in text.split("\n")[1], text
+    assert "15/01/2028" not in text and "đang xem kết quả" not in text, text

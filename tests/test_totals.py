@@ -144,9 +144,9 @@ async def test_a_branch_without_a_report_is_not_zero_anywhere(
     async with ctx.sessions() as session:
         # The indicator page: the same headline, and the same cell for each unit.
         page = await web_indicator_page.indicator_page(
-            session, ctx.catalog, "hv_moi", units["C1"], units["KH"], NOV
+            session, ctx.catalog, "hv_moi", units["C1"], units["KH"], NOV, ctx.clock.today()
         )
-        assert page.head == cli.splitlines()[:3]
+        assert page.head == cli.splitlines()[:4]  # (with: November is within its due date)
         cells = {r.unit.name: r.achieved for r in page.rows}
         assert cells["Chi hội tổ dân phố 6"] == "chưa báo cáo"
         assert cells["Chi hội tổ dân phố 2"] == "0 người"
@@ -489,11 +489,113 @@ async def test_a_level_word_inside_an_indicators_name_is_not_a_unit(ctx, six) ->
     period as the answers write it ("nhiệm kỳ 2021–2026", with its dash) is read back."""
     _, user = six
     await user.send("/tong dự thảo được phản biện xã hội năm 2026")
-    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026 (0/5 đơn vị).")
+    # (27 November: the year's reports are due on 20 January.)
+    assert user.text.startswith(
+        "Chưa có báo cáo nào đã gửi cho năm 2026 (0/5 đơn vị): kỳ này đang trong hạn báo cáo "
+        "(hạn 20/01/2027), chưa phải chậm nộp."
+    )
     assert "1. Tỉnh Khánh Hòa (tự báo cáo): chưa báo cáo" in user.text
     await user.send("/tong dự thảo được phản biện xã hội năm 2026 xã Sơn Bình")
-    assert user.text == "Chưa có báo cáo nào đã gửi cho năm 2026 (0/1 đơn vị)."
+    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2026 (0/1 đơn vị): kỳ")
     await user.send("/tong hội viên mới xã Lương Hòa")
     assert user.text == "Không tìm thấy đơn vị «xã Lương Hòa» trong phạm vi của chị."
     await user.send("/tong hội viên mới nhiệm kỳ 2021–2026 xã Sơn Bình")
     assert user.text.startswith("Hội viên mới kết nạp – Xã Sơn Bình, nhiệm kỳ 2021–2026")
+
+
+async def test_a_quarter_still_being_reported_is_compared_year_on_year(ctx, six) -> None:
+    """Quý IV reported to November: "cùng kỳ" is October–November of the year before (as a
+    Vietnamese report means it), never the first two months of quý III, and says so."""
+    units, _ = six
+    async with ctx.sessions() as session:
+        for i in range(1, 7):
+            for m in (7, 8):  # quý III's first two months: 10 each, not the comparison
+                await report(session, units[f"B{i}"], FORM, month(2026, m), {"hv_moi": 10})
+            for m in (10, 11):  # the same stretch a year before: 1 each
+                await report(session, units[f"B{i}"], FORM, month(2025, m), {"hv_moi": 1})
+        total = await totals.indicator_total(
+            session, ctx.catalog, "hv_moi", units["C1"], quarter(2026, 4)
+        )
+    assert total.change is not None
+    assert total.change.period.label == "từ 01/10/2025 đến 30/11/2025"
+    head, _ = total_lines(ctx.catalog, total)
+    text = "\n".join(head)
+    assert "cùng kỳ năm 2025 (từ 01/10/2025 đến 30/11/2025)" in text
+    # Five branches gave both months both years: 2 each then, 15 + 13 now.
+    assert "chỉ tính 5 chi hội báo cáo đủ cả hai kỳ: 10 → 28 (+18, +180%)" in text
+    assert "cùng kỳ năm 2026" not in text
+
+
+async def test_a_month_within_its_due_date_is_not_shown_as_late(ctx, six) -> None:
+    """31 December: nobody has sent December (due 5 January). /tong says the month is still
+    being reported, with its due date, as /chuanop does, not just "chưa báo cáo"; once the
+    due date has passed it is the plain "nothing sent"."""
+    from storage.plan.clock import vn_datetime
+
+    units, user = six
+    ctx.clock.set(vn_datetime(2026, 12, 31, 20))
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert (
+        "Chưa có báo cáo nào đã gửi cho tháng 12/2026 (0/6 chi hội): kỳ này đang trong hạn "
+        "báo cáo (hạn 05/01/2027), chưa phải chậm nộp." in user.text
+    ), user.text
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 12/2026", "C1")
+    assert "đang trong hạn báo cáo (hạn 05/01/2027)" in cli
+    async with ctx.sessions() as session:
+        await report(session, units["B1"], FORM, month(2026, 12), {"hv_moi": 2})
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert (
+        "Kỳ này (tháng 12/2026) đang trong hạn báo cáo (hạn 05/01/2027): số liệu còn bổ sung."
+        in (user.text)
+    )
+    ctx.clock.set(vn_datetime(2027, 1, 6, 9))
+    await user.send("/tong hội viên mới tháng 12/2026 xã Sơn Bình")
+    assert "đang trong hạn" not in user.text
+
+
+async def test_a_term_total_says_how_much_of_the_term_has_no_report(ctx, six) -> None:
+    """A term (or a year) total on a database that starts in October 2026: it says from when
+    the data exists and how many due months before have no report, and "chưa báo cáo đủ"
+    counts the months due (10 of 2026 by 27 November), not the most any branch gave (2)."""
+    cli = await staff.cli_total(ctx, "hội viên mới", "năm 2026", "C1")
+    assert "Trong đó 6 chi hội chưa báo cáo đủ 10 kỳ." in cli, cli
+    assert (
+        "Số liệu có từ tháng 10/2026: 9 kỳ đầu của năm 2026 chưa có báo cáo nào trong hệ thống"
+        in cli
+    )
+    assert "– 2/10 kỳ" in cli
+    cli = await staff.cli_total(ctx, "hội viên mới", "nhiệm kỳ", "C1")
+    assert "kỳ đầu của nhiệm kỳ" in cli, cli
+
+
+async def test_a_merged_commune_says_where_its_figures_are(ctx, six) -> None:
+    """Xã Sơn Bình merged into a new commune on 01/12/2026: asked about November by its old
+    name or code, the answer says it was merged, when, and where its branches' figures are
+    (never a bare "no report")."""
+    from datetime import date
+
+    from storage.db.units import merge_units
+
+    units, _ = six
+    async with ctx.sessions() as session:
+        c1 = await session.get(OrgUnit, units["C1"].id)
+        c2 = await session.get(OrgUnit, units["C2"].id)
+        ks = await session.get(OrgUnit, units["KS"].id)
+        new = await create_unit(
+            session,
+            code="C9",
+            name="Xã Sơn Bình mới",
+            level="commune",
+            parent=ks,
+            valid_from=date(2026, 12, 1),
+        )
+        await merge_units(session, ctx.catalog, [c1, c2], new, date(2026, 12, 1))
+        await session.commit()
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 11/2026", "C1")
+    assert (
+        "Xã Sơn Bình đã nhập vào Xã Sơn Bình mới từ 01/12/2026; số liệu của các chi hội cũ "
+        "(kể cả trước ngày nhập) nằm ở Xã Sơn Bình mới." in cli
+    ), cli
+    # The new commune carries both old communes' branches: 13 + 2.
+    cli = await staff.cli_total(ctx, "hội viên mới", "tháng 11/2026", "C9")
+    assert "Xã Sơn Bình mới, tháng 11/2026: 15 người" in cli, cli

@@ -224,6 +224,12 @@ async def test_unit_page_strip_answers_and_drill(site: Site) -> None:
     text = site.text(html)
     assert status == 200 and f"{t.c1.name} 1 1 0" in text
     assert (await site.get(f"{link}nop-bao-cao?ky=2019-01"))[0] == 404
+    # The month being reported (27 November: due 5 December) is a page that says so, not
+    # "no such page"; a month not begun is none.
+    status, html = await site.get(f"{link}nop-bao-cao?ky=2026-11")
+    assert status == 200, html
+    assert "Tháng 11/2026 đang trong hạn báo cáo (hạn 05/12/2026)" in site.text(html)
+    assert (await site.get(f"{link}nop-bao-cao?ky=2027-01"))[0] == 404
     status, html = await site.get(f"{link}don-vi/{t.b2.id}")
     strip = {
         label: state
@@ -241,7 +247,12 @@ async def test_indicator_page_chart_and_workbook(site: Site) -> None:
     assert status == 200
     async with ctx.sessions() as session:
         head, _ = await staff.total_parts(
-            session, ctx.catalog, ctx.catalog.indicators["ho_thoat_ngheo"], t.d1, year_period(2026)
+            session,
+            ctx.catalog,
+            ctx.catalog.indicators["ho_thoat_ngheo"],
+            t.d1,
+            year_period(2026),
+            ctx.clock.today(),  # (as the page: the months due by today, when the year is)
         )
         total = await totals.indicator_total(
             session, ctx.catalog, "ho_thoat_ngheo", t.d1, year_period(2026)

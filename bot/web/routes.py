@@ -209,7 +209,7 @@ class Pages:
             raise NotFound
         period = await self._period(request, session, unit, code)
         page = await web_indicator_page.indicator_page(
-            session, self.ctx.catalog, code, unit, access.unit, period
+            session, self.ctx.catalog, code, unit, access.unit, period, self.today()
         )
         return self.render(
             "indicator.html",

@@ -18,7 +18,7 @@ from storage.db.models import OrgUnit
 from storage.measures import ratios, rollup, target_reads
 from storage.measures import totals as totals_service
 from storage.measures.target_scopes import named_units_of, scope_of
-from storage.measures.target_status import Status, TargetProgress, verdict
+from storage.measures.target_status import Status, TargetProgress, current_status, verdict
 from storage.measures.target_windows import (
     Cover,
     Window,
@@ -72,6 +72,12 @@ def _choose(by_window: list[list[TargetProgress]]) -> list[TargetProgress]:
             before if now.achieved is None and now.status == Status.NO_DATA else now
             for now, before in zip(chosen, earlier, strict=True)
         ]
+    for p in chosen:
+        # The window before today's with none of its own reports due yet either (January:
+        # last year's yearly report is due on the 15th): not to be judged yet, not "no data".
+        due = p.cover is not None and (p.cover.until is not None or p.cover.some_due)
+        if p.previous_window and p.status == Status.NO_DATA and not due:
+            p.status = Status.PENDING
     return chosen
 
 
@@ -428,6 +434,6 @@ async def progress_many(
         for u, p in zip(asked, chosen, strict=True):
             out[u.id].append(p)
     return {
-        uid: sorted(items, key=lambda p: (ORDER[p.status], p.percent or 0))
+        uid: sorted(items, key=lambda p: (ORDER[current_status(p)], p.percent or 0))
         for uid, items in out.items()
     }

@@ -129,10 +129,30 @@ def verdict(
     return Status.ON_TRACK if _keeps_pace(target, achieved, goal, expected) else Status.BEHIND
 
 
+def current_status(p: TargetProgress) -> Status:
+    """The verdict in today's window: a target shown on the window before it (nothing of
+    today's is due yet) is not yet to be judged this year, whatever last year's verdict."""
+    return Status.PENDING if p.previous_window else p.status
+
+
 def behind_count(items: list[TargetProgress]) -> int:
-    return sum(1 for p in items if p.status in BEHIND)
+    return sum(1 for p in items if current_status(p) in BEHIND)
 
 
 def summary_counts(items: list[TargetProgress]) -> dict[str, int]:
-    """How many of the targets listed fall in each group of `GROUPS` (they add up to all)."""
-    return {name: sum(1 for p in items if p.status in group) for name, group in GROUPS.items()}
+    """How many of the targets listed fall in each group of `GROUPS` (they add up to all),
+    by today's window: last year's verdicts shown while this year's are not due are
+    counted as not due (`past_counts` tells them apart)."""
+    return {
+        name: sum(1 for p in items if current_status(p) in group) for name, group in GROUPS.items()
+    }
+
+
+def past_counts(items: list[TargetProgress]) -> dict[Period, dict[str, int]]:
+    """The targets shown on the window before today's with a verdict there, by window."""
+    out: dict[Period, dict[str, int]] = {}
+    for p in items:
+        if p.previous_window and p.status != Status.PENDING:  # (a verdict, not "not due")
+            counts = out.setdefault(p.period, dict.fromkeys(GROUPS, 0))
+            counts[next(n for n, g in GROUPS.items() if p.status in g)] += 1
+    return out

@@ -20,12 +20,13 @@ figure knows what it rests on:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db.models import OrgUnit
-from storage.db.units import children
+from storage.db.models import OrgUnit, Submission, SubmissionStatus
+from storage.db.units import children, successor
 from storage.measures.figures import Figure, figure_of
 from storage.measures.ratios import period_at
 from storage.measures.unit_readings import Kind, Levels, Reading, kind_of, read, reporting_levels
@@ -62,6 +63,7 @@ class Change:
     common: int  # units that reported in both periods (a flow: every reporting period of each)
     all_common: bool  # every unit that reported in either reported in both
     partial: bool = False  # some units that reported in both were left out for a missed period
+    stretch: bool = False  # the same stretch of a year before, the period being still reported
 
 
 @dataclass
@@ -80,6 +82,13 @@ class Total:
     change: Change | None = None
     until: Period | None = None  # a flow reported so far only up to this period
     year_change: Change | None = None  # against the same period a year before (`year_ago`)
+    # The period's reports are still within their due date (given `today`): this one.
+    due: date | None = None
+    # A flow over several periods whose first due periods have no report in the records:
+    # the first period with one, and how many due before it have none (given `today`).
+    since: tuple[Period, int] | None = None
+    # A unit merged into another: the one that carries its branches' history now, and from when.
+    merged_into: tuple[OrgUnit, date] | None = None
 
     def share(self, row: Row) -> float | None:
         """A row's percent of the total (sums only: a share of a ratio means nothing)."""
@@ -99,6 +108,7 @@ async def indicator_total(
     *,
     compare: bool = True,
     year_ago: bool = False,
+    today: date | None = None,
 ) -> Total:
     """An indicator's total over `unit`'s subtree in `period`, with what it rests on (k of
     the n units that should report it did), each unit below it (a unit that did not report
@@ -132,7 +142,69 @@ async def indicator_total(
         total.year_change = await _change(
             session, catalog, code, unit, period, reading, total.stock, a_year_before(period)
         )
+    if unit.merged_into_id is not None and unit.valid_to is not None:
+        total.merged_into = (await successor(session, unit), unit.valid_to + timedelta(days=1))
+    if today is not None:
+        due = last_due(catalog, code, period, reading.levels)
+        total.due = due if due is not None and today < due else None
+        if not total.stock and total.figure.reported:
+            await _against_due(session, catalog, code, total, reading, today)
     return total
+
+
+async def _against_due(
+    session: AsyncSession, catalog: Catalog, code: str, total: Total, reading: Reading, today: date
+) -> None:
+    """A flow over several periods (a year, a term) is measured against the periods due by
+    `today`, not the most any unit gave: "k chưa báo cáo đủ 59 kỳ", and since when the
+    records go when the first due periods have no report at all (an office that started
+    mid-term)."""
+    forms = [
+        catalog.forms[name]
+        for c in catalog.components(code)
+        for name in catalog.forms_of_indicator.get(c, [])
+        if catalog.forms[name].level == (reading.levels[-1] if reading.levels else None)
+    ]
+    kinds = {f.periodicity for f in forms}
+    if len(kinds) != 1:
+        return
+    days = timedelta(days=min(f.schedule.due_days_after_end for f in forms))
+    due = [p for p in periods_inside(kinds.pop(), total.period) if p.end + days < today]
+    f = total.figure
+    if len(due) > f.most_periods:
+        members = reading.members.get(total.unit.id, set())
+        f.most_periods = len(due)
+        f.partial = sum(
+            1 for u in members if u in reading.values and reading.values[u].periods < len(due)
+        )
+    if len(due) < 2:
+        return
+    first = await session.scalar(
+        select(func.min(Submission.period_start)).where(
+            Submission.unit_id.in_(sorted(reading.members.get(total.unit.id, set()))),
+            Submission.form_code.in_([f.code for f in forms]),
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.period_start >= total.period.start,
+            Submission.period_end <= total.period.end,
+        )
+    )
+    if first is not None:
+        before = [p for p in due if p.end < first]
+        if before:
+            total.since = (period_of(due[0].kind, first), len(before))
+
+
+def last_due(catalog: Catalog, code: str, period: Period, levels: list[str]) -> date | None:
+    """When the last reports of `period` that give `code` fall due (the forms of `levels`
+    asking its parts; None when no form's period fits in it)."""
+    dues = []
+    for c in catalog.components(code):
+        for name in catalog.forms_of_indicator.get(c, []):
+            form = catalog.forms[name]
+            inside = periods_inside(form.periodicity, period)
+            if inside and (not levels or form.level in levels):
+                dues.append(inside[-1].end + timedelta(days=form.schedule.due_days_after_end))
+    return max(dues, default=None)
 
 
 def a_year_before(period: Period) -> Period:
@@ -243,19 +315,24 @@ async def _change(
     earlier: Period | None = None,
 ) -> Change:
     """The previous period (or `earlier`) against this one over the units that reported in
-    both; a flow over a period still being reported against the same stretch of the
-    previous one (a year reported to June against last year's January to June)."""
+    both; a flow over a quarter, half-year or year still being reported against the same
+    stretch a year before ("cùng kỳ": quý IV reported to November against October–November
+    of last year, never against the first two months of quý III)."""
     previous = earlier or previous_period(period)
+    stretch = False
     if not stock and now.values:
         latest = max(v.end for v in now.values.values())
         if latest < period.end:
+            if earlier is None and period.kind in {k.value for k in Periodicity}:
+                previous = a_year_before(period)
             previous = same_stretch(period, previous, latest)
+            stretch = previous.start == a_year_before(period).start
     # The same units (those under the unit now), in the previous period.
     before = await read(session, catalog, code, [unit.id], previous, units_of=now)
     members = now.members.get(unit.id, set())
     was = figure_of(catalog, code, before, members)
     if not was.reported:
-        return Change(previous, None, None, 0, False)
+        return Change(previous, None, None, 0, False, stretch=stretch)
 
     def counted(reading: Reading) -> set[int]:
         return {u for u, v in reading.values.items() if v.complete and u in members}
@@ -279,7 +356,7 @@ async def _change(
     common = whole(now, period) & whole(before, previous)
     partial = common != both
     if not common:
-        return Change(previous, was, None, 0, False, partial)
+        return Change(previous, was, None, 0, False, partial, stretch)
     return Change(
         previous,
         figure_of(catalog, code, before, common),
@@ -287,6 +364,7 @@ async def _change(
         len(common),
         common == counted(now) | counted(before),
         partial,
+        stretch,
     )
 
 

@@ -70,3 +70,8 @@ WEB_CHART_RUNNING = "Cộng dồn"
 WEB_CHART_VALUE_PLAIN = "Trong kỳ"
 XEPHANG_TOP_ONE = "Đơn vị dẫn đầu:"
 XEPHANG_BOTTOM_ONE = "Đơn vị cuối bảng:"
+# The "who reported" page of a period begun whose reports are not due yet.
+WEB_REPORTING_NOT_DUE = (
+    "{period} đang trong hạn báo cáo (hạn {due}): đơn vị chưa nộp vẫn còn trong hạn, "
+    "chưa phải nộp muộn."
+)

@@ -222,3 +222,25 @@ TOTAL_SAME_STRETCH = "cùng kỳ năm {year} ({period})"
 # This year named while none of its reports is due nor in (early January): last year instead.
 NEW_YEAR_WAITING = "{year} chưa có báo cáo nào (kỳ đầu tiên đến hạn ngày {due})."
 NEW_YEAR_SHOWN = "Dưới đây là số liệu {year} (báo cáo cuối năm đang về thêm):"
+# A target shown on last year's window (nothing of this year's due yet): counted above as
+# not yet due this year, its past verdict said apart, and its line names the year.
+PROGRESS_SUMMARY_PAST = (
+    " Trong đó {n} chỉ tiêu chưa có báo cáo năm nay đến hạn, đang xem kết quả {period}: {parts}."
+)
+PROGRESS_HEAD_PAST = "{status} ({period}) {label}"
+# A period whose reports are still within their due date (/tong): not late, said as /chuanop does.
+TOTAL_EMPTY_IN_WINDOW = (
+    "Chưa có báo cáo nào đã gửi cho {period} (0/{expected} {level}): kỳ này đang trong hạn "
+    "báo cáo (hạn {due}), chưa phải chậm nộp."
+)
+TOTAL_IN_WINDOW = "Kỳ này ({period}) đang trong hạn báo cáo (hạn {due}): số liệu còn bổ sung."
+# A flow over a term (a year) whose first due periods have no report in the records.
+TOTAL_SINCE = (
+    "Số liệu có từ {first}: {n} kỳ đầu của {period} chưa có báo cáo nào trong hệ thống "
+    "(nhập bằng lệnh hoibot reports import)."
+)
+# A unit merged into another: its branches moved with their history to the new unit.
+TOTAL_MERGED = (
+    "{unit} đã nhập vào {into} từ {day}; số liệu của các {level} cũ (kể cả trước ngày nhập) "
+    "nằm ở {into}."
+)

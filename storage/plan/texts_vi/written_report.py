@@ -60,3 +60,5 @@ DOC_REPORTING_NOT_DUE = (
     "({percent})."
 )
 DOC_REPORTING_NOT_DUE_IN_PROGRESS = "{n} {level} đang làm báo cáo."
+# The verdict of a target shown on last year's window (nothing of this year's due yet).
+DOC_STATUS_PAST = "{status} ({period})"
