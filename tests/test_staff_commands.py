@@ -422,7 +422,7 @@ async def test_the_level_above_rates_each_commune(ctx, world, tmp_path) -> None:
     assert "Hoàn thành nhiệm vụ → Hoàn thành xuất sắc nhiệm vụ" in district.text
     # A commune officer cannot rate (her level does not fill the form), nor a branch.
     await users["commune"].send("/xeploai tốt chi hội thôn 1 năm 2026")
-    assert "Chưa có biểu xếp loại nào" in users["commune"].text
+    assert "Cấp của chị không có biểu xếp loại nào" in users["commune"].text
     # Both Khánh Sơn communes rated good or better: 2/2 from the district, 2/4 province-wide.
     await district.send("/tiendo")
     assert "95% cơ sở Hội xếp loại hoàn thành tốt nhiệm vụ trở lên" in district.text
