@@ -68,6 +68,23 @@ async def test_phone_numbers_to_a_sent_report_change_nothing(ctx, world) -> None
     assert "Đã duyệt" in officer.text
 
 
+async def test_an_edit_of_a_report_closed_since_is_refused_at_once(ctx, world) -> None:
+    """Left at her sent report's summary, she comes back after the books closed: «sửa 3» is
+    refused there (not walked through to «Lưu thay đổi»), the form named once."""
+    people, lan, _officer = world
+    await send_report(lan)
+    await lan.send("/baocao")  # her sent report's summary, while it may still be edited
+    assert "sửa" in lan.text
+    before = await state(ctx, people.tree.b1.id)
+    ctx.clock.set(ctx.clock.now() + timedelta(days=60))
+    await lan.send("sửa 3")
+    assert "đã khóa sổ" in lan.text and "Báo cáo Báo cáo" not in lan.text, lan.text
+    assert "→" not in lan.text and "Lưu thay đổi" not in lan.text
+    await lan.send("5")
+    assert "→" not in lan.text
+    assert await state(ctx, people.tree.b1.id) == before
+
+
 async def test_a_whole_form_changes_a_sent_report_only_after_sua_and_yes(ctx, world) -> None:
     people, lan, _ = world
     await send_report(lan)

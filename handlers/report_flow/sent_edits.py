@@ -187,6 +187,17 @@ async def _stale_edit(turn: Turn) -> bool:
     form, sub, _ = await _context(turn)
     if sub.status != SubmissionStatus.SUBMITTED:
         return False
+    period = from_key(sub.period_key, turn.ctx.catalog.terms)
+    closes = window(form, period)
+    if not closes.is_open(turn.today) and not sub.reopened:
+        # Left at a sent report whose window has closed since: no edit is walked through.
+        turn.enter(None, None)
+        turn.say(
+            vi.SUBMITTED_LOCKED.format(
+                form=form.name, period=period.label, closes=_day(closes.closes)
+            )
+        )
+        return True
     mark = await report_approval.last_approval(turn.session, sub)
     if not _editing(turn) or "approval_mark" not in turn.data:
         turn.save(approval_mark=mark)

@@ -56,7 +56,7 @@ SUBMITTED_SUMMARY_ASK = (
     "ví dụ «sửa 3»; xong thì trả lời «Xong»."
 )
 SUBMITTED_LOCKED = (
-    "Báo cáo {form} – {period} đã khóa sổ từ ngày {closes}. Nếu cần sửa, chị nhờ cán bộ Hội "
+    "{form} – {period} đã khóa sổ từ ngày {closes}. Nếu cần sửa, chị nhờ cán bộ Hội "
     "cấp trên mở lại."
 )
 EDIT_BAD_NUMBER = "Không có mục {n}. Chị chọn từ 1 đến {total}."
