@@ -20,14 +20,13 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.context import HandlerContext
-from handlers.plain_answer import LAST_SEEN_EVERY, NO_SESSION, OUTCOMES, NotPlain, asked
+from handlers.plain_answer import LAST_SEEN_EVERY, NO_SESSION, NotPlain, attempt, written
 from handlers.reads import READS, Reads
-from handlers.turn import Taken, Turn, reply_parts
+from handlers.turn import Taken, Turn
 from schedules.messages import Capabilities, Inbound
-from schedules.planned import to_payload
 from schedules.replies import SentMarks
 from storage.db import answer_path
-from storage.db.models import NoticeAcceptance, OrgUnit, OutboxStatus, Submission
+from storage.db.models import NoticeAcceptance, OrgUnit, Submission
 from storage.db.opening_path import Opening
 from storage.measures import reporting
 from storage.measures.member_count import members_of
@@ -95,29 +94,11 @@ async def take(
     was kept)."""
     engine = ctx.sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
-    sent = marks.take() if marks is not None else {}
-    try:
-        taken = await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
-    except NotPlain as reason:
-        OUTCOMES[f"opening, not plain: {reason}"] += 1
-        taken = None
-    except answer_path.driver_errors() as error:  # a repeat, a deadlock: the general path says
-        OUTCOMES[f"opening, driver: {type(error).__name__}"] += 1
-        logger.debug("opening path gave way", exc_info=True)
-        taken = None
-    except Exception:  # a fault of this path: the general one still answers her
-        OUTCOMES["opening, failed"] += 1
-        logger.exception("opening path failed")
-        taken = None
-    except BaseException:
-        if marks is not None:
-            marks.give_back(sent)
-        raise
-    if taken is not None:
-        OUTCOMES["opening, taken"] += 1
-    if marks is not None:
-        (marks.settled if taken is not None else marks.give_back)(sent)
-    return taken
+
+    async def run(sent: dict[int, datetime]) -> Taken:
+        return await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
+
+    return await attempt("opening", run, marks)
 
 
 async def _take(
@@ -144,26 +125,16 @@ async def _take(
         turn.conversation = loaded.conversation
         turn.cache[READS] = DriverReads(opening)
         await converse(turn)
-        parts = reply_parts(turn.replies, capabilities) if worker else []
-        rows = await tx.write(
-            answer_path.Written(
-                person_id=loaded.person.id,
-                conversation=loaded.conversation,
-                value=None,
-                sent=sent,
-                unrecorded=list(marks.unrecorded) if marks is not None else [],
-                channel=inbound.channel,
-                chat_id=inbound.chat_id,
-                reply_key=f"reply:{inbound.channel}:{key}",
-                payloads=[to_payload(part) for part in parts],
-                now=now,
-                worker=worker,
-            )
+        return await written(
+            tx,
+            turn,
+            loaded.conversation,
+            None,
+            sent,
+            marks,
+            capabilities=capabilities,
+            worker=worker,
         )
-    taken = Taken(turn.replies, recorded=bool(parts), asks=asked(turn))
-    if rows and rows[0][1] == OutboxStatus.SENDING:
-        taken.owed = [(row_id, part) for (row_id, _), part in zip(rows, parts, strict=True)]
-    return taken
 
 
 async def _touch_account(

@@ -31,7 +31,7 @@ from schedules.messages import Capabilities, Inbound
 from schedules.planned import to_payload
 from schedules.replies import SentMarks
 from storage.db import answer_path
-from storage.db.models import OutboxStatus, SubmissionStatus
+from storage.db.models import Conversation, OutboxStatus, Submission, SubmissionStatus
 
 logger = logging.getLogger(__name__)
 LAST_SEEN_EVERY = timedelta(hours=1)  # an account's "last seen" is written at most this often
@@ -91,26 +91,40 @@ async def take(
     """The update handled on this path, or None: not plain (nothing was kept)."""
     engine = ctx.sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
+
+    async def run(sent: dict[int, datetime]) -> Taken:
+        return await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
+
+    return await attempt("", run, marks)
+
+
+async def attempt(
+    label: str, run: Callable[[dict[int, datetime]], Awaitable[Taken]], marks: SentMarks | None
+) -> Taken | None:
+    """One of the driver's paths (`run`, given the replies sent to record with it): what it
+    took, or None when the general path is to take the update (nothing was kept). What
+    became of each try is counted in OUTCOMES under `label`."""
+    prefix = f"{label}, " if label else ""
     sent = marks.take() if marks is not None else {}
     try:
-        taken = await _take(ctx, engine, inbound, converse, worker, capabilities, sent, marks)
+        taken: Taken | None = await run(sent)
     except NotPlain as reason:
-        OUTCOMES[f"not plain: {reason}"] += 1
+        OUTCOMES[f"{prefix}not plain: {reason}"] += 1
         taken = None
     except answer_path.driver_errors() as error:  # a repeat, a deadlock: as the general path says
-        OUTCOMES[f"driver: {type(error).__name__}"] += 1
-        logger.debug("plain answer path gave way", exc_info=True)
+        OUTCOMES[f"{prefix}driver: {type(error).__name__}"] += 1
+        logger.debug("%s path gave way", label or "plain answer", exc_info=True)
         taken = None
     except Exception:  # a fault of this path: the general one still answers her
-        OUTCOMES["failed"] += 1
-        logger.exception("plain answer path failed")
+        OUTCOMES[f"{prefix}failed"] += 1
+        logger.exception("%s path failed", label or "plain answer")
         taken = None
     except BaseException:
         if marks is not None:
             marks.give_back(sent)
         raise
     if taken is not None:
-        OUTCOMES["taken"] += 1
+        OUTCOMES[f"{prefix}taken"] += 1
     if marks is not None:
         (marks.settled if taken is not None else marks.give_back)(sent)
     return taken
@@ -136,22 +150,50 @@ async def _take(
         assert turn.conversation is not None and turn.person is not None
         if turn.answers_out and len(turn.answers_out) > 1:
             raise NotPlain("several answers")
-        parts = reply_parts(turn.replies, capabilities) if worker else []
-        rows = await tx.write(
-            answer_path.Written(
-                person_id=turn.person.id,
-                conversation=turn.conversation,
-                value=turn.answers_out[0] if turn.answers_out else None,
-                sent=sent,
-                unrecorded=list(marks.unrecorded) if marks is not None else [],
-                channel=inbound.channel,
-                chat_id=inbound.chat_id,
-                reply_key=f"reply:{inbound.channel}:{key}",
-                payloads=[to_payload(part) for part in parts],
-                now=now,
-                worker=worker,
-            )
+        value = turn.answers_out[0] if turn.answers_out else None
+        return await written(
+            tx,
+            turn,
+            turn.conversation,
+            value,
+            sent,
+            marks,
+            capabilities=capabilities,
+            worker=worker,
         )
+
+
+async def written(
+    tx: answer_path.Turn,
+    turn: Turn,
+    conversation: Conversation,
+    value: tuple[Submission, str, float | str | None] | None,
+    sent: dict[int, datetime],
+    marks: SentMarks | None,
+    *,
+    capabilities: Capabilities | None,
+    worker: str | None,
+) -> Taken:
+    """What a driver's turn did written in its transaction (the conversation, the value, the
+    replies owed, the "sent" of earlier replies), and what the engine is to send."""
+    assert turn.person is not None
+    inbound = turn.inbound
+    parts = reply_parts(turn.replies, capabilities) if worker else []
+    rows = await tx.write(
+        answer_path.Written(
+            person_id=turn.person.id,
+            conversation=conversation,
+            value=value,
+            sent=sent,
+            unrecorded=list(marks.unrecorded) if marks is not None else [],
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            reply_key=f"reply:{inbound.channel}:{inbound.update_key or ''}",
+            payloads=[to_payload(part) for part in parts],
+            now=turn.now,
+            worker=worker,
+        )
+    )
     taken = Taken(turn.replies, recorded=bool(parts), asks=asked(turn))
     if rows and rows[0][1] == OutboxStatus.SENDING:
         taken.owed = [(row_id, part) for (row_id, _), part in zip(rows, parts, strict=True)]
