@@ -59,16 +59,8 @@ async def tell_reopened(
     # Kind "nudge" with the form and period in the key: her next message answers it
     # (storage.db.conversations.reminded_since), as after an officer's reminder.
     for leader in leaders:
-        planned = Planned(
-            f"reopen:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
-            "nudge",
-            leader.id,
-            to_payload(message),
-        )
-        result = QueueResult()
-        await enqueue_in(session, [planned], now, result)
-        if result.queued + result.already:
-            told.names.append(leader.full_name)
+        key = f"reopen:{leader.id}:{form.code}:{sub.period_key}:{stamp}"
+        await _queue(session, told, key, "nudge", leader, message, now)
     return told
 
 
@@ -102,16 +94,8 @@ async def tell_approved(
         if leader.id in editing:
             text += "\n" + vi.APPROVED_EDIT_NOT_SAVED.format(**fields)
         # Kind "notice": information only, her next message does not answer it.
-        planned = Planned(
-            f"approved:{leader.id}:{form.code}:{sub.period_key}:{stamp}",
-            "notice",
-            leader.id,
-            to_payload(Outbound(text)),
-        )
-        result = QueueResult()
-        await enqueue_in(session, [planned], now, result)
-        if result.queued + result.already:
-            told.names.append(leader.full_name)
+        key = f"approved:{leader.id}:{form.code}:{sub.period_key}:{stamp}"
+        await _queue(session, told, key, "notice", leader, Outbound(text), now)
     return told
 
 
@@ -141,16 +125,24 @@ async def tell_erase_request(
             if p.id != person.id and p.id not in waiting
         ]
         for officer in officers:
-            planned = Planned(
-                f"erase-request:{officer.id}:{person.id}:{stamp}",
-                "notice",
-                officer.id,
-                to_payload(Outbound(text)),
-            )
-            result = QueueResult()
-            await enqueue_in(session, [planned], now, result)
-            if result.queued + result.already:
-                told.names.append(officer.full_name)
+            key = f"erase-request:{officer.id}:{person.id}:{stamp}"
+            await _queue(session, told, key, "notice", officer, Outbound(text), now)
         if told.names:
             break
     return told
+
+
+async def _queue(
+    session: AsyncSession,
+    told: Told,
+    key: str,
+    kind: str,
+    person: Person,
+    message: Outbound,
+    now: datetime,
+) -> None:
+    """One message owed to `person` (queued once per key), her name noted as told."""
+    result = QueueResult()
+    await enqueue_in(session, [Planned(key, kind, person.id, to_payload(message))], now, result)
+    if result.queued + result.already:
+        told.names.append(person.full_name)
