@@ -67,7 +67,7 @@ async def test_this_year_named_with_nothing_last_year_either_is_answered_as_aske
     _, user = staffed
     ctx.clock.set(vn_datetime(2027, 1, 2, 9))
     await user.send("/tong hội viên mới năm nay")
-    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2027 (0/7 chi hội)."), user.text
+    assert user.text.startswith("Chưa có báo cáo nào đã gửi cho năm 2027 (0/7 chi hội)"), user.text
 
 
 async def test_export_and_chart_default_to_the_year_tong_answers(ctx, staffed) -> None:

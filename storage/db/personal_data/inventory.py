@@ -80,5 +80,6 @@ NO_PERSONAL_DATA = (
     "unit_period_totals",
     "unit_stock_totals",
     "kept_rankings",
+    "kept_ranking_days",
     "workers",
 )
