@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db.models import (
@@ -59,39 +60,34 @@ async def completeness(
 ) -> Completeness:
     """Who of the units that should report this form and period did, on time or late.
 
-    The units first (their path's index), then their reports by id: a join let PostgreSQL
-    read every report of the period in the country and hash it (95,000 rows for a province's
-    3,000 units, most of the 100 ms it took nationally)."""
+    On PostgreSQL the units first (their path's index), then their reports by id: a join let
+    PostgreSQL read every report of the period in the country and hash it (95,000 rows for a
+    province's 3,000 units, most of the 100 ms it took nationally). On SQLite one join."""
     parent = aliased(OrgUnit)
     connection = await session.connection()  # plain rows: the ORM's row loading was most of it
-    units = (
-        await connection.execute(
-            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, parent.name)
-            .outerjoin(parent, parent.id == OrgUnit.parent_id)
-            .where(
-                OrgUnit.level == form.level,
-                subtree_filter(scope.path),
-                active_on(period.start, period.end),
-            )
+    units_query = (
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, parent.name)
+        .outerjoin(parent, parent.id == OrgUnit.parent_id)
+        .where(
+            OrgUnit.level == form.level,
+            subtree_filter(scope.path),
+            active_on(period.start, period.end),
         )
-    ).all()
-    ids = [row[0] for row in units]
-    reports: dict[int, tuple[str, bool]] = {}
-    # PostgreSQL takes the ids as one array; SQLite as parameters, up to its limit.
-    step = max(len(ids), 1) if is_postgres(session) else 30_000
-    for start in range(0, len(ids), step):
-        rows = await connection.execute(
-            select(Submission.unit_id, Submission.status, Submission.late).where(
+    )
+    if not is_postgres(session):
+        # SQLite only nests loops: one join probes each unit's reports, faster there than
+        # sending the ids back (bench/README.md, Round 6's idle run).
+        joined = units_query.add_columns(Submission.status, Submission.late).outerjoin(
+            Submission,
+            and_(
+                Submission.unit_id == OrgUnit.id,
                 Submission.form_code == form.code,
                 Submission.period_key == period.key,
-                among(session, Submission.unit_id, ids[start : start + step]),
-            )
+            ),
         )
-        reports.update((uid, (status, late)) for uid, status, late in rows.all())
-    found = [
-        (unit_id, code, name, parent_name, *reports.get(unit_id, (None, None)))
-        for unit_id, code, name, parent_name in units
-    ]
+        found = [tuple(row) for row in (await connection.execute(joined)).all()]
+    else:
+        found = await _by_ids(connection, session, form, period, units_query)
     result = Completeness(form, period)
     for unit_id, code, name, parent_name, status, late in found:
         result.expected += 1
@@ -131,3 +127,28 @@ async def unit_values(
     for unit_id, code, num, text in (await session.execute(query)).all():
         out[unit_id][code] = num if text is None else text
     return dict(out)
+
+
+async def _by_ids(
+    connection: AsyncConnection,
+    session: AsyncSession,
+    form: Form,
+    period: Period,
+    units_query: Select[int, str, str, str],
+) -> list[tuple[Any, ...]]:
+    """The units, then their reports by id as one array (PostgreSQL)."""
+    units = (await connection.execute(units_query)).all()
+    ids = [row[0] for row in units]
+    reports: dict[int, tuple[str, bool]] = {}
+    rows = await connection.execute(
+        select(Submission.unit_id, Submission.status, Submission.late).where(
+            Submission.form_code == form.code,
+            Submission.period_key == period.key,
+            among(session, Submission.unit_id, ids),
+        )
+    )
+    reports.update((uid, (status, late)) for uid, status, late in rows.all())
+    return [
+        (unit_id, code, name, parent_name, *reports.get(unit_id, (None, None)))
+        for unit_id, code, name, parent_name in units
+    ]
