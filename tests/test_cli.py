@@ -28,7 +28,7 @@ def test_demo_then_progress_total_and_missing(cli_env) -> None:
     assert built.exit_code == 0, built.output
     assert "Demo province built" in built.output
     again = runner.invoke(app, ["demo", "--small"])
-    assert again.exit_code == 0 and "already has units" in again.output
+    assert again.exit_code == 1 and "already has units" in again.output
 
     progress = runner.invoke(app, ["report", "progress", "--unit", "KH"])
     assert progress.exit_code == 0, progress.output
@@ -52,6 +52,6 @@ def test_demo_then_progress_total_and_missing(cli_env) -> None:
     missing = runner.invoke(app, ["report", "missing"])
     assert missing.exit_code == 0 and "tháng 10/2026" in missing.output
     unknown = runner.invoke(app, ["report", "progress", "--unit", "NOPE"])
-    assert unknown.exit_code == 0
+    assert unknown.exit_code == 1
     assert unknown.output == "No unit 'NOPE': give the code of a unit in the database.\n"
     assert os.environ["DATABASE_URL"] == cli_env

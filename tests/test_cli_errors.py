@@ -1,5 +1,4 @@
-"""An operator's mistakes on the command line: one exact line, exit code 0 (bad input is a
-clear message, never a failure code), nothing written.
+"""An operator's mistakes on the command line: one exact line, exit code 1, nothing written.
 
 A small database is built once and copied for each test, so the tests stay quick.
 """
@@ -99,7 +98,7 @@ def cli(small_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 def fails(cli: Cli, args: list[str], lines: list[str], input: str | None = None) -> None:
     before = cli.fingerprint()
     result = cli(*args, input=input)
-    assert (result.exit_code, result.output.splitlines()) == (0, lines)
+    assert (result.exit_code, result.output.splitlines()) == (1, lines)
     assert cli.fingerprint() == before
 
 
@@ -129,7 +128,7 @@ def test_unreachable_database(cli: Cli) -> None:
     port = closed_port()
     cli.set("DATABASE_URL", f"postgresql://postgres:secret@127.0.0.1:{port}/hoibot")
     result = cli("report", "progress")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line.startswith(f"Cannot open the database postgresql://postgres:***@127.0.0.1:{port}/")
     assert line.endswith("check DATABASE_URL and that the database server is running.")
@@ -154,7 +153,7 @@ def test_database_never_migrated(cli: Cli) -> None:
     for args in (["report", "missing"], ["invite", "--unit", "KH"], ["outbox", "status"]):
         result = cli(*args)
         assert (result.exit_code, result.output) == (
-            0,
+            1,
             f"There is no database at {cli.db}: check DATABASE_URL (a mistyped path?); "
             "`hoibot db upgrade` creates a new one.\n",
         )
@@ -163,7 +162,7 @@ def test_database_never_migrated(cli: Cli) -> None:
     for args in (["report", "missing"], ["outbox", "status"]):
         result = cli(*args)
         assert (result.exit_code, result.output) == (
-            0,
+            1,
             "The database has no tables yet: run `hoibot db upgrade` first.\n",
         )
     upgraded = cli("db", "upgrade")
@@ -211,7 +210,7 @@ def test_config_problems_stop_every_command_with_the_same_lines(cli: Cli) -> Non
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("period: yearly", "period: yearley", 1), encoding="utf-8")
     checked = cli("config", "check", str(folder))
-    assert checked.exit_code == 0 and len(checked.output.splitlines()) == 2
+    assert checked.exit_code == 1 and len(checked.output.splitlines()) == 2
     cli.set("HOIBOT_CONFIG_DIR", str(folder))
     for args in (["report", "progress"], ["run"], ["chat"], ["reminders", "preview"]):
         fails(cli, args, checked.output.splitlines())
@@ -278,7 +277,7 @@ def test_units_at_a_level_the_hierarchy_no_longer_has(cli: Cli) -> None:
 def test_import_file_that_is_not_text(cli: Cli) -> None:
     (cli.folder / "units.csv").write_bytes(b"\xff\xfe\x00\x00\x9c\x80binary")
     result = cli("units", "import", "units.csv")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line == (
         "units.csv: neither a CSV file nor an Excel workbook (.xlsx); "
@@ -290,7 +289,7 @@ def test_import_file_that_is_not_a_workbook(cli: Cli) -> None:
     (cli.folder / "people.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     before = cli.fingerprint()
     result = cli("people", "import", "people.xlsx")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     [line] = result.output.splitlines()
     assert line.startswith("people.xlsx: neither a CSV file nor an Excel workbook")
     assert cli.fingerprint() == before
@@ -503,8 +502,9 @@ def test_run_with_the_demo_configuration_keeps_an_existing_database(cli: Cli) ->
         assert con.execute("select count(*) from org_units").fetchone() == units
 
 
-def test_bad_input_exits_0_with_one_line(cli: Cli) -> None:
-    """The outside tester's inputs (N12): each is one clear line and exit code 0."""
+def test_the_outside_testers_bad_input_is_clear_and_fails(cli: Cli) -> None:
+    """The outside tester's inputs: each a clear message, no traceback, nothing written, and
+    a failure code (the command did not do what was asked)."""
     (cli.folder / "p.csv").write_text(
         "full_name,phone,role,unit_code\nLê Thị Hoa,0912 000 111,chi hội trưởng,KH-NOPE\n"
         "Lê Thị Hồng,12,chi hội trưởng,B1\n",
@@ -520,6 +520,6 @@ def test_bad_input_exits_0_with_one_line(cli: Cli) -> None:
     ):
         before = cli.fingerprint()
         result = cli(*args)
-        assert result.exit_code == 0, (args, result.output)
+        assert result.exit_code == 1, (args, result.output)
         assert "Traceback" not in result.output and result.output.strip(), args
         assert cli.fingerprint() == before

@@ -1,6 +1,5 @@
 """`hoibot config check`: each mistake an operator can make in the YAML files is one exact
-line naming the file, the line and the field, and the command exits with 0 (bad input, not
-a crash)."""
+line naming the file, the line and the field, and the command exits with 1."""
 
 import shutil
 from pathlib import Path
@@ -70,7 +69,7 @@ def test_duplicate_codes(
     first = line_of(folder, name, f"  - code: {first_code}\n")
     line = edit(folder, name, f"  - code: {code}\n", f"  - code: {first_code}\n")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / name}:{line}: {key}[1] field 'code': '{first_code}' is used twice "
             f"(first on line {first}); give each {noun} its own code",
@@ -88,7 +87,7 @@ def test_duplicate_term_and_term_ending_before_it_starts(folder: Path) -> None:
     )
     first = line_of(folder, "targets.yaml", "  - code: 2021-2026")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'targets.yaml'}:{line}: terms[1] field 'code': '2021-2026' is used "
             f"twice (first on line {first}); give each term its own code",
@@ -102,7 +101,7 @@ def test_duplicate_term_and_term_ending_before_it_starts(folder: Path) -> None:
         "  - code: 2026-2031\n    start: 2027",
     )
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'targets.yaml'}:{line + 2}: terms[1] field 'end': the term ends on "
             "2026-12-31 before it starts on 2027-01-01; the end must come after the start",
@@ -114,7 +113,7 @@ def test_duplicate_term_and_term_ending_before_it_starts(folder: Path) -> None:
 def test_unreadable_target_period_with_a_suggestion(folder: Path) -> None:
     line = edit(folder, "targets.yaml", "    period: yearly\n", "    period: yearley\n")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'targets.yaml'}:{line}: targets[2] field 'period': 'yearley' cannot "
             "be read (did you mean 'yearly'?); write term, yearly, a year (2025), a range "
@@ -129,7 +128,7 @@ def test_period_range_ending_before_it_starts(folder: Path) -> None:
         folder, "targets.yaml", "    target: 5000\n", "    period: 2025..2021\n    target: 5000\n"
     )
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'targets.yaml'}:{line}: targets[4] field 'period': the range "
             "'2025..2021' ends before it starts; write the earlier year first",
@@ -152,7 +151,7 @@ def test_derived_indicators_in_a_cycle(folder: Path) -> None:
     )
     last = len(text.splitlines()) + 4
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'indicators.yaml'}:{line}: indicators[2] field 'formula': "
             "'tang_hv_thuan' depends on itself (tang_hv_thuan → vong → tang_hv_thuan); a "
@@ -174,7 +173,7 @@ def test_formula_using_text_or_yes_no(folder: Path, code: str, kind: str) -> Non
         f"    formula: hv_moi - {code}\n",
     )
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'indicators.yaml'}:{line}: indicators[2] field 'formula': '{code}' is "
             f"a {kind} indicator and cannot be calculated with; use count or amount indicators",
@@ -187,7 +186,7 @@ def test_indicator_asked_in_no_form(folder: Path) -> None:
     edit(folder, "forms.yaml", "      - {indicator: ho_5k3s, short: ks}\n", "")
     line = line_of(folder, "indicators.yaml", "  - code: ho_5k3s")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'indicators.yaml'}:{line}: indicators[8] field 'code': 'ho_5k3s' is "
             "asked in no form, so it would never have data; add it to the questions of a form "
@@ -200,7 +199,7 @@ def test_indicator_asked_in_no_form(folder: Path) -> None:
 def test_unknown_top_level_key_with_a_suggestion(folder: Path) -> None:
     line = edit(folder, "targets.yaml", "targets:\n", "target:\n")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'targets.yaml'}:{line}: target: unknown key (did you mean 'targets'?); "
             "the keys of targets.yaml are terms, targets",
@@ -217,7 +216,7 @@ def test_more_that_used_to_load_and_fail_later(folder: Path) -> None:
     edit(folder, "hierarchy.yaml", "    role: commune_officer\n", "")
     level = line_of(folder, "forms.yaml", "    level: commune")
     assert check(folder) == (
-        0,
+        1,
         [
             f"{folder / 'hierarchy.yaml'}:1: province: missing; write the code of the "
             "province's own unit (as in the units file), e.g. province: KH",
@@ -237,13 +236,13 @@ def test_every_problem_at_once(folder: Path) -> None:
     edit(folder, "forms.yaml", "      - {indicator: ho_5k3s, short: ks}\n", "")
     edit(folder, "targets.yaml", "    start: 2022-01-01\n", "    start: 2027-01-01\n")
     code, lines = check(folder)
-    assert code == 0 and lines[-1] == "3 problems in the configuration." and len(lines) == 4
+    assert code == 1 and lines[-1] == "3 problems in the configuration." and len(lines) == 4
 
 
 def test_missing_folder(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     assert check(missing) == (
-        0,
+        1,
         [
             f"{missing}: the configuration folder does not exist; set HOIBOT_CONFIG_DIR to "
             "the folder that holds hierarchy.yaml, indicators.yaml, forms.yaml, targets.yaml",
@@ -255,7 +254,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_no_form_at_all(folder: Path) -> None:
     (folder / "forms.yaml").write_text("forms: []\n", encoding="utf-8")
     code, lines = check(folder)
-    assert code == 0
+    assert code == 1
     assert (
         f"{folder / 'forms.yaml'}:1: forms: there is no form, so nothing would be asked; "
         "list at least one form under forms"

@@ -1,5 +1,5 @@
 """`hoibot units import` and `hoibot people import` through the command line: each refusal
-gives its exact line and exit code 0, and leaves the database as it was."""
+gives its exact line and exit code 1, and leaves the database as it was."""
 
 from __future__ import annotations
 
@@ -79,11 +79,11 @@ def db(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
-    """The import is refused with exactly these lines, exit code 0, nothing written."""
+    """The import is refused with exactly these lines, exit code 1, nothing written."""
     before = snapshot(db)
     for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
         code, out = invoke(*args)
-        assert code == 0, out
+        assert code == 1, out
         assert out.splitlines() == [
             *lines,
             f"Nothing was imported: {len(lines)} error{'' if len(lines) == 1 else 's'}.",
@@ -92,11 +92,11 @@ def refused(db: Path, kind: str, file: Path, *lines: str) -> None:
 
 
 def unreadable(db: Path, kind: str, file: Path, line: str) -> None:
-    """A file that cannot be read as a whole: its one line, exit code 0, nothing written."""
+    """A file that cannot be read as a whole: its one line, exit code 1, nothing written."""
     before = snapshot(db)
     for args in ([kind, "import", str(file)], [kind, "import", "--dry-run", str(file)]):
         code, out = invoke(*args)
-        assert code == 0, out
+        assert code == 1, out
         assert out.splitlines() == [line]
     assert snapshot(db) == before
 
@@ -415,7 +415,7 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
     before = snapshot(db)
     for extra in ([], ["--dry-run"]):
         code, out = invoke("reports", "import", *extra, "--form", "thang_chi_hoi", str(path))
-        assert code == 0
+        assert code == 1
         assert out.splitlines() == [
             "cu.xlsx row 3 column B: cannot read the period 'tháng 13/2026' (write it like "
             '"quý 3/2026" or "tháng 10/2026")',
@@ -429,7 +429,7 @@ def test_reports_import_refusals_and_success(db: Path, tmp_path: Path) -> None:
         "reports", "import", "--form", "thang", "--period", "tháng 10/2026", str(path)
     )
     assert (code, out.splitlines()) == (
-        0,
+        1,
         [
             "unknown form 'thang' (forms: thang_chi_hoi, quy_chi_hoi, sau_thang_co_so, "
             "nam_huyen, nam_tinh)",

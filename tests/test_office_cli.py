@@ -80,7 +80,7 @@ def ok(*args: str) -> list[str]:
 
 def refused(args: list[str], lines: list[str]) -> None:
     result = cli(*args)
-    assert (result.exit_code, result.output.splitlines()) == (0, lines)
+    assert (result.exit_code, result.output.splitlines()) == (1, lines)
 
 
 # ---- people -------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_people_list_show_and_their_filters(office) -> None:
         "  unit: Chi hội thôn 1 (B1), Tỉnh Khánh Hòa › Huyện Khánh Sơn › Xã Sơn Bình",
     ]
     result = cli("people", "show", "Thị")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert result.output.splitlines()[0] == "4 people match 'Thị': give one id."
     assert f"  #{found.leader.id} Nguyễn Thị Lan, branch_leader, Chi hội thôn 1" in result.output
 
@@ -381,7 +381,7 @@ def test_units_merge_carries_reports_and_totals(office) -> None:
 )
 def test_a_mistyped_command_line_is_one_line_and_exit_1(args: list[str], line: str) -> None:
     result = cli(*args)
-    assert (result.exit_code, result.output.splitlines()) == (0, [line])
+    assert (result.exit_code, result.output.splitlines()) == (1, [line])
 
 
 @pytest.fixture
@@ -608,7 +608,7 @@ def test_config_errors_say_what_would_be_right(tmp_path: Path, monkeypatch) -> N
     end = text[: text.index("end: 31/13/2026")].count("\n") + 1
     misspelt = text[: text.index("indicater:")].count("\n") + 1
     code, lines = config_check(folder)
-    assert code == 0
+    assert code == 1
     assert (
         f"{targets}:{end}: terms[0] field 'end': '31/13/2026' is not a date; write a date as "
         "2026-06-30 (or 30/06/2026)" in lines
@@ -629,7 +629,7 @@ def test_config_errors_say_what_would_be_right(tmp_path: Path, monkeypatch) -> N
     line = text[: text.index("    level: branch\n")].count("\n") + 2
     code, lines = config_check(folder)
     assert (code, lines) == (
-        0,
+        1,
         [
             f"{forms}:{line}: not valid YAML (the key 'level' is written twice here (first on "
             f"line {line - 1}), and the second would replace the first; keep one)",

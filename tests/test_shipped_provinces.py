@@ -101,7 +101,7 @@ def test_demo_builds_and_progress_shows_every_target(cli_env, name: str) -> None
 
 def test_demo_of_unknown_province_fails_and_names_the_shipped_ones(cli_env) -> None:
     result = CliRunner().invoke(app, ["demo", "--province", "ha-giang"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert "khanh-hoa, lao-cai, soc-trang" in result.output.replace("\n", " ")
 
 

@@ -40,7 +40,7 @@ def test_terminal_chat_completes_a_report(cli_env) -> None:  # noqa: F811
     lines = Path("inv.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("Họ tên,Vai trò") and "t.me/" in lines[1]
     nobody = runner.invoke(app, ["chat", "--as", "Không Có Ai"])
-    assert nobody.exit_code == 0
+    assert nobody.exit_code == 1
 
 
 def test_text_only_rendering() -> None:

@@ -244,7 +244,7 @@ def test_sqlite_refuses_several_workers(tmp_path) -> None:
         timeout=60,
         cwd=tmp_path,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     assert done.stderr.strip().splitlines() == [
         "--workers above 1 needs PostgreSQL (SQLite takes one writer at a time): set "
         "DATABASE_URL to postgresql://... or run one worker."

@@ -287,7 +287,7 @@ def test_bad_input_is_one_line(province) -> None:
     ]:
         get_settings.cache_clear()
         result = CliRunner().invoke(app, ["report", "document", *args])
-        assert result.exit_code == 0 and said in result.output, result.output
+        assert result.exit_code == 1 and said in result.output, result.output
         assert "Traceback" not in result.output
 
 
@@ -421,7 +421,7 @@ def test_layout_mistakes_are_named(own_config) -> None:
     assert "levels.town: no such level in hierarchy.yaml" in problems
     assert "levels.town.number: expected a text" in problems
     result = CliRunner().invoke(app, ["config", "check", str(own_config)])
-    assert result.exit_code == 0 and "titel: unknown key" in result.output
+    assert result.exit_code == 1 and "titel: unknown key" in result.output
 
 
 def test_shipped_layout_has_every_section() -> None:

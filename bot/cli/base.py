@@ -1,6 +1,6 @@
 """The root `hoibot` command and its one error mechanism: an operator's mistake is one clear
-line and exit 0, never a traceback (but with `--debug`) nor a failure code; only an error
-nobody foresaw (a bug, a crash) exits 1."""
+line and exit 1, never a traceback (but with `--debug`); an error nobody foresaw (a bug, a
+crash) exits 1 too."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ class CliError(Exception):
         self.lines = list(lines)
 
 
-# The developers' guide: bad input gets a clear message, never a non-zero exit code. What
-# went wrong is in the printed line; a failure code is kept for the unforeseen (UNEXPECTED).
-BAD_INPUT = 0
+# Bad input gets one clear line, never a traceback, and a failure code, so scripts and
+# supervisors see that the command did not do what was asked; the unforeseen exits alike.
+BAD_INPUT = 1
 UNEXPECTED = 1
 
 # click's UsageError (typer may bundle its own click): the base of BadParameter either way.

@@ -47,7 +47,7 @@ def config_check(
         )
     settings = get_settings()
     folder = folder or settings.hoibot_config_dir
-    catalog = load_catalog(folder)  # its ConfigError is printed by Commands, exit 0
+    catalog = load_catalog(folder)  # its ConfigError is printed by Commands, exit 1
     url = database or (
         settings.database_url if "database_url" in settings.model_fields_set else None
     )
